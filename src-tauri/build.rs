@@ -1,0 +1,19 @@
+/// Every IPC command the front end may call. Listing them here makes
+/// tauri-build generate an `allow-<command>` permission for each, and the
+/// capability files grant them per window; a command missing from a
+/// capability is refused at the IPC boundary.
+const COMMANDS: &[&str] = &[
+    "app_status",
+    "list_identities",
+    "identity_detail",
+    "list_services",
+    "load_demo",
+];
+
+fn main() {
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("tauri-build failed");
+}

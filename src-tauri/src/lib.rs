@@ -1,0 +1,28 @@
+//! The desktop shell: opens the store, registers the IPC commands and the
+//! window. Inventory logic stays in the `countersign` core crate.
+
+mod commands;
+mod error;
+mod state;
+
+pub use error::CommandError;
+pub use state::AppState;
+
+/// Builds and runs the app; returns when the last window closes.
+pub fn run() {
+    let state = tauri::async_runtime::block_on(AppState::open_from_env());
+    tauri::Builder::default()
+        .manage(state)
+        .invoke_handler(tauri::generate_handler![
+            commands::app_status,
+            commands::list_identities,
+            commands::identity_detail,
+            commands::list_services,
+            commands::load_demo,
+        ])
+        .run(tauri::generate_context!())
+        .unwrap_or_else(|e| {
+            eprintln!("error: Countersign could not start its window: {e}");
+            std::process::exit(1);
+        });
+}

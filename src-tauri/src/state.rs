@@ -1,0 +1,82 @@
+use std::path::PathBuf;
+
+use countersign::Store;
+use countersign::store::{DB_ENV_VAR, default_db_path};
+
+use crate::CommandError;
+
+/// What the commands share. A store that failed to open is kept as its
+/// message, so the window can still open and tell the user what to do
+/// instead of the process dying before anything is shown.
+pub struct AppState {
+    store: Result<Store, String>,
+    db_path: String,
+}
+
+impl AppState {
+    /// Opens the database named by `--db PATH` on the command line, else
+    /// `COUNTERSIGN_DB`, else the platform default (shared with the CLI).
+    pub async fn open_from_env() -> Self {
+        let explicit = db_from_args(std::env::args().skip(1))
+            .or_else(|| std::env::var_os(DB_ENV_VAR).filter(|v| !v.is_empty()).map(PathBuf::from));
+        let (store, db_path) = match explicit {
+            Some(path) => (
+                Store::open(&path).await.map_err(|e| e.to_string()),
+                path.display().to_string(),
+            ),
+            None => {
+                let shown = default_db_path()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|_| "(no data directory)".into());
+                (Store::open_default().await.map_err(|e| e.to_string()), shown)
+            }
+        };
+        if let Err(message) = &store {
+            eprintln!("error: {message}");
+        }
+        AppState { store, db_path }
+    }
+
+    pub fn store(&self) -> Result<&Store, CommandError> {
+        self.store
+            .as_ref()
+            .map_err(|message| CommandError::StoreUnavailable(message.clone()))
+    }
+
+    pub fn db_path(&self) -> &str {
+        &self.db_path
+    }
+
+    pub fn startup_error(&self) -> Option<&str> {
+        self.store.as_ref().err().map(String::as_str)
+    }
+}
+
+fn db_from_args(mut args: impl Iterator<Item = String>) -> Option<PathBuf> {
+    while let Some(arg) = args.next() {
+        if arg == "--db" {
+            return args.next().map(PathBuf::from);
+        }
+        if let Some(path) = arg.strip_prefix("--db=") {
+            return Some(PathBuf::from(path));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::db_from_args;
+    use std::path::PathBuf;
+
+    fn args(v: &[&str]) -> impl Iterator<Item = String> {
+        v.iter().map(|s| s.to_string()).collect::<Vec<_>>().into_iter()
+    }
+
+    #[test]
+    fn db_flag_in_both_spellings() {
+        assert_eq!(db_from_args(args(&["--db", "a.db"])), Some(PathBuf::from("a.db")));
+        assert_eq!(db_from_args(args(&["--db=b.db"])), Some(PathBuf::from("b.db")));
+        assert_eq!(db_from_args(args(&["--other"])), None);
+    }
+}

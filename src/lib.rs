@@ -1,0 +1,10 @@
+//! Countersign's core: the inventory model, its store, importers and the
+//! logic behind every screen of the desktop app and every CLI command.
+//! Nothing here depends on a window, so all of it is tested headless.
+
+pub mod demo;
+pub mod inventory;
+pub mod model;
+pub mod store;
+
+pub use store::Store;

@@ -1,0 +1,80 @@
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use super::ParseModelError;
+
+/// Criticality tier, from 0 (the business stops without it) to 3 (nobody
+/// notices for a day). Stored as its number so ranges sort and compare in SQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "u8", into = "u8")]
+pub struct Tier(u8);
+
+impl Tier {
+    pub const MOST_CRITICAL: Tier = Tier(0);
+    pub const LEAST_CRITICAL: Tier = Tier(3);
+
+    pub fn new(value: u8) -> Result<Self, ParseModelError> {
+        if value <= Self::LEAST_CRITICAL.0 {
+            Ok(Tier(value))
+        } else {
+            Err(ParseModelError {
+                what: "tier",
+                value: value.to_string(),
+                expected: "0, 1, 2, 3 (0 is most critical)".into(),
+            })
+        }
+    }
+
+    pub fn get(self) -> u8 {
+        self.0
+    }
+
+    /// The words an incident responder uses for the tier.
+    pub fn label(self) -> &'static str {
+        match self.0 {
+            0 => "mission-critical",
+            1 => "business-critical",
+            2 => "important",
+            _ => "low",
+        }
+    }
+}
+
+impl TryFrom<u8> for Tier {
+    type Error = ParseModelError;
+    fn try_from(value: u8) -> Result<Self, Self::Error> {
+        Tier::new(value)
+    }
+}
+
+impl From<Tier> for u8 {
+    fn from(t: Tier) -> u8 {
+        t.0
+    }
+}
+
+impl fmt::Display for Tier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "tier {}", self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_zero_to_three_and_rejects_the_rest() {
+        for v in 0..=3 {
+            assert_eq!(Tier::new(v).unwrap().get(), v);
+        }
+        let err = Tier::new(4).unwrap_err();
+        assert!(err.to_string().contains("\"4\" is not a valid tier"));
+    }
+
+    #[test]
+    fn lower_numbers_are_more_critical() {
+        assert!(Tier::MOST_CRITICAL < Tier::LEAST_CRITICAL);
+        assert_eq!(Tier::new(0).unwrap().label(), "mission-critical");
+    }
+}

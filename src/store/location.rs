@@ -1,0 +1,44 @@
+use std::path::{Path, PathBuf};
+
+use super::StoreError;
+
+/// Environment variable naming the database, shared by the CLI and the app
+/// so both open the same inventory.
+pub const DB_ENV_VAR: &str = "COUNTERSIGN_DB";
+
+/// `countersign.db` in the platform's data directory
+/// (`~/.local/share/countersign/` on Linux).
+pub fn default_db_path() -> Result<PathBuf, StoreError> {
+    let dirs = directories::ProjectDirs::from("dev", "Countersign", "countersign")
+        .ok_or(StoreError::NoDataDir)?;
+    Ok(dirs.data_dir().join("countersign.db"))
+}
+
+/// Rejects paths SQLite would fail on with a vaguer message.
+pub(super) fn check_usable(path: &Path) -> Result<(), StoreError> {
+    let fail = |reason: String| {
+        Err(StoreError::Open {
+            path: path.to_owned(),
+            reason,
+        })
+    };
+    if path.as_os_str().is_empty() {
+        return fail("the path is empty".into());
+    }
+    if path.is_dir() {
+        return fail("it is a directory, not a database file".into());
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !parent.is_dir() {
+        return fail(format!("directory {} does not exist", parent.display()));
+    }
+    if path.exists() {
+        if let Err(e) = std::fs::File::open(path) {
+            return fail(format!("cannot read it: {e}"));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,121 @@
+//! The `countersign` binary as a user runs it.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn countersign(db: &std::path::Path) -> Command {
+    let mut cmd = Command::cargo_bin("countersign").unwrap();
+    cmd.env_remove("COUNTERSIGN_DB").arg("--db").arg(db);
+    cmd
+}
+
+#[test]
+fn help_lists_the_subcommands() {
+    Command::cargo_bin("countersign")
+        .unwrap()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("demo"))
+        .stdout(predicate::str::contains("identities"))
+        .stdout(predicate::str::contains("services"));
+}
+
+#[test]
+fn demo_load_then_list_prints_the_demo_identities() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    countersign(&db)
+        .args(["demo", "load"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("41 identities, 25 services"));
+    countersign(&db)
+        .args(["identities", "list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("tok-kafka-shared"))
+        .stdout(predicate::str::contains("bg-cloud-root"))
+        .stdout(predicate::str::contains("[break-glass]"));
+    countersign(&db)
+        .args(["demo", "load", "--if-empty"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("already holds an inventory"));
+}
+
+#[test]
+fn json_output_is_machine_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    countersign(&db).args(["demo", "load"]).assert().success();
+    let out = countersign(&db)
+        .args(["identities", "show", "tok-kafka-shared", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["kind"], "token");
+    assert_eq!(v["used_by"].as_array().unwrap().len(), 6);
+
+    let out = countersign(&db)
+        .args(["services", "list", "--json", "--search", "ledger"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["id"], "ledger-db");
+}
+
+#[test]
+fn the_environment_variable_names_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("env.db");
+    Command::cargo_bin("countersign")
+        .unwrap()
+        .env("COUNTERSIGN_DB", &db)
+        .args(["demo", "load"])
+        .assert()
+        .success();
+    Command::cargo_bin("countersign")
+        .unwrap()
+        .env("COUNTERSIGN_DB", &db)
+        .args(["db", "info"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("identities:     41"));
+}
+
+/// Bad `--db` values give exactly one line on stderr naming the path, and a
+/// non-zero exit; never a panic or a backtrace.
+#[test]
+fn bad_database_paths_give_a_one_line_error_naming_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let corrupt = dir.path().join("corrupt.db");
+    std::fs::write(&corrupt, b"this is not a database, just some text that is long enough").unwrap();
+    let missing = dir.path().join("missing-dir").join("x.db");
+    for (path, why) in [
+        (missing.as_path(), "does not exist"),
+        (dir.path(), "is a directory"),
+        (corrupt.as_path(), "corrupt"),
+    ] {
+        let out = countersign(path).args(["identities", "list"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.starts_with("error: "), "{stderr}");
+        assert!(stderr.contains(&path.display().to_string()), "{stderr}");
+        assert!(stderr.contains(why), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn unknown_identity_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    countersign(&db)
+        .args(["identities", "show", "ghost"])
+        .assert()
+        .code(1)
+        .stderr("error: no identity with id \"ghost\"\n");
+}
