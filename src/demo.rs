@@ -52,7 +52,11 @@ mod tests {
     #[test]
     fn demo_has_one_credential_shared_by_six_services() {
         let inv = super::inventory().unwrap();
-        let shared: Vec<_> = inv.identities.iter().filter(|i| i.used_by.len() >= 6).collect();
+        let shared: Vec<_> = inv
+            .identities
+            .iter()
+            .filter(|i| i.used_by.len() >= 6)
+            .collect();
         assert_eq!(shared.len(), 1, "exactly one heavily shared credential");
         assert_eq!(shared[0].used_by.len(), 6);
     }

@@ -91,14 +91,21 @@ fn the_environment_variable_names_the_database() {
 fn bad_database_paths_give_a_one_line_error_naming_the_path() {
     let dir = tempfile::tempdir().unwrap();
     let corrupt = dir.path().join("corrupt.db");
-    std::fs::write(&corrupt, b"this is not a database, just some text that is long enough").unwrap();
+    std::fs::write(
+        &corrupt,
+        b"this is not a database, just some text that is long enough",
+    )
+    .unwrap();
     let missing = dir.path().join("missing-dir").join("x.db");
     for (path, why) in [
         (missing.as_path(), "does not exist"),
         (dir.path(), "is a directory"),
         (corrupt.as_path(), "corrupt"),
     ] {
-        let out = countersign(path).args(["identities", "list"]).output().unwrap();
+        let out = countersign(path)
+            .args(["identities", "list"])
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(1));
         let stderr = String::from_utf8(out.stderr).unwrap();
         assert_eq!(stderr.lines().count(), 1, "{stderr}");

@@ -22,7 +22,11 @@ async fn migrations_create_an_empty_inventory_in_wal_mode() {
     // journal mode itself is persistent in the file header.
     let header = std::fs::read(dir.path().join("inv.db")).unwrap();
     assert_eq!(&header[..16], b"SQLite format 3\0");
-    assert_eq!((header[18], header[19]), (2, 2), "file format versions 2 = WAL");
+    assert_eq!(
+        (header[18], header[19]),
+        (2, 2),
+        "file format versions 2 = WAL"
+    );
 }
 
 #[tokio::test]
@@ -39,7 +43,10 @@ async fn reopening_keeps_data_and_does_not_rerun_migrations() {
 #[tokio::test]
 async fn demo_load_fills_every_table_and_is_idempotent() {
     let (_dir, store) = fresh().await;
-    let first = countersign::demo::load(&store, false).await.unwrap().unwrap();
+    let first = countersign::demo::load(&store, false)
+        .await
+        .unwrap()
+        .unwrap();
     let counts = store.counts().await.unwrap();
     assert_eq!(first, counts);
     assert_eq!(counts.identities, 41);
@@ -47,7 +54,11 @@ async fn demo_load_fills_every_table_and_is_idempotent() {
     assert!(counts.usages > 50 && counts.dependencies > 20, "{counts:?}");
 
     countersign::demo::load(&store, false).await.unwrap();
-    assert_eq!(store.counts().await.unwrap(), counts, "a second load changes nothing");
+    assert_eq!(
+        store.counts().await.unwrap(),
+        counts,
+        "a second load changes nothing"
+    );
 
     assert_eq!(countersign::demo::load(&store, true).await.unwrap(), None);
 }
@@ -74,7 +85,10 @@ async fn search_matches_id_name_owner_and_kind_and_treats_wildcards_literally() 
     countersign::demo::load(&store, false).await.unwrap();
     let all = store.list_identities(None).await.unwrap();
     assert_eq!(all.len(), 41);
-    assert!(all.windows(2).all(|w| w[0].identity.tier <= w[1].identity.tier));
+    assert!(
+        all.windows(2)
+            .all(|w| w[0].identity.tier <= w[1].identity.tier)
+    );
 
     let by_owner = store.list_identities(Some("team-risk")).await.unwrap();
     assert_eq!(by_owner.len(), 2);
@@ -91,7 +105,12 @@ async fn search_matches_id_name_owner_and_kind_and_treats_wildcards_literally() 
     assert_eq!(services[0].service.tier, Tier::MOST_CRITICAL);
     assert_eq!(
         services[0].depends_on,
-        ["auth-gateway", "card-processor", "kafka-events", "ledger-db"]
+        [
+            "auth-gateway",
+            "card-processor",
+            "kafka-events",
+            "ledger-db"
+        ]
     );
 }
 
@@ -111,9 +130,16 @@ async fn reloading_a_changed_inventory_replaces_edges_of_listed_entities() {
     // v2 refers to no service, so it validates on its own.
     store.load_inventory(&v2.unwrap()).await.unwrap();
     let d = store.identity_detail("k").await.unwrap();
-    assert_eq!((d.identity.name.as_str(), d.identity.owner.as_str()), ("K2", "o2"));
+    assert_eq!(
+        (d.identity.name.as_str(), d.identity.owner.as_str()),
+        ("K2", "o2")
+    );
     assert!(d.used_by.is_empty());
-    assert_eq!(store.counts().await.unwrap().services, 2, "services it did not list stay");
+    assert_eq!(
+        store.counts().await.unwrap().services,
+        2,
+        "services it did not list stay"
+    );
 }
 
 #[tokio::test]
@@ -168,6 +194,13 @@ async fn a_row_the_model_rejects_is_reported_not_panicked_on() {
         .unwrap();
     drop(conn);
     let store = Store::open(&path).await.unwrap();
-    let err = store.identity_detail("key-maps").await.unwrap_err().to_string();
-    assert!(err.contains("invalid kind for identity \"key-maps\""), "{err}");
+    let err = store
+        .identity_detail("key-maps")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("invalid kind for identity \"key-maps\""),
+        "{err}"
+    );
 }

@@ -56,7 +56,10 @@ pub async fn identity_detail(
     state: State<'_, AppState>,
     id: String,
 ) -> Result<IdentityDetail, CommandError> {
-    validate_id(&id).map_err(|reason| CommandError::InvalidInput { field: "id", reason })?;
+    validate_id(&id).map_err(|reason| CommandError::InvalidInput {
+        field: "id",
+        reason,
+    })?;
     Ok(state.store()?.identity_detail(&id).await?)
 }
 

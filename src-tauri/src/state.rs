@@ -17,8 +17,11 @@ impl AppState {
     /// Opens the database named by `--db PATH` on the command line, else
     /// `COUNTERSIGN_DB`, else the platform default (shared with the CLI).
     pub async fn open_from_env() -> Self {
-        let explicit = db_from_args(std::env::args().skip(1))
-            .or_else(|| std::env::var_os(DB_ENV_VAR).filter(|v| !v.is_empty()).map(PathBuf::from));
+        let explicit = db_from_args(std::env::args().skip(1)).or_else(|| {
+            std::env::var_os(DB_ENV_VAR)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        });
         let (store, db_path) = match explicit {
             Some(path) => (
                 Store::open(&path).await.map_err(|e| e.to_string()),
@@ -28,7 +31,10 @@ impl AppState {
                 let shown = default_db_path()
                     .map(|p| p.display().to_string())
                     .unwrap_or_else(|_| "(no data directory)".into());
-                (Store::open_default().await.map_err(|e| e.to_string()), shown)
+                (
+                    Store::open_default().await.map_err(|e| e.to_string()),
+                    shown,
+                )
             }
         };
         if let Err(message) = &store {
@@ -70,13 +76,22 @@ mod tests {
     use std::path::PathBuf;
 
     fn args(v: &[&str]) -> impl Iterator<Item = String> {
-        v.iter().map(|s| s.to_string()).collect::<Vec<_>>().into_iter()
+        v.iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .into_iter()
     }
 
     #[test]
     fn db_flag_in_both_spellings() {
-        assert_eq!(db_from_args(args(&["--db", "a.db"])), Some(PathBuf::from("a.db")));
-        assert_eq!(db_from_args(args(&["--db=b.db"])), Some(PathBuf::from("b.db")));
+        assert_eq!(
+            db_from_args(args(&["--db", "a.db"])),
+            Some(PathBuf::from("a.db"))
+        );
+        assert_eq!(
+            db_from_args(args(&["--db=b.db"])),
+            Some(PathBuf::from("b.db"))
+        );
         assert_eq!(db_from_args(args(&["--other"])), None);
     }
 }

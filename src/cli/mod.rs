@@ -7,11 +7,15 @@ use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
-use countersign::store::{DB_ENV_VAR, Store};
 use countersign::demo;
+use countersign::store::{DB_ENV_VAR, Store};
 
 #[derive(Debug, Parser)]
-#[command(name = "countersign", version, about = "Ownership, blast radius and second approval for non-human identities")]
+#[command(
+    name = "countersign",
+    version,
+    about = "Ownership, blast radius and second approval for non-human identities"
+)]
 pub struct Cli {
     /// Inventory database file [default: countersign.db in the platform's data directory]
     #[arg(long, global = true, env = DB_ENV_VAR, value_name = "PATH")]
@@ -169,4 +173,3 @@ pub fn describe(error: &anyhow::Error) -> String {
     }
     line.replace('\n', " ")
 }
-

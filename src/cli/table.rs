@@ -7,7 +7,8 @@ use countersign::store::{IdentitySummary, ServiceSummary};
 
 fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
-    t.load_preset(NOTHING).set_header(header.iter().map(|h| h.to_uppercase()));
+    t.load_preset(NOTHING)
+        .set_header(header.iter().map(|h| h.to_uppercase()));
     t
 }
 
@@ -74,7 +75,13 @@ pub fn identity_detail(d: &IdentityDetail) -> String {
     }
     out.push_str(&format!("used by {} service(s):\n", d.used_by.len()));
     for s in &d.used_by {
-        out.push_str(&format!("  - {} ({}), tier {}, owner {}\n", s.name, s.id, s.tier.get(), s.owner));
+        out.push_str(&format!(
+            "  - {} ({}), tier {}, owner {}\n",
+            s.name,
+            s.id,
+            s.tier.get(),
+            s.owner
+        ));
     }
     out
 }

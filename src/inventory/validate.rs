@@ -75,7 +75,10 @@ impl Inventory {
                     return Err(invalid(at("used_by"), format!("unknown service {svc:?}")));
                 }
                 if !seen.insert(svc.as_str()) {
-                    return Err(invalid(at("used_by"), format!("service {svc:?} listed twice")));
+                    return Err(invalid(
+                        at("used_by"),
+                        format!("service {svc:?} listed twice"),
+                    ));
                 }
             }
         }

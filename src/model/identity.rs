@@ -115,7 +115,10 @@ mod tests {
     #[test]
     fn unknown_kind_lists_the_valid_ones() {
         let err = "robot".parse::<IdentityKind>().unwrap_err().to_string();
-        assert!(err.contains("\"robot\" is not a valid identity kind"), "{err}");
+        assert!(
+            err.contains("\"robot\" is not a valid identity kind"),
+            "{err}"
+        );
         assert!(err.contains("ai_agent"), "{err}");
     }
 

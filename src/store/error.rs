@@ -40,7 +40,9 @@ pub enum StoreError {
     #[error("no identity with id {0:?}")]
     IdentityNotFound(String),
 
-    #[error("cannot find a data directory for this user (is HOME set?); pass --db PATH or set COUNTERSIGN_DB")]
+    #[error(
+        "cannot find a data directory for this user (is HOME set?); pass --db PATH or set COUNTERSIGN_DB"
+    )]
     NoDataDir,
 }
 

@@ -35,10 +35,10 @@ pub(super) fn check_usable(path: &Path) -> Result<(), StoreError> {
     if !parent.is_dir() {
         return fail(format!("directory {} does not exist", parent.display()));
     }
-    if path.exists() {
-        if let Err(e) = std::fs::File::open(path) {
-            return fail(format!("cannot read it: {e}"));
-        }
+    if path.exists()
+        && let Err(e) = std::fs::File::open(path)
+    {
+        return fail(format!("cannot read it: {e}"));
     }
     Ok(())
 }

@@ -11,7 +11,9 @@ pub use error::StoreError;
 pub use location::{DB_ENV_VAR, default_db_path};
 pub use queries::{IdentitySummary, InventoryCounts, LoadSummary, ServiceSummary};
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

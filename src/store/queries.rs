@@ -88,7 +88,10 @@ impl Store {
 
     /// Identities whose id, name, owner or kind contains `search`
     /// (case-insensitive for ASCII), most critical first.
-    pub async fn list_identities(&self, search: Option<&str>) -> Result<Vec<IdentitySummary>, StoreError> {
+    pub async fn list_identities(
+        &self,
+        search: Option<&str>,
+    ) -> Result<Vec<IdentitySummary>, StoreError> {
         let pattern = contains_pattern(search.unwrap_or("").trim());
         let rows: Vec<IdentitySummaryRow> = sqlx::query_as(
             "SELECT i.id, i.kind, i.name, i.owner, i.environment, i.tier, i.break_glass, i.description,
@@ -122,7 +125,8 @@ impl Store {
         .fetch_optional(&self.pool)
         .await
         .map_err(|e| self.query_error(e))?;
-        let identity = self.identity_from_row(row.ok_or_else(|| StoreError::IdentityNotFound(id.to_owned()))?)?;
+        let identity = self
+            .identity_from_row(row.ok_or_else(|| StoreError::IdentityNotFound(id.to_owned()))?)?;
         let services: Vec<ServiceRow> = sqlx::query_as(
             "SELECT s.id, s.name, s.owner, s.tier
              FROM identity_usages u JOIN services s ON s.id = u.service_id
@@ -142,7 +146,10 @@ impl Store {
     }
 
     /// Services whose id, name or owner contains `search`, most critical first.
-    pub async fn list_services(&self, search: Option<&str>) -> Result<Vec<ServiceSummary>, StoreError> {
+    pub async fn list_services(
+        &self,
+        search: Option<&str>,
+    ) -> Result<Vec<ServiceSummary>, StoreError> {
         let pattern = contains_pattern(search.unwrap_or("").trim());
         let rows: Vec<ServiceSummaryRow> = sqlx::query_as(
             "SELECT s.id, s.name, s.owner, s.tier,
@@ -211,11 +218,13 @@ impl Store {
                 .execute(&mut **tx)
                 .await?;
             for dep in &s.depends_on {
-                sqlx::query("INSERT INTO service_dependencies (service_id, depends_on) VALUES (?, ?)")
-                    .bind(&s.id)
-                    .bind(dep)
-                    .execute(&mut **tx)
-                    .await?;
+                sqlx::query(
+                    "INSERT INTO service_dependencies (service_id, depends_on) VALUES (?, ?)",
+                )
+                .bind(&s.id)
+                .bind(dep)
+                .execute(&mut **tx)
+                .await?;
                 summary.dependencies += 1;
             }
         }

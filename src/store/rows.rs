@@ -28,7 +28,13 @@ pub(super) struct ServiceRow {
 }
 
 impl Store {
-    fn invalid(&self, entity: &'static str, id: &str, field: &'static str, reason: String) -> StoreError {
+    fn invalid(
+        &self,
+        entity: &'static str,
+        id: &str,
+        field: &'static str,
+        reason: String,
+    ) -> StoreError {
         StoreError::InvalidRow {
             path: self.path.clone(),
             entity,
@@ -38,7 +44,12 @@ impl Store {
         }
     }
 
-    pub(super) fn tier_of(&self, entity: &'static str, id: &str, raw: i64) -> Result<Tier, StoreError> {
+    pub(super) fn tier_of(
+        &self,
+        entity: &'static str,
+        id: &str,
+        raw: i64,
+    ) -> Result<Tier, StoreError> {
         u8::try_from(raw)
             .map_err(|e| e.to_string())
             .and_then(|t| Tier::new(t).map_err(|e| e.to_string()))
@@ -46,10 +57,9 @@ impl Store {
     }
 
     pub(super) fn identity_from_row(&self, row: IdentityRow) -> Result<Identity, StoreError> {
-        let kind = row
-            .kind
-            .parse()
-            .map_err(|e: ParseModelError| self.invalid("identity", &row.id, "kind", e.to_string()))?;
+        let kind = row.kind.parse().map_err(|e: ParseModelError| {
+            self.invalid("identity", &row.id, "kind", e.to_string())
+        })?;
         let environment = row.environment.parse().map_err(|e: ParseModelError| {
             self.invalid("identity", &row.id, "environment", e.to_string())
         })?;

@@ -1,1 +1,166 @@
-//! See `tests/` for the end-to-end tests; this crate has no library code.
+//! Harness for the end-to-end tests: starts `tauri-driver` (which starts
+//! WebKitWebDriver, which starts the real `countersign-desktop` binary) and
+//! hands back a WebDriver client. Run under Xvfb and a private D-Bus session
+//! (`scripts/test` does both).
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long to wait for the app to show something before failing.
+pub const UI_TIMEOUT: Duration = Duration::from_secs(20);
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// `target/e2e`, where screenshots go for a person to look at.
+pub fn artifacts_dir() -> PathBuf {
+    let dir = workspace_root().join("target/e2e");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn app_binary() -> PathBuf {
+    let path = std::env::var_os("COUNTERSIGN_DESKTOP_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target/debug/countersign-desktop"));
+    assert!(
+        path.is_file(),
+        "desktop binary {} not found: build it first (scripts/test does), or set COUNTERSIGN_DESKTOP_BIN",
+        path.display()
+    );
+    path
+}
+
+fn tauri_driver() -> PathBuf {
+    if let Some(p) = std::env::var_os("TAURI_DRIVER") {
+        return PathBuf::from(p);
+    }
+    let cargo_bin = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .map(|h| h.join("bin/tauri-driver"));
+    match cargo_bin {
+        Some(p) if p.is_file() => p,
+        _ => PathBuf::from("tauri-driver"),
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A running app with a WebDriver session; dropping it stops the driver
+/// (and with it WebKitWebDriver and the app).
+pub struct AppSession {
+    pub client: Client,
+    driver: Child,
+}
+
+impl AppSession {
+    /// Starts the desktop app on the database at `db`.
+    pub async fn start(db: &Path) -> AppSession {
+        assert!(
+            std::env::var_os("DISPLAY").is_some(),
+            "no DISPLAY: run the end-to-end tests under Xvfb (scripts/test does)"
+        );
+        let port = free_port();
+        let native_port = free_port();
+        let mut driver = Command::new(tauri_driver())
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .env("COUNTERSIGN_DB", db)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect(
+                "cannot start tauri-driver: install it with `cargo install tauri-driver --locked`",
+            );
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let deadline = Instant::now() + UI_TIMEOUT;
+        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+            if let Some(status) = driver.try_wait().unwrap() {
+                panic!("tauri-driver exited early with {status}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "tauri-driver did not listen on {addr}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), "wry".into());
+        caps.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": app_binary() }),
+        );
+        let client = ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://{addr}"))
+            .await
+            .expect("WebDriver session with the desktop app");
+        AppSession { client, driver }
+    }
+
+    /// Waits for an element; the UI loads asynchronously over IPC.
+    pub async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(UI_TIMEOUT)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
+    }
+
+    /// Waits until the element's text equals `expected`.
+    pub async fn wait_for_text(&self, css: &str, expected: &str) {
+        let deadline = Instant::now() + UI_TIMEOUT;
+        let mut last = String::new();
+        while Instant::now() < deadline {
+            if let Ok(el) = self.client.find(Locator::Css(css)).await {
+                last = el.text().await.unwrap_or_default();
+                if last.trim() == expected {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} shows {last:?}, expected {expected:?}");
+    }
+
+    /// Saves a PNG of the window under `target/e2e/` and returns its path.
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        let png = self.client.screenshot().await.expect("screenshot");
+        assert!(png.starts_with(b"\x89PNG"), "WebDriver returned no PNG");
+        let path = artifacts_dir().join(format!("{name}.png"));
+        std::fs::write(&path, png).unwrap();
+        path
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Drop for AppSession {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+    }
+}

@@ -1,0 +1,75 @@
+# Shared by scripts/app and scripts/test: installs what a fresh Debian 12
+# machine lacks. As root it installs; otherwise it prints the exact command
+# and stops, so nothing is half-set-up silently.
+
+# shellcheck shell=bash
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TAURI_DRIVER_VERSION="2.1.0"
+
+# Libraries the desktop app links against (Tauri 2 on Linux).
+APP_PACKAGES=(build-essential pkg-config libwebkit2gtk-4.1-dev libxdo-dev
+  libayatana-appindicator3-dev librsvg2-dev libssl-dev)
+# What the tests add: a virtual display, the WebKit WebDriver, a private
+# D-Bus session with the Secret Service, screenshots, and PostgreSQL.
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring
+  imagemagick postgresql sqlite3)
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+missing_packages() {
+  local p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || printf '%s ' "$p"
+  done
+}
+
+ensure_apt_packages() {
+  command -v dpkg-query >/dev/null || die "this script supports Debian and its derivatives (no dpkg-query found)"
+  local missing
+  missing="$(missing_packages "$@")"
+  [ -z "$missing" ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "Missing system packages. Install them with:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y $missing" >&2
+    exit 1
+  fi
+  say "installing system packages: $missing"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $missing
+}
+
+ensure_toolchains() {
+  command -v cargo >/dev/null || die "cargo not found: install Rust with rustup (https://rustup.rs), then rerun"
+  command -v node >/dev/null || die "node not found: install Node.js 20.19 or newer, then rerun"
+  local major minor
+  IFS=. read -r major minor _ <<<"$(node --version | tr -d v)"
+  if [ "$major" -lt 20 ] || { [ "$major" -eq 20 ] && [ "$minor" -lt 19 ]; }; then
+    die "Node.js $(node --version) is too old for Vite 7: install 20.19 or newer"
+  fi
+}
+
+ensure_npm_packages() {
+  cd "$ROOT"
+  # npm ci is exact but slow; skip it when node_modules already matches the lock file.
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    say "installing front-end packages (npm ci)"
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+}
+
+ensure_tauri_driver() {
+  local bin="${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver"
+  if [ ! -x "$bin" ] || ! "$bin" --help >/dev/null 2>&1; then
+    say "installing tauri-driver $TAURI_DRIVER_VERSION"
+    cargo install tauri-driver --version "$TAURI_DRIVER_VERSION" --locked --quiet
+  fi
+  export TAURI_DRIVER="$bin"
+}
+
+build_ui() {
+  say "building the front end"
+  (cd "$ROOT" && npm run --silent build:ui -- --logLevel warn)
+}

@@ -1,0 +1,94 @@
+//! The Inventory screen as a person uses it, on the real binary.
+
+use countersign::Store;
+use countersign_e2e::AppSession;
+use fantoccini::{Locator, key::Key};
+
+async fn demo_db(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("demo.db");
+    let store = Store::open(&path).await.unwrap();
+    countersign::demo::load(&store, false).await.unwrap();
+    store.close().await;
+    path
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn inventory_lists_demo_identities_from_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_db(dir.path()).await;
+    let app = AppSession::start(&db).await;
+
+    app.wait_for_text(
+        "[data-testid=inventory-summary]",
+        "41 identities · 25 services",
+    )
+    .await;
+    app.wait_for_text("[data-testid=identity-count]", "41 identities")
+        .await;
+    let rows = app
+        .client
+        .find_all(Locator::Css("[data-testid=identity-row]"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 41);
+
+    // Search goes to the core and narrows the list; the detail pane then
+    // shows what the store holds for the shared credential.
+    let search = app.wait_for("[data-testid=search]").await;
+    search.send_keys("kafka").await.unwrap();
+    app.wait_for_text("[data-testid=identity-count]", "1 identity")
+        .await;
+    app.wait_for("[data-id=tok-kafka-shared]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    app.wait_for_text("[data-testid=detail-owner]", "team-streaming")
+        .await;
+    app.wait_for_text("[data-testid=detail-kind]", "Token")
+        .await;
+    let used_by = app
+        .client
+        .find_all(Locator::Css("[data-testid=detail-services] tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(used_by.len(), 6);
+
+    // Erase the way a person does; WebDriver's "clear" fires no input event.
+    let backspace = char::from(Key::Backspace).to_string();
+    search
+        .send_keys(&backspace.repeat("kafka".len()))
+        .await
+        .unwrap();
+    app.wait_for_text("[data-testid=identity-count]", "41 identities")
+        .await;
+    let shot = app.screenshot("inventory").await;
+    eprintln!("screenshot: {}", shot.display());
+
+    search.send_keys("break_glass").await.unwrap();
+    app.wait_for_text("[data-testid=identity-count]", "2 identities")
+        .await;
+
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_empty_database_offers_the_demo_and_loads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("empty.db");
+    let app = AppSession::start(&db).await;
+
+    app.wait_for("[data-testid=load-demo]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    app.wait_for_text("[data-testid=identity-count]", "41 identities")
+        .await;
+    app.screenshot("empty-then-demo").await;
+    app.close().await;
+
+    // The click really wrote to the database the app was given.
+    let store = Store::open(&db).await.unwrap();
+    assert_eq!(store.counts().await.unwrap().identities, 41);
+}

@@ -1,0 +1,161 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { cleanup, fireEvent, render, screen } from "@testing-library/svelte";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import App from "./App.svelte";
+import type { AppStatus, IdentityDetail, IdentitySummary } from "./lib/types";
+
+const kafka: IdentitySummary = {
+  id: "tok-kafka-shared",
+  kind: "token",
+  name: "Kafka shared client credential",
+  owner: "team-streaming",
+  environment: "production",
+  tier: 1,
+  break_glass: false,
+  used_by_count: 2,
+};
+const root: IdentitySummary = {
+  id: "bg-cloud-root",
+  kind: "break_glass_account",
+  name: "Cloud root",
+  owner: "team-security",
+  environment: "production",
+  tier: 0,
+  break_glass: true,
+  used_by_count: 0,
+};
+
+interface Backend {
+  status: AppStatus;
+  identities: IdentitySummary[];
+  calls: { cmd: string; args: Record<string, unknown> }[];
+}
+
+function fakeBackend(status: AppStatus): Backend {
+  const backend: Backend = { status, identities: [root, kafka], calls: [] };
+  mockIPC((cmd, payload) => {
+    const args = (payload ?? {}) as Record<string, unknown>;
+    backend.calls.push({ cmd, args });
+    switch (cmd) {
+      case "app_status":
+        return backend.status;
+      case "list_identities": {
+        const q = ((args.search as string | null) ?? "").toLowerCase();
+        return backend.identities.filter((i) =>
+          `${i.id} ${i.name} ${i.owner}`.toLowerCase().includes(q),
+        );
+      }
+      case "identity_detail": {
+        if (args.id !== kafka.id)
+          throw { message: `no identity with id "${args.id}"`, hint: null };
+        const detail: IdentityDetail = {
+          ...kafka,
+          used_by: [
+            {
+              id: "payments-api",
+              name: "Payments API",
+              owner: "team-payments",
+              tier: 0,
+            },
+            { id: "search", name: "Search", owner: "team-web", tier: 2 },
+          ],
+        };
+        return detail;
+      }
+      case "load_demo":
+        backend.status = {
+          ...backend.status,
+          counts: { identities: 2, services: 2, usages: 2, dependencies: 0 },
+        };
+        return backend.status.counts;
+      default:
+        throw new Error(`unexpected command ${cmd}`);
+    }
+  });
+  return backend;
+}
+
+const loaded: AppStatus = {
+  db_path: "/data/countersign.db",
+  startup_error: null,
+  counts: { identities: 2, services: 2, usages: 2, dependencies: 0 },
+};
+
+beforeEach(() => {
+  // The IPC mock needs a window-level crypto for callback ids.
+  Object.defineProperty(window, "crypto", {
+    value: globalThis.crypto,
+    configurable: true,
+  });
+});
+
+afterEach(() => {
+  cleanup();
+  clearMocks();
+});
+
+describe("App", () => {
+  it("lists identities from the core and shows one in detail", async () => {
+    fakeBackend(loaded);
+    render(App);
+    expect(
+      await screen.findByText("Kafka shared client credential"),
+    ).toBeInTheDocument();
+    expect(screen.getByTestId("inventory-summary")).toHaveTextContent(
+      "2 identities · 2 services",
+    );
+    expect(screen.getByText("break-glass")).toBeInTheDocument();
+
+    await fireEvent.click(
+      screen.getByText("Kafka shared client credential").closest("button")!,
+    );
+    const detail = await screen.findByTestId("identity-detail");
+    expect(detail).toHaveTextContent("team-streaming");
+    expect(detail).toHaveTextContent("Used by 2 services");
+    expect(detail).toHaveTextContent("Payments API");
+  });
+
+  it("sends the search text to the core", async () => {
+    const backend = fakeBackend(loaded);
+    render(App);
+    await screen.findByText("Cloud root");
+    await fireEvent.input(screen.getByTestId("search"), {
+      target: { value: "kafka" },
+    });
+    await expect
+      .poll(() => screen.getByTestId("identity-count").textContent)
+      .toContain("1 identity");
+    expect(
+      backend.calls.some(
+        (c) => c.cmd === "list_identities" && c.args.search === "kafka",
+      ),
+    ).toBe(true);
+    expect(screen.queryByText("Cloud root")).not.toBeInTheDocument();
+  });
+
+  it("offers the demo on an empty database and shows it once loaded", async () => {
+    const backend = fakeBackend({
+      ...loaded,
+      counts: { identities: 0, services: 0, usages: 0, dependencies: 0 },
+    });
+    render(App);
+    await fireEvent.click(await screen.findByTestId("load-demo"));
+    expect(
+      await screen.findByText("Kafka shared client credential"),
+    ).toBeInTheDocument();
+    expect(backend.calls.map((c) => c.cmd)).toContain("load_demo");
+  });
+
+  it("explains a database that could not be opened", async () => {
+    fakeBackend({
+      db_path: "/nope/x.db",
+      startup_error:
+        "cannot open database /nope/x.db: directory /nope does not exist",
+      counts: null,
+    });
+    render(App);
+    const alert = await screen.findByRole("alert");
+    expect(alert).toHaveTextContent("directory /nope does not exist");
+    expect(alert).toHaveTextContent("COUNTERSIGN_DB");
+  });
+});
