@@ -53,10 +53,12 @@ ensure_toolchains() {
 
 ensure_npm_packages() {
   cd "$ROOT"
-  # npm ci is exact but slow; skip it when node_modules already matches the lock file.
+  # Installs the versions pinned in package-lock.json without rewriting it.
+  # Not `npm ci`: it insists on lock entries for every platform's optional
+  # rollup binary, and a registry that lacks some of them makes it fail.
   if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    say "installing front-end packages (npm ci)"
-    npm ci --no-audit --no-fund --loglevel=error
+    say "installing front-end packages (npm install from package-lock.json)"
+    npm install --no-save --no-audit --no-fund --loglevel=error
   fi
 }
 
