@@ -7,6 +7,12 @@ const COMMANDS: &[&str] = &[
     "list_identities",
     "identity_detail",
     "list_services",
+    "save_identity",
+    "delete_identity",
+    "save_service",
+    "delete_service",
+    "history",
+    "attention",
     "load_demo",
 ];
 

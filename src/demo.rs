@@ -3,8 +3,8 @@
 //! directory.
 
 use crate::Store;
-use crate::inventory::{Inventory, InventoryError};
-use crate::store::{LoadSummary, StoreError};
+use crate::inventory::{ChangeSet, Inventory, InventoryError, MergeMode, file};
+use crate::store::{Applied, ChangeContext, StoreError};
 
 /// Where the demo lives in the source tree; named in parse errors.
 pub const DEMO_ORIGIN: &str = "assets/demo/inventory.yaml";
@@ -20,18 +20,26 @@ pub enum DemoError {
 }
 
 pub fn inventory() -> Result<Inventory, InventoryError> {
-    Inventory::parse(DEMO_YAML, DEMO_ORIGIN)
+    file::parse_complete(DEMO_YAML, DEMO_ORIGIN)
 }
 
-/// Loads the demo into `store`. With `only_if_empty`, a database that
-/// already holds identities or services is left alone and `None` returned:
-/// an owner's real inventory must never be mixed with made-up data by accident.
-pub async fn load(store: &Store, only_if_empty: bool) -> Result<Option<LoadSummary>, DemoError> {
+/// Loads the demo into `store`, audited like any import. With
+/// `only_if_empty`, a database that already holds an inventory is left
+/// alone and `None` returned: an owner's real inventory must never be mixed
+/// with made-up data by accident.
+pub async fn load(
+    store: &Store,
+    only_if_empty: bool,
+    actor: &str,
+) -> Result<Option<Applied>, DemoError> {
     if only_if_empty && !store.counts().await?.is_empty() {
         return Ok(None);
     }
-    let inventory = inventory()?;
-    Ok(Some(store.load_inventory(&inventory).await?))
+    let incoming = inventory()?;
+    let current = store.snapshot().await?;
+    let set = ChangeSet::plan_import(&current, &incoming, MergeMode::Replace);
+    let ctx = ChangeContext::new(actor, "demo");
+    Ok(Some(store.apply(&set, &ctx).await?))
 }
 
 #[cfg(test)]
@@ -46,7 +54,10 @@ mod tests {
         for kind in IdentityKind::ALL {
             assert!(kinds.contains(kind), "demo lacks a {kind}");
         }
-        assert_eq!(inv.identities.iter().filter(|i| i.break_glass).count(), 2);
+        assert_eq!(
+            inv.identities.iter().filter(|i| i.is_break_glass()).count(),
+            2
+        );
     }
 
     #[test]
@@ -59,5 +70,10 @@ mod tests {
             .collect();
         assert_eq!(shared.len(), 1, "exactly one heavily shared credential");
         assert_eq!(shared[0].used_by.len(), 6);
+        let dynamic = shared[0]
+            .used_by
+            .iter()
+            .filter(|u| u.delivery == Some(crate::model::SecretDelivery::Dynamic));
+        assert_eq!(dynamic.count(), 3, "rotation spares the dynamic consumers");
     }
 }

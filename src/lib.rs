@@ -2,7 +2,10 @@
 //! logic behind every screen of the desktop app and every CLI command.
 //! Nothing here depends on a window, so all of it is tested headless.
 
+pub mod attention;
 pub mod demo;
+pub mod export;
+pub mod import;
 pub mod inventory;
 pub mod model;
 pub mod store;

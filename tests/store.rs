@@ -1,15 +1,25 @@
 //! The store against real SQLite files: migrations, the demo load, queries,
-//! and the errors a user sees for a bad database path.
+//! edits with optimistic concurrency, and the errors a user sees.
 
 use countersign::Store;
-use countersign::inventory::Inventory;
-use countersign::model::{IdentityKind, Tier};
-use countersign::store::StoreError;
+use countersign::inventory::{ChangeSet, Inventory, MergeMode, Operation, file};
+use countersign::model::{IdentityKind, Tier, Usage};
+use countersign::store::{ChangeContext, Edit, StoreError};
 
 async fn fresh() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("inv.db")).await.unwrap();
     (dir, store)
+}
+
+async fn with_demo() -> (tempfile::TempDir, Store) {
+    let (dir, store) = fresh().await;
+    countersign::demo::load(&store, false, "tester").await.unwrap();
+    (dir, store)
+}
+
+fn ctx() -> ChangeContext {
+    ChangeContext::new("alice", "test")
 }
 
 #[tokio::test]
@@ -18,62 +28,46 @@ async fn migrations_create_an_empty_inventory_in_wal_mode() {
     assert!(store.counts().await.unwrap().is_empty());
     assert_eq!(store.schema_version().await.unwrap(), 1);
     store.close().await;
-    // WAL leaves its side files next to the database while it is open; the
-    // journal mode itself is persistent in the file header.
     let header = std::fs::read(dir.path().join("inv.db")).unwrap();
     assert_eq!(&header[..16], b"SQLite format 3\0");
-    assert_eq!(
-        (header[18], header[19]),
-        (2, 2),
-        "file format versions 2 = WAL"
-    );
+    assert_eq!((header[18], header[19]), (2, 2), "file format versions 2 = WAL");
 }
 
 #[tokio::test]
-async fn reopening_keeps_data_and_does_not_rerun_migrations() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("inv.db");
-    let store = Store::open(&path).await.unwrap();
-    countersign::demo::load(&store, false).await.unwrap();
+async fn reopening_keeps_data() {
+    let (dir, store) = with_demo().await;
     store.close().await;
-    let store = Store::open(&path).await.unwrap();
+    let store = Store::open(&dir.path().join("inv.db")).await.unwrap();
     assert_eq!(store.counts().await.unwrap().identities, 41);
 }
 
 #[tokio::test]
-async fn demo_load_fills_every_table_and_is_idempotent() {
-    let (_dir, store) = fresh().await;
-    let first = countersign::demo::load(&store, false)
-        .await
-        .unwrap()
-        .unwrap();
+async fn demo_load_round_trips_through_the_store_and_is_idempotent() {
+    let (_dir, store) = with_demo().await;
     let counts = store.counts().await.unwrap();
-    assert_eq!(first, counts);
-    assert_eq!(counts.identities, 41);
-    assert_eq!(counts.services, 25);
-    assert!(counts.usages > 50 && counts.dependencies > 20, "{counts:?}");
+    assert_eq!((counts.identities, counts.services, counts.owners), (41, 25, 12));
+    // Every field of every entity survives the database.
+    let mut expected = countersign::demo::inventory().unwrap();
+    expected.sort();
+    assert_eq!(store.snapshot().await.unwrap(), expected);
 
-    countersign::demo::load(&store, false).await.unwrap();
-    assert_eq!(
-        store.counts().await.unwrap(),
-        counts,
-        "a second load changes nothing"
-    );
-
-    assert_eq!(countersign::demo::load(&store, true).await.unwrap(), None);
+    let again = countersign::demo::load(&store, false, "tester").await.unwrap().unwrap();
+    assert_eq!(again.changes, 0, "a second load changes nothing");
+    assert_eq!(countersign::demo::load(&store, true, "tester").await.unwrap(), None);
 }
 
 #[tokio::test]
 async fn identity_detail_lists_the_services_that_use_it() {
-    let (_dir, store) = fresh().await;
-    countersign::demo::load(&store, false).await.unwrap();
+    let (_dir, store) = with_demo().await;
     let d = store.identity_detail("tok-kafka-shared").await.unwrap();
     assert_eq!(d.identity.kind, IdentityKind::Token);
-    assert_eq!(d.identity.owner, "team-streaming");
-    let ids: Vec<_> = d.used_by.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(d.identity.owner.as_deref(), Some("team-streaming"));
+    let ids: Vec<_> = d.services.iter().map(|s| s.id.as_str()).collect();
     assert_eq!(ids.len(), 6);
-    assert_eq!(ids[0], "payments-api", "most critical first");
-    assert!(ids.contains(&"search") && ids.contains(&"etl-pipeline"));
+    assert_eq!(ids[0], "payments-api", "in the documented order");
+    assert_eq!(d.version, 1);
+    let parent = store.identity_detail("sa-payments-api").await.unwrap();
+    assert_eq!(parent.derived, ["wi-payments-api"]);
 
     let err = store.identity_detail("no-such-thing").await.unwrap_err();
     assert!(matches!(err, StoreError::IdentityNotFound(ref id) if id == "no-such-thing"));
@@ -81,81 +75,103 @@ async fn identity_detail_lists_the_services_that_use_it() {
 
 #[tokio::test]
 async fn search_matches_id_name_owner_and_kind_and_treats_wildcards_literally() {
-    let (_dir, store) = fresh().await;
-    countersign::demo::load(&store, false).await.unwrap();
+    let (_dir, store) = with_demo().await;
     let all = store.list_identities(None).await.unwrap();
     assert_eq!(all.len(), 41);
-    assert!(
-        all.windows(2)
-            .all(|w| w[0].identity.tier <= w[1].identity.tier)
-    );
-
-    let by_owner = store.list_identities(Some("team-risk")).await.unwrap();
-    assert_eq!(by_owner.len(), 2);
-    let by_kind = store.list_identities(Some("break_glass")).await.unwrap();
-    assert!(by_kind.iter().all(|r| r.identity.break_glass));
-    assert_eq!(by_kind.len(), 2);
+    assert!(all.windows(2).all(|w| w[0].tier <= w[1].tier));
+    assert_eq!(store.list_identities(Some("team-risk")).await.unwrap().len(), 2);
+    let bg = store.list_identities(Some("break_glass")).await.unwrap();
+    assert_eq!(bg.len(), 2);
+    assert!(bg.iter().all(|r| r.break_glass));
     let case = store.list_identities(Some("KAFKA")).await.unwrap();
-    assert_eq!(case[0].identity.id, "tok-kafka-shared");
-    assert_eq!(case[0].used_by_count, 6);
+    assert_eq!((case[0].id.as_str(), case[0].used_by_count), ("tok-kafka-shared", 6));
     assert!(store.list_identities(Some("%")).await.unwrap().is_empty());
 
     let services = store.list_services(Some("payments-api")).await.unwrap();
     assert_eq!(services.len(), 1);
     assert_eq!(services[0].service.tier, Tier::MOST_CRITICAL);
     assert_eq!(
-        services[0].depends_on,
-        [
-            "auth-gateway",
-            "card-processor",
-            "kafka-events",
-            "ledger-db"
-        ]
+        services[0].service.depends_on,
+        ["ledger-db", "auth-gateway", "kafka-events", "card-processor"]
     );
 }
 
 #[tokio::test]
-async fn reloading_a_changed_inventory_replaces_edges_of_listed_entities() {
-    let (_dir, store) = fresh().await;
-    let v1 = Inventory::parse(
-        "version: 1\nservices:\n  - {id: a, name: A, owner: o, tier: 1}\n  - {id: b, name: B, owner: o, tier: 2}\nidentities:\n  - {id: k, kind: api_key, name: K, owner: o, environment: production, tier: 1, used_by: [a, b]}\n",
-        "v1.yaml",
-    )
-    .unwrap();
-    store.load_inventory(&v1).await.unwrap();
-    let v2 = Inventory::parse(
-        "version: 1\nidentities:\n  - {id: k, kind: api_key, name: K2, owner: o2, environment: staging, tier: 3, used_by: []}\n",
-        "v2.yaml",
-    );
-    // v2 refers to no service, so it validates on its own.
-    store.load_inventory(&v2.unwrap()).await.unwrap();
-    let d = store.identity_detail("k").await.unwrap();
-    assert_eq!(
-        (d.identity.name.as_str(), d.identity.owner.as_str()),
-        ("K2", "o2")
-    );
-    assert!(d.used_by.is_empty());
-    assert_eq!(
-        store.counts().await.unwrap().services,
-        2,
-        "services it did not list stay"
-    );
+async fn an_edit_is_audited_with_before_and_after() {
+    let (_dir, store) = with_demo().await;
+    let mut i = store.identity("key-maps").await.unwrap();
+    i.owner = Some("team-checkout".into());
+    i.used_by.push(Usage::of("mobile-backend"));
+    let change = store
+        .edit(Edit::SaveIdentity(Box::new(i.clone())), Some(1), &ctx())
+        .await
+        .unwrap()
+        .expect("a change");
+    assert_eq!(change.operation, Operation::Update);
+    assert_eq!(change.changed_fields(), ["owner", "used_by"]);
+    assert_eq!(store.identity("key-maps").await.unwrap(), i);
+    let log = store.audit_log(Some(("identity", "key-maps")), 10).await.unwrap();
+    assert_eq!(log[0].actor, "alice");
+    assert!(log[0].before.as_ref().unwrap().contains("team-web"));
+    assert!(log[0].after.as_ref().unwrap().contains("team-checkout"));
+    assert_eq!(store.identity_detail("key-maps").await.unwrap().version, 2);
+
+    // Saving the same thing again is not a change.
+    assert!(store.edit(Edit::SaveIdentity(Box::new(i)), Some(2), &ctx()).await.unwrap().is_none());
 }
 
 #[tokio::test]
-async fn a_load_that_fails_half_way_writes_nothing() {
+async fn a_stale_edit_is_refused_not_lost() {
+    let (_dir, store) = with_demo().await;
+    let mut mine = store.identity("key-maps").await.unwrap();
+    let mut theirs = mine.clone();
+    theirs.description = "theirs".into();
+    store.edit(Edit::SaveIdentity(Box::new(theirs)), Some(1), &ctx()).await.unwrap();
+    mine.description = "mine".into();
+    let err = store.edit(Edit::SaveIdentity(Box::new(mine)), Some(1), &ctx()).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { expected: 1, actual: Some(2), .. }), "{err}");
+    assert!(err.to_string().contains("changed by someone else"));
+    assert_eq!(store.identity("key-maps").await.unwrap().description, "theirs");
+}
+
+#[tokio::test]
+async fn invalid_edits_and_blocked_deletes_explain_themselves() {
+    let (_dir, store) = with_demo().await;
+    let mut i = store.identity("key-maps").await.unwrap();
+    i.used_by.push(Usage::of("no-such-service"));
+    let err = store.edit(Edit::SaveIdentity(Box::new(i)), None, &ctx()).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "identities (id \"key-maps\").used_by: unknown service \"no-such-service\""
+    );
+
+    let err = store.edit(Edit::DeleteService("ledger-db".into()), None, &ctx()).await.unwrap_err();
+    assert!(err.to_string().starts_with("cannot delete service \"ledger-db\": "), "{err}");
+    let err = store.edit(Edit::DeleteIdentity("sa-payments-api".into()), None, &ctx()).await.unwrap_err();
+    assert!(err.to_string().contains("derived_from still refers to it"), "{err}");
+
+    let deleted = store.edit(Edit::DeleteIdentity("key-maps".into()), Some(1), &ctx()).await.unwrap().unwrap();
+    assert_eq!(deleted.operation, Operation::Delete);
+    assert!(matches!(store.identity("key-maps").await, Err(StoreError::IdentityNotFound(_))));
+    assert!(store.verify_audit().await.unwrap().is_ok());
+}
+
+#[tokio::test]
+async fn a_change_set_that_fails_half_way_writes_nothing() {
     let (_dir, store) = fresh().await;
-    // Bypass validation to make the database reject the second identity's
-    // edge (a service that does not exist): the first identity must not land.
-    let mut inv = Inventory::parse(
-        "version: 1\nservices:\n  - {id: a, name: A, owner: o, tier: 1}\nidentities:\n  - {id: k1, kind: api_key, name: K, owner: o, environment: production, tier: 1, used_by: [a]}\n  - {id: k2, kind: api_key, name: K, owner: o, environment: production, tier: 1, used_by: [a]}\n",
+    let inv = file::parse_complete(
+        "version: 1\nservices:\n  - {id: a, name: A, tier: 1}\nidentities:\n  - {id: k1, kind: api_key, name: K, environment: production, tier: 1, used_by: [a]}\n",
         "inv.yaml",
     )
     .unwrap();
-    inv.identities[1].used_by = vec!["missing".into()];
-    let err = store.load_inventory(&inv).await.unwrap_err();
+    let mut set = ChangeSet::plan_import(&Inventory::default(), &inv, MergeMode::Replace);
+    // Corrupt the last change the way a bug would: a usage of a missing service.
+    let last = set.changes.last_mut().unwrap();
+    last.after.as_mut().unwrap()["used_by"][0]["service"] = "missing".into();
+    let err = store.apply(&set, &ctx()).await.unwrap_err();
     assert!(err.to_string().contains("FOREIGN KEY"), "{err}");
     assert!(store.counts().await.unwrap().is_empty());
+    assert!(store.audit_log(None, 10).await.unwrap().is_empty(), "no audit row without its change");
 }
 
 #[tokio::test]
@@ -178,29 +194,18 @@ async fn bad_paths_are_named_in_the_error() {
 
 #[tokio::test]
 async fn a_row_the_model_rejects_is_reported_not_panicked_on() {
-    let (dir, store) = fresh().await;
-    countersign::demo::load(&store, false).await.unwrap();
+    let (dir, store) = with_demo().await;
     store.close().await;
     let path = dir.path().join("inv.db");
-    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!(
-        "sqlite://{}",
-        path.display()
-    ))
-    .await
-    .unwrap();
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
     sqlx::query("UPDATE identities SET kind = 'robot' WHERE id = 'key-maps'")
         .execute(&mut conn)
         .await
         .unwrap();
     drop(conn);
     let store = Store::open(&path).await.unwrap();
-    let err = store
-        .identity_detail("key-maps")
-        .await
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains("invalid kind for identity \"key-maps\""),
-        "{err}"
-    );
+    let err = store.identity_detail("key-maps").await.unwrap_err().to_string();
+    assert!(err.contains("invalid kind for identity \"key-maps\""), "{err}");
 }

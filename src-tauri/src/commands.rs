@@ -4,13 +4,20 @@
 use serde::Serialize;
 use tauri::State;
 
-use countersign::model::{IdentityDetail, validate_id};
-use countersign::store::{IdentitySummary, InventoryCounts, ServiceSummary};
+use countersign::attention::Finding;
+use countersign::inventory::{Change, Entity};
+use countersign::model::{Identity, Service, validate_id};
+use countersign::store::{
+    AuditEntry, ChangeContext, Edit, IdentityDetail, IdentitySummary, InventoryCounts,
+    ServiceSummary,
+};
 
 use crate::{AppState, CommandError};
 
 /// Longest search text accepted over IPC; a search box never needs more.
 const MAX_SEARCH_LEN: usize = 200;
+/// Most audit entries one history request returns.
+const MAX_HISTORY: u32 = 500;
 
 #[derive(Debug, Serialize)]
 pub struct AppStatus {
@@ -27,6 +34,15 @@ fn check_search(search: Option<String>) -> Result<Option<String>, CommandError> 
         }),
         other => Ok(other),
     }
+}
+
+fn check_id(field: &'static str, id: &str) -> Result<(), CommandError> {
+    validate_id(id).map_err(|reason| CommandError::InvalidInput { field, reason })
+}
+
+/// Edits made in the app are recorded as the OS user at the keyboard.
+fn app_context() -> ChangeContext {
+    ChangeContext::local_user("app")
 }
 
 #[tauri::command]
@@ -56,10 +72,7 @@ pub async fn identity_detail(
     state: State<'_, AppState>,
     id: String,
 ) -> Result<IdentityDetail, CommandError> {
-    validate_id(&id).map_err(|reason| CommandError::InvalidInput {
-        field: "id",
-        reason,
-    })?;
+    check_id("id", &id)?;
     Ok(state.store()?.identity_detail(&id).await?)
 }
 
@@ -72,11 +85,89 @@ pub async fn list_services(
     Ok(state.store()?.list_services(search.as_deref()).await?)
 }
 
+/// Creates or updates an identity. `version` is the one the form was opened
+/// at (absent when creating): if someone else saved in between, the edit is
+/// refused with both versions named instead of overwriting theirs.
+#[tauri::command]
+pub async fn save_identity(
+    state: State<'_, AppState>,
+    identity: Identity,
+    version: Option<i64>,
+) -> Result<Option<Change>, CommandError> {
+    check_id("id", &identity.id)?;
+    Ok(state
+        .store()?
+        .edit(
+            Edit::SaveIdentity(Box::new(identity)),
+            version,
+            &app_context(),
+        )
+        .await?)
+}
+
+#[tauri::command]
+pub async fn delete_identity(
+    state: State<'_, AppState>,
+    id: String,
+    version: Option<i64>,
+) -> Result<Option<Change>, CommandError> {
+    check_id("id", &id)?;
+    Ok(state
+        .store()?
+        .edit(Edit::DeleteIdentity(id), version, &app_context())
+        .await?)
+}
+
+#[tauri::command]
+pub async fn save_service(
+    state: State<'_, AppState>,
+    service: Service,
+    version: Option<i64>,
+) -> Result<Option<Change>, CommandError> {
+    check_id("id", &service.id)?;
+    Ok(state
+        .store()?
+        .edit(Edit::SaveService(service), version, &app_context())
+        .await?)
+}
+
+#[tauri::command]
+pub async fn delete_service(
+    state: State<'_, AppState>,
+    id: String,
+    version: Option<i64>,
+) -> Result<Option<Change>, CommandError> {
+    check_id("id", &id)?;
+    Ok(state
+        .store()?
+        .edit(Edit::DeleteService(id), version, &app_context())
+        .await?)
+}
+
+/// The audit trail of one identity or service, newest first.
+#[tauri::command]
+pub async fn history(
+    state: State<'_, AppState>,
+    entity: Entity,
+    id: String,
+) -> Result<Vec<AuditEntry>, CommandError> {
+    check_id("id", &id)?;
+    Ok(state
+        .store()?
+        .audit_log(Some((entity.as_str(), &id)), MAX_HISTORY)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn attention(state: State<'_, AppState>) -> Result<Vec<Finding>, CommandError> {
+    Ok(state.store()?.attention().await?)
+}
+
 /// Loads the demo inventory, but only into an empty database: the button
 /// is an onboarding aid and must never overwrite an owner's edits.
 #[tauri::command]
 pub async fn load_demo(state: State<'_, AppState>) -> Result<InventoryCounts, CommandError> {
     let store = state.store()?;
-    countersign::demo::load(store, true).await?;
+    countersign::demo::load(store, true, &app_context().actor).await?;
     Ok(store.counts().await?)
 }

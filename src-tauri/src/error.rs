@@ -28,6 +28,9 @@ impl CommandError {
             CommandError::Store(StoreError::IdentityNotFound(_)) => {
                 Some("It may have been deleted or renamed; refresh the list.")
             }
+            CommandError::Store(StoreError::Conflict { .. }) => {
+                Some("Reload to see their change, then make yours again.")
+            }
             CommandError::Store(StoreError::Corrupt { .. }) => {
                 Some("Restore the file from a backup or move it aside and restart.")
             }

@@ -18,6 +18,12 @@ pub fn run() {
             commands::list_identities,
             commands::identity_detail,
             commands::list_services,
+            commands::save_identity,
+            commands::delete_identity,
+            commands::save_service,
+            commands::delete_service,
+            commands::history,
+            commands::attention,
             commands::load_demo,
         ])
         .run(tauri::generate_context!())

@@ -1,14 +1,19 @@
 //! Argument parsing and dispatch. Each subcommand is a thin call into the
 //! core followed by formatting; no inventory logic lives here.
 
+mod progress;
 mod table;
 
-use anyhow::Result;
+use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
+use std::io::Write;
 use std::path::PathBuf;
 
 use countersign::demo;
-use countersign::store::{DB_ENV_VAR, Store};
+use countersign::export::{self, ExportFormat};
+use countersign::import::{self, Format};
+use countersign::inventory::Entity;
+use countersign::store::{ChangeContext, DB_ENV_VAR, STALE_DAYS_KEY, Store};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -20,6 +25,10 @@ pub struct Cli {
     /// Inventory database file [default: countersign.db in the platform's data directory]
     #[arg(long, global = true, env = DB_ENV_VAR, value_name = "PATH")]
     db: Option<PathBuf>,
+
+    /// Who the audit trail records for changes [default: the OS user]
+    #[arg(long, global = true, env = "COUNTERSIGN_ACTOR", value_name = "NAME")]
+    actor: Option<String>,
 
     #[command(subcommand)]
     command: Command,
@@ -36,6 +45,24 @@ enum Command {
     /// Services that use identities and depend on each other
     #[command(subcommand)]
     Services(ServicesCommand),
+    /// Teams and people who own identities and services
+    #[command(subcommand)]
+    Owners(OwnersCommand),
+    /// Import an inventory: Countersign YAML/JSON, CSV, Backstage catalog or Kubernetes manifests
+    Import(ImportArgs),
+    /// Export the inventory
+    Export(ExportArgs),
+    /// The audit trail of every change
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// What needs an owner's attention: missing owners, stale reviews, undocumented consumers…
+    Attention {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Settings stored in the database
+    #[command(subcommand)]
+    Settings(SettingsCommand),
     /// The database itself
     #[command(subcommand)]
     Db(DbCommand),
@@ -45,7 +72,7 @@ enum Command {
 enum DemoCommand {
     /// Load (or refresh) the demo inventory into the database
     Load {
-        /// Only load when the database has no identities and no services yet
+        /// Only load when the database holds no inventory yet
         #[arg(long)]
         if_empty: bool,
     },
@@ -55,7 +82,7 @@ enum DemoCommand {
 enum IdentitiesCommand {
     /// List identities, most critical first
     List(ListArgs),
-    /// Show one identity and the services that use it
+    /// Show one identity in full
     Show {
         /// The identity's id
         id: String,
@@ -71,9 +98,12 @@ enum ServicesCommand {
 }
 
 #[derive(Debug, Subcommand)]
-enum DbCommand {
-    /// Print where the database is, its schema version and what it holds
-    Info,
+enum OwnersCommand {
+    /// List owners
+    List {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -86,6 +116,68 @@ struct ListArgs {
     json: bool,
 }
 
+#[derive(Debug, Args)]
+struct ImportArgs {
+    /// A file, or a directory whose .yaml/.yml/.json/.csv files are all imported
+    path: PathBuf,
+    #[arg(long, value_enum, default_value_t = Format::Auto)]
+    format: Format,
+    /// Show what would change and write nothing
+    #[arg(long)]
+    dry_run: bool,
+    /// Print the change set as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct ExportArgs {
+    #[arg(long, value_enum)]
+    format: ExportFormat,
+    /// Write here instead of standard output (a directory for CSV)
+    #[arg(long, value_name = "PATH")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Recompute the hash chain; fails naming the first altered, removed or reordered row
+    Verify,
+    /// Show changes, newest first
+    Log {
+        /// Only changes to this identity
+        #[arg(long, value_name = "ID", conflicts_with = "service")]
+        identity: Option<String>,
+        /// Only changes to this service
+        #[arg(long, value_name = "ID")]
+        service: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the whole trail as JSON Lines, oldest first
+    Export {
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SettingsCommand {
+    /// Days after which an owner's review counts as stale
+    ReviewStaleDays {
+        /// Set it to this many days; print it when omitted
+        days: Option<u32>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DbCommand {
+    /// Print where the database is, its schema version and what it holds
+    Info,
+}
+
 async fn open_store(db: Option<PathBuf>) -> Result<Store> {
     Ok(match db {
         Some(path) => Store::open(&path).await?,
@@ -95,55 +187,135 @@ async fn open_store(db: Option<PathBuf>) -> Result<Store> {
 
 pub async fn run(cli: Cli) -> Result<()> {
     let store = open_store(cli.db).await?;
-    let result = dispatch(&store, cli.command).await;
+    let ctx = match cli.actor {
+        Some(actor) => ChangeContext::new(actor, "cli"),
+        None => ChangeContext::local_user("cli"),
+    };
+    let result = dispatch(&store, &ctx, cli.command).await;
     store.close().await;
     result
 }
 
-async fn dispatch(store: &Store, command: Command) -> Result<()> {
+async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Result<()> {
     match command {
-        Command::Demo(DemoCommand::Load { if_empty }) => match demo::load(store, if_empty).await? {
-            None => println!(
-                "{} already holds an inventory; demo not loaded",
-                store.path().display()
-            ),
-            Some(s) => println!(
-                "loaded demo inventory into {}: {} identities, {} services, {} usages, {} dependencies",
-                store.path().display(),
-                s.identities,
-                s.services,
-                s.usages,
-                s.dependencies
-            ),
-        },
+        Command::Demo(DemoCommand::Load { if_empty }) => {
+            match demo::load(store, if_empty, &ctx.actor).await? {
+                None => println!(
+                    "{} already holds an inventory; demo not loaded",
+                    store.path().display()
+                ),
+                Some(applied) => {
+                    let c = store.counts().await?;
+                    println!(
+                        "loaded demo inventory into {}: {} identities, {} services, {} owners ({} changes audited)",
+                        store.path().display(),
+                        c.identities,
+                        c.services,
+                        c.owners,
+                        applied.changes
+                    );
+                }
+            }
+        }
         Command::Identities(IdentitiesCommand::List(args)) => {
             let rows = store.list_identities(args.search.as_deref()).await?;
-            if args.json {
-                print_json(&rows)?;
-            } else {
-                print!("{}", table::identities(&rows));
-            }
+            output(&rows, args.json, || table::identities(&rows))?;
         }
         Command::Identities(IdentitiesCommand::Show { id, json }) => {
             let detail = store.identity_detail(&id).await?;
-            if json {
-                print_json(&detail)?;
-            } else {
-                print!("{}", table::identity_detail(&detail));
-            }
+            output(&detail, json, || table::identity_detail(&detail))?;
         }
         Command::Services(ServicesCommand::List(args)) => {
             let rows = store.list_services(args.search.as_deref()).await?;
+            output(&rows, args.json, || table::services(&rows))?;
+        }
+        Command::Owners(OwnersCommand::List { json }) => {
+            let rows = store.owners().await?;
+            output(&rows, json, || table::owners(&rows))?;
+        }
+        Command::Import(args) => {
+            let bar = progress::Bar::new();
+            let report = import::import(
+                store,
+                &args.path,
+                args.format,
+                args.dry_run,
+                &ctx.actor,
+                &bar,
+            )
+            .await?;
+            bar.finish();
             if args.json {
-                print_json(&rows)?;
+                print_json(&report)?;
             } else {
-                print!("{}", table::services(&rows));
+                print!("{}", table::import_report(&report, args.dry_run));
             }
+        }
+        Command::Export(args) => export_to(store, args).await?,
+        Command::Audit(AuditCommand::Verify) => match store.verify_audit().await? {
+            Ok(v) => println!(
+                "audit trail intact: {} rows{}",
+                v.rows,
+                v.head.map(|h| format!(", head {h}")).unwrap_or_default()
+            ),
+            Err(broken) => bail!(
+                "audit trail of {} is broken: {broken}",
+                store.path().display()
+            ),
+        },
+        Command::Audit(AuditCommand::Log {
+            identity,
+            service,
+            limit,
+            json,
+        }) => {
+            let filter = match (&identity, &service) {
+                (Some(id), _) => Some((Entity::Identity.as_str(), id.as_str())),
+                (_, Some(id)) => Some((Entity::Service.as_str(), id.as_str())),
+                _ => None,
+            };
+            let rows = store.audit_log(filter, limit).await?;
+            output(&rows, json, || table::audit(&rows))?;
+        }
+        Command::Audit(AuditCommand::Export { out }) => {
+            let n = match out {
+                Some(path) => {
+                    let mut file = std::io::BufWriter::new(
+                        std::fs::File::create(&path)
+                            .with_context(|| format!("cannot create {}", path.display()))?,
+                    );
+                    let n = store.export_audit(&mut file).await?;
+                    file.flush()
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    n
+                }
+                None => store.export_audit(&mut std::io::stdout().lock()).await?,
+            };
+            eprintln!("exported {n} audit entries");
+        }
+        Command::Attention { json } => {
+            let findings = store.attention().await?;
+            output(&findings, json, || table::attention(&findings))?;
+        }
+        Command::Settings(SettingsCommand::ReviewStaleDays { days }) => {
+            if let Some(days) = days {
+                if days == 0 {
+                    bail!("review-stale-days must be at least 1");
+                }
+                store
+                    .set_setting(STALE_DAYS_KEY, &days.to_string(), ctx)
+                    .await?;
+            }
+            println!(
+                "reviews are stale after {} days",
+                store.review_stale_days().await?
+            );
         }
         Command::Db(DbCommand::Info) => {
             let counts = store.counts().await?;
             println!("database:       {}", store.path().display());
             println!("schema version: {}", store.schema_version().await?);
+            println!("owners:         {}", counts.owners);
             println!("identities:     {}", counts.identities);
             println!("services:       {}", counts.services);
             println!("usages:         {}", counts.usages);
@@ -151,6 +323,35 @@ async fn dispatch(store: &Store, command: Command) -> Result<()> {
         }
     }
     Ok(())
+}
+
+async fn export_to(store: &Store, args: ExportArgs) -> Result<()> {
+    let inventory = store.snapshot().await?;
+    if args.format == ExportFormat::Csv {
+        let dir = args
+            .out
+            .context("CSV export writes several files: pass --out DIRECTORY")?;
+        for file in export::write_csv_dir(&inventory, &dir)? {
+            eprintln!("wrote {file}");
+        }
+        return Ok(());
+    }
+    let text = export::render(&inventory, args.format)?;
+    match args.out {
+        Some(path) => std::fs::write(&path, text)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => print!("{text}"),
+    }
+    Ok(())
+}
+
+fn output<T: serde::Serialize>(value: &T, json: bool, text: impl FnOnce() -> String) -> Result<()> {
+    if json {
+        print_json(value)
+    } else {
+        print!("{}", text());
+        Ok(())
+    }
 }
 
 fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {

@@ -1,87 +1,143 @@
-//! Countersign's own inventory file format (YAML or JSON), version 1.
-//! See `docs/inventory-format.md`. Parsing checks everything a database
-//! constraint would, so a bad file is rejected with the file and the entry
-//! named before a single row is written.
+//! A whole inventory in memory: what the store holds, what an importer
+//! produced, what an export writes. Validation and change planning work on
+//! this type so every way in (app edits, each importer) obeys the same rules.
 
+mod changes;
+pub mod file;
 mod validate;
 
-pub use validate::InventoryError;
+pub use changes::{Change, ChangeSet, Entity, MergeMode, Operation, to_json};
+pub use file::FORMAT_VERSION;
+pub use validate::{Problem, Section};
 
 use serde::{Deserialize, Serialize};
-use std::path::Path;
+use std::collections::HashMap;
+use std::fmt;
 
-use crate::model::{Environment, Identity, IdentityKind, Service, Tier};
+use crate::model::{Identity, Owner, Service};
 
-/// The only format version this build reads.
-pub const FORMAT_VERSION: u32 = 1;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Inventory {
-    pub version: u32,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owners: Vec<Owner>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub services: Vec<Service>,
-    #[serde(default)]
-    pub identities: Vec<InventoryIdentity>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub identities: Vec<Identity>,
 }
 
-/// An identity as written in the file: the model's fields plus the services
-/// that use it, kept flat so a typo in a field name is an error, not ignored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct InventoryIdentity {
-    pub id: String,
-    pub kind: IdentityKind,
-    pub name: String,
-    pub owner: String,
-    pub environment: Environment,
-    pub tier: Tier,
-    #[serde(default)]
-    pub break_glass: bool,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub description: String,
-    #[serde(default)]
-    pub used_by: Vec<String>,
+impl Inventory {
+    pub fn is_empty(&self) -> bool {
+        self.owners.is_empty() && self.services.is_empty() && self.identities.is_empty()
+    }
+
+    /// Sorts every section by id so exports and diffs are stable.
+    pub fn sort(&mut self) {
+        self.owners.sort_by(|a, b| a.id.cmp(&b.id));
+        self.services.sort_by(|a, b| a.id.cmp(&b.id));
+        self.identities.sort_by(|a, b| a.id.cmp(&b.id));
+    }
 }
 
-impl InventoryIdentity {
-    pub fn to_identity(&self) -> Identity {
-        Identity {
-            id: self.id.clone(),
-            kind: self.kind,
-            name: self.name.clone(),
-            owner: self.owner.clone(),
-            environment: self.environment,
-            tier: self.tier,
-            break_glass: self.break_glass,
-            description: self.description.clone(),
+/// Why an inventory source cannot be loaded. Every message starts with the
+/// file, then the line where one is known, then the entry and field, so the
+/// owner can fix it in one go. Nothing is written when any of these occurs.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum InventoryError {
+    #[error("{origin}: cannot read: {message}")]
+    Read { origin: String, message: String },
+
+    #[error("{origin}: {message}")]
+    Syntax { origin: String, message: String },
+
+    #[error("{}", Located(.origin, .line, .at, .message))]
+    Invalid {
+        origin: String,
+        line: Option<u64>,
+        at: String,
+        message: String,
+    },
+
+    #[error("{origin}: {message}")]
+    Unsupported { origin: String, message: String },
+}
+
+struct Located<'a>(&'a String, &'a Option<u64>, &'a String, &'a String);
+
+impl fmt::Display for Located<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Located(origin, line, at, message) = self;
+        match line {
+            Some(line) => write!(f, "{origin}:{line}: {at}: {message}"),
+            None => write!(f, "{origin}: {at}: {message}"),
         }
     }
 }
 
-impl Inventory {
-    /// Parses and validates an inventory; `origin` names the source in errors.
-    pub fn parse(text: &str, origin: &str) -> Result<Self, InventoryError> {
-        let options = serde_saphyr::options! {
-            duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
-        };
-        let inventory: Inventory =
-            serde_saphyr::from_str_with_options(text, options).map_err(|e| {
-                InventoryError::Syntax {
-                    origin: origin.to_owned(),
-                    message: e.to_string(),
-                }
-            })?;
-        inventory.validate(origin)?;
-        Ok(inventory)
+/// Section, entity id, field (`""` for the entity itself) and list item.
+type LineKey = (Section, String, &'static str, Option<String>);
+
+/// Where each id and reference stood in the source files, to turn a
+/// [`Problem`] into a file and line.
+#[derive(Debug, Clone, Default)]
+pub struct LineMap {
+    files: Vec<String>,
+    at: HashMap<LineKey, (usize, u64)>,
+}
+
+impl LineMap {
+    /// Positions recorded from now on are in `origin`.
+    pub fn file(&mut self, origin: &str) {
+        if self.files.last().map(String::as_str) != Some(origin) {
+            self.files.push(origin.to_owned());
+        }
     }
 
-    pub fn read(path: &Path) -> Result<Self, InventoryError> {
-        let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| InventoryError::Read {
-            origin: origin.clone(),
-            message: e.to_string(),
-        })?;
-        Inventory::parse(&text, &origin)
+    fn insert(&mut self, key: LineKey, line: u64) {
+        if self.files.is_empty() {
+            self.files.push(String::new());
+        }
+        self.at.insert(key, (self.files.len() - 1, line));
+    }
+
+    pub fn entity(&mut self, section: Section, id: &str, line: u64) {
+        self.insert((section, id.to_owned(), "", None), line);
+    }
+
+    pub fn field(
+        &mut self,
+        section: Section,
+        id: &str,
+        field: &'static str,
+        item: Option<&str>,
+        line: u64,
+    ) {
+        self.insert(
+            (section, id.to_owned(), field, item.map(str::to_owned)),
+            line,
+        );
+    }
+
+    /// The most precise position known: the offending item, else the field,
+    /// else the entity.
+    pub fn locate(&self, p: &Problem) -> Option<(&str, u64)> {
+        let key = |field, item: Option<String>| (p.section, p.id.clone(), field, item);
+        self.at
+            .get(&key(p.field, p.item.clone()))
+            .or_else(|| self.at.get(&key(p.field, None)))
+            .or_else(|| self.at.get(&key("", None)))
+            .map(|&(f, line)| (self.files[f].as_str(), line))
+    }
+
+    /// The files positions were recorded in, in order.
+    pub fn files(&self) -> &[String] {
+        &self.files
+    }
+
+    pub fn merge(&mut self, other: LineMap) {
+        for (key, (f, line)) in other.at {
+            self.file(&other.files[f]);
+            self.insert(key, line);
+        }
     }
 }

@@ -1,165 +1,332 @@
-use std::collections::HashSet;
+//! The rules every inventory obeys, whatever it came from.
 
-use super::{FORMAT_VERSION, Inventory};
+use std::collections::{HashMap, HashSet};
+
+use super::Inventory;
 use crate::model::validate_id;
 
-/// Why an inventory file cannot be loaded. Each message starts with the file
-/// and points at the entry and field, so the owner can fix it in one go.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum InventoryError {
-    #[error("{origin}: cannot read: {message}")]
-    Read { origin: String, message: String },
-
-    #[error("{origin}: {message}")]
-    Syntax { origin: String, message: String },
-
-    #[error("{origin}: {at}: {message}")]
-    Invalid {
-        origin: String,
-        at: String,
-        message: String,
-    },
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Section {
+    Owners,
+    Services,
+    Identities,
 }
+
+impl Section {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Section::Owners => "owners",
+            Section::Services => "services",
+            Section::Identities => "identities",
+        }
+    }
+}
+
+/// One broken rule, pointing at an entry by id and at the field (and the
+/// offending list item, if any) so each source can turn it into a line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub section: Section,
+    pub id: String,
+    pub field: &'static str,
+    pub item: Option<String>,
+    pub message: String,
+}
+
+impl Problem {
+    fn new(section: Section, id: &str, field: &'static str, message: impl Into<String>) -> Self {
+        Problem {
+            section,
+            id: id.to_owned(),
+            field,
+            item: None,
+            message: message.into(),
+        }
+    }
+
+    fn item(mut self, item: &str) -> Self {
+        self.item = Some(item.to_owned());
+        self
+    }
+
+    /// `services (id "api").depends_on`, for sources without line numbers.
+    pub fn path(&self) -> String {
+        format!(
+            "{} (id {:?}).{}",
+            self.section.as_str(),
+            self.id,
+            self.field
+        )
+    }
+}
+
+/// Stops collecting after this many problems: past that the file is
+/// probably of another kind altogether.
+const MAX_PROBLEMS: usize = 20;
 
 impl Inventory {
-    pub(super) fn validate(&self, origin: &str) -> Result<(), InventoryError> {
-        let invalid = |at: String, message: String| InventoryError::Invalid {
-            origin: origin.to_owned(),
-            at,
-            message,
+    /// Checks ids, required text, uniqueness, references and lineage cycles.
+    /// Returns every problem found (up to a limit), in file order.
+    pub fn validate(&self) -> Result<(), Vec<Problem>> {
+        let mut problems = Vec::new();
+        let mut push = |p: Problem| {
+            if problems.len() < MAX_PROBLEMS {
+                problems.push(p);
+            }
         };
-        if self.version != FORMAT_VERSION {
-            return Err(invalid(
-                "version".into(),
-                format!(
-                    "unsupported format version {} (this build reads version {FORMAT_VERSION})",
-                    self.version
-                ),
-            ));
-        }
 
-        let mut service_ids = HashSet::new();
-        for (i, s) in self.services.iter().enumerate() {
-            let at = |field: &str| format!("services[{i}] (id {:?}).{field}", s.id);
-            validate_id(&s.id).map_err(|m| invalid(format!("services[{i}].id"), m))?;
-            if !service_ids.insert(s.id.as_str()) {
-                return Err(invalid(at("id"), "duplicate service id".into()));
+        let mut owners = HashSet::new();
+        for o in &self.owners {
+            if let Err(m) = validate_id(&o.id) {
+                push(Problem::new(Section::Owners, &o.id, "id", m));
             }
-            non_empty(&s.name).map_err(|m| invalid(at("name"), m))?;
-            non_empty(&s.owner).map_err(|m| invalid(at("owner"), m))?;
-        }
-        for (i, s) in self.services.iter().enumerate() {
-            for dep in &s.depends_on {
-                let at = format!("services[{i}] (id {:?}).depends_on", s.id);
-                if dep == &s.id {
-                    return Err(invalid(at, "a service cannot depend on itself".into()));
-                }
-                if !service_ids.contains(dep.as_str()) {
-                    return Err(invalid(at, format!("unknown service {dep:?}")));
-                }
+            if !owners.insert(o.id.as_str()) {
+                push(Problem::new(
+                    Section::Owners,
+                    &o.id,
+                    "id",
+                    "duplicate owner id",
+                ));
             }
         }
 
-        let mut identity_ids = HashSet::new();
-        for (i, ident) in self.identities.iter().enumerate() {
-            let at = |field: &str| format!("identities[{i}] (id {:?}).{field}", ident.id);
-            validate_id(&ident.id).map_err(|m| invalid(format!("identities[{i}].id"), m))?;
-            if !identity_ids.insert(ident.id.as_str()) {
-                return Err(invalid(at("id"), "duplicate identity id".into()));
+        let mut services = HashSet::new();
+        for s in &self.services {
+            if let Err(m) = validate_id(&s.id) {
+                push(Problem::new(Section::Services, &s.id, "id", m));
             }
-            non_empty(&ident.name).map_err(|m| invalid(at("name"), m))?;
-            non_empty(&ident.owner).map_err(|m| invalid(at("owner"), m))?;
+            if !services.insert(s.id.as_str()) {
+                push(Problem::new(
+                    Section::Services,
+                    &s.id,
+                    "id",
+                    "duplicate service id",
+                ));
+            }
+            if s.name.trim().is_empty() {
+                push(Problem::new(
+                    Section::Services,
+                    &s.id,
+                    "name",
+                    "must not be empty",
+                ));
+            }
+        }
+        for s in &self.services {
             let mut seen = HashSet::new();
-            for svc in &ident.used_by {
-                if !service_ids.contains(svc.as_str()) {
-                    return Err(invalid(at("used_by"), format!("unknown service {svc:?}")));
-                }
-                if !seen.insert(svc.as_str()) {
-                    return Err(invalid(
-                        at("used_by"),
-                        format!("service {svc:?} listed twice"),
-                    ));
+            for dep in &s.depends_on {
+                let p =
+                    |m: String| Problem::new(Section::Services, &s.id, "depends_on", m).item(dep);
+                if dep == &s.id {
+                    push(p("a service cannot depend on itself".into()));
+                } else if !services.contains(dep.as_str()) {
+                    push(p(format!("unknown service {dep:?}")));
+                } else if !seen.insert(dep.as_str()) {
+                    push(p(format!("service {dep:?} listed twice")));
                 }
             }
         }
-        Ok(())
+
+        let mut identities = HashSet::new();
+        let mut external: HashMap<&str, &str> = HashMap::new();
+        for i in &self.identities {
+            let p = |field, m: String| Problem::new(Section::Identities, &i.id, field, m);
+            if let Err(m) = validate_id(&i.id) {
+                push(p("id", m));
+            }
+            if !identities.insert(i.id.as_str()) {
+                push(p("id", "duplicate identity id".into()));
+            }
+            if i.name.trim().is_empty() {
+                push(p("name", "must not be empty".into()));
+            }
+            for x in &i.external_ids {
+                if x.trim().is_empty() {
+                    push(p("external_ids", "must not be empty".into()));
+                } else if let Some(other) = external.insert(x, &i.id) {
+                    push(
+                        p(
+                            "external_ids",
+                            format!("{x:?} is already the external id of {other:?}"),
+                        )
+                        .item(x),
+                    );
+                }
+            }
+            if let Some(bg) = &i.break_glass
+                && bg.justification.trim().is_empty()
+            {
+                push(p(
+                    "break_glass",
+                    "a break-glass designation needs a justification".into(),
+                ));
+            }
+        }
+        for i in &self.identities {
+            let mut seen = HashSet::new();
+            for u in &i.used_by {
+                let p = |m: String| {
+                    Problem::new(Section::Identities, &i.id, "used_by", m).item(&u.service)
+                };
+                if !services.contains(u.service.as_str()) {
+                    push(p(format!("unknown service {:?}", u.service)));
+                } else if !seen.insert(u.service.as_str()) {
+                    push(p(format!("service {:?} listed twice", u.service)));
+                }
+            }
+            if let Some(parent) = &i.derived_from {
+                let p = |m: String| {
+                    Problem::new(Section::Identities, &i.id, "derived_from", m).item(parent)
+                };
+                if parent == &i.id {
+                    push(p("an identity cannot derive from itself".into()));
+                } else if !identities.contains(parent.as_str()) {
+                    push(p(format!("unknown identity {parent:?}")));
+                }
+            }
+        }
+        if let Some(p) = lineage_cycle(self) {
+            push(p);
+        }
+
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
     }
 }
 
-fn non_empty(value: &str) -> Result<(), String> {
-    if value.trim().is_empty() {
-        Err("must not be empty".into())
-    } else {
-        Ok(())
+/// A lineage loop (a derived from b derived from a) has no root credential,
+/// so "revoke the parent" would never terminate in people's heads either.
+fn lineage_cycle(inv: &Inventory) -> Option<Problem> {
+    let parent: HashMap<&str, &str> = inv
+        .identities
+        .iter()
+        .filter_map(|i| i.derived_from.as_deref().map(|p| (i.id.as_str(), p)))
+        .collect();
+    for start in parent.keys() {
+        let mut seen = HashSet::new();
+        let mut at = *start;
+        while let Some(&next) = parent.get(at) {
+            if !seen.insert(at) {
+                return Some(
+                    Problem::new(
+                        Section::Identities,
+                        start,
+                        "derived_from",
+                        "lineage forms a cycle",
+                    )
+                    .item(next),
+                );
+            }
+            at = next;
+        }
     }
+    None
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{Environment, Identity, IdentityKind, Service, Tier, Usage};
 
-    const GOOD: &str = r#"
-version: 1
-services:
-  - {id: db, name: Database, owner: team-data, tier: 0}
-  - {id: api, name: API, owner: team-api, tier: 1, depends_on: [db]}
-identities:
-  - id: sa-api
-    kind: service_account
-    name: API service account
-    owner: team-api
-    environment: production
-    tier: 1
-    used_by: [api]
-"#;
+    fn service(id: &str, deps: &[&str]) -> Service {
+        Service {
+            id: id.into(),
+            name: id.to_uppercase(),
+            owner: None,
+            tier: Tier::new(1).unwrap(),
+            system: None,
+            description: String::new(),
+            depends_on: deps.iter().map(|d| d.to_string()).collect(),
+        }
+    }
 
-    fn err(text: &str) -> String {
-        Inventory::parse(text, "inv.yaml").unwrap_err().to_string()
+    fn identity(id: &str, used_by: &[&str]) -> Identity {
+        let mut i = Identity::new(
+            id,
+            IdentityKind::ApiKey,
+            id,
+            Environment::Production,
+            Tier::new(1).unwrap(),
+        );
+        i.used_by = used_by.iter().map(|s| Usage::of(*s)).collect();
+        i
     }
 
     #[test]
-    fn parses_a_good_file() {
-        let inv = Inventory::parse(GOOD, "inv.yaml").unwrap();
-        assert_eq!(inv.services.len(), 2);
-        assert_eq!(inv.identities[0].used_by, vec!["api"]);
+    fn a_consistent_inventory_passes() {
+        let inv = Inventory {
+            owners: vec![],
+            services: vec![service("db", &[]), service("api", &["db"])],
+            identities: vec![identity("k", &["api"])],
+        };
+        inv.validate().unwrap();
     }
 
     #[test]
-    fn unknown_service_reference_is_named() {
-        let e = err(&GOOD.replace("used_by: [api]", "used_by: [apu]"));
-        assert_eq!(
-            e,
-            "inv.yaml: identities[0] (id \"sa-api\").used_by: unknown service \"apu\""
+    fn dangling_references_and_duplicates_are_all_reported() {
+        let inv = Inventory {
+            owners: vec![],
+            services: vec![service("api", &["api", "nope"]), service("api", &[])],
+            identities: vec![identity("k", &["apu"])],
+        };
+        let problems = inv.validate().unwrap_err();
+        let messages: Vec<_> = problems
+            .iter()
+            .map(|p| format!("{}: {}", p.path(), p.message))
+            .collect();
+        assert!(
+            messages.contains(&"services (id \"api\").id: duplicate service id".to_string()),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("cannot depend on itself"))
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("unknown service \"nope\""))
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("identities (id \"k\").used_by: unknown service \"apu\""))
         );
     }
 
     #[test]
-    fn self_dependency_and_duplicates_are_rejected() {
-        let e = err(&GOOD.replace("depends_on: [db]", "depends_on: [api]"));
-        assert!(e.contains("cannot depend on itself"), "{e}");
-        let e = err(&GOOD.replace("id: api,", "id: db,"));
-        assert!(e.contains("duplicate service id"), "{e}");
-    }
+    fn lineage_must_resolve_and_not_loop() {
+        let mut a = identity("a", &[]);
+        let mut b = identity("b", &[]);
+        a.derived_from = Some("b".into());
+        b.derived_from = Some("a".into());
+        let inv = Inventory {
+            owners: vec![],
+            services: vec![],
+            identities: vec![a, b],
+        };
+        let problems = inv.validate().unwrap_err();
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.message == "lineage forms a cycle"),
+            "{problems:?}"
+        );
 
-    #[test]
-    fn syntax_errors_name_the_file_and_line() {
-        let e = err("version: 1\nservices:\n  - {id: db, name: Database, owner: x, tier: nine}\n");
-        assert!(e.starts_with("inv.yaml: "), "{e}");
-        assert!(e.contains("line 3"), "{e}");
-    }
-
-    #[test]
-    fn unknown_fields_and_duplicate_keys_are_errors() {
-        let e = err(&GOOD.replace("tier: 1\n    used_by", "tier: 1\n    tire: 2\n    used_by"));
-        assert!(e.contains("tire"), "{e}");
-        let e = err(&GOOD.replace("tier: 1\n    used_by", "tier: 1\n    tier: 2\n    used_by"));
-        assert!(e.to_lowercase().contains("duplicate"), "{e}");
-    }
-
-    #[test]
-    fn wrong_version_and_bad_ids_are_rejected() {
-        assert!(err(&GOOD.replace("version: 1", "version: 7")).contains("version 7"));
-        let e = err(&GOOD.replace("id: sa-api", "id: \"sa api\""));
-        assert!(e.contains("identities[0].id"), "{e}");
+        let mut c = identity("c", &[]);
+        c.derived_from = Some("ghost".into());
+        let inv = Inventory {
+            owners: vec![],
+            services: vec![],
+            identities: vec![c],
+        };
+        assert_eq!(
+            inv.validate().unwrap_err()[0].message,
+            "unknown identity \"ghost\""
+        );
     }
 }

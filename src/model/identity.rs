@@ -1,52 +1,9 @@
+use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
-use std::{fmt, str::FromStr};
+use std::collections::BTreeMap;
 
-use super::{ParseModelError, ServiceRef, Tier};
-
-/// Declares a closed set of snake_case names with parsing and display, so the
-/// database, YAML and IPC all agree on one spelling and a typo is caught with
-/// the list of valid names.
-macro_rules! named_enum {
-    ($(#[$meta:meta])* $name:ident, $what:literal { $($variant:ident => $text:literal, $label:literal;)+ }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant,)+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text,)+ }
-            }
-
-            /// Human wording for tables and the UI.
-            pub fn label(self) -> &'static str {
-                match self { $($name::$variant => $label,)+ }
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = ParseModelError;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                match s {
-                    $($text => Ok($name::$variant),)+
-                    _ => Err(ParseModelError {
-                        what: $what,
-                        value: s.to_owned(),
-                        expected: [$($text),+].join(", "),
-                    }),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
+use super::names::named_enum;
+use super::{ContainmentAction, ContainmentPlan, Tier};
 
 named_enum!(
     /// What sort of non-human (or emergency human) credential this is; it
@@ -75,30 +32,167 @@ named_enum!(
     }
 );
 
-/// A credential someone owns and someone else may one day have to contain.
+named_enum!(
+    /// Short-lived credentials expire on their own; long-lived ones must be revoked.
+    Lifetime, "credential lifetime" {
+        Ephemeral => "ephemeral", "Ephemeral";
+        LongLived => "long_lived", "Long-lived";
+    }
+);
+
+named_enum!(
+    /// How much a service does with the identity; reducing scope spares readers.
+    Access, "access level" {
+        Read => "read", "Read";
+        Write => "write", "Write";
+        Admin => "admin", "Admin";
+    }
+);
+
+named_enum!(
+    /// Whether a consumer fetches the secret when it needs it (and so survives
+    /// a rotation) or holds a copy (and breaks until redeployed).
+    SecretDelivery, "secret delivery" {
+        Dynamic => "dynamic", "Fetched dynamically";
+        Static => "static", "Static copy";
+    }
+);
+
+/// One service's use of an identity. Unknown access or delivery is treated
+/// as the worst case by the blast radius and flagged as undocumented.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Usage {
+    pub service: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<Access>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<SecretDelivery>,
+    /// The service keeps live sessions with this identity (revoking sessions hits it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub live_sessions: bool,
+}
+
+impl Usage {
+    pub fn of(service: impl Into<String>) -> Self {
+        Usage {
+            service: service.into(),
+            access: None,
+            delivery: None,
+            live_sessions: false,
+        }
+    }
+
+    /// Whether the owner has said how the service uses the identity.
+    pub fn is_documented(&self) -> bool {
+        self.access.is_some() && self.delivery.is_some()
+    }
+}
+
+/// The designation that makes an identity break-glass: an emergency-use
+/// account whose use looks like an attack but may be a legitimate recovery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BreakGlass {
+    pub justification: String,
+    /// The people who hold the sealed credentials.
+    #[serde(default)]
+    pub custodians: Vec<String>,
+    /// When use is expected, e.g. "only while SSO is down".
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub use_window: String,
+    #[serde(default = "yes")]
+    pub always_dual_approval: bool,
+    /// Identity governance can veto containment of this identity.
+    #[serde(default = "yes")]
+    pub owner_veto: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The owner's attestation that the record is right, as of a date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Review {
+    pub by: String,
+    pub on: Date,
+}
+
+/// A credential someone owns and someone else may one day have to contain:
+/// everything a containment decision depends on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identity {
     /// Stable key used by importers, the backend and the CLI.
     pub id: String,
     pub kind: IdentityKind,
     pub name: String,
-    pub owner: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_owner: Option<String>,
     pub environment: Environment,
     pub tier: Tier,
-    /// Emergency-use accounts: their use looks like an attack but may be a
-    /// legitimate recovery, so containing them always needs a human.
-    #[serde(default)]
-    pub break_glass: bool,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
+    /// How other systems name it: a cloud ARN, `namespace/name` in
+    /// Kubernetes, a Vault path. The backend refers to identities by these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub external_ids: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifetime: Option<Lifetime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_on: Option<Date>,
+    /// What it is allowed to do: roles, scopes, policies (e.g. `ClusterRole/edit`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub permissions: Vec<String>,
+    /// Lineage: the identity this one was minted from or belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub derived_from: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub used_by: Vec<Usage>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub break_glass: Option<BreakGlass>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub containment: BTreeMap<ContainmentAction, ContainmentPlan>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<Review>,
 }
 
-/// An identity with the services that would notice if it were contained.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IdentityDetail {
-    #[serde(flatten)]
-    pub identity: Identity,
-    pub used_by: Vec<ServiceRef>,
+impl Identity {
+    /// A new identity with only the required facts; the rest is documented later.
+    pub fn new(
+        id: &str,
+        kind: IdentityKind,
+        name: &str,
+        environment: Environment,
+        tier: Tier,
+    ) -> Self {
+        Identity {
+            id: id.to_owned(),
+            kind,
+            name: name.to_owned(),
+            owner: None,
+            backup_owner: None,
+            environment,
+            tier,
+            description: String::new(),
+            external_ids: Vec::new(),
+            lifetime: None,
+            expires_on: None,
+            permissions: Vec::new(),
+            derived_from: None,
+            used_by: Vec::new(),
+            break_glass: None,
+            containment: BTreeMap::new(),
+            review: None,
+        }
+    }
+
+    pub fn is_break_glass(&self) -> bool {
+        self.break_glass.is_some()
+    }
 }
 
 #[cfg(test)]
@@ -128,5 +222,12 @@ mod tests {
         assert_eq!(json, "\"cicd_deploy_key\"");
         let env: Environment = serde_json::from_str("\"staging\"").unwrap();
         assert_eq!(env, Environment::Staging);
+    }
+
+    #[test]
+    fn break_glass_defaults_to_dual_approval_and_veto() {
+        let bg: BreakGlass = serde_json::from_str(r#"{"justification":"DR"}"#).unwrap();
+        assert!(bg.always_dual_approval && bg.owner_veto);
+        assert!(bg.custodians.is_empty());
     }
 }

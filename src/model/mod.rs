@@ -1,14 +1,23 @@
-//! The inventory's vocabulary: identities, the services that use them, and
-//! how critical each one is. These types are shared by the store, the
-//! importers, the CLI and the desktop shell, so they serialise to the same
-//! snake_case strings everywhere (database columns, YAML, JSON over IPC).
+//! The inventory's vocabulary: identities, the services that use them, who
+//! owns what, and what each containment action would cost. These types are
+//! shared by the store, the importers, the CLI and the desktop shell, and
+//! serialise to the same snake_case strings everywhere (database columns,
+//! files, JSON over IPC).
 
+mod containment;
 mod identity;
+mod names;
+mod owner;
 mod service;
 mod tier;
 
-pub use identity::{Environment, Identity, IdentityDetail, IdentityKind};
-pub use service::{Service, ServiceRef};
+pub use containment::{ApprovalTier, ContainmentAction, ContainmentPlan};
+pub use identity::{
+    Access, BreakGlass, Environment, Identity, IdentityKind, Lifetime, Review, SecretDelivery,
+    Usage,
+};
+pub use owner::{Owner, OwnerKind};
+pub use service::Service;
 pub use tier::Tier;
 
 /// Why a value read from a file, the database or the UI is not part of the model.

@@ -7,18 +7,15 @@ use super::Tier;
 pub struct Service {
     pub id: String,
     pub name: String,
-    pub owner: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     pub tier: Tier,
+    /// The larger system it belongs to (a Backstage System, a product).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
     /// Services this one needs in order to work; if any of them breaks, so does this one.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<String>,
-}
-
-/// A service as listed beside an identity: enough to decide who to call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ServiceRef {
-    pub id: String,
-    pub name: String,
-    pub owner: String,
-    pub tier: Tier,
 }

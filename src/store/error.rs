@@ -40,6 +40,29 @@ pub enum StoreError {
     #[error("no identity with id {0:?}")]
     IdentityNotFound(String),
 
+    #[error("no service with id {0:?}")]
+    ServiceNotFound(String),
+
+    #[error("no owner with id {0:?}")]
+    OwnerNotFound(String),
+
+    #[error(
+        "{entity} {id:?} was changed by someone else since you opened it (you edited version {expected}, it is now {}); reload it and apply your change again",
+        .actual.map(|v| v.to_string()).unwrap_or_else(|| "deleted".into())
+    )]
+    Conflict {
+        entity: &'static str,
+        id: String,
+        expected: i64,
+        actual: Option<i64>,
+    },
+
+    #[error("{0}")]
+    Invalid(String),
+
+    #[error("cannot write output: {0}")]
+    Output(String),
+
     #[error(
         "cannot find a data directory for this user (is HOME set?); pass --db PATH or set COUNTERSIGN_DB"
     )]
@@ -50,6 +73,15 @@ pub enum StoreError {
 const SQLITE_NOTADB: &str = "26";
 
 impl StoreError {
+    pub(super) fn not_found(entity: crate::inventory::Entity, id: &str) -> Self {
+        use crate::inventory::Entity;
+        match entity {
+            Entity::Owner => StoreError::OwnerNotFound(id.to_owned()),
+            Entity::Service => StoreError::ServiceNotFound(id.to_owned()),
+            Entity::Identity => StoreError::IdentityNotFound(id.to_owned()),
+        }
+    }
+
     pub(super) fn open(path: &Path, source: sqlx::Error) -> Self {
         if is_not_a_database(&source) {
             return StoreError::Corrupt {

@@ -2,14 +2,18 @@
 //! this module, so the rest of the core speaks in model types and a second
 //! engine (PostgreSQL, for team mode) can be added behind the same API.
 
+mod audit;
 mod error;
 mod location;
-mod queries;
+mod read;
 mod rows;
+mod write;
 
+pub use audit::{AuditBroken, AuditEntry, AuditVerification, GENESIS, STALE_DAYS_KEY};
 pub use error::StoreError;
 pub use location::{DB_ENV_VAR, default_db_path};
-pub use queries::{IdentitySummary, InventoryCounts, LoadSummary, ServiceSummary};
+pub use read::{IdentityDetail, IdentitySummary, InventoryCounts, ServiceRef, ServiceSummary};
+pub use write::{Applied, ChangeContext, Edit};
 
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,

@@ -7,7 +7,7 @@ use fantoccini::{Locator, key::Key};
 async fn demo_db(dir: &std::path::Path) -> std::path::PathBuf {
     let path = dir.join("demo.db");
     let store = Store::open(&path).await.unwrap();
-    countersign::demo::load(&store, false).await.unwrap();
+    countersign::demo::load(&store, false, "e2e").await.unwrap();
     store.close().await;
     path
 }

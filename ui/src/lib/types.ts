@@ -1,4 +1,4 @@
-// Mirrors of the core's serialised model (src/model, src/store/queries.rs).
+// Mirrors of the core's serialised model (src/model, src/store/read.rs).
 
 export type IdentityKind =
   | "service_account"
@@ -13,39 +13,111 @@ export type IdentityKind =
   | "break_glass_account";
 
 export type Environment = "production" | "staging" | "development" | "shared";
+export type Lifetime = "ephemeral" | "long_lived";
+export type Access = "read" | "write" | "admin";
+export type SecretDelivery = "dynamic" | "static";
+export type ContainmentAction =
+  | "revoke_session"
+  | "revoke_token"
+  | "rotate_secret"
+  | "reduce_scope"
+  | "disable_account"
+  | "quarantine";
+export type ApprovalTier =
+  | "auto"
+  | "notify_only"
+  | "single_approval"
+  | "dual_approval";
 
+export interface Usage {
+  service: string;
+  access?: Access;
+  delivery?: SecretDelivery;
+  live_sessions?: boolean;
+}
+
+export interface BreakGlass {
+  justification: string;
+  custodians: string[];
+  use_window?: string;
+  always_dual_approval: boolean;
+  owner_veto: boolean;
+}
+
+export interface ContainmentPlan {
+  reversible?: boolean;
+  rollback?: string;
+  rto_minutes?: number;
+  preauthorised?: ApprovalTier;
+}
+
+export interface Review {
+  by: string;
+  on: string;
+}
+
+/** An identity as the core stores it; optional fields are omitted when empty. */
 export interface Identity {
   id: string;
   kind: IdentityKind;
   name: string;
-  owner: string;
+  owner?: string;
+  backup_owner?: string;
+  environment: Environment;
+  tier: number;
+  description?: string;
+  external_ids?: string[];
+  lifetime?: Lifetime;
+  expires_on?: string;
+  permissions?: string[];
+  derived_from?: string;
+  used_by?: Usage[];
+  break_glass?: BreakGlass;
+  containment?: Partial<Record<ContainmentAction, ContainmentPlan>>;
+  review?: Review;
+}
+
+export interface IdentitySummary {
+  id: string;
+  kind: IdentityKind;
+  name: string;
+  owner: string | null;
   environment: Environment;
   tier: number;
   break_glass: boolean;
-  description?: string;
-}
-
-export interface IdentitySummary extends Identity {
   used_by_count: number;
 }
 
 export interface ServiceRef {
   id: string;
   name: string;
-  owner: string;
+  owner: string | null;
   tier: number;
 }
 
-export interface ServiceSummary extends ServiceRef {
+export interface Service {
+  id: string;
+  name: string;
+  owner?: string;
+  tier: number;
+  system?: string;
+  description?: string;
+  depends_on?: string[];
+}
+
+export interface ServiceSummary extends Service {
   identity_count: number;
-  depends_on: string[];
+  version: number;
 }
 
 export interface IdentityDetail extends Identity {
-  used_by: ServiceRef[];
+  version: number;
+  services: ServiceRef[];
+  derived: string[];
 }
 
 export interface InventoryCounts {
+  owners: number;
   identities: number;
   services: number;
   usages: number;
@@ -56,6 +128,32 @@ export interface AppStatus {
   db_path: string;
   startup_error: string | null;
   counts: InventoryCounts | null;
+}
+
+export interface AuditEntry {
+  seq: number;
+  at: string;
+  actor: string;
+  operation: "create" | "update" | "delete";
+  entity: string;
+  entity_id: string;
+  before: string | null;
+  after: string | null;
+  source: string;
+}
+
+export interface Finding {
+  rule: string;
+  entity: "identity" | "service";
+  id: string;
+  name: string;
+  message: string;
+}
+
+export interface Change {
+  entity: string;
+  id: string;
+  operation: "create" | "update" | "delete";
 }
 
 /** What a failed command rejects with (src-tauri/src/error.rs). */

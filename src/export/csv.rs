@@ -1,0 +1,90 @@
+use serde::Serialize;
+use std::path::Path;
+
+use super::ExportError;
+use crate::import::csv_tables::{
+    ContainmentRow, IdentityRow, OwnerRow, ServiceRow, UsageRow, join_list,
+};
+use crate::inventory::Inventory;
+
+/// Writes `owners.csv`, `services.csv`, `identities.csv`, `usages.csv` and
+/// `containment.csv` into `dir` (a table with no rows is left out, since
+/// CSV takes its header from the rows); importing the directory gives back
+/// the same inventory. Returns the files written.
+pub fn write_csv_dir(inv: &Inventory, dir: &Path) -> Result<Vec<String>, ExportError> {
+    std::fs::create_dir_all(dir).map_err(|e| ExportError::Write {
+        path: dir.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let mut written = Vec::new();
+    let owners = inv.owners.iter().map(|o| OwnerRow {
+        id: o.id.clone(),
+        kind: o.kind,
+        name: o.name.clone(),
+        email: o.email.clone(),
+        parent: o.parent.clone(),
+    });
+    table(dir, "owners.csv", owners, &mut written)?;
+    let services = inv.services.iter().map(|s| ServiceRow {
+        id: s.id.clone(),
+        name: s.name.clone(),
+        owner: s.owner.clone(),
+        tier: s.tier,
+        system: s.system.clone(),
+        description: s.description.clone(),
+        depends_on: join_list(&s.depends_on),
+    });
+    table(dir, "services.csv", services, &mut written)?;
+    table(
+        dir,
+        "identities.csv",
+        inv.identities.iter().map(IdentityRow::from_identity),
+        &mut written,
+    )?;
+    let usages = inv.identities.iter().flat_map(|i| {
+        i.used_by.iter().map(|u| UsageRow {
+            identity: i.id.clone(),
+            service: u.service.clone(),
+            access: u.access,
+            delivery: u.delivery,
+            live_sessions: Some(u.live_sessions),
+        })
+    });
+    table(dir, "usages.csv", usages, &mut written)?;
+    let plans = inv.identities.iter().flat_map(|i| {
+        i.containment.iter().map(|(action, p)| ContainmentRow {
+            identity: i.id.clone(),
+            action: *action,
+            reversible: p.reversible,
+            rollback: p.rollback.clone(),
+            rto_minutes: p.rto_minutes,
+            preauthorised: p.preauthorised,
+        })
+    });
+    table(dir, "containment.csv", plans, &mut written)?;
+    Ok(written)
+}
+
+fn table<T: Serialize>(
+    dir: &Path,
+    name: &str,
+    rows: impl Iterator<Item = T>,
+    written: &mut Vec<String>,
+) -> Result<(), ExportError> {
+    let mut rows = rows.peekable();
+    let path = dir.join(name);
+    if rows.peek().is_none() {
+        return Ok(());
+    }
+    let fail = |e: csv::Error| ExportError::Write {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    };
+    let mut w = csv::Writer::from_path(&path).map_err(fail)?;
+    for r in rows {
+        w.serialize(r).map_err(fail)?;
+    }
+    w.flush().map_err(|e| fail(e.into()))?;
+    written.push(path.display().to_string());
+    Ok(())
+}

@@ -1,0 +1,56 @@
+//! Writing the inventory out: the native format (lossless), CSV (the same
+//! tables the CSV importer reads), and graphs for other tools (GraphML for
+//! Gephi and yEd, DOT for Graphviz).
+
+mod csv;
+mod dot;
+mod graphml;
+
+pub use csv::write_csv_dir;
+pub use dot::to_dot;
+pub use graphml::to_graphml;
+
+use crate::inventory::Inventory;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// Countersign's own YAML; re-importing it gives back the same inventory.
+    Native,
+    /// One CSV file per table, into the directory given by --out.
+    Csv,
+    /// GraphML, for Gephi and yEd.
+    Graphml,
+    /// Graphviz DOT.
+    Dot,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("cannot write {path}: {message}")]
+    Write { path: String, message: String },
+    #[error("cannot serialise the inventory: {0}")]
+    Serialise(String),
+    #[error("CSV export writes several files: pass --out DIRECTORY")]
+    NeedsDirectory,
+}
+
+/// Renders a single-file format as text.
+pub fn render(inventory: &Inventory, format: ExportFormat) -> Result<String, ExportError> {
+    match format {
+        ExportFormat::Native => crate::inventory::file::to_yaml(inventory)
+            .map_err(|e| ExportError::Serialise(e.to_string())),
+        ExportFormat::Graphml => Ok(to_graphml(inventory)),
+        ExportFormat::Dot => Ok(to_dot(inventory)),
+        ExportFormat::Csv => Err(ExportError::NeedsDirectory),
+    }
+}
+
+/// Node ids in graph exports: identities and services share one namespace
+/// there, so each is prefixed by what it is.
+fn identity_node(id: &str) -> String {
+    format!("identity:{id}")
+}
+
+fn service_node(id: &str) -> String {
+    format!("service:{id}")
+}

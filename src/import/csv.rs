@@ -1,0 +1,480 @@
+//! Countersign's CSV files (docs/csv-format.md): one file per table, told
+//! apart by their headers. The row types here are also what `export
+//! --format csv` writes, so the two directions cannot drift apart.
+
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+use super::{Format, Source};
+use crate::inventory::{Inventory, InventoryError, LineMap, MergeMode, Section};
+use crate::model::{
+    Access, ApprovalTier, BreakGlass, ContainmentAction, ContainmentPlan, Environment, Identity,
+    IdentityKind, Lifetime, Owner, OwnerKind, Review, SecretDelivery, Service, Tier, Usage,
+};
+
+/// Lists inside one cell are separated by this.
+const LIST_SEPARATOR: char = ';';
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct OwnerRow {
+    pub id: String,
+    pub kind: OwnerKind,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub parent: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ServiceRow {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub owner: Option<String>,
+    pub tier: Tier,
+    #[serde(default)]
+    pub system: Option<String>,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub depends_on: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct IdentityRow {
+    pub id: String,
+    pub kind: IdentityKind,
+    pub name: String,
+    #[serde(default)]
+    pub owner: Option<String>,
+    #[serde(default)]
+    pub backup_owner: Option<String>,
+    pub environment: Environment,
+    pub tier: Tier,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub external_ids: String,
+    #[serde(default)]
+    pub lifetime: Option<Lifetime>,
+    #[serde(default)]
+    pub expires_on: Option<Date>,
+    #[serde(default)]
+    pub permissions: String,
+    #[serde(default)]
+    pub derived_from: Option<String>,
+    #[serde(default)]
+    pub break_glass_justification: Option<String>,
+    #[serde(default)]
+    pub break_glass_custodians: String,
+    #[serde(default)]
+    pub break_glass_use_window: String,
+    #[serde(default)]
+    pub break_glass_dual_approval: Option<bool>,
+    #[serde(default)]
+    pub break_glass_owner_veto: Option<bool>,
+    #[serde(default)]
+    pub reviewed_by: Option<String>,
+    #[serde(default)]
+    pub reviewed_on: Option<Date>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UsageRow {
+    pub identity: String,
+    pub service: String,
+    #[serde(default)]
+    pub access: Option<Access>,
+    #[serde(default)]
+    pub delivery: Option<SecretDelivery>,
+    #[serde(default)]
+    pub live_sessions: Option<bool>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ContainmentRow {
+    pub identity: String,
+    pub action: ContainmentAction,
+    #[serde(default)]
+    pub reversible: Option<bool>,
+    #[serde(default)]
+    pub rollback: String,
+    #[serde(default)]
+    pub rto_minutes: Option<u32>,
+    #[serde(default)]
+    pub preauthorised: Option<ApprovalTier>,
+}
+
+pub(crate) fn split_list(cell: &str) -> Vec<String> {
+    cell.split(LIST_SEPARATOR)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+pub(crate) fn join_list(items: &[String]) -> String {
+    items.join(&LIST_SEPARATOR.to_string())
+}
+
+impl IdentityRow {
+    pub(crate) fn from_identity(i: &Identity) -> Self {
+        let bg = i.break_glass.as_ref();
+        IdentityRow {
+            id: i.id.clone(),
+            kind: i.kind,
+            name: i.name.clone(),
+            owner: i.owner.clone(),
+            backup_owner: i.backup_owner.clone(),
+            environment: i.environment,
+            tier: i.tier,
+            description: i.description.clone(),
+            external_ids: join_list(&i.external_ids),
+            lifetime: i.lifetime,
+            expires_on: i.expires_on,
+            permissions: join_list(&i.permissions),
+            derived_from: i.derived_from.clone(),
+            break_glass_justification: bg.map(|b| b.justification.clone()),
+            break_glass_custodians: bg.map(|b| join_list(&b.custodians)).unwrap_or_default(),
+            break_glass_use_window: bg.map(|b| b.use_window.clone()).unwrap_or_default(),
+            break_glass_dual_approval: bg.map(|b| b.always_dual_approval),
+            break_glass_owner_veto: bg.map(|b| b.owner_veto),
+            reviewed_by: i.review.as_ref().map(|r| r.by.clone()),
+            reviewed_on: i.review.as_ref().map(|r| r.on),
+        }
+    }
+
+    fn into_identity(self) -> Identity {
+        let mut i = Identity::new(&self.id, self.kind, &self.name, self.environment, self.tier);
+        i.owner = self.owner;
+        i.backup_owner = self.backup_owner;
+        i.description = self.description;
+        i.external_ids = split_list(&self.external_ids);
+        i.lifetime = self.lifetime;
+        i.expires_on = self.expires_on;
+        i.permissions = split_list(&self.permissions);
+        i.derived_from = self.derived_from;
+        i.break_glass = self
+            .break_glass_justification
+            .map(|justification| BreakGlass {
+                justification,
+                custodians: split_list(&self.break_glass_custodians),
+                use_window: self.break_glass_use_window,
+                always_dual_approval: self.break_glass_dual_approval.unwrap_or(true),
+                owner_veto: self.break_glass_owner_veto.unwrap_or(true),
+            });
+        i.review = match (self.reviewed_by, self.reviewed_on) {
+            (Some(by), Some(on)) => Some(Review { by, on }),
+            _ => None,
+        };
+        i
+    }
+}
+
+/// One CSV file's rows, with the line each came from.
+pub(super) enum Part {
+    Owners(Vec<(u64, OwnerRow)>),
+    Services(Vec<(u64, ServiceRow)>),
+    Identities(Vec<(u64, IdentityRow)>),
+    Usages(Vec<(u64, UsageRow)>),
+    Containment(Vec<(u64, ContainmentRow)>),
+}
+
+#[derive(Clone, Copy)]
+enum Table {
+    Owners,
+    Services,
+    Identities,
+    Usages,
+    Containment,
+}
+
+fn table_of(headers: &csv::StringRecord, origin: &str) -> Result<Table, InventoryError> {
+    let has = |h: &str| headers.iter().any(|x| x.trim() == h);
+    Ok(if has("identity") && has("service") {
+        Table::Usages
+    } else if has("identity") && has("action") {
+        Table::Containment
+    } else if has("kind") && has("environment") {
+        Table::Identities
+    } else if has("tier") {
+        Table::Services
+    } else if has("kind") && has("id") {
+        Table::Owners
+    } else {
+        return Err(InventoryError::Unsupported {
+            origin: origin.to_owned(),
+            message: "the header matches none of the CSV tables (owners, services, identities, usages, containment); see docs/csv-format.md".into(),
+        });
+    })
+}
+
+fn rows<T: serde::de::DeserializeOwned>(
+    reader: &mut csv::Reader<&[u8]>,
+    origin: &str,
+) -> Result<Vec<(u64, T)>, InventoryError> {
+    let headers = reader.headers().map_err(|e| syntax(origin, &e))?.clone();
+    let mut out = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| syntax(origin, &e))?;
+        let line = record.position().map_or(0, |p| p.line());
+        let row: T = record.deserialize(Some(&headers)).map_err(|e| {
+            let field = column_of(&e, &headers, &record)
+                .map(|h| format!("column {h:?}: "))
+                .unwrap_or_default();
+            InventoryError::Invalid {
+                origin: origin.to_owned(),
+                line: Some(line),
+                at: "row".into(),
+                message: format!("{field}{}", describe(e.kind())),
+            }
+        })?;
+        out.push((line, row));
+    }
+    Ok(out)
+}
+
+/// The column a deserialisation error is about: csv reports it for some
+/// errors; for the rest (an unknown enum variant, an out-of-range tier) it
+/// is the one column whose value the message quotes.
+fn column_of<'h>(e: &csv::Error, headers: &'h csv::StringRecord, record: &csv::StringRecord) -> Option<&'h str> {
+    let csv::ErrorKind::Deserialize { err, .. } = e.kind() else {
+        return None;
+    };
+    if let Some(f) = err.field() {
+        return headers.get(f as usize);
+    }
+    let message = err.kind().to_string();
+    let quoted: Vec<usize> = record
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| !v.is_empty() && (message.contains(&format!("`{v}`")) || message.contains(&format!("\"{v}\""))))
+        .map(|(i, _)| i)
+        .collect();
+    match quoted.as_slice() {
+        [one] => headers.get(*one),
+        _ => None,
+    }
+}
+
+fn describe(kind: &csv::ErrorKind) -> String {
+    match kind {
+        csv::ErrorKind::Deserialize { err, .. } => err.kind().to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+fn syntax(origin: &str, e: &csv::Error) -> InventoryError {
+    InventoryError::Syntax {
+        origin: origin.to_owned(),
+        message: e.to_string(),
+    }
+}
+
+pub(super) fn parse_part(text: &str, origin: &str) -> Result<Part, InventoryError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers = reader.headers().map_err(|e| syntax(origin, &e))?.clone();
+    let r = &mut reader;
+    Ok(match table_of(&headers, origin)? {
+        Table::Owners => Part::Owners(rows(r, origin)?),
+        Table::Services => Part::Services(rows(r, origin)?),
+        Table::Identities => Part::Identities(rows(r, origin)?),
+        Table::Usages => Part::Usages(rows(r, origin)?),
+        Table::Containment => Part::Containment(rows(r, origin)?),
+    })
+}
+
+/// Combines the CSV files of one import into one source: usages and
+/// containment rows attach to identities from an identities file of the
+/// same import.
+pub(super) fn combine(parts: Vec<(String, Part)>) -> Result<Source, InventoryError> {
+    let mut inv = Inventory::default();
+    let mut lines = LineMap::default();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let (mut has_usages, mut has_containment) = (false, false);
+    let mut deferred = Vec::new();
+    for (origin, part) in parts {
+        lines.file(&origin);
+        match part {
+            Part::Owners(rows) => {
+                for (line, r) in rows {
+                    lines.entity(Section::Owners, &r.id, line);
+                    inv.owners.push(Owner {
+                        id: r.id,
+                        kind: r.kind,
+                        name: r.name,
+                        email: r.email,
+                        parent: r.parent,
+                    });
+                }
+            }
+            Part::Services(rows) => {
+                for (line, r) in rows {
+                    lines.entity(Section::Services, &r.id, line);
+                    inv.services.push(Service {
+                        depends_on: split_list(&r.depends_on),
+                        id: r.id,
+                        name: r.name,
+                        owner: r.owner,
+                        tier: r.tier,
+                        system: r.system,
+                        description: r.description,
+                    });
+                }
+            }
+            Part::Identities(rows) => {
+                for (line, r) in rows {
+                    lines.entity(Section::Identities, &r.id, line);
+                    index.insert(r.id.clone(), inv.identities.len());
+                    inv.identities.push(r.into_identity());
+                }
+            }
+            Part::Usages(rows) => {
+                has_usages = true;
+                deferred.push((origin, Part::Usages(rows)));
+            }
+            Part::Containment(rows) => {
+                has_containment = true;
+                deferred.push((origin, Part::Containment(rows)));
+            }
+        }
+    }
+    for (origin, part) in deferred {
+        lines.file(&origin);
+        let missing = |line, identity: &str| InventoryError::Invalid {
+            origin: origin.clone(),
+            line: Some(line),
+            at: "identity".into(),
+            message: format!("identity {identity:?} is not in an identities CSV of this import"),
+        };
+        match part {
+            Part::Usages(rows) => {
+                for (line, r) in rows {
+                    let &i = index
+                        .get(&r.identity)
+                        .ok_or_else(|| missing(line, &r.identity))?;
+                    lines.field(
+                        Section::Identities,
+                        &r.identity,
+                        "used_by",
+                        Some(&r.service),
+                        line,
+                    );
+                    inv.identities[i].used_by.push(Usage {
+                        service: r.service,
+                        access: r.access,
+                        delivery: r.delivery,
+                        live_sessions: r.live_sessions.unwrap_or(false),
+                    });
+                }
+            }
+            Part::Containment(rows) => {
+                for (line, r) in rows {
+                    let &i = index
+                        .get(&r.identity)
+                        .ok_or_else(|| missing(line, &r.identity))?;
+                    lines.field(Section::Identities, &r.identity, "containment", None, line);
+                    inv.identities[i].containment.insert(
+                        r.action,
+                        ContainmentPlan {
+                            reversible: r.reversible,
+                            rollback: r.rollback,
+                            rto_minutes: r.rto_minutes,
+                            preauthorised: r.preauthorised,
+                        },
+                    );
+                }
+            }
+            _ => unreachable!("only usages and containment are deferred"),
+        }
+    }
+    let origin = lines_origin(&lines);
+    let mut source = Source::new(&origin, Format::Csv, inv, MergeMode::Replace);
+    source.covers_usages = has_usages;
+    source.covers_containment = has_containment;
+    source.lines = lines;
+    Ok(source)
+}
+
+fn lines_origin(lines: &LineMap) -> String {
+    lines.files().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(files: &[(&str, &str)]) -> Result<Source, InventoryError> {
+        let parts = files
+            .iter()
+            .map(|(name, text)| parse_part(text, name).map(|p| (name.to_string(), p)))
+            .collect::<Result<Vec<_>, _>>()?;
+        combine(parts)
+    }
+
+    #[test]
+    fn tables_are_told_apart_by_header_and_combined() {
+        let s = source(&[
+            ("services.csv", "id,name,owner,tier,depends_on\napi,API,team-a,1,db\ndb,DB,team-d,0,\n"),
+            ("identities.csv", "id,kind,name,owner,environment,tier,external_ids\nk,api_key,Key,team-a,production,1,a;b\n"),
+            ("usages.csv", "identity,service,access,delivery\nk,api,write,static\n"),
+        ])
+        .unwrap();
+        assert_eq!(s.inventory.services[0].depends_on, ["db"]);
+        let k = &s.inventory.identities[0];
+        assert_eq!(k.external_ids, ["a", "b"]);
+        assert_eq!(k.used_by[0].access, Some(Access::Write));
+        assert!(s.covers_usages && !s.covers_containment);
+    }
+
+    #[test]
+    fn a_bad_cell_names_file_line_and_column() {
+        let e = source(&[(
+            "ids.csv",
+            "id,kind,name,environment,tier\nk,api_key,K,production,1\nj,robot,J,production,1\n",
+        )])
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(e.starts_with("ids.csv:3: row: column \"kind\": "), "{e}");
+        let e = source(&[(
+            "ids.csv",
+            "id,kind,name,environment,tier\nk,api_key,K,production,7\n",
+        )])
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(e.contains("ids.csv:2") && e.contains("tier"), "{e}");
+    }
+
+    #[test]
+    fn usages_need_their_identity_in_the_same_import() {
+        let e = source(&[("usages.csv", "identity,service\nghost,api\n")])
+            .err()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            e,
+            "usages.csv:2: identity: identity \"ghost\" is not in an identities CSV of this import"
+        );
+    }
+
+    #[test]
+    fn unknown_header_is_rejected() {
+        let e = source(&[("x.csv", "a,b\n1,2\n")])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("matches none of the CSV tables"), "{e}");
+    }
+}

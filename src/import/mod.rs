@@ -1,0 +1,280 @@
+//! Bringing inventories in from what organisations already keep. Every
+//! format is parsed into an [`Inventory`] fragment, merged with what the
+//! store holds, validated as a whole, shown as a diff, and only then written
+//! in one audited transaction. Re-importing the same files changes nothing;
+//! a bad file changes nothing and names its line.
+
+mod backstage;
+mod csv;
+mod detect;
+mod kubernetes;
+
+pub use detect::Format;
+
+/// The CSV tables, shared with `export --format csv`.
+pub(crate) mod csv_tables {
+    pub(crate) use super::csv::{
+        ContainmentRow, IdentityRow, OwnerRow, ServiceRow, UsageRow, join_list,
+    };
+}
+
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+use crate::Store;
+use crate::inventory::{
+    ChangeSet, Inventory, InventoryError, LineMap, MergeMode, Problem, Section, file,
+};
+use crate::store::{Applied, ChangeContext, StoreError};
+
+/// What parsing one file produced.
+pub struct Source {
+    pub origin: String,
+    pub format: Format,
+    pub inventory: Inventory,
+    pub mode: MergeMode,
+    /// Which parts of each identity the source speaks for. A CSV of
+    /// identities alone must not erase the usages another file documents.
+    pub covers_usages: bool,
+    pub covers_containment: bool,
+    pub lines: LineMap,
+}
+
+impl Source {
+    fn new(origin: &str, format: Format, inventory: Inventory, mode: MergeMode) -> Self {
+        Source {
+            origin: origin.to_owned(),
+            format,
+            inventory,
+            mode,
+            covers_usages: true,
+            covers_containment: true,
+            lines: LineMap::default(),
+        }
+    }
+
+    fn lists(&self, section: Section, id: &str) -> bool {
+        match section {
+            Section::Owners => self.inventory.owners.iter().any(|o| o.id == id),
+            Section::Services => self.inventory.services.iter().any(|s| s.id == id),
+            Section::Identities => self.inventory.identities.iter().any(|i| i.id == id),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(transparent)]
+    Inventory(#[from] InventoryError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{origin}: cannot read: {message}")]
+    Io { origin: String, message: String },
+    #[error("{0}: no file to import (looked for .yaml, .yml, .json and .csv files)")]
+    Empty(String),
+}
+
+/// Reports progress as files are parsed and changes written.
+pub trait Progress {
+    fn file(&self, _origin: &str) {}
+    fn planned(&self, _changes: usize) {}
+}
+
+impl Progress for () {}
+
+/// The result of an import, dry or real.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportReport {
+    pub files: Vec<String>,
+    pub changes: ChangeSet,
+    pub applied: Option<Applied>,
+}
+
+/// Reads and parses every file under `path` (a file or a directory).
+/// CSV files are combined into one source, since their tables refer to each other.
+pub fn read_sources(
+    path: &Path,
+    format: Format,
+    progress: &dyn Progress,
+) -> Result<Vec<Source>, ImportError> {
+    let files = detect::files(path)?;
+    let mut sources = Vec::new();
+    let mut csv_parts = Vec::new();
+    for file in files {
+        progress.file(&file.display().to_string());
+        match read_file(&file, format)? {
+            Parsed::Sources(s) => sources.extend(s),
+            Parsed::Csv(part) => csv_parts.push((file.display().to_string(), part)),
+        }
+    }
+    if !csv_parts.is_empty() {
+        sources.push(csv::combine(csv_parts)?);
+    }
+    Ok(sources)
+}
+
+enum Parsed {
+    Sources(Vec<Source>),
+    Csv(csv::Part),
+}
+
+fn read_file(path: &Path, format: Format) -> Result<Parsed, ImportError> {
+    let origin = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| ImportError::Io {
+        origin: origin.clone(),
+        message: e.to_string(),
+    })?;
+    let format = match format {
+        Format::Auto => detect::detect(path, &text)?,
+        f => f,
+    };
+    Ok(match format {
+        Format::Native => Parsed::Sources(vec![native(&text, &origin)?]),
+        Format::Csv => Parsed::Csv(csv::parse_part(&text, &origin)?),
+        Format::Backstage => Parsed::Sources(backstage::parse(path, &text)?),
+        Format::Kubernetes => Parsed::Sources(vec![kubernetes::parse(&text, &origin)?]),
+        Format::Auto => unreachable!("detect returns a concrete format"),
+    })
+}
+
+fn native(text: &str, origin: &str) -> Result<Source, InventoryError> {
+    let parsed = file::parse(text, origin)?;
+    let mut source = Source::new(origin, Format::Native, parsed.inventory, MergeMode::Replace);
+    source.lines = parsed.lines;
+    Ok(source)
+}
+
+/// Works out what importing `sources` would change, checking the merged
+/// result against every rule. Nothing is written.
+pub fn plan(current: &Inventory, sources: &[Source]) -> Result<ChangeSet, ImportError> {
+    let mut working = current.clone();
+    for source in sources {
+        let mut incoming = source.inventory.clone();
+        resolve_external_ids(&working, &mut incoming);
+        if source.mode == MergeMode::Replace {
+            keep_uncovered(&working, &mut incoming, source);
+        }
+        let set = ChangeSet::plan_import(&working, &incoming, source.mode);
+        working = set
+            .apply_to(&working)
+            .map_err(|e| StoreError::Output(e.to_string()))?;
+    }
+    if let Err(problems) = working.validate() {
+        return Err(locate(sources, &problems).into());
+    }
+    let mut set = ChangeSet::plan_import(current, &working, MergeMode::Replace);
+    // Entities the store holds but no source listed show up as unchanged in
+    // that diff; count only what the sources named.
+    let listed = |section, id: &str| sources.iter().any(|s| s.lists(section, id));
+    set.unchanged = working
+        .owners
+        .iter()
+        .filter(|o| listed(Section::Owners, &o.id))
+        .count()
+        + working
+            .services
+            .iter()
+            .filter(|s| listed(Section::Services, &s.id))
+            .count()
+        + working
+            .identities
+            .iter()
+            .filter(|i| listed(Section::Identities, &i.id))
+            .count()
+        - set.changes.len();
+    Ok(set)
+}
+
+/// Merges by stable keys: an incoming identity whose id is new but whose
+/// external id (an ARN, `k8s:namespace/name`, a Vault path) already belongs
+/// to a stored identity is that identity, whatever the source calls it.
+fn resolve_external_ids(working: &Inventory, incoming: &mut Inventory) {
+    let mut renames = std::collections::HashMap::new();
+    for i in &incoming.identities {
+        if working.identities.iter().any(|w| w.id == i.id) {
+            continue;
+        }
+        let existing = working
+            .identities
+            .iter()
+            .find(|w| w.external_ids.iter().any(|x| i.external_ids.contains(x)));
+        if let Some(w) = existing {
+            renames.insert(i.id.clone(), w.id.clone());
+        }
+    }
+    if renames.is_empty() {
+        return;
+    }
+    for i in &mut incoming.identities {
+        if let Some(new) = renames.get(&i.id) {
+            i.id = new.clone();
+        }
+        if let Some(new) = i.derived_from.as_ref().and_then(|d| renames.get(d)) {
+            i.derived_from = Some(new.clone());
+        }
+    }
+}
+
+/// For a replacing source that does not speak for usages or containment
+/// plans, carries the stored ones over instead of erasing them.
+fn keep_uncovered(working: &Inventory, incoming: &mut Inventory, source: &Source) {
+    if source.covers_usages && source.covers_containment {
+        return;
+    }
+    for i in &mut incoming.identities {
+        if let Some(old) = working.identities.iter().find(|o| o.id == i.id) {
+            if !source.covers_usages {
+                i.used_by = old.used_by.clone();
+            }
+            if !source.covers_containment {
+                i.containment = old.containment.clone();
+            }
+        }
+    }
+}
+
+/// Names the file and line of the first problem: the source that lists the
+/// entity at fault, or the database if none of them does.
+fn locate(sources: &[Source], problems: &[Problem]) -> InventoryError {
+    let first = &problems[0];
+    let owner = sources
+        .iter()
+        .rev()
+        .find(|s| s.lists(first.section, &first.id));
+    match owner {
+        Some(s) => file::locate(&s.origin, problems, &s.lines),
+        None => file::locate("the stored inventory", problems, &LineMap::default()),
+    }
+}
+
+/// Imports `path` into the store: parse, plan, and unless `dry_run`, apply.
+pub async fn import(
+    store: &Store,
+    path: &Path,
+    format: Format,
+    dry_run: bool,
+    actor: &str,
+    progress: &dyn Progress,
+) -> Result<ImportReport, ImportError> {
+    let sources = read_sources(path, format, progress)?;
+    let current = store.snapshot().await?;
+    let changes = plan(&current, &sources)?;
+    progress.planned(changes.changes.len());
+    let applied = if dry_run || changes.is_empty() {
+        None
+    } else {
+        let ctx = ChangeContext::new(actor, format!("import:{}", path.display()));
+        Some(store.apply(&changes, &ctx).await?)
+    };
+    let mut files: Vec<String> = sources.iter().map(|s| s.origin.clone()).collect();
+    files.dedup();
+    Ok(ImportReport {
+        files,
+        changes,
+        applied,
+    })
+}
+
+pub(crate) fn join(base: &Path, target: &str) -> PathBuf {
+    base.parent().unwrap_or(Path::new(".")).join(target)
+}

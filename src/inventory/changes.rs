@@ -1,0 +1,413 @@
+//! What an import or an edit would change, worked out before anything is
+//! written: the dry-run diff people read, and the list of rows the store
+//! writes and audits in one transaction.
+
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+
+use super::Inventory;
+use crate::model::{Identity, Owner, Service, Usage};
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Entity {
+    Owner,
+    Service,
+    Identity,
+}
+
+impl Entity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Entity::Owner => "owner",
+            Entity::Service => "service",
+            Entity::Identity => "identity",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operation {
+    Create,
+    Update,
+    Delete,
+}
+
+impl Operation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Create => "create",
+            Operation::Update => "update",
+            Operation::Delete => "delete",
+        }
+    }
+}
+
+/// One entity's change, with its whole state before and after as JSON: the
+/// same values the audit trail records.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    pub entity: Entity,
+    pub id: String,
+    pub operation: Operation,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+impl Change {
+    /// The top-level fields whose values differ, for a compact diff.
+    pub fn changed_fields(&self) -> Vec<String> {
+        let empty = serde_json::Map::new();
+        let obj = |v: &Option<Value>| match v {
+            Some(Value::Object(m)) => m.clone(),
+            _ => empty.clone(),
+        };
+        let (b, a) = (obj(&self.before), obj(&self.after));
+        let mut keys: Vec<_> = b.keys().chain(a.keys()).cloned().collect();
+        keys.sort();
+        keys.dedup();
+        keys.into_iter().filter(|k| b.get(k) != a.get(k)).collect()
+    }
+}
+
+/// Changes in the order they can be applied: owners, services, identities
+/// (references point backwards in that order); deletions last.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ChangeSet {
+    pub changes: Vec<Change>,
+    /// Entities the source listed that are already exactly as stored.
+    pub unchanged: usize,
+}
+
+impl ChangeSet {
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    pub fn count(&self, entity: Entity, operation: Operation) -> usize {
+        self.changes
+            .iter()
+            .filter(|c| c.entity == entity && c.operation == operation)
+            .count()
+    }
+
+    /// Plans turning `current` into `current` with `incoming` merged in.
+    /// Nothing is deleted by an import: an entity missing from the source
+    /// may simply be documented elsewhere.
+    pub fn plan_import(current: &Inventory, incoming: &Inventory, mode: MergeMode) -> ChangeSet {
+        let mut set = ChangeSet::default();
+        set.diff_section(
+            Entity::Owner,
+            &current.owners,
+            &incoming.owners,
+            |o| &o.id,
+            |c, i| mode.merge_owner(c, i),
+        );
+        set.diff_section(
+            Entity::Service,
+            &current.services,
+            &incoming.services,
+            |s| &s.id,
+            |c, i| mode.merge_service(c, i),
+        );
+        set.diff_section(
+            Entity::Identity,
+            &current.identities,
+            &incoming.identities,
+            |i| &i.id,
+            |c, i| mode.merge_identity(c, i),
+        );
+        set
+    }
+
+    /// `current` with the changes applied: what the store will hold, so the
+    /// result can be validated as a whole before writing.
+    pub fn apply_to(&self, current: &Inventory) -> Result<Inventory, serde_json::Error> {
+        let mut owners: BTreeMap<String, Owner> = current
+            .owners
+            .iter()
+            .map(|o| (o.id.clone(), o.clone()))
+            .collect();
+        let mut services: BTreeMap<String, Service> = current
+            .services
+            .iter()
+            .map(|s| (s.id.clone(), s.clone()))
+            .collect();
+        let mut identities: BTreeMap<String, Identity> = current
+            .identities
+            .iter()
+            .map(|i| (i.id.clone(), i.clone()))
+            .collect();
+        for c in &self.changes {
+            match (&c.entity, &c.after) {
+                (Entity::Owner, Some(v)) => {
+                    owners.insert(c.id.clone(), serde_json::from_value(v.clone())?);
+                }
+                (Entity::Service, Some(v)) => {
+                    services.insert(c.id.clone(), serde_json::from_value(v.clone())?);
+                }
+                (Entity::Identity, Some(v)) => {
+                    identities.insert(c.id.clone(), serde_json::from_value(v.clone())?);
+                }
+                (Entity::Owner, None) => {
+                    owners.remove(&c.id);
+                }
+                (Entity::Service, None) => {
+                    services.remove(&c.id);
+                }
+                (Entity::Identity, None) => {
+                    identities.remove(&c.id);
+                }
+            }
+        }
+        Ok(Inventory {
+            owners: owners.into_values().collect(),
+            services: services.into_values().collect(),
+            identities: identities.into_values().collect(),
+        })
+    }
+
+    fn diff_section<T: Clone + PartialEq + Serialize>(
+        &mut self,
+        entity: Entity,
+        current: &[T],
+        incoming: &[T],
+        id: impl Fn(&T) -> &String,
+        merge: impl Fn(&T, &T) -> T,
+    ) {
+        let by_id: HashMap<&String, &T> = current.iter().map(|t| (id(t), t)).collect();
+        for new in incoming {
+            let key = id(new);
+            match by_id.get(key) {
+                None => self.changes.push(Change {
+                    entity,
+                    id: key.clone(),
+                    operation: Operation::Create,
+                    before: None,
+                    after: Some(to_json(new)),
+                }),
+                Some(old) => {
+                    let merged = merge(old, new);
+                    if &merged == *old {
+                        self.unchanged += 1;
+                    } else {
+                        self.changes.push(Change {
+                            entity,
+                            id: key.clone(),
+                            operation: Operation::Update,
+                            before: Some(to_json(*old)),
+                            after: Some(to_json(&merged)),
+                        });
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub fn to_json<T: Serialize>(t: &T) -> Value {
+    serde_json::to_value(t).expect("model types serialise to JSON")
+}
+
+/// How an incoming entity combines with the stored one of the same id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MergeMode {
+    /// The source is Countersign's own record (native files, CSV): its
+    /// entity replaces the stored one whole.
+    Replace,
+    /// The source knows only part of the picture (Backstage, Kubernetes):
+    /// what it states overwrites, what it leaves empty keeps the owner's
+    /// documentation, lists are merged, and required fields it can only
+    /// guess (kind, tier, environment) are set only on creation.
+    Fill,
+}
+
+/// Old items in their order, then new ones; an item both have is combined.
+fn union_with<T: Clone, K: PartialEq>(
+    old: &[T],
+    new: &[T],
+    key: impl Fn(&T) -> K,
+    combine: impl Fn(&T, &T) -> T,
+) -> Vec<T> {
+    let mut out: Vec<T> = old.to_vec();
+    for n in new {
+        match out.iter_mut().find(|o| key(o) == key(n)) {
+            Some(slot) => *slot = combine(slot, n),
+            None => out.push(n.clone()),
+        }
+    }
+    out
+}
+
+fn union(old: &[String], new: &[String]) -> Vec<String> {
+    union_with(old, new, |s| s.clone(), |_, n| n.clone())
+}
+
+fn fill_usage(old: &Usage, new: &Usage) -> Usage {
+    Usage {
+        service: old.service.clone(),
+        access: fill(&old.access, &new.access),
+        delivery: fill(&old.delivery, &new.delivery),
+        live_sessions: old.live_sessions || new.live_sessions,
+    }
+}
+
+fn fill<T: Clone>(old: &Option<T>, new: &Option<T>) -> Option<T> {
+    new.clone().or_else(|| old.clone())
+}
+
+fn fill_text(old: &str, new: &str) -> String {
+    if new.is_empty() { old } else { new }.to_owned()
+}
+
+impl MergeMode {
+    fn merge_owner(self, old: &Owner, new: &Owner) -> Owner {
+        match self {
+            MergeMode::Replace => new.clone(),
+            MergeMode::Fill => Owner {
+                id: old.id.clone(),
+                kind: new.kind,
+                name: fill_text(&old.name, &new.name),
+                email: fill(&old.email, &new.email),
+                parent: fill(&old.parent, &new.parent),
+            },
+        }
+    }
+
+    fn merge_service(self, old: &Service, new: &Service) -> Service {
+        match self {
+            MergeMode::Replace => new.clone(),
+            MergeMode::Fill => Service {
+                id: old.id.clone(),
+                name: fill_text(&old.name, &new.name),
+                owner: fill(&old.owner, &new.owner),
+                tier: old.tier,
+                system: fill(&old.system, &new.system),
+                description: fill_text(&old.description, &new.description),
+                depends_on: union(&old.depends_on, &new.depends_on),
+            },
+        }
+    }
+
+    fn merge_identity(self, old: &Identity, new: &Identity) -> Identity {
+        match self {
+            MergeMode::Replace => new.clone(),
+            MergeMode::Fill => Identity {
+                id: old.id.clone(),
+                kind: old.kind,
+                name: fill_text(&old.name, &new.name),
+                owner: fill(&old.owner, &new.owner),
+                backup_owner: fill(&old.backup_owner, &new.backup_owner),
+                environment: old.environment,
+                tier: old.tier,
+                description: fill_text(&old.description, &new.description),
+                external_ids: union(&old.external_ids, &new.external_ids),
+                lifetime: fill(&old.lifetime, &new.lifetime),
+                expires_on: fill(&old.expires_on, &new.expires_on),
+                permissions: if new.permissions.is_empty() {
+                    old.permissions.clone()
+                } else {
+                    new.permissions.clone()
+                },
+                derived_from: fill(&old.derived_from, &new.derived_from),
+                used_by: union_with(
+                    &old.used_by,
+                    &new.used_by,
+                    |u| u.service.clone(),
+                    fill_usage,
+                ),
+                break_glass: fill(&old.break_glass, &new.break_glass),
+                containment: {
+                    let mut m = old.containment.clone();
+                    m.extend(new.containment.clone());
+                    m
+                },
+                review: fill(&old.review, &new.review),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Access, Environment, IdentityKind, Tier};
+
+    fn ident(owner: Option<&str>, tier: u8, used_by: &[&str]) -> Identity {
+        let mut i = Identity::new(
+            "k",
+            IdentityKind::WorkloadIdentity,
+            "k",
+            Environment::Production,
+            Tier::new(tier).unwrap(),
+        );
+        i.owner = owner.map(str::to_owned);
+        i.used_by = used_by.iter().map(|s| Usage::of(*s)).collect();
+        i
+    }
+
+    fn inv(i: Identity) -> Inventory {
+        Inventory {
+            identities: vec![i],
+            ..Inventory::default()
+        }
+    }
+
+    #[test]
+    fn same_input_twice_plans_nothing() {
+        let current = inv(ident(Some("a"), 1, &["x"]));
+        for mode in [MergeMode::Replace, MergeMode::Fill] {
+            let set = ChangeSet::plan_import(&current, &current, mode);
+            assert!(set.is_empty(), "{mode:?}");
+            assert_eq!(set.unchanged, 1);
+        }
+    }
+
+    #[test]
+    fn replace_takes_the_source_whole() {
+        let set = ChangeSet::plan_import(
+            &inv(ident(Some("a"), 1, &["x"])),
+            &inv(ident(None, 3, &[])),
+            MergeMode::Replace,
+        );
+        assert_eq!(set.changes[0].operation, Operation::Update);
+        assert_eq!(
+            set.changes[0].changed_fields(),
+            ["owner", "tier", "used_by"]
+        );
+    }
+
+    #[test]
+    fn fill_keeps_what_the_owner_documented() {
+        let mut documented = ident(Some("team-a"), 0, &["x"]);
+        documented.used_by[0].access = Some(Access::Read);
+        let incoming = ident(None, 2, &["x", "y"]);
+        let set = ChangeSet::plan_import(&inv(documented), &inv(incoming), MergeMode::Fill);
+        let after: Identity =
+            serde_json::from_value(set.changes[0].after.clone().unwrap()).unwrap();
+        assert_eq!(after.owner.as_deref(), Some("team-a"));
+        assert_eq!(
+            after.tier.get(),
+            0,
+            "tier is the owner's, not the importer's guess"
+        );
+        assert_eq!(after.used_by.len(), 2);
+        assert_eq!(
+            after.used_by[0].access,
+            Some(Access::Read),
+            "restating x keeps its documented access"
+        );
+    }
+
+    #[test]
+    fn apply_to_yields_the_merged_inventory() {
+        let current = Inventory::default();
+        let incoming = inv(ident(Some("a"), 1, &[]));
+        let set = ChangeSet::plan_import(&current, &incoming, MergeMode::Replace);
+        assert_eq!(set.apply_to(&current).unwrap(), incoming);
+    }
+}

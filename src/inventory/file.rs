@@ -1,0 +1,410 @@
+//! Countersign's own inventory file (YAML, or JSON), version 1; see
+//! `docs/inventory-format.md`. These types mirror the model but keep the
+//! source position of ids and references, so a broken rule is reported at
+//! its line.
+
+use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::{Inventory, InventoryError, LineMap, Problem, Section};
+use crate::model::{
+    BreakGlass, ContainmentAction, ContainmentPlan, Environment, Identity, IdentityKind, Lifetime,
+    Owner, OwnerKind, Review, Service, Tier, Usage,
+};
+
+/// The only format version this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileInventory {
+    version: Spanned<u32>,
+    #[serde(default)]
+    owners: Vec<FileOwner>,
+    #[serde(default)]
+    services: Vec<FileService>,
+    #[serde(default)]
+    identities: Vec<FileIdentity>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileOwner {
+    id: Spanned<String>,
+    kind: OwnerKind,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    parent: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileService {
+    id: Spanned<String>,
+    name: Spanned<String>,
+    #[serde(default)]
+    owner: Option<String>,
+    tier: Tier,
+    #[serde(default)]
+    system: Option<String>,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    depends_on: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileIdentity {
+    id: Spanned<String>,
+    kind: IdentityKind,
+    name: Spanned<String>,
+    #[serde(default)]
+    owner: Option<String>,
+    #[serde(default)]
+    backup_owner: Option<String>,
+    environment: Environment,
+    tier: Tier,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    external_ids: Vec<Spanned<String>>,
+    #[serde(default)]
+    lifetime: Option<Lifetime>,
+    #[serde(default)]
+    expires_on: Option<jiff::civil::Date>,
+    #[serde(default)]
+    permissions: Vec<String>,
+    #[serde(default)]
+    derived_from: Option<Spanned<String>>,
+    #[serde(default)]
+    used_by: Vec<Spanned<FileUsage>>,
+    #[serde(default)]
+    break_glass: Option<Spanned<BreakGlass>>,
+    #[serde(default)]
+    containment: BTreeMap<ContainmentAction, ContainmentPlan>,
+    #[serde(default)]
+    review: Option<Review>,
+}
+
+/// `used_by` items may be a bare service id or a map with the details.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum FileUsage {
+    Service(String),
+    Detailed(Usage),
+}
+
+/// Parses a native inventory file. Checks the file on its own (syntax,
+/// types, unique ids, version); references are checked by the caller once
+/// the file is merged with what the store already holds, via [`ParsedFile::locate`].
+pub struct ParsedFile {
+    pub inventory: Inventory,
+    pub origin: String,
+    pub lines: LineMap,
+}
+
+impl ParsedFile {
+    /// Turns validation problems into one error naming the file, line and field.
+    pub fn locate(&self, problems: &[Problem]) -> InventoryError {
+        locate(&self.origin, problems, &self.lines)
+    }
+}
+
+/// Builds one error from the first problem, at its recorded file and line
+/// (else `origin`), mentioning how many more problems there are.
+pub fn locate(origin: &str, problems: &[Problem], lines: &LineMap) -> InventoryError {
+    let first = &problems[0];
+    let mut message = first.message.clone();
+    if problems.len() > 1 {
+        message.push_str(&format!(" (and {} more problem(s))", problems.len() - 1));
+    }
+    let (origin, line) = match lines.locate(first) {
+        Some((file, line)) if !file.is_empty() => (file.to_owned(), Some(line)),
+        Some((_, line)) => (origin.to_owned(), Some(line)),
+        None => (origin.to_owned(), None),
+    };
+    InventoryError::Invalid {
+        origin,
+        line,
+        at: first.path(),
+        message,
+    }
+}
+
+fn syntax(origin: &str, e: impl std::fmt::Display) -> InventoryError {
+    InventoryError::Syntax {
+        origin: origin.to_owned(),
+        message: e.to_string().trim_end().replace('\n', " "),
+    }
+}
+
+/// Parser options shared by every YAML source: a repeated key is an error,
+/// never a silent "last one wins".
+pub(crate) fn yaml_options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
+    }
+}
+
+pub fn parse(text: &str, origin: &str) -> Result<ParsedFile, InventoryError> {
+    let file: FileInventory =
+        serde_saphyr::from_str_with_options(text, yaml_options()).map_err(|e| syntax(origin, e))?;
+    if file.version.value != FORMAT_VERSION {
+        return Err(InventoryError::Invalid {
+            origin: origin.to_owned(),
+            line: Some(file.version.referenced.line()),
+            at: "version".into(),
+            message: format!(
+                "unsupported format version {} (this build reads version {FORMAT_VERSION})",
+                file.version.value
+            ),
+        });
+    }
+    let mut lines = LineMap::default();
+    lines.file(origin);
+    let mut inv = Inventory::default();
+    for o in file.owners {
+        lines.entity(Section::Owners, &o.id.value, o.id.referenced.line());
+        inv.owners.push(Owner {
+            id: o.id.value,
+            kind: o.kind,
+            name: o.name,
+            email: o.email,
+            parent: o.parent,
+        });
+    }
+    for s in file.services {
+        let id = s.id.value.clone();
+        lines.entity(Section::Services, &id, s.id.referenced.line());
+        lines.field(
+            Section::Services,
+            &id,
+            "name",
+            None,
+            s.name.referenced.line(),
+        );
+        for d in &s.depends_on {
+            lines.field(
+                Section::Services,
+                &id,
+                "depends_on",
+                Some(&d.value),
+                d.referenced.line(),
+            );
+        }
+        inv.services.push(Service {
+            id,
+            name: s.name.value,
+            owner: s.owner,
+            tier: s.tier,
+            system: s.system,
+            description: s.description,
+            depends_on: s.depends_on.into_iter().map(|d| d.value).collect(),
+        });
+    }
+    for i in file.identities {
+        let id = i.id.value.clone();
+        let section = Section::Identities;
+        lines.entity(section, &id, i.id.referenced.line());
+        lines.field(section, &id, "name", None, i.name.referenced.line());
+        for x in &i.external_ids {
+            lines.field(
+                section,
+                &id,
+                "external_ids",
+                Some(&x.value),
+                x.referenced.line(),
+            );
+        }
+        if let Some(d) = &i.derived_from {
+            lines.field(
+                section,
+                &id,
+                "derived_from",
+                Some(&d.value),
+                d.referenced.line(),
+            );
+        }
+        if let Some(bg) = &i.break_glass {
+            lines.field(section, &id, "break_glass", None, bg.referenced.line());
+        }
+        let used_by: Vec<Usage> = i
+            .used_by
+            .into_iter()
+            .map(|u| {
+                let usage = match u.value {
+                    FileUsage::Service(s) => Usage::of(s),
+                    FileUsage::Detailed(d) => d,
+                };
+                lines.field(
+                    section,
+                    &id,
+                    "used_by",
+                    Some(&usage.service),
+                    u.referenced.line(),
+                );
+                usage
+            })
+            .collect();
+        inv.identities.push(Identity {
+            id,
+            kind: i.kind,
+            name: i.name.value,
+            owner: i.owner,
+            backup_owner: i.backup_owner,
+            environment: i.environment,
+            tier: i.tier,
+            description: i.description,
+            external_ids: i.external_ids.into_iter().map(|x| x.value).collect(),
+            lifetime: i.lifetime,
+            expires_on: i.expires_on,
+            permissions: i.permissions,
+            derived_from: i.derived_from.map(|d| d.value),
+            used_by,
+            break_glass: i.break_glass.map(|b| b.value),
+            containment: i.containment,
+            review: i.review,
+        });
+    }
+    Ok(ParsedFile {
+        inventory: inv,
+        origin: origin.to_owned(),
+        lines,
+    })
+}
+
+/// Parses a file and checks it as a complete inventory on its own.
+pub fn parse_complete(text: &str, origin: &str) -> Result<Inventory, InventoryError> {
+    let parsed = parse(text, origin)?;
+    parsed.inventory.validate().map_err(|p| parsed.locate(&p))?;
+    Ok(parsed.inventory)
+}
+
+pub fn read(path: &Path) -> Result<ParsedFile, InventoryError> {
+    let origin = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| InventoryError::Read {
+        origin: origin.clone(),
+        message: e.to_string(),
+    })?;
+    parse(&text, &origin)
+}
+
+#[derive(Serialize)]
+struct ExportFile<'a> {
+    version: u32,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    owners: &'a [Owner],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    services: &'a [Service],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    identities: &'a [Identity],
+}
+
+/// Writes an inventory in the native format; reading it back yields the
+/// same inventory.
+pub fn to_yaml(inv: &Inventory) -> Result<String, serde_saphyr::SerializeError> {
+    let body = serde_saphyr::to_string(&ExportFile {
+        version: FORMAT_VERSION,
+        owners: &inv.owners,
+        services: &inv.services,
+        identities: &inv.identities,
+    })?;
+    Ok(format!(
+        "# Countersign inventory, format version {FORMAT_VERSION} (docs/inventory-format.md)\n{body}"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+version: 1
+services:
+  - {id: db, name: Database, owner: team-data, tier: 0}
+  - {id: api, name: API, owner: team-api, tier: 1, depends_on: [db]}
+identities:
+  - id: sa-api
+    kind: service_account
+    name: API service account
+    owner: team-api
+    environment: production
+    tier: 1
+    used_by:
+      - api
+"#;
+
+    fn err(text: &str) -> String {
+        parse_complete(text, "inv.yaml").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn parses_a_good_file() {
+        let inv = parse_complete(GOOD, "inv.yaml").unwrap();
+        assert_eq!(inv.services.len(), 2);
+        assert_eq!(inv.identities[0].used_by, vec![Usage::of("api")]);
+    }
+
+    #[test]
+    fn dangling_reference_is_named_with_its_line() {
+        let e = err(&GOOD.replace("      - api", "      - apu"));
+        assert_eq!(
+            e,
+            "inv.yaml:14: identities (id \"sa-api\").used_by: unknown service \"apu\""
+        );
+    }
+
+    #[test]
+    fn self_dependency_and_duplicates_are_rejected() {
+        let e = err(&GOOD.replace("depends_on: [db]", "depends_on: [api]"));
+        assert!(e.starts_with("inv.yaml:5: "), "{e}");
+        assert!(e.contains("cannot depend on itself"), "{e}");
+        let e = err(&GOOD.replace("id: api,", "id: db,"));
+        assert!(e.contains("duplicate service id"), "{e}");
+    }
+
+    #[test]
+    fn syntax_and_type_errors_name_the_file_and_line() {
+        let e = err("version: 1\nservices:\n  - {id: db, name: Database, owner: x, tier: nine}\n");
+        assert!(e.starts_with("inv.yaml: "), "{e}");
+        assert!(e.contains("line 3"), "{e}");
+        let e = err("version: 1\nservices: [\n");
+        assert!(e.starts_with("inv.yaml: "), "{e}");
+    }
+
+    #[test]
+    fn unknown_fields_and_duplicate_keys_are_errors() {
+        let e = err(&GOOD.replace("tier: 1\n    used_by", "tier: 1\n    tire: 2\n    used_by"));
+        assert!(e.contains("tire"), "{e}");
+        let e = err(&GOOD.replace("tier: 1\n    used_by", "tier: 1\n    tier: 2\n    used_by"));
+        assert!(e.to_lowercase().contains("duplicate"), "{e}");
+    }
+
+    #[test]
+    fn wrong_version_and_bad_ids_are_rejected() {
+        assert_eq!(
+            err(&GOOD.replace("version: 1", "version: 7")),
+            "inv.yaml:2: version: unsupported format version 7 (this build reads version 1)"
+        );
+        let e = err(&GOOD.replace("id: sa-api", "id: \"sa api\""));
+        assert!(
+            e.starts_with("inv.yaml:7: identities (id \"sa api\").id"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn export_then_parse_is_lossless() {
+        let inv = crate::demo::inventory().unwrap();
+        let yaml = to_yaml(&inv).unwrap();
+        let back = parse_complete(&yaml, "export.yaml").unwrap();
+        assert_eq!(back, inv);
+        assert_eq!(to_yaml(&back).unwrap(), yaml);
+    }
+}

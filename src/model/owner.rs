@@ -1,0 +1,26 @@
+use serde::{Deserialize, Serialize};
+
+use super::names::named_enum;
+
+named_enum!(
+    /// Whether an owner is a person to page or a team with a rota.
+    OwnerKind, "owner kind" {
+        Team => "team", "Team";
+        Person => "person", "Person";
+    }
+);
+
+/// Someone who can be called about an identity. Identities name owners by
+/// id; an owner listed here adds the display name and contact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Owner {
+    pub id: String,
+    pub kind: OwnerKind,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The team a person or sub-team belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+}

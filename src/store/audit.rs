@@ -1,0 +1,347 @@
+//! The audit trail: every change to the inventory, who made it, when, and
+//! the entity before and after, in an append-only table whose rows are
+//! hash-chained. Each row's hash covers its fields and the previous row's
+//! hash, and the newest hash is also kept in `settings`, so altering,
+//! removing or reordering any row — even the last — is detected and the
+//! first bad row named.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::{FromRow, SqliteConnection};
+use std::io::Write;
+
+use super::{Store, StoreError};
+
+/// `prev_hash` of the first row.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+const HEAD_KEY: &str = "audit_head";
+
+/// One row of the audit trail, as stored and as exported (JSON Lines).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub operation: String,
+    pub entity: String,
+    pub entity_id: String,
+    /// The entity as JSON before the change; `None` on create.
+    pub before: Option<String>,
+    /// The entity as JSON after the change; `None` on delete.
+    pub after: Option<String>,
+    /// Where the change came from: `app`, `cli`, `import:<file>`, `demo`.
+    pub source: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// The hashed fields, in a fixed order; serde_json writes struct fields in
+/// declaration order, so the bytes are stable across versions.
+#[derive(Serialize)]
+struct Hashed<'a> {
+    seq: i64,
+    at: &'a str,
+    actor: &'a str,
+    operation: &'a str,
+    entity: &'a str,
+    entity_id: &'a str,
+    before: Option<&'a str>,
+    after: Option<&'a str>,
+    source: &'a str,
+    prev_hash: &'a str,
+}
+
+impl AuditEntry {
+    pub fn compute_hash(&self) -> String {
+        let hashed = Hashed {
+            seq: self.seq,
+            at: &self.at,
+            actor: &self.actor,
+            operation: &self.operation,
+            entity: &self.entity,
+            entity_id: &self.entity_id,
+            before: self.before.as_deref(),
+            after: self.after.as_deref(),
+            source: &self.source,
+            prev_hash: &self.prev_hash,
+        };
+        let bytes = serde_json::to_vec(&hashed).expect("audit fields serialise");
+        hex(&Sha256::digest(bytes))
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What a new row records; the chain fields are filled in by [`append`].
+pub(super) struct NewEntry<'a> {
+    pub actor: &'a str,
+    pub operation: &'a str,
+    pub entity: &'a str,
+    pub entity_id: &'a str,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub source: &'a str,
+}
+
+/// Appends a row inside the caller's transaction, so the change and its
+/// record commit together or not at all.
+pub(super) async fn append(
+    conn: &mut SqliteConnection,
+    new: NewEntry<'_>,
+) -> Result<AuditEntry, sqlx::Error> {
+    let last: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *conn)
+            .await?;
+    let (seq, prev_hash) = match last {
+        Some((seq, hash)) => (seq + 1, hash),
+        None => (1, GENESIS.to_owned()),
+    };
+    let mut entry = AuditEntry {
+        seq,
+        at: jiff::Timestamp::now().to_string(),
+        actor: new.actor.to_owned(),
+        operation: new.operation.to_owned(),
+        entity: new.entity.to_owned(),
+        entity_id: new.entity_id.to_owned(),
+        before: new.before,
+        after: new.after,
+        source: new.source.to_owned(),
+        prev_hash,
+        hash: String::new(),
+    };
+    entry.hash = entry.compute_hash();
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at, actor, operation, entity, entity_id, before, after, source, prev_hash, hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(entry.seq)
+    .bind(&entry.at)
+    .bind(&entry.actor)
+    .bind(&entry.operation)
+    .bind(&entry.entity)
+    .bind(&entry.entity_id)
+    .bind(&entry.before)
+    .bind(&entry.after)
+    .bind(&entry.source)
+    .bind(&entry.prev_hash)
+    .bind(&entry.hash)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(HEAD_KEY)
+    .bind(format!("{}:{}", entry.seq, entry.hash))
+    .execute(&mut *conn)
+    .await?;
+    Ok(entry)
+}
+
+/// The result of checking the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditVerification {
+    pub rows: u64,
+    pub head: Option<String>,
+}
+
+/// Why the audit trail cannot be trusted, naming the first bad row.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum AuditBroken {
+    #[error("audit row {seq} was altered: its hash does not match its contents")]
+    Altered { seq: i64 },
+    #[error(
+        "audit row {seq} does not follow row {previous}: a row was removed or the rows were reordered"
+    )]
+    Unlinked { seq: i64, previous: i64 },
+    #[error("audit rows are missing: row {seq} follows row {previous}")]
+    Gap { seq: i64, previous: i64 },
+    #[error("the newest audit row{} is not the one last written (row {expected_seq}): rows were removed from the end or the table was replaced", .last.map(|s| format!(" ({s})")).unwrap_or_default())]
+    Truncated {
+        last: Option<i64>,
+        expected_seq: i64,
+    },
+}
+
+#[derive(FromRow)]
+struct HeadRow {
+    value: String,
+}
+
+impl Store {
+    /// Recomputes the whole chain. `Ok(Err(..))` is a broken chain; the
+    /// outer error is a database that could not be read.
+    pub async fn verify_audit(&self) -> Result<Result<AuditVerification, AuditBroken>, StoreError> {
+        let rows: Vec<AuditEntry> = sqlx::query_as(
+            "SELECT seq, at, actor, operation, entity, entity_id, before, after, source, prev_hash, hash
+             FROM audit_log ORDER BY seq",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.query_error(e))?;
+        let head: Option<HeadRow> = sqlx::query_as("SELECT value FROM settings WHERE key = ?")
+            .bind(HEAD_KEY)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| self.query_error(e))?;
+        Ok(check_chain(&rows, head.map(|h| h.value).as_deref()))
+    }
+
+    /// The newest entries first; for one entity if given.
+    pub async fn audit_log(
+        &self,
+        entity: Option<(&str, &str)>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let (kind, id) = entity.unzip();
+        sqlx::query_as(
+            "SELECT seq, at, actor, operation, entity, entity_id, before, after, source, prev_hash, hash
+             FROM audit_log WHERE (?1 IS NULL OR (entity = ?1 AND entity_id = ?2))
+             ORDER BY seq DESC LIMIT ?3",
+        )
+        .bind(kind)
+        .bind(id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.query_error(e))
+    }
+
+    /// Writes every entry, oldest first, one JSON object per line.
+    pub async fn export_audit(&self, out: &mut dyn Write) -> Result<u64, StoreError> {
+        let rows: Vec<AuditEntry> = sqlx::query_as(
+            "SELECT seq, at, actor, operation, entity, entity_id, before, after, source, prev_hash, hash
+             FROM audit_log ORDER BY seq",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.query_error(e))?;
+        for r in &rows {
+            let line = serde_json::to_string(r).expect("audit entries serialise");
+            writeln!(out, "{line}").map_err(|e| StoreError::Output(e.to_string()))?;
+        }
+        Ok(rows.len() as u64)
+    }
+}
+
+fn check_chain(rows: &[AuditEntry], head: Option<&str>) -> Result<AuditVerification, AuditBroken> {
+    let mut previous: Option<&AuditEntry> = None;
+    for row in rows {
+        let (expected_seq, expected_prev) = match previous {
+            Some(p) => (p.seq + 1, p.hash.as_str()),
+            None => (1, GENESIS),
+        };
+        let previous_seq = previous.map_or(0, |p| p.seq);
+        if row.compute_hash() != row.hash {
+            return Err(AuditBroken::Altered { seq: row.seq });
+        }
+        if row.prev_hash != expected_prev {
+            return Err(AuditBroken::Unlinked {
+                seq: row.seq,
+                previous: previous_seq,
+            });
+        }
+        if row.seq != expected_seq {
+            return Err(AuditBroken::Gap {
+                seq: row.seq,
+                previous: previous_seq,
+            });
+        }
+        previous = Some(row);
+    }
+    let last = previous.map(|p| format!("{}:{}", p.seq, p.hash));
+    if let Some(head) = head
+        && last.as_deref() != Some(head)
+    {
+        let expected_seq = head
+            .split(':')
+            .next()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        return Err(AuditBroken::Truncated {
+            last: previous.map(|p| p.seq),
+            expected_seq,
+        });
+    }
+    Ok(AuditVerification {
+        rows: rows.len() as u64,
+        head: last,
+    })
+}
+
+impl Store {
+    /// A setting's stored value, if any.
+    pub async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| self.query_error(e))
+    }
+
+    /// Changes a setting, recording the change in the audit trail.
+    pub async fn set_setting(
+        &self,
+        key: &str,
+        value: &str,
+        ctx: &super::ChangeContext,
+    ) -> Result<(), StoreError> {
+        let err = |e| self.query_error(e);
+        let mut tx = self.pool.begin().await.map_err(err)?;
+        let before: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(err)?;
+        if before.as_deref() == Some(value) {
+            return Ok(());
+        }
+        sqlx::query("INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .bind(key)
+            .bind(value)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
+        append(
+            &mut tx,
+            NewEntry {
+                actor: &ctx.actor,
+                operation: if before.is_some() { "update" } else { "create" },
+                entity: "setting",
+                entity_id: key,
+                before: before.map(|b| serde_json::Value::String(b).to_string()),
+                after: Some(serde_json::Value::String(value.to_owned()).to_string()),
+                source: &ctx.source,
+            },
+        )
+        .await
+        .map_err(err)?;
+        tx.commit().await.map_err(err)?;
+        Ok(())
+    }
+
+    /// Days after which an owner's review counts as stale.
+    pub async fn review_stale_days(&self) -> Result<u32, StoreError> {
+        Ok(self
+            .setting(STALE_DAYS_KEY)
+            .await?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(crate::attention::DEFAULT_STALE_DAYS))
+    }
+
+    /// Everything in the inventory that needs an owner's attention today.
+    pub async fn attention(&self) -> Result<Vec<crate::attention::Finding>, StoreError> {
+        let inv = self.snapshot().await?;
+        let today = jiff::ZonedDateTime::now().date();
+        Ok(crate::attention::findings(
+            &inv,
+            today,
+            self.review_stale_days().await?,
+        ))
+    }
+}
+
+/// Settings key for the review staleness threshold, in days.
+pub const STALE_DAYS_KEY: &str = "review_stale_days";

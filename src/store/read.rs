@@ -1,0 +1,390 @@
+//! Reads: whole-inventory snapshots for exports and change planning, and
+//! the list and detail views the CLI and the app show.
+
+use serde::Serialize;
+use sqlx::FromRow;
+use std::collections::HashMap;
+
+use super::rows::{BreakGlassRow, IdentityRow, OwnerRow, PlanRow, ServiceRow, UsageRow};
+use super::{Store, StoreError};
+use crate::inventory::{Entity, Inventory};
+use crate::model::{ContainmentAction, Environment, Identity, IdentityKind, Owner, Service, Tier};
+
+/// A service as listed beside an identity: enough to decide who to call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceRef {
+    pub id: String,
+    pub name: String,
+    pub owner: Option<String>,
+    pub tier: Tier,
+}
+
+/// One line of the identity list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IdentitySummary {
+    pub id: String,
+    pub kind: IdentityKind,
+    pub name: String,
+    pub owner: Option<String>,
+    pub environment: Environment,
+    pub tier: Tier,
+    pub break_glass: bool,
+    pub used_by_count: u32,
+}
+
+/// One line of the service list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceSummary {
+    #[serde(flatten)]
+    pub service: Service,
+    /// Identities this service uses.
+    pub identity_count: u32,
+    pub version: i64,
+}
+
+/// An identity with what the detail pane shows beside it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IdentityDetail {
+    #[serde(flatten)]
+    pub identity: Identity,
+    /// Row version, for optimistic concurrency on edits.
+    pub version: i64,
+    /// The services in `used_by`, in the same order, with names and tiers.
+    pub services: Vec<ServiceRef>,
+    /// Identities minted from or belonging to this one.
+    pub derived: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct InventoryCounts {
+    pub owners: u32,
+    pub identities: u32,
+    pub services: u32,
+    pub usages: u32,
+    pub dependencies: u32,
+}
+
+impl InventoryCounts {
+    pub fn is_empty(&self) -> bool {
+        self.identities == 0 && self.services == 0 && self.owners == 0
+    }
+}
+
+#[derive(FromRow)]
+struct SummaryRow {
+    id: String,
+    kind: String,
+    name: String,
+    owner: Option<String>,
+    environment: String,
+    tier: i64,
+    break_glass: bool,
+    used_by_count: i64,
+}
+
+/// `LIKE` pattern matching `needle` anywhere, with the wildcards in it escaped.
+fn contains_pattern(needle: &str) -> String {
+    let escaped = needle
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+fn count(v: i64) -> u32 {
+    u32::try_from(v).unwrap_or(u32::MAX)
+}
+
+impl Store {
+    pub async fn counts(&self) -> Result<InventoryCounts, StoreError> {
+        let (owners, identities, services, usages, dependencies): (i64, i64, i64, i64, i64) =
+            sqlx::query_as(
+                "SELECT (SELECT COUNT(*) FROM owners), (SELECT COUNT(*) FROM identities),
+                    (SELECT COUNT(*) FROM services), (SELECT COUNT(*) FROM identity_usages),
+                    (SELECT COUNT(*) FROM service_dependencies)",
+            )
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| self.query_error(e))?;
+        Ok(InventoryCounts {
+            owners: count(owners),
+            identities: count(identities),
+            services: count(services),
+            usages: count(usages),
+            dependencies: count(dependencies),
+        })
+    }
+
+    /// The whole inventory, every section sorted by id.
+    pub async fn snapshot(&self) -> Result<Inventory, StoreError> {
+        Ok(Inventory {
+            owners: self.owners().await?,
+            services: self.services(None).await?,
+            identities: self.identities(None).await?,
+        })
+    }
+
+    pub async fn owners(&self) -> Result<Vec<Owner>, StoreError> {
+        let rows: Vec<OwnerRow> =
+            sqlx::query_as("SELECT id, kind, name, email, parent FROM owners ORDER BY id")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|e| self.query_error(e))?;
+        rows.into_iter().map(|r| self.owner_from_row(r)).collect()
+    }
+
+    /// Services with their dependencies; all of them, or the one with `only` as id.
+    pub(super) async fn services(&self, only: Option<&str>) -> Result<Vec<Service>, StoreError> {
+        let rows: Vec<ServiceRow> = sqlx::query_as(
+            "SELECT id, name, owner, tier, system, description FROM services
+             WHERE ?1 IS NULL OR id = ?1 ORDER BY id",
+        )
+        .bind(only)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.query_error(e))?;
+        let deps: Vec<(String, String)> = sqlx::query_as(
+            "SELECT service_id, depends_on FROM service_dependencies
+             WHERE ?1 IS NULL OR service_id = ?1 ORDER BY service_id, position",
+        )
+        .bind(only)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.query_error(e))?;
+        let mut by_service: HashMap<String, Vec<String>> = HashMap::new();
+        for (s, d) in deps {
+            by_service.entry(s).or_default().push(d);
+        }
+        rows.into_iter()
+            .map(|r| {
+                let deps = by_service.remove(&r.id).unwrap_or_default();
+                self.service_from_row(r, deps)
+            })
+            .collect()
+    }
+
+    /// Identities with everything attached; all of them, or the one with `only` as id.
+    pub(super) async fn identities(&self, only: Option<&str>) -> Result<Vec<Identity>, StoreError> {
+        let rows: Vec<IdentityRow> = sqlx::query_as(
+            "SELECT id, kind, name, owner, backup_owner, environment, tier, description,
+                    lifetime, expires_on, permissions, derived_from, reviewed_by, reviewed_on
+             FROM identities WHERE ?1 IS NULL OR id = ?1 ORDER BY id",
+        )
+        .bind(only)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.query_error(e))?;
+        let external: Vec<(String, String)> = sqlx::query_as(
+            "SELECT identity_id, external_id FROM identity_external_ids
+             WHERE ?1 IS NULL OR identity_id = ?1 ORDER BY identity_id, position",
+        )
+        .bind(only)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.query_error(e))?;
+        let usages: Vec<UsageRow> = sqlx::query_as(
+            "SELECT identity_id, service_id, access, delivery, live_sessions FROM identity_usages
+             WHERE ?1 IS NULL OR identity_id = ?1 ORDER BY identity_id, position",
+        )
+        .bind(only)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.query_error(e))?;
+        let break_glass: Vec<BreakGlassRow> = sqlx::query_as(
+            "SELECT identity_id, justification, custodians, use_window, always_dual_approval, owner_veto
+             FROM break_glass WHERE ?1 IS NULL OR identity_id = ?1",
+        )
+        .bind(only)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.query_error(e))?;
+        let plans: Vec<PlanRow> = sqlx::query_as(
+            "SELECT identity_id, action, reversible, rollback, rto_minutes, preauthorised
+             FROM containment_plans WHERE ?1 IS NULL OR identity_id = ?1",
+        )
+        .bind(only)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.query_error(e))?;
+
+        let mut identities = Vec::with_capacity(rows.len());
+        let mut index = HashMap::with_capacity(rows.len());
+        for r in rows {
+            index.insert(r.id.clone(), identities.len());
+            identities.push(self.identity_from_row(r)?);
+        }
+        for (id, x) in external {
+            if let Some(&i) = index.get(&id) {
+                identities[i].external_ids.push(x);
+            }
+        }
+        for u in usages {
+            if let Some(&i) = index.get(&u.identity_id) {
+                identities[i].used_by.push(self.usage_from_row(u)?);
+            }
+        }
+        for b in break_glass {
+            if let Some(&i) = index.get(&b.identity_id) {
+                identities[i].break_glass = Some(self.break_glass_from_row(b)?);
+            }
+        }
+        for p in plans {
+            if let Some(&i) = index.get(&p.identity_id) {
+                let action: ContainmentAction = self
+                    .check("identity", &p.identity_id)
+                    .parse("action", &p.action)?;
+                let plan = self.plan_from_row(&p)?;
+                identities[i].containment.insert(action, plan);
+            }
+        }
+        Ok(identities)
+    }
+
+    pub async fn identity(&self, id: &str) -> Result<Identity, StoreError> {
+        self.identities(Some(id))
+            .await?
+            .pop()
+            .ok_or_else(|| StoreError::IdentityNotFound(id.to_owned()))
+    }
+
+    pub async fn service(&self, id: &str) -> Result<Service, StoreError> {
+        self.services(Some(id))
+            .await?
+            .pop()
+            .ok_or_else(|| StoreError::ServiceNotFound(id.to_owned()))
+    }
+
+    /// Identities whose id, name, owner or kind contains `search`
+    /// (case-insensitive for ASCII), most critical first.
+    pub async fn list_identities(
+        &self,
+        search: Option<&str>,
+    ) -> Result<Vec<IdentitySummary>, StoreError> {
+        let pattern = contains_pattern(search.unwrap_or("").trim());
+        let rows: Vec<SummaryRow> = sqlx::query_as(
+            "SELECT i.id, i.kind, i.name, i.owner, i.environment, i.tier,
+                    EXISTS (SELECT 1 FROM break_glass b WHERE b.identity_id = i.id) AS break_glass,
+                    (SELECT COUNT(*) FROM identity_usages u WHERE u.identity_id = i.id) AS used_by_count
+             FROM identities i
+             WHERE i.id LIKE ?1 ESCAPE '\\' OR i.name LIKE ?1 ESCAPE '\\'
+                OR COALESCE(i.owner, '') LIKE ?1 ESCAPE '\\' OR i.kind LIKE ?1 ESCAPE '\\'
+             ORDER BY i.tier, i.name, i.id",
+        )
+        .bind(&pattern)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.query_error(e))?;
+        rows.into_iter()
+            .map(|r| {
+                let c = self.check("identity", &r.id);
+                Ok(IdentitySummary {
+                    kind: c.parse("kind", &r.kind)?,
+                    environment: c.parse("environment", &r.environment)?,
+                    tier: c.tier(r.tier)?,
+                    id: r.id,
+                    name: r.name,
+                    owner: r.owner,
+                    break_glass: r.break_glass,
+                    used_by_count: count(r.used_by_count),
+                })
+            })
+            .collect()
+    }
+
+    /// One identity with the services that use it and its version.
+    pub async fn identity_detail(&self, id: &str) -> Result<IdentityDetail, StoreError> {
+        let identity = self.identity(id).await?;
+        let version = self.version_of(Entity::Identity, id).await?.unwrap_or(0);
+        let rows: Vec<ServiceRow> = sqlx::query_as(
+            "SELECT s.id, s.name, s.owner, s.tier, s.system, s.description
+             FROM identity_usages u JOIN services s ON s.id = u.service_id
+             WHERE u.identity_id = ? ORDER BY u.position",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.query_error(e))?;
+        let services = rows
+            .into_iter()
+            .map(|r| {
+                Ok(ServiceRef {
+                    tier: self.check("service", &r.id).tier(r.tier)?,
+                    id: r.id,
+                    name: r.name,
+                    owner: r.owner,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        let derived: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM identities WHERE derived_from = ? ORDER BY id")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|e| self.query_error(e))?;
+        Ok(IdentityDetail {
+            identity,
+            version,
+            services,
+            derived,
+        })
+    }
+
+    /// Services whose id, name or owner contains `search`, most critical first.
+    pub async fn list_services(
+        &self,
+        search: Option<&str>,
+    ) -> Result<Vec<ServiceSummary>, StoreError> {
+        let pattern = contains_pattern(search.unwrap_or("").trim());
+        let counts: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT s.id, s.version, (SELECT COUNT(*) FROM identity_usages u WHERE u.service_id = s.id)
+             FROM services s
+             WHERE s.id LIKE ?1 ESCAPE '\\' OR s.name LIKE ?1 ESCAPE '\\' OR COALESCE(s.owner, '') LIKE ?1 ESCAPE '\\'",
+        )
+        .bind(&pattern)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.query_error(e))?;
+        let wanted: HashMap<String, (i64, i64)> =
+            counts.into_iter().map(|(id, v, n)| (id, (v, n))).collect();
+        let mut rows: Vec<ServiceSummary> = self
+            .services(None)
+            .await?
+            .into_iter()
+            .filter_map(|s| {
+                let (version, n) = *wanted.get(&s.id)?;
+                Some(ServiceSummary {
+                    service: s,
+                    identity_count: count(n),
+                    version,
+                })
+            })
+            .collect();
+        rows.sort_by(|a, b| {
+            (a.service.tier, &a.service.name, &a.service.id).cmp(&(
+                b.service.tier,
+                &b.service.name,
+                &b.service.id,
+            ))
+        });
+        Ok(rows)
+    }
+
+    /// The row version of an entity, or `None` if there is no such row.
+    pub async fn version_of(&self, entity: Entity, id: &str) -> Result<Option<i64>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(|e| self.query_error(e))?;
+        super::write::version_of(&mut conn, entity, id)
+            .await
+            .map_err(|e| self.query_error(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains_pattern;
+
+    #[test]
+    fn like_wildcards_in_search_are_literal() {
+        assert_eq!(contains_pattern("a_b%"), "%a\\_b\\%%");
+        assert_eq!(contains_pattern(""), "%%");
+    }
+}

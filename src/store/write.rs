@@ -1,0 +1,395 @@
+//! Writes. Every change goes through [`Store::apply`]: one transaction that
+//! writes the entity rows and their audit entries together, so an import or
+//! an edit lands whole with its record, or not at all.
+
+use serde::Serialize;
+use sqlx::SqliteConnection;
+
+use super::audit::{self, NewEntry};
+use super::{Store, StoreError};
+use crate::inventory::{Change, ChangeSet, Entity, Operation, Problem};
+use crate::model::{Identity, Owner, Service};
+
+/// Who is making a change and through what, for the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeContext {
+    pub actor: String,
+    pub source: String,
+}
+
+impl ChangeContext {
+    pub fn new(actor: impl Into<String>, source: impl Into<String>) -> Self {
+        ChangeContext {
+            actor: actor.into(),
+            source: source.into(),
+        }
+    }
+
+    /// The operating-system user, which is who sits at the keyboard of a
+    /// desktop app; `COUNTERSIGN_ACTOR` overrides it (scripts, shared hosts).
+    pub fn local_user(source: impl Into<String>) -> Self {
+        let actor = ["COUNTERSIGN_ACTOR", "USER", "USERNAME"]
+            .iter()
+            .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))
+            .unwrap_or_else(|| "unknown".into());
+        ChangeContext::new(actor, source)
+    }
+}
+
+/// One edit from the app or the CLI.
+#[derive(Debug, Clone)]
+pub enum Edit {
+    SaveOwner(Owner),
+    DeleteOwner(String),
+    SaveService(Service),
+    DeleteService(String),
+    SaveIdentity(Box<Identity>),
+    DeleteIdentity(String),
+}
+
+impl Edit {
+    fn target(&self) -> (Entity, &str) {
+        match self {
+            Edit::SaveOwner(o) => (Entity::Owner, &o.id),
+            Edit::DeleteOwner(id) => (Entity::Owner, id),
+            Edit::SaveService(s) => (Entity::Service, &s.id),
+            Edit::DeleteService(id) => (Entity::Service, id),
+            Edit::SaveIdentity(i) => (Entity::Identity, &i.id),
+            Edit::DeleteIdentity(id) => (Entity::Identity, id),
+        }
+    }
+}
+
+pub(super) async fn version_of(
+    conn: &mut SqliteConnection,
+    entity: Entity,
+    id: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    let sql = match entity {
+        Entity::Owner => "SELECT version FROM owners WHERE id = ?",
+        Entity::Service => "SELECT version FROM services WHERE id = ?",
+        Entity::Identity => "SELECT version FROM identities WHERE id = ?",
+    };
+    sqlx::query_scalar(sql)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await
+}
+
+async fn delete(conn: &mut SqliteConnection, entity: Entity, id: &str) -> Result<(), sqlx::Error> {
+    let sql = match entity {
+        Entity::Owner => "DELETE FROM owners WHERE id = ?",
+        Entity::Service => "DELETE FROM services WHERE id = ?",
+        Entity::Identity => "DELETE FROM identities WHERE id = ?",
+    };
+    sqlx::query(sql).bind(id).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// What [`Store::apply`] wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Applied {
+    pub changes: usize,
+    pub first_audit_seq: Option<i64>,
+    pub last_audit_seq: Option<i64>,
+}
+
+fn json(v: &Option<serde_json::Value>) -> Option<String> {
+    v.as_ref()
+        .map(|v| serde_json::to_string(v).expect("JSON values serialise"))
+}
+
+impl Store {
+    /// Writes a change set and its audit entries in one transaction. The
+    /// set must already be valid against the stored inventory (see
+    /// `Inventory::validate`); foreign keys are checked at commit so changes
+    /// may refer to entities created later in the same set.
+    pub async fn apply(&self, set: &ChangeSet, ctx: &ChangeContext) -> Result<Applied, StoreError> {
+        self.apply_checked(set, ctx, None).await
+    }
+
+    async fn apply_checked(
+        &self,
+        set: &ChangeSet,
+        ctx: &ChangeContext,
+        expected: Option<(Entity, &str, i64)>,
+    ) -> Result<Applied, StoreError> {
+        let err = |e| self.query_error(e);
+        let mut tx = self.pool.begin().await.map_err(err)?;
+        sqlx::query("PRAGMA defer_foreign_keys = ON")
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
+        if let Some((entity, id, version)) = expected {
+            let actual = version_of(&mut tx, entity, id).await.map_err(err)?;
+            if actual != Some(version) {
+                return Err(StoreError::Conflict {
+                    entity: entity.as_str(),
+                    id: id.to_owned(),
+                    expected: version,
+                    actual,
+                });
+            }
+        }
+        let mut applied = Applied::default();
+        for change in &set.changes {
+            write_change(&mut tx, change).await.map_err(err)?;
+            let entry = audit::append(
+                &mut tx,
+                NewEntry {
+                    actor: &ctx.actor,
+                    operation: change.operation.as_str(),
+                    entity: change.entity.as_str(),
+                    entity_id: &change.id,
+                    before: json(&change.before),
+                    after: json(&change.after),
+                    source: &ctx.source,
+                },
+            )
+            .await
+            .map_err(err)?;
+            applied.first_audit_seq.get_or_insert(entry.seq);
+            applied.last_audit_seq = Some(entry.seq);
+            applied.changes += 1;
+        }
+        tx.commit().await.map_err(err)?;
+        Ok(applied)
+    }
+
+    /// Applies one edit if `expected_version` (when given) still matches the
+    /// stored row: a stale form is refused, never silently written over.
+    /// Returns the change made, or `None` if the edit changed nothing.
+    pub async fn edit(
+        &self,
+        edit: Edit,
+        expected_version: Option<i64>,
+        ctx: &ChangeContext,
+    ) -> Result<Option<Change>, StoreError> {
+        let (entity, id) = edit.target();
+        let id = id.to_owned();
+        let current = self.snapshot().await?;
+        let before = match entity {
+            Entity::Owner => current
+                .owners
+                .iter()
+                .find(|o| o.id == id)
+                .map(crate::inventory::to_json),
+            Entity::Service => current
+                .services
+                .iter()
+                .find(|s| s.id == id)
+                .map(crate::inventory::to_json),
+            Entity::Identity => current
+                .identities
+                .iter()
+                .find(|i| i.id == id)
+                .map(crate::inventory::to_json),
+        };
+        let after = match &edit {
+            Edit::SaveOwner(o) => Some(crate::inventory::to_json(o)),
+            Edit::SaveService(s) => Some(crate::inventory::to_json(s)),
+            Edit::SaveIdentity(i) => Some(crate::inventory::to_json(&**i)),
+            _ => None,
+        };
+        let operation = match (&before, &after) {
+            (None, None) => return Err(StoreError::not_found(entity, &id)),
+            (None, Some(_)) => Operation::Create,
+            (Some(_), Some(_)) => Operation::Update,
+            (Some(_), None) => Operation::Delete,
+        };
+        if before == after {
+            return Ok(None);
+        }
+        let change = Change {
+            entity,
+            id: id.clone(),
+            operation,
+            before,
+            after,
+        };
+        let set = ChangeSet {
+            changes: vec![change.clone()],
+            unchanged: 0,
+        };
+        let result = set
+            .apply_to(&current)
+            .map_err(|e| StoreError::Output(e.to_string()))?;
+        if let Err(problems) = result.validate() {
+            return Err(StoreError::Invalid(explain(&problems, &change)));
+        }
+        let expected = match (operation, expected_version) {
+            (Operation::Create, _) | (_, None) => None,
+            (_, Some(v)) => Some((entity, id.as_str(), v)),
+        };
+        self.apply_checked(&set, ctx, expected).await?;
+        Ok(Some(change))
+    }
+}
+
+/// One sentence for the first problem, phrased for the edit that caused it.
+fn explain(problems: &[Problem], change: &Change) -> String {
+    let p = &problems[0];
+    let mut text = if change.operation == Operation::Delete && p.item.as_deref() == Some(&change.id)
+    {
+        format!(
+            "cannot delete {} {:?}: {} still refers to it",
+            change.entity.as_str(),
+            change.id,
+            p.path()
+        )
+    } else {
+        format!("{}: {}", p.path(), p.message)
+    };
+    if problems.len() > 1 {
+        text.push_str(&format!(" (and {} more problem(s))", problems.len() - 1));
+    }
+    text
+}
+
+async fn write_change(conn: &mut SqliteConnection, change: &Change) -> Result<(), sqlx::Error> {
+    fn decode<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> Result<T, sqlx::Error> {
+        serde_json::from_value(v.clone()).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+    }
+    match (&change.entity, &change.after) {
+        (Entity::Owner, Some(v)) => write_owner(conn, &decode(v)?).await,
+        (Entity::Service, Some(v)) => write_service(conn, &decode(v)?).await,
+        (Entity::Identity, Some(v)) => write_identity(conn, &decode(v)?).await,
+        (entity, None) => delete(conn, *entity, &change.id).await,
+    }
+}
+
+async fn write_owner(conn: &mut SqliteConnection, o: &Owner) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO owners (id, kind, name, email, parent) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name, email = excluded.email,
+            parent = excluded.parent, version = version + 1",
+    )
+    .bind(&o.id)
+    .bind(o.kind.as_str())
+    .bind(&o.name)
+    .bind(&o.email)
+    .bind(&o.parent)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn write_service(conn: &mut SqliteConnection, s: &Service) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO services (id, name, owner, tier, system, description) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, owner = excluded.owner, tier = excluded.tier,
+            system = excluded.system, description = excluded.description, version = version + 1",
+    )
+    .bind(&s.id)
+    .bind(&s.name)
+    .bind(&s.owner)
+    .bind(i64::from(s.tier.get()))
+    .bind(&s.system)
+    .bind(&s.description)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM service_dependencies WHERE service_id = ?")
+        .bind(&s.id)
+        .execute(&mut *conn)
+        .await?;
+    for (position, dep) in s.depends_on.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO service_dependencies (service_id, depends_on, position) VALUES (?, ?, ?)",
+        )
+        .bind(&s.id)
+        .bind(dep)
+        .bind(position as i64)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn write_identity(conn: &mut SqliteConnection, i: &Identity) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO identities (id, kind, name, owner, backup_owner, environment, tier, description,
+                                 lifetime, expires_on, permissions, derived_from, reviewed_by, reviewed_on)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name, owner = excluded.owner,
+            backup_owner = excluded.backup_owner, environment = excluded.environment, tier = excluded.tier,
+            description = excluded.description, lifetime = excluded.lifetime, expires_on = excluded.expires_on,
+            permissions = excluded.permissions,
+            derived_from = excluded.derived_from, reviewed_by = excluded.reviewed_by,
+            reviewed_on = excluded.reviewed_on, version = version + 1",
+    )
+    .bind(&i.id)
+    .bind(i.kind.as_str())
+    .bind(&i.name)
+    .bind(&i.owner)
+    .bind(&i.backup_owner)
+    .bind(i.environment.as_str())
+    .bind(i64::from(i.tier.get()))
+    .bind(&i.description)
+    .bind(i.lifetime.map(|l| l.as_str()))
+    .bind(i.expires_on.map(|d| d.to_string()))
+    .bind(serde_json::to_string(&i.permissions).expect("strings serialise"))
+    .bind(&i.derived_from)
+    .bind(i.review.as_ref().map(|r| r.by.as_str()))
+    .bind(i.review.as_ref().map(|r| r.on.to_string()))
+    .execute(&mut *conn)
+    .await?;
+    for sql in [
+        "DELETE FROM identity_external_ids WHERE identity_id = ?",
+        "DELETE FROM identity_usages WHERE identity_id = ?",
+        "DELETE FROM break_glass WHERE identity_id = ?",
+        "DELETE FROM containment_plans WHERE identity_id = ?",
+    ] {
+        sqlx::query(sql).bind(&i.id).execute(&mut *conn).await?;
+    }
+    for (position, x) in i.external_ids.iter().enumerate() {
+        sqlx::query("INSERT INTO identity_external_ids (external_id, identity_id, position) VALUES (?, ?, ?)")
+            .bind(x)
+            .bind(&i.id)
+            .bind(position as i64)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for (position, u) in i.used_by.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO identity_usages (identity_id, service_id, position, access, delivery, live_sessions)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&i.id)
+        .bind(&u.service)
+        .bind(position as i64)
+        .bind(u.access.map(|a| a.as_str()))
+        .bind(u.delivery.map(|d| d.as_str()))
+        .bind(u.live_sessions)
+        .execute(&mut *conn)
+        .await?;
+    }
+    if let Some(bg) = &i.break_glass {
+        sqlx::query(
+            "INSERT INTO break_glass (identity_id, justification, custodians, use_window, always_dual_approval, owner_veto)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&i.id)
+        .bind(&bg.justification)
+        .bind(serde_json::to_string(&bg.custodians).expect("strings serialise"))
+        .bind(&bg.use_window)
+        .bind(bg.always_dual_approval)
+        .bind(bg.owner_veto)
+        .execute(&mut *conn)
+        .await?;
+    }
+    for (action, plan) in &i.containment {
+        sqlx::query(
+            "INSERT INTO containment_plans (identity_id, action, reversible, rollback, rto_minutes, preauthorised)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&i.id)
+        .bind(action.as_str())
+        .bind(plan.reversible)
+        .bind(&plan.rollback)
+        .bind(plan.rto_minutes.map(i64::from))
+        .bind(plan.preauthorised.map(|p| p.as_str()))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
