@@ -11,6 +11,7 @@ const COMMANDS: &[&str] = &[
     "delete_identity",
     "save_service",
     "delete_service",
+    "mark_reviewed",
     "history",
     "attention",
     "load_demo",

@@ -144,6 +144,17 @@ pub async fn delete_service(
         .await?)
 }
 
+/// The owner attests that the record is right as of today.
+#[tauri::command]
+pub async fn mark_reviewed(
+    state: State<'_, AppState>,
+    id: String,
+    version: Option<i64>,
+) -> Result<Option<Change>, CommandError> {
+    check_id("id", &id)?;
+    Ok(state.store()?.attest_review(&id, version, &app_context()).await?)
+}
+
 /// The audit trail of one identity or service, newest first.
 #[tauri::command]
 pub async fn history(

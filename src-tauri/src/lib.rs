@@ -22,6 +22,7 @@ pub fn run() {
             commands::delete_identity,
             commands::save_service,
             commands::delete_service,
+            commands::mark_reviewed,
             commands::history,
             commands::attention,
             commands::load_demo,

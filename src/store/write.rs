@@ -393,3 +393,21 @@ async fn write_identity(conn: &mut SqliteConnection, i: &Identity) -> Result<(),
     }
     Ok(())
 }
+
+impl Store {
+    /// Records that the actor has reviewed the identity's record today: the
+    /// attestation "Needs attention" counts staleness from.
+    pub async fn attest_review(
+        &self,
+        id: &str,
+        expected_version: Option<i64>,
+        ctx: &ChangeContext,
+    ) -> Result<Option<Change>, StoreError> {
+        let mut identity = self.identity(id).await?;
+        identity.review = Some(crate::model::Review {
+            by: ctx.actor.clone(),
+            on: jiff::ZonedDateTime::now().date(),
+        });
+        self.edit(Edit::SaveIdentity(Box::new(identity)), expected_version, ctx).await
+    }
+}

@@ -2,7 +2,12 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { cleanup, fireEvent, render, screen } from "@testing-library/svelte";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import App from "./App.svelte";
-import type { AppStatus, IdentityDetail, IdentitySummary } from "./lib/types";
+import type {
+  AppStatus,
+  Identity,
+  IdentityDetail,
+  IdentitySummary,
+} from "./lib/types";
 
 const kafka: IdentitySummary = {
   id: "tok-kafka-shared",
@@ -28,11 +33,39 @@ const root: IdentitySummary = {
 interface Backend {
   status: AppStatus;
   identities: IdentitySummary[];
+  detail: IdentityDetail;
   calls: { cmd: string; args: Record<string, unknown> }[];
 }
 
 function fakeBackend(status: AppStatus): Backend {
-  const backend: Backend = { status, identities: [root, kafka], calls: [] };
+  const { used_by_count, break_glass, owner, ...rest } = kafka;
+  void used_by_count;
+  void break_glass;
+  const detail: IdentityDetail = {
+    ...rest,
+    owner: owner ?? undefined,
+    used_by: [
+      { service: "payments-api", access: "write", delivery: "dynamic" },
+      { service: "search" },
+    ],
+    services: [
+      {
+        id: "payments-api",
+        name: "Payments API",
+        owner: "team-payments",
+        tier: 0,
+      },
+      { id: "search", name: "Search", owner: "team-web", tier: 2 },
+    ],
+    version: 3,
+    derived: [],
+  };
+  const backend: Backend = {
+    status,
+    identities: [root, kafka],
+    detail,
+    calls: [],
+  };
   mockIPC((cmd, payload) => {
     const args = (payload ?? {}) as Record<string, unknown>;
     backend.calls.push({ cmd, args });
@@ -48,24 +81,43 @@ function fakeBackend(status: AppStatus): Backend {
       case "identity_detail": {
         if (args.id !== kafka.id)
           throw { message: `no identity with id "${args.id}"`, hint: null };
-        const detail: IdentityDetail = {
-          ...kafka,
-          used_by: [
-            {
-              id: "payments-api",
-              name: "Payments API",
-              owner: "team-payments",
-              tier: 0,
-            },
-            { id: "search", name: "Search", owner: "team-web", tier: 2 },
-          ],
+        return backend.detail;
+      }
+      case "list_services":
+        return [];
+      case "history":
+        return [
+          {
+            seq: 7,
+            at: "2026-11-24T10:00:00Z",
+            actor: "alice",
+            operation: "update",
+            entity: "identity",
+            entity_id: kafka.id,
+            before: '{"owner":"a"}',
+            after: '{"owner":"b"}',
+            source: "app",
+          },
+        ];
+      case "save_identity": {
+        const saved = args.identity as Identity;
+        backend.detail = {
+          ...backend.detail,
+          ...saved,
+          version: backend.detail.version + 1,
         };
-        return detail;
+        return { entity: "identity", id: saved.id, operation: "update" };
       }
       case "load_demo":
         backend.status = {
           ...backend.status,
-          counts: { identities: 2, services: 2, usages: 2, dependencies: 0 },
+          counts: {
+            owners: 1,
+            identities: 2,
+            services: 2,
+            usages: 2,
+            dependencies: 0,
+          },
         };
         return backend.status.counts;
       default:
@@ -78,7 +130,7 @@ function fakeBackend(status: AppStatus): Backend {
 const loaded: AppStatus = {
   db_path: "/data/countersign.db",
   startup_error: null,
-  counts: { identities: 2, services: 2, usages: 2, dependencies: 0 },
+  counts: { owners: 1, identities: 2, services: 2, usages: 2, dependencies: 0 },
 };
 
 beforeEach(() => {
@@ -113,6 +165,45 @@ describe("App", () => {
     expect(detail).toHaveTextContent("team-streaming");
     expect(detail).toHaveTextContent("Used by 2 services");
     expect(detail).toHaveTextContent("Payments API");
+    expect(detail).toHaveTextContent("Write · Fetched dynamically");
+    expect(await screen.findByTestId("history-entry")).toHaveTextContent(
+      "update by alice",
+    );
+  });
+
+  it("edits an identity with the version it was opened at", async () => {
+    const backend = fakeBackend(loaded);
+    render(App);
+    await fireEvent.click(
+      (await screen.findByText("Kafka shared client credential")).closest(
+        "button",
+      )!,
+    );
+    await fireEvent.click(await screen.findByTestId("edit-identity"));
+    const owner = await screen.findByTestId("field-owner");
+    await fireEvent.input(owner, { target: { value: "team-platform" } });
+    await fireEvent.click(screen.getByTestId("save-identity"));
+    await expect
+      .poll(() => screen.queryByTestId("detail-owner")?.textContent)
+      .toBe("team-platform");
+    const save = backend.calls.find((c) => c.cmd === "save_identity")!;
+    expect(save.args.version).toBe(3);
+    const sent = save.args.identity as Identity;
+    expect(sent.owner).toBe("team-platform");
+    expect(sent.used_by).toEqual([
+      {
+        service: "payments-api",
+        access: "write",
+        delivery: "dynamic",
+        live_sessions: undefined,
+      },
+      {
+        service: "search",
+        access: undefined,
+        delivery: undefined,
+        live_sessions: undefined,
+      },
+    ]);
   });
 
   it("sends the search text to the core", async () => {
@@ -136,7 +227,13 @@ describe("App", () => {
   it("offers the demo on an empty database and shows it once loaded", async () => {
     const backend = fakeBackend({
       ...loaded,
-      counts: { identities: 0, services: 0, usages: 0, dependencies: 0 },
+      counts: {
+        owners: 0,
+        identities: 0,
+        services: 0,
+        usages: 0,
+        dependencies: 0,
+      },
     });
     render(App);
     await fireEvent.click(await screen.findByTestId("load-demo"));

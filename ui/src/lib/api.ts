@@ -2,10 +2,15 @@
 import { invoke } from "@tauri-apps/api/core";
 import type {
   AppStatus,
+  AuditEntry,
+  Change,
   CommandError,
+  Finding,
+  Identity,
   IdentityDetail,
   IdentitySummary,
   InventoryCounts,
+  Service,
   ServiceSummary,
 } from "./types";
 
@@ -19,6 +24,27 @@ export const identityDetail = (id: string) =>
 
 export const listServices = (search: string) =>
   invoke<ServiceSummary[]>("list_services", { search: search || null });
+
+/** `version` is the one the form was opened at; omit it when creating. */
+export const saveIdentity = (identity: Identity, version: number | null) =>
+  invoke<Change | null>("save_identity", { identity, version });
+
+export const deleteIdentity = (id: string, version: number | null) =>
+  invoke<Change | null>("delete_identity", { id, version });
+
+export const saveService = (service: Service, version: number | null) =>
+  invoke<Change | null>("save_service", { service, version });
+
+export const deleteService = (id: string, version: number | null) =>
+  invoke<Change | null>("delete_service", { id, version });
+
+export const markReviewed = (id: string, version: number | null) =>
+  invoke<Change | null>("mark_reviewed", { id, version });
+
+export const history = (entity: "identity" | "service", id: string) =>
+  invoke<AuditEntry[]>("history", { entity, id });
+
+export const attention = () => invoke<Finding[]>("attention");
 
 export const loadDemo = () => invoke<InventoryCounts>("load_demo");
 

@@ -1,7 +1,15 @@
 // Wording for the model's values, kept in one place so every view agrees.
-import type { Environment, IdentityKind } from "./types";
+import type {
+  Access,
+  ApprovalTier,
+  ContainmentAction,
+  Environment,
+  IdentityKind,
+  Lifetime,
+  SecretDelivery,
+} from "./types";
 
-const KIND_LABELS: Record<IdentityKind, string> = {
+export const KIND_LABELS: Record<IdentityKind, string> = {
   service_account: "Service account",
   api_key: "API key",
   oauth_app: "OAuth app",
@@ -14,19 +22,61 @@ const KIND_LABELS: Record<IdentityKind, string> = {
   break_glass_account: "Break-glass account",
 };
 
+export const ENV_LABELS: Record<Environment, string> = {
+  production: "Production",
+  staging: "Staging",
+  development: "Development",
+  shared: "Shared",
+};
+
+export const LIFETIME_LABELS: Record<Lifetime, string> = {
+  ephemeral: "Ephemeral",
+  long_lived: "Long-lived",
+};
+
+export const ACCESS_LABELS: Record<Access, string> = {
+  read: "Read",
+  write: "Write",
+  admin: "Admin",
+};
+
+export const DELIVERY_LABELS: Record<SecretDelivery, string> = {
+  dynamic: "Fetched dynamically",
+  static: "Static copy",
+};
+
+export const ACTION_LABELS: Record<ContainmentAction, string> = {
+  revoke_session: "Revoke session",
+  revoke_token: "Revoke token",
+  rotate_secret: "Rotate secret",
+  reduce_scope: "Reduce scope",
+  disable_account: "Disable account",
+  quarantine: "Quarantine",
+};
+
+export const APPROVAL_LABELS: Record<ApprovalTier, string> = {
+  auto: "Automatic",
+  notify_only: "Notify only",
+  single_approval: "Single approval",
+  dual_approval: "Dual approval",
+};
+
+export const RULE_LABELS: Record<string, string> = {
+  no_owner: "No owner",
+  break_glass_without_custodians: "Break-glass without custodians",
+  destructive_without_rollback: "Destructive action without rollback",
+  shared_undocumented: "Shared, consumers undocumented",
+  stale_review: "Stale review",
+  never_reviewed: "Never reviewed",
+  expiring: "Expiring credential",
+};
+
 const TIER_LABELS = [
   "mission-critical",
   "business-critical",
   "important",
   "low",
 ];
-
-const ENV_LABELS: Record<Environment, string> = {
-  production: "Production",
-  staging: "Staging",
-  development: "Development",
-  shared: "Shared",
-};
 
 export const kindLabel = (kind: IdentityKind): string =>
   KIND_LABELS[kind] ?? kind;
@@ -41,4 +91,25 @@ export function tierLabel(tier: number): string {
 
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
+}
+
+/** Splits "a, b,,c" into ["a", "b", "c"]: how list fields are typed in forms. */
+export function splitList(text: string): string[] {
+  return text
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+/** Top-level fields whose JSON differs between two audit snapshots. */
+export function changedFields(
+  before: string | null,
+  after: string | null,
+): string[] {
+  const parse = (s: string | null): Record<string, unknown> =>
+    s ? (JSON.parse(s) as Record<string, unknown>) : {};
+  const b = parse(before);
+  const a = parse(after);
+  const keys = [...new Set([...Object.keys(b), ...Object.keys(a)])].sort();
+  return keys.filter((k) => JSON.stringify(b[k]) !== JSON.stringify(a[k]));
 }

@@ -6,9 +6,11 @@ import type { CommandError } from "./types";
 
 export const SEARCH_DELAY_MS = 120;
 
+/** `refresh` is read too, so bumping it asks again after an edit. */
 export function searchResults<T>(
   search: () => string,
   fetch: (text: string) => Promise<T[]>,
+  refresh: () => number = () => 0,
 ) {
   let rows = $state<T[]>([]);
   let loaded = $state(false);
@@ -17,6 +19,7 @@ export function searchResults<T>(
 
   $effect(() => {
     const text = search();
+    refresh();
     const mine = ++generation;
     const timer = setTimeout(async () => {
       try {

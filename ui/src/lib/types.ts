@@ -24,10 +24,7 @@ export type ContainmentAction =
   | "disable_account"
   | "quarantine";
 export type ApprovalTier =
-  | "auto"
-  | "notify_only"
-  | "single_approval"
-  | "dual_approval";
+  "auto" | "notify_only" | "single_approval" | "dual_approval";
 
 export interface Usage {
   service: string;
