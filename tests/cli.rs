@@ -29,7 +29,9 @@ fn demo_load_then_list_prints_the_demo_identities() {
         .args(["demo", "load"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("41 identities, 25 services, 12 owners"));
+        .stdout(predicate::str::contains(
+            "41 identities, 25 services, 12 owners",
+        ));
     countersign(&db)
         .args(["identities", "list"])
         .assert()

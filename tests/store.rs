@@ -14,7 +14,9 @@ async fn fresh() -> (tempfile::TempDir, Store) {
 
 async fn with_demo() -> (tempfile::TempDir, Store) {
     let (dir, store) = fresh().await;
-    countersign::demo::load(&store, false, "tester").await.unwrap();
+    countersign::demo::load(&store, false, "tester")
+        .await
+        .unwrap();
     (dir, store)
 }
 
@@ -30,7 +32,11 @@ async fn migrations_create_an_empty_inventory_in_wal_mode() {
     store.close().await;
     let header = std::fs::read(dir.path().join("inv.db")).unwrap();
     assert_eq!(&header[..16], b"SQLite format 3\0");
-    assert_eq!((header[18], header[19]), (2, 2), "file format versions 2 = WAL");
+    assert_eq!(
+        (header[18], header[19]),
+        (2, 2),
+        "file format versions 2 = WAL"
+    );
 }
 
 #[tokio::test]
@@ -45,15 +51,26 @@ async fn reopening_keeps_data() {
 async fn demo_load_round_trips_through_the_store_and_is_idempotent() {
     let (_dir, store) = with_demo().await;
     let counts = store.counts().await.unwrap();
-    assert_eq!((counts.identities, counts.services, counts.owners), (41, 25, 12));
+    assert_eq!(
+        (counts.identities, counts.services, counts.owners),
+        (41, 25, 12)
+    );
     // Every field of every entity survives the database.
     let mut expected = countersign::demo::inventory().unwrap();
     expected.sort();
     assert_eq!(store.snapshot().await.unwrap(), expected);
 
-    let again = countersign::demo::load(&store, false, "tester").await.unwrap().unwrap();
+    let again = countersign::demo::load(&store, false, "tester")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(again.changes, 0, "a second load changes nothing");
-    assert_eq!(countersign::demo::load(&store, true, "tester").await.unwrap(), None);
+    assert_eq!(
+        countersign::demo::load(&store, true, "tester")
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 #[tokio::test]
@@ -79,12 +96,22 @@ async fn search_matches_id_name_owner_and_kind_and_treats_wildcards_literally() 
     let all = store.list_identities(None).await.unwrap();
     assert_eq!(all.len(), 41);
     assert!(all.windows(2).all(|w| w[0].tier <= w[1].tier));
-    assert_eq!(store.list_identities(Some("team-risk")).await.unwrap().len(), 2);
+    assert_eq!(
+        store
+            .list_identities(Some("team-risk"))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
     let bg = store.list_identities(Some("break_glass")).await.unwrap();
     assert_eq!(bg.len(), 2);
     assert!(bg.iter().all(|r| r.break_glass));
     let case = store.list_identities(Some("KAFKA")).await.unwrap();
-    assert_eq!((case[0].id.as_str(), case[0].used_by_count), ("tok-kafka-shared", 6));
+    assert_eq!(
+        (case[0].id.as_str(), case[0].used_by_count),
+        ("tok-kafka-shared", 6)
+    );
     assert!(store.list_identities(Some("%")).await.unwrap().is_empty());
 
     let services = store.list_services(Some("payments-api")).await.unwrap();
@@ -92,7 +119,12 @@ async fn search_matches_id_name_owner_and_kind_and_treats_wildcards_literally() 
     assert_eq!(services[0].service.tier, Tier::MOST_CRITICAL);
     assert_eq!(
         services[0].service.depends_on,
-        ["ledger-db", "auth-gateway", "kafka-events", "card-processor"]
+        [
+            "ledger-db",
+            "auth-gateway",
+            "kafka-events",
+            "card-processor"
+        ]
     );
 }
 
@@ -110,14 +142,23 @@ async fn an_edit_is_audited_with_before_and_after() {
     assert_eq!(change.operation, Operation::Update);
     assert_eq!(change.changed_fields(), ["owner", "used_by"]);
     assert_eq!(store.identity("key-maps").await.unwrap(), i);
-    let log = store.audit_log(Some(("identity", "key-maps")), 10).await.unwrap();
+    let log = store
+        .audit_log(Some(("identity", "key-maps")), 10)
+        .await
+        .unwrap();
     assert_eq!(log[0].actor, "alice");
     assert!(log[0].before.as_ref().unwrap().contains("team-web"));
     assert!(log[0].after.as_ref().unwrap().contains("team-checkout"));
     assert_eq!(store.identity_detail("key-maps").await.unwrap().version, 2);
 
     // Saving the same thing again is not a change.
-    assert!(store.edit(Edit::SaveIdentity(Box::new(i)), Some(2), &ctx()).await.unwrap().is_none());
+    assert!(
+        store
+            .edit(Edit::SaveIdentity(Box::new(i)), Some(2), &ctx())
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -126,12 +167,31 @@ async fn a_stale_edit_is_refused_not_lost() {
     let mut mine = store.identity("key-maps").await.unwrap();
     let mut theirs = mine.clone();
     theirs.description = "theirs".into();
-    store.edit(Edit::SaveIdentity(Box::new(theirs)), Some(1), &ctx()).await.unwrap();
+    store
+        .edit(Edit::SaveIdentity(Box::new(theirs)), Some(1), &ctx())
+        .await
+        .unwrap();
     mine.description = "mine".into();
-    let err = store.edit(Edit::SaveIdentity(Box::new(mine)), Some(1), &ctx()).await.unwrap_err();
-    assert!(matches!(err, StoreError::Conflict { expected: 1, actual: Some(2), .. }), "{err}");
+    let err = store
+        .edit(Edit::SaveIdentity(Box::new(mine)), Some(1), &ctx())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Conflict {
+                expected: 1,
+                actual: Some(2),
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert!(err.to_string().contains("changed by someone else"));
-    assert_eq!(store.identity("key-maps").await.unwrap().description, "theirs");
+    assert_eq!(
+        store.identity("key-maps").await.unwrap().description,
+        "theirs"
+    );
 }
 
 #[tokio::test]
@@ -139,20 +199,43 @@ async fn invalid_edits_and_blocked_deletes_explain_themselves() {
     let (_dir, store) = with_demo().await;
     let mut i = store.identity("key-maps").await.unwrap();
     i.used_by.push(Usage::of("no-such-service"));
-    let err = store.edit(Edit::SaveIdentity(Box::new(i)), None, &ctx()).await.unwrap_err();
+    let err = store
+        .edit(Edit::SaveIdentity(Box::new(i)), None, &ctx())
+        .await
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         "identities (id \"key-maps\").used_by: unknown service \"no-such-service\""
     );
 
-    let err = store.edit(Edit::DeleteService("ledger-db".into()), None, &ctx()).await.unwrap_err();
-    assert!(err.to_string().starts_with("cannot delete service \"ledger-db\": "), "{err}");
-    let err = store.edit(Edit::DeleteIdentity("sa-payments-api".into()), None, &ctx()).await.unwrap_err();
-    assert!(err.to_string().contains("derived_from still refers to it"), "{err}");
+    let err = store
+        .edit(Edit::DeleteService("ledger-db".into()), None, &ctx())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("cannot delete service \"ledger-db\": "),
+        "{err}"
+    );
+    let err = store
+        .edit(Edit::DeleteIdentity("sa-payments-api".into()), None, &ctx())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("derived_from still refers to it"),
+        "{err}"
+    );
 
-    let deleted = store.edit(Edit::DeleteIdentity("key-maps".into()), Some(1), &ctx()).await.unwrap().unwrap();
+    let deleted = store
+        .edit(Edit::DeleteIdentity("key-maps".into()), Some(1), &ctx())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(deleted.operation, Operation::Delete);
-    assert!(matches!(store.identity("key-maps").await, Err(StoreError::IdentityNotFound(_))));
+    assert!(matches!(
+        store.identity("key-maps").await,
+        Err(StoreError::IdentityNotFound(_))
+    ));
     assert!(store.verify_audit().await.unwrap().is_ok());
 }
 
@@ -171,7 +254,10 @@ async fn a_change_set_that_fails_half_way_writes_nothing() {
     let err = store.apply(&set, &ctx()).await.unwrap_err();
     assert!(err.to_string().contains("FOREIGN KEY"), "{err}");
     assert!(store.counts().await.unwrap().is_empty());
-    assert!(store.audit_log(None, 10).await.unwrap().is_empty(), "no audit row without its change");
+    assert!(
+        store.audit_log(None, 10).await.unwrap().is_empty(),
+        "no audit row without its change"
+    );
 }
 
 #[tokio::test]
@@ -197,15 +283,25 @@ async fn a_row_the_model_rejects_is_reported_not_panicked_on() {
     let (dir, store) = with_demo().await;
     store.close().await;
     let path = dir.path().join("inv.db");
-    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!(
+        "sqlite://{}",
+        path.display()
+    ))
+    .await
+    .unwrap();
     sqlx::query("UPDATE identities SET kind = 'robot' WHERE id = 'key-maps'")
         .execute(&mut conn)
         .await
         .unwrap();
     drop(conn);
     let store = Store::open(&path).await.unwrap();
-    let err = store.identity_detail("key-maps").await.unwrap_err().to_string();
-    assert!(err.contains("invalid kind for identity \"key-maps\""), "{err}");
+    let err = store
+        .identity_detail("key-maps")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("invalid kind for identity \"key-maps\""),
+        "{err}"
+    );
 }

@@ -152,7 +152,10 @@ pub async fn mark_reviewed(
     version: Option<i64>,
 ) -> Result<Option<Change>, CommandError> {
     check_id("id", &id)?;
-    Ok(state.store()?.attest_review(&id, version, &app_context()).await?)
+    Ok(state
+        .store()?
+        .attest_review(&id, version, &app_context())
+        .await?)
 }
 
 /// The audit trail of one identity or service, newest first.

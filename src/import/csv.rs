@@ -245,7 +245,11 @@ fn rows<T: serde::de::DeserializeOwned>(
 /// The column a deserialisation error is about: csv reports it for some
 /// errors; for the rest (an unknown enum variant, an out-of-range tier) it
 /// is the one column whose value the message quotes.
-fn column_of<'h>(e: &csv::Error, headers: &'h csv::StringRecord, record: &csv::StringRecord) -> Option<&'h str> {
+fn column_of<'h>(
+    e: &csv::Error,
+    headers: &'h csv::StringRecord,
+    record: &csv::StringRecord,
+) -> Option<&'h str> {
     let csv::ErrorKind::Deserialize { err, .. } = e.kind() else {
         return None;
     };
@@ -256,7 +260,10 @@ fn column_of<'h>(e: &csv::Error, headers: &'h csv::StringRecord, record: &csv::S
     let quoted: Vec<usize> = record
         .iter()
         .enumerate()
-        .filter(|(_, v)| !v.is_empty() && (message.contains(&format!("`{v}`")) || message.contains(&format!("\"{v}\""))))
+        .filter(|(_, v)| {
+            !v.is_empty()
+                && (message.contains(&format!("`{v}`")) || message.contains(&format!("\"{v}\"")))
+        })
         .map(|(i, _)| i)
         .collect();
     match quoted.as_slice() {

@@ -19,11 +19,12 @@ pub(crate) mod csv_tables {
 }
 
 use serde::Serialize;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use crate::Store;
 use crate::inventory::{
-    ChangeSet, Inventory, InventoryError, LineMap, MergeMode, Problem, Section, file,
+    ChangeSet, Entity, Inventory, InventoryError, LineMap, MergeMode, Problem, Section, file,
 };
 use crate::store::{Applied, ChangeContext, StoreError};
 
@@ -148,9 +149,28 @@ fn native(text: &str, origin: &str) -> Result<Source, InventoryError> {
 /// result against every rule. Nothing is written.
 pub fn plan(current: &Inventory, sources: &[Source]) -> Result<ChangeSet, ImportError> {
     let mut working = current.clone();
+    let mut listed: HashSet<(Entity, String)> = HashSet::new();
     for source in sources {
         let mut incoming = source.inventory.clone();
         resolve_external_ids(&working, &mut incoming);
+        listed.extend(
+            incoming
+                .owners
+                .iter()
+                .map(|o| (Entity::Owner, o.id.clone())),
+        );
+        listed.extend(
+            incoming
+                .services
+                .iter()
+                .map(|s| (Entity::Service, s.id.clone())),
+        );
+        listed.extend(
+            incoming
+                .identities
+                .iter()
+                .map(|i| (Entity::Identity, i.id.clone())),
+        );
         if source.mode == MergeMode::Replace {
             keep_uncovered(&working, &mut incoming, source);
         }
@@ -163,25 +183,17 @@ pub fn plan(current: &Inventory, sources: &[Source]) -> Result<ChangeSet, Import
         return Err(locate(sources, &problems).into());
     }
     let mut set = ChangeSet::plan_import(current, &working, MergeMode::Replace);
-    // Entities the store holds but no source listed show up as unchanged in
-    // that diff; count only what the sources named.
-    let listed = |section, id: &str| sources.iter().any(|s| s.lists(section, id));
-    set.unchanged = working
-        .owners
+    // That diff sees every stored entity; count as unchanged only those the
+    // sources named.
+    let changed: HashSet<(Entity, &str)> = set
+        .changes
         .iter()
-        .filter(|o| listed(Section::Owners, &o.id))
-        .count()
-        + working
-            .services
-            .iter()
-            .filter(|s| listed(Section::Services, &s.id))
-            .count()
-        + working
-            .identities
-            .iter()
-            .filter(|i| listed(Section::Identities, &i.id))
-            .count()
-        - set.changes.len();
+        .map(|c| (c.entity, c.id.as_str()))
+        .collect();
+    set.unchanged = listed
+        .iter()
+        .filter(|(e, id)| !changed.contains(&(*e, id.as_str())))
+        .count();
     Ok(set)
 }
 

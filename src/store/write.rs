@@ -408,6 +408,11 @@ impl Store {
             by: ctx.actor.clone(),
             on: jiff::ZonedDateTime::now().date(),
         });
-        self.edit(Edit::SaveIdentity(Box::new(identity)), expected_version, ctx).await
+        self.edit(
+            Edit::SaveIdentity(Box::new(identity)),
+            expected_version,
+            ctx,
+        )
+        .await
     }
 }

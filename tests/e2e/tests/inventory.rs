@@ -92,3 +92,67 @@ async fn an_empty_database_offers_the_demo_and_loads_it() {
     let store = Store::open(&db).await.unwrap();
     assert_eq!(store.counts().await.unwrap().identities, 41);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn editing_an_identity_in_the_app_is_saved_and_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_db(dir.path()).await;
+    let app = AppSession::start(&db).await;
+
+    let search = app.wait_for("[data-testid=search]").await;
+    search.send_keys("key-maps").await.unwrap();
+    app.wait_for_text("[data-testid=identity-count]", "1 identity")
+        .await;
+    app.wait_for("[data-id=key-maps]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    app.wait_for("[data-testid=edit-identity]")
+        .await
+        .click()
+        .await
+        .unwrap();
+
+    let owner = app.wait_for("[data-testid=field-owner]").await;
+    let backspace = char::from(Key::Backspace).to_string();
+    owner
+        .send_keys(&backspace.repeat("team-web".len()))
+        .await
+        .unwrap();
+    owner.send_keys("team-checkout").await.unwrap();
+    app.screenshot("identity-form").await;
+    // Enter submits the form, as it does for a person typing.
+    owner
+        .send_keys(&char::from(Key::Enter).to_string())
+        .await
+        .unwrap();
+
+    // The detail pane shows the saved value and the history its audit entry.
+    app.wait_for_text("[data-testid=detail-owner]", "team-checkout")
+        .await;
+    app.wait_for("[data-testid=history-entry]").await;
+    let entries = app
+        .client
+        .find_all(Locator::Css("[data-testid=history-entry]"))
+        .await
+        .unwrap();
+    let newest = entries[0].text().await.unwrap();
+    assert!(newest.contains("update by"), "{newest}");
+    assert!(newest.contains("changed: owner"), "{newest}");
+    app.screenshot("identity-edited").await;
+    app.close().await;
+
+    // The change is in the database, with a verifiable audit row.
+    let store = Store::open(&db).await.unwrap();
+    let identity = store.identity("key-maps").await.unwrap();
+    assert_eq!(identity.owner.as_deref(), Some("team-checkout"));
+    let log = store
+        .audit_log(Some(("identity", "key-maps")), 5)
+        .await
+        .unwrap();
+    assert_eq!(log[0].operation, "update");
+    assert_eq!(log[0].source, "app");
+    assert!(log[0].after.as_deref().unwrap().contains("team-checkout"));
+    assert!(store.verify_audit().await.unwrap().is_ok());
+}
