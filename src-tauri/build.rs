@@ -7,6 +7,7 @@ const COMMANDS: &[&str] = &[
     "list_identities",
     "identity_detail",
     "list_services",
+    "service_detail",
     "save_identity",
     "delete_identity",
     "save_service",

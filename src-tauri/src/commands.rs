@@ -9,7 +9,7 @@ use countersign::inventory::{Change, Entity};
 use countersign::model::{Identity, Service, validate_id};
 use countersign::store::{
     AuditEntry, ChangeContext, Edit, IdentityDetail, IdentitySummary, InventoryCounts,
-    ServiceSummary,
+    ServiceDetail, ServiceSummary,
 };
 
 use crate::{AppState, CommandError};
@@ -83,6 +83,15 @@ pub async fn list_services(
 ) -> Result<Vec<ServiceSummary>, CommandError> {
     let search = check_search(search)?;
     Ok(state.store()?.list_services(search.as_deref()).await?)
+}
+
+#[tauri::command]
+pub async fn service_detail(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<ServiceDetail, CommandError> {
+    check_id("id", &id)?;
+    Ok(state.store()?.service_detail(&id).await?)
 }
 
 /// Creates or updates an identity. `version` is the one the form was opened

@@ -18,6 +18,7 @@ pub fn run() {
             commands::list_identities,
             commands::identity_detail,
             commands::list_services,
+            commands::service_detail,
             commands::save_identity,
             commands::delete_identity,
             commands::save_service,

@@ -12,7 +12,9 @@ mod write;
 pub use audit::{AuditBroken, AuditEntry, AuditVerification, GENESIS, STALE_DAYS_KEY};
 pub use error::StoreError;
 pub use location::{DB_ENV_VAR, default_db_path};
-pub use read::{IdentityDetail, IdentitySummary, InventoryCounts, ServiceRef, ServiceSummary};
+pub use read::{
+    IdentityDetail, IdentitySummary, InventoryCounts, ServiceDetail, ServiceRef, ServiceSummary,
+};
 pub use write::{Applied, ChangeContext, Edit};
 
 use sqlx::sqlite::{

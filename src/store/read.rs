@@ -55,6 +55,18 @@ pub struct IdentityDetail {
     pub derived: Vec<String>,
 }
 
+/// A service with who uses it and who depends on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceDetail {
+    #[serde(flatten)]
+    pub service: Service,
+    pub version: i64,
+    /// Identities this service uses, by id.
+    pub identities: Vec<String>,
+    /// Services that depend on this one, by id.
+    pub dependents: Vec<String>,
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct InventoryCounts {
     pub owners: u32,
@@ -326,6 +338,31 @@ impl Store {
             version,
             services,
             derived,
+        })
+    }
+
+    pub async fn service_detail(&self, id: &str) -> Result<ServiceDetail, StoreError> {
+        let service = self.service(id).await?;
+        let version = self.version_of(Entity::Service, id).await?.unwrap_or(0);
+        let identities: Vec<String> = sqlx::query_scalar(
+            "SELECT identity_id FROM identity_usages WHERE service_id = ? ORDER BY identity_id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.query_error(e))?;
+        let dependents: Vec<String> = sqlx::query_scalar(
+            "SELECT service_id FROM service_dependencies WHERE depends_on = ? ORDER BY service_id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.query_error(e))?;
+        Ok(ServiceDetail {
+            service,
+            version,
+            identities,
+            dependents,
         })
     }
 

@@ -28,9 +28,10 @@ impl ChangeContext {
     /// The operating-system user, which is who sits at the keyboard of a
     /// desktop app; `COUNTERSIGN_ACTOR` overrides it (scripts, shared hosts).
     pub fn local_user(source: impl Into<String>) -> Self {
-        let actor = ["COUNTERSIGN_ACTOR", "USER", "USERNAME"]
-            .iter()
-            .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))
+        let actor = std::env::var("COUNTERSIGN_ACTOR")
+            .ok()
+            .filter(|s| !s.trim().is_empty())
+            .or_else(|| whoami::username().ok())
             .unwrap_or_else(|| "unknown".into());
         ChangeContext::new(actor, source)
     }

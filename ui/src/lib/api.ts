@@ -11,6 +11,7 @@ import type {
   IdentitySummary,
   InventoryCounts,
   Service,
+  ServiceDetail,
   ServiceSummary,
 } from "./types";
 
@@ -24,6 +25,9 @@ export const identityDetail = (id: string) =>
 
 export const listServices = (search: string) =>
   invoke<ServiceSummary[]>("list_services", { search: search || null });
+
+export const serviceDetail = (id: string) =>
+  invoke<ServiceDetail>("service_detail", { id });
 
 /** `version` is the one the form was opened at; omit it when creating. */
 export const saveIdentity = (identity: Identity, version: number | null) =>

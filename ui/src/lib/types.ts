@@ -107,6 +107,12 @@ export interface ServiceSummary extends Service {
   version: number;
 }
 
+export interface ServiceDetail extends Service {
+  version: number;
+  identities: string[];
+  dependents: string[];
+}
+
 export interface IdentityDetail extends Identity {
   version: number;
   services: ServiceRef[];
