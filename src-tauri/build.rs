@@ -15,6 +15,8 @@ const COMMANDS: &[&str] = &[
     "mark_reviewed",
     "history",
     "attention",
+    "choose_import",
+    "apply_import",
     "load_demo",
 ];
 

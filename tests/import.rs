@@ -389,3 +389,57 @@ fn native_and_csv_exports_round_trip() {
     assert!(graphml.contains("<graph id=\"countersign\" edgedefault=\"directed\">"));
     assert!(graphml.contains("<node id=\"identity:tok-kafka-shared\">"));
 }
+
+/// The app applies an import only if it would write exactly what the user
+/// previewed: a change to the store in between makes it refuse.
+#[tokio::test]
+async fn applying_a_stale_preview_is_refused() {
+    use countersign::import::{self, Apply, Format, ImportError};
+    use countersign::store::{ChangeContext, Edit, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("inv.db")).await.unwrap();
+    let catalog = fixtures().join("backstage");
+    let preview = import::import(&store, &catalog, Format::Auto, Apply::Nothing, "t", &())
+        .await
+        .unwrap();
+    assert!(preview.applied.is_none());
+    assert_eq!(preview.changes.changes.len(), 14);
+
+    // Someone creates one of those services in the meantime.
+    let mut created = countersign::demo::inventory().unwrap().services.remove(0);
+    created.id = "billing-db".into();
+    store
+        .edit(
+            Edit::SaveService(created),
+            None,
+            &ChangeContext::new("bob", "app"),
+        )
+        .await
+        .unwrap();
+    let err = import::import(
+        &store,
+        &catalog,
+        Format::Auto,
+        Apply::IfUnchanged(&preview.fingerprint),
+        "t",
+        &(),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, ImportError::PreviewOutdated), "{err}");
+
+    let fresh = import::import(&store, &catalog, Format::Auto, Apply::Nothing, "t", &())
+        .await
+        .unwrap();
+    let done = import::import(
+        &store,
+        &catalog,
+        Format::Auto,
+        Apply::IfUnchanged(&fresh.fingerprint),
+        "t",
+        &(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.applied.unwrap().changes, 14);
+}

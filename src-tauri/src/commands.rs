@@ -2,9 +2,11 @@
 //! types. Anything that is not argument checking belongs in the core.
 
 use serde::Serialize;
-use tauri::State;
+use tauri::{AppHandle, State};
+use tauri_plugin_dialog::{DialogExt, FilePath};
 
 use countersign::attention::Finding;
+use countersign::import::{self, Apply, Format, ImportReport};
 use countersign::inventory::{Change, Entity};
 use countersign::model::{Identity, Service, validate_id};
 use countersign::store::{
@@ -184,6 +186,69 @@ pub async fn history(
 #[tauri::command]
 pub async fn attention(state: State<'_, AppState>) -> Result<Vec<Finding>, CommandError> {
     Ok(state.store()?.attention().await?)
+}
+
+/// Asks the user for a file (or a folder) to import through the native
+/// dialog, remembers it, and returns the dry-run diff. `None` if the user
+/// cancelled.
+#[tauri::command]
+pub async fn choose_import(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    folder: bool,
+    format: Format,
+) -> Result<Option<ImportReport>, CommandError> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let dialog = app.dialog().file().set_title("Import an inventory");
+    let send = move |picked: Option<FilePath>| {
+        let _ = tx.send(picked.and_then(|p| p.into_path().ok()));
+    };
+    if folder {
+        dialog.pick_folder(send);
+    } else {
+        dialog
+            .add_filter("Inventories", &["yaml", "yml", "json", "csv"])
+            .pick_file(send);
+    }
+    let Some(path) = rx.await.ok().flatten() else {
+        return Ok(None);
+    };
+    state.set_pending_import(path.clone(), format);
+    preview(&state, &path, format).await.map(Some)
+}
+
+async fn preview(
+    state: &AppState,
+    path: &std::path::Path,
+    format: Format,
+) -> Result<ImportReport, CommandError> {
+    let actor = app_context().actor;
+    Ok(import::import(state.store()?, path, format, Apply::Nothing, &actor, &()).await?)
+}
+
+/// Applies the previewed import, but only if it would still write exactly
+/// what the preview showed.
+#[tauri::command]
+pub async fn apply_import(
+    state: State<'_, AppState>,
+    fingerprint: String,
+) -> Result<ImportReport, CommandError> {
+    let (path, format) = state.pending_import().ok_or(CommandError::InvalidInput {
+        field: "import",
+        reason: "no import has been previewed; choose a file first".into(),
+    })?;
+    let actor = app_context().actor;
+    let report = import::import(
+        state.store()?,
+        &path,
+        format,
+        Apply::IfUnchanged(&fingerprint),
+        &actor,
+        &(),
+    )
+    .await?;
+    state.clear_pending_import();
+    Ok(report)
 }
 
 /// Loads the demo inventory, but only into an empty database: the button

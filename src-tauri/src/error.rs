@@ -15,6 +15,9 @@ pub enum CommandError {
     #[error(transparent)]
     Demo(#[from] countersign::demo::DemoError),
 
+    #[error(transparent)]
+    Import(#[from] countersign::import::ImportError),
+
     #[error("invalid {field}: {reason}")]
     InvalidInput { field: &'static str, reason: String },
 }
@@ -33,6 +36,12 @@ impl CommandError {
             }
             CommandError::Store(StoreError::Corrupt { .. }) => {
                 Some("Restore the file from a backup or move it aside and restart.")
+            }
+            CommandError::Import(countersign::import::ImportError::PreviewOutdated) => {
+                Some("Choose the file again to see the current differences.")
+            }
+            CommandError::Import(_) => {
+                Some("Fix the file at the line named and import it again; nothing was written.")
             }
             CommandError::Store(_) | CommandError::Demo(_) => None,
             CommandError::InvalidInput { .. } => None,

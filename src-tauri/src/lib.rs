@@ -12,6 +12,9 @@ pub use state::AppState;
 pub fn run() {
     let state = tauri::async_runtime::block_on(AppState::open_from_env());
     tauri::Builder::default()
+        // The dialog plugin is used from Rust only (the import picker); the
+        // webview is granted none of its permissions.
+        .plugin(tauri_plugin_dialog::init())
         .manage(state)
         .invoke_handler(tauri::generate_handler![
             commands::app_status,
@@ -26,6 +29,8 @@ pub fn run() {
             commands::mark_reviewed,
             commands::history,
             commands::attention,
+            commands::choose_import,
+            commands::apply_import,
             commands::load_demo,
         ])
         .run(tauri::generate_context!())

@@ -1,4 +1,7 @@
 use std::path::PathBuf;
+use std::sync::Mutex;
+
+use countersign::import::Format;
 
 use countersign::Store;
 use countersign::store::{DB_ENV_VAR, default_db_path};
@@ -11,6 +14,9 @@ use crate::CommandError;
 pub struct AppState {
     store: Result<Store, String>,
     db_path: String,
+    /// The file or folder the user picked for an import, kept here so the
+    /// webview never hands the core a path of its own choosing.
+    pending_import: Mutex<Option<(PathBuf, Format)>>,
 }
 
 impl AppState {
@@ -40,7 +46,11 @@ impl AppState {
         if let Err(message) = &store {
             eprintln!("error: {message}");
         }
-        AppState { store, db_path }
+        AppState {
+            store,
+            db_path,
+            pending_import: Mutex::new(None),
+        }
     }
 
     pub fn store(&self) -> Result<&Store, CommandError> {
@@ -51,6 +61,18 @@ impl AppState {
 
     pub fn db_path(&self) -> &str {
         &self.db_path
+    }
+
+    pub fn set_pending_import(&self, path: PathBuf, format: Format) {
+        *self.pending_import.lock().expect("import lock") = Some((path, format));
+    }
+
+    pub fn pending_import(&self) -> Option<(PathBuf, Format)> {
+        self.pending_import.lock().expect("import lock").clone()
+    }
+
+    pub fn clear_pending_import(&self) {
+        *self.pending_import.lock().expect("import lock") = None;
     }
 
     pub fn startup_error(&self) -> Option<&str> {

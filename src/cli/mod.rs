@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use countersign::demo;
 use countersign::export::{self, ExportFormat};
-use countersign::import::{self, Format};
+use countersign::import::{self, Apply, Format};
 use countersign::inventory::Entity;
 use countersign::store::{ChangeContext, DB_ENV_VAR, STALE_DAYS_KEY, Store};
 
@@ -235,15 +235,13 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
         }
         Command::Import(args) => {
             let bar = progress::Bar::new();
-            let report = import::import(
-                store,
-                &args.path,
-                args.format,
-                args.dry_run,
-                &ctx.actor,
-                &bar,
-            )
-            .await?;
+            let apply = if args.dry_run {
+                Apply::Nothing
+            } else {
+                Apply::Plan
+            };
+            let report =
+                import::import(store, &args.path, args.format, apply, &ctx.actor, &bar).await?;
             bar.finish();
             if args.json {
                 print_json(&report)?;

@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use super::ImportError;
 use crate::inventory::InventoryError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Format {
     /// Decide per file from its extension and contents.
     Auto,
@@ -17,6 +20,7 @@ pub enum Format {
     Backstage,
     /// Kubernetes manifests.
     #[value(name = "k8s", alias = "kubernetes")]
+    #[serde(rename = "k8s", alias = "kubernetes")]
     Kubernetes,
 }
 

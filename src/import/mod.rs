@@ -73,10 +73,12 @@ pub enum ImportError {
     Io { origin: String, message: String },
     #[error("{0}: no file to import (looked for .yaml, .yml, .json and .csv files)")]
     Empty(String),
+    #[error("the files or the inventory changed since the preview; preview the import again")]
+    PreviewOutdated,
 }
 
 /// Reports progress as files are parsed and changes written.
-pub trait Progress {
+pub trait Progress: Sync {
     fn file(&self, _origin: &str) {}
     fn planned(&self, _changes: usize) {}
 }
@@ -87,6 +89,8 @@ impl Progress for () {}
 #[derive(Debug, Clone, Serialize)]
 pub struct ImportReport {
     pub files: Vec<String>,
+    /// Identifies this exact plan; pass it back to apply only what was shown.
+    pub fingerprint: String,
     pub changes: ChangeSet,
     pub applied: Option<Applied>,
 }
@@ -259,12 +263,22 @@ fn locate(sources: &[Source], problems: &[Problem]) -> InventoryError {
     }
 }
 
-/// Imports `path` into the store: parse, plan, and unless `dry_run`, apply.
+/// What applying an import is allowed to write.
+pub enum Apply<'a> {
+    /// Nothing: a dry run.
+    Nothing,
+    /// Whatever the plan is now.
+    Plan,
+    /// Only if the plan is still the one previewed (its fingerprint).
+    IfUnchanged(&'a str),
+}
+
+/// Imports `path` into the store: parse, plan, and apply as `apply` says.
 pub async fn import(
     store: &Store,
     path: &Path,
     format: Format,
-    dry_run: bool,
+    apply: Apply<'_>,
     actor: &str,
     progress: &dyn Progress,
 ) -> Result<ImportReport, ImportError> {
@@ -272,7 +286,12 @@ pub async fn import(
     let current = store.snapshot().await?;
     let changes = plan(&current, &sources)?;
     progress.planned(changes.changes.len());
-    let applied = if dry_run || changes.is_empty() {
+    if let Apply::IfUnchanged(expected) = apply
+        && changes.fingerprint() != expected
+    {
+        return Err(ImportError::PreviewOutdated);
+    }
+    let applied = if matches!(apply, Apply::Nothing) || changes.is_empty() {
         None
     } else {
         let ctx = ChangeContext::new(actor, format!("import:{}", path.display()));
@@ -282,6 +301,7 @@ pub async fn import(
     files.dedup();
     Ok(ImportReport {
         files,
+        fingerprint: changes.fingerprint(),
         changes,
         applied,
     })

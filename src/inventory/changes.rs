@@ -88,6 +88,17 @@ impl ChangeSet {
         self.changes.is_empty()
     }
 
+    /// A digest of exactly what would be written, so "apply what I
+    /// previewed" can refuse when the files or the store changed since.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let bytes = serde_json::to_vec(&self.changes).expect("changes serialise");
+        Sha256::digest(bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
     pub fn count(&self, entity: Entity, operation: Operation) -> usize {
         self.changes
             .iter()

@@ -9,6 +9,8 @@ import type {
   Identity,
   IdentityDetail,
   IdentitySummary,
+  ImportFormat,
+  ImportReport,
   InventoryCounts,
   Service,
   ServiceDetail,
@@ -49,6 +51,13 @@ export const history = (entity: "identity" | "service", id: string) =>
   invoke<AuditEntry[]>("history", { entity, id });
 
 export const attention = () => invoke<Finding[]>("attention");
+
+/** Opens the native picker; resolves to null if the user cancelled. */
+export const chooseImport = (folder: boolean, format: ImportFormat) =>
+  invoke<ImportReport | null>("choose_import", { folder, format });
+
+export const applyImport = (fingerprint: string) =>
+  invoke<ImportReport>("apply_import", { fingerprint });
 
 export const loadDemo = () => invoke<InventoryCounts>("load_demo");
 

@@ -101,13 +101,15 @@ export function splitList(text: string): string[] {
     .filter((s) => s.length > 0);
 }
 
-/** Top-level fields whose JSON differs between two audit snapshots. */
-export function changedFields(
-  before: string | null,
-  after: string | null,
-): string[] {
-  const parse = (s: string | null): Record<string, unknown> =>
-    s ? (JSON.parse(s) as Record<string, unknown>) : {};
+type Snapshot = string | Record<string, unknown> | null | undefined;
+
+/** Top-level fields that differ between two snapshots of an entity (JSON
+ * text from the audit trail, or objects from an import preview). */
+export function changedFields(before: Snapshot, after: Snapshot): string[] {
+  const parse = (s: Snapshot): Record<string, unknown> =>
+    typeof s === "string"
+      ? (JSON.parse(s) as Record<string, unknown>)
+      : (s ?? {});
   const b = parse(before);
   const a = parse(after);
   const keys = [...new Set([...Object.keys(b), ...Object.keys(a)])].sort();

@@ -157,6 +157,17 @@ export interface Change {
   entity: string;
   id: string;
   operation: "create" | "update" | "delete";
+  before?: Record<string, unknown> | null;
+  after?: Record<string, unknown> | null;
+}
+
+export type ImportFormat = "auto" | "native" | "csv" | "backstage" | "k8s";
+
+export interface ImportReport {
+  files: string[];
+  fingerprint: string;
+  changes: { changes: Change[]; unchanged: number };
+  applied: { changes: number } | null;
 }
 
 /** What a failed command rejects with (src-tauri/src/error.rs). */

@@ -1,0 +1,92 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { cleanup, fireEvent, render, screen } from "@testing-library/svelte";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import ImportPanel from "./ImportPanel.svelte";
+import type { ImportReport } from "../lib/types";
+
+const report: ImportReport = {
+  files: ["/tmp/catalog.yaml"],
+  fingerprint: "abc123",
+  changes: {
+    changes: [
+      {
+        entity: "service",
+        id: "shipment-api",
+        operation: "create",
+        before: null,
+        after: { id: "shipment-api" },
+      },
+      {
+        entity: "service",
+        id: "billing-db",
+        operation: "update",
+        before: { id: "billing-db", owner: "a", tier: 2 },
+        after: { id: "billing-db", owner: "b", tier: 2 },
+      },
+    ],
+    unchanged: 4,
+  },
+  applied: null,
+};
+
+beforeEach(() => {
+  Object.defineProperty(window, "crypto", {
+    value: globalThis.crypto,
+    configurable: true,
+  });
+});
+afterEach(() => {
+  cleanup();
+  clearMocks();
+});
+
+describe("ImportPanel", () => {
+  it("previews the diff and applies exactly what was previewed", async () => {
+    const calls: { cmd: string; args: Record<string, unknown> }[] = [];
+    mockIPC((cmd, payload) => {
+      const args = (payload ?? {}) as Record<string, unknown>;
+      calls.push({ cmd, args });
+      if (cmd === "choose_import") return report;
+      if (cmd === "apply_import") return { ...report, applied: { changes: 2 } };
+      throw new Error(cmd);
+    });
+    let changed = 0;
+    render(ImportPanel, { onChanged: () => changed++ });
+    await fireEvent.change(screen.getByTestId("import-format"), {
+      target: { value: "backstage" },
+    });
+    await fireEvent.click(screen.getByText("Choose a file…"));
+    expect(await screen.findByTestId("import-summary")).toHaveTextContent(
+      "1 file: 1 to create, 1 to update, 4 unchanged.",
+    );
+    expect(screen.getByTestId("import-changes")).toHaveTextContent(
+      "billing-dbowner",
+    );
+    expect(calls[0]).toEqual({
+      cmd: "choose_import",
+      args: { folder: false, format: "backstage" },
+    });
+
+    await fireEvent.click(screen.getByTestId("apply-import"));
+    expect(await screen.findByTestId("import-result")).toHaveTextContent(
+      "2 changes written and audited",
+    );
+    expect(calls[1]).toEqual({
+      cmd: "apply_import",
+      args: { fingerprint: "abc123" },
+    });
+    expect(changed).toBe(1);
+  });
+
+  it("shows the file and line of a broken file", async () => {
+    mockIPC(() => {
+      throw {
+        message: 'c.yaml:7: services (id "a").depends_on: unknown service "x"',
+        hint: "Fix the file",
+      };
+    });
+    render(ImportPanel, { onChanged: () => {} });
+    await fireEvent.click(screen.getByText("Choose a folder…"));
+    expect(await screen.findByRole("alert")).toHaveTextContent("c.yaml:7:");
+  });
+});
