@@ -124,20 +124,35 @@ enum Parsed {
 }
 
 fn read_file(path: &Path, format: Format) -> Result<Parsed, ImportError> {
-    let origin = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| ImportError::Io {
-        origin: origin.clone(),
+        origin: path.display().to_string(),
         message: e.to_string(),
     })?;
+    parse_text(path, &text, format)
+}
+
+/// Parses one file's text as `format` and checks it against the rules on
+/// its own (references may still point into the store). The fuzz targets
+/// call this: whatever the bytes, it must return, never panic.
+pub fn check_text(path: &Path, text: &str, format: Format) -> Result<(), ImportError> {
+    let sources = match parse_text(path, text, format)? {
+        Parsed::Sources(s) => s,
+        Parsed::Csv(part) => vec![csv::combine(vec![(path.display().to_string(), part)])?],
+    };
+    plan(&Inventory::default(), &sources).map(|_| ())
+}
+
+fn parse_text(path: &Path, text: &str, format: Format) -> Result<Parsed, ImportError> {
+    let origin = path.display().to_string();
     let format = match format {
-        Format::Auto => detect::detect(path, &text)?,
+        Format::Auto => detect::detect(path, text)?,
         f => f,
     };
     Ok(match format {
-        Format::Native => Parsed::Sources(vec![native(&text, &origin)?]),
-        Format::Csv => Parsed::Csv(csv::parse_part(&text, &origin)?),
-        Format::Backstage => Parsed::Sources(backstage::parse(path, &text)?),
-        Format::Kubernetes => Parsed::Sources(vec![kubernetes::parse(&text, &origin)?]),
+        Format::Native => Parsed::Sources(vec![native(text, &origin)?]),
+        Format::Csv => Parsed::Csv(csv::parse_part(text, &origin)?),
+        Format::Backstage => Parsed::Sources(backstage::parse(path, text)?),
+        Format::Kubernetes => Parsed::Sources(vec![kubernetes::parse(text, &origin)?]),
         Format::Auto => unreachable!("detect returns a concrete format"),
     })
 }
