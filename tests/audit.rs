@@ -1,17 +1,10 @@
 //! The audit trail against tampering done the way an insider would: with
 //! the `sqlite3` shell on the database file.
 
-use assert_cmd::Command;
-use std::path::Path;
+mod common;
+use common::countersign;
 
-fn countersign(db: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("countersign").unwrap();
-    cmd.env_remove("COUNTERSIGN_DB")
-        .env("COUNTERSIGN_ACTOR", "tester")
-        .arg("--db")
-        .arg(db);
-    cmd
-}
+use std::path::Path;
 
 fn sqlite3(db: &Path, sql: &str) -> std::process::Output {
     std::process::Command::new("sqlite3")

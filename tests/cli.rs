@@ -1,13 +1,10 @@
 //! The `countersign` binary as a user runs it.
 
+mod common;
+use common::countersign;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
-
-fn countersign(db: &std::path::Path) -> Command {
-    let mut cmd = Command::cargo_bin("countersign").unwrap();
-    cmd.env_remove("COUNTERSIGN_DB").arg("--db").arg(db);
-    cmd
-}
 
 #[test]
 fn help_lists_the_subcommands() {

@@ -2,21 +2,15 @@
 //! Backstage catalog of a made-up organisation and Kubernetes manifests
 //! across namespaces (tests/fixtures), plus broken copies of them.
 
+mod common;
+use common::countersign;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
-
-fn countersign(db: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("countersign").unwrap();
-    cmd.env_remove("COUNTERSIGN_DB")
-        .env("COUNTERSIGN_ACTOR", "tester")
-        .arg("--db")
-        .arg(db);
-    cmd
 }
 
 fn stdout(cmd: &mut Command) -> String {

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use super::{Format, ImportError, Source};
 use crate::inventory::file::yaml_options;
 use crate::inventory::{Inventory, InventoryError, LineMap, MergeMode, Section};
-use crate::model::{Owner, OwnerKind, Service, Tier};
+use crate::model::{Owner, OwnerKind, ParseModelError, Service, Tier};
 
 pub const TIER_ANNOTATION: &str = "countersign.dev/tier";
 
@@ -112,23 +112,19 @@ fn entity_id(meta: &Metadata) -> String {
 fn tier_for(meta: &Metadata, spec: &Spec, origin: &str) -> Result<Tier, InventoryError> {
     if let Some(raw) = meta.annotations.get(TIER_ANNOTATION) {
         return raw
-            .trim()
-            .parse::<u8>()
-            .map_err(|e| e.to_string())
-            .and_then(|t| Tier::new(t).map_err(|e| e.to_string()))
-            .map_err(|message| InventoryError::Invalid {
+            .parse()
+            .map_err(|e: ParseModelError| InventoryError::Invalid {
                 origin: origin.to_owned(),
                 line: Some(meta.name.referenced.line()),
                 at: format!("metadata.annotations[{TIER_ANNOTATION:?}]"),
-                message,
+                message: e.to_string(),
             });
     }
-    Ok(Tier::new(match spec.lifecycle.as_deref() {
-        Some("production") => 1,
-        Some("experimental") | Some("deprecated") => 3,
-        _ => 2,
+    Ok(match spec.lifecycle.as_deref() {
+        Some("production") => Tier::new(1).expect("valid tier"),
+        Some("experimental") | Some("deprecated") => Tier::LEAST_CRITICAL,
+        _ => Tier::IMPORTANT,
     })
-    .expect("tiers 1..3 are valid"))
 }
 
 const SERVICE_KINDS: &[&str] = &["component", "resource", "api"];
@@ -281,7 +277,7 @@ fn parse_into(
                     id: dependent_id.clone(),
                     name: String::new(),
                     owner: None,
-                    tier: Tier::new(2).expect("valid"),
+                    tier: Tier::IMPORTANT,
                     system: None,
                     description: String::new(),
                     depends_on: vec![dep_id],

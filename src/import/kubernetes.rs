@@ -22,7 +22,9 @@ use std::collections::BTreeMap;
 use super::{Format, Source};
 use crate::inventory::file::yaml_options;
 use crate::inventory::{Inventory, InventoryError, LineMap, MergeMode, Section};
-use crate::model::{Access, Environment, Identity, IdentityKind, Lifetime, Service, Tier, Usage};
+use crate::model::{
+    Access, Environment, Identity, IdentityKind, Lifetime, ParseModelError, Service, Tier, Usage,
+};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -132,37 +134,35 @@ impl Context<'_> {
     }
 
     fn tier(&self, meta: &Metadata) -> Result<Tier, InventoryError> {
-        match meta.annotations.get(TIER) {
-            None => Ok(Tier::new(2).expect("valid")),
-            Some(raw) => raw
-                .trim()
-                .parse::<u8>()
-                .map_err(|e| e.to_string())
-                .and_then(|t| Tier::new(t).map_err(|e| e.to_string()))
-                .map_err(|m| {
-                    self.invalid(
-                        meta.name.referenced.line(),
-                        &format!("metadata.annotations[{TIER:?}]"),
-                        m,
-                    )
-                }),
-        }
+        self.annotation(meta, TIER)
+            .map(|t| t.unwrap_or(Tier::IMPORTANT))
     }
 
     fn environment(&self, meta: &Metadata) -> Result<Environment, InventoryError> {
-        match meta.annotations.get(ENVIRONMENT) {
-            None => Ok(Environment::Production),
-            Some(raw) => raw.parse().map_err(|e: crate::model::ParseModelError| {
-                self.invalid(
-                    meta.name.referenced.line(),
-                    &format!("metadata.annotations[{ENVIRONMENT:?}]"),
-                    e.to_string(),
-                )
-            }),
-        }
+        self.annotation(meta, ENVIRONMENT)
+            .map(|e| e.unwrap_or(Environment::Production))
+    }
+
+    /// A model value from an annotation, with the line of the object if it is not valid.
+    fn annotation<T: std::str::FromStr<Err = ParseModelError>>(
+        &self,
+        meta: &Metadata,
+        key: &str,
+    ) -> Result<Option<T>, InventoryError> {
+        meta.annotations
+            .get(key)
+            .map(|raw| {
+                raw.trim().parse().map_err(|e: ParseModelError| {
+                    self.invalid(
+                        meta.name.referenced.line(),
+                        &format!("metadata.annotations[{key:?}]"),
+                        e.to_string(),
+                    )
+                })
+            })
+            .transpose()
     }
 }
-
 fn owner(meta: &Metadata) -> Option<String> {
     meta.annotations
         .get(OWNER)
@@ -302,7 +302,7 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Source, InventoryError> 
                 IdentityKind::WorkloadIdentity,
                 &format!("{ns}/{name}"),
                 Environment::Production,
-                Tier::new(2).expect("valid"),
+                Tier::IMPORTANT,
             );
             i.external_ids = vec![account.clone()];
             i.lifetime = Some(Lifetime::Ephemeral);

@@ -3,6 +3,8 @@ use std::fmt;
 
 use super::ParseModelError;
 
+const EXPECTED: &str = "0, 1, 2, 3 (0 is most critical)";
+
 /// Criticality tier, from 0 (the business stops without it) to 3 (nobody
 /// notices for a day). Stored as its number so ranges sort and compare in SQL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -11,6 +13,8 @@ pub struct Tier(u8);
 
 impl Tier {
     pub const MOST_CRITICAL: Tier = Tier(0);
+    /// What importers assume when their source says nothing about criticality.
+    pub const IMPORTANT: Tier = Tier(2);
     pub const LEAST_CRITICAL: Tier = Tier(3);
 
     pub fn new(value: u8) -> Result<Self, ParseModelError> {
@@ -20,7 +24,7 @@ impl Tier {
             Err(ParseModelError {
                 what: "tier",
                 value: value.to_string(),
-                expected: "0, 1, 2, 3 (0 is most critical)".into(),
+                expected: EXPECTED.into(),
             })
         }
     }
@@ -37,6 +41,19 @@ impl Tier {
             2 => "important",
             _ => "low",
         }
+    }
+}
+
+impl std::str::FromStr for Tier {
+    type Err = ParseModelError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let invalid = || ParseModelError {
+            what: "tier",
+            value: s.to_owned(),
+            expected: EXPECTED.into(),
+        };
+        let n: u8 = s.trim().parse().map_err(|_| invalid())?;
+        Tier::new(n).map_err(|_| invalid())
     }
 }
 
@@ -70,6 +87,13 @@ mod tests {
         }
         let err = Tier::new(4).unwrap_err();
         assert!(err.to_string().contains("\"4\" is not a valid tier"));
+    }
+
+    #[test]
+    fn parses_from_text() {
+        assert_eq!(" 1 ".parse::<Tier>().unwrap().get(), 1);
+        let err = "high".parse::<Tier>().unwrap_err().to_string();
+        assert!(err.starts_with("\"high\" is not a valid tier"), "{err}");
     }
 
     #[test]

@@ -171,16 +171,20 @@ struct HeadRow {
 }
 
 impl Store {
-    /// Recomputes the whole chain. `Ok(Err(..))` is a broken chain; the
-    /// outer error is a database that could not be read.
-    pub async fn verify_audit(&self) -> Result<Result<AuditVerification, AuditBroken>, StoreError> {
-        let rows: Vec<AuditEntry> = sqlx::query_as(
+    async fn all_audit_entries(&self) -> Result<Vec<AuditEntry>, StoreError> {
+        sqlx::query_as(
             "SELECT seq, at, actor, operation, entity, entity_id, before, after, source, prev_hash, hash
              FROM audit_log ORDER BY seq",
         )
         .fetch_all(&self.pool)
         .await
-        .map_err(|e| self.query_error(e))?;
+        .map_err(|e| self.query_error(e))
+    }
+
+    /// Recomputes the whole chain. `Ok(Err(..))` is a broken chain; the
+    /// outer error is a database that could not be read.
+    pub async fn verify_audit(&self) -> Result<Result<AuditVerification, AuditBroken>, StoreError> {
+        let rows = self.all_audit_entries().await?;
         let head: Option<HeadRow> = sqlx::query_as("SELECT value FROM settings WHERE key = ?")
             .bind(HEAD_KEY)
             .fetch_optional(&self.pool)
@@ -211,13 +215,7 @@ impl Store {
 
     /// Writes every entry, oldest first, one JSON object per line.
     pub async fn export_audit(&self, out: &mut dyn Write) -> Result<u64, StoreError> {
-        let rows: Vec<AuditEntry> = sqlx::query_as(
-            "SELECT seq, at, actor, operation, entity, entity_id, before, after, source, prev_hash, hash
-             FROM audit_log ORDER BY seq",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(|e| self.query_error(e))?;
+        let rows = self.all_audit_entries().await?;
         for r in &rows {
             let line = serde_json::to_string(r).expect("audit entries serialise");
             writeln!(out, "{line}").map_err(|e| StoreError::Output(e.to_string()))?;
