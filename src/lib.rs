@@ -5,6 +5,7 @@
 pub mod attention;
 pub mod demo;
 pub mod export;
+pub mod graph;
 pub mod import;
 pub mod inventory;
 pub mod model;
