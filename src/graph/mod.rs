@@ -4,6 +4,7 @@
 //! a reusable visited array, and the ranking of every node runs once over
 //! the strongly-connected-component DAG with word-parallel bitsets.
 
+pub mod blast_radius;
 pub mod edge_list;
 pub mod generate;
 pub mod rank;

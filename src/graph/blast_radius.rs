@@ -1,0 +1,825 @@
+//! What a containment action breaks: the services reached, how critical
+//! they are, and the shortest path that explains each one.
+//!
+//! The first hop depends on the action and on how each consumer uses the
+//! identity; after that, breakage follows service dependencies whatever
+//! the action:
+//! - revoke session: only consumers holding live sessions;
+//! - rotate secret: consumers holding a static copy (or not documented);
+//!   those fetching it dynamically are spared;
+//! - reduce scope: consumers using write or admin access (or not
+//!   documented); read-only consumers are spared;
+//! - revoke token, disable account, quarantine: every consumer, and every
+//!   credential derived from the identity through lineage, with theirs.
+//!
+//! Where the inventory does not say, the worst case is assumed and the
+//! consumer is flagged as undocumented.
+
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use super::rank::reach_all;
+use super::{Adjacency, NodeId, Reacher, build};
+use crate::inventory::Inventory;
+use crate::model::{
+    Access, ContainmentAction, ContainmentPlan, Identity, IdentityKind, SecretDelivery, Tier, Usage,
+};
+
+/// Severity weight of hitting a service of each tier: one tier-0 service
+/// outweighs any number of tier-1 services a realistic inventory has.
+pub const TIER_WEIGHT: [u32; 4] = [1000, 100, 10, 1];
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BlastError {
+    #[error("no identity with id or external id {0:?}")]
+    UnknownIdentity(String),
+    #[error("no containment action given")]
+    NoAction,
+}
+
+struct ServiceNode {
+    id: String,
+    name: String,
+    owner: Option<String>,
+    tier: Tier,
+}
+
+struct IdentityNode {
+    id: String,
+    name: String,
+    kind: IdentityKind,
+    break_glass: bool,
+    usages: Vec<(NodeId, Usage)>,
+    children: Vec<usize>,
+    containment: BTreeMap<ContainmentAction, ContainmentPlan>,
+}
+
+/// The inventory as the engine sees it. Services are nodes `0..S`,
+/// identities `S..S+I`; the adjacency holds every edge (identity → service
+/// using it, identity → identity derived from it, service → service
+/// depending on it), so one structure serves queries and ranking.
+pub struct BlastGraph {
+    services: Vec<ServiceNode>,
+    identities: Vec<IdentityNode>,
+    lookup: FxHashMap<String, usize>,
+    adjacency: Adjacency,
+    reacher: Mutex<Reacher>,
+}
+
+/// One step of an explanation path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Step {
+    /// `identity` or `service`.
+    pub kind: &'static str,
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImpactedService {
+    pub id: String,
+    pub name: String,
+    pub owner: Option<String>,
+    pub tier: Tier,
+    /// Hops from the contained identity.
+    pub depth: u32,
+    /// Identity → … → this service, shortest first found.
+    pub path: Vec<Step>,
+}
+
+/// A consumer the action does not hit, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Spared {
+    pub identity: String,
+    pub service: String,
+    pub reason: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Target {
+    pub identity: String,
+    pub action: ContainmentAction,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub services: u32,
+    /// Impacted services per tier, tier 0 first.
+    pub per_tier: [u32; 4],
+    pub highest_tier: Option<Tier>,
+    /// Sum of `TIER_WEIGHT` over impacted services: how bad, in one number.
+    pub score: u64,
+    /// Break-glass identities among those contained.
+    pub break_glass: Vec<String>,
+    /// Direct consumers of the targeted identities (shared-credential fan-out).
+    pub fan_out: u32,
+    /// Sum of the recovery-time objectives documented for these actions.
+    pub rto_minutes: u32,
+    /// Actions whose recovery time is not documented.
+    pub rto_unknown: Vec<Target>,
+    /// Destructive actions with no rollback path documented.
+    pub destructive_without_rollback: Vec<Target>,
+    /// Consumers assumed hit because how they use the identity is not documented.
+    pub undocumented_consumers: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BlastResult {
+    pub targets: Vec<Target>,
+    /// Targets plus credentials derived from them that the actions revoke.
+    pub contained: Vec<String>,
+    /// Most critical first, then nearest.
+    pub impacted: Vec<ImpactedService>,
+    pub spared: Vec<Spared>,
+    pub summary: Summary,
+}
+
+/// Whether a consumer is hit by the first hop of `action` (`Ok`, with
+/// whether that is only because its use is undocumented), or why not.
+fn first_hop(action: ContainmentAction, u: &Usage) -> Result<bool, &'static str> {
+    use ContainmentAction::*;
+    match action {
+        RevokeSession if !u.live_sessions => Err("holds no live session"),
+        RotateSecret if u.delivery == Some(SecretDelivery::Dynamic) => {
+            Err("fetches the secret dynamically")
+        }
+        ReduceScope if u.access == Some(Access::Read) => Err("uses read access only"),
+        RevokeSession => Ok(false),
+        RotateSecret => Ok(u.delivery.is_none()),
+        ReduceScope => Ok(u.access.is_none()),
+        RevokeToken | DisableAccount | Quarantine => Ok(false),
+    }
+}
+
+/// Actions that also revoke what was minted from the identity.
+fn follows_lineage(action: ContainmentAction) -> bool {
+    matches!(
+        action,
+        ContainmentAction::RevokeToken
+            | ContainmentAction::DisableAccount
+            | ContainmentAction::Quarantine
+    )
+}
+
+impl BlastGraph {
+    /// Builds the engine's view of an inventory (which must be valid).
+    pub fn new(inv: &Inventory) -> Self {
+        let s_count = inv.services.len();
+        let service_index: FxHashMap<&str, NodeId> = inv
+            .services
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.as_str(), i as NodeId))
+            .collect();
+        let identity_index: FxHashMap<&str, usize> = inv
+            .identities
+            .iter()
+            .enumerate()
+            .map(|(i, x)| (x.id.as_str(), i))
+            .collect();
+        let mut edges = Vec::new();
+        let services = inv
+            .services
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                for d in &s.depends_on {
+                    if let Some(&dep) = service_index.get(d.as_str()) {
+                        edges.push((dep, i as NodeId));
+                    }
+                }
+                ServiceNode {
+                    id: s.id.clone(),
+                    name: s.name.clone(),
+                    owner: s.owner.clone(),
+                    tier: s.tier,
+                }
+            })
+            .collect();
+        let mut identities: Vec<IdentityNode> = inv
+            .identities
+            .iter()
+            .enumerate()
+            .map(|(i, x)| node(x, i, s_count, &service_index, &mut edges))
+            .collect();
+        for (i, x) in inv.identities.iter().enumerate() {
+            if let Some(&p) = x
+                .derived_from
+                .as_deref()
+                .and_then(|p| identity_index.get(p))
+            {
+                identities[p].children.push(i);
+                edges.push(((s_count + p) as NodeId, (s_count + i) as NodeId));
+            }
+        }
+        let mut lookup = FxHashMap::default();
+        for (i, x) in inv.identities.iter().enumerate() {
+            for ext in &x.external_ids {
+                lookup.insert(ext.clone(), i);
+            }
+        }
+        for (i, x) in inv.identities.iter().enumerate() {
+            lookup.insert(x.id.clone(), i);
+        }
+        let n = s_count + identities.len();
+        BlastGraph {
+            services,
+            identities,
+            lookup,
+            adjacency: build(n, edges),
+            reacher: Mutex::new(Reacher::new(n)),
+        }
+    }
+
+    fn identity_index(&self, id: &str) -> Result<usize, BlastError> {
+        self.lookup
+            .get(id)
+            .copied()
+            .ok_or_else(|| BlastError::UnknownIdentity(id.to_owned()))
+    }
+
+    fn service_step(&self, n: NodeId) -> Step {
+        let s = &self.services[n as usize];
+        Step {
+            kind: "service",
+            id: s.id.clone(),
+            name: s.name.clone(),
+        }
+    }
+
+    fn identity_step(&self, i: usize) -> Step {
+        let x = &self.identities[i];
+        Step {
+            kind: "identity",
+            id: x.id.clone(),
+            name: x.name.clone(),
+        }
+    }
+
+    /// The blast radius of several actions at once (a drill injects several).
+    pub fn blast(&self, targets: &[(&str, ContainmentAction)]) -> Result<BlastResult, BlastError> {
+        if targets.is_empty() {
+            return Err(BlastError::NoAction);
+        }
+        let resolved: Vec<(usize, ContainmentAction)> = targets
+            .iter()
+            .map(|(id, a)| self.identity_index(id).map(|i| (i, *a)))
+            .collect::<Result<_, _>>()?;
+
+        // Identities contained, each with the lineage chain that reaches it.
+        let mut chains: BTreeMap<usize, (Vec<usize>, ContainmentAction)> = BTreeMap::new();
+        for &(i, action) in &resolved {
+            let mut stack = vec![vec![i]];
+            while let Some(chain) = stack.pop() {
+                let at = *chain.last().expect("chains are not empty");
+                let shorter = chains.get(&at).is_none_or(|(c, _)| c.len() > chain.len());
+                if !shorter {
+                    continue;
+                }
+                if follows_lineage(action) {
+                    for &child in &self.identities[at].children {
+                        if !chain.contains(&child) {
+                            let mut next = chain.clone();
+                            next.push(child);
+                            stack.push(next);
+                        }
+                    }
+                }
+                chains.insert(at, (chain, action));
+            }
+        }
+
+        // First hop: the consumers each contained identity's action hits.
+        let mut summary = Summary::default();
+        let mut spared = Vec::new();
+        let mut origin: FxHashMap<NodeId, Vec<usize>> = FxHashMap::default();
+        for (&i, (chain, action)) in &chains {
+            for (svc, usage) in &self.identities[i].usages {
+                match first_hop(*action, usage) {
+                    Err(reason) => spared.push(Spared {
+                        identity: self.identities[i].id.clone(),
+                        service: self.services[*svc as usize].id.clone(),
+                        reason,
+                    }),
+                    Ok(undocumented) => {
+                        summary.undocumented_consumers += u32::from(undocumented);
+                        let better = origin.get(svc).is_none_or(|c| c.len() > chain.len());
+                        if better {
+                            origin.insert(*svc, chain.clone());
+                        }
+                    }
+                }
+            }
+        }
+        let mut firsts: Vec<NodeId> = origin.keys().copied().collect();
+        firsts.sort_unstable();
+
+        let mut reacher = self.reacher.lock().expect("reacher lock");
+        let visited = reacher.run(&self.adjacency, &firsts, |_| true).to_vec();
+        let mut impacted: Vec<ImpactedService> = visited
+            .iter()
+            .filter(|&&n| (n as usize) < self.services.len())
+            .map(|&n| {
+                let service_path = reacher.path_to(n);
+                let chain = &origin[&service_path[0]];
+                let mut path: Vec<Step> = chain.iter().map(|&i| self.identity_step(i)).collect();
+                path.extend(service_path.iter().map(|&s| self.service_step(s)));
+                let s = &self.services[n as usize];
+                ImpactedService {
+                    id: s.id.clone(),
+                    name: s.name.clone(),
+                    owner: s.owner.clone(),
+                    tier: s.tier,
+                    depth: (path.len() - 1) as u32,
+                    path,
+                }
+            })
+            .collect();
+        drop(reacher);
+        impacted.sort_by(|a, b| (a.tier, a.depth, &a.id).cmp(&(b.tier, b.depth, &b.id)));
+
+        summary.services = impacted.len() as u32;
+        for s in &impacted {
+            summary.per_tier[usize::from(s.tier.get())] += 1;
+            summary.score += u64::from(TIER_WEIGHT[usize::from(s.tier.get())]);
+        }
+        summary.highest_tier = impacted.first().map(|s| s.tier);
+        summary.fan_out = resolved
+            .iter()
+            .map(|&(i, _)| self.identities[i].usages.len() as u32)
+            .sum();
+        for &i in chains.keys() {
+            if self.identities[i].break_glass {
+                summary.break_glass.push(self.identities[i].id.clone());
+            }
+        }
+        let targets: Vec<Target> = resolved
+            .iter()
+            .map(|&(i, action)| Target {
+                identity: self.identities[i].id.clone(),
+                action,
+            })
+            .collect();
+        for t in &targets {
+            let plan = self.identities[self.lookup[&t.identity]]
+                .containment
+                .get(&t.action);
+            match plan.and_then(|p| p.rto_minutes) {
+                Some(m) => summary.rto_minutes += m,
+                None => summary.rto_unknown.push(t.clone()),
+            }
+            if let Some(p) = plan
+                && p.reversible == Some(false)
+                && p.rollback.trim().is_empty()
+            {
+                summary.destructive_without_rollback.push(t.clone());
+            }
+        }
+        Ok(BlastResult {
+            targets,
+            contained: chains
+                .keys()
+                .map(|&i| self.identities[i].id.clone())
+                .collect(),
+            impacted,
+            spared,
+            summary,
+        })
+    }
+
+    /// Every identity's worst case (disable account: every consumer and
+    /// every derived credential), riskiest first.
+    pub fn rank(&self) -> Vec<RankedIdentity> {
+        let s = self.services.len();
+        let n = s + self.identities.len();
+        let mut counted = vec![0u32; n];
+        let mut score = vec![0u32; n];
+        for (i, svc) in self.services.iter().enumerate() {
+            counted[i] = 1;
+            score[i] = TIER_WEIGHT[usize::from(svc.tier.get())];
+        }
+        let reach = reach_all(&self.adjacency, &counted, &score);
+        let mut ranked: Vec<RankedIdentity> = self
+            .identities
+            .iter()
+            .enumerate()
+            .map(|(i, x)| RankedIdentity {
+                id: x.id.clone(),
+                name: x.name.clone(),
+                kind: x.kind,
+                break_glass: x.break_glass,
+                services: reach[s + i].count as u32,
+                score: reach[s + i].score,
+                fan_out: x.usages.len() as u32,
+            })
+            .collect();
+        ranked.sort_by(|a, b| {
+            b.score
+                .cmp(&a.score)
+                .then(b.services.cmp(&a.services))
+                .then(a.id.cmp(&b.id))
+        });
+        ranked
+    }
+}
+
+fn node(
+    x: &Identity,
+    i: usize,
+    s_count: usize,
+    service_index: &FxHashMap<&str, NodeId>,
+    edges: &mut Vec<(NodeId, NodeId)>,
+) -> IdentityNode {
+    let usages: Vec<(NodeId, Usage)> = x
+        .used_by
+        .iter()
+        .filter_map(|u| {
+            service_index
+                .get(u.service.as_str())
+                .map(|&s| (s, u.clone()))
+        })
+        .collect();
+    for (s, _) in &usages {
+        edges.push(((s_count + i) as NodeId, *s));
+    }
+    IdentityNode {
+        id: x.id.clone(),
+        name: x.name.clone(),
+        kind: x.kind,
+        break_glass: x.is_break_glass(),
+        usages,
+        children: Vec::new(),
+        containment: x.containment.clone(),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RankedIdentity {
+    pub id: String,
+    pub name: String,
+    pub kind: IdentityKind,
+    pub break_glass: bool,
+    /// Services broken by disabling it.
+    pub services: u32,
+    pub score: u64,
+    pub fan_out: u32,
+}
+
+/// What the responders believe happened, which decides which actions
+/// actually contain it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Threat {
+    /// A session or short-lived token was hijacked.
+    StolenSession,
+    /// The secret itself leaked (a key in a public repository).
+    LeakedSecret,
+    /// The identity is being used beyond its normal pattern (an agent's
+    /// unusual tool call, a role leaving its command pattern).
+    PermissionMisuse,
+    /// The identity is fully compromised or its trust is unknown.
+    Compromised,
+}
+
+impl Threat {
+    /// Whether `action` stops this threat. Narrow actions stop narrow threats;
+    /// disabling or quarantining stops them all.
+    pub fn contained_by(self, action: ContainmentAction) -> bool {
+        use ContainmentAction::*;
+        match self {
+            Threat::StolenSession => matches!(
+                action,
+                RevokeSession | RevokeToken | RotateSecret | DisableAccount | Quarantine
+            ),
+            Threat::LeakedSecret => matches!(
+                action,
+                RotateSecret | RevokeToken | DisableAccount | Quarantine
+            ),
+            Threat::PermissionMisuse => matches!(action, ReduceScope | DisableAccount | Quarantine),
+            Threat::Compromised => matches!(action, DisableAccount | Quarantine),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Alternative {
+    pub action: ContainmentAction,
+    pub contains: bool,
+    pub summary: Summary,
+    /// Services this action breaks that the recommended one does not.
+    pub extra_services: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Alternatives {
+    pub identity: String,
+    pub threat: Threat,
+    /// The narrowest action that still contains the threat.
+    pub recommended: ContainmentAction,
+    pub options: Vec<Alternative>,
+}
+
+impl BlastGraph {
+    /// Every action on one identity side by side, and the one that contains
+    /// `threat` while breaking least: lowest severity score, then reversible
+    /// over destructive, then the narrower action.
+    pub fn alternatives(&self, identity: &str, threat: Threat) -> Result<Alternatives, BlastError> {
+        let i = self.identity_index(identity)?;
+        let results: Vec<(ContainmentAction, BlastResult)> = ContainmentAction::ALL
+            .iter()
+            .map(|&a| self.blast(&[(identity, a)]).map(|r| (a, r)))
+            .collect::<Result<_, _>>()?;
+        let destructive = |a: ContainmentAction| {
+            self.identities[i]
+                .containment
+                .get(&a)
+                .and_then(|p| p.reversible)
+                == Some(false)
+        };
+        let (recommended, best) = results
+            .iter()
+            .filter(|(a, _)| threat.contained_by(*a))
+            .min_by_key(|(a, r)| (r.summary.score, destructive(*a), *a))
+            .expect("disable_account contains every threat");
+        let best_ids: Vec<&str> = best.impacted.iter().map(|s| s.id.as_str()).collect();
+        let options = results
+            .iter()
+            .map(|(a, r)| Alternative {
+                action: *a,
+                contains: threat.contained_by(*a),
+                summary: r.summary.clone(),
+                extra_services: r
+                    .impacted
+                    .iter()
+                    .filter(|s| !best_ids.contains(&s.id.as_str()))
+                    .map(|s| s.id.clone())
+                    .collect(),
+            })
+            .collect();
+        Ok(Alternatives {
+            identity: self.identities[i].id.clone(),
+            threat,
+            recommended: *recommended,
+            options,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::file::parse_complete;
+    use ContainmentAction::*;
+
+    /// A small hand-built inventory: a shared key used four ways, a chain of
+    /// services with a cycle, lineage two deep, and a break-glass account.
+    const INV: &str = r#"
+version: 1
+services:
+  - {id: db, name: DB, tier: 0}
+  - {id: api, name: API, tier: 1, depends_on: [db]}
+  - {id: web, name: Web, tier: 2, depends_on: [api]}
+  - {id: batch, name: Batch, tier: 3}
+  - {id: reports, name: Reports, tier: 2, depends_on: [batch, loop-b]}
+  - {id: loop-a, name: Loop A, tier: 3, depends_on: [loop-b]}
+  - {id: loop-b, name: Loop B, tier: 3, depends_on: [loop-a]}
+  - {id: lonely, name: Lonely, tier: 3}
+identities:
+  - id: shared
+    kind: api_key
+    name: Shared key
+    environment: production
+    tier: 1
+    used_by:
+      - {service: api, access: write, delivery: dynamic}
+      - {service: batch, access: read, delivery: static, live_sessions: true}
+      - {service: loop-a, access: read, delivery: dynamic}
+      - lonely
+    containment:
+      rotate_secret: {reversible: true, rto_minutes: 10}
+      revoke_token: {reversible: false, rto_minutes: 60}
+  - id: parent-sa
+    kind: service_account
+    name: Parent
+    environment: production
+    tier: 0
+    used_by: [db]
+  - id: child-token
+    kind: token
+    name: Child
+    environment: production
+    tier: 2
+    derived_from: parent-sa
+    used_by: [batch]
+  - id: grandchild
+    kind: token
+    name: Grandchild
+    environment: production
+    tier: 2
+    derived_from: child-token
+    used_by: [lonely]
+  - id: bg
+    kind: break_glass_account
+    name: Break glass
+    environment: production
+    tier: 0
+    break_glass: {justification: DR, custodians: [a]}
+    used_by: []
+"#;
+
+    fn graph() -> BlastGraph {
+        BlastGraph::new(&parse_complete(INV, "inv.yaml").unwrap())
+    }
+
+    fn ids(r: &BlastResult) -> Vec<&str> {
+        let mut v: Vec<&str> = r.impacted.iter().map(|s| s.id.as_str()).collect();
+        v.sort_unstable();
+        v
+    }
+
+    #[test]
+    fn disable_hits_every_consumer_and_what_depends_on_them() {
+        let r = graph().blast(&[("shared", DisableAccount)]).unwrap();
+        assert_eq!(
+            ids(&r),
+            [
+                "api", "batch", "lonely", "loop-a", "loop-b", "reports", "web"
+            ]
+        );
+        let web = r.impacted.iter().find(|s| s.id == "web").unwrap();
+        let path: Vec<&str> = web.path.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(path, ["shared", "api", "web"]);
+        assert_eq!(web.depth, 2);
+        let reports = r.impacted.iter().find(|s| s.id == "reports").unwrap();
+        assert_eq!(reports.depth, 2, "through batch, the shorter of two paths");
+        assert_eq!(r.summary.fan_out, 4);
+        assert_eq!(r.summary.undocumented_consumers, 0);
+        assert_eq!(r.summary.per_tier, [0, 1, 2, 4]);
+        assert_eq!(r.summary.highest_tier, Some(Tier::new(1).unwrap()));
+        assert_eq!(r.impacted[0].id, "api", "most critical first");
+    }
+
+    #[test]
+    fn rotation_spares_dynamic_consumers() {
+        let r = graph().blast(&[("shared", RotateSecret)]).unwrap();
+        assert_eq!(ids(&r), ["batch", "lonely", "reports"]);
+        let spared: Vec<_> = r
+            .spared
+            .iter()
+            .map(|s| (s.service.as_str(), s.reason))
+            .collect();
+        assert_eq!(
+            spared,
+            [
+                ("api", "fetches the secret dynamically"),
+                ("loop-a", "fetches the secret dynamically")
+            ]
+        );
+        assert_eq!(
+            r.summary.undocumented_consumers, 1,
+            "lonely is assumed static"
+        );
+        assert_eq!(r.summary.rto_minutes, 10);
+    }
+
+    #[test]
+    fn session_revocation_and_scope_reduction_are_narrow() {
+        let g = graph();
+        assert_eq!(
+            ids(&g.blast(&[("shared", RevokeSession)]).unwrap()),
+            ["batch", "reports"]
+        );
+        let r = g.blast(&[("shared", ReduceScope)]).unwrap();
+        assert_eq!(
+            ids(&r),
+            ["api", "lonely", "web"],
+            "read-only batch and loop-a spared"
+        );
+    }
+
+    #[test]
+    fn revoking_follows_lineage_but_rotation_does_not() {
+        let g = graph();
+        let r = g.blast(&[("parent-sa", RevokeToken)]).unwrap();
+        assert_eq!(r.contained, ["parent-sa", "child-token", "grandchild"]);
+        let lonely = r.impacted.iter().find(|s| s.id == "lonely").unwrap();
+        let path: Vec<&str> = lonely.path.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(path, ["parent-sa", "child-token", "grandchild", "lonely"]);
+        assert!(ids(&r).contains(&"db") && ids(&r).contains(&"web"));
+        let r = g.blast(&[("parent-sa", RotateSecret)]).unwrap();
+        assert_eq!(r.contained, ["parent-sa"]);
+        assert!(!ids(&r).contains(&"lonely"));
+    }
+
+    #[test]
+    fn several_actions_at_once_union_their_radius() {
+        let g = graph();
+        let r = g
+            .blast(&[("shared", RevokeSession), ("grandchild", DisableAccount)])
+            .unwrap();
+        assert_eq!(ids(&r), ["batch", "lonely", "reports"]);
+        assert_eq!(r.summary.rto_unknown.len(), 2);
+    }
+
+    #[test]
+    fn summary_flags_break_glass_and_destructive_without_rollback() {
+        let g = graph();
+        let r = g.blast(&[("bg", Quarantine)]).unwrap();
+        assert!(r.impacted.is_empty());
+        assert_eq!(r.summary.break_glass, ["bg"]);
+        let r = g.blast(&[("shared", RevokeToken)]).unwrap();
+        assert_eq!(
+            r.summary.destructive_without_rollback,
+            [Target {
+                identity: "shared".into(),
+                action: RevokeToken
+            }]
+        );
+    }
+
+    #[test]
+    fn unknown_identities_and_empty_requests_are_clear_errors() {
+        let g = graph();
+        assert_eq!(
+            g.blast(&[("ghost", DisableAccount)])
+                .unwrap_err()
+                .to_string(),
+            "no identity with id or external id \"ghost\""
+        );
+        assert_eq!(g.blast(&[]).unwrap_err(), BlastError::NoAction);
+        let empty = BlastGraph::new(&Inventory::default());
+        assert!(empty.rank().is_empty());
+        assert!(empty.blast(&[("x", DisableAccount)]).is_err());
+    }
+
+    #[test]
+    fn alternatives_recommend_the_narrowest_action_that_contains() {
+        let g = graph();
+        let leaked = g.alternatives("shared", Threat::LeakedSecret).unwrap();
+        assert_eq!(leaked.recommended, RotateSecret);
+        let disable = leaked
+            .options
+            .iter()
+            .find(|o| o.action == DisableAccount)
+            .unwrap();
+        assert_eq!(disable.extra_services, ["api", "web", "loop-a", "loop-b"]);
+        let session = leaked
+            .options
+            .iter()
+            .find(|o| o.action == RevokeSession)
+            .unwrap();
+        assert!(!session.contains);
+        assert_eq!(
+            g.alternatives("shared", Threat::StolenSession)
+                .unwrap()
+                .recommended,
+            RevokeSession
+        );
+        assert_eq!(
+            g.alternatives("shared", Threat::Compromised)
+                .unwrap()
+                .recommended,
+            DisableAccount
+        );
+    }
+
+    #[test]
+    fn ranking_puts_the_widest_critical_reach_first() {
+        let ranked = graph().rank();
+        assert_eq!(
+            ranked[0].id, "parent-sa",
+            "reaches the tier-0 database and its lineage's services"
+        );
+        let shared = ranked.iter().find(|r| r.id == "shared").unwrap();
+        assert_eq!(shared.services, 7);
+        assert_eq!(shared.fan_out, 4);
+        let bg = ranked.iter().find(|r| r.id == "bg").unwrap();
+        assert_eq!((bg.services, bg.score), (0, 0));
+    }
+
+    #[test]
+    fn demo_shared_credential_hits_six_services_and_rotation_spares_three() {
+        let g = BlastGraph::new(&crate::demo::inventory().unwrap());
+        let r = g.blast(&[("tok-kafka-shared", DisableAccount)]).unwrap();
+        let direct: Vec<&str> = r
+            .impacted
+            .iter()
+            .filter(|s| s.depth == 1)
+            .map(|s| s.id.as_str())
+            .collect();
+        assert_eq!(direct.len(), 6);
+        let r = g.blast(&[("tok-kafka-shared", RotateSecret)]).unwrap();
+        assert_eq!(r.spared.len(), 3);
+        assert!(r.impacted.iter().all(|s| {
+            !["payments-api", "fraud-scoring", "mobile-backend"].contains(&s.id.as_str())
+                || s.depth > 1
+        }));
+        // External ids resolve too.
+        assert!(
+            g.blast(&[("vault:secret/kafka/shared-client", RotateSecret)])
+                .is_ok()
+        );
+    }
+}
