@@ -1,6 +1,7 @@
 //! Argument parsing and dispatch. Each subcommand is a thin call into the
 //! core followed by formatting; no inventory logic lives here.
 
+mod graph_cmd;
 mod progress;
 mod table;
 
@@ -10,6 +11,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use countersign::demo;
+use countersign::graph::blast_radius::{BlastGraph, Threat};
+use countersign::model::ContainmentAction;
 use countersign::export::{self, ExportFormat};
 use countersign::import::{self, Apply, Format};
 use countersign::inventory::Entity;
@@ -52,6 +55,23 @@ enum Command {
     Import(ImportArgs),
     /// Export the inventory
     Export(ExportArgs),
+    /// What containing an identity breaks: services, tiers and the path to each
+    Blast(BlastArgs),
+    /// Compare every action on one identity and recommend the narrowest that contains the threat
+    Alternatives {
+        /// Identity id or external id
+        identity: String,
+        /// What happened
+        #[arg(long, value_enum, default_value_t = Threat::Compromised)]
+        threat: Threat,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rank every identity by the blast radius of disabling it
+    Rank(RankArgs),
+    /// Generate deterministic enterprise-shaped graphs for benchmarks
+    #[command(subcommand, hide = true)]
+    Generate(GenerateCommand),
     /// The audit trail of every change
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -139,6 +159,80 @@ struct ExportArgs {
     out: Option<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+struct BlastArgs {
+    /// Identity id or external id (not with --edges)
+    #[arg(required_unless_present = "edges", conflicts_with = "edges")]
+    identity: Option<String>,
+    /// Containment action; repeat to combine several [default: disable-account]
+    #[arg(long = "action", value_enum)]
+    actions: Vec<ActionArg>,
+    #[arg(long)]
+    json: bool,
+    /// Instead of the store: a CSV edge list with header `source,target`
+    #[arg(long, value_name = "FILE.csv", requires = "sources")]
+    edges: Option<PathBuf>,
+    /// With --edges: node names, one per line; prints `name,reached` for each
+    #[arg(long, value_name = "FILE.txt")]
+    sources: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct RankArgs {
+    #[arg(long, default_value_t = 20)]
+    top: usize,
+    #[arg(long)]
+    json: bool,
+    /// Instead of the store: a CSV edge list; prints `name,reached` for the top nodes
+    #[arg(long, value_name = "FILE.csv")]
+    edges: Option<PathBuf>,
+}
+
+/// Containment actions as typed on the command line (`rotate-secret` or `rotate_secret`).
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ActionArg {
+    #[value(alias = "revoke_session")]
+    RevokeSession,
+    #[value(alias = "revoke_token")]
+    RevokeToken,
+    #[value(alias = "rotate_secret")]
+    RotateSecret,
+    #[value(alias = "reduce_scope")]
+    ReduceScope,
+    #[value(alias = "disable_account")]
+    DisableAccount,
+    Quarantine,
+}
+
+impl From<ActionArg> for ContainmentAction {
+    fn from(a: ActionArg) -> Self {
+        match a {
+            ActionArg::RevokeSession => ContainmentAction::RevokeSession,
+            ActionArg::RevokeToken => ContainmentAction::RevokeToken,
+            ActionArg::RotateSecret => ContainmentAction::RotateSecret,
+            ActionArg::ReduceScope => ContainmentAction::ReduceScope,
+            ActionArg::DisableAccount => ContainmentAction::DisableAccount,
+            ActionArg::Quarantine => ContainmentAction::Quarantine,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum GenerateCommand {
+    /// Write edges.csv and sources.txt for a graph of about NODES nodes
+    Graph {
+        #[arg(long)]
+        nodes: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Sources to sample into sources.txt
+        #[arg(long, default_value_t = 1000)]
+        sources: usize,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+}
+
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
     /// Recompute the hash chain; fails naming the first altered, removed or reordered row
@@ -186,6 +280,17 @@ async fn open_store(db: Option<PathBuf>) -> Result<Store> {
 }
 
 pub async fn run(cli: Cli) -> Result<()> {
+    // Commands on plain files need no database.
+    match &cli.command {
+        Command::Blast(BlastArgs { edges: Some(edges), sources: Some(sources), .. }) => {
+            return graph_cmd::blast_edges(edges, sources);
+        }
+        Command::Rank(RankArgs { edges: Some(edges), top, .. }) => return graph_cmd::rank_edges(edges, *top),
+        Command::Generate(GenerateCommand::Graph { nodes, seed, sources, out }) => {
+            return graph_cmd::generate(*nodes, *seed, *sources, out);
+        }
+        _ => {}
+    }
     let store = open_store(cli.db).await?;
     let ctx = match cli.actor {
         Some(actor) => ChangeContext::new(actor, "cli"),
@@ -250,6 +355,29 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
             }
         }
         Command::Export(args) => export_to(store, args).await?,
+        Command::Blast(args) => {
+            let graph = BlastGraph::new(&store.snapshot().await?);
+            let identity = args.identity.context("name an identity, or pass --edges and --sources")?;
+            let mut actions: Vec<ContainmentAction> = args.actions.into_iter().map(Into::into).collect();
+            if actions.is_empty() {
+                actions.push(ContainmentAction::DisableAccount);
+            }
+            let targets: Vec<(&str, ContainmentAction)> = actions.iter().map(|a| (identity.as_str(), *a)).collect();
+            let result = graph.blast(&targets)?;
+            output(&result, args.json, || table::blast(&result))?;
+        }
+        Command::Alternatives { identity, threat, json } => {
+            let graph = BlastGraph::new(&store.snapshot().await?);
+            let alt = graph.alternatives(&identity, threat)?;
+            output(&alt, json, || table::alternatives(&alt))?;
+        }
+        Command::Rank(args) => {
+            let graph = BlastGraph::new(&store.snapshot().await?);
+            let mut ranked = graph.rank();
+            ranked.truncate(args.top);
+            output(&ranked, args.json, || table::rank(&ranked))?;
+        }
+        Command::Generate(_) => unreachable!("handled before opening the store"),
         Command::Audit(AuditCommand::Verify) => match store.verify_audit().await? {
             Ok(v) => println!(
                 "audit trail intact: {} rows{}",

@@ -240,3 +240,91 @@ pub fn attention(rows: &[Finding]) -> String {
     }
     finish(t, "nothing needs attention")
 }
+
+pub fn blast(r: &countersign::graph::blast_radius::BlastResult) -> String {
+    let mut out = String::new();
+    let targets: Vec<String> = r.targets.iter().map(|t| format!("{} {}", t.action.as_str(), t.identity)).collect();
+    let s = &r.summary;
+    let _ = writeln!(out, "blast radius of {}", targets.join(" + "));
+    let _ = writeln!(
+        out,
+        "{} services: tier 0: {}, tier 1: {}, tier 2: {}, tier 3: {}; fan-out {}; recovery {} min{}",
+        s.services,
+        s.per_tier[0],
+        s.per_tier[1],
+        s.per_tier[2],
+        s.per_tier[3],
+        s.fan_out,
+        s.rto_minutes,
+        if s.rto_unknown.is_empty() { "" } else { " (some unknown)" }
+    );
+    if r.contained.len() > r.targets.len() {
+        let _ = writeln!(out, "also revokes derived credentials: {}", r.contained[1..].join(", "));
+    }
+    if !s.break_glass.is_empty() {
+        let _ = writeln!(out, "break-glass identities involved: {}", s.break_glass.join(", "));
+    }
+    for t in &s.destructive_without_rollback {
+        let _ = writeln!(out, "warning: {} on {} is destructive with no rollback path", t.action.as_str(), t.identity);
+    }
+    if s.undocumented_consumers > 0 {
+        let _ = writeln!(out, "warning: {} consumer(s) assumed hit because their use is undocumented", s.undocumented_consumers);
+    }
+    let mut t = table(&["tier", "service", "owner", "depth", "path"]);
+    for i in &r.impacted {
+        let path: Vec<&str> = i.path.iter().map(|p| p.id.as_str()).collect();
+        t.add_row(vec![
+            i.tier.get().to_string(),
+            i.id.clone(),
+            or_dash(i.owner.as_deref()),
+            i.depth.to_string(),
+            path.join(" → "),
+        ]);
+    }
+    out.push_str(&finish(t, "nothing breaks"));
+    for sp in &r.spared {
+        let _ = writeln!(out, "spared: {} ({} {})", sp.service, sp.identity, sp.reason);
+    }
+    out
+}
+
+pub fn alternatives(a: &countersign::graph::blast_radius::Alternatives) -> String {
+    let mut t = table(&["action", "contains", "services", "tier 0", "tier 1", "score", "beyond recommended"]);
+    for o in &a.options {
+        let mark = if o.action == a.recommended { " (recommended)" } else { "" };
+        t.add_row(vec![
+            format!("{}{mark}", o.action.as_str()),
+            if o.contains { "yes" } else { "no" }.to_owned(),
+            o.summary.services.to_string(),
+            o.summary.per_tier[0].to_string(),
+            o.summary.per_tier[1].to_string(),
+            o.summary.score.to_string(),
+            o.extra_services.join(", "),
+        ]);
+    }
+    format!(
+        "{} against {:?}: recommended {}\n{t}\n",
+        a.identity,
+        a.threat,
+        a.recommended.as_str()
+    )
+}
+
+pub fn rank(rows: &[countersign::graph::blast_radius::RankedIdentity]) -> String {
+    let mut t = table(&["rank", "identity", "kind", "services", "score", "fan-out"]);
+    for (i, r) in rows.iter().enumerate() {
+        let mut id = r.id.clone();
+        if r.break_glass {
+            id.push_str(" [break-glass]");
+        }
+        t.add_row(vec![
+            (i + 1).to_string(),
+            id,
+            r.kind.to_string(),
+            r.services.to_string(),
+            r.score.to_string(),
+            r.fan_out.to_string(),
+        ]);
+    }
+    finish(t, "no identities")
+}
