@@ -17,6 +17,9 @@ const COMMANDS: &[&str] = &[
     "attention",
     "choose_import",
     "apply_import",
+    "blast_radius",
+    "alternatives",
+    "rank",
     "load_demo",
 ];
 

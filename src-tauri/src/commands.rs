@@ -6,9 +6,10 @@ use tauri::{AppHandle, State};
 use tauri_plugin_dialog::{DialogExt, FilePath};
 
 use countersign::attention::Finding;
+use countersign::graph::blast_radius::{Alternatives, BlastResult, RankedIdentity, Threat};
 use countersign::import::{self, Apply, Format, ImportReport};
 use countersign::inventory::{Change, Entity};
-use countersign::model::{Identity, Service, validate_id};
+use countersign::model::{ContainmentAction, Identity, Service, validate_id};
 use countersign::store::{
     AuditEntry, ChangeContext, Edit, IdentityDetail, IdentitySummary, InventoryCounts,
     ServiceDetail, ServiceSummary,
@@ -249,6 +250,52 @@ pub async fn apply_import(
     .await?;
     state.clear_pending_import();
     Ok(report)
+}
+
+/// Most actions one blast-radius request may combine.
+const MAX_ACTIONS: usize = 16;
+
+/// What containing `identity` with `actions` (together) would break.
+#[tauri::command]
+pub async fn blast_radius(
+    state: State<'_, AppState>,
+    identity: String,
+    actions: Vec<ContainmentAction>,
+) -> Result<BlastResult, CommandError> {
+    check_id("identity", &identity)?;
+    if actions.is_empty() || actions.len() > MAX_ACTIONS {
+        return Err(CommandError::InvalidInput {
+            field: "actions",
+            reason: format!("give between 1 and {MAX_ACTIONS} actions"),
+        });
+    }
+    let graph = state.graphs.get(state.store()?).await?;
+    let targets: Vec<(&str, ContainmentAction)> =
+        actions.iter().map(|a| (identity.as_str(), *a)).collect();
+    Ok(graph.blast(&targets)?)
+}
+
+#[tauri::command]
+pub async fn alternatives(
+    state: State<'_, AppState>,
+    identity: String,
+    threat: Threat,
+) -> Result<Alternatives, CommandError> {
+    check_id("identity", &identity)?;
+    let graph = state.graphs.get(state.store()?).await?;
+    Ok(graph.alternatives(&identity, threat)?)
+}
+
+/// The riskiest identities, worst first.
+#[tauri::command]
+pub async fn rank(
+    state: State<'_, AppState>,
+    top: u32,
+) -> Result<Vec<RankedIdentity>, CommandError> {
+    let graph = state.graphs.get(state.store()?).await?;
+    let mut ranked = graph.rank();
+    ranked.truncate(top.min(10_000) as usize);
+    Ok(ranked)
 }
 
 /// Loads the demo inventory, but only into an empty database: the button

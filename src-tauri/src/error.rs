@@ -18,6 +18,9 @@ pub enum CommandError {
     #[error(transparent)]
     Import(#[from] countersign::import::ImportError),
 
+    #[error(transparent)]
+    Blast(#[from] countersign::graph::blast_radius::BlastError),
+
     #[error("invalid {field}: {reason}")]
     InvalidInput { field: &'static str, reason: String },
 }
@@ -43,7 +46,7 @@ impl CommandError {
             CommandError::Import(_) => {
                 Some("Fix the file at the line named and import it again; nothing was written.")
             }
-            CommandError::Store(_) | CommandError::Demo(_) => None,
+            CommandError::Store(_) | CommandError::Demo(_) | CommandError::Blast(_) => None,
             CommandError::InvalidInput { .. } => None,
         }
     }

@@ -31,6 +31,9 @@ pub fn run() {
             commands::attention,
             commands::choose_import,
             commands::apply_import,
+            commands::blast_radius,
+            commands::alternatives,
+            commands::rank,
             commands::load_demo,
         ])
         .run(tauri::generate_context!())

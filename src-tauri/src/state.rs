@@ -1,6 +1,7 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
+use countersign::graph::cache::GraphCache;
 use countersign::import::Format;
 
 use countersign::Store;
@@ -17,6 +18,8 @@ pub struct AppState {
     /// The file or folder the user picked for an import, kept here so the
     /// webview never hands the core a path of its own choosing.
     pending_import: Mutex<Option<(PathBuf, Format)>>,
+    /// The blast-radius engine's graph, rebuilt when the inventory changes.
+    pub graphs: GraphCache,
 }
 
 impl AppState {
@@ -50,6 +53,7 @@ impl AppState {
             store,
             db_path,
             pending_import: Mutex::new(None),
+            graphs: GraphCache::new(),
         }
     }
 

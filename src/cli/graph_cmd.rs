@@ -29,7 +29,12 @@ pub fn rank_edges(edges: &Path, top: usize) -> Result<()> {
     let ones = vec![1u32; el.names.len()];
     let reach = reach_all(&el.graph, &ones, &ones);
     let mut order: Vec<usize> = (0..reach.len()).collect();
-    order.sort_by(|&a, &b| reach[b].count.cmp(&reach[a].count).then(el.names[a].cmp(&el.names[b])));
+    order.sort_by(|&a, &b| {
+        reach[b]
+            .count
+            .cmp(&reach[a].count)
+            .then(el.names[a].cmp(&el.names[b]))
+    });
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for &i in order.iter().take(top) {
         writeln!(out, "{},{}", el.names[i], reach[i].count)?;
@@ -42,11 +47,17 @@ pub fn generate(nodes: usize, seed: u64, sources: usize, out: &Path) -> Result<(
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let g = generate::enterprise(nodes, seed);
     let edges_path = out.join("edges.csv");
-    let mut file = std::fs::File::create(&edges_path).with_context(|| format!("cannot create {}", edges_path.display()))?;
+    let mut file = std::fs::File::create(&edges_path)
+        .with_context(|| format!("cannot create {}", edges_path.display()))?;
     g.write_edges(&mut file)?;
     let sources_path = out.join("sources.txt");
-    let names: Vec<String> = g.sample_identities(sources).into_iter().map(|i| g.name(i)).collect();
-    std::fs::write(&sources_path, names.join("\n") + "\n").with_context(|| format!("cannot write {}", sources_path.display()))?;
+    let names: Vec<String> = g
+        .sample_identities(sources)
+        .into_iter()
+        .map(|i| g.name(i))
+        .collect();
+    std::fs::write(&sources_path, names.join("\n") + "\n")
+        .with_context(|| format!("cannot write {}", sources_path.display()))?;
     eprintln!(
         "wrote {} ({} nodes, {} edges) and {} ({} sources)",
         edges_path.display(),

@@ -11,11 +11,11 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use countersign::demo;
-use countersign::graph::blast_radius::{BlastGraph, Threat};
-use countersign::model::ContainmentAction;
 use countersign::export::{self, ExportFormat};
+use countersign::graph::blast_radius::{BlastGraph, Threat};
 use countersign::import::{self, Apply, Format};
 use countersign::inventory::Entity;
+use countersign::model::ContainmentAction;
 use countersign::store::{ChangeContext, DB_ENV_VAR, STALE_DAYS_KEY, Store};
 
 #[derive(Debug, Parser)]
@@ -282,11 +282,24 @@ async fn open_store(db: Option<PathBuf>) -> Result<Store> {
 pub async fn run(cli: Cli) -> Result<()> {
     // Commands on plain files need no database.
     match &cli.command {
-        Command::Blast(BlastArgs { edges: Some(edges), sources: Some(sources), .. }) => {
+        Command::Blast(BlastArgs {
+            edges: Some(edges),
+            sources: Some(sources),
+            ..
+        }) => {
             return graph_cmd::blast_edges(edges, sources);
         }
-        Command::Rank(RankArgs { edges: Some(edges), top, .. }) => return graph_cmd::rank_edges(edges, *top),
-        Command::Generate(GenerateCommand::Graph { nodes, seed, sources, out }) => {
+        Command::Rank(RankArgs {
+            edges: Some(edges),
+            top,
+            ..
+        }) => return graph_cmd::rank_edges(edges, *top),
+        Command::Generate(GenerateCommand::Graph {
+            nodes,
+            seed,
+            sources,
+            out,
+        }) => {
             return graph_cmd::generate(*nodes, *seed, *sources, out);
         }
         _ => {}
@@ -357,16 +370,24 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
         Command::Export(args) => export_to(store, args).await?,
         Command::Blast(args) => {
             let graph = BlastGraph::new(&store.snapshot().await?);
-            let identity = args.identity.context("name an identity, or pass --edges and --sources")?;
-            let mut actions: Vec<ContainmentAction> = args.actions.into_iter().map(Into::into).collect();
+            let identity = args
+                .identity
+                .context("name an identity, or pass --edges and --sources")?;
+            let mut actions: Vec<ContainmentAction> =
+                args.actions.into_iter().map(Into::into).collect();
             if actions.is_empty() {
                 actions.push(ContainmentAction::DisableAccount);
             }
-            let targets: Vec<(&str, ContainmentAction)> = actions.iter().map(|a| (identity.as_str(), *a)).collect();
+            let targets: Vec<(&str, ContainmentAction)> =
+                actions.iter().map(|a| (identity.as_str(), *a)).collect();
             let result = graph.blast(&targets)?;
             output(&result, args.json, || table::blast(&result))?;
         }
-        Command::Alternatives { identity, threat, json } => {
+        Command::Alternatives {
+            identity,
+            threat,
+            json,
+        } => {
             let graph = BlastGraph::new(&store.snapshot().await?);
             let alt = graph.alternatives(&identity, threat)?;
             output(&alt, json, || table::alternatives(&alt))?;

@@ -243,7 +243,11 @@ pub fn attention(rows: &[Finding]) -> String {
 
 pub fn blast(r: &countersign::graph::blast_radius::BlastResult) -> String {
     let mut out = String::new();
-    let targets: Vec<String> = r.targets.iter().map(|t| format!("{} {}", t.action.as_str(), t.identity)).collect();
+    let targets: Vec<String> = r
+        .targets
+        .iter()
+        .map(|t| format!("{} {}", t.action.as_str(), t.identity))
+        .collect();
     let s = &r.summary;
     let _ = writeln!(out, "blast radius of {}", targets.join(" + "));
     let _ = writeln!(
@@ -256,19 +260,40 @@ pub fn blast(r: &countersign::graph::blast_radius::BlastResult) -> String {
         s.per_tier[3],
         s.fan_out,
         s.rto_minutes,
-        if s.rto_unknown.is_empty() { "" } else { " (some unknown)" }
+        if s.rto_unknown.is_empty() {
+            ""
+        } else {
+            " (some unknown)"
+        }
     );
     if r.contained.len() > r.targets.len() {
-        let _ = writeln!(out, "also revokes derived credentials: {}", r.contained[1..].join(", "));
+        let _ = writeln!(
+            out,
+            "also revokes derived credentials: {}",
+            r.contained[1..].join(", ")
+        );
     }
     if !s.break_glass.is_empty() {
-        let _ = writeln!(out, "break-glass identities involved: {}", s.break_glass.join(", "));
+        let _ = writeln!(
+            out,
+            "break-glass identities involved: {}",
+            s.break_glass.join(", ")
+        );
     }
     for t in &s.destructive_without_rollback {
-        let _ = writeln!(out, "warning: {} on {} is destructive with no rollback path", t.action.as_str(), t.identity);
+        let _ = writeln!(
+            out,
+            "warning: {} on {} is destructive with no rollback path",
+            t.action.as_str(),
+            t.identity
+        );
     }
     if s.undocumented_consumers > 0 {
-        let _ = writeln!(out, "warning: {} consumer(s) assumed hit because their use is undocumented", s.undocumented_consumers);
+        let _ = writeln!(
+            out,
+            "warning: {} consumer(s) assumed hit because their use is undocumented",
+            s.undocumented_consumers
+        );
     }
     let mut t = table(&["tier", "service", "owner", "depth", "path"]);
     for i in &r.impacted {
@@ -283,15 +308,31 @@ pub fn blast(r: &countersign::graph::blast_radius::BlastResult) -> String {
     }
     out.push_str(&finish(t, "nothing breaks"));
     for sp in &r.spared {
-        let _ = writeln!(out, "spared: {} ({} {})", sp.service, sp.identity, sp.reason);
+        let _ = writeln!(
+            out,
+            "spared: {} ({} {})",
+            sp.service, sp.identity, sp.reason
+        );
     }
     out
 }
 
 pub fn alternatives(a: &countersign::graph::blast_radius::Alternatives) -> String {
-    let mut t = table(&["action", "contains", "services", "tier 0", "tier 1", "score", "beyond recommended"]);
+    let mut t = table(&[
+        "action",
+        "contains",
+        "services",
+        "tier 0",
+        "tier 1",
+        "score",
+        "beyond recommended",
+    ]);
     for o in &a.options {
-        let mark = if o.action == a.recommended { " (recommended)" } else { "" };
+        let mark = if o.action == a.recommended {
+            " (recommended)"
+        } else {
+            ""
+        };
         t.add_row(vec![
             format!("{}{mark}", o.action.as_str()),
             if o.contains { "yes" } else { "no" }.to_owned(),

@@ -5,6 +5,7 @@
 //! the strongly-connected-component DAG with word-parallel bitsets.
 
 pub mod blast_radius;
+pub mod cache;
 pub mod edge_list;
 pub mod generate;
 pub mod rank;

@@ -320,6 +320,11 @@ impl Store {
         Ok(())
     }
 
+    /// `seq:hash` of the newest audit row: changes whenever the inventory does.
+    pub async fn audit_head(&self) -> Result<Option<String>, StoreError> {
+        self.setting(HEAD_KEY).await
+    }
+
     /// Days after which an owner's review counts as stale.
     pub async fn review_stale_days(&self) -> Result<u32, StoreError> {
         Ok(self

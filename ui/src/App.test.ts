@@ -85,6 +85,57 @@ function fakeBackend(status: AppStatus): Backend {
       }
       case "list_services":
         return [];
+      case "blast_radius": {
+        const summary = {
+          services: 2,
+          per_tier: [1, 0, 1, 0],
+          highest_tier: 0,
+          score: 1010,
+          break_glass: [],
+          fan_out: 2,
+          rto_minutes: 20,
+          rto_unknown: [],
+          destructive_without_rollback: [],
+          undocumented_consumers: 1,
+        };
+        const step = (kind: string, id: string) => ({ kind, id, name: id });
+        return {
+          targets: [
+            { identity: kafka.id, action: (args.actions as string[])[0] },
+          ],
+          contained: [kafka.id],
+          impacted: [
+            {
+              id: "payments-api",
+              name: "Payments API",
+              owner: "team-payments",
+              tier: 0,
+              depth: 1,
+              path: [
+                step("identity", kafka.id),
+                step("service", "payments-api"),
+              ],
+            },
+            {
+              id: "search",
+              name: "Search",
+              owner: "team-web",
+              tier: 2,
+              depth: 1,
+              path: [step("identity", kafka.id), step("service", "search")],
+            },
+          ],
+          spared: [],
+          summary,
+        };
+      }
+      case "alternatives":
+        return {
+          identity: kafka.id,
+          threat: args.threat,
+          recommended: "rotate_secret",
+          options: [],
+        };
       case "history":
         return [
           {
@@ -169,6 +220,16 @@ describe("App", () => {
     expect(await screen.findByTestId("history-entry")).toHaveTextContent(
       "update by alice",
     );
+    expect(await screen.findByTestId("blast-summary")).toHaveTextContent(
+      "2 services break",
+    );
+    expect(screen.getAllByTestId("blast-row")[0]).toHaveTextContent(
+      "tok-kafka-shared→ payments-api",
+    );
+    expect(screen.getByTestId("recommended")).toHaveTextContent(
+      "Rotate secret",
+    );
+    expect(screen.queryByRole("alert")).not.toBeInTheDocument();
   });
 
   it("edits an identity with the version it was opened at", async () => {

@@ -1,7 +1,12 @@
 // Typed wrappers over the Tauri commands; the only place the UI talks IPC.
 import { invoke } from "@tauri-apps/api/core";
 import type {
+  Alternatives,
   AppStatus,
+  BlastResult,
+  ContainmentAction,
+  RankedIdentity,
+  Threat,
   AuditEntry,
   Change,
   CommandError,
@@ -58,6 +63,16 @@ export const chooseImport = (folder: boolean, format: ImportFormat) =>
 
 export const applyImport = (fingerprint: string) =>
   invoke<ImportReport>("apply_import", { fingerprint });
+
+export const blastRadius = (
+  identity: string,
+  actions: readonly ContainmentAction[],
+) => invoke<BlastResult>("blast_radius", { identity, actions });
+
+export const alternatives = (identity: string, threat: Threat) =>
+  invoke<Alternatives>("alternatives", { identity, threat });
+
+export const rank = (top: number) => invoke<RankedIdentity[]>("rank", { top });
 
 export const loadDemo = () => invoke<InventoryCounts>("load_demo");
 

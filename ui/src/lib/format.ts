@@ -115,3 +115,10 @@ export function changedFields(before: Snapshot, after: Snapshot): string[] {
   const keys = [...new Set([...Object.keys(b), ...Object.keys(a)])].sort();
   return keys.filter((k) => JSON.stringify(b[k]) !== JSON.stringify(a[k]));
 }
+
+export const THREAT_LABELS: Record<string, string> = {
+  stolen_session: "Stolen session",
+  leaked_secret: "Leaked secret",
+  permission_misuse: "Permission misuse",
+  compromised: "Fully compromised",
+};

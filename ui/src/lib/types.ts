@@ -175,3 +175,71 @@ export interface CommandError {
   message: string;
   hint: string | null;
 }
+
+export type Threat =
+  "stolen_session" | "leaked_secret" | "permission_misuse" | "compromised";
+
+export interface Step {
+  kind: "identity" | "service";
+  id: string;
+  name: string;
+}
+
+export interface ImpactedService {
+  id: string;
+  name: string;
+  owner: string | null;
+  tier: number;
+  depth: number;
+  path: Step[];
+}
+
+export interface Target {
+  identity: string;
+  action: ContainmentAction;
+}
+
+export interface BlastSummary {
+  services: number;
+  per_tier: [number, number, number, number];
+  highest_tier: number | null;
+  score: number;
+  break_glass: string[];
+  fan_out: number;
+  rto_minutes: number;
+  rto_unknown: Target[];
+  destructive_without_rollback: Target[];
+  undocumented_consumers: number;
+}
+
+export interface BlastResult {
+  targets: Target[];
+  contained: string[];
+  impacted: ImpactedService[];
+  spared: { identity: string; service: string; reason: string }[];
+  summary: BlastSummary;
+}
+
+export interface Alternative {
+  action: ContainmentAction;
+  contains: boolean;
+  summary: BlastSummary;
+  extra_services: string[];
+}
+
+export interface Alternatives {
+  identity: string;
+  threat: Threat;
+  recommended: ContainmentAction;
+  options: Alternative[];
+}
+
+export interface RankedIdentity {
+  id: string;
+  name: string;
+  kind: IdentityKind;
+  break_glass: boolean;
+  services: number;
+  score: number;
+  fan_out: number;
+}
