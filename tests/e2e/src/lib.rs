@@ -127,6 +127,36 @@ impl AppSession {
             .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
     }
 
+    /// Scrolls an element into the middle of its scroll container and clicks
+    /// it, as a person would (WebKitWebDriver does not scroll nested panes).
+    pub async fn click(&self, css: &str) {
+        let el = self.wait_for(css).await;
+        let arg = serde_json::to_value(&el).expect("element serialises");
+        self.client
+            .execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg])
+            .await
+            .expect("scroll into view");
+        el.click()
+            .await
+            .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
+    }
+
+    /// Waits until the element's text contains `expected`.
+    pub async fn wait_for_text_containing(&self, css: &str, expected: &str) {
+        let deadline = Instant::now() + UI_TIMEOUT;
+        let mut last = String::new();
+        while Instant::now() < deadline {
+            if let Ok(el) = self.client.find(Locator::Css(css)).await {
+                last = el.text().await.unwrap_or_default();
+                if last.contains(expected) {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} shows {last:?}, expected it to contain {expected:?}");
+    }
+
     /// Waits until the element's text equals `expected`.
     pub async fn wait_for_text(&self, css: &str, expected: &str) {
         let deadline = Instant::now() + UI_TIMEOUT;

@@ -156,3 +156,39 @@ async fn editing_an_identity_in_the_app_is_saved_and_audited() {
     assert!(log[0].after.as_deref().unwrap().contains("team-checkout"));
     assert!(store.verify_audit().await.unwrap().is_ok());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_blast_radius_of_the_shared_credential_follows_the_chosen_action() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_db(dir.path()).await;
+    let app = AppSession::start(&db).await;
+
+    let search = app.wait_for("[data-testid=search]").await;
+    search.send_keys("kafka").await.unwrap();
+    app.wait_for_text("[data-testid=identity-count]", "1 identity")
+        .await;
+    app.click("[data-id=tok-kafka-shared]").await;
+    app.wait_for_text_containing("[data-testid=blast-summary]", "7 services break")
+        .await;
+    let rows = app
+        .client
+        .find_all(Locator::Css("[data-testid=blast-row]"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 7);
+
+    // Rotation instead of disabling: the dynamic consumers are spared.
+    app.click("[data-testid=action-disable_account]").await;
+    app.click("[data-testid=action-rotate_secret]").await;
+    app.wait_for_text_containing("[data-testid=blast-summary]", "4 services break")
+        .await;
+    app.wait_for_text_containing(
+        "[data-testid=blast-spared]",
+        "payments-api (fetches the secret dynamically)",
+    )
+    .await;
+    app.wait_for_text_containing("[data-testid=recommended]", "Rotate secret")
+        .await;
+    app.screenshot("blast-radius").await;
+    app.close().await;
+}
