@@ -8,7 +8,7 @@ use std::hint::black_box;
 
 use countersign::graph::blast_radius::BlastGraph;
 use countersign::graph::rank::reach_all;
-use countersign::graph::{Reacher, build, generate};
+use countersign::graph::{Compact, Reacher, build, generate};
 use countersign::model::ContainmentAction;
 
 fn demo(c: &mut Criterion) {
@@ -39,12 +39,13 @@ fn generated(c: &mut Criterion) {
             b.iter(|| build(g.node_count(), g.edges.clone()))
         });
         let adj = build(gen_.node_count(), gen_.edges.clone());
+        let compact = Compact::new(&adj);
         let sources = gen_.sample_identities(200);
         let mut reacher = Reacher::new(gen_.node_count());
         group.bench_with_input(
             BenchmarkId::new("reach 200 sources", nodes),
             &sources,
-            |b, s| b.iter(|| s.iter().map(|&v| reacher.count(&adj, v)).sum::<usize>()),
+            |b, s| b.iter(|| s.iter().map(|&v| reacher.count(&compact, v)).sum::<usize>()),
         );
         let ones = vec![1u32; gen_.node_count()];
         group.bench_with_input(BenchmarkId::new("rank all", nodes), &adj, |b, a| {

@@ -7,16 +7,17 @@ use std::path::Path;
 
 use countersign::graph::edge_list::EdgeList;
 use countersign::graph::rank::reach_all;
-use countersign::graph::{Reacher, generate};
+use countersign::graph::{Compact, Reacher, generate};
 
 /// One line `name,reached` per source, in input order.
 pub fn blast_edges(edges: &Path, sources: &Path) -> Result<()> {
     let el = EdgeList::read(edges)?;
     let ids = el.read_sources(sources)?;
+    let compact = Compact::new(&el.graph);
     let mut reacher = Reacher::new(el.names.len());
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for id in ids {
-        let n = reacher.count(&el.graph, id);
+        let n = reacher.count(&compact, id);
         writeln!(out, "{},{n}", el.names[id as usize])?;
     }
     out.flush()?;

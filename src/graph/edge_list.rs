@@ -162,7 +162,8 @@ mod tests {
         let el = EdgeList::read(&edges).unwrap();
         let ids = el.read_sources(&sources).unwrap();
         let mut r = Reacher::new(el.names.len());
-        let counts: Vec<_> = ids.iter().map(|&s| r.count(&el.graph, s)).collect();
+        let c = crate::graph::Compact::new(&el.graph);
+        let counts: Vec<_> = ids.iter().map(|&s| r.count(&c, s)).collect();
         assert_eq!(counts, [3, 1]);
     }
 

@@ -2,8 +2,9 @@
 //!
 //! The shape follows what inventories look like: services in about thirty
 //! dependency layers (chains tens deep), each depending on one to three
-//! services of the layer below and close to it, a few back edges making
-//! cycles; about ten identities per service, most used by one or two
+//! services, mostly of the layer just below, sometimes deeper (shared
+//! platform services are depended on from everywhere), a few back edges
+//! making cycles; about ten identities per service, most used by one or two
 //! services, a heavy tail of shared credentials used by dozens. Edges point
 //! the way breakage spreads: identity → service using it, service →
 //! service depending on it.
@@ -14,8 +15,6 @@ use std::io::Write;
 
 /// Dependency layers: chains are at most this deep (plus cycles).
 const LAYERS: usize = 30;
-/// How far along its layer below a service picks its dependencies.
-const LOCALITY: i64 = 12;
 const IDENTITIES_PER_SERVICE: usize = 10;
 
 #[derive(Debug, Clone)]
@@ -73,15 +72,15 @@ pub fn enterprise(nodes: usize, seed: u64) -> Generated {
 
     for s in per_layer..services {
         let layer = s / per_layer;
-        let pos = (s % per_layer) as i64;
         let deps = rng.random_range(1..=3);
         for _ in 0..deps {
-            let p = (pos + rng.random_range(-LOCALITY..=LOCALITY)).rem_euclid(per_layer as i64)
-                as usize;
-            let below = (layer - 1) * per_layer + p;
-            if below < services {
-                edges.push((below as u32, s as u32));
-            }
+            let from_layer = if rng.random_bool(0.7) {
+                layer - 1
+            } else {
+                rng.random_range(0..layer)
+            };
+            let below = (from_layer * per_layer + rng.random_range(0..per_layer)).min(services - 1);
+            edges.push((below as u32, s as u32));
         }
     }
     // A few cycles: one service in a thousand is depended on by a lower layer.
@@ -95,7 +94,7 @@ pub fn enterprise(nodes: usize, seed: u64) -> Generated {
         let roll: f64 = rng.random();
         let consumers = if roll < 0.75 {
             1
-        } else if roll < 0.95 {
+        } else if roll < 0.94 {
             2
         } else {
             // The heavy tail: shared credentials used by dozens.

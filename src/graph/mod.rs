@@ -37,3 +37,35 @@ pub fn build(node_count: usize, mut edges: Vec<(NodeId, NodeId)>) -> Adjacency {
 pub fn successors(g: &Adjacency, n: NodeId) -> &[NodeId] {
     g.neighbors_slice(n)
 }
+
+/// The same adjacency as two flat `u32` arrays, built beside the petgraph
+/// structure for the hottest loop (single-source reach): half the bytes per
+/// row offset and no indirection through petgraph's index types.
+pub struct Compact {
+    offsets: Vec<u32>,
+    targets: Vec<NodeId>,
+}
+
+impl Compact {
+    pub fn new(g: &Adjacency) -> Self {
+        let n = g.node_count();
+        let mut offsets = Vec::with_capacity(n + 1);
+        let mut targets = Vec::with_capacity(g.edge_count());
+        offsets.push(0);
+        for u in 0..n as NodeId {
+            targets.extend_from_slice(successors(g, u));
+            offsets.push(u32::try_from(targets.len()).expect("fewer than 4 billion edges"));
+        }
+        Compact { offsets, targets }
+    }
+
+    #[inline]
+    pub fn successors(&self, n: NodeId) -> &[NodeId] {
+        let i = n as usize;
+        &self.targets[self.offsets[i] as usize..self.offsets[i + 1] as usize]
+    }
+
+    pub fn node_count(&self) -> usize {
+        self.offsets.len() - 1
+    }
+}

@@ -210,9 +210,10 @@ mod tests {
     }
 
     fn reference(g: &Adjacency) -> Vec<u64> {
+        let c = crate::graph::Compact::new(g);
         let mut r = Reacher::new(g.node_count());
         (0..g.node_count() as u32)
-            .map(|v| r.count(g, v) as u64)
+            .map(|v| r.count(&c, v) as u64)
             .collect()
     }
 
