@@ -12,7 +12,9 @@ APP_PACKAGES=(build-essential pkg-config libwebkit2gtk-4.1-dev libxdo-dev
 # What the tests add: a virtual display, the WebKit WebDriver, a private
 # D-Bus session with the Secret Service, screenshots, and PostgreSQL.
 TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring
-  imagemagick postgresql sqlite3)
+  imagemagick postgresql sqlite3 python3 python3-venv)
+# Independent verifiers for signed decisions (tests/interop.rs).
+PYTHON_TEST_PACKAGES=(joserfc==1.8.0 rfc8785==0.1.4)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -69,6 +71,18 @@ ensure_tauri_driver() {
     cargo install tauri-driver --version "$TAURI_DRIVER_VERSION" --locked --quiet
   fi
   export TAURI_DRIVER="$bin"
+}
+
+# A Python virtual environment with the independent JOSE and RFC 8785
+# implementations the interoperability tests check signatures with.
+ensure_python_env() {
+  local venv="$ROOT/target/pyenv"
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import joserfc, rfc8785' 2>/dev/null; then
+    say "creating the Python test environment (${PYTHON_TEST_PACKAGES[*]})"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "${PYTHON_TEST_PACKAGES[@]}"
+  fi
+  export COUNTERSIGN_PYTHON="$venv/bin/python"
 }
 
 build_ui() {

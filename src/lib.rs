@@ -9,6 +9,7 @@ pub mod graph;
 pub mod import;
 pub mod inventory;
 pub mod model;
+pub mod signing;
 pub mod store;
 
 pub use store::Store;

@@ -16,7 +16,9 @@ use countersign::graph::blast_radius::{BlastGraph, Threat};
 use countersign::import::{self, Apply, Format};
 use countersign::inventory::Entity;
 use countersign::model::ContainmentAction;
+use countersign::signing::{KeyStatus, Keys, OsKeyring, SigningError};
 use countersign::store::{ChangeContext, DB_ENV_VAR, STALE_DAYS_KEY, Store};
+use std::sync::Arc;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -72,6 +74,9 @@ enum Command {
     /// Generate deterministic enterprise-shaped graphs for benchmarks
     #[command(subcommand, hide = true)]
     Generate(GenerateCommand),
+    /// Your Ed25519 signing keys (private halves in the OS keyring only)
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// The audit trail of every change
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -230,6 +235,26 @@ enum GenerateCommand {
         sources: usize,
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Create your first signing key
+    Init,
+    /// Create a new key; the old one stays verifiable until retired
+    Rotate,
+    /// Stop accepting signatures by a previous key and delete its private half
+    Retire { kid: String },
+    /// List keys and their status
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the public keys for backends: the active key's JWK, or with --jwks every accepted key
+    Export {
+        #[arg(long)]
+        jwks: bool,
     },
 }
 
@@ -399,6 +424,48 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
             output(&ranked, args.json, || table::rank(&ranked))?;
         }
         Command::Generate(_) => unreachable!("handled before opening the store"),
+        Command::Keys(cmd) => {
+            let keys = Keys::new(store, Arc::new(OsKeyring));
+            match cmd {
+                KeysCommand::Init => {
+                    let k = keys.init(ctx).await?;
+                    println!(
+                        "created signing key {} (private key in the OS keyring)",
+                        k.kid
+                    );
+                }
+                KeysCommand::Rotate => {
+                    let k = keys.rotate(ctx).await?;
+                    println!(
+                        "new active signing key {}; the previous one stays verifiable until retired",
+                        k.kid
+                    );
+                }
+                KeysCommand::Retire { kid } => {
+                    if !keys.retire(&kid, ctx).await? {
+                        bail!("{kid} is not a previous key (only replaced keys can be retired)");
+                    }
+                    println!("retired {kid}");
+                }
+                KeysCommand::List { json } => {
+                    let list = keys.list().await?;
+                    output(&list, json, || table::keys(&list))?;
+                }
+                KeysCommand::Export { jwks } => {
+                    let value = if jwks {
+                        keys.jwks().await?
+                    } else {
+                        keys.list()
+                            .await?
+                            .into_iter()
+                            .find(|k| k.status == KeyStatus::Active)
+                            .map(|k| k.public_jwk)
+                            .ok_or(SigningError::NoActiveKey)?
+                    };
+                    print_json(&value)?;
+                }
+            }
+        }
         Command::Audit(AuditCommand::Verify) => match store.verify_audit().await? {
             Ok(v) => println!(
                 "audit trail intact: {} rows{}",

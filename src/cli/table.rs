@@ -369,3 +369,16 @@ pub fn rank(rows: &[countersign::graph::blast_radius::RankedIdentity]) -> String
     }
     finish(t, "no identities")
 }
+
+pub fn keys(rows: &[countersign::signing::KeyInfo]) -> String {
+    let mut t = table(&["kid", "status", "created", "retired"]);
+    for k in rows {
+        t.add_row(vec![
+            k.kid.clone(),
+            format!("{:?}", k.status).to_lowercase(),
+            k.created_at.clone(),
+            or_dash(k.retired_at.as_deref()),
+        ]);
+    }
+    finish(t, "no signing keys: run `countersign keys init`")
+}

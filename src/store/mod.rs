@@ -4,6 +4,7 @@
 
 mod audit;
 mod error;
+mod keys;
 mod location;
 mod read;
 mod rows;
@@ -11,6 +12,7 @@ mod write;
 
 pub use audit::{AuditBroken, AuditEntry, AuditVerification, GENESIS, STALE_DAYS_KEY};
 pub use error::StoreError;
+pub use keys::KeyRow;
 pub use location::{DB_ENV_VAR, default_db_path};
 pub use read::{
     IdentityDetail, IdentitySummary, InventoryCounts, ServiceDetail, ServiceRef, ServiceSummary,

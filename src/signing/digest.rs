@@ -1,0 +1,27 @@
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+
+/// SHA-256 over the JSON Canonicalization Scheme (RFC 8785) form of a
+/// request, base64url without padding: the same bytes whatever key order
+/// or whitespace the backend serialised it with, so a decision binds the
+/// request's content, not its formatting.
+pub fn request_digest(request: &serde_json::Value) -> String {
+    let canonical = serde_jcs::to_vec(request).expect("JSON values canonicalise");
+    URL_SAFE_NO_PAD.encode(Sha256::digest(canonical))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ignores_key_order_and_whitespace_but_not_content() {
+        let a: serde_json::Value = serde_json::from_str(r#"{"b": 1, "a": [1.0, "x"]}"#).unwrap();
+        let b: serde_json::Value = serde_json::from_str(r#"{"a":[1,"x"],"b":1}"#).unwrap();
+        assert_eq!(request_digest(&a), request_digest(&b));
+        let c: serde_json::Value = serde_json::from_str(r#"{"a":[1,"y"],"b":1}"#).unwrap();
+        assert_ne!(request_digest(&a), request_digest(&c));
+        assert_eq!(request_digest(&a).len(), 43);
+    }
+}

@@ -1,0 +1,91 @@
+//! Where private keys live. The real store is the OS keyring (Secret
+//! Service on Linux, Keychain on macOS, Credential Manager on Windows);
+//! the in-memory one serves unit tests that must not touch the session.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use zeroize::Zeroizing;
+
+use super::SigningError;
+
+/// Names under which secrets are kept; the keyring "service" is `countersign`.
+pub trait SecretStore: Send + Sync {
+    fn get(&self, name: &str) -> Result<Option<Zeroizing<String>>, SigningError>;
+    fn set(&self, name: &str, secret: &str) -> Result<(), SigningError>;
+    fn delete(&self, name: &str) -> Result<(), SigningError>;
+}
+
+pub const KEYRING_SERVICE: &str = "countersign";
+
+/// The OS keyring through the `keyring` crate. Calls block (D-Bus round
+/// trips): call from a blocking thread, not the async runtime.
+#[derive(Debug, Default)]
+pub struct OsKeyring;
+
+fn map(e: keyring::Error) -> SigningError {
+    match e {
+        // The crate connects to the platform store on first use; when that
+        // failed (no Secret Service on the bus) every call says this.
+        keyring::Error::NoDefaultStore => {
+            SigningError::KeyringUnavailable(match keyring::Entry::store_status() {
+                Err(cause) => cause.to_string(),
+                Ok(()) => "no keyring store is configured".into(),
+            })
+        }
+        keyring::Error::NoStorageAccess(inner) => {
+            SigningError::KeyringUnavailable(inner.to_string())
+        }
+        keyring::Error::PlatformFailure(inner) => {
+            SigningError::KeyringUnavailable(inner.to_string())
+        }
+        other => SigningError::Keyring(other.to_string()),
+    }
+}
+
+impl SecretStore for OsKeyring {
+    fn get(&self, name: &str) -> Result<Option<Zeroizing<String>>, SigningError> {
+        let entry = keyring::Entry::new(KEYRING_SERVICE, name).map_err(map)?;
+        match entry.get_password() {
+            Ok(secret) => Ok(Some(Zeroizing::new(secret))),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(map(e)),
+        }
+    }
+
+    fn set(&self, name: &str, secret: &str) -> Result<(), SigningError> {
+        keyring::Entry::new(KEYRING_SERVICE, name)
+            .and_then(|e| e.set_password(secret))
+            .map_err(map)
+    }
+
+    fn delete(&self, name: &str) -> Result<(), SigningError> {
+        let entry = keyring::Entry::new(KEYRING_SERVICE, name).map_err(map)?;
+        match entry.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(map(e)),
+        }
+    }
+}
+
+/// Secrets in process memory, for tests.
+#[derive(Debug, Default)]
+pub struct MemorySecrets(Mutex<HashMap<String, Zeroizing<String>>>);
+
+impl SecretStore for MemorySecrets {
+    fn get(&self, name: &str) -> Result<Option<Zeroizing<String>>, SigningError> {
+        Ok(self.0.lock().expect("secrets lock").get(name).cloned())
+    }
+
+    fn set(&self, name: &str, secret: &str) -> Result<(), SigningError> {
+        self.0
+            .lock()
+            .expect("secrets lock")
+            .insert(name.to_owned(), Zeroizing::new(secret.to_owned()));
+        Ok(())
+    }
+
+    fn delete(&self, name: &str) -> Result<(), SigningError> {
+        self.0.lock().expect("secrets lock").remove(name);
+        Ok(())
+    }
+}

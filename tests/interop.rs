@@ -1,0 +1,105 @@
+//! Signed decisions verify with independent libraries in another language:
+//! Python's `joserfc` checks the compact JWS against the exported JWKS, and
+//! `rfc8785` recomputes the request digest. Needs the Python environment
+//! that `scripts/test` creates (`COUNTERSIGN_PYTHON`), hence `#[ignore]`:
+//! scripts/test runs it with `--ignored`, and it fails without that Python.
+
+use std::process::Command;
+use std::sync::Arc;
+
+use countersign::Store;
+use countersign::signing::{Keys, MemorySecrets, request_digest};
+use countersign::store::ChangeContext;
+
+fn python() -> String {
+    std::env::var("COUNTERSIGN_PYTHON").expect(
+        "COUNTERSIGN_PYTHON must name a Python with joserfc and rfc8785 (scripts/test sets it up)",
+    )
+}
+
+/// A request as a backend might serialise it: keys in its own order,
+/// non-ASCII text, numbers JCS must normalise (1.0, 1e2, -0.5).
+const REQUEST: &str = r#"{
+  "target": {"external_id": "vault:secret/kafka/shared-client"},
+  "id": "req-7f3a",
+  "action": "rotate_secret",
+  "evidence": {"signal": "secret found in a public repository — ŝ", "confidence": 1.0, "score": 1e2, "delta": -0.5,
+               "links": ["https://example.test/leak/1"]},
+  "severity": "high",
+  "requested_by": {"kind": "automation", "name": "soar-playbook-12"},
+  "created_at": "2026-11-24T10:00:00Z",
+  "expires_at": "2026-11-24T11:00:00Z",
+  "tier": "dual_approval"
+}"#;
+
+#[tokio::test]
+#[ignore = "needs the Python environment from scripts/test"]
+async fn a_signed_decision_verifies_with_joserfc_and_its_digest_with_rfc8785() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("k.db")).await.unwrap();
+    let keys = Keys::new(&store, Arc::new(MemorySecrets::default()));
+    keys.init(&ChangeContext::new("alice", "test"))
+        .await
+        .unwrap();
+    // An old key rotated out must still be in the JWKS; sign with the new one.
+    keys.rotate(&ChangeContext::new("alice", "test"))
+        .await
+        .unwrap();
+
+    let request: serde_json::Value = serde_json::from_str(REQUEST).unwrap();
+    let claims = serde_json::json!({
+        "jti": "3f1c2d4e-0000-4000-8000-000000000001",
+        "request_id": "req-7f3a",
+        "request_digest": request_digest(&request),
+        "decision": "approve",
+        "approver": "alice",
+        "aud": "https://soar.example.test",
+        "iat": 1_795_000_000u64,
+        "exp": 4_102_444_800u64,
+    });
+    let token = keys.active().await.unwrap().sign(&claims, "JWT").unwrap();
+
+    std::fs::write(
+        dir.path().join("jwks.json"),
+        keys.jwks().await.unwrap().to_string(),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("token.txt"), &token).unwrap();
+    std::fs::write(dir.path().join("request.json"), REQUEST).unwrap();
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/interop/verify_decision.py"
+    );
+    let run = |token_file: &str| {
+        Command::new(python())
+            .arg(script)
+            .arg(dir.path().join("jwks.json"))
+            .arg(dir.path().join(token_file))
+            .arg(dir.path().join("request.json"))
+            .output()
+            .expect("python runs")
+    };
+    let out = run("token.txt");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let verified: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(verified, claims);
+
+    // The same library rejects a token whose payload was swapped.
+    let mut parts: Vec<&str> = token.split('.').collect();
+    let forged_payload = base64_url(br#"{"decision":"deny"}"#);
+    parts[1] = &forged_payload;
+    std::fs::write(dir.path().join("forged.txt"), parts.join(".")).unwrap();
+    assert!(
+        !run("forged.txt").status.success(),
+        "a forged token verified"
+    );
+}
+
+fn base64_url(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
