@@ -14,7 +14,7 @@ APP_PACKAGES=(build-essential pkg-config libwebkit2gtk-4.1-dev libxdo-dev
 TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring
   imagemagick postgresql sqlite3 python3 python3-venv)
 # Independent verifiers for signed decisions (tests/interop.rs).
-PYTHON_TEST_PACKAGES=(joserfc==1.8.0 rfc8785==0.1.4)
+PYTHON_TEST_PACKAGES=(joserfc==1.8.0 rfc8785==0.1.4 jsonschema==4.26.0 pyyaml==6.0.3)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -77,7 +77,7 @@ ensure_tauri_driver() {
 # implementations the interoperability tests check signatures with.
 ensure_python_env() {
   local venv="$ROOT/target/pyenv"
-  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import joserfc, rfc8785' 2>/dev/null; then
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import joserfc, rfc8785, jsonschema, yaml' 2>/dev/null; then
     say "creating the Python test environment (${PYTHON_TEST_PACKAGES[*]})"
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check "${PYTHON_TEST_PACKAGES[@]}"

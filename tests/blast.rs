@@ -232,3 +232,21 @@ fn generated_graph_agrees_between_bfs_and_ranking() {
         assert_eq!(ranked[name], *count, "{name}");
     }
 }
+
+/// The protocol's example request names a demo identity by external id.
+#[test]
+fn the_example_request_targets_a_demo_identity() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_db(dir.path());
+    let example: serde_json::Value =
+        serde_json::from_str(include_str!("../assets/examples/containment-request.json")).unwrap();
+    let target = example["target"]["external_id"].as_str().unwrap();
+    let action = example["action"].as_str().unwrap();
+    let r = json(
+        countersign(&db)
+            .args(["blast", target, "--action", action, "--json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(r["targets"][0]["identity"], "tok-kafka-shared");
+}

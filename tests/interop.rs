@@ -103,3 +103,43 @@ fn base64_url(bytes: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
+
+/// The example request in assets/ is valid against the protocol's OpenAPI
+/// schema (checked by Python's jsonschema), and an invalid one is not.
+#[test]
+#[ignore = "needs the Python environment from scripts/test"]
+fn the_example_request_matches_the_openapi_schema() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let script = format!("{root}/tests/interop/validate_example.py");
+    let spec = format!("{root}/assets/openapi/countersign-backend.yaml");
+    let validate = |doc: &std::path::Path| {
+        Command::new(python())
+            .args([&script, &spec, "ContainmentRequest"])
+            .arg(doc)
+            .output()
+            .expect("python runs")
+    };
+    let example =
+        std::path::PathBuf::from(format!("{root}/assets/examples/containment-request.json"));
+    let out = validate(&example);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut bad: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&example).unwrap()).unwrap();
+    bad["evidence"]["confidence"] = 1.5.into();
+    bad["action"] = "nuke".into();
+    let bad_path = dir.path().join("bad.json");
+    std::fs::write(&bad_path, bad.to_string()).unwrap();
+    let out = validate(&bad_path);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("evidence/confidence") && stderr.contains("action"),
+        "{stderr}"
+    );
+}
