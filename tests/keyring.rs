@@ -58,3 +58,88 @@ async fn keys_are_kept_in_the_secret_service_and_sign_from_there() {
     let active = keys.active().await.unwrap().kid;
     OsKeyring.delete(&format!("signing-key:{active}")).unwrap();
 }
+
+/// The acceptance path: `countersign keys init`, `countersign
+/// decide` on the example request, and Python verifies the printed JWS with
+/// only `countersign keys export --jwks`, recomputing the request digest
+/// with an independent RFC 8785 implementation.
+#[test]
+#[ignore = "needs a Secret Service and the Python environment (scripts/test provides both)"]
+fn a_decision_from_the_cli_verifies_in_python_with_only_the_exported_jwks() {
+    use assert_cmd::Command;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    let cli = || {
+        let mut c = Command::cargo_bin("countersign").unwrap();
+        c.env_remove("COUNTERSIGN_DB")
+            .env("COUNTERSIGN_ACTOR", "alice")
+            .arg("--db")
+            .arg(&db);
+        c
+    };
+    cli().args(["demo", "load"]).assert().success();
+    cli().args(["keys", "init"]).assert().success();
+
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut request: serde_json::Value =
+        serde_json::from_str(include_str!("../assets/examples/containment-request.json")).unwrap();
+    request["expires_at"] = "2999-01-01T00:00:00Z".into();
+    let request_path = dir.path().join("request.json");
+    std::fs::write(
+        &request_path,
+        serde_json::to_string_pretty(&request).unwrap(),
+    )
+    .unwrap();
+
+    let out = cli()
+        .args(["decide", "--request"])
+        .arg(&request_path)
+        .args([
+            "--narrow",
+            "rotate-secret",
+            "--reason",
+            "rotate only",
+            "--audience",
+            "https://soar.example.test",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap();
+    std::fs::write(dir.path().join("token.txt"), token.trim()).unwrap();
+    let jwks = cli().args(["keys", "export", "--jwks"]).output().unwrap();
+    std::fs::write(dir.path().join("jwks.json"), jwks.stdout).unwrap();
+
+    let python =
+        std::env::var("COUNTERSIGN_PYTHON").expect("COUNTERSIGN_PYTHON (scripts/test sets it)");
+    let verified = std::process::Command::new(python)
+        .arg(format!("{root}/tests/interop/verify_decision.py"))
+        .arg(dir.path().join("jwks.json"))
+        .arg(dir.path().join("token.txt"))
+        .arg(&request_path)
+        .output()
+        .unwrap();
+    assert!(
+        verified.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verified.stderr)
+    );
+    let claims: serde_json::Value = serde_json::from_slice(&verified.stdout).unwrap();
+    assert_eq!(claims["decision"], "approve_narrowed");
+    assert_eq!(claims["approver"]["id"], "alice");
+    assert_eq!(claims["aud"], "https://soar.example.test");
+
+    // The requester cannot approve its own request.
+    let mut own = cli();
+    own.env("COUNTERSIGN_ACTOR", "soar-playbook-leaked-secret")
+        .args(["decide", "--request"])
+        .arg(&request_path)
+        .args(["--approve", "--reason", "mine", "--audience", "x"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("cannot also approve it"));
+}

@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use std::io::Write;
 use std::path::PathBuf;
 
+use countersign::approval::{self, Decision, DecisionInput, Narrowing};
 use countersign::demo;
 use countersign::export::{self, ExportFormat};
 use countersign::graph::blast_radius::{BlastGraph, Threat};
@@ -74,6 +75,8 @@ enum Command {
     /// Generate deterministic enterprise-shaped graphs for benchmarks
     #[command(subcommand, hide = true)]
     Generate(GenerateCommand),
+    /// Approve, deny or narrow a containment request; prints the signed decision (compact JWS)
+    Decide(DecideArgs),
     /// Your Ed25519 signing keys (private halves in the OS keyring only)
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -236,6 +239,27 @@ enum GenerateCommand {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("verdict").required(true).args(["approve", "deny", "narrow"])))]
+struct DecideArgs {
+    /// The containment request, as JSON from the backend
+    #[arg(long, value_name = "REQUEST.json")]
+    request: PathBuf,
+    #[arg(long)]
+    approve: bool,
+    #[arg(long)]
+    deny: bool,
+    /// Approve a narrower action instead of the one requested
+    #[arg(long, value_enum, value_name = "ACTION")]
+    narrow: Option<ActionArg>,
+    /// Why; recorded and signed
+    #[arg(long)]
+    reason: String,
+    /// The backend the decision is for (the JWS `aud`)
+    #[arg(long)]
+    audience: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -424,6 +448,38 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
             output(&ranked, args.json, || table::rank(&ranked))?;
         }
         Command::Generate(_) => unreachable!("handled before opening the store"),
+        Command::Decide(args) => {
+            let text = std::fs::read_to_string(&args.request)
+                .with_context(|| format!("cannot read {}", args.request.display()))?;
+            let request: serde_json::Value = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not JSON", args.request.display()))?;
+            let decision = match (args.approve, args.deny, args.narrow) {
+                (true, _, _) => Decision::Approve,
+                (_, true, _) => Decision::Deny,
+                (_, _, Some(action)) => Decision::ApproveNarrowed(Narrowing {
+                    action: Some(action.into()),
+                    scope: Vec::new(),
+                    until: None,
+                }),
+                _ => unreachable!("clap requires one verdict"),
+            };
+            let keys = Keys::new(store, Arc::new(OsKeyring));
+            let input = DecisionInput {
+                request: &request,
+                decision,
+                reason: &args.reason,
+                audience: &args.audience,
+                destination: None,
+            };
+            let recorded = approval::decide(store, &keys, input, ctx)
+                .await
+                .with_context(|| format!("{}", args.request.display()))?;
+            eprintln!(
+                "recorded decision {} ({}) on request {}",
+                recorded.claims.jti, recorded.claims.decision, recorded.claims.request_id
+            );
+            println!("{}", recorded.jws);
+        }
         Command::Keys(cmd) => {
             let keys = Keys::new(store, Arc::new(OsKeyring));
             match cmd {

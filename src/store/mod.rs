@@ -3,6 +3,7 @@
 //! engine (PostgreSQL, for team mode) can be added behind the same API.
 
 mod audit;
+mod decisions;
 mod error;
 mod keys;
 mod location;
@@ -11,6 +12,7 @@ mod rows;
 mod write;
 
 pub use audit::{AuditBroken, AuditEntry, AuditVerification, GENESIS, STALE_DAYS_KEY};
+pub use decisions::{DecisionRow, NewDecision};
 pub use error::StoreError;
 pub use keys::KeyRow;
 pub use location::{DB_ENV_VAR, default_db_path};

@@ -1,0 +1,353 @@
+//! An owner's decision on a containment request: checked, signed with the
+//! owner's key, and made durable (with its audit record and outbox row)
+//! before it goes anywhere.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::ContainmentRequest;
+use crate::Store;
+use crate::graph::blast_radius::{BlastError, BlastGraph};
+use crate::model::ContainmentAction;
+use crate::signing::{Keys, SigningError, request_digest};
+use crate::store::{ChangeContext, NewDecision, StoreError};
+
+/// The JWS `typ` of decisions.
+pub const DECISION_TYP: &str = "countersign-decision+jwt";
+/// Until a policy is loaded, decisions say so rather than name a version.
+pub const NO_POLICY: &str = "none";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Narrowing {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<ContainmentAction>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scope: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<jiff::Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    Approve,
+    Deny,
+    ApproveNarrowed(Narrowing),
+}
+
+impl Decision {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Decision::Approve => "approve",
+            Decision::Deny => "deny",
+            Decision::ApproveNarrowed(_) => "approve_narrowed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Approver {
+    pub id: String,
+    pub groups: Vec<String>,
+}
+
+/// The payload of a decision JWS (`DecisionClaims` in the OpenAPI document).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecisionClaims {
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: String,
+    pub request_id: String,
+    pub request_digest: String,
+    pub decision: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub narrowed: Option<Narrowing>,
+    pub reason: String,
+    pub approver: Approver,
+    pub policy_version: String,
+    pub blast_radius_digest: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedDecision {
+    pub claims: DecisionClaims,
+    pub jws: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DecisionError {
+    #[error("the request is not a valid containment request: {0}")]
+    InvalidRequest(String),
+    #[error("a decision needs a reason")]
+    NoReason,
+    #[error(
+        "{approver} requested this containment and cannot also approve it; another owner must decide"
+    )]
+    ApproverIsRequester { approver: String },
+    #[error("request {id} expired at {expired_at}; ask the backend for a fresh one")]
+    Expired {
+        id: String,
+        expired_at: jiff::Timestamp,
+    },
+    #[error(transparent)]
+    UnknownTarget(#[from] BlastError),
+    #[error(transparent)]
+    Signing(#[from] SigningError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// base64url SHA-256 of the JCS form of what the approver was shown.
+fn digest_of<T: Serialize>(value: &T) -> String {
+    let json = serde_json::to_value(value).expect("results serialise");
+    let canonical = serde_jcs::to_vec(&json).expect("JSON canonicalises");
+    URL_SAFE_NO_PAD.encode(Sha256::digest(canonical))
+}
+
+/// One decision to make.
+pub struct DecisionInput<'a> {
+    /// The request exactly as the backend sent it (its digest is signed).
+    pub request: &'a serde_json::Value,
+    pub decision: Decision,
+    pub reason: &'a str,
+    /// The backend the decision is for (`aud`).
+    pub audience: &'a str,
+    /// Where to push it; an outbox row is written when given.
+    pub destination: Option<&'a str>,
+}
+
+/// Decides as `ctx.actor`: checks the request, signs the claims with the
+/// active key, and records the decision durably.
+pub async fn decide(
+    store: &Store,
+    keys: &Keys<'_>,
+    input: DecisionInput<'_>,
+    ctx: &ChangeContext,
+) -> Result<RecordedDecision, DecisionError> {
+    let DecisionInput {
+        request,
+        decision,
+        reason,
+        audience,
+        destination,
+    } = input;
+    let parsed: ContainmentRequest = serde_json::from_value(request.clone())
+        .map_err(|e| DecisionError::InvalidRequest(e.to_string()))?;
+    if reason.trim().is_empty() {
+        return Err(DecisionError::NoReason);
+    }
+    if parsed.requested_by.id.eq_ignore_ascii_case(&ctx.actor) {
+        return Err(DecisionError::ApproverIsRequester {
+            approver: ctx.actor.clone(),
+        });
+    }
+    let now = jiff::Timestamp::now();
+    if now >= parsed.expires_at {
+        return Err(DecisionError::Expired {
+            id: parsed.id,
+            expired_at: parsed.expires_at,
+        });
+    }
+    // What the approver saw: the blast radius of the action they approve.
+    let action = match &decision {
+        Decision::ApproveNarrowed(Narrowing {
+            action: Some(a), ..
+        }) => *a,
+        _ => parsed.action,
+    };
+    let graph = BlastGraph::new(&store.snapshot().await?);
+    let blast = graph.blast(&[(parsed.target.external_id.as_str(), action)])?;
+
+    let pair = keys.active().await?;
+    let exp = parsed.expires_at.as_second().min(now.as_second() + 3600);
+    let claims = DecisionClaims {
+        iss: ctx.actor.clone(),
+        aud: audience.to_owned(),
+        iat: now.as_second(),
+        exp,
+        jti: uuid::Uuid::new_v4().to_string(),
+        request_id: parsed.id.clone(),
+        request_digest: request_digest(request),
+        decision: decision.as_str().to_owned(),
+        narrowed: match decision {
+            Decision::ApproveNarrowed(n) => Some(n),
+            _ => None,
+        },
+        reason: reason.trim().to_owned(),
+        approver: Approver {
+            id: ctx.actor.clone(),
+            groups: Vec::new(),
+        },
+        policy_version: NO_POLICY.to_owned(),
+        blast_radius_digest: digest_of(&blast),
+    };
+    let jws = pair.sign(&claims, DECISION_TYP)?;
+    store
+        .record_decision(
+            NewDecision {
+                jti: &claims.jti,
+                request_id: &claims.request_id,
+                request_json: &request.to_string(),
+                decision: &claims.decision,
+                kid: &pair.kid,
+                jws: &jws,
+                claims_json: &serde_json::to_string(&claims).expect("claims serialise"),
+                destination,
+            },
+            ctx,
+        )
+        .await?;
+    Ok(RecordedDecision { claims, jws })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signing::{MemorySecrets, verify};
+    use std::sync::Arc;
+
+    fn example() -> serde_json::Value {
+        let mut r: serde_json::Value = serde_json::from_str(include_str!(
+            "../../assets/examples/containment-request.json"
+        ))
+        .unwrap();
+        let later = jiff::Timestamp::now().as_second() + 600;
+        r["expires_at"] = jiff::Timestamp::from_second(later)
+            .unwrap()
+            .to_string()
+            .into();
+        r
+    }
+
+    async fn setup() -> (tempfile::TempDir, Store, Arc<MemorySecrets>) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("d.db")).await.unwrap();
+        crate::demo::load(&store, false, "t").await.unwrap();
+        let secrets = Arc::new(MemorySecrets::default());
+        Keys::new(&store, secrets.clone())
+            .init(&ChangeContext::new("alice", "test"))
+            .await
+            .unwrap();
+        (dir, store, secrets)
+    }
+
+    #[tokio::test]
+    async fn a_decision_is_signed_recorded_and_audited_before_delivery() {
+        let (_d, store, secrets) = setup().await;
+        let keys = Keys::new(&store, secrets);
+        let ctx = ChangeContext::new("alice", "cli");
+        let request = example();
+        let narrowed = Decision::ApproveNarrowed(Narrowing {
+            action: Some(ContainmentAction::RotateSecret),
+            scope: vec![],
+            until: None,
+        });
+        let input = DecisionInput {
+            request: &request,
+            decision: narrowed,
+            reason: "rotate, do not disable",
+            audience: "https://soar.test",
+            destination: Some("https://soar.test"),
+        };
+        let d = decide(&store, &keys, input, &ctx).await.unwrap();
+        let claims = verify(&d.jws, &keys.jwks().await.unwrap()).unwrap();
+        assert_eq!(claims["decision"], "approve_narrowed");
+        assert_eq!(claims["request_digest"], request_digest(&request));
+        assert_eq!(claims["aud"], "https://soar.test");
+        assert!(claims["exp"].as_i64().unwrap() <= jiff::Timestamp::now().as_second() + 3600);
+        let rows = store.decisions(Some("req-2026-11-24-0001")).await.unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].jws, d.jws);
+        assert_eq!(rows[0].attempts, Some(0), "queued for delivery");
+        assert!(rows[0].delivered_at.is_none());
+        let log = store
+            .audit_log(Some(("decision", &d.claims.jti)), 5)
+            .await
+            .unwrap();
+        assert_eq!(log[0].operation, "approve_narrowed");
+    }
+
+    #[tokio::test]
+    async fn the_requester_cannot_approve_and_expired_requests_are_refused() {
+        let (_d, store, secrets) = setup().await;
+        let keys = Keys::new(&store, secrets);
+        let request = example();
+        let requester = ChangeContext::new("soar-playbook-leaked-secret", "cli");
+        let err = decide(
+            &store,
+            &keys,
+            DecisionInput {
+                request: &request,
+                decision: Decision::Approve,
+                reason: "ok",
+                audience: "aud",
+                destination: None,
+            },
+            &requester,
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(err, DecisionError::ApproverIsRequester { .. }),
+            "{err}"
+        );
+
+        let mut old = request.clone();
+        old["expires_at"] = "2020-01-01T00:00:00Z".into();
+        let ctx = ChangeContext::new("alice", "cli");
+        let err = decide(
+            &store,
+            &keys,
+            DecisionInput {
+                request: &old,
+                decision: Decision::Deny,
+                reason: "no",
+                audience: "aud",
+                destination: None,
+            },
+            &ctx,
+        )
+        .await
+        .unwrap_err();
+        assert!(err.to_string().contains("expired"), "{err}");
+        let err = decide(
+            &store,
+            &keys,
+            DecisionInput {
+                request: &request,
+                decision: Decision::Deny,
+                reason: "  ",
+                audience: "aud",
+                destination: None,
+            },
+            &ctx,
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, DecisionError::NoReason));
+        let mut unknown = request.clone();
+        unknown["target"]["external_id"] = "arn:nothing".into();
+        let err = decide(
+            &store,
+            &keys,
+            DecisionInput {
+                request: &unknown,
+                decision: Decision::Deny,
+                reason: "no",
+                audience: "aud",
+                destination: None,
+            },
+            &ctx,
+        )
+        .await
+        .unwrap_err();
+        assert!(err.to_string().contains("arn:nothing"), "{err}");
+        assert!(
+            store.decisions(None).await.unwrap().is_empty(),
+            "nothing recorded for refused decisions"
+        );
+    }
+}

@@ -1,0 +1,11 @@
+//! Second approval: containment requests from the backend, and the signed
+//! decisions an owner gives on them.
+
+mod decision;
+mod request;
+
+pub use decision::{
+    DECISION_TYP, Decision, DecisionClaims, DecisionError, DecisionInput, Narrowing,
+    RecordedDecision, decide,
+};
+pub use request::{ContainmentRequest, Evidence, RequestedBy, Target};
