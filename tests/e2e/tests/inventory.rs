@@ -192,3 +192,42 @@ async fn the_blast_radius_of_the_shared_credential_follows_the_chosen_action() {
     app.screenshot("blast-radius").await;
     app.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn riskiest_and_needs_attention_views_show_the_engine_and_the_gaps() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_db(dir.path()).await;
+    let app = AppSession::start(&db).await;
+
+    app.click("[data-testid=tab-riskiest]").await;
+    app.wait_for("[data-testid=rank-row]").await;
+    let rows = app
+        .client
+        .find_all(Locator::Css("[data-testid=rank-row]"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 41, "every demo identity is ranked");
+    let first = rows[0].text().await.unwrap();
+    assert!(first.contains("Database bastion key"), "{first}");
+    app.screenshot("riskiest").await;
+
+    app.click("[data-testid=tab-attention]").await;
+    app.wait_for("[data-testid=attention-row]").await;
+    let text = app
+        .wait_for("[data-testid=attention]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("No owner") && text.contains("Finance SFTP drop key"),
+        "{text}"
+    );
+    assert!(text.contains("Break-glass without custodians"), "{text}");
+    app.screenshot("needs-attention").await;
+
+    // A finding opens the identity it is about.
+    app.click("[data-testid=attention-row] button.link").await;
+    app.wait_for("[data-testid=identity-detail]").await;
+    app.close().await;
+}
