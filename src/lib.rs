@@ -10,6 +10,7 @@ pub mod graph;
 pub mod import;
 pub mod inventory;
 pub mod model;
+pub mod policy;
 pub mod signing;
 pub mod store;
 

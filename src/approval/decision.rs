@@ -16,8 +16,6 @@ use crate::store::{ChangeContext, NewDecision, StoreError};
 
 /// The JWS `typ` of decisions.
 pub const DECISION_TYP: &str = "countersign-decision+jwt";
-/// Until a policy is loaded, decisions say so rather than name a version.
-pub const NO_POLICY: &str = "none";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Narrowing {
@@ -98,6 +96,8 @@ pub enum DecisionError {
     Signing(#[from] SigningError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Policy(#[from] crate::policy::ApprovalPolicyError),
 }
 
 /// base64url SHA-256 of the JCS form of what the approver was shown.
@@ -181,7 +181,7 @@ pub async fn decide(
             id: ctx.actor.clone(),
             groups: Vec::new(),
         },
-        policy_version: NO_POLICY.to_owned(),
+        policy_version: store.approval_policy().await?.0.version().to_owned(),
         blast_radius_digest: digest_of(&blast),
     };
     let jws = pair.sign(&claims, DECISION_TYP)?;
@@ -201,6 +201,33 @@ pub async fn decide(
         )
         .await?;
     Ok(RecordedDecision { claims, jws })
+}
+
+/// The approval tier the policy in force gives a request, with the rules
+/// that decided it, from the identity's facts and the blast radius of the
+/// requested action.
+pub async fn tier_for(
+    store: &Store,
+    request: &ContainmentRequest,
+) -> Result<crate::policy::TierDecision, DecisionError> {
+    let graph = BlastGraph::new(&store.snapshot().await?);
+    let blast = graph.blast(&[(request.target.external_id.as_str(), request.action)])?;
+    let identity = store.identity(&blast.targets[0].identity).await?;
+    let (policy, _) = store.approval_policy().await?;
+    let facts = crate::policy::Facts {
+        requester: &request.requested_by.id,
+        identity: &identity.id,
+        kind: identity.kind,
+        environment: identity.environment,
+        break_glass: identity.is_break_glass(),
+        action: request.action,
+        confidence: request.evidence.confidence,
+        severity: &request.severity,
+        blast: &blast.summary,
+    };
+    Ok(policy
+        .tier(&facts)
+        .map_err(crate::policy::ApprovalPolicyError::from)?)
 }
 
 #[cfg(test)]
@@ -258,6 +285,10 @@ mod tests {
         assert_eq!(claims["request_digest"], request_digest(&request));
         assert_eq!(claims["aud"], "https://soar.test");
         assert!(claims["exp"].as_i64().unwrap() <= jiff::Timestamp::now().as_second() + 3600);
+        assert_eq!(
+            claims["policy_version"],
+            crate::policy::Policy::default_policy().version()
+        );
         let rows = store.decisions(Some("req-2026-11-24-0001")).await.unwrap();
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].jws, d.jws);

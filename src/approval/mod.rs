@@ -6,6 +6,6 @@ mod request;
 
 pub use decision::{
     DECISION_TYP, Decision, DecisionClaims, DecisionError, DecisionInput, Narrowing,
-    RecordedDecision, decide,
+    RecordedDecision, decide, tier_for,
 };
 pub use request::{ContainmentRequest, Evidence, RequestedBy, Target};

@@ -77,6 +77,9 @@ enum Command {
     Generate(GenerateCommand),
     /// Approve, deny or narrow a containment request; prints the signed decision (compact JWS)
     Decide(DecideArgs),
+    /// The approval policy (Cedar) that decides each request's tier
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// Your Ed25519 signing keys (private halves in the OS keyring only)
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -260,6 +263,21 @@ struct DecideArgs {
     /// The backend the decision is for (the JWS `aud`)
     #[arg(long)]
     audience: String,
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// Print the policy in force and its version
+    Show,
+    /// Replace the policy with a Cedar file (checked first; the change is audited)
+    Set { file: PathBuf },
+    /// Which tier a containment request gets, and the rules that decided it
+    Check {
+        #[arg(long, value_name = "REQUEST.json")]
+        request: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -479,6 +497,40 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
                 recorded.claims.jti, recorded.claims.decision, recorded.claims.request_id
             );
             println!("{}", recorded.jws);
+        }
+        Command::Policy(PolicyCommand::Show) => {
+            let (policy, text) = store.approval_policy().await?;
+            println!("// version {}\n{text}", policy.version());
+        }
+        Command::Policy(PolicyCommand::Set { file }) => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let policy = store
+                .set_approval_policy(&text, ctx)
+                .await
+                .with_context(|| file.display().to_string())?;
+            println!("approval policy {} is now in force", policy.version());
+        }
+        Command::Policy(PolicyCommand::Check { request, json }) => {
+            let text = std::fs::read_to_string(&request)
+                .with_context(|| format!("cannot read {}", request.display()))?;
+            let parsed: approval::ContainmentRequest = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a containment request", request.display()))?;
+            let tier = approval::tier_for(store, &parsed).await?;
+            output(&tier, json, || {
+                format!(
+                    "{}: {} (permitted by {}; lighter tiers ruled out by {}; policy {})\n",
+                    parsed.id,
+                    tier.tier.as_str(),
+                    tier.permitted_by.join(", "),
+                    if tier.lighter_tiers_forbidden_by.is_empty() {
+                        "nothing".to_owned()
+                    } else {
+                        tier.lighter_tiers_forbidden_by.join(", ")
+                    },
+                    tier.policy_version
+                )
+            })?;
         }
         Command::Keys(cmd) => {
             let keys = Keys::new(store, Arc::new(OsKeyring));
