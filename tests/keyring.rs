@@ -67,6 +67,7 @@ async fn keys_are_kept_in_the_secret_service_and_sign_from_there() {
 #[ignore = "needs a Secret Service and the Python environment (scripts/test provides both)"]
 fn a_decision_from_the_cli_verifies_in_python_with_only_the_exported_jwks() {
     use assert_cmd::Command;
+    use predicates::prelude::*;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("d.db");
     let cli = || {
@@ -132,6 +133,20 @@ fn a_decision_from_the_cli_verifies_in_python_with_only_the_exported_jwks() {
     assert_eq!(claims["decision"], "approve_narrowed");
     assert_eq!(claims["approver"]["id"], "alice");
     assert_eq!(claims["aud"], "https://soar.example.test");
+
+    // The decision is recorded, signed JWS and all.
+    let listed = cli()
+        .args(["decisions", "list", "--json"])
+        .output()
+        .unwrap();
+    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["jws"], token.trim());
+    assert_eq!(listed[0]["decision"], "approve_narrowed");
+    cli().args(["decisions", "list"]).assert().success().stdout(
+        predicates::str::contains("req-2026-11-24-0001")
+            .and(predicates::str::contains("not pushed")),
+    );
 
     // The requester cannot approve its own request.
     let mut own = cli();

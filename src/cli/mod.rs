@@ -77,6 +77,9 @@ enum Command {
     Generate(GenerateCommand),
     /// Approve, deny or narrow a containment request; prints the signed decision (compact JWS)
     Decide(DecideArgs),
+    /// Decisions you signed, with their delivery state
+    #[command(subcommand)]
+    Decisions(DecisionsCommand),
     /// The approval policy (Cedar) that decides each request's tier
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -263,6 +266,18 @@ struct DecideArgs {
     /// The backend the decision is for (the JWS `aud`)
     #[arg(long)]
     audience: String,
+}
+
+#[derive(Debug, Subcommand)]
+enum DecisionsCommand {
+    /// List decisions, newest first
+    List {
+        /// Only decisions on this request
+        #[arg(long, value_name = "ID")]
+        request: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -497,6 +512,10 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
                 recorded.claims.jti, recorded.claims.decision, recorded.claims.request_id
             );
             println!("{}", recorded.jws);
+        }
+        Command::Decisions(DecisionsCommand::List { request, json }) => {
+            let rows = store.decisions(request.as_deref()).await?;
+            output(&rows, json, || table::decisions(&rows))?;
         }
         Command::Policy(PolicyCommand::Show) => {
             let (policy, text) = store.approval_policy().await?;

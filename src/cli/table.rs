@@ -382,3 +382,27 @@ pub fn keys(rows: &[countersign::signing::KeyInfo]) -> String {
     }
     finish(t, "no signing keys: run `countersign keys init`")
 }
+
+pub fn decisions(rows: &[countersign::store::DecisionRow]) -> String {
+    let mut t = table(&["when", "request", "decision", "approver", "delivery", "jti"]);
+    for d in rows {
+        let delivery = match (&d.destination, &d.delivered_at, &d.last_error) {
+            (None, _, _) => "not pushed".to_owned(),
+            (Some(to), Some(at), _) => format!("delivered to {to} at {at}"),
+            (Some(to), None, Some(e)) => format!(
+                "pending to {to} ({} attempts; last: {e})",
+                d.attempts.unwrap_or(0)
+            ),
+            (Some(to), None, None) => format!("pending to {to}"),
+        };
+        t.add_row(vec![
+            d.created_at.clone(),
+            d.request_id.clone(),
+            d.decision.clone(),
+            d.approver.clone(),
+            delivery,
+            d.jti.clone(),
+        ]);
+    }
+    finish(t, "no decisions")
+}
