@@ -1,0 +1,94 @@
+// The list-and-detail flow the Identities and Services views share: a
+// searchable list, one selected entity shown in detail, a form to create or
+// edit, and delete with confirmation. Each change refreshes the list and
+// tells the app, whose header counts depend on it.
+import { toCommandError } from "./api";
+import { searchResults } from "./search.svelte";
+import type { CommandError } from "./types";
+
+export type Mode = "view" | "edit" | "create";
+
+interface Entity {
+  id: string;
+  name: string;
+  version: number;
+}
+
+export function editableList<Row, Detail extends Entity>(opts: {
+  search: () => string;
+  list: (text: string) => Promise<Row[]>;
+  detail: (id: string) => Promise<Detail>;
+  remove: (id: string, version: number) => Promise<unknown>;
+  /** The question asked before deleting. */
+  confirmDelete: (d: Detail) => string;
+  onChanged: () => void;
+}) {
+  let refresh = $state(0);
+  const results = searchResults(opts.search, opts.list, () => refresh);
+  let selected = $state<Detail | null>(null);
+  let mode = $state<Mode>("view");
+  let actionError = $state<CommandError | null>(null);
+
+  async function select(id: string) {
+    try {
+      selected = await opts.detail(id);
+      mode = "view";
+      actionError = null;
+    } catch (e) {
+      actionError = toCommandError(e);
+    }
+  }
+
+  async function saved(id: string) {
+    refresh++;
+    opts.onChanged();
+    await select(id);
+  }
+
+  async function remove() {
+    const current = selected;
+    if (!current || !window.confirm(opts.confirmDelete(current))) return;
+    try {
+      await opts.remove(current.id, current.version);
+      selected = null;
+      refresh++;
+      opts.onChanged();
+    } catch (e) {
+      actionError = toCommandError(e);
+    }
+  }
+
+  /** Runs another action on the selection, then shows the result. */
+  async function act(action: (d: Detail) => Promise<unknown>) {
+    const current = selected;
+    if (!current) return;
+    try {
+      await action(current);
+      await saved(current.id);
+    } catch (e) {
+      actionError = toCommandError(e);
+    }
+  }
+
+  return {
+    get results() {
+      return results;
+    },
+    get selected() {
+      return selected;
+    },
+    get mode() {
+      return mode;
+    },
+    set mode(m: Mode) {
+      mode = m;
+    },
+    get error() {
+      return actionError ?? results.error;
+    },
+    select,
+    saved,
+    remove,
+    act,
+  };
+}
