@@ -20,6 +20,17 @@ fn json(out: std::process::Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// Services the action hits directly (depth 1), in the result's order.
+fn direct_services(r: &serde_json::Value) -> Vec<&str> {
+    r["impacted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["depth"] == 1)
+        .map(|s| s["id"].as_str().unwrap())
+        .collect()
+}
+
 #[test]
 fn disabling_the_shared_credential_lists_its_six_services_with_paths() {
     let dir = tempfile::tempdir().unwrap();
@@ -36,13 +47,7 @@ fn disabling_the_shared_credential_lists_its_six_services_with_paths() {
             .output()
             .unwrap(),
     );
-    let direct: Vec<&str> = r["impacted"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| s["depth"] == 1)
-        .map(|s| s["id"].as_str().unwrap())
-        .collect();
+    let direct = direct_services(&r);
     assert_eq!(direct.len(), 6, "{direct:?}");
     for s in [
         "payments-api",
@@ -100,13 +105,7 @@ fn rotating_spares_the_dynamic_consumers() {
         .map(|s| s["service"].as_str().unwrap())
         .collect();
     assert_eq!(spared, ["payments-api", "fraud-scoring", "mobile-backend"]);
-    let direct: Vec<&str> = r["impacted"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| s["depth"] == 1)
-        .map(|s| s["id"].as_str().unwrap())
-        .collect();
+    let direct = direct_services(&r);
     assert_eq!(direct.len(), 3);
     assert!(!direct.contains(&"payments-api"));
 }
