@@ -4,6 +4,8 @@
 
 pub mod approval;
 pub mod attention;
+pub mod backend;
+pub mod client;
 pub mod demo;
 pub mod export;
 pub mod graph;

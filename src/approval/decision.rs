@@ -179,7 +179,7 @@ pub async fn decide(
         reason: reason.trim().to_owned(),
         approver: Approver {
             id: ctx.actor.clone(),
-            groups: Vec::new(),
+            groups: store.approver_groups().await?,
         },
         policy_version: store.approval_policy().await?.0.version().to_owned(),
         blast_radius_digest: digest_of(&blast),

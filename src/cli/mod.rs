@@ -1,6 +1,7 @@
 //! Argument parsing and dispatch. Each subcommand is a thin call into the
 //! core followed by formatting; no inventory logic lives here.
 
+mod approvals;
 mod graph_cmd;
 mod progress;
 mod table;
@@ -10,7 +11,8 @@ use clap::{Args, Parser, Subcommand};
 use std::io::Write;
 use std::path::PathBuf;
 
-use countersign::approval::{self, Decision, DecisionInput, Narrowing};
+use approvals::{BackendCommand, DecideArgs, DecisionsCommand, RequestsCommand};
+use countersign::approval;
 use countersign::demo;
 use countersign::export::{self, ExportFormat};
 use countersign::graph::blast_radius::{BlastGraph, Threat};
@@ -75,6 +77,9 @@ enum Command {
     /// Generate deterministic enterprise-shaped graphs for benchmarks
     #[command(subcommand, hide = true)]
     Generate(GenerateCommand),
+    /// Containment requests awaiting a decision at the backend
+    #[command(subcommand)]
+    Requests(RequestsCommand),
     /// Approve, deny or narrow a containment request; prints the signed decision (compact JWS)
     Decide(DecideArgs),
     /// Decisions you signed, with their delivery state
@@ -86,6 +91,9 @@ enum Command {
     /// Your Ed25519 signing keys (private halves in the OS keyring only)
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// The orchestration backend: log in, enroll your keys, or run the reference backend
+    #[command(subcommand)]
+    Backend(BackendCommand),
     /// The audit trail of every change
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -204,7 +212,7 @@ struct RankArgs {
 
 /// Containment actions as typed on the command line (`rotate-secret` or `rotate_secret`).
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
-enum ActionArg {
+pub(crate) enum ActionArg {
     #[value(alias = "revoke_session")]
     RevokeSession,
     #[value(alias = "revoke_token")]
@@ -244,39 +252,6 @@ enum GenerateCommand {
         sources: usize,
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
-    },
-}
-
-#[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("verdict").required(true).args(["approve", "deny", "narrow"])))]
-struct DecideArgs {
-    /// The containment request, as JSON from the backend
-    #[arg(long, value_name = "REQUEST.json")]
-    request: PathBuf,
-    #[arg(long)]
-    approve: bool,
-    #[arg(long)]
-    deny: bool,
-    /// Approve a narrower action instead of the one requested
-    #[arg(long, value_enum, value_name = "ACTION")]
-    narrow: Option<ActionArg>,
-    /// Why; recorded and signed
-    #[arg(long)]
-    reason: String,
-    /// The backend the decision is for (the JWS `aud`)
-    #[arg(long)]
-    audience: String,
-}
-
-#[derive(Debug, Subcommand)]
-enum DecisionsCommand {
-    /// List decisions, newest first
-    List {
-        /// Only decisions on this request
-        #[arg(long, value_name = "ID")]
-        request: Option<String>,
-        #[arg(long)]
-        json: bool,
     },
 }
 
@@ -346,6 +321,12 @@ enum SettingsCommand {
         /// Set it to this many days; print it when omitted
         days: Option<u32>,
     },
+    /// The approver groups you belong to (for example identity-governance), carried in your decisions
+    ApproverGroups {
+        /// Comma-separated groups to set; print them when omitted
+        #[arg(value_delimiter = ',')]
+        groups: Option<Vec<String>>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -384,6 +365,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         }) => {
             return graph_cmd::generate(*nodes, *seed, *sources, out);
         }
+        Command::Backend(cmd) if approvals::serve(cmd).await? => return Ok(()),
         _ => {}
     }
     let store = open_store(cli.db).await?;
@@ -481,42 +463,10 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
             output(&ranked, args.json, || table::rank(&ranked))?;
         }
         Command::Generate(_) => unreachable!("handled before opening the store"),
-        Command::Decide(args) => {
-            let text = std::fs::read_to_string(&args.request)
-                .with_context(|| format!("cannot read {}", args.request.display()))?;
-            let request: serde_json::Value = serde_json::from_str(&text)
-                .with_context(|| format!("{} is not JSON", args.request.display()))?;
-            let decision = match (args.approve, args.deny, args.narrow) {
-                (true, _, _) => Decision::Approve,
-                (_, true, _) => Decision::Deny,
-                (_, _, Some(action)) => Decision::ApproveNarrowed(Narrowing {
-                    action: Some(action.into()),
-                    scope: Vec::new(),
-                    until: None,
-                }),
-                _ => unreachable!("clap requires one verdict"),
-            };
-            let keys = Keys::new(store, Arc::new(OsKeyring));
-            let input = DecisionInput {
-                request: &request,
-                decision,
-                reason: &args.reason,
-                audience: &args.audience,
-                destination: None,
-            };
-            let recorded = approval::decide(store, &keys, input, ctx)
-                .await
-                .with_context(|| format!("{}", args.request.display()))?;
-            eprintln!(
-                "recorded decision {} ({}) on request {}",
-                recorded.claims.jti, recorded.claims.decision, recorded.claims.request_id
-            );
-            println!("{}", recorded.jws);
-        }
-        Command::Decisions(DecisionsCommand::List { request, json }) => {
-            let rows = store.decisions(request.as_deref()).await?;
-            output(&rows, json, || table::decisions(&rows))?;
-        }
+        Command::Decide(args) => approvals::decide(store, ctx, args).await?,
+        Command::Decisions(cmd) => approvals::decisions(store, cmd).await?,
+        Command::Requests(cmd) => approvals::requests(store, cmd).await?,
+        Command::Backend(cmd) => approvals::backend(store, ctx, cmd).await?,
         Command::Policy(PolicyCommand::Show) => {
             let (policy, text) = store.approval_policy().await?;
             println!("// version {}\n{text}", policy.version());
@@ -651,6 +601,9 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
                 "reviews are stale after {} days",
                 store.review_stale_days().await?
             );
+        }
+        Command::Settings(SettingsCommand::ApproverGroups { groups }) => {
+            approvals::approver_groups(store, ctx, groups).await?;
         }
         Command::Db(DbCommand::Info) => {
             let counts = store.counts().await?;

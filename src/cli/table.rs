@@ -388,7 +388,14 @@ pub fn decisions(rows: &[countersign::store::DecisionRow]) -> String {
     for d in rows {
         let delivery = match (&d.destination, &d.delivered_at, &d.last_error) {
             (None, _, _) => "not pushed".to_owned(),
-            (Some(to), Some(at), _) => format!("delivered to {to} at {at}"),
+            (Some(to), Some(at), _) => format!(
+                "{} by {to} at {at}{}",
+                d.receipt.as_deref().unwrap_or("delivered"),
+                d.receipt_reason
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            ),
             (Some(to), None, Some(e)) => format!(
                 "pending to {to} ({} attempts; last: {e})",
                 d.attempts.unwrap_or(0)
@@ -405,4 +412,41 @@ pub fn decisions(rows: &[countersign::store::DecisionRow]) -> String {
         ]);
     }
     finish(t, "no decisions")
+}
+
+pub fn pending_requests(rows: &[super::approvals::PendingRow], url: &str) -> String {
+    let mut t = table(&[
+        "id",
+        "action",
+        "target",
+        "severity",
+        "backend tier",
+        "local tier",
+        "requested by",
+        "expires",
+    ]);
+    let text = |v: &serde_json::Value, path: &[&str]| {
+        let mut v = v;
+        for p in path {
+            v = &v[*p];
+        }
+        v.as_str().unwrap_or("-").to_owned()
+    };
+    for r in rows {
+        let q = &r.request;
+        t.add_row(vec![
+            text(q, &["id"]),
+            text(q, &["action"]),
+            text(q, &["target", "external_id"]),
+            text(q, &["severity"]),
+            text(q, &["tier"]),
+            match &r.local_tier {
+                Ok(tier) => format!("{} ({})", tier.tier.as_str(), tier.permitted_by.join(", ")),
+                Err(e) => e.clone(),
+            },
+            text(q, &["requested_by", "id"]),
+            text(q, &["expires_at"]),
+        ]);
+    }
+    finish(t, &format!("no requests awaiting a decision at {url}"))
 }

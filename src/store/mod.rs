@@ -12,7 +12,9 @@ mod rows;
 mod write;
 
 pub use audit::{AuditBroken, AuditEntry, AuditVerification, GENESIS, STALE_DAYS_KEY};
-pub use decisions::{DecisionRow, NewDecision};
+pub use decisions::{
+    APPROVER_GROUPS_KEY, BACKEND_URL_KEY, DecisionRow, NewDecision, PendingDelivery, Receipt,
+};
 pub use error::StoreError;
 pub use keys::KeyRow;
 pub use location::{DB_ENV_VAR, default_db_path};

@@ -1,0 +1,118 @@
+//! The reference backend: the SOAR side of the protocol
+//! (assets/openapi/countersign-backend.yaml), small enough to read as the
+//! specification of what a backend must check, and real enough for drills,
+//! demos and tests. `countersign backend serve` runs it.
+
+mod routes;
+mod state;
+mod verify;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::Mutex;
+
+pub use routes::router;
+pub use state::{
+    BackendState, DecisionReceipt, ReceiptStatus, RequestStatus, StateError, Submitted,
+};
+pub use verify::{LEEWAY_SECONDS, Rejection, VerifiedDecision, parse_jwk, verify_decision};
+
+/// The groups a dual approval must span unless told otherwise: one owner
+/// who answers for the identity, one responder who answers for the incident.
+pub const DEFAULT_DUAL_GROUPS: [&str; 2] = ["identity-governance", "incident-response"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    BadRequests { path: PathBuf, message: String },
+    #[error("server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+/// The shared state handlers lock.
+#[derive(Clone)]
+pub struct Shared {
+    pub state: Arc<Mutex<BackendState>>,
+    /// The bearer token clients must present.
+    pub token: Arc<str>,
+}
+
+pub struct ServeConfig {
+    pub listen: String,
+    pub token: String,
+    /// The `aud` decisions must carry; defaults to `http://<bound address>`.
+    pub audience: Option<String>,
+    pub dual_groups: Vec<String>,
+    /// Files of requests (one JSON object or an array) to serve from the start.
+    pub request_files: Vec<PathBuf>,
+}
+
+/// Loads requests from a JSON file (one request or an array of them).
+pub fn load_requests(state: &mut BackendState, path: &PathBuf) -> Result<usize, BackendError> {
+    let text = std::fs::read_to_string(path).map_err(|source| BackendError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    let bad = |message: String| BackendError::BadRequests {
+        path: path.clone(),
+        message,
+    };
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| bad(format!("line {}: {e}", e.line())))?;
+    let items = match value {
+        serde_json::Value::Array(items) => items,
+        one => vec![one],
+    };
+    let mut added = 0;
+    for (i, item) in items.into_iter().enumerate() {
+        added += usize::from(
+            state
+                .add_request(item)
+                .map_err(|e| bad(format!("request {}: {e}", i + 1)))?,
+        );
+    }
+    Ok(added)
+}
+
+/// Binds and serves until Ctrl-C. `on_ready` gets the bound address (so a
+/// caller that asked for port 0 learns the port) before the first request.
+pub async fn serve(
+    config: ServeConfig,
+    on_ready: impl FnOnce(SocketAddr, &str),
+) -> Result<(), BackendError> {
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .map_err(|source| BackendError::Bind {
+            addr: config.listen.clone(),
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(BackendError::Serve)?;
+    let audience = config.audience.unwrap_or_else(|| format!("http://{addr}"));
+    let mut state = BackendState::new(audience.clone(), config.dual_groups);
+    for path in &config.request_files {
+        load_requests(&mut state, path)?;
+    }
+    let shared = Shared {
+        state: Arc::new(Mutex::new(state)),
+        token: config.token.into(),
+    };
+    on_ready(addr, &audience);
+    axum::serve(listener, router(shared))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(BackendError::Serve)
+}

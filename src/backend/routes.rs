@@ -1,0 +1,226 @@
+//! HTTP routes of the reference backend, one handler per operation of the
+//! OpenAPI document.
+
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use base64::Engine as _;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::Shared;
+use super::state::{ReceiptStatus, StateError, Submitted};
+use super::verify::parse_jwk;
+
+pub fn router(shared: Shared) -> Router {
+    Router::new()
+        .route("/v1/requests", get(list_requests).post(create_request))
+        .route("/v1/requests/{id}", get(get_request))
+        .route("/v1/decisions", post(submit_decision).get(list_receipts))
+        .route("/v1/approvers/{approver}", put(enroll))
+        .route("/v1/approvers/{approver}/jwks", get(approver_jwks))
+        .layer(middleware::from_fn_with_state(shared.clone(), bearer))
+        .with_state(shared)
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(serde_json::json!({ "error": message.into() }))).into_response()
+}
+
+/// Every route needs the installation's bearer token (compared in
+/// constant time).
+async fn bearer(State(shared): State<Shared>, request: Request, next: Next) -> Response {
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match presented {
+        Some(token) if bool::from(token.as_bytes().ct_eq(shared.token.as_bytes())) => {
+            next.run(request).await
+        }
+        _ => {
+            let mut response = error(StatusCode::UNAUTHORIZED, "missing or unknown bearer token");
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+            response
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    since: Option<String>,
+}
+
+async fn list_requests(
+    State(shared): State<Shared>,
+    Query(q): Query<ListQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let since = match q.since.as_deref().map(str::parse::<u64>) {
+        None => 0,
+        Some(Ok(n)) => n,
+        Some(Err(_)) => {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "since: not a cursor from next_cursor",
+            );
+        }
+    };
+    let status = q.status.as_deref().unwrap_or("pending");
+    if !matches!(status, "pending" | "decided" | "all") {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "status: expected pending, decided or all",
+        );
+    }
+    let now = jiff::Timestamp::now();
+    let state = shared.state.lock().await;
+    let mut next_cursor = since;
+    let requests: Vec<&serde_json::Value> = state
+        .requests(since)
+        .inspect(|r| next_cursor = next_cursor.max(r.seq))
+        .filter(|r| {
+            let waiting = r.status(now).awaits_decision();
+            match status {
+                "pending" => waiting,
+                "decided" => !waiting,
+                _ => true,
+            }
+        })
+        .map(|r| &r.json)
+        .collect();
+    let body = serde_json::json!({ "requests": requests, "next_cursor": next_cursor.to_string() });
+    drop(state);
+    // The ETag is a digest of the answer itself, so it changes exactly
+    // when the answer does (including requests expiring with time).
+    let bytes = serde_json::to_vec(&body).expect("JSON serialises");
+    let etag = format!(
+        "\"{}\"",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&Sha256::digest(&bytes)[..12])
+    );
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
+    {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+    }
+    (
+        [
+            (header::ETAG, etag),
+            (header::CONTENT_TYPE, "application/json".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+async fn create_request(
+    State(shared): State<Shared>,
+    Json(body): Json<serde_json::Value>,
+) -> Response {
+    let mut state = shared.state.lock().await;
+    match state.add_request(body.clone()) {
+        Ok(true) => (StatusCode::CREATED, Json(body)).into_response(),
+        Ok(false) => (StatusCode::OK, Json(body)).into_response(),
+        Err(e @ StateError::Conflict(_)) => error(StatusCode::CONFLICT, e.to_string()),
+        Err(e) => error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+    }
+}
+
+async fn get_request(State(shared): State<Shared>, Path(id): Path<String>) -> Response {
+    let state = shared.state.lock().await;
+    let Some(r) = state.request(&id) else {
+        return error(StatusCode::NOT_FOUND, format!("no request {id}"));
+    };
+    let mut body = r.json.clone();
+    body["status"] = serde_json::to_value(r.status(jiff::Timestamp::now())).expect("serialises");
+    body["decisions"] = serde_json::to_value(&r.receipts).expect("serialises");
+    Json(body).into_response()
+}
+
+#[derive(Deserialize)]
+struct DecisionBody {
+    jws: String,
+}
+
+async fn submit_decision(State(shared): State<Shared>, Json(body): Json<DecisionBody>) -> Response {
+    let mut state = shared.state.lock().await;
+    let (status, receipt) = match state.submit(body.jws.trim(), jiff::Timestamp::now()) {
+        Submitted::Repeat(r) if r.status == ReceiptStatus::Rejected => {
+            (StatusCode::UNPROCESSABLE_ENTITY, r)
+        }
+        Submitted::Repeat(r) => (StatusCode::OK, r),
+        Submitted::New(r) if r.status == ReceiptStatus::Rejected => {
+            (StatusCode::UNPROCESSABLE_ENTITY, r)
+        }
+        Submitted::New(r) => (StatusCode::CREATED, r),
+    };
+    (status, Json(receipt)).into_response()
+}
+
+/// Every receipt in arrival order, rejections with their reasons: what a
+/// backend's own audit trail keeps.
+async fn list_receipts(State(shared): State<Shared>) -> Response {
+    let state = shared.state.lock().await;
+    Json(serde_json::json!({ "receipts": state.log })).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Enrollment {
+    #[serde(default)]
+    groups: Vec<String>,
+    jwks: Jwks,
+}
+
+#[derive(Deserialize)]
+struct Jwks {
+    keys: Vec<serde_json::Value>,
+}
+
+async fn enroll(
+    State(shared): State<Shared>,
+    Path(approver): Path<String>,
+    Json(body): Json<Enrollment>,
+) -> Response {
+    if approver.trim().is_empty() {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, "approver: empty");
+    }
+    let mut keys = Vec::new();
+    for (i, jwk) in body.jwks.keys.iter().enumerate() {
+        match parse_jwk(jwk) {
+            Ok(k) => keys.push(k),
+            Err(e) => {
+                return error(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("jwks.{}", e.replacen("keys[]", &format!("keys[{i}]"), 1)),
+                );
+            }
+        }
+    }
+    let mut state = shared.state.lock().await;
+    match state.enroll(&approver, body.groups, keys) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+    }
+}
+
+async fn approver_jwks(State(shared): State<Shared>, Path(approver): Path<String>) -> Response {
+    let state = shared.state.lock().await;
+    match state.approver_jwks(&approver) {
+        Some(jwks) => Json(jwks).into_response(),
+        None => error(StatusCode::NOT_FOUND, format!("no approver {approver}")),
+    }
+}

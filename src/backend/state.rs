@@ -1,0 +1,404 @@
+//! What the reference backend keeps: containment requests, enrolled
+//! approvers, and a receipt for every decision it was sent (accepted or
+//! not). In memory: the reference backend serves drills, demos and tests;
+//! a production backend keeps the same records in its own database.
+
+use std::collections::{HashMap, HashSet};
+
+use ed25519_dalek::VerifyingKey;
+use serde::Serialize;
+
+use super::verify::{KeyLookup, Rejection, VerifiedDecision, peek_jti, verify_decision};
+use crate::approval::ContainmentRequest;
+use crate::model::ApprovalTier;
+use crate::signing::request_digest;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestStatus {
+    Pending,
+    AwaitingSecondApproval,
+    Approved,
+    Denied,
+    Expired,
+}
+
+impl RequestStatus {
+    pub fn awaits_decision(self) -> bool {
+        matches!(
+            self,
+            RequestStatus::Pending | RequestStatus::AwaitingSecondApproval
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceiptStatus {
+    Accepted,
+    AwaitingSecondApproval,
+    Rejected,
+}
+
+/// The backend's answer to one submitted decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DecisionReceipt {
+    pub jti: String,
+    pub request_id: String,
+    pub status: ReceiptStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approver: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision: Option<String>,
+    pub received_at: String,
+}
+
+pub struct StoredRequest {
+    pub seq: u64,
+    /// Exactly as received: the digest decisions must match is over this.
+    pub json: serde_json::Value,
+    pub parsed: ContainmentRequest,
+    decided: Option<RequestStatus>,
+    /// Verified approvals so far (dual approval needs two).
+    approvals: Vec<VerifiedDecision>,
+    pub receipts: Vec<DecisionReceipt>,
+}
+
+impl StoredRequest {
+    pub fn status(&self, now: jiff::Timestamp) -> RequestStatus {
+        match self.decided {
+            Some(s) => s,
+            None if now >= self.parsed.expires_at => RequestStatus::Expired,
+            None if !self.approvals.is_empty() => RequestStatus::AwaitingSecondApproval,
+            None => RequestStatus::Pending,
+        }
+    }
+}
+
+struct Approver {
+    groups: Vec<String>,
+    keys: HashMap<String, VerifyingKey>,
+    retired: HashSet<String>,
+}
+
+/// Everything the backend knows, behind one lock.
+pub struct BackendState {
+    pub audience: String,
+    /// Dual approval needs one approver from each of these groups.
+    pub dual_groups: Vec<String>,
+    requests: Vec<StoredRequest>,
+    by_id: HashMap<String, usize>,
+    approvers: HashMap<String, Approver>,
+    /// First receipt per `jti`, with the JWS it was for.
+    by_jti: HashMap<String, (String, DecisionReceipt)>,
+    /// Every receipt in arrival order, rejections included.
+    pub log: Vec<DecisionReceipt>,
+    /// Bumped on every change that alters a listing (the ETag).
+    pub revision: u64,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum StateError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("request {0} already exists with other content")]
+    Conflict(String),
+}
+
+/// What `submit` did.
+pub enum Submitted {
+    /// First time this decision was seen.
+    New(DecisionReceipt),
+    /// The same JWS again: its first receipt, not a second application.
+    Repeat(DecisionReceipt),
+}
+
+impl BackendState {
+    pub fn new(audience: impl Into<String>, dual_groups: Vec<String>) -> Self {
+        BackendState {
+            audience: audience.into(),
+            dual_groups,
+            requests: Vec::new(),
+            by_id: HashMap::new(),
+            approvers: HashMap::new(),
+            by_jti: HashMap::new(),
+            log: Vec::new(),
+            revision: 0,
+        }
+    }
+
+    /// Adds a request; the same request twice is a no-op (`Ok(false)`).
+    pub fn add_request(&mut self, json: serde_json::Value) -> Result<bool, StateError> {
+        let parsed: ContainmentRequest = serde_json::from_value(json.clone())
+            .map_err(|e| StateError::Invalid(format!("not a containment request: {e}")))?;
+        if parsed.id.is_empty() || parsed.id.len() > 200 {
+            return Err(StateError::Invalid("id must be 1 to 200 characters".into()));
+        }
+        if !(0.0..=1.0).contains(&parsed.evidence.confidence) {
+            return Err(StateError::Invalid(
+                "evidence.confidence must be between 0 and 1".into(),
+            ));
+        }
+        if parsed.expires_at <= parsed.created_at {
+            return Err(StateError::Invalid(
+                "expires_at must be after created_at".into(),
+            ));
+        }
+        if let Some(&i) = self.by_id.get(&parsed.id) {
+            return if request_digest(&self.requests[i].json) == request_digest(&json) {
+                Ok(false)
+            } else {
+                Err(StateError::Conflict(parsed.id))
+            };
+        }
+        self.revision += 1;
+        self.by_id.insert(parsed.id.clone(), self.requests.len());
+        self.requests.push(StoredRequest {
+            seq: self.revision,
+            json,
+            parsed,
+            decided: None,
+            approvals: Vec::new(),
+            receipts: Vec::new(),
+        });
+        Ok(true)
+    }
+
+    pub fn request(&self, id: &str) -> Option<&StoredRequest> {
+        self.by_id.get(id).map(|&i| &self.requests[i])
+    }
+
+    /// Requests in arrival order, newer than `since` (a `seq`).
+    pub fn requests(&self, since: u64) -> impl Iterator<Item = &StoredRequest> {
+        self.requests.iter().filter(move |r| r.seq > since)
+    }
+
+    /// Enrolls (or re-enrolls) an approver. Keys enrolled before and
+    /// missing now are retired: decisions they sign are refused as such.
+    pub fn enroll(
+        &mut self,
+        approver: &str,
+        groups: Vec<String>,
+        keys: Vec<(String, VerifyingKey)>,
+    ) -> Result<(), StateError> {
+        for (kid, _) in &keys {
+            if let Some((other, _)) = self
+                .approvers
+                .iter()
+                .find(|(id, a)| id.as_str() != approver && a.keys.contains_key(kid))
+            {
+                return Err(StateError::Invalid(format!(
+                    "key {kid} is already enrolled for {other}"
+                )));
+            }
+        }
+        let keys: HashMap<String, VerifyingKey> = keys.into_iter().collect();
+        let entry = self
+            .approvers
+            .entry(approver.to_owned())
+            .or_insert_with(|| Approver {
+                groups: Vec::new(),
+                keys: HashMap::new(),
+                retired: HashSet::new(),
+            });
+        for kid in entry.keys.keys() {
+            if !keys.contains_key(kid) {
+                entry.retired.insert(kid.clone());
+            }
+        }
+        for kid in keys.keys() {
+            entry.retired.remove(kid);
+        }
+        entry.keys = keys;
+        entry.groups = groups;
+        Ok(())
+    }
+
+    /// An approver's enrolled public keys as a JWKS.
+    pub fn approver_jwks(&self, approver: &str) -> Option<serde_json::Value> {
+        use base64::Engine as _;
+        let a = self.approvers.get(approver)?;
+        let mut kids: Vec<_> = a.keys.iter().collect();
+        kids.sort_by(|x, y| x.0.cmp(y.0));
+        let keys: Vec<_> = kids
+            .into_iter()
+            .map(|(kid, key)| {
+                serde_json::json!({
+                    "kty": "OKP", "crv": "Ed25519", "kid": kid, "use": "sig", "alg": "EdDSA",
+                    "x": base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key.as_bytes()),
+                })
+            })
+            .collect();
+        Some(serde_json::json!({ "keys": keys, "groups": a.groups }))
+    }
+
+    fn lookup(&self, kid: &str) -> KeyLookup {
+        for (id, a) in &self.approvers {
+            if let Some(key) = a.keys.get(kid) {
+                return KeyLookup::Active {
+                    approver: id.clone(),
+                    key: Box::new(*key),
+                };
+            }
+            if a.retired.contains(kid) {
+                return KeyLookup::Retired;
+            }
+        }
+        KeyLookup::Unknown
+    }
+
+    /// Verifies and applies one decision. Every outcome is recorded with
+    /// its reason; a byte-identical resend returns the first receipt.
+    pub fn submit(&mut self, jws: &str, now: jiff::Timestamp) -> Submitted {
+        if let Some(jti) = peek_jti(jws)
+            && let Some((first, receipt)) = self.by_jti.get(&jti)
+            && first == jws
+        {
+            return Submitted::Repeat(receipt.clone());
+        }
+        let (receipt, claims_jti) = match self.apply(jws, now) {
+            Ok((verified, status)) => (receipt(&verified, status, None, now), true),
+            // Only an authentic decision claims its jti: a forgery must not
+            // block the genuine decision by using its jti first, and a
+            // replay must not overwrite the first receipt.
+            Err((rejection, Some(verified))) => (
+                receipt(&verified, ReceiptStatus::Rejected, Some(rejection), now),
+                rejection != Rejection::ReplayedJti,
+            ),
+            Err((rejection, None)) => (
+                DecisionReceipt {
+                    jti: peek_jti(jws).unwrap_or_default(),
+                    request_id: String::new(),
+                    status: ReceiptStatus::Rejected,
+                    reason: Some(rejection.code()),
+                    approver: None,
+                    decision: None,
+                    received_at: now.to_string(),
+                },
+                false,
+            ),
+        };
+        if claims_jti {
+            self.by_jti
+                .insert(receipt.jti.clone(), (jws.to_owned(), receipt.clone()));
+        }
+        if let Some(&i) = self.by_id.get(&receipt.request_id) {
+            self.requests[i].receipts.push(receipt.clone());
+        }
+        self.log.push(receipt.clone());
+        self.revision += 1;
+        Submitted::New(receipt)
+    }
+
+    #[allow(clippy::result_large_err)]
+    fn apply(
+        &mut self,
+        jws: &str,
+        now: jiff::Timestamp,
+    ) -> Result<(VerifiedDecision, ReceiptStatus), (Rejection, Option<VerifiedDecision>)> {
+        let v = verify_decision(jws, |kid| self.lookup(kid), &self.audience, now.as_second())
+            .map_err(|r| (r, None))?;
+        let reject = |r: Rejection, v: &VerifiedDecision| Err((r, Some(v.clone())));
+        if self.by_jti.contains_key(&v.claims.jti) {
+            return reject(Rejection::ReplayedJti, &v);
+        }
+        let Some(&i) = self.by_id.get(&v.claims.request_id) else {
+            return reject(Rejection::RequestNotFound, &v);
+        };
+        let dual_groups = self.dual_groups.clone();
+        let groups_of = |id: &str| {
+            self.approvers
+                .get(id)
+                .map(|a| a.groups.clone())
+                .unwrap_or_default()
+        };
+        let approver_groups = groups_of(&v.approver);
+        let first_groups = self.requests[i]
+            .approvals
+            .first()
+            .map(|a| groups_of(&a.approver));
+        let request = &mut self.requests[i];
+        if request_digest(&request.json) != v.claims.request_digest {
+            return reject(Rejection::DigestMismatch, &v);
+        }
+        match request.status(now) {
+            RequestStatus::Expired => return reject(Rejection::RequestExpired, &v),
+            RequestStatus::Approved | RequestStatus::Denied => {
+                return reject(Rejection::AlreadyDecided, &v);
+            }
+            _ => {}
+        }
+        if v.claims.decision == "deny" {
+            request.decided = Some(RequestStatus::Denied);
+            return Ok((v, ReceiptStatus::Accepted));
+        }
+        if request
+            .parsed
+            .requested_by
+            .id
+            .eq_ignore_ascii_case(&v.approver)
+        {
+            return reject(Rejection::ApproverIsRequester, &v);
+        }
+        if request.parsed.tier != ApprovalTier::DualApproval {
+            request.decided = Some(RequestStatus::Approved);
+            return Ok((v, ReceiptStatus::Accepted));
+        }
+        let in_a_group = |groups: &[String]| groups.iter().any(|g| dual_groups.contains(g));
+        match request.approvals.first() {
+            None => {
+                if !dual_groups.is_empty() && !in_a_group(&approver_groups) {
+                    return reject(Rejection::NotInRequiredGroup, &v);
+                }
+                request.approvals.push(v.clone());
+                Ok((v, ReceiptStatus::AwaitingSecondApproval))
+            }
+            Some(first) => {
+                if first.approver.eq_ignore_ascii_case(&v.approver) {
+                    return reject(Rejection::SameApproverTwice, &v);
+                }
+                if first.claims.decision != v.claims.decision
+                    || first.claims.narrowed != v.claims.narrowed
+                {
+                    return reject(Rejection::ApprovalsDisagree, &v);
+                }
+                let first_groups = first_groups.unwrap_or_default();
+                if !covers(&dual_groups, &first_groups, &approver_groups) {
+                    return reject(Rejection::GroupsNotCovered, &v);
+                }
+                request.approvals.push(v.clone());
+                request.decided = Some(RequestStatus::Approved);
+                Ok((v, ReceiptStatus::Accepted))
+            }
+        }
+    }
+}
+
+fn receipt(
+    v: &VerifiedDecision,
+    status: ReceiptStatus,
+    rejection: Option<Rejection>,
+    now: jiff::Timestamp,
+) -> DecisionReceipt {
+    DecisionReceipt {
+        jti: v.claims.jti.clone(),
+        request_id: v.claims.request_id.clone(),
+        status,
+        reason: rejection.map(Rejection::code),
+        approver: Some(v.approver.clone()),
+        decision: Some(v.claims.decision.clone()),
+        received_at: now.to_string(),
+    }
+}
+
+/// Two approvers cover the required groups when, between them, they hold
+/// every group and each of them holds at least one: both sides sign.
+fn covers(required: &[String], a: &[String], b: &[String]) -> bool {
+    if required.is_empty() {
+        return true;
+    }
+    let holds = |who: &[String]| required.iter().any(|g| who.contains(g));
+    holds(a) && holds(b) && required.iter().all(|g| a.contains(g) || b.contains(g))
+}

@@ -1,0 +1,471 @@
+//! The second-approver commands: the reference backend, requests from a
+//! backend, decisions and their delivery.
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use countersign::approval::{self, ContainmentRequest, Decision, DecisionInput, Narrowing};
+use countersign::backend::{self, ServeConfig};
+use countersign::client::{self, BackendClient, Listing};
+use countersign::signing::{Keys, OsKeyring};
+use countersign::store::{APPROVER_GROUPS_KEY, BACKEND_URL_KEY, ChangeContext, Store};
+
+use super::{ActionArg, output, print_json, table};
+
+/// Where `--backend` falls back to before the stored setting.
+const BACKEND_ENV: &str = "COUNTERSIGN_BACKEND";
+
+#[derive(Debug, Subcommand)]
+pub enum BackendCommand {
+    /// Run the reference backend (the SOAR side of the protocol) for drills, demos and tests
+    Serve {
+        /// Address to listen on (port 0 picks a free port; the address is printed)
+        #[arg(long, default_value = "127.0.0.1:8787")]
+        listen: String,
+        /// File holding the bearer token clients must present; created (mode 0600) if missing.
+        /// Alternatively set COUNTERSIGN_BACKEND_TOKEN.
+        #[arg(long, value_name = "FILE")]
+        token_file: Option<PathBuf>,
+        /// The audience decisions must carry [default: http://<listen address>]
+        #[arg(long, value_name = "URL")]
+        audience: Option<String>,
+        /// Dual approval needs one approver from each of these groups
+        #[arg(long, value_delimiter = ',', default_values_t = backend::DEFAULT_DUAL_GROUPS.map(String::from))]
+        dual_groups: Vec<String>,
+        /// Containment requests to serve from the start (a JSON request or an array of them)
+        #[arg(long = "requests", value_name = "FILE.json")]
+        request_files: Vec<PathBuf>,
+    },
+    /// Store the bearer token for a backend in the OS keyring (read from stdin) and make it the default backend
+    Login { url: String },
+    /// Enroll your public keys (JWKS) and approver groups with a backend
+    Enroll {
+        #[arg(long, env = BACKEND_ENV, value_name = "URL")]
+        backend: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RequestsCommand {
+    /// Containment requests awaiting a decision, with the tier local policy gives each
+    List {
+        #[arg(long, env = BACKEND_ENV, value_name = "URL")]
+        backend: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print one request as JSON (to keep, or to pass to `decide --request`)
+    Show {
+        id: String,
+        #[arg(long, env = BACKEND_ENV, value_name = "URL")]
+        backend: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("verdict").required(true).args(["approve", "deny", "narrow"])))]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["request", "request_id"])))]
+pub struct DecideArgs {
+    /// The containment request, as JSON from the backend
+    #[arg(long, value_name = "REQUEST.json")]
+    request: Option<PathBuf>,
+    /// Fetch the request by id from the backend (--push, --backend or the default backend)
+    #[arg(long, value_name = "ID")]
+    request_id: Option<String>,
+    #[arg(long)]
+    approve: bool,
+    #[arg(long)]
+    deny: bool,
+    /// Approve a narrower action instead of the one requested
+    #[arg(long, value_enum, value_name = "ACTION")]
+    narrow: Option<ActionArg>,
+    /// With --narrow: approve it only until this time (RFC 3339)
+    #[arg(long, value_name = "TIME", requires = "narrow")]
+    until: Option<jiff::Timestamp>,
+    /// Why; recorded and signed
+    #[arg(long)]
+    reason: String,
+    /// Deliver the decision to this backend (queued durably first; retried if it is down)
+    #[arg(long, value_name = "URL")]
+    push: Option<String>,
+    /// The backend the decision is for (the JWS `aud`) [default: the --push URL]
+    #[arg(long, value_name = "URL")]
+    audience: Option<String>,
+    /// Where --request-id is fetched from when not pushing
+    #[arg(long, env = BACKEND_ENV, value_name = "URL")]
+    backend: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DecisionsCommand {
+    /// List decisions, newest first, with their delivery state
+    List {
+        /// Only decisions on this request
+        #[arg(long, value_name = "ID")]
+        request: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Deliver queued decisions now
+    Deliver {
+        /// Only those for this backend
+        #[arg(long, value_name = "URL")]
+        backend: Option<String>,
+        /// Keep retrying for up to this many seconds until every decision is delivered
+        #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+        wait: u64,
+    },
+}
+
+/// The backend serve command needs no database.
+pub async fn serve(command: &BackendCommand) -> Result<bool> {
+    let BackendCommand::Serve {
+        listen,
+        token_file,
+        audience,
+        dual_groups,
+        request_files,
+    } = command
+    else {
+        return Ok(false);
+    };
+    let token = serve_token(token_file.as_ref())?;
+    let config = ServeConfig {
+        listen: listen.clone(),
+        token,
+        audience: audience.clone(),
+        dual_groups: dual_groups.clone(),
+        request_files: request_files.clone(),
+    };
+    backend::serve(config, |addr, audience| {
+        // Scripts wait for this line (and read the port from it).
+        println!("listening on http://{addr} (audience {audience})");
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+    })
+    .await?;
+    Ok(true)
+}
+
+fn serve_token(file: Option<&PathBuf>) -> Result<String> {
+    if let Ok(token) = std::env::var(client::TOKEN_ENV)
+        && !token.is_empty()
+    {
+        return Ok(token);
+    }
+    let Some(path) = file else {
+        bail!(
+            "the backend needs a bearer token: pass --token-file FILE (created if missing) or set {}",
+            client::TOKEN_ENV
+        );
+    };
+    match std::fs::read_to_string(path) {
+        Ok(text) if !text.trim().is_empty() => Ok(text.trim().to_owned()),
+        Ok(_) => bail!("{} is empty", path.display()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut bytes = [0u8; 32];
+            getrandom::fill(&mut bytes).context("no randomness for a token")?;
+            use base64::Engine as _;
+            let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+            write_private(path, &token)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!("wrote a new bearer token to {}", path.display());
+            Ok(token)
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &PathBuf, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?
+        .write_all(text.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &PathBuf, text: &str) -> std::io::Result<()> {
+    std::fs::write(path, text)
+}
+
+/// `--backend`, else the environment, else the stored default.
+async fn backend_url(store: &Store, arg: Option<String>) -> Result<String> {
+    match arg {
+        Some(url) => Ok(client::normalise(&url)),
+        None => store.backend_url().await?.context(
+            "no backend: pass --backend URL, set COUNTERSIGN_BACKEND, or run `countersign backend login URL`",
+        ),
+    }
+}
+
+/// A client with the backend's token (from the environment or the keyring,
+/// read on a blocking thread: the keyring is a D-Bus round trip).
+pub async fn connect(url: &str) -> Result<BackendClient> {
+    let owned = url.to_owned();
+    let token = tokio::task::spawn_blocking(move || client::token_for(&owned, &OsKeyring))
+        .await
+        .context("keyring thread failed")??;
+    Ok(BackendClient::new(url, token)?)
+}
+
+pub async fn backend(store: &Store, ctx: &ChangeContext, command: BackendCommand) -> Result<()> {
+    match command {
+        BackendCommand::Serve { .. } => unreachable!("served before opening the store"),
+        BackendCommand::Login { url } => {
+            let url = client::normalise(&url);
+            // Validates the URL before anything is stored.
+            BackendClient::new(&url, Default::default())?;
+            let mut token = String::new();
+            std::io::stdin()
+                .read_line(&mut token)
+                .context("cannot read the token from stdin")?;
+            let token = zeroize::Zeroizing::new(token);
+            if token.trim().is_empty() {
+                bail!("no token on stdin: pipe the backend's bearer token in");
+            }
+            let for_keyring = url.clone();
+            tokio::task::spawn_blocking(move || {
+                client::store_token(&for_keyring, &token, &OsKeyring)
+            })
+            .await
+            .context("keyring thread failed")??;
+            store.set_setting(BACKEND_URL_KEY, &url, ctx).await?;
+            println!("stored the token for {url} in the OS keyring; it is now the default backend");
+        }
+        BackendCommand::Enroll { backend } => {
+            let url = backend_url(store, backend).await?;
+            let client = connect(&url).await?;
+            let jwks = Keys::new(store, Arc::new(OsKeyring)).jwks().await?;
+            let groups = store.approver_groups().await?;
+            client.enroll(&ctx.actor, &groups, &jwks).await?;
+            println!(
+                "enrolled {} key(s) for {} with {url}{}",
+                jwks["keys"].as_array().map_or(0, Vec::len),
+                ctx.actor,
+                if groups.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (groups: {})", groups.join(", "))
+                }
+            );
+        }
+    }
+    Ok(())
+}
+
+/// One pending request as `requests list` shows it.
+#[derive(serde::Serialize)]
+pub struct PendingRow {
+    #[serde(flatten)]
+    pub request: serde_json::Value,
+    /// The tier local policy gives it, or why it could not be computed.
+    pub local_tier: Result<countersign::policy::TierDecision, String>,
+}
+
+pub async fn requests(store: &Store, command: RequestsCommand) -> Result<()> {
+    match command {
+        RequestsCommand::List { backend, json } => {
+            let url = backend_url(store, backend).await?;
+            let client = connect(&url).await?;
+            let Listing::Changed { requests, .. } = client.pending_requests(None).await? else {
+                bail!("{url} answered 304 Not Modified without a cached listing");
+            };
+            let mut rows = Vec::new();
+            for request in requests {
+                let local_tier = match serde_json::from_value::<ContainmentRequest>(request.clone())
+                {
+                    Ok(parsed) => approval::tier_for(store, &parsed)
+                        .await
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(format!("not a valid request: {e}")),
+                };
+                rows.push(PendingRow {
+                    request,
+                    local_tier,
+                });
+            }
+            output(&rows, json, || table::pending_requests(&rows, &url))?;
+        }
+        RequestsCommand::Show { id, backend } => {
+            let url = backend_url(store, backend).await?;
+            let client = connect(&url).await?;
+            print_json(&bare_request(client.request_by_id(&id).await?))?;
+        }
+    }
+    Ok(())
+}
+
+/// The request as proposed, without the backend's bookkeeping (`status`,
+/// `decisions`): the digest a decision signs is over exactly this.
+fn bare_request(mut value: serde_json::Value) -> serde_json::Value {
+    if let Some(object) = value.as_object_mut() {
+        object.remove("status");
+        object.remove("decisions");
+    }
+    value
+}
+
+pub async fn decide(store: &Store, ctx: &ChangeContext, args: DecideArgs) -> Result<()> {
+    let push = args.push.as_deref().map(client::normalise);
+    let (request, origin) = match (&args.request, &args.request_id) {
+        (Some(path), _) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let value: serde_json::Value = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not JSON", path.display()))?;
+            (value, path.display().to_string())
+        }
+        (None, Some(id)) => {
+            let url = match &push {
+                Some(url) => url.clone(),
+                None => backend_url(store, args.backend.clone()).await?,
+            };
+            let client = connect(&url).await?;
+            (
+                bare_request(client.request_by_id(id).await?),
+                format!("request {id}"),
+            )
+        }
+        (None, None) => unreachable!("clap requires a request"),
+    };
+    let decision = match (args.approve, args.deny, args.narrow) {
+        (true, _, _) => Decision::Approve,
+        (_, true, _) => Decision::Deny,
+        (_, _, Some(action)) => Decision::ApproveNarrowed(Narrowing {
+            action: Some(action.into()),
+            scope: Vec::new(),
+            until: args.until,
+        }),
+        _ => unreachable!("clap requires one verdict"),
+    };
+    let audience = match (&args.audience, &push) {
+        (Some(aud), _) => client::normalise(aud),
+        (None, Some(url)) => url.clone(),
+        (None, None) => bail!("say who the decision is for: --push URL or --audience URL"),
+    };
+    let keys = Keys::new(store, Arc::new(OsKeyring));
+    let input = DecisionInput {
+        request: &request,
+        decision,
+        reason: &args.reason,
+        audience: &audience,
+        destination: push.as_deref(),
+    };
+    let recorded = approval::decide(store, &keys, input, ctx)
+        .await
+        .with_context(|| origin.clone())?;
+    eprintln!(
+        "recorded decision {} ({}) on request {}",
+        recorded.claims.jti, recorded.claims.decision, recorded.claims.request_id
+    );
+    println!("{}", recorded.jws);
+    if let Some(url) = push {
+        // The decision is durable; a failure here only delays it.
+        match connect(&url).await {
+            Ok(client) => {
+                let report = client::deliver_due(store, &client).await?;
+                let row = store.decisions(Some(&recorded.claims.request_id)).await?;
+                let mine = row.iter().find(|d| d.jti == recorded.claims.jti);
+                match mine.and_then(|d| d.receipt.as_deref()) {
+                    Some(receipt) => eprintln!(
+                        "delivered to {url}: {receipt}{}",
+                        mine.and_then(|d| d.receipt_reason.as_deref())
+                            .map(|r| format!(" ({r})"))
+                            .unwrap_or_default()
+                    ),
+                    None => eprintln!(
+                        "queued for {url}; {}; `countersign decisions deliver` retries",
+                        report.last_error.as_deref().unwrap_or("not delivered yet")
+                    ),
+                }
+            }
+            Err(e) => eprintln!(
+                "queued for {url}; cannot connect yet: {}",
+                super::describe(&e)
+            ),
+        }
+    }
+    Ok(())
+}
+
+pub async fn decisions(store: &Store, command: DecisionsCommand) -> Result<()> {
+    match command {
+        DecisionsCommand::List { request, json } => {
+            let rows = store.decisions(request.as_deref()).await?;
+            output(&rows, json, || table::decisions(&rows))?;
+        }
+        DecisionsCommand::Deliver { backend, wait } => {
+            let destinations = match backend {
+                Some(url) => vec![client::normalise(&url)],
+                None => store.outbox_destinations().await?,
+            };
+            store.retry_deliveries_now().await?;
+            let deadline = Instant::now() + Duration::from_secs(wait);
+            let mut total = client::DeliveryReport::default();
+            loop {
+                let mut last_error = None;
+                for url in &destinations {
+                    match connect(url).await {
+                        Ok(client) => {
+                            let r = client::deliver_due(store, &client).await?;
+                            total.delivered += r.delivered;
+                            total.rejected += r.rejected;
+                            total.failed += r.failed;
+                            last_error = r.last_error.or(last_error);
+                        }
+                        Err(e) => last_error = Some(super::describe(&e)),
+                    }
+                }
+                let queued = store.undelivered(None).await?;
+                if queued == 0 || Instant::now() >= deadline {
+                    eprintln!(
+                        "delivered {}, rejected by the backend {}, {queued} still queued",
+                        total.delivered, total.rejected
+                    );
+                    if queued > 0 {
+                        bail!(
+                            "{queued} decision(s) still queued: {}",
+                            last_error.unwrap_or_else(|| "not due yet".into())
+                        );
+                    }
+                    return Ok(());
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                store.retry_deliveries_now().await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn approver_groups(
+    store: &Store,
+    ctx: &ChangeContext,
+    groups: Option<Vec<String>>,
+) -> Result<()> {
+    if let Some(groups) = groups {
+        let cleaned: Vec<String> = groups
+            .iter()
+            .map(|g| g.trim().to_owned())
+            .filter(|g| !g.is_empty())
+            .collect();
+        store
+            .set_setting(APPROVER_GROUPS_KEY, &cleaned.join(","), ctx)
+            .await?;
+    }
+    let groups = store.approver_groups().await?;
+    if groups.is_empty() {
+        println!("approver groups: none");
+    } else {
+        println!("approver groups: {}", groups.join(", "));
+    }
+    Ok(())
+}

@@ -1,0 +1,323 @@
+//! The app's side of the backend protocol: list and fetch containment
+//! requests, enroll the approver's public keys, and deliver decisions from
+//! the outbox (outbox.rs).
+
+mod outbox;
+
+pub use outbox::{DeliveryReport, backoff, deliver_due};
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::signing::{SecretStore, SigningError};
+use crate::store::Receipt;
+
+/// Overrides the keyring for scripts and CI, like `GITHUB_TOKEN`.
+pub const TOKEN_ENV: &str = "COUNTERSIGN_BACKEND_TOKEN";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("{url} is not a backend URL: {reason}")]
+    BadUrl { url: String, reason: String },
+    #[error(
+        "the backend at {url} cannot be reached ({reason}); decisions stay queued and are retried"
+    )]
+    Unreachable { url: String, reason: String },
+    #[error(
+        "the backend at {url} refused the bearer token; run `countersign backend login {url}` with a valid token"
+    )]
+    Unauthorized { url: String },
+    #[error(
+        "no bearer token for {url}: run `countersign backend login {url}` (or set {TOKEN_ENV})"
+    )]
+    NoToken { url: String },
+    #[error("the backend at {url} answered {status}: {message}")]
+    Status {
+        url: String,
+        status: u16,
+        message: String,
+    },
+    #[error(transparent)]
+    Keyring(#[from] SigningError),
+}
+
+impl ClientError {
+    /// Worth retrying later (the backend may come back, the token may be
+    /// fixed); anything else means the request itself is wrong.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ClientError::Unreachable { .. } | ClientError::Unauthorized { .. } => true,
+            ClientError::Status { status, .. } => *status >= 500 || *status == 429,
+            _ => false,
+        }
+    }
+}
+
+fn token_name(url: &str) -> String {
+    format!("backend-token:{}", normalise(url))
+}
+
+/// The canonical form of a backend URL: no trailing slash. It is also the
+/// `aud` decisions for that backend carry.
+pub fn normalise(url: &str) -> String {
+    url.trim().trim_end_matches('/').to_owned()
+}
+
+/// The bearer token for a backend: the environment first, else the keyring.
+pub fn token_for(url: &str, secrets: &dyn SecretStore) -> Result<Zeroizing<String>, ClientError> {
+    if let Ok(token) = std::env::var(TOKEN_ENV)
+        && !token.is_empty()
+    {
+        return Ok(Zeroizing::new(token));
+    }
+    secrets
+        .get(&token_name(url))?
+        .ok_or_else(|| ClientError::NoToken {
+            url: normalise(url),
+        })
+}
+
+/// Keeps a backend's bearer token in the keyring (never on disk).
+pub fn store_token(url: &str, token: &str, secrets: &dyn SecretStore) -> Result<(), ClientError> {
+    Ok(secrets.set(&token_name(url), token.trim())?)
+}
+
+/// One page of pending requests, or "nothing changed" for a matching ETag.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Listing {
+    Changed {
+        requests: Vec<serde_json::Value>,
+        etag: Option<String>,
+        next_cursor: String,
+    },
+    NotModified,
+}
+
+#[derive(Deserialize)]
+struct ListBody {
+    requests: Vec<serde_json::Value>,
+    next_cursor: String,
+}
+
+/// The backend's receipt for a decision (`DecisionReceipt`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireReceipt {
+    pub jti: String,
+    pub request_id: String,
+    pub status: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+impl From<WireReceipt> for Receipt {
+    fn from(r: WireReceipt) -> Self {
+        Receipt {
+            status: r.status,
+            reason: r.reason,
+        }
+    }
+}
+
+/// A client for one backend.
+#[derive(Clone)]
+pub struct BackendClient {
+    base: String,
+    http: reqwest::Client,
+    token: Arc<Zeroizing<String>>,
+}
+
+impl std::fmt::Debug for BackendClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the token.
+        f.debug_struct("BackendClient")
+            .field("base", &self.base)
+            .finish()
+    }
+}
+
+impl BackendClient {
+    pub fn new(url: &str, token: Zeroizing<String>) -> Result<Self, ClientError> {
+        let base = normalise(url);
+        let parsed = reqwest::Url::parse(&base).map_err(|e| ClientError::BadUrl {
+            url: base.clone(),
+            reason: e.to_string(),
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(ClientError::BadUrl {
+                url: base,
+                reason: "use http:// or https://".into(),
+            });
+        }
+        // reqwest is built without a bundled crypto provider; ring is ours.
+        // Installing twice is harmless (the first one stays).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(20))
+            .user_agent(concat!("countersign/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ClientError::BadUrl {
+                url: base.clone(),
+                reason: e.to_string(),
+            })?;
+        Ok(BackendClient {
+            base,
+            http,
+            token: Arc::new(token),
+        })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.base
+    }
+
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(self.token.as_str())
+    }
+
+    fn unreachable(&self, e: reqwest::Error) -> ClientError {
+        ClientError::Unreachable {
+            url: self.base.clone(),
+            reason: std::error::Error::source(&e)
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| e.to_string()),
+        }
+    }
+
+    async fn failure(&self, response: reqwest::Response) -> ClientError {
+        let status = response.status();
+        if status == StatusCode::UNAUTHORIZED {
+            return ClientError::Unauthorized {
+                url: self.base.clone(),
+            };
+        }
+        let text = response.text().await.unwrap_or_default();
+        let message = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned))
+            .unwrap_or(text);
+        ClientError::Status {
+            url: self.base.clone(),
+            status: status.as_u16(),
+            message: message.chars().take(500).collect(),
+        }
+    }
+
+    async fn send(
+        &self,
+        builder: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, ClientError> {
+        builder.send().await.map_err(|e| self.unreachable(e))
+    }
+
+    /// Requests awaiting a decision. Pass the previous ETag to get
+    /// `NotModified` cheaply when nothing changed.
+    pub async fn pending_requests(&self, etag: Option<&str>) -> Result<Listing, ClientError> {
+        let mut builder = self
+            .request(reqwest::Method::GET, "/v1/requests")
+            .query(&[("status", "pending")]);
+        if let Some(etag) = etag {
+            builder = builder.header(reqwest::header::IF_NONE_MATCH, etag);
+        }
+        let response = self.send(builder).await?;
+        match response.status() {
+            StatusCode::NOT_MODIFIED => Ok(Listing::NotModified),
+            s if s.is_success() => {
+                let etag = response
+                    .headers()
+                    .get(reqwest::header::ETAG)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                let body: ListBody = response.json().await.map_err(|e| self.unreachable(e))?;
+                Ok(Listing::Changed {
+                    requests: body.requests,
+                    etag,
+                    next_cursor: body.next_cursor,
+                })
+            }
+            _ => Err(self.failure(response).await),
+        }
+    }
+
+    /// One request with its status and the receipts so far.
+    pub async fn request_by_id(&self, id: &str) -> Result<serde_json::Value, ClientError> {
+        let url = format!("/v1/requests/{}", urlencode(id));
+        let response = self.send(self.request(reqwest::Method::GET, &url)).await?;
+        if !response.status().is_success() {
+            return Err(self.failure(response).await);
+        }
+        response.json().await.map_err(|e| self.unreachable(e))
+    }
+
+    /// Proposes a request (what automation does; drills and tests use it).
+    pub async fn create_request(&self, request: &serde_json::Value) -> Result<(), ClientError> {
+        let response = self
+            .send(
+                self.request(reqwest::Method::POST, "/v1/requests")
+                    .json(request),
+            )
+            .await?;
+        if !response.status().is_success() {
+            return Err(self.failure(response).await);
+        }
+        Ok(())
+    }
+
+    /// Sends a decision. A receipt (accepted, awaiting a second approval,
+    /// or rejected with a reason) means the backend has it: it is final.
+    pub async fn submit(&self, jws: &str) -> Result<WireReceipt, ClientError> {
+        let response = self
+            .send(
+                self.request(reqwest::Method::POST, "/v1/decisions")
+                    .json(&serde_json::json!({ "jws": jws })),
+            )
+            .await?;
+        let status = response.status();
+        if status.is_success() || status == StatusCode::UNPROCESSABLE_ENTITY {
+            let text = response.text().await.map_err(|e| self.unreachable(e))?;
+            if let Ok(receipt) = serde_json::from_str::<WireReceipt>(&text) {
+                return Ok(receipt);
+            }
+            return Err(ClientError::Status {
+                url: self.base.clone(),
+                status: status.as_u16(),
+                message: text.chars().take(500).collect(),
+            });
+        }
+        Err(self.failure(response).await)
+    }
+
+    /// Enrolls this approver's public keys (and groups) with the backend.
+    pub async fn enroll(
+        &self,
+        approver: &str,
+        groups: &[String],
+        jwks: &serde_json::Value,
+    ) -> Result<(), ClientError> {
+        let url = format!("/v1/approvers/{}", urlencode(approver));
+        let response = self
+            .send(
+                self.request(reqwest::Method::PUT, &url)
+                    .json(&serde_json::json!({ "groups": groups, "jwks": jwks })),
+            )
+            .await?;
+        if !response.status().is_success() {
+            return Err(self.failure(response).await);
+        }
+        Ok(())
+    }
+}
+
+fn urlencode(segment: &str) -> String {
+    let mut url = reqwest::Url::parse("http://x/").expect("static URL");
+    url.path_segments_mut()
+        .expect("http URLs have segments")
+        .push(segment);
+    url.path()[1..].to_owned()
+}

@@ -1,0 +1,524 @@
+//! The reference backend against real signed decisions: every forgery the
+//! protocol names is rejected with its reason, every valid decision is
+//! accepted exactly once, and queued decisions arrive once a backend that
+//! was down comes up. The backend runs in-process on a loopback port; the
+//! decisions come from the same `decide` path the app and CLI use.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use countersign::Store;
+use countersign::approval::{self, Decision, DecisionInput, Narrowing};
+use countersign::backend::{self, BackendState, Shared, Submitted};
+use countersign::client::{self, BackendClient};
+use countersign::model::ContainmentAction;
+use countersign::signing::{Keys, MemorySecrets};
+use countersign::store::{APPROVER_GROUPS_KEY, ChangeContext};
+use ed25519_dalek::Signer as _;
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+const TOKEN: &str = "test-token-0123456789";
+
+/// One approver's installation: their own database and keys.
+struct Approver {
+    id: &'static str,
+    store: Store,
+    secrets: Arc<MemorySecrets>,
+    _dir: tempfile::TempDir,
+}
+
+impl Approver {
+    async fn new(id: &'static str, groups: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("a.db")).await.unwrap();
+        countersign::demo::load(&store, false, id).await.unwrap();
+        let ctx = ChangeContext::new(id, "test");
+        store
+            .set_setting(APPROVER_GROUPS_KEY, groups, &ctx)
+            .await
+            .unwrap();
+        let secrets = Arc::new(MemorySecrets::default());
+        Keys::new(&store, secrets.clone()).init(&ctx).await.unwrap();
+        Approver {
+            id,
+            store,
+            secrets,
+            _dir: dir,
+        }
+    }
+
+    fn keys(&self) -> Keys<'_> {
+        Keys::new(&self.store, self.secrets.clone())
+    }
+
+    async fn jwks(&self) -> Value {
+        self.keys().jwks().await.unwrap()
+    }
+
+    /// Decides through the real path, queueing for `destination`.
+    async fn decide(&self, request: &Value, decision: Decision, audience: &str) -> String {
+        self.decide_for(request, decision, audience, Some(audience))
+            .await
+    }
+
+    async fn decide_for(
+        &self,
+        request: &Value,
+        decision: Decision,
+        audience: &str,
+        destination: Option<&str>,
+    ) -> String {
+        approval::decide(
+            &self.store,
+            &self.keys(),
+            DecisionInput {
+                request,
+                decision,
+                reason: "checked the blast radius",
+                audience,
+                destination,
+            },
+            &ChangeContext::new(self.id, "test"),
+        )
+        .await
+        .unwrap()
+        .jws
+    }
+
+    /// Signs arbitrary claims with this approver's active key, bypassing
+    /// the app's own checks (what a compromised or buggy client could send).
+    async fn sign_raw(&self, claims: &Value) -> String {
+        self.keys()
+            .active()
+            .await
+            .unwrap()
+            .sign(claims, approval::DECISION_TYP)
+            .unwrap()
+    }
+}
+
+fn request(id: &str, tier: &str, requester: &str) -> Value {
+    let mut r: Value =
+        serde_json::from_str(include_str!("../assets/examples/containment-request.json")).unwrap();
+    let now = jiff::Timestamp::now().as_second();
+    r["id"] = id.into();
+    r["tier"] = tier.into();
+    r["requested_by"] = json!({ "kind": "analyst", "id": requester });
+    r["created_at"] = ts(now - 60).into();
+    r["expires_at"] = ts(now + 1800).into();
+    r
+}
+
+fn ts(seconds: i64) -> String {
+    jiff::Timestamp::from_second(seconds).unwrap().to_string()
+}
+
+struct Running {
+    url: String,
+    shared: Shared,
+    client: BackendClient,
+}
+
+async fn start_on(listener: tokio::net::TcpListener) -> Running {
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let shared = Shared {
+        state: Arc::new(Mutex::new(BackendState::new(
+            url.clone(),
+            backend::DEFAULT_DUAL_GROUPS.map(String::from).to_vec(),
+        ))),
+        token: TOKEN.into(),
+    };
+    let app = backend::router(shared.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let client = BackendClient::new(&url, TOKEN.to_owned().into()).unwrap();
+    Running {
+        url,
+        shared,
+        client,
+    }
+}
+
+async fn start() -> Running {
+    start_on(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap()).await
+}
+
+async fn enroll(b: &Running, who: &Approver, groups: &[&str]) {
+    let groups: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
+    b.client
+        .enroll(who.id, &groups, &who.jwks().await)
+        .await
+        .unwrap();
+}
+
+async fn submit(b: &Running, jws: &str) -> client::WireReceipt {
+    b.client.submit(jws).await.unwrap()
+}
+
+fn claims_of(jws: &str) -> Value {
+    let payload = jws.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+async fn status_of(b: &Running, id: &str) -> String {
+    b.client.request_by_id(id).await.unwrap()["status"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn forged_and_invalid_decisions_are_rejected_with_their_reason() {
+    let b = start().await;
+    let alice = Approver::new("alice", "identity-governance").await;
+    let mallory = Approver::new("mallory", "").await;
+    let bob = Approver::new("bob", "incident-response").await;
+    enroll(&b, &alice, &["identity-governance"]).await;
+    enroll(&b, &bob, &["incident-response"]).await;
+
+    // A missing or wrong token is refused before anything else.
+    let wrong = BackendClient::new(&b.url, "nope".to_owned().into()).unwrap();
+    assert!(matches!(
+        wrong.pending_requests(None).await,
+        Err(client::ClientError::Unauthorized { .. })
+    ));
+
+    let mut reasons = Vec::new();
+    let mut expect = |receipt: client::WireReceipt, reason: &str| {
+        assert_eq!(receipt.status, "rejected", "{receipt:?}");
+        assert_eq!(receipt.reason.as_deref(), Some(reason), "{receipt:?}");
+        reasons.push(reason.to_owned());
+    };
+
+    let r1 = request("req-forgeries", "single_approval", "soar-analyst");
+    b.client.create_request(&r1).await.unwrap();
+
+    // Bad signature: the payload changed after signing.
+    let jws = alice.decide(&r1, Decision::Approve, &b.url).await;
+    let mut claims = claims_of(&jws);
+    claims["decision"] = "deny".into();
+    let parts: Vec<&str> = jws.split('.').collect();
+    let forged = format!(
+        "{}.{}.{}",
+        parts[0],
+        URL_SAFE_NO_PAD.encode(claims.to_string()),
+        parts[2]
+    );
+    expect(submit(&b, &forged).await, "bad_signature");
+
+    // Unknown key: never enrolled.
+    let jws = mallory.decide(&r1, Decision::Approve, &b.url).await;
+    expect(submit(&b, &jws).await, "unknown_key");
+
+    // Tampered request: the approver was shown a different request.
+    let mut tampered = r1.clone();
+    tampered["severity"] = "low".into();
+    let jws = alice.decide(&tampered, Decision::Approve, &b.url).await;
+    expect(submit(&b, &jws).await, "digest_mismatch");
+
+    // Wrong audience: signed for another backend.
+    let jws = alice
+        .decide_for(&r1, Decision::Approve, "https://other-soar.example", None)
+        .await;
+    expect(submit(&b, &jws).await, "wrong_audience");
+
+    // Approval by the requester (the app refuses this; a modified client
+    // could still sign it, so the backend checks too).
+    let r2 = request("req-by-bob", "single_approval", "bob");
+    b.client.create_request(&r2).await.unwrap();
+    let mut claims = claims_of(&bob.decide(&r1, Decision::Approve, &b.url).await);
+    claims["request_id"] = "req-by-bob".into();
+    claims["request_digest"] = countersign::signing::request_digest(&r2).into();
+    claims["jti"] = uuid_like("1").into();
+    expect(
+        submit(&b, &bob.sign_raw(&claims).await).await,
+        "approver_is_requester",
+    );
+
+    // A valid approval is accepted once; the identical JWS again returns
+    // the first receipt, and a different JWS reusing its jti is a replay.
+    let jws = alice.decide(&r1, Decision::Approve, &b.url).await;
+    let first = submit(&b, &jws).await;
+    assert_eq!(first.status, "accepted");
+    assert_eq!(
+        submit(&b, &jws).await,
+        first,
+        "a resend is answered with the first receipt"
+    );
+    let mut replay = claims_of(&jws);
+    replay["reason"] = "same jti, other content".into();
+    expect(
+        submit(&b, &alice.sign_raw(&replay).await).await,
+        "replayed_jti",
+    );
+    assert_eq!(status_of(&b, "req-forgeries").await, "approved");
+
+    // Retired key: alice rotates and re-enrolls without the old key; a
+    // decision the old key signed before is refused as such.
+    let r3 = request("req-retired", "single_approval", "soar-analyst");
+    b.client.create_request(&r3).await.unwrap();
+    let old = alice.decide(&r3, Decision::Deny, &b.url).await;
+    let ctx = ChangeContext::new("alice", "test");
+    let previous = alice.keys().active().await.unwrap().kid;
+    alice.keys().rotate(&ctx).await.unwrap();
+    assert!(alice.keys().retire(&previous, &ctx).await.unwrap());
+    enroll(&b, &alice, &["identity-governance"]).await;
+    expect(submit(&b, &old).await, "retired_key");
+    // The new key still works.
+    let fresh = alice.decide(&r3, Decision::Deny, &b.url).await;
+    assert_eq!(submit(&b, &fresh).await.status, "accepted");
+    assert_eq!(status_of(&b, "req-retired").await, "denied");
+
+    // Expired: the same decision, seen after its `exp`.
+    let r4 = request("req-late", "single_approval", "soar-analyst");
+    b.client.create_request(&r4).await.unwrap();
+    let jws = alice.decide(&r4, Decision::Approve, &b.url).await;
+    let exp = claims_of(&jws)["exp"].as_i64().unwrap();
+    let later = jiff::Timestamp::from_second(exp + backend::LEEWAY_SECONDS + 1).unwrap();
+    let mut state = b.shared.state.lock().await;
+    let Submitted::New(receipt) = state.submit(&jws, later) else {
+        panic!("first submission")
+    };
+    drop(state);
+    assert_eq!(receipt.reason, Some("expired"));
+    reasons.push("expired".into());
+
+    // The backend's own log names each rejection.
+    let log = b.shared.state.lock().await.log.clone();
+    let logged: Vec<&str> = log.iter().filter_map(|r| r.reason).collect();
+    for reason in &reasons {
+        assert!(
+            logged.contains(&reason.as_str()),
+            "{reason} not in {logged:?}"
+        );
+    }
+    let accepted = log
+        .iter()
+        .filter(|r| r.status == backend::ReceiptStatus::Accepted)
+        .count();
+    assert_eq!(accepted, 2, "each valid decision applied once: {log:?}");
+}
+
+fn uuid_like(n: &str) -> String {
+    format!("00000000-0000-4000-8000-{:0>12}", n)
+}
+
+#[tokio::test]
+async fn dual_approval_needs_two_distinct_approvers_from_the_named_groups() {
+    let b = start().await;
+    let alice = Approver::new("alice", "identity-governance").await;
+    let carol = Approver::new("carol", "identity-governance").await;
+    let bob = Approver::new("bob", "incident-response").await;
+    let dave = Approver::new("dave", "finance").await;
+    for (who, groups) in [
+        (&alice, ["identity-governance"]),
+        (&carol, ["identity-governance"]),
+        (&bob, ["incident-response"]),
+        (&dave, ["finance"]),
+    ] {
+        enroll(&b, who, &groups).await;
+    }
+    let r = request("req-dual", "dual_approval", "soar-analyst");
+    b.client.create_request(&r).await.unwrap();
+
+    // Someone outside the named groups cannot start it.
+    let jws = dave.decide(&r, Decision::Approve, &b.url).await;
+    assert_eq!(
+        submit(&b, &jws).await.reason.as_deref(),
+        Some("not_in_required_group")
+    );
+
+    // One approval is not enough.
+    let jws = alice.decide(&r, Decision::Approve, &b.url).await;
+    assert_eq!(submit(&b, &jws).await.status, "awaiting_second_approval");
+    assert_eq!(status_of(&b, "req-dual").await, "awaiting_second_approval");
+
+    // The same person twice is not two approvers.
+    let jws = alice.decide(&r, Decision::Approve, &b.url).await;
+    assert_eq!(
+        submit(&b, &jws).await.reason.as_deref(),
+        Some("same_approver_twice")
+    );
+    // Two people from the same group do not cover both groups.
+    let jws = carol.decide(&r, Decision::Approve, &b.url).await;
+    assert_eq!(
+        submit(&b, &jws).await.reason.as_deref(),
+        Some("groups_not_covered")
+    );
+    // A second approval of something else does not complete the first.
+    let narrowed = Decision::ApproveNarrowed(Narrowing {
+        action: Some(ContainmentAction::RevokeSession),
+        scope: vec![],
+        until: None,
+    });
+    let jws = bob.decide(&r, narrowed, &b.url).await;
+    assert_eq!(
+        submit(&b, &jws).await.reason.as_deref(),
+        Some("approvals_disagree")
+    );
+    assert_eq!(status_of(&b, "req-dual").await, "awaiting_second_approval");
+
+    // Identity governance plus incident response: approved.
+    let jws = bob.decide(&r, Decision::Approve, &b.url).await;
+    assert_eq!(submit(&b, &jws).await.status, "accepted");
+    assert_eq!(status_of(&b, "req-dual").await, "approved");
+    let pending = match b.client.pending_requests(None).await.unwrap() {
+        client::Listing::Changed { requests, .. } => requests,
+        client::Listing::NotModified => unreachable!(),
+    };
+    assert!(
+        pending.is_empty(),
+        "decided requests leave the pending list"
+    );
+}
+
+#[tokio::test]
+async fn the_backend_accepts_rfc_9864_fully_specified_ed25519() {
+    let b = start().await;
+    let alice = Approver::new("alice", "identity-governance").await;
+    let r = request("req-9864", "single_approval", "soar-analyst");
+    b.client.create_request(&r).await.unwrap();
+    // Claims from the real path, re-signed by a key of Erin's own with
+    // `alg: Ed25519` (what a newer JOSE library emits).
+    let mut claims = claims_of(&alice.decide_for(&r, Decision::Approve, &b.url, None).await);
+    claims["iss"] = "erin".into();
+    claims["approver"] = json!({ "id": "erin", "groups": [] });
+    let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
+    let x = URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes());
+    let jwk: jsonwebtoken::jwk::Jwk =
+        serde_json::from_value(json!({"kty": "OKP", "crv": "Ed25519", "x": x})).unwrap();
+    let kid = jwk
+        .thumbprint(jsonwebtoken::jwk::ThumbprintHash::SHA256)
+        .unwrap();
+    let jwks = json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid}]});
+    b.client.enroll("erin", &[], &jwks).await.unwrap();
+    let header = URL_SAFE_NO_PAD.encode(json!({"alg": "Ed25519", "kid": kid}).to_string());
+    let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
+    let signature = key.sign(format!("{header}.{payload}").as_bytes());
+    let jws = format!(
+        "{header}.{payload}.{}",
+        URL_SAFE_NO_PAD.encode(signature.to_bytes())
+    );
+    assert_eq!(submit(&b, &jws).await.status, "accepted");
+
+    // A kid that is not the key's thumbprint cannot be enrolled.
+    let bad = json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": x, "kid": "made-up"}]});
+    let err = b.client.enroll("erin", &[], &bad).await.unwrap_err();
+    assert!(err.to_string().contains("thumbprint"), "{err}");
+}
+
+#[tokio::test]
+async fn listing_is_cheap_to_poll_with_etag_and_cursor() {
+    let b = start().await;
+    b.client
+        .create_request(&request("req-a", "single_approval", "x"))
+        .await
+        .unwrap();
+    let client::Listing::Changed {
+        requests,
+        etag,
+        next_cursor,
+    } = b.client.pending_requests(None).await.unwrap()
+    else {
+        panic!("first listing")
+    };
+    assert_eq!(requests.len(), 1);
+    assert_eq!(
+        b.client.pending_requests(etag.as_deref()).await.unwrap(),
+        client::Listing::NotModified
+    );
+    b.client
+        .create_request(&request("req-b", "single_approval", "x"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        b.client.pending_requests(etag.as_deref()).await.unwrap(),
+        client::Listing::Changed { .. }
+    ));
+    // The cursor returns only what is newer.
+    let http = reqwest::Client::new();
+    let body: Value = http
+        .get(format!("{}/v1/requests?since={next_cursor}", b.url))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = body["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["req-b"]);
+    // The same request twice is fine; other content under its id is not.
+    let mut clash = request("req-a", "single_approval", "x");
+    clash["severity"] = "critical".into();
+    let err = b.client.create_request(&clash).await.unwrap_err();
+    assert!(err.to_string().contains("409"), "{err}");
+}
+
+#[tokio::test]
+async fn decisions_queued_while_the_backend_is_down_arrive_once_it_is_up() {
+    // Reserve a port, then leave it closed: the backend is "down".
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let url = format!("http://{addr}");
+    let alice = Approver::new("alice", "identity-governance").await;
+    let requests: Vec<Value> = (0..5)
+        .map(|i| request(&format!("req-down-{i}"), "single_approval", "soar"))
+        .collect();
+    let client = BackendClient::new(&url, TOKEN.to_owned().into()).unwrap();
+    for r in &requests {
+        alice.decide(r, Decision::Approve, &url).await;
+    }
+    let report = client::deliver_due(&alice.store, &client).await.unwrap();
+    assert_eq!(report.delivered, 0);
+    assert!(report.failed >= 1);
+    assert!(
+        report.last_error.unwrap().contains("cannot be reached"),
+        "the error says what happened"
+    );
+    assert_eq!(alice.store.undelivered(None).await.unwrap(), 5);
+    let rows = alice.store.decisions(None).await.unwrap();
+    assert!(
+        rows.iter()
+            .any(|d| d.last_error.is_some() && d.attempts == Some(1))
+    );
+
+    // Up again, on the same address, with the requests it had issued.
+    let b = start_on(tokio::net::TcpListener::bind(addr).await.unwrap()).await;
+    enroll(&b, &alice, &["identity-governance"]).await;
+    for r in &requests {
+        b.client.create_request(r).await.unwrap();
+    }
+    // Backoff keeps them waiting; "retry now" makes them due.
+    assert_eq!(
+        client::deliver_due(&alice.store, &client)
+            .await
+            .unwrap()
+            .delivered,
+        0,
+        "not due yet: backing off"
+    );
+    alice.store.retry_deliveries_now().await.unwrap();
+    let report = client::deliver_due(&alice.store, &client).await.unwrap();
+    assert_eq!(report.delivered, 5, "{report:?}");
+    assert_eq!(alice.store.undelivered(None).await.unwrap(), 0);
+    for r in &requests {
+        assert_eq!(status_of(&b, r["id"].as_str().unwrap()).await, "approved");
+    }
+    let rows = alice.store.decisions(None).await.unwrap();
+    assert!(
+        rows.iter()
+            .all(|d| d.receipt.as_deref() == Some("accepted"))
+    );
+    // Delivering again sends nothing.
+    alice.store.retry_deliveries_now().await.unwrap();
+    let again = client::deliver_due(&alice.store, &client).await.unwrap();
+    assert_eq!(again, client::DeliveryReport::default());
+}
