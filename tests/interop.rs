@@ -143,3 +143,84 @@ fn the_example_request_matches_the_openapi_schema() {
         "{stderr}"
     );
 }
+
+/// What the implementation actually sends and answers matches the
+/// protocol document: the claims of a real decision (`DecisionClaims`) and
+/// the reference backend's receipts, accepted and rejected
+/// (`DecisionReceipt`), each checked by Python's jsonschema.
+#[tokio::test]
+#[ignore = "needs the Python environment from scripts/test"]
+async fn real_claims_and_receipts_match_the_openapi_schemas() {
+    use countersign::approval::{Decision, DecisionInput, decide};
+    use countersign::backend::{BackendState, parse_jwk};
+
+    let root = env!("CARGO_MANIFEST_DIR");
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.db")).await.unwrap();
+    countersign::demo::load(&store, false, "alice")
+        .await
+        .unwrap();
+    let keys = Keys::new(&store, Arc::new(MemorySecrets::default()));
+    let ctx = ChangeContext::new("alice", "test");
+    keys.init(&ctx).await.unwrap();
+
+    let mut request: serde_json::Value =
+        serde_json::from_str(include_str!("../assets/examples/containment-request.json")).unwrap();
+    let now = jiff::Timestamp::now();
+    request["created_at"] = now.to_string().into();
+    request["expires_at"] = (now + std::time::Duration::from_secs(600))
+        .to_string()
+        .into();
+    let aud = "http://127.0.0.1:8787";
+    let mut state = BackendState::new(aud, vec![]);
+    state.add_request(request.clone()).unwrap();
+    let jwks = keys.jwks().await.unwrap();
+    let enrolled = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| parse_jwk(k).unwrap())
+        .collect();
+    state.enroll("alice", vec![], enrolled).unwrap();
+
+    let mut documents = Vec::new();
+    for audience in [aud, "https://elsewhere.test"] {
+        let d = decide(
+            &store,
+            &keys,
+            DecisionInput {
+                request: &request,
+                decision: Decision::Approve,
+                reason: "checked",
+                audience,
+                destination: None,
+            },
+            &ctx,
+        )
+        .await
+        .unwrap();
+        documents.push(("DecisionClaims", serde_json::to_value(&d.claims).unwrap()));
+        state.submit(&d.jws, jiff::Timestamp::now());
+    }
+    for receipt in &state.log {
+        documents.push(("DecisionReceipt", serde_json::to_value(receipt).unwrap()));
+    }
+    assert_eq!(state.log[1].reason, Some("wrong_audience"));
+
+    let script = format!("{root}/tests/interop/validate_example.py");
+    let spec = format!("{root}/assets/openapi/countersign-backend.yaml");
+    for (i, (schema, doc)) in documents.iter().enumerate() {
+        let path = dir.path().join(format!("doc-{i}.json"));
+        std::fs::write(&path, doc.to_string()).unwrap();
+        let out = Command::new(python())
+            .args([script.as_str(), spec.as_str(), schema])
+            .arg(&path)
+            .output()
+            .expect("python runs");
+        assert!(
+            out.status.success(),
+            "{schema} {doc}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
