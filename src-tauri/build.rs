@@ -21,6 +21,14 @@ const COMMANDS: &[&str] = &[
     "alternatives",
     "rank",
     "load_demo",
+    "inbox",
+    "refresh_inbox",
+    "request_view",
+    "decide_request",
+    "my_decisions",
+    "retry_deliveries",
+    "connect_backend",
+    "create_signing_key",
 ];
 
 fn main() {

@@ -44,7 +44,7 @@ fn check_id(field: &'static str, id: &str) -> Result<(), CommandError> {
 }
 
 /// Edits made in the app are recorded as the OS user at the keyboard.
-fn app_context() -> ChangeContext {
+pub(crate) fn app_context() -> ChangeContext {
     ChangeContext::local_user("app")
 }
 

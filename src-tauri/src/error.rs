@@ -1,6 +1,21 @@
 use serde::{Serialize, Serializer, ser::SerializeStruct};
 
+use countersign::approval::DecisionError;
+use countersign::signing::SigningError;
 use countersign::store::StoreError;
+
+fn signing_hint(e: &SigningError) -> Option<&'static str> {
+    match e {
+        SigningError::NoActiveKey => Some("Create your signing key in Approvals first."),
+        SigningError::KeyringUnavailable(_) => Some(
+            "Start your desktop's keyring (Secret Service), or install gnome-keyring, then try again.",
+        ),
+        SigningError::PrivateKeyMissing(_) => Some(
+            "The keyring lost the private key: rotate to a new key with `countersign keys rotate`.",
+        ),
+        _ => None,
+    }
+}
 
 /// An error as the front end sees it: a message saying what happened and,
 /// where we know it, what the user can do about it.
@@ -23,6 +38,24 @@ pub enum CommandError {
 
     #[error("invalid {field}: {reason}")]
     InvalidInput { field: &'static str, reason: String },
+
+    #[error("request {0} is no longer in the inbox")]
+    RequestGone(String),
+
+    #[error("no backend is connected")]
+    NoBackend,
+
+    #[error(transparent)]
+    Decision(#[from] countersign::approval::DecisionError),
+
+    #[error(transparent)]
+    View(#[from] countersign::approval::ViewError),
+
+    #[error(transparent)]
+    Client(#[from] countersign::client::ClientError),
+
+    #[error(transparent)]
+    Signing(#[from] countersign::signing::SigningError),
 }
 
 impl CommandError {
@@ -46,7 +79,33 @@ impl CommandError {
             CommandError::Import(_) => {
                 Some("Fix the file at the line named and import it again; nothing was written.")
             }
-            CommandError::Store(_) | CommandError::Demo(_) | CommandError::Blast(_) => None,
+            CommandError::RequestGone(_) => {
+                Some("It was decided, withdrawn or expired at the backend; refresh the inbox.")
+            }
+            CommandError::NoBackend => {
+                Some("Connect to your orchestration backend in Approvals first.")
+            }
+            CommandError::Decision(DecisionError::ApproverIsRequester { .. }) => Some(
+                "Ask another owner of this identity to decide; nobody approves their own request.",
+            ),
+            CommandError::Decision(DecisionError::Expired { .. }) => {
+                Some("Ask the backend to issue the request again.")
+            }
+            CommandError::Decision(DecisionError::UnknownTarget(_)) => {
+                Some("Import or add the identity to the inventory, or deny the request.")
+            }
+            CommandError::Decision(DecisionError::Signing(e)) | CommandError::Signing(e) => {
+                signing_hint(e)
+            }
+            CommandError::Client(e) if e.is_transient() => Some(
+                "Your decision is saved and queued; it is sent as soon as the backend answers.",
+            ),
+            CommandError::Client(_) => Some("Check the backend URL and token in Approvals."),
+            CommandError::Store(_)
+            | CommandError::Demo(_)
+            | CommandError::Blast(_)
+            | CommandError::Decision(_)
+            | CommandError::View(_) => None,
             CommandError::InvalidInput { .. } => None,
         }
     }

@@ -1,9 +1,12 @@
 //! The desktop shell: opens the store, registers the IPC commands and the
 //! window. Inventory logic stays in the `countersign` core crate.
 
+mod approvals;
 mod commands;
 mod error;
+mod inbox;
 mod state;
+mod tray;
 
 pub use error::CommandError;
 pub use state::AppState;
@@ -15,7 +18,14 @@ pub fn run() {
         // The dialog plugin is used from Rust only (the import picker); the
         // webview is granted none of its permissions.
         .plugin(tauri_plugin_dialog::init())
+        // Notifications are sent from Rust (the inbox poller) only.
+        .plugin(tauri_plugin_notification::init())
         .manage(state)
+        .setup(|app| {
+            tray::install(app.handle());
+            tauri::async_runtime::spawn(inbox::run(app.handle().clone()));
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![
             commands::app_status,
             commands::list_identities,
@@ -35,6 +45,14 @@ pub fn run() {
             commands::alternatives,
             commands::rank,
             commands::load_demo,
+            approvals::inbox,
+            approvals::refresh_inbox,
+            approvals::request_view,
+            approvals::decide_request,
+            approvals::my_decisions,
+            approvals::retry_deliveries,
+            approvals::connect_backend,
+            approvals::create_signing_key,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

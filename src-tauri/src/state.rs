@@ -8,6 +8,7 @@ use countersign::Store;
 use countersign::store::{DB_ENV_VAR, default_db_path};
 
 use crate::CommandError;
+use crate::inbox::InboxState;
 
 /// What the commands share. A store that failed to open is kept as its
 /// message, so the window can still open and tell the user what to do
@@ -20,6 +21,7 @@ pub struct AppState {
     pending_import: Mutex<Option<(PathBuf, Format)>>,
     /// The blast-radius engine's graph, rebuilt when the inventory changes.
     pub graphs: GraphCache,
+    pub inbox: InboxState,
 }
 
 impl AppState {
@@ -54,6 +56,13 @@ impl AppState {
             db_path,
             pending_import: Mutex::new(None),
             graphs: GraphCache::new(),
+            inbox: InboxState::new(
+                flag_from_args(std::env::args().skip(1), "--backend").or_else(|| {
+                    std::env::var("COUNTERSIGN_BACKEND")
+                        .ok()
+                        .filter(|v| !v.is_empty())
+                }),
+            ),
         }
     }
 
@@ -84,13 +93,18 @@ impl AppState {
     }
 }
 
-fn db_from_args(mut args: impl Iterator<Item = String>) -> Option<PathBuf> {
+fn db_from_args(args: impl Iterator<Item = String>) -> Option<PathBuf> {
+    flag_from_args(args, "--db").map(PathBuf::from)
+}
+
+/// `--flag VALUE` or `--flag=VALUE`.
+fn flag_from_args(mut args: impl Iterator<Item = String>, flag: &str) -> Option<String> {
     while let Some(arg) = args.next() {
-        if arg == "--db" {
-            return args.next().map(PathBuf::from);
+        if arg == flag {
+            return args.next();
         }
-        if let Some(path) = arg.strip_prefix("--db=") {
-            return Some(PathBuf::from(path));
+        if let Some(value) = arg.strip_prefix(flag).and_then(|v| v.strip_prefix('=')) {
+            return Some(value.to_owned());
         }
     }
     None

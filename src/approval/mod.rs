@@ -3,9 +3,11 @@
 
 mod decision;
 mod request;
+mod view;
 
 pub use decision::{
     DECISION_TYP, Decision, DecisionClaims, DecisionError, DecisionInput, Narrowing,
     RecordedDecision, decide, tier_for,
 };
 pub use request::{ContainmentRequest, Evidence, RequestedBy, Target};
+pub use view::{Freshness, RequestView, ViewError, request_view, threat_for};

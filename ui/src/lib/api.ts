@@ -20,6 +20,11 @@ import type {
   Service,
   ServiceDetail,
   ServiceSummary,
+  DecisionRow,
+  DeliveryReport,
+  InboxView,
+  RequestView,
+  Verdict,
 } from "./types";
 
 export const appStatus = () => invoke<AppStatus>("app_status");
@@ -95,3 +100,30 @@ export function toCommandError(error: unknown): CommandError {
     hint: null,
   };
 }
+
+// The Approvals inbox. Requests are named by id; the Rust side holds what
+// the backend sent, and signs exactly that.
+export const inbox = () => invoke<InboxView>("inbox");
+
+export const refreshInbox = () => invoke<InboxView>("refresh_inbox");
+
+export const requestView = (id: string) =>
+  invoke<RequestView>("request_view", { id });
+
+export const decideRequest = (
+  id: string,
+  verdict: Verdict,
+  reason: string,
+  action: ContainmentAction | null = null,
+  until: string | null = null,
+) =>
+  invoke<DecisionRow>("decide_request", { id, verdict, action, until, reason });
+
+export const myDecisions = () => invoke<DecisionRow[]>("my_decisions");
+
+export const retryDeliveries = () => invoke<DeliveryReport>("retry_deliveries");
+
+export const connectBackend = (url: string, token: string) =>
+  invoke<InboxView>("connect_backend", { url, token });
+
+export const createSigningKey = () => invoke<InboxView>("create_signing_key");

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { envLabel, kindLabel, plural, tierLabel } from "./format";
+import {
+  deliveryState,
+  envLabel,
+  kindLabel,
+  plural,
+  relative,
+  tierLabel,
+} from "./format";
+import type { DecisionRow } from "./types";
 import { toCommandError } from "./api";
 
 describe("format", () => {
@@ -28,5 +36,57 @@ describe("toCommandError", () => {
   it("wraps plain strings and other values", () => {
     expect(toCommandError("denied")).toEqual({ message: "denied", hint: null });
     expect(toCommandError(42)).toEqual({ message: "42", hint: null });
+  });
+});
+
+describe("deliveryState", () => {
+  const base: DecisionRow = {
+    jti: "j",
+    request_id: "r",
+    decision: "approve",
+    approver: "alice",
+    jws: "a.b.c",
+    created_at: "2026-11-24T10:00:00Z",
+    destination: "http://127.0.0.1:8787",
+    attempts: 0,
+    delivered_at: null,
+    last_error: null,
+    receipt: null,
+    receipt_reason: null,
+  };
+  it("tells queued, retrying, delivered and refused apart", () => {
+    expect(deliveryState(base).state).toBe("queued");
+    const retrying = deliveryState({
+      ...base,
+      attempts: 3,
+      last_error: "the backend cannot be reached",
+    });
+    expect(retrying.state).toBe("retrying");
+    expect(retrying.text).toContain("3 attempts");
+    expect(
+      deliveryState({
+        ...base,
+        delivered_at: "2026-11-24T10:00:01Z",
+        receipt: "accepted",
+      }).text,
+    ).toBe("Delivered and accepted");
+    const refused = deliveryState({
+      ...base,
+      delivered_at: "2026-11-24T10:00:01Z",
+      receipt: "rejected",
+      receipt_reason: "same_approver_twice",
+    });
+    expect(refused.state).toBe("rejected");
+    expect(refused.text).toContain("same approver twice");
+    expect(deliveryState({ ...base, destination: null }).state).toBe("local");
+  });
+});
+
+describe("relative", () => {
+  const now = new Date("2026-11-24T10:00:00Z");
+  it("says how long until or since", () => {
+    expect(relative("2026-11-24T10:25:00Z", now)).toBe("in 25 min");
+    expect(relative("2026-11-24T09:57:00Z", now)).toBe("3 min ago");
+    expect(relative("2026-11-24T15:00:00Z", now)).toBe("in 5 h");
   });
 });

@@ -7,6 +7,7 @@ import type {
   IdentityKind,
   Lifetime,
   SecretDelivery,
+  DecisionRow,
 } from "./types";
 
 export const KIND_LABELS: Record<IdentityKind, string> = {
@@ -122,3 +123,46 @@ export const THREAT_LABELS: Record<string, string> = {
   permission_misuse: "Permission misuse",
   compromised: "Fully compromised",
 };
+
+export const DECISION_LABELS: Record<DecisionRow["decision"], string> = {
+  approve: "Approved",
+  deny: "Denied",
+  approve_narrowed: "Approved narrowed",
+};
+
+/** Where a signed decision is on its way to the backend, in words. */
+export function deliveryState(d: DecisionRow): {
+  state: "delivered" | "rejected" | "queued" | "retrying" | "local";
+  text: string;
+} {
+  if (!d.destination) return { state: "local", text: "Signed, not sent" };
+  if (d.delivered_at) {
+    if (d.receipt === "rejected")
+      return {
+        state: "rejected",
+        text: `Refused by the backend: ${(d.receipt_reason ?? "no reason given").replaceAll("_", " ")}`,
+      };
+    if (d.receipt === "awaiting_second_approval")
+      return {
+        state: "delivered",
+        text: "Delivered; waiting for a second approver",
+      };
+    return { state: "delivered", text: "Delivered and accepted" };
+  }
+  if (d.last_error)
+    return {
+      state: "retrying",
+      text: `Queued; ${plural(d.attempts ?? 0, "attempt")} so far (${d.last_error})`,
+    };
+  return { state: "queued", text: "Queued for delivery" };
+}
+
+/** "in 25 min", "3 min ago": how long until (or since) a time. */
+export function relative(iso: string, now: Date = new Date()): string {
+  const minutes = Math.round((Date.parse(iso) - now.getTime()) / 60000);
+  const span =
+    Math.abs(minutes) >= 120
+      ? `${Math.round(Math.abs(minutes) / 60)} h`
+      : `${Math.abs(minutes)} min`;
+  return minutes >= 0 ? `in ${span}` : `${span} ago`;
+}

@@ -243,3 +243,99 @@ export interface RankedIdentity {
   score: number;
   fan_out: number;
 }
+
+/** A containment request exactly as the backend sent it (OpenAPI `ContainmentRequest`). */
+export interface ContainmentRequest {
+  id: string;
+  action: ContainmentAction;
+  target: { external_id: string; display_name?: string };
+  scope?: string[];
+  evidence: {
+    signal: string;
+    summary?: string;
+    confidence: number;
+    source: string;
+    links?: string[];
+  };
+  severity: "low" | "medium" | "high" | "critical";
+  requested_by: { kind: "analyst" | "automation"; id: string; name?: string };
+  created_at: string;
+  expires_at: string;
+  tier: ApprovalTier;
+}
+
+/** A decision signed here, with its delivery state (store::DecisionRow). */
+export interface DecisionRow {
+  jti: string;
+  request_id: string;
+  decision: "approve" | "deny" | "approve_narrowed";
+  approver: string;
+  jws: string;
+  created_at: string;
+  destination: string | null;
+  attempts: number | null;
+  delivered_at: string | null;
+  last_error: string | null;
+  receipt: "accepted" | "awaiting_second_approval" | "rejected" | null;
+  receipt_reason: string | null;
+}
+
+export interface KeyInfo {
+  kid: string;
+  status: "active" | "previous" | "retired";
+  created_at: string;
+  retired_at: string | null;
+}
+
+export interface InboxItem {
+  request: ContainmentRequest;
+  decision: DecisionRow | null;
+}
+
+export interface InboxView {
+  backend: string | null;
+  error: string | null;
+  last_poll: string | null;
+  items: InboxItem[];
+  awaiting: number;
+  queued: number;
+  signing_key: KeyInfo | null;
+  approver: string;
+}
+
+export interface TierDecision {
+  tier: ApprovalTier;
+  permitted_by: string[];
+  lighter_tiers_forbidden_by: string[];
+  policy_version: string;
+}
+
+export interface RequestView {
+  request: ContainmentRequest;
+  request_digest: string;
+  problem: string | null;
+  identity: IdentityDetail | null;
+  threat: Threat;
+  policy: TierDecision | null;
+  tier_mismatch: boolean;
+  blast: BlastResult | null;
+  alternatives: Alternatives | null;
+  freshness: {
+    reviewed_on: string | null;
+    reviewed_by: string | null;
+    stale_after_days: number;
+    findings: Finding[];
+  } | null;
+  decisions: DecisionRow[];
+  requested_by_you: boolean;
+  expired: boolean;
+}
+
+export type Verdict = "approve" | "deny" | "narrow";
+
+export interface DeliveryReport {
+  delivered: number;
+  rejected: number;
+  failed: number;
+  last_error: string | null;
+}

@@ -1,0 +1,218 @@
+//! The Approvals inbox: a background task polls the backend for requests
+//! awaiting a decision (cheaply, with the listing's ETag), delivers any
+//! queued decisions (so the app catches up after being offline), and tells
+//! the owner: the count in the window title and the tray, a native
+//! notification for each new request. The webview reads the cached state.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use countersign::Store;
+use countersign::client::{self, BackendClient, Listing};
+use countersign::signing::OsKeyring;
+use tauri::{AppHandle, Manager};
+use tokio::sync::{Mutex, Notify};
+
+use crate::AppState;
+
+/// How often the backend is asked; an ETag makes an unchanged answer tiny.
+const POLL_INTERVAL: Duration = Duration::from_secs(5);
+
+/// What the last poll found.
+#[derive(Default)]
+pub struct Inbox {
+    pub backend: Option<String>,
+    pub requests: Vec<serde_json::Value>,
+    etag: Option<String>,
+    pub error: Option<String>,
+    pub last_poll: Option<jiff::Timestamp>,
+    notified: HashSet<String>,
+}
+
+/// The poller's state and its doorbell (rung to poll now).
+#[derive(Default)]
+pub struct InboxState {
+    pub inbox: Mutex<Inbox>,
+    pub wake: Notify,
+    /// `--backend URL` / `COUNTERSIGN_BACKEND`, over the stored setting.
+    pub backend_override: Option<String>,
+}
+
+impl InboxState {
+    pub fn new(backend_override: Option<String>) -> Self {
+        InboxState {
+            backend_override: backend_override.map(|u| client::normalise(&u)),
+            ..Default::default()
+        }
+    }
+
+    pub async fn backend_url(&self, store: &Store) -> Option<String> {
+        match &self.backend_override {
+            Some(url) => Some(url.clone()),
+            None => store.backend_url().await.ok().flatten(),
+        }
+    }
+
+    /// The request exactly as the backend sent it (decisions sign its digest).
+    pub async fn request(&self, id: &str) -> Option<serde_json::Value> {
+        self.inbox
+            .lock()
+            .await
+            .requests
+            .iter()
+            .find(|r| r["id"] == id)
+            .cloned()
+    }
+}
+
+/// A client for `url` with its token (environment, else the keyring).
+pub async fn connect(url: &str) -> Result<BackendClient, client::ClientError> {
+    let owned = url.to_owned();
+    let token = tokio::task::spawn_blocking(move || client::token_for(&owned, &OsKeyring))
+        .await
+        .map_err(|e| {
+            client::ClientError::Keyring(countersign::signing::SigningError::Keyring(e.to_string()))
+        })??;
+    BackendClient::new(url, token)
+}
+
+/// Runs for the life of the app.
+pub async fn run(app: AppHandle) {
+    loop {
+        poll_once(&app).await;
+        let state = app.state::<AppState>();
+        let _ = tokio::time::timeout(POLL_INTERVAL, state.inbox.wake.notified()).await;
+    }
+}
+
+/// One round: deliver what is queued, then fetch what awaits a decision.
+pub async fn poll_once(app: &AppHandle) {
+    let state = app.state::<AppState>();
+    let Ok(store) = state.store() else { return };
+    let Some(url) = state.inbox.backend_url(store).await else {
+        let mut inbox = state.inbox.inbox.lock().await;
+        inbox.backend = None;
+        return;
+    };
+    let result = async {
+        let client = connect(&url).await?;
+        if let Err(e) = client::deliver_due(store, &client).await {
+            eprintln!("warning: delivering queued decisions failed: {e}");
+        }
+        let etag = {
+            let inbox = state.inbox.inbox.lock().await;
+            (inbox.backend.as_deref() == Some(url.as_str()))
+                .then(|| inbox.etag.clone())
+                .flatten()
+        };
+        client.pending_requests(etag.as_deref()).await
+    }
+    .await;
+    let mut new = Vec::new();
+    {
+        let mut inbox = state.inbox.inbox.lock().await;
+        if inbox.backend.as_deref() != Some(url.as_str()) {
+            *inbox = Inbox {
+                backend: Some(url.clone()),
+                ..Default::default()
+            };
+        }
+        inbox.last_poll = Some(jiff::Timestamp::now());
+        match result {
+            Ok(Listing::Changed { requests, etag, .. }) => {
+                for r in &requests {
+                    if let Some(id) = r["id"].as_str()
+                        && inbox.notified.insert(id.to_owned())
+                    {
+                        new.push(r.clone());
+                    }
+                }
+                inbox.requests = requests;
+                inbox.etag = etag;
+                inbox.error = None;
+            }
+            Ok(Listing::NotModified) => inbox.error = None,
+            Err(e) => inbox.error = Some(e.to_string()),
+        }
+    }
+    let awaiting = awaiting_you(app).await;
+    show_count(app, awaiting);
+    for request in new {
+        notify(app, &request).await;
+    }
+}
+
+/// Requests in the inbox that you have not decided yet.
+pub async fn awaiting_you(app: &AppHandle) -> usize {
+    let state = app.state::<AppState>();
+    let Ok(store) = state.store() else { return 0 };
+    let decided: HashSet<String> = store
+        .decisions(None)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|d| d.request_id)
+        .collect();
+    state
+        .inbox
+        .inbox
+        .lock()
+        .await
+        .requests
+        .iter()
+        .filter(|r| r["id"].as_str().is_some_and(|id| !decided.contains(id)))
+        .count()
+}
+
+/// The pending count in the window title and the tray.
+pub fn show_count(app: &AppHandle, awaiting: usize) {
+    let title = match awaiting {
+        0 => "Countersign".to_owned(),
+        1 => "Countersign — 1 request awaiting your decision".to_owned(),
+        n => format!("Countersign — {n} requests awaiting your decision"),
+    };
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.set_title(&title);
+    }
+    if let Some(tray) = app.tray_by_id(crate::tray::TRAY_ID) {
+        let _ = tray.set_tooltip(Some(&title));
+        let _ = tray.set_title(Some(if awaiting == 0 {
+            String::new()
+        } else {
+            awaiting.to_string()
+        }));
+    }
+}
+
+async fn notify(app: &AppHandle, request: &serde_json::Value) {
+    use tauri_plugin_notification::NotificationExt;
+    let text = |path: &[&str]| {
+        let mut v = request;
+        for p in path {
+            v = &v[*p];
+        }
+        v.as_str().unwrap_or("?").to_owned()
+    };
+    let title = format!(
+        "Approval needed: {} on {}",
+        text(&["action"]).replace('_', " "),
+        request["target"]["display_name"]
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| text(&["target", "external_id"]))
+    );
+    let body = format!(
+        "{} severity · {} · requested by {}",
+        text(&["severity"]),
+        text(&["evidence", "signal"]).replace('_', " "),
+        text(&["requested_by", "id"])
+    );
+    let app = app.clone();
+    // A missing notification daemon must not stop the inbox.
+    let _ = tokio::task::spawn_blocking(move || {
+        if let Err(e) = app.notification().builder().title(title).body(body).show() {
+            eprintln!("note: no desktop notification ({e})");
+        }
+    })
+    .await;
+}

@@ -1,0 +1,201 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  cleanup,
+  fireEvent,
+  render,
+  screen,
+  waitFor,
+} from "@testing-library/svelte";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import Approvals from "./Approvals.svelte";
+import type {
+  ContainmentRequest,
+  DecisionRow,
+  InboxView,
+  RequestView,
+} from "../lib/types";
+
+const request: ContainmentRequest = {
+  id: "req-1",
+  action: "disable_account",
+  target: {
+    external_id: "vault:secret/kafka/shared-client",
+    display_name: "Kafka shared client credential",
+  },
+  evidence: {
+    signal: "secret_in_public_repository",
+    summary: "Committed to a public fork.",
+    confidence: 0.92,
+    source: "secret-scanner",
+  },
+  severity: "high",
+  requested_by: { kind: "automation", id: "soar-playbook" },
+  created_at: "2026-11-24T10:00:00Z",
+  expires_at: "2999-01-01T00:00:00Z",
+  tier: "single_approval",
+};
+
+function inboxWith(decision: DecisionRow | null): InboxView {
+  return {
+    backend: "http://127.0.0.1:8787",
+    error: null,
+    last_poll: "2026-11-24T10:00:05Z",
+    items: [{ request, decision }],
+    awaiting: decision ? 0 : 1,
+    queued: 0,
+    signing_key: {
+      kid: "kid-0123456789abcdef",
+      status: "active",
+      created_at: "2026-11-24T09:00:00Z",
+      retired_at: null,
+    },
+    approver: "alice",
+  };
+}
+
+const summary = {
+  services: 6,
+  per_tier: [1, 3, 2, 0] as [number, number, number, number],
+  highest_tier: 0,
+  score: 3210,
+  break_glass: [],
+  fan_out: 6,
+  rto_minutes: 30,
+  rto_unknown: [],
+  destructive_without_rollback: [],
+  undocumented_consumers: 0,
+};
+
+function viewFor(requestedByYou: boolean): RequestView {
+  return {
+    request,
+    request_digest: "digest-abcdefghijklmnop",
+    problem: null,
+    identity: null,
+    threat: "leaked_secret",
+    policy: {
+      tier: "dual_approval",
+      permitted_by: ["dual-approval-always-possible"],
+      lighter_tiers_forbidden_by: ["disabling-and-quarantine-dual"],
+      policy_version: "sha256:abc",
+    },
+    tier_mismatch: true,
+    blast: {
+      targets: [{ identity: "tok-kafka-shared", action: "disable_account" }],
+      contained: ["tok-kafka-shared"],
+      impacted: [],
+      spared: [],
+      summary,
+    },
+    alternatives: {
+      identity: "tok-kafka-shared",
+      threat: "leaked_secret",
+      recommended: "rotate_secret",
+      options: [
+        {
+          action: "rotate_secret",
+          contains: true,
+          summary: { ...summary, services: 2, score: 20 },
+          extra_services: [],
+        },
+      ],
+    },
+    freshness: {
+      reviewed_on: null,
+      reviewed_by: null,
+      stale_after_days: 90,
+      findings: [],
+    },
+    decisions: [],
+    requested_by_you: requestedByYou,
+    expired: false,
+  };
+}
+
+let calls: { cmd: string; args: Record<string, unknown> }[] = [];
+
+function mock(view: RequestView) {
+  calls = [];
+  mockIPC((cmd, payload) => {
+    const args = (payload ?? {}) as Record<string, unknown>;
+    calls.push({ cmd, args });
+    switch (cmd) {
+      case "request_view":
+        return view;
+      case "decide_request":
+        return null;
+      case "refresh_inbox":
+        return inboxWith(null);
+    }
+  });
+}
+
+beforeEach(() => {
+  Object.defineProperty(window, "crypto", {
+    value: globalThis.crypto,
+    configurable: true,
+  });
+});
+afterEach(() => {
+  cleanup();
+  clearMocks();
+});
+
+describe("Approvals", () => {
+  it("shows the evidence, the policy rule and the blast radius, and signs only after confirmation", async () => {
+    mock(viewFor(false));
+    render(Approvals, { view: inboxWith(null), onUpdate: () => {} });
+    await fireEvent.click(await screen.findByTestId("inbox-item"));
+    expect(await screen.findByTestId("evidence")).toHaveTextContent(
+      "secret in public repository",
+    );
+    const policy = screen.getByTestId("policy");
+    expect(policy).toHaveTextContent("Dual approval");
+    expect(policy).toHaveTextContent("disabling-and-quarantine-dual");
+    expect(screen.getByTestId("tier-mismatch")).toBeInTheDocument();
+    expect(screen.getByTestId("freshness")).toHaveTextContent("never reviewed");
+    expect(screen.getByTestId("request-blast")).toHaveTextContent("6 services");
+
+    const sign = screen.getByTestId("sign");
+    expect(sign).toBeDisabled();
+    await fireEvent.input(screen.getByTestId("reason"), {
+      target: { value: "rotate instead" },
+    });
+    await fireEvent.click(screen.getByTestId("verdict-narrow"));
+    expect(screen.getByTestId("sign")).toBeEnabled();
+    await fireEvent.click(screen.getByTestId("sign"));
+    expect(screen.getByTestId("confirm-text")).toHaveTextContent(
+      "Approve Rotate secret instead of Disable account",
+    );
+    expect(calls.some((c) => c.cmd === "decide_request")).toBe(false);
+    await fireEvent.click(screen.getByTestId("confirm-sign"));
+    await waitFor(() =>
+      expect(calls.find((c) => c.cmd === "decide_request")?.args).toEqual({
+        id: "req-1",
+        verdict: "narrow",
+        action: "rotate_secret",
+        until: null,
+        reason: "rotate instead",
+      }),
+    );
+  });
+
+  it("never lets the requester approve", async () => {
+    mock(viewFor(true));
+    render(Approvals, { view: inboxWith(null), onUpdate: () => {} });
+    await fireEvent.click(await screen.findByTestId("inbox-item"));
+    await screen.findByTestId("decide");
+    expect(screen.getByTestId("verdict-approve")).toBeDisabled();
+    expect(screen.getByTestId("verdict-narrow")).toBeDisabled();
+    expect(screen.getByTestId("verdict-deny")).toBeEnabled();
+  });
+
+  it("asks to connect when no backend is configured", () => {
+    mock(viewFor(false));
+    render(Approvals, {
+      view: { ...inboxWith(null), backend: null, items: [] },
+      onUpdate: () => {},
+    });
+    expect(screen.getByTestId("connect-form")).toBeInTheDocument();
+  });
+});
