@@ -11,7 +11,7 @@ APP_PACKAGES=(build-essential pkg-config libwebkit2gtk-4.1-dev libxdo-dev
   libayatana-appindicator3-dev librsvg2-dev libssl-dev)
 # What the tests add: a virtual display, the WebKit WebDriver, a private
 # D-Bus session with the Secret Service, screenshots, and PostgreSQL.
-TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring
+TEST_PACKAGES=(xvfb xauth x11-utils webkit2gtk-driver dbus dbus-x11 gnome-keyring
   imagemagick postgresql sqlite3 python3 python3-venv)
 # Independent verifiers for signed decisions (tests/interop.rs).
 PYTHON_TEST_PACKAGES=(joserfc==1.8.0 rfc8785==0.1.4 jsonschema==4.26.0 pyyaml==6.0.3)

@@ -16,6 +16,9 @@ use countersign::store::{BACKEND_URL_KEY, DecisionRow};
 use crate::commands::app_context;
 use crate::{AppState, CommandError, inbox};
 
+/// Decided requests listed under the pending ones.
+const MAX_DECIDED_SHOWN: usize = 50;
+
 /// Longest reason accepted; a reason is a sentence or two, not a document.
 const MAX_REASON: usize = 2000;
 
@@ -61,7 +64,7 @@ async fn inbox_view(state: &AppState) -> Result<InboxView, CommandError> {
             inbox.requests.clone(),
         )
     };
-    let items: Vec<InboxItem> = requests
+    let mut items: Vec<InboxItem> = requests
         .into_iter()
         .map(|request| {
             let decision = decisions
@@ -71,6 +74,22 @@ async fn inbox_view(state: &AppState) -> Result<InboxView, CommandError> {
             InboxItem { request, decision }
         })
         .collect();
+    // Requests decided here stay listed (with their delivery state) after
+    // the backend stops offering them, newest first.
+    let mut shown: std::collections::HashSet<String> = items
+        .iter()
+        .filter_map(|i| i.request["id"].as_str().map(str::to_owned))
+        .collect();
+    for d in decisions.iter().take(MAX_DECIDED_SHOWN) {
+        if shown.insert(d.request_id.clone())
+            && let Ok(request) = serde_json::from_str(&d.request_json)
+        {
+            items.push(InboxItem {
+                request,
+                decision: Some(d.clone()),
+            });
+        }
+    }
     let keys = Keys::new(store, Arc::new(OsKeyring));
     Ok(InboxView {
         backend: backend.or(state.inbox.backend_url(store).await),
@@ -109,12 +128,17 @@ pub async fn request_view(
     id: String,
 ) -> Result<RequestView, CommandError> {
     check_request_id(&id)?;
-    let request = state
-        .inbox
-        .request(&id)
-        .await
-        .ok_or_else(|| CommandError::RequestGone(id.clone()))?;
     let store = state.store()?;
+    let request = match state.inbox.request(&id).await {
+        Some(r) => r,
+        // Decided earlier and no longer offered: show it as it was decided.
+        None => store
+            .decisions(Some(&id))
+            .await?
+            .first()
+            .and_then(|d| serde_json::from_str(&d.request_json).ok())
+            .ok_or_else(|| CommandError::RequestGone(id.clone()))?,
+    };
     let graph = state.graphs.get(store).await?;
     Ok(approval::request_view(store, &graph, &request, &app_context().actor).await?)
 }

@@ -30,6 +30,9 @@ pub struct NewDecision<'a> {
 pub struct DecisionRow {
     pub jti: String,
     pub request_id: String,
+    /// The request exactly as it was decided (its digest is signed).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub request_json: String,
     pub decision: String,
     pub approver: String,
     pub jws: String,
@@ -116,7 +119,7 @@ impl Store {
         request_id: Option<&str>,
     ) -> Result<Vec<DecisionRow>, StoreError> {
         sqlx::query_as(
-            "SELECT d.jti, d.request_id, d.decision, d.approver, d.jws, d.created_at,
+            "SELECT d.jti, d.request_id, d.request_json, d.decision, d.approver, d.jws, d.created_at,
                     o.destination, o.attempts, o.delivered_at, o.last_error,
                     o.receipt, o.receipt_reason
              FROM decisions d LEFT JOIN outbox o ON o.jti = d.jti

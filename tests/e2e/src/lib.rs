@@ -71,6 +71,11 @@ pub struct AppSession {
 impl AppSession {
     /// Starts the desktop app on the database at `db`.
     pub async fn start(db: &Path) -> AppSession {
+        Self::start_with_env(db, &[]).await
+    }
+
+    /// Starts the app with extra environment (the backend to poll, say).
+    pub async fn start_with_env(db: &Path, env: &[(&str, &str)]) -> AppSession {
         assert!(
             std::env::var_os("DISPLAY").is_some(),
             "no DISPLAY: run the end-to-end tests under Xvfb (scripts/test does)"
@@ -85,6 +90,7 @@ impl AppSession {
                 &native_port.to_string(),
             ])
             .env("COUNTERSIGN_DB", db)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()

@@ -88,5 +88,6 @@ describe("relative", () => {
     expect(relative("2026-11-24T10:25:00Z", now)).toBe("in 25 min");
     expect(relative("2026-11-24T09:57:00Z", now)).toBe("3 min ago");
     expect(relative("2026-11-24T15:00:00Z", now)).toBe("in 5 h");
+    expect(relative("2026-11-24T10:00:10Z", now)).toBe("just now");
   });
 });

@@ -160,6 +160,7 @@ export function deliveryState(d: DecisionRow): {
 /** "in 25 min", "3 min ago": how long until (or since) a time. */
 export function relative(iso: string, now: Date = new Date()): string {
   const minutes = Math.round((Date.parse(iso) - now.getTime()) / 60000);
+  if (minutes === 0) return "just now";
   const span =
     Math.abs(minutes) >= 120
       ? `${Math.round(Math.abs(minutes) / 60)} h`

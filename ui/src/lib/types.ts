@@ -268,6 +268,8 @@ export interface ContainmentRequest {
 export interface DecisionRow {
   jti: string;
   request_id: string;
+  /** The request exactly as decided. */
+  request_json?: string;
   decision: "approve" | "deny" | "approve_narrowed";
   approver: string;
   jws: string;
