@@ -1,0 +1,165 @@
+//! The backend commands from a shell: `countersign backend serve` as its
+//! own process, and `countersign requests list|show` against it.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use predicates::prelude::*;
+
+struct Served {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(args: &[&str]) -> Served {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_countersign"))
+        .env_remove("COUNTERSIGN_BACKEND_TOKEN")
+        .args(["backend", "serve", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .nth(2)
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_owned();
+    Served { child, url }
+}
+
+fn fresh_request(dir: &std::path::Path) -> std::path::PathBuf {
+    let mut r: serde_json::Value =
+        serde_json::from_str(include_str!("../assets/examples/containment-request.json")).unwrap();
+    r["expires_at"] = "2999-01-01T00:00:00Z".into();
+    let path = dir.join("requests.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&vec![r]).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn serve_needs_a_token_and_creates_a_private_token_file() {
+    assert_cmd::Command::cargo_bin("countersign")
+        .unwrap()
+        .env_remove("COUNTERSIGN_BACKEND_TOKEN")
+        .args(["backend", "serve", "--listen", "127.0.0.1:0"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("--token-file"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("token");
+    let _served = serve(&["--token-file", token_file.to_str().unwrap()]);
+    let token = std::fs::read_to_string(&token_file).unwrap();
+    assert!(token.len() >= 40, "a long random token");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&token_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "only the owner may read the token");
+    }
+}
+
+#[test]
+fn requests_are_listed_with_the_local_policy_tier_and_shown_as_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    common::countersign(&db)
+        .args(["demo", "load"])
+        .assert()
+        .success();
+    let requests = fresh_request(dir.path());
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "s3cret-token-for-tests").unwrap();
+    let served = serve(&[
+        "--token-file",
+        token_file.to_str().unwrap(),
+        "--requests",
+        requests.to_str().unwrap(),
+    ]);
+
+    common::countersign(&db)
+        .env("COUNTERSIGN_BACKEND_TOKEN", "s3cret-token-for-tests")
+        .args(["requests", "list", "--backend", &served.url])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("req-2026-11-24-0001"))
+        .stdout(predicate::str::contains(
+            "single_approval (single-approval-rotation-and-revocation)",
+        ));
+
+    let shown = common::countersign(&db)
+        .env("COUNTERSIGN_BACKEND_TOKEN", "s3cret-token-for-tests")
+        .args([
+            "requests",
+            "show",
+            "req-2026-11-24-0001",
+            "--backend",
+            &served.url,
+        ])
+        .output()
+        .unwrap();
+    assert!(shown.status.success());
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let sent: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(&requests).unwrap()).unwrap();
+    assert_eq!(
+        shown, sent[0],
+        "exactly the request, without backend bookkeeping"
+    );
+
+    common::countersign(&db)
+        .env("COUNTERSIGN_BACKEND_TOKEN", "wrong")
+        .args(["requests", "list", "--backend", &served.url])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("refused the bearer token"));
+
+    common::countersign(&db)
+        .env_remove("COUNTERSIGN_BACKEND")
+        .args(["requests", "list"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("backend login"));
+}
+
+#[test]
+fn a_malformed_requests_file_is_refused_naming_the_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "[\n  {\"id\": \"x\",\n  oops\n]").unwrap();
+    assert_cmd::Command::cargo_bin("countersign")
+        .unwrap()
+        .env("COUNTERSIGN_BACKEND_TOKEN", "t")
+        .args(["backend", "serve", "--listen", "127.0.0.1:0", "--requests"])
+        .arg(&bad)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("bad.json: line 3"));
+
+    let mut wrong: serde_json::Value =
+        serde_json::from_str(include_str!("../assets/examples/containment-request.json")).unwrap();
+    wrong["evidence"]["confidence"] = 7.into();
+    std::fs::write(&bad, wrong.to_string()).unwrap();
+    assert_cmd::Command::cargo_bin("countersign")
+        .unwrap()
+        .env("COUNTERSIGN_BACKEND_TOKEN", "t")
+        .args(["backend", "serve", "--listen", "127.0.0.1:0", "--requests"])
+        .arg(&bad)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("evidence.confidence"));
+}
