@@ -82,6 +82,9 @@ pub struct DecideArgs {
     /// Approve a narrower action instead of the one requested
     #[arg(long, value_enum, value_name = "ACTION")]
     narrow: Option<ActionArg>,
+    /// With --narrow: approve it only for these targets or permissions (repeatable)
+    #[arg(long, value_name = "SCOPE", requires = "narrow")]
+    scope: Vec<String>,
     /// With --narrow: approve it only until this time (RFC 3339)
     #[arg(long, value_name = "TIME", requires = "narrow")]
     until: Option<jiff::Timestamp>,
@@ -341,7 +344,7 @@ pub async fn decide(store: &Store, ctx: &ChangeContext, args: DecideArgs) -> Res
         (_, true, _) => Decision::Deny,
         (_, _, Some(action)) => Decision::ApproveNarrowed(Narrowing {
             action: Some(action.into()),
-            scope: Vec::new(),
+            scope: args.scope.clone(),
             until: args.until,
         }),
         _ => unreachable!("clap requires one verdict"),

@@ -82,6 +82,16 @@ async fn a_request_from_the_backend_is_approved_in_the_app_and_verified_by_the_b
     request["expires_at"] = (now + Duration::from_secs(3600)).to_string().into();
     soar.create_request(&request).await.unwrap();
 
+    // Watch the session bus for the desktop notification the app raises.
+    let mut monitor = std::process::Command::new("dbus-monitor")
+        .args([
+            "--session",
+            "interface='org.freedesktop.Notifications',member='Notify'",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("dbus-monitor (Debian package dbus-bin)");
+
     let app = AppSession::start_with_env(
         &db,
         &[
@@ -103,6 +113,14 @@ async fn a_request_from_the_backend_is_approved_in_the_app_and_verified_by_the_b
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+
+    let _ = monitor.kill();
+    let watched = monitor.wait_with_output().unwrap();
+    let watched = String::from_utf8_lossy(&watched.stdout);
+    assert!(
+        watched.contains("Approval needed: rotate secret on Kafka shared client credential"),
+        "no desktop notification for the new request:\n{watched}"
+    );
 
     app.click("[data-testid=tab-approvals]").await;
     app.click("[data-testid=inbox-item][data-id=req-e2e-kafka]")
