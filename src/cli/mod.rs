@@ -488,7 +488,7 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
             let tier = approval::tier_for(store, &parsed).await?;
             output(&tier, json, || {
                 format!(
-                    "{}: {} (permitted by {}; lighter tiers ruled out by {}; policy {})\n",
+                    "{}: {} (permitted by {}; lighter tiers ruled out by {}{}; policy {})\n",
                     parsed.id,
                     tier.tier.as_str(),
                     tier.permitted_by.join(", "),
@@ -496,6 +496,14 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
                         "nothing".to_owned()
                     } else {
                         tier.lighter_tiers_forbidden_by.join(", ")
+                    },
+                    if tier.approver_groups.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            "; one approver from each of {}",
+                            tier.approver_groups.join(", ")
+                        )
                     },
                     tier.policy_version
                 )

@@ -52,6 +52,9 @@ pub struct TierDecision {
     pub permitted_by: Vec<String>,
     /// The `@id`s of the rules that ruled out lighter tiers.
     pub lighter_tiers_forbidden_by: Vec<String>,
+    /// Who must sign, from the permitting rules' `@approver_groups`
+    /// annotation: with dual approval, one approver from each group.
+    pub approver_groups: Vec<String>,
     pub policy_version: String,
 }
 
@@ -83,6 +86,26 @@ impl Policy {
     /// Names the policy text exactly: the first 8 bytes of its SHA-256.
     pub fn version(&self) -> &str {
         &self.version
+    }
+
+    /// The groups named by `@approver_groups("a, b")` on the given rules:
+    /// who must sign when that tier applies.
+    fn approver_groups(&self, ids: &[cedar_policy::PolicyId]) -> Vec<String> {
+        let mut groups: Vec<String> = Vec::new();
+        for id in ids {
+            if let Some(named) = self
+                .set
+                .policy(id)
+                .and_then(|p| p.annotation("approver_groups"))
+            {
+                for g in named.split(',').map(str::trim).filter(|g| !g.is_empty()) {
+                    if !groups.iter().any(|x| x == g) {
+                        groups.push(g.to_owned());
+                    }
+                }
+            }
+        }
+        groups
     }
 
     fn id_of(&self, id: &cedar_policy::PolicyId) -> String {
@@ -132,17 +155,16 @@ impl Policy {
             )
             .map_err(|e| eval(e.to_string()))?;
             let response = authorizer.is_authorized(&request, &self.set, &Entities::empty());
-            let reasons: Vec<String> = response
-                .diagnostics()
-                .reason()
-                .map(|id| self.id_of(id))
-                .collect();
+            let reason_ids: Vec<cedar_policy::PolicyId> =
+                response.diagnostics().reason().cloned().collect();
+            let reasons: Vec<String> = reason_ids.iter().map(|id| self.id_of(id)).collect();
             if let Some(error) = response.diagnostics().errors().next() {
                 return Err(eval(error.to_string()));
             }
             if response.decision() == Decision::Allow {
                 return Ok(TierDecision {
                     tier,
+                    approver_groups: self.approver_groups(&reason_ids),
                     permitted_by: reasons,
                     lighter_tiers_forbidden_by: forbidden,
                     policy_version: self.version.clone(),
@@ -158,6 +180,7 @@ impl Policy {
         // the strictest, never none.
         Ok(TierDecision {
             tier: ApprovalTier::DualApproval,
+            approver_groups: Vec::new(),
             permitted_by: vec!["(no rule permitted any tier: the strictest applies)".into()],
             lighter_tiers_forbidden_by: forbidden,
             policy_version: self.version.clone(),
@@ -257,6 +280,12 @@ mod tests {
             disable.lighter_tiers_forbidden_by,
             ["disabling-and-quarantine-dual"]
         );
+        assert_eq!(
+            disable.approver_groups,
+            ["identity-governance", "incident-response"],
+            "the policy names who signs a dual approval"
+        );
+        assert!(rotate.approver_groups.is_empty());
 
         let bg = t(RevokeSession, true, 0.99, &small);
         assert_eq!(bg.tier, ApprovalTier::DualApproval);

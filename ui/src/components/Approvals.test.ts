@@ -77,6 +77,7 @@ function viewFor(requestedByYou: boolean): RequestView {
       tier: "dual_approval",
       permitted_by: ["dual-approval-always-possible"],
       lighter_tiers_forbidden_by: ["disabling-and-quarantine-dual"],
+      approver_groups: ["identity-governance", "incident-response"],
       policy_version: "sha256:abc",
     },
     tier_mismatch: true,
@@ -153,6 +154,9 @@ describe("Approvals", () => {
     expect(policy).toHaveTextContent("Dual approval");
     expect(policy).toHaveTextContent("disabling-and-quarantine-dual");
     expect(screen.getByTestId("tier-mismatch")).toBeInTheDocument();
+    expect(screen.getByTestId("dual-groups")).toHaveTextContent(
+      "identity-governance, incident-response",
+    );
     expect(screen.getByTestId("freshness")).toHaveTextContent("never reviewed");
     expect(screen.getByTestId("request-blast")).toHaveTextContent("6 services");
 

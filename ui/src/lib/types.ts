@@ -309,6 +309,7 @@ export interface TierDecision {
   tier: ApprovalTier;
   permitted_by: string[];
   lighter_tiers_forbidden_by: string[];
+  approver_groups: string[];
   policy_version: string;
 }
 
