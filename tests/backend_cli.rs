@@ -3,42 +3,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
+use common::ServedBackend;
 use predicates::prelude::*;
 
-struct Served {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(args: &[&str]) -> Served {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_countersign"))
-        .env_remove("COUNTERSIGN_BACKEND_TOKEN")
-        .args(["backend", "serve", "--listen", "127.0.0.1:0"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .nth(2)
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_owned();
-    Served { child, url }
+fn serve(args: &[&str]) -> ServedBackend {
+    ServedBackend::start(args, &[])
 }
 
 fn fresh_request(dir: &std::path::Path) -> std::path::PathBuf {
@@ -140,26 +109,20 @@ fn requests_are_listed_with_the_local_policy_tier_and_shown_as_sent() {
 fn a_malformed_requests_file_is_refused_naming_the_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.json");
-    std::fs::write(&bad, "[\n  {\"id\": \"x\",\n  oops\n]").unwrap();
-    assert_cmd::Command::cargo_bin("countersign")
-        .unwrap()
-        .env("COUNTERSIGN_BACKEND_TOKEN", "t")
-        .args(["backend", "serve", "--listen", "127.0.0.1:0", "--requests"])
-        .arg(&bad)
-        .assert()
-        .failure()
-        .stderr(predicate::str::contains("bad.json: line 3"));
-
+    let refused = |content: &str, expected: &str| {
+        std::fs::write(&bad, content).unwrap();
+        assert_cmd::Command::cargo_bin("countersign")
+            .unwrap()
+            .env("COUNTERSIGN_BACKEND_TOKEN", "t")
+            .args(["backend", "serve", "--listen", "127.0.0.1:0", "--requests"])
+            .arg(&bad)
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(expected));
+    };
+    refused("[\n  {\"id\": \"x\",\n  oops\n]", "bad.json: line 3");
     let mut wrong: serde_json::Value =
         serde_json::from_str(include_str!("../assets/examples/containment-request.json")).unwrap();
     wrong["evidence"]["confidence"] = 7.into();
-    std::fs::write(&bad, wrong.to_string()).unwrap();
-    assert_cmd::Command::cargo_bin("countersign")
-        .unwrap()
-        .env("COUNTERSIGN_BACKEND_TOKEN", "t")
-        .args(["backend", "serve", "--listen", "127.0.0.1:0", "--requests"])
-        .arg(&bad)
-        .assert()
-        .failure()
-        .stderr(predicate::str::contains("evidence.confidence"));
+    refused(&wrong.to_string(), "evidence.confidence");
 }

@@ -6,10 +6,13 @@
 //! and nothing unrecorded has. Needs the Secret Service for the signing
 //! key (`scripts/test` runs it inside `dbus-run-session`), hence `#[ignore]`.
 
+mod common;
+
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+
+use common::ServedBackend;
 use std::time::{Duration, Instant};
 
 use rand::Rng as _;
@@ -36,34 +39,8 @@ fn cli(db: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-struct Backend {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Backend {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_backend() -> Backend {
-    let mut child = bin()
-        .args(["backend", "serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .nth(2)
-        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
-        .to_owned();
-    Backend { child, url }
+fn start_backend() -> ServedBackend {
+    ServedBackend::start(&[], &[("COUNTERSIGN_BACKEND_TOKEN", TOKEN)])
 }
 
 fn http(_url: &str) -> reqwest::blocking::Client {
@@ -72,7 +49,7 @@ fn http(_url: &str) -> reqwest::blocking::Client {
     reqwest::blocking::Client::new()
 }
 
-fn get(b: &Backend, path: &str) -> Value {
+fn get(b: &ServedBackend, path: &str) -> Value {
     http(&b.url)
         .get(format!("{}{path}", b.url))
         .bearer_auth(TOKEN)
@@ -82,7 +59,7 @@ fn get(b: &Backend, path: &str) -> Value {
         .unwrap()
 }
 
-fn post_request(b: &Backend, id: &str) {
+fn post_request(b: &ServedBackend, id: &str) {
     let mut r: Value =
         serde_json::from_str(include_str!("../assets/examples/containment-request.json")).unwrap();
     let now = jiff::Timestamp::now().as_second();
@@ -105,7 +82,7 @@ fn post_request(b: &Backend, id: &str) {
     assert!(status.is_success(), "{status}");
 }
 
-fn decide(db: &Path, b: &Backend, id: &str) -> Child {
+fn decide(db: &Path, b: &ServedBackend, id: &str) -> Child {
     bin()
         .arg("--db")
         .arg(db)

@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { cleanup, fireEvent, render, screen } from "@testing-library/svelte";
-import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { describe, expect, it } from "vitest";
+import { fireEvent, render, screen } from "@testing-library/svelte";
+import { mockIPC } from "@tauri-apps/api/mocks";
 import App from "./App.svelte";
 import type {
   AppStatus,
@@ -183,19 +183,6 @@ const loaded: AppStatus = {
   startup_error: null,
   counts: { owners: 1, identities: 2, services: 2, usages: 2, dependencies: 0 },
 };
-
-beforeEach(() => {
-  // The IPC mock needs a window-level crypto for callback ids.
-  Object.defineProperty(window, "crypto", {
-    value: globalThis.crypto,
-    configurable: true,
-  });
-});
-
-afterEach(() => {
-  cleanup();
-  clearMocks();
-});
 
 describe("App", () => {
   it("lists identities from the core and shows one in detail", async () => {

@@ -1,12 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  cleanup,
-  fireEvent,
-  render,
-  screen,
-  waitFor,
-} from "@testing-library/svelte";
-import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { describe, expect, it } from "vitest";
+import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import { mockIPC } from "@tauri-apps/api/mocks";
 import Approvals from "./Approvals.svelte";
 import type {
   ContainmentRequest,
@@ -130,17 +124,6 @@ function mock(view: RequestView) {
     }
   });
 }
-
-beforeEach(() => {
-  Object.defineProperty(window, "crypto", {
-    value: globalThis.crypto,
-    configurable: true,
-  });
-});
-afterEach(() => {
-  cleanup();
-  clearMocks();
-});
 
 describe("Approvals", () => {
   it("shows the evidence, the policy rule and the blast radius, and signs only after confirmation", async () => {

@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { cleanup, fireEvent, render, screen } from "@testing-library/svelte";
-import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { describe, expect, it } from "vitest";
+import { fireEvent, render, screen } from "@testing-library/svelte";
+import { mockIPC } from "@tauri-apps/api/mocks";
 import ImportPanel from "./ImportPanel.svelte";
 import type { ImportReport } from "../lib/types";
 
@@ -28,17 +28,6 @@ const report: ImportReport = {
   },
   applied: null,
 };
-
-beforeEach(() => {
-  Object.defineProperty(window, "crypto", {
-    value: globalThis.crypto,
-    configurable: true,
-  });
-});
-afterEach(() => {
-  cleanup();
-  clearMocks();
-});
 
 describe("ImportPanel", () => {
   it("previews the diff and applies exactly what was previewed", async () => {
