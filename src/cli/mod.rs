@@ -253,6 +253,15 @@ enum GenerateCommand {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
+    /// Write an inventory (native JSON) of about SERVICES services in the same shape
+    Inventory {
+        #[arg(long)]
+        services: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, value_name = "FILE.json")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -364,6 +373,40 @@ pub async fn run(cli: Cli) -> Result<()> {
             out,
         }) => {
             return graph_cmd::generate(*nodes, *seed, *sources, out);
+        }
+        Command::Generate(GenerateCommand::Inventory {
+            services,
+            seed,
+            out,
+        }) => {
+            let inv = countersign::graph::generate::enterprise_inventory(*services, *seed);
+            let file = std::fs::File::create(out)
+                .with_context(|| format!("cannot create {}", out.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            // The native format: a version first, then the inventory.
+            #[derive(serde::Serialize)]
+            struct Native<'a> {
+                version: u32,
+                #[serde(flatten)]
+                inventory: &'a countersign::inventory::Inventory,
+            }
+            serde_json::to_writer(
+                &mut w,
+                &Native {
+                    version: 1,
+                    inventory: &inv,
+                },
+            )?;
+            w.flush()
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            eprintln!(
+                "wrote {} services, {} identities, {} owners to {}",
+                inv.services.len(),
+                inv.identities.len(),
+                inv.owners.len(),
+                out.display()
+            );
+            return Ok(());
         }
         Command::Backend(cmd) if approvals::serve(cmd).await? => return Ok(()),
         _ => {}

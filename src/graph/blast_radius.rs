@@ -24,7 +24,8 @@ use super::rank::reach_all;
 use super::{Adjacency, NodeId, Reacher, build};
 use crate::inventory::Inventory;
 use crate::model::{
-    Access, ContainmentAction, ContainmentPlan, Identity, IdentityKind, SecretDelivery, Tier, Usage,
+    Access, ContainmentAction, ContainmentPlan, Environment, Identity, IdentityKind, SecretDelivery,
+    Tier, Usage,
 };
 
 /// Severity weight of hitting a service of each tier: one tier-0 service
@@ -39,20 +40,22 @@ pub enum BlastError {
     NoAction,
 }
 
-struct ServiceNode {
-    id: String,
-    name: String,
-    owner: Option<String>,
-    tier: Tier,
+pub(super) struct ServiceNode {
+    pub(super) id: String,
+    pub(super) name: String,
+    pub(super) owner: Option<String>,
+    pub(super) tier: Tier,
 }
 
-struct IdentityNode {
-    id: String,
-    name: String,
-    kind: IdentityKind,
-    break_glass: bool,
-    usages: Vec<(NodeId, Usage)>,
-    children: Vec<usize>,
+pub(super) struct IdentityNode {
+    pub(super) id: String,
+    pub(super) name: String,
+    pub(super) kind: IdentityKind,
+    pub(super) owner: Option<String>,
+    pub(super) environment: Environment,
+    pub(super) break_glass: bool,
+    pub(super) usages: Vec<(NodeId, Usage)>,
+    pub(super) children: Vec<usize>,
     containment: BTreeMap<ContainmentAction, ContainmentPlan>,
 }
 
@@ -61,10 +64,10 @@ struct IdentityNode {
 /// using it, identity → identity derived from it, service → service
 /// depending on it), so one structure serves queries and ranking.
 pub struct BlastGraph {
-    services: Vec<ServiceNode>,
-    identities: Vec<IdentityNode>,
+    pub(super) services: Vec<ServiceNode>,
+    pub(super) identities: Vec<IdentityNode>,
     lookup: FxHashMap<String, usize>,
-    adjacency: Adjacency,
+    pub(super) adjacency: Adjacency,
     reacher: Mutex<Reacher>,
 }
 
@@ -448,6 +451,8 @@ fn node(
         id: x.id.clone(),
         name: x.name.clone(),
         kind: x.kind,
+        owner: x.owner.clone(),
+        environment: x.environment,
         break_glass: x.is_break_glass(),
         usages,
         children: Vec::new(),

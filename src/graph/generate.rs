@@ -135,3 +135,94 @@ mod tests {
         assert!(out.starts_with(b"source,target\nsvc-"));
     }
 }
+
+/// An inventory of the same enterprise shape, for scale tests of the whole
+/// product (import, store, explorer): `services` services with owners and
+/// tiers, and every tenth identity of the graph plus every shared one (used
+/// by three services or more), so the heavy tail of wide blast radii stays.
+pub fn enterprise_inventory(services: usize, seed: u64) -> crate::inventory::Inventory {
+    use crate::model::{
+        Environment, Identity, IdentityKind, Owner, OwnerKind, Service, Tier, Usage,
+    };
+    let g = enterprise(services * (IDENTITIES_PER_SERVICE + 1), seed);
+    let teams = (g.services / 50).clamp(4, 400);
+    let tier_of = |i: usize| {
+        // About 5 % tier 0, 20 % tier 1, 40 % tier 2, the rest tier 3.
+        let roll = (i.wrapping_mul(2_654_435_761) >> 7) % 100;
+        let t = match roll {
+            0..5 => 0,
+            5..25 => 1,
+            25..65 => 2,
+            _ => 3,
+        };
+        Tier::new(t).expect("tiers 0-3 exist")
+    };
+    let mut svc: Vec<Service> = (0..g.services)
+        .map(|i| Service {
+            id: format!("svc-{i}"),
+            name: format!("Service {i}"),
+            owner: Some(format!("team-{}", i % teams)),
+            tier: tier_of(i),
+            system: None,
+            description: String::new(),
+            depends_on: Vec::new(),
+        })
+        .collect();
+    let mut used_by: Vec<Vec<usize>> = vec![Vec::new(); g.identities];
+    for &(s, t) in &g.edges {
+        let (s, t) = (s as usize, t as usize);
+        if s < g.services {
+            let dep = format!("svc-{s}");
+            if !svc[t].depends_on.contains(&dep) && s != t {
+                svc[t].depends_on.push(dep);
+            }
+        } else if t < g.services {
+            used_by[s - g.services].push(t);
+        }
+    }
+    const KINDS: [IdentityKind; 6] = [
+        IdentityKind::ServiceAccount,
+        IdentityKind::ApiKey,
+        IdentityKind::Token,
+        IdentityKind::WorkloadIdentity,
+        IdentityKind::AiAgent,
+        IdentityKind::Certificate,
+    ];
+    let identities = used_by
+        .into_iter()
+        .enumerate()
+        .filter(|(i, consumers)| i % IDENTITIES_PER_SERVICE == 0 || consumers.len() >= 3)
+        .map(|(i, consumers)| {
+            let mut x = Identity::new(
+                &format!("id-{i}"),
+                KINDS[i % KINDS.len()],
+                &format!("Identity {i}"),
+                Environment::Production,
+                tier_of(i),
+            );
+            x.owner = Some(format!("team-{}", i % teams));
+            let mut seen = Vec::new();
+            for c in consumers {
+                if !seen.contains(&c) {
+                    seen.push(c);
+                    x.used_by.push(Usage::of(format!("svc-{c}")));
+                }
+            }
+            x
+        })
+        .collect();
+    let owners = (0..teams)
+        .map(|t| Owner {
+            id: format!("team-{t}"),
+            kind: OwnerKind::Team,
+            name: format!("Team {t}"),
+            email: None,
+            parent: None,
+        })
+        .collect();
+    crate::inventory::Inventory {
+        owners,
+        services: svc,
+        identities,
+    }
+}

@@ -7,6 +7,7 @@
 pub mod blast_radius;
 pub mod cache;
 pub mod edge_list;
+pub mod explore;
 pub mod generate;
 pub mod rank;
 mod reach;

@@ -152,9 +152,25 @@ pub(crate) fn yaml_options() -> serde_saphyr::Options {
     }
 }
 
+/// The same, with the parser's node and event budgets scaled to the input:
+/// the defaults (250k nodes) guard against alias bombs but also refuse an
+/// honest 50k-service inventory. A document without aliases cannot have
+/// more nodes than it has bytes, and aliases keep their own fixed caps, so
+/// a bomb is still stopped.
+pub(crate) fn yaml_options_for(text: &str) -> serde_saphyr::Options {
+    let mut options = yaml_options();
+    let mut budget = serde_saphyr::budget::Budget::default();
+    budget.max_nodes = budget.max_nodes.max(text.len());
+    budget.max_events = budget.max_events.max(text.len().saturating_mul(2));
+    budget.max_total_scalar_bytes = budget.max_total_scalar_bytes.max(text.len());
+    options.budget = Some(budget);
+    options
+}
+
 pub fn parse(text: &str, origin: &str) -> Result<ParsedFile, InventoryError> {
     let file: FileInventory =
-        serde_saphyr::from_str_with_options(text, yaml_options()).map_err(|e| syntax(origin, e))?;
+        serde_saphyr::from_str_with_options(text, yaml_options_for(text))
+            .map_err(|e| syntax(origin, e))?;
     if file.version.value != FORMAT_VERSION {
         return Err(InventoryError::Invalid {
             origin: origin.to_owned(),
