@@ -306,3 +306,122 @@ pub async fn load_demo(state: State<'_, AppState>) -> Result<InventoryCounts, Co
     countersign::demo::load(store, true, &app_context().actor).await?;
     Ok(store.counts().await?)
 }
+
+/// The blast radius of `actions` on `identity` as a graph to draw.
+#[tauri::command]
+pub async fn explore(
+    state: State<'_, AppState>,
+    identity: String,
+    actions: Vec<ContainmentAction>,
+) -> Result<countersign::graph::explore::Explorer, CommandError> {
+    check_id("identity", &identity)?;
+    if actions.is_empty() || actions.len() > MAX_ACTIONS {
+        return Err(CommandError::InvalidInput {
+            field: "actions",
+            reason: format!("give between 1 and {MAX_ACTIONS} actions"),
+        });
+    }
+    let graph = state.graphs.get(state.store()?).await?;
+    let targets: Vec<(&str, ContainmentAction)> =
+        actions.iter().map(|a| (identity.as_str(), *a)).collect();
+    Ok(graph.explore(&targets)?)
+}
+
+/// Largest file the front end may ask to save (a PNG of a big graph).
+const MAX_EXPORT_BYTES: usize = 64 * 1024 * 1024;
+
+/// Asks where to save and writes the file; `None` if the user cancelled.
+async fn save_with_dialog(
+    app: &AppHandle,
+    suggested: &str,
+    extension: &str,
+    bytes: Vec<u8>,
+) -> Result<Option<String>, CommandError> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .file()
+        .set_title("Save")
+        .set_file_name(suggested)
+        .add_filter(extension.to_uppercase(), &[extension])
+        .save_file(move |picked: Option<FilePath>| {
+            let _ = tx.send(picked.and_then(|p| p.into_path().ok()));
+        });
+    let Some(path) = rx.await.ok().flatten() else {
+        return Ok(None);
+    };
+    tokio::fs::write(&path, bytes)
+        .await
+        .map_err(|e| CommandError::InvalidInput {
+            field: "file",
+            reason: format!("cannot write {}: {e}", path.display()),
+        })?;
+    Ok(Some(path.display().to_string()))
+}
+
+/// Saves an image of the explorer's view (PNG as base64, or SVG text).
+#[tauri::command]
+pub async fn save_export(
+    app: AppHandle,
+    name: String,
+    format: String,
+    contents: String,
+) -> Result<Option<String>, CommandError> {
+    check_id("name", &name)?;
+    let bytes = match format.as_str() {
+        "png" => {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD
+                .decode(contents.as_bytes())
+                .map_err(|e| CommandError::InvalidInput {
+                    field: "contents",
+                    reason: e.to_string(),
+                })?
+        }
+        "svg" => contents.into_bytes(),
+        _ => {
+            return Err(CommandError::InvalidInput {
+                field: "format",
+                reason: "png or svg".into(),
+            });
+        }
+    };
+    if bytes.len() > MAX_EXPORT_BYTES {
+        return Err(CommandError::InvalidInput {
+            field: "contents",
+            reason: "larger than 64 MiB".into(),
+        });
+    }
+    save_with_dialog(&app, &format!("{name}.{format}"), &format, bytes).await
+}
+
+/// Writes the drill handout (HTML) for a blast radius, made in the core.
+#[tauri::command]
+pub async fn save_handout(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    identity: String,
+    actions: Vec<ContainmentAction>,
+) -> Result<Option<String>, CommandError> {
+    check_id("identity", &identity)?;
+    if actions.is_empty() || actions.len() > MAX_ACTIONS {
+        return Err(CommandError::InvalidInput {
+            field: "actions",
+            reason: format!("give between 1 and {MAX_ACTIONS} actions"),
+        });
+    }
+    let store = state.store()?;
+    let inventory = store.snapshot().await?;
+    let graph = state.graphs.get(store).await?;
+    let targets: Vec<(&str, ContainmentAction)> =
+        actions.iter().map(|a| (identity.as_str(), *a)).collect();
+    let result = graph.blast(&targets)?;
+    let today = jiff::ZonedDateTime::now().date().to_string();
+    let html = countersign::export::handout_html(&inventory, &result, &today);
+    save_with_dialog(
+        &app,
+        &format!("handout-{identity}.html"),
+        "html",
+        html.into_bytes(),
+    )
+    .await
+}

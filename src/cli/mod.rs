@@ -197,6 +197,9 @@ struct BlastArgs {
     /// With --edges: node names, one per line; prints `name,reached` for each
     #[arg(long, value_name = "FILE.txt")]
     sources: Option<PathBuf>,
+    /// Also write a drill handout (HTML: what breaks, who to call, how to undo it)
+    #[arg(long, value_name = "FILE.html", conflicts_with = "edges")]
+    handout: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -476,7 +479,8 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
         }
         Command::Export(args) => export_to(store, args).await?,
         Command::Blast(args) => {
-            let graph = BlastGraph::new(&store.snapshot().await?);
+            let inventory = store.snapshot().await?;
+            let graph = BlastGraph::new(&inventory);
             let identity = args
                 .identity
                 .context("name an identity, or pass --edges and --sources")?;
@@ -488,6 +492,12 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
             let targets: Vec<(&str, ContainmentAction)> =
                 actions.iter().map(|a| (identity.as_str(), *a)).collect();
             let result = graph.blast(&targets)?;
+            if let Some(path) = &args.handout {
+                let today = jiff::ZonedDateTime::now().date().to_string();
+                std::fs::write(path, export::handout_html(&inventory, &result, &today))
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                eprintln!("wrote the drill handout to {}", path.display());
+            }
             output(&result, args.json, || table::blast(&result))?;
         }
         Command::Alternatives {

@@ -5,10 +5,12 @@
 mod csv;
 mod dot;
 mod graphml;
+mod handout;
 
 pub use csv::write_csv_dir;
 pub use dot::to_dot;
 pub use graphml::to_graphml;
+pub use handout::handout_html;
 
 use crate::inventory::Inventory;
 

@@ -24,8 +24,8 @@ use super::rank::reach_all;
 use super::{Adjacency, NodeId, Reacher, build};
 use crate::inventory::Inventory;
 use crate::model::{
-    Access, ContainmentAction, ContainmentPlan, Environment, Identity, IdentityKind, SecretDelivery,
-    Tier, Usage,
+    Access, ContainmentAction, ContainmentPlan, Environment, Identity, IdentityKind,
+    SecretDelivery, Tier, Usage,
 };
 
 /// Severity weight of hitting a service of each tier: one tier-0 service

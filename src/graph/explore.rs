@@ -97,7 +97,10 @@ impl BlastGraph {
             for &c in &parent.children {
                 if let Some(&cl) = local.get(&((s_count + c) as NodeId))
                     && nodes.parent[cl as usize] == -1
-                    && !result.targets.iter().any(|t| t.identity == nodes.id[cl as usize])
+                    && !result
+                        .targets
+                        .iter()
+                        .any(|t| t.identity == nodes.id[cl as usize])
                 {
                     nodes.parent[cl as usize] = pl as i32;
                     nodes.depth[cl as usize] = nodes.depth[pl as usize] + 1;
@@ -120,7 +123,9 @@ impl BlastGraph {
             nodes.tier.push(Some(svc.tier.get()));
             nodes.depth.push(svc.depth);
             nodes.parent.push(-1);
-            nodes.fan_out.push(successors(&self.adjacency, n).len() as u32);
+            nodes
+                .fan_out
+                .push(successors(&self.adjacency, n).len() as u32);
             nodes.break_glass.push(false);
             nodes.owner.push(owner_of(&svc.owner));
             nodes.kind.push(None);
@@ -260,7 +265,11 @@ mod tests {
         let edges: Vec<(u32, u32)> = ex.edges.chunks(2).map(|c| (c[0], c[1])).collect();
         for (i, &p) in ex.nodes.parent.iter().enumerate() {
             if p >= 0 {
-                assert!(edges.contains(&(p as u32, i as u32)), "edge to {}", ex.nodes.id[i]);
+                assert!(
+                    edges.contains(&(p as u32, i as u32)),
+                    "edge to {}",
+                    ex.nodes.id[i]
+                );
             }
         }
         assert_eq!(ex.summary, blast.summary);

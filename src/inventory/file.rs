@@ -168,9 +168,8 @@ pub(crate) fn yaml_options_for(text: &str) -> serde_saphyr::Options {
 }
 
 pub fn parse(text: &str, origin: &str) -> Result<ParsedFile, InventoryError> {
-    let file: FileInventory =
-        serde_saphyr::from_str_with_options(text, yaml_options_for(text))
-            .map_err(|e| syntax(origin, e))?;
+    let file: FileInventory = serde_saphyr::from_str_with_options(text, yaml_options_for(text))
+        .map_err(|e| syntax(origin, e))?;
     if file.version.value != FORMAT_VERSION {
         return Err(InventoryError::Invalid {
             origin: origin.to_owned(),

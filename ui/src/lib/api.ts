@@ -22,6 +22,7 @@ import type {
   ServiceSummary,
   DecisionRow,
   DeliveryReport,
+  Explorer,
   InboxView,
   RequestView,
   Verdict,
@@ -127,3 +128,20 @@ export const connectBackend = (url: string, token: string) =>
   invoke<InboxView>("connect_backend", { url, token });
 
 export const createSigningKey = () => invoke<InboxView>("create_signing_key");
+
+export const explore = (
+  identity: string,
+  actions: readonly ContainmentAction[],
+) => invoke<Explorer>("explore", { identity, actions });
+
+/** Saves an export through the native dialog; resolves to the path or null. */
+export const saveExport = (
+  name: string,
+  format: "png" | "svg",
+  contents: string,
+) => invoke<string | null>("save_export", { name, format, contents });
+
+export const saveHandout = (
+  identity: string,
+  actions: readonly ContainmentAction[],
+) => invoke<string | null>("save_handout", { identity, actions });

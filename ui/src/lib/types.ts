@@ -342,3 +342,26 @@ export interface DeliveryReport {
   failed: number;
   last_error: string | null;
 }
+
+/** A blast radius as a graph to draw, in columns (graph/explore.rs). */
+export interface Explorer {
+  targets: Target[];
+  nodes: {
+    id: string[];
+    label: string[];
+    identity: boolean[];
+    tier: (number | null)[];
+    depth: number[];
+    parent: number[];
+    fan_out: number[];
+    break_glass: boolean[];
+    owner: number[];
+    kind: (IdentityKind | null)[];
+    environment: (Environment | null)[];
+    x: number[];
+    y: number[];
+  };
+  edges: number[];
+  owners: string[];
+  summary: BlastSummary;
+}

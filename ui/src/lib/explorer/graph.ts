@@ -1,0 +1,223 @@
+// Turning the core's explorer columns into what the renderer draws, and the
+// questions the view asks of it (paths, filters, differences). Pure
+// functions over the columns, so they are tested without a canvas.
+import Graph from "graphology";
+import type Sigma from "sigma";
+import type { Environment, Explorer, IdentityKind } from "../types";
+
+/** Tier colours: the same in the legend, the tables and the canvas. */
+export const TIER_COLORS = ["#b42318", "#c4570a", "#a27b00", "#4b5563"];
+export const IDENTITY_COLOR = "#1d4ed8";
+export const BREAK_GLASS_COLOR = "#9333ea";
+export const ONLY_HERE_COLOR = "#0891b2";
+export const DIMMED_COLOR = "#d1d5db";
+
+export function nodeColor(ex: Explorer, i: number): string {
+  if (ex.nodes.break_glass[i]) return BREAK_GLASS_COLOR;
+  if (ex.nodes.identity[i]) return IDENTITY_COLOR;
+  return TIER_COLORS[ex.nodes.tier[i] ?? 3] ?? TIER_COLORS[3];
+}
+
+/** Size by fan-out: how much hangs off a node, on a log scale. */
+export function nodeSize(ex: Explorer, i: number): number {
+  const base = ex.nodes.identity[i] ? 7 : 3;
+  return base + Math.min(10, Math.log2(1 + ex.nodes.fan_out[i]) * 1.5);
+}
+
+/** Builds the renderer's graph: node keys are the column indices. */
+export function toGraph(ex: Explorer): Graph {
+  const g = new Graph({
+    type: "directed",
+    multi: false,
+    allowSelfLoops: false,
+  });
+  const n = ex.nodes.id.length;
+  for (let i = 0; i < n; i++) {
+    g.addNode(String(i), {
+      x: ex.nodes.x[i],
+      y: ex.nodes.y[i],
+      size: nodeSize(ex, i),
+      color: nodeColor(ex, i),
+      label: ex.nodes.label[i],
+    });
+  }
+  for (let k = 0; k + 1 < ex.edges.length; k += 2) {
+    const s = String(ex.edges[k]);
+    const t = String(ex.edges[k + 1]);
+    if (s !== t && !g.hasEdge(s, t)) g.addEdge(s, t, { size: 0.5 });
+  }
+  return g;
+}
+
+/** Node `i` and every node on its explanation path back to the identity. */
+export function pathTo(ex: Explorer, i: number): number[] {
+  const path = [i];
+  const seen = new Set(path);
+  let at = ex.nodes.parent[i];
+  while (at !== undefined && at >= 0 && !seen.has(at)) {
+    path.push(at);
+    seen.add(at);
+    at = ex.nodes.parent[at];
+  }
+  return path.reverse();
+}
+
+/** Every node below `i` in the reach tree (what collapsing `i` hides). */
+export function descendants(ex: Explorer, i: number): Set<number> {
+  const children = new Map<number, number[]>();
+  ex.nodes.parent.forEach((p, c) => {
+    if (p >= 0) {
+      const list = children.get(p) ?? [];
+      list.push(c);
+      children.set(p, list);
+    }
+  });
+  const out = new Set<number>();
+  const stack = [...(children.get(i) ?? [])];
+  while (stack.length) {
+    const c = stack.pop()!;
+    if (out.has(c)) continue;
+    out.add(c);
+    stack.push(...(children.get(c) ?? []));
+  }
+  return out;
+}
+
+export interface Filters {
+  tiers: boolean[];
+  kind: IdentityKind | "";
+  environment: Environment | "";
+  owner: string;
+}
+
+export const NO_FILTERS: Filters = {
+  tiers: [true, true, true, true],
+  kind: "",
+  environment: "",
+  owner: "",
+};
+
+/** Whether node `i` passes the filters. Identities always show (they are
+ * what the view is about) unless a kind or environment filter rules them
+ * out; services filter by tier and owner. */
+export function visible(ex: Explorer, i: number, f: Filters): boolean {
+  if (ex.nodes.identity[i]) {
+    if (f.kind && ex.nodes.kind[i] !== f.kind) return false;
+    if (f.environment && ex.nodes.environment[i] !== f.environment)
+      return false;
+    return true;
+  }
+  const tier = ex.nodes.tier[i] ?? 3;
+  if (!f.tiers[tier]) return false;
+  if (f.owner && ex.owners[ex.nodes.owner[i]] !== f.owner) return false;
+  return true;
+}
+
+/** Services per tier (legend counts). */
+export function tierCounts(ex: Explorer): number[] {
+  const counts = [0, 0, 0, 0];
+  ex.nodes.tier.forEach((t) => {
+    if (t !== null) counts[t] += 1;
+  });
+  return counts;
+}
+
+/** Node ids in `a` that `b` does not have: what one action breaks that the
+ * other does not. */
+export function onlyIn(a: Explorer, b: Explorer): Set<string> {
+  const other = new Set(b.nodes.id);
+  return new Set(a.nodes.id.filter((id) => !other.has(id)));
+}
+
+/** Nodes in reading order for keyboard navigation and the table: the
+ * identities, then services most critical and nearest first. */
+export function readingOrder(ex: Explorer): number[] {
+  return ex.nodes.id
+    .map((_, i) => i)
+    .sort((a, b) => {
+      const ia = ex.nodes.identity[a] ? 0 : 1;
+      const ib = ex.nodes.identity[b] ? 0 : 1;
+      return (
+        ia - ib ||
+        (ex.nodes.tier[a] ?? 9) - (ex.nodes.tier[b] ?? 9) ||
+        ex.nodes.depth[a] - ex.nodes.depth[b] ||
+        ex.nodes.label[a].localeCompare(ex.nodes.label[b])
+      );
+    });
+}
+
+function escapeXml(s: string): string {
+  return s.replace(
+    /[<>&"']/g,
+    (c) =>
+      ({
+        "<": "&lt;",
+        ">": "&gt;",
+        "&": "&amp;",
+        '"': "&quot;",
+        "'": "&apos;",
+      })[c]!,
+  );
+}
+
+/** An SVG of the graph at the given positions (what the view shows). */
+export function toSvg(
+  ex: Explorer,
+  positions: { x: number; y: number }[],
+  shown: (i: number) => boolean,
+  width = 1600,
+  height = 1000,
+): string {
+  const idx = ex.nodes.id.map((_, i) => i).filter(shown);
+  const xs = idx.map((i) => positions[i].x);
+  const ys = idx.map((i) => positions[i].y);
+  const [minX, maxX] = [Math.min(...xs), Math.max(...xs)];
+  const [minY, maxY] = [Math.min(...ys), Math.max(...ys)];
+  const pad = 40;
+  const scale = Math.min(
+    (width - 2 * pad) / Math.max(1e-9, maxX - minX),
+    (height - 2 * pad) / Math.max(1e-9, maxY - minY),
+  );
+  const px = (i: number) => pad + (positions[i].x - minX) * scale;
+  // Graph y grows upwards; SVG y grows downwards.
+  const py = (i: number) => height - pad - (positions[i].y - minY) * scale;
+  const show = new Set(idx);
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
+    `<rect width="100%" height="100%" fill="#ffffff"/>`,
+    `<g stroke="#9ca3af" stroke-width="0.6">`,
+  ];
+  for (let k = 0; k + 1 < ex.edges.length; k += 2) {
+    const s = ex.edges[k];
+    const t = ex.edges[k + 1];
+    if (show.has(s) && show.has(t))
+      parts.push(
+        `<line x1="${px(s).toFixed(1)}" y1="${py(s).toFixed(1)}" x2="${px(t).toFixed(1)}" y2="${py(t).toFixed(1)}"/>`,
+      );
+  }
+  parts.push("</g><g>");
+  for (const i of idx) {
+    parts.push(
+      `<circle cx="${px(i).toFixed(1)}" cy="${py(i).toFixed(1)}" r="${(nodeSize(ex, i) / 2).toFixed(1)}" fill="${nodeColor(ex, i)}"><title>${escapeXml(ex.nodes.label[i])}</title></circle>`,
+    );
+  }
+  if (idx.length <= 300) {
+    parts.push(
+      `</g><g font-family="sans-serif" font-size="11" fill="#111827">`,
+    );
+    for (const i of idx)
+      parts.push(
+        `<text x="${(px(i) + 6).toFixed(1)}" y="${(py(i) + 4).toFixed(1)}">${escapeXml(ex.nodes.label[i])}</text>`,
+      );
+  }
+  parts.push("</g></svg>");
+  return parts.join("\n");
+}
+
+/** What a drawn graph offers its parent: export, focus, benchmarks. */
+export interface GraphApi {
+  sigma: Sigma;
+  positions: () => { x: number; y: number }[];
+  focus: (i: number) => void;
+  pan: (frames: number) => Promise<number[]>;
+}
