@@ -118,24 +118,6 @@ pub fn enterprise(nodes: usize, seed: u64) -> Generated {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn is_deterministic_and_shaped_like_an_enterprise() {
-        let a = enterprise(11_000, 7);
-        assert_eq!(a.edges, enterprise(11_000, 7).edges);
-        assert_ne!(a.edges, enterprise(11_000, 8).edges);
-        assert_eq!(a.node_count(), 11_000);
-        let ratio = a.edges.len() as f64 / a.node_count() as f64;
-        assert!((1.5..2.0).contains(&ratio), "edges per node {ratio}");
-        let mut out = Vec::new();
-        a.write_edges(&mut out).unwrap();
-        assert!(out.starts_with(b"source,target\nsvc-"));
-    }
-}
-
 /// An inventory of the same enterprise shape, for scale tests of the whole
 /// product (import, store, explorer): `services` services with owners and
 /// tiers, and every tenth identity of the graph plus every shared one (used
@@ -224,5 +206,33 @@ pub fn enterprise_inventory(services: usize, seed: u64) -> crate::inventory::Inv
         owners,
         services: svc,
         identities,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn is_deterministic_and_shaped_like_an_enterprise() {
+        let a = enterprise(11_000, 7);
+        assert_eq!(a.edges, enterprise(11_000, 7).edges);
+        assert_ne!(a.edges, enterprise(11_000, 8).edges);
+        assert_eq!(a.node_count(), 11_000);
+        let ratio = a.edges.len() as f64 / a.node_count() as f64;
+        assert!((1.5..2.0).contains(&ratio), "edges per node {ratio}");
+        let mut out = Vec::new();
+        a.write_edges(&mut out).unwrap();
+        assert!(out.starts_with(b"source,target\nsvc-"));
+    }
+
+    #[test]
+    fn the_inventory_is_valid_and_keeps_the_shared_credentials() {
+        let inv = enterprise_inventory(2_000, 7);
+        assert_eq!(inv.services.len(), 2_000);
+        assert!(inv.validate().is_ok());
+        assert!(inv.identities.iter().any(|x| x.used_by.len() >= 3));
+        let again = enterprise_inventory(2_000, 7);
+        assert_eq!(inv.identities.len(), again.identities.len());
     }
 }
