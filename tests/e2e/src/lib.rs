@@ -200,3 +200,67 @@ impl Drop for AppSession {
         let _ = self.driver.kill();
     }
 }
+
+/// Pixels of a screenshot, to check that a canvas really drew something.
+pub struct Screenshot {
+    pub width: u32,
+    pub height: u32,
+    rgba: Vec<u8>,
+}
+
+impl Screenshot {
+    pub fn decode(png_bytes: &[u8]) -> Screenshot {
+        let decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+        let mut reader = decoder.read_info().expect("a PNG");
+        let mut buf = vec![0; reader.output_buffer_size().expect("PNG size")];
+        let info = reader.next_frame(&mut buf).expect("PNG frame");
+        let channels = info.color_type.samples();
+        let rgba = buf[..info.buffer_size()]
+            .chunks(channels)
+            .flat_map(|p| [p[0], p[1], p[2], if channels == 4 { p[3] } else { 255 }])
+            .collect();
+        Screenshot {
+            width: info.width,
+            height: info.height,
+            rgba,
+        }
+    }
+
+    pub fn pixel(&self, x: u32, y: u32) -> [u8; 4] {
+        let i = ((y * self.width + x) * 4) as usize;
+        [
+            self.rgba[i],
+            self.rgba[i + 1],
+            self.rgba[i + 2],
+            self.rgba[i + 3],
+        ]
+    }
+
+    /// Distinct colours in a rectangle, sampled every `step` pixels.
+    pub fn colours_in(&self, x: u32, y: u32, w: u32, h: u32, step: u32) -> Vec<[u8; 4]> {
+        let mut seen: Vec<[u8; 4]> = Vec::new();
+        for yy in (y..(y + h).min(self.height)).step_by(step as usize) {
+            for xx in (x..(x + w).min(self.width)).step_by(step as usize) {
+                let p = self.pixel(xx, yy);
+                if !seen.contains(&p) {
+                    seen.push(p);
+                }
+            }
+        }
+        seen
+    }
+}
+
+impl AppSession {
+    /// The window as pixels.
+    pub async fn pixels(&self) -> Screenshot {
+        Screenshot::decode(&self.client.screenshot().await.expect("screenshot"))
+    }
+
+    /// An element's rectangle in CSS pixels (the screenshot's too).
+    pub async fn rect_of(&self, css: &str) -> (u32, u32, u32, u32) {
+        let el = self.wait_for(css).await;
+        let (x, y, w, h) = el.rectangle().await.expect("element rectangle");
+        (x as u32, y as u32, w as u32, h as u32)
+    }
+}

@@ -18,9 +18,11 @@ export function nodeColor(ex: Explorer, i: number): string {
   return TIER_COLORS[ex.nodes.tier[i] ?? 3] ?? TIER_COLORS[3];
 }
 
-/** Size by fan-out: how much hangs off a node, on a log scale. */
+/** Size by fan-out: how much hangs off a node, on a log scale; larger
+ * when there are few nodes to draw. */
 export function nodeSize(ex: Explorer, i: number): number {
-  const base = ex.nodes.identity[i] ? 7 : 3;
+  const small = ex.nodes.id.length <= 200;
+  const base = ex.nodes.identity[i] ? (small ? 12 : 7) : small ? 7 : 3;
   return base + Math.min(10, Math.log2(1 + ex.nodes.fan_out[i]) * 1.5);
 }
 

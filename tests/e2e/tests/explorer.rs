@@ -1,0 +1,97 @@
+//! The graph explorer on the real binary: the shared credential's blast
+//! radius drawn by WebGL, checked by its legend, its counts and the pixels
+//! of the canvas, with the explanation path lit for a selected service.
+
+use countersign::Store;
+use countersign_e2e::AppSession;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_shared_credential_blast_radius_is_drawn_coloured_by_tier_with_a_path_lit() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let store = Store::open(&db).await.unwrap();
+    countersign::demo::load(&store, false, "e2e").await.unwrap();
+    store.close().await;
+    let app = AppSession::start(&db).await;
+
+    // From the Riskiest view, as an owner would get there.
+    app.click("[data-testid=tab-riskiest]").await;
+    app.wait_for("[data-testid=rank-explore]").await;
+    app.click("[data-testid=tab-explorer]").await;
+    let input = app.wait_for("[data-testid=explorer-identity]").await;
+    input.send_keys("tok-kafka-shared").await.unwrap();
+    app.click("[data-testid=explorer-go]").await;
+
+    // Six direct consumers, and one more service that depends on one of them.
+    app.wait_for_text_containing("[data-testid=explorer-summary]", "7 services break")
+        .await;
+    app.wait_for_text_containing("[data-testid=explorer-summary]", "6 direct consumers")
+        .await;
+    app.wait_for_text_containing("[data-testid=explorer-summary]", "first drawn in")
+        .await;
+    // The legend counts the six services by tier.
+    let mut per_tier = 0;
+    let mut legend = String::new();
+    for t in 0..4 {
+        let text = app
+            .wait_for(&format!("[data-testid=legend-tier-{t}]"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        per_tier += text
+            .trim()
+            .rsplit(' ')
+            .next()
+            .and_then(|n| n.parse::<u32>().ok())
+            .unwrap_or_else(|| panic!("no count in {text:?}"));
+        legend.push_str(&text);
+    }
+    assert_eq!(per_tier, 7, "{legend}");
+
+    // Walk to the most critical service with the keyboard: its path lights up.
+    app.client
+        .execute(
+            "document.querySelector('[data-testid=explorer]').dispatchEvent(new KeyboardEvent('keydown', {key: 'ArrowDown', bubbles: true}));\
+             document.querySelector('[data-testid=explorer]').dispatchEvent(new KeyboardEvent('keydown', {key: 'ArrowDown', bubbles: true}));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    app.wait_for_text_containing(
+        "[data-testid=explorer-path]",
+        "Kafka shared client credential →",
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+
+    // The canvas is not blank: many colours, including tier colours.
+    let (x, y, w, h) = app.rect_of("[data-testid=graph-canvas]").await;
+    let shot = app.pixels().await;
+    let colours = shot.colours_in(x + 2, y + 2, w.saturating_sub(4), h.saturating_sub(4), 3);
+    assert!(
+        colours.len() > 20,
+        "the canvas looks blank: {} colours",
+        colours.len()
+    );
+    let near = |c: [u8; 4], r: u8, g: u8, b: u8| {
+        c[0].abs_diff(r) < 40 && c[1].abs_diff(g) < 40 && c[2].abs_diff(b) < 40
+    };
+    assert!(
+        colours.iter().any(|&c| near(c, 0x1d, 0x4e, 0xd8)),
+        "no identity-blue node drawn"
+    );
+    app.screenshot("explorer-kafka").await;
+
+    // The table view lists the same result for screen readers.
+    app.click("[data-testid=explorer-table-toggle]").await;
+    let rows = app
+        .client
+        .find_all(fantoccini::Locator::Css(
+            "[data-testid=explorer-table] tbody tr",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 8, "the identity and seven services");
+    app.close().await;
+}
