@@ -260,6 +260,9 @@ enum GenerateCommand {
     Inventory {
         #[arg(long)]
         services: usize,
+        /// Keep only widely shared identities (scale tests of blast radii)
+        #[arg(long)]
+        lean: bool,
         #[arg(long, default_value_t = 42)]
         seed: u64,
         #[arg(long, value_name = "FILE.json")]
@@ -379,10 +382,13 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Generate(GenerateCommand::Inventory {
             services,
+            lean,
             seed,
             out,
         }) => {
-            let inv = countersign::graph::generate::enterprise_inventory(*services, *seed);
+            use countersign::graph::generate::{Keep, enterprise_inventory};
+            let keep = if *lean { Keep::LEAN } else { Keep::TYPICAL };
+            let inv = enterprise_inventory(*services, *seed, keep);
             let file = std::fs::File::create(out)
                 .with_context(|| format!("cannot create {}", out.display()))?;
             let mut w = std::io::BufWriter::new(file);

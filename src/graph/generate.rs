@@ -118,11 +118,34 @@ pub fn enterprise(nodes: usize, seed: u64) -> Generated {
     }
 }
 
+/// How many of the graph's identities an inventory keeps.
+#[derive(Debug, Clone, Copy)]
+pub struct Keep {
+    /// Every n-th identity.
+    pub every: usize,
+    /// And every identity used by at least this many services.
+    pub shared_by: usize,
+}
+
+impl Keep {
+    /// About 1.5 identities per service, the heavy tail included.
+    pub const TYPICAL: Keep = Keep {
+        every: IDENTITIES_PER_SERVICE,
+        shared_by: 3,
+    };
+    /// Services with a few hundred widely shared credentials: for scale
+    /// tests of blast radii, where the services are what is drawn.
+    pub const LEAN: Keep = Keep {
+        every: 100_000,
+        shared_by: 40,
+    };
+}
+
 /// An inventory of the same enterprise shape, for scale tests of the whole
 /// product (import, store, explorer): `services` services with owners and
-/// tiers, and every tenth identity of the graph plus every shared one (used
-/// by three services or more), so the heavy tail of wide blast radii stays.
-pub fn enterprise_inventory(services: usize, seed: u64) -> crate::inventory::Inventory {
+/// tiers, and the identities `keep` says, so the heavy tail of wide blast
+/// radii stays.
+pub fn enterprise_inventory(services: usize, seed: u64, keep: Keep) -> crate::inventory::Inventory {
     use crate::model::{
         Environment, Identity, IdentityKind, Owner, OwnerKind, Service, Tier, Usage,
     };
@@ -173,7 +196,7 @@ pub fn enterprise_inventory(services: usize, seed: u64) -> crate::inventory::Inv
     let identities = used_by
         .into_iter()
         .enumerate()
-        .filter(|(i, consumers)| i % IDENTITIES_PER_SERVICE == 0 || consumers.len() >= 3)
+        .filter(|(i, consumers)| i % keep.every == 0 || consumers.len() >= keep.shared_by)
         .map(|(i, consumers)| {
             let mut x = Identity::new(
                 &format!("id-{i}"),
@@ -228,11 +251,11 @@ mod tests {
 
     #[test]
     fn the_inventory_is_valid_and_keeps_the_shared_credentials() {
-        let inv = enterprise_inventory(2_000, 7);
+        let inv = enterprise_inventory(2_000, 7, Keep::TYPICAL);
         assert_eq!(inv.services.len(), 2_000);
         assert!(inv.validate().is_ok());
         assert!(inv.identities.iter().any(|x| x.used_by.len() >= 3));
-        let again = enterprise_inventory(2_000, 7);
+        let again = enterprise_inventory(2_000, 7, Keep::TYPICAL);
         assert_eq!(inv.identities.len(), again.identities.len());
     }
 }

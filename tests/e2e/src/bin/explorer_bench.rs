@@ -1,0 +1,81 @@
+//! Explorer scale benchmark (not a test): opens the graph explorer in the
+//! real app on a generated inventory and reports the time to first render
+//! (from pressing Show to the first frame: IPC, the core's layout, building
+//! the graph, WebGL) and frame times while panning and zooming.
+//!
+//!     explorer_bench DB IDENTITY [RUNS]
+//!
+//! Run by `bench/explorer` under Xvfb; figures in docs/benchmarks.md.
+
+use countersign_e2e::AppSession;
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let (db, identity) = (&args[1], &args[2]);
+    let runs: usize = args.get(3).and_then(|r| r.parse().ok()).unwrap_or(3);
+    let app = AppSession::start(std::path::Path::new(db)).await;
+    app.click("[data-testid=tab-explorer]").await;
+    let input = app.wait_for("[data-testid=explorer-identity]").await;
+    input.send_keys(identity).await.unwrap();
+    let mut firsts = Vec::new();
+    let mut frames = Vec::new();
+    let mut nodes = 0;
+    for _ in 0..runs {
+        app.click("[data-testid=explorer-go]").await;
+        let started = std::time::Instant::now();
+        let metrics = loop {
+            let m = app
+                .client
+                .execute(
+                    "const m = window.countersignExplorer && window.countersignExplorer.metrics; return m && m.firstRenderMs !== null ? m : null;",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            if !m.is_null() {
+                break m;
+            }
+            assert!(
+                started.elapsed().as_secs() < 120,
+                "no first render in 2 minutes"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
+        nodes = metrics["nodes"].as_u64().unwrap();
+        firsts.push(metrics["firstRenderMs"].as_f64().unwrap());
+        let times = app
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; window.countersignExplorer.pan(240).then(done);",
+                vec![],
+            )
+            .await
+            .unwrap();
+        frames.extend(
+            times
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t.as_f64().unwrap()),
+        );
+    }
+    firsts.sort_by(f64::total_cmp);
+    frames.sort_by(f64::total_cmp);
+    println!(
+        "nodes {nodes}: first render median {:.0} ms (min {:.0}, max {:.0}) over {runs} runs; \
+         pan/zoom frame time median {:.1} ms, p95 {:.1} ms, max {:.1} ms over {} frames",
+        percentile(&firsts, 0.5),
+        firsts[0],
+        firsts[firsts.len() - 1],
+        percentile(&frames, 0.5),
+        percentile(&frames, 0.95),
+        frames[frames.len() - 1],
+        frames.len()
+    );
+    app.close().await;
+}
