@@ -389,24 +389,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             use countersign::graph::generate::{Keep, enterprise_inventory};
             let keep = if *lean { Keep::LEAN } else { Keep::TYPICAL };
             let inv = enterprise_inventory(*services, *seed, keep);
-            let file = std::fs::File::create(out)
-                .with_context(|| format!("cannot create {}", out.display()))?;
-            let mut w = std::io::BufWriter::new(file);
-            // The native format: a version first, then the inventory.
-            #[derive(serde::Serialize)]
-            struct Native<'a> {
-                version: u32,
-                #[serde(flatten)]
-                inventory: &'a countersign::inventory::Inventory,
-            }
-            serde_json::to_writer(
-                &mut w,
-                &Native {
-                    version: 1,
-                    inventory: &inv,
-                },
-            )?;
-            w.flush()
+            std::fs::write(out, countersign::inventory::file::to_json(&inv)?)
                 .with_context(|| format!("cannot write {}", out.display()))?;
             eprintln!(
                 "wrote {} services, {} identities, {} owners to {}",

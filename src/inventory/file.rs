@@ -323,6 +323,22 @@ struct ExportFile<'a> {
 
 /// Writes an inventory in the native format; reading it back yields the
 /// same inventory.
+/// The native format as compact JSON (`version` first, as the importer's
+/// format detection expects): for generated inventories too large for YAML
+/// to be pleasant.
+pub fn to_json(inv: &Inventory) -> serde_json::Result<String> {
+    #[derive(serde::Serialize)]
+    struct Native<'a> {
+        version: u32,
+        #[serde(flatten)]
+        inventory: &'a Inventory,
+    }
+    serde_json::to_string(&Native {
+        version: FORMAT_VERSION,
+        inventory: inv,
+    })
+}
+
 pub fn to_yaml(inv: &Inventory) -> Result<String, serde_saphyr::SerializeError> {
     let body = serde_saphyr::to_string(&ExportFile {
         version: FORMAT_VERSION,
