@@ -307,13 +307,15 @@ pub async fn load_demo(state: State<'_, AppState>) -> Result<InventoryCounts, Co
     Ok(store.counts().await?)
 }
 
-/// The blast radius of `actions` on `identity` as a graph to draw.
+/// The blast radius of `actions` on `identity` as a graph to draw. Sent as
+/// raw JSON bytes: a 50k-node radius is megabytes, and the raw response
+/// skips a second serialisation pass in the IPC layer.
 #[tauri::command]
 pub async fn explore(
     state: State<'_, AppState>,
     identity: String,
     actions: Vec<ContainmentAction>,
-) -> Result<countersign::graph::explore::Explorer, CommandError> {
+) -> Result<tauri::ipc::Response, CommandError> {
     check_id("identity", &identity)?;
     if actions.is_empty() || actions.len() > MAX_ACTIONS {
         return Err(CommandError::InvalidInput {
@@ -324,7 +326,12 @@ pub async fn explore(
     let graph = state.graphs.get(state.store()?).await?;
     let targets: Vec<(&str, ContainmentAction)> =
         actions.iter().map(|a| (identity.as_str(), *a)).collect();
-    Ok(graph.explore(&targets)?)
+    let explorer = graph.explore(&targets)?;
+    let bytes = serde_json::to_vec(&explorer).map_err(|e| CommandError::InvalidInput {
+        field: "explorer",
+        reason: e.to_string(),
+    })?;
+    Ok(tauri::ipc::Response::new(bytes))
 }
 
 /// Largest file the front end may ask to save (a PNG of a big graph).

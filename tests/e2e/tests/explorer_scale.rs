@@ -15,7 +15,7 @@ async fn a_fifty_thousand_node_blast_radius_is_drawn() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("scale.db");
     let file = dir.path().join("inventory.json");
-    let inv = enterprise_inventory(76_000, 42, Keep::LEAN);
+    let inv = enterprise_inventory(78_000, 42, Keep::LEAN);
     let text = countersign::inventory::file::to_json(&inv).unwrap();
     std::fs::write(&file, text).unwrap();
     let store = Store::open(&db).await.unwrap();
@@ -68,7 +68,11 @@ async fn a_fifty_thousand_node_blast_radius_is_drawn() {
     let (x, y, w, h) = app.rect_of("[data-testid=graph-canvas]").await;
     let shot = app.pixels().await;
     let colours = shot.colours_in(x + 2, y + 2, w.saturating_sub(4), h.saturating_sub(4), 4);
-    assert!(colours.len() > 20, "the canvas looks blank: {} colours", colours.len());
+    assert!(
+        colours.len() > 20,
+        "the canvas looks blank: {} colours",
+        colours.len()
+    );
     app.screenshot("explorer-50k").await;
     app.close().await;
 }

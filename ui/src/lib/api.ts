@@ -129,10 +129,19 @@ export const connectBackend = (url: string, token: string) =>
 
 export const createSigningKey = () => invoke<InboxView>("create_signing_key");
 
-export const explore = (
+/** The radius arrives as raw JSON bytes (it can be megabytes). */
+export async function explore(
   identity: string,
   actions: readonly ContainmentAction[],
-) => invoke<Explorer>("explore", { identity, actions });
+): Promise<Explorer> {
+  const raw = await invoke<ArrayBuffer | Explorer>("explore", {
+    identity,
+    actions,
+  });
+  return raw instanceof ArrayBuffer
+    ? (JSON.parse(new TextDecoder().decode(raw)) as Explorer)
+    : raw;
+}
 
 /** Saves an export through the native dialog; resolves to the path or null. */
 export const saveExport = (

@@ -43,10 +43,10 @@ export function toGraph(ex: Explorer): Graph {
       label: ex.nodes.label[i],
     });
   }
+  // The core sends each edge once, sorted: no duplicate checks needed.
   for (let k = 0; k + 1 < ex.edges.length; k += 2) {
-    const s = String(ex.edges[k]);
-    const t = String(ex.edges[k + 1]);
-    if (s !== t && !g.hasEdge(s, t)) g.addEdge(s, t, { size: 0.5 });
+    if (ex.edges[k] !== ex.edges[k + 1])
+      g.addEdge(String(ex.edges[k]), String(ex.edges[k + 1]), { size: 0.5 });
   }
   return g;
 }
