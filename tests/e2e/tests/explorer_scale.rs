@@ -15,7 +15,7 @@ async fn a_fifty_thousand_node_blast_radius_is_drawn() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("scale.db");
     let file = dir.path().join("inventory.json");
-    let inv = enterprise_inventory(78_000, 42, Keep::LEAN);
+    let inv = enterprise_inventory(80_000, 42, Keep::LEAN);
     let text = countersign::inventory::file::to_json(&inv).unwrap();
     std::fs::write(&file, text).unwrap();
     let store = Store::open(&db).await.unwrap();
