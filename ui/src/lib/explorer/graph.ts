@@ -21,7 +21,13 @@ export function nodeColor(ex: Explorer, i: number): string {
 /** Size by fan-out: how much hangs off a node, on a log scale; larger
  * when there are few nodes to draw. */
 export function nodeSize(ex: Explorer, i: number): number {
-  const small = ex.nodes.id.length <= 200;
+  const n = ex.nodes.id.length;
+  if (n > 10000) {
+    // Tens of thousands share the canvas: small dots, identities stand out.
+    if (ex.nodes.identity[i]) return 8;
+    return 1 + Math.min(3, Math.log2(1 + ex.nodes.fan_out[i]) * 0.5);
+  }
+  const small = n <= 200;
   const base = ex.nodes.identity[i] ? (small ? 12 : 7) : small ? 7 : 3;
   return base + Math.min(10, Math.log2(1 + ex.nodes.fan_out[i]) * 1.5);
 }
