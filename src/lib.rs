@@ -7,6 +7,7 @@ pub mod attention;
 pub mod backend;
 pub mod client;
 pub mod demo;
+pub mod drill;
 pub mod export;
 pub mod graph;
 pub mod import;

@@ -91,6 +91,9 @@ enum Command {
     /// Your Ed25519 signing keys (private halves in the OS keyring only)
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Tabletop drills: rehearse containment approvals
+    #[command(subcommand)]
+    Drill(DrillCommand),
     /// The orchestration backend: log in, enroll your keys, or run the reference backend
     #[command(subcommand)]
     Backend(BackendCommand),
@@ -342,6 +345,12 @@ enum SettingsCommand {
         #[arg(value_delimiter = ',')]
         groups: Option<Vec<String>>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum DrillCommand {
+    /// Check a scenario against the inventory and print its timeline with each inject's blast radius
+    Check { scenario: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]
@@ -654,6 +663,29 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
         }
         Command::Settings(SettingsCommand::ApproverGroups { groups }) => {
             approvals::approver_groups(store, ctx, groups).await?;
+        }
+        Command::Drill(DrillCommand::Check { scenario }) => {
+            let text = std::fs::read_to_string(&scenario)
+                .with_context(|| format!("cannot read {}", scenario.display()))?;
+            let graph = BlastGraph::new(&store.snapshot().await?);
+            let s = countersign::drill::parse(&text, &scenario.display().to_string(), &graph)?;
+            println!("{}: {} injects", s.name, s.injects.len());
+            for i in &s.injects {
+                let blast = graph.blast(&[(i.identity.as_str(), i.action)])?;
+                println!(
+                    "  T+{:<6} {:<22} {} on {} ({} services break{})",
+                    format!("{:#}", i.at),
+                    i.id,
+                    i.action.label(),
+                    i.identity,
+                    blast.summary.services,
+                    i.expect
+                        .as_ref()
+                        .and_then(|e| e.max_services)
+                        .map(|m| format!("; expected at most {m}"))
+                        .unwrap_or_default()
+                );
+            }
         }
         Command::Db(DbCommand::Info) => {
             let counts = store.counts().await?;
