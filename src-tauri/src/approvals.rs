@@ -247,7 +247,7 @@ pub async fn retry_deliveries(state: State<'_, AppState>) -> Result<DeliveryRepo
         .backend_url(store)
         .await
         .ok_or(CommandError::NoBackend)?;
-    let client = inbox::connect(&backend).await?;
+    let client = client::connect(&backend).await?;
     Ok(client::deliver_due(store, &client).await?)
 }
 
@@ -285,13 +285,8 @@ pub async fn connect_backend(
 }
 
 async fn enroll(store: &countersign::Store, url: &str) -> Result<(), CommandError> {
-    let keys = Keys::new(store, Arc::new(OsKeyring));
-    let jwks = keys.jwks().await?;
-    if jwks["keys"].as_array().is_some_and(|k| !k.is_empty()) {
-        let client = inbox::connect(url).await?;
-        let groups = store.approver_groups().await?;
-        client.enroll(&app_context().actor, &groups, &jwks).await?;
-    }
+    let client = client::connect(url).await?;
+    client::enroll_keys(store, &client, &app_context().actor).await?;
     Ok(())
 }
 

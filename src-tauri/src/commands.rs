@@ -255,6 +255,22 @@ pub async fn apply_import(
 /// Most actions one blast-radius request may combine.
 const MAX_ACTIONS: usize = 16;
 
+/// Checks an identity and a set of actions from the webview and pairs them
+/// as the engine's targets.
+fn targets<'a>(
+    identity: &'a str,
+    actions: &[ContainmentAction],
+) -> Result<Vec<(&'a str, ContainmentAction)>, CommandError> {
+    check_id("identity", identity)?;
+    if actions.is_empty() || actions.len() > MAX_ACTIONS {
+        return Err(CommandError::InvalidInput {
+            field: "actions",
+            reason: format!("give between 1 and {MAX_ACTIONS} actions"),
+        });
+    }
+    Ok(actions.iter().map(|a| (identity, *a)).collect())
+}
+
 /// What containing `identity` with `actions` (together) would break.
 #[tauri::command]
 pub async fn blast_radius(
@@ -262,16 +278,8 @@ pub async fn blast_radius(
     identity: String,
     actions: Vec<ContainmentAction>,
 ) -> Result<BlastResult, CommandError> {
-    check_id("identity", &identity)?;
-    if actions.is_empty() || actions.len() > MAX_ACTIONS {
-        return Err(CommandError::InvalidInput {
-            field: "actions",
-            reason: format!("give between 1 and {MAX_ACTIONS} actions"),
-        });
-    }
+    let targets = targets(&identity, &actions)?;
     let graph = state.graphs.get(state.store()?).await?;
-    let targets: Vec<(&str, ContainmentAction)> =
-        actions.iter().map(|a| (identity.as_str(), *a)).collect();
     Ok(graph.blast(&targets)?)
 }
 
@@ -316,16 +324,8 @@ pub async fn explore(
     identity: String,
     actions: Vec<ContainmentAction>,
 ) -> Result<tauri::ipc::Response, CommandError> {
-    check_id("identity", &identity)?;
-    if actions.is_empty() || actions.len() > MAX_ACTIONS {
-        return Err(CommandError::InvalidInput {
-            field: "actions",
-            reason: format!("give between 1 and {MAX_ACTIONS} actions"),
-        });
-    }
+    let targets = targets(&identity, &actions)?;
     let graph = state.graphs.get(state.store()?).await?;
-    let targets: Vec<(&str, ContainmentAction)> =
-        actions.iter().map(|a| (identity.as_str(), *a)).collect();
     let explorer = graph.explore(&targets)?;
     let bytes = serde_json::to_vec(&explorer).map_err(|e| CommandError::InvalidInput {
         field: "explorer",
@@ -409,18 +409,10 @@ pub async fn save_handout(
     identity: String,
     actions: Vec<ContainmentAction>,
 ) -> Result<Option<String>, CommandError> {
-    check_id("identity", &identity)?;
-    if actions.is_empty() || actions.len() > MAX_ACTIONS {
-        return Err(CommandError::InvalidInput {
-            field: "actions",
-            reason: format!("give between 1 and {MAX_ACTIONS} actions"),
-        });
-    }
+    let targets = targets(&identity, &actions)?;
     let store = state.store()?;
     let inventory = store.snapshot().await?;
     let graph = state.graphs.get(store).await?;
-    let targets: Vec<(&str, ContainmentAction)> =
-        actions.iter().map(|a| (identity.as_str(), *a)).collect();
     let result = graph.blast(&targets)?;
     let today = jiff::ZonedDateTime::now().date().to_string();
     let html = countersign::export::handout_html(&inventory, &result, &today);

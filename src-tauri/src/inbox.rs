@@ -8,8 +8,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use countersign::Store;
-use countersign::client::{self, BackendClient, Listing};
-use countersign::signing::OsKeyring;
+use countersign::client::{self, Listing};
 use tauri::{AppHandle, Manager};
 use tokio::sync::{Mutex, Notify};
 
@@ -65,17 +64,6 @@ impl InboxState {
     }
 }
 
-/// A client for `url` with its token (environment, else the keyring).
-pub async fn connect(url: &str) -> Result<BackendClient, client::ClientError> {
-    let owned = url.to_owned();
-    let token = tokio::task::spawn_blocking(move || client::token_for(&owned, &OsKeyring))
-        .await
-        .map_err(|e| {
-            client::ClientError::Keyring(countersign::signing::SigningError::Keyring(e.to_string()))
-        })??;
-    BackendClient::new(url, token)
-}
-
 /// Runs for the life of the app.
 pub async fn run(app: AppHandle) {
     loop {
@@ -95,7 +83,7 @@ pub async fn poll_once(app: &AppHandle) {
         return;
     };
     let result = async {
-        let client = connect(&url).await?;
+        let client = client::connect(&url).await?;
         if let Err(e) = client::deliver_due(store, &client).await {
             eprintln!("warning: delivering queued decisions failed: {e}");
         }

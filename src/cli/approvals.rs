@@ -209,14 +209,8 @@ async fn backend_url(store: &Store, arg: Option<String>) -> Result<String> {
     }
 }
 
-/// A client with the backend's token (from the environment or the keyring,
-/// read on a blocking thread: the keyring is a D-Bus round trip).
 pub async fn connect(url: &str) -> Result<BackendClient> {
-    let owned = url.to_owned();
-    let token = tokio::task::spawn_blocking(move || client::token_for(&owned, &OsKeyring))
-        .await
-        .context("keyring thread failed")??;
-    Ok(BackendClient::new(url, token)?)
+    Ok(client::connect(url).await?)
 }
 
 pub async fn backend(store: &Store, ctx: &ChangeContext, command: BackendCommand) -> Result<()> {
@@ -246,12 +240,13 @@ pub async fn backend(store: &Store, ctx: &ChangeContext, command: BackendCommand
         BackendCommand::Enroll { backend } => {
             let url = backend_url(store, backend).await?;
             let client = connect(&url).await?;
-            let jwks = Keys::new(store, Arc::new(OsKeyring)).jwks().await?;
+            let sent = client::enroll_keys(store, &client, &ctx.actor).await?;
+            if sent == 0 {
+                bail!("no signing key to enroll: run `countersign keys init` first");
+            }
             let groups = store.approver_groups().await?;
-            client.enroll(&ctx.actor, &groups, &jwks).await?;
             println!(
-                "enrolled {} key(s) for {} with {url}{}",
-                jwks["keys"].as_array().map_or(0, Vec::len),
+                "enrolled {sent} key(s) for {} with {url}{}",
                 ctx.actor,
                 if groups.is_empty() {
                     String::new()

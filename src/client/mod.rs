@@ -81,6 +81,37 @@ pub fn token_for(url: &str, secrets: &dyn SecretStore) -> Result<Zeroizing<Strin
         })
 }
 
+/// A client for `url` with its token from the environment or the OS
+/// keyring (read on a blocking thread: the keyring is a D-Bus round trip).
+pub async fn connect(url: &str) -> Result<BackendClient, ClientError> {
+    let owned = url.to_owned();
+    let token = tokio::task::spawn_blocking(move || token_for(&owned, &crate::signing::OsKeyring))
+        .await
+        .map_err(|e| ClientError::Keyring(SigningError::Keyring(e.to_string())))??;
+    BackendClient::new(url, token)
+}
+
+/// Enrolls `approver`'s public keys (active and previous) and approver
+/// groups from `store` with the backend; returns how many keys were sent
+/// (none when there is no key yet, and nothing is sent then).
+pub async fn enroll_keys(
+    store: &crate::Store,
+    client: &BackendClient,
+    approver: &str,
+) -> Result<usize, ClientError> {
+    let keys = crate::signing::Keys::new(store, Arc::new(crate::signing::OsKeyring));
+    let jwks = keys.jwks().await?;
+    let count = jwks["keys"].as_array().map_or(0, Vec::len);
+    if count > 0 {
+        let groups = store
+            .approver_groups()
+            .await
+            .map_err(|e| ClientError::Keyring(SigningError::Store(e)))?;
+        client.enroll(approver, &groups, &jwks).await?;
+    }
+    Ok(count)
+}
+
 /// Keeps a backend's bearer token in the keyring (never on disk).
 pub fn store_token(url: &str, token: &str, secrets: &dyn SecretStore) -> Result<(), ClientError> {
     Ok(secrets.set(&token_name(url), token.trim())?)
