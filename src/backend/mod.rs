@@ -86,12 +86,32 @@ pub fn load_requests(state: &mut BackendState, path: &PathBuf) -> Result<usize, 
     Ok(added)
 }
 
-/// Binds and serves until Ctrl-C. `on_ready` gets the bound address (so a
-/// caller that asked for port 0 learns the port) before the first request.
-pub async fn serve(
+/// A reference backend running on a task of the current runtime (drills
+/// and tests start one on loopback); dropping it stops the server.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub audience: String,
+    pub shared: Shared,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Running {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+async fn bind(
     config: ServeConfig,
-    on_ready: impl FnOnce(SocketAddr, &str),
-) -> Result<(), BackendError> {
+) -> Result<(tokio::net::TcpListener, Shared, String), BackendError> {
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .map_err(|source| BackendError::Bind {
@@ -108,6 +128,38 @@ pub async fn serve(
         state: Arc::new(Mutex::new(state)),
         token: config.token.into(),
     };
+    Ok((listener, shared, audience))
+}
+
+/// Binds and serves in the background until the returned handle is dropped.
+pub async fn spawn(config: ServeConfig) -> Result<Running, BackendError> {
+    let (listener, shared, audience) = bind(config).await?;
+    let addr = listener.local_addr().map_err(BackendError::Serve)?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let app = router(shared.clone());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    Ok(Running {
+        addr,
+        audience,
+        shared,
+        stop: Some(stop),
+    })
+}
+
+/// Binds and serves until Ctrl-C. `on_ready` gets the bound address (so a
+/// caller that asked for port 0 learns the port) before the first request.
+pub async fn serve(
+    config: ServeConfig,
+    on_ready: impl FnOnce(SocketAddr, &str),
+) -> Result<(), BackendError> {
+    let (listener, shared, audience) = bind(config).await?;
+    let addr = listener.local_addr().map_err(BackendError::Serve)?;
     on_ready(addr, &audience);
     axum::serve(listener, router(shared))
         .with_graceful_shutdown(async {

@@ -146,7 +146,20 @@ async fn get_request(State(shared): State<Shared>, Path(id): Path<String>) -> Re
     };
     let mut body = r.json.clone();
     body["status"] = serde_json::to_value(r.status(jiff::Timestamp::now())).expect("serialises");
-    body["decisions"] = serde_json::to_value(&r.receipts).expect("serialises");
+    // Each accepted decision comes with the JWS it was for, so whoever
+    // audits the request can verify the signatures themselves.
+    let decisions: Vec<serde_json::Value> = r
+        .receipts
+        .iter()
+        .map(|receipt| {
+            let mut d = serde_json::to_value(receipt).expect("serialises");
+            if let Some(jws) = state.signed_decision(receipt) {
+                d["jws"] = jws.into();
+            }
+            d
+        })
+        .collect();
+    body["decisions"] = decisions.into();
     Json(body).into_response()
 }
 

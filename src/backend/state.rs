@@ -166,6 +166,18 @@ impl BackendState {
         Ok(true)
     }
 
+    /// The decision a receipt was given for, when it was authentic: what
+    /// an auditor re-verifies against the approver's keys.
+    pub fn signed_decision(&self, receipt: &DecisionReceipt) -> Option<&str> {
+        if receipt.status == ReceiptStatus::Rejected {
+            return None;
+        }
+        self.by_jti
+            .get(&receipt.jti)
+            .filter(|(_, first)| first == receipt)
+            .map(|(jws, _)| jws.as_str())
+    }
+
     pub fn request(&self, id: &str) -> Option<&StoredRequest> {
         self.by_id.get(id).map(|&i| &self.requests[i])
     }

@@ -153,7 +153,7 @@ pub async fn serve(command: &BackendCommand) -> Result<bool> {
     Ok(true)
 }
 
-fn serve_token(file: Option<&PathBuf>) -> Result<String> {
+pub(super) fn serve_token(file: Option<&PathBuf>) -> Result<String> {
     if let Ok(token) = std::env::var(client::TOKEN_ENV)
         && !token.is_empty()
     {
@@ -295,20 +295,10 @@ pub async fn requests(store: &Store, command: RequestsCommand) -> Result<()> {
         RequestsCommand::Show { id, backend } => {
             let url = backend_url(store, backend).await?;
             let client = connect(&url).await?;
-            print_json(&bare_request(client.request_by_id(&id).await?))?;
+            print_json(&client.proposed_request(&id).await?)?;
         }
     }
     Ok(())
-}
-
-/// The request as proposed, without the backend's bookkeeping (`status`,
-/// `decisions`): the digest a decision signs is over exactly this.
-fn bare_request(mut value: serde_json::Value) -> serde_json::Value {
-    if let Some(object) = value.as_object_mut() {
-        object.remove("status");
-        object.remove("decisions");
-    }
-    value
 }
 
 pub async fn decide(store: &Store, ctx: &ChangeContext, args: DecideArgs) -> Result<()> {
@@ -327,10 +317,7 @@ pub async fn decide(store: &Store, ctx: &ChangeContext, args: DecideArgs) -> Res
                 None => backend_url(store, args.backend.clone()).await?,
             };
             let client = connect(&url).await?;
-            (
-                bare_request(client.request_by_id(id).await?),
-                format!("request {id}"),
-            )
+            (client.proposed_request(id).await?, format!("request {id}"))
         }
         (None, None) => unreachable!("clap requires a request"),
     };

@@ -2,6 +2,7 @@
 //! core followed by formatting; no inventory logic lives here.
 
 mod approvals;
+mod drill_cmd;
 mod graph_cmd;
 mod progress;
 mod table;
@@ -21,6 +22,7 @@ use countersign::inventory::Entity;
 use countersign::model::ContainmentAction;
 use countersign::signing::{KeyStatus, Keys, OsKeyring, SigningError};
 use countersign::store::{ChangeContext, DB_ENV_VAR, STALE_DAYS_KEY, Store};
+use drill_cmd::DrillCommand;
 use std::sync::Arc;
 
 #[derive(Debug, Parser)]
@@ -348,12 +350,6 @@ enum SettingsCommand {
 }
 
 #[derive(Debug, Subcommand)]
-enum DrillCommand {
-    /// Check a scenario against the inventory and print its timeline with each inject's blast radius
-    Check { scenario: PathBuf },
-}
-
-#[derive(Debug, Subcommand)]
 enum DbCommand {
     /// Print where the database is, its schema version and what it holds
     Info,
@@ -664,29 +660,7 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
         Command::Settings(SettingsCommand::ApproverGroups { groups }) => {
             approvals::approver_groups(store, ctx, groups).await?;
         }
-        Command::Drill(DrillCommand::Check { scenario }) => {
-            let text = std::fs::read_to_string(&scenario)
-                .with_context(|| format!("cannot read {}", scenario.display()))?;
-            let graph = BlastGraph::new(&store.snapshot().await?);
-            let s = countersign::drill::parse(&text, &scenario.display().to_string(), &graph)?;
-            println!("{}: {} injects", s.name, s.injects.len());
-            for i in &s.injects {
-                let blast = graph.blast(&[(i.identity.as_str(), i.action)])?;
-                println!(
-                    "  T+{:<6} {:<22} {} on {} ({} services break{})",
-                    format!("{:#}", i.at),
-                    i.id,
-                    i.action.label(),
-                    i.identity,
-                    blast.summary.services,
-                    i.expect
-                        .as_ref()
-                        .and_then(|e| e.max_services)
-                        .map(|m| format!("; expected at most {m}"))
-                        .unwrap_or_default()
-                );
-            }
-        }
+        Command::Drill(command) => drill_cmd::drill(store, command).await?,
         Command::Db(DbCommand::Info) => {
             let counts = store.counts().await?;
             println!("database:       {}", store.path().display());

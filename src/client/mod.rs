@@ -286,6 +286,28 @@ impl BackendClient {
         response.json().await.map_err(|e| self.unreachable(e))
     }
 
+    /// The request as proposed, without the backend's bookkeeping
+    /// (`status`, `decisions`): the digest a decision signs is over exactly
+    /// this.
+    pub async fn proposed_request(&self, id: &str) -> Result<serde_json::Value, ClientError> {
+        let mut value = self.request_by_id(id).await?;
+        if let Some(object) = value.as_object_mut() {
+            object.remove("status");
+            object.remove("decisions");
+        }
+        Ok(value)
+    }
+
+    /// The public keys (and groups) enrolled for an approver.
+    pub async fn approver_jwks(&self, approver: &str) -> Result<serde_json::Value, ClientError> {
+        let url = format!("/v1/approvers/{}/jwks", urlencode(approver));
+        let response = self.send(self.request(reqwest::Method::GET, &url)).await?;
+        if !response.status().is_success() {
+            return Err(self.failure(response).await);
+        }
+        response.json().await.map_err(|e| self.unreachable(e))
+    }
+
     /// Proposes a request (what automation does; drills and tests use it).
     pub async fn create_request(&self, request: &serde_json::Value) -> Result<(), ClientError> {
         let response = self

@@ -123,7 +123,7 @@ pub struct Scenario {
     pub injects: Vec<Inject>,
 }
 
-fn duration(
+pub(crate) fn duration(
     text: &str,
     line: u64,
     field: &str,
@@ -245,15 +245,23 @@ pub fn parse(text: &str, origin: &str, graph: &BlastGraph) -> Result<Scenario, D
 
 impl Inject {
     /// The containment request the backend issues for this inject, for a
-    /// drill started at `start`. `external_id` is how the backend names the
-    /// identity (its first external id, else its id).
+    /// drill started at `start` and run `speed` times faster than real
+    /// time (its offset and lifetime shrink alike). `external_id` is how
+    /// the backend names the identity (its first external id, else its id).
     pub fn request(
         &self,
         run: &str,
         start: jiff::Timestamp,
+        speed: f64,
         external_id: &str,
     ) -> serde_json::Value {
-        let created = start + self.at;
+        let created = start + self.at.div_f64(speed);
+        let expires = created + self.expires_after.div_f64(speed);
+        // Whole milliseconds: the backend and JSON round-trip them exactly.
+        let round = |t: jiff::Timestamp| {
+            t.round(jiff::Unit::Millisecond)
+                .expect("rounding a timestamp to milliseconds fits")
+        };
         let mut request = serde_json::json!({
             "id": format!("{run}-{}", self.id),
             "action": self.action,
@@ -265,8 +273,8 @@ impl Inject {
             },
             "severity": self.severity,
             "requested_by": self.requested_by,
-            "created_at": created.to_string(),
-            "expires_at": (created + self.expires_after).to_string(),
+            "created_at": round(created).to_string(),
+            "expires_at": round(expires).to_string(),
             "tier": self.tier,
         });
         if let Some(summary) = &self.summary {

@@ -81,6 +81,23 @@ impl SigningKeyPair {
 /// Expiry is checked when the claims carry `exp`; audience and the rest
 /// are the caller's to check.
 pub fn verify(token: &str, jwks: &serde_json::Value) -> Result<serde_json::Value, SigningError> {
+    verify_with(token, jwks, true)
+}
+
+/// Verifies the signature only, not the expiry: what an audit after the
+/// fact needs (a decision stays authentic after it has expired).
+pub fn verify_signature(
+    token: &str,
+    jwks: &serde_json::Value,
+) -> Result<serde_json::Value, SigningError> {
+    verify_with(token, jwks, false)
+}
+
+fn verify_with(
+    token: &str,
+    jwks: &serde_json::Value,
+    check_expiry: bool,
+) -> Result<serde_json::Value, SigningError> {
     let header =
         jsonwebtoken::decode_header(token).map_err(|e| SigningError::Invalid(e.to_string()))?;
     if header.alg != Algorithm::EdDSA {
@@ -100,6 +117,7 @@ pub fn verify(token: &str, jwks: &serde_json::Value) -> Result<serde_json::Value
     let key = DecodingKey::from_jwk(jwk).map_err(|e| SigningError::Invalid(e.to_string()))?;
     let mut validation = Validation::new(Algorithm::EdDSA);
     validation.validate_aud = false;
+    validation.validate_exp = check_expiry;
     validation.required_spec_claims.clear();
     jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation)
         .map(|d| d.claims)

@@ -8,7 +8,7 @@ mod keys;
 mod secrets;
 
 pub use digest::request_digest;
-pub use keys::{KeyInfo, KeyStatus, Keys, SigningKeyPair, verify};
+pub use keys::{KeyInfo, KeyStatus, Keys, SigningKeyPair, verify, verify_signature};
 pub use secrets::{MemorySecrets, OsKeyring, SecretStore};
 
 #[derive(Debug, thiserror::Error)]
