@@ -224,3 +224,71 @@ async fn real_claims_and_receipts_match_the_openapi_schemas() {
         );
     }
 }
+
+/// A drill report can be audited again by anyone: every decision in it
+/// verifies with joserfc against the public keys the report carries.
+#[test]
+#[ignore = "needs the Python environment from scripts/test"]
+fn a_drill_reports_decisions_verify_with_joserfc() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    let bin = env!("CARGO_BIN_EXE_countersign");
+    let countersign = |args: &[&str]| {
+        let out = Command::new(bin)
+            .env_remove("COUNTERSIGN_BACKEND_TOKEN")
+            .env("COUNTERSIGN_ACTOR", "tester")
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    countersign(&["demo", "load"]);
+    let drills = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/drills");
+    let out = dir.path().join("report");
+    countersign(&[
+        "drill",
+        "run",
+        &format!("{drills}/leaked-deploy-key.yaml"),
+        "--speed",
+        "120",
+        "--participants",
+        &format!("{drills}/leaked-deploy-key.participants.yaml"),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/interop/verify_drill_report.py"
+    );
+    let report = out.join("report.json");
+    let verify = |path: &std::path::Path| {
+        Command::new(python())
+            .arg(script)
+            .arg(path)
+            .output()
+            .expect("python runs")
+    };
+    let run = verify(&report);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&run.stdout).trim(), "5");
+
+    // A report whose reason was edited after the fact no longer verifies.
+    let mut edited: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    edited["injects"][0]["decisions"][0]["reason"] = "something else".into();
+    let tampered = dir.path().join("tampered.json");
+    std::fs::write(&tampered, edited.to_string()).unwrap();
+    let run = verify(&tampered);
+    assert!(!run.status.success());
+    assert!(String::from_utf8_lossy(&run.stderr).contains("signed reason"));
+}

@@ -590,3 +590,160 @@ pub fn build(record: RunRecord<'_>, inv: &Inventory) -> DrillReport {
         keys: record.jwks.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Store;
+    use crate::approval::{Decision, DecisionInput, decide};
+    use crate::signing::{Keys, MemorySecrets};
+    use crate::store::ChangeContext;
+    use std::sync::Arc;
+
+    const AUD: &str = "http://backend.test";
+
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        inventory: Inventory,
+        scenario: Scenario,
+        request: serde_json::Value,
+        jws: String,
+        jti: String,
+        jwks: serde_json::Value,
+        other_jwks: serde_json::Value,
+    }
+
+    async fn fixture() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("d.db")).await.unwrap();
+        crate::demo::load(&store, false, "t").await.unwrap();
+        let ctx = ChangeContext::new("alice", "test");
+        let keys = Keys::new(&store, Arc::new(MemorySecrets::default()));
+        keys.init(&ctx).await.unwrap();
+        let other = Store::open(&dir.path().join("o.db")).await.unwrap();
+        let other_keys = Keys::new(&other, Arc::new(MemorySecrets::default()));
+        other_keys.init(&ctx).await.unwrap();
+
+        let inventory = store.snapshot().await.unwrap();
+        let scenario = super::super::parse(
+            "version: 1\nname: t\ninjects:\n  - {id: kafka, at: 0s, identity: tok-kafka-shared, action: rotate_secret, signal: leak}\n",
+            "s",
+            &BlastGraph::new(&inventory),
+        )
+        .unwrap();
+        let start = jiff::Timestamp::now();
+        let request =
+            scenario.injects[0].request("run", start, 1.0, "vault:secret/kafka/shared-client");
+        let recorded = decide(
+            &store,
+            &keys,
+            DecisionInput {
+                request: &request,
+                decision: Decision::Approve,
+                reason: "rotate it",
+                audience: AUD,
+                destination: None,
+            },
+            &ctx,
+        )
+        .await
+        .unwrap();
+        Fixture {
+            _dir: dir,
+            inventory,
+            scenario,
+            request,
+            jws: recorded.jws,
+            jti: recorded.claims.jti,
+            jwks: keys.jwks().await.unwrap(),
+            other_jwks: other_keys.jwks().await.unwrap(),
+        }
+    }
+
+    fn run(
+        f: &Fixture,
+        request: serde_json::Value,
+        decision: &str,
+        jwks: &serde_json::Value,
+    ) -> DrillReport {
+        let created: jiff::Timestamp = request["created_at"].as_str().unwrap().parse().unwrap();
+        let received = created + jiff::SignedDuration::from_secs(90);
+        let observed = [Observed {
+            request: Some(request),
+            detail: Some(serde_json::json!({
+                "status": "approved",
+                "decisions": [{
+                    "jti": f.jti, "request_id": "run-kafka", "status": "accepted",
+                    "approver": "alice", "decision": decision,
+                    "received_at": received.to_string(), "jws": f.jws,
+                }],
+            })),
+        }];
+        let keys = BTreeMap::from([("alice".to_owned(), jwks.clone())]);
+        build(
+            RunRecord {
+                run_id: "run",
+                scenario: &f.scenario,
+                backend: AUD,
+                speed: 2.0,
+                started_at: created,
+                finished_at: received,
+                participants: Vec::new(),
+                observed: &observed,
+                jwks: &keys,
+                script_failures: Vec::new(),
+            },
+            &f.inventory,
+        )
+    }
+
+    #[tokio::test]
+    async fn signatures_are_verified_against_the_enrolled_keys_and_the_request_as_issued() {
+        let f = fixture().await;
+        let good = run(&f, f.request.clone(), "approve", &f.jwks);
+        assert!(good.all_signatures_verified());
+        let d = &good.injects[0].decisions[0];
+        assert!(
+            matches!(d.signature, Signature::Verified { .. }),
+            "{:?}",
+            d.signature
+        );
+        assert_eq!(d.reason, "rotate it");
+        // Drill time: 90 s real at double speed.
+        assert_eq!(good.injects[0].time_to_decision_seconds, Some(180.0));
+        assert_eq!(
+            good.injects[0].approved_action,
+            Some(ContainmentAction::RotateSecret)
+        );
+
+        let failed = |r: &DrillReport| match &r.injects[0].decisions[0].signature {
+            Signature::Failed { reason } => reason.clone(),
+            other => panic!("{other:?}"),
+        };
+        // Someone else's keys.
+        let wrong_key = run(&f, f.request.clone(), "approve", &f.other_jwks);
+        assert!(!wrong_key.all_signatures_verified());
+        assert!(
+            failed(&wrong_key).contains("unknown key"),
+            "{}",
+            failed(&wrong_key)
+        );
+        // A request other than the one issued.
+        let mut changed = f.request.clone();
+        changed["severity"] = "low".into();
+        let other_request = run(&f, changed, "approve", &f.jwks);
+        assert!(
+            failed(&other_request).contains("request_digest"),
+            "{}",
+            failed(&other_request)
+        );
+        // A receipt claiming another decision than the one signed.
+        let relabelled = run(&f, f.request.clone(), "deny", &f.jwks);
+        assert!(
+            failed(&relabelled).contains("decision"),
+            "{}",
+            failed(&relabelled)
+        );
+        assert_eq!(relabelled.totals.signatures_verified, 0);
+    }
+}
