@@ -32,6 +32,12 @@ const COMMANDS: &[&str] = &[
     "retry_deliveries",
     "connect_backend",
     "create_signing_key",
+    "drill_examples",
+    "start_drill",
+    "drill_status",
+    "stop_drill",
+    "drill_explore",
+    "save_drill_report",
 ];
 
 fn main() {

@@ -247,7 +247,7 @@ pub async fn retry_deliveries(state: State<'_, AppState>) -> Result<DeliveryRepo
         .backend_url(store)
         .await
         .ok_or(CommandError::NoBackend)?;
-    let client = client::connect(&backend).await?;
+    let client = state.inbox.client(&backend).await?;
     Ok(client::deliver_due(store, &client).await?)
 }
 

@@ -338,7 +338,7 @@ pub async fn explore(
 const MAX_EXPORT_BYTES: usize = 64 * 1024 * 1024;
 
 /// Asks where to save and writes the file; `None` if the user cancelled.
-async fn save_with_dialog(
+pub(crate) async fn save_with_dialog(
     app: &AppHandle,
     suggested: &str,
     extension: &str,

@@ -35,6 +35,9 @@ pub struct InboxState {
     pub wake: Notify,
     /// `--backend URL` / `COUNTERSIGN_BACKEND`, over the stored setting.
     pub backend_override: Option<String>,
+    /// While a drill runs here, its backend (with its token, which is in
+    /// memory only) takes the inbox's place.
+    pub drill: std::sync::Mutex<Option<client::BackendClient>>,
 }
 
 impl InboxState {
@@ -46,9 +49,27 @@ impl InboxState {
     }
 
     pub async fn backend_url(&self, store: &Store) -> Option<String> {
+        if let Some(drill) = self.drill.lock().expect("drill lock").as_ref() {
+            return Some(drill.url().to_owned());
+        }
         match &self.backend_override {
             Some(url) => Some(url.clone()),
             None => store.backend_url().await.ok().flatten(),
+        }
+    }
+
+    /// A client for `url`: the running drill's, else one with the token
+    /// from the environment or the keyring.
+    pub async fn client(&self, url: &str) -> Result<client::BackendClient, client::ClientError> {
+        let drill = self
+            .drill
+            .lock()
+            .expect("drill lock")
+            .clone()
+            .filter(|c| c.url() == url);
+        match drill {
+            Some(c) => Ok(c),
+            None => client::connect(url).await,
         }
     }
 
@@ -83,7 +104,7 @@ pub async fn poll_once(app: &AppHandle) {
         return;
     };
     let result = async {
-        let client = client::connect(&url).await?;
+        let client = state.inbox.client(&url).await?;
         if let Err(e) = client::deliver_due(store, &client).await {
             eprintln!("warning: delivering queued decisions failed: {e}");
         }

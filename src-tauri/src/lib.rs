@@ -3,6 +3,7 @@
 
 mod approvals;
 mod commands;
+mod drills;
 mod error;
 mod inbox;
 mod state;
@@ -56,6 +57,12 @@ pub fn run() {
             approvals::retry_deliveries,
             approvals::connect_backend,
             approvals::create_signing_key,
+            drills::drill_examples,
+            drills::start_drill,
+            drills::drill_status,
+            drills::stop_drill,
+            drills::drill_explore,
+            drills::save_drill_report,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

@@ -22,6 +22,7 @@ pub struct AppState {
     /// The blast-radius engine's graph, rebuilt when the inventory changes.
     pub graphs: GraphCache,
     pub inbox: InboxState,
+    pub drills: crate::drills::Drills,
 }
 
 impl AppState {
@@ -63,6 +64,7 @@ impl AppState {
                         .filter(|v| !v.is_empty())
                 }),
             ),
+            drills: Default::default(),
         }
     }
 

@@ -37,8 +37,18 @@ pub enum BackendError {
     },
     #[error("{path}: {message}")]
     BadRequests { path: PathBuf, message: String },
+    #[error("no randomness for a token: {0}")]
+    NoRandomness(String),
     #[error("server failed: {0}")]
     Serve(std::io::Error),
+}
+
+/// A fresh bearer token: 256 random bits, base64url.
+pub fn new_token() -> Result<String, BackendError> {
+    use base64::Engine as _;
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| BackendError::NoRandomness(e.to_string()))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
 /// The shared state handlers lock.

@@ -169,10 +169,7 @@ pub(super) fn serve_token(file: Option<&PathBuf>) -> Result<String> {
         Ok(text) if !text.trim().is_empty() => Ok(text.trim().to_owned()),
         Ok(_) => bail!("{} is empty", path.display()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut bytes = [0u8; 32];
-            getrandom::fill(&mut bytes).context("no randomness for a token")?;
-            use base64::Engine as _;
-            let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+            let token = backend::new_token()?;
             write_private(path, &token)
                 .with_context(|| format!("cannot write {}", path.display()))?;
             eprintln!("wrote a new bearer token to {}", path.display());

@@ -104,7 +104,7 @@ pub async fn drill(store: &Store, command: DrillCommand) -> Result<()> {
                 None => {
                     let token = match &token_file {
                         Some(path) => super::approvals::serve_token(Some(path))?,
-                        None => random_token()?,
+                        None => backend::new_token()?,
                     };
                     let running = backend::spawn(ServeConfig {
                         listen,
@@ -130,7 +130,20 @@ pub async fn drill(store: &Store, command: DrillCommand) -> Result<()> {
             };
             let run_id = drill::new_run_id();
             let out = out.unwrap_or_else(|| PathBuf::from(&run_id));
-            let options = RunOptions { run_id, speed };
+            // Ctrl-C ends the drill early and still writes the report.
+            let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let on_interrupt = stop.clone();
+            tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    eprintln!("stopping the drill; writing the report for what happened so far");
+                    on_interrupt.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            });
+            let options = RunOptions {
+                run_id,
+                speed,
+                stop: Some(stop),
+            };
             let report =
                 drill::run(store, &s, roster.as_ref(), &client, options, print_event).await?;
 
@@ -169,13 +182,6 @@ pub async fn drill(store: &Store, command: DrillCommand) -> Result<()> {
             Ok(())
         }
     }
-}
-
-fn random_token() -> Result<String> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).context("no randomness for a token")?;
-    use base64::Engine as _;
-    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
 /// The live timeline, on stderr.

@@ -74,6 +74,12 @@ pub fn markdown(r: &DrillReport) -> String {
         "Run `{}` against {} at {}× speed, {} to {}.\n",
         r.run_id, r.backend, r.speed, r.started_at, r.finished_at
     );
+    if r.stopped_early {
+        let _ = writeln!(
+            md,
+            "The facilitator stopped the drill before every request was settled.\n"
+        );
+    }
     let _ = writeln!(
         md,
         "- Injects: {} ({} approved, {} denied, {} unanswered)\n- Expectations met: {} of {}\n- Signatures verified: {} of {} decisions\n- Services the approved actions would break together: {}\n",
@@ -275,6 +281,7 @@ pub fn html(r: &DrillReport) -> String {
                 h1 { "Drill report: " (r.scenario) }
                 @if !r.description.is_empty() { p { (r.description) } }
                 p.muted { "Run " code { (r.run_id) } " against " (r.backend) " at " (r.speed) "× speed, " (r.started_at) " to " (r.finished_at) "." }
+                @if r.stopped_early { p { strong { "The facilitator stopped the drill before every request was settled." } } }
                 ul {
                     li { "Injects: " (t.injects) " (" (t.approved) " approved, " (t.denied) " denied, " (t.unanswered) " unanswered)" }
                     li { "Expectations met: " (t.expectations_met) " of " (t.expectations) }

@@ -164,6 +164,8 @@ pub struct DrillReport {
     pub speed: f64,
     pub started_at: String,
     pub finished_at: String,
+    /// The facilitator ended the drill before every request was settled.
+    pub stopped_early: bool,
     pub participants: Vec<Participant>,
     pub injects: Vec<InjectReport>,
     pub script_failures: Vec<ScriptFailure>,
@@ -206,6 +208,7 @@ pub struct RunRecord<'a> {
     /// Enrolled keys per approver, as the backend serves them.
     pub jwks: &'a BTreeMap<String, serde_json::Value>,
     pub script_failures: Vec<ScriptFailure>,
+    pub stopped_early: bool,
 }
 
 fn parse_time(value: &serde_json::Value) -> Option<jiff::Timestamp> {
@@ -580,6 +583,7 @@ pub fn build(record: RunRecord<'_>, inv: &Inventory) -> DrillReport {
         speed: record.speed,
         started_at: record.started_at.to_string(),
         finished_at: record.finished_at.to_string(),
+        stopped_early: record.stopped_early,
         participants: record.participants,
         injects,
         script_failures: record.script_failures,
@@ -692,6 +696,7 @@ mod tests {
                 observed: &observed,
                 jwks: &keys,
                 script_failures: Vec::new(),
+                stopped_early: false,
             },
             &f.inventory,
         )

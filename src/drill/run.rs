@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -96,6 +97,9 @@ pub struct RunOptions {
     pub run_id: String,
     /// Drill seconds per real second.
     pub speed: f64,
+    /// Set to end the drill early (the facilitator stops it); the report
+    /// covers what happened until then.
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 /// A run id that sorts by time and does not collide with a run started
@@ -228,6 +232,7 @@ pub async fn run(
     }
     let speed = options.speed;
     let run_id = options.run_id;
+    let stop = options.stop.unwrap_or_default();
     let inventory = store.snapshot().await?;
     let (_, policy) = store
         .approval_policy()
@@ -300,8 +305,13 @@ pub async fn run(
     let mut failures: Vec<ScriptFailure> = Vec::new();
     let mut next = 0;
     let mut unreachable_since: Option<Instant> = None;
+    let mut stopped_early = false;
 
     loop {
+        if stop.load(Ordering::Relaxed) {
+            stopped_early = true;
+            break;
+        }
         while next < schedule.len() && schedule[next].0 <= drill_now() {
             match schedule[next].1 {
                 Due::Issue(i) => {
@@ -443,6 +453,7 @@ pub async fn run(
         observed: &observed,
         jwks: &jwks,
         script_failures: failures,
+        stopped_early,
     };
     Ok(report::build(record, &inventory))
 }

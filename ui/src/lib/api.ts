@@ -26,6 +26,8 @@ import type {
   InboxView,
   RequestView,
   Verdict,
+  DrillExample,
+  DrillSession,
 } from "./types";
 
 export const appStatus = () => invoke<AppStatus>("app_status");
@@ -154,3 +156,25 @@ export const saveHandout = (
   identity: string,
   actions: readonly ContainmentAction[],
 ) => invoke<string | null>("save_handout", { identity, actions });
+
+// Drills run in the app: the Rust side starts the backend and the runner;
+// the view polls the session.
+export const drillExamples = () => invoke<DrillExample[]>("drill_examples");
+
+export const startDrill = (example: string, speed: number, scripted: boolean) =>
+  invoke<DrillSession>("start_drill", { example, speed, scripted });
+
+export const drillStatus = () => invoke<DrillSession | null>("drill_status");
+
+export const stopDrill = () => invoke<DrillSession | null>("stop_drill");
+
+/** Everything approved so far, contained together; null when nothing is. */
+export async function drillExplore(): Promise<Explorer | null> {
+  const raw = await invoke<ArrayBuffer | Explorer | null>("drill_explore");
+  return raw instanceof ArrayBuffer
+    ? (JSON.parse(new TextDecoder().decode(raw)) as Explorer | null)
+    : raw;
+}
+
+export const saveDrillReport = (format: "html" | "md") =>
+  invoke<string | null>("save_drill_report", { format });

@@ -167,3 +167,21 @@ export function relative(iso: string, now: Date = new Date()): string {
       : `${Math.abs(minutes)} min`;
   return minutes >= 0 ? `in ${span}` : `${span} ago`;
 }
+
+/** Drill time as the timeline shows it: `T+0s`, `T+5m`, `T+1h 2m 5s`. */
+export function drillClock(seconds: number): string {
+  let s = Math.max(0, Math.round(seconds));
+  if (s === 0) return "T+0s";
+  const parts: string[] = [];
+  for (const [unit, size] of [
+    ["h", 3600],
+    ["m", 60],
+    ["s", 1],
+  ] as const) {
+    if (s >= size) {
+      parts.push(`${Math.floor(s / size)}${unit}`);
+      s %= size;
+    }
+  }
+  return `T+${parts.join(" ")}`;
+}

@@ -1,0 +1,190 @@
+import { describe, expect, it, vi } from "vitest";
+import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import { mockIPC } from "@tauri-apps/api/mocks";
+import Drills from "./Drills.svelte";
+import { sample } from "../lib/explorer/fixture";
+import type { DrillEvent, DrillSession } from "../lib/types";
+
+// jsdom has no WebGL: a stand-in renderer.
+vi.mock("sigma", () => ({
+  default: class {
+    on() {}
+    once() {}
+    refresh() {}
+    kill() {}
+    getCamera() {
+      return { animate() {}, getState: () => ({}), setState() {} };
+    }
+    getNodeDisplayData() {
+      return { x: 0, y: 0 };
+    }
+  },
+}));
+
+const example = {
+  id: "shared-kafka-credential",
+  name: "Shared Kafka credential leaked",
+  description: "One credential, six consumers.",
+  injects: [
+    {
+      id: "kafka-leak",
+      at_seconds: 0,
+      identity: "tok-kafka-shared",
+      action: "disable_account",
+    },
+  ],
+  has_participants: false,
+  problem: null,
+};
+
+function running(events: DrillEvent[]): DrillSession {
+  return {
+    example: example.id,
+    scenario: example.name,
+    run_id: "drill-1",
+    speed: 10,
+    scripted: false,
+    backend: "http://127.0.0.1:4000",
+    started_at: new Date().toISOString(),
+    events: [
+      {
+        kind: "started",
+        run_id: "drill-1",
+        scenario: example.name,
+        backend: "http://127.0.0.1:4000",
+        speed: 10,
+        injects: example.injects as never,
+      },
+      ...events,
+    ],
+    running: true,
+    report: null,
+    error: null,
+  };
+}
+
+describe("Drills", () => {
+  it("starts a shipped scenario and follows its timeline to the graph of what breaks", async () => {
+    let session: DrillSession | null = null;
+    const calls: { cmd: string; args: unknown }[] = [];
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args });
+      if (cmd === "drill_examples") return [example];
+      if (cmd === "drill_status") return session;
+      if (cmd === "start_drill") {
+        session = running([
+          {
+            kind: "issued",
+            inject: "kafka-leak",
+            request_id: "drill-1-kafka-leak",
+            at_seconds: 0,
+          },
+        ]);
+        return session;
+      }
+      if (cmd === "drill_explore") return sample();
+    });
+    const onAnswer = vi.fn();
+    render(Drills, { onAnswer });
+    const start = await screen.findByTestId("drill-start");
+    await waitFor(() => expect(start).toBeEnabled());
+    expect(
+      screen.getByText(/Disable account on tok-kafka-shared/),
+    ).toBeInTheDocument();
+    await fireEvent.click(start);
+    expect(calls.find((c) => c.cmd === "start_drill")?.args).toEqual({
+      example: "shared-kafka-credential",
+      speed: 10,
+      scripted: false,
+    });
+    const row = await screen.findByTestId("drill-row");
+    expect(row).toHaveAttribute("data-state", "open");
+    await fireEvent.click(screen.getByText("Answer in Approvals"));
+    expect(onAnswer).toHaveBeenCalled();
+    expect(screen.getByTestId("drill-broken")).toHaveTextContent(
+      "nothing approved yet",
+    );
+
+    // The owner approves in Approvals; the runner reports it closed.
+    session = running([
+      {
+        kind: "issued",
+        inject: "kafka-leak",
+        request_id: "drill-1-kafka-leak",
+        at_seconds: 0,
+      },
+      {
+        kind: "decided",
+        inject: "kafka-leak",
+        approver: "tester",
+        decision: "approve_narrowed",
+        receipt: "accepted",
+        at_seconds: 40,
+      },
+      {
+        kind: "closed",
+        inject: "kafka-leak",
+        identity: "tok-kafka-shared",
+        status: "approved",
+        approved_action: "rotate_secret",
+        at_seconds: 40,
+      },
+    ]);
+    await waitFor(
+      () =>
+        expect(screen.getByTestId("drill-outcome")).toHaveTextContent(
+          "approved: rotate secret",
+        ),
+      { timeout: 3000 },
+    );
+    expect(screen.getByTestId("drill-decision")).toHaveTextContent(
+      "T+40s tester: Approved narrowed → accepted",
+    );
+    await waitFor(() =>
+      expect(screen.getByTestId("drill-broken")).toHaveTextContent(
+        "What would be broken now: 4 services",
+      ),
+    );
+  });
+
+  it("shows the report of a finished drill", async () => {
+    const done = running([]);
+    done.running = false;
+    done.report = {
+      run_id: "drill-1",
+      scenario: example.name,
+      stopped_early: true,
+      injects: [],
+      cumulative: { services: 3, per_tier: [1, 1, 1, 0] },
+      without_rollback: [
+        { identity: "bg-db-admin", action: "disable_account" },
+      ],
+      ownership_gaps: [],
+      totals: {
+        injects: 1,
+        approved: 1,
+        denied: 0,
+        unanswered: 0,
+        expectations: 1,
+        expectations_met: 1,
+        decisions: 2,
+        signatures_verified: 2,
+      },
+    };
+    mockIPC((cmd) => {
+      if (cmd === "drill_examples") return [example];
+      if (cmd === "drill_status") return done;
+      if (cmd === "drill_explore") return null;
+    });
+    render(Drills, { onAnswer: () => {} });
+    expect(await screen.findByTestId("drill-signatures")).toHaveTextContent(
+      "Signatures verified: 2 of 2 decisions",
+    );
+    expect(screen.getByTestId("drill-report")).toHaveTextContent(
+      "Ended before every request was settled.",
+    );
+    expect(screen.getByTestId("drill-report")).toHaveTextContent(
+      "Disable account on bg-db-admin",
+    );
+  });
+});
