@@ -173,7 +173,7 @@ fn a_whole_drill_runs_headless_and_its_report_says_what_happened() {
     let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
     assert!(
         stdout.contains("3 approved, 0 denied, 0 unanswered")
-            && stdout.contains("signatures verified 5 of 5"),
+            && stdout.contains("Signatures verified: 5 of 5 decisions"),
         "{stdout}"
     );
     // The live timeline, in order.

@@ -326,8 +326,15 @@ pub async fn explore(
 ) -> Result<tauri::ipc::Response, CommandError> {
     let targets = targets(&identity, &actions)?;
     let graph = state.graphs.get(state.store()?).await?;
-    let explorer = graph.explore(&targets)?;
-    let bytes = serde_json::to_vec(&explorer).map_err(|e| CommandError::InvalidInput {
+    explorer_response(&graph.explore(&targets)?)
+}
+
+/// The explorer's columns as raw JSON bytes: a large radius is megabytes,
+/// and a raw response skips the IPC layer's own serialisation.
+pub(crate) fn explorer_response(
+    explorer: &countersign::graph::explore::Explorer,
+) -> Result<tauri::ipc::Response, CommandError> {
+    let bytes = serde_json::to_vec(explorer).map_err(|e| CommandError::InvalidInput {
         field: "explorer",
         reason: e.to_string(),
     })?;

@@ -281,12 +281,7 @@ pub async fn drill_explore(
     let targets: Vec<(&str, ContainmentAction)> =
         approved.iter().map(|(i, a)| (i.as_str(), *a)).collect();
     let graph = state.graphs.get(state.store()?).await?;
-    let explorer = graph.explore(&targets)?;
-    let bytes = serde_json::to_vec(&explorer).map_err(|e| CommandError::InvalidInput {
-        field: "explorer",
-        reason: e.to_string(),
-    })?;
-    Ok(tauri::ipc::Response::new(bytes))
+    crate::commands::explorer_response(&graph.explore(&targets)?)
 }
 
 /// Saves the finished drill's report (HTML or Markdown) where the user

@@ -158,21 +158,14 @@ pub async fn drill(store: &Store, command: DrillCommand) -> Result<()> {
             write("report.json", serde_json::to_string_pretty(&report)?)?;
             let md = write("report.md", render::markdown(&report))?;
             let html = write("report.html", render::html(&report))?;
-            let t = &report.totals;
             println!(
-                "{}: {} approved, {} denied, {} unanswered; expectations met {} of {}; signatures verified {} of {}; {} services would break",
+                "{}: {}",
                 report.scenario,
-                t.approved,
-                t.denied,
-                t.unanswered,
-                t.expectations_met,
-                t.expectations,
-                t.signatures_verified,
-                t.decisions,
-                report.cumulative.services
+                render::summary(&report).join("; ")
             );
             println!("report: {} and {}", md.display(), html.display());
             if !report.all_signatures_verified() {
+                let t = &report.totals;
                 bail!(
                     "{} of {} decisions do not carry a signature that verifies; see the report",
                     t.decisions - t.signatures_verified,

@@ -7,7 +7,6 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use super::scenario::{DrillError, Scenario};
-use crate::inventory::file::yaml_options_for;
 use crate::model::ContainmentAction;
 
 #[derive(Debug, Deserialize)]
@@ -89,26 +88,13 @@ pub fn parse_participants(
     origin: &str,
     scenario: &Scenario,
 ) -> Result<Participants, DrillError> {
-    let file: FileParticipants = serde_saphyr::from_str_with_options(text, yaml_options_for(text))
-        .map_err(|e| DrillError::Syntax {
-            origin: origin.to_owned(),
-            message: e.to_string().trim_end().replace('\n', " "),
-        })?;
+    let file: FileParticipants = super::scenario::from_yaml(text, origin)?;
     let invalid = |line: u64, message: String| DrillError::Invalid {
         origin: origin.to_owned(),
         line,
         message,
     };
-    if file.version.value != super::scenario::SCENARIO_VERSION {
-        return Err(invalid(
-            file.version.referenced.line(),
-            format!(
-                "version {} is not supported (this Countersign reads version {})",
-                file.version.value,
-                super::scenario::SCENARIO_VERSION
-            ),
-        ));
-    }
+    super::scenario::check_version(&file.version, origin)?;
     let mut participants: Vec<Participant> = Vec::new();
     for p in file.participants {
         let id = p.id.value.trim().to_owned();

@@ -62,9 +62,32 @@ fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
 
+/// The report in four lines: outcomes, expectations, signatures, and what
+/// everything approved would break.
+pub fn summary(r: &DrillReport) -> [String; 4] {
+    let t = &r.totals;
+    [
+        format!(
+            "Injects: {} ({} approved, {} denied, {} unanswered)",
+            t.injects, t.approved, t.denied, t.unanswered
+        ),
+        format!(
+            "Expectations met: {} of {}",
+            t.expectations_met, t.expectations
+        ),
+        format!(
+            "Signatures verified: {} of {} decisions",
+            t.signatures_verified, t.decisions
+        ),
+        format!(
+            "Services the approved actions would break together: {}",
+            r.cumulative.services
+        ),
+    ]
+}
+
 pub fn markdown(r: &DrillReport) -> String {
     let mut md = String::new();
-    let t = &r.totals;
     let _ = writeln!(md, "# Drill report: {}\n", r.scenario);
     if !r.description.is_empty() {
         let _ = writeln!(md, "{}\n", r.description);
@@ -80,19 +103,10 @@ pub fn markdown(r: &DrillReport) -> String {
             "The facilitator stopped the drill before every request was settled.\n"
         );
     }
-    let _ = writeln!(
-        md,
-        "- Injects: {} ({} approved, {} denied, {} unanswered)\n- Expectations met: {} of {}\n- Signatures verified: {} of {} decisions\n- Services the approved actions would break together: {}\n",
-        t.injects,
-        t.approved,
-        t.denied,
-        t.unanswered,
-        t.expectations_met,
-        t.expectations,
-        t.signatures_verified,
-        t.decisions,
-        r.cumulative.services
-    );
+    for line in summary(r) {
+        let _ = writeln!(md, "- {line}");
+    }
+    md.push('\n');
     if !r.participants.is_empty() {
         let _ = writeln!(md, "Scripted participants: {}.\n", {
             r.participants
@@ -268,7 +282,6 @@ fn signature_html(s: &Signature) -> Markup {
 }
 
 pub fn html(r: &DrillReport) -> String {
-    let t = &r.totals;
     let page = html! {
         (DOCTYPE)
         html lang="en" {
@@ -282,12 +295,7 @@ pub fn html(r: &DrillReport) -> String {
                 @if !r.description.is_empty() { p { (r.description) } }
                 p.muted { "Run " code { (r.run_id) } " against " (r.backend) " at " (r.speed) "× speed, " (r.started_at) " to " (r.finished_at) "." }
                 @if r.stopped_early { p { strong { "The facilitator stopped the drill before every request was settled." } } }
-                ul {
-                    li { "Injects: " (t.injects) " (" (t.approved) " approved, " (t.denied) " denied, " (t.unanswered) " unanswered)" }
-                    li { "Expectations met: " (t.expectations_met) " of " (t.expectations) }
-                    li { "Signatures verified: " (t.signatures_verified) " of " (t.decisions) " decisions" }
-                    li { "Services the approved actions would break together: " (r.cumulative.services) }
-                }
+                ul { @for line in summary(r) { li { (line) } } }
                 h2 { "Timeline" }
                 @for i in &r.injects {
                     h3 { (clock(i.at_seconds)) " " (i.id) ": " (i.action.label()) " on " (i.identity_name) " " span.muted { "(" (i.identity) ")" } }

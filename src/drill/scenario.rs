@@ -145,29 +145,45 @@ pub(crate) fn duration(
     Ok(d)
 }
 
+/// Reads a YAML drill file; syntax and shape errors name the file.
+pub(crate) fn from_yaml<T: serde::de::DeserializeOwned>(
+    text: &str,
+    origin: &str,
+) -> Result<T, DrillError> {
+    serde_saphyr::from_str_with_options(text, yaml_options_for(text)).map_err(|e| {
+        DrillError::Syntax {
+            origin: origin.to_owned(),
+            message: e.to_string().trim_end().replace('\n', " "),
+        }
+    })
+}
+
+/// Drill files say which version of the format they are written in.
+pub(crate) fn check_version(version: &Spanned<u32>, origin: &str) -> Result<(), DrillError> {
+    if version.value == SCENARIO_VERSION {
+        return Ok(());
+    }
+    Err(DrillError::Invalid {
+        origin: origin.to_owned(),
+        line: version.referenced.line(),
+        message: format!(
+            "version {} is not supported (this Countersign reads version {SCENARIO_VERSION})",
+            version.value
+        ),
+    })
+}
+
 /// Parses a scenario and checks it against the inventory: every identity
 /// must resolve (by id or external id), times must parse, ids be unique.
 /// Errors name the file and line.
 pub fn parse(text: &str, origin: &str, graph: &BlastGraph) -> Result<Scenario, DrillError> {
-    let file: FileScenario = serde_saphyr::from_str_with_options(text, yaml_options_for(text))
-        .map_err(|e| DrillError::Syntax {
-            origin: origin.to_owned(),
-            message: e.to_string().trim_end().replace('\n', " "),
-        })?;
+    let file: FileScenario = from_yaml(text, origin)?;
     let invalid = |line: u64, message: String| DrillError::Invalid {
         origin: origin.to_owned(),
         line,
         message,
     };
-    if file.version.value != SCENARIO_VERSION {
-        return Err(invalid(
-            file.version.referenced.line(),
-            format!(
-                "version {} is not supported (this Countersign reads version {SCENARIO_VERSION})",
-                file.version.value
-            ),
-        ));
-    }
+    check_version(&file.version, origin)?;
     if file.injects.is_empty() {
         return Err(invalid(1, "a scenario needs at least one inject".into()));
     }
