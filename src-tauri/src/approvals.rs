@@ -42,6 +42,8 @@ pub struct InboxItem {
 #[derive(Debug, Serialize)]
 pub struct InboxView {
     pub backend: Option<String>,
+    /// The drill running here, whose backend the inbox shows meanwhile.
+    pub drill: Option<String>,
     pub error: Option<String>,
     pub last_poll: Option<String>,
     pub items: Vec<InboxItem>,
@@ -93,6 +95,7 @@ async fn inbox_view(state: &AppState) -> Result<InboxView, CommandError> {
     let keys = Keys::new(store, Arc::new(OsKeyring));
     Ok(InboxView {
         backend: backend.or(state.inbox.backend_url(store).await),
+        drill: state.drills.running_scenario(),
         error,
         last_poll,
         awaiting: items.iter().filter(|i| i.decision.is_none()).count(),

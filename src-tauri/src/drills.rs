@@ -69,6 +69,16 @@ impl Drills {
         }
     }
 
+    /// The scenario of the drill running now, if one is.
+    pub fn running_scenario(&self) -> Option<String> {
+        self.session
+            .lock()
+            .expect("drill lock")
+            .as_ref()
+            .filter(|s| s.running)
+            .map(|s| s.scenario.clone())
+    }
+
     fn current(&self) -> Option<Session> {
         self.session.lock().expect("drill lock").clone()
     }

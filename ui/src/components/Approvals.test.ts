@@ -32,6 +32,7 @@ const request: ContainmentRequest = {
 function inboxWith(decision: DecisionRow | null): InboxView {
   return {
     backend: "http://127.0.0.1:8787",
+    drill: null,
     error: null,
     last_poll: "2026-11-24T10:00:05Z",
     items: [{ request, decision }],
@@ -184,5 +185,16 @@ describe("Approvals", () => {
       onUpdate: () => {},
     });
     expect(screen.getByTestId("connect-form")).toBeInTheDocument();
+  });
+
+  it("says when a drill's requests take the inbox's place", () => {
+    mock(viewFor(false));
+    render(Approvals, {
+      view: { ...inboxWith(null), drill: "Shared Kafka credential leaked" },
+      onUpdate: () => {},
+    });
+    expect(screen.getByTestId("inbox-drill")).toHaveTextContent(
+      "Drill running: Shared Kafka credential leaked",
+    );
   });
 });

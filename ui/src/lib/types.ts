@@ -296,6 +296,8 @@ export interface InboxItem {
 
 export interface InboxView {
   backend: string | null;
+  /** The drill running in the app, whose requests the inbox shows meanwhile. */
+  drill: string | null;
   error: string | null;
   last_poll: string | null;
   items: InboxItem[];
