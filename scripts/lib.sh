@@ -89,3 +89,38 @@ build_ui() {
   say "building the front end"
   (cd "$ROOT" && npm run --silent build:ui -- --logLevel warn)
 }
+
+# A throwaway PostgreSQL server on a free loopback port, in a temporary
+# directory, for the team-mode half of the store tests. Sets
+# COUNTERSIGN_TEST_POSTGRES to its admin URL; stop_postgres removes it.
+# initdb refuses to run as root, so as root the server runs as `postgres`.
+start_postgres() {
+  local bin
+  bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+  if [ -z "$bin" ]; then
+    echo "PostgreSQL is not installed: apt-get install -y postgresql" >&2
+    return 1
+  fi
+  PG_DIR="$(mktemp -d)"
+  local as=()
+  if [ "$(id -u)" -eq 0 ]; then
+    chown postgres "$PG_DIR"
+    as=(runuser -u postgres --)
+  fi
+  local port
+  port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  "${as[@]}" "$bin/initdb" -D "$PG_DIR/data" -A trust -U postgres -E UTF8 --no-sync >"$PG_DIR/initdb.log"
+  "${as[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w \
+    -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start >/dev/null
+  PG_BIN="$bin" PG_AS="${as[*]}"
+  export COUNTERSIGN_TEST_POSTGRES="postgres://postgres@127.0.0.1:$port/postgres"
+  say "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (in $PG_DIR)"
+}
+
+stop_postgres() {
+  if [ -n "${PG_DIR:-}" ] && [ -d "$PG_DIR/data" ]; then
+    # shellcheck disable=SC2086
+    $PG_AS "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast stop >/dev/null 2>&1 || true
+    rm -rf "$PG_DIR"
+  fi
+}

@@ -1,41 +1,54 @@
-//! The store against real SQLite files: migrations, the demo load, queries,
-//! edits with optimistic concurrency, and the errors a user sees.
+//! The store on both engines (a SQLite file and a real PostgreSQL server):
+//! migrations, the demo load, queries, edits with optimistic concurrency,
+//! and the errors a user sees.
+
+mod common;
+use common::TestDb;
 
 use countersign::Store;
 use countersign::inventory::{ChangeSet, Inventory, MergeMode, Operation, file};
 use countersign::model::{IdentityKind, Tier, Usage};
 use countersign::store::{ChangeContext, Edit, StoreError};
 
-async fn fresh() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("inv.db")).await.unwrap();
-    (dir, store)
-}
-
-async fn with_demo() -> (tempfile::TempDir, Store) {
-    let (dir, store) = fresh().await;
+async fn with_demo(db: &TestDb) -> Store {
+    let store = db.open().await;
     countersign::demo::load(&store, false, "tester")
         .await
         .unwrap();
-    (dir, store)
+    store
 }
 
 fn ctx() -> ChangeContext {
     ChangeContext::new("alice", "test")
 }
 
-#[tokio::test]
-async fn migrations_create_an_empty_inventory_in_wal_mode() {
-    let (dir, store) = fresh().await;
+async fn migrations_create_an_empty_inventory(db: TestDb) {
+    let store = db.open().await;
     assert!(store.counts().await.unwrap().is_empty());
-    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
-        .unwrap()
-        .count() as i64;
+    let folder = match db {
+        TestDb::Sqlite(_) => "sqlite",
+        TestDb::Postgres { .. } => "postgres",
+    };
+    let migrations = std::fs::read_dir(format!(
+        "{}/migrations/{folder}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+    .count() as i64;
     assert_eq!(
         store.schema_version().await.unwrap(),
         migrations,
         "every migration applied"
     );
+    // Opening again finds nothing to do.
+    store.close().await;
+    assert_eq!(db.open().await.schema_version().await.unwrap(), migrations);
+}
+
+#[tokio::test]
+async fn a_sqlite_database_is_in_wal_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("inv.db")).await.unwrap();
     store.close().await;
     let header = std::fs::read(dir.path().join("inv.db")).unwrap();
     assert_eq!(&header[..16], b"SQLite format 3\0");
@@ -46,17 +59,16 @@ async fn migrations_create_an_empty_inventory_in_wal_mode() {
     );
 }
 
-#[tokio::test]
-async fn reopening_keeps_data() {
-    let (dir, store) = with_demo().await;
+async fn reopening_keeps_data(db: TestDb) {
+    let store = with_demo(&db).await;
     store.close().await;
-    let store = Store::open(&dir.path().join("inv.db")).await.unwrap();
+    let store = db.open().await;
     assert_eq!(store.counts().await.unwrap().identities, 41);
+    assert!(store.verify_audit().await.unwrap().is_ok());
 }
 
-#[tokio::test]
-async fn demo_load_round_trips_through_the_store_and_is_idempotent() {
-    let (_dir, store) = with_demo().await;
+async fn demo_load_round_trips_through_the_store_and_is_idempotent(db: TestDb) {
+    let store = with_demo(&db).await;
     let counts = store.counts().await.unwrap();
     assert_eq!(
         (counts.identities, counts.services, counts.owners),
@@ -80,9 +92,8 @@ async fn demo_load_round_trips_through_the_store_and_is_idempotent() {
     );
 }
 
-#[tokio::test]
-async fn identity_detail_lists_the_services_that_use_it() {
-    let (_dir, store) = with_demo().await;
+async fn identity_detail_lists_the_services_that_use_it(db: TestDb) {
+    let store = with_demo(&db).await;
     let d = store.identity_detail("tok-kafka-shared").await.unwrap();
     assert_eq!(d.identity.kind, IdentityKind::Token);
     assert_eq!(d.identity.owner.as_deref(), Some("team-streaming"));
@@ -97,9 +108,8 @@ async fn identity_detail_lists_the_services_that_use_it() {
     assert!(matches!(err, StoreError::IdentityNotFound(ref id) if id == "no-such-thing"));
 }
 
-#[tokio::test]
-async fn search_matches_id_name_owner_and_kind_and_treats_wildcards_literally() {
-    let (_dir, store) = with_demo().await;
+async fn search_matches_id_name_owner_and_kind_and_treats_wildcards_literally(db: TestDb) {
+    let store = with_demo(&db).await;
     let all = store.list_identities(None).await.unwrap();
     assert_eq!(all.len(), 41);
     assert!(all.windows(2).all(|w| w[0].tier <= w[1].tier));
@@ -135,9 +145,8 @@ async fn search_matches_id_name_owner_and_kind_and_treats_wildcards_literally() 
     );
 }
 
-#[tokio::test]
-async fn an_edit_is_audited_with_before_and_after() {
-    let (_dir, store) = with_demo().await;
+async fn an_edit_is_audited_with_before_and_after(db: TestDb) {
+    let store = with_demo(&db).await;
     let mut i = store.identity("key-maps").await.unwrap();
     i.owner = Some("team-checkout".into());
     i.used_by.push(Usage::of("mobile-backend"));
@@ -168,9 +177,8 @@ async fn an_edit_is_audited_with_before_and_after() {
     );
 }
 
-#[tokio::test]
-async fn a_stale_edit_is_refused_not_lost() {
-    let (_dir, store) = with_demo().await;
+async fn a_stale_edit_is_refused_not_lost(db: TestDb) {
+    let store = with_demo(&db).await;
     let mut mine = store.identity("key-maps").await.unwrap();
     let mut theirs = mine.clone();
     theirs.description = "theirs".into();
@@ -201,9 +209,8 @@ async fn a_stale_edit_is_refused_not_lost() {
     );
 }
 
-#[tokio::test]
-async fn invalid_edits_and_blocked_deletes_explain_themselves() {
-    let (_dir, store) = with_demo().await;
+async fn invalid_edits_and_blocked_deletes_explain_themselves(db: TestDb) {
+    let store = with_demo(&db).await;
     let mut i = store.identity("key-maps").await.unwrap();
     i.used_by.push(Usage::of("no-such-service"));
     let err = store
@@ -246,9 +253,8 @@ async fn invalid_edits_and_blocked_deletes_explain_themselves() {
     assert!(store.verify_audit().await.unwrap().is_ok());
 }
 
-#[tokio::test]
-async fn a_change_set_that_fails_half_way_writes_nothing() {
-    let (_dir, store) = fresh().await;
+async fn a_change_set_that_fails_half_way_writes_nothing(db: TestDb) {
+    let store = db.open().await;
     let inv = file::parse_complete(
         "version: 1\nservices:\n  - {id: a, name: A, tier: 1}\nidentities:\n  - {id: k1, kind: api_key, name: K, environment: production, tier: 1, used_by: [a]}\n",
         "inv.yaml",
@@ -259,7 +265,12 @@ async fn a_change_set_that_fails_half_way_writes_nothing() {
     let last = set.changes.last_mut().unwrap();
     last.after.as_mut().unwrap()["used_by"][0]["service"] = "missing".into();
     let err = store.apply(&set, &ctx()).await.unwrap_err();
-    assert!(err.to_string().contains("FOREIGN KEY"), "{err}");
+    // SQLite says FOREIGN KEY, PostgreSQL names the constraint.
+    let text = err.to_string();
+    assert!(
+        text.contains("FOREIGN KEY") || text.contains("foreign key"),
+        "{text}"
+    );
     assert!(store.counts().await.unwrap().is_empty());
     assert!(
         store.audit_log(None, 10).await.unwrap().is_empty(),
@@ -285,23 +296,13 @@ async fn bad_paths_are_named_in_the_error() {
     assert!(err.to_string().contains(&corrupt.display().to_string()));
 }
 
-#[tokio::test]
-async fn a_row_the_model_rejects_is_reported_not_panicked_on() {
-    let (dir, store) = with_demo().await;
+async fn a_row_the_model_rejects_is_reported_not_panicked_on(db: TestDb) {
+    let store = with_demo(&db).await;
     store.close().await;
-    let path = dir.path().join("inv.db");
-    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!(
-        "sqlite://{}",
-        path.display()
-    ))
-    .await
-    .unwrap();
-    sqlx::query("UPDATE identities SET kind = 'robot' WHERE id = 'key-maps'")
-        .execute(&mut conn)
+    db.execute("UPDATE identities SET kind = 'robot' WHERE id = 'key-maps'")
         .await
         .unwrap();
-    drop(conn);
-    let store = Store::open(&path).await.unwrap();
+    let store = db.open().await;
     let err = store
         .identity_detail("key-maps")
         .await
@@ -311,4 +312,77 @@ async fn a_row_the_model_rejects_is_reported_not_panicked_on() {
         err.contains("invalid kind for identity \"key-maps\""),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn an_unreachable_server_is_named_without_its_password() {
+    let err = Store::connect("postgres://owner:s3cret@127.0.0.1:1/inventory")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("127.0.0.1:1/inventory"), "{err}");
+    assert!(
+        !err.contains("s3cret"),
+        "the password must not be shown: {err}"
+    );
+}
+
+on_both_engines!(
+    migrations_create_an_empty_inventory,
+    demo_load_round_trips_through_the_store_and_is_idempotent,
+    identity_detail_lists_the_services_that_use_it,
+    search_matches_id_name_owner_and_kind_and_treats_wildcards_literally,
+    an_edit_is_audited_with_before_and_after,
+    a_stale_edit_is_refused_not_lost,
+    invalid_edits_and_blocked_deletes_explain_themselves,
+    a_change_set_that_fails_half_way_writes_nothing,
+    reopening_keeps_data,
+    a_row_the_model_rejects_is_reported_not_panicked_on,
+);
+
+/// The two engines' migrations are kept in step: the same tables with the
+/// same columns, and the same migration versions.
+#[tokio::test]
+async fn both_engines_have_the_same_schema() {
+    use sqlx::Connection as _;
+    async fn columns(db: &TestDb, sql: &'static str) -> Vec<(String, String)> {
+        let url = match db {
+            TestDb::Sqlite(_) => format!("sqlite://{}", db.target()),
+            TestDb::Postgres { url } => url.clone(),
+        };
+        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        let mut rows: Vec<(String, String)> =
+            sqlx::query_as(sql).fetch_all(&mut conn).await.unwrap();
+        rows.sort();
+        rows
+    }
+    let (sqlite, postgres) = (TestDb::sqlite(), TestDb::postgres().await);
+    sqlite.open().await.close().await;
+    postgres.open().await.close().await;
+    let a = columns(
+        &sqlite,
+        "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
+         WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite%' AND m.name <> '_sqlx_migrations'",
+    )
+    .await;
+    let b = columns(
+        &postgres,
+        "SELECT table_name::text, column_name::text FROM information_schema.columns
+         WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations'",
+    )
+    .await;
+    assert!(a.len() > 50, "{a:?}");
+    assert_eq!(a, b, "the SQLite and PostgreSQL schemas differ");
+    let versions = |folder: &str| {
+        let mut v: Vec<String> = std::fs::read_dir(format!(
+            "{}/migrations/{folder}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(versions("sqlite"), versions("postgres"));
 }

@@ -29,16 +29,21 @@ impl AppState {
     /// Opens the database named by `--db PATH` on the command line, else
     /// `COUNTERSIGN_DB`, else the platform default (shared with the CLI).
     pub async fn open_from_env() -> Self {
-        let explicit = db_from_args(std::env::args().skip(1)).or_else(|| {
-            std::env::var_os(DB_ENV_VAR)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        });
+        let explicit = db_from_args(std::env::args().skip(1))
+            .or_else(|| std::env::var(DB_ENV_VAR).ok().filter(|v| !v.is_empty()));
         let (store, db_path) = match explicit {
-            Some(path) => (
-                Store::open(&path).await.map_err(|e| e.to_string()),
-                path.display().to_string(),
-            ),
+            // A SQLite file, or a postgres:// URL (team mode).
+            Some(target) => {
+                let store = Store::connect(&target).await.map_err(|e| e.to_string());
+                let shown = match &store {
+                    Ok(s) => s.location().to_owned(),
+                    Err(_) if countersign::store::is_postgres_url(&target) => {
+                        countersign::store::redact_url(&target)
+                    }
+                    Err(_) => target,
+                };
+                (store, shown)
+            }
             None => {
                 let shown = default_db_path()
                     .map(|p| p.display().to_string())
@@ -95,8 +100,8 @@ impl AppState {
     }
 }
 
-fn db_from_args(args: impl Iterator<Item = String>) -> Option<PathBuf> {
-    flag_from_args(args, "--db").map(PathBuf::from)
+fn db_from_args(args: impl Iterator<Item = String>) -> Option<String> {
+    flag_from_args(args, "--db")
 }
 
 /// `--flag VALUE` or `--flag=VALUE`.
@@ -115,7 +120,6 @@ fn flag_from_args(mut args: impl Iterator<Item = String>, flag: &str) -> Option<
 #[cfg(test)]
 mod tests {
     use super::db_from_args;
-    use std::path::PathBuf;
 
     fn args(v: &[&str]) -> impl Iterator<Item = String> {
         v.iter()
@@ -126,14 +130,8 @@ mod tests {
 
     #[test]
     fn db_flag_in_both_spellings() {
-        assert_eq!(
-            db_from_args(args(&["--db", "a.db"])),
-            Some(PathBuf::from("a.db"))
-        );
-        assert_eq!(
-            db_from_args(args(&["--db=b.db"])),
-            Some(PathBuf::from("b.db"))
-        );
+        assert_eq!(db_from_args(args(&["--db", "a.db"])), Some("a.db".into()));
+        assert_eq!(db_from_args(args(&["--db=b.db"])), Some("b.db".into()));
         assert_eq!(db_from_args(args(&["--other"])), None);
     }
 }

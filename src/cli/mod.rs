@@ -32,9 +32,10 @@ use std::sync::Arc;
     about = "Ownership, blast radius and second approval for non-human identities"
 )]
 pub struct Cli {
-    /// Inventory database file [default: countersign.db in the platform's data directory]
-    #[arg(long, global = true, env = DB_ENV_VAR, value_name = "PATH")]
-    db: Option<PathBuf>,
+    /// Inventory database: a SQLite file, or a postgres:// URL for team mode
+    /// [default: countersign.db in the platform's data directory]
+    #[arg(long, global = true, env = DB_ENV_VAR, value_name = "PATH|URL")]
+    db: Option<String>,
 
     /// Who the audit trail records for changes [default: the OS user]
     #[arg(long, global = true, env = "COUNTERSIGN_ACTOR", value_name = "NAME")]
@@ -355,9 +356,9 @@ enum DbCommand {
     Info,
 }
 
-async fn open_store(db: Option<PathBuf>) -> Result<Store> {
+async fn open_store(db: Option<String>) -> Result<Store> {
     Ok(match db {
-        Some(path) => Store::open(&path).await?,
+        Some(target) => Store::connect(&target).await?,
         None => Store::open_default().await?,
     })
 }
@@ -424,13 +425,13 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
             match demo::load(store, if_empty, &ctx.actor).await? {
                 None => println!(
                     "{} already holds an inventory; demo not loaded",
-                    store.path().display()
+                    store.location()
                 ),
                 Some(applied) => {
                     let c = store.counts().await?;
                     println!(
                         "loaded demo inventory into {}: {} identities, {} services, {} owners ({} changes audited)",
-                        store.path().display(),
+                        store.location(),
                         c.identities,
                         c.services,
                         c.owners,
@@ -604,10 +605,7 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
                 v.rows,
                 v.head.map(|h| format!(", head {h}")).unwrap_or_default()
             ),
-            Err(broken) => bail!(
-                "audit trail of {} is broken: {broken}",
-                store.path().display()
-            ),
+            Err(broken) => bail!("audit trail of {} is broken: {broken}", store.location()),
         },
         Command::Audit(AuditCommand::Log {
             identity,
@@ -663,7 +661,8 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
         Command::Drill(command) => drill_cmd::drill(store, command).await?,
         Command::Db(DbCommand::Info) => {
             let counts = store.counts().await?;
-            println!("database:       {}", store.path().display());
+            println!("database:       {}", store.location());
+            println!("engine:         {:?}", store.engine());
             println!("schema version: {}", store.schema_version().await?);
             println!("owners:         {}", counts.owners);
             println!("identities:     {}", counts.identities);

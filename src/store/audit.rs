@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::{FromRow, SqliteConnection};
+use sqlx::{AnyConnection, FromRow};
 use std::io::Write;
 
 use super::{Store, StoreError};
@@ -88,7 +88,7 @@ pub(super) struct NewEntry<'a> {
 /// Appends a row inside the caller's transaction, so the change and its
 /// record commit together or not at all.
 pub(super) async fn append(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     new: NewEntry<'_>,
 ) -> Result<AuditEntry, sqlx::Error> {
     let last: Option<(i64, String)> =
@@ -115,7 +115,7 @@ pub(super) async fn append(
     entry.hash = entry.compute_hash();
     sqlx::query(
         "INSERT INTO audit_log (seq, at, actor, operation, entity, entity_id, before, after, source, prev_hash, hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(entry.seq)
     .bind(&entry.at)
@@ -131,7 +131,7 @@ pub(super) async fn append(
     .execute(&mut *conn)
     .await?;
     sqlx::query(
-        "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     )
     .bind(HEAD_KEY)
     .bind(format!("{}:{}", entry.seq, entry.hash))
@@ -185,7 +185,7 @@ impl Store {
     /// outer error is a database that could not be read.
     pub async fn verify_audit(&self) -> Result<Result<AuditVerification, AuditBroken>, StoreError> {
         let rows = self.all_audit_entries().await?;
-        let head: Option<HeadRow> = sqlx::query_as("SELECT value FROM settings WHERE key = ?")
+        let head: Option<HeadRow> = sqlx::query_as("SELECT value FROM settings WHERE key = $1")
             .bind(HEAD_KEY)
             .fetch_optional(&self.pool)
             .await
@@ -202,8 +202,8 @@ impl Store {
         let (kind, id) = entity.unzip();
         sqlx::query_as(
             "SELECT seq, at, actor, operation, entity, entity_id, before, after, source, prev_hash, hash
-             FROM audit_log WHERE (?1 IS NULL OR (entity = ?1 AND entity_id = ?2))
-             ORDER BY seq DESC LIMIT ?3",
+             FROM audit_log WHERE ($1 IS NULL OR (entity = $1 AND entity_id = $2))
+             ORDER BY seq DESC LIMIT $3",
         )
         .bind(kind)
         .bind(id)
@@ -272,7 +272,7 @@ fn check_chain(rows: &[AuditEntry], head: Option<&str>) -> Result<AuditVerificat
 impl Store {
     /// A setting's stored value, if any.
     pub async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
-        sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
             .bind(key)
             .fetch_optional(&self.pool)
             .await
@@ -287,16 +287,17 @@ impl Store {
         ctx: &super::ChangeContext,
     ) -> Result<(), StoreError> {
         let err = |e| self.query_error(e);
-        let mut tx = self.pool.begin().await.map_err(err)?;
-        let before: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
-            .bind(key)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(err)?;
+        let mut tx = self.begin_write().await.map_err(err)?;
+        let before: Option<String> =
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+                .bind(key)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(err)?;
         if before.as_deref() == Some(value) {
             return Ok(());
         }
-        sqlx::query("INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
             .bind(key)
             .bind(value)
             .execute(&mut *tx)

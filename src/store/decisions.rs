@@ -71,10 +71,10 @@ impl Store {
     ) -> Result<(), StoreError> {
         let err = |e| self.query_error(e);
         let now = sortable(jiff::Timestamp::now());
-        let mut tx = self.pool.begin().await.map_err(err)?;
+        let mut tx = self.begin_write().await.map_err(err)?;
         sqlx::query(
             "INSERT INTO decisions (jti, request_id, request_json, decision, approver, kid, jws, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(d.jti)
         .bind(d.request_id)
@@ -88,13 +88,15 @@ impl Store {
         .await
         .map_err(err)?;
         if let Some(dest) = d.destination {
-            sqlx::query("INSERT INTO outbox (jti, destination, next_attempt_at) VALUES (?, ?, ?)")
-                .bind(d.jti)
-                .bind(dest)
-                .bind(&now)
-                .execute(&mut *tx)
-                .await
-                .map_err(err)?;
+            sqlx::query(
+                "INSERT INTO outbox (jti, destination, next_attempt_at) VALUES ($1, $2, $3)",
+            )
+            .bind(d.jti)
+            .bind(dest)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
         }
         append(
             &mut tx,
@@ -123,7 +125,7 @@ impl Store {
                     o.destination, o.attempts, o.delivered_at, o.last_error,
                     o.receipt, o.receipt_reason
              FROM decisions d LEFT JOIN outbox o ON o.jti = d.jti
-             WHERE ?1 IS NULL OR d.request_id = ?1
+             WHERE $1 IS NULL OR d.request_id = $1
              ORDER BY d.created_at DESC, d.jti",
         )
         .bind(request_id)
@@ -143,10 +145,10 @@ impl Store {
         sqlx::query_as(
             "SELECT o.jti, o.destination, d.jws, o.attempts
              FROM outbox o JOIN decisions d ON d.jti = o.jti
-             WHERE o.delivered_at IS NULL AND o.next_attempt_at <= ?1
-               AND (?2 IS NULL OR o.destination = ?2)
+             WHERE o.delivered_at IS NULL AND o.next_attempt_at <= $1
+               AND ($2 IS NULL OR o.destination = $2)
              ORDER BY o.next_attempt_at, d.created_at, o.jti
-             LIMIT ?3",
+             LIMIT $3",
         )
         .bind(sortable(now))
         .bind(destination)
@@ -159,7 +161,7 @@ impl Store {
     /// How many decisions are still to be delivered (due now or later).
     pub async fn undelivered(&self, destination: Option<&str>) -> Result<i64, StoreError> {
         sqlx::query_scalar(
-            "SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND (?1 IS NULL OR destination = ?1)",
+            "SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND ($1 IS NULL OR destination = $1)",
         )
         .bind(destination)
         .fetch_one(&self.pool)
@@ -170,9 +172,9 @@ impl Store {
     /// The backend answered: the decision has arrived and is never sent again.
     pub async fn mark_delivered(&self, jti: &str, receipt: &Receipt) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE outbox SET delivered_at = ?2, attempts = attempts + 1, last_error = NULL,
-                    receipt = ?3, receipt_reason = ?4
-             WHERE jti = ?1 AND delivered_at IS NULL",
+            "UPDATE outbox SET delivered_at = $2, attempts = attempts + 1, last_error = NULL,
+                    receipt = $3, receipt_reason = $4
+             WHERE jti = $1 AND delivered_at IS NULL",
         )
         .bind(jti)
         .bind(sortable(jiff::Timestamp::now()))
@@ -192,8 +194,8 @@ impl Store {
         next_attempt_at: jiff::Timestamp,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3
-             WHERE jti = ?1 AND delivered_at IS NULL",
+            "UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3
+             WHERE jti = $1 AND delivered_at IS NULL",
         )
         .bind(jti)
         .bind(error)
@@ -217,7 +219,7 @@ impl Store {
     /// Makes every queued decision due now, for "retry now" after the
     /// backend is known to be back.
     pub async fn retry_deliveries_now(&self) -> Result<u64, StoreError> {
-        sqlx::query("UPDATE outbox SET next_attempt_at = ?1 WHERE delivered_at IS NULL")
+        sqlx::query("UPDATE outbox SET next_attempt_at = $1 WHERE delivered_at IS NULL")
             .bind(sortable(jiff::Timestamp::now()))
             .execute(&self.pool)
             .await

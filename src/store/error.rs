@@ -1,36 +1,35 @@
-use std::path::{Path, PathBuf};
-
-/// What went wrong with the database; every variant names the file, because
-/// the first question a user asks is "which database?".
+/// What went wrong with the database; every variant names it (the file, or
+/// the PostgreSQL URL without its password), because the first question a
+/// user asks is "which database?".
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot open database {}: {reason}", path.display())]
-    Open { path: PathBuf, reason: String },
+    #[error("cannot open database {db}: {reason}")]
+    Open { db: String, reason: String },
 
-    #[error("database {} is not a Countersign database or is corrupt ({source})", path.display())]
+    #[error("database {db} is not a Countersign database or is corrupt ({source})")]
     Corrupt {
-        path: PathBuf,
+        db: String,
         #[source]
         source: sqlx::Error,
     },
 
-    #[error("cannot bring database {} up to date: {source}", path.display())]
+    #[error("cannot bring database {db} up to date: {source}")]
     Migrate {
-        path: PathBuf,
+        db: String,
         #[source]
         source: sqlx::migrate::MigrateError,
     },
 
-    #[error("database {}: {source}", path.display())]
+    #[error("database {db}: {source}")]
     Query {
-        path: PathBuf,
+        db: String,
         #[source]
         source: sqlx::Error,
     },
 
-    #[error("database {} holds an invalid {field} for {entity} {id:?}: {reason}", path.display())]
+    #[error("database {db} holds an invalid {field} for {entity} {id:?}: {reason}")]
     InvalidRow {
-        path: PathBuf,
+        db: String,
         entity: &'static str,
         id: String,
         field: &'static str,
@@ -82,29 +81,29 @@ impl StoreError {
         }
     }
 
-    pub(super) fn open(path: &Path, source: sqlx::Error) -> Self {
+    pub(super) fn open(db: &str, source: sqlx::Error) -> Self {
         if is_not_a_database(&source) {
             return StoreError::Corrupt {
-                path: path.to_owned(),
+                db: db.to_owned(),
                 source,
             };
         }
         StoreError::Open {
-            path: path.to_owned(),
+            db: db.to_owned(),
             reason: source.to_string(),
         }
     }
 
-    pub(super) fn migrate(path: &Path, source: sqlx::migrate::MigrateError) -> Self {
+    pub(super) fn migrate(db: &str, source: sqlx::migrate::MigrateError) -> Self {
         match source {
             sqlx::migrate::MigrateError::Execute(e) if is_not_a_database(&e) => {
                 StoreError::Corrupt {
-                    path: path.to_owned(),
+                    db: db.to_owned(),
                     source: e,
                 }
             }
             other => StoreError::Migrate {
-                path: path.to_owned(),
+                db: db.to_owned(),
                 source: other,
             },
         }

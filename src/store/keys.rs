@@ -36,7 +36,7 @@ impl Store {
         ctx: &ChangeContext,
     ) -> Result<(), StoreError> {
         let err = |e| self.query_error(e);
-        let mut tx = self.pool.begin().await.map_err(err)?;
+        let mut tx = self.begin_write().await.map_err(err)?;
         let demoted: Option<String> =
             sqlx::query_scalar("SELECT kid FROM signing_keys WHERE status = 'active'")
                 .fetch_optional(&mut *tx)
@@ -47,7 +47,7 @@ impl Store {
             .await
             .map_err(err)?;
         let now = jiff::Timestamp::now().to_string();
-        sqlx::query("INSERT INTO signing_keys (kid, public_jwk, created_at, status) VALUES (?, ?, ?, 'active')")
+        sqlx::query("INSERT INTO signing_keys (kid, public_jwk, created_at, status) VALUES ($1, $2, $3, 'active')")
             .bind(kid)
             .bind(public_jwk)
             .bind(&now)
@@ -80,10 +80,10 @@ impl Store {
     /// Retires a previous key: signatures by it are no longer accepted.
     pub async fn retire_key(&self, kid: &str, ctx: &ChangeContext) -> Result<bool, StoreError> {
         let err = |e| self.query_error(e);
-        let mut tx = self.pool.begin().await.map_err(err)?;
+        let mut tx = self.begin_write().await.map_err(err)?;
         let now = jiff::Timestamp::now().to_string();
         let done = sqlx::query(
-            "UPDATE signing_keys SET status = 'retired', retired_at = ? WHERE kid = ? AND status = 'previous'",
+            "UPDATE signing_keys SET status = 'retired', retired_at = $1 WHERE kid = $2 AND status = 'previous'",
         )
         .bind(&now)
         .bind(kid)

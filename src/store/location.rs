@@ -18,7 +18,7 @@ pub fn default_db_path() -> Result<PathBuf, StoreError> {
 pub(super) fn check_usable(path: &Path) -> Result<(), StoreError> {
     let fail = |reason: String| {
         Err(StoreError::Open {
-            path: path.to_owned(),
+            db: path.display().to_string(),
             reason,
         })
     };

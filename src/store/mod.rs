@@ -23,48 +23,152 @@ pub use read::{
 };
 pub use write::{Applied, ChangeContext, Edit};
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
-use std::path::{Path, PathBuf};
+use sqlx::AnyPool;
+use sqlx::any::AnyPoolOptions;
+use std::path::Path;
 use std::time::Duration;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Which database holds the inventory: a file on one owner's machine, or a
+/// PostgreSQL server an organisation's owners share (team mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// `postgres://` and `postgresql://` URLs name a server; anything else is
+/// a SQLite file (an optional `sqlite:` prefix is accepted).
+pub fn is_postgres_url(target: &str) -> bool {
+    let lower = target.trim_start().to_ascii_lowercase();
+    lower.starts_with("postgres://") || lower.starts_with("postgresql://")
+}
+
+/// A URL fit to show: the password, if any, replaced.
+pub fn redact_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(u) => u.to_string(),
+        Err(_) => "(an unreadable database URL)".into(),
+    }
+}
 
 /// A handle on one inventory database; cheap to clone (it wraps a pool).
+/// Queries are written once, in SQL both engines accept, and run through
+/// sqlx's `Any` driver; each engine has its own migrations, kept in step.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
-    path: PathBuf,
+    pool: AnyPool,
+    /// The file path, or the URL without its password.
+    location: String,
+    engine: Engine,
+}
+
+/// The advisory lock key writers take in PostgreSQL ("cs" in ASCII, in
+/// the high bytes, to stay clear of other applications' keys).
+const WRITER_LOCK: i64 = 0x6373_0000_0000_0001;
+
+fn install_drivers() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(sqlx::any::install_default_drivers);
 }
 
 impl Store {
+    /// Opens the database `target` names: a `postgres://` URL, or a SQLite
+    /// file path (created if missing).
+    pub async fn connect(target: &str) -> Result<Self, StoreError> {
+        if is_postgres_url(target) {
+            Store::open_postgres(target).await
+        } else {
+            Store::open(Path::new(target.strip_prefix("sqlite:").unwrap_or(target))).await
+        }
+    }
+
     /// Opens (creating if needed) the SQLite file at `path` and brings its
     /// schema up to date. The parent directory must already exist: creating
     /// a directory tree from a mistyped `--db` would hide the mistake.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
         location::check_usable(path)?;
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            // WAL lets the desktop app read while the CLI imports; NORMAL is
-            // durable across application crashes, which is what we need.
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
+        install_drivers();
+        let location = path.display().to_string();
+        let absolute = std::path::absolute(path).map_err(|e| StoreError::Open {
+            db: location.clone(),
+            reason: e.to_string(),
+        })?;
+        // A file URL percent-encodes the path (spaces, `?`, `#`); sqlx's
+        // SQLite driver decodes it.
+        let file_url = reqwest::Url::from_file_path(&absolute).map_err(|()| StoreError::Open {
+            db: location.clone(),
+            reason: "not a path a URL can name".into(),
+        })?;
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            file_url.as_str().trim_start_matches("file://")
+        );
+        // WAL lets the desktop app read while the CLI imports; it is a
+        // property of the file, set once here, where a file that is not a
+        // database also shows itself. (Foreign keys and a 5 s busy timeout
+        // are sqlx's defaults.)
+        {
+            use sqlx::{Connection as _, Executor as _};
+            let mut conn = sqlx::AnyConnection::connect(&url)
+                .await
+                .map_err(|e| StoreError::open(&location, e))?;
+            conn.execute("PRAGMA journal_mode = WAL")
+                .await
+                .map_err(|e| StoreError::open(&location, e))?;
+            let _ = conn.close().await;
+        }
+        let pool = AnyPoolOptions::new()
             .max_connections(4)
-            .connect_with(options)
+            // NORMAL is durable across application crashes, which is what
+            // we need, and much faster than FULL in WAL mode.
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    use sqlx::Executor as _;
+                    conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    Ok(())
+                })
+            })
+            .connect(&url)
             .await
-            .map_err(|e| StoreError::open(path, e))?;
-        MIGRATOR
+            .map_err(|e| StoreError::open(&location, e))?;
+        SQLITE_MIGRATOR
             .run(&pool)
             .await
-            .map_err(|e| StoreError::migrate(path, e))?;
+            .map_err(|e| StoreError::migrate(&location, e))?;
         Ok(Store {
             pool,
-            path: path.to_owned(),
+            location,
+            engine: Engine::Sqlite,
+        })
+    }
+
+    /// Connects to a PostgreSQL server (team mode) and brings its schema up
+    /// to date. Many owners' apps and CLIs share it.
+    pub async fn open_postgres(url: &str) -> Result<Self, StoreError> {
+        install_drivers();
+        let location = redact_url(url);
+        let pool = AnyPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await
+            .map_err(|e| StoreError::open(&location, e))?;
+        POSTGRES_MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::migrate(&location, e))?;
+        Ok(Store {
+            pool,
+            location,
+            engine: Engine::Postgres,
         })
     }
 
@@ -74,15 +178,20 @@ impl Store {
         let path = default_db_path()?;
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
-                path: path.clone(),
+                db: path.display().to_string(),
                 reason: format!("cannot create directory {}: {e}", dir.display()),
             })?;
         }
         Store::open(&path).await
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// The file path, or the server URL without its password.
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
     }
 
     /// The newest migration applied, for `db info` and bug reports.
@@ -95,13 +204,33 @@ impl Store {
         Ok(version.unwrap_or(0))
     }
 
+    /// Starts a transaction that will write (and so append to the audit
+    /// chain). Writers go one at a time: SQLite takes its write lock up
+    /// front (no deadlocked lock upgrade between the app and the CLI), and
+    /// PostgreSQL takes a transaction-scoped advisory lock, so each writer
+    /// reads the chain head and the versions it checks only after the
+    /// previous writer committed. Readers are never blocked.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.engine {
+            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Engine::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(WRITER_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(tx)
+            }
+        }
+    }
+
     pub async fn close(self) {
         self.pool.close().await;
     }
 
     fn query_error(&self, source: sqlx::Error) -> StoreError {
         StoreError::Query {
-            path: self.path.clone(),
+            db: self.location.clone(),
             source,
         }
     }

@@ -90,7 +90,7 @@ struct SummaryRow {
     owner: Option<String>,
     environment: String,
     tier: i64,
-    break_glass: bool,
+    break_glass: i64,
     used_by_count: i64,
 }
 
@@ -149,7 +149,7 @@ impl Store {
     pub(super) async fn services(&self, only: Option<&str>) -> Result<Vec<Service>, StoreError> {
         let rows: Vec<ServiceRow> = sqlx::query_as(
             "SELECT id, name, owner, tier, system, description FROM services
-             WHERE ?1 IS NULL OR id = ?1 ORDER BY id",
+             WHERE $1 IS NULL OR id = $1 ORDER BY id",
         )
         .bind(only)
         .fetch_all(&self.pool)
@@ -157,7 +157,7 @@ impl Store {
         .map_err(|e| self.query_error(e))?;
         let deps: Vec<(String, String)> = sqlx::query_as(
             "SELECT service_id, depends_on FROM service_dependencies
-             WHERE ?1 IS NULL OR service_id = ?1 ORDER BY service_id, position",
+             WHERE $1 IS NULL OR service_id = $1 ORDER BY service_id, position",
         )
         .bind(only)
         .fetch_all(&self.pool)
@@ -180,7 +180,7 @@ impl Store {
         let rows: Vec<IdentityRow> = sqlx::query_as(
             "SELECT id, kind, name, owner, backup_owner, environment, tier, description,
                     lifetime, expires_on, permissions, derived_from, reviewed_by, reviewed_on
-             FROM identities WHERE ?1 IS NULL OR id = ?1 ORDER BY id",
+             FROM identities WHERE $1 IS NULL OR id = $1 ORDER BY id",
         )
         .bind(only)
         .fetch_all(&self.pool)
@@ -188,7 +188,7 @@ impl Store {
         .map_err(|e| self.query_error(e))?;
         let external: Vec<(String, String)> = sqlx::query_as(
             "SELECT identity_id, external_id FROM identity_external_ids
-             WHERE ?1 IS NULL OR identity_id = ?1 ORDER BY identity_id, position",
+             WHERE $1 IS NULL OR identity_id = $1 ORDER BY identity_id, position",
         )
         .bind(only)
         .fetch_all(&self.pool)
@@ -196,7 +196,7 @@ impl Store {
         .map_err(|e| self.query_error(e))?;
         let usages: Vec<UsageRow> = sqlx::query_as(
             "SELECT identity_id, service_id, access, delivery, live_sessions FROM identity_usages
-             WHERE ?1 IS NULL OR identity_id = ?1 ORDER BY identity_id, position",
+             WHERE $1 IS NULL OR identity_id = $1 ORDER BY identity_id, position",
         )
         .bind(only)
         .fetch_all(&self.pool)
@@ -204,7 +204,7 @@ impl Store {
         .map_err(|e| self.query_error(e))?;
         let break_glass: Vec<BreakGlassRow> = sqlx::query_as(
             "SELECT identity_id, justification, custodians, use_window, always_dual_approval, owner_veto
-             FROM break_glass WHERE ?1 IS NULL OR identity_id = ?1",
+             FROM break_glass WHERE $1 IS NULL OR identity_id = $1",
         )
         .bind(only)
         .fetch_all(&self.pool)
@@ -212,7 +212,7 @@ impl Store {
         .map_err(|e| self.query_error(e))?;
         let plans: Vec<PlanRow> = sqlx::query_as(
             "SELECT identity_id, action, reversible, rollback, rto_minutes, preauthorised
-             FROM containment_plans WHERE ?1 IS NULL OR identity_id = ?1",
+             FROM containment_plans WHERE $1 IS NULL OR identity_id = $1",
         )
         .bind(only)
         .fetch_all(&self.pool)
@@ -275,11 +275,11 @@ impl Store {
         let pattern = contains_pattern(search.unwrap_or("").trim());
         let rows: Vec<SummaryRow> = sqlx::query_as(
             "SELECT i.id, i.kind, i.name, i.owner, i.environment, i.tier,
-                    EXISTS (SELECT 1 FROM break_glass b WHERE b.identity_id = i.id) AS break_glass,
+                    CASE WHEN EXISTS (SELECT 1 FROM break_glass b WHERE b.identity_id = i.id) THEN 1 ELSE 0 END AS break_glass,
                     (SELECT COUNT(*) FROM identity_usages u WHERE u.identity_id = i.id) AS used_by_count
              FROM identities i
-             WHERE i.id LIKE ?1 ESCAPE '\\' OR i.name LIKE ?1 ESCAPE '\\'
-                OR COALESCE(i.owner, '') LIKE ?1 ESCAPE '\\' OR i.kind LIKE ?1 ESCAPE '\\'
+             WHERE LOWER(i.id) LIKE LOWER($1) ESCAPE '\\' OR LOWER(i.name) LIKE LOWER($1) ESCAPE '\\'
+                OR LOWER(COALESCE(i.owner, '')) LIKE LOWER($1) ESCAPE '\\' OR LOWER(i.kind) LIKE LOWER($1) ESCAPE '\\'
              ORDER BY i.tier, i.name, i.id",
         )
         .bind(&pattern)
@@ -296,7 +296,7 @@ impl Store {
                     id: r.id,
                     name: r.name,
                     owner: r.owner,
-                    break_glass: r.break_glass,
+                    break_glass: r.break_glass != 0,
                     used_by_count: count(r.used_by_count),
                 })
             })
@@ -310,7 +310,7 @@ impl Store {
         let rows: Vec<ServiceRow> = sqlx::query_as(
             "SELECT s.id, s.name, s.owner, s.tier, s.system, s.description
              FROM identity_usages u JOIN services s ON s.id = u.service_id
-             WHERE u.identity_id = ? ORDER BY u.position",
+             WHERE u.identity_id = $1 ORDER BY u.position",
         )
         .bind(id)
         .fetch_all(&self.pool)
@@ -328,7 +328,7 @@ impl Store {
             })
             .collect::<Result<_, StoreError>>()?;
         let derived: Vec<String> =
-            sqlx::query_scalar("SELECT id FROM identities WHERE derived_from = ? ORDER BY id")
+            sqlx::query_scalar("SELECT id FROM identities WHERE derived_from = $1 ORDER BY id")
                 .bind(id)
                 .fetch_all(&self.pool)
                 .await
@@ -345,14 +345,14 @@ impl Store {
         let service = self.service(id).await?;
         let version = self.version_of(Entity::Service, id).await?.unwrap_or(0);
         let identities: Vec<String> = sqlx::query_scalar(
-            "SELECT identity_id FROM identity_usages WHERE service_id = ? ORDER BY identity_id",
+            "SELECT identity_id FROM identity_usages WHERE service_id = $1 ORDER BY identity_id",
         )
         .bind(id)
         .fetch_all(&self.pool)
         .await
         .map_err(|e| self.query_error(e))?;
         let dependents: Vec<String> = sqlx::query_scalar(
-            "SELECT service_id FROM service_dependencies WHERE depends_on = ? ORDER BY service_id",
+            "SELECT service_id FROM service_dependencies WHERE depends_on = $1 ORDER BY service_id",
         )
         .bind(id)
         .fetch_all(&self.pool)
@@ -375,7 +375,7 @@ impl Store {
         let counts: Vec<(String, i64, i64)> = sqlx::query_as(
             "SELECT s.id, s.version, (SELECT COUNT(*) FROM identity_usages u WHERE u.service_id = s.id)
              FROM services s
-             WHERE s.id LIKE ?1 ESCAPE '\\' OR s.name LIKE ?1 ESCAPE '\\' OR COALESCE(s.owner, '') LIKE ?1 ESCAPE '\\'",
+             WHERE LOWER(s.id) LIKE LOWER($1) ESCAPE '\\' OR LOWER(s.name) LIKE LOWER($1) ESCAPE '\\' OR LOWER(COALESCE(s.owner, '')) LIKE LOWER($1) ESCAPE '\\'",
         )
         .bind(&pattern)
         .fetch_all(&self.pool)

@@ -53,7 +53,8 @@ pub(super) struct UsageRow {
     pub service_id: String,
     pub access: Option<String>,
     pub delivery: Option<String>,
-    pub live_sessions: bool,
+    /// Flags are integers 0/1 in both engines' schemas.
+    pub live_sessions: i64,
 }
 
 #[derive(FromRow)]
@@ -62,15 +63,15 @@ pub(super) struct BreakGlassRow {
     pub justification: String,
     pub custodians: String,
     pub use_window: String,
-    pub always_dual_approval: bool,
-    pub owner_veto: bool,
+    pub always_dual_approval: i64,
+    pub owner_veto: i64,
 }
 
 #[derive(FromRow)]
 pub(super) struct PlanRow {
     pub identity_id: String,
     pub action: String,
-    pub reversible: Option<bool>,
+    pub reversible: Option<i64>,
     pub rollback: String,
     pub rto_minutes: Option<i64>,
     pub preauthorised: Option<String>,
@@ -86,7 +87,7 @@ pub(super) struct Checker<'a> {
 impl Checker<'_> {
     fn fail(&self, field: &'static str, reason: String) -> StoreError {
         StoreError::InvalidRow {
-            path: self.store.path.clone(),
+            db: self.store.location.clone(),
             entity: self.entity,
             id: self.id.to_owned(),
             field,
@@ -209,7 +210,7 @@ impl Store {
         Ok(Usage {
             access: c.parse_opt("access", r.access.as_deref())?,
             delivery: c.parse_opt("delivery", r.delivery.as_deref())?,
-            live_sessions: r.live_sessions,
+            live_sessions: r.live_sessions != 0,
             service: r.service_id,
         })
     }
@@ -220,15 +221,15 @@ impl Store {
             custodians: c.json("custodians", &r.custodians)?,
             justification: r.justification,
             use_window: r.use_window,
-            always_dual_approval: r.always_dual_approval,
-            owner_veto: r.owner_veto,
+            always_dual_approval: r.always_dual_approval != 0,
+            owner_veto: r.owner_veto != 0,
         })
     }
 
     pub(super) fn plan_from_row(&self, r: &PlanRow) -> Result<ContainmentPlan, StoreError> {
         let c = self.check("identity", &r.identity_id);
         Ok(ContainmentPlan {
-            reversible: r.reversible,
+            reversible: r.reversible.map(|v| v != 0),
             rollback: r.rollback.clone(),
             rto_minutes: r
                 .rto_minutes

@@ -3,7 +3,7 @@
 //! an edit lands whole with its record, or not at all.
 
 use serde::Serialize;
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 use super::audit::{self, NewEntry};
 use super::{Store, StoreError};
@@ -62,14 +62,14 @@ impl Edit {
 }
 
 pub(super) async fn version_of(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     entity: Entity,
     id: &str,
 ) -> Result<Option<i64>, sqlx::Error> {
     let sql = match entity {
-        Entity::Owner => "SELECT version FROM owners WHERE id = ?",
-        Entity::Service => "SELECT version FROM services WHERE id = ?",
-        Entity::Identity => "SELECT version FROM identities WHERE id = ?",
+        Entity::Owner => "SELECT version FROM owners WHERE id = $1",
+        Entity::Service => "SELECT version FROM services WHERE id = $1",
+        Entity::Identity => "SELECT version FROM identities WHERE id = $1",
     };
     sqlx::query_scalar(sql)
         .bind(id)
@@ -77,11 +77,11 @@ pub(super) async fn version_of(
         .await
 }
 
-async fn delete(conn: &mut SqliteConnection, entity: Entity, id: &str) -> Result<(), sqlx::Error> {
+async fn delete(conn: &mut AnyConnection, entity: Entity, id: &str) -> Result<(), sqlx::Error> {
     let sql = match entity {
-        Entity::Owner => "DELETE FROM owners WHERE id = ?",
-        Entity::Service => "DELETE FROM services WHERE id = ?",
-        Entity::Identity => "DELETE FROM identities WHERE id = ?",
+        Entity::Owner => "DELETE FROM owners WHERE id = $1",
+        Entity::Service => "DELETE FROM services WHERE id = $1",
+        Entity::Identity => "DELETE FROM identities WHERE id = $1",
     };
     sqlx::query(sql).bind(id).execute(&mut *conn).await?;
     Ok(())
@@ -116,11 +116,15 @@ impl Store {
         expected: Option<(Entity, &str, i64)>,
     ) -> Result<Applied, StoreError> {
         let err = |e| self.query_error(e);
-        let mut tx = self.pool.begin().await.map_err(err)?;
-        sqlx::query("PRAGMA defer_foreign_keys = ON")
-            .execute(&mut *tx)
-            .await
-            .map_err(err)?;
+        let mut tx = self.begin_write().await.map_err(err)?;
+        // PostgreSQL's foreign keys are declared deferred; SQLite's are
+        // deferred per transaction.
+        if self.engine == super::Engine::Sqlite {
+            sqlx::query("PRAGMA defer_foreign_keys = ON")
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+        }
         if let Some((entity, id, version)) = expected {
             let actual = version_of(&mut tx, entity, id).await.map_err(err)?;
             if actual != Some(version) {
@@ -247,7 +251,7 @@ fn explain(problems: &[Problem], change: &Change) -> String {
     text
 }
 
-async fn write_change(conn: &mut SqliteConnection, change: &Change) -> Result<(), sqlx::Error> {
+async fn write_change(conn: &mut AnyConnection, change: &Change) -> Result<(), sqlx::Error> {
     fn decode<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> Result<T, sqlx::Error> {
         serde_json::from_value(v.clone()).map_err(|e| sqlx::Error::Decode(Box::new(e)))
     }
@@ -259,11 +263,11 @@ async fn write_change(conn: &mut SqliteConnection, change: &Change) -> Result<()
     }
 }
 
-async fn write_owner(conn: &mut SqliteConnection, o: &Owner) -> Result<(), sqlx::Error> {
+async fn write_owner(conn: &mut AnyConnection, o: &Owner) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO owners (id, kind, name, email, parent) VALUES (?, ?, ?, ?, ?)
+        "INSERT INTO owners (id, kind, name, email, parent) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name, email = excluded.email,
-            parent = excluded.parent, version = version + 1",
+            parent = excluded.parent, version = owners.version + 1",
     )
     .bind(&o.id)
     .bind(o.kind.as_str())
@@ -275,11 +279,11 @@ async fn write_owner(conn: &mut SqliteConnection, o: &Owner) -> Result<(), sqlx:
     Ok(())
 }
 
-async fn write_service(conn: &mut SqliteConnection, s: &Service) -> Result<(), sqlx::Error> {
+async fn write_service(conn: &mut AnyConnection, s: &Service) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO services (id, name, owner, tier, system, description) VALUES (?, ?, ?, ?, ?, ?)
+        "INSERT INTO services (id, name, owner, tier, system, description) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, owner = excluded.owner, tier = excluded.tier,
-            system = excluded.system, description = excluded.description, version = version + 1",
+            system = excluded.system, description = excluded.description, version = services.version + 1",
     )
     .bind(&s.id)
     .bind(&s.name)
@@ -289,13 +293,13 @@ async fn write_service(conn: &mut SqliteConnection, s: &Service) -> Result<(), s
     .bind(&s.description)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("DELETE FROM service_dependencies WHERE service_id = ?")
+    sqlx::query("DELETE FROM service_dependencies WHERE service_id = $1")
         .bind(&s.id)
         .execute(&mut *conn)
         .await?;
     for (position, dep) in s.depends_on.iter().enumerate() {
         sqlx::query(
-            "INSERT INTO service_dependencies (service_id, depends_on, position) VALUES (?, ?, ?)",
+            "INSERT INTO service_dependencies (service_id, depends_on, position) VALUES ($1, $2, $3)",
         )
         .bind(&s.id)
         .bind(dep)
@@ -306,17 +310,17 @@ async fn write_service(conn: &mut SqliteConnection, s: &Service) -> Result<(), s
     Ok(())
 }
 
-async fn write_identity(conn: &mut SqliteConnection, i: &Identity) -> Result<(), sqlx::Error> {
+async fn write_identity(conn: &mut AnyConnection, i: &Identity) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO identities (id, kind, name, owner, backup_owner, environment, tier, description,
                                  lifetime, expires_on, permissions, derived_from, reviewed_by, reviewed_on)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
          ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name, owner = excluded.owner,
             backup_owner = excluded.backup_owner, environment = excluded.environment, tier = excluded.tier,
             description = excluded.description, lifetime = excluded.lifetime, expires_on = excluded.expires_on,
             permissions = excluded.permissions,
             derived_from = excluded.derived_from, reviewed_by = excluded.reviewed_by,
-            reviewed_on = excluded.reviewed_on, version = version + 1",
+            reviewed_on = excluded.reviewed_on, version = identities.version + 1",
     )
     .bind(&i.id)
     .bind(i.kind.as_str())
@@ -335,15 +339,15 @@ async fn write_identity(conn: &mut SqliteConnection, i: &Identity) -> Result<(),
     .execute(&mut *conn)
     .await?;
     for sql in [
-        "DELETE FROM identity_external_ids WHERE identity_id = ?",
-        "DELETE FROM identity_usages WHERE identity_id = ?",
-        "DELETE FROM break_glass WHERE identity_id = ?",
-        "DELETE FROM containment_plans WHERE identity_id = ?",
+        "DELETE FROM identity_external_ids WHERE identity_id = $1",
+        "DELETE FROM identity_usages WHERE identity_id = $1",
+        "DELETE FROM break_glass WHERE identity_id = $1",
+        "DELETE FROM containment_plans WHERE identity_id = $1",
     ] {
         sqlx::query(sql).bind(&i.id).execute(&mut *conn).await?;
     }
     for (position, x) in i.external_ids.iter().enumerate() {
-        sqlx::query("INSERT INTO identity_external_ids (external_id, identity_id, position) VALUES (?, ?, ?)")
+        sqlx::query("INSERT INTO identity_external_ids (external_id, identity_id, position) VALUES ($1, $2, $3)")
             .bind(x)
             .bind(&i.id)
             .bind(position as i64)
@@ -353,39 +357,39 @@ async fn write_identity(conn: &mut SqliteConnection, i: &Identity) -> Result<(),
     for (position, u) in i.used_by.iter().enumerate() {
         sqlx::query(
             "INSERT INTO identity_usages (identity_id, service_id, position, access, delivery, live_sessions)
-             VALUES (?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&i.id)
         .bind(&u.service)
         .bind(position as i64)
         .bind(u.access.map(|a| a.as_str()))
         .bind(u.delivery.map(|d| d.as_str()))
-        .bind(u.live_sessions)
+        .bind(i64::from(u.live_sessions))
         .execute(&mut *conn)
         .await?;
     }
     if let Some(bg) = &i.break_glass {
         sqlx::query(
             "INSERT INTO break_glass (identity_id, justification, custodians, use_window, always_dual_approval, owner_veto)
-             VALUES (?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&i.id)
         .bind(&bg.justification)
         .bind(serde_json::to_string(&bg.custodians).expect("strings serialise"))
         .bind(&bg.use_window)
-        .bind(bg.always_dual_approval)
-        .bind(bg.owner_veto)
+        .bind(i64::from(bg.always_dual_approval))
+        .bind(i64::from(bg.owner_veto))
         .execute(&mut *conn)
         .await?;
     }
     for (action, plan) in &i.containment {
         sqlx::query(
             "INSERT INTO containment_plans (identity_id, action, reversible, rollback, rto_minutes, preauthorised)
-             VALUES (?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&i.id)
         .bind(action.as_str())
-        .bind(plan.reversible)
+        .bind(plan.reversible.map(i64::from))
         .bind(&plan.rollback)
         .bind(plan.rto_minutes.map(i64::from))
         .bind(plan.preauthorised.map(|p| p.as_str()))

@@ -55,3 +55,95 @@ impl Drop for ServedBackend {
         let _ = self.child.wait();
     }
 }
+
+/// Where the PostgreSQL the tests use listens (`scripts/test` starts a
+/// throwaway server on loopback and sets this to its admin URL).
+pub const POSTGRES_ENV: &str = "COUNTERSIGN_TEST_POSTGRES";
+
+/// A fresh, empty database on one engine, for tests that must pass on both.
+pub enum TestDb {
+    Sqlite(tempfile::TempDir),
+    Postgres { url: String },
+}
+
+impl TestDb {
+    pub fn sqlite() -> TestDb {
+        TestDb::Sqlite(tempfile::tempdir().unwrap())
+    }
+
+    /// A new database on the test server, named uniquely so tests run in
+    /// parallel without seeing each other's rows.
+    pub async fn postgres() -> TestDb {
+        use sqlx::{Connection as _, Executor as _};
+        let admin = std::env::var(POSTGRES_ENV).unwrap_or_else(|_| {
+            panic!(
+                "{POSTGRES_ENV} is not set: the PostgreSQL half of the store tests needs a server \
+                 (scripts/test starts one on loopback; or point it at postgres://user@host:port/postgres)"
+            )
+        });
+        sqlx::any::install_default_drivers();
+        let name = format!("cs_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = sqlx::AnyConnection::connect(&admin).await.unwrap();
+        conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+        let mut url = reqwest::Url::parse(&admin).unwrap();
+        url.set_path(&name);
+        TestDb::Postgres {
+            url: url.to_string(),
+        }
+    }
+
+    /// Another new, empty database on the same engine.
+    pub async fn fresh(&self) -> TestDb {
+        match self {
+            TestDb::Sqlite(_) => TestDb::sqlite(),
+            TestDb::Postgres { .. } => TestDb::postgres().await,
+        }
+    }
+
+    /// What `--db` and `Store::connect` take.
+    pub fn target(&self) -> String {
+        match self {
+            TestDb::Sqlite(dir) => dir.path().join("inv.db").display().to_string(),
+            TestDb::Postgres { url } => url.clone(),
+        }
+    }
+
+    pub async fn open(&self) -> countersign::Store {
+        countersign::Store::connect(&self.target()).await.unwrap()
+    }
+
+    /// Runs SQL behind the store's back, the way an insider with the
+    /// engine's own client would.
+    pub async fn execute(&self, sql: &'static str) -> Result<(), sqlx::Error> {
+        use sqlx::{Connection as _, Executor as _};
+        sqlx::any::install_default_drivers();
+        let url = match self {
+            TestDb::Sqlite(_) => format!("sqlite://{}", self.target()),
+            TestDb::Postgres { url } => url.clone(),
+        };
+        let mut conn = sqlx::AnyConnection::connect(&url).await?;
+        conn.execute(sql).await?;
+        conn.close().await
+    }
+}
+
+/// Runs each named `async fn(TestDb)` twice: on a SQLite file and on the
+/// test PostgreSQL server.
+#[macro_export]
+macro_rules! on_both_engines {
+    ($($test:ident),* $(,)?) => {$(
+        mod $test {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$test(super::common::TestDb::sqlite()).await
+            }
+            #[tokio::test]
+            async fn postgres() {
+                super::$test(super::common::TestDb::postgres().await).await
+            }
+        }
+    )*};
+}

@@ -54,8 +54,11 @@ async fn one_drill_inject_is_answered_through_the_app() {
 
     // Answered where real requests are answered.
     app.click("[data-testid=drill-row] button.link").await;
-    app.wait_for_text_containing("[data-testid=inbox-drill]", "Shared Kafka credential leaked")
-        .await;
+    app.wait_for_text_containing(
+        "[data-testid=inbox-drill]",
+        "Shared Kafka credential leaked",
+    )
+    .await;
     app.click("[data-testid=inbox-item][data-id$=kafka-leak]")
         .await;
     app.wait_for_text_containing("[data-testid=evidence]", "secret in public repository")
