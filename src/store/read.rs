@@ -305,8 +305,12 @@ impl Store {
 
     /// One identity with the services that use it and its version.
     pub async fn identity_detail(&self, id: &str) -> Result<IdentityDetail, StoreError> {
-        let identity = self.identity(id).await?;
+        // The version first: the rows read after it are at least that new,
+        // so if another owner's change lands in between, the version is
+        // stale and an edit made from this read is refused, never applied
+        // over their change.
         let version = self.version_of(Entity::Identity, id).await?.unwrap_or(0);
+        let identity = self.identity(id).await?;
         let rows: Vec<ServiceRow> = sqlx::query_as(
             "SELECT s.id, s.name, s.owner, s.tier, s.system, s.description
              FROM identity_usages u JOIN services s ON s.id = u.service_id
@@ -342,8 +346,9 @@ impl Store {
     }
 
     pub async fn service_detail(&self, id: &str) -> Result<ServiceDetail, StoreError> {
-        let service = self.service(id).await?;
+        // Version first, as in `identity_detail`.
         let version = self.version_of(Entity::Service, id).await?.unwrap_or(0);
+        let service = self.service(id).await?;
         let identities: Vec<String> = sqlx::query_scalar(
             "SELECT identity_id FROM identity_usages WHERE service_id = $1 ORDER BY identity_id",
         )
