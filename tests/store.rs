@@ -202,7 +202,11 @@ async fn a_stale_edit_is_refused_not_lost(db: TestDb) {
         ),
         "{err}"
     );
-    assert!(err.to_string().contains("changed by someone else"));
+    // The refusal shows the change that got there first.
+    let text = err.to_string();
+    assert!(text.contains("was changed by alice at "), "{text}");
+    assert!(text.contains("(description)"), "{text}");
+    assert!(text.contains("reload it and apply your change again"), "{text}");
     assert_eq!(
         store.identity("key-maps").await.unwrap().description,
         "theirs"

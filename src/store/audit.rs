@@ -140,6 +140,39 @@ pub(super) async fn append(
     Ok(entry)
 }
 
+/// The newest audited change to one entity: who made it, when, and which
+/// fields it touched.
+pub(super) async fn latest_change(
+    conn: &mut AnyConnection,
+    entity: &str,
+    id: &str,
+) -> Result<Option<super::error::OtherChange>, sqlx::Error> {
+    let row: Option<(String, String, String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT actor, at, operation, before, after FROM audit_log
+         WHERE entity = $1 AND entity_id = $2 ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(entity)
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(|(actor, at, operation, before, after)| {
+        let parse = |v: Option<String>| v.and_then(|t| serde_json::from_str(&t).ok());
+        let change = crate::inventory::Change {
+            entity: crate::inventory::Entity::Identity,
+            id: id.to_owned(),
+            operation: crate::inventory::Operation::Update,
+            before: parse(before),
+            after: parse(after),
+        };
+        super::error::OtherChange {
+            actor,
+            at,
+            operation,
+            fields: change.changed_fields(),
+        }
+    }))
+}
+
 /// The result of checking the chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuditVerification {

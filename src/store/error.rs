@@ -46,7 +46,8 @@ pub enum StoreError {
     OwnerNotFound(String),
 
     #[error(
-        "{entity} {id:?} was changed by someone else since you opened it (you edited version {expected}, it is now {}); reload it and apply your change again",
+        "{entity} {id:?} was changed by {} since you opened it (you edited version {expected}, it is now {}); reload it and apply your change again",
+        .other.as_ref().map(|o| o.to_string()).unwrap_or_else(|| "someone else".into()),
         .actual.map(|v| v.to_string()).unwrap_or_else(|| "deleted".into())
     )]
     Conflict {
@@ -54,6 +55,8 @@ pub enum StoreError {
         id: String,
         expected: i64,
         actual: Option<i64>,
+        /// The change that got there first, from the audit trail.
+        other: Option<OtherChange>,
     },
 
     #[error("{0}")]
@@ -114,4 +117,25 @@ fn is_not_a_database(e: &sqlx::Error) -> bool {
     e.as_database_error()
         .and_then(|d| d.code())
         .is_some_and(|c| c == SQLITE_NOTADB)
+}
+
+/// Who changed a row under an owner's edit, when, and which fields: what a
+/// refused edit shows so the owner can merge by hand.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OtherChange {
+    pub actor: String,
+    pub at: String,
+    pub operation: String,
+    pub fields: Vec<String>,
+}
+
+impl std::fmt::Display for OtherChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} at {}", self.actor, self.at)?;
+        match self.operation.as_str() {
+            "delete" => write!(f, ", who deleted it"),
+            _ if self.fields.is_empty() => Ok(()),
+            _ => write!(f, " ({})", self.fields.join(", ")),
+        }
+    }
 }

@@ -15,7 +15,7 @@ pub use audit::{AuditBroken, AuditEntry, AuditVerification, GENESIS, STALE_DAYS_
 pub use decisions::{
     APPROVER_GROUPS_KEY, BACKEND_URL_KEY, DecisionRow, NewDecision, PendingDelivery, Receipt,
 };
-pub use error::StoreError;
+pub use error::{OtherChange, StoreError};
 pub use keys::KeyRow;
 pub use location::{DB_ENV_VAR, default_db_path};
 pub use read::{

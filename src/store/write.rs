@@ -128,11 +128,15 @@ impl Store {
         if let Some((entity, id, version)) = expected {
             let actual = version_of(&mut tx, entity, id).await.map_err(err)?;
             if actual != Some(version) {
+                let other = audit::latest_change(&mut tx, entity.as_str(), id)
+                    .await
+                    .map_err(err)?;
                 return Err(StoreError::Conflict {
                     entity: entity.as_str(),
                     id: id.to_owned(),
                     expected: version,
                     actual,
+                    other,
                 });
             }
         }
