@@ -206,7 +206,10 @@ async fn a_stale_edit_is_refused_not_lost(db: TestDb) {
     let text = err.to_string();
     assert!(text.contains("was changed by alice at "), "{text}");
     assert!(text.contains("(description)"), "{text}");
-    assert!(text.contains("reload it and apply your change again"), "{text}");
+    assert!(
+        text.contains("reload it and apply your change again"),
+        "{text}"
+    );
     assert_eq!(
         store.identity("key-maps").await.unwrap().description,
         "theirs"

@@ -147,7 +147,15 @@ pub(super) async fn latest_change(
     entity: &str,
     id: &str,
 ) -> Result<Option<super::error::OtherChange>, sqlx::Error> {
-    let row: Option<(String, String, String, Option<String>, Option<String>)> = sqlx::query_as(
+    #[derive(FromRow)]
+    struct Latest {
+        actor: String,
+        at: String,
+        operation: String,
+        before: Option<String>,
+        after: Option<String>,
+    }
+    let row: Option<Latest> = sqlx::query_as(
         "SELECT actor, at, operation, before, after FROM audit_log
          WHERE entity = $1 AND entity_id = $2 ORDER BY seq DESC LIMIT 1",
     )
@@ -155,19 +163,20 @@ pub(super) async fn latest_change(
     .bind(id)
     .fetch_optional(&mut *conn)
     .await?;
-    Ok(row.map(|(actor, at, operation, before, after)| {
+    Ok(row.map(|r| {
         let parse = |v: Option<String>| v.and_then(|t| serde_json::from_str(&t).ok());
+        // Only the before and after matter for which fields differ.
         let change = crate::inventory::Change {
             entity: crate::inventory::Entity::Identity,
             id: id.to_owned(),
             operation: crate::inventory::Operation::Update,
-            before: parse(before),
-            after: parse(after),
+            before: parse(r.before),
+            after: parse(r.after),
         };
         super::error::OtherChange {
-            actor,
-            at,
-            operation,
+            actor: r.actor,
+            at: r.at,
+            operation: r.operation,
             fields: change.changed_fields(),
         }
     }))

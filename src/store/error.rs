@@ -56,7 +56,7 @@ pub enum StoreError {
         expected: i64,
         actual: Option<i64>,
         /// The change that got there first, from the audit trail.
-        other: Option<OtherChange>,
+        other: Option<Box<OtherChange>>,
     },
 
     #[error("{0}")]

@@ -3,6 +3,7 @@
 //! engine (PostgreSQL, for team mode) can be added behind the same API.
 
 mod audit;
+mod copy;
 mod decisions;
 mod error;
 mod keys;
@@ -12,6 +13,7 @@ mod rows;
 mod write;
 
 pub use audit::{AuditBroken, AuditEntry, AuditVerification, GENESIS, STALE_DAYS_KEY};
+pub use copy::{CopiedTable, CopyError, CopyReport, copied_columns};
 pub use decisions::{
     APPROVER_GROUPS_KEY, BACKEND_URL_KEY, DecisionRow, NewDecision, PendingDelivery, Receipt,
 };

@@ -136,7 +136,7 @@ impl Store {
                     id: id.to_owned(),
                     expected: version,
                     actual,
-                    other,
+                    other: other.map(Box::new),
                 });
             }
         }

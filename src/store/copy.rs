@@ -1,0 +1,340 @@
+//! Moving an inventory between databases (a laptop's SQLite file up to the
+//! team's PostgreSQL, say): every table copied row for row in one
+//! transaction, the audit trail with its hashes untouched, then checked on
+//! the target — the same row counts, and a chain that verifies to the same
+//! head.
+
+use serde::Serialize;
+use sqlx::Row as _;
+
+use super::{Store, StoreError};
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Text,
+    Int,
+}
+use Kind::{Int, Text};
+
+/// Every table and column, parents before children (foreign keys are
+/// checked at commit anyway). Kept in step with the migrations by the
+/// test that copies a database and compares it.
+const TABLES: &[(&str, &[(&str, Kind)])] = &[
+    (
+        "owners",
+        &[
+            ("id", Text),
+            ("kind", Text),
+            ("name", Text),
+            ("email", Text),
+            ("parent", Text),
+            ("version", Int),
+        ],
+    ),
+    (
+        "services",
+        &[
+            ("id", Text),
+            ("name", Text),
+            ("owner", Text),
+            ("tier", Int),
+            ("system", Text),
+            ("description", Text),
+            ("version", Int),
+        ],
+    ),
+    (
+        "service_dependencies",
+        &[
+            ("service_id", Text),
+            ("depends_on", Text),
+            ("position", Int),
+        ],
+    ),
+    (
+        "identities",
+        &[
+            ("id", Text),
+            ("kind", Text),
+            ("name", Text),
+            ("owner", Text),
+            ("backup_owner", Text),
+            ("environment", Text),
+            ("tier", Int),
+            ("description", Text),
+            ("lifetime", Text),
+            ("expires_on", Text),
+            ("permissions", Text),
+            ("derived_from", Text),
+            ("reviewed_by", Text),
+            ("reviewed_on", Text),
+            ("version", Int),
+        ],
+    ),
+    (
+        "identity_external_ids",
+        &[
+            ("external_id", Text),
+            ("identity_id", Text),
+            ("position", Int),
+        ],
+    ),
+    (
+        "identity_usages",
+        &[
+            ("identity_id", Text),
+            ("service_id", Text),
+            ("position", Int),
+            ("access", Text),
+            ("delivery", Text),
+            ("live_sessions", Int),
+        ],
+    ),
+    (
+        "break_glass",
+        &[
+            ("identity_id", Text),
+            ("justification", Text),
+            ("custodians", Text),
+            ("use_window", Text),
+            ("always_dual_approval", Int),
+            ("owner_veto", Int),
+        ],
+    ),
+    (
+        "containment_plans",
+        &[
+            ("identity_id", Text),
+            ("action", Text),
+            ("reversible", Int),
+            ("rollback", Text),
+            ("rto_minutes", Int),
+            ("preauthorised", Text),
+        ],
+    ),
+    ("settings", &[("key", Text), ("value", Text)]),
+    (
+        "audit_log",
+        &[
+            ("seq", Int),
+            ("at", Text),
+            ("actor", Text),
+            ("operation", Text),
+            ("entity", Text),
+            ("entity_id", Text),
+            ("before", Text),
+            ("after", Text),
+            ("source", Text),
+            ("prev_hash", Text),
+            ("hash", Text),
+        ],
+    ),
+    (
+        "signing_keys",
+        &[
+            ("kid", Text),
+            ("public_jwk", Text),
+            ("created_at", Text),
+            ("status", Text),
+            ("retired_at", Text),
+        ],
+    ),
+    (
+        "decisions",
+        &[
+            ("jti", Text),
+            ("request_id", Text),
+            ("request_json", Text),
+            ("decision", Text),
+            ("approver", Text),
+            ("kid", Text),
+            ("jws", Text),
+            ("created_at", Text),
+        ],
+    ),
+    (
+        "outbox",
+        &[
+            ("jti", Text),
+            ("destination", Text),
+            ("attempts", Int),
+            ("next_attempt_at", Text),
+            ("delivered_at", Text),
+            ("last_error", Text),
+            ("receipt", Text),
+            ("receipt_reason", Text),
+        ],
+    ),
+];
+
+/// Every `(table, column)` a copy carries, so a test can hold the list in
+/// step with the migrations.
+pub fn copied_columns() -> Vec<(&'static str, &'static str)> {
+    TABLES
+        .iter()
+        .flat_map(|(t, cols)| cols.iter().map(move |(c, _)| (*t, *c)))
+        .collect()
+}
+
+/// Rows per INSERT: well under both engines' limits on bound parameters.
+const BATCH_ROWS: usize = 200;
+
+enum Cell {
+    Text(Option<String>),
+    Int(Option<i64>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CopiedTable {
+    pub table: &'static str,
+    pub rows: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CopyReport {
+    pub tables: Vec<CopiedTable>,
+    /// Audit rows on the target, whose chain verified.
+    pub audit_rows: u64,
+    /// The target's audit head (`seq:hash`), equal to the source's.
+    pub audit_head: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CopyError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(
+        "{target} already holds data ({rows} rows in {table}); copy into an empty database, so nothing is merged by accident"
+    )]
+    TargetNotEmpty {
+        target: String,
+        table: &'static str,
+        rows: i64,
+    },
+    #[error(
+        "the copy did not check out: {0}; the target was left as the copy wrote it, start again on an empty database"
+    )]
+    Mismatch(String),
+}
+
+impl Store {
+    async fn count_rows(&self, table: &str) -> Result<i64, StoreError> {
+        let sql = format!("SELECT count(*) FROM {table}");
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| self.query_error(e))
+    }
+
+    /// Copies everything in this database into `target`, which must be
+    /// empty, in one transaction; then checks the target. `progress` hears
+    /// each table as it is done.
+    pub async fn copy_into(
+        &self,
+        target: &Store,
+        mut progress: impl FnMut(&str, u64),
+    ) -> Result<CopyReport, CopyError> {
+        for (table, _) in TABLES {
+            let rows = target.count_rows(table).await?;
+            if rows > 0 {
+                return Err(CopyError::TargetNotEmpty {
+                    target: target.location.clone(),
+                    table,
+                    rows,
+                });
+            }
+        }
+        let terr = |e| target.query_error(e);
+        let mut tx = target.begin_write().await.map_err(terr)?;
+        if target.engine == super::Engine::Sqlite {
+            sqlx::query("PRAGMA defer_foreign_keys = ON")
+                .execute(&mut *tx)
+                .await
+                .map_err(terr)?;
+        }
+        let mut tables = Vec::new();
+        for (table, columns) in TABLES {
+            let names: Vec<&str> = columns.iter().map(|(c, _)| *c).collect();
+            let select = format!(
+                "SELECT {} FROM {table} ORDER BY {}",
+                names.join(", "),
+                names.join(", ")
+            );
+            let rows = sqlx::query(sqlx::AssertSqlSafe(select))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|e| self.query_error(e))?;
+            let mut copied = 0u64;
+            for chunk in rows.chunks(BATCH_ROWS) {
+                let mut values = Vec::with_capacity(chunk.len());
+                let mut cells = Vec::with_capacity(chunk.len() * columns.len());
+                for row in chunk {
+                    let start = cells.len();
+                    for (i, (_, kind)) in columns.iter().enumerate() {
+                        cells.push(match kind {
+                            Text => Cell::Text(row.try_get(i).map_err(|e| self.query_error(e))?),
+                            Int => Cell::Int(row.try_get(i).map_err(|e| self.query_error(e))?),
+                        });
+                    }
+                    let placeholders: Vec<String> =
+                        (start + 1..=cells.len()).map(|n| format!("${n}")).collect();
+                    values.push(format!("({})", placeholders.join(", ")));
+                }
+                let insert = format!(
+                    "INSERT INTO {table} ({}) VALUES {}",
+                    names.join(", "),
+                    values.join(", ")
+                );
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(insert));
+                for cell in cells {
+                    query = match cell {
+                        Cell::Text(v) => query.bind(v),
+                        Cell::Int(v) => query.bind(v),
+                    };
+                }
+                query.execute(&mut *tx).await.map_err(terr)?;
+                copied += chunk.len() as u64;
+            }
+            progress(table, copied);
+            tables.push(CopiedTable {
+                table,
+                rows: copied,
+            });
+        }
+        tx.commit().await.map_err(terr)?;
+
+        // Checked on what was committed, not on what was sent.
+        for t in &tables {
+            let (here, there) = (
+                self.count_rows(t.table).await?,
+                target.count_rows(t.table).await?,
+            );
+            if here != there {
+                return Err(CopyError::Mismatch(format!(
+                    "{} has {here} rows here and {there} in {}",
+                    t.table, target.location
+                )));
+            }
+        }
+        let verified = match target.verify_audit().await? {
+            Ok(v) => v,
+            Err(broken) => {
+                return Err(CopyError::Mismatch(format!(
+                    "the copied audit trail: {broken}"
+                )));
+            }
+        };
+        let source_head = self.audit_head().await?;
+        if verified.head != source_head {
+            return Err(CopyError::Mismatch(format!(
+                "the audit head is {:?} there but {:?} here",
+                verified.head, source_head
+            )));
+        }
+        Ok(CopyReport {
+            tables,
+            audit_rows: verified.rows,
+            audit_head: verified.head,
+        })
+    }
+}

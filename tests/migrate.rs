@@ -1,0 +1,134 @@
+//! Moving up: a local inventory with its audit trail, signing key records
+//! and decisions copied into an empty database (PostgreSQL, or another
+//! SQLite file), checked after, and never merged into one that has data.
+
+mod common;
+use common::{TestDb, countersign};
+
+use std::path::Path;
+use std::sync::Arc;
+
+use countersign::signing::{Keys, MemorySecrets};
+use countersign::store::ChangeContext;
+
+/// A SQLite inventory that uses every table: the demo, an edit, a setting,
+/// a signing key and a signed decision in the outbox.
+async fn local_inventory() -> TestDb {
+    let db = TestDb::sqlite();
+    let store = db.open().await;
+    countersign::demo::load(&store, false, "amira")
+        .await
+        .unwrap();
+    let ctx = ChangeContext::new("amira", "test");
+    store
+        .set_setting("review_stale_days", "45", &ctx)
+        .await
+        .unwrap();
+    let keys = Keys::new(&store, Arc::new(MemorySecrets::default()));
+    keys.init(&ctx).await.unwrap();
+    let mut request: serde_json::Value =
+        serde_json::from_str(include_str!("../assets/examples/containment-request.json")).unwrap();
+    request["expires_at"] = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1))
+        .to_string()
+        .into();
+    countersign::approval::decide(
+        &store,
+        &keys,
+        countersign::approval::DecisionInput {
+            request: &request,
+            decision: countersign::approval::Decision::Deny,
+            reason: "not with six consumers",
+            audience: "https://soar.test",
+            destination: Some("https://soar.test"),
+        },
+        &ctx,
+    )
+    .await
+    .unwrap();
+    store.close().await;
+    db
+}
+
+async fn a_local_inventory_moves_up_whole(target: TestDb) {
+    let source = local_inventory().await;
+    countersign(Path::new(&source.target()))
+        .args(["migrate", "--to", &target.target()])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains(
+            "row counts match and the audit trail verifies",
+        ));
+
+    let (from, to) = (source.open().await, target.open().await);
+    assert_eq!(to.snapshot().await.unwrap(), from.snapshot().await.unwrap());
+    assert_eq!(
+        to.decisions(None).await.unwrap(),
+        from.decisions(None).await.unwrap()
+    );
+    assert_eq!(
+        to.signing_keys().await.unwrap(),
+        from.signing_keys().await.unwrap()
+    );
+    assert_eq!(
+        to.setting("review_stale_days").await.unwrap().as_deref(),
+        Some("45")
+    );
+    let verified = to.verify_audit().await.unwrap().unwrap();
+    assert_eq!(verified.head, from.audit_head().await.unwrap());
+    assert_eq!(
+        to.audit_log(None, 1000).await.unwrap(),
+        from.audit_log(None, 1000).await.unwrap(),
+        "the trail is copied as it was: actors, times and hashes"
+    );
+    // Work goes on on the target, on the same chain.
+    countersign::demo::load(&to, false, "jonas").await.unwrap();
+    to.set_setting(
+        "review_stale_days",
+        "30",
+        &ChangeContext::new("jonas", "test"),
+    )
+    .await
+    .unwrap();
+    assert!(to.verify_audit().await.unwrap().is_ok());
+
+    // A second copy into the now non-empty target is refused, untouched.
+    let out = countersign(Path::new(&source.target()))
+        .args(["migrate", "--to", &target.target()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("already holds data"), "{stderr}");
+    assert_eq!(
+        to.setting("review_stale_days").await.unwrap().as_deref(),
+        Some("30")
+    );
+}
+
+on_both_engines!(a_local_inventory_moves_up_whole);
+
+/// The copy carries every column of every table the migrations create.
+#[tokio::test]
+async fn the_copy_covers_every_column() {
+    use sqlx::Connection as _;
+    let db = TestDb::sqlite();
+    db.open().await.close().await;
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&format!("sqlite://{}", db.target()))
+        .await
+        .unwrap();
+    let mut schema: Vec<(String, String)> = sqlx::query_as(
+        "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
+         WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite%' AND m.name <> '_sqlx_migrations'",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    schema.sort();
+    let mut copied: Vec<(String, String)> = countersign::store::copied_columns()
+        .into_iter()
+        .map(|(t, c)| (t.to_owned(), c.to_owned()))
+        .collect();
+    copied.sort();
+    assert_eq!(copied, schema);
+}
