@@ -27,6 +27,10 @@ pub struct AppStatus {
     pub db_path: String,
     pub startup_error: Option<String>,
     pub counts: Option<InventoryCounts>,
+    /// The audit trail's newest `seq:hash`: it changes with every change
+    /// anyone makes, so the webview polls it to refresh what it shows when
+    /// another owner (another app, the CLI) changes the shared inventory.
+    pub audit_head: Option<String>,
 }
 
 fn check_search(search: Option<String>) -> Result<Option<String>, CommandError> {
@@ -50,14 +54,15 @@ pub(crate) fn app_context() -> ChangeContext {
 
 #[tauri::command]
 pub async fn app_status(state: State<'_, AppState>) -> Result<AppStatus, CommandError> {
-    let counts = match state.store() {
-        Ok(store) => Some(store.counts().await?),
-        Err(_) => None,
+    let (counts, audit_head) = match state.store() {
+        Ok(store) => (Some(store.counts().await?), store.audit_head().await?),
+        Err(_) => (None, None),
     };
     Ok(AppStatus {
         db_path: state.db_path().to_owned(),
         startup_error: state.startup_error().map(str::to_owned),
         counts,
+        audit_head,
     })
 }
 

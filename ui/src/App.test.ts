@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { fireEvent, render, screen } from "@testing-library/svelte";
 import { mockIPC } from "@tauri-apps/api/mocks";
 import App from "./App.svelte";
+import { noteAuditHead, resetLive } from "./lib/live.svelte";
 import type {
   AppStatus,
   Identity,
@@ -182,9 +183,31 @@ const loaded: AppStatus = {
   db_path: "/data/countersign.db",
   startup_error: null,
   counts: { owners: 1, identities: 2, services: 2, usages: 2, dependencies: 0 },
+  audit_head: "12:abc",
 };
 
 describe("App", () => {
+  it("shows changes other owners make to the shared inventory", async () => {
+    resetLive();
+    const backend = fakeBackend(loaded);
+    render(App);
+    await fireEvent.click(
+      (await screen.findByText("Kafka shared client credential")).closest(
+        "button",
+      )!,
+    );
+    await screen.findByTestId("identity-detail");
+    const asked = (cmd: string) =>
+      backend.calls.filter((c) => c.cmd === cmd).length;
+    const lists = asked("list_identities");
+    const details = asked("identity_detail");
+    // Another owner's change moves the audit head; the next status read
+    // sees it and the list and the open detail are read again.
+    noteAuditHead("13:def");
+    await expect.poll(() => asked("list_identities")).toBe(lists + 1);
+    await expect.poll(() => asked("identity_detail")).toBe(details + 1);
+  });
+
   it("lists identities from the core and shows one in detail", async () => {
     fakeBackend(loaded);
     render(App);
@@ -297,6 +320,7 @@ describe("App", () => {
       startup_error:
         "cannot open database /nope/x.db: directory /nope does not exist",
       counts: null,
+      audit_head: null,
     });
     render(App);
     const alert = await screen.findByRole("alert");

@@ -3,6 +3,8 @@
 // edit, and delete with confirmation. Each change refreshes the list and
 // tells the app, whose header counts depend on it.
 import { toCommandError } from "./api";
+import { untrack } from "svelte";
+import { live } from "./live.svelte";
 import { searchResults } from "./search.svelte";
 import type { CommandError } from "./types";
 
@@ -24,7 +26,11 @@ export function editableList<Row, Detail extends Entity>(opts: {
   onChanged: () => void;
 }) {
   let refresh = $state(0);
-  const results = searchResults(opts.search, opts.list, () => refresh);
+  const results = searchResults(
+    opts.search,
+    opts.list,
+    () => refresh + live.revision,
+  );
   let selected = $state<Detail | null>(null);
   let mode = $state<Mode>("view");
   let actionError = $state<CommandError | null>(null);
@@ -38,6 +44,27 @@ export function editableList<Row, Detail extends Entity>(opts: {
       actionError = toCommandError(e);
     }
   }
+
+  // Someone else changed the inventory: show the entity as it is now,
+  // unless a form is open (its save is checked against the version it
+  // was opened at, and refused if that is stale).
+  $effect(() => {
+    if (live.revision === 0) return;
+    // Only the revision is a dependency: reading the selection tracked
+    // would make this effect's own update run it again.
+    const current = untrack(() => selected);
+    const viewing = untrack(() => mode === "view");
+    if (current && viewing) {
+      opts.detail(current.id).then(
+        (d) => {
+          if (selected?.id === d.id && mode === "view") selected = d;
+        },
+        () => {
+          if (selected?.id === current.id && mode === "view") selected = null;
+        },
+      );
+    }
+  });
 
   async function saved(id: string) {
     refresh++;

@@ -131,6 +131,8 @@ export interface AppStatus {
   db_path: string;
   startup_error: string | null;
   counts: InventoryCounts | null;
+  /** Changes whenever anyone changes the inventory. */
+  audit_head: string | null;
 }
 
 export interface AuditEntry {
