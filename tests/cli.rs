@@ -125,3 +125,73 @@ fn unknown_identity_is_a_clear_error() {
         .code(1)
         .stderr("error: no identity with id \"ghost\"\n");
 }
+
+/// `db use` makes a team PostgreSQL the default for this user (settings
+/// file in the user's config directory, no password in it), `--local`
+/// goes back, and a damaged settings file is named with its line.
+#[tokio::test]
+async fn db_use_chooses_the_default_database() {
+    let home = tempfile::tempdir().unwrap();
+    let pg = common::TestDb::postgres().await;
+    let cli = || {
+        let mut cmd = assert_cmd::Command::cargo_bin("countersign").unwrap();
+        cmd.env_remove("COUNTERSIGN_DB")
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .env("HOME", home.path());
+        cmd
+    };
+    std::fs::create_dir_all(home.path().join("data")).unwrap();
+    cli()
+        .args(["db", "info"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("engine:         Sqlite"));
+    cli()
+        .args(["db", "use", &pg.target()])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("now open postgres://"));
+    let settings = home.path().join("config/countersign/config.json");
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
+    assert_eq!(saved["database"], pg.target());
+    cli()
+        .args(["db", "info"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("engine:         Postgres"));
+    cli().args(["demo", "load"]).assert().success();
+    assert_eq!(pg.open().await.counts().await.unwrap().identities, 41);
+
+    cli()
+        .args(["db", "use", "/tmp/not-a-server.db"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("is not a postgres:// URL"));
+    cli()
+        .args(["db", "use", "postgres://nobody@127.0.0.1:1/none"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("Connection refused"));
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(&settings).unwrap())
+            .unwrap()["database"],
+        pg.target(),
+        "a database that does not work is not saved"
+    );
+
+    cli().args(["db", "use", "--local"]).assert().success();
+    cli()
+        .args(["db", "info"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("engine:         Sqlite"));
+
+    std::fs::write(&settings, "{\n  \"database\": 42\n}\n").unwrap();
+    cli()
+        .args(["db", "info"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("config.json: line 2"));
+}

@@ -363,13 +363,25 @@ enum SettingsCommand {
 enum DbCommand {
     /// Print where the database is, its schema version and what it holds
     Info,
+    /// Open this PostgreSQL database by default from now on (team mode), in the CLI and the app
+    Use {
+        /// A postgres:// URL; a password in it goes to the OS keyring, not the settings file
+        #[arg(value_name = "URL", required_unless_present = "local")]
+        url: Option<String>,
+        /// Read the password from stdin (kept in the OS keyring)
+        #[arg(long, requires = "url")]
+        password_stdin: bool,
+        /// Go back to the local SQLite database
+        #[arg(long, conflicts_with = "url")]
+        local: bool,
+    },
 }
 
+/// `--db`/`COUNTERSIGN_DB`, else the database `db use` chose, else the
+/// local default.
 async fn open_store(db: Option<String>) -> Result<Store> {
-    Ok(match db {
-        Some(target) => Store::connect(&target).await?,
-        None => Store::open_default().await?,
-    })
+    let (store, _) = countersign::store::config::open_configured(db, Arc::new(OsKeyring)).await?;
+    Ok(store)
 }
 
 pub async fn run(cli: Cli) -> Result<()> {
@@ -416,6 +428,11 @@ pub async fn run(cli: Cli) -> Result<()> {
             return Ok(());
         }
         Command::Backend(cmd) if approvals::serve(cmd).await? => return Ok(()),
+        Command::Db(DbCommand::Use {
+            url,
+            password_stdin,
+            local,
+        }) => return use_database(url.as_deref(), *password_stdin, *local).await,
         Command::Migrate { from, to } => {
             let source = open_store(from.clone().or(cli.db.clone())).await?;
             let target = Store::connect(to).await?;
@@ -677,6 +694,7 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
             approvals::approver_groups(store, ctx, groups).await?;
         }
         Command::Drill(command) => drill_cmd::drill(store, command).await?,
+        Command::Db(DbCommand::Use { .. }) => unreachable!("run before opening the store"),
         Command::Db(DbCommand::Info) => {
             let counts = store.counts().await?;
             println!("database:       {}", store.location());
@@ -688,6 +706,69 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
             println!("usages:         {}", counts.usages);
             println!("dependencies:   {}", counts.dependencies);
         }
+    }
+    Ok(())
+}
+
+async fn use_database(url: Option<&str>, password_stdin: bool, local: bool) -> Result<()> {
+    use countersign::store::config;
+    let url = if local { None } else { url };
+    let password = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("cannot read the password from stdin")?;
+        Some(zeroize::Zeroizing::new(
+            line.trim_end_matches(['\r', '\n']).to_owned(),
+        ))
+    } else {
+        None
+    };
+    if let Some(url) = url
+        && !countersign::store::is_postgres_url(url)
+    {
+        bail!(
+            "{url} is not a postgres:// URL; a local file is opened with --db PATH or COUNTERSIGN_DB, and `db use --local` goes back to the default one"
+        );
+    }
+    // Connect first: a URL that does not work is not saved.
+    if let Some(url) = url {
+        let full = match &password {
+            Some(pw) => {
+                let mut u = reqwest::Url::parse(url).context("not a URL")?;
+                let _ = u.set_password(Some(pw));
+                u.to_string()
+            }
+            None => url.to_owned(),
+        };
+        let store = Store::connect(&full).await?;
+        eprintln!(
+            "connected to {} (schema version {})",
+            store.location(),
+            store.schema_version().await?
+        );
+        store.close().await;
+    }
+    let (owned_url, owned_pw) = (url.map(str::to_owned), password.clone());
+    let path = tokio::task::spawn_blocking(move || {
+        config::use_database(
+            owned_url.as_deref(),
+            owned_pw.as_ref().map(|p| p.as_str()),
+            &OsKeyring,
+        )
+    })
+    .await
+    .context("keyring thread failed")??;
+    match url {
+        Some(u) => println!(
+            "the CLI and the app now open {} by default (settings: {})",
+            countersign::store::redact_url(&config::without_password(u)),
+            path.display()
+        ),
+        None => println!(
+            "the CLI and the app now open the local database by default (settings: {})",
+            path.display()
+        ),
     }
     Ok(())
 }

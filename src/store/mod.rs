@@ -3,6 +3,7 @@
 //! engine (PostgreSQL, for team mode) can be added behind the same API.
 
 mod audit;
+pub mod config;
 mod copy;
 mod decisions;
 mod error;
@@ -157,6 +158,15 @@ impl Store {
     pub async fn open_postgres(url: &str) -> Result<Self, StoreError> {
         install_drivers();
         let location = redact_url(url);
+        // One connection first, so an unreachable server or a refused
+        // login is reported as such rather than as a pool timeout.
+        {
+            use sqlx::Connection as _;
+            let conn = sqlx::AnyConnection::connect(url)
+                .await
+                .map_err(|e| StoreError::open(&location, e))?;
+            let _ = conn.close().await;
+        }
         let pool = AnyPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(10))
