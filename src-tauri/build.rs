@@ -38,6 +38,8 @@ const COMMANDS: &[&str] = &[
     "stop_drill",
     "drill_explore",
     "save_drill_report",
+    "database_settings",
+    "use_database",
 ];
 
 fn main() {

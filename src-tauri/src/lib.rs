@@ -3,6 +3,7 @@
 
 mod approvals;
 mod commands;
+mod database;
 mod drills;
 mod error;
 mod inbox;
@@ -63,6 +64,8 @@ pub fn run() {
             drills::stop_drill,
             drills::drill_explore,
             drills::save_drill_report,
+            database::database_settings,
+            database::use_database,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

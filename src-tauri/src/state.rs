@@ -16,6 +16,8 @@ use crate::inbox::InboxState;
 pub struct AppState {
     store: Result<Store, String>,
     db_path: String,
+    /// Where the database's name came from (argument, settings, default).
+    db_source: Option<countersign::store::config::Source>,
     /// The file or folder the user picked for an import, kept here so the
     /// webview never hands the core a path of its own choosing.
     pending_import: Mutex<Option<(PathBuf, Format)>>,
@@ -31,28 +33,28 @@ impl AppState {
     pub async fn open_from_env() -> Self {
         let explicit = db_from_args(std::env::args().skip(1))
             .or_else(|| std::env::var(DB_ENV_VAR).ok().filter(|v| !v.is_empty()));
-        let (store, db_path) = match explicit {
-            // A SQLite file, or a postgres:// URL (team mode).
-            Some(target) => {
-                let store = Store::connect(&target).await.map_err(|e| e.to_string());
-                let shown = match &store {
-                    Ok(s) => s.location().to_owned(),
-                    Err(_) if countersign::store::is_postgres_url(&target) => {
-                        countersign::store::redact_url(&target)
-                    }
-                    Err(_) => target,
-                };
-                (store, shown)
+        // --db / COUNTERSIGN_DB, else the database chosen in settings (team
+        // mode), else the local default: the same order as the CLI.
+        let shown_if_failed = match &explicit {
+            Some(t) if countersign::store::is_postgres_url(t) => countersign::store::redact_url(t),
+            Some(t) => t.clone(),
+            None => countersign::store::config::read_config()
+                .ok()
+                .and_then(|c| c.database)
+                .or_else(|| default_db_path().ok().map(|p| p.display().to_string()))
+                .unwrap_or_else(|| "(no data directory)".into()),
+        };
+        let opened = countersign::store::config::open_configured(
+            explicit,
+            std::sync::Arc::new(countersign::signing::OsKeyring),
+        )
+        .await;
+        let (store, db_path, source) = match opened {
+            Ok((store, source)) => {
+                let shown = store.location().to_owned();
+                (Ok(store), shown, Some(source))
             }
-            None => {
-                let shown = default_db_path()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_else(|_| "(no data directory)".into());
-                (
-                    Store::open_default().await.map_err(|e| e.to_string()),
-                    shown,
-                )
-            }
+            Err(e) => (Err(e.to_string()), shown_if_failed, None),
         };
         if let Err(message) = &store {
             eprintln!("error: {message}");
@@ -60,6 +62,7 @@ impl AppState {
         AppState {
             store,
             db_path,
+            db_source: source,
             pending_import: Mutex::new(None),
             graphs: GraphCache::new(),
             inbox: InboxState::new(
@@ -81,6 +84,10 @@ impl AppState {
 
     pub fn db_path(&self) -> &str {
         &self.db_path
+    }
+
+    pub fn db_source(&self) -> Option<countersign::store::config::Source> {
+        self.db_source
     }
 
     pub fn set_pending_import(&self, path: PathBuf, format: Format) {

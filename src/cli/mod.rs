@@ -733,14 +733,7 @@ async fn use_database(url: Option<&str>, password_stdin: bool, local: bool) -> R
     }
     // Connect first: a URL that does not work is not saved.
     if let Some(url) = url {
-        let full = match &password {
-            Some(pw) => {
-                let mut u = reqwest::Url::parse(url).context("not a URL")?;
-                let _ = u.set_password(Some(pw));
-                u.to_string()
-            }
-            None => url.to_owned(),
-        };
+        let full = config::url_with(url, password.as_ref().map(|p| p.as_str()))?;
         let store = Store::connect(&full).await?;
         eprintln!(
             "connected to {} (schema version {})",

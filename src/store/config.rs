@@ -146,6 +146,17 @@ pub fn with_password(
     Ok(Zeroizing::new(parsed.to_string()))
 }
 
+/// `url` with `password` put in it (for a connection; never stored).
+pub fn url_with(url: &str, password: Option<&str>) -> Result<Zeroizing<String>, ConfigError> {
+    let Some(password) = password else {
+        return Ok(Zeroizing::new(url.to_owned()));
+    };
+    let mut parsed =
+        reqwest::Url::parse(url).map_err(|_| ConfigError::NotPostgres(redact_url(url)))?;
+    let _ = parsed.set_password(Some(password));
+    Ok(Zeroizing::new(parsed.to_string()))
+}
+
 /// Opens the database this user means: `explicit` (`--db` or
 /// `COUNTERSIGN_DB`) if given, else the one the settings file names, else
 /// the local default. Keyring reads block, so this runs them on a blocking

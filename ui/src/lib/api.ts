@@ -28,6 +28,7 @@ import type {
   Verdict,
   DrillExample,
   DrillSession,
+  DatabaseSettings,
 } from "./types";
 
 export const appStatus = () => invoke<AppStatus>("app_status");
@@ -178,3 +179,10 @@ export async function drillExplore(): Promise<Explorer | null> {
 
 export const saveDrillReport = (format: "html" | "md") =>
   invoke<string | null>("save_drill_report", { format });
+
+// Which database opens: the local file or a team PostgreSQL (next start).
+export const databaseSettings = () =>
+  invoke<DatabaseSettings>("database_settings");
+
+export const useDatabase = (url: string | null, password: string | null) =>
+  invoke<DatabaseSettings>("use_database", { url, password });

@@ -461,3 +461,11 @@ export interface DrillSession {
   report: DrillReport | null;
   error: string | null;
 }
+
+export interface DatabaseSettings {
+  location: string;
+  engine: "sqlite" | "postgres" | null;
+  source: "explicit" | "settings" | "default" | null;
+  configured: string | null;
+  settings_file: string | null;
+}

@@ -1,0 +1,82 @@
+//! Which database the app opens: the local file, or a team PostgreSQL
+//! chosen here (saved in the user's settings file, its password in the OS
+//! keyring). The switch takes effect when the app starts again, so no
+//! window ever shows a mix of two inventories.
+
+use serde::Serialize;
+use tauri::State;
+
+use countersign::signing::OsKeyring;
+use countersign::store::config::{self, Source};
+use countersign::store::{Engine, Store, is_postgres_url};
+
+use crate::{AppState, CommandError};
+
+#[derive(Serialize)]
+pub struct DatabaseSettings {
+    /// What is open now.
+    pub location: String,
+    pub engine: Option<Engine>,
+    pub source: Option<Source>,
+    /// What the settings file names for the next start (no password).
+    pub configured: Option<String>,
+    pub settings_file: Option<String>,
+}
+
+fn settings(state: &AppState) -> DatabaseSettings {
+    DatabaseSettings {
+        location: state.db_path().to_owned(),
+        engine: state.store().ok().map(Store::engine),
+        source: state.db_source(),
+        configured: config::read_config().ok().and_then(|c| c.database),
+        settings_file: config::config_path().ok().map(|p| p.display().to_string()),
+    }
+}
+
+#[tauri::command]
+pub async fn database_settings(
+    state: State<'_, AppState>,
+) -> Result<DatabaseSettings, CommandError> {
+    Ok(settings(&state))
+}
+
+/// Checks that `url` opens (with `password`, if given), then saves it as
+/// the database to open from the next start; `None` goes back to the
+/// local file.
+#[tauri::command]
+pub async fn use_database(
+    state: State<'_, AppState>,
+    url: Option<String>,
+    password: Option<String>,
+) -> Result<DatabaseSettings, CommandError> {
+    let invalid = |reason: String| CommandError::InvalidInput {
+        field: "database",
+        reason,
+    };
+    let url = url.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty());
+    let password = password
+        .filter(|p| !p.is_empty())
+        .map(zeroize::Zeroizing::new);
+    if let Some(u) = &url {
+        if u.len() > 2000 || !is_postgres_url(u) {
+            return Err(invalid(
+                "give a postgres:// URL, such as postgres://you@db.example.com/countersign".into(),
+            ));
+        }
+        let full = config::url_with(u, password.as_ref().map(|p| p.as_str()))
+            .map_err(|e| invalid(e.to_string()))?;
+        // A database that does not open is not saved.
+        Store::connect(&full).await?.close().await;
+    }
+    tokio::task::spawn_blocking(move || {
+        config::use_database(
+            url.as_deref(),
+            password.as_ref().map(|p| p.as_str()),
+            &OsKeyring,
+        )
+    })
+    .await
+    .map_err(|e| invalid(e.to_string()))?
+    .map_err(|e| invalid(e.to_string()))?;
+    Ok(settings(&state))
+}
