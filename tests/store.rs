@@ -334,7 +334,45 @@ async fn an_unreachable_server_is_named_without_its_password() {
     );
 }
 
+async fn services_reviews_settings_and_the_policy_round_trip(db: TestDb) {
+    let store = with_demo(&db).await;
+    let ledger = store.service_detail("ledger-db").await.unwrap();
+    assert_eq!(ledger.version, 1);
+    assert!(ledger.identities.contains(&"bg-db-admin".to_owned()));
+    assert!(ledger.dependents.contains(&"payments-api".to_owned()));
+
+    let reviewed = store
+        .attest_review("key-maps", Some(1), &ctx())
+        .await
+        .unwrap()
+        .expect("a change");
+    assert_eq!(reviewed.changed_fields(), ["review"]);
+    assert_eq!(
+        store.identity("key-maps").await.unwrap().review.unwrap().by,
+        "alice"
+    );
+    let log = store
+        .audit_log(Some(("identity", "key-maps")), 10)
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 2, "created by the demo, then reviewed");
+
+    let text =
+        countersign::policy::DEFAULT_POLICY.replace("confidence_pct >= 80", "confidence_pct >= 85");
+    assert_ne!(text, countersign::policy::DEFAULT_POLICY);
+    store.set_approval_policy(&text, &ctx()).await.unwrap();
+    assert_eq!(store.approval_policy().await.unwrap().1, text);
+    store
+        .set_setting("review_stale_days", "30", &ctx())
+        .await
+        .unwrap();
+    assert_eq!(store.review_stale_days().await.unwrap(), 30);
+    assert!(!store.attention().await.unwrap().is_empty());
+    assert!(store.verify_audit().await.unwrap().is_ok());
+}
+
 on_both_engines!(
+    services_reviews_settings_and_the_policy_round_trip,
     migrations_create_an_empty_inventory,
     demo_load_round_trips_through_the_store_and_is_idempotent,
     identity_detail_lists_the_services_that_use_it,
