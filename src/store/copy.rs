@@ -246,12 +246,6 @@ impl Store {
         }
         let terr = |e| target.query_error(e);
         let mut tx = target.begin_write().await.map_err(terr)?;
-        if target.engine == super::Engine::Sqlite {
-            sqlx::query("PRAGMA defer_foreign_keys = ON")
-                .execute(&mut *tx)
-                .await
-                .map_err(terr)?;
-        }
         let mut tables = Vec::new();
         for (table, columns) in TABLES {
             let names: Vec<&str> = columns.iter().map(|(c, _)| *c).collect();

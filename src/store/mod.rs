@@ -114,73 +114,67 @@ impl Store {
             "sqlite://{}?mode=rwc",
             file_url.as_str().trim_start_matches("file://")
         );
-        // WAL lets the desktop app read while the CLI imports; it is a
-        // property of the file, set once here, where a file that is not a
-        // database also shows itself. (Foreign keys and a 5 s busy timeout
-        // are sqlx's defaults.)
-        {
-            use sqlx::{Connection as _, Executor as _};
-            let mut conn = sqlx::AnyConnection::connect(&url)
-                .await
-                .map_err(|e| StoreError::open(&location, e))?;
-            conn.execute("PRAGMA journal_mode = WAL")
-                .await
-                .map_err(|e| StoreError::open(&location, e))?;
-            let _ = conn.close().await;
-        }
-        let pool = AnyPoolOptions::new()
-            .max_connections(4)
-            // NORMAL is durable across application crashes, which is what
-            // we need, and much faster than FULL in WAL mode.
-            .after_connect(|conn, _| {
-                Box::pin(async move {
-                    use sqlx::Executor as _;
-                    conn.execute("PRAGMA synchronous = NORMAL").await?;
-                    Ok(())
-                })
-            })
-            .connect(&url)
-            .await
-            .map_err(|e| StoreError::open(&location, e))?;
-        SQLITE_MIGRATOR
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::migrate(&location, e))?;
-        Ok(Store {
-            pool,
-            location,
-            engine: Engine::Sqlite,
-        })
+        Store::establish(&url, location, Engine::Sqlite).await
     }
 
     /// Connects to a PostgreSQL server (team mode) and brings its schema up
     /// to date. Many owners' apps and CLIs share it.
     pub async fn open_postgres(url: &str) -> Result<Self, StoreError> {
         install_drivers();
-        let location = redact_url(url);
-        // One connection first, so an unreachable server or a refused
-        // login is reported as such rather than as a pool timeout.
+        Store::establish(url, redact_url(url), Engine::Postgres).await
+    }
+
+    async fn establish(url: &str, location: String, engine: Engine) -> Result<Self, StoreError> {
+        // One connection first, so a file that is not a database, an
+        // unreachable server or a refused login is reported as such rather
+        // than as a pool timeout. On SQLite it also turns on WAL, a
+        // property of the file that lets the app read while the CLI
+        // imports. (Foreign keys and a 5 s busy timeout are sqlx's
+        // defaults.)
         {
-            use sqlx::Connection as _;
-            let conn = sqlx::AnyConnection::connect(url)
+            use sqlx::{Connection as _, Executor as _};
+            let mut conn = sqlx::AnyConnection::connect(url)
                 .await
                 .map_err(|e| StoreError::open(&location, e))?;
+            if engine == Engine::Sqlite {
+                conn.execute("PRAGMA journal_mode = WAL")
+                    .await
+                    .map_err(|e| StoreError::open(&location, e))?;
+            }
             let _ = conn.close().await;
         }
-        let pool = AnyPoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(Duration::from_secs(10))
+        let options = match engine {
+            // NORMAL is durable across application crashes, which is what
+            // we need, and much faster than FULL in WAL mode.
+            Engine::Sqlite => AnyPoolOptions::new()
+                .max_connections(4)
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        use sqlx::Executor as _;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        Ok(())
+                    })
+                }),
+            Engine::Postgres => AnyPoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(10)),
+        };
+        let pool = options
             .connect(url)
             .await
             .map_err(|e| StoreError::open(&location, e))?;
-        POSTGRES_MIGRATOR
+        let migrator = match engine {
+            Engine::Sqlite => &SQLITE_MIGRATOR,
+            Engine::Postgres => &POSTGRES_MIGRATOR,
+        };
+        migrator
             .run(&pool)
             .await
             .map_err(|e| StoreError::migrate(&location, e))?;
         Ok(Store {
             pool,
             location,
-            engine: Engine::Postgres,
+            engine,
         })
     }
 
@@ -224,7 +218,15 @@ impl Store {
     /// previous writer committed. Readers are never blocked.
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
         match self.engine {
-            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Engine::Sqlite => {
+                let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+                // Checked at commit, as PostgreSQL's are declared, so a
+                // change set may refer to what it creates later.
+                sqlx::query("PRAGMA defer_foreign_keys = ON")
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(tx)
+            }
             Engine::Postgres => {
                 let mut tx = self.pool.begin().await?;
                 sqlx::query("SELECT pg_advisory_xact_lock($1)")

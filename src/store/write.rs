@@ -117,14 +117,6 @@ impl Store {
     ) -> Result<Applied, StoreError> {
         let err = |e| self.query_error(e);
         let mut tx = self.begin_write().await.map_err(err)?;
-        // PostgreSQL's foreign keys are declared deferred; SQLite's are
-        // deferred per transaction.
-        if self.engine == super::Engine::Sqlite {
-            sqlx::query("PRAGMA defer_foreign_keys = ON")
-                .execute(&mut *tx)
-                .await
-                .map_err(err)?;
-        }
         if let Some((entity, id, version)) = expected {
             let actual = version_of(&mut tx, entity, id).await.map_err(err)?;
             if actual != Some(version) {
