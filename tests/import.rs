@@ -1,9 +1,10 @@
 //! Importers and exporters through the real CLI, on realistic files: a
 //! Backstage catalog of a made-up organisation and Kubernetes manifests
-//! across namespaces (tests/fixtures), plus broken copies of them.
+//! across namespaces (tests/fixtures), plus broken copies of them. Each runs
+//! on a SQLite file and on PostgreSQL (team mode).
 
 mod common;
-use common::countersign;
+use common::{TestDb, countersign};
 
 use assert_cmd::Command;
 use predicates::prelude::*;
@@ -34,10 +35,9 @@ fn audit_rows(db: &Path) -> usize {
         .len()
 }
 
-#[test]
-fn backstage_catalog_maps_to_services_owners_and_dependencies() {
+async fn backstage_catalog_maps_to_services_owners_and_dependencies(engine: TestDb) {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("inv.db");
+    let db = PathBuf::from(engine.target());
     let catalog = fixtures().join("backstage/catalog-info.yaml");
     countersign(&db)
         .arg("import")
@@ -110,10 +110,9 @@ fn backstage_catalog_maps_to_services_owners_and_dependencies() {
     );
 }
 
-#[test]
-fn kubernetes_manifests_map_to_workload_identities_workloads_and_permissions() {
+async fn kubernetes_manifests_map_to_workload_identities_workloads_and_permissions(engine: TestDb) {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("inv.db");
+    let db = PathBuf::from(engine.target());
     countersign(&db)
         .arg("import")
         .arg(fixtures().join("k8s"))
@@ -182,10 +181,9 @@ fn kubernetes_manifests_map_to_workload_identities_workloads_and_permissions() {
     );
 }
 
-#[test]
-fn reimporting_the_same_files_changes_nothing() {
+async fn reimporting_the_same_files_changes_nothing(engine: TestDb) {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("inv.db");
+    let db = PathBuf::from(engine.target());
     countersign(&db)
         .arg("import")
         .arg(fixtures().join("backstage"))
@@ -215,10 +213,9 @@ fn reimporting_the_same_files_changes_nothing() {
     assert_eq!(audit_rows(&db), rows, "no audit row for a no-op");
 }
 
-#[test]
-fn importing_keeps_what_owners_documented_and_merges_by_external_id() {
+async fn importing_keeps_what_owners_documented_and_merges_by_external_id(engine: TestDb) {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("inv.db");
+    let db = PathBuf::from(engine.target());
     // The owner documented the account first, under their own id.
     let native = dir.path().join("mine.yaml");
     std::fs::write(
@@ -251,10 +248,9 @@ fn importing_keeps_what_owners_documented_and_merges_by_external_id() {
 }
 
 /// A broken file names itself, the line and the field, and nothing is written.
-#[test]
-fn malformed_files_change_nothing_and_name_the_line() {
+async fn malformed_files_change_nothing_and_name_the_line(engine: TestDb) {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("inv.db");
+    let db = PathBuf::from(engine.target());
     countersign(&db).args(["demo", "load"]).assert().success();
     let before = stdout(countersign(&db).args(["export", "--format", "native"]));
     let rows = audit_rows(&db);
@@ -318,10 +314,9 @@ fn malformed_files_change_nothing_and_name_the_line() {
     assert_eq!(audit_rows(&db), rows);
 }
 
-#[test]
-fn dry_run_shows_the_diff_and_writes_nothing() {
+async fn dry_run_shows_the_diff_and_writes_nothing(engine: TestDb) {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("inv.db");
+    let db = PathBuf::from(engine.target());
     countersign(&db).args(["demo", "load"]).assert().success();
     let changed = dir.path().join("changed.yaml");
     let mut native = stdout(countersign(&db).args(["export", "--format", "native"]));
@@ -342,10 +337,9 @@ fn dry_run_shows_the_diff_and_writes_nothing() {
     assert!(show.starts_with("Address autocomplete key"), "{show}");
 }
 
-#[test]
-fn native_and_csv_exports_round_trip() {
+async fn native_and_csv_exports_round_trip(engine: TestDb) {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("inv.db");
+    let db = PathBuf::from(engine.target());
     countersign(&db).args(["demo", "load"]).assert().success();
     let native = stdout(countersign(&db).args(["export", "--format", "native"]));
 
@@ -437,3 +431,13 @@ async fn applying_a_stale_preview_is_refused() {
     .unwrap();
     assert_eq!(done.applied.unwrap().changes, 14);
 }
+
+on_both_engines!(
+    backstage_catalog_maps_to_services_owners_and_dependencies,
+    kubernetes_manifests_map_to_workload_identities_workloads_and_permissions,
+    reimporting_the_same_files_changes_nothing,
+    importing_keeps_what_owners_documented_and_merges_by_external_id,
+    malformed_files_change_nothing_and_name_the_line,
+    dry_run_shows_the_diff_and_writes_nothing,
+    native_and_csv_exports_round_trip,
+);
