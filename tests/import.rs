@@ -36,7 +36,6 @@ fn audit_rows(db: &Path) -> usize {
 }
 
 async fn backstage_catalog_maps_to_services_owners_and_dependencies(engine: TestDb) {
-    let dir = tempfile::tempdir().unwrap();
     let db = PathBuf::from(engine.target());
     let catalog = fixtures().join("backstage/catalog-info.yaml");
     countersign(&db)
@@ -111,7 +110,6 @@ async fn backstage_catalog_maps_to_services_owners_and_dependencies(engine: Test
 }
 
 async fn kubernetes_manifests_map_to_workload_identities_workloads_and_permissions(engine: TestDb) {
-    let dir = tempfile::tempdir().unwrap();
     let db = PathBuf::from(engine.target());
     countersign(&db)
         .arg("import")
@@ -182,7 +180,6 @@ async fn kubernetes_manifests_map_to_workload_identities_workloads_and_permissio
 }
 
 async fn reimporting_the_same_files_changes_nothing(engine: TestDb) {
-    let dir = tempfile::tempdir().unwrap();
     let db = PathBuf::from(engine.target());
     countersign(&db)
         .arg("import")
