@@ -195,3 +195,27 @@ async fn db_use_chooses_the_default_database() {
         .failure()
         .stderr(predicates::str::contains("config.json: line 2"));
 }
+
+/// A reader that goes away (`countersign … | head`) ends the command
+/// quietly, not with a panic.
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_ends_the_command_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    countersign(&db).args(["demo", "load"]).assert().success();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_countersign"))
+        .arg("--db")
+        .arg(&db)
+        .args(["audit", "log", "--json", "--limit", "1000"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{stderr}");
+}
