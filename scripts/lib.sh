@@ -12,7 +12,7 @@ APP_PACKAGES=(build-essential pkg-config libwebkit2gtk-4.1-dev libxdo-dev
 # What the tests add: a virtual display, the WebKit WebDriver, a private
 # D-Bus session with the Secret Service, screenshots, and PostgreSQL.
 TEST_PACKAGES=(xvfb xauth x11-utils webkit2gtk-driver dbus dbus-x11 gnome-keyring
-  imagemagick postgresql sqlite3 python3 python3-venv)
+  imagemagick postgresql postgresql-client sqlite3 python3 python3-venv)
 # Independent verifiers for signed decisions (tests/interop.rs).
 PYTHON_TEST_PACKAGES=(joserfc==1.8.0 rfc8785==0.1.4 jsonschema==4.26.0 pyyaml==6.0.3)
 
@@ -109,7 +109,7 @@ start_postgres() {
   fi
   local port
   port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-  "${as[@]}" "$bin/initdb" -D "$PG_DIR/data" -A trust -U postgres -E UTF8 --no-sync >"$PG_DIR/initdb.log"
+  "${as[@]}" "$bin/initdb" -D "$PG_DIR/data" -A trust -U postgres -E UTF8 --locale=C --no-sync >"$PG_DIR/initdb.log"
   "${as[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w \
     -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start >/dev/null
   PG_BIN="$bin" PG_AS="${as[*]}"

@@ -8,7 +8,7 @@ use tauri::State;
 
 use countersign::signing::OsKeyring;
 use countersign::store::config::{self, Source};
-use countersign::store::{Engine, Store, is_postgres_url};
+use countersign::store::{Engine, Store};
 
 use crate::{AppState, CommandError};
 
@@ -49,34 +49,16 @@ pub async fn use_database(
     url: Option<String>,
     password: Option<String>,
 ) -> Result<DatabaseSettings, CommandError> {
-    let invalid = |reason: String| CommandError::InvalidInput {
-        field: "database",
-        reason,
-    };
     let url = url.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty());
+    if url.as_ref().is_some_and(|u| u.len() > 2000) {
+        return Err(CommandError::InvalidInput {
+            field: "database",
+            reason: "the URL is longer than 2000 characters".into(),
+        });
+    }
     let password = password
         .filter(|p| !p.is_empty())
         .map(zeroize::Zeroizing::new);
-    if let Some(u) = &url {
-        if u.len() > 2000 || !is_postgres_url(u) {
-            return Err(invalid(
-                "give a postgres:// URL, such as postgres://you@db.example.com/countersign".into(),
-            ));
-        }
-        let full = config::url_with(u, password.as_ref().map(|p| p.as_str()))
-            .map_err(|e| invalid(e.to_string()))?;
-        // A database that does not open is not saved.
-        Store::connect(&full).await?.close().await;
-    }
-    tokio::task::spawn_blocking(move || {
-        config::use_database(
-            url.as_deref(),
-            password.as_ref().map(|p| p.as_str()),
-            &OsKeyring,
-        )
-    })
-    .await
-    .map_err(|e| invalid(e.to_string()))?
-    .map_err(|e| invalid(e.to_string()))?;
+    config::choose_database(url.as_deref(), password, std::sync::Arc::new(OsKeyring)).await?;
     Ok(settings(&state))
 }

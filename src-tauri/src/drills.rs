@@ -109,16 +109,7 @@ pub async fn drill_examples(state: State<'_, AppState>) -> Result<Vec<ExampleInf
                     id: e.id,
                     name: s.name,
                     description: s.description.trim().to_owned(),
-                    injects: s
-                        .injects
-                        .iter()
-                        .map(|i| drill::run::Planned {
-                            id: i.id.clone(),
-                            at_seconds: i.at.as_secs_f64(),
-                            identity: i.identity.clone(),
-                            action: i.action,
-                        })
-                        .collect(),
+                    injects: s.injects.iter().map(drill::run::Planned::from).collect(),
                     has_participants: e.participants.is_some(),
                     problem: None,
                 },

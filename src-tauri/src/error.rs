@@ -56,6 +56,9 @@ pub enum CommandError {
 
     #[error(transparent)]
     Signing(#[from] countersign::signing::SigningError),
+
+    #[error(transparent)]
+    Database(#[from] countersign::store::config::ConfigError),
 }
 
 impl CommandError {
@@ -101,6 +104,9 @@ impl CommandError {
                 "Your decision is saved and queued; it is sent as soon as the backend answers.",
             ),
             CommandError::Client(_) => Some("Check the backend URL and token in Approvals."),
+            CommandError::Database(_) => Some(
+                "Check the URL, the password and that the server is reachable; nothing was saved.",
+            ),
             CommandError::Store(_)
             | CommandError::Demo(_)
             | CommandError::Blast(_)

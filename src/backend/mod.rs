@@ -17,7 +17,9 @@ pub use routes::router;
 pub use state::{
     BackendState, DecisionReceipt, ReceiptStatus, RequestStatus, StateError, Submitted,
 };
-pub use verify::{LEEWAY_SECONDS, Rejection, VerifiedDecision, parse_jwk, verify_decision};
+pub use verify::{
+    LEEWAY_SECONDS, Rejection, VerifiedDecision, parse_jwk, peek_claims, verify_decision,
+};
 
 /// The groups a dual approval must span unless told otherwise: one owner
 /// who answers for the identity, one responder who answers for the incident.

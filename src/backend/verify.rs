@@ -90,10 +90,15 @@ pub struct VerifiedDecision {
 
 /// The JWS `kid`, read without verifying anything, so a receipt can name it.
 pub fn peek_jti(jws: &str) -> Option<String> {
+    peek_claims(jws)?.get("jti")?.as_str().map(str::to_owned)
+}
+
+/// A JWS's claims, read without verifying anything: for labels and
+/// bookkeeping only, never for a decision about trust.
+pub fn peek_claims(jws: &str) -> Option<serde_json::Value> {
     let payload = jws.split('.').nth(1)?;
     let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
-    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    v.get("jti")?.as_str().map(str::to_owned)
+    serde_json::from_slice(&bytes).ok()
 }
 
 /// Verifies a compact JWS: `alg` is `EdDSA` (RFC 8037) or RFC 9864's

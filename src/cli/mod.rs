@@ -724,43 +724,15 @@ async fn use_database(url: Option<&str>, password_stdin: bool, local: bool) -> R
     } else {
         None
     };
-    if let Some(url) = url
-        && !countersign::store::is_postgres_url(url)
-    {
-        bail!(
-            "{url} is not a postgres:// URL; a local file is opened with --db PATH or COUNTERSIGN_DB, and `db use --local` goes back to the default one"
-        );
-    }
-    // Connect first: a URL that does not work is not saved.
-    if let Some(url) = url {
-        let full = config::url_with(url, password.as_ref().map(|p| p.as_str()))?;
-        let store = Store::connect(&full).await?;
-        eprintln!(
-            "connected to {} (schema version {})",
-            store.location(),
-            store.schema_version().await?
-        );
-        store.close().await;
-    }
-    let (owned_url, owned_pw) = (url.map(str::to_owned), password.clone());
-    let path = tokio::task::spawn_blocking(move || {
-        config::use_database(
-            owned_url.as_deref(),
-            owned_pw.as_ref().map(|p| p.as_str()),
-            &OsKeyring,
-        )
-    })
-    .await
-    .context("keyring thread failed")??;
-    match url {
-        Some(u) => println!(
-            "the CLI and the app now open {} by default (settings: {})",
-            countersign::store::redact_url(&config::without_password(u)),
-            path.display()
+    let chosen = config::choose_database(url, password, Arc::new(OsKeyring)).await?;
+    match chosen.database {
+        Some((server, version)) => println!(
+            "the CLI and the app now open {server} by default (connected: schema version {version}; settings: {})",
+            chosen.settings_file.display()
         ),
         None => println!(
             "the CLI and the app now open the local database by default (settings: {})",
-            path.display()
+            chosen.settings_file.display()
         ),
     }
     Ok(())

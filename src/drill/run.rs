@@ -44,6 +44,8 @@ pub enum RunError {
     },
     #[error(transparent)]
     Signing(#[from] SigningError),
+    #[error(transparent)]
+    Policy(#[from] crate::policy::ApprovalPolicyError),
 }
 
 /// What happened, as it happens: for a live timeline.
@@ -91,6 +93,17 @@ pub struct Planned {
     pub at_seconds: f64,
     pub identity: String,
     pub action: ContainmentAction,
+}
+
+impl From<&super::Inject> for Planned {
+    fn from(i: &super::Inject) -> Self {
+        Planned {
+            id: i.id.clone(),
+            at_seconds: i.at.as_secs_f64(),
+            identity: i.identity.clone(),
+            action: i.action,
+        }
+    }
 }
 
 pub struct RunOptions {
@@ -234,13 +247,7 @@ pub async fn run(
     let run_id = options.run_id;
     let stop = options.stop.unwrap_or_default();
     let inventory = store.snapshot().await?;
-    let (_, policy) = store
-        .approval_policy()
-        .await
-        .map_err(|e| RunError::Participant {
-            participant: "(policy)".into(),
-            message: e.to_string(),
-        })?;
+    let (_, policy) = store.approval_policy().await?;
 
     let mut personas = Vec::new();
     if let Some(p) = participants {
@@ -284,16 +291,7 @@ pub async fn run(
         scenario: scenario.name.clone(),
         backend: client.url().to_owned(),
         speed,
-        injects: scenario
-            .injects
-            .iter()
-            .map(|i| Planned {
-                id: i.id.clone(),
-                at_seconds: i.at.as_secs_f64(),
-                identity: i.identity.clone(),
-                action: i.action,
-            })
-            .collect(),
+        injects: scenario.injects.iter().map(Planned::from).collect(),
     });
 
     let started_at = jiff::Timestamp::now();
@@ -459,22 +457,15 @@ pub async fn run(
 }
 
 /// The action an approved request's decisions approved: the narrowed one
-/// when the (last accepted) approval narrowed it.
+/// when the (last accepted) approval narrowed it. For the live timeline;
+/// the report verifies every signature before it says what was approved.
 fn approved_action(detail: &serde_json::Value, requested: ContainmentAction) -> ContainmentAction {
     detail["decisions"]
         .as_array()
         .into_iter()
         .flatten()
         .filter(|r| r["status"] == "accepted")
-        .filter_map(|r| r["jws"].as_str())
-        .filter_map(|jws| jws.split('.').nth(1))
-        .filter_map(|payload| {
-            use base64::Engine as _;
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(payload)
-                .ok()
-        })
-        .filter_map(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .filter_map(|r| crate::backend::peek_claims(r["jws"].as_str()?))
         .filter_map(|claims| serde_json::from_value(claims["narrowed"]["action"].clone()).ok())
         .next_back()
         .unwrap_or(requested)

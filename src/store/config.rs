@@ -37,7 +37,9 @@ pub enum ConfigError {
     NoConfigDir,
     #[error("{path}: {message}")]
     File { path: String, message: String },
-    #[error("{0} is not a postgres:// URL")]
+    #[error(
+        "{0} is not a postgres:// URL (a local file is opened with --db PATH or COUNTERSIGN_DB; the local default needs no setting)"
+    )]
     NotPostgres(String),
     #[error(transparent)]
     Keyring(#[from] SigningError),
@@ -104,17 +106,15 @@ fn password_name(url: &str) -> String {
     format!("database-password:{}", without_password(url))
 }
 
-/// Makes `url` (with or without a password) the database this user opens
-/// by default; a password goes to the keyring, the rest to the settings
-/// file. `None` goes back to the local SQLite file.
-pub fn use_database(
+/// Saves the choice: a password goes to the keyring, the rest of the URL
+/// to the settings file.
+fn save_choice(
     url: Option<&str>,
     password: Option<&str>,
     secrets: &dyn SecretStore,
 ) -> Result<PathBuf, ConfigError> {
     let database = match url {
         None => None,
-        Some(u) if !is_postgres_url(u) => return Err(ConfigError::NotPostgres(redact_url(u))),
         Some(u) => {
             let embedded = reqwest::Url::parse(u)
                 .ok()
@@ -128,6 +128,51 @@ pub fn use_database(
     write_config(&Config { database })
 }
 
+/// What choosing a database did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Chosen {
+    pub settings_file: PathBuf,
+    /// The server now named (without its password), and its schema
+    /// version, checked by connecting; `None` for the local database.
+    pub database: Option<(String, i64)>,
+}
+
+/// Makes `url` (a `postgres://` URL, with or without a password) the
+/// database this user's CLI and app open by default, after checking it
+/// opens: a URL that does not work is not saved. `None` goes back to the
+/// local SQLite file.
+pub async fn choose_database(
+    url: Option<&str>,
+    password: Option<Zeroizing<String>>,
+    secrets: std::sync::Arc<dyn SecretStore>,
+) -> Result<Chosen, ConfigError> {
+    let database = match url {
+        None => None,
+        Some(u) if !is_postgres_url(u) => return Err(ConfigError::NotPostgres(redact_url(u))),
+        Some(u) => {
+            let store =
+                Store::connect(&url_with(u, password.as_ref().map(|p| p.as_str()))?).await?;
+            let version = store.schema_version().await?;
+            store.close().await;
+            Some((redact_url(&without_password(u)), version))
+        }
+    };
+    let url = url.map(str::to_owned);
+    let settings_file = tokio::task::spawn_blocking(move || {
+        save_choice(
+            url.as_deref(),
+            password.as_ref().map(|p| p.as_str()),
+            secrets.as_ref(),
+        )
+    })
+    .await
+    .map_err(|e| ConfigError::Keyring(SigningError::Keyring(e.to_string())))??;
+    Ok(Chosen {
+        settings_file,
+        database,
+    })
+}
+
 /// The URL to connect with: the stored one plus its password from the
 /// keyring, if it has one there (else libpq's `PGPASSWORD` still applies).
 pub fn with_password(
@@ -137,13 +182,8 @@ pub fn with_password(
     // A keyring that cannot be reached is not fatal here: the server may
     // not need a password, or PGPASSWORD may hold it; if it does need one,
     // the connection error says so.
-    let Some(password) = secrets.get(&password_name(url)).ok().flatten() else {
-        return Ok(Zeroizing::new(url.to_owned()));
-    };
-    let mut parsed =
-        reqwest::Url::parse(url).map_err(|_| ConfigError::NotPostgres(redact_url(url)))?;
-    let _ = parsed.set_password(Some(&password));
-    Ok(Zeroizing::new(parsed.to_string()))
+    let password = secrets.get(&password_name(url)).ok().flatten();
+    url_with(url, password.as_ref().map(|p| p.as_str()))
 }
 
 /// `url` with `password` put in it (for a connection; never stored).

@@ -58,6 +58,9 @@ pub fn redact_url(url: &str) -> String {
             u.to_string()
         }
         Ok(u) => u.to_string(),
+        // Not a URL (a file path, say): shown as given, unless it might
+        // hold credentials.
+        Err(_) if !url.contains('@') => url.to_owned(),
         Err(_) => "(an unreadable database URL)".into(),
     }
 }

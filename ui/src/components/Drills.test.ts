@@ -186,5 +186,12 @@ describe("Drills", () => {
     expect(screen.getByTestId("drill-report")).toHaveTextContent(
       "Disable account on bg-db-admin",
     );
+
+    // "New drill" puts the finished run away for good, though the app
+    // still reports it on every poll.
+    await fireEvent.click(screen.getByTestId("drill-again"));
+    expect(await screen.findByTestId("drill-start")).toBeInTheDocument();
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(screen.queryByTestId("drill-report")).not.toBeInTheDocument();
   });
 });
