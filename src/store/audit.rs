@@ -218,7 +218,7 @@ impl Store {
             "SELECT seq, at, actor, operation, entity, entity_id, before, after, source, prev_hash, hash
              FROM audit_log ORDER BY seq",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&self.pool().await)
         .await
         .map_err(|e| self.query_error(e))
     }
@@ -229,7 +229,7 @@ impl Store {
         let rows = self.all_audit_entries().await?;
         let head: Option<HeadRow> = sqlx::query_as("SELECT value FROM settings WHERE key = $1")
             .bind(HEAD_KEY)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.pool().await)
             .await
             .map_err(|e| self.query_error(e))?;
         Ok(check_chain(&rows, head.map(|h| h.value).as_deref()))
@@ -250,7 +250,7 @@ impl Store {
         .bind(kind)
         .bind(id)
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        .fetch_all(&self.pool().await)
         .await
         .map_err(|e| self.query_error(e))
     }
@@ -316,7 +316,7 @@ impl Store {
     pub async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
         sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
             .bind(key)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.pool().await)
             .await
             .map_err(|e| self.query_error(e))
     }
@@ -359,7 +359,7 @@ impl Store {
         )
         .await
         .map_err(err)?;
-        tx.commit().await.map_err(err)?;
+        self.commit(tx).await?;
         Ok(())
     }
 

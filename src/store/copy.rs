@@ -221,7 +221,7 @@ impl Store {
     async fn count_rows(&self, table: &str) -> Result<i64, StoreError> {
         let sql = format!("SELECT count(*) FROM {table}");
         sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .fetch_one(&self.pool)
+            .fetch_one(&self.pool().await)
             .await
             .map_err(|e| self.query_error(e))
     }
@@ -255,7 +255,7 @@ impl Store {
                 names.join(", ")
             );
             let rows = sqlx::query(sqlx::AssertSqlSafe(select))
-                .fetch_all(&self.pool)
+                .fetch_all(&self.pool().await)
                 .await
                 .map_err(|e| self.query_error(e))?;
             let mut copied = 0u64;
@@ -295,7 +295,7 @@ impl Store {
                 rows: copied,
             });
         }
-        tx.commit().await.map_err(terr)?;
+        target.commit(tx).await?;
 
         // Checked on what was committed, not on what was sent.
         for t in &tables {

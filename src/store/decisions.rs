@@ -112,7 +112,7 @@ impl Store {
         )
         .await
         .map_err(err)?;
-        tx.commit().await.map_err(err)
+        self.commit(tx).await
     }
 
     /// Decisions, newest first, with their delivery state.
@@ -129,7 +129,7 @@ impl Store {
              ORDER BY d.created_at DESC, d.jti",
         )
         .bind(request_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.pool().await)
         .await
         .map_err(|e| self.query_error(e))
     }
@@ -153,7 +153,7 @@ impl Store {
         .bind(sortable(now))
         .bind(destination)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.pool().await)
         .await
         .map_err(|e| self.query_error(e))
     }
@@ -164,14 +164,14 @@ impl Store {
             "SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND ($1 IS NULL OR destination = $1)",
         )
         .bind(destination)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.pool().await)
         .await
         .map_err(|e| self.query_error(e))
     }
 
     /// The backend answered: the decision has arrived and is never sent again.
     pub async fn mark_delivered(&self, jti: &str, receipt: &Receipt) -> Result<(), StoreError> {
-        sqlx::query(
+        let result = sqlx::query(
             "UPDATE outbox SET delivered_at = $2, attempts = attempts + 1, last_error = NULL,
                     receipt = $3, receipt_reason = $4
              WHERE jti = $1 AND delivered_at IS NULL",
@@ -180,9 +180,9 @@ impl Store {
         .bind(sortable(jiff::Timestamp::now()))
         .bind(&receipt.status)
         .bind(&receipt.reason)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| self.query_error(e))?;
+        .execute(&self.pool().await)
+        .await;
+        self.committed(result).await?;
         Ok(())
     }
 
@@ -193,16 +193,16 @@ impl Store {
         error: &str,
         next_attempt_at: jiff::Timestamp,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        let result = sqlx::query(
             "UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3
              WHERE jti = $1 AND delivered_at IS NULL",
         )
         .bind(jti)
         .bind(error)
         .bind(sortable(next_attempt_at))
-        .execute(&self.pool)
-        .await
-        .map_err(|e| self.query_error(e))?;
+        .execute(&self.pool().await)
+        .await;
+        self.committed(result).await?;
         Ok(())
     }
 
@@ -211,7 +211,7 @@ impl Store {
         sqlx::query_scalar(
             "SELECT DISTINCT destination FROM outbox WHERE delivered_at IS NULL ORDER BY destination",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&self.pool().await)
         .await
         .map_err(|e| self.query_error(e))
     }
@@ -219,12 +219,12 @@ impl Store {
     /// Makes every queued decision due now, for "retry now" after the
     /// backend is known to be back.
     pub async fn retry_deliveries_now(&self) -> Result<u64, StoreError> {
-        sqlx::query("UPDATE outbox SET next_attempt_at = $1 WHERE delivered_at IS NULL")
-            .bind(sortable(jiff::Timestamp::now()))
-            .execute(&self.pool)
-            .await
-            .map(|r| r.rows_affected())
-            .map_err(|e| self.query_error(e))
+        let result =
+            sqlx::query("UPDATE outbox SET next_attempt_at = $1 WHERE delivered_at IS NULL")
+                .bind(sortable(jiff::Timestamp::now()))
+                .execute(&self.pool().await)
+                .await;
+        Ok(self.committed(result).await?.rows_affected())
     }
 }
 

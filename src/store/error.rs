@@ -59,6 +59,21 @@ pub enum StoreError {
         other: Option<Box<OtherChange>>,
     },
 
+    /// A commit was refused because it would have gone into a file no
+    /// other process reads (see `store::guard`): nothing was written.
+    #[error(
+        "nothing was saved to {db}: {reason}. {}",
+        match .reopened {
+            Ok(()) => "Countersign has reopened the database; do it again".to_owned(),
+            Err(e) => format!("Reopening the database failed too ({e}); restart Countersign"),
+        }
+    )]
+    LocksLost {
+        db: String,
+        reason: String,
+        reopened: Result<(), String>,
+    },
+
     #[error("{0}")]
     Invalid(String),
 

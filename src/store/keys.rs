@@ -22,7 +22,7 @@ impl Store {
             "SELECT kid, public_jwk, created_at, status, retired_at FROM signing_keys
              ORDER BY CASE status WHEN 'active' THEN 0 WHEN 'previous' THEN 1 ELSE 2 END, created_at DESC",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&self.pool().await)
         .await
         .map_err(|e| self.query_error(e))
     }
@@ -74,7 +74,7 @@ impl Store {
         )
         .await
         .map_err(err)?;
-        tx.commit().await.map_err(err)
+        self.commit(tx).await
     }
 
     /// Retires a previous key: signatures by it are no longer accepted.
@@ -108,7 +108,7 @@ impl Store {
             .await
             .map_err(err)?;
         }
-        tx.commit().await.map_err(err)?;
+        self.commit(tx).await?;
         Ok(done)
     }
 }

@@ -36,9 +36,31 @@ pub(super) fn check_usable(path: &Path) -> Result<(), StoreError> {
         return fail(format!("directory {} does not exist", parent.display()));
     }
     if path.exists()
-        && let Err(e) = std::fs::File::open(path)
+        && let Err(e) = readable(path)
     {
         return fail(format!("cannot read it: {e}"));
     }
     Ok(())
+}
+
+/// Asks the kernel whether the file may be opened for reading
+/// without opening it: this runs in a process that may already have the
+/// database open, and closing any descriptor on it would drop SQLite's
+/// locks (see `guard`).
+#[cfg(unix)]
+fn readable(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt as _;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    // SAFETY: `c` is a NUL-terminated path that outlives the call.
+    if unsafe { libc::access(c.as_ptr(), libc::R_OK) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(unix))]
+fn readable(path: &Path) -> std::io::Result<()> {
+    std::fs::File::open(path).map(drop)
 }

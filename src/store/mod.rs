@@ -7,6 +7,7 @@ pub mod config;
 mod copy;
 mod decisions;
 mod error;
+pub mod guard;
 mod keys;
 mod location;
 mod read;
@@ -28,7 +29,8 @@ pub use write::{Applied, ChangeContext, Edit};
 
 use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -65,15 +67,26 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// A handle on one inventory database; cheap to clone (it wraps a pool).
-/// Queries are written once, in SQL both engines accept, and run through
-/// sqlx's `Any` driver; each engine has its own migrations, kept in step.
+/// A handle on one inventory database; cheap to clone (clones share one
+/// pool). Queries are written once, in SQL both engines accept, and run
+/// through sqlx's `Any` driver; each engine has its own migrations, kept in
+/// step.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: AnyPool,
+    shared: Arc<Shared>,
     /// The file path, or the URL without its password.
     location: String,
     engine: Engine,
+}
+
+#[derive(Debug)]
+struct Shared {
+    /// Swapped for a fresh pool when a SQLite file's locks were lost
+    /// ([`guard`]); operations wait while that happens.
+    pool: tokio::sync::RwLock<AnyPool>,
+    /// The SQLite file, made canonical (what the guard knows it by), and
+    /// the URL its pool was opened with; `None` for PostgreSQL.
+    file: Option<(PathBuf, String)>,
 }
 
 /// The advisory lock key writers take in PostgreSQL ("cs" in ASCII, in
@@ -83,7 +96,13 @@ const WRITER_LOCK: i64 = 0x6373_0000_0000_0001;
 fn install_drivers() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(sqlx::any::install_default_drivers);
+    guard::install();
 }
+
+/// Largest the WAL is left between checkpoints, in bytes. Setting a limit
+/// also makes the last connection to close truncate the (persistent, see
+/// [`guard`]) WAL to zero instead of leaving old frames to replay.
+const WAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
 
 impl Store {
     /// Opens the database `target` names: a `postgres://` URL, or a SQLite
@@ -143,27 +162,15 @@ impl Store {
                 conn.execute("PRAGMA journal_mode = WAL")
                     .await
                     .map_err(|e| StoreError::open(&location, e))?;
+                conn.execute(sqlx::AssertSqlSafe(format!(
+                    "PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}"
+                )))
+                .await
+                .map_err(|e| StoreError::open(&location, e))?;
             }
             let _ = conn.close().await;
         }
-        let options = match engine {
-            // NORMAL is durable across application crashes, which is what
-            // we need, and much faster than FULL in WAL mode.
-            Engine::Sqlite => AnyPoolOptions::new()
-                .max_connections(4)
-                .after_connect(|conn, _| {
-                    Box::pin(async move {
-                        use sqlx::Executor as _;
-                        conn.execute("PRAGMA synchronous = NORMAL").await?;
-                        Ok(())
-                    })
-                }),
-            Engine::Postgres => AnyPoolOptions::new()
-                .max_connections(8)
-                .acquire_timeout(Duration::from_secs(10)),
-        };
-        let pool = options
-            .connect(url)
+        let pool = Store::pool_for(url, engine)
             .await
             .map_err(|e| StoreError::open(&location, e))?;
         let migrator = match engine {
@@ -174,11 +181,98 @@ impl Store {
             .run(&pool)
             .await
             .map_err(|e| StoreError::migrate(&location, e))?;
+        let file = match engine {
+            Engine::Sqlite => {
+                let path = sqlite_path(url);
+                // The pool's connections now hold SQLite's shared lock: the
+                // guard learns whether it can see them.
+                guard::calibrate(&path);
+                Some((path, url.to_owned()))
+            }
+            Engine::Postgres => None,
+        };
         Ok(Store {
-            pool,
+            shared: Arc::new(Shared {
+                pool: tokio::sync::RwLock::new(pool),
+                file,
+            }),
             location,
             engine,
         })
+    }
+
+    async fn pool_for(url: &str, engine: Engine) -> Result<AnyPool, sqlx::Error> {
+        let options = match engine {
+            // NORMAL is durable across application crashes, which is what
+            // we need, and much faster than FULL in WAL mode.
+            Engine::Sqlite => AnyPoolOptions::new()
+                .max_connections(4)
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        use sqlx::Executor as _;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        conn.execute(sqlx::AssertSqlSafe(format!(
+                            "PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}"
+                        )))
+                        .await?;
+                        Ok(())
+                    })
+                }),
+            Engine::Postgres => AnyPoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(10)),
+        };
+        options.connect(url).await
+    }
+
+    /// The pool to run a query on (cheap: a pool is a handle).
+    async fn pool(&self) -> AnyPool {
+        self.shared.pool.read().await.clone()
+    }
+
+    /// Maps the result of a statement that commits (a transaction's
+    /// `COMMIT`, or a single autocommit write). If the [`guard`] refused the
+    /// commit, nothing was written: the store closes every connection and
+    /// opens the file afresh, so the next write takes SQLite's locks again,
+    /// and the caller gets [`StoreError::LocksLost`] to say so.
+    async fn committed<T>(&self, result: Result<T, sqlx::Error>) -> Result<T, StoreError> {
+        let source = match result {
+            Ok(v) => return Ok(v),
+            Err(e) => e,
+        };
+        let refused = source
+            .as_database_error()
+            .and_then(|d| d.code())
+            .is_some_and(|c| c == guard::COMMIT_REFUSED_CODE);
+        let Some((path, url)) = self.shared.file.as_ref().filter(|_| refused) else {
+            return Err(self.query_error(source));
+        };
+        let reason = guard::take_refusal(path)
+            .unwrap_or_else(|| "the database's locks could not be confirmed".into());
+        let reopened = {
+            let mut pool = self.shared.pool.write().await;
+            // Every connection must close before any reopens: SQLite shares
+            // one lock state per file among a process's connections.
+            pool.close().await;
+            match Store::pool_for(url, Engine::Sqlite).await {
+                Ok(fresh) => {
+                    *pool = fresh;
+                    guard::calibrate(path);
+                    Ok(())
+                }
+                Err(e) => Err(e.to_string()),
+            }
+        };
+        Err(StoreError::LocksLost {
+            db: self.location.clone(),
+            reason,
+            reopened,
+        })
+    }
+
+    /// Commits a write transaction through [`Store::committed`].
+    async fn commit(&self, tx: sqlx::Transaction<'static, sqlx::Any>) -> Result<(), StoreError> {
+        self.committed(tx.commit().await).await
     }
 
     /// Opens the database at the platform's data directory, creating the
@@ -207,7 +301,7 @@ impl Store {
     pub async fn schema_version(&self) -> Result<i64, StoreError> {
         let version: Option<i64> =
             sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
-                .fetch_one(&self.pool)
+                .fetch_one(&self.pool().await)
                 .await
                 .map_err(|e| self.query_error(e))?;
         Ok(version.unwrap_or(0))
@@ -222,7 +316,7 @@ impl Store {
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
         match self.engine {
             Engine::Sqlite => {
-                let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+                let mut tx = self.pool().await.begin_with("BEGIN IMMEDIATE").await?;
                 // Checked at commit, as PostgreSQL's are declared, so a
                 // change set may refer to what it creates later.
                 sqlx::query("PRAGMA defer_foreign_keys = ON")
@@ -231,7 +325,7 @@ impl Store {
                 Ok(tx)
             }
             Engine::Postgres => {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool().await.begin().await?;
                 sqlx::query("SELECT pg_advisory_xact_lock($1)")
                     .bind(WRITER_LOCK)
                     .execute(&mut *tx)
@@ -242,7 +336,7 @@ impl Store {
     }
 
     pub async fn close(self) {
-        self.pool.close().await;
+        self.pool().await.close().await;
     }
 
     fn query_error(&self, source: sqlx::Error) -> StoreError {
@@ -251,4 +345,14 @@ impl Store {
             source,
         }
     }
+}
+
+/// The file a `sqlite://` URL made by [`Store::open`] names.
+fn sqlite_path(url: &str) -> PathBuf {
+    let rest = url.trim_start_matches("sqlite://");
+    let encoded = rest.split('?').next().unwrap_or(rest);
+    reqwest::Url::parse(&format!("file://{encoded}"))
+        .ok()
+        .and_then(|u| u.to_file_path().ok())
+        .unwrap_or_else(|| PathBuf::from(encoded))
 }

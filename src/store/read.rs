@@ -115,7 +115,7 @@ impl Store {
                     (SELECT COUNT(*) FROM services), (SELECT COUNT(*) FROM identity_usages),
                     (SELECT COUNT(*) FROM service_dependencies)",
             )
-            .fetch_one(&self.pool)
+            .fetch_one(&self.pool().await)
             .await
             .map_err(|e| self.query_error(e))?;
         Ok(InventoryCounts {
@@ -139,7 +139,7 @@ impl Store {
     pub async fn owners(&self) -> Result<Vec<Owner>, StoreError> {
         let rows: Vec<OwnerRow> =
             sqlx::query_as("SELECT id, kind, name, email, parent FROM owners ORDER BY id")
-                .fetch_all(&self.pool)
+                .fetch_all(&self.pool().await)
                 .await
                 .map_err(|e| self.query_error(e))?;
         rows.into_iter().map(|r| self.owner_from_row(r)).collect()
@@ -152,7 +152,7 @@ impl Store {
              WHERE $1 IS NULL OR id = $1 ORDER BY id",
         )
         .bind(only)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.pool().await)
         .await
         .map_err(|e| self.query_error(e))?;
         let deps: Vec<(String, String)> = sqlx::query_as(
@@ -160,7 +160,7 @@ impl Store {
              WHERE $1 IS NULL OR service_id = $1 ORDER BY service_id, position",
         )
         .bind(only)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.pool().await)
         .await
         .map_err(|e| self.query_error(e))?;
         let mut by_service: HashMap<String, Vec<String>> = HashMap::new();
@@ -183,7 +183,7 @@ impl Store {
              FROM identities WHERE $1 IS NULL OR id = $1 ORDER BY id",
         )
         .bind(only)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.pool().await)
         .await
         .map_err(|e| self.query_error(e))?;
         let external: Vec<(String, String)> = sqlx::query_as(
@@ -191,7 +191,7 @@ impl Store {
              WHERE $1 IS NULL OR identity_id = $1 ORDER BY identity_id, position",
         )
         .bind(only)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.pool().await)
         .await
         .map_err(|e| self.query_error(e))?;
         let usages: Vec<UsageRow> = sqlx::query_as(
@@ -199,7 +199,7 @@ impl Store {
              WHERE $1 IS NULL OR identity_id = $1 ORDER BY identity_id, position",
         )
         .bind(only)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.pool().await)
         .await
         .map_err(|e| self.query_error(e))?;
         let break_glass: Vec<BreakGlassRow> = sqlx::query_as(
@@ -207,7 +207,7 @@ impl Store {
              FROM break_glass WHERE $1 IS NULL OR identity_id = $1",
         )
         .bind(only)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.pool().await)
         .await
         .map_err(|e| self.query_error(e))?;
         let plans: Vec<PlanRow> = sqlx::query_as(
@@ -215,7 +215,7 @@ impl Store {
              FROM containment_plans WHERE $1 IS NULL OR identity_id = $1",
         )
         .bind(only)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.pool().await)
         .await
         .map_err(|e| self.query_error(e))?;
 
@@ -283,7 +283,7 @@ impl Store {
              ORDER BY i.tier, i.name, i.id",
         )
         .bind(&pattern)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.pool().await)
         .await
         .map_err(|e| self.query_error(e))?;
         rows.into_iter()
@@ -317,7 +317,7 @@ impl Store {
              WHERE u.identity_id = $1 ORDER BY u.position",
         )
         .bind(id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.pool().await)
         .await
         .map_err(|e| self.query_error(e))?;
         let services = rows
@@ -334,7 +334,7 @@ impl Store {
         let derived: Vec<String> =
             sqlx::query_scalar("SELECT id FROM identities WHERE derived_from = $1 ORDER BY id")
                 .bind(id)
-                .fetch_all(&self.pool)
+                .fetch_all(&self.pool().await)
                 .await
                 .map_err(|e| self.query_error(e))?;
         Ok(IdentityDetail {
@@ -353,14 +353,14 @@ impl Store {
             "SELECT identity_id FROM identity_usages WHERE service_id = $1 ORDER BY identity_id",
         )
         .bind(id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.pool().await)
         .await
         .map_err(|e| self.query_error(e))?;
         let dependents: Vec<String> = sqlx::query_scalar(
             "SELECT service_id FROM service_dependencies WHERE depends_on = $1 ORDER BY service_id",
         )
         .bind(id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.pool().await)
         .await
         .map_err(|e| self.query_error(e))?;
         Ok(ServiceDetail {
@@ -383,7 +383,7 @@ impl Store {
              WHERE LOWER(s.id) LIKE LOWER($1) ESCAPE '\\' OR LOWER(s.name) LIKE LOWER($1) ESCAPE '\\' OR LOWER(COALESCE(s.owner, '')) LIKE LOWER($1) ESCAPE '\\'",
         )
         .bind(&pattern)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.pool().await)
         .await
         .map_err(|e| self.query_error(e))?;
         let wanted: HashMap<String, (i64, i64)> =
@@ -413,7 +413,12 @@ impl Store {
 
     /// The row version of an entity, or `None` if there is no such row.
     pub async fn version_of(&self, entity: Entity, id: &str) -> Result<Option<i64>, StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(|e| self.query_error(e))?;
+        let mut conn = self
+            .pool()
+            .await
+            .acquire()
+            .await
+            .map_err(|e| self.query_error(e))?;
         super::write::version_of(&mut conn, entity, id)
             .await
             .map_err(|e| self.query_error(e))

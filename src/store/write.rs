@@ -153,7 +153,7 @@ impl Store {
             applied.last_audit_seq = Some(entry.seq);
             applied.changes += 1;
         }
-        tx.commit().await.map_err(err)?;
+        self.commit(tx).await?;
         Ok(applied)
     }
 

@@ -1,0 +1,292 @@
+//! The app and the CLI share one SQLite file, and SQLite's POSIX locks
+//! belong to the process: when any code in the app's process opens and
+//! closes the database file, the process silently loses its locks, and the
+//! next process to close the database takes itself for the last one, then
+//! checkpoints and truncates or deletes the WAL the app still writes to
+//! (docs/sqlite-locks.md). These tests play that out with real processes:
+//! a *holder* process keeps the store open as the app does (this test
+//! binary, run again in holder mode), code in it opens and closes the
+//! database's files behind SQLite's back, another process (the real
+//! `countersign` CLI, or the `sqlite3` shell, which deletes the WAL on
+//! close) opens and closes the database, the holder records more signed
+//! decisions, and is killed with SIGKILL. Every decision the holder
+//! reported as committed must then be in the file, with its outbox and
+//! audit rows, and the audit chain must verify.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+use countersign::Store;
+use countersign::store::{ChangeContext, NewDecision, StoreError};
+
+const HOLDER_DB: &str = "COUNTERSIGN_TEST_HOLDER_DB";
+
+/// The holder: reads commands on stdin, answers one `HOLDER …` line each.
+/// Only does anything when run by [`Holder::start`].
+#[test]
+#[ignore = "a helper process for the tests below, not a test of its own"]
+fn holder_process() {
+    let Some(db) = std::env::var_os(HOLDER_DB).map(PathBuf::from) else {
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let store = rt.block_on(Store::open(&db)).unwrap();
+    let ctx = ChangeContext::new("holder", "test");
+    // The signing key's record, as the app writes it when a key is made.
+    rt.block_on(store.add_active_key("kid-1", r#"{"kty":"OKP"}"#, &ctx))
+        .unwrap();
+    let mut out = std::io::stdout();
+    for line in std::io::stdin().lock().lines() {
+        let line = line.unwrap();
+        let (verb, arg) = line.split_once(' ').unwrap_or((&line, ""));
+        let answer = match verb {
+            // Records a decision with an outbox row and its audit entry,
+            // the rows the app writes when an owner signs.
+            "decide" => {
+                let claims = format!(r#"{{"jti":"{arg}"}}"#);
+                let result = rt.block_on(store.record_decision(
+                    NewDecision {
+                        jti: arg,
+                        request_id: "req-shared-file",
+                        request_json: "{}",
+                        decision: "approve",
+                        kid: "kid-1",
+                        jws: "header.payload.signature",
+                        claims_json: &claims,
+                        destination: Some("http://127.0.0.1:9/"),
+                    },
+                    &ctx,
+                ));
+                match result {
+                    Ok(()) => "ok".to_owned(),
+                    Err(e @ StoreError::LocksLost { .. }) => format!("refused {e}"),
+                    Err(e) => format!("error {e}"),
+                }
+            }
+            // Opens and closes one of the database's files as other code
+            // in the process might (a file dialog sniffing contents, a
+            // thumbnailer, a hash for a backup).
+            "touch" => {
+                let path = format!("{}{arg}", db.display());
+                drop(std::fs::File::open(&path).unwrap());
+                "ok".to_owned()
+            }
+            other => format!("error unknown command {other}"),
+        };
+        writeln!(out, "HOLDER {answer}").unwrap();
+        out.flush().unwrap();
+    }
+}
+
+struct Holder {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl Holder {
+    fn start(db: &Path) -> Holder {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "holder_process",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(HOLDER_DB, db)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        Holder {
+            child,
+            stdin,
+            stdout,
+        }
+    }
+
+    fn send(&mut self, command: &str) -> String {
+        writeln!(self.stdin, "{command}").unwrap();
+        self.stdin.flush().unwrap();
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let n = self.stdout.read_line(&mut line).unwrap();
+            assert!(n > 0, "the holder exited before answering {command:?}");
+            // libtest may print "test holder_process ... " before it.
+            if let Some(at) = line.find("HOLDER ") {
+                return line[at + "HOLDER ".len()..].trim_end().to_owned();
+            }
+        }
+    }
+
+    /// Records decision `jti`; returns whether the holder says it is
+    /// committed. A refusal (the guard saw the locks lost) is answered by
+    /// trying once more, as a person would after reading the message.
+    fn decide(&mut self, jti: &str, refusals: &mut Vec<String>) -> bool {
+        let answer = self.send(&format!("decide {jti}"));
+        if let Some(why) = answer.strip_prefix("refused ") {
+            refusals.push(why.to_owned());
+            let again = self.send(&format!("decide {jti}"));
+            assert_eq!(again, "ok", "after reopening, {jti}: {again}");
+            return true;
+        }
+        assert_eq!(answer, "ok", "{jti}: {answer}");
+        true
+    }
+
+    fn kill_9(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+/// Another process opening and closing the database, as the CLI does.
+fn cli_write(db: &Path) {
+    common::countersign(db)
+        .args(["settings", "review-stale-days", "45"])
+        .assert()
+        .success();
+}
+
+/// What a fresh process finds in the file once the holder is gone.
+fn committed_in_file(db: &Path) -> (Vec<String>, u64, u64) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = Store::open(db).await.unwrap();
+        let decisions: Vec<String> = store
+            .decisions(Some("req-shared-file"))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|d| {
+                assert!(d.destination.is_some(), "{} lost its outbox row", d.jti);
+                d.jti
+            })
+            .collect();
+        let audited = store
+            .audit_log(None, 10_000)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|e| e.entity == "decision")
+            .count() as u64;
+        let keys = store.signing_keys().await.unwrap();
+        assert!(
+            keys.iter().any(|k| k.kid == "kid-1"),
+            "the signing key's record survived"
+        );
+        let verified = store
+            .verify_audit()
+            .await
+            .unwrap()
+            .expect("the audit chain verifies");
+        store.close().await;
+        (decisions, audited, verified.rows)
+    })
+}
+
+/// Runs the reproduction: decisions before, `touch`es in the holder, the
+/// `other` process, decisions after, SIGKILL; then checks the file.
+fn reproduce(touched: &[&str], other: impl Fn(&Path)) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("countersign.db");
+    // The database exists, as the app finds it, before the holder opens it.
+    cli_write(&db);
+    let mut holder = Holder::start(&db);
+    let mut committed = Vec::new();
+    let mut refusals = Vec::new();
+    for jti in ["before-1", "before-2", "before-3"] {
+        assert!(holder.decide(jti, &mut refusals));
+        committed.push(jti.to_owned());
+    }
+    for suffix in touched {
+        assert_eq!(holder.send(&format!("touch {suffix}")), "ok");
+    }
+    other(&db);
+    for jti in ["after-1", "after-2", "after-3"] {
+        assert!(holder.decide(jti, &mut refusals));
+        committed.push(jti.to_owned());
+    }
+    // Another round: the reopened store keeps its locks.
+    other(&db);
+    assert!(holder.decide("after-reopen", &mut refusals));
+    committed.push("after-reopen".into());
+    holder.kill_9();
+
+    let (mut found, audited, chain_rows) = committed_in_file(&db);
+    found.sort();
+    committed.sort();
+    assert_eq!(found, committed, "every committed decision is in the file");
+    assert_eq!(audited, committed.len() as u64, "each has its audit entry");
+    assert!(
+        chain_rows > audited,
+        "the chain covers the CLI's writes too"
+    );
+    refusals
+}
+
+#[test]
+fn a_closed_descriptor_in_the_app_process_loses_no_committed_decision() {
+    // The database file itself: the process's locks on it are gone, and
+    // the CLI's close would take itself for the last connection.
+    let refusals = reproduce(&[""], cli_write);
+    assert_eq!(
+        refusals.len(),
+        1,
+        "the first write after the locks were lost is refused, then the store reopens: {refusals:?}"
+    );
+    assert!(
+        refusals[0].contains("no longer holds SQLite's lock")
+            && refusals[0].contains("reopened the database"),
+        "{}",
+        refusals[0]
+    );
+}
+
+#[test]
+fn a_file_chooser_reading_every_file_in_the_folder_loses_no_committed_decision() {
+    // What an in-process file dialog does when it shows the database's
+    // folder: it reads each file to tell its type. The -shm carries the
+    // WAL's own locks, so the writer lock goes too, and the CLI takes
+    // itself for the first and the last connection.
+    let refusals = reproduce(&["", "-wal", "-shm"], cli_write);
+    assert_eq!(refusals.len(), 1, "{refusals:?}");
+    assert!(refusals[0].contains("lock"), "{}", refusals[0]);
+}
+
+#[test]
+fn another_program_deleting_the_wal_loses_no_committed_decision() {
+    // The sqlite3 shell is not in persistent-WAL mode: as the last
+    // connection it checkpoints and deletes the -wal and -shm files.
+    let sqlite3 = |db: &Path| {
+        let out = Command::new("sqlite3")
+            .arg(db)
+            .arg("SELECT count(*) FROM decisions;")
+            .output()
+            .expect("the sqlite3 shell (Debian package sqlite3) runs");
+        assert!(out.status.success(), "{out:?}");
+    };
+    let refusals = reproduce(&[""], sqlite3);
+    assert!(!refusals.is_empty(), "the lost WAL is noticed");
+    assert!(
+        refusals.iter().all(|r| r.contains("reopened the database")),
+        "{refusals:?}"
+    );
+}
+
+#[test]
+fn without_a_stray_close_the_cli_and_the_holder_share_the_file_quietly() {
+    let refusals = reproduce(&[], cli_write);
+    assert!(
+        refusals.is_empty(),
+        "no refusal without cause: {refusals:?}"
+    );
+}
