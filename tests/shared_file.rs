@@ -290,3 +290,120 @@ fn without_a_stray_close_the_cli_and_the_holder_share_the_file_quietly() {
         "no refusal without cause: {refusals:?}"
     );
 }
+
+/// `db backup` copies what is still in the WAL of a database another
+/// process holds open (a copy of the file alone would miss it), checks the
+/// copy, and refuses the database's own files.
+#[test]
+fn a_backup_while_the_app_holds_the_database_is_whole_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("countersign.db");
+    cli_write(&db);
+    let mut holder = Holder::start(&db);
+    let mut refusals = Vec::new();
+    for jti in ["in-wal-1", "in-wal-2"] {
+        assert!(holder.decide(jti, &mut refusals));
+    }
+    let backup = dir.path().join("backup.db");
+    let out = common::countersign(&db)
+        .args(["db", "backup", "--json", "--to"])
+        .arg(&backup)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let report: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(report["decisions"], 2, "{report}");
+    assert!(report["audit_rows"].as_u64().unwrap() >= 4, "{report}");
+    // A self-contained file: nothing beside it, and it opens on its own.
+    assert!(!dir.path().join("backup.db-wal").exists());
+    assert!(!dir.path().join(".backup.db.partial").exists());
+    common::countersign(&backup)
+        .args(["audit", "verify"])
+        .assert()
+        .success();
+
+    // Not over an existing file unless asked; never over the database.
+    let again = common::countersign(&db)
+        .args(["db", "backup", "--to"])
+        .arg(&backup)
+        .assert()
+        .failure();
+    let stderr = String::from_utf8_lossy(&again.get_output().stderr).into_owned();
+    assert!(stderr.contains("already exists"), "{stderr}");
+    common::countersign(&db)
+        .args(["db", "backup", "--force", "--to"])
+        .arg(&backup)
+        .assert()
+        .success();
+    for own in ["countersign.db", "countersign.db-wal", "countersign.db-shm"] {
+        let refused = common::countersign(&db)
+            .args(["db", "backup", "--force", "--to"])
+            .arg(dir.path().join(own))
+            .assert()
+            .failure();
+        let stderr = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
+        assert!(
+            stderr.contains("of the Countersign database") && stderr.contains(own),
+            "{own}: {stderr}"
+        );
+    }
+    // The holder's database is untouched by all this.
+    assert!(holder.decide("after-backups", &mut refusals));
+    assert!(refusals.is_empty(), "{refusals:?}");
+    holder.kill_9();
+    let (found, _, _) = committed_in_file(&db);
+    assert_eq!(found.len(), 3);
+}
+
+/// Reading or writing an open database as a plain file is refused wherever
+/// the CLI takes a path: an import, an export, a report.
+#[test]
+fn the_cli_never_reads_or_writes_its_own_database_as_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("countersign.db");
+    cli_write(&db);
+    let attempts: [&[&str]; 4] = [
+        &["import", "DB"],
+        &["import", "DB-wal", "--dry-run"],
+        &["export", "--format", "native", "--out", "DB"],
+        &["export", "--format", "dot", "--out", "DB-shm"],
+    ];
+    let before = std::fs::read(&db).unwrap().len();
+    for args in attempts {
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| a.replace("DB", &db.display().to_string()))
+            .collect();
+        let out = common::countersign(&db).args(&args).assert().failure();
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        assert!(
+            stderr.contains("of the Countersign database"),
+            "{args:?}: {stderr}"
+        );
+    }
+    assert_eq!(std::fs::read(&db).unwrap().len(), before);
+    common::countersign(&db)
+        .args(["audit", "verify"])
+        .assert()
+        .success();
+}
+
+#[tokio::test]
+async fn a_team_database_on_postgresql_is_backed_up_with_its_own_tools() {
+    let db = common::TestDb::postgres().await;
+    let store = db.open().await;
+    let dir = tempfile::tempdir().unwrap();
+    let err = store
+        .backup_to(&dir.path().join("team.db"), false)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, countersign::store::BackupError::NotSqlite { .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("pg_dump"), "{err}");
+    assert!(!dir.path().join("team.db").exists());
+    store.close().await;
+}

@@ -368,8 +368,15 @@ pub(crate) async fn save_with_dialog(
     let Some(path) = rx.await.ok().flatten() else {
         return Ok(None);
     };
-    tokio::fs::write(&path, bytes)
+    // Never over one of the open database's files: that would truncate
+    // it under SQLite (and closing it drop SQLite's locks).
+    let target = path.clone();
+    tokio::task::spawn_blocking(move || countersign::store::guard::write(&target, bytes))
         .await
+        .map_err(|e| CommandError::InvalidInput {
+            field: "file",
+            reason: e.to_string(),
+        })?
         .map_err(|e| CommandError::InvalidInput {
             field: "file",
             reason: format!("cannot write {}: {e}", path.display()),

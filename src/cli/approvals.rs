@@ -165,7 +165,7 @@ pub(super) fn serve_token(file: Option<&PathBuf>) -> Result<String> {
             client::TOKEN_ENV
         );
     };
-    match std::fs::read_to_string(path) {
+    match countersign::store::guard::read_to_string(path) {
         Ok(text) if !text.trim().is_empty() => Ok(text.trim().to_owned()),
         Ok(_) => bail!("{} is empty", path.display()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -193,7 +193,7 @@ fn write_private(path: &PathBuf, text: &str) -> std::io::Result<()> {
 
 #[cfg(not(unix))]
 fn write_private(path: &PathBuf, text: &str) -> std::io::Result<()> {
-    std::fs::write(path, text)
+    countersign::store::guard::write(path, text)
 }
 
 /// `--backend`, else the environment, else the stored default.
@@ -302,7 +302,7 @@ pub async fn decide(store: &Store, ctx: &ChangeContext, args: DecideArgs) -> Res
     let push = args.push.as_deref().map(client::normalise);
     let (request, origin) = match (&args.request, &args.request_id) {
         (Some(path), _) => {
-            let text = std::fs::read_to_string(path)
+            let text = countersign::store::guard::read_to_string(path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
             let value: serde_json::Value = serde_json::from_str(&text)
                 .with_context(|| format!("{} is not JSON", path.display()))?;

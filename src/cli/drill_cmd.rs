@@ -51,7 +51,8 @@ fn positive(text: &str) -> Result<f64, String> {
 }
 
 fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+    countersign::store::guard::read_to_string(path)
+        .with_context(|| format!("cannot read {}", path.display()))
 }
 
 pub async fn drill(store: &Store, command: DrillCommand) -> Result<()> {
@@ -151,7 +152,7 @@ pub async fn drill(store: &Store, command: DrillCommand) -> Result<()> {
                 .with_context(|| format!("cannot create {}", out.display()))?;
             let write = |name: &str, text: String| -> Result<PathBuf> {
                 let path = out.join(name);
-                std::fs::write(&path, text)
+                countersign::store::guard::write(&path, text)
                     .with_context(|| format!("cannot write {}", path.display()))?;
                 Ok(path)
             };

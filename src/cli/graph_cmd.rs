@@ -48,7 +48,7 @@ pub fn generate(nodes: usize, seed: u64, sources: usize, out: &Path) -> Result<(
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let g = generate::enterprise(nodes, seed);
     let edges_path = out.join("edges.csv");
-    let mut file = std::fs::File::create(&edges_path)
+    let mut file = countersign::store::guard::create(&edges_path)
         .with_context(|| format!("cannot create {}", edges_path.display()))?;
     g.write_edges(&mut file)?;
     let sources_path = out.join("sources.txt");
@@ -57,7 +57,7 @@ pub fn generate(nodes: usize, seed: u64, sources: usize, out: &Path) -> Result<(
         .into_iter()
         .map(|i| g.name(i))
         .collect();
-    std::fs::write(&sources_path, names.join("\n") + "\n")
+    countersign::store::guard::write(&sources_path, names.join("\n") + "\n")
         .with_context(|| format!("cannot write {}", sources_path.display()))?;
     eprintln!(
         "wrote {} ({} nodes, {} edges) and {} ({} sources)",

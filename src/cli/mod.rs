@@ -363,6 +363,18 @@ enum SettingsCommand {
 enum DbCommand {
     /// Print where the database is, its schema version and what it holds
     Info,
+    /// Write a consistent copy of the SQLite database, even while the app has it open (never copy the file itself)
+    Backup {
+        /// The backup file to write
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+        /// Replace FILE if it exists
+        #[arg(long)]
+        force: bool,
+        /// Print the result as JSON
+        #[arg(long)]
+        json: bool,
+    },
     /// Open this PostgreSQL database by default from now on (team mode), in the CLI and the app
     Use {
         /// A postgres:// URL; a password in it goes to the OS keyring, not the settings file
@@ -416,7 +428,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             use countersign::graph::generate::{Keep, enterprise_inventory};
             let keep = if *lean { Keep::LEAN } else { Keep::TYPICAL };
             let inv = enterprise_inventory(*services, *seed, keep);
-            std::fs::write(out, countersign::inventory::file::to_json(&inv)?)
+            countersign::store::guard::write(out, countersign::inventory::file::to_json(&inv)?)
                 .with_context(|| format!("cannot write {}", out.display()))?;
             eprintln!(
                 "wrote {} services, {} identities, {} owners to {}",
@@ -523,8 +535,11 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
             let result = graph.blast(&targets)?;
             if let Some(path) = &args.handout {
                 let today = jiff::ZonedDateTime::now().date().to_string();
-                std::fs::write(path, export::handout_html(&inventory, &result, &today))
-                    .with_context(|| format!("cannot write {}", path.display()))?;
+                countersign::store::guard::write(
+                    path,
+                    export::handout_html(&inventory, &result, &today),
+                )
+                .with_context(|| format!("cannot write {}", path.display()))?;
                 eprintln!("wrote the drill handout to {}", path.display());
             }
             output(&result, args.json, || table::blast(&result))?;
@@ -555,7 +570,7 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
             println!("// version {}\n{text}", policy.version());
         }
         Command::Policy(PolicyCommand::Set { file }) => {
-            let text = std::fs::read_to_string(&file)
+            let text = countersign::store::guard::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
             let policy = store
                 .set_approval_policy(&text, ctx)
@@ -564,7 +579,7 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
             println!("approval policy {} is now in force", policy.version());
         }
         Command::Policy(PolicyCommand::Check { request, json }) => {
-            let text = std::fs::read_to_string(&request)
+            let text = countersign::store::guard::read_to_string(&request)
                 .with_context(|| format!("cannot read {}", request.display()))?;
             let parsed: approval::ContainmentRequest = serde_json::from_str(&text)
                 .with_context(|| format!("{} is not a containment request", request.display()))?;
@@ -660,7 +675,7 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
             let n = match out {
                 Some(path) => {
                     let mut file = std::io::BufWriter::new(
-                        std::fs::File::create(&path)
+                        countersign::store::guard::create(&path)
                             .with_context(|| format!("cannot create {}", path.display()))?,
                     );
                     let n = store.export_audit(&mut file).await?;
@@ -695,6 +710,24 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
         }
         Command::Drill(command) => drill_cmd::drill(store, command).await?,
         Command::Db(DbCommand::Use { .. }) => unreachable!("run before opening the store"),
+        Command::Db(DbCommand::Backup { to, force, json }) => {
+            let report = store.backup_to(&to, force).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!(
+                    "backed up {} to {} ({} bytes): {} identities, {} services, {} owners, {} decisions; audit trail of {} entries verified",
+                    store.location(),
+                    report.path,
+                    report.bytes,
+                    report.counts.identities,
+                    report.counts.services,
+                    report.counts.owners,
+                    report.decisions,
+                    report.audit_rows
+                );
+            }
+        }
         Command::Db(DbCommand::Info) => {
             let counts = store.counts().await?;
             println!("database:       {}", store.location());
@@ -767,7 +800,7 @@ async fn export_to(store: &Store, args: ExportArgs) -> Result<()> {
     }
     let text = export::render(&inventory, args.format)?;
     match args.out {
-        Some(path) => std::fs::write(&path, text)
+        Some(path) => countersign::store::guard::write(&path, text)
             .with_context(|| format!("cannot write {}", path.display()))?,
         None => print!("{text}"),
     }

@@ -292,11 +292,13 @@ fn parse_into(
 
     for (target, line) in locations {
         let target_path = super::join(path, target.trim_start_matches("./"));
-        let text = std::fs::read_to_string(&target_path).map_err(|e| InventoryError::Invalid {
-            origin: origin.clone(),
-            line: Some(line),
-            at: "spec.targets".into(),
-            message: format!("cannot read {}: {e}", target_path.display()),
+        let text = crate::store::guard::read_to_string(&target_path).map_err(|e| {
+            InventoryError::Invalid {
+                origin: origin.clone(),
+                line: Some(line),
+                at: "spec.targets".into(),
+                message: format!("cannot read {}: {e}", target_path.display()),
+            }
         })?;
         parse_into(&target_path, &text, seen, out)?;
     }

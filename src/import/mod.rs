@@ -124,7 +124,7 @@ enum Parsed {
 }
 
 fn read_file(path: &Path, format: Format) -> Result<Parsed, ImportError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ImportError::Io {
+    let text = crate::store::guard::read_to_string(path).map_err(|e| ImportError::Io {
         origin: path.display().to_string(),
         message: e.to_string(),
     })?;

@@ -393,6 +393,26 @@ pub fn check_not_database(path: &Path) -> Result<(), DatabaseFileError> {
     Ok(())
 }
 
+/// [`std::fs::read_to_string`] for a path a user or an input file chose,
+/// refusing an open database's files first (the error names them).
+pub fn read_to_string(path: &Path) -> std::io::Result<String> {
+    check_not_database(path).map_err(std::io::Error::other)?;
+    std::fs::read_to_string(path)
+}
+
+/// [`std::fs::write`] for a path a user chose, refusing an open database's
+/// files first: writing one would truncate the database under SQLite.
+pub fn write(path: &Path, contents: impl AsRef<[u8]>) -> std::io::Result<()> {
+    check_not_database(path).map_err(std::io::Error::other)?;
+    std::fs::write(path, contents)
+}
+
+/// [`std::fs::File::create`] for a path a user chose, with the same check.
+pub fn create(path: &Path) -> std::io::Result<std::fs::File> {
+    check_not_database(path).map_err(std::io::Error::other)?;
+    std::fs::File::create(path)
+}
+
 /// The canonical form of `path` even when the file does not exist yet (a
 /// save target): its directory made canonical, its name kept.
 fn canonical_name(path: &Path) -> Option<PathBuf> {

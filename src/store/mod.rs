@@ -3,6 +3,7 @@
 //! engine (PostgreSQL, for team mode) can be added behind the same API.
 
 mod audit;
+mod backup;
 pub mod config;
 mod copy;
 mod decisions;
@@ -15,6 +16,7 @@ mod rows;
 mod write;
 
 pub use audit::{AuditBroken, AuditEntry, AuditVerification, GENESIS, STALE_DAYS_KEY};
+pub use backup::{BackupError, BackupReport};
 pub use copy::{CopiedTable, CopyError, CopyReport, copied_columns};
 pub use decisions::{
     APPROVER_GROUPS_KEY, BACKEND_URL_KEY, DecisionRow, NewDecision, PendingDelivery, Receipt,
@@ -122,21 +124,30 @@ impl Store {
         location::check_usable(path)?;
         install_drivers();
         let location = path.display().to_string();
-        let absolute = std::path::absolute(path).map_err(|e| StoreError::Open {
-            db: location.clone(),
-            reason: e.to_string(),
-        })?;
-        // A file URL percent-encodes the path (spaces, `?`, `#`); sqlx's
-        // SQLite driver decodes it.
-        let file_url = reqwest::Url::from_file_path(&absolute).map_err(|()| StoreError::Open {
-            db: location.clone(),
-            reason: "not a path a URL can name".into(),
-        })?;
-        let url = format!(
-            "sqlite://{}?mode=rwc",
-            file_url.as_str().trim_start_matches("file://")
-        );
+        let url = format!("{}?mode=rwc", sqlite_url(path)?);
         Store::establish(&url, location, Engine::Sqlite).await
+    }
+
+    /// Opens a SQLite file read-only as an unchanging snapshot (SQLite's
+    /// `immutable`: no locks taken, no `-wal` or `-shm` made), to check a
+    /// backup this process just wrote and no one else has open.
+    async fn open_snapshot(path: &Path) -> Result<Self, StoreError> {
+        install_drivers();
+        let location = path.display().to_string();
+        let url = format!("{}?mode=ro&immutable=true", sqlite_url(path)?);
+        let pool = AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(&url)
+            .await
+            .map_err(|e| StoreError::open(&location, e))?;
+        Ok(Store {
+            shared: Arc::new(Shared {
+                pool: tokio::sync::RwLock::new(pool),
+                file: None,
+            }),
+            location,
+            engine: Engine::Sqlite,
+        })
     }
 
     /// Connects to a PostgreSQL server (team mode) and brings its schema up
@@ -347,7 +358,24 @@ impl Store {
     }
 }
 
-/// The file a `sqlite://` URL made by [`Store::open`] names.
+/// The `sqlite://` URL (without options) of the file at `path`. A file URL
+/// percent-encodes the path (spaces, `?`, `#`); sqlx's SQLite driver
+/// decodes it.
+fn sqlite_url(path: &Path) -> Result<String, StoreError> {
+    let fail = |reason: String| StoreError::Open {
+        db: path.display().to_string(),
+        reason,
+    };
+    let absolute = std::path::absolute(path).map_err(|e| fail(e.to_string()))?;
+    let file_url = reqwest::Url::from_file_path(&absolute)
+        .map_err(|()| fail("not a path a URL can name".into()))?;
+    Ok(format!(
+        "sqlite://{}",
+        file_url.as_str().trim_start_matches("file://")
+    ))
+}
+
+/// The file a `sqlite://` URL made by [`sqlite_url`] names.
 fn sqlite_path(url: &str) -> PathBuf {
     let rest = url.trim_start_matches("sqlite://");
     let encoded = rest.split('?').next().unwrap_or(rest);

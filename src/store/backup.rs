@@ -1,0 +1,174 @@
+//! A consistent copy of a SQLite inventory while it is in use.
+//!
+//! Copying `countersign.db` with `cp` (or a backup tool, or a sync client)
+//! while the app runs gives a file without what is still in the WAL, and
+//! in-process copying would drop SQLite's locks (see [`super::guard`]).
+//! SQLite's `VACUUM INTO` writes a transactionally consistent snapshot into
+//! a new, self-contained file (rollback-journal mode, no `-wal` beside it)
+//! through SQLite itself (<https://sqlite.org/lang_vacuum.html#vacuuminto>).
+//! The copy is written beside the target under a temporary name, checked
+//! (SQLite's integrity check and the audit chain), synced, and only then
+//! renamed over the target, so a failed backup never leaves a partial file
+//! under the name the user gave.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::{Engine, InventoryCounts, Store, StoreError, guard};
+
+/// What `backup_to` wrote and checked.
+#[derive(Debug, Clone, Serialize)]
+pub struct BackupReport {
+    /// The backup file, as given.
+    pub path: String,
+    /// Its size in bytes.
+    pub bytes: u64,
+    pub counts: InventoryCounts,
+    pub decisions: u64,
+    /// Audit entries in the copy; its chain verified up to `audit_head`.
+    pub audit_rows: u64,
+    pub audit_head: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(
+        "{db} is a PostgreSQL database: back it up with the server's tools (pg_dump), or copy it into a SQLite file with `countersign migrate --to FILE`"
+    )]
+    NotSqlite { db: String },
+    #[error("{0} already exists; choose another name (or pass --force to replace it)")]
+    Exists(String),
+    #[error(transparent)]
+    DatabaseFile(#[from] guard::DatabaseFileError),
+    #[error("cannot write the backup {path}: {message}")]
+    Io { path: String, message: String },
+    #[error("the backup {path} did not check out ({problem}); it was not kept")]
+    Check { path: String, problem: String },
+}
+
+impl Store {
+    /// Writes a consistent copy of this SQLite database to `target`.
+    /// `replace` allows overwriting an existing file (the app's save dialog
+    /// has already asked); the database's own files are always refused.
+    pub async fn backup_to(
+        &self,
+        target: &Path,
+        replace: bool,
+    ) -> Result<BackupReport, BackupError> {
+        if self.engine != Engine::Sqlite {
+            return Err(BackupError::NotSqlite {
+                db: self.location.clone(),
+            });
+        }
+        guard::check_not_database(target)?;
+        let shown = target.display().to_string();
+        let io = |e: std::io::Error| BackupError::Io {
+            path: shown.clone(),
+            message: e.to_string(),
+        };
+        if target.is_dir() {
+            return Err(io(std::io::Error::other("it is a directory")));
+        }
+        if !replace && target.exists() {
+            return Err(BackupError::Exists(shown));
+        }
+        let partial = partial_name(target);
+        remove_if_present(&partial).map_err(io)?;
+        let written = self.write_and_check(&partial, &shown).await;
+        let report = match written {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = remove_if_present(&partial);
+                return Err(e);
+            }
+        };
+        std::fs::rename(&partial, target).map_err(|e| {
+            let _ = remove_if_present(&partial);
+            io(e)
+        })?;
+        if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+            // The rename itself made durable; best effort where directories
+            // cannot be opened.
+            let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+        }
+        Ok(BackupReport {
+            path: shown,
+            ..report
+        })
+    }
+
+    async fn write_and_check(
+        &self,
+        partial: &Path,
+        shown: &str,
+    ) -> Result<BackupReport, BackupError> {
+        let check = |problem: String| BackupError::Check {
+            path: shown.to_owned(),
+            problem,
+        };
+        let into = partial.to_str().ok_or_else(|| BackupError::Io {
+            path: shown.to_owned(),
+            message: "the path is not valid UTF-8".into(),
+        })?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(into)
+            .execute(&self.pool().await)
+            .await
+            .map_err(|e| self.query_error(e))?;
+        // VACUUM INTO does not sync what it wrote.
+        std::fs::File::open(partial)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| BackupError::Io {
+                path: shown.to_owned(),
+                message: e.to_string(),
+            })?;
+        let copy = Store::open_snapshot(partial).await?;
+        let result = async {
+            let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
+                .fetch_one(&copy.pool().await)
+                .await
+                .map_err(|e| copy.query_error(e))?;
+            if integrity != "ok" {
+                return Err(check(integrity));
+            }
+            let verified = copy
+                .verify_audit()
+                .await?
+                .map_err(|broken| check(format!("its audit trail: {broken}")))?;
+            let decisions: i64 = sqlx::query_scalar("SELECT count(*) FROM decisions")
+                .fetch_one(&copy.pool().await)
+                .await
+                .map_err(|e| copy.query_error(e))?;
+            Ok(BackupReport {
+                path: shown.to_owned(),
+                bytes: std::fs::metadata(partial).map(|m| m.len()).unwrap_or(0),
+                counts: copy.counts().await?,
+                decisions: decisions as u64,
+                audit_rows: verified.rows,
+                audit_head: verified.head,
+            })
+        }
+        .await;
+        copy.close().await;
+        result
+    }
+}
+
+/// `.NAME.partial` beside `target`.
+fn partial_name(target: &Path) -> PathBuf {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "countersign-backup.db".into());
+    target.with_file_name(format!(".{name}.partial"))
+}
+
+fn remove_if_present(path: &Path) -> std::io::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
