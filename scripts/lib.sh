@@ -6,13 +6,18 @@
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TAURI_DRIVER_VERSION="2.1.0"
 
-# Libraries the desktop app links against (Tauri 2 on Linux).
+# Libraries the desktop app links against (Tauri 2 on Linux), and the XDG
+# desktop portal its file dialogs run in (out of the app's process, see
+# docs/sqlite-locks.md).
 APP_PACKAGES=(build-essential pkg-config libwebkit2gtk-4.1-dev libxdo-dev
-  libayatana-appindicator3-dev librsvg2-dev libssl-dev)
+  libayatana-appindicator3-dev librsvg2-dev libssl-dev
+  xdg-desktop-portal xdg-desktop-portal-gtk)
 # What the tests add: a virtual display, the WebKit WebDriver, a private
-# D-Bus session with the Secret Service, screenshots, and PostgreSQL.
+# D-Bus session with the Secret Service, screenshots, typing into the
+# portal's dialogs (xdotool), PostgreSQL, and the sqlite3 shell (another
+# program on the app's database).
 TEST_PACKAGES=(xvfb xauth x11-utils webkit2gtk-driver dbus dbus-x11 gnome-keyring
-  imagemagick postgresql postgresql-client sqlite3 python3 python3-venv)
+  imagemagick xdotool postgresql postgresql-client sqlite3 python3 python3-venv)
 # Independent verifiers for signed decisions (tests/interop.rs).
 PYTHON_TEST_PACKAGES=(joserfc==1.8.0 rfc8785==0.1.4 jsonschema==4.26.0 pyyaml==6.0.3)
 

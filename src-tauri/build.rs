@@ -40,6 +40,7 @@ const COMMANDS: &[&str] = &[
     "save_drill_report",
     "database_settings",
     "use_database",
+    "backup_database",
 ];
 
 fn main() {

@@ -4,7 +4,8 @@
 //! window ever shows a mix of two inventories.
 
 use serde::Serialize;
-use tauri::State;
+use tauri::{AppHandle, State};
+use tauri_plugin_dialog::{DialogExt, FilePath};
 
 use countersign::signing::OsKeyring;
 use countersign::store::config::{self, Source};
@@ -61,4 +62,29 @@ pub async fn use_database(
         .map(zeroize::Zeroizing::new);
     config::choose_database(url.as_deref(), password, std::sync::Arc::new(OsKeyring)).await?;
     Ok(settings(&state))
+}
+
+/// Asks where to save (the portal's dialog, which asks before replacing a
+/// file) and writes a consistent, checked copy of the local database there
+/// (`Store::backup_to`); `None` if the user cancelled.
+#[tauri::command]
+pub async fn backup_database(
+    app: AppHandle,
+    state: State<'_, AppState>,
+) -> Result<Option<countersign::store::BackupReport>, CommandError> {
+    let store = state.store()?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let today = jiff::Timestamp::now().strftime("%Y-%m-%d");
+    app.dialog()
+        .file()
+        .set_title("Back up the database")
+        .set_file_name(format!("countersign-backup-{today}.db"))
+        .add_filter("SQLite database", &["db", "sqlite"])
+        .save_file(move |picked: Option<FilePath>| {
+            let _ = tx.send(picked.and_then(|p| p.into_path().ok()));
+        });
+    let Some(path) = rx.await.ok().flatten() else {
+        return Ok(None);
+    };
+    Ok(Some(store.backup_to(&path, true).await?))
 }

@@ -17,6 +17,21 @@ fn signing_hint(e: &SigningError) -> Option<&'static str> {
     }
 }
 
+/// What to do after the store refused a commit it could not make safely
+/// (`StoreError::LocksLost`): nothing was written either way.
+fn locks_lost_hint(e: &StoreError) -> &'static str {
+    match e {
+        StoreError::LocksLost {
+            reopened: Ok(()), ..
+        } => {
+            "Nothing was written. Do it again: the database is open afresh. While Countersign runs, do not open its database files with other programs; use Back up in the Database panel for a copy."
+        }
+        _ => {
+            "Nothing was written. Quit and restart Countersign; what was saved before is in the file."
+        }
+    }
+}
+
 /// An error as the front end sees it: a message saying what happened and,
 /// where we know it, what the user can do about it.
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +74,9 @@ pub enum CommandError {
 
     #[error(transparent)]
     Database(#[from] countersign::store::config::ConfigError),
+
+    #[error(transparent)]
+    Backup(#[from] countersign::store::BackupError),
 }
 
 impl CommandError {
@@ -72,6 +90,24 @@ impl CommandError {
             }
             CommandError::Store(StoreError::Conflict { .. }) => {
                 Some("Reload to see their change, then make yours again.")
+            }
+            CommandError::Store(e @ StoreError::LocksLost { .. })
+            | CommandError::Import(countersign::import::ImportError::Store(
+                e @ StoreError::LocksLost { .. },
+            ))
+            | CommandError::Decision(DecisionError::Store(e @ StoreError::LocksLost { .. }))
+            | CommandError::Decision(DecisionError::Signing(SigningError::Store(
+                e @ StoreError::LocksLost { .. },
+            )))
+            | CommandError::Signing(SigningError::Store(e @ StoreError::LocksLost { .. }))
+            | CommandError::Demo(countersign::demo::DemoError::Store(
+                e @ StoreError::LocksLost { .. },
+            )) => Some(locks_lost_hint(e)),
+            CommandError::Backup(countersign::store::BackupError::Exists(_)) => {
+                Some("Choose another name.")
+            }
+            CommandError::Backup(_) => {
+                Some("Choose another place; the database itself is unchanged.")
             }
             CommandError::Store(StoreError::Corrupt { .. }) => {
                 Some("Restore the file from a backup or move it aside and restart.")
@@ -123,5 +159,46 @@ impl Serialize for CommandError {
         s.serialize_field("message", &self.to_string())?;
         s.serialize_field("hint", &self.hint())?;
         s.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn locks_lost() -> StoreError {
+        StoreError::LocksLost {
+            db: "/tmp/x/countersign.db".into(),
+            reason: "this process no longer holds SQLite's lock".into(),
+            reopened: Ok(()),
+        }
+    }
+
+    /// Wherever the refusal surfaces (an edit, an import, a signature),
+    /// the hint says nothing was written and to do it again, not to fix a
+    /// file.
+    #[test]
+    fn a_refused_commit_says_to_do_it_again_wherever_it_surfaces() {
+        let cases = [
+            CommandError::Store(locks_lost()),
+            CommandError::Import(countersign::import::ImportError::Store(locks_lost())),
+            CommandError::Decision(DecisionError::Store(locks_lost())),
+            CommandError::Signing(SigningError::Store(locks_lost())),
+        ];
+        for e in cases {
+            let json = serde_json::to_value(&e).unwrap();
+            let hint = json["hint"].as_str().unwrap_or_default();
+            assert!(
+                hint.starts_with("Nothing was written. Do it again"),
+                "{json}"
+            );
+            assert!(
+                json["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("nothing was saved"),
+                "{json}"
+            );
+        }
     }
 }

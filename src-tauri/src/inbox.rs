@@ -147,7 +147,7 @@ pub async fn poll_once(app: &AppHandle) {
     let awaiting = awaiting_you(app).await;
     show_count(app, awaiting);
     for request in new {
-        notify(app, &request).await;
+        notify(&request).await;
     }
 }
 
@@ -193,8 +193,7 @@ pub fn show_count(app: &AppHandle, awaiting: usize) {
     }
 }
 
-async fn notify(app: &AppHandle, request: &serde_json::Value) {
-    use tauri_plugin_notification::NotificationExt;
+async fn notify(request: &serde_json::Value) {
     let text = |path: &[&str]| {
         let mut v = request;
         for p in path {
@@ -216,12 +215,19 @@ async fn notify(app: &AppHandle, request: &serde_json::Value) {
         text(&["evidence", "signal"]).replace('_', " "),
         text(&["requested_by", "id"])
     );
-    let app = app.clone();
-    // A missing notification daemon must not stop the inbox.
-    let _ = tokio::task::spawn_blocking(move || {
-        if let Err(e) = app.notification().builder().title(title).body(body).show() {
-            eprintln!("note: no desktop notification ({e})");
-        }
-    })
-    .await;
+    // The D-Bus call blocks and runs its own runtime, so it gets a thread
+    // outside ours; a missing notification daemon must not stop the inbox.
+    let (done, shown) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let result = notify_rust::Notification::new()
+            .appname("Countersign")
+            .summary(&title)
+            .body(&body)
+            .show()
+            .map(drop);
+        let _ = done.send(result);
+    });
+    if let Ok(Err(e)) = shown.await {
+        eprintln!("note: no desktop notification ({e})");
+    }
 }

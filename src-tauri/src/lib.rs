@@ -17,11 +17,11 @@ pub use state::AppState;
 pub fn run() {
     let state = tauri::async_runtime::block_on(AppState::open_from_env());
     tauri::Builder::default()
-        // The dialog plugin is used from Rust only (the import picker); the
-        // webview is granted none of its permissions.
+        // The dialog plugin is used from Rust only (the import picker and
+        // save dialogs), through the XDG desktop portal so that no file
+        // chooser runs in this process; the webview is granted none of its
+        // permissions.
         .plugin(tauri_plugin_dialog::init())
-        // Notifications are sent from Rust (the inbox poller) only.
-        .plugin(tauri_plugin_notification::init())
         .manage(state)
         .setup(|app| {
             tray::install(app.handle());
@@ -66,6 +66,7 @@ pub fn run() {
             drills::save_drill_report,
             database::database_settings,
             database::use_database,
+            database::backup_database,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

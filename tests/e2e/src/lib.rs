@@ -163,6 +163,16 @@ impl AppSession {
         panic!("{css} shows {last:?}, expected it to contain {expected:?}");
     }
 
+    /// Waits until no element matches `css` (a notice that goes once its
+    /// work is done, say), so a click after it lands on a settled page.
+    pub async fn wait_gone(&self, css: &str) {
+        let deadline = Instant::now() + UI_TIMEOUT;
+        while self.client.find(Locator::Css(css)).await.is_ok() {
+            assert!(Instant::now() < deadline, "{css} is still shown");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Waits until the element's text equals `expected`.
     pub async fn wait_for_text(&self, css: &str, expected: &str) {
         let deadline = Instant::now() + UI_TIMEOUT;
@@ -263,4 +273,139 @@ impl AppSession {
         let (x, y, w, h) = el.rectangle().await.expect("element rectangle");
         (x as u32, y as u32, w as u32, h as u32)
     }
+}
+
+/// A file dialog the app opened through the XDG desktop portal. It is a
+/// window of `xdg-desktop-portal-gtk`, not of the app, so WebDriver cannot
+/// reach it: it is driven with `xdotool` on the same X display, as a person
+/// types into it.
+pub struct PortalDialog {
+    window: String,
+}
+
+fn xdotool(args: &[&str]) -> String {
+    let out = Command::new("xdotool")
+        .args(args)
+        .output()
+        .expect("xdotool (Debian package xdotool) runs");
+    assert!(
+        out.status.success(),
+        "xdotool {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+impl PortalDialog {
+    /// Waits for the portal's dialog titled `title` to be shown.
+    pub async fn wait(title: &str) -> PortalDialog {
+        let deadline = Instant::now() + UI_TIMEOUT;
+        loop {
+            let found = Command::new("xdotool")
+                .args(["search", "--onlyvisible", "--name", title])
+                .output()
+                .expect("xdotool (Debian package xdotool) runs");
+            let ids = String::from_utf8_lossy(&found.stdout);
+            if let Some(window) = ids.lines().last().filter(|w| !w.is_empty()) {
+                let dialog = PortalDialog {
+                    window: window.to_owned(),
+                };
+                // Let GTK finish mapping it before typing.
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                return dialog;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no portal dialog titled {title:?} appeared (is xdg-desktop-portal-gtk installed?)"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    fn focus(&self) {
+        // Xvfb has no window manager: set the input focus directly.
+        xdotool(&["windowfocus", "--sync", &self.window]);
+    }
+
+    /// Types `location` into the chooser's location bar (Ctrl+L), replacing
+    /// what is there. A folder's path ending in `/` shows that folder.
+    pub async fn type_location(&self, location: &str) {
+        self.focus();
+        xdotool(&["key", "--clearmodifiers", "ctrl+l"]);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        xdotool(&["key", "--clearmodifiers", "ctrl+a"]);
+        xdotool(&["type", "--delay", "20", location]);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+
+    /// Presses Enter: the chooser accepts what the location bar names.
+    pub async fn press_enter(&self) {
+        self.focus();
+        xdotool(&["key", "Return"]);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
+    /// A screenshot of the whole X display (the dialog is not in the
+    /// app's WebDriver screenshots), under `target/e2e/`.
+    pub fn screenshot_display(name: &str) -> PathBuf {
+        let path = artifacts_dir().join(format!("{name}.png"));
+        let status = Command::new("import")
+            .args(["-window", "root"])
+            .arg(&path)
+            .status()
+            .expect("import (Debian package imagemagick) runs");
+        assert!(status.success(), "import -window root failed");
+        path
+    }
+
+    /// Whether the dialog is still shown.
+    pub fn is_open(&self) -> bool {
+        Command::new("xdotool")
+            .args(["search", "--onlyvisible", "--name", "."])
+            .output()
+            .map(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .lines()
+                    .any(|l| l == self.window)
+            })
+            .unwrap_or(false)
+    }
+}
+
+/// The reference backend (the SOAR side), served in this process on a
+/// free loopback port with bearer token `token`; returns its URL.
+pub async fn start_reference_backend(token: &str) -> String {
+    use countersign::backend::{self, ServeConfig};
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let config = ServeConfig {
+        listen: "127.0.0.1:0".into(),
+        token: token.into(),
+        audience: None,
+        dual_groups: backend::DEFAULT_DUAL_GROUPS.map(String::from).to_vec(),
+        request_files: vec![],
+    };
+    tokio::spawn(async move {
+        backend::serve(config, move |_, audience| {
+            let _ = tx.send(audience.to_owned());
+        })
+        .await
+        .unwrap();
+    });
+    rx.await.unwrap()
+}
+
+/// The `countersign` CLI built beside the app (`target/debug/countersign`,
+/// or `COUNTERSIGN_BIN`), on database `db`.
+pub fn cli(db: &Path) -> Command {
+    let path = std::env::var_os("COUNTERSIGN_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target/debug/countersign"));
+    assert!(
+        path.is_file(),
+        "CLI binary {} not found: build it first (scripts/test does), or set COUNTERSIGN_BIN",
+        path.display()
+    );
+    let mut cmd = Command::new(path);
+    cmd.env_remove("COUNTERSIGN_DB").arg("--db").arg(db);
+    cmd
 }

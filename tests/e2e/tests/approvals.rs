@@ -8,32 +8,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use countersign::Store;
-use countersign::backend::{self, ServeConfig};
 use countersign::client::BackendClient;
 use countersign::signing::{Keys, OsKeyring, SecretStore};
 use countersign::store::{APPROVER_GROUPS_KEY, ChangeContext};
-use countersign_e2e::{AppSession, UI_TIMEOUT};
+use countersign_e2e::{AppSession, UI_TIMEOUT, start_reference_backend};
 
 const TOKEN: &str = "e2e-backend-token";
-
-async fn start_backend() -> String {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let config = ServeConfig {
-        listen: "127.0.0.1:0".into(),
-        token: TOKEN.into(),
-        audience: None,
-        dual_groups: backend::DEFAULT_DUAL_GROUPS.map(String::from).to_vec(),
-        request_files: vec![],
-    };
-    tokio::spawn(async move {
-        backend::serve(config, move |_, audience| {
-            let _ = tx.send(audience.to_owned());
-        })
-        .await
-        .unwrap();
-    });
-    rx.await.unwrap()
-}
 
 /// The native window title, read from the X server (not the document).
 fn window_titles() -> String {
@@ -61,7 +41,7 @@ async fn a_request_from_the_backend_is_approved_in_the_app_and_verified_by_the_b
         .await
         .expect("a signing key in the Secret Service (run under scripts/test)");
 
-    let url = start_backend().await;
+    let url = start_reference_backend(TOKEN).await;
     let soar = BackendClient::new(&url, TOKEN.to_owned().into()).unwrap();
     soar.enroll(
         "alice",

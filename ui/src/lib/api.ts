@@ -28,6 +28,7 @@ import type {
   Verdict,
   DrillExample,
   DrillSession,
+  BackupReport,
   DatabaseSettings,
 } from "./types";
 
@@ -186,3 +187,8 @@ export const databaseSettings = () =>
 
 export const useDatabase = (url: string | null, password: string | null) =>
   invoke<DatabaseSettings>("use_database", { url, password });
+
+// A checked copy of the local database, to a file picked in the save
+// dialog; null if the user cancelled.
+export const backupDatabase = () =>
+  invoke<BackupReport | null>("backup_database");

@@ -469,3 +469,15 @@ export interface DatabaseSettings {
   configured: string | null;
   settings_file: string | null;
 }
+
+/** What `backup_database` wrote and checked (`store::BackupReport`). */
+export interface BackupReport {
+  path: string;
+  /** Size of the backup file in bytes. */
+  bytes: number;
+  counts: InventoryCounts;
+  decisions: number;
+  /** Audit entries in the copy; its chain verified up to `audit_head`. */
+  audit_rows: number;
+  audit_head: string | null;
+}
