@@ -733,6 +733,16 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
             println!("database:       {}", store.location());
             println!("engine:         {:?}", store.engine());
             println!("schema version: {}", store.schema_version().await?);
+            if let Some(locks) = store.lock_checks_on() {
+                println!(
+                    "commit guard:   WAL checked before each commit{}",
+                    if locks {
+                        ", and SQLite's locks (docs/sqlite-locks.md)"
+                    } else {
+                        "; lock checks unavailable here (docs/sqlite-locks.md)"
+                    }
+                );
+            }
             println!("owners:         {}", counts.owners);
             println!("identities:     {}", counts.identities);
             println!("services:       {}", counts.services);

@@ -181,10 +181,15 @@ pub(super) fn take_refusal(path: &Path) -> Option<String> {
     find(path).and_then(|w| w.refusal.lock().unwrap_or_else(|e| e.into_inner()).take())
 }
 
-/// Called once the store has its connections open (and so, in WAL mode,
-/// holds SQLite's shared lock): if this process is seen holding a lock on
-/// the file, lock checks are trusted from then on. Returns whether they are.
-pub(super) fn calibrate(path: &Path) -> bool {
+/// Whether commits to the database at `path` are checked against the
+/// kernel's lock table. Call it while a connection is open (in WAL mode a
+/// connection holds SQLite's shared lock from its first read): if this
+/// process is seen holding a lock on the file, `/proc/locks` and `stat`
+/// agree here, and lock checks are on from then on. `false` on other
+/// systems, or before the file was opened in this process; the WAL checks
+/// run either way. The store calls it when it opens a database; `db info`
+/// reports it.
+pub fn lock_checks_on(path: &Path) -> bool {
     let Some(w) = find(path) else {
         return false;
     };
@@ -471,7 +476,7 @@ mod tests {
         let store = crate::Store::open(&db).await.unwrap();
         if cfg!(target_os = "linux") {
             assert!(
-                calibrate(&db),
+                lock_checks_on(&db),
                 "the lock table should show this process's lock"
             );
         }

@@ -197,7 +197,7 @@ impl Store {
                 let path = sqlite_path(url);
                 // The pool's connections now hold SQLite's shared lock: the
                 // guard learns whether it can see them.
-                guard::calibrate(&path);
+                guard::lock_checks_on(&path);
                 Some((path, url.to_owned()))
             }
             Engine::Postgres => None,
@@ -268,7 +268,7 @@ impl Store {
             match Store::pool_for(url, Engine::Sqlite).await {
                 Ok(fresh) => {
                     *pool = fresh;
-                    guard::calibrate(path);
+                    guard::lock_checks_on(path);
                     Ok(())
                 }
                 Err(e) => Err(e.to_string()),
@@ -297,6 +297,15 @@ impl Store {
             })?;
         }
         Store::open(&path).await
+    }
+
+    /// For a SQLite file, whether its commits are checked against the
+    /// kernel's lock table ([`guard::lock_checks_on`]); `None` on PostgreSQL.
+    pub fn lock_checks_on(&self) -> Option<bool> {
+        self.shared
+            .file
+            .as_ref()
+            .map(|(path, _)| guard::lock_checks_on(path))
     }
 
     /// The file path, or the server URL without its password.
