@@ -21,9 +21,10 @@
 //!   `journal_size_limit` truncates the WAL instead).
 //! - **No commit into a file no one reads.** A commit hook runs before every
 //!   commit and turns it into a rollback unless this process still holds
-//!   SQLite's lock on the file now at the database's path (read from
-//!   `/proc/locks`), and the `-wal` and `-shm` files it has open are still
-//!   the ones at their paths. A refused commit surfaces as
+//!   SQLite's locks (read from `/proc/locks`) on the file now at the
+//!   database's path and, in WAL mode, on the `-shm` file now at its path
+//!   (so the WAL index it maps is the one others use), and the `-wal` is
+//!   still there. A refused commit surfaces as
 //!   [`StoreError::LocksLost`](super::StoreError::LocksLost), and the store
 //!   reopens the database so the next write takes fresh locks.
 //!
@@ -208,21 +209,16 @@ fn check(w: &Watched) -> Result<(), String> {
             db.display()
         ));
     }
-    if w.locks_visible.load(Ordering::Relaxed) && sys::holds_lock_on(db) == Some(false) {
-        return Err(format!(
-            "this process no longer holds SQLite's lock on {} (code in the process opened and \
-             closed the file, which drops every lock the process has on it, or the file was \
-             replaced)",
-            db.display()
-        ));
+    if !w.locks_visible.load(Ordering::Relaxed) {
+        return Ok(()); // nothing more can be told here
     }
-    sys::check_sidecars(db)
+    sys::check_locks(db)
 }
 
 #[cfg(target_os = "linux")]
 mod sys {
     use std::os::unix::fs::MetadataExt as _;
-    use std::path::{Path, PathBuf};
+    use std::path::Path;
 
     /// A byte range this process holds a lock on: inode, first byte, last
     /// byte (`None`: to the end of the file).
@@ -275,56 +271,55 @@ mod sys {
         Some(covers(&held_locks()?, ino, SHARED_FIRST))
     }
 
-    /// The `-wal` and `-shm` files this process has open for `db` must
-    /// still be the files at those paths, and the `-shm` (which carries the
-    /// WAL's locks) must still be locked by this process.
-    pub(super) fn check_sidecars(db: &Path) -> Result<(), String> {
-        let Ok(fds) = std::fs::read_dir("/proc/self/fd") else {
+    /// The byte of the database file a writer holds in rollback-journal
+    /// mode (RESERVED); in WAL mode writers lock the `-shm` instead.
+    const RESERVED_BYTE: u64 = 0x4000_0000 + 1;
+
+    /// Checks, from one read of the lock table, that this process still
+    /// holds SQLite's shared lock on the file at `db`; and, in WAL mode,
+    /// its lock on the `-shm` file now at that path (so that file is the
+    /// one this process maps, and no other process can take itself for the
+    /// first or the last connection), and that the `-wal` is still there.
+    /// Reads no descriptor and opens nothing.
+    pub(super) fn check_locks(db: &Path) -> Result<(), String> {
+        let Some(held) = held_locks() else {
             return Ok(());
         };
+        let Ok(db_ino) = std::fs::metadata(db).map(|m| m.ino()) else {
+            return Err(format!("{} is no longer at its path", db.display()));
+        };
+        if !covers(&held, db_ino, SHARED_FIRST) {
+            return Err(format!(
+                "this process no longer holds SQLite's lock on {} (code in the process opened \
+                 and closed the file, which drops every lock the process has on it, or the \
+                 file was replaced)",
+                db.display()
+            ));
+        }
+        if covers(&held, db_ino, RESERVED_BYTE) {
+            return Ok(()); // rollback-journal mode: no WAL to check
+        }
         let name = db.as_os_str().to_string_lossy();
-        let sidecars = [format!("{name}-wal"), format!("{name}-shm")];
-        let mut locked: Option<Option<Vec<Held>>> = None;
-        for fd in fds.flatten() {
-            let Ok(target) = std::fs::read_link(fd.path()) else {
-                continue;
-            };
-            let target = target.to_string_lossy();
-            let (open_name, deleted) = match target.strip_suffix(" (deleted)") {
-                Some(n) => (n, true),
-                None => (target.as_ref(), false),
-            };
-            let Some(sidecar) = sidecars.iter().find(|s| s.as_str() == open_name) else {
-                continue;
-            };
-            let what = if sidecar.ends_with("-wal") {
-                "write-ahead log"
-            } else {
-                "shared-memory index"
-            };
-            // stat through the descriptor's link: the open file's inode,
-            // without opening (or closing) anything.
-            let open_ino = std::fs::metadata(fd.path()).map(|m| m.ino()).ok();
-            let at_path = std::fs::metadata(PathBuf::from(sidecar))
-                .map(|m| m.ino())
-                .ok();
-            if deleted || open_ino.is_none() || open_ino != at_path {
+        let shm = format!("{name}-shm");
+        match std::fs::metadata(&shm) {
+            Err(_) => {
                 return Err(format!(
-                    "the {what} {sidecar} this process writes to was deleted or replaced by \
-                     another program"
+                    "the shared-memory index {shm} was deleted by another program"
                 ));
             }
-            if sidecar.ends_with("-shm") {
-                let held = locked.get_or_insert_with(held_locks);
-                if let (Some(held), Some(ino)) = (held, open_ino)
-                    && !covers(held, ino, SHM_DMS)
-                {
-                    return Err(format!(
-                        "this process no longer holds SQLite's lock on {sidecar} (code in the \
-                         process opened and closed it)"
-                    ));
-                }
+            Ok(m) if !covers(&held, m.ino(), SHM_DMS) => {
+                return Err(format!(
+                    "this process no longer holds SQLite's lock on {shm} (another program \
+                     replaced it, or code in the process opened and closed it)"
+                ));
             }
+            Ok(_) => {}
+        }
+        let wal = format!("{name}-wal");
+        if std::fs::metadata(&wal).is_err() {
+            return Err(format!(
+                "the write-ahead log {wal} was deleted by another program"
+            ));
         }
         Ok(())
     }
@@ -338,7 +333,7 @@ mod sys {
         None
     }
 
-    pub(super) fn check_sidecars(_db: &Path) -> Result<(), String> {
+    pub(super) fn check_locks(_db: &Path) -> Result<(), String> {
         Ok(())
     }
 }
