@@ -407,3 +407,23 @@ async fn a_team_database_on_postgresql_is_backed_up_with_its_own_tools() {
     assert!(!dir.path().join("team.db").exists());
     store.close().await;
 }
+
+#[test]
+fn db_info_says_whether_commits_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("countersign.db");
+    let out = common::countersign(&db)
+        .args(["db", "info"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let out = String::from_utf8(out).unwrap();
+    let expected = if cfg!(target_os = "linux") {
+        "commit guard:   on: SQLite's locks and the WAL are checked before each commit"
+    } else {
+        "commit guard:   lock checks unavailable here"
+    };
+    assert!(out.contains(expected), "{out}");
+}

@@ -735,11 +735,11 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
             println!("schema version: {}", store.schema_version().await?);
             if let Some(locks) = store.lock_checks_on() {
                 println!(
-                    "commit guard:   WAL checked before each commit{}",
+                    "commit guard:   {} (docs/sqlite-locks.md)",
                     if locks {
-                        ", and SQLite's locks (docs/sqlite-locks.md)"
+                        "on: SQLite's locks and the WAL are checked before each commit"
                     } else {
-                        "; lock checks unavailable here (docs/sqlite-locks.md)"
+                        "lock checks unavailable here; only the file's path is checked"
                     }
                 );
             }
