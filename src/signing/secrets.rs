@@ -42,28 +42,47 @@ fn map(e: keyring::Error) -> SigningError {
     }
 }
 
+/// Runs a keyring call on a thread of its own. The Secret Service client
+/// blocks on D-Bus through zbus, and when zbus is built on tokio (as the
+/// desktop shell's portal dialogs build it) blocking from a thread that is
+/// inside a tokio runtime panics; a fresh thread is never inside one,
+/// whoever calls (an async command, the CLI, a test).
+fn off_runtime<T: Send>(call: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| {
+        s.spawn(call)
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
 impl SecretStore for OsKeyring {
     fn get(&self, name: &str) -> Result<Option<Zeroizing<String>>, SigningError> {
-        let entry = keyring::Entry::new(KEYRING_SERVICE, name).map_err(map)?;
-        match entry.get_password() {
-            Ok(secret) => Ok(Some(Zeroizing::new(secret))),
-            Err(keyring::Error::NoEntry) => Ok(None),
-            Err(e) => Err(map(e)),
-        }
+        off_runtime(|| {
+            let entry = keyring::Entry::new(KEYRING_SERVICE, name).map_err(map)?;
+            match entry.get_password() {
+                Ok(secret) => Ok(Some(Zeroizing::new(secret))),
+                Err(keyring::Error::NoEntry) => Ok(None),
+                Err(e) => Err(map(e)),
+            }
+        })
     }
 
     fn set(&self, name: &str, secret: &str) -> Result<(), SigningError> {
-        keyring::Entry::new(KEYRING_SERVICE, name)
-            .and_then(|e| e.set_password(secret))
-            .map_err(map)
+        off_runtime(|| {
+            keyring::Entry::new(KEYRING_SERVICE, name)
+                .and_then(|e| e.set_password(secret))
+                .map_err(map)
+        })
     }
 
     fn delete(&self, name: &str) -> Result<(), SigningError> {
-        let entry = keyring::Entry::new(KEYRING_SERVICE, name).map_err(map)?;
-        match entry.delete_credential() {
-            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
-            Err(e) => Err(map(e)),
-        }
+        off_runtime(|| {
+            let entry = keyring::Entry::new(KEYRING_SERVICE, name).map_err(map)?;
+            match entry.delete_credential() {
+                Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+                Err(e) => Err(map(e)),
+            }
+        })
     }
 }
 
