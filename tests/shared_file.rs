@@ -23,6 +23,7 @@ use countersign::Store;
 use countersign::store::{ChangeContext, NewDecision, StoreError};
 
 const HOLDER_DB: &str = "COUNTERSIGN_TEST_HOLDER_DB";
+const HOLDER_PLAIN: &str = "COUNTERSIGN_TEST_HOLDER_PLAIN";
 
 /// The holder: reads commands on stdin, answers one `HOLDER …` line each.
 /// Only does anything when run by [`Holder::start`].
@@ -33,6 +34,9 @@ fn holder_process() {
         return;
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
+    if std::env::var_os(HOLDER_PLAIN).is_some() {
+        return rt.block_on(plain_holder(&db));
+    }
     let store = rt.block_on(Store::open(&db)).unwrap();
     let ctx = ChangeContext::new("holder", "test");
     // The signing key's record, as the app writes it when a key is made.
@@ -81,6 +85,45 @@ fn holder_process() {
     }
 }
 
+/// The control: the same commands on a bare SQLite connection in WAL mode,
+/// in a process where no store ever opened (so without the guard), writing
+/// one row per decision.
+async fn plain_holder(db: &Path) {
+    use sqlx::{ConnectOptions as _, Executor as _};
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(db)
+        .create_if_missing(true)
+        .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+        .connect()
+        .await
+        .unwrap();
+    conn.execute("CREATE TABLE IF NOT EXISTS plain_decisions (jti TEXT PRIMARY KEY)")
+        .await
+        .unwrap();
+    let mut out = std::io::stdout();
+    for line in std::io::stdin().lock().lines() {
+        let line = line.unwrap();
+        let (verb, arg) = line.split_once(' ').unwrap_or((&line, ""));
+        let answer = match verb {
+            "decide" => match sqlx::query("INSERT INTO plain_decisions (jti) VALUES ($1)")
+                .bind(arg)
+                .execute(&mut conn)
+                .await
+            {
+                Ok(_) => "ok".to_owned(),
+                Err(e) => format!("error {e}"),
+            },
+            "touch" => {
+                drop(std::fs::File::open(format!("{}{arg}", db.display())).unwrap());
+                "ok".to_owned()
+            }
+            other => format!("error unknown command {other}"),
+        };
+        writeln!(out, "HOLDER {answer}").unwrap();
+        out.flush().unwrap();
+    }
+}
+
 struct Holder {
     child: Child,
     stdin: ChildStdin,
@@ -89,7 +132,20 @@ struct Holder {
 
 impl Holder {
     fn start(db: &Path) -> Holder {
-        let mut child = Command::new(std::env::current_exe().unwrap())
+        Holder::spawn(db, false)
+    }
+
+    /// A holder without the guard, for the control test.
+    fn start_plain(db: &Path) -> Holder {
+        Holder::spawn(db, true)
+    }
+
+    fn spawn(db: &Path, plain: bool) -> Holder {
+        let mut command = Command::new(std::env::current_exe().unwrap());
+        if plain {
+            command.env(HOLDER_PLAIN, "1");
+        }
+        let mut child = command
             .args([
                 "--exact",
                 "holder_process",
@@ -130,16 +186,15 @@ impl Holder {
     /// Records decision `jti`; returns whether the holder says it is
     /// committed. A refusal (the guard saw the locks lost) is answered by
     /// trying once more, as a person would after reading the message.
-    fn decide(&mut self, jti: &str, refusals: &mut Vec<String>) -> bool {
+    fn decide(&mut self, jti: &str, refusals: &mut Vec<String>) {
         let answer = self.send(&format!("decide {jti}"));
         if let Some(why) = answer.strip_prefix("refused ") {
             refusals.push(why.to_owned());
             let again = self.send(&format!("decide {jti}"));
             assert_eq!(again, "ok", "after reopening, {jti}: {again}");
-            return true;
+            return;
         }
         assert_eq!(answer, "ok", "{jti}: {answer}");
-        true
     }
 
     fn kill_9(mut self) {
@@ -204,7 +259,7 @@ fn reproduce(touched: &[&str], other: impl Fn(&Path)) -> Vec<String> {
     let mut committed = Vec::new();
     let mut refusals = Vec::new();
     for jti in ["before-1", "before-2", "before-3"] {
-        assert!(holder.decide(jti, &mut refusals));
+        holder.decide(jti, &mut refusals);
         committed.push(jti.to_owned());
     }
     for suffix in touched {
@@ -212,12 +267,12 @@ fn reproduce(touched: &[&str], other: impl Fn(&Path)) -> Vec<String> {
     }
     other(&db);
     for jti in ["after-1", "after-2", "after-3"] {
-        assert!(holder.decide(jti, &mut refusals));
+        holder.decide(jti, &mut refusals);
         committed.push(jti.to_owned());
     }
     // Another round: the reopened store keeps its locks.
     other(&db);
-    assert!(holder.decide("after-reopen", &mut refusals));
+    holder.decide("after-reopen", &mut refusals);
     committed.push("after-reopen".into());
     holder.kill_9();
 
@@ -264,21 +319,77 @@ fn a_file_chooser_reading_every_file_in_the_folder_loses_no_committed_decision()
 
 #[test]
 fn another_program_deleting_the_wal_loses_no_committed_decision() {
-    // The sqlite3 shell is not in persistent-WAL mode: as the last
-    // connection it checkpoints and deletes the -wal and -shm files.
-    let sqlite3 = |db: &Path| {
-        let out = Command::new("sqlite3")
-            .arg(db)
-            .arg("SELECT count(*) FROM decisions;")
-            .output()
-            .expect("the sqlite3 shell (Debian package sqlite3) runs");
-        assert!(out.status.success(), "{out:?}");
-    };
-    let refusals = reproduce(&[""], sqlite3);
+    let refusals = reproduce(&[""], sqlite3_shell);
     assert!(!refusals.is_empty(), "the lost WAL is noticed");
     assert!(
         refusals.iter().all(|r| r.contains("reopened the database")),
         "{refusals:?}"
+    );
+}
+
+/// The sqlite3 shell as another program: not in persistent-WAL mode, so as
+/// the last connection it checkpoints and deletes the -wal and -shm.
+fn sqlite3_shell(db: &Path) {
+    let out = Command::new("sqlite3")
+        .arg(db)
+        .arg("SELECT count(*) FROM sqlite_master;")
+        .output()
+        .expect("the sqlite3 shell (Debian package sqlite3) runs");
+    assert!(out.status.success(), "{out:?}");
+}
+
+#[test]
+fn another_program_recreating_a_deleted_wal_loses_no_committed_decision() {
+    // Someone deletes the -wal as a stray file; the next program to open
+    // the database finds none and makes a new, empty one. The holder's
+    // connections still write to the deleted one.
+    let delete_and_reopen = |db: &Path| {
+        std::fs::remove_file(format!("{}-wal", db.display())).unwrap();
+        // The shell opens the database, makes a new -wal, and fails (the
+        // index names frames the new file does not have): that is fine.
+        let _ = Command::new("sqlite3")
+            .arg(db)
+            .arg("SELECT count(*) FROM sqlite_master;")
+            .output()
+            .expect("the sqlite3 shell (Debian package sqlite3) runs");
+        assert!(Path::new(&format!("{}-wal", db.display())).exists());
+    };
+    let refusals = reproduce(&[], delete_and_reopen);
+    assert_eq!(refusals.len(), 2, "one per deleted WAL: {refusals:?}");
+    assert!(
+        refusals[0].contains("write-ahead log") && refusals[0].contains("deleted or replaced"),
+        "{}",
+        refusals[0]
+    );
+}
+
+/// The control: without the guard, the same scenario loses committed rows,
+/// so the tests above could fail.
+#[test]
+fn without_the_guard_the_same_scenario_loses_committed_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("plain.db");
+    let mut holder = Holder::start_plain(&db);
+    let mut refusals = Vec::new();
+    for jti in ["before-1", "before-2"] {
+        holder.decide(jti, &mut refusals);
+    }
+    assert_eq!(holder.send("touch "), "ok");
+    sqlite3_shell(&db);
+    for jti in ["after-1", "after-2"] {
+        holder.decide(jti, &mut refusals);
+    }
+    holder.kill_9();
+    let out = Command::new("sqlite3")
+        .arg(&db)
+        .arg("SELECT count(*) FROM plain_decisions;")
+        .output()
+        .unwrap();
+    let kept: u32 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    assert!(refusals.is_empty());
+    assert_eq!(
+        kept, 2,
+        "the two rows committed after the stray close are lost"
     );
 }
 
@@ -302,7 +413,7 @@ fn a_backup_while_the_app_holds_the_database_is_whole_and_checked() {
     let mut holder = Holder::start(&db);
     let mut refusals = Vec::new();
     for jti in ["in-wal-1", "in-wal-2"] {
-        assert!(holder.decide(jti, &mut refusals));
+        holder.decide(jti, &mut refusals);
     }
     let backup = dir.path().join("backup.db");
     let out = common::countersign(&db)
@@ -316,8 +427,14 @@ fn a_backup_while_the_app_holds_the_database_is_whole_and_checked() {
     let report: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(report["decisions"], 2, "{report}");
     assert!(report["audit_rows"].as_u64().unwrap() >= 4, "{report}");
-    // A self-contained file: nothing beside it, and it opens on its own.
-    assert!(!dir.path().join("backup.db-wal").exists());
+    // A self-contained file in rollback-journal mode (opening it makes no
+    // -wal), with no temporary file left, and it opens on its own.
+    let mode = Command::new("sqlite3")
+        .arg(&backup)
+        .arg("PRAGMA journal_mode;")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&mode.stdout).trim(), "delete");
     assert!(!dir.path().join(".backup.db.partial").exists());
     common::countersign(&backup)
         .args(["audit", "verify"])
@@ -350,7 +467,7 @@ fn a_backup_while_the_app_holds_the_database_is_whole_and_checked() {
         );
     }
     // The holder's database is untouched by all this.
-    assert!(holder.decide("after-backups", &mut refusals));
+    holder.decide("after-backups", &mut refusals);
     assert!(refusals.is_empty(), "{refusals:?}");
     holder.kill_9();
     let (found, _, _) = committed_in_file(&db);

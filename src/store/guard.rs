@@ -23,8 +23,8 @@
 //!   commit and turns it into a rollback unless this process still holds
 //!   SQLite's locks (read from `/proc/locks`) on the file now at the
 //!   database's path and, in WAL mode, on the `-shm` file now at its path
-//!   (so the WAL index it maps is the one others use), and the `-wal` is
-//!   still there. A refused commit surfaces as
+//!   (so the WAL index it maps is the one others use), and the `-wal` at
+//!   its path is still the file it opened. A refused commit surfaces as
 //!   [`StoreError::LocksLost`](super::StoreError::LocksLost), and the store
 //!   reopens the database so the next write takes fresh locks.
 //!
@@ -50,6 +50,11 @@ struct Watched {
     locks_visible: AtomicBool,
     /// Why the last refused commit was refused; taken by the store.
     refusal: Mutex<Option<String>>,
+    /// The `-wal` file this process's connections write to, as (device,
+    /// inode), recorded when the store opened the database. SQLite never
+    /// replaces a WAL while any connection has the database open, so a
+    /// different file at the path means another program deleted ours.
+    wal: Mutex<Option<(u64, u64)>>,
 }
 
 static WATCHED: Mutex<Vec<&'static Watched>> = Mutex::new(Vec::new());
@@ -137,6 +142,7 @@ fn watch(path: &Path) -> &'static Watched {
         path,
         locks_visible: AtomicBool::new(false),
         refusal: Mutex::new(None),
+        wal: Mutex::new(None),
     }));
     all.push(w);
     w
@@ -182,6 +188,23 @@ pub(super) fn take_refusal(path: &Path) -> Option<String> {
     find(path).and_then(|w| w.refusal.lock().unwrap_or_else(|e| e.into_inner()).take())
 }
 
+/// Called by the store once its connections are open on `path` (at open,
+/// and again after a reopen): turns lock checks on where they can be made
+/// ([`lock_checks_on`]) and records which `-wal` file the connections write
+/// to.
+pub(super) fn opened(path: &Path) {
+    let Some(w) = find(path) else {
+        return;
+    };
+    lock_checks_on(path);
+    let wal = file_identity(&sidecar(&w.path, "-wal"));
+    *w.wal.lock().unwrap_or_else(|e| e.into_inner()) = wal;
+}
+
+fn sidecar(db: &Path, suffix: &str) -> PathBuf {
+    PathBuf::from(format!("{}{suffix}", db.display()))
+}
+
 /// Whether commits to the database at `path` are checked against the
 /// kernel's lock table. Call it while a connection is open (in WAL mode a
 /// connection holds SQLite's shared lock from its first read): if this
@@ -208,6 +231,17 @@ fn check(w: &Watched) -> Result<(), String> {
             "{} is no longer at its path (moved or deleted while open)",
             db.display()
         ));
+    }
+    let recorded = *w.wal.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(ours) = recorded {
+        let wal = sidecar(db, "-wal");
+        if file_identity(&wal) != Some(ours) {
+            return Err(format!(
+                "the write-ahead log {} this process writes to was deleted or replaced by \
+                 another program",
+                wal.display()
+            ));
+        }
     }
     if !w.locks_visible.load(Ordering::Relaxed) {
         return Ok(()); // nothing more can be told here
@@ -279,7 +313,7 @@ mod sys {
     /// holds SQLite's shared lock on the file at `db`; and, in WAL mode,
     /// its lock on the `-shm` file now at that path (so that file is the
     /// one this process maps, and no other process can take itself for the
-    /// first or the last connection), and that the `-wal` is still there.
+    /// first or the last connection).
     /// Reads no descriptor and opens nothing.
     pub(super) fn check_locks(db: &Path) -> Result<(), String> {
         let Some(held) = held_locks() else {
@@ -290,9 +324,9 @@ mod sys {
         };
         if !covers(&held, db_ino, SHARED_FIRST) {
             return Err(format!(
-                "this process no longer holds SQLite's lock on {} (code in the process opened \
-                 and closed the file, which drops every lock the process has on it, or the \
-                 file was replaced)",
+                "this process no longer holds SQLite's lock on {} (another program replaced \
+                 the file, or code in this process opened and closed it, which drops every \
+                 lock the process has on it)",
                 db.display()
             ));
         }
@@ -314,12 +348,6 @@ mod sys {
                 ));
             }
             Ok(_) => {}
-        }
-        let wal = format!("{name}-wal");
-        if std::fs::metadata(&wal).is_err() {
-            return Err(format!(
-                "the write-ahead log {wal} was deleted by another program"
-            ));
         }
         Ok(())
     }

@@ -197,7 +197,7 @@ impl Store {
                 let path = sqlite_path(url);
                 // The pool's connections now hold SQLite's shared lock: the
                 // guard learns whether it can see them.
-                guard::lock_checks_on(&path);
+                guard::opened(&path);
                 Some((path, url.to_owned()))
             }
             Engine::Postgres => None,
@@ -265,10 +265,19 @@ impl Store {
             // Every connection must close before any reopens: SQLite shares
             // one lock state per file among a process's connections.
             pool.close().await;
-            match Store::pool_for(url, Engine::Sqlite).await {
+            let fresh = async {
+                let fresh = Store::pool_for(url, Engine::Sqlite).await?;
+                // A first read opens the WAL (and takes the shared lock), so
+                // the guard records the files these connections use.
+                sqlx::query("SELECT count(*) FROM _sqlx_migrations")
+                    .fetch_one(&fresh)
+                    .await?;
+                Ok::<_, sqlx::Error>(fresh)
+            };
+            match fresh.await {
                 Ok(fresh) => {
                     *pool = fresh;
-                    guard::lock_checks_on(path);
+                    guard::opened(path);
                     Ok(())
                 }
                 Err(e) => Err(e.to_string()),
