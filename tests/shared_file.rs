@@ -462,9 +462,52 @@ fn a_backup_while_the_app_holds_the_database_is_whole_and_checked() {
             .failure();
         let stderr = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
         assert!(
-            stderr.contains("of the Countersign database") && stderr.contains(own),
+            stderr.contains("of the database being backed up") && stderr.contains(own),
             "{own}: {stderr}"
         );
+    }
+    // Over an old backup that was opened since (Countersign keeps a -wal
+    // and -shm beside every database it opens), --force replaces those too,
+    // so the new copy is not read through the old WAL.
+    std::fs::write(dir.path().join("backup.db-wal"), b"stale frames").unwrap();
+    common::countersign(&db)
+        .args(["db", "backup", "--force", "--to"])
+        .arg(&backup)
+        .assert()
+        .success();
+    assert!(!dir.path().join("backup.db-wal").exists());
+    common::countersign(&backup)
+        .args(["audit", "verify"])
+        .assert()
+        .success();
+    // Never over a database another program has open, even with --force.
+    let other = dir.path().join("other.db");
+    let mut other_holder = Holder::start(&other);
+    other_holder.decide("other-1", &mut refusals);
+    let refused = common::countersign(&db)
+        .args(["db", "backup", "--force", "--to"])
+        .arg(&other)
+        .assert()
+        .failure();
+    let stderr = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
+    assert!(stderr.contains("another program has it open"), "{stderr}");
+    other_holder.kill_9();
+    // Where it cannot go, it says why in terms of the backup.
+    for (to, says) in [
+        (dir.path().join("missing/b.db"), "does not exist"),
+        (
+            dir.path().to_path_buf(),
+            "it is a directory; name a file in it",
+        ),
+    ] {
+        let refused = common::countersign(&db)
+            .args(["db", "backup", "--to"])
+            .arg(&to)
+            .assert()
+            .failure();
+        let stderr = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
+        assert!(stderr.contains(says), "{}: {stderr}", to.display());
+        assert!(!stderr.contains(".partial"), "{stderr}");
     }
     // The holder's database is untouched by all this.
     holder.decide("after-backups", &mut refusals);

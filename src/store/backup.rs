@@ -41,8 +41,8 @@ pub enum BackupError {
     NotSqlite { db: String },
     #[error("{0} already exists; choose another name (or pass --force to replace it)")]
     Exists(String),
-    #[error(transparent)]
-    DatabaseFile(#[from] guard::DatabaseFileError),
+    #[error("cannot back up to {path}: {problem}")]
+    Target { path: String, problem: String },
     #[error("cannot write the backup {path}: {message}")]
     Io { path: String, message: String },
     #[error("the backup {path} did not check out ({problem}); it was not kept")]
@@ -63,18 +63,12 @@ impl Store {
                 db: self.location.clone(),
             });
         }
-        guard::check_not_database(target)?;
         let shown = target.display().to_string();
+        check_target(target, &shown, replace)?;
         let io = |e: std::io::Error| BackupError::Io {
             path: shown.clone(),
             message: e.to_string(),
         };
-        if target.is_dir() {
-            return Err(io(std::io::Error::other("it is a directory")));
-        }
-        if !replace && target.exists() {
-            return Err(BackupError::Exists(shown));
-        }
         let partial = partial_name(target);
         remove_if_present(&partial).map_err(io)?;
         let written = self.write_and_check(&partial, &shown).await;
@@ -85,6 +79,12 @@ impl Store {
                 return Err(e);
             }
         };
+        // Whatever an old database at this name left beside it goes first,
+        // so the copy is never read through it (check_target saw that no
+        // one has it open).
+        for stale in sidecars(target) {
+            remove_if_present(&stale).map_err(io)?;
+        }
         std::fs::rename(&partial, target).map_err(|e| {
             let _ = remove_if_present(&partial);
             io(e)
@@ -117,7 +117,10 @@ impl Store {
             .bind(into)
             .execute(&self.pool().await)
             .await
-            .map_err(|e| self.query_error(e))?;
+            .map_err(|e| BackupError::Io {
+                path: shown.to_owned(),
+                message: vacuum_failure(&e),
+            })?;
         // VACUUM INTO does not sync what it wrote.
         std::fs::File::open(partial)
             .and_then(|f| f.sync_all())
@@ -154,6 +157,86 @@ impl Store {
         .await;
         copy.close().await;
         result
+    }
+}
+
+/// Refuses a target the backup must not be written over: the open
+/// database or its files, a directory, a missing directory, an existing
+/// file unless `replace`, and (even with `replace`) a database another
+/// program has open: the copy would be pulled in under its users.
+fn check_target(target: &Path, shown: &str, replace: bool) -> Result<(), BackupError> {
+    let refuse = |problem: String| {
+        Err(BackupError::Target {
+            path: shown.to_owned(),
+            problem,
+        })
+    };
+    if let Err(e) = guard::check_not_database(target) {
+        return refuse(format!(
+            "it is {} of the database being backed up; choose another name",
+            e.what
+        ));
+    }
+    if target.is_dir() {
+        return refuse(format!(
+            "it is a directory; name a file in it, such as {}",
+            target.join("countersign-backup.db").display()
+        ));
+    }
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return refuse(format!("directory {} does not exist", dir.display()));
+    }
+    // The files SQLite keeps beside a database (Countersign's own keep
+    // their -wal and -shm for good, see guard). They belong to whatever is
+    // at the target's name: in use, they must not be touched; otherwise
+    // they go with the file being replaced, or the copy would be read
+    // through an old WAL.
+    let beside = sidecars(target);
+    let present: Vec<&PathBuf> = beside.iter().filter(|p| p.exists()).collect();
+    let mut cannot_tell = false;
+    for file in std::iter::once(target).chain(beside.iter().map(PathBuf::as_path)) {
+        if !file.exists() {
+            continue;
+        }
+        match guard::locked_by_anyone(file) {
+            Some(true) => return refuse("another program has it open".into()),
+            Some(false) => {}
+            None => cannot_tell = true,
+        }
+    }
+    if cannot_tell && let Some(first) = present.first() {
+        return refuse(format!(
+            "{} is beside it and this system cannot tell whether the database is in use; \
+             choose another name",
+            first.display()
+        ));
+    }
+    if target.exists() && !replace {
+        return Err(BackupError::Exists(shown.to_owned()));
+    }
+    Ok(())
+}
+
+/// The `-wal`, `-shm` and `-journal` names beside `target`.
+fn sidecars(target: &Path) -> [PathBuf; 3] {
+    ["-wal", "-shm", "-journal"].map(|s| PathBuf::from(format!("{}{s}", target.display())))
+}
+
+/// What went wrong writing the copy, in terms of the backup file (SQLite
+/// names the temporary file it was writing).
+fn vacuum_failure(e: &sqlx::Error) -> String {
+    match e.as_database_error().and_then(|d| d.code()).as_deref() {
+        Some("13") => "the disk is full".into(),
+        Some("14") => "cannot create a file in that directory".into(),
+        Some("8") => "the directory is read-only".into(),
+        _ => e
+            .as_database_error()
+            .map(|d| d.message().to_owned())
+            .unwrap_or_else(|| e.to_string()),
     }
 }
 

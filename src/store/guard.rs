@@ -262,15 +262,26 @@ mod sys {
     /// READ PID MAJ:MIN:INO START END`; waiting requests, marked `->`, are
     /// not held). `None` if the table cannot be read.
     fn held_locks() -> Option<Vec<Held>> {
+        locks_held_by(Some(&std::process::id().to_string()))
+    }
+
+    /// Whether any process holds a lock on the file at `path` (OFD locks,
+    /// whose holder shows as -1, included); `None` if that cannot be told.
+    pub(super) fn locked_by_anyone(path: &Path) -> Option<bool> {
+        let ino = std::fs::metadata(path).ok()?.ino();
+        Some(locks_held_by(None)?.iter().any(|&(i, _, _)| i == ino))
+    }
+
+    /// The lock table's held locks, of one process or of all.
+    fn locks_held_by(pid: Option<&str>) -> Option<Vec<Held>> {
         let table = std::fs::read_to_string("/proc/locks").ok()?;
-        let pid = std::process::id().to_string();
         Some(
             table
                 .lines()
                 .filter_map(|line| {
                     let f: Vec<&str> = line.split_whitespace().collect();
                     // Waiting requests have "->" after the number.
-                    if f.len() < 8 || f[1] == "->" || f[4] != pid {
+                    if f.len() < 8 || f[1] == "->" || pid.is_some_and(|p| f[4] != p) {
                         return None;
                     }
                     let ino = f[5].rsplit(':').next()?.parse().ok()?;
@@ -364,6 +375,10 @@ mod sys {
     pub(super) fn check_locks(_db: &Path) -> Result<(), String> {
         Ok(())
     }
+
+    pub(super) fn locked_by_anyone(_path: &Path) -> Option<bool> {
+        None
+    }
 }
 
 /// A file that must not be opened by anything but SQLite while this process
@@ -419,6 +434,13 @@ pub fn check_not_database(path: &Path) -> Result<(), DatabaseFileError> {
         }
     }
     Ok(())
+}
+
+/// Whether some process (this one or another) holds a lock on the file at
+/// `path`, as SQLite does on a database in use; `None` where the lock
+/// table cannot be read.
+pub fn locked_by_anyone(path: &Path) -> Option<bool> {
+    sys::locked_by_anyone(path)
 }
 
 /// [`std::fs::read_to_string`] for a path a user or an input file chose,
