@@ -530,6 +530,26 @@ fn the_cli_never_reads_or_writes_its_own_database_as_a_file() {
         &["export", "--format", "native", "--out", "DB"],
         &["export", "--format", "dot", "--out", "DB-shm"],
     ];
+    // CSV writes one file per table into a directory: a database named
+    // like one of them is refused too.
+    let csv_dir = dir.path().join("tables");
+    std::fs::create_dir(&csv_dir).unwrap();
+    let named_like_a_table = csv_dir.join("owners.csv");
+    common::countersign(&named_like_a_table)
+        .args(["demo", "load"])
+        .assert()
+        .success();
+    let out = common::countersign(&named_like_a_table)
+        .args(["export", "--format", "csv", "--out"])
+        .arg(&csv_dir)
+        .assert()
+        .failure();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("of the Countersign database"), "{stderr}");
+    common::countersign(&named_like_a_table)
+        .args(["audit", "verify"])
+        .assert()
+        .success();
     let before = std::fs::read(&db).unwrap().len();
     for args in attempts {
         let args: Vec<String> = args

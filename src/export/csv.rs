@@ -12,6 +12,27 @@ use crate::inventory::Inventory;
 /// CSV takes its header from the rows); importing the directory gives back
 /// the same inventory. Returns the files written.
 pub fn write_csv_dir(inv: &Inventory, dir: &Path) -> Result<Vec<String>, ExportError> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(ExportError::Write {
+            path: dir.display().to_string(),
+            message: "CSV is written as one file per table into a directory; give a directory"
+                .into(),
+        });
+    }
+    // Every table's name checked first, so a refusal writes no table.
+    for name in [
+        "owners.csv",
+        "services.csv",
+        "identities.csv",
+        "usages.csv",
+        "containment.csv",
+    ] {
+        let path = dir.join(name);
+        crate::store::guard::check_not_database(&path).map_err(|e| ExportError::Write {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+    }
     std::fs::create_dir_all(dir).map_err(|e| ExportError::Write {
         path: dir.display().to_string(),
         message: e.to_string(),
@@ -80,11 +101,13 @@ fn table<T: Serialize>(
         path: path.display().to_string(),
         message: e.to_string(),
     };
-    let mut w = csv::Writer::from_path(&path).map_err(fail)?;
+    let mut w = csv::Writer::from_writer(Vec::new());
     for r in rows {
         w.serialize(r).map_err(fail)?;
     }
-    w.flush().map_err(|e| fail(e.into()))?;
+    let bytes = w.into_inner().map_err(|e| fail(e.into_error().into()))?;
+    // Never over an open database's files, and never half-written.
+    crate::store::guard::write(&path, bytes).map_err(|e| fail(e.into()))?;
     written.push(path.display().to_string());
     Ok(())
 }

@@ -451,10 +451,35 @@ pub fn read_to_string(path: &Path) -> std::io::Result<String> {
 }
 
 /// [`std::fs::write`] for a path a user chose, refusing an open database's
-/// files first: writing one would truncate the database under SQLite.
+/// files first (writing one would truncate the database under SQLite), and
+/// never leaving a half-written file: the contents go to a temporary file
+/// beside `path`, are synced, and then renamed over it, so on any error
+/// (a full disk, say) the old file, if any, is as it was.
 pub fn write(path: &Path, contents: impl AsRef<[u8]>) -> std::io::Result<()> {
+    use std::io::Write as _;
     check_not_database(path).map_err(std::io::Error::other)?;
-    std::fs::write(path, contents)
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut partial = tempfile::Builder::new()
+        .prefix(".countersign-")
+        .suffix(".partial")
+        .tempfile_in(dir)?;
+    partial.write_all(contents.as_ref())?;
+    partial.as_file().sync_all()?;
+    // The temporary file is 0600: keep a replaced file's permissions, and
+    // give a new one the usual 0644.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let permissions = std::fs::metadata(path)
+            .map(|m| m.permissions())
+            .unwrap_or_else(|_| std::fs::Permissions::from_mode(0o644));
+        partial.as_file().set_permissions(permissions)?;
+    }
+    partial.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// [`std::fs::File::create`] for a path a user chose, with the same check.
@@ -512,6 +537,36 @@ mod tests {
         // Other files are fine.
         assert!(check_not_database(&dir.path().join("inventory.yaml")).is_ok());
         store.close().await;
+    }
+
+    #[test]
+    fn a_user_file_is_replaced_whole_or_not_at_all() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("export.yaml");
+        write(&path, "first").unwrap();
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o644
+        );
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        write(&path, "second").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "second");
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600,
+            "a replaced file keeps its permissions"
+        );
+        // A failed write leaves nothing behind: here the target is a
+        // directory, so the rename fails after the contents were written.
+        let sub = dir.path().join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        assert!(write(&sub, "x").is_err());
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left.len(), 2, "no temporary file is left: {left:?}");
     }
 
     #[tokio::test]
