@@ -358,3 +358,36 @@ fn a_drill_that_goes_badly_says_so() {
         "{md}"
     );
 }
+
+#[test]
+fn an_unusable_report_place_is_refused_before_the_drill_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    common::countersign(&db)
+        .args(["demo", "load"])
+        .assert()
+        .success();
+    let drills = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/drills");
+    let file = dir.path().join("not-a-directory");
+    std::fs::write(&file, "x").unwrap();
+    let run = common::countersign(&db)
+        .env_remove("COUNTERSIGN_BACKEND_TOKEN")
+        .args(["drill", "run", &format!("{drills}/leaked-deploy-key.yaml")])
+        .args(["--speed", "1", "--participants"])
+        .arg(format!("{drills}/leaked-deploy-key.participants.yaml"))
+        .arg("--out")
+        .arg(&file)
+        .assert()
+        .failure();
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("is a file; the report is written"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("issued "),
+        "no inject was issued: {stderr}"
+    );
+    // At --speed 1 the scenario takes minutes: the refusal came first.
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+}

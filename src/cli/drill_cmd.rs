@@ -131,6 +131,16 @@ pub async fn drill(store: &Store, command: DrillCommand) -> Result<()> {
             };
             let run_id = drill::new_run_id();
             let out = out.unwrap_or_else(|| PathBuf::from(&run_id));
+            // Where the report goes is settled before the drill runs, not
+            // found unusable once it is over.
+            if out.exists() && !out.is_dir() {
+                bail!(
+                    "--out {} is a file; the report is written as report.json, report.md and report.html into a directory: name a directory (it is created if missing)",
+                    out.display()
+                );
+            }
+            std::fs::create_dir_all(&out)
+                .with_context(|| format!("cannot create {}", out.display()))?;
             // Ctrl-C ends the drill early and still writes the report.
             let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
             let on_interrupt = stop.clone();
@@ -148,15 +158,13 @@ pub async fn drill(store: &Store, command: DrillCommand) -> Result<()> {
             let report =
                 drill::run(store, &s, roster.as_ref(), &client, options, print_event).await?;
 
-            std::fs::create_dir_all(&out)
-                .with_context(|| format!("cannot create {}", out.display()))?;
             let write = |name: &str, text: String| -> Result<PathBuf> {
                 let path = out.join(name);
                 countersign::store::guard::write(&path, text)
                     .with_context(|| format!("cannot write {}", path.display()))?;
                 Ok(path)
             };
-            write("report.json", serde_json::to_string_pretty(&report)?)?;
+            let json = write("report.json", serde_json::to_string_pretty(&report)?)?;
             let md = write("report.md", render::markdown(&report))?;
             let html = write("report.html", render::html(&report))?;
             println!(
@@ -164,7 +172,12 @@ pub async fn drill(store: &Store, command: DrillCommand) -> Result<()> {
                 report.scenario,
                 render::summary(&report).join("; ")
             );
-            println!("report: {} and {}", md.display(), html.display());
+            println!(
+                "report: {}, {} and {}",
+                md.display(),
+                html.display(),
+                json.display()
+            );
             if !report.all_signatures_verified() {
                 let t = &report.totals;
                 bail!(

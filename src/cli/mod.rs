@@ -731,7 +731,7 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
         Command::Db(DbCommand::Info) => {
             let counts = store.counts().await?;
             println!("database:       {}", store.location());
-            println!("engine:         {:?}", store.engine());
+            println!("engine:         {}", store.engine());
             println!("schema version: {}", store.schema_version().await?);
             if let Some(locks) = store.lock_checks_on() {
                 println!(

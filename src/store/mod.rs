@@ -47,6 +47,15 @@ pub enum Engine {
     Postgres,
 }
 
+impl std::fmt::Display for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Engine::Sqlite => "SQLite",
+            Engine::Postgres => "PostgreSQL",
+        })
+    }
+}
+
 /// `postgres://` and `postgresql://` URLs name a server; anything else is
 /// a SQLite file (an optional `sqlite:` prefix is accepted).
 pub fn is_postgres_url(target: &str) -> bool {
