@@ -146,7 +146,7 @@ async fn db_use_chooses_the_default_database() {
         .args(["db", "info"])
         .assert()
         .success()
-        .stdout(predicates::str::contains("engine:         Sqlite"));
+        .stdout(predicates::str::contains("engine:         SQLite"));
     cli()
         .args(["db", "use", &pg.target()])
         .assert()
@@ -160,7 +160,7 @@ async fn db_use_chooses_the_default_database() {
         .args(["db", "info"])
         .assert()
         .success()
-        .stdout(predicates::str::contains("engine:         Postgres"));
+        .stdout(predicates::str::contains("engine:         PostgreSQL"));
     cli().args(["demo", "load"]).assert().success();
     assert_eq!(pg.open().await.counts().await.unwrap().identities, 41);
 
@@ -186,7 +186,7 @@ async fn db_use_chooses_the_default_database() {
         .args(["db", "info"])
         .assert()
         .success()
-        .stdout(predicates::str::contains("engine:         Sqlite"));
+        .stdout(predicates::str::contains("engine:         SQLite"));
 
     std::fs::write(&settings, "{\n  \"database\": 42\n}\n").unwrap();
     cli()
