@@ -204,6 +204,7 @@ pub async fn choose_import(
     folder: bool,
     format: Format,
 ) -> Result<Option<ImportReport>, CommandError> {
+    crate::dialogs::ensure_available().await?;
     let (tx, rx) = tokio::sync::oneshot::channel();
     let dialog = app.dialog().file().set_title("Import an inventory");
     let send = move |picked: Option<FilePath>| {
@@ -356,6 +357,7 @@ pub(crate) async fn save_with_dialog(
     extension: &str,
     bytes: Vec<u8>,
 ) -> Result<Option<String>, CommandError> {
+    crate::dialogs::ensure_available().await?;
     let (tx, rx) = tokio::sync::oneshot::channel();
     app.dialog()
         .file()

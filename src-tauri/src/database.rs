@@ -73,6 +73,7 @@ pub async fn backup_database(
     state: State<'_, AppState>,
 ) -> Result<Option<countersign::store::BackupReport>, CommandError> {
     let store = state.store()?;
+    crate::dialogs::ensure_available().await?;
     let (tx, rx) = tokio::sync::oneshot::channel();
     let today = jiff::Timestamp::now().strftime("%Y-%m-%d");
     app.dialog()

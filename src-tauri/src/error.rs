@@ -77,6 +77,11 @@ pub enum CommandError {
 
     #[error(transparent)]
     Backup(#[from] countersign::store::BackupError),
+
+    #[error(
+        "no file dialog is available: Countersign shows file dialogs through the XDG desktop portal, and none answers in this desktop session"
+    )]
+    NoFileDialog,
 }
 
 impl CommandError {
@@ -106,6 +111,9 @@ impl CommandError {
             CommandError::Backup(countersign::store::BackupError::Exists(_)) => {
                 Some("Choose another name.")
             }
+            CommandError::NoFileDialog => Some(
+                "Install xdg-desktop-portal and xdg-desktop-portal-gtk (or your desktop's own portal), then try again. The CLI does the same meanwhile: countersign import FILE, countersign db backup --to FILE.",
+            ),
             CommandError::Backup(_) => {
                 Some("Choose another place; the database itself is unchanged.")
             }

@@ -4,6 +4,7 @@
 mod approvals;
 mod commands;
 mod database;
+mod dialogs;
 mod drills;
 mod error;
 mod inbox;
