@@ -384,10 +384,9 @@ fn an_unusable_report_place_is_refused_before_the_drill_runs() {
         stderr.contains("is a file; the report is written"),
         "{stderr}"
     );
+    // At --speed 1 the scenario takes minutes: the refusal came first.
     assert!(
         !stderr.contains("issued "),
         "no inject was issued: {stderr}"
     );
-    // At --speed 1 the scenario takes minutes: the refusal came first.
-    assert!(started.elapsed() < std::time::Duration::from_secs(30));
 }
