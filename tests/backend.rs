@@ -522,3 +522,126 @@ async fn decisions_queued_while_the_backend_is_down_arrive_once_it_is_up() {
     let again = client::deliver_due(&alice.store, &client).await.unwrap();
     assert_eq!(again, client::DeliveryReport::default());
 }
+
+/// A decision is one of a closed set, and every reader fails closed: a
+/// "Deny" spelled otherwise, an empty decision, a narrowing without
+/// `approve_narrowed` (or the reverse), and empty or oversized ids and
+/// reasons are each refused as `invalid_claims`, and the request stays
+/// pending, never approved (issue 14; ../shared/security/r02).
+#[tokio::test]
+async fn a_decision_outside_the_closed_set_is_refused_never_approved() {
+    let b = start().await;
+    let alice = Approver::new("alice", "identity-governance").await;
+    enroll(&b, &alice, &["identity-governance"]).await;
+    let r = request("req-closed-set", "single_approval", "soar-analyst");
+    b.client.create_request(&r).await.unwrap();
+    let good = claims_of(&alice.decide_for(&r, Decision::Deny, &b.url, None).await);
+
+    let narrowing = json!({"action": "revoke_token"});
+    type Change = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(&str, Change)> = vec![
+        ("Deny", Box::new(|c| c["decision"] = "Deny".into())),
+        ("DENY", Box::new(|c| c["decision"] = "DENY".into())),
+        ("reject", Box::new(|c| c["decision"] = "reject".into())),
+        ("denied", Box::new(|c| c["decision"] = "denied".into())),
+        ("approved", Box::new(|c| c["decision"] = "approved".into())),
+        ("empty decision", Box::new(|c| c["decision"] = "".into())),
+        ("padded", Box::new(|c| c["decision"] = "approve ".into())),
+        (
+            "narrowed without a narrowing",
+            Box::new(|c| c["decision"] = "approve_narrowed".into()),
+        ),
+        (
+            "narrowed with an empty narrowing",
+            Box::new(|c| {
+                c["decision"] = "approve_narrowed".into();
+                c["narrowed"] = json!({});
+            }),
+        ),
+        (
+            "approve with a narrowing",
+            Box::new(move |c| {
+                c["decision"] = "approve".into();
+                c["narrowed"] = narrowing.clone();
+            }),
+        ),
+        ("empty reason", Box::new(|c| c["reason"] = " ".into())),
+        (
+            "reason too long",
+            Box::new(|c| c["reason"] = "x".repeat(approval::MAX_REASON_BYTES + 1).into()),
+        ),
+        ("empty jti", Box::new(|c| c["jti"] = "".into())),
+        (
+            "jti too long",
+            Box::new(|c| c["jti"] = "j".repeat(approval::MAX_ID_BYTES + 1).into()),
+        ),
+    ];
+    for (n, (what, change)) in cases.iter().enumerate() {
+        let mut claims = good.clone();
+        claims["jti"] = uuid_like(&format!("c{n}")).into();
+        change(&mut claims);
+        let receipt = submit(&b, &alice.sign_raw(&claims).await).await;
+        assert_eq!(receipt.status, "rejected", "{what}: {receipt:?}");
+        assert_eq!(
+            receipt.reason.as_deref(),
+            Some("invalid_claims"),
+            "{what}: {receipt:?}"
+        );
+        assert_eq!(status_of(&b, "req-closed-set").await, "pending", "{what}");
+    }
+    // The real denial still denies.
+    let jws = alice.decide_for(&r, Decision::Deny, &b.url, None).await;
+    assert_eq!(submit(&b, &jws).await.status, "accepted");
+    assert_eq!(status_of(&b, "req-closed-set").await, "denied");
+}
+
+/// `decide` refuses to sign what every reader would refuse.
+#[tokio::test]
+async fn decide_does_not_sign_claims_a_reader_would_refuse() {
+    let b = start().await;
+    let alice = Approver::new("alice", "identity-governance").await;
+    let r = request("req-long-reason", "single_approval", "soar-analyst");
+    b.client.create_request(&r).await.unwrap();
+    let long = "x".repeat(approval::MAX_REASON_BYTES + 1);
+    let err = approval::decide(
+        &alice.store,
+        &alice.keys(),
+        DecisionInput {
+            request: &r,
+            decision: Decision::ApproveNarrowed(Narrowing {
+                action: None,
+                scope: vec![],
+                until: None,
+            }),
+            reason: "narrowed to nothing",
+            audience: &b.url,
+            destination: None,
+        },
+        &ChangeContext::new("alice", "test"),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            approval::DecisionError::InvalidClaims(approval::ClaimsProblem::NarrowingMissing)
+        ),
+        "{err}"
+    );
+    let err = approval::decide(
+        &alice.store,
+        &alice.keys(),
+        DecisionInput {
+            request: &r,
+            decision: Decision::Approve,
+            reason: &long,
+            audience: &b.url,
+            destination: None,
+        },
+        &ChangeContext::new("alice", "test"),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("reason is longer than"), "{err}");
+    assert!(alice.store.decisions(None).await.unwrap().is_empty());
+}

@@ -44,6 +44,75 @@ impl Decision {
     }
 }
 
+/// Longest `jti`, `request_id` and approver id a decision may carry, in
+/// bytes (ids elsewhere in the inventory are at most 200 characters).
+pub const MAX_ID_BYTES: usize = 200;
+/// Longest `reason`, in bytes.
+pub const MAX_REASON_BYTES: usize = 4000;
+
+/// What a decision's claims say was decided, once checked: the closed set
+/// of the protocol (docs/protocol.md), so that nothing but `deny` denies
+/// and nothing but `approve` or `approve_narrowed` approves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecisionKind {
+    Approve,
+    Deny,
+    ApproveNarrowed,
+}
+
+/// Why claims were refused by [`check_claims`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClaimsProblem {
+    #[error("decision {0:?} is not one of approve, deny, approve_narrowed")]
+    UnknownDecision(String),
+    #[error("approve_narrowed needs a narrowed with an action, a scope or an until")]
+    NarrowingMissing,
+    #[error("{0} carries a narrowed; only approve_narrowed may")]
+    NarrowingNotAllowed(&'static str),
+    #[error("{field} is empty")]
+    Empty { field: &'static str },
+    #[error("{field} is longer than {max} bytes")]
+    TooLong { field: &'static str, max: usize },
+}
+
+/// Checks the claims every reader of a decision relies on, failing closed:
+/// the decision is one of the closed set, a narrowing comes with
+/// `approve_narrowed` and only with it, and the ids and the reason are
+/// present and bounded. The reference backend, the drill report's verifier
+/// and `decide` (before signing) all call this one function.
+pub fn check_claims(claims: &DecisionClaims) -> Result<DecisionKind, ClaimsProblem> {
+    let bounded = |field: &'static str, value: &str, max: usize| {
+        if value.trim().is_empty() {
+            Err(ClaimsProblem::Empty { field })
+        } else if value.len() > max {
+            Err(ClaimsProblem::TooLong { field, max })
+        } else {
+            Ok(())
+        }
+    };
+    bounded("jti", &claims.jti, MAX_ID_BYTES)?;
+    bounded("request_id", &claims.request_id, MAX_ID_BYTES)?;
+    bounded("approver.id", &claims.approver.id, MAX_ID_BYTES)?;
+    bounded("reason", &claims.reason, MAX_REASON_BYTES)?;
+    let kind = match claims.decision.as_str() {
+        "approve" => DecisionKind::Approve,
+        "deny" => DecisionKind::Deny,
+        "approve_narrowed" => DecisionKind::ApproveNarrowed,
+        other => return Err(ClaimsProblem::UnknownDecision(other.to_owned())),
+    };
+    match (&kind, &claims.narrowed) {
+        (DecisionKind::ApproveNarrowed, None) => Err(ClaimsProblem::NarrowingMissing),
+        (DecisionKind::ApproveNarrowed, Some(n))
+            if n.action.is_none() && n.scope.is_empty() && n.until.is_none() =>
+        {
+            Err(ClaimsProblem::NarrowingMissing)
+        }
+        (DecisionKind::Approve, Some(_)) => Err(ClaimsProblem::NarrowingNotAllowed("approve")),
+        (DecisionKind::Deny, Some(_)) => Err(ClaimsProblem::NarrowingNotAllowed("deny")),
+        _ => Ok(kind),
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Approver {
     pub id: String,
@@ -81,6 +150,8 @@ pub enum DecisionError {
     InvalidRequest(String),
     #[error("a decision needs a reason")]
     NoReason,
+    #[error("this decision cannot be signed: {0}")]
+    InvalidClaims(ClaimsProblem),
     #[error(
         "{approver} requested this containment and cannot also approve it; another owner must decide"
     )]
@@ -184,6 +255,8 @@ pub async fn decide(
         policy_version: store.approval_policy().await?.0.version().to_owned(),
         blast_radius_digest: digest_of(&blast),
     };
+    // What every reader checks is checked before anything is signed.
+    check_claims(&claims).map_err(DecisionError::InvalidClaims)?;
     let jws = pair.sign(&claims, DECISION_TYP)?;
     store
         .record_decision(

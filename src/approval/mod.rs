@@ -6,8 +6,9 @@ mod request;
 mod view;
 
 pub use decision::{
-    DECISION_TYP, Decision, DecisionClaims, DecisionError, DecisionInput, Narrowing,
-    RecordedDecision, decide, tier_for,
+    ClaimsProblem, DECISION_TYP, Decision, DecisionClaims, DecisionError, DecisionInput,
+    DecisionKind, MAX_ID_BYTES, MAX_REASON_BYTES, Narrowing, RecordedDecision, check_claims,
+    decide, tier_for,
 };
 pub use request::{ContainmentRequest, Evidence, RequestedBy, Target};
 pub use view::{Freshness, RequestView, ViewError, request_view, threat_for};

@@ -342,7 +342,7 @@ impl BackendState {
             }
             _ => {}
         }
-        if v.claims.decision == "deny" {
+        if v.kind == crate::approval::DecisionKind::Deny {
             request.decided = Some(RequestStatus::Denied);
             return Ok((v, ReceiptStatus::Accepted));
         }

@@ -86,6 +86,8 @@ pub struct VerifiedDecision {
     /// The enrolled approver whose key signed it.
     pub approver: String,
     pub claims: DecisionClaims,
+    /// What was decided, from the closed set (`approval::check_claims`).
+    pub kind: crate::approval::DecisionKind,
 }
 
 /// The JWS `kid`, read without verifying anything, so a receipt can name it.
@@ -105,7 +107,8 @@ pub fn peek_claims(jws: &str) -> Option<serde_json::Value> {
 /// fully-specified `Ed25519`, the `kid` belongs to an enrolled approver and
 /// is not retired, the signature is valid (strict Ed25519: no malleable or
 /// small-order encodings), the claims name that approver, are for
-/// `audience`, and have not expired at `now` (Unix seconds).
+/// `audience`, have not expired at `now` (Unix seconds), and pass
+/// `approval::check_claims` (a closed set of decisions, bounded ids).
 pub fn verify_decision(
     jws: &str,
     lookup: impl Fn(&str) -> KeyLookup,
@@ -148,7 +151,14 @@ pub fn verify_decision(
     if claims.exp + LEEWAY_SECONDS <= now || claims.iat > now + LEEWAY_SECONDS {
         return Err(Rejection::Expired);
     }
-    Ok(VerifiedDecision { approver, claims })
+    // Fails closed: a decision outside the closed set (a "Deny", a
+    // "reject", an empty one) is refused, never read as an approval.
+    let kind = crate::approval::check_claims(&claims).map_err(|_| Rejection::InvalidClaims)?;
+    Ok(VerifiedDecision {
+        approver,
+        claims,
+        kind,
+    })
 }
 
 /// An enrolled public key: an RFC 8037 OKP/Ed25519 JWK whose `kid` is its

@@ -369,9 +369,22 @@ fn inject_report(
             None => (Signature::NotAvailable, None),
         };
         let receipt_status = receipt["status"].as_str().unwrap_or_default().to_owned();
+        // What the signed claims say was decided, from the closed set: a
+        // decision that is neither an approval nor a denial approves
+        // nothing, whatever the receipt says.
+        let kind = claims
+            .as_ref()
+            .and_then(|c| serde_json::from_value::<crate::approval::DecisionClaims>(c.clone()).ok())
+            .and_then(|c| crate::approval::check_claims(&c).ok());
         if receipt_status == "accepted" {
             closing_after = Some(after);
-            if receipt["decision"].as_str() != Some("deny") {
+            if matches!(
+                kind,
+                Some(
+                    crate::approval::DecisionKind::Approve
+                        | crate::approval::DecisionKind::ApproveNarrowed
+                )
+            ) {
                 approved = claims.clone();
             }
         }
