@@ -393,7 +393,8 @@ async fn the_backend_accepts_rfc_9864_fully_specified_ed25519() {
         .unwrap();
     let jwks = json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid}]});
     b.client.enroll("erin", &[], &jwks).await.unwrap();
-    let header = URL_SAFE_NO_PAD.encode(json!({"alg": "Ed25519", "kid": kid}).to_string());
+    let header = URL_SAFE_NO_PAD
+        .encode(json!({"alg": "Ed25519", "kid": kid, "typ": approval::DECISION_TYP}).to_string());
     let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
     let signature = key.sign(format!("{header}.{payload}").as_bytes());
     let jws = format!(
@@ -644,4 +645,74 @@ async fn decide_does_not_sign_claims_a_reader_would_refuse() {
     .unwrap_err();
     assert!(err.to_string().contains("reason is longer than"), "{err}");
     assert!(alice.store.decisions(None).await.unwrap().is_empty());
+}
+
+/// The JOSE header fails closed as well: a `crit` extension (known or
+/// not), `b64: false`, a missing or other `typ` are refused as
+/// `unsupported_header`, while the decision type in the spellings RFC 7515
+/// allows is accepted (issue 14; ../shared/security/r06).
+#[tokio::test]
+async fn a_header_the_verifier_does_not_implement_is_refused() {
+    let b = start().await;
+    let alice = Approver::new("alice", "identity-governance").await;
+    enroll(&b, &alice, &["identity-governance"]).await;
+    let r = request("req-headers", "single_approval", "soar-analyst");
+    b.client.create_request(&r).await.unwrap();
+    let mut claims = claims_of(&alice.decide_for(&r, Decision::Approve, &b.url, None).await);
+    claims["iss"] = "erin".into();
+    claims["approver"] = json!({ "id": "erin", "groups": [] });
+    let key = ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]);
+    let x = URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes());
+    let jwk: jsonwebtoken::jwk::Jwk =
+        serde_json::from_value(json!({"kty": "OKP", "crv": "Ed25519", "x": x})).unwrap();
+    let kid = jwk
+        .thumbprint(jsonwebtoken::jwk::ThumbprintHash::SHA256)
+        .unwrap();
+    let jwks = json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid}]});
+    b.client.enroll("erin", &[], &jwks).await.unwrap();
+    let sign = |header: Value, n: &str| {
+        let mut claims = claims.clone();
+        claims["jti"] = uuid_like(&format!("h{n}")).into();
+        let header = URL_SAFE_NO_PAD.encode(header.to_string());
+        let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
+        let signature = key.sign(format!("{header}.{payload}").as_bytes());
+        format!(
+            "{header}.{payload}.{}",
+            URL_SAFE_NO_PAD.encode(signature.to_bytes())
+        )
+    };
+    let typ = approval::DECISION_TYP;
+    let refused = [
+        (
+            "crit unknown",
+            json!({"alg": "EdDSA", "kid": kid, "typ": typ, "crit": ["x-unknown"], "x-unknown": 1}),
+        ),
+        (
+            "crit registered",
+            json!({"alg": "EdDSA", "kid": kid, "typ": typ, "crit": ["exp"]}),
+        ),
+        (
+            "b64 false",
+            json!({"alg": "EdDSA", "kid": kid, "typ": typ, "b64": false, "crit": ["b64"]}),
+        ),
+        (
+            "b64 false alone",
+            json!({"alg": "EdDSA", "kid": kid, "typ": typ, "b64": false}),
+        ),
+        ("typ JWT", json!({"alg": "EdDSA", "kid": kid, "typ": "JWT"})),
+        ("no typ", json!({"alg": "EdDSA", "kid": kid})),
+    ];
+    for (n, (what, header)) in refused.into_iter().enumerate() {
+        let receipt = submit(&b, &sign(header, &n.to_string())).await;
+        assert_eq!(receipt.status, "rejected", "{what}: {receipt:?}");
+        assert_eq!(
+            receipt.reason.as_deref(),
+            Some("unsupported_header"),
+            "{what}: {receipt:?}"
+        );
+    }
+    assert_eq!(status_of(&b, "req-headers").await, "pending");
+    let upper = format!("application/{}", typ.to_ascii_uppercase());
+    let accepted = sign(json!({"alg": "EdDSA", "kid": kid, "typ": upper}), "ok");
+    assert_eq!(submit(&b, &accepted).await.status, "accepted");
 }

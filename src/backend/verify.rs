@@ -14,6 +14,7 @@ use crate::approval::DecisionClaims;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Rejection {
     Malformed,
+    UnsupportedHeader,
     UnsupportedAlgorithm,
     UnknownKey,
     RetiredKey,
@@ -38,6 +39,7 @@ impl Rejection {
     pub fn code(self) -> &'static str {
         match self {
             Rejection::Malformed => "malformed",
+            Rejection::UnsupportedHeader => "unsupported_header",
             Rejection::UnsupportedAlgorithm => "unsupported_algorithm",
             Rejection::UnknownKey => "unknown_key",
             Rejection::RetiredKey => "retired_key",
@@ -68,6 +70,23 @@ struct Header {
     alg: String,
     #[serde(default)]
     kid: Option<String>,
+    #[serde(default)]
+    typ: Option<String>,
+    /// Present at all, it names extensions the verifier must understand;
+    /// this one implements none (RFC 7515 §4.1.11).
+    #[serde(default)]
+    crit: Option<serde_json::Value>,
+    /// RFC 7797's unencoded payload option, not implemented here.
+    #[serde(default)]
+    b64: Option<serde_json::Value>,
+}
+
+/// Whether `typ` names a Countersign decision: the media type compares
+/// without case and may carry the `application/` prefix (RFC 7515 §4.1.9).
+fn is_decision_type(typ: &str) -> bool {
+    let lower = typ.to_ascii_lowercase();
+    let bare = lower.strip_prefix("application/").unwrap_or(&lower);
+    bare == crate::approval::DECISION_TYP
 }
 
 /// Where a key was found among the enrolled approvers.
@@ -103,7 +122,8 @@ pub fn peek_claims(jws: &str) -> Option<serde_json::Value> {
     serde_json::from_slice(&bytes).ok()
 }
 
-/// Verifies a compact JWS: `alg` is `EdDSA` (RFC 8037) or RFC 9864's
+/// Verifies a compact JWS: its header is a decision's (`typ`, no `crit` or
+/// `b64` extension, which are not implemented), `alg` is `EdDSA` (RFC 8037) or RFC 9864's
 /// fully-specified `Ed25519`, the `kid` belongs to an enrolled approver and
 /// is not retired, the signature is valid (strict Ed25519: no malleable or
 /// small-order encodings), the claims name that approver, are for
@@ -127,6 +147,19 @@ pub fn verify_decision(
             .map_err(|_| Rejection::Malformed)
     };
     let header: Header = serde_json::from_slice(&decode(h)?).map_err(|_| Rejection::Malformed)?;
+    // Fails closed on the header too: an extension this verifier does not
+    // implement is refused, not ignored (RFC 7515 §4.1.11, RFC 7797 §6),
+    // and only a JWS typed as a decision is one (RFC 8725 §3.11), so
+    // nothing else the key ever signed can be replayed as a decision.
+    if header.crit.is_some()
+        || header
+            .b64
+            .as_ref()
+            .is_some_and(|b| b != &serde_json::Value::Bool(true))
+        || !header.typ.as_deref().is_some_and(is_decision_type)
+    {
+        return Err(Rejection::UnsupportedHeader);
+    }
     if header.alg != "EdDSA" && header.alg != "Ed25519" {
         return Err(Rejection::UnsupportedAlgorithm);
     }
