@@ -300,6 +300,26 @@ async fn forged_and_invalid_decisions_are_rejected_with_their_reason() {
     assert_eq!(accepted, 2, "each valid decision applied once: {log:?}");
 }
 
+/// Enrolls `id` with an Ed25519 key made from `seed`, outside the app's
+/// own signing path (what another JOSE library would use); returns the
+/// key, its base64url public half and its RFC 7638 `kid`.
+async fn enroll_raw_key(
+    b: &Running,
+    id: &str,
+    seed: u8,
+) -> (ed25519_dalek::SigningKey, String, String) {
+    let key = ed25519_dalek::SigningKey::from_bytes(&[seed; 32]);
+    let x = URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes());
+    let jwk: jsonwebtoken::jwk::Jwk =
+        serde_json::from_value(json!({"kty": "OKP", "crv": "Ed25519", "x": x})).unwrap();
+    let kid = jwk
+        .thumbprint(jsonwebtoken::jwk::ThumbprintHash::SHA256)
+        .unwrap();
+    let jwks = json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid}]});
+    b.client.enroll(id, &[], &jwks).await.unwrap();
+    (key, x, kid)
+}
+
 fn uuid_like(n: &str) -> String {
     format!("00000000-0000-4000-8000-{:0>12}", n)
 }
@@ -384,15 +404,7 @@ async fn the_backend_accepts_rfc_9864_fully_specified_ed25519() {
     let mut claims = claims_of(&alice.decide_for(&r, Decision::Approve, &b.url, None).await);
     claims["iss"] = "erin".into();
     claims["approver"] = json!({ "id": "erin", "groups": [] });
-    let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
-    let x = URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes());
-    let jwk: jsonwebtoken::jwk::Jwk =
-        serde_json::from_value(json!({"kty": "OKP", "crv": "Ed25519", "x": x})).unwrap();
-    let kid = jwk
-        .thumbprint(jsonwebtoken::jwk::ThumbprintHash::SHA256)
-        .unwrap();
-    let jwks = json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid}]});
-    b.client.enroll("erin", &[], &jwks).await.unwrap();
+    let (key, x, kid) = enroll_raw_key(&b, "erin", 7).await;
     let header = URL_SAFE_NO_PAD
         .encode(json!({"alg": "Ed25519", "kid": kid, "typ": approval::DECISION_TYP}).to_string());
     let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
@@ -661,15 +673,7 @@ async fn a_header_the_verifier_does_not_implement_is_refused() {
     let mut claims = claims_of(&alice.decide_for(&r, Decision::Approve, &b.url, None).await);
     claims["iss"] = "erin".into();
     claims["approver"] = json!({ "id": "erin", "groups": [] });
-    let key = ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]);
-    let x = URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes());
-    let jwk: jsonwebtoken::jwk::Jwk =
-        serde_json::from_value(json!({"kty": "OKP", "crv": "Ed25519", "x": x})).unwrap();
-    let kid = jwk
-        .thumbprint(jsonwebtoken::jwk::ThumbprintHash::SHA256)
-        .unwrap();
-    let jwks = json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid}]});
-    b.client.enroll("erin", &[], &jwks).await.unwrap();
+    let (key, _, kid) = enroll_raw_key(&b, "erin", 9).await;
     let sign = |header: Value, n: &str| {
         let mut claims = claims.clone();
         claims["jti"] = uuid_like(&format!("h{n}")).into();

@@ -150,15 +150,24 @@ fn report_of(dir: &std::path::Path) -> serde_json::Value {
 /// participants, headless, through the CLI and the reference backend the
 /// runner starts; the report says what happened and every decision's
 /// signature verified.
-#[test]
-fn a_whole_drill_runs_headless_and_its_report_says_what_happened() {
+/// A database with the demo inventory, and the shipped drills' folder.
+fn demo_db() -> (tempfile::TempDir, std::path::PathBuf, &'static str) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("d.db");
     common::countersign(&db)
         .args(["demo", "load"])
         .assert()
         .success();
-    let drills = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/drills");
+    (
+        dir,
+        db,
+        concat!(env!("CARGO_MANIFEST_DIR"), "/assets/drills"),
+    )
+}
+
+#[test]
+fn a_whole_drill_runs_headless_and_its_report_says_what_happened() {
+    let (dir, db, drills) = demo_db();
     let out = dir.path().join("report");
     let run = common::countersign(&db)
         .env_remove("COUNTERSIGN_BACKEND_TOKEN")
@@ -288,12 +297,7 @@ fn a_whole_drill_runs_headless_and_its_report_says_what_happened() {
 /// came too late. Run against a backend in another process (`--backend`).
 #[test]
 fn a_drill_that_goes_badly_says_so() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("d.db");
-    common::countersign(&db)
-        .args(["demo", "load"])
-        .assert()
-        .success();
+    let (dir, db, _) = demo_db();
     let token = "drill-test-token";
     let backend = common::ServedBackend::start(&[], &[("COUNTERSIGN_BACKEND_TOKEN", token)]);
     let scenario = dir.path().join("s.yaml");
@@ -361,13 +365,7 @@ fn a_drill_that_goes_badly_says_so() {
 
 #[test]
 fn an_unusable_report_place_is_refused_before_the_drill_runs() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("d.db");
-    common::countersign(&db)
-        .args(["demo", "load"])
-        .assert()
-        .success();
-    let drills = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/drills");
+    let (dir, db, drills) = demo_db();
     let file = dir.path().join("not-a-directory");
     std::fs::write(&file, "x").unwrap();
     let run = common::countersign(&db)

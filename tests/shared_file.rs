@@ -203,6 +203,12 @@ impl Holder {
     }
 }
 
+/// Runs `cmd`, which must fail, and returns what it said on stderr.
+fn failure_of(cmd: &mut assert_cmd::Command) -> String {
+    let out = cmd.assert().failure();
+    String::from_utf8_lossy(&out.get_output().stderr).into_owned()
+}
+
 /// Another process opening and closing the database, as the CLI does.
 fn cli_write(db: &Path) {
     common::countersign(db)
@@ -442,12 +448,11 @@ fn a_backup_while_the_app_holds_the_database_is_whole_and_checked() {
         .success();
 
     // Not over an existing file unless asked; never over the database.
-    let again = common::countersign(&db)
-        .args(["db", "backup", "--to"])
-        .arg(&backup)
-        .assert()
-        .failure();
-    let stderr = String::from_utf8_lossy(&again.get_output().stderr).into_owned();
+    let stderr = failure_of(
+        common::countersign(&db)
+            .args(["db", "backup", "--to"])
+            .arg(&backup),
+    );
     assert!(stderr.contains("already exists"), "{stderr}");
     common::countersign(&db)
         .args(["db", "backup", "--force", "--to"])
@@ -455,12 +460,11 @@ fn a_backup_while_the_app_holds_the_database_is_whole_and_checked() {
         .assert()
         .success();
     for own in ["countersign.db", "countersign.db-wal", "countersign.db-shm"] {
-        let refused = common::countersign(&db)
-            .args(["db", "backup", "--force", "--to"])
-            .arg(dir.path().join(own))
-            .assert()
-            .failure();
-        let stderr = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
+        let stderr = failure_of(
+            common::countersign(&db)
+                .args(["db", "backup", "--force", "--to"])
+                .arg(dir.path().join(own)),
+        );
         assert!(
             stderr.contains("of the database being backed up") && stderr.contains(own),
             "{own}: {stderr}"
@@ -484,12 +488,11 @@ fn a_backup_while_the_app_holds_the_database_is_whole_and_checked() {
     let other = dir.path().join("other.db");
     let mut other_holder = Holder::start(&other);
     other_holder.decide("other-1", &mut refusals);
-    let refused = common::countersign(&db)
-        .args(["db", "backup", "--force", "--to"])
-        .arg(&other)
-        .assert()
-        .failure();
-    let stderr = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
+    let stderr = failure_of(
+        common::countersign(&db)
+            .args(["db", "backup", "--force", "--to"])
+            .arg(&other),
+    );
     assert!(stderr.contains("another program has it open"), "{stderr}");
     other_holder.kill_9();
     // Where it cannot go, it says why in terms of the backup.
@@ -500,12 +503,11 @@ fn a_backup_while_the_app_holds_the_database_is_whole_and_checked() {
             "it is a directory; name a file in it",
         ),
     ] {
-        let refused = common::countersign(&db)
-            .args(["db", "backup", "--to"])
-            .arg(&to)
-            .assert()
-            .failure();
-        let stderr = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
+        let stderr = failure_of(
+            common::countersign(&db)
+                .args(["db", "backup", "--to"])
+                .arg(&to),
+        );
         assert!(stderr.contains(says), "{}: {stderr}", to.display());
         assert!(!stderr.contains(".partial"), "{stderr}");
     }
@@ -539,12 +541,11 @@ fn the_cli_never_reads_or_writes_its_own_database_as_a_file() {
         .args(["demo", "load"])
         .assert()
         .success();
-    let out = common::countersign(&named_like_a_table)
-        .args(["export", "--format", "csv", "--out"])
-        .arg(&csv_dir)
-        .assert()
-        .failure();
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let stderr = failure_of(
+        common::countersign(&named_like_a_table)
+            .args(["export", "--format", "csv", "--out"])
+            .arg(&csv_dir),
+    );
     assert!(stderr.contains("of the Countersign database"), "{stderr}");
     common::countersign(&named_like_a_table)
         .args(["audit", "verify"])
@@ -556,8 +557,7 @@ fn the_cli_never_reads_or_writes_its_own_database_as_a_file() {
             .iter()
             .map(|a| a.replace("DB", &db.display().to_string()))
             .collect();
-        let out = common::countersign(&db).args(&args).assert().failure();
-        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        let stderr = failure_of(common::countersign(&db).args(&args));
         assert!(
             stderr.contains("of the Countersign database"),
             "{args:?}: {stderr}"

@@ -223,7 +223,7 @@ fn check_target(target: &Path, shown: &str, replace: bool) -> Result<(), BackupE
 
 /// The `-wal`, `-shm` and `-journal` names beside `target`.
 fn sidecars(target: &Path) -> [PathBuf; 3] {
-    ["-wal", "-shm", "-journal"].map(|s| PathBuf::from(format!("{}{s}", target.display())))
+    guard::SIDECARS.map(|(suffix, _)| guard::sidecar(target, suffix))
 }
 
 /// What went wrong writing the copy, in terms of the backup file (SQLite

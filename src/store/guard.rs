@@ -201,7 +201,15 @@ pub(super) fn opened(path: &Path) {
     *w.wal.lock().unwrap_or_else(|e| e.into_inner()) = wal;
 }
 
-fn sidecar(db: &Path, suffix: &str) -> PathBuf {
+/// What SQLite keeps beside a database file, with what each is.
+pub(super) const SIDECARS: [(&str, &str); 3] = [
+    ("-wal", "the write-ahead log"),
+    ("-shm", "the shared-memory index"),
+    ("-journal", "the rollback journal"),
+];
+
+/// The file SQLite names `db` + `suffix` (`-wal`, `-shm`, `-journal`).
+pub(super) fn sidecar(db: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(format!("{}{suffix}", db.display()))
 }
 
@@ -344,9 +352,9 @@ mod sys {
         if covers(&held, db_ino, RESERVED_BYTE) {
             return Ok(()); // rollback-journal mode: no WAL to check
         }
-        let name = db.as_os_str().to_string_lossy();
-        let shm = format!("{name}-shm");
-        match std::fs::metadata(&shm) {
+        let shm_path = super::sidecar(db, "-shm");
+        let shm = shm_path.display();
+        match std::fs::metadata(&shm_path) {
             Err(_) => {
                 return Err(format!(
                     "the shared-memory index {shm} was deleted by another program"
@@ -413,21 +421,15 @@ pub fn check_not_database(path: &Path) -> Result<(), DatabaseFileError> {
     let named = canonical_name(path);
     let identity = file_identity(path);
     for w in all {
-        let db = w.path.as_os_str().to_string_lossy().into_owned();
-        let kinds = [
-            ("", "the database file"),
-            ("-wal", "the write-ahead log"),
-            ("-shm", "the shared-memory index"),
-            ("-journal", "the rollback journal"),
-        ];
+        let kinds = std::iter::once(("", "the database file")).chain(SIDECARS);
         for (suffix, what) in kinds {
-            let sidecar = PathBuf::from(format!("{db}{suffix}"));
-            let same_name = named.as_ref() == Some(&sidecar);
-            let same_file = identity.is_some() && identity == file_identity(&sidecar);
+            let file = sidecar(&w.path, suffix);
+            let same_name = named.as_ref() == Some(&file);
+            let same_file = identity.is_some() && identity == file_identity(&file);
             if same_name || same_file {
                 return Err(DatabaseFileError {
                     path: path.display().to_string(),
-                    db,
+                    db: w.path.display().to_string(),
                     what,
                 });
             }

@@ -409,3 +409,33 @@ pub fn cli(db: &Path) -> Command {
     cmd.env_remove("COUNTERSIGN_DB").arg("--db").arg(db);
     cmd
 }
+
+/// The example containment request (`assets/examples/`) as request `id`,
+/// created now and expiring in an hour, so it is live on any date.
+pub fn live_request(id: &str) -> serde_json::Value {
+    let mut request: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../assets/examples/containment-request.json"
+    ))
+    .unwrap();
+    let now = jiff::Timestamp::now();
+    request["id"] = id.into();
+    request["created_at"] = now.to_string().into();
+    request["expires_at"] = (now + Duration::from_secs(3600)).to_string().into();
+    request
+}
+
+impl AppSession {
+    /// With a verdict chosen in the open request: writes the reason, signs,
+    /// confirms, and waits until the backend accepted the decision.
+    pub async fn sign_and_confirm(&self, reason: &str) {
+        self.wait_for("[data-testid=reason]")
+            .await
+            .send_keys(reason)
+            .await
+            .unwrap();
+        self.click("[data-testid=sign]").await;
+        self.click("[data-testid=confirm-sign]").await;
+        self.wait_for_text_containing("[data-testid=delivery-state]", "Delivered and accepted")
+            .await;
+    }
+}

@@ -11,7 +11,7 @@ use countersign::Store;
 use countersign::client::BackendClient;
 use countersign::signing::{Keys, OsKeyring, SecretStore};
 use countersign::store::{APPROVER_GROUPS_KEY, ChangeContext};
-use countersign_e2e::{AppSession, UI_TIMEOUT, start_reference_backend};
+use countersign_e2e::{AppSession, UI_TIMEOUT, live_request, start_reference_backend};
 
 const TOKEN: &str = "e2e-backend-token";
 
@@ -52,15 +52,9 @@ async fn a_request_from_the_backend_is_approved_in_the_app_and_verified_by_the_b
     .unwrap();
     store.close().await;
 
-    let mut request: serde_json::Value = serde_json::from_str(include_str!(
-        "../../../assets/examples/containment-request.json"
-    ))
-    .unwrap();
-    let now = jiff::Timestamp::now();
-    request["id"] = "req-e2e-kafka".into();
-    request["created_at"] = now.to_string().into();
-    request["expires_at"] = (now + Duration::from_secs(3600)).to_string().into();
-    soar.create_request(&request).await.unwrap();
+    soar.create_request(&live_request("req-e2e-kafka"))
+        .await
+        .unwrap();
 
     // Watch the session bus for the desktop notification the app raises.
     let mut monitor = std::process::Command::new("dbus-monitor")

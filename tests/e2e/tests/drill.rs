@@ -69,14 +69,7 @@ async fn one_drill_inject_is_answered_through_the_app() {
         .select_by_value("rotate_secret")
         .await
         .unwrap();
-    app.wait_for("[data-testid=reason]")
-        .await
-        .send_keys("Rotate the shared secret; disabling it stops six consumers.")
-        .await
-        .unwrap();
-    app.click("[data-testid=sign]").await;
-    app.click("[data-testid=confirm-sign]").await;
-    app.wait_for_text_containing("[data-testid=delivery-state]", "Delivered and accepted")
+    app.sign_and_confirm("Rotate the shared secret; disabling it stops six consumers.")
         .await;
 
     // The drill view saw it: the outcome, who decided, and the graph of

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use countersign::Store;
 use countersign::store::{APPROVER_GROUPS_KEY, ChangeContext};
-use countersign_e2e::{AppSession, PortalDialog, cli, start_reference_backend};
+use countersign_e2e::{AppSession, PortalDialog, cli, live_request, start_reference_backend};
 
 const TOKEN: &str = "e2e-shared-file-token";
 
@@ -66,15 +66,9 @@ async fn browsing_the_database_folder_and_cli_writes_lose_nothing_the_app_commit
 
     let url = start_reference_backend(TOKEN).await;
     let soar = countersign::client::BackendClient::new(&url, TOKEN.to_owned().into()).unwrap();
-    let mut request: serde_json::Value = serde_json::from_str(include_str!(
-        "../../../assets/examples/containment-request.json"
-    ))
-    .unwrap();
-    let now = jiff::Timestamp::now();
-    request["id"] = "req-e2e-shared-file".into();
-    request["created_at"] = now.to_string().into();
-    request["expires_at"] = (now + Duration::from_secs(3600)).to_string().into();
-    soar.create_request(&request).await.unwrap();
+    soar.create_request(&live_request("req-e2e-shared-file"))
+        .await
+        .unwrap();
 
     let app = AppSession::start_with_env(
         &db,
@@ -123,14 +117,7 @@ async fn browsing_the_database_folder_and_cli_writes_lose_nothing_the_app_commit
     app.wait_for("[data-testid=request-blast]").await;
     app.screenshot("shared-file-request").await;
     app.click("[data-testid=verdict-approve]").await;
-    app.wait_for("[data-testid=reason]")
-        .await
-        .send_keys("Rotation is safe; consumers reload within minutes.")
-        .await
-        .unwrap();
-    app.click("[data-testid=sign]").await;
-    app.click("[data-testid=confirm-sign]").await;
-    app.wait_for_text_containing("[data-testid=delivery-state]", "Delivered and accepted")
+    app.sign_and_confirm("Rotation is safe; consumers reload within minutes.")
         .await;
     run_cli(&db, &["settings", "review-stale-days", "90"]);
     app.screenshot("shared-file-delivered").await;
