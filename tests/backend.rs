@@ -368,9 +368,9 @@ async fn dual_approval_needs_two_distinct_approvers_from_the_named_groups() {
     );
     // A second approval of something else does not complete the first.
     let narrowed = Decision::ApproveNarrowed(Narrowing {
-        action: Some(ContainmentAction::RevokeSession),
+        action: None,
         scope: vec![],
-        until: None,
+        until: Some(jiff::Timestamp::now() + jiff::SignedDuration::from_secs(600)),
     });
     let jws = bob.decide(&r, narrowed, &b.url).await;
     assert_eq!(
@@ -719,4 +719,202 @@ async fn a_header_the_verifier_does_not_implement_is_refused() {
     let upper = format!("application/{}", typ.to_ascii_uppercase());
     let accepted = sign(json!({"alg": "EdDSA", "kid": kid, "typ": upper}), "ok");
     assert_eq!(submit(&b, &accepted).await.status, "accepted");
+}
+
+/// A narrowed approval approves less than was asked, never more: each
+/// broader action, wider scope or out-of-window `until` is refused by the
+/// backend as `invalid_narrowing` (the request stays pending) and by
+/// `decide` before anything is signed — one core check for both (issue 14;
+/// ../shared/security/r03).
+#[tokio::test]
+async fn a_narrowing_broader_than_the_request_is_refused_by_backend_and_decide() {
+    use approval::NarrowingProblem as P;
+    let b = start().await;
+    let alice = Approver::new("alice", "identity-governance").await;
+    enroll(&b, &alice, &["identity-governance"]).await;
+    let now = jiff::Timestamp::now().as_second();
+    let write = "kafka:topic/orders:write";
+    // (what, requested action, tier, request scope, narrowed, decide's refusal)
+    type Case = (
+        &'static str,
+        &'static str,
+        &'static str,
+        Vec<&'static str>,
+        Value,
+        fn(&P) -> bool,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            "rotate -> disable",
+            "rotate_secret",
+            "single_approval",
+            vec![],
+            json!({"action": "disable_account"}),
+            |p| matches!(p, P::BroaderAction { .. }),
+        ),
+        (
+            "rotate -> quarantine",
+            "rotate_secret",
+            "single_approval",
+            vec![],
+            json!({"action": "quarantine"}),
+            |p| matches!(p, P::BroaderAction { .. }),
+        ),
+        (
+            "rotate -> revoke session",
+            "rotate_secret",
+            "single_approval",
+            vec![],
+            json!({"action": "revoke_session"}),
+            |p| matches!(p, P::BroaderAction { .. }),
+        ),
+        (
+            "revoke token -> disable (policy: dual)",
+            "revoke_token",
+            "single_approval",
+            vec![],
+            json!({"action": "disable_account"}),
+            |p| matches!(p, P::StricterTier { .. }),
+        ),
+        (
+            "scope -> *",
+            "reduce_scope",
+            "single_approval",
+            vec![write],
+            json!({"scope": ["*"]}),
+            |p| matches!(p, P::ScopeOutsideRequest { .. }),
+        ),
+        (
+            "scope -> another topic",
+            "reduce_scope",
+            "single_approval",
+            vec![write],
+            json!({"scope": [write, "kafka:topic/payments:write"]}),
+            |p| matches!(p, P::ScopeOutsideRequest { .. }),
+        ),
+        (
+            "unscoped -> *",
+            "rotate_secret",
+            "single_approval",
+            vec![],
+            json!({"scope": ["*"]}),
+            |p| matches!(p, P::ScopeWildcard { .. }),
+        ),
+        (
+            "until in the past",
+            "rotate_secret",
+            "single_approval",
+            vec![],
+            json!({"until": "2001-01-01T00:00:00Z"}),
+            |p| matches!(p, P::UntilPast { .. }),
+        ),
+        (
+            "until after the request expires",
+            "rotate_secret",
+            "single_approval",
+            vec![],
+            json!({"until": ts(now + 7200)}),
+            |p| matches!(p, P::UntilAfterExpiry { .. }),
+        ),
+        (
+            "same action, nothing else",
+            "rotate_secret",
+            "single_approval",
+            vec![],
+            json!({"action": "rotate_secret"}),
+            |p| matches!(p, P::NothingNarrowed),
+        ),
+    ];
+    for (n, (what, action, tier, scope, narrowed, expected)) in cases.iter().enumerate() {
+        let mut r = request(&format!("req-narrow-{n}"), tier, "soar-analyst");
+        r["action"] = (*action).into();
+        if !scope.is_empty() {
+            r["scope"] = json!(scope);
+        }
+        b.client.create_request(&r).await.unwrap();
+        // The backend, given it signed by an enrolled key.
+        let mut claims = claims_of(&alice.decide_for(&r, Decision::Deny, &b.url, None).await);
+        claims["jti"] = uuid_like(&format!("n{n}")).into();
+        claims["decision"] = "approve_narrowed".into();
+        claims["narrowed"] = narrowed.clone();
+        let receipt = submit(&b, &alice.sign_raw(&claims).await).await;
+        assert_eq!(receipt.status, "rejected", "{what}: {receipt:?}");
+        assert_eq!(
+            receipt.reason.as_deref(),
+            Some("invalid_narrowing"),
+            "{what}"
+        );
+        assert_eq!(
+            status_of(&b, r["id"].as_str().unwrap()).await,
+            "pending",
+            "{what}"
+        );
+        // decide, before signing.
+        let signed_before = alice.store.decisions(None).await.unwrap().len();
+        let narrowing: Narrowing = serde_json::from_value(narrowed.clone()).unwrap();
+        let err = approval::decide(
+            &alice.store,
+            &alice.keys(),
+            DecisionInput {
+                request: &r,
+                decision: Decision::ApproveNarrowed(narrowing),
+                reason: "narrowed",
+                audience: &b.url,
+                destination: Some(&b.url),
+            },
+            &ChangeContext::new("alice", "test"),
+        )
+        .await
+        .unwrap_err();
+        match &err {
+            approval::DecisionError::BroaderNarrowing(p) => assert!(expected(p), "{what}: {p}"),
+            other => panic!("{what}: decide failed otherwise: {other}"),
+        }
+        assert_eq!(
+            alice.store.decisions(None).await.unwrap().len(),
+            signed_before,
+            "{what}"
+        );
+    }
+
+    // A constraint the reader does not know is refused, never dropped.
+    let r = request("req-narrow-unknown", "single_approval", "soar-analyst");
+    b.client.create_request(&r).await.unwrap();
+    let mut claims = claims_of(&alice.decide_for(&r, Decision::Deny, &b.url, None).await);
+    claims["jti"] = uuid_like("unknown-field").into();
+    claims["decision"] = "approve_narrowed".into();
+    claims["narrowed"] = json!({"until": ts(now + 600), "services": ["all"]});
+    let receipt = submit(&b, &alice.sign_raw(&claims).await).await;
+    assert_eq!(
+        receipt.reason.as_deref(),
+        Some("invalid_claims"),
+        "{receipt:?}"
+    );
+
+    // Real narrowings pass both: disable -> rotate on a dual request (first
+    // of two signatures), and a rotation approved for ten minutes only.
+    let mut r = request("req-narrow-ok-dual", "dual_approval", "soar-analyst");
+    r["action"] = "disable_account".into();
+    b.client.create_request(&r).await.unwrap();
+    let rotate = Narrowing {
+        action: Some(ContainmentAction::RotateSecret),
+        scope: vec![],
+        until: None,
+    };
+    let jws = alice
+        .decide_for(&r, Decision::ApproveNarrowed(rotate), &b.url, None)
+        .await;
+    assert_eq!(submit(&b, &jws).await.status, "awaiting_second_approval");
+    let r = request("req-narrow-ok-until", "single_approval", "soar-analyst");
+    b.client.create_request(&r).await.unwrap();
+    let until = Narrowing {
+        action: None,
+        scope: vec![],
+        until: Some(jiff::Timestamp::from_second(now + 600).unwrap()),
+    };
+    let jws = alice
+        .decide_for(&r, Decision::ApproveNarrowed(until), &b.url, None)
+        .await;
+    assert_eq!(submit(&b, &jws).await.status, "accepted");
+    assert_eq!(status_of(&b, "req-narrow-ok-until").await, "approved");
 }

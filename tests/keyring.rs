@@ -35,7 +35,7 @@ async fn keys_are_kept_in_the_secret_service_and_sign_from_there() {
         .sign(&serde_json::json!({"ok": true}), "JWT")
         .unwrap();
     assert_eq!(
-        verify(&token, &keys.jwks().await.unwrap()).unwrap()["ok"],
+        verify(&token, &keys.jwks().await.unwrap(), "JWT").unwrap()["ok"],
         true
     );
     // The secret is in the keyring under the key's name, and only there.

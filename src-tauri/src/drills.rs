@@ -177,6 +177,14 @@ pub async fn start_drill(
         audience: None,
         dual_groups: backend::DEFAULT_DUAL_GROUPS.map(String::from).to_vec(),
         request_files: Vec::new(),
+        // Narrowings are judged by the policy the owners use.
+        policy: Some(
+            store
+                .approval_policy()
+                .await
+                .map_err(|err| invalid("policy", err.to_string()))?
+                .1,
+        ),
     })
     .await
     .map_err(|err| invalid("drill", err.to_string()))?;

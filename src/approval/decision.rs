@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::ContainmentRequest;
+use super::narrowing::{Narrowing, NarrowingProblem, check_narrowing};
 use crate::Store;
 use crate::graph::blast_radius::{BlastError, BlastGraph};
 use crate::model::ContainmentAction;
@@ -16,16 +17,6 @@ use crate::store::{ChangeContext, NewDecision, StoreError};
 
 /// The JWS `typ` of decisions.
 pub const DECISION_TYP: &str = "countersign-decision+jwt";
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Narrowing {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<ContainmentAction>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub scope: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub until: Option<jiff::Timestamp>,
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
@@ -152,6 +143,8 @@ pub enum DecisionError {
     NoReason,
     #[error("this decision cannot be signed: {0}")]
     InvalidClaims(ClaimsProblem),
+    #[error("this is not a narrowing of the request: {0}")]
+    BroaderNarrowing(NarrowingProblem),
     #[error(
         "{approver} requested this containment and cannot also approve it; another owner must decide"
     )]
@@ -257,6 +250,19 @@ pub async fn decide(
     };
     // What every reader checks is checked before anything is signed.
     check_claims(&claims).map_err(DecisionError::InvalidClaims)?;
+    // Nothing broader than the request is signed: the same check the
+    // backend applies, here with the narrowed action's real blast radius.
+    if let Some(n) = &claims.narrowed {
+        let needs = if action == parsed.action {
+            None
+        } else {
+            Some(tier_on(store, &graph, &parsed, action).await?.tier)
+        };
+        check_narrowing(&parsed, n, now, |_| {
+            needs.ok_or_else(|| "no tier was computed".to_owned())
+        })
+        .map_err(DecisionError::BroaderNarrowing)?;
+    }
     let jws = pair.sign(&claims, DECISION_TYP)?;
     store
         .record_decision(
@@ -284,16 +290,27 @@ pub async fn tier_for(
     request: &ContainmentRequest,
 ) -> Result<crate::policy::TierDecision, DecisionError> {
     let graph = BlastGraph::new(&store.snapshot().await?);
-    let blast = graph.blast(&[(request.target.external_id.as_str(), request.action)])?;
+    tier_on(store, &graph, request, request.action).await
+}
+
+/// The tier the policy in force gives `action` on the request's target,
+/// with that action's blast radius on `graph`.
+pub(super) async fn tier_on(
+    store: &Store,
+    graph: &BlastGraph,
+    request: &ContainmentRequest,
+    action: ContainmentAction,
+) -> Result<crate::policy::TierDecision, DecisionError> {
+    let blast = graph.blast(&[(request.target.external_id.as_str(), action)])?;
     let identity = store.identity(&blast.targets[0].identity).await?;
     let (policy, _) = store.approval_policy().await?;
     let facts = crate::policy::Facts {
         requester: &request.requested_by.id,
         identity: &identity.id,
-        kind: identity.kind,
-        environment: identity.environment,
+        kind: Some(identity.kind),
+        environment: Some(identity.environment),
         break_glass: identity.is_break_glass(),
-        action: request.action,
+        action,
         confidence: request.evidence.confidence,
         severity: &request.severity,
         blast: &blast.summary,
@@ -340,20 +357,22 @@ mod tests {
         let keys = Keys::new(&store, secrets);
         let ctx = ChangeContext::new("alice", "cli");
         let request = example();
+        // Approved for the next five minutes only.
+        let until = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(300);
         let narrowed = Decision::ApproveNarrowed(Narrowing {
             action: Some(ContainmentAction::RotateSecret),
             scope: vec![],
-            until: None,
+            until: Some(until),
         });
         let input = DecisionInput {
             request: &request,
             decision: narrowed,
-            reason: "rotate, do not disable",
+            reason: "rotate now, and only for five minutes",
             audience: "https://soar.test",
             destination: Some("https://soar.test"),
         };
         let d = decide(&store, &keys, input, &ctx).await.unwrap();
-        let claims = verify(&d.jws, &keys.jwks().await.unwrap()).unwrap();
+        let claims = verify(&d.jws, &keys.jwks().await.unwrap(), DECISION_TYP).unwrap();
         assert_eq!(claims["decision"], "approve_narrowed");
         assert_eq!(claims["request_digest"], request_digest(&request));
         assert_eq!(claims["aud"], "https://soar.test");

@@ -2,13 +2,16 @@
 //! decisions an owner gives on them.
 
 mod decision;
+mod narrowing;
 mod request;
 mod view;
 
 pub use decision::{
     ClaimsProblem, DECISION_TYP, Decision, DecisionClaims, DecisionError, DecisionInput,
-    DecisionKind, MAX_ID_BYTES, MAX_REASON_BYTES, Narrowing, RecordedDecision, check_claims,
-    decide, tier_for,
+    DecisionKind, MAX_ID_BYTES, MAX_REASON_BYTES, RecordedDecision, check_claims, decide, tier_for,
+};
+pub use narrowing::{
+    MAX_SCOPE_ENTRIES, MAX_SCOPE_ENTRY_BYTES, Narrowing, NarrowingProblem, check_narrowing,
 };
 pub use request::{ContainmentRequest, Evidence, RequestedBy, Target};
 pub use view::{Freshness, RequestView, ViewError, request_view, threat_for};

@@ -9,7 +9,10 @@ use serde::Serialize;
 use super::ContainmentRequest;
 use crate::Store;
 use crate::attention::Finding;
-use crate::graph::blast_radius::{Alternatives, BlastGraph, BlastResult, Threat};
+use crate::graph::blast_radius::{
+    Alternatives, BlastGraph, BlastResult, Threat, never_breaks_more,
+};
+use crate::model::ContainmentAction;
 use crate::policy::TierDecision;
 use crate::store::{DecisionRow, IdentityDetail, StoreError};
 
@@ -40,6 +43,13 @@ pub struct RequestView {
     pub tier_mismatch: bool,
     pub blast: Option<BlastResult>,
     pub alternatives: Option<Alternatives>,
+    /// What the owner may approve instead, best first: actions that
+    /// contain the threat, never break more than the requested one (the
+    /// rule `check_narrowing` holds every narrowing to), break less here,
+    /// and need no stricter tier under the policy. Ranked as
+    /// `Alternatives::recommended` ranks: severity score, then reversible
+    /// over destructive, then the narrower action.
+    pub narrower: Vec<ContainmentAction>,
     pub freshness: Option<Freshness>,
     /// Decisions already signed here on this request, with delivery state.
     pub decisions: Vec<DecisionRow>,
@@ -89,6 +99,7 @@ pub async fn request_view(
         tier_mismatch: false,
         blast: None,
         alternatives: None,
+        narrower: Vec::new(),
         freshness: None,
         decisions: store.decisions(Some(&request.id)).await?,
         requested_by_you: request.requested_by.id.eq_ignore_ascii_case(viewer),
@@ -129,6 +140,33 @@ pub async fn request_view(
         stale_after_days: store.review_stale_days().await?,
         findings,
     });
+    if let Some(alternatives) = &view.alternatives {
+        let mut offered = Vec::new();
+        for o in &alternatives.options {
+            let a = o.action;
+            if a == view.request.action
+                || !o.contains
+                || !never_breaks_more(a, view.request.action)
+                || o.summary.score >= blast.summary.score
+            {
+                continue;
+            }
+            // A candidate whose tier cannot be judged is not offered.
+            if let Ok(t) = super::decision::tier_on(store, graph, &view.request, a).await
+                && t.tier <= view.request.tier
+            {
+                let destructive = detail
+                    .identity
+                    .containment
+                    .get(&a)
+                    .and_then(|p| p.reversible)
+                    == Some(false);
+                offered.push((o.summary.score, destructive, a));
+            }
+        }
+        offered.sort();
+        view.narrower = offered.into_iter().map(|(_, _, a)| a).collect();
+    }
     view.identity = Some(detail);
     view.blast = Some(blast);
     Ok(view)
@@ -173,6 +211,34 @@ mod tests {
         assert!(view.alternatives.as_ref().unwrap().options.len() >= 4);
         assert!(!view.requested_by_you && !view.expired);
         assert!(view.freshness.is_some());
+
+        // Nothing is narrower than a rotation on every graph.
+        assert!(view.narrower.is_empty(), "{:?}", view.narrower);
+        // Disabling the shared credential can be narrowed to a rotation
+        // (which contains a leak and spares the dynamic consumers); the
+        // offer holds only actions `check_narrowing` would accept.
+        let mut disable = request.clone();
+        disable["action"] = "disable_account".into();
+        disable["tier"] = "dual_approval".into();
+        let wide = request_view(&store, &graph, &disable, "alice")
+            .await
+            .unwrap();
+        assert_eq!(
+            wide.narrower.first(),
+            Some(&ContainmentAction::RotateSecret)
+        );
+        let parsed: ContainmentRequest = serde_json::from_value(disable).unwrap();
+        for a in &wide.narrower {
+            let n = super::super::Narrowing {
+                action: Some(*a),
+                scope: vec![],
+                until: None,
+            };
+            super::super::check_narrowing(&parsed, &n, jiff::Timestamp::now(), |_| {
+                Ok(crate::model::ApprovalTier::DualApproval)
+            })
+            .unwrap();
+        }
 
         let mine = request_view(&store, &graph, &request, "soar-playbook-leaked-secret")
             .await

@@ -39,6 +39,8 @@ pub enum BackendError {
     },
     #[error("{path}: {message}")]
     BadRequests { path: PathBuf, message: String },
+    #[error(transparent)]
+    Policy(#[from] crate::policy::PolicyError),
     #[error("no randomness for a token: {0}")]
     NoRandomness(String),
     #[error("server failed: {0}")]
@@ -69,6 +71,9 @@ pub struct ServeConfig {
     pub dual_groups: Vec<String>,
     /// Files of requests (one JSON object or an array) to serve from the start.
     pub request_files: Vec<PathBuf>,
+    /// The approval policy narrowed approvals are judged by (Cedar text);
+    /// `None` is the shipped default.
+    pub policy: Option<String>,
 }
 
 /// Loads requests from a JSON file (one request or an array of them).
@@ -133,6 +138,9 @@ async fn bind(
     let addr = listener.local_addr().map_err(BackendError::Serve)?;
     let audience = config.audience.unwrap_or_else(|| format!("http://{addr}"));
     let mut state = BackendState::new(audience.clone(), config.dual_groups);
+    if let Some(text) = &config.policy {
+        state.policy = crate::policy::Policy::parse(text)?;
+    }
     for path in &config.request_files {
         load_requests(&mut state, path)?;
     }

@@ -97,6 +97,8 @@ pub struct BackendState {
     pub log: Vec<DecisionReceipt>,
     /// Bumped on every change that alters a listing (the ETag).
     pub revision: u64,
+    /// Judges whether a narrowed approval's action needs a stricter tier.
+    pub policy: crate::policy::Policy,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -126,6 +128,7 @@ impl BackendState {
             by_jti: HashMap::new(),
             log: Vec::new(),
             revision: 0,
+            policy: crate::policy::Policy::default_policy(),
         }
     }
 
@@ -331,6 +334,7 @@ impl BackendState {
             .approvals
             .first()
             .map(|a| groups_of(&a.approver));
+        let policy = &self.policy;
         let request = &mut self.requests[i];
         if request_digest(&request.json) != v.claims.request_digest {
             return reject(Rejection::DigestMismatch, &v);
@@ -341,6 +345,15 @@ impl BackendState {
                 return reject(Rejection::AlreadyDecided, &v);
             }
             _ => {}
+        }
+        if v.kind == crate::approval::DecisionKind::ApproveNarrowed
+            && let Some(narrowed) = &v.claims.narrowed
+            && crate::approval::check_narrowing(&request.parsed, narrowed, now, |action| {
+                tier_without_inventory(policy, &request.parsed, action)
+            })
+            .is_err()
+        {
+            return reject(Rejection::InvalidNarrowing, &v);
         }
         if v.kind == crate::approval::DecisionKind::Deny {
             request.decided = Some(RequestStatus::Denied);
@@ -386,6 +399,32 @@ impl BackendState {
             }
         }
     }
+}
+
+/// The tier `policy` gives `action` on a request, judged as the backend
+/// can: from the request's own facts, without the inventory (no blast
+/// radius, identity kind or environment). A rule that reads what is not
+/// known fails to evaluate, and the narrowing is refused.
+fn tier_without_inventory(
+    policy: &crate::policy::Policy,
+    request: &ContainmentRequest,
+    action: crate::model::ContainmentAction,
+) -> Result<ApprovalTier, String> {
+    let facts = crate::policy::Facts {
+        requester: &request.requested_by.id,
+        identity: &request.target.external_id,
+        kind: None,
+        environment: None,
+        break_glass: false,
+        action,
+        confidence: request.evidence.confidence,
+        severity: &request.severity,
+        blast: &crate::graph::blast_radius::Summary::default(),
+    };
+    policy
+        .tier(&facts)
+        .map(|t| t.tier)
+        .map_err(|e| e.to_string())
 }
 
 fn receipt(

@@ -20,6 +20,7 @@ pub enum Rejection {
     RetiredKey,
     BadSignature,
     InvalidClaims,
+    InvalidNarrowing,
     ApproverMismatch,
     WrongAudience,
     Expired,
@@ -45,6 +46,7 @@ impl Rejection {
             Rejection::RetiredKey => "retired_key",
             Rejection::BadSignature => "bad_signature",
             Rejection::InvalidClaims => "invalid_claims",
+            Rejection::InvalidNarrowing => "invalid_narrowing",
             Rejection::ApproverMismatch => "approver_mismatch",
             Rejection::WrongAudience => "wrong_audience",
             Rejection::Expired => "expired",
@@ -81,12 +83,9 @@ struct Header {
     b64: Option<serde_json::Value>,
 }
 
-/// Whether `typ` names a Countersign decision: the media type compares
-/// without case and may carry the `application/` prefix (RFC 7515 §4.1.9).
+/// Whether `typ` names a Countersign decision.
 fn is_decision_type(typ: &str) -> bool {
-    let lower = typ.to_ascii_lowercase();
-    let bare = lower.strip_prefix("application/").unwrap_or(&lower);
-    bare == crate::approval::DECISION_TYP
+    crate::signing::typ_matches(typ, crate::approval::DECISION_TYP)
 }
 
 /// Where a key was found among the enrolled approvers.

@@ -38,6 +38,9 @@ pub enum BackendCommand {
         /// Containment requests to serve from the start (a JSON request or an array of them)
         #[arg(long = "requests", value_name = "FILE.json")]
         request_files: Vec<PathBuf>,
+        /// Cedar approval policy that judges narrowed approvals [default: the shipped policy]
+        #[arg(long, value_name = "FILE.cedar")]
+        policy: Option<PathBuf>,
     },
     /// Store the bearer token for a backend in the OS keyring (read from stdin) and make it the default backend
     Login { url: String },
@@ -131,6 +134,7 @@ pub async fn serve(command: &BackendCommand) -> Result<bool> {
         audience,
         dual_groups,
         request_files,
+        policy,
     } = command
     else {
         return Ok(false);
@@ -142,6 +146,13 @@ pub async fn serve(command: &BackendCommand) -> Result<bool> {
         audience: audience.clone(),
         dual_groups: dual_groups.clone(),
         request_files: request_files.clone(),
+        policy: policy
+            .as_ref()
+            .map(|path| {
+                countersign::store::guard::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))
+            })
+            .transpose()?,
     };
     backend::serve(config, |addr, audience| {
         // Scripts wait for this line (and read the port from it).

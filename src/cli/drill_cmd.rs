@@ -113,6 +113,8 @@ pub async fn drill(store: &Store, command: DrillCommand) -> Result<()> {
                         audience: None,
                         dual_groups,
                         request_files: Vec::new(),
+                        // Narrowings are judged by the policy the owners use.
+                        policy: Some(store.approval_policy().await?.1),
                     })
                     .await?;
                     let url = running.url();

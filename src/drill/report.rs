@@ -236,7 +236,7 @@ fn check_signature(
             None,
         );
     };
-    let claims = match verify_signature(jws, keys) {
+    let claims = match verify_signature(jws, keys, crate::approval::DECISION_TYP) {
         Ok(c) => c,
         Err(e) => {
             return (

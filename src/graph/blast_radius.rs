@@ -156,6 +156,23 @@ fn first_hop(action: ContainmentAction, u: &Usage) -> Result<bool, &'static str>
     }
 }
 
+/// Whether `narrower` breaks no more than `broader` on *every* inventory,
+/// read off the rules above: an action that hits every consumer and
+/// follows lineage (`revoke_token`, `disable_account`, `quarantine`)
+/// breaks a superset of what any action breaks, and an action is as broad
+/// as itself. Nothing else holds on every graph (`revoke_session` spares
+/// consumers without live sessions, `rotate_secret` those fetching the
+/// secret dynamically: neither contains the other). A checker that holds no
+/// inventory — the backend judging a narrowed approval — relies on this;
+/// `tests::a_narrower_action_never_breaks_more` checks it on generated
+/// inventories.
+pub fn never_breaks_more(narrower: ContainmentAction, broader: ContainmentAction) -> bool {
+    use ContainmentAction::*;
+    // Mirrors `first_hop`: these three hit every consumer unconditionally.
+    let hits_every_consumer = matches!(broader, RevokeToken | DisableAccount | Quarantine);
+    narrower == broader || (hits_every_consumer && follows_lineage(broader))
+}
+
 /// Actions that also revoke what was minted from the identity.
 fn follows_lineage(action: ContainmentAction) -> bool {
     matches!(
@@ -826,5 +843,49 @@ identities:
             g.blast(&[("vault:secret/kafka/shared-client", RotateSecret)])
                 .is_ok()
         );
+    }
+
+    /// The rule the backend judges narrowings by, checked against the
+    /// engine itself: on the demo and the hand-built inventory, for every
+    /// identity and every pair of actions it calls narrower, the narrower
+    /// one's impacted services and contained credentials are a subset.
+    #[test]
+    fn a_narrower_action_never_breaks_more() {
+        let inventories = [
+            crate::demo::inventory().unwrap(),
+            parse_complete(INV, "test").unwrap(),
+        ];
+        let mut pairs_checked = 0;
+        for inv in &inventories {
+            let g = BlastGraph::new(inv);
+            for identity in &inv.identities {
+                for &broad in ContainmentAction::ALL {
+                    let b = g.blast(&[(identity.id.as_str(), broad)]).unwrap();
+                    for &narrow in ContainmentAction::ALL {
+                        if !never_breaks_more(narrow, broad) {
+                            continue;
+                        }
+                        let n = g.blast(&[(identity.id.as_str(), narrow)]).unwrap();
+                        for s in &n.impacted {
+                            assert!(
+                                b.impacted.iter().any(|x| x.id == s.id),
+                                "{narrow} on {} breaks {} which {broad} spares",
+                                identity.id,
+                                s.id
+                            );
+                        }
+                        for c in &n.contained {
+                            assert!(b.contained.contains(c), "{narrow} contains {c}");
+                        }
+                        pairs_checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(pairs_checked > 100, "only {pairs_checked} pairs checked");
+        // And it is not vacuous: it refuses the pairs that do break more.
+        assert!(!never_breaks_more(DisableAccount, RotateSecret));
+        assert!(!never_breaks_more(RevokeSession, RotateSecret));
+        assert!(never_breaks_more(RotateSecret, DisableAccount));
     }
 }

@@ -34,8 +34,12 @@ pub enum PolicyError {
 pub struct Facts<'a> {
     pub requester: &'a str,
     pub identity: &'a str,
-    pub kind: IdentityKind,
-    pub environment: Environment,
+    /// `None` where the asker holds no inventory (the reference backend):
+    /// left out of the context, so a rule that reads it cannot be
+    /// evaluated and the question fails closed.
+    pub kind: Option<IdentityKind>,
+    /// As `kind`.
+    pub environment: Option<Environment>,
     pub break_glass: bool,
     pub action: ContainmentAction,
     /// Evidence confidence, 0.0 to 1.0.
@@ -123,11 +127,8 @@ impl Policy {
         let resource: EntityUid = format!("Identity::{:?}", f.identity)
             .parse()
             .map_err(|e| eval(format!("{e}")))?;
-        let context = Context::from_json_value(
-            serde_json::json!({
+        let mut context = serde_json::json!({
                 "containment": f.action.as_str(),
-                "kind": f.kind.as_str(),
-                "environment": f.environment.as_str(),
                 "break_glass": f.break_glass,
                 "confidence_pct": (f.confidence.clamp(0.0, 1.0) * 100.0).round() as i64,
                 "severity": f.severity,
@@ -136,10 +137,14 @@ impl Policy {
                     "tier0": i64::from(f.blast.per_tier[0]),
                     "tier1": i64::from(f.blast.per_tier[1]),
                 },
-            }),
-            None,
-        )
-        .map_err(|e| eval(e.to_string()))?;
+        });
+        if let Some(kind) = f.kind {
+            context["kind"] = kind.as_str().into();
+        }
+        if let Some(environment) = f.environment {
+            context["environment"] = environment.as_str().into();
+        }
+        let context = Context::from_json_value(context, None).map_err(|e| eval(e.to_string()))?;
         let authorizer = Authorizer::new();
         let mut forbidden = Vec::new();
         for tier in TIERS {
@@ -242,14 +247,34 @@ mod tests {
         Facts {
             requester: "soar",
             identity: "x",
-            kind: IdentityKind::Token,
-            environment: Environment::Production,
+            kind: Some(IdentityKind::Token),
+            environment: Some(Environment::Production),
             break_glass,
             action,
             confidence,
             severity: "high",
             blast,
         }
+    }
+
+    /// Asked without an inventory (the backend), a rule that reads the
+    /// identity's kind cannot be evaluated: an error, never a lighter tier.
+    #[test]
+    fn a_rule_on_an_unknown_fact_fails_closed() {
+        let p = Policy::parse(
+            r#"permit (principal, action == Action::"auto", resource)
+               when { context.kind == "token" };
+               permit (principal, action == Action::"dual_approval", resource);"#,
+        )
+        .unwrap();
+        let small = summary(1, 0);
+        let mut f = facts(ContainmentAction::RotateSecret, false, 0.9, &small);
+        assert_eq!(p.tier(&f).unwrap().tier, ApprovalTier::Auto);
+        f.kind = None;
+        assert!(matches!(p.tier(&f), Err(PolicyError::Evaluate(_))));
+        // The shipped policy reads neither, so the backend can judge by it.
+        f.environment = None;
+        assert!(Policy::default_policy().tier(&f).is_ok());
     }
 
     #[test]

@@ -77,11 +77,15 @@ impl SigningKeyPair {
     }
 }
 
-/// Verifies a compact JWS against a JWKS (by `kid`), returning its claims.
-/// Expiry is checked when the claims carry `exp`; audience and the rest
-/// are the caller's to check.
-pub fn verify(token: &str, jwks: &serde_json::Value) -> Result<serde_json::Value, SigningError> {
-    verify_with(token, jwks, true)
+/// Verifies a compact JWS of type `typ` against a JWKS (by `kid`),
+/// returning its claims. Expiry is checked when the claims carry `exp`;
+/// audience and the rest are the caller's to check.
+pub fn verify(
+    token: &str,
+    jwks: &serde_json::Value,
+    typ: &str,
+) -> Result<serde_json::Value, SigningError> {
+    verify_with(token, jwks, typ, true)
 }
 
 /// Verifies the signature only, not the expiry: what an audit after the
@@ -89,15 +93,63 @@ pub fn verify(token: &str, jwks: &serde_json::Value) -> Result<serde_json::Value
 pub fn verify_signature(
     token: &str,
     jwks: &serde_json::Value,
+    typ: &str,
 ) -> Result<serde_json::Value, SigningError> {
-    verify_with(token, jwks, false)
+    verify_with(token, jwks, typ, false)
+}
+
+/// Whether a JWS `typ` names `expected`: media types compare without case
+/// and may carry the `application/` prefix (RFC 7515 §4.1.9).
+pub fn typ_matches(typ: &str, expected: &str) -> bool {
+    let lower = typ.to_ascii_lowercase();
+    let bare = lower.strip_prefix("application/").unwrap_or(&lower);
+    bare.eq_ignore_ascii_case(expected)
+}
+
+/// Checks a JOSE header fails closed: no `crit` (this verifier implements
+/// no extension, RFC 7515 §4.1.11), no `b64` other than `true` (RFC 7797
+/// is not implemented), and a `typ` naming `expected`, so nothing else a
+/// key signed can be read as this kind of token (RFC 8725 §3.11).
+///
+/// # Errors
+/// [`SigningError::Invalid`] naming the header parameter.
+pub fn check_header(token: &str, expected: &str) -> Result<(), SigningError> {
+    let invalid = |m: String| SigningError::Invalid(m);
+    let encoded = token.split('.').next().unwrap_or_default();
+    let header: serde_json::Value = URL_SAFE_NO_PAD
+        .decode(encoded)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| invalid("the JOSE header is not base64url JSON".into()))?;
+    if header.get("crit").is_some() {
+        return Err(invalid(
+            "the header is marked crit; no extension is implemented here".into(),
+        ));
+    }
+    if header
+        .get("b64")
+        .is_some_and(|b| b != &serde_json::Value::Bool(true))
+    {
+        return Err(invalid(
+            "unencoded payloads (b64) are not implemented".into(),
+        ));
+    }
+    match header.get("typ").and_then(|t| t.as_str()) {
+        Some(typ) if typ_matches(typ, expected) => Ok(()),
+        Some(typ) => Err(invalid(format!("typ is {typ:?}, not {expected:?}"))),
+        None => Err(invalid(format!(
+            "no typ in the header; expected {expected:?}"
+        ))),
+    }
 }
 
 fn verify_with(
     token: &str,
     jwks: &serde_json::Value,
+    typ: &str,
     check_expiry: bool,
 ) -> Result<serde_json::Value, SigningError> {
+    check_header(token, typ)?;
     let header =
         jsonwebtoken::decode_header(token).map_err(|e| SigningError::Invalid(e.to_string()))?;
     if header.alg != Algorithm::EdDSA {
@@ -307,13 +359,13 @@ mod tests {
                 "JWT",
             )
             .unwrap();
-        let claims = verify(&token, &keys.jwks().await.unwrap()).unwrap();
+        let claims = verify(&token, &keys.jwks().await.unwrap(), "JWT").unwrap();
         assert_eq!(claims["decision"], "approve");
 
         // A flipped byte in the payload fails.
         let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
         parts[1] = URL_SAFE_NO_PAD.encode(br#"{"decision":"deny","jti":"1"}"#);
-        assert!(verify(&parts.join("."), &keys.jwks().await.unwrap()).is_err());
+        assert!(verify(&parts.join("."), &keys.jwks().await.unwrap(), "JWT").is_err());
     }
 
     #[tokio::test]
@@ -330,9 +382,9 @@ mod tests {
         let second = keys.rotate(&ctx()).await.unwrap();
         assert_ne!(first.kid, second.kid);
         assert_eq!(keys.active().await.unwrap().kid, second.kid);
-        assert!(verify(&old_token, &keys.jwks().await.unwrap()).is_ok());
+        assert!(verify(&old_token, &keys.jwks().await.unwrap(), "JWT").is_ok());
         assert!(keys.retire(&first.kid, &ctx()).await.unwrap());
-        assert!(verify(&old_token, &keys.jwks().await.unwrap()).is_err());
+        assert!(verify(&old_token, &keys.jwks().await.unwrap(), "JWT").is_err());
         assert!(
             secrets.get(&secret_name(&first.kid)).unwrap().is_none(),
             "private half deleted"

@@ -8,7 +8,9 @@ mod keys;
 mod secrets;
 
 pub use digest::request_digest;
-pub use keys::{KeyInfo, KeyStatus, Keys, SigningKeyPair, verify, verify_signature};
+pub use keys::{
+    KeyInfo, KeyStatus, Keys, SigningKeyPair, check_header, typ_matches, verify, verify_signature,
+};
 pub use secrets::{MemorySecrets, OsKeyring, SecretStore};
 
 #[derive(Debug, thiserror::Error)]

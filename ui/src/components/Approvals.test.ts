@@ -96,6 +96,7 @@ function viewFor(requestedByYou: boolean): RequestView {
         },
       ],
     },
+    narrower: ["rotate_secret"],
     freshness: {
       reviewed_on: null,
       reviewed_by: null,

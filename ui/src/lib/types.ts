@@ -327,6 +327,8 @@ export interface RequestView {
   tier_mismatch: boolean;
   blast: BlastResult | null;
   alternatives: Alternatives | null;
+  /** What may be approved instead, best first (judged in the core). */
+  narrower: ContainmentAction[];
   freshness: {
     reviewed_on: string | null;
     reviewed_by: string | null;
