@@ -918,3 +918,121 @@ async fn a_narrowing_broader_than_the_request_is_refused_by_backend_and_decide()
     assert_eq!(submit(&b, &jws).await.status, "accepted");
     assert_eq!(status_of(&b, "req-narrow-ok-until").await, "approved");
 }
+
+/// A JWKS with one OKP key whose public half is `x` (32 bytes), with its
+/// RFC 7638 thumbprint as `kid`.
+fn jwks_of(x: &[u8; 32]) -> (Value, String) {
+    let x = URL_SAFE_NO_PAD.encode(x);
+    let jwk: jsonwebtoken::jwk::Jwk =
+        serde_json::from_value(json!({"kty": "OKP", "crv": "Ed25519", "x": x})).unwrap();
+    let kid = jwk
+        .thumbprint(jsonwebtoken::jwk::ThumbprintHash::SHA256)
+        .unwrap();
+    (
+        json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid}]}),
+        kid,
+    )
+}
+
+/// Keys are checked when they are enrolled, and a key's history is kept:
+/// points of small order, non-canonical encodings and points with a
+/// torsion component are refused; a key belongs to one approver; a retired
+/// key is never active again, under its own name or another (issue 14).
+#[tokio::test]
+async fn enrollment_refuses_weak_keys_and_never_revives_a_retired_one() {
+    let b = start().await;
+    let refused = |what: &'static str, result: Result<(), client::ClientError>, needle: &str| {
+        let err = result.expect_err(what).to_string();
+        assert!(err.contains(needle), "{what}: {err}");
+    };
+    // The neutral point, and the same with its sign bit set (non-canonical).
+    let mut identity = [0u8; 32];
+    identity[0] = 1;
+    refused(
+        "small order",
+        b.client.enroll("mallory", &[], &jwks_of(&identity).0).await,
+        "small order",
+    );
+    let mut negative_zero = identity;
+    negative_zero[31] |= 0x80;
+    assert!(
+        b.client
+            .enroll("mallory", &[], &jwks_of(&negative_zero).0)
+            .await
+            .is_err()
+    );
+    // A real key plus the point of order 2, (0, -1): (x, y) -> (-x, -y).
+    let real = ed25519_dalek::SigningKey::from_bytes(&[7; 32]).verifying_key();
+    let mut y = *real.as_bytes();
+    let sign = y[31] & 0x80;
+    y[31] &= 0x7f;
+    let p: [u8; 32] = {
+        let mut p = [0xff; 32];
+        p[0] = 0xed;
+        p[31] = 0x7f;
+        p
+    };
+    let mut mixed = [0u8; 32];
+    let mut borrow = 0i16;
+    for i in 0..32 {
+        let d = i16::from(p[i]) - i16::from(y[i]) - borrow;
+        borrow = i16::from(d < 0);
+        mixed[i] = (d + 256 * borrow) as u8;
+    }
+    mixed[31] |= sign ^ 0x80;
+    refused(
+        "torsion component",
+        b.client.enroll("mallory", &[], &jwks_of(&mixed).0).await,
+        "torsion",
+    );
+
+    // Alice rotates from key 1 to key 2; key 1 is retired for good.
+    let key1 = ed25519_dalek::SigningKey::from_bytes(&[11; 32]);
+    let key2 = ed25519_dalek::SigningKey::from_bytes(&[12; 32]);
+    let (jwks1, kid1) = jwks_of(key1.verifying_key().as_bytes());
+    let (jwks2, _) = jwks_of(key2.verifying_key().as_bytes());
+    b.client.enroll("alice", &[], &jwks1).await.unwrap();
+    b.client.enroll("alice", &[], &jwks2).await.unwrap();
+    refused(
+        "retired key re-enrolled by its approver",
+        b.client.enroll("alice", &[], &jwks1).await,
+        "retired",
+    );
+    refused(
+        "retired key under another name",
+        b.client.enroll("mallory", &[], &jwks1).await,
+        "belongs to approver alice",
+    );
+    refused(
+        "active key under another name",
+        b.client.enroll("mallory", &[], &jwks2).await,
+        "belongs to approver alice",
+    );
+    // Re-enrolling the same active key keeps it (not a rotation).
+    b.client.enroll("alice", &[], &jwks2).await.unwrap();
+    let jwks = b.shared.state.lock().await.approver_jwks("alice").unwrap();
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 1);
+    assert!(
+        b.shared
+            .state
+            .lock()
+            .await
+            .approver_jwks("mallory")
+            .is_none()
+    );
+    // And a decision under the retired kid stays refused as such.
+    let r = request("req-retired-kid", "single_approval", "soar-analyst");
+    b.client.create_request(&r).await.unwrap();
+    let header = URL_SAFE_NO_PAD
+        .encode(json!({"alg": "EdDSA", "kid": kid1, "typ": approval::DECISION_TYP}).to_string());
+    let payload = URL_SAFE_NO_PAD.encode(json!({"jti": uuid_like("r1")}).to_string());
+    let sig = key1.sign(format!("{header}.{payload}").as_bytes());
+    let jws = format!(
+        "{header}.{payload}.{}",
+        URL_SAFE_NO_PAD.encode(sig.to_bytes())
+    );
+    assert_eq!(
+        submit(&b, &jws).await.reason.as_deref(),
+        Some("retired_key")
+    );
+}

@@ -198,15 +198,22 @@ impl BackendState {
         groups: Vec<String>,
         keys: Vec<(String, VerifyingKey)>,
     ) -> Result<(), StateError> {
+        // A key belongs to one approver for good, and a retired key is
+        // never active again, under this name or any other: otherwise
+        // whoever holds an old key could bring it back.
         for (kid, _) in &keys {
-            if let Some((other, _)) = self
-                .approvers
-                .iter()
-                .find(|(id, a)| id.as_str() != approver && a.keys.contains_key(kid))
-            {
-                return Err(StateError::Invalid(format!(
-                    "key {kid} is already enrolled for {other}"
-                )));
+            for (id, a) in &self.approvers {
+                if id.as_str() != approver && (a.keys.contains_key(kid) || a.retired.contains(kid))
+                {
+                    return Err(StateError::Invalid(format!(
+                        "key {kid} belongs to approver {id}; a key is enrolled for one approver only"
+                    )));
+                }
+                if id.as_str() == approver && a.retired.contains(kid) {
+                    return Err(StateError::Invalid(format!(
+                        "key {kid} was retired; a retired key is never enrolled again (rotate to a new key)"
+                    )));
+                }
             }
         }
         let keys: HashMap<String, VerifyingKey> = keys.into_iter().collect();
@@ -222,9 +229,6 @@ impl BackendState {
             if !keys.contains_key(kid) {
                 entry.retired.insert(kid.clone());
             }
-        }
-        for kid in keys.keys() {
-            entry.retired.remove(kid);
         }
         entry.keys = keys;
         entry.groups = groups;

@@ -211,6 +211,24 @@ pub fn parse_jwk(jwk: &serde_json::Value) -> Result<(String, VerifyingKey), Stri
         .and_then(|b| b.try_into().ok())
         .ok_or("keys[].x is not a base64url 32-byte Ed25519 public key")?;
     let key = VerifyingKey::from_bytes(&bytes).map_err(|e| format!("keys[].x: {e}"))?;
+    // Keys no honest signer has: a point of small order verifies
+    // signatures it never made, one with a torsion component or a
+    // non-canonical encoding is how signatures are made malleable (RFC 8032
+    // §5.1.3 requires canonical encodings; ZIP 215 and the "Taming the many
+    // EdDSAs" study list the rest).
+    let point = key.to_edwards();
+    if key.is_weak() {
+        return Err("keys[].x is a point of small order, not a usable Ed25519 public key".into());
+    }
+    if point.compress().to_bytes() != bytes {
+        return Err("keys[].x is not the canonical encoding of its point (RFC 8032 §5.1.3)".into());
+    }
+    if !point.is_torsion_free() {
+        return Err(
+            "keys[].x has a torsion component; Ed25519 public keys are in the prime-order subgroup"
+                .into(),
+        );
+    }
     let bare = serde_json::json!({ "kty": "OKP", "crv": "Ed25519", "x": x });
     let parsed: jsonwebtoken::jwk::Jwk =
         serde_json::from_value(bare).map_err(|e| format!("keys[]: {e}"))?;
