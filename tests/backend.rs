@@ -1036,3 +1036,43 @@ async fn enrollment_refuses_weak_keys_and_never_revives_a_retired_one() {
         Some("retired_key")
     );
 }
+
+/// Bounded resources over HTTP: a body over the limit is `413` before it is
+/// read whole, a request field over its bound is `422` naming the field,
+/// and junk decisions leave the pending list's ETag alone, so pollers keep
+/// getting `304` (issue 14).
+#[tokio::test]
+async fn bodies_and_fields_are_bounded_and_junk_does_not_bust_the_etag() {
+    let b = start().await;
+    let http = reqwest::Client::new();
+    let post = |path: &str, body: String| {
+        http.post(format!("{}{path}", b.url))
+            .bearer_auth(TOKEN)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let huge = json!({ "jws": "x".repeat(backend::MAX_BODY_BYTES) }).to_string();
+    assert_eq!(post("/v1/decisions", huge).await.unwrap().status(), 413);
+    let mut r = request("req-bounded", "single_approval", "soar-analyst");
+    r["evidence"]["summary"] = "s".repeat(approval::MAX_SUMMARY_BYTES + 1).into();
+    let response = post("/v1/requests", r.to_string()).await.unwrap();
+    assert_eq!(response.status(), 422);
+    let text = response.text().await.unwrap();
+    assert!(text.contains("evidence.summary"), "{text}");
+    r["evidence"]["summary"] = "fits".into();
+    b.client.create_request(&r).await.unwrap();
+
+    let client::Listing::Changed { etag, .. } = b.client.pending_requests(None).await.unwrap()
+    else {
+        panic!("first listing")
+    };
+    for n in 0..20 {
+        let junk = json!({ "jws": format!("junk.{n}.x") }).to_string();
+        assert_eq!(post("/v1/decisions", junk).await.unwrap().status(), 422);
+    }
+    assert_eq!(
+        b.client.pending_requests(etag.as_deref()).await.unwrap(),
+        client::Listing::NotModified
+    );
+}

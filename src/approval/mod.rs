@@ -13,5 +13,8 @@ pub use decision::{
 pub use narrowing::{
     MAX_SCOPE_ENTRIES, MAX_SCOPE_ENTRY_BYTES, Narrowing, NarrowingProblem, check_narrowing,
 };
-pub use request::{ContainmentRequest, Evidence, RequestedBy, Target};
+pub use request::{
+    ContainmentRequest, Evidence, MAX_EXTERNAL_ID_BYTES, MAX_LINK_BYTES, MAX_LINKS, MAX_NAME_BYTES,
+    MAX_SUMMARY_BYTES, RequestedBy, Target,
+};
 pub use view::{Freshness, RequestView, ViewError, request_view, threat_for};

@@ -20,6 +20,101 @@ pub struct ContainmentRequest {
     pub tier: ApprovalTier,
 }
 
+/// Longest id, requester, signal, source or display name, in bytes.
+pub const MAX_NAME_BYTES: usize = 200;
+/// Longest external id (a cloud ARN or resource path), in bytes.
+pub const MAX_EXTERNAL_ID_BYTES: usize = 1000;
+/// Longest evidence summary, in bytes.
+pub const MAX_SUMMARY_BYTES: usize = 4000;
+/// Most evidence links, and the longest of them, in bytes.
+pub const MAX_LINKS: usize = 20;
+pub const MAX_LINK_BYTES: usize = 2000;
+
+impl ContainmentRequest {
+    /// Checks every field is within its bound (the `maxLength`s of the
+    /// OpenAPI document), so what a backend keeps and an app shows per
+    /// request is bounded whoever sent it.
+    ///
+    /// # Errors
+    /// The first field out of bounds, by its JSON path.
+    pub fn check_bounds(&self) -> Result<(), String> {
+        let fits = |field: &str, value: &str, max: usize, may_be_empty: bool| {
+            if !may_be_empty && value.trim().is_empty() {
+                Err(format!("{field}: empty"))
+            } else if value.len() > max {
+                Err(format!("{field}: longer than {max} bytes"))
+            } else {
+                Ok(())
+            }
+        };
+        fits("id", &self.id, MAX_NAME_BYTES, false)?;
+        fits(
+            "target.external_id",
+            &self.target.external_id,
+            MAX_EXTERNAL_ID_BYTES,
+            false,
+        )?;
+        if let Some(name) = &self.target.display_name {
+            fits("target.display_name", name, MAX_NAME_BYTES, true)?;
+        }
+        fits(
+            "evidence.signal",
+            &self.evidence.signal,
+            MAX_NAME_BYTES,
+            false,
+        )?;
+        fits(
+            "evidence.source",
+            &self.evidence.source,
+            MAX_NAME_BYTES,
+            false,
+        )?;
+        if let Some(summary) = &self.evidence.summary {
+            fits("evidence.summary", summary, MAX_SUMMARY_BYTES, true)?;
+        }
+        if self.evidence.links.len() > MAX_LINKS {
+            return Err(format!("evidence.links: more than {MAX_LINKS}"));
+        }
+        for (i, link) in self.evidence.links.iter().enumerate() {
+            fits(&format!("evidence.links[{i}]"), link, MAX_LINK_BYTES, false)?;
+        }
+        if !(0.0..=1.0).contains(&self.evidence.confidence) {
+            return Err("evidence.confidence: must be between 0 and 1".into());
+        }
+        fits("severity", &self.severity, MAX_NAME_BYTES, false)?;
+        fits(
+            "requested_by.kind",
+            &self.requested_by.kind,
+            MAX_NAME_BYTES,
+            false,
+        )?;
+        fits(
+            "requested_by.id",
+            &self.requested_by.id,
+            MAX_NAME_BYTES,
+            false,
+        )?;
+        if let Some(name) = &self.requested_by.name {
+            fits("requested_by.name", name, MAX_NAME_BYTES, true)?;
+        }
+        if self.scope.len() > super::MAX_SCOPE_ENTRIES {
+            return Err(format!("scope: more than {}", super::MAX_SCOPE_ENTRIES));
+        }
+        for (i, entry) in self.scope.iter().enumerate() {
+            fits(
+                &format!("scope[{i}]"),
+                entry,
+                super::MAX_SCOPE_ENTRY_BYTES,
+                false,
+            )?;
+        }
+        if self.expires_at <= self.created_at {
+            return Err("expires_at: must be after created_at".into());
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Target {

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use tokio::sync::Mutex;
 
-pub use routes::router;
+pub use routes::{MAX_BODY_BYTES, MAX_ENROLLED_KEYS, MAX_GROUP_BYTES, MAX_GROUPS, router};
 pub use state::{
     BackendState, DecisionReceipt, ReceiptStatus, RequestStatus, StateError, Submitted,
 };

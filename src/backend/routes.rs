@@ -1,20 +1,28 @@
 //! HTTP routes of the reference backend, one handler per operation of the
 //! OpenAPI document.
 
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use base64::Engine as _;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::Shared;
 use super::state::{ReceiptStatus, StateError, Submitted};
 use super::verify::parse_jwk;
+
+/// Largest request body any route reads, in bytes: a decision JWS with a
+/// 4,000-byte reason is under 8 KiB, a containment request at its field
+/// bounds under 64 KiB. Larger bodies are answered `413` before they are
+/// read whole.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Most keys and groups one enrollment may carry, and the longest group.
+pub const MAX_ENROLLED_KEYS: usize = 10;
+pub const MAX_GROUPS: usize = 32;
+pub const MAX_GROUP_BYTES: usize = 100;
 
 pub fn router(shared: Shared) -> Router {
     Router::new()
@@ -23,6 +31,7 @@ pub fn router(shared: Shared) -> Router {
         .route("/v1/decisions", post(submit_decision).get(list_receipts))
         .route("/v1/approvers/{approver}", put(enroll))
         .route("/v1/approvers/{approver}/jwks", get(approver_jwks))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(shared.clone(), bearer))
         .with_state(shared)
 }
@@ -86,6 +95,16 @@ async fn list_requests(
     }
     let now = jiff::Timestamp::now();
     let state = shared.state.lock().await;
+    // Answered from counters before anything is built: polling an
+    // unchanged list costs a comparison (docs/benchmarks.md).
+    let etag = state.listing_etag(status, since, now);
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
+    {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+    }
     let mut next_cursor = since;
     let requests: Vec<&serde_json::Value> = state
         .requests(since)
@@ -102,20 +121,7 @@ async fn list_requests(
         .collect();
     let body = serde_json::json!({ "requests": requests, "next_cursor": next_cursor.to_string() });
     drop(state);
-    // The ETag is a digest of the answer itself, so it changes exactly
-    // when the answer does (including requests expiring with time).
     let bytes = serde_json::to_vec(&body).expect("JSON serialises");
-    let etag = format!(
-        "\"{}\"",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&Sha256::digest(&bytes)[..12])
-    );
-    if headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
-    {
-        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
-    }
     (
         [
             (header::ETAG, etag),
@@ -187,7 +193,7 @@ async fn submit_decision(State(shared): State<Shared>, Json(body): Json<Decision
 /// backend's own audit trail keeps.
 async fn list_receipts(State(shared): State<Shared>) -> Response {
     let state = shared.state.lock().await;
-    Json(serde_json::json!({ "receipts": state.log })).into_response()
+    Json(serde_json::json!({ "receipts": state.log, "dropped": state.log_dropped })).into_response()
 }
 
 #[derive(Deserialize)]
@@ -208,8 +214,31 @@ async fn enroll(
     Path(approver): Path<String>,
     Json(body): Json<Enrollment>,
 ) -> Response {
-    if approver.trim().is_empty() {
-        return error(StatusCode::UNPROCESSABLE_ENTITY, "approver: empty");
+    if approver.trim().is_empty() || approver.len() > crate::approval::MAX_ID_BYTES {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "approver: must be 1 to {} bytes",
+                crate::approval::MAX_ID_BYTES
+            ),
+        );
+    }
+    if body.jwks.keys.len() > MAX_ENROLLED_KEYS {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("jwks.keys: more than {MAX_ENROLLED_KEYS}"),
+        );
+    }
+    if body.groups.len() > MAX_GROUPS
+        || body
+            .groups
+            .iter()
+            .any(|g| g.trim().is_empty() || g.len() > MAX_GROUP_BYTES)
+    {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("groups: at most {MAX_GROUPS}, each 1 to {MAX_GROUP_BYTES} bytes"),
+        );
     }
     let mut keys = Vec::new();
     for (i, jwk) in body.jwks.keys.iter().enumerate() {

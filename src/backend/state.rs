@@ -3,7 +3,7 @@
 //! not). In memory: the reference backend serves drills, demos and tests;
 //! a production backend keeps the same records in its own database.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
 use ed25519_dalek::VerifyingKey;
 use serde::Serialize;
@@ -83,6 +83,11 @@ struct Approver {
     retired: HashSet<String>,
 }
 
+/// Receipts `GET /v1/decisions` keeps, newest last.
+pub const MAX_LOG_RECEIPTS: usize = 10_000;
+/// Rejected receipts kept on one request, newest last.
+pub const MAX_REJECTIONS_PER_REQUEST: usize = 100;
+
 /// Everything the backend knows, behind one lock.
 pub struct BackendState {
     pub audience: String,
@@ -93,10 +98,18 @@ pub struct BackendState {
     approvers: HashMap<String, Approver>,
     /// First receipt per `jti`, with the JWS it was for.
     by_jti: HashMap<String, (String, DecisionReceipt)>,
-    /// Every receipt in arrival order, rejections included.
-    pub log: Vec<DecisionReceipt>,
-    /// Bumped on every change that alters a listing (the ETag).
+    /// Receipts in arrival order, rejections included: the latest
+    /// [`MAX_LOG_RECEIPTS`], so junk sent with a valid token cannot grow
+    /// the backend's memory without end.
+    pub log: VecDeque<DecisionReceipt>,
+    /// Receipts that fell off the front of `log`.
+    pub log_dropped: u64,
+    /// Bumped on every change that alters a listing; with the latest
+    /// expiry that has passed it names the listing (the ETag), so an
+    /// unchanged list is answered `304` without building it.
     pub revision: u64,
+    /// Every request's expiry, to tell cheaply whether one has passed.
+    expiries: BTreeSet<(jiff::Timestamp, u64)>,
     /// Judges whether a narrowed approval's action needs a stricter tier.
     pub policy: crate::policy::Policy,
 }
@@ -126,29 +139,32 @@ impl BackendState {
             by_id: HashMap::new(),
             approvers: HashMap::new(),
             by_jti: HashMap::new(),
-            log: Vec::new(),
+            log: VecDeque::new(),
+            log_dropped: 0,
             revision: 0,
+            expiries: BTreeSet::new(),
             policy: crate::policy::Policy::default_policy(),
         }
+    }
+
+    /// The ETag of a listing (`status`, `since`) at `now`, from counters
+    /// alone: the revision, and the latest request expiry that has passed
+    /// (a request leaving the pending list by expiring changes nothing
+    /// else). O(log n), whatever the number of requests.
+    pub fn listing_etag(&self, status: &str, since: u64, now: jiff::Timestamp) -> String {
+        let passed = self
+            .expiries
+            .range(..=(now, u64::MAX))
+            .next_back()
+            .map_or(0, |(_, seq)| *seq);
+        format!("\"{}.{passed}.{status}.{since}\"", self.revision)
     }
 
     /// Adds a request; the same request twice is a no-op (`Ok(false)`).
     pub fn add_request(&mut self, json: serde_json::Value) -> Result<bool, StateError> {
         let parsed: ContainmentRequest = serde_json::from_value(json.clone())
             .map_err(|e| StateError::Invalid(format!("not a containment request: {e}")))?;
-        if parsed.id.is_empty() || parsed.id.len() > 200 {
-            return Err(StateError::Invalid("id must be 1 to 200 characters".into()));
-        }
-        if !(0.0..=1.0).contains(&parsed.evidence.confidence) {
-            return Err(StateError::Invalid(
-                "evidence.confidence must be between 0 and 1".into(),
-            ));
-        }
-        if parsed.expires_at <= parsed.created_at {
-            return Err(StateError::Invalid(
-                "expires_at must be after created_at".into(),
-            ));
-        }
+        parsed.check_bounds().map_err(StateError::Invalid)?;
         if let Some(&i) = self.by_id.get(&parsed.id) {
             return if request_digest(&self.requests[i].json) == request_digest(&json) {
                 Ok(false)
@@ -157,6 +173,7 @@ impl BackendState {
             };
         }
         self.revision += 1;
+        self.expiries.insert((parsed.expires_at, self.revision));
         self.by_id.insert(parsed.id.clone(), self.requests.len());
         self.requests.push(StoredRequest {
             seq: self.revision,
@@ -304,10 +321,32 @@ impl BackendState {
                 .insert(receipt.jti.clone(), (jws.to_owned(), receipt.clone()));
         }
         if let Some(&i) = self.by_id.get(&receipt.request_id) {
-            self.requests[i].receipts.push(receipt.clone());
+            let kept = &mut self.requests[i].receipts;
+            // Rejections on one request are kept up to a bound too.
+            if receipt.status == ReceiptStatus::Rejected
+                && kept
+                    .iter()
+                    .filter(|r| r.status == ReceiptStatus::Rejected)
+                    .count()
+                    >= MAX_REJECTIONS_PER_REQUEST
+                && let Some(oldest) = kept
+                    .iter()
+                    .position(|r| r.status == ReceiptStatus::Rejected)
+            {
+                kept.remove(oldest);
+            }
+            kept.push(receipt.clone());
         }
-        self.log.push(receipt.clone());
-        self.revision += 1;
+        if self.log.len() >= MAX_LOG_RECEIPTS {
+            self.log.pop_front();
+            self.log_dropped += 1;
+        }
+        self.log.push_back(receipt.clone());
+        // A rejection changes no listing: the ETag stays, so junk cannot
+        // make every poller download the list again.
+        if receipt.status != ReceiptStatus::Rejected {
+            self.revision += 1;
+        }
         Submitted::New(receipt)
     }
 
@@ -456,4 +495,117 @@ fn covers(required: &[String], a: &[String], b: &[String]) -> bool {
     }
     let holds = |who: &[String]| required.iter().any(|g| who.contains(g));
     holds(a) && holds(b) && required.iter().all(|g| a.contains(g) || b.contains(g))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state_with_request(expires_in: i64, now: jiff::Timestamp) -> BackendState {
+        let mut state = BackendState::new("http://b.test", Vec::new());
+        let mut r: serde_json::Value = serde_json::from_str(include_str!(
+            "../../assets/examples/containment-request.json"
+        ))
+        .unwrap();
+        r["created_at"] = (now - jiff::SignedDuration::from_secs(60))
+            .to_string()
+            .into();
+        r["expires_at"] = (now + jiff::SignedDuration::from_secs(expires_in))
+            .to_string()
+            .into();
+        assert!(state.add_request(r).unwrap());
+        state
+    }
+
+    /// Whatever is sent with a valid token, what is kept of rejections is
+    /// bounded, overall and per request.
+    #[test]
+    fn rejections_kept_are_bounded() {
+        let now = jiff::Timestamp::now();
+        let mut state = state_with_request(600, now);
+        for n in 0..MAX_LOG_RECEIPTS + 5 {
+            let junk = format!("not.a.jws{n}");
+            let Submitted::New(r) = state.submit(&junk, now) else {
+                panic!("new junk")
+            };
+            assert_eq!(r.reason, Some("malformed"));
+        }
+        assert_eq!(state.log.len(), MAX_LOG_RECEIPTS);
+        assert_eq!(state.log_dropped, 5);
+        assert!(state.by_jti.is_empty(), "junk claims no jti");
+        // Per request: authentic decisions refused on a request (here with
+        // a digest that does not match it) are kept up to a bound.
+        use base64::Engine as _;
+        let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+        let key = ed25519_dalek::SigningKey::from_bytes(&[5; 32]);
+        let x = b64(key.verifying_key().as_bytes());
+        let jwk: jsonwebtoken::jwk::Jwk =
+            serde_json::from_value(serde_json::json!({"kty": "OKP", "crv": "Ed25519", "x": x}))
+                .unwrap();
+        let thumbprint = jwk
+            .thumbprint(jsonwebtoken::jwk::ThumbprintHash::SHA256)
+            .unwrap();
+        let (kid, verifying) = super::super::parse_jwk(&serde_json::json!({
+            "kty": "OKP", "crv": "Ed25519", "x": x, "kid": thumbprint,
+        }))
+        .unwrap();
+        state
+            .enroll("alice", Vec::new(), vec![(kid.clone(), verifying)])
+            .unwrap();
+        let id = state.requests[0].parsed.id.clone();
+        for n in 0..MAX_REJECTIONS_PER_REQUEST + 3 {
+            let claims = serde_json::json!({
+                "iss": "alice", "aud": "http://b.test", "iat": now.as_second(),
+                "exp": now.as_second() + 60, "jti": format!("j{n}"), "request_id": id,
+                "request_digest": "not-the-digest", "decision": "approve", "reason": "r",
+                "approver": {"id": "alice", "groups": []}, "policy_version": "p",
+                "blast_radius_digest": "b",
+            });
+            let header = b64(serde_json::json!({
+                "alg": "EdDSA", "kid": kid, "typ": crate::approval::DECISION_TYP,
+            })
+            .to_string()
+            .as_bytes());
+            let input = format!("{header}.{}", b64(claims.to_string().as_bytes()));
+            use ed25519_dalek::Signer as _;
+            let jws = format!("{input}.{}", b64(&key.sign(input.as_bytes()).to_bytes()));
+            let Submitted::New(r) = state.submit(&jws, now) else {
+                panic!("new")
+            };
+            assert_eq!(r.reason, Some("digest_mismatch"));
+        }
+        let kept = &state.requests[0].receipts;
+        assert_eq!(kept.len(), MAX_REJECTIONS_PER_REQUEST);
+        assert_eq!(
+            kept.last().unwrap().jti,
+            format!("j{}", MAX_REJECTIONS_PER_REQUEST + 2)
+        );
+    }
+
+    /// The listing's ETag comes from counters: unchanged by rejections,
+    /// changed by a new request and by a request expiring with time.
+    #[test]
+    fn the_listing_etag_follows_what_the_list_shows() {
+        let now = jiff::Timestamp::now();
+        let mut state = state_with_request(600, now);
+        let first = state.listing_etag("pending", 0, now);
+        assert_eq!(first, state.listing_etag("pending", 0, now));
+        assert_ne!(first, state.listing_etag("all", 0, now));
+        state.submit("junk", now);
+        assert_eq!(
+            first,
+            state.listing_etag("pending", 0, now),
+            "a rejection changes nothing"
+        );
+        let later = now + jiff::SignedDuration::from_secs(601);
+        assert_ne!(
+            first,
+            state.listing_etag("pending", 0, later),
+            "the request expired"
+        );
+        let mut r = state.requests[0].json.clone();
+        r["id"] = "req-second".into();
+        state.add_request(r).unwrap();
+        assert_ne!(first, state.listing_etag("pending", 0, now));
+    }
 }
