@@ -73,9 +73,9 @@ struct Spec {
     #[serde(default)]
     member_of: Vec<String>,
     #[serde(default)]
-    target: Option<String>,
+    target: Option<Spanned<String>>,
     #[serde(default)]
-    targets: Vec<String>,
+    targets: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -130,16 +130,26 @@ fn tier_for(meta: &Metadata, spec: &Spec, origin: &str) -> Result<Tier, Inventor
 const SERVICE_KINDS: &[&str] = &["component", "resource", "api"];
 
 /// Parses a catalog file and every file its Location entities point to.
-pub(super) fn parse(path: &Path, text: &str) -> Result<Vec<Source>, ImportError> {
+///
+/// Targets resolve relative to the file that names them and must stay
+/// inside `boundary` (the directory being imported): Backstage itself
+/// reads any path its configuration allows, but a catalog under review
+/// must not make an import read, or quote, files outside what was chosen.
+pub(super) fn parse(
+    path: &Path,
+    text: &str,
+    boundary: &super::input::Boundary,
+) -> Result<Vec<Source>, ImportError> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
-    parse_into(path, text, &mut seen, &mut out)?;
+    parse_into(path, text, boundary, &mut seen, &mut out)?;
     Ok(out)
 }
 
 fn parse_into(
     path: &Path,
     text: &str,
+    boundary: &super::input::Boundary,
     seen: &mut HashSet<PathBuf>,
     out: &mut Vec<Source>,
 ) -> Result<(), ImportError> {
@@ -233,7 +243,7 @@ fn parse_into(
             }
             "location" => {
                 for target in e.spec.target.iter().chain(&e.spec.targets) {
-                    locations.push((target.clone(), line));
+                    locations.push((target.value.clone(), target.referenced.line()));
                 }
             }
             // System, Domain, Template and custom kinds say nothing about
@@ -291,16 +301,21 @@ fn parse_into(
     out.push(source);
 
     for (target, line) in locations {
-        let target_path = super::join(path, target.trim_start_matches("./"));
-        let text = crate::store::guard::read_to_string(&target_path).map_err(|e| {
-            InventoryError::Invalid {
-                origin: origin.clone(),
-                line: Some(line),
-                at: "spec.targets".into(),
-                message: format!("cannot read {}: {e}", target_path.display()),
+        let at_target = |message: String| InventoryError::Invalid {
+            origin: origin.clone(),
+            line: Some(line),
+            at: "spec.targets".into(),
+            message,
+        };
+        let target_path = boundary.resolve(path, &target).map_err(at_target)?;
+        // The reason only (never the refused file's content).
+        let text = super::input::read_text(&target_path).map_err(|e| match e {
+            ImportError::Io { message, .. } => {
+                at_target(format!("cannot read {}: {message}", target_path.display()))
             }
+            other => at_target(other.to_string()),
         })?;
-        parse_into(&target_path, &text, seen, out)?;
+        parse_into(&target_path, &text, boundary, seen, out)?;
     }
     Ok(())
 }
@@ -308,6 +323,10 @@ fn parse_into(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn here() -> super::super::input::Boundary {
+        super::super::input::Boundary::of(Path::new(".")).unwrap()
+    }
 
     const CATALOG: &str = r#"
 apiVersion: backstage.io/v1alpha1
@@ -342,7 +361,7 @@ spec: {type: openapi, lifecycle: experimental, owner: team-pay, definition: "ope
 
     #[test]
     fn maps_components_resources_apis_and_groups() {
-        let sources = parse(Path::new("catalog.yaml"), CATALOG).unwrap();
+        let sources = parse(Path::new("catalog.yaml"), CATALOG, &here()).unwrap();
         let inv = &sources[0].inventory;
         assert_eq!(inv.owners[0].name, "Payments");
         let checkout = inv.services.iter().find(|s| s.id == "checkout").unwrap();
@@ -366,7 +385,7 @@ spec: {type: openapi, lifecycle: experimental, owner: team-pay, definition: "ope
 
     #[test]
     fn wrong_types_and_foreign_api_versions_name_the_line() {
-        let e = parse(Path::new("c.yaml"), "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: a}\nspec:\n  dependsOn: 5\n")
+        let e = parse(Path::new("c.yaml"), "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: a}\nspec:\n  dependsOn: 5\n", &here())
             .err()
             .unwrap()
             .to_string();
@@ -374,6 +393,7 @@ spec: {type: openapi, lifecycle: experimental, owner: team-pay, definition: "ope
         let e = parse(
             Path::new("c.yaml"),
             "apiVersion: v1\nkind: Component\nmetadata: {name: a}\n",
+            &here(),
         )
         .err()
         .unwrap()

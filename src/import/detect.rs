@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::ImportError;
+use super::input::Boundary;
 use crate::inventory::InventoryError;
 
 #[derive(
@@ -28,7 +29,12 @@ const EXTENSIONS: &[&str] = &["yaml", "yml", "json", "csv"];
 
 /// The file itself, or every importable file below a directory in a stable
 /// (sorted) order, so a directory imports the same way on every machine.
-pub fn files(path: &Path) -> Result<Vec<PathBuf>, ImportError> {
+///
+/// Symbolic links are followed while they stay inside `boundary`; a link
+/// that leads outside it, or back to a directory the walk is already in
+/// (a loop: `a -> .`), is refused at once with its path, rather than
+/// followed until the system gives up.
+pub fn files(path: &Path, boundary: &Boundary) -> Result<Vec<PathBuf>, ImportError> {
     let meta = std::fs::metadata(path).map_err(|e| ImportError::Io {
         origin: path.display().to_string(),
         message: e.to_string(),
@@ -37,19 +43,51 @@ pub fn files(path: &Path) -> Result<Vec<PathBuf>, ImportError> {
         return Ok(vec![path.to_owned()]);
     }
     let mut out = Vec::new();
-    walk(path, &mut out)?;
+    walk(path, boundary, &mut Vec::new(), &mut out)?;
     out.sort();
+    // One file reached by two paths (a link beside its target) is read once.
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|p| std::fs::metadata(p).map_or(true, |m| seen.insert(identity(&m))));
     if out.is_empty() {
         return Err(ImportError::Empty(path.display().to_string()));
     }
     Ok(out)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ImportError> {
+/// A directory's identity on disk, whatever path reached it.
+fn identity(meta: &std::fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt as _;
+    (meta.dev(), meta.ino())
+}
+
+fn walk(
+    dir: &Path,
+    boundary: &Boundary,
+    ancestors: &mut Vec<(u64, u64)>,
+    out: &mut Vec<PathBuf>,
+) -> Result<(), ImportError> {
     let io = |e: std::io::Error| ImportError::Io {
         origin: dir.display().to_string(),
         message: e.to_string(),
     };
+    let here = identity(&std::fs::metadata(dir).map_err(io)?);
+    if ancestors.contains(&here) {
+        return Err(ImportError::Io {
+            origin: dir.display().to_string(),
+            message: "a symbolic link back to a directory that contains it (a loop); remove the link or import a directory without it".into(),
+        });
+    }
+    if let Err(real) = boundary.check_inside(dir) {
+        return Err(ImportError::Io {
+            origin: dir.display().to_string(),
+            message: format!(
+                "a symbolic link to {}, outside {}, the directory being imported",
+                real.display(),
+                boundary.shown().display()
+            ),
+        });
+    }
+    ancestors.push(here);
     for entry in std::fs::read_dir(dir).map_err(io)? {
         let path = entry.map_err(io)?.path();
         let hidden = path
@@ -60,15 +98,26 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ImportError> {
             continue;
         }
         if path.is_dir() {
-            walk(&path, out)?;
+            walk(&path, boundary, ancestors, out)?;
         } else if path
             .extension()
             .and_then(|e| e.to_str())
             .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
         {
+            if let Err(real) = boundary.check_inside(&path) {
+                return Err(ImportError::Io {
+                    origin: path.display().to_string(),
+                    message: format!(
+                        "a symbolic link to {}, outside {}, the directory being imported",
+                        real.display(),
+                        boundary.shown().display()
+                    ),
+                });
+            }
             out.push(path);
         }
     }
+    ancestors.pop();
     Ok(())
 }
 

@@ -7,6 +7,7 @@
 mod backstage;
 mod csv;
 mod detect;
+pub mod input;
 mod kubernetes;
 
 pub use detect::Format;
@@ -20,7 +21,7 @@ pub(crate) mod csv_tables {
 
 use serde::Serialize;
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::Store;
 use crate::inventory::{
@@ -97,17 +98,21 @@ pub struct ImportReport {
 
 /// Reads and parses every file under `path` (a file or a directory).
 /// CSV files are combined into one source, since their tables refer to each other.
+///
+/// Everything read stays inside the directory imported (or the directory a
+/// single file is in): see [`input`].
 pub fn read_sources(
     path: &Path,
     format: Format,
     progress: &dyn Progress,
 ) -> Result<Vec<Source>, ImportError> {
-    let files = detect::files(path)?;
+    let boundary = input::Boundary::of(path)?;
+    let files = detect::files(path, &boundary)?;
     let mut sources = Vec::new();
     let mut csv_parts = Vec::new();
     for file in files {
         progress.file(&file.display().to_string());
-        match read_file(&file, format)? {
+        match read_file(&file, format, &boundary)? {
             Parsed::Sources(s) => sources.extend(s),
             Parsed::Csv(part) => csv_parts.push((file.display().to_string(), part)),
         }
@@ -123,26 +128,33 @@ enum Parsed {
     Csv(csv::Part),
 }
 
-fn read_file(path: &Path, format: Format) -> Result<Parsed, ImportError> {
-    let text = crate::store::guard::read_to_string(path).map_err(|e| ImportError::Io {
-        origin: path.display().to_string(),
-        message: e.to_string(),
-    })?;
-    parse_text(path, &text, format)
+fn read_file(
+    path: &Path,
+    format: Format,
+    boundary: &input::Boundary,
+) -> Result<Parsed, ImportError> {
+    let text = input::read_text(path)?;
+    parse_text(path, &text, format, boundary)
 }
 
 /// Parses one file's text as `format` and checks it against the rules on
 /// its own (references may still point into the store). The fuzz targets
 /// call this: whatever the bytes, it must return, never panic.
 pub fn check_text(path: &Path, text: &str, format: Format) -> Result<(), ImportError> {
-    let sources = match parse_text(path, text, format)? {
+    let boundary = input::Boundary::of(path).or_else(|_| input::Boundary::of(Path::new(".")))?;
+    let sources = match parse_text(path, text, format, &boundary)? {
         Parsed::Sources(s) => s,
         Parsed::Csv(part) => vec![csv::combine(vec![(path.display().to_string(), part)])?],
     };
     plan(&Inventory::default(), &sources).map(|_| ())
 }
 
-fn parse_text(path: &Path, text: &str, format: Format) -> Result<Parsed, ImportError> {
+fn parse_text(
+    path: &Path,
+    text: &str,
+    format: Format,
+    boundary: &input::Boundary,
+) -> Result<Parsed, ImportError> {
     let origin = path.display().to_string();
     let format = match format {
         Format::Auto => detect::detect(path, text)?,
@@ -151,7 +163,7 @@ fn parse_text(path: &Path, text: &str, format: Format) -> Result<Parsed, ImportE
     Ok(match format {
         Format::Native => Parsed::Sources(vec![native(text, &origin)?]),
         Format::Csv => Parsed::Csv(csv::parse_part(text, &origin)?),
-        Format::Backstage => Parsed::Sources(backstage::parse(path, text)?),
+        Format::Backstage => Parsed::Sources(backstage::parse(path, text, boundary)?),
         Format::Kubernetes => Parsed::Sources(vec![kubernetes::parse(text, &origin)?]),
         Format::Auto => unreachable!("detect returns a concrete format"),
     })
@@ -320,8 +332,4 @@ pub async fn import(
         changes,
         applied,
     })
-}
-
-pub(crate) fn join(base: &Path, target: &str) -> PathBuf {
-    base.parent().unwrap_or(Path::new(".")).join(target)
 }
