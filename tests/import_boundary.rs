@@ -169,6 +169,26 @@ fn devices_fifos_and_other_encodings_are_refused_not_read() {
         .args(["import", "repo"])
         .assert()
         .success();
+    std::fs::remove_file(repo.join("owners.yaml")).unwrap();
+
+    // CSV is streamed, with the same rules.
+    let csv = repo.join("owners.csv");
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain("id,kind,name\n".encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    std::fs::write(&csv, utf16).unwrap();
+    let stderr = refused(&db, dir.path(), 30);
+    assert!(stderr.contains("owners.csv") && stderr.contains("UTF-16"), "{stderr}");
+    std::fs::write(&csv, b"id,kind,name\nteam-x,team,B\xC3\x28m\n").unwrap();
+    let stderr = refused(&db, dir.path(), 30);
+    assert!(stderr.contains("line 2") && stderr.contains("utf-8"), "{stderr}");
+    std::fs::write(&csv, "\u{feff}id,kind,name\nteam-bom-csv,team,Bom\n").unwrap();
+    countersign(&db)
+        .current_dir(dir.path())
+        .args(["import", "repo"])
+        .assert()
+        .success();
 }
 
 #[test]

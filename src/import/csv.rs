@@ -217,8 +217,8 @@ fn table_of(headers: &csv::StringRecord, origin: &str) -> Result<Table, Inventor
     })
 }
 
-fn rows<T: serde::de::DeserializeOwned>(
-    reader: &mut csv::Reader<&[u8]>,
+fn rows<T: serde::de::DeserializeOwned, R: std::io::Read>(
+    reader: &mut csv::Reader<R>,
     origin: &str,
 ) -> Result<Vec<(u64, T)>, InventoryError> {
     let headers = reader.headers().map_err(|e| syntax(origin, &e))?.clone();
@@ -287,9 +287,16 @@ fn syntax(origin: &str, e: &csv::Error) -> InventoryError {
 }
 
 pub(super) fn parse_part(text: &str, origin: &str) -> Result<Part, InventoryError> {
+    read_part(text.as_bytes(), origin)
+}
+
+/// Reads one CSV file record by record from `input`, so memory follows
+/// the rows kept, not the size of the file. A UTF-8 byte-order mark is
+/// skipped; invalid UTF-8 is reported with its line and byte.
+pub(super) fn read_part(input: impl std::io::Read, origin: &str) -> Result<Part, InventoryError> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
+        .from_reader(input);
     let headers = reader.headers().map_err(|e| syntax(origin, &e))?.clone();
     let r = &mut reader;
     Ok(match table_of(&headers, origin)? {

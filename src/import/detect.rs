@@ -122,13 +122,15 @@ fn walk(
 }
 
 /// Tells the format from the extension and the first keys of the file.
-pub fn detect(path: &Path, text: &str) -> Result<Format, ImportError> {
-    let ext = path
-        .extension()
+/// Whether the file is named as CSV (all CSV is told by its extension).
+pub fn has_csv_extension(path: &Path) -> bool {
+    path.extension()
         .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    if ext == "csv" {
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+}
+
+pub fn detect(path: &Path, text: &str) -> Result<Format, ImportError> {
+    if has_csv_extension(path) {
         return Ok(Format::Csv);
     }
     let has_line = |prefix: &str| {

@@ -166,6 +166,42 @@ pub fn open(path: &Path, max: u64) -> Result<std::fs::File, ImportError> {
     Ok(file)
 }
 
+/// Opens `path` ([`open`]'s checks, at most `max` bytes) to be read as a
+/// stream of UTF-8 text: a UTF-16 or UTF-32 byte-order mark is refused
+/// at once; the reader never yields more than `max` bytes.
+///
+/// # Errors
+/// [`ImportError::Io`] naming the file.
+pub fn open_text_stream(path: &Path, max: u64) -> Result<impl std::io::Read, ImportError> {
+    use std::io::BufRead as _;
+    let file = open(path, max)?;
+    let mut reader = std::io::BufReader::with_capacity(256 * 1024, file.take(max));
+    let start = reader.fill_buf().map_err(|e| ImportError::Io {
+        origin: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    if let Some(encoding) = foreign_bom(start) {
+        return Err(ImportError::Io {
+            origin: path.display().to_string(),
+            message: format!("the file is {encoding} (byte-order mark at byte 0); save it as UTF-8"),
+        });
+    }
+    Ok(reader)
+}
+
+/// The encoding a UTF-16 or UTF-32 byte-order mark at the start names.
+fn foreign_bom(start: &[u8]) -> Option<&'static str> {
+    const BOMS: [(&[u8], &str); 4] = [
+        (&[0x00, 0x00, 0xFE, 0xFF], "UTF-32"),
+        (&[0xFF, 0xFE, 0x00, 0x00], "UTF-32"),
+        (&[0xFE, 0xFF], "UTF-16"),
+        (&[0xFF, 0xFE], "UTF-16"),
+    ];
+    BOMS.iter()
+        .find(|(bom, _)| start.starts_with(bom))
+        .map(|(_, encoding)| *encoding)
+}
+
 /// Reads a whole YAML or JSON file as text: [`open`]'s checks, then UTF-8
 /// with an optional UTF-8 byte-order mark (which YAML 1.2 allows).
 ///
@@ -202,18 +238,10 @@ pub fn read_text(path: &Path) -> Result<String, ImportError> {
 /// UTF-16 and UTF-32 (told by their byte-order marks) and invalid UTF-8
 /// are refused, naming the byte offset and line, without quoting the text.
 pub fn decode(mut bytes: Vec<u8>) -> Result<String, String> {
-    const BOMS: [(&[u8], &str); 4] = [
-        (&[0x00, 0x00, 0xFE, 0xFF], "UTF-32"),
-        (&[0xFF, 0xFE, 0x00, 0x00], "UTF-32"),
-        (&[0xFE, 0xFF], "UTF-16"),
-        (&[0xFF, 0xFE], "UTF-16"),
-    ];
-    for (bom, encoding) in BOMS {
-        if bytes.starts_with(bom) {
-            return Err(format!(
-                "the file is {encoding} (byte-order mark at byte 0); save it as UTF-8"
-            ));
-        }
+    if let Some(encoding) = foreign_bom(&bytes) {
+        return Err(format!(
+            "the file is {encoding} (byte-order mark at byte 0); save it as UTF-8"
+        ));
     }
     if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
         bytes.drain(..3);

@@ -133,6 +133,19 @@ fn read_file(
     format: Format,
     boundary: &input::Boundary,
 ) -> Result<Parsed, ImportError> {
+    let is_csv = match format {
+        Format::Csv => true,
+        Format::Auto => detect::has_csv_extension(path),
+        _ => false,
+    };
+    if is_csv {
+        // Streamed: a CSV export of a large estate is read row by row.
+        let reader = input::open_text_stream(path, input::MAX_CSV_BYTES)?;
+        return Ok(Parsed::Csv(csv::read_part(
+            reader,
+            &path.display().to_string(),
+        )?));
+    }
     let text = input::read_text(path)?;
     parse_text(path, &text, format, boundary)
 }
