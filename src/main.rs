@@ -23,7 +23,10 @@ fn main() -> ExitCode {
         Err(e) => {
             // One line, outermost context first, so scripts and people both
             // see which file and which step failed.
-            eprintln!("error: {}", cli::describe(&e));
+            eprintln!(
+                "error: {}",
+                countersign::model::text::escape(&cli::describe(&e))
+            );
             ExitCode::FAILURE
         }
     }

@@ -179,10 +179,16 @@ fn devices_fifos_and_other_encodings_are_refused_not_read() {
         .collect();
     std::fs::write(&csv, utf16).unwrap();
     let stderr = refused(&db, dir.path(), 30);
-    assert!(stderr.contains("owners.csv") && stderr.contains("UTF-16"), "{stderr}");
+    assert!(
+        stderr.contains("owners.csv") && stderr.contains("UTF-16"),
+        "{stderr}"
+    );
     std::fs::write(&csv, b"id,kind,name\nteam-x,team,B\xC3\x28m\n").unwrap();
     let stderr = refused(&db, dir.path(), 30);
-    assert!(stderr.contains("line 2") && stderr.contains("utf-8"), "{stderr}");
+    assert!(
+        stderr.contains("line 2") && stderr.contains("utf-8"),
+        "{stderr}"
+    );
     std::fs::write(&csv, "\u{feff}id,kind,name\nteam-bom-csv,team,Bom\n").unwrap();
     countersign(&db)
         .current_dir(dir.path())

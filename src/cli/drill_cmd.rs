@@ -4,6 +4,7 @@
 
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
+use countersign::model::text::escape;
 use std::path::{Path, PathBuf};
 
 use countersign::Store;
@@ -60,7 +61,7 @@ pub async fn drill(store: &Store, command: DrillCommand) -> Result<()> {
         DrillCommand::Check { scenario } => {
             let graph = BlastGraph::new(&store.snapshot().await?);
             let s = drill::parse(&read(&scenario)?, &scenario.display().to_string(), &graph)?;
-            println!("{}: {} injects", s.name, s.injects.len());
+            println!("{}: {} injects", escape(&s.name), s.injects.len());
             for i in &s.injects {
                 let blast = graph.blast(&[(i.identity.as_str(), i.action)])?;
                 println!(
@@ -171,8 +172,8 @@ pub async fn drill(store: &Store, command: DrillCommand) -> Result<()> {
             let html = write("report.html", render::html(&report))?;
             println!(
                 "{}: {}",
-                report.scenario,
-                render::summary(&report).join("; ")
+                escape(&report.scenario),
+                escape(&render::summary(&report).join("; "))
             );
             println!(
                 "report: {}, {} and {}",

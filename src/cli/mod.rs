@@ -9,6 +9,7 @@ mod table;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
+use countersign::model::text::escape;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -515,7 +516,7 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
             if args.json {
                 print_json(&report)?;
             } else {
-                print!("{}", table::import_report(&report, args.dry_run));
+                print!("{}", escape(&table::import_report(&report, args.dry_run)));
             }
         }
         Command::Export(args) => export_to(store, args).await?,
@@ -821,7 +822,9 @@ fn output<T: serde::Serialize>(value: &T, json: bool, text: impl FnOnce() -> Str
     if json {
         print_json(value)
     } else {
-        print!("{}", text());
+        // Names come from other tools' files: shown as text, never as
+        // terminal commands (model::text).
+        print!("{}", escape(&text()));
         Ok(())
     }
 }

@@ -264,7 +264,8 @@ pub fn markdown(r: &DrillReport) -> String {
         }
         md.push('\n');
     }
-    md
+    // Names came from other tools' files: text, never terminal commands.
+    crate::model::text::escape(&md).into_owned()
 }
 
 const STYLE: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:62em;color:#111827}\
@@ -371,5 +372,5 @@ pub fn html(r: &DrillReport) -> String {
             }
         }
     };
-    page.into_string()
+    crate::model::text::escape(&page.into_string()).into_owned()
 }

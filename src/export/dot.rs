@@ -3,7 +3,8 @@ use std::fmt::Write;
 use super::{identity_node, service_node};
 use crate::inventory::Inventory;
 
-/// DOT string literal: quotes and backslashes escaped, newlines kept as `\n`.
+/// DOT string literal: quotes and backslashes escaped, newlines kept as
+/// `\n`, control characters written out as text.
 fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
@@ -12,6 +13,10 @@ fn quote(s: &str) -> String {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
+            // Shown as text (model::text), its backslash escaped for DOT.
+            c if crate::model::text::is_unsafe(c) => {
+                out.push_str(&format!("\\\\u{{{:x}}}", u32::from(c)));
+            }
             c => out.push(c),
         }
     }

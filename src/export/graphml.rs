@@ -138,7 +138,10 @@ pub fn to_graphml(inv: &Inventory) -> String {
     }
     g.event(Event::End(BytesEnd::new("graph")));
     g.event(Event::End(BytesEnd::new("graphml")));
-    let mut xml = String::from_utf8(g.w.into_inner()).expect("quick-xml writes UTF-8");
+    let xml = String::from_utf8(g.w.into_inner()).expect("quick-xml writes UTF-8");
+    // quick-xml escapes markup; characters XML 1.0 does not allow at all
+    // (C0 controls, even as references) are written out as text.
+    let mut xml = crate::model::text::escape(&xml).into_owned();
     xml.push('\n');
     xml
 }

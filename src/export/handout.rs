@@ -148,7 +148,7 @@ pub fn handout_html(inv: &Inventory, result: &BlastResult, generated: &str) -> S
             }
         }
     };
-    page.into_string()
+    crate::model::text::escape(&page.into_string()).into_owned()
 }
 
 #[cfg(test)]
@@ -174,12 +174,20 @@ mod tests {
         }
         assert!(html.contains("team-streaming"), "the identity's owner");
         assert!(html.contains("How to undo it"));
-        // Text is escaped, never markup.
+        // Text is escaped, never markup: the name goes on a service the
+        // blast radius reaches, so the handout does print it.
         let mut odd = inv.clone();
-        odd.services[0].name = "<script>x</script>".into();
+        let hit = &result.impacted[0].id;
+        let s = odd.services.iter_mut().find(|s| &s.id == hit).unwrap();
+        s.name = "<script>x</script>\u{1b}[2J".into();
         let r = BlastGraph::new(&odd)
             .blast(&[("tok-kafka-shared", ContainmentAction::DisableAccount)])
             .unwrap();
-        assert!(!handout_html(&odd, &r, "d").contains("<script>x"));
+        let page = handout_html(&odd, &r, "d");
+        assert!(
+            page.contains("&lt;script&gt;x&lt;/script&gt;\\u{1b}[2J"),
+            "printed, escaped"
+        );
+        assert!(!page.contains("<script>x") && !page.contains('\u{1b}'));
     }
 }

@@ -183,7 +183,9 @@ pub fn open_text_stream(path: &Path, max: u64) -> Result<impl std::io::Read, Imp
     if let Some(encoding) = foreign_bom(start) {
         return Err(ImportError::Io {
             origin: path.display().to_string(),
-            message: format!("the file is {encoding} (byte-order mark at byte 0); save it as UTF-8"),
+            message: format!(
+                "the file is {encoding} (byte-order mark at byte 0); save it as UTF-8"
+            ),
         });
     }
     Ok(reader)

@@ -3,7 +3,28 @@
 use std::collections::{HashMap, HashSet};
 
 use super::Inventory;
+use crate::model::text::{self, MAX_LONG_TEXT_CHARS, MAX_NAME_CHARS};
 use crate::model::validate_id;
+
+/// Checks the free-text fields of one entry ([`text::check`]): names on
+/// one line, descriptions and the like across lines, each bounded.
+fn texts<'a>(
+    section: Section,
+    id: &str,
+    fields: impl IntoIterator<Item = (&'static str, &'a str, bool)>,
+    push: &mut impl FnMut(Problem),
+) {
+    for (field, value, multiline) in fields {
+        let max = if multiline {
+            MAX_LONG_TEXT_CHARS
+        } else {
+            MAX_NAME_CHARS
+        };
+        if let Err(m) = text::check(value, multiline, max) {
+            push(Problem::new(section, id, field, m));
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Section {
@@ -77,6 +98,14 @@ impl Inventory {
 
         let mut owners = HashSet::new();
         for o in &self.owners {
+            texts(
+                Section::Owners,
+                &o.id,
+                [("name", o.name.as_str(), false)]
+                    .into_iter()
+                    .chain(o.email.as_deref().map(|e| ("email", e, false))),
+                &mut push,
+            );
             if let Err(m) = validate_id(&o.id) {
                 push(Problem::new(Section::Owners, &o.id, "id", m));
             }
@@ -92,6 +121,17 @@ impl Inventory {
 
         let mut services = HashSet::new();
         for s in &self.services {
+            texts(
+                Section::Services,
+                &s.id,
+                [
+                    ("name", s.name.as_str(), false),
+                    ("description", s.description.as_str(), true),
+                ]
+                .into_iter()
+                .chain(s.system.as_deref().map(|x| ("system", x, false))),
+                &mut push,
+            );
             if let Err(m) = validate_id(&s.id) {
                 push(Problem::new(Section::Services, &s.id, "id", m));
             }
@@ -140,6 +180,39 @@ impl Inventory {
             if i.name.trim().is_empty() {
                 push(p("name", "must not be empty".into()));
             }
+            let bg = i.break_glass.as_ref();
+            texts(
+                Section::Identities,
+                &i.id,
+                [
+                    ("name", i.name.as_str(), false),
+                    ("description", i.description.as_str(), true),
+                ]
+                .into_iter()
+                .chain(
+                    i.external_ids
+                        .iter()
+                        .map(|x| ("external_ids", x.as_str(), false)),
+                )
+                .chain(
+                    i.permissions
+                        .iter()
+                        .map(|x| ("permissions", x.as_str(), false)),
+                )
+                .chain(bg.map(|b| ("break_glass", b.justification.as_str(), true)))
+                .chain(bg.map(|b| ("break_glass", b.use_window.as_str(), false)))
+                .chain(
+                    bg.into_iter()
+                        .flat_map(|b| b.custodians.iter())
+                        .map(|c| ("break_glass", c.as_str(), false)),
+                )
+                .chain(
+                    i.containment
+                        .values()
+                        .map(|c| ("containment", c.rollback.as_str(), true)),
+                ),
+                &mut push,
+            );
             for x in &i.external_ids {
                 if x.trim().is_empty() {
                     push(p("external_ids", "must not be empty".into()));

@@ -9,6 +9,7 @@ mod identity;
 mod names;
 mod owner;
 mod service;
+pub mod text;
 mod tier;
 
 pub use containment::{ApprovalTier, ContainmentAction, ContainmentPlan};
