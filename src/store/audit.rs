@@ -205,6 +205,15 @@ pub enum AuditBroken {
         last: Option<i64>,
         expected_seq: i64,
     },
+    #[error("{entity} {id} {what}: it was changed outside Countersign, without an audit record")]
+    Unaudited {
+        entity: String,
+        id: String,
+        /// How it differs: `differs from its last audited state (row N)`,
+        /// `has no audit record`, `was removed, but its last audit record
+        /// (row N) is not a removal`.
+        what: String,
+    },
 }
 
 #[derive(FromRow)]
@@ -223,8 +232,11 @@ impl Store {
         .map_err(|e| self.query_error(e))
     }
 
-    /// Recomputes the whole chain. `Ok(Err(..))` is a broken chain; the
-    /// outer error is a database that could not be read.
+    /// Recomputes the whole chain, then checks that every owner, service,
+    /// identity and setting is exactly as its last audit row left it (so a
+    /// change made around Countersign — the write triggers lifted — is
+    /// found and named). `Ok(Err(..))` is a broken trail; the outer error
+    /// is a database that could not be read.
     pub async fn verify_audit(&self) -> Result<Result<AuditVerification, AuditBroken>, StoreError> {
         let rows = self.all_audit_entries().await?;
         let head: Option<HeadRow> = sqlx::query_as("SELECT value FROM settings WHERE key = $1")
@@ -232,7 +244,21 @@ impl Store {
             .fetch_optional(&self.pool().await)
             .await
             .map_err(|e| self.query_error(e))?;
-        Ok(check_chain(&rows, head.map(|h| h.value).as_deref()))
+        let verified = match check_chain(&rows, head.map(|h| h.value).as_deref()) {
+            Ok(v) => v,
+            Err(broken) => return Ok(Err(broken)),
+        };
+        let settings: Vec<(String, String)> =
+            sqlx::query_as("SELECT key, value FROM settings WHERE key <> $1")
+                .bind(HEAD_KEY)
+                .fetch_all(&self.pool().await)
+                .await
+                .map_err(|e| self.query_error(e))?;
+        let current = self.snapshot().await?;
+        Ok(match unaudited(&rows, &current, &settings) {
+            Some(broken) => Err(broken),
+            None => Ok(verified),
+        })
     }
 
     /// The newest entries first; for one entity if given.
@@ -264,6 +290,76 @@ impl Store {
         }
         Ok(rows.len() as u64)
     }
+}
+
+/// The first entity whose current state is not its last audited state.
+/// States compare as JSON values (the audit rows hold the same
+/// serialisation of the model the store reads back).
+fn unaudited(
+    rows: &[AuditEntry],
+    current: &crate::inventory::Inventory,
+    settings: &[(String, String)],
+) -> Option<AuditBroken> {
+    use std::collections::BTreeMap;
+    let mut last: BTreeMap<(&str, &str), &AuditEntry> = BTreeMap::new();
+    for row in rows {
+        last.insert((row.entity.as_str(), row.entity_id.as_str()), row);
+    }
+    let broken = |entity: &str, id: &str, what: String| AuditBroken::Unaudited {
+        entity: entity.to_owned(),
+        id: id.to_owned(),
+        what,
+    };
+    let mut present: Vec<(&str, String, serde_json::Value)> = Vec::new();
+    fn value<T: Serialize>(v: &T) -> serde_json::Value {
+        serde_json::to_value(v).expect("entities serialise")
+    }
+    for o in &current.owners {
+        present.push(("owner", o.id.clone(), value(o)));
+    }
+    for s in &current.services {
+        present.push(("service", s.id.clone(), value(s)));
+    }
+    for i in &current.identities {
+        present.push(("identity", i.id.clone(), value(i)));
+    }
+    for (key, v) in settings {
+        present.push(("setting", key.clone(), serde_json::Value::String(v.clone())));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (entity, id, now) in &present {
+        seen.insert((*entity, id.as_str()));
+        let Some(row) = last.get(&(*entity, id.as_str())) else {
+            return Some(broken(entity, id, "has no audit record".into()));
+        };
+        let audited: Option<serde_json::Value> = row
+            .after
+            .as_deref()
+            .and_then(|a| serde_json::from_str(a).ok());
+        if audited.as_ref() != Some(now) {
+            return Some(broken(
+                entity,
+                id,
+                format!("differs from its last audited state (row {})", row.seq),
+            ));
+        }
+    }
+    // What the trail says exists, and does not.
+    let audited_kinds = ["owner", "service", "identity", "setting"];
+    for ((entity, id), row) in &last {
+        if audited_kinds.contains(entity) && row.after.is_some() && !seen.contains(&(*entity, *id))
+        {
+            return Some(broken(
+                entity,
+                id,
+                format!(
+                    "was removed, but its last audit record (row {}) is not a removal",
+                    row.seq
+                ),
+            ));
+        }
+    }
+    None
 }
 
 fn check_chain(rows: &[AuditEntry], head: Option<&str>) -> Result<AuditVerification, AuditBroken> {

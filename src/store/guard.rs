@@ -78,6 +78,23 @@ unsafe extern "C" fn on_open(
     _api: *const ffi::sqlite3_api_routines,
 ) -> c_int {
     let result = std::panic::catch_unwind(|| {
+        // The function the write triggers call (migrations/sqlite/0005): a
+        // statement from any other client fails for want of it.
+        // SAFETY: `db` is the connection being opened; the name is a static
+        // C string and `write_is_audited` has the signature SQLite expects.
+        unsafe {
+            ffi::sqlite3_create_function_v2(
+                db,
+                c"countersign_write_is_audited".as_ptr(),
+                0,
+                ffi::SQLITE_UTF8 | ffi::SQLITE_DETERMINISTIC | ffi::SQLITE_INNOCUOUS,
+                std::ptr::null_mut(),
+                Some(write_is_audited),
+                None,
+                None,
+                None,
+            );
+        }
         // SAFETY: `db` is the connection being opened; "main" always exists.
         let name = unsafe { ffi::sqlite3_db_filename(db, c"main".as_ptr()) };
         if name.is_null() {
@@ -115,6 +132,16 @@ unsafe extern "C" fn on_open(
         return ffi::SQLITE_ERROR;
     }
     ffi::SQLITE_OK
+}
+
+/// `countersign_write_is_audited()`: 1, on Countersign's connections only.
+unsafe extern "C" fn write_is_audited(
+    ctx: *mut ffi::sqlite3_context,
+    _argc: c_int,
+    _argv: *mut *mut ffi::sqlite3_value,
+) {
+    // SAFETY: `ctx` is the call's context, valid for this call.
+    unsafe { ffi::sqlite3_result_int(ctx, 1) };
 }
 
 #[cfg(unix)]

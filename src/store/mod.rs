@@ -240,7 +240,18 @@ impl Store {
                 }),
             Engine::Postgres => AnyPoolOptions::new()
                 .max_connections(8)
-                .acquire_timeout(Duration::from_secs(10)),
+                .acquire_timeout(Duration::from_secs(10))
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        use sqlx::Executor as _;
+                        // What the write triggers look for
+                        // (migrations/postgres/0005): this session writes
+                        // through Countersign, which audits every change.
+                        conn.execute("SET countersign.write_is_audited = 'on'")
+                            .await?;
+                        Ok(())
+                    })
+                }),
         };
         options.connect(url).await
     }

@@ -117,6 +117,10 @@ impl TestDb {
 
     /// Runs SQL behind the store's back, the way an insider with the
     /// engine's own client would.
+    /// Runs `sql` as Countersign's own connections may (the write triggers
+    /// of migrations/*/0005 let it through): what a test that plants bad
+    /// data needs. In this process SQLite's connections already carry the
+    /// function the triggers check; PostgreSQL's need the session setting.
     pub async fn execute(&self, sql: &'static str) -> Result<(), sqlx::Error> {
         use sqlx::{Connection as _, Executor as _};
         sqlx::any::install_default_drivers();
@@ -125,6 +129,10 @@ impl TestDb {
             TestDb::Postgres { url } => url.clone(),
         };
         let mut conn = sqlx::AnyConnection::connect(&url).await?;
+        if let TestDb::Postgres { .. } = self {
+            conn.execute("SET countersign.write_is_audited = 'on'")
+                .await?;
+        }
         conn.execute(sql).await?;
         conn.close().await
     }
