@@ -5,6 +5,7 @@
 pub mod approval;
 pub mod attention;
 pub mod backend;
+pub mod checkpoint;
 pub mod client;
 pub mod demo;
 pub mod drill;

@@ -103,19 +103,245 @@ async fn an_altered_row_is_named(engine: TestDb) {
     assert!(out.status.success(), "{out:?}");
     verify_fails_with(&db, "audit row 5 was altered");
 
-    // Recomputing the altered row's own hash does not help: the next row
-    // still points at the old one.
+    // Recomputing the altered row's own hash (correctly, over its new
+    // contents) does not help: the next row still points at the old one.
     let engine = engine.fresh().await;
     let db = edited_db(&engine, dir.path());
+    let mut rows = trail(&db);
+    let at = rows
+        .iter()
+        .position(|r| r.entity_id == "key-maps" && r.seq > 78)
+        .unwrap();
+    assert!(at + 1 < rows.len(), "a row follows the altered one");
+    let row = &mut rows[at];
+    row.after = row
+        .after
+        .as_ref()
+        .map(|a| a.replace("team-frontend", "team-evil"));
+    row.hash = row.compute_hash();
     let out = insider(
         &engine,
         &format!(
-            "{} UPDATE audit_log SET after = replace(after, 'team-frontend', 'team-evil'), hash = 'forged' WHERE entity_id = 'key-maps' AND seq > 78;",
-            unlock(&engine)
+            "{} UPDATE audit_log SET after = '{}', hash = '{}' WHERE seq = {};",
+            unlock(&engine),
+            row.after.as_deref().unwrap().replace('\'', "''"),
+            row.hash,
+            row.seq
         ),
     );
     assert!(out.status.success(), "{out:?}");
-    verify_fails_with(&db, "was altered");
+    verify_fails_with(
+        &db,
+        &format!("audit row {} does not follow row {}", row.seq + 1, row.seq),
+    );
+}
+
+/// The whole trail, oldest first, as `audit export` writes it.
+fn trail(db: &str) -> Vec<countersign::store::AuditEntry> {
+    let out = countersign(Path::new(db))
+        .args(["audit", "export"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let s = |k: &str| v[k].as_str().map(str::to_owned);
+            countersign::store::AuditEntry {
+                seq: v["seq"].as_i64().unwrap(),
+                at: s("at").unwrap(),
+                actor: s("actor").unwrap(),
+                operation: s("operation").unwrap(),
+                entity: s("entity").unwrap(),
+                entity_id: s("entity_id").unwrap(),
+                before: s("before"),
+                after: s("after"),
+                source: s("source").unwrap(),
+                prev_hash: s("prev_hash").unwrap(),
+                hash: s("hash").unwrap(),
+            }
+        })
+        .collect()
+}
+
+/// Lifts every guard an administrator could: the append-only triggers and
+/// the write triggers (SQLite: dropped; PostgreSQL: disabled on the audit
+/// trail, and the session setting Countersign's own connections carry).
+fn lift_all(db: &TestDb) -> &'static str {
+    match db {
+        TestDb::Sqlite(_) => {
+            "DROP TRIGGER audit_log_is_append_only_update; DROP TRIGGER audit_log_is_append_only_delete; \
+             DROP TRIGGER audit_log_insert_is_audited; DROP TRIGGER settings_update_is_audited; \
+             DROP TRIGGER identities_update_is_audited;"
+        }
+        TestDb::Postgres { .. } => {
+            "ALTER TABLE audit_log DISABLE TRIGGER USER; SET countersign.write_is_audited = 'on';"
+        }
+    }
+}
+
+/// Plain SQL from the engine's own client cannot change the inventory or
+/// append to the trail, and TRUNCATE is refused; an administrator who lifts
+/// those guards and changes an identity is named by `audit verify`, which
+/// compares every entity with its last audited state (issue 14).
+async fn plain_sql_writes_are_refused_or_named(engine: TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = edited_db(&engine, dir.path());
+    let refused = |sql: &str, expected: &str| {
+        let out = insider(&engine, sql);
+        assert!(!out.status.success(), "{sql}: {out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(expected), "{sql}: {stderr}");
+    };
+    let guard_message = match engine {
+        TestDb::Sqlite(_) => "countersign_write_is_audited",
+        TestDb::Postgres { .. } => "write through Countersign",
+    };
+    refused(
+        "UPDATE identities SET name = 'Renamed quietly' WHERE id = 'key-maps';",
+        guard_message,
+    );
+    refused(
+        "INSERT INTO owners (id, kind, name) VALUES ('team-ghost', 'team', 'Ghost');",
+        guard_message,
+    );
+    refused(
+        "UPDATE settings SET value = '1' WHERE key = 'review_stale_days';",
+        guard_message,
+    );
+    let last = trail(&db).pop().unwrap();
+    refused(
+        &format!(
+            "INSERT INTO audit_log (seq, at, actor, operation, entity, entity_id, before, after, source, prev_hash, hash) \
+             VALUES ({}, '2026-01-01T00:00:00Z', 'mallory', 'update', 'identity', 'key-maps', NULL, NULL, 'sql', '{}', 'forged');",
+            last.seq + 1,
+            last.hash
+        ),
+        match engine {
+            TestDb::Sqlite(_) => "countersign_write_is_audited",
+            TestDb::Postgres { .. } => "audit_log",
+        },
+    );
+    match engine {
+        TestDb::Sqlite(_) => refused("DELETE FROM audit_log;", "append-only"),
+        TestDb::Postgres { .. } => refused("TRUNCATE audit_log;", "append-only"),
+    }
+    countersign(Path::new(&db))
+        .args(["audit", "verify"])
+        .assert()
+        .success();
+
+    // Around the guards: the change is found and named.
+    let out = insider(
+        &engine,
+        &format!(
+            "{} UPDATE identities SET name = 'Renamed quietly' WHERE id = 'key-maps';",
+            lift_all(&engine)
+        ),
+    );
+    assert!(out.status.success(), "{out:?}");
+    verify_fails_with(&db, "identity key-maps differs from its last audited state");
+
+    // An appended row, chained but not hashed by Countersign, is named too.
+    let engine = engine.fresh().await;
+    let db = edited_db(&engine, dir.path());
+    let last = trail(&db).pop().unwrap();
+    let out = insider(
+        &engine,
+        &format!(
+            "{} INSERT INTO audit_log (seq, at, actor, operation, entity, entity_id, before, after, source, prev_hash, hash) \
+             VALUES ({}, '2026-01-01T00:00:00Z', 'mallory', 'update', 'setting', 'x', NULL, '\"1\"', 'sql', '{}', 'forged');",
+            lift_all(&engine),
+            last.seq + 1,
+            last.hash
+        ),
+    );
+    assert!(out.status.success(), "{out:?}");
+    verify_fails_with(&db, &format!("audit row {} was altered", last.seq + 1));
+}
+
+/// A trail rewritten after a checkpoint — every hash recomputed so the
+/// chain holds again, the head moved to match — passes the chain check
+/// but not the checkpoint: the signed row is no longer there as signed.
+async fn a_rechained_trail_fails_its_checkpoint(engine: TestDb) {
+    use countersign::signing::{Keys, MemorySecrets};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let db = edited_db(&engine, dir.path());
+    let store = engine.open().await;
+    let secrets = Arc::new(MemorySecrets::default());
+    let keys = Keys::new(&store, secrets.clone());
+    let ctx = countersign::store::ChangeContext::new("auditor", "test");
+    keys.init(&ctx).await.unwrap();
+    let (claims, jws) = countersign::checkpoint::create(&store, &keys, "auditor")
+        .await
+        .unwrap();
+    let jwks = countersign::checkpoint::local_jwks(&keys).await.unwrap();
+    countersign::checkpoint::verify(&store, &jws, &jwks)
+        .await
+        .unwrap();
+    store.close().await;
+
+    // Rewrite row 5's actor and re-chain everything after it.
+    let mut rows = trail(&db);
+    let mut sql = String::from(lift_all(&engine));
+    for i in 4..rows.len() {
+        if i == 4 {
+            rows[i].actor = "mallory".into();
+        } else {
+            rows[i].prev_hash = rows[i - 1].hash.clone();
+        }
+        rows[i].hash = rows[i].compute_hash();
+        sql.push_str(&format!(
+            " UPDATE audit_log SET actor = '{}', prev_hash = '{}', hash = '{}' WHERE seq = {};",
+            rows[i].actor, rows[i].prev_hash, rows[i].hash, rows[i].seq
+        ));
+    }
+    let head = rows.last().unwrap();
+    sql.push_str(&format!(
+        " UPDATE settings SET value = '{}:{}' WHERE key = 'audit_head';",
+        head.seq, head.hash
+    ));
+    let out = insider(&engine, &sql);
+    assert!(out.status.success(), "{out:?}");
+    // The chain alone cannot tell...
+    countersign(Path::new(&db))
+        .args(["audit", "verify"])
+        .assert()
+        .success();
+    // ...the checkpoint can.
+    let store = engine.open().await;
+    let err = countersign::checkpoint::verify(&store, &jws, &jwks)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, countersign::checkpoint::CheckpointError::Rewritten { seq, .. } if seq == claims.seq),
+        "{err}"
+    );
+    // The checkpoint file checked by the CLI, with the signer's JWKS.
+    let file = dir.path().join("checkpoint.jws");
+    std::fs::write(&file, &jws).unwrap();
+    let keys_file = dir.path().join("jwks.json");
+    std::fs::write(&keys_file, jwks.to_string()).unwrap();
+    let out = countersign(Path::new(&db))
+        .args(["audit", "verify", "--checkpoint"])
+        .arg(&file)
+        .arg("--jwks")
+        .arg(&keys_file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "audit row {} is not the row auditor signed",
+            claims.seq
+        )),
+        "{stderr}"
+    );
+    store.close().await;
 }
 
 async fn a_removed_row_is_named(engine: TestDb) {
@@ -201,4 +427,6 @@ on_both_engines!(
     removing_the_newest_rows_is_detected,
     reordered_rows_are_named,
     audit_log_filters_by_entity_and_exports_json_lines,
+    plain_sql_writes_are_refused_or_named,
+    a_rechained_trail_fails_its_checkpoint,
 );

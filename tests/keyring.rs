@@ -92,12 +92,16 @@ fn a_decision_from_the_cli_verifies_in_python_with_only_the_exported_jwks() {
     )
     .unwrap();
 
+    // Narrowed to the next hour (the same action alone narrows nothing).
+    let until = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1)).to_string();
     let out = cli()
         .args(["decide", "--request"])
         .arg(&request_path)
         .args([
             "--narrow",
             "rotate-secret",
+            "--until",
+            &until,
             "--reason",
             "rotate only",
             "--audience",
@@ -157,4 +161,88 @@ fn a_decision_from_the_cli_verifies_in_python_with_only_the_exported_jwks() {
         .assert()
         .failure()
         .stderr(predicates::str::contains("cannot also approve it"));
+}
+
+/// `audit checkpoint` signs the head with the key in the Secret Service;
+/// `audit verify --checkpoint` proves the trail extends it, also after
+/// more changes, and fails once the signed row is gone.
+#[test]
+#[ignore = "needs a Secret Service on the session bus (scripts/test provides one)"]
+fn an_audit_checkpoint_is_signed_from_the_keyring_and_verified() {
+    use assert_cmd::Command;
+    use predicates::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let cli = || {
+        let mut c = Command::cargo_bin("countersign").unwrap();
+        c.env_remove("COUNTERSIGN_DB")
+            .env("COUNTERSIGN_ACTOR", "alice")
+            .arg("--db")
+            .arg(&db);
+        c
+    };
+    cli().args(["demo", "load"]).assert().success();
+    cli().args(["keys", "init"]).assert().success();
+    let file = dir.path().join("head.jws");
+    cli()
+        .args(["audit", "checkpoint", "--out"])
+        .arg(&file)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("signed the audit head, row 79"));
+    let jws = std::fs::read_to_string(&file).unwrap();
+    let header: serde_json::Value = serde_json::from_slice(
+        &base64::Engine::decode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            jws.split('.').next().unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["typ"], countersign::checkpoint::CHECKPOINT_TYP);
+    // Later changes extend the trail; the checkpoint still holds.
+    cli()
+        .args(["settings", "review-stale-days", "30"])
+        .assert()
+        .success();
+    cli()
+        .args(["audit", "verify", "--checkpoint"])
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "extends the checkpoint at row 79 signed by alice",
+        ));
+    // A checkpoint of another trail (row 79 is not this one's) fails.
+    let other = dir.path().join("other.db");
+    let mut c = Command::cargo_bin("countersign").unwrap();
+    c.env_remove("COUNTERSIGN_DB")
+        .arg("--db")
+        .arg(&other)
+        .args(["demo", "load"])
+        .assert()
+        .success();
+    let mut c = Command::cargo_bin("countersign").unwrap();
+    let keys = dir.path().join("jwks.json");
+    std::fs::write(
+        &keys,
+        cli()
+            .args(["keys", "export", "--jwks"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    c.env_remove("COUNTERSIGN_DB")
+        .arg("--db")
+        .arg(&other)
+        .args(["audit", "verify", "--checkpoint"])
+        .arg(&file)
+        .arg("--jwks")
+        .arg(&keys)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "the trail no longer holds the checkpointed row 79",
+        ));
 }

@@ -15,6 +15,7 @@ use std::path::PathBuf;
 
 use approvals::{BackendCommand, DecideArgs, DecisionsCommand, RequestsCommand};
 use countersign::approval;
+use countersign::checkpoint;
 use countersign::demo;
 use countersign::export::{self, ExportFormat};
 use countersign::graph::blast_radius::{BlastGraph, Threat};
@@ -323,8 +324,21 @@ enum KeysCommand {
 
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
-    /// Recompute the hash chain; fails naming the first altered, removed or reordered row
-    Verify,
+    /// Recompute the hash chain and compare every entity with its last audited state; fails naming the first altered, removed or reordered row or unaudited change
+    Verify {
+        /// Also prove the trail still extends this signed checkpoint (from `audit checkpoint`)
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<PathBuf>,
+        /// The signer's public keys (a JWKS file, e.g. from the backend) [default: this installation's keys]
+        #[arg(long, value_name = "FILE", requires = "checkpoint")]
+        jwks: Option<PathBuf>,
+    },
+    /// Sign the trail's current head with your key (JWS), to keep outside the database
+    Checkpoint {
+        /// Write the checkpoint here instead of standard output
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Show changes, newest first
     Log {
         /// Only changes to this identity
@@ -650,14 +664,60 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
                 }
             }
         }
-        Command::Audit(AuditCommand::Verify) => match store.verify_audit().await? {
-            Ok(v) => println!(
+        Command::Audit(AuditCommand::Verify { checkpoint, jwks }) => {
+            let v = match store.verify_audit().await? {
+                Ok(v) => v,
+                Err(broken) => bail!("audit trail of {} is broken: {broken}", store.location()),
+            };
+            println!(
                 "audit trail intact: {} rows{}",
                 v.rows,
                 v.head.map(|h| format!(", head {h}")).unwrap_or_default()
-            ),
-            Err(broken) => bail!("audit trail of {} is broken: {broken}", store.location()),
-        },
+            );
+            if let Some(path) = checkpoint {
+                let read = |p: &PathBuf| {
+                    countersign::store::guard::read_to_string(p)
+                        .with_context(|| format!("cannot read {}", p.display()))
+                };
+                let jws = read(&path)?;
+                let jwks: serde_json::Value = match &jwks {
+                    Some(p) => serde_json::from_str(&read(p)?)
+                        .with_context(|| format!("{} is not a JWKS", p.display()))?,
+                    None => checkpoint::local_jwks(&Keys::new(store, Arc::new(OsKeyring))).await?,
+                };
+                match checkpoint::verify(store, &jws, &jwks).await {
+                    Ok(c) => println!(
+                        "extends the checkpoint at row {} signed by {} ({}) at {}",
+                        c.claims.seq,
+                        escape(&c.claims.iss),
+                        c.kid,
+                        jiff::Timestamp::from_second(c.claims.iat)
+                            .map(|t| t.to_string())
+                            .unwrap_or_default()
+                    ),
+                    Err(e) => bail!(
+                        "audit trail of {} does not extend {}: {e}",
+                        store.location(),
+                        path.display()
+                    ),
+                }
+            }
+        }
+        Command::Audit(AuditCommand::Checkpoint { out }) => {
+            let keys = Keys::new(store, Arc::new(OsKeyring));
+            let (claims, jws) = checkpoint::create(store, &keys, &ctx.actor).await?;
+            match out {
+                Some(path) => countersign::store::guard::write(&path, format!("{jws}\n"))
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+                None => println!("{jws}"),
+            }
+            eprintln!(
+                "signed the audit head, row {} ({}), as {}",
+                claims.seq,
+                &claims.hash[..16],
+                escape(&claims.iss)
+            );
+        }
         Command::Audit(AuditCommand::Log {
             identity,
             service,

@@ -261,6 +261,24 @@ impl Store {
         })
     }
 
+    /// The newest row's sequence number and hash, read from the trail
+    /// itself; `None` for an empty trail.
+    pub async fn audit_last_row(&self) -> Result<Option<(i64, String)>, StoreError> {
+        sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&self.pool().await)
+            .await
+            .map_err(|e| self.query_error(e))
+    }
+
+    /// The hash of row `seq`, if the trail has it.
+    pub async fn audit_row_hash(&self, seq: i64) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar("SELECT hash FROM audit_log WHERE seq = $1")
+            .bind(seq)
+            .fetch_optional(&self.pool().await)
+            .await
+            .map_err(|e| self.query_error(e))
+    }
+
     /// The newest entries first; for one entity if given.
     pub async fn audit_log(
         &self,
