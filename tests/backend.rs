@@ -1076,3 +1076,63 @@ async fn bodies_and_fields_are_bounded_and_junk_does_not_bust_the_etag() {
         client::Listing::NotModified
     );
 }
+
+/// The backend keeps each approver's latest signed audit checkpoint — a
+/// copy of the owner's audit head outside the owner's database — once it
+/// verifies against that approver's enrolled keys (issue 14).
+#[tokio::test]
+async fn the_backend_keeps_an_approvers_latest_audit_checkpoint() {
+    let b = start().await;
+    let alice = Approver::new("alice", "identity-governance").await;
+    let bob = Approver::new("bob", "incident-response").await;
+    enroll(&b, &alice, &["identity-governance"]).await;
+    enroll(&b, &bob, &["incident-response"]).await;
+    let (first, jws) = countersign::checkpoint::create(&alice.store, &alice.keys(), "alice")
+        .await
+        .unwrap();
+    b.client.push_checkpoint("alice", &jws).await.unwrap();
+    assert_eq!(b.client.checkpoint("alice").await.unwrap(), jws);
+
+    // Bob's key cannot place a checkpoint as Alice's, nor claim to be her.
+    let (_, bobs) = countersign::checkpoint::create(&bob.store, &bob.keys(), "alice")
+        .await
+        .unwrap();
+    let err = b.client.push_checkpoint("alice", &bobs).await.unwrap_err();
+    assert!(err.to_string().contains("422"), "{err}");
+    let (_, bobs) = countersign::checkpoint::create(&bob.store, &bob.keys(), "bob")
+        .await
+        .unwrap();
+    let err = b.client.push_checkpoint("alice", &bobs).await.unwrap_err();
+    assert!(err.to_string().contains("422"), "{err}");
+    // A decision is not a checkpoint, though the key is Alice's.
+    let r = request("req-not-a-checkpoint", "single_approval", "soar-analyst");
+    let decision = alice.decide_for(&r, Decision::Deny, &b.url, None).await;
+    let err = b
+        .client
+        .push_checkpoint("alice", &decision)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("422"), "{err}");
+
+    // A later head replaces it; an earlier one does not.
+    alice
+        .store
+        .set_setting(
+            "review_stale_days",
+            "30",
+            &ChangeContext::new("alice", "test"),
+        )
+        .await
+        .unwrap();
+    let (second, newer) = countersign::checkpoint::create(&alice.store, &alice.keys(), "alice")
+        .await
+        .unwrap();
+    assert!(second.seq > first.seq);
+    b.client.push_checkpoint("alice", &newer).await.unwrap();
+    let err = b.client.push_checkpoint("alice", &jws).await.unwrap_err();
+    assert!(
+        err.to_string().contains("older than the checkpoint kept"),
+        "{err}"
+    );
+    assert_eq!(b.client.checkpoint("alice").await.unwrap(), newer);
+}

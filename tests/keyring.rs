@@ -3,6 +3,8 @@
 //! `gnome-keyring-daemon --unlock`), hence `#[ignore]`; it fails, naming
 //! what to start, without one.
 
+mod common;
+
 use std::sync::Arc;
 
 use countersign::Store;
@@ -245,4 +247,30 @@ fn an_audit_checkpoint_is_signed_from_the_keyring_and_verified() {
         .stderr(predicate::str::contains(
             "the trail no longer holds the checkpointed row 79",
         ));
+
+    // Pushed to the backend, which keeps it as Alice's latest.
+    let token = "checkpoint-test-token-0123456789";
+    let backend = common::ServedBackend::start(&[], &[("COUNTERSIGN_BACKEND_TOKEN", token)]);
+    let with_backend = |args: &[&str]| {
+        let mut c = cli();
+        c.env("COUNTERSIGN_BACKEND_TOKEN", token)
+            .args(args)
+            .args(["--backend", &backend.url]);
+        c
+    };
+    with_backend(&["backend", "enroll"]).assert().success();
+    let out = with_backend(&["audit", "checkpoint", "--push"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let pushed = String::from_utf8(out.stdout).unwrap();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let kept: serde_json::Value = reqwest::blocking::Client::new()
+        .get(format!("{}/v1/approvers/alice/checkpoint", backend.url))
+        .bearer_auth(token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(kept["jws"].as_str(), Some(pushed.trim()));
 }

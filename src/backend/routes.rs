@@ -31,6 +31,10 @@ pub fn router(shared: Shared) -> Router {
         .route("/v1/decisions", post(submit_decision).get(list_receipts))
         .route("/v1/approvers/{approver}", put(enroll))
         .route("/v1/approvers/{approver}/jwks", get(approver_jwks))
+        .route(
+            "/v1/approvers/{approver}/checkpoint",
+            put(keep_checkpoint).get(checkpoint),
+        )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(shared.clone(), bearer))
         .with_state(shared)
@@ -264,5 +268,28 @@ async fn approver_jwks(State(shared): State<Shared>, Path(approver): Path<String
     match state.approver_jwks(&approver) {
         Some(jwks) => Json(jwks).into_response(),
         None => error(StatusCode::NOT_FOUND, format!("no approver {approver}")),
+    }
+}
+
+async fn keep_checkpoint(
+    State(shared): State<Shared>,
+    Path(approver): Path<String>,
+    Json(body): Json<DecisionBody>,
+) -> Response {
+    let mut state = shared.state.lock().await;
+    match state.keep_checkpoint(&approver, body.jws.trim()) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+    }
+}
+
+async fn checkpoint(State(shared): State<Shared>, Path(approver): Path<String>) -> Response {
+    let state = shared.state.lock().await;
+    match state.checkpoint(&approver) {
+        Some(jws) => Json(serde_json::json!({ "jws": jws })).into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            format!("no checkpoint kept for {approver}"),
+        ),
     }
 }

@@ -112,6 +112,8 @@ pub struct BackendState {
     expiries: BTreeSet<(jiff::Timestamp, u64)>,
     /// Judges whether a narrowed approval's action needs a stricter tier.
     pub policy: crate::policy::Policy,
+    /// Each approver's latest signed audit checkpoint (one per approver).
+    checkpoints: HashMap<String, String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -144,6 +146,7 @@ impl BackendState {
             revision: 0,
             expiries: BTreeSet::new(),
             policy: crate::policy::Policy::default_policy(),
+            checkpoints: HashMap::new(),
         }
     }
 
@@ -250,6 +253,44 @@ impl BackendState {
         entry.keys = keys;
         entry.groups = groups;
         Ok(())
+    }
+
+    /// Keeps `jws` as `approver`'s latest audit checkpoint once it checks
+    /// out: typed as a checkpoint, signed by one of the approver's active
+    /// keys, issued by the approver, and not older than the one kept.
+    pub fn keep_checkpoint(&mut self, approver: &str, jws: &str) -> Result<(), StateError> {
+        let invalid = |m: String| StateError::Invalid(m);
+        let jwks = self
+            .approver_jwks(approver)
+            .ok_or_else(|| invalid(format!("no approver {approver} is enrolled")))?;
+        let claims =
+            crate::signing::verify_signature(jws, &jwks, crate::checkpoint::CHECKPOINT_TYP)
+                .map_err(|e| invalid(format!("jws: {e}")))?;
+        let claims: crate::checkpoint::CheckpointClaims = serde_json::from_value(claims)
+            .map_err(|e| invalid(format!("jws: not a checkpoint: {e}")))?;
+        if claims.iss != approver {
+            return Err(invalid(format!(
+                "jws: issued by {}, not {approver}",
+                claims.iss
+            )));
+        }
+        if let Some(kept) = self.checkpoints.get(approver)
+            && let Some(old) = super::verify::peek_claims(kept)
+            && old["seq"].as_i64().unwrap_or(0) > claims.seq
+            && old["database"] == claims.database
+        {
+            return Err(invalid(format!(
+                "jws: row {} is older than the checkpoint kept (row {})",
+                claims.seq, old["seq"]
+            )));
+        }
+        self.checkpoints.insert(approver.to_owned(), jws.to_owned());
+        Ok(())
+    }
+
+    /// An approver's latest audit checkpoint.
+    pub fn checkpoint(&self, approver: &str) -> Option<&str> {
+        self.checkpoints.get(approver).map(String::as_str)
     }
 
     /// An approver's enrolled public keys as a JWKS.

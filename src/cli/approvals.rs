@@ -16,7 +16,7 @@ use countersign::store::{APPROVER_GROUPS_KEY, BACKEND_URL_KEY, ChangeContext, St
 use super::{ActionArg, output, print_json, table};
 
 /// Where `--backend` falls back to before the stored setting.
-const BACKEND_ENV: &str = "COUNTERSIGN_BACKEND";
+pub(super) const BACKEND_ENV: &str = "COUNTERSIGN_BACKEND";
 
 #[derive(Debug, Subcommand)]
 pub enum BackendCommand {
@@ -208,7 +208,7 @@ fn write_private(path: &PathBuf, text: &str) -> std::io::Result<()> {
 }
 
 /// `--backend`, else the environment, else the stored default.
-async fn backend_url(store: &Store, arg: Option<String>) -> Result<String> {
+pub(super) async fn backend_url(store: &Store, arg: Option<String>) -> Result<String> {
     match arg {
         Some(url) => Ok(client::normalise(&url)),
         None => store.backend_url().await?.context(

@@ -338,6 +338,12 @@ enum AuditCommand {
         /// Write the checkpoint here instead of standard output
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Also hand it to the backend, which keeps your latest checkpoint
+        #[arg(long)]
+        push: bool,
+        /// The backend to push to [default: the one you logged in to]
+        #[arg(long, env = approvals::BACKEND_ENV, value_name = "URL", requires = "push")]
+        backend: Option<String>,
     },
     /// Show changes, newest first
     Log {
@@ -703,9 +709,20 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
                 }
             }
         }
-        Command::Audit(AuditCommand::Checkpoint { out }) => {
+        Command::Audit(AuditCommand::Checkpoint { out, push, backend }) => {
             let keys = Keys::new(store, Arc::new(OsKeyring));
             let (claims, jws) = checkpoint::create(store, &keys, &ctx.actor).await?;
+            if push {
+                let url = approvals::backend_url(store, backend).await?;
+                approvals::connect(&url)
+                    .await?
+                    .push_checkpoint(&ctx.actor, &jws)
+                    .await?;
+                eprintln!(
+                    "{url} keeps it as {}'s latest checkpoint",
+                    escape(&ctx.actor)
+                );
+            }
             match out {
                 Some(path) => countersign::store::guard::write(&path, format!("{jws}\n"))
                     .with_context(|| format!("cannot write {}", path.display()))?,

@@ -346,6 +346,34 @@ impl BackendClient {
         Err(self.failure(response).await)
     }
 
+    /// Hands the backend a signed audit checkpoint (`checkpoint::create`)
+    /// to keep as the approver's latest: a copy of the head outside the
+    /// owner's database.
+    pub async fn push_checkpoint(&self, approver: &str, jws: &str) -> Result<(), ClientError> {
+        let url = format!("/v1/approvers/{}/checkpoint", urlencode(approver));
+        let response = self
+            .send(
+                self.request(reqwest::Method::PUT, &url)
+                    .json(&serde_json::json!({ "jws": jws })),
+            )
+            .await?;
+        if !response.status().is_success() {
+            return Err(self.failure(response).await);
+        }
+        Ok(())
+    }
+
+    /// The latest audit checkpoint the backend keeps for an approver.
+    pub async fn checkpoint(&self, approver: &str) -> Result<String, ClientError> {
+        let url = format!("/v1/approvers/{}/checkpoint", urlencode(approver));
+        let response = self.send(self.request(reqwest::Method::GET, &url)).await?;
+        if !response.status().is_success() {
+            return Err(self.failure(response).await);
+        }
+        let body: serde_json::Value = response.json().await.map_err(|e| self.unreachable(e))?;
+        Ok(body["jws"].as_str().unwrap_or_default().to_owned())
+    }
+
     /// Enrolls this approver's public keys (and groups) with the backend.
     pub async fn enroll(
         &self,
