@@ -20,9 +20,14 @@ async fn many_writers_lose_no_update(db: TestDb) {
         .unwrap();
     store.close().await;
 
+    // Every writer reads its first row, then all write at once: two
+    // writers hold the same version of each row, so at least one of each
+    // pair must be refused — contention is certain, not left to timing.
+    let together = std::sync::Arc::new(tokio::sync::Barrier::new(WRITERS));
     let mut tasks = Vec::new();
     for w in 0..WRITERS {
         let target = db.target();
+        let together = together.clone();
         tasks.push(tokio::spawn(async move {
             let store = countersign::Store::connect(&target).await.unwrap();
             let ctx = ChangeContext::new(format!("owner-{w}"), "test");
@@ -32,8 +37,12 @@ async fn many_writers_lose_no_update(db: TestDb) {
                 let marker = format!("[{w}.{e}]");
                 // Read, change, write with the version read; on a conflict
                 // read again, as the app tells its user to.
+                let mut first_try = e == 0;
                 loop {
                     let detail = store.identity_detail(row).await.unwrap();
+                    if std::mem::take(&mut first_try) {
+                        together.wait().await;
+                    }
                     let mut identity = detail.identity;
                     identity.description.push_str(&marker);
                     match store
@@ -59,24 +68,32 @@ async fn many_writers_lose_no_update(db: TestDb) {
         conflicts += t.await.unwrap();
     }
 
+    let first_round_pairs = ROWS.len();
+    assert!(
+        conflicts >= first_round_pairs,
+        "writers that read the same version must collide: {conflicts} conflicts"
+    );
+
     let store = db.open().await;
     let mut landed = 0;
     for row in ROWS {
         let detail = store.identity_detail(row).await.unwrap();
         for w in 0..WRITERS {
             for e in (0..EDITS_EACH).filter(|e| ROWS[(w + e) % ROWS.len()] == row) {
-                assert!(
-                    detail.identity.description.contains(&format!("[{w}.{e}]")),
-                    "edit {w}.{e} on {row} was lost: {:?}",
+                assert_eq!(
+                    detail.identity.description.matches(&format!("[{w}.{e}]")).count(),
+                    1,
+                    "edit {w}.{e} on {row} was lost or applied twice: {:?}",
                     detail.identity.description
                 );
-                landed += 1;
             }
         }
         // One version per edit that landed on it, after the demo's first.
-        let edits_on_row = detail.identity.description.matches('[').count() as i64;
-        assert_eq!(detail.version, 1 + edits_on_row, "{row}");
+        let edits_on_row = detail.identity.description.matches('[').count();
+        assert_eq!(detail.version, 1 + edits_on_row as i64, "{row}");
+        landed += edits_on_row;
     }
+    // Counted from the data: every edit is there once, and nothing else.
     assert_eq!(landed, WRITERS * EDITS_EACH, "zero lost updates");
     let audit = store
         .verify_audit()

@@ -367,7 +367,38 @@ async fn services_reviews_settings_and_the_policy_round_trip(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(store.review_stale_days().await.unwrap(), 30);
-    assert!(!store.attention().await.unwrap().is_empty());
+    // The threshold is what attention() applies: an identity reviewed
+    // `age` days ago is stale with a threshold of age - 1, not with age + 1
+    // (worked out from today, so the check holds on any date).
+    let today = jiff::ZonedDateTime::now().date();
+    let (id, age) = store
+        .snapshot()
+        .await
+        .unwrap()
+        .identities
+        .into_iter()
+        .filter_map(|i| {
+            let age = (today - i.review.as_ref()?.on).get_days();
+            (age >= 2).then_some((i.id, age))
+        })
+        .next()
+        .expect("the demo has an identity reviewed days ago");
+    let stale = |findings: Vec<countersign::attention::Finding>| {
+        findings
+            .iter()
+            .any(|f| f.id == id && f.rule == countersign::attention::Rule::StaleReview)
+    };
+    for (threshold, expected) in [(age - 1, true), (age + 1, false)] {
+        store
+            .set_setting("review_stale_days", &threshold.to_string(), &ctx())
+            .await
+            .unwrap();
+        assert_eq!(
+            stale(store.attention().await.unwrap()),
+            expected,
+            "{id} reviewed {age} days ago, threshold {threshold}"
+        );
+    }
     assert!(store.verify_audit().await.unwrap().is_ok());
 }
 
