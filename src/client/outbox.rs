@@ -95,3 +95,30 @@ pub async fn deliver_due(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Doubling from 2 s, capped at 5 minutes, each wait shortened by up
+    /// to 20 % at random so queued decisions do not retry in lockstep.
+    #[test]
+    fn backoff_doubles_is_capped_and_jittered() {
+        for (attempts, full) in [(1, 2.0), (2, 4.0), (3, 8.0), (8, 256.0), (9, 300.0), (40, 300.0)] {
+            for _ in 0..50 {
+                let wait = backoff(attempts).as_secs_f64();
+                assert!(
+                    (full * 0.8..=full).contains(&wait),
+                    "attempt {attempts}: {wait} s outside {}..={full}",
+                    full * 0.8
+                );
+            }
+        }
+        // Jitter: a hundred waits are not all the same.
+        let waits: std::collections::BTreeSet<u128> =
+            (0..100).map(|_| backoff(5).as_millis()).collect();
+        assert!(waits.len() > 10, "{waits:?}");
+        // A nonsense count is treated as the first attempt.
+        assert!(backoff(0).as_secs_f64() <= 2.0 && backoff(-3).as_secs_f64() <= 2.0);
+    }
+}
