@@ -511,10 +511,22 @@ async fn decisions_queued_while_the_backend_is_down_arrive_once_it_is_up() {
     let due = |at: jiff::Timestamp| {
         let store = &alice.store;
         let url = url.clone();
-        async move { store.due_deliveries(at, Some(&url), 50).await.unwrap().len() }
+        async move {
+            store
+                .due_deliveries(at, Some(&url), 50)
+                .await
+                .unwrap()
+                .len()
+        }
     };
-    assert_eq!(due(before + jiff::SignedDuration::from_millis(1500)).await, 0);
-    assert_eq!(due(after + jiff::SignedDuration::from_millis(2001)).await, 5);
+    assert_eq!(
+        due(before + jiff::SignedDuration::from_millis(1500)).await,
+        0
+    );
+    assert_eq!(
+        due(after + jiff::SignedDuration::from_millis(2001)).await,
+        5
+    );
 
     // Up again, on the same address, with the requests it had issued.
     let b = start_on(tokio::net::TcpListener::bind(addr).await.unwrap()).await;
@@ -1140,4 +1152,43 @@ async fn the_backend_keeps_an_approvers_latest_audit_checkpoint() {
         "{err}"
     );
     assert_eq!(b.client.checkpoint("alice").await.unwrap(), newer);
+}
+
+/// The crash window between sending and marking, made certain: the backend
+/// already has the decision (the push arrived, the sender died before it
+/// recorded the receipt). Delivery sends it again; the backend answers the
+/// byte-identical resend with its first receipt, so it is applied once and
+/// the outbox row is marked with that receipt.
+#[tokio::test]
+async fn a_decision_sent_but_not_marked_is_applied_once_on_redelivery() {
+    let b = start().await;
+    let alice = Approver::new("alice", "identity-governance").await;
+    enroll(&b, &alice, &["identity-governance"]).await;
+    let r = request("req-sent-not-marked", "single_approval", "soar-analyst");
+    b.client.create_request(&r).await.unwrap();
+    let jws = alice.decide(&r, Decision::Approve, &b.url).await;
+    let jti = claims_of(&jws)["jti"].as_str().unwrap().to_owned();
+    // The push reached the backend; its receipt was never recorded.
+    assert_eq!(submit(&b, &jws).await.status, "accepted");
+    assert_eq!(alice.store.undelivered(None).await.unwrap(), 1);
+
+    let report = client::deliver_due(&alice.store, &b.client).await.unwrap();
+    assert_eq!(report.delivered, 1, "{report:?}");
+    assert_eq!(alice.store.undelivered(None).await.unwrap(), 0);
+    let rows = alice
+        .store
+        .decisions(Some("req-sent-not-marked"))
+        .await
+        .unwrap();
+    assert_eq!(rows[0].receipt.as_deref(), Some("accepted"));
+    let state = b.shared.state.lock().await;
+    assert_eq!(
+        state.log.iter().filter(|r| r.jti == jti).count(),
+        1,
+        "applied once"
+    );
+    assert_eq!(
+        state.request("req-sent-not-marked").unwrap().receipts.len(),
+        1
+    );
 }

@@ -81,7 +81,11 @@ async fn many_writers_lose_no_update(db: TestDb) {
         for w in 0..WRITERS {
             for e in (0..EDITS_EACH).filter(|e| ROWS[(w + e) % ROWS.len()] == row) {
                 assert_eq!(
-                    detail.identity.description.matches(&format!("[{w}.{e}]")).count(),
+                    detail
+                        .identity
+                        .description
+                        .matches(&format!("[{w}.{e}]"))
+                        .count(),
                     1,
                     "edit {w}.{e} on {row} was lost or applied twice: {:?}",
                     detail.identity.description

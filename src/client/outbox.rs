@@ -104,7 +104,14 @@ mod tests {
     /// to 20 % at random so queued decisions do not retry in lockstep.
     #[test]
     fn backoff_doubles_is_capped_and_jittered() {
-        for (attempts, full) in [(1, 2.0), (2, 4.0), (3, 8.0), (8, 256.0), (9, 300.0), (40, 300.0)] {
+        for (attempts, full) in [
+            (1, 2.0),
+            (2, 4.0),
+            (3, 8.0),
+            (8, 256.0),
+            (9, 300.0),
+            (40, 300.0),
+        ] {
             for _ in 0..50 {
                 let wait = backoff(attempts).as_secs_f64();
                 assert!(

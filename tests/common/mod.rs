@@ -49,6 +49,27 @@ impl ServedBackend {
     }
 }
 
+impl ServedBackend {
+    /// Stops the process (SIGSTOP): connections are still accepted by the
+    /// kernel, but nothing is answered until [`ServedBackend::resume`].
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, which: &str) {
+        let ok = std::process::Command::new("kill")
+            .args([which, &self.child.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill {which}");
+    }
+}
+
 impl Drop for ServedBackend {
     fn drop(&mut self) {
         let _ = self.child.kill();
