@@ -134,7 +134,14 @@ fn alternatives_and_rank_on_the_store() {
             .unwrap(),
     );
     assert_eq!(ranked.as_array().unwrap().len(), 3);
-    assert!(ranked[0]["score"].as_u64() >= ranked[1]["score"].as_u64());
+    let scores: Vec<u64> = ranked
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["score"].as_u64().expect("every ranked identity has a score"))
+        .collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+    assert!(scores[0] > 0, "the riskiest identity breaks something");
 }
 
 #[test]
