@@ -1192,3 +1192,97 @@ async fn a_decision_sent_but_not_marked_is_applied_once_on_redelivery() {
         1
     );
 }
+
+/// The reasons the other tests do not reach, each shown on its own: a
+/// malformed token, an algorithm other than EdDSA, claims naming someone
+/// other than the key's approver, an unknown request, a decided one, an
+/// `iat` in the future; and a forgery sent first does not claim the jti of
+/// the genuine decision that follows it (issue 14).
+#[tokio::test]
+async fn every_other_rejection_reason_is_reached() {
+    let b = start().await;
+    let alice = Approver::new("alice", "identity-governance").await;
+    let bob = Approver::new("bob", "incident-response").await;
+    enroll(&b, &alice, &["identity-governance"]).await;
+    enroll(&b, &bob, &["incident-response"]).await;
+    let r = request("req-reasons", "single_approval", "soar-analyst");
+    b.client.create_request(&r).await.unwrap();
+    let reason = |receipt: client::WireReceipt| {
+        assert_eq!(receipt.status, "rejected", "{receipt:?}");
+        receipt.reason.unwrap_or_default()
+    };
+    let good = alice.decide_for(&r, Decision::Approve, &b.url, None).await;
+    let parts: Vec<&str> = good.split('.').collect();
+
+    for malformed in [
+        "only.two".to_owned(),
+        format!("{}.{}.{}.extra", parts[0], parts[1], parts[2]),
+        format!("!!.{}.{}", parts[1], parts[2]),
+        format!(
+            "{}.{}.{}",
+            URL_SAFE_NO_PAD.encode("not json"),
+            parts[1],
+            parts[2]
+        ),
+    ] {
+        assert_eq!(
+            reason(submit(&b, &malformed).await),
+            "malformed",
+            "{malformed}"
+        );
+    }
+    for alg in ["HS256", "none", "RS256"] {
+        let header = json!({"alg": alg, "kid": "k", "typ": approval::DECISION_TYP});
+        let jws = format!(
+            "{}.{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            parts[1],
+            parts[2]
+        );
+        assert_eq!(
+            reason(submit(&b, &jws).await),
+            "unsupported_algorithm",
+            "{alg}"
+        );
+    }
+    // Alice's key, claims in Bob's name.
+    let mut claims = claims_of(&good);
+    claims["iss"] = "bob".into();
+    claims["approver"]["id"] = "bob".into();
+    claims["jti"] = uuid_like("m1").into();
+    let jws = alice.sign_raw(&claims).await;
+    assert_eq!(reason(submit(&b, &jws).await), "approver_mismatch");
+    // A request the backend never issued.
+    let mut claims = claims_of(&good);
+    claims["request_id"] = "req-never-issued".into();
+    claims["jti"] = uuid_like("m2").into();
+    let jws = alice.sign_raw(&claims).await;
+    assert_eq!(reason(submit(&b, &jws).await), "request_not_found");
+    // Issued in the future (beyond the leeway).
+    let mut claims = claims_of(&good);
+    claims["iat"] = (jiff::Timestamp::now().as_second() + backend::LEEWAY_SECONDS + 60).into();
+    claims["jti"] = uuid_like("m3").into();
+    let jws = alice.sign_raw(&claims).await;
+    assert_eq!(reason(submit(&b, &jws).await), "expired");
+
+    // A forgery with the genuine decision's jti, sent first, is refused
+    // without claiming the jti: the genuine one is then accepted.
+    let jti = claims_of(&good)["jti"].clone();
+    let mut forged_claims = claims_of(&good);
+    forged_claims["reason"] = "forged".into();
+    assert_eq!(forged_claims["jti"], jti);
+    let forged = format!(
+        "{}.{}.{}",
+        parts[0],
+        URL_SAFE_NO_PAD.encode(forged_claims.to_string()),
+        parts[2]
+    );
+    assert_eq!(reason(submit(&b, &forged).await), "bad_signature");
+    assert_eq!(submit(&b, &good).await.status, "accepted");
+    assert_eq!(status_of(&b, "req-reasons").await, "approved");
+
+    // Decided: another approver's decision afterwards.
+    let late = bob.decide_for(&r, Decision::Deny, &b.url, None).await;
+    assert_eq!(reason(submit(&b, &late).await), "already_decided");
+    assert_eq!(status_of(&b, "req-reasons").await, "approved");
+}

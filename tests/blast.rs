@@ -138,7 +138,11 @@ fn alternatives_and_rank_on_the_store() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| r["score"].as_u64().expect("every ranked identity has a score"))
+        .map(|r| {
+            r["score"]
+                .as_u64()
+                .expect("every ranked identity has a score")
+        })
         .collect();
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
     assert!(scores[0] > 0, "the riskiest identity breaks something");
