@@ -14,7 +14,11 @@ use countersign::store::ChangeContext;
 /// A SQLite inventory that uses every table: the demo, an edit, a setting,
 /// a signing key and a signed decision in the outbox.
 async fn local_inventory() -> TestDb {
-    let db = TestDb::sqlite();
+    inventory_on(TestDb::sqlite()).await
+}
+
+/// `db` filled as [`local_inventory`] describes.
+async fn inventory_on(db: TestDb) -> TestDb {
     let store = db.open().await;
     countersign::demo::load(&store, false, "amira")
         .await
@@ -106,6 +110,77 @@ async fn a_local_inventory_moves_up_whole(target: TestDb) {
 }
 
 on_both_engines!(a_local_inventory_moves_up_whole);
+
+/// And back down: the team's PostgreSQL inventory copied into a SQLite file
+/// (to work offline, or to leave team mode), the same checks applied.
+#[tokio::test]
+async fn a_team_inventory_moves_down_to_a_file() {
+    let source = inventory_on(TestDb::postgres().await).await;
+    let target = TestDb::sqlite();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_countersign"))
+        .env_remove("COUNTERSIGN_DB")
+        .args([
+            "--db",
+            &source.target(),
+            "migrate",
+            "--to",
+            &target.target(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (from, to) = (source.open().await, target.open().await);
+    assert_eq!(to.snapshot().await.unwrap(), from.snapshot().await.unwrap());
+    assert_eq!(
+        to.decisions(None).await.unwrap(),
+        from.decisions(None).await.unwrap()
+    );
+    assert_eq!(
+        to.audit_log(None, 1000).await.unwrap(),
+        from.audit_log(None, 1000).await.unwrap()
+    );
+    assert!(to.verify_audit().await.unwrap().is_ok());
+}
+
+/// A copy that fails part way — here the last table holds a value the
+/// target cannot store (PostgreSQL text has no NUL) — leaves the target as
+/// empty as it was: one transaction, rolled back.
+#[tokio::test]
+async fn a_copy_that_fails_part_way_leaves_the_target_empty() {
+    use sqlx::Connection as _;
+    let source = local_inventory().await;
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", source.target()))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE outbox SET last_error = 'bad' || char(0) || 'byte'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    let target = TestDb::postgres().await;
+    let out = countersign(Path::new(&source.target()))
+        .args(["migrate", "--to", &target.target()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("outbox") || stderr.contains("0x00"),
+        "{stderr}"
+    );
+    let to = target.open().await;
+    let empty = to.snapshot().await.unwrap();
+    assert!(
+        empty.owners.is_empty() && empty.services.is_empty() && empty.identities.is_empty(),
+        "nothing of the failed copy stays"
+    );
+    assert_eq!(to.verify_audit().await.unwrap().unwrap().rows, 0);
+    assert!(to.decisions(None).await.unwrap().is_empty());
+}
 
 /// The copy carries every column of every table the migrations create.
 #[tokio::test]
