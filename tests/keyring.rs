@@ -274,3 +274,95 @@ fn an_audit_checkpoint_is_signed_from_the_keyring_and_verified() {
         .unwrap();
     assert_eq!(kept["jws"].as_str(), Some(pushed.trim()));
 }
+
+/// The backend's bearer token and the team database's password are kept in
+/// the Secret Service, and no command prints them or writes them anywhere
+/// else: not on standard output or error, not in the settings file, not in
+/// the database, not in the audit trail.
+#[tokio::test]
+#[ignore = "needs a Secret Service and the test PostgreSQL (scripts/test provides both)"]
+async fn the_token_and_the_database_password_are_never_printed() {
+    use assert_cmd::Command;
+    let home = tempfile::tempdir().unwrap();
+    let db = home.path().join("s.db");
+    let token = "tok-SECRET-0f9e8d7c6b5a4938";
+    let password = "pw-SECRET-1a2b3c4d";
+    let cli = || {
+        let mut c = Command::cargo_bin("countersign").unwrap();
+        c.env_remove("COUNTERSIGN_DB")
+            .env_remove("COUNTERSIGN_BACKEND_TOKEN")
+            .env("COUNTERSIGN_ACTOR", "alice")
+            .env("XDG_CONFIG_HOME", home.path().join("config"));
+        c
+    };
+    let mut printed = Vec::new();
+    let mut run = |c: &mut Command, ok: bool| {
+        let out = c.output().unwrap();
+        assert_eq!(out.status.success(), ok, "{out:?}");
+        printed.extend(out.stdout);
+        printed.extend(out.stderr);
+    };
+    run(cli().arg("--db").arg(&db).args(["demo", "load"]), true);
+    let backend = common::ServedBackend::start(&[], &[("COUNTERSIGN_BACKEND_TOKEN", token)]);
+    run(
+        cli()
+            .arg("--db")
+            .arg(&db)
+            .args(["backend", "login", &backend.url])
+            .write_stdin(format!("{token}\n")),
+        true,
+    );
+    run(cli().arg("--db").arg(&db).args(["requests", "list"]), true);
+    run(
+        cli()
+            .arg("--db")
+            .arg(&db)
+            .args(["requests", "list", "--json"]),
+        true,
+    );
+    // The token is in the keyring, under the backend's URL.
+    let kept = OsKeyring.get(&format!("backend-token:{}", backend.url));
+    assert!(
+        kept.ok().flatten().is_some_and(|t| t.as_str() == token),
+        "the token is in the Secret Service"
+    );
+
+    // A team database with a password in its URL (the test server trusts
+    // loopback, so any password connects).
+    let pg = std::env::var(common::POSTGRES_ENV).expect("scripts/test sets the test PostgreSQL");
+    let with_password = pg.replacen(
+        "postgres://postgres@",
+        &format!("postgres://postgres:{password}@"),
+        1,
+    );
+    assert_ne!(with_password, pg, "{pg}");
+    run(cli().args(["db", "use", &with_password]), true);
+    run(cli().args(["db", "info"]), true);
+    run(cli().args(["audit", "log", "--limit", "5"]), true);
+    // A failing connection names the server, not the password.
+    let unreachable = format!("postgres://postgres:{password}@127.0.0.1:1/none");
+    run(cli().args(["db", "use", &unreachable]), false);
+    run(cli().args(["db", "use", "--local"]), true);
+
+    let text = String::from_utf8_lossy(&printed);
+    assert!(!text.contains(token), "the token was printed: {text}");
+    assert!(!text.contains(password), "the password was printed: {text}");
+    let mut files =
+        vec![std::fs::read(home.path().join("config/countersign/config.json")).unwrap()];
+    files.push(std::fs::read(&db).unwrap());
+    for bytes in files {
+        let s = String::from_utf8_lossy(&bytes);
+        assert!(!s.contains(token) && !s.contains(password), "written out");
+    }
+    let keychain = OsKeyring.get(&format!(
+        "database-password:{}",
+        countersign::store::config::without_password(&with_password)
+    ));
+    assert!(
+        keychain
+            .ok()
+            .flatten()
+            .is_some_and(|p| p.as_str() == password),
+        "the password is in the Secret Service"
+    );
+}
