@@ -169,6 +169,7 @@ fn demo_db() -> (tempfile::TempDir, std::path::PathBuf, &'static str) {
 fn a_whole_drill_runs_headless_and_its_report_says_what_happened() {
     let (dir, db, drills) = demo_db();
     let out = dir.path().join("report");
+    let started = std::time::Instant::now();
     let run = common::countersign(&db)
         .env_remove("COUNTERSIGN_BACKEND_TOKEN")
         .args(["drill", "run", &format!("{drills}/leaked-deploy-key.yaml")])
@@ -178,6 +179,8 @@ fn a_whole_drill_runs_headless_and_its_report_says_what_happened() {
         .arg(&out)
         .assert()
         .success();
+    // The whole run in drill seconds: no decision can take longer.
+    let run_drill_seconds = started.elapsed().as_secs_f64() * 90.0;
     let stdout = String::from_utf8_lossy(&run.get_output().stdout).to_string();
     let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
     assert!(
@@ -216,9 +219,13 @@ fn a_whole_drill_runs_headless_and_its_report_says_what_happened() {
     assert_eq!(approvers, ["jonas.weber", "amira.haddad"]);
     assert_eq!(agent["decisions"][0]["receipt"], "awaiting_second_approval");
     assert_eq!(agent["decisions"][0]["signature"]["state"], "verified");
-    // Time to decision is drill time: Amira decides 3m after the inject.
+    // Time to decision is drill time: Amira decides 3m after the inject,
+    // never sooner, and within the run however slow the machine is.
     let ttd = agent["time_to_decision_seconds"].as_f64().unwrap();
-    assert!((180.0..240.0).contains(&ttd), "{ttd}");
+    assert!(
+        (179.0..=run_drill_seconds).contains(&ttd),
+        "{ttd} s, run {run_drill_seconds} s"
+    );
     for i in injects {
         for d in i["decisions"].as_array().unwrap() {
             assert_eq!(d["signature"]["state"], "verified", "{d}");

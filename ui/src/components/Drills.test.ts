@@ -171,9 +171,13 @@ describe("Drills", () => {
         signatures_verified: 2,
       },
     };
+    let polls = 0;
     mockIPC((cmd) => {
       if (cmd === "drill_examples") return [example];
-      if (cmd === "drill_status") return done;
+      if (cmd === "drill_status") {
+        polls += 1;
+        return done;
+      }
       if (cmd === "drill_explore") return null;
     });
     render(Drills, { onAnswer: () => {} });
@@ -191,7 +195,12 @@ describe("Drills", () => {
     // still reports it on every poll.
     await fireEvent.click(screen.getByTestId("drill-again"));
     expect(await screen.findByTestId("drill-start")).toBeInTheDocument();
-    await new Promise((r) => setTimeout(r, 1200));
+    // Wait for the next poll to have answered (not for a clock), then
+    // check the report stayed away.
+    const seen = polls;
+    await waitFor(() => expect(polls).toBeGreaterThan(seen + 1), {
+      timeout: 10_000,
+    });
     expect(screen.queryByTestId("drill-report")).not.toBeInTheDocument();
   });
 });
