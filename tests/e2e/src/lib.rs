@@ -267,6 +267,33 @@ impl AppSession {
         Screenshot::decode(&self.client.screenshot().await.expect("screenshot"))
     }
 
+    /// Waits until the element's rectangle (inset by `inset` pixels) shows
+    /// at least `min` distinct colours (sampled every 3 pixels): drawn, not
+    /// blank. Screenshots are taken until then, so a slow renderer is waited
+    /// for rather than guessed at with a sleep. Returns the colours seen.
+    pub async fn wait_for_drawn(&self, css: &str, inset: u32, min: usize) -> Vec<[u8; 4]> {
+        let deadline = Instant::now() + UI_TIMEOUT;
+        loop {
+            let (x, y, w, h) = self.rect_of(css).await;
+            let colours = self.pixels().await.colours_in(
+                x + inset,
+                y + inset,
+                w.saturating_sub(2 * inset),
+                h.saturating_sub(2 * inset),
+                3,
+            );
+            if colours.len() >= min {
+                return colours;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{css} still looks blank: {} colours",
+                colours.len()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// An element's rectangle in CSS pixels (the screenshot's too).
     pub async fn rect_of(&self, css: &str) -> (u32, u32, u32, u32) {
         let el = self.wait_for(css).await;

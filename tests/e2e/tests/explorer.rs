@@ -63,17 +63,10 @@ async fn the_shared_credential_blast_radius_is_drawn_coloured_by_tier_with_a_pat
         "Kafka shared client credential →",
     )
     .await;
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-
     // The canvas is not blank: many colours, including tier colours.
-    let (x, y, w, h) = app.rect_of("[data-testid=graph-canvas]").await;
-    let shot = app.pixels().await;
-    let colours = shot.colours_in(x + 2, y + 2, w.saturating_sub(4), h.saturating_sub(4), 3);
-    assert!(
-        colours.len() > 20,
-        "the canvas looks blank: {} colours",
-        colours.len()
-    );
+    let colours = app
+        .wait_for_drawn("[data-testid=graph-canvas]", 2, 21)
+        .await;
     let near = |c: [u8; 4], r: u8, g: u8, b: u8| {
         c[0].abs_diff(r) < 40 && c[1].abs_diff(g) < 40 && c[2].abs_diff(b) < 40
     };
