@@ -157,5 +157,11 @@ mod tests {
         assert_eq!(r.action, ContainmentAction::RotateSecret);
         assert_eq!(r.tier, ApprovalTier::SingleApproval);
         assert!(r.expires_at > r.created_at);
+        // Shipped examples work on any date: the README and docs decide it.
+        assert!(
+            r.expires_at > jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 365),
+            "assets/examples/containment-request.json expires too soon"
+        );
+        r.check_bounds().unwrap();
     }
 }

@@ -88,8 +88,8 @@ pub struct DecideArgs {
     /// With --narrow: approve it only for these targets or permissions (repeatable)
     #[arg(long, value_name = "SCOPE", requires = "narrow")]
     scope: Vec<String>,
-    /// With --narrow: approve it only until this time (RFC 3339)
-    #[arg(long, value_name = "TIME", requires = "narrow")]
+    /// With --narrow: approve it only until this time (RFC 3339), or for this long from now (30m, 2h)
+    #[arg(long, value_name = "TIME", requires = "narrow", value_parser = until_arg)]
     until: Option<jiff::Timestamp>,
     /// Why; recorded and signed
     #[arg(long)]
@@ -461,4 +461,39 @@ pub async fn approver_groups(
         println!("approver groups: {}", groups.join(", "));
     }
     Ok(())
+}
+
+/// `--until`: an RFC 3339 time, or a duration from now (`30m`, `2h`,
+/// `1h30m`, jiff's friendly format).
+fn until_arg(text: &str) -> Result<jiff::Timestamp, String> {
+    if let Ok(at) = text.parse::<jiff::Timestamp>() {
+        return Ok(at);
+    }
+    let span: jiff::SignedDuration = text.parse().map_err(|_| {
+        format!(
+            "{text:?} is neither an RFC 3339 time (2026-11-30T18:00:00Z) nor a duration (30m, 2h)"
+        )
+    })?;
+    if span.is_negative() || span.is_zero() {
+        return Err(format!("{text:?} is not a time in the future"));
+    }
+    Ok(jiff::Timestamp::now() + span)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::until_arg;
+
+    #[test]
+    fn until_takes_a_time_or_a_duration_from_now() {
+        let at = until_arg("2030-01-01T00:00:00Z").unwrap();
+        assert_eq!(at.to_string(), "2030-01-01T00:00:00Z");
+        let before = jiff::Timestamp::now();
+        let later = until_arg("2h").unwrap();
+        let d = later.duration_since(before).as_secs();
+        assert!((7199..=7201).contains(&d), "{d}");
+        assert!(until_arg("1h30m").is_ok());
+        assert!(until_arg("yesterday").unwrap_err().contains("neither"));
+        assert!(until_arg("-2h").is_err());
+    }
 }
