@@ -1286,3 +1286,68 @@ async fn every_other_rejection_reason_is_reached() {
     assert_eq!(reason(submit(&b, &late).await), "already_decided");
     assert_eq!(status_of(&b, "req-reasons").await, "approved");
 }
+
+/// Receipts are read failing closed too: a backend (faulty, or not the one
+/// configured) that answers with a status outside the closed set, a
+/// rejection sent as a success, or a receipt for another decision does
+/// not get the decision marked delivered; it stays queued, with the reason
+/// shown (issue 14).
+#[tokio::test]
+async fn a_receipt_the_client_does_not_understand_leaves_the_decision_queued() {
+    use axum::{Json, Router, http::StatusCode, routing::post};
+    let answers: Vec<(u16, Value)> = vec![
+        (
+            201,
+            json!({"jti": "JTI", "request_id": "r", "status": "Accepted"}),
+        ),
+        (201, json!({"jti": "JTI", "request_id": "r", "status": ""})),
+        (
+            201,
+            json!({"jti": "JTI", "request_id": "r", "status": "rejected", "reason": "x"}),
+        ),
+        (
+            422,
+            json!({"jti": "JTI", "request_id": "r", "status": "accepted"}),
+        ),
+        (
+            201,
+            json!({"jti": "some-other-decision", "request_id": "r", "status": "accepted"}),
+        ),
+    ];
+    let alice = Approver::new("alice", "identity-governance").await;
+    for (n, (code, body)) in answers.into_iter().enumerate() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let app = Router::new().route(
+            "/v1/decisions",
+            post(move |Json(sent): Json<Value>| {
+                let mut body = body.clone();
+                if body["jti"] == "JTI" {
+                    body["jti"] = claims_of(sent["jws"].as_str().unwrap())["jti"].clone();
+                }
+                async move { (StatusCode::from_u16(code).unwrap(), Json(body)) }
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let r = request(&format!("req-odd-receipt-{n}"), "single_approval", "soar");
+        alice.decide(&r, Decision::Approve, &url).await;
+        let client = BackendClient::new(&url, TOKEN.to_owned().into()).unwrap();
+        let report = client::deliver_due(&alice.store, &client).await.unwrap();
+        assert_eq!(
+            (report.delivered, report.rejected, report.failed),
+            (0, 0, 1),
+            "answer {n}"
+        );
+        let error = report.last_error.unwrap();
+        assert!(error.contains("does not understand"), "answer {n}: {error}");
+        let row = &alice
+            .store
+            .decisions(Some(r["id"].as_str().unwrap()))
+            .await
+            .unwrap()[0];
+        assert!(
+            row.delivered_at.is_none() && row.receipt.is_none(),
+            "answer {n}: {row:?}"
+        );
+    }
+}

@@ -41,6 +41,10 @@ pub enum ClientError {
         status: u16,
         message: String,
     },
+    #[error(
+        "the backend at {url} answered with a receipt Countersign does not understand: {reason}; the decision stays queued"
+    )]
+    BadReceipt { url: String, reason: String },
     #[error(transparent)]
     Keyring(#[from] SigningError),
 }
@@ -335,7 +339,7 @@ impl BackendClient {
         if status.is_success() || status == StatusCode::UNPROCESSABLE_ENTITY {
             let text = response.text().await.map_err(|e| self.unreachable(e))?;
             if let Ok(receipt) = serde_json::from_str::<WireReceipt>(&text) {
-                return Ok(receipt);
+                return self.check_receipt(receipt, jws, status);
             }
             return Err(ClientError::Status {
                 url: self.base.clone(),
@@ -372,6 +376,60 @@ impl BackendClient {
         }
         let body: serde_json::Value = response.json().await.map_err(|e| self.unreachable(e))?;
         Ok(body["jws"].as_str().unwrap_or_default().to_owned())
+    }
+
+    /// A receipt is read failing closed, like a decision: its status is one
+    /// of the closed set and agrees with the HTTP status (a rejection is a
+    /// `422`, nothing else is), and it is the receipt of the decision sent
+    /// (same `jti`). Anything else leaves the decision queued, with the
+    /// reason shown, rather than marking it delivered.
+    fn check_receipt(
+        &self,
+        receipt: WireReceipt,
+        jws: &str,
+        http: StatusCode,
+    ) -> Result<WireReceipt, ClientError> {
+        let bad = |reason: String| ClientError::BadReceipt {
+            url: self.base.clone(),
+            reason,
+        };
+        let rejected = match receipt.status.as_str() {
+            "accepted" | "awaiting_second_approval" => false,
+            "rejected" => true,
+            other => {
+                return Err(bad(format!(
+                    "status {other:?} is not accepted, awaiting_second_approval or rejected"
+                )));
+            }
+        };
+        if rejected != (http == StatusCode::UNPROCESSABLE_ENTITY) {
+            return Err(bad(format!(
+                "status {:?} with HTTP {}",
+                receipt.status,
+                http.as_u16()
+            )));
+        }
+        // The payload read without verifying: this is our own signed JWS.
+        let sent = {
+            use base64::Engine as _;
+            jws.split('.')
+                .nth(1)
+                .and_then(|p| {
+                    base64::engine::general_purpose::URL_SAFE_NO_PAD
+                        .decode(p)
+                        .ok()
+                })
+                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+                .and_then(|c| c["jti"].as_str().map(str::to_owned))
+                .unwrap_or_default()
+        };
+        if receipt.jti != sent {
+            return Err(bad(format!(
+                "it is for decision {:?}, not {sent:?}",
+                receipt.jti
+            )));
+        }
+        Ok(receipt)
     }
 
     /// Enrolls this approver's public keys (and groups) with the backend.
