@@ -607,3 +607,42 @@ fn db_info_says_whether_commits_are_checked() {
     };
     assert!(out.contains(expected), "{out}");
 }
+
+/// Many stores committing at once in one process, with stores opening and
+/// closing around them, so the kernel's lock table changes all the time:
+/// the commit guard must never take that churn for a lost lock (it reads
+/// the table whole, in one call; read in pieces, entries that moved
+/// between the pieces were missed and a commit refused as `LocksLost`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn lock_table_churn_is_never_taken_for_a_lost_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut tasks = Vec::new();
+    for w in 0..8 {
+        let path = dir.path().join(format!("w{w}.db"));
+        tasks.push(tokio::spawn(async move {
+            let store = countersign::Store::open(&path).await.unwrap();
+            let ctx = countersign::store::ChangeContext::new(format!("w{w}"), "test");
+            for n in 0..40 {
+                store
+                    .set_setting("review_stale_days", &(30 + n).to_string(), &ctx)
+                    .await
+                    .unwrap_or_else(|e| panic!("writer {w}, commit {n}: {e}"));
+            }
+            store.close().await;
+        }));
+    }
+    // Churn: stores opened, written once and closed, over and over.
+    let churn_dir = dir.path().to_owned();
+    let churn = tokio::spawn(async move {
+        for n in 0..30 {
+            let store = countersign::Store::open(&churn_dir.join(format!("c{n}.db")))
+                .await
+                .unwrap();
+            store.close().await;
+        }
+    });
+    for t in tasks {
+        t.await.unwrap();
+    }
+    churn.await.unwrap();
+}

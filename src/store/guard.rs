@@ -307,9 +307,36 @@ mod sys {
         Some(locks_held_by(None)?.iter().any(|&(i, _, _)| i == ino))
     }
 
+    /// The kernel's lock table, read whole in one `read(2)`. `/proc/locks`
+    /// is a seq_file: each read call walks the table under the kernel's
+    /// lock, but successive calls do not, so a table read in pieces (as
+    /// `read_to_string` does, from a small first buffer) can miss entries
+    /// that moved while other locks came and went — and a missed entry
+    /// would look like a lost lock. The buffer grows until one call holds
+    /// the whole table.
+    fn lock_table() -> Option<String> {
+        use std::io::Read as _;
+        let mut size = 256 * 1024;
+        loop {
+            let mut buf = vec![0u8; size];
+            let n = std::fs::File::open("/proc/locks")
+                .ok()?
+                .read(&mut buf)
+                .ok()?;
+            if n < size {
+                buf.truncate(n);
+                return String::from_utf8(buf).ok();
+            }
+            if size >= 64 * 1024 * 1024 {
+                return None; // cannot be told; the caller does not refuse
+            }
+            size *= 4;
+        }
+    }
+
     /// The lock table's held locks, of one process or of all.
     fn locks_held_by(pid: Option<&str>) -> Option<Vec<Held>> {
-        let table = std::fs::read_to_string("/proc/locks").ok()?;
+        let table = lock_table()?;
         Some(
             table
                 .lines()
