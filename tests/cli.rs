@@ -219,3 +219,29 @@ fn a_closed_pipe_ends_the_command_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{stderr}");
 }
+
+/// A time limit or scope belongs to a narrowed approval only: with
+/// `--approve` or `--deny` it would be dropped from what is signed, so the
+/// command refuses it rather than sign something else (issue 14).
+#[test]
+fn decide_refuses_limits_it_would_not_sign() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    for (verdict, limit) in [
+        ("--approve", ["--until", "2h"]),
+        ("--approve", ["--scope", "topic:a"]),
+        ("--deny", ["--until", "2h"]),
+        ("--deny", ["--scope", "topic:a"]),
+    ] {
+        countersign(&db)
+            .args(["decide", "--request", "r.json", verdict])
+            .args(limit)
+            .args(["--reason", "r", "--audience", "https://soar.test"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!(
+                "the argument '{verdict}' cannot be used with '{}",
+                limit[0]
+            )));
+    }
+}

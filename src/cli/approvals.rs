@@ -86,10 +86,10 @@ pub struct DecideArgs {
     #[arg(long, value_enum, value_name = "ACTION")]
     narrow: Option<ActionArg>,
     /// With --narrow: approve it only for these targets or permissions (repeatable)
-    #[arg(long, value_name = "SCOPE", requires = "narrow")]
+    #[arg(long, value_name = "SCOPE", requires = "narrow", conflicts_with_all = ["approve", "deny"])]
     scope: Vec<String>,
     /// With --narrow: approve it only until this time (RFC 3339), or for this long from now (30m, 2h)
-    #[arg(long, value_name = "TIME", requires = "narrow", value_parser = until_arg)]
+    #[arg(long, value_name = "TIME", requires = "narrow", conflicts_with_all = ["approve", "deny"], value_parser = until_arg, allow_hyphen_values = true)]
     until: Option<jiff::Timestamp>,
     /// Why; recorded and signed
     #[arg(long)]
@@ -469,11 +469,17 @@ fn until_arg(text: &str) -> Result<jiff::Timestamp, String> {
     if let Ok(at) = text.parse::<jiff::Timestamp>() {
         return Ok(at);
     }
-    let span: jiff::SignedDuration = text.parse().map_err(|_| {
+    let neither = || {
         format!(
-            "{text:?} is neither an RFC 3339 time (2026-11-30T18:00:00Z) nor a duration (30m, 2h)"
+            "{text:?} is neither an RFC 3339 time (2026-11-30T18:00:00Z) nor a duration (30m, 2h, 1d)"
         )
-    })?;
+    };
+    // Days count as 24 hours here: a limit on an approval, not a calendar.
+    let span: jiff::SignedDuration = text
+        .parse::<jiff::Span>()
+        .map_err(|_| neither())?
+        .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+        .map_err(|_| neither())?;
     if span.is_negative() || span.is_zero() {
         return Err(format!("{text:?} is not a time in the future"));
     }
@@ -493,6 +499,8 @@ mod tests {
         let d = later.duration_since(before).as_secs();
         assert!((7199..=7201).contains(&d), "{d}");
         assert!(until_arg("1h30m").is_ok());
+        let day = until_arg("1d").unwrap().duration_since(before).as_secs();
+        assert!((86399..=86401).contains(&day), "{day}");
         assert!(until_arg("yesterday").unwrap_err().contains("neither"));
         assert!(until_arg("-2h").is_err());
     }
