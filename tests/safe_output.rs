@@ -47,6 +47,30 @@ async fn names_are_refused_escaped_and_exported_as_text() {
         "{stderr}"
     );
 
+    // References are text too: an owner named with an escape sequence, or
+    // with an invisible direction mark, is refused the same way.
+    for owner in ["team-\u{1b}[31mpay", "team-\u{200f}pay"] {
+        std::fs::write(
+            &catalog,
+            format!(
+                "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: billing-ui\nspec: {{owner: {}}}\n",
+                yaml_string(owner)
+            ),
+        )
+        .unwrap();
+        let out = countersign(&db)
+            .arg("import")
+            .arg(&catalog)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{owner:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(".owner") && stderr.contains("invisible character U+"),
+            "{stderr}"
+        );
+    }
+
     // Quotes and markup are fine in names; tabs and line feeds in
     // descriptions.
     std::fs::write(

@@ -68,7 +68,11 @@ pub enum NarrowingProblem {
         until: jiff::Timestamp,
         expires_at: jiff::Timestamp,
     },
-    #[error("the narrowing changes nothing: same action, no scope, no until")]
+    #[error("scope {entry:?} is listed twice")]
+    ScopeRepeated { entry: String },
+    #[error(
+        "the narrowing approves everything the request asks: choose a narrower action, leave part of the scope out, or set an until"
+    )]
     NothingNarrowed,
     #[error("cannot evaluate the approval policy for the narrowed action: {0}")]
     Policy(String),
@@ -123,23 +127,30 @@ pub fn check_narrowing(
     {
         return Err(NarrowingProblem::ScopeUnbounded);
     }
+    let mut seen = std::collections::BTreeSet::new();
     for entry in &narrowed.scope {
-        if request.scope.is_empty() {
-            if entry.trim() == "*" {
-                return Err(NarrowingProblem::ScopeWildcard {
-                    entry: entry.clone(),
-                });
-            }
-        } else if !request.scope.contains(entry) {
+        if !seen.insert(entry) {
+            return Err(NarrowingProblem::ScopeRepeated {
+                entry: entry.clone(),
+            });
+        }
+        // Everything is never narrower, whatever the request lists.
+        if entry.trim() == "*" {
+            return Err(NarrowingProblem::ScopeWildcard {
+                entry: entry.clone(),
+            });
+        }
+        if !request.scope.is_empty() && !request.scope.contains(entry) {
             return Err(NarrowingProblem::ScopeOutsideRequest {
                 entry: entry.clone(),
             });
         }
     }
     if !narrowed.scope.is_empty() {
-        // Every entry is the request's: it narrows when it leaves one out.
-        let distinct: std::collections::BTreeSet<&String> = narrowed.scope.iter().collect();
-        narrows |= request.scope.is_empty() || distinct.len() < request.scope.len();
+        // Every entry is the request's, once: it narrows when it leaves one
+        // out.
+        let requested: std::collections::BTreeSet<&String> = request.scope.iter().collect();
+        narrows |= request.scope.is_empty() || seen.len() < requested.len();
     }
     if let Some(until) = narrowed.until {
         if until <= now {
@@ -272,7 +283,7 @@ mod tests {
         ));
         let scoped = request(ReduceScope, ApprovalTier::SingleApproval, &["a"]);
         assert!(matches!(
-            check_narrowing(&scoped, &narrowing(None, &["*"], None), now(), tier),
+            check_narrowing(&scoped, &narrowing(None, &["b"], None), now(), tier),
             Err(NarrowingProblem::ScopeOutsideRequest { .. })
         ));
         assert!(matches!(
@@ -282,6 +293,26 @@ mod tests {
         assert!(matches!(
             check_narrowing(&single, &narrowing(None, &["*"], None), now(), tier),
             Err(NarrowingProblem::ScopeWildcard { .. })
+        ));
+        // A request that itself lists everything is not narrowed by it.
+        let star = request(ReduceScope, ApprovalTier::SingleApproval, &["*", "topic:b"]);
+        assert!(matches!(
+            check_narrowing(&star, &narrowing(None, &["*"], None), now(), tier),
+            Err(NarrowingProblem::ScopeWildcard { .. })
+        ));
+        let two = request(
+            ReduceScope,
+            ApprovalTier::SingleApproval,
+            &["topic:a", "topic:b"],
+        );
+        assert!(matches!(
+            check_narrowing(
+                &two,
+                &narrowing(None, &["topic:a", "topic:a"], None),
+                now(),
+                tier
+            ),
+            Err(NarrowingProblem::ScopeRepeated { .. })
         ));
         assert!(matches!(
             check_narrowing(&single, &narrowing(None, &[""], None), now(), tier),

@@ -103,7 +103,8 @@ impl Inventory {
                 &o.id,
                 [("name", o.name.as_str(), false)]
                     .into_iter()
-                    .chain(o.email.as_deref().map(|e| ("email", e, false))),
+                    .chain(o.email.as_deref().map(|e| ("email", e, false)))
+                    .chain(o.parent.as_deref().map(|p| ("parent", p, false))),
                 &mut push,
             );
             if let Err(m) = validate_id(&o.id) {
@@ -129,7 +130,8 @@ impl Inventory {
                     ("description", s.description.as_str(), true),
                 ]
                 .into_iter()
-                .chain(s.system.as_deref().map(|x| ("system", x, false))),
+                .chain(s.system.as_deref().map(|x| ("system", x, false)))
+                .chain(s.owner.as_deref().map(|x| ("owner", x, false))),
                 &mut push,
             );
             if let Err(m) = validate_id(&s.id) {
@@ -189,6 +191,12 @@ impl Inventory {
                     ("description", i.description.as_str(), true),
                 ]
                 .into_iter()
+                .chain(i.owner.as_deref().map(|x| ("owner", x, false)))
+                .chain(
+                    i.backup_owner
+                        .as_deref()
+                        .map(|x| ("backup_owner", x, false)),
+                )
                 .chain(
                     i.external_ids
                         .iter()

@@ -18,12 +18,17 @@ pub const MAX_LONG_TEXT_CHARS: usize = 20_000;
 /// aside, which callers allow where text may span lines), DEL, C1 controls
 /// (U+0080–U+009F, which some terminals read as escapes), and the
 /// bidirectional embeddings, overrides and isolates (U+202A–U+202E,
-/// U+2066–U+2069), and the noncharacters U+FFFE and U+FFFF (not allowed
-/// in XML).
+/// U+2066–U+2069), the invisible marks and separators below, and the
+/// noncharacters U+FFFE and U+FFFF (not allowed in XML). Zero-width
+/// joiners (U+200C, U+200D) stay: scripts and emoji need them.
 pub fn is_unsafe(c: char) -> bool {
     matches!(c,
         '\u{0}'..='\u{8}' | '\u{b}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
-        | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{fffe}' | '\u{ffff}')
+        | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{fffe}' | '\u{ffff}'
+        // Invisible or layout-changing: zero-width space, the direction
+        // marks (LRM, RLM, ALM), line and paragraph separators, and the
+        // zero-width no-break space (a byte-order mark inside text).
+        | '\u{200b}' | '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{2028}' | '\u{2029}' | '\u{feff}')
         || c == '\r'
 }
 
@@ -36,7 +41,7 @@ pub fn check(value: &str, multiline: bool, max: usize) -> Result<(), String> {
     for (i, c) in value.chars().enumerate() {
         if is_unsafe(c) || (!multiline && matches!(c, '\n' | '\t')) {
             return Err(format!(
-                "contains the control character U+{:04X} at character {}; it would be shown as a terminal or layout command, not text",
+                "contains the control or invisible character U+{:04X} at character {}; it would act as a terminal or layout command instead of showing as text",
                 u32::from(c),
                 i + 1
             ));
@@ -84,6 +89,18 @@ mod tests {
         );
         assert!(check("a\u{202e}b", false, 100).is_err());
         assert!(check("a\u{85}b", false, 100).is_err());
+        for hidden in [
+            '\u{200b}', '\u{200f}', '\u{061c}', '\u{2028}', '\u{2029}', '\u{feff}',
+        ] {
+            assert!(
+                check(&format!("a{hidden}b"), false, 100).is_err(),
+                "{hidden:?}"
+            );
+        }
+        assert!(
+            check("👩\u{200d}💻 team", false, 100).is_ok(),
+            "an emoji sequence"
+        );
         assert!(check("line one\nline two\twith a tab", true, 100).is_ok());
         assert!(check("line one\nline two", false, 100).is_err());
         assert!(check("Zoë's \"API\" <b>&amp;</b> 東京", false, 100).is_ok());
