@@ -262,6 +262,93 @@ async fn plain_sql_writes_are_refused_or_named(engine: TestDb) {
     verify_fails_with(&db, &format!("audit row {} was altered", last.seq + 1));
 }
 
+/// A database with a signing key and a signed decision queued for
+/// delivery, on top of [`edited_db`].
+async fn with_decision(engine: &TestDb, dir: &Path) -> String {
+    use countersign::signing::{Keys, MemorySecrets};
+    use std::sync::Arc;
+    let db = edited_db(engine, dir);
+    let store = engine.open().await;
+    let keys = Keys::new(&store, Arc::new(MemorySecrets::default()));
+    let ctx = countersign::store::ChangeContext::new("auditor", "test");
+    keys.init(&ctx).await.unwrap();
+    let mut request: serde_json::Value =
+        serde_json::from_str(include_str!("../assets/examples/containment-request.json")).unwrap();
+    request["id"] = "req-audited".into();
+    countersign::approval::decide(
+        &store,
+        &keys,
+        countersign::approval::DecisionInput {
+            request: &request,
+            decision: countersign::approval::Decision::Deny,
+            reason: "not now",
+            audience: "https://soar.test",
+            destination: Some("https://soar.test"),
+        },
+        &ctx,
+    )
+    .await
+    .unwrap();
+    store.close().await;
+    countersign(Path::new(&db))
+        .args(["audit", "verify"])
+        .assert()
+        .success();
+    db
+}
+
+/// Beyond the inventory: the delivery state cannot be forged with SQL,
+/// and a decision, a key's status or the recorded head changed around the
+/// guards is named by `audit verify` (issue 14).
+async fn keys_decisions_delivery_and_the_head_are_guarded_too(engine: TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = with_decision(&engine, dir.path()).await;
+    let out = insider(&engine, "UPDATE outbox SET receipt = 'accepted';");
+    assert!(!out.status.success(), "{out:?}");
+    let lift = |extra: &str| match engine {
+        TestDb::Sqlite(_) => format!("DROP TRIGGER {extra};"),
+        TestDb::Postgres { .. } => "SET countersign.write_is_audited = 'on';".to_owned(),
+    };
+    let cases = [
+        (
+            "decisions_update_is_audited",
+            "UPDATE decisions SET decision = 'approve';",
+            "differs from its audit record",
+        ),
+        (
+            "decisions_delete_is_audited",
+            "DELETE FROM outbox; DELETE FROM decisions;",
+            "was removed, but its audit record",
+        ),
+        (
+            "signing_keys_update_is_audited",
+            "UPDATE signing_keys SET status = 'retired';",
+            "is retired, but its audit records",
+        ),
+        (
+            "settings_delete_is_audited",
+            "DELETE FROM settings WHERE key = 'audit_head';",
+            "the head recorded with them",
+        ),
+    ];
+    for (trigger, sql, expected) in cases {
+        let engine = engine.fresh().await;
+        let db = with_decision(&engine, dir.path()).await;
+        let extra = if sql.contains("outbox") && matches!(engine, TestDb::Sqlite(_)) {
+            format!("{} DROP TRIGGER outbox_delete_is_audited;", lift(trigger))
+        } else {
+            lift(trigger)
+        };
+        let out = insider(&engine, &format!("{extra} {sql}"));
+        assert!(out.status.success(), "{sql}: {out:?}");
+        verify_fails_with(&db, expected);
+    }
+    countersign(Path::new(&db))
+        .args(["audit", "verify"])
+        .assert()
+        .success();
+}
+
 /// A trail rewritten after a checkpoint — every hash recomputed so the
 /// chain holds again, the head moved to match — passes the chain check
 /// but not the checkpoint: the signed row is no longer there as signed.
@@ -306,12 +393,10 @@ async fn a_rechained_trail_fails_its_checkpoint(engine: TestDb) {
     ));
     let out = insider(&engine, &sql);
     assert!(out.status.success(), "{out:?}");
-    // The chain alone cannot tell...
-    countersign(Path::new(&db))
-        .args(["audit", "verify"])
-        .assert()
-        .success();
-    // ...the checkpoint can.
+    // The chain holds again; what gives the rewrite away without a
+    // checkpoint is only that the guards were lifted to make it...
+    verify_fails_with(&db, "write guards were removed or disabled");
+    // ...and the checkpoint names the rewritten row.
     let store = engine.open().await;
     let err = countersign::checkpoint::verify(&store, &jws, &jwks)
         .await
@@ -428,5 +513,6 @@ on_both_engines!(
     reordered_rows_are_named,
     audit_log_filters_by_entity_and_exports_json_lines,
     plain_sql_writes_are_refused_or_named,
+    keys_decisions_delivery_and_the_head_are_guarded_too,
     a_rechained_trail_fails_its_checkpoint,
 );

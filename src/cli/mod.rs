@@ -671,15 +671,10 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
             }
         }
         Command::Audit(AuditCommand::Verify { checkpoint, jwks }) => {
-            let v = match store.verify_audit().await? {
-                Ok(v) => v,
-                Err(broken) => bail!("audit trail of {} is broken: {broken}", store.location()),
-            };
-            println!(
-                "audit trail intact: {} rows{}",
-                v.rows,
-                v.head.map(|h| format!(", head {h}")).unwrap_or_default()
-            );
+            let verified = store.verify_audit().await?;
+            // The checkpoint is checked whatever the trail's own check
+            // found: both problems are reported.
+            let mut extends = None;
             if let Some(path) = checkpoint {
                 let read = |p: &PathBuf| {
                     countersign::store::guard::read_to_string(p)
@@ -691,8 +686,8 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
                         .with_context(|| format!("{} is not a JWKS", p.display()))?,
                     None => checkpoint::local_jwks(&Keys::new(store, Arc::new(OsKeyring))).await?,
                 };
-                match checkpoint::verify(store, &jws, &jwks).await {
-                    Ok(c) => println!(
+                extends = Some(match checkpoint::verify(store, &jws, &jwks).await {
+                    Ok(c) => Ok(format!(
                         "extends the checkpoint at row {} signed by {} ({}) at {}",
                         c.claims.seq,
                         escape(&c.claims.iss),
@@ -700,12 +695,32 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
                         jiff::Timestamp::from_second(c.claims.iat)
                             .map(|t| t.to_string())
                             .unwrap_or_default()
-                    ),
-                    Err(e) => bail!(
+                    )),
+                    Err(e) => Err(format!(
                         "audit trail of {} does not extend {}: {e}",
                         store.location(),
                         path.display()
-                    ),
+                    )),
+                });
+            }
+            match (verified, extends) {
+                (Ok(v), extends @ (None | Some(Ok(_)))) => {
+                    println!(
+                        "audit trail intact: {} rows{}",
+                        v.rows,
+                        v.head.map(|h| format!(", head {h}")).unwrap_or_default()
+                    );
+                    if let Some(Ok(line)) = extends {
+                        println!("{line}");
+                    }
+                }
+                (Ok(_), Some(Err(e))) => bail!("{e}"),
+                (Err(broken), Some(Err(e))) => bail!(
+                    "audit trail of {} is broken: {broken}\n{e}",
+                    store.location()
+                ),
+                (Err(broken), _) => {
+                    bail!("audit trail of {} is broken: {broken}", store.location())
                 }
             }
         }

@@ -12,6 +12,22 @@ use std::io::Write;
 
 use super::{Store, StoreError};
 
+/// Tables only Countersign's sessions may write (migrations 0005, 0006).
+const WRITE_GUARDED: [&str; 12] = [
+    "owners",
+    "services",
+    "service_dependencies",
+    "identities",
+    "identity_external_ids",
+    "identity_usages",
+    "break_glass",
+    "containment_plans",
+    "settings",
+    "signing_keys",
+    "decisions",
+    "outbox",
+];
+
 /// `prev_hash` of the first row.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 const HEAD_KEY: &str = "audit_head";
@@ -205,6 +221,14 @@ pub enum AuditBroken {
         last: Option<i64>,
         expected_seq: i64,
     },
+    #[error(
+        "audit rows exist but the head recorded with them (the newest row's seq and hash) is missing: rows may have been removed from the end"
+    )]
+    HeadMissing,
+    #[error(
+        "the database's write guards were removed or disabled ({missing}): writes can bypass the audit trail; find out who changed the schema, and restore the database from a backup taken before"
+    )]
+    Unguarded { missing: String },
     #[error("{entity} {id} {what}: it was changed outside Countersign, without an audit record")]
     Unaudited {
         entity: String,
@@ -255,10 +279,98 @@ impl Store {
                 .await
                 .map_err(|e| self.query_error(e))?;
         let current = self.snapshot().await?;
-        Ok(match unaudited(&rows, &current, &settings) {
-            Some(broken) => Err(broken),
-            None => Ok(verified),
-        })
+        if let Some(broken) = unaudited(&rows, &current, &settings) {
+            return Ok(Err(broken));
+        }
+        let keys: Vec<(String, String)> =
+            sqlx::query_as("SELECT kid, status FROM signing_keys ORDER BY kid")
+                .fetch_all(&self.pool().await)
+                .await
+                .map_err(|e| self.query_error(e))?;
+        let decisions: Vec<(String, String, String, String, String)> = sqlx::query_as(
+            "SELECT jti, request_id, decision, approver, jws FROM decisions ORDER BY jti",
+        )
+        .fetch_all(&self.pool().await)
+        .await
+        .map_err(|e| self.query_error(e))?;
+        if let Some(broken) = unaudited_keys_and_decisions(&rows, &keys, &decisions) {
+            return Ok(Err(broken));
+        }
+        let missing = self.missing_write_guards().await?;
+        if !missing.is_empty() {
+            return Ok(Err(AuditBroken::Unguarded {
+                missing: missing.join(", "),
+            }));
+        }
+        Ok(Ok(verified))
+    }
+
+    /// The write guards of migrations 0001, 0005 and 0006 that are not in
+    /// place: SQLite triggers missing, PostgreSQL triggers missing or
+    /// disabled.
+    async fn missing_write_guards(&self) -> Result<Vec<String>, StoreError> {
+        let mut expected: Vec<String> = Vec::new();
+        let (present, disabled): (Vec<String>, Vec<String>) = match self.engine {
+            super::Engine::Sqlite => {
+                expected.extend(
+                    [
+                        "audit_log_is_append_only_update",
+                        "audit_log_is_append_only_delete",
+                    ]
+                    .map(String::from),
+                );
+                expected.push("audit_log_insert_is_audited".into());
+                for t in WRITE_GUARDED {
+                    for op in ["insert", "update", "delete"] {
+                        expected.push(format!("{t}_{op}_is_audited"));
+                    }
+                }
+                let names: Vec<String> =
+                    sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+                        .fetch_all(&self.pool().await)
+                        .await
+                        .map_err(|e| self.query_error(e))?;
+                (names, Vec::new())
+            }
+            super::Engine::Postgres => {
+                expected.extend(
+                    [
+                        "audit_log_is_append_only_update",
+                        "audit_log_is_append_only_delete",
+                        "audit_log_is_append_only_truncate",
+                        "audit_log_insert_is_audited",
+                    ]
+                    .map(String::from),
+                );
+                for t in WRITE_GUARDED {
+                    expected.push(format!("{t}_write_is_audited"));
+                }
+                let rows: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT tgname::text, tgenabled::text FROM pg_trigger WHERE NOT tgisinternal",
+                )
+                .fetch_all(&self.pool().await)
+                .await
+                .map_err(|e| self.query_error(e))?;
+                let disabled = rows
+                    .iter()
+                    .filter(|(_, e)| e == "D")
+                    .map(|(n, _)| n.clone())
+                    .collect();
+                (rows.into_iter().map(|(n, _)| n).collect(), disabled)
+            }
+        };
+        Ok(expected
+            .into_iter()
+            .filter_map(|name| {
+                if !present.contains(&name) {
+                    Some(format!("{name} missing"))
+                } else if disabled.contains(&name) {
+                    Some(format!("{name} disabled"))
+                } else {
+                    None
+                }
+            })
+            .collect())
     }
 
     /// The newest row's sequence number and hash, read from the trail
@@ -308,6 +420,116 @@ impl Store {
         }
         Ok(rows.len() as u64)
     }
+}
+
+/// Signing keys and decisions against their audit rows: every key's status
+/// is the one its rows leave it in (created or rotated in: `active`;
+/// replaced by a later rotation: `previous`; retired: `retired`), every
+/// decision row is the one its audit row recorded (the signed claims, the
+/// decision, request and approver), and nothing audited is missing.
+fn unaudited_keys_and_decisions(
+    rows: &[AuditEntry],
+    keys: &[(String, String)],
+    decisions: &[(String, String, String, String, String)],
+) -> Option<AuditBroken> {
+    use std::collections::BTreeMap;
+    let broken = |entity: &str, id: &str, what: String| AuditBroken::Unaudited {
+        entity: entity.to_owned(),
+        id: id.to_owned(),
+        what,
+    };
+    let mut key_status: BTreeMap<&str, (&'static str, i64)> = BTreeMap::new();
+    let mut decided: BTreeMap<&str, &AuditEntry> = BTreeMap::new();
+    for row in rows {
+        let after: Option<serde_json::Value> = row
+            .after
+            .as_deref()
+            .and_then(|a| serde_json::from_str(a).ok());
+        match row.entity.as_str() {
+            "signing_key" => {
+                let status = match row.operation.as_str() {
+                    "retire" => "retired",
+                    _ => "active",
+                };
+                if let Some(old) = after.as_ref().and_then(|a| a["replaces"].as_str())
+                    && let Some(entry) = key_status.get_mut(old)
+                {
+                    *entry = ("previous", row.seq);
+                }
+                let kid = row.entity_id.as_str();
+                key_status.insert(kid, (status, row.seq));
+            }
+            "decision" => {
+                decided.insert(row.entity_id.as_str(), row);
+            }
+            _ => {}
+        }
+    }
+    for (kid, status) in keys {
+        match key_status.remove(kid.as_str()) {
+            None => return Some(broken("signing_key", kid, "has no audit record".into())),
+            Some((audited, seq)) if audited != status => {
+                return Some(broken(
+                    "signing_key",
+                    kid,
+                    format!("is {status}, but its audit records (to row {seq}) leave it {audited}"),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some((kid, (_, seq))) = key_status.into_iter().next() {
+        return Some(broken(
+            "signing_key",
+            kid,
+            format!("was removed, but its audit record (row {seq}) is not a removal"),
+        ));
+    }
+    for (jti, request_id, decision, approver, jws) in decisions {
+        let Some(row) = decided.remove(jti.as_str()) else {
+            return Some(broken("decision", jti, "has no audit record".into()));
+        };
+        let audited: Option<serde_json::Value> = row
+            .after
+            .as_deref()
+            .and_then(|a| serde_json::from_str(a).ok());
+        let signed = jws_payload(jws);
+        let agrees = audited.is_some()
+            && signed == audited
+            && audited.as_ref().is_some_and(|c| {
+                c["decision"] == decision.as_str()
+                    && c["request_id"] == request_id.as_str()
+                    && c["approver"]["id"] == approver.as_str()
+            });
+        if !agrees {
+            return Some(broken(
+                "decision",
+                jti,
+                format!("differs from its audit record (row {})", row.seq),
+            ));
+        }
+    }
+    if let Some((jti, row)) = decided.into_iter().next() {
+        return Some(broken(
+            "decision",
+            jti,
+            format!(
+                "was removed, but its audit record (row {}) is not a removal",
+                row.seq
+            ),
+        ));
+    }
+    None
+}
+
+/// A compact JWS's payload as JSON, unverified (compared, not trusted).
+fn jws_payload(jws: &str) -> Option<serde_json::Value> {
+    use base64::Engine as _;
+    let payload = jws.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    serde_json::from_slice(&bytes).ok()
 }
 
 /// The first entity whose current state is not its last audited state.
@@ -406,6 +628,9 @@ fn check_chain(rows: &[AuditEntry], head: Option<&str>) -> Result<AuditVerificat
         previous = Some(row);
     }
     let last = previous.map(|p| format!("{}:{}", p.seq, p.hash));
+    if head.is_none() && last.is_some() {
+        return Err(AuditBroken::HeadMissing);
+    }
     if let Some(head) = head
         && last.as_deref() != Some(head)
     {
