@@ -126,3 +126,38 @@ fn a_malformed_requests_file_is_refused_naming_the_file_and_line() {
     wrong["evidence"]["confidence"] = 7.into();
     refused(&wrong.to_string(), "evidence.confidence");
 }
+
+/// `decide --request-id` signs nothing for a request the backend has
+/// already settled (here: expired); it says so instead of recording a
+/// decision that could only come back rejected.
+#[test]
+fn decide_signs_nothing_for_a_settled_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r: serde_json::Value =
+        serde_json::from_str(include_str!("../assets/examples/containment-request.json")).unwrap();
+    r["id"] = "req-long-gone".into();
+    r["created_at"] = "2020-01-01T00:00:00Z".into();
+    r["expires_at"] = "2020-01-01T01:00:00Z".into();
+    let file = dir.path().join("old.json");
+    std::fs::write(&file, r.to_string()).unwrap();
+    let token = "settled-test-token-0123456789";
+    let backend = ServedBackend::start(
+        &["--requests", file.to_str().unwrap()],
+        &[("COUNTERSIGN_BACKEND_TOKEN", token)],
+    );
+    let db = dir.path().join("d.db");
+    common::countersign(&db)
+        .env("COUNTERSIGN_BACKEND_TOKEN", token)
+        .args(["decide", "--request-id", "req-long-gone", "--approve"])
+        .args(["--reason", "late", "--push", &backend.url])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "request req-long-gone is already expired",
+        ));
+    common::countersign(&db)
+        .args(["decisions", "list", "--json"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("req-long-gone").not());
+}

@@ -325,7 +325,13 @@ pub async fn decide(store: &Store, ctx: &ChangeContext, args: DecideArgs) -> Res
                 None => backend_url(store, args.backend.clone()).await?,
             };
             let client = connect(&url).await?;
-            (client.proposed_request(id).await?, format!("request {id}"))
+            let (request, status) = client.request_with_status(id).await?;
+            // Nothing is signed for a request the backend has settled: it
+            // would only come back rejected (already_decided, request_expired).
+            if matches!(status.as_str(), "approved" | "denied" | "expired") {
+                bail!("request {id} is already {status} at {url}; there is nothing to decide");
+            }
+            (request, format!("request {id}"))
         }
         (None, None) => unreachable!("clap requires a request"),
     };

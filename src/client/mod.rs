@@ -294,12 +294,25 @@ impl BackendClient {
     /// (`status`, `decisions`): the digest a decision signs is over exactly
     /// this.
     pub async fn proposed_request(&self, id: &str) -> Result<serde_json::Value, ClientError> {
+        Ok(self.request_with_status(id).await?.0)
+    }
+
+    /// The request as proposed, and the backend's status for it
+    /// (`pending`, `awaiting_second_approval`, `approved`, `denied`,
+    /// `expired`).
+    pub async fn request_with_status(
+        &self,
+        id: &str,
+    ) -> Result<(serde_json::Value, String), ClientError> {
         let mut value = self.request_by_id(id).await?;
+        let mut status = String::new();
         if let Some(object) = value.as_object_mut() {
-            object.remove("status");
+            if let Some(serde_json::Value::String(s)) = object.remove("status") {
+                status = s;
+            }
             object.remove("decisions");
         }
-        Ok(value)
+        Ok((value, status))
     }
 
     /// The public keys (and groups) enrolled for an approver.
