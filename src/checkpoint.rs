@@ -52,16 +52,24 @@ pub enum CheckpointError {
     #[error("the checkpoint is not a Countersign audit checkpoint: {0}")]
     Malformed(String),
     #[error(
-        "the trail no longer holds the checkpointed row {seq}: it ends at row {last}; rows were removed since {iss} signed it"
+        "the trail no longer holds the checkpointed row {seq}: it ends at row {last}; rows were removed since {iss} signed it{elsewhere}"
     )]
-    Missing { seq: i64, last: i64, iss: String },
+    Missing {
+        seq: i64,
+        last: i64,
+        iss: String,
+        /// Empty, or which database the checkpoint names when it is not
+        /// this one.
+        elsewhere: String,
+    },
     #[error(
-        "audit row {seq} is not the row {iss} signed at {signed_at}: the trail was rewritten since the checkpoint"
+        "audit row {seq} is not the row {iss} signed at {signed_at}: the trail was rewritten since the checkpoint{elsewhere}"
     )]
     Rewritten {
         seq: i64,
         iss: String,
         signed_at: String,
+        elsewhere: String,
     },
     #[error(transparent)]
     Signing(#[from] SigningError),
@@ -117,17 +125,28 @@ pub async fn verify(
     let signed_at = jiff::Timestamp::from_second(claims.iat)
         .map(|t| t.to_string())
         .unwrap_or_else(|_| claims.iat.to_string());
+    // Said when it may explain the mismatch: a checkpoint of another file.
+    let elsewhere = if claims.database == store.location() {
+        String::new()
+    } else {
+        format!(
+            " (or it is a checkpoint of another database: it names {})",
+            claims.database
+        )
+    };
     match store.audit_row_hash(claims.seq).await? {
         Some(hash) if hash == claims.hash => Ok(CheckpointVerified { claims, kid }),
         Some(_) => Err(CheckpointError::Rewritten {
             seq: claims.seq,
             iss: claims.iss,
             signed_at,
+            elsewhere,
         }),
         None => Err(CheckpointError::Missing {
             seq: claims.seq,
             last: store.audit_last_row().await?.map_or(0, |(s, _)| s),
             iss: claims.iss,
+            elsewhere,
         }),
     }
 }

@@ -223,3 +223,28 @@ fn a_symlink_loop_is_reported_at_once() {
         .assert()
         .success();
 }
+
+/// Targets an import cannot follow say why, at their own field and line:
+/// a URL (an import reads files only), and a device given as the path.
+#[test]
+fn urls_and_devices_are_named_for_what_they_are() {
+    let (dir, db) = setup();
+    let repo = dir.path().join("repo");
+    std::fs::write(
+        repo.join("catalog-info.yaml"),
+        "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: {name: l}\nspec:\n  type: url\n  target: https://example.test/catalog-info.yaml\n",
+    )
+    .unwrap();
+    let stderr = refused(&db, dir.path(), 30);
+    assert!(
+        stderr.contains("catalog-info.yaml:6: spec.target:") && stderr.contains("is a URL"),
+        "{stderr}"
+    );
+    let out = countersign(&db)
+        .args(["import", "/dev/zero"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not a regular file or a directory"), "{stderr}");
+}

@@ -242,8 +242,19 @@ fn parse_into(
                 });
             }
             "location" => {
-                for target in e.spec.target.iter().chain(&e.spec.targets) {
-                    locations.push((target.value.clone(), target.referenced.line()));
+                if let Some(target) = &e.spec.target {
+                    locations.push((
+                        target.value.clone(),
+                        target.referenced.line(),
+                        "spec.target",
+                    ));
+                }
+                for target in &e.spec.targets {
+                    locations.push((
+                        target.value.clone(),
+                        target.referenced.line(),
+                        "spec.targets",
+                    ));
                 }
             }
             // System, Domain, Template and custom kinds say nothing about
@@ -300,13 +311,19 @@ fn parse_into(
     source.lines = lines;
     out.push(source);
 
-    for (target, line) in locations {
+    for (target, line, field) in locations {
         let at_target = |message: String| InventoryError::Invalid {
             origin: origin.clone(),
             line: Some(line),
-            at: "spec.targets".into(),
+            at: field.into(),
             message,
         };
+        if target.contains("://") {
+            return Err(at_target(format!(
+                "{target} is a URL; an import reads files only: download what it points to into the directory being imported and name the file"
+            ))
+            .into());
+        }
         let target_path = boundary.resolve(path, &target).map_err(at_target)?;
         // The reason only (never the refused file's content).
         let text = super::input::read_text(&target_path).map_err(|e| match e {

@@ -42,6 +42,12 @@ pub fn files(path: &Path, boundary: &Boundary) -> Result<Vec<PathBuf>, ImportErr
     if meta.is_file() {
         return Ok(vec![path.to_owned()]);
     }
+    if !meta.is_dir() {
+        return Err(ImportError::Io {
+            origin: path.display().to_string(),
+            message: "not a regular file or a directory (a device, FIFO or socket); only files are imported".into(),
+        });
+    }
     let mut out = Vec::new();
     walk(path, boundary, &mut Vec::new(), &mut out)?;
     out.sort();
