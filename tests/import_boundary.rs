@@ -246,5 +246,8 @@ fn urls_and_devices_are_named_for_what_they_are() {
         .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("not a regular file or a directory"), "{stderr}");
+    assert!(
+        stderr.contains("not a regular file or a directory"),
+        "{stderr}"
+    );
 }

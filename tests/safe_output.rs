@@ -9,6 +9,7 @@ mod common;
 use common::countersign;
 
 const FORGED: &str = "Billing\u{1b}]0;pwned\u{7}\u{1b}[2J\u{1b}[32mall owners reviewed OK\u{1b}[0m";
+const FORMULA: &str = "=HYPERLINK(\"http://evil.test\",\"open me\")";
 const MARKUP: &str = "Ledger \"UI\" <script>alert('x')</script> & ]]> --> \\ 東京";
 
 fn has_raw_controls(bytes: &[u8]) -> bool {
@@ -87,6 +88,51 @@ async fn names_are_refused_escaped_and_exported_as_text() {
         .arg(&catalog)
         .assert()
         .success();
+
+    // A name a spreadsheet would run as a formula (OWASP CSV injection).
+    std::fs::write(
+        &catalog,
+        format!(
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: formula-ui\n  title: {}\nspec: {{owner: team-payments}}\n",
+            yaml_string(FORMULA)
+        ),
+    )
+    .unwrap();
+    countersign(&db)
+        .arg("import")
+        .arg(&catalog)
+        .assert()
+        .success();
+
+    // An export of it, imported again, keeps the name exactly.
+    let first_csv = dir.path().join("csv-before");
+    countersign(&db)
+        .args(["export", "--format", "csv", "--out"])
+        .arg(&first_csv)
+        .assert()
+        .success();
+    let again = dir.path().join("again.db");
+    countersign(&again)
+        .args(["demo", "load"])
+        .assert()
+        .success();
+    countersign(&again)
+        .arg("import")
+        .arg(&first_csv)
+        .assert()
+        .success();
+    let out = countersign(&again)
+        .args(["services", "list", "--json"])
+        .output()
+        .unwrap();
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["name"] == FORMULA),
+        "the round trip keeps the name"
+    );
 
     // A name written by other means (an administrator who lifts the write
     // triggers, an older version) still carries control characters:
@@ -171,6 +217,13 @@ async fn names_are_refused_escaped_and_exported_as_text() {
         .collect();
     assert!(names.iter().any(|n| n == MARKUP), "{names:?}");
     assert!(names.iter().any(|n| n == FORGED), "{names:?}");
+    // The formula is defused for spreadsheets ('=…), and an import of the
+    // export reads it back exactly.
+    assert!(
+        names.iter().any(|n| n == &format!("'{FORMULA}")),
+        "{names:?}"
+    );
+    assert!(!names.iter().any(|n| n.starts_with('=')), "{names:?}");
 
     // JSON: serde_json gets them back exactly.
     let out = countersign(&db)

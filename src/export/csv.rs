@@ -106,8 +106,30 @@ fn table<T: Serialize>(
         w.serialize(r).map_err(fail)?;
     }
     let bytes = w.into_inner().map_err(|e| fail(e.into_error().into()))?;
+    let bytes = defuse_formulas(&bytes).map_err(fail)?;
     // Never over an open database's files, and never half-written.
     crate::store::guard::write(&path, bytes).map_err(|e| fail(e.into()))?;
     written.push(path.display().to_string());
     Ok(())
+}
+
+/// Every cell that a spreadsheet would take for a formula, prefixed with
+/// `'` (OWASP's mitigation); `import` removes that prefix again, so the
+/// export still round-trips (docs/csv-format.md).
+fn defuse_formulas(csv_bytes: &[u8]) -> Result<Vec<u8>, csv::Error> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(csv_bytes);
+    let mut out = csv::Writer::from_writer(Vec::new());
+    for record in reader.records() {
+        let record = record?;
+        out.write_record(record.iter().map(|cell| {
+            if cell.starts_with(crate::import::csv_tables::FORMULA_STARTS) {
+                format!("'{cell}")
+            } else {
+                cell.to_owned()
+            }
+        }))?;
+    }
+    out.into_inner().map_err(|e| e.into_error().into())
 }

@@ -13,6 +13,12 @@ use crate::model::{
     IdentityKind, Lifetime, Owner, OwnerKind, Review, SecretDelivery, Service, Tier, Usage,
 };
 
+/// Characters that make a spreadsheet read a cell as a formula (OWASP's
+/// "CSV Injection": `=HYPERLINK(…)` in a name becomes a live link or a
+/// command when an export is opened in Excel or LibreOffice). The export
+/// prefixes such cells with `'`; the import removes it again.
+pub(crate) const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
 /// Lists inside one cell are separated by this.
 const LIST_SEPARATOR: char = ';';
 
@@ -224,8 +230,17 @@ fn rows<T: serde::de::DeserializeOwned, R: std::io::Read>(
     let headers = reader.headers().map_err(|e| syntax(origin, &e))?.clone();
     let mut out = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|e| syntax(origin, &e))?;
-        let line = record.position().map_or(0, |p| p.line());
+        let read = record.map_err(|e| syntax(origin, &e))?;
+        let line = read.position().map_or(0, |p| p.line());
+        // A cell the export defused (`'=…`, docs/csv-format.md) is read
+        // back as it was.
+        let record: csv::StringRecord = read
+            .iter()
+            .map(|cell| match cell.strip_prefix('\'') {
+                Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
+                _ => cell,
+            })
+            .collect();
         let row: T = record.deserialize(Some(&headers)).map_err(|e| {
             let field = column_of(&e, &headers, &record)
                 .map(|h| format!("column {h:?}: "))
