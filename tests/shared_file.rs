@@ -50,7 +50,16 @@ fn holder_process() {
             // Records a decision with an outbox row and its audit entry,
             // the rows the app writes when an owner signs.
             "decide" => {
-                let claims = format!(r#"{{"jti":"{arg}"}}"#);
+                // Claims and JWS agree, as a real decision's do (audit
+                // verify compares them); the signature is not checked here.
+                let claims = format!(
+                    r#"{{"jti":"{arg}","decision":"approve","request_id":"req-shared-file","approver":{{"id":"holder"}}}}"#
+                );
+                let jws = {
+                    use base64::Engine as _;
+                    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+                    format!("{}.{}.sig", b64.encode("{}"), b64.encode(&claims))
+                };
                 let result = rt.block_on(store.record_decision(
                     NewDecision {
                         jti: arg,
@@ -58,7 +67,7 @@ fn holder_process() {
                         request_json: "{}",
                         decision: "approve",
                         kid: "kid-1",
-                        jws: "header.payload.signature",
+                        jws: &jws,
                         claims_json: &claims,
                         destination: Some("http://127.0.0.1:9/"),
                     },

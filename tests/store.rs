@@ -270,7 +270,10 @@ async fn a_change_set_that_fails_half_way_writes_nothing(db: TestDb) {
     let mut set = ChangeSet::plan_import(&Inventory::default(), &inv, MergeMode::Replace);
     // Corrupt the last change the way a bug would: a usage of a missing service.
     let last = set.changes.last_mut().unwrap();
-    last.after.as_mut().unwrap()["used_by"][0]["service"] = "missing".into();
+    let Some(countersign::inventory::EntityState::Identity(identity)) = last.after.as_mut() else {
+        panic!("the last change is the identity's")
+    };
+    identity.used_by[0].service = "missing".into();
     let err = store.apply(&set, &ctx()).await.unwrap_err();
     // SQLite says FOREIGN KEY, PostgreSQL names the constraint.
     let text = err.to_string();

@@ -47,31 +47,76 @@ impl Operation {
     }
 }
 
-/// One entity's change, with its whole state before and after as JSON: the
-/// same values the audit trail records.
+/// One entity's whole state, as the model holds it. Serialised untagged,
+/// it is exactly the entity's JSON (what the audit trail records and the
+/// app's diff shows); kept typed, a change set costs what the entities do,
+/// not a JSON tree per entity (a 200 MB CSV import once took 5 GB so).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum EntityState {
+    Owner(Owner),
+    Service(Service),
+    Identity(Box<Identity>),
+}
+
+impl From<Owner> for EntityState {
+    fn from(o: Owner) -> Self {
+        EntityState::Owner(o)
+    }
+}
+
+impl From<Service> for EntityState {
+    fn from(s: Service) -> Self {
+        EntityState::Service(s)
+    }
+}
+
+impl From<Identity> for EntityState {
+    fn from(i: Identity) -> Self {
+        EntityState::Identity(Box::new(i))
+    }
+}
+
+impl EntityState {
+    pub fn to_json(&self) -> Value {
+        to_json(self)
+    }
+}
+
+/// One entity's change, with its whole state before and after: the same
+/// values the audit trail records.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Change {
     pub entity: Entity,
     pub id: String,
     pub operation: Operation,
-    pub before: Option<Value>,
-    pub after: Option<Value>,
+    pub before: Option<EntityState>,
+    pub after: Option<EntityState>,
 }
 
 impl Change {
     /// The top-level fields whose values differ, for a compact diff.
     pub fn changed_fields(&self) -> Vec<String> {
-        let empty = serde_json::Map::new();
-        let obj = |v: &Option<Value>| match v {
-            Some(Value::Object(m)) => m.clone(),
-            _ => empty.clone(),
-        };
-        let (b, a) = (obj(&self.before), obj(&self.after));
-        let mut keys: Vec<_> = b.keys().chain(a.keys()).cloned().collect();
-        keys.sort();
-        keys.dedup();
-        keys.into_iter().filter(|k| b.get(k) != a.get(k)).collect()
+        changed_fields_of(
+            self.before.as_ref().map(EntityState::to_json).as_ref(),
+            self.after.as_ref().map(EntityState::to_json).as_ref(),
+        )
     }
+}
+
+/// The top-level fields whose values differ between two entity JSONs
+/// (either may be absent: a creation or a removal).
+pub fn changed_fields_of(before: Option<&Value>, after: Option<&Value>) -> Vec<String> {
+    let empty = serde_json::Map::new();
+    let obj = |v: Option<&Value>| match v {
+        Some(Value::Object(m)) => m.clone(),
+        _ => empty.clone(),
+    };
+    let (b, a) = (obj(before), obj(after));
+    let mut keys: Vec<_> = b.keys().chain(a.keys()).cloned().collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter().filter(|k| b.get(k) != a.get(k)).collect()
 }
 
 /// Changes in the order they can be applied: owners, services, identities
@@ -92,8 +137,22 @@ impl ChangeSet {
     /// previewed" can refuse when the files or the store changed since.
     pub fn fingerprint(&self) -> String {
         use sha2::{Digest, Sha256};
-        let bytes = serde_json::to_vec(&self.changes).expect("changes serialise");
-        Sha256::digest(bytes)
+        /// Hashes what is written to it: the JSON is never held whole.
+        struct Hashing(Sha256);
+        impl std::io::Write for Hashing {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.update(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut hashing = Hashing(Sha256::new());
+        serde_json::to_writer(&mut hashing, &self.changes).expect("changes serialise");
+        hashing
+            .0
+            .finalize()
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect()
@@ -155,14 +214,14 @@ impl ChangeSet {
             .collect();
         for c in &self.changes {
             match (&c.entity, &c.after) {
-                (Entity::Owner, Some(v)) => {
-                    owners.insert(c.id.clone(), serde_json::from_value(v.clone())?);
+                (_, Some(EntityState::Owner(o))) => {
+                    owners.insert(c.id.clone(), o.clone());
                 }
-                (Entity::Service, Some(v)) => {
-                    services.insert(c.id.clone(), serde_json::from_value(v.clone())?);
+                (_, Some(EntityState::Service(s))) => {
+                    services.insert(c.id.clone(), s.clone());
                 }
-                (Entity::Identity, Some(v)) => {
-                    identities.insert(c.id.clone(), serde_json::from_value(v.clone())?);
+                (_, Some(EntityState::Identity(i))) => {
+                    identities.insert(c.id.clone(), (**i).clone());
                 }
                 (Entity::Owner, None) => {
                     owners.remove(&c.id);
@@ -182,7 +241,7 @@ impl ChangeSet {
         })
     }
 
-    fn diff_section<T: Clone + PartialEq + Serialize>(
+    fn diff_section<T: Clone + PartialEq + Into<EntityState>>(
         &mut self,
         entity: Entity,
         current: &[T],
@@ -199,7 +258,7 @@ impl ChangeSet {
                     id: key.clone(),
                     operation: Operation::Create,
                     before: None,
-                    after: Some(to_json(new)),
+                    after: Some(new.clone().into()),
                 }),
                 Some(old) => {
                     let merged = merge(old, new);
@@ -210,8 +269,8 @@ impl ChangeSet {
                             entity,
                             id: key.clone(),
                             operation: Operation::Update,
-                            before: Some(to_json(*old)),
-                            after: Some(to_json(&merged)),
+                            before: Some((*old).clone().into()),
+                            after: Some(merged.into()),
                         });
                     }
                 }
@@ -398,8 +457,9 @@ mod tests {
         documented.used_by[0].access = Some(Access::Read);
         let incoming = ident(None, 2, &["x", "y"]);
         let set = ChangeSet::plan_import(&inv(documented), &inv(incoming), MergeMode::Fill);
-        let after: Identity =
-            serde_json::from_value(set.changes[0].after.clone().unwrap()).unwrap();
+        let Some(EntityState::Identity(after)) = set.changes[0].after.clone() else {
+            panic!("an identity")
+        };
         assert_eq!(after.owner.as_deref(), Some("team-a"));
         assert_eq!(
             after.tier.get(),

@@ -6,7 +6,9 @@ mod changes;
 pub mod file;
 mod validate;
 
-pub use changes::{Change, ChangeSet, Entity, MergeMode, Operation, to_json};
+pub use changes::{
+    Change, ChangeSet, Entity, EntityState, MergeMode, Operation, changed_fields_of, to_json,
+};
 pub use file::FORMAT_VERSION;
 pub use validate::{Problem, Section};
 

@@ -180,20 +180,14 @@ pub(super) async fn latest_change(
     .fetch_optional(&mut *conn)
     .await?;
     Ok(row.map(|r| {
-        let parse = |v: Option<String>| v.and_then(|t| serde_json::from_str(&t).ok());
-        // Only the before and after matter for which fields differ.
-        let change = crate::inventory::Change {
-            entity: crate::inventory::Entity::Identity,
-            id: id.to_owned(),
-            operation: crate::inventory::Operation::Update,
-            before: parse(r.before),
-            after: parse(r.after),
-        };
+        let parse =
+            |v: Option<String>| v.and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
+        let (before, after) = (parse(r.before), parse(r.after));
         super::error::OtherChange {
             actor: r.actor,
             at: r.at,
             operation: r.operation,
-            fields: change.changed_fields(),
+            fields: crate::inventory::changed_fields_of(before.as_ref(), after.as_ref()),
         }
     }))
 }

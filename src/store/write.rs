@@ -95,9 +95,9 @@ pub struct Applied {
     pub last_audit_seq: Option<i64>,
 }
 
-fn json(v: &Option<serde_json::Value>) -> Option<String> {
+fn json(v: &Option<crate::inventory::EntityState>) -> Option<String> {
     v.as_ref()
-        .map(|v| serde_json::to_string(v).expect("JSON values serialise"))
+        .map(|v| serde_json::to_string(v).expect("entities serialise"))
 }
 
 impl Store {
@@ -169,27 +169,31 @@ impl Store {
         let (entity, id) = edit.target();
         let id = id.to_owned();
         let current = self.snapshot().await?;
-        let before = match entity {
+        use crate::inventory::EntityState;
+        let before: Option<EntityState> = match entity {
             Entity::Owner => current
                 .owners
                 .iter()
                 .find(|o| o.id == id)
-                .map(crate::inventory::to_json),
+                .cloned()
+                .map(Into::into),
             Entity::Service => current
                 .services
                 .iter()
                 .find(|s| s.id == id)
-                .map(crate::inventory::to_json),
+                .cloned()
+                .map(Into::into),
             Entity::Identity => current
                 .identities
                 .iter()
                 .find(|i| i.id == id)
-                .map(crate::inventory::to_json),
+                .cloned()
+                .map(Into::into),
         };
-        let after = match &edit {
-            Edit::SaveOwner(o) => Some(crate::inventory::to_json(o)),
-            Edit::SaveService(s) => Some(crate::inventory::to_json(s)),
-            Edit::SaveIdentity(i) => Some(crate::inventory::to_json(&**i)),
+        let after: Option<EntityState> = match &edit {
+            Edit::SaveOwner(o) => Some(o.clone().into()),
+            Edit::SaveService(s) => Some(s.clone().into()),
+            Edit::SaveIdentity(i) => Some((**i).clone().into()),
             _ => None,
         };
         let operation = match (&before, &after) {
@@ -248,14 +252,12 @@ fn explain(problems: &[Problem], change: &Change) -> String {
 }
 
 async fn write_change(conn: &mut AnyConnection, change: &Change) -> Result<(), sqlx::Error> {
-    fn decode<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> Result<T, sqlx::Error> {
-        serde_json::from_value(v.clone()).map_err(|e| sqlx::Error::Decode(Box::new(e)))
-    }
-    match (&change.entity, &change.after) {
-        (Entity::Owner, Some(v)) => write_owner(conn, &decode(v)?).await,
-        (Entity::Service, Some(v)) => write_service(conn, &decode(v)?).await,
-        (Entity::Identity, Some(v)) => write_identity(conn, &decode(v)?).await,
-        (entity, None) => delete(conn, *entity, &change.id).await,
+    use crate::inventory::EntityState;
+    match &change.after {
+        Some(EntityState::Owner(o)) => write_owner(conn, o).await,
+        Some(EntityState::Service(s)) => write_service(conn, s).await,
+        Some(EntityState::Identity(i)) => write_identity(conn, i).await,
+        None => delete(conn, change.entity, &change.id).await,
     }
 }
 
