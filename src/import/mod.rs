@@ -55,12 +55,10 @@ impl Source {
         }
     }
 
+    /// Whether this source lists the entity, by the lines it recorded (its
+    /// entities are moved out while the import is planned).
     fn lists(&self, section: Section, id: &str) -> bool {
-        match section {
-            Section::Owners => self.inventory.owners.iter().any(|o| o.id == id),
-            Section::Services => self.inventory.services.iter().any(|s| s.id == id),
-            Section::Identities => self.inventory.identities.iter().any(|i| i.id == id),
-        }
+        self.lines.has_entity(section, id)
     }
 }
 
@@ -159,7 +157,7 @@ pub fn check_text(path: &Path, text: &str, format: Format) -> Result<(), ImportE
         Parsed::Sources(s) => s,
         Parsed::Csv(part) => vec![csv::combine(vec![(path.display().to_string(), part)])?],
     };
-    plan(&Inventory::default(), &sources).map(|_| ())
+    plan(&Inventory::default(), sources).map(|_| ())
 }
 
 fn parse_text(
@@ -191,11 +189,11 @@ fn native(text: &str, origin: &str) -> Result<Source, InventoryError> {
 
 /// Works out what importing `sources` would change, checking the merged
 /// result against every rule. Nothing is written.
-pub fn plan(current: &Inventory, sources: &[Source]) -> Result<ChangeSet, ImportError> {
+pub fn plan(current: &Inventory, mut sources: Vec<Source>) -> Result<ChangeSet, ImportError> {
     let mut working = current.clone();
     let mut listed: HashSet<(Entity, String)> = HashSet::new();
-    for source in sources {
-        let mut incoming = source.inventory.clone();
+    for source in &mut sources {
+        let mut incoming = std::mem::take(&mut source.inventory);
         resolve_external_ids(&working, &mut incoming);
         listed.extend(
             incoming
@@ -218,15 +216,15 @@ pub fn plan(current: &Inventory, sources: &[Source]) -> Result<ChangeSet, Import
         if source.mode == MergeMode::Replace {
             keep_uncovered(&working, &mut incoming, source);
         }
-        let set = ChangeSet::plan_import(&working, &incoming, source.mode);
-        working = set
-            .apply_to(&working)
-            .map_err(|e| StoreError::Output(e.to_string()))?;
+        // Merged in place, entities moved, not copied: an import's memory
+        // follows what it reads (a 200 MB CSV), not a multiple of it.
+        working.merge_in(incoming, source.mode);
     }
     if let Err(problems) = working.validate() {
-        return Err(locate(sources, &problems).into());
+        return Err(locate(&sources, &problems).into());
     }
-    let mut set = ChangeSet::plan_import(current, &working, MergeMode::Replace);
+    drop(sources);
+    let mut set = ChangeSet::diff_into(current, working);
     // That diff sees every stored entity; count as unchanged only those the
     // sources named.
     let changed: HashSet<(Entity, &str)> = set
@@ -324,7 +322,9 @@ pub async fn import(
 ) -> Result<ImportReport, ImportError> {
     let sources = read_sources(path, format, progress)?;
     let current = store.snapshot().await?;
-    let changes = plan(&current, &sources)?;
+    let mut files: Vec<String> = sources.iter().map(|s| s.origin.clone()).collect();
+    files.dedup();
+    let changes = plan(&current, sources)?;
     progress.planned(changes.changes.len());
     if let Apply::IfUnchanged(expected) = apply
         && changes.fingerprint() != expected
@@ -337,8 +337,6 @@ pub async fn import(
         let ctx = ChangeContext::new(actor, format!("import:{}", path.display()));
         Some(store.apply(&changes, &ctx).await?)
     };
-    let mut files: Vec<String> = sources.iter().map(|s| s.origin.clone()).collect();
-    files.dedup();
     Ok(ImportReport {
         files,
         fingerprint: changes.fingerprint(),

@@ -194,6 +194,54 @@ impl ChangeSet {
         set
     }
 
+    /// Plans replacing `current` with `target`, consuming `target`: the
+    /// entities move into the changes instead of being copied. What is in
+    /// `current` and not in `target` is kept (nothing is deleted).
+    pub fn diff_into(current: &Inventory, target: Inventory) -> ChangeSet {
+        let mut set = ChangeSet::default();
+        set.diff_owned(Entity::Owner, &current.owners, target.owners, |o| &o.id);
+        set.diff_owned(Entity::Service, &current.services, target.services, |s| {
+            &s.id
+        });
+        set.diff_owned(
+            Entity::Identity,
+            &current.identities,
+            target.identities,
+            |i| &i.id,
+        );
+        set
+    }
+
+    fn diff_owned<T: Clone + PartialEq + Into<EntityState>>(
+        &mut self,
+        entity: Entity,
+        current: &[T],
+        target: Vec<T>,
+        id: impl Fn(&T) -> &String,
+    ) {
+        let by_id: HashMap<&String, &T> = current.iter().map(|t| (id(t), t)).collect();
+        for new in target {
+            let key = id(&new).clone();
+            match by_id.get(&key) {
+                None => self.changes.push(Change {
+                    entity,
+                    id: key,
+                    operation: Operation::Create,
+                    before: None,
+                    after: Some(new.into()),
+                }),
+                Some(old) if **old == new => self.unchanged += 1,
+                Some(old) => self.changes.push(Change {
+                    entity,
+                    id: key,
+                    operation: Operation::Update,
+                    before: Some((*old).clone().into()),
+                    after: Some(new.into()),
+                }),
+            }
+        }
+    }
+
     /// `current` with the changes applied: what the store will hold, so the
     /// result can be validated as a whole before writing.
     pub fn apply_to(&self, current: &Inventory) -> Result<Inventory, serde_json::Error> {
@@ -281,6 +329,56 @@ impl ChangeSet {
 
 pub fn to_json<T: Serialize>(t: &T) -> Value {
     serde_json::to_value(t).expect("model types serialise to JSON")
+}
+
+impl Inventory {
+    /// Merges `incoming` into this inventory in place, as an import does:
+    /// an entity of a new id is added, one of a known id is combined with
+    /// the one here as `mode` says ([`MergeMode`]). Entities are moved, not
+    /// copied. Each section ends sorted by id, as the store lists them.
+    pub fn merge_in(&mut self, incoming: Inventory, mode: MergeMode) {
+        merge_section(
+            &mut self.owners,
+            incoming.owners,
+            |o| &o.id,
+            |a, b| mode.merge_owner(a, b),
+        );
+        merge_section(
+            &mut self.services,
+            incoming.services,
+            |s| &s.id,
+            |a, b| mode.merge_service(a, b),
+        );
+        merge_section(
+            &mut self.identities,
+            incoming.identities,
+            |i| &i.id,
+            |a, b| mode.merge_identity(a, b),
+        );
+    }
+}
+
+fn merge_section<T>(
+    here: &mut Vec<T>,
+    incoming: Vec<T>,
+    id: impl Fn(&T) -> &String,
+    merge: impl Fn(&T, &T) -> T,
+) {
+    let mut index: HashMap<String, usize> = here
+        .iter()
+        .enumerate()
+        .map(|(n, t)| (id(t).clone(), n))
+        .collect();
+    for new in incoming {
+        match index.get(id(&new)) {
+            Some(&n) => here[n] = merge(&here[n], &new),
+            None => {
+                index.insert(id(&new).clone(), here.len());
+                here.push(new);
+            }
+        }
+    }
+    here.sort_by(|a, b| id(a).cmp(id(b)));
 }
 
 /// How an incoming entity combines with the stored one of the same id.

@@ -102,6 +102,11 @@ impl LineMap {
         self.at.insert(key, (self.files.len() - 1, line));
     }
 
+    /// Whether the entity's own line was recorded.
+    pub fn has_entity(&self, section: Section, id: &str) -> bool {
+        self.at.contains_key(&(section, id.to_owned(), "", None))
+    }
+
     pub fn entity(&mut self, section: Section, id: &str, line: u64) {
         self.insert((section, id.to_owned(), "", None), line);
     }
