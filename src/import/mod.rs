@@ -191,27 +191,33 @@ fn native(text: &str, origin: &str) -> Result<Source, InventoryError> {
 /// result against every rule. Nothing is written.
 pub fn plan(current: &Inventory, mut sources: Vec<Source>) -> Result<ChangeSet, ImportError> {
     let mut working = current.clone();
-    let mut listed: HashSet<(Entity, String)> = HashSet::new();
+    // Which entities the sources name, as 64-bit hashes of (kind, id): a
+    // count for the report ("unchanged"), kept small for large imports.
+    let mut listed: HashSet<u64> = HashSet::new();
+    let key = |entity: Entity, id: &str| {
+        use std::hash::{BuildHasher as _, Hash as _, Hasher as _};
+        let mut h =
+            std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
+                .build_hasher();
+        entity.hash(&mut h);
+        id.hash(&mut h);
+        h.finish()
+    };
     for source in &mut sources {
         let mut incoming = std::mem::take(&mut source.inventory);
         resolve_external_ids(&working, &mut incoming);
-        listed.extend(
-            incoming
-                .owners
-                .iter()
-                .map(|o| (Entity::Owner, o.id.clone())),
-        );
+        listed.extend(incoming.owners.iter().map(|o| key(Entity::Owner, &o.id)));
         listed.extend(
             incoming
                 .services
                 .iter()
-                .map(|s| (Entity::Service, s.id.clone())),
+                .map(|s| key(Entity::Service, &s.id)),
         );
         listed.extend(
             incoming
                 .identities
                 .iter()
-                .map(|i| (Entity::Identity, i.id.clone())),
+                .map(|i| key(Entity::Identity, &i.id)),
         );
         if source.mode == MergeMode::Replace {
             keep_uncovered(&working, &mut incoming, source);
@@ -227,15 +233,12 @@ pub fn plan(current: &Inventory, mut sources: Vec<Source>) -> Result<ChangeSet, 
     let mut set = ChangeSet::diff_into(current, working);
     // That diff sees every stored entity; count as unchanged only those the
     // sources named.
-    let changed: HashSet<(Entity, &str)> = set
+    let changed = set
         .changes
         .iter()
-        .map(|c| (c.entity, c.id.as_str()))
-        .collect();
-    set.unchanged = listed
-        .iter()
-        .filter(|(e, id)| !changed.contains(&(*e, id.as_str())))
+        .filter(|c| listed.contains(&key(c.entity, &c.id)))
         .count();
+    set.unchanged = listed.len() - changed;
     Ok(set)
 }
 
