@@ -316,6 +316,11 @@ async fn keys_decisions_delivery_and_the_head_are_guarded_too(engine: TestDb) {
             "differs from its audit record",
         ),
         (
+            "decisions_update_is_audited",
+            "UPDATE decisions SET request_json = '{\"id\": \"req-audited\", \"action\": \"disable_account\"}';",
+            "differs from its audit record",
+        ),
+        (
             "decisions_delete_is_audited",
             "DELETE FROM outbox; DELETE FROM decisions;",
             "was removed, but its audit record",

@@ -10,6 +10,8 @@ use common::countersign;
 
 const FORGED: &str = "Billing\u{1b}]0;pwned\u{7}\u{1b}[2J\u{1b}[32mall owners reviewed OK\u{1b}[0m";
 const FORMULA: &str = "=HYPERLINK(\"http://evil.test\",\"open me\")";
+/// Already quoted by someone: must come back with its quote.
+const QUOTED: &str = "'=already quoted";
 const MARKUP: &str = "Ledger \"UI\" <script>alert('x')</script> & ]]> --> \\ 東京";
 
 fn has_raw_controls(bytes: &[u8]) -> bool {
@@ -93,8 +95,9 @@ async fn names_are_refused_escaped_and_exported_as_text() {
     std::fs::write(
         &catalog,
         format!(
-            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: formula-ui\n  title: {}\nspec: {{owner: team-payments}}\n",
-            yaml_string(FORMULA)
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: formula-ui\n  title: {}\nspec: {{owner: team-payments}}\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: quoted-ui\n  title: {}\nspec: {{owner: team-payments}}\n",
+            yaml_string(FORMULA),
+            yaml_string(QUOTED)
         ),
     )
     .unwrap();
@@ -130,8 +133,9 @@ async fn names_are_refused_escaped_and_exported_as_text() {
         rows.as_array()
             .unwrap()
             .iter()
-            .any(|r| r["name"] == FORMULA),
-        "the round trip keeps the name"
+            .any(|r| r["name"] == FORMULA)
+            && rows.as_array().unwrap().iter().any(|r| r["name"] == QUOTED),
+        "the round trip keeps the names"
     );
 
     // A name written by other means (an administrator who lifts the write

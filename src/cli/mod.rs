@@ -922,7 +922,9 @@ fn output<T: serde::Serialize>(value: &T, json: bool, text: impl FnOnce() -> Str
 }
 
 fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    // The same JSON, with direction overrides and the like as \u escapes.
+    let json = serde_json::to_string_pretty(value)?;
+    println!("{}", countersign::model::text::escape_json(&json));
     Ok(())
 }
 

@@ -124,7 +124,7 @@ fn defuse_formulas(csv_bytes: &[u8]) -> Result<Vec<u8>, csv::Error> {
     for record in reader.records() {
         let record = record?;
         out.write_record(record.iter().map(|cell| {
-            if cell.starts_with(crate::import::csv_tables::FORMULA_STARTS) {
+            if crate::import::csv_tables::looks_like_formula(cell) {
                 format!("'{cell}")
             } else {
                 cell.to_owned()

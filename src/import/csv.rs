@@ -19,6 +19,13 @@ use crate::model::{
 /// prefixes such cells with `'`; the import removes it again.
 pub(crate) const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
+/// Whether a cell is one the export prefixes with `'`: it starts, after
+/// any `'`s, with a formula character. Counting the `'`s already there
+/// makes the round trip exact (`'=x` is exported as `''=x`).
+pub(crate) fn looks_like_formula(cell: &str) -> bool {
+    cell.trim_start_matches('\'').starts_with(FORMULA_STARTS)
+}
+
 /// Lists inside one cell are separated by this.
 const LIST_SEPARATOR: char = ';';
 
@@ -237,7 +244,7 @@ fn rows<T: serde::de::DeserializeOwned, R: std::io::Read>(
         let record: csv::StringRecord = read
             .iter()
             .map(|cell| match cell.strip_prefix('\'') {
-                Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
+                Some(rest) if looks_like_formula(rest) => rest,
                 _ => cell,
             })
             .collect();

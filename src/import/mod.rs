@@ -15,7 +15,7 @@ pub use detect::Format;
 /// The CSV tables, shared with `export --format csv`.
 pub(crate) mod csv_tables {
     pub(crate) use super::csv::{
-        ContainmentRow, FORMULA_STARTS, IdentityRow, OwnerRow, ServiceRow, UsageRow, join_list,
+        ContainmentRow, IdentityRow, OwnerRow, ServiceRow, UsageRow, join_list, looks_like_formula,
     };
 }
 

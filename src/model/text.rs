@@ -24,11 +24,23 @@ pub const MAX_LONG_TEXT_CHARS: usize = 20_000;
 pub fn is_unsafe(c: char) -> bool {
     matches!(c,
         '\u{0}'..='\u{8}' | '\u{b}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
-        | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{fffe}' | '\u{ffff}'
-        // Invisible or layout-changing: zero-width space, the direction
-        // marks (LRM, RLM, ALM), line and paragraph separators, and the
-        // zero-width no-break space (a byte-order mark inside text).
-        | '\u{200b}' | '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{2028}' | '\u{2029}' | '\u{feff}')
+        | '\u{fffe}' | '\u{ffff}'
+        // Unicode's format characters (general category Cf) but the
+        // zero-width joiners: invisible, or changing layout — soft hyphen,
+        // direction marks, embeddings, overrides and isolates, zero-width
+        // space, word joiner and invisible operators, the BOM, interlinear
+        // annotations, musical formatting, tag characters.
+        | '\u{00ad}' | '\u{0600}'..='\u{0605}' | '\u{061c}' | '\u{06dd}' | '\u{070f}'
+        | '\u{0890}'..='\u{0891}' | '\u{08e2}' | '\u{180e}' | '\u{200b}' | '\u{200e}'..='\u{200f}'
+        | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206f}'
+        | '\u{feff}' | '\u{fff9}'..='\u{fffb}' | '\u{110bd}' | '\u{110cd}'
+        | '\u{13430}'..='\u{1343f}' | '\u{1bca0}'..='\u{1bca3}' | '\u{1d173}'..='\u{1d17a}'
+        | '\u{e0001}' | '\u{e0020}'..='\u{e007f}'
+        // Blank look-alikes that are not Cf: the combining grapheme joiner
+        // and the Hangul fillers.
+        | '\u{034f}' | '\u{115f}'..='\u{1160}' | '\u{3164}' | '\u{ffa0}'
+        // Line and paragraph separators: line breaks in disguise.
+        | '\u{2028}' | '\u{2029}')
         || c == '\r'
 }
 
@@ -71,6 +83,28 @@ pub fn escape(value: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// JSON text with every unsafe character inside its strings written as a
+/// JSON escape (`\\u202e`, a surrogate pair above U+FFFF): the same JSON
+/// value, shown safely in a terminal. Unsafe characters cannot occur
+/// outside strings in JSON, so nothing else changes.
+pub fn escape_json(json: &str) -> Cow<'_, str> {
+    if !json.chars().any(is_unsafe) {
+        return Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if is_unsafe(c) {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,7 +124,18 @@ mod tests {
         assert!(check("a\u{202e}b", false, 100).is_err());
         assert!(check("a\u{85}b", false, 100).is_err());
         for hidden in [
-            '\u{200b}', '\u{200f}', '\u{061c}', '\u{2028}', '\u{2029}', '\u{feff}',
+            '\u{200b}',
+            '\u{200f}',
+            '\u{061c}',
+            '\u{2028}',
+            '\u{2029}',
+            '\u{feff}',
+            '\u{00ad}',
+            '\u{034f}',
+            '\u{2060}',
+            '\u{3164}',
+            '\u{e0041}',
+            '\u{1d173}',
         ] {
             assert!(
                 check(&format!("a{hidden}b"), false, 100).is_err(),
@@ -106,5 +151,11 @@ mod tests {
         assert!(check("Zoë's \"API\" <b>&amp;</b> 東京", false, 100).is_ok());
         assert!(check(&"x".repeat(101), false, 100).is_err());
         assert!(matches!(escape("plain"), Cow::Borrowed(_)));
+        // JSON stays the same value.
+        let json = serde_json::to_string(&serde_json::json!({"s": "a\u{202e}b\u{e0041}"})).unwrap();
+        let safe = escape_json(&json);
+        assert!(!safe.chars().any(is_unsafe), "{safe}");
+        let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
+        assert_eq!(back["s"], "a\u{202e}b\u{e0041}");
     }
 }

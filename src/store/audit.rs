@@ -281,8 +281,8 @@ impl Store {
                 .fetch_all(&self.pool().await)
                 .await
                 .map_err(|e| self.query_error(e))?;
-        let decisions: Vec<(String, String, String, String, String)> = sqlx::query_as(
-            "SELECT jti, request_id, decision, approver, jws FROM decisions ORDER BY jti",
+        let decisions: Vec<(String, String, String, String, String, String)> = sqlx::query_as(
+            "SELECT jti, request_id, decision, approver, jws, request_json FROM decisions ORDER BY jti",
         )
         .fetch_all(&self.pool().await)
         .await
@@ -424,7 +424,7 @@ impl Store {
 fn unaudited_keys_and_decisions(
     rows: &[AuditEntry],
     keys: &[(String, String)],
-    decisions: &[(String, String, String, String, String)],
+    decisions: &[(String, String, String, String, String, String)],
 ) -> Option<AuditBroken> {
     use std::collections::BTreeMap;
     let broken = |entity: &str, id: &str, what: String| AuditBroken::Unaudited {
@@ -479,7 +479,7 @@ fn unaudited_keys_and_decisions(
             format!("was removed, but its audit record (row {seq}) is not a removal"),
         ));
     }
-    for (jti, request_id, decision, approver, jws) in decisions {
+    for (jti, request_id, decision, approver, jws, request_json) in decisions {
         let Some(row) = decided.remove(jti.as_str()) else {
             return Some(broken("decision", jti, "has no audit record".into()));
         };
@@ -488,12 +488,19 @@ fn unaudited_keys_and_decisions(
             .as_deref()
             .and_then(|a| serde_json::from_str(a).ok());
         let signed = jws_payload(jws);
+        // The request kept beside it is the one whose digest was signed.
+        let request_digest = serde_json::from_str::<serde_json::Value>(request_json)
+            .ok()
+            .map(|r| crate::signing::request_digest(&r));
         let agrees = audited.is_some()
             && signed == audited
             && audited.as_ref().is_some_and(|c| {
                 c["decision"] == decision.as_str()
                     && c["request_id"] == request_id.as_str()
                     && c["approver"]["id"] == approver.as_str()
+                    && request_digest
+                        .as_deref()
+                        .is_some_and(|d| c["request_digest"] == d)
             });
         if !agrees {
             return Some(broken(
