@@ -52,8 +52,9 @@ fn holder_process() {
             "decide" => {
                 // Claims and JWS agree, as a real decision's do (audit
                 // verify compares them); the signature is not checked here.
+                let digest = countersign::signing::request_digest(&serde_json::json!({}));
                 let claims = format!(
-                    r#"{{"jti":"{arg}","decision":"approve","request_id":"req-shared-file","approver":{{"id":"holder"}}}}"#
+                    r#"{{"jti":"{arg}","decision":"approve","request_id":"req-shared-file","request_digest":"{digest}","approver":{{"id":"holder"}}}}"#
                 );
                 let jws = {
                     use base64::Engine as _;
