@@ -265,30 +265,9 @@ async fn plain_sql_writes_are_refused_or_named(engine: TestDb) {
 /// A database with a signing key and a signed decision queued for
 /// delivery, on top of [`edited_db`].
 async fn with_decision(engine: &TestDb, dir: &Path) -> String {
-    use countersign::signing::{Keys, MemorySecrets};
-    use std::sync::Arc;
     let db = edited_db(engine, dir);
     let store = engine.open().await;
-    let keys = Keys::new(&store, Arc::new(MemorySecrets::default()));
-    let ctx = countersign::store::ChangeContext::new("auditor", "test");
-    keys.init(&ctx).await.unwrap();
-    let mut request: serde_json::Value =
-        serde_json::from_str(include_str!("../assets/examples/containment-request.json")).unwrap();
-    request["id"] = "req-audited".into();
-    countersign::approval::decide(
-        &store,
-        &keys,
-        countersign::approval::DecisionInput {
-            request: &request,
-            decision: countersign::approval::Decision::Deny,
-            reason: "not now",
-            audience: "https://soar.test",
-            destination: Some("https://soar.test"),
-        },
-        &ctx,
-    )
-    .await
-    .unwrap();
+    common::sign_a_denial(&store, "auditor", "req-audited").await;
     store.close().await;
     countersign(Path::new(&db))
         .args(["audit", "verify"])

@@ -68,18 +68,10 @@ async fn keys_are_kept_in_the_secret_service_and_sign_from_there() {
 #[test]
 #[ignore = "needs a Secret Service and the Python environment (scripts/test provides both)"]
 fn a_decision_from_the_cli_verifies_in_python_with_only_the_exported_jwks() {
-    use assert_cmd::Command;
     use predicates::prelude::*;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("d.db");
-    let cli = || {
-        let mut c = Command::cargo_bin("countersign").unwrap();
-        c.env_remove("COUNTERSIGN_DB")
-            .env("COUNTERSIGN_ACTOR", "alice")
-            .arg("--db")
-            .arg(&db);
-        c
-    };
+    let cli = || common::countersign_as("alice", &db);
     cli().args(["demo", "load"]).assert().success();
     cli().args(["keys", "init"]).assert().success();
 
@@ -171,18 +163,10 @@ fn a_decision_from_the_cli_verifies_in_python_with_only_the_exported_jwks() {
 #[test]
 #[ignore = "needs a Secret Service on the session bus (scripts/test provides one)"]
 fn an_audit_checkpoint_is_signed_from_the_keyring_and_verified() {
-    use assert_cmd::Command;
     use predicates::prelude::*;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("c.db");
-    let cli = || {
-        let mut c = Command::cargo_bin("countersign").unwrap();
-        c.env_remove("COUNTERSIGN_DB")
-            .env("COUNTERSIGN_ACTOR", "alice")
-            .arg("--db")
-            .arg(&db);
-        c
-    };
+    let cli = || common::countersign_as("alice", &db);
     cli().args(["demo", "load"]).assert().success();
     cli().args(["keys", "init"]).assert().success();
     let file = dir.path().join("head.jws");
@@ -217,14 +201,10 @@ fn an_audit_checkpoint_is_signed_from_the_keyring_and_verified() {
         ));
     // A checkpoint of another trail (row 79 is not this one's) fails.
     let other = dir.path().join("other.db");
-    let mut c = Command::cargo_bin("countersign").unwrap();
-    c.env_remove("COUNTERSIGN_DB")
-        .arg("--db")
-        .arg(&other)
+    common::countersign(&other)
         .args(["demo", "load"])
         .assert()
         .success();
-    let mut c = Command::cargo_bin("countersign").unwrap();
     let keys = dir.path().join("jwks.json");
     std::fs::write(
         &keys,
@@ -235,9 +215,7 @@ fn an_audit_checkpoint_is_signed_from_the_keyring_and_verified() {
             .stdout,
     )
     .unwrap();
-    c.env_remove("COUNTERSIGN_DB")
-        .arg("--db")
-        .arg(&other)
+    common::countersign(&other)
         .args(["audit", "verify", "--checkpoint"])
         .arg(&file)
         .arg("--jwks")

@@ -6,9 +6,7 @@ mod common;
 use common::{TestDb, countersign};
 
 use std::path::Path;
-use std::sync::Arc;
 
-use countersign::signing::{Keys, MemorySecrets};
 use countersign::store::ChangeContext;
 
 /// A SQLite inventory that uses every table: the demo, an edit, a setting,
@@ -28,27 +26,7 @@ async fn inventory_on(db: TestDb) -> TestDb {
         .set_setting("review_stale_days", "45", &ctx)
         .await
         .unwrap();
-    let keys = Keys::new(&store, Arc::new(MemorySecrets::default()));
-    keys.init(&ctx).await.unwrap();
-    let mut request: serde_json::Value =
-        serde_json::from_str(include_str!("../assets/examples/containment-request.json")).unwrap();
-    request["expires_at"] = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1))
-        .to_string()
-        .into();
-    countersign::approval::decide(
-        &store,
-        &keys,
-        countersign::approval::DecisionInput {
-            request: &request,
-            decision: countersign::approval::Decision::Deny,
-            reason: "not with six consumers",
-            audience: "https://soar.test",
-            destination: Some("https://soar.test"),
-        },
-        &ctx,
-    )
-    .await
-    .unwrap();
+    common::sign_a_denial(&store, "amira", "req-2026-11-24-0001").await;
     store.close().await;
     db
 }
@@ -64,26 +42,7 @@ async fn a_local_inventory_moves_up_whole(target: TestDb) {
         ));
 
     let (from, to) = (source.open().await, target.open().await);
-    assert_eq!(to.snapshot().await.unwrap(), from.snapshot().await.unwrap());
-    assert_eq!(
-        to.decisions(None).await.unwrap(),
-        from.decisions(None).await.unwrap()
-    );
-    assert_eq!(
-        to.signing_keys().await.unwrap(),
-        from.signing_keys().await.unwrap()
-    );
-    assert_eq!(
-        to.setting("review_stale_days").await.unwrap().as_deref(),
-        Some("45")
-    );
-    let verified = to.verify_audit().await.unwrap().unwrap();
-    assert_eq!(verified.head, from.audit_head().await.unwrap());
-    assert_eq!(
-        to.audit_log(None, 1000).await.unwrap(),
-        from.audit_log(None, 1000).await.unwrap(),
-        "the trail is copied as it was: actors, times and hashes"
-    );
+    copied_whole(&from, &to).await;
     // Work goes on on the target, on the same chain.
     countersign::demo::load(&to, false, "jonas").await.unwrap();
     to.set_setting(
@@ -109,6 +68,32 @@ async fn a_local_inventory_moves_up_whole(target: TestDb) {
     );
 }
 
+/// `to` holds what `from` does: inventory, decisions, key records, the
+/// settings, and the audit trail as it was (actors, times, hashes), which
+/// verifies there with the same head.
+async fn copied_whole(from: &countersign::Store, to: &countersign::Store) {
+    assert_eq!(to.snapshot().await.unwrap(), from.snapshot().await.unwrap());
+    assert_eq!(
+        to.decisions(None).await.unwrap(),
+        from.decisions(None).await.unwrap()
+    );
+    assert_eq!(
+        to.signing_keys().await.unwrap(),
+        from.signing_keys().await.unwrap()
+    );
+    assert_eq!(
+        to.setting("review_stale_days").await.unwrap().as_deref(),
+        Some("45")
+    );
+    let verified = to.verify_audit().await.unwrap().unwrap();
+    assert_eq!(verified.head, from.audit_head().await.unwrap());
+    assert_eq!(
+        to.audit_log(None, 1000).await.unwrap(),
+        from.audit_log(None, 1000).await.unwrap(),
+        "the trail is copied as it was: actors, times and hashes"
+    );
+}
+
 on_both_engines!(a_local_inventory_moves_up_whole);
 
 /// And back down: the team's PostgreSQL inventory copied into a SQLite file
@@ -117,33 +102,14 @@ on_both_engines!(a_local_inventory_moves_up_whole);
 async fn a_team_inventory_moves_down_to_a_file() {
     let source = inventory_on(TestDb::postgres().await).await;
     let target = TestDb::sqlite();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_countersign"))
-        .env_remove("COUNTERSIGN_DB")
-        .args([
-            "--db",
-            &source.target(),
-            "migrate",
-            "--to",
-            &target.target(),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let (from, to) = (source.open().await, target.open().await);
-    assert_eq!(to.snapshot().await.unwrap(), from.snapshot().await.unwrap());
-    assert_eq!(
-        to.decisions(None).await.unwrap(),
-        from.decisions(None).await.unwrap()
-    );
-    assert_eq!(
-        to.audit_log(None, 1000).await.unwrap(),
-        from.audit_log(None, 1000).await.unwrap()
-    );
-    assert!(to.verify_audit().await.unwrap().is_ok());
+    countersign(Path::new(&source.target()))
+        .args(["migrate", "--to", &target.target()])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains(
+            "row counts match and the audit trail verifies",
+        ));
+    copied_whole(&source.open().await, &target.open().await).await;
 }
 
 /// A copy that fails part way — here the last table holds a value the

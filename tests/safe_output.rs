@@ -14,6 +14,36 @@ const FORMULA: &str = "=HYPERLINK(\"http://evil.test\",\"open me\")";
 const QUOTED: &str = "'=already quoted";
 const MARKUP: &str = "Ledger \"UI\" <script>alert('x')</script> & ]]> --> \\ 東京";
 
+/// One Backstage Component; `title` and `description` are written as YAML
+/// strings (JSON-quoted), so any character can be put in them.
+fn component(name: &str, title: Option<&str>, description: Option<&str>, owner: &str) -> String {
+    let quoted = |s: &str| serde_json::to_string(s).unwrap();
+    let mut doc =
+        format!("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\n");
+    if let Some(t) = title {
+        doc.push_str(&format!("  title: {}\n", quoted(t)));
+    }
+    if let Some(d) = description {
+        doc.push_str(&format!("  description: {}\n", quoted(d)));
+    }
+    doc.push_str(&format!("spec: {{owner: {}}}\n", quoted(owner)));
+    doc
+}
+
+/// Service names as `services list --json` gives them.
+fn service_names(db: &std::path::Path) -> Vec<String> {
+    let out = countersign(db)
+        .args(["services", "list", "--json"])
+        .output()
+        .unwrap();
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["name"].as_str().map(str::to_owned))
+        .collect()
+}
+
 fn has_raw_controls(bytes: &[u8]) -> bool {
     bytes
         .iter()
@@ -28,13 +58,9 @@ async fn names_are_refused_escaped_and_exported_as_text() {
 
     // Refused at import, with where, and the message itself is safe.
     let catalog = dir.path().join("catalog-info.yaml");
-    let yaml_string = |s: &str| serde_json::to_string(s).unwrap();
     std::fs::write(
         &catalog,
-        format!(
-            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: billing-ui\n  title: {}\nspec: {{owner: team-payments}}\n",
-            yaml_string(FORGED)
-        ),
+        component("billing-ui", Some(FORGED), None, "team-payments"),
     )
     .unwrap();
     let out = countersign(&db)
@@ -53,14 +79,7 @@ async fn names_are_refused_escaped_and_exported_as_text() {
     // References are text too: an owner named with an escape sequence, or
     // with an invisible direction mark, is refused the same way.
     for owner in ["team-\u{1b}[31mpay", "team-\u{200f}pay"] {
-        std::fs::write(
-            &catalog,
-            format!(
-                "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: billing-ui\nspec: {{owner: {}}}\n",
-                yaml_string(owner)
-            ),
-        )
-        .unwrap();
+        std::fs::write(&catalog, component("billing-ui", None, None, owner)).unwrap();
         let out = countersign(&db)
             .arg("import")
             .arg(&catalog)
@@ -78,10 +97,11 @@ async fn names_are_refused_escaped_and_exported_as_text() {
     // descriptions.
     std::fs::write(
         &catalog,
-        format!(
-            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: ledger-ui\n  title: {}\n  description: {}\nspec: {{owner: team-payments}}\n",
-            yaml_string(MARKUP),
-            yaml_string("line one\n\tline <two> & \"three\"")
+        component(
+            "ledger-ui",
+            Some(MARKUP),
+            Some("line one\n\tline <two> & \"three\""),
+            "team-payments",
         ),
     )
     .unwrap();
@@ -94,11 +114,11 @@ async fn names_are_refused_escaped_and_exported_as_text() {
     // A name a spreadsheet would run as a formula (OWASP CSV injection).
     std::fs::write(
         &catalog,
-        format!(
-            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: formula-ui\n  title: {}\nspec: {{owner: team-payments}}\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: quoted-ui\n  title: {}\nspec: {{owner: team-payments}}\n",
-            yaml_string(FORMULA),
-            yaml_string(QUOTED)
-        ),
+        [
+            component("formula-ui", Some(FORMULA), None, "team-payments"),
+            component("quoted-ui", Some(QUOTED), None, "team-payments"),
+        ]
+        .join("---\n"),
     )
     .unwrap();
     countersign(&db)
@@ -124,17 +144,9 @@ async fn names_are_refused_escaped_and_exported_as_text() {
         .arg(&first_csv)
         .assert()
         .success();
-    let out = countersign(&again)
-        .args(["services", "list", "--json"])
-        .output()
-        .unwrap();
-    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names = service_names(&again);
     assert!(
-        rows.as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["name"] == FORMULA)
-            && rows.as_array().unwrap().iter().any(|r| r["name"] == QUOTED),
+        names.iter().any(|n| n == FORMULA) && names.iter().any(|n| n == QUOTED),
         "the round trip keeps the names"
     );
 
@@ -230,19 +242,9 @@ async fn names_are_refused_escaped_and_exported_as_text() {
     assert!(!names.iter().any(|n| n.starts_with('=')), "{names:?}");
 
     // JSON: serde_json gets them back exactly.
-    let out = countersign(&db)
-        .args(["services", "list", "--json"])
-        .output()
-        .unwrap();
-    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let names: Vec<&str> = rows
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|r| r["name"].as_str())
-        .collect();
+    let names = service_names(&db);
     assert!(
-        names.contains(&MARKUP) && names.contains(&FORGED),
+        names.iter().any(|n| n == MARKUP) && names.iter().any(|n| n == FORGED),
         "{names:?}"
     );
 }

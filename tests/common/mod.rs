@@ -8,9 +8,14 @@ use std::path::Path;
 /// The `countersign` binary on `db`, as the user "tester", ignoring any
 /// database named in the environment.
 pub fn countersign(db: &Path) -> Command {
+    countersign_as("tester", db)
+}
+
+/// The `countersign` binary on `db`, as `actor`.
+pub fn countersign_as(actor: &str, db: &Path) -> Command {
     let mut cmd = Command::cargo_bin("countersign").unwrap();
     cmd.env_remove("COUNTERSIGN_DB")
-        .env("COUNTERSIGN_ACTOR", "tester")
+        .env("COUNTERSIGN_ACTOR", actor)
         .arg("--db")
         .arg(db);
     cmd
@@ -175,4 +180,36 @@ macro_rules! on_both_engines {
             }
         }
     )*};
+}
+
+/// Gives `actor` a signing key (kept in memory) in `store`, and records
+/// their signed denial of the example request (as `request_id`, for a
+/// backend at https://soar.test, queued for delivery there): a database
+/// that uses the key, decision and outbox tables.
+pub async fn sign_a_denial(store: &countersign::Store, actor: &str, request_id: &str) {
+    use countersign::approval::{Decision, DecisionInput};
+    let ctx = countersign::store::ChangeContext::new(actor, "test");
+    let keys = countersign::signing::Keys::new(
+        store,
+        std::sync::Arc::new(countersign::signing::MemorySecrets::default()),
+    );
+    keys.init(&ctx).await.unwrap();
+    let mut request: serde_json::Value =
+        serde_json::from_str(include_str!("../../assets/examples/containment-request.json"))
+            .unwrap();
+    request["id"] = request_id.into();
+    countersign::approval::decide(
+        store,
+        &keys,
+        DecisionInput {
+            request: &request,
+            decision: Decision::Deny,
+            reason: "not with six consumers",
+            audience: "https://soar.test",
+            destination: Some("https://soar.test"),
+        },
+        &ctx,
+    )
+    .await
+    .unwrap();
 }
