@@ -422,20 +422,10 @@ impl BackendClient {
                 http.as_u16()
             )));
         }
-        // The payload read without verifying: this is our own signed JWS.
-        let sent = {
-            use base64::Engine as _;
-            jws.split('.')
-                .nth(1)
-                .and_then(|p| {
-                    base64::engine::general_purpose::URL_SAFE_NO_PAD
-                        .decode(p)
-                        .ok()
-                })
-                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-                .and_then(|c| c["jti"].as_str().map(str::to_owned))
-                .unwrap_or_default()
-        };
+        // Our own signed JWS, read without verifying.
+        let sent = crate::signing::peek_claims(jws)
+            .and_then(|c| c["jti"].as_str().map(str::to_owned))
+            .unwrap_or_default();
         if receipt.jti != sent {
             return Err(bad(format!(
                 "it is for decision {:?}, not {sent:?}",

@@ -60,6 +60,18 @@ pub fn files(path: &Path, boundary: &Boundary) -> Result<Vec<PathBuf>, ImportErr
     Ok(out)
 }
 
+/// `path` is a symbolic link that leads to `real`, outside the import.
+fn leads_out(path: &Path, real: &Path, boundary: &Boundary) -> ImportError {
+    ImportError::Io {
+        origin: path.display().to_string(),
+        message: format!(
+            "a symbolic link to {}, outside {}, the directory being imported",
+            real.display(),
+            boundary.shown().display()
+        ),
+    }
+}
+
 /// A directory's identity on disk, whatever path reached it.
 fn identity(meta: &std::fs::Metadata) -> (u64, u64) {
     use std::os::unix::fs::MetadataExt as _;
@@ -83,16 +95,9 @@ fn walk(
             message: "a symbolic link back to a directory that contains it (a loop); remove the link or import a directory without it".into(),
         });
     }
-    if let Err(real) = boundary.check_inside(dir) {
-        return Err(ImportError::Io {
-            origin: dir.display().to_string(),
-            message: format!(
-                "a symbolic link to {}, outside {}, the directory being imported",
-                real.display(),
-                boundary.shown().display()
-            ),
-        });
-    }
+    boundary
+        .check_inside(dir)
+        .map_err(|real| leads_out(dir, &real, boundary))?;
     ancestors.push(here);
     for entry in std::fs::read_dir(dir).map_err(io)? {
         let path = entry.map_err(io)?.path();
@@ -110,16 +115,9 @@ fn walk(
             .and_then(|e| e.to_str())
             .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
         {
-            if let Err(real) = boundary.check_inside(&path) {
-                return Err(ImportError::Io {
-                    origin: path.display().to_string(),
-                    message: format!(
-                        "a symbolic link to {}, outside {}, the directory being imported",
-                        real.display(),
-                        boundary.shown().display()
-                    ),
-                });
-            }
+            boundary
+                .check_inside(&path)
+                .map_err(|real| leads_out(&path, &real, boundary))?;
             out.push(path);
         }
     }

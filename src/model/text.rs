@@ -69,13 +69,21 @@ pub fn check(value: &str, multiline: bool, max: usize) -> Result<(), String> {
 /// as text in a terminal, a Markdown or HTML report or a graph file. Line
 /// feeds and tabs are kept.
 pub fn escape(value: &str) -> Cow<'_, str> {
+    replace_unsafe(value, |c, out| {
+        out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+    })
+}
+
+/// `value` with each unsafe character written by `write`; borrowed when
+/// there is none.
+fn replace_unsafe(value: &str, write: impl Fn(char, &mut String)) -> Cow<'_, str> {
     if !value.chars().any(is_unsafe) {
         return Cow::Borrowed(value);
     }
-    let mut out = String::with_capacity(value.len() + 8);
+    let mut out = String::with_capacity(value.len() + 16);
     for c in value.chars() {
         if is_unsafe(c) {
-            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+            write(c, &mut out);
         } else {
             out.push(c);
         }
@@ -88,21 +96,12 @@ pub fn escape(value: &str) -> Cow<'_, str> {
 /// value, shown safely in a terminal. Unsafe characters cannot occur
 /// outside strings in JSON, so nothing else changes.
 pub fn escape_json(json: &str) -> Cow<'_, str> {
-    if !json.chars().any(is_unsafe) {
-        return Cow::Borrowed(json);
-    }
-    let mut out = String::with_capacity(json.len() + 16);
-    for c in json.chars() {
-        if is_unsafe(c) {
-            let mut units = [0u16; 2];
-            for unit in c.encode_utf16(&mut units) {
-                out.push_str(&format!("\\u{unit:04x}"));
-            }
-        } else {
-            out.push(c);
+    replace_unsafe(json, |c, out| {
+        let mut units = [0u16; 2];
+        for unit in c.encode_utf16(&mut units) {
+            out.push_str(&format!("\\u{unit:04x}"));
         }
-    }
-    Cow::Owned(out)
+    })
 }
 
 #[cfg(test)]

@@ -9,7 +9,8 @@ mod secrets;
 
 pub use digest::request_digest;
 pub use keys::{
-    KeyInfo, KeyStatus, Keys, SigningKeyPair, check_header, typ_matches, verify, verify_signature,
+    KeyInfo, KeyStatus, Keys, SigningKeyPair, check_header, peek_claims, typ_matches, verify,
+    verify_signature,
 };
 pub use secrets::{MemorySecrets, OsKeyring, SecretStore};
 

@@ -487,7 +487,7 @@ fn unaudited_keys_and_decisions(
             .after
             .as_deref()
             .and_then(|a| serde_json::from_str(a).ok());
-        let signed = jws_payload(jws);
+        let signed = crate::signing::peek_claims(jws);
         // The request kept beside it is the one whose digest was signed.
         let request_digest = serde_json::from_str::<serde_json::Value>(request_json)
             .ok()
@@ -521,16 +521,6 @@ fn unaudited_keys_and_decisions(
         ));
     }
     None
-}
-
-/// A compact JWS's payload as JSON, unverified (compared, not trusted).
-fn jws_payload(jws: &str) -> Option<serde_json::Value> {
-    use base64::Engine as _;
-    let payload = jws.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .ok()?;
-    serde_json::from_slice(&bytes).ok()
 }
 
 /// The first entity whose current state is not its last audited state.

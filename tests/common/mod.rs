@@ -194,9 +194,10 @@ pub async fn sign_a_denial(store: &countersign::Store, actor: &str, request_id: 
         std::sync::Arc::new(countersign::signing::MemorySecrets::default()),
     );
     keys.init(&ctx).await.unwrap();
-    let mut request: serde_json::Value =
-        serde_json::from_str(include_str!("../../assets/examples/containment-request.json"))
-            .unwrap();
+    let mut request: serde_json::Value = serde_json::from_str(include_str!(
+        "../../assets/examples/containment-request.json"
+    ))
+    .unwrap();
     request["id"] = request_id.into();
     countersign::approval::decide(
         store,
