@@ -161,3 +161,24 @@ fn decide_signs_nothing_for_a_settled_request() {
         .success()
         .stdout(predicate::str::contains("req-long-gone").not());
 }
+
+/// `backend serve --policy FILE` refuses a policy that does not parse,
+/// naming the file, before it listens.
+#[test]
+fn a_policy_that_does_not_parse_is_named_before_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("narrowing.cedar");
+    std::fs::write(&policy, "permit (principal, action ==").unwrap();
+    assert_cmd::Command::cargo_bin("countersign")
+        .unwrap()
+        .env("COUNTERSIGN_BACKEND_TOKEN", "policy-test-token-0123456789")
+        .args(["backend", "serve", "--listen", "127.0.0.1:0", "--policy"])
+        .arg(&policy)
+        .timeout(std::time::Duration::from_secs(20))
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(format!(
+            "{}: the approval policy does not parse",
+            policy.display()
+        )));
+}

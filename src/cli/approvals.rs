@@ -149,8 +149,12 @@ pub async fn serve(command: &BackendCommand) -> Result<bool> {
         policy: policy
             .as_ref()
             .map(|path| {
-                countersign::store::guard::read_to_string(path)
-                    .with_context(|| format!("cannot read {}", path.display()))
+                let text = countersign::store::guard::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                // Checked here, so the error names the file.
+                countersign::policy::Policy::parse(&text)
+                    .with_context(|| path.display().to_string())?;
+                anyhow::Ok(text)
             })
             .transpose()?,
     };
