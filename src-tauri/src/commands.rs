@@ -230,7 +230,15 @@ async fn preview(
     format: Format,
 ) -> Result<ImportReport, CommandError> {
     let actor = app_context().actor;
-    Ok(import::import(state.store()?, path, format, Apply::Nothing, &actor, &()).await?)
+    Ok(import::import(
+        state.store()?,
+        path,
+        &import::Options::new(format),
+        Apply::Nothing,
+        &actor,
+        &(),
+    )
+    .await?)
 }
 
 /// Applies the previewed import, but only if it would still write exactly
@@ -248,7 +256,7 @@ pub async fn apply_import(
     let report = import::import(
         state.store()?,
         &path,
-        format,
+        &import::Options::new(format),
         Apply::IfUnchanged(&fingerprint),
         &actor,
         &(),

@@ -187,6 +187,12 @@ struct ImportArgs {
     /// Print the change set as JSON
     #[arg(long)]
     json: bool,
+    /// Namespace for Kubernetes objects that name none, as `kubectl apply -n`
+    #[arg(long, short = 'n', value_name = "NAMESPACE")]
+    namespace: Option<String>,
+    /// Refuse the import if any document was skipped or any reference left unresolved
+    #[arg(long)]
+    strict: bool,
 }
 
 #[derive(Debug, Args)]
@@ -530,8 +536,13 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
             } else {
                 Apply::Plan
             };
+            let options = import::Options {
+                format: args.format,
+                namespace: args.namespace.clone(),
+                strict: args.strict,
+            };
             let report =
-                import::import(store, &args.path, args.format, apply, &ctx.actor, &bar).await?;
+                import::import(store, &args.path, &options, apply, &ctx.actor, &bar).await?;
             bar.finish();
             if args.json {
                 print_json(&report)?;

@@ -4,7 +4,7 @@ use comfy_table::{Table, presets::NOTHING};
 use std::fmt::Write;
 
 use countersign::attention::Finding;
-use countersign::import::ImportReport;
+use countersign::import::{Findings, ImportReport};
 use countersign::inventory::Operation;
 use countersign::model::Owner;
 use countersign::store::{AuditEntry, IdentityDetail, IdentitySummary, ServiceSummary};
@@ -195,6 +195,7 @@ pub fn import_report(r: &ImportReport, dry_run: bool) -> String {
         count(Operation::Update),
         r.changes.unchanged
     );
+    out.push_str(&findings(&r.findings));
     let _ = writeln!(
         out,
         "{}",
@@ -209,6 +210,54 @@ pub fn import_report(r: &ImportReport, dry_run: bool) -> String {
             (None, false) => "nothing to write: the inventory already matches".to_owned(),
         }
     );
+    out
+}
+
+/// What an import skipped, could not resolve, or did on the reader's
+/// behalf, after its summary line.
+fn findings(f: &Findings) -> String {
+    let mut out = String::new();
+    if !f.skipped.is_empty() {
+        let mut formats: Vec<&str> = Vec::new();
+        for s in &f.skipped {
+            if !formats.contains(&s.format.as_str()) {
+                formats.push(&s.format);
+            }
+        }
+        let parts: Vec<String> = formats
+            .iter()
+            .map(|format| {
+                let kinds: Vec<String> = f
+                    .skipped
+                    .iter()
+                    .filter(|s| s.format == *format)
+                    .map(|s| format!("{} {}", s.count, s.kind))
+                    .collect();
+                format!("{} ({format})", kinds.join(", "))
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "skipped, no identity, service or owner in them: {}",
+            parts.join("; ")
+        );
+    }
+    if !f.unresolved.is_empty() {
+        let _ = writeln!(
+            out,
+            "not kept ({}), so the inventory says less than the files here:",
+            f.unresolved.len()
+        );
+        for u in &f.unresolved {
+            let _ = writeln!(out, "  {u}");
+        }
+    }
+    if !f.notes.is_empty() {
+        let _ = writeln!(out, "notes ({}):", f.notes.len());
+        for n in &f.notes {
+            let _ = writeln!(out, "  {n}");
+        }
+    }
     out
 }
 

@@ -1,433 +1,758 @@
-//! Backstage catalog files (`apiVersion: backstage.io/v1alpha1`), mapped
-//! onto Countersign's model:
+//! Backstage catalog entities, read as Backstage's catalog reads them and
+//! mapped onto Countersign's model:
 //! - Component, Resource and API entities become services; `spec.owner`,
 //!   `spec.system` and the description carry over; `spec.dependsOn`,
-//!   `spec.dependencyOf`, `spec.consumesApis` and `spec.providesApis` become
-//!   service dependencies (pointing the way breakage spreads);
+//!   `spec.dependencyOf`, `spec.consumesApis`, `spec.providesApis` and
+//!   `spec.subcomponentOf` become service dependencies (pointing the way
+//!   breakage spreads);
 //! - Group and User entities become owners (teams and people);
-//! - a service's `spec.system` becomes its `system`;
-//! - Location entities pull in the files they target, relative to themselves;
-//! - other kinds (Domain, Template, …) are skipped.
+//! - Location entities pull in the files they target (see `super::locations`);
+//! - every other kind (System, Domain, Template, custom kinds) is skipped
+//!   and counted.
+//!
+//! Identity follows Backstage: an entity is kind + namespace + name, and
+//! references (`[kind:][namespace/]name`) are compared ignoring case, take
+//! the referring entity's namespace when they name none, and the relation's
+//! default kind when they name no kind (`providesApis`/`consumesApis` →
+//! API, `owner` → Group, `system` → System, `memberOf`/`parent` → Group,
+//! `subcomponentOf` → Component) — the rules of Backstage's
+//! `parseEntityRef` and its built-in kinds processor. A reference to an
+//! entity that is neither in the import nor in the inventory is reported
+//! with its file and line and not kept.
+//!
+//! Service ids are the entity ref, shortened the readable way: a Component
+//! is its name (`checkout`), a Resource or API is prefixed by its kind
+//! (`resource:orders-db`, `api:payments-api`), and an entity outside the
+//! `default` namespace carries it (`shop/cart`, `api:shop/cart`). So a
+//! Component and the API it provides under the same name stay two services.
 //!
 //! Backstage knows nothing of criticality: the tier comes from the
 //! annotation `countersign.dev/tier` ("0".."3"), else from `spec.lifecycle`
 //! (production → 1, experimental/deprecated → 3), else 2. It is only set
 //! when the service is created, so a tier an owner set in Countersign stays.
 
-use serde::Deserialize;
-use serde_saphyr::Spanned;
-use std::collections::{BTreeMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::collections::HashMap;
 
-use super::{Format, ImportError, Source};
-use crate::inventory::file::yaml_options;
-use crate::inventory::{Inventory, InventoryError, LineMap, MergeMode, Section};
+use super::report::Findings;
+use super::yaml::{Misfit, Node};
+use crate::inventory::{Inventory, LineMap, Section};
 use crate::model::{Owner, OwnerKind, ParseModelError, Service, Tier};
 
 pub const TIER_ANNOTATION: &str = "countersign.dev/tier";
+pub(super) const FORMAT: &str = "Backstage";
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// The `spec` fields read from any Backstage entity.
+pub(super) fn is_spec_field(key: &str) -> bool {
+    matches!(
+        key,
+        "lifecycle"
+            | "owner"
+            | "system"
+            | "dependsOn"
+            | "dependencyOf"
+            | "consumesApis"
+            | "providesApis"
+            | "subcomponentOf"
+            | "parent"
+            | "profile"
+            | "memberOf"
+            | "target"
+            | "targets"
+            | "type"
+    )
+}
+
+/// Whether an `apiVersion` is Backstage's (`backstage.io/v1alpha1`,
+/// `scaffolder.backstage.io/v1beta3`, any `*.backstage.io` group).
+pub(super) fn is_backstage(api_version: &str) -> bool {
+    let group = api_version.split_once('/').map_or("", |(g, _)| g);
+    group == "backstage.io" || group.ends_with(".backstage.io")
+}
+
+type Ref = (String, u64);
+
 struct Entity {
-    api_version: Spanned<String>,
-    kind: Spanned<String>,
-    metadata: Metadata,
-    #[serde(default)]
-    spec: Spec,
-}
-
-#[derive(Deserialize)]
-struct Metadata {
-    name: Spanned<String>,
-    #[serde(default)]
-    namespace: Option<String>,
-    #[serde(default)]
+    file: usize,
+    line: u64,
+    /// Lower case: `component`, `resource`, `api`, `group`, `user`.
+    kind: String,
+    namespace: String,
+    name: String,
     title: Option<String>,
-    #[serde(default)]
     description: Option<String>,
-    #[serde(default)]
-    annotations: BTreeMap<String, String>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct Spec {
-    #[serde(default)]
-    lifecycle: Option<String>,
-    #[serde(default)]
-    owner: Option<String>,
-    #[serde(default)]
-    system: Option<String>,
-    #[serde(default)]
-    depends_on: Vec<Spanned<String>>,
-    #[serde(default)]
-    dependency_of: Vec<Spanned<String>>,
-    #[serde(default)]
-    consumes_apis: Vec<Spanned<String>>,
-    #[serde(default)]
-    provides_apis: Vec<Spanned<String>>,
-    #[serde(default)]
-    parent: Option<String>,
-    #[serde(default)]
-    profile: Option<Profile>,
-    #[serde(default)]
-    member_of: Vec<String>,
-    #[serde(default)]
-    target: Option<Spanned<String>>,
-    #[serde(default)]
-    targets: Vec<Spanned<String>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct Profile {
-    #[serde(default)]
+    tier: Tier,
+    owner: Option<Ref>,
+    system: Option<Ref>,
+    depends_on: Vec<Ref>,
+    dependency_of: Vec<Ref>,
+    consumes_apis: Vec<Ref>,
+    provides_apis: Vec<Ref>,
+    subcomponent_of: Option<Ref>,
+    parent: Option<Ref>,
+    member_of: Vec<Ref>,
     display_name: Option<String>,
-    #[serde(default)]
     email: Option<String>,
 }
 
-/// An entity reference (`[kind:][namespace/]name`) as a Countersign id:
-/// the name, prefixed by its namespace when that is not `default`.
-fn ref_to_id(reference: &str) -> (Option<String>, String) {
-    let (kind, rest) = match reference.split_once(':') {
-        Some((k, r)) => (Some(k.to_ascii_lowercase()), r),
-        None => (None, reference),
-    };
-    let id = match rest.split_once('/') {
-        Some(("default", name)) => name.to_owned(),
-        Some((ns, name)) => format!("{ns}/{name}"),
-        None => rest.to_owned(),
-    };
-    (kind, id)
+/// A Location's target, to be read relative to its file.
+pub(super) struct Target {
+    pub line: u64,
+    pub field: &'static str,
+    pub target: String,
+    /// `spec.type` (`file`, `url`, …), if given.
+    pub kind: Option<String>,
 }
 
-fn entity_id(meta: &Metadata) -> String {
-    match meta.namespace.as_deref() {
-        None | Some("default") => meta.name.value.clone(),
-        Some(ns) => format!("{ns}/{}", meta.name.value),
-    }
-}
-
-fn tier_for(meta: &Metadata, spec: &Spec, origin: &str) -> Result<Tier, InventoryError> {
-    if let Some(raw) = meta.annotations.get(TIER_ANNOTATION) {
-        return raw
-            .parse()
-            .map_err(|e: ParseModelError| InventoryError::Invalid {
-                origin: origin.to_owned(),
-                line: Some(meta.name.referenced.line()),
-                at: format!("metadata.annotations[{TIER_ANNOTATION:?}]"),
-                message: e.to_string(),
-            });
-    }
-    Ok(match spec.lifecycle.as_deref() {
-        Some("production") => Tier::new(1).expect("valid tier"),
-        Some("experimental") | Some("deprecated") => Tier::LEAST_CRITICAL,
-        _ => Tier::IMPORTANT,
-    })
+/// Every entity of one import, read but not yet resolved.
+#[derive(Default)]
+pub(super) struct Catalog {
+    files: Vec<String>,
+    entities: Vec<Entity>,
 }
 
 const SERVICE_KINDS: &[&str] = &["component", "resource", "api"];
 
-/// Parses a catalog file and every file its Location entities point to.
-///
-/// Targets resolve relative to the file that names them and must stay
-/// inside `boundary` (the directory being imported): Backstage itself
-/// reads any path its configuration allows, but a catalog under review
-/// must not make an import read, or quote, files outside what was chosen.
-pub(super) fn parse(
-    path: &Path,
-    text: &str,
-    boundary: &super::input::Boundary,
-) -> Result<Vec<Source>, ImportError> {
-    let mut seen = HashSet::new();
-    let mut out = Vec::new();
-    parse_into(path, text, boundary, &mut seen, &mut out)?;
-    Ok(out)
+fn title_of(kind: &str) -> &'static str {
+    match kind {
+        "component" => "Component",
+        "resource" => "Resource",
+        "api" => "API",
+        "group" => "Group",
+        "user" => "User",
+        "system" => "System",
+        "domain" => "Domain",
+        _ => "entity",
+    }
 }
 
-fn parse_into(
-    path: &Path,
-    text: &str,
-    boundary: &super::input::Boundary,
-    seen: &mut HashSet<PathBuf>,
-    out: &mut Vec<Source>,
-) -> Result<(), ImportError> {
-    let canonical = path.canonicalize().unwrap_or_else(|_| path.to_owned());
-    if !seen.insert(canonical) {
-        return Ok(());
-    }
-    let origin = path.display().to_string();
-    let entities: Vec<Entity> = serde_saphyr::from_multiple_with_options(text, yaml_options())
-        .map_err(|e| InventoryError::Syntax {
-            origin: origin.clone(),
-            message: e.to_string().trim_end().replace('\n', " "),
-        })?;
-    let mut inv = Inventory::default();
-    let mut lines = LineMap::default();
-    lines.file(&origin);
-    // (dependent, dependency, line) pairs, resolved once every service is known.
-    let mut edges: Vec<(String, String, u64)> = Vec::new();
-    let mut locations = Vec::new();
+fn is_default(ns: &str) -> bool {
+    ns.eq_ignore_ascii_case("default")
+}
 
-    for e in &entities {
-        let line = e.metadata.name.referenced.line();
-        if !e.api_version.value.starts_with("backstage.io/") {
-            return Err(InventoryError::Invalid {
-                origin: origin.clone(),
-                line: Some(e.api_version.referenced.line()),
-                at: "apiVersion".into(),
-                message: format!(
-                    "{:?} is not a Backstage entity (expected backstage.io/…)",
-                    e.api_version.value
+/// `name`, or `namespace/name` outside `default`: today's ids, and still
+/// the id of a Component, a Group and a User.
+fn base_id(ns: &str, name: &str) -> String {
+    if is_default(ns) {
+        name.to_owned()
+    } else {
+        format!("{ns}/{name}")
+    }
+}
+
+/// The service id of a Component, Resource or API (see the module docs).
+pub(super) fn service_id(kind: &str, ns: &str, name: &str) -> String {
+    let base = base_id(ns, name);
+    match kind {
+        "component" => base,
+        _ => format!("{kind}:{base}"),
+    }
+}
+
+/// An entity reference, parsed as Backstage's `parseEntityRef` does:
+/// `[kind:][namespace/]name`, with the defaults filled in. The kind is
+/// lower-cased (compared ignoring case).
+fn parse_ref(
+    reference: &str,
+    default_kind: Option<&str>,
+    default_ns: &str,
+) -> Result<(Option<String>, String, String), String> {
+    let (kind, rest) = match reference.split_once(':') {
+        Some((k, r)) => (Some(k.trim().to_ascii_lowercase()), r),
+        None => (default_kind.map(str::to_owned), reference),
+    };
+    let (ns, name) = match rest.split_once('/') {
+        Some((n, m)) => (n.trim().to_owned(), m.trim().to_owned()),
+        None => (default_ns.to_owned(), rest.trim().to_owned()),
+    };
+    if name.is_empty() || ns.is_empty() || kind.as_deref() == Some("") {
+        return Err(format!(
+            "{reference:?} is not an entity reference ([kind:][namespace/]name)"
+        ));
+    }
+    Ok((kind, ns, name))
+}
+
+fn show_ref(kind: &str, ns: &str, name: &str) -> String {
+    format!("{kind}:{ns}/{name}")
+}
+
+impl Catalog {
+    pub fn is_empty(&self) -> bool {
+        self.entities.is_empty()
+    }
+
+    pub fn file(&mut self, origin: &str) -> usize {
+        self.files.push(origin.to_owned());
+        self.files.len() - 1
+    }
+
+    /// Reads one entity. Returns the targets of a Location; other kinds
+    /// that carry no service or owner are counted in `findings`.
+    pub fn add(
+        &mut self,
+        file: usize,
+        doc: &Node,
+        findings: &mut Findings,
+    ) -> Result<Vec<Target>, Misfit> {
+        let (kind_raw, kind_line) = doc
+            .string("kind", "")?
+            .ok_or_else(|| Misfit::new(doc.line, "kind", "required"))?;
+        let kind = kind_raw.to_ascii_lowercase();
+        let handled = SERVICE_KINDS.contains(&kind.as_str())
+            || matches!(kind.as_str(), "group" | "user" | "location");
+        if !handled {
+            findings.skip(FORMAT, kind_raw, &self.files[file], kind_line);
+            return Ok(Vec::new());
+        }
+        let meta = doc
+            .map("metadata", "")?
+            .ok_or_else(|| Misfit::new(kind_line, "metadata", "required"))?;
+        let (name, line) = meta
+            .string("name", "metadata")?
+            .filter(|(n, _)| !n.is_empty())
+            .ok_or_else(|| Misfit::new(meta.line, "metadata.name", "required"))?;
+        let namespace = meta
+            .string("namespace", "metadata")?
+            .map_or("default", |(n, _)| n)
+            .to_owned();
+        let spec = doc.map("spec", "")?;
+        let one = |key: &str| -> Result<Option<Ref>, Misfit> {
+            Ok(match spec {
+                Some(s) => s.string(key, "spec")?.map(|(v, l)| (v.to_owned(), l)),
+                None => None,
+            })
+        };
+        let many = |key: &str| -> Result<Vec<Ref>, Misfit> {
+            Ok(match spec {
+                Some(s) => s
+                    .strings(key, "spec")?
+                    .into_iter()
+                    .map(|(v, l)| (v.to_owned(), l))
+                    .collect(),
+                None => Vec::new(),
+            })
+        };
+        if kind == "location" {
+            let kind = one("type")?.map(|(t, _)| t);
+            let mut targets: Vec<Target> = one("target")?
+                .into_iter()
+                .map(|(t, l)| (t, l, "spec.target"))
+                .chain(many("targets")?.into_iter().map(|(t, l)| (t, l, "spec.targets")))
+                .map(|(target, line, field)| Target {
+                    line,
+                    field,
+                    target,
+                    kind: kind.clone(),
+                })
+                .collect();
+            targets.retain(|t| !t.target.trim().is_empty());
+            return Ok(targets);
+        }
+        let tier = match meta
+            .map("annotations", "metadata")?
+            .map(|a| a.string(TIER_ANNOTATION, "metadata.annotations"))
+            .transpose()?
+            .flatten()
+        {
+            Some((raw, l)) => raw.trim().parse().map_err(|e: ParseModelError| {
+                Misfit::new(
+                    l,
+                    &format!("metadata.annotations[{TIER_ANNOTATION:?}]"),
+                    e.to_string(),
+                )
+            })?,
+            None => match one("lifecycle")?.as_ref().map(|(l, _)| l.as_str()) {
+                Some("production") => Tier::new(1).expect("valid tier"),
+                Some("experimental") | Some("deprecated") => Tier::LEAST_CRITICAL,
+                _ => Tier::IMPORTANT,
+            },
+        };
+        let profile = spec.map(|s| s.map("profile", "spec")).transpose()?.flatten();
+        let profile_field = |key: &str| -> Result<Option<String>, Misfit> {
+            Ok(match profile {
+                Some(p) => p.string(key, "spec.profile")?.map(|(v, _)| v.to_owned()),
+                None => None,
+            })
+        };
+        let text = |key: &str| -> Result<Option<String>, Misfit> {
+            Ok(meta
+                .string(key, "metadata")?
+                .map(|(v, _)| v.trim().to_owned()))
+        };
+        self.entities.push(Entity {
+            file,
+            line,
+            kind,
+            namespace,
+            name: name.to_owned(),
+            title: text("title")?,
+            description: text("description")?,
+            tier,
+            owner: one("owner")?,
+            system: one("system")?,
+            depends_on: many("dependsOn")?,
+            dependency_of: many("dependencyOf")?,
+            consumes_apis: many("consumesApis")?,
+            provides_apis: many("providesApis")?,
+            subcomponent_of: one("subcomponentOf")?,
+            parent: one("parent")?,
+            member_of: many("memberOf")?,
+            display_name: profile_field("displayName")?,
+            email: profile_field("email")?,
+        });
+        Ok(Vec::new())
+    }
+
+    /// Resolves the entities against each other and against `working`
+    /// (the inventory, merged with earlier sources of this import).
+    /// `working` changes only to carry a service imported under an id
+    /// from before ids named the kind over to its new id.
+    pub fn build(self, working: &mut Inventory, findings: &mut Findings) -> (Inventory, LineMap) {
+        let Catalog { files, entities } = self;
+        let key = |kind: &str, ns: &str, name: &str| {
+            (
+                kind.to_ascii_lowercase(),
+                ns.to_ascii_lowercase(),
+                name.to_ascii_lowercase(),
+            )
+        };
+        // One entity per kind + namespace + name (ignoring case); Backstage
+        // refuses a second with the same ref.
+        let mut index: HashMap<(String, String, String), usize> = HashMap::new();
+        let mut kept = Vec::with_capacity(entities.len());
+        for e in entities {
+            let k = key(&e.kind, &e.namespace, &e.name);
+            if let Some(&first) = index.get(&k) {
+                let f: &Entity = &kept[first];
+                findings.unresolved(
+                    &files[e.file],
+                    Some(e.line),
+                    format!(
+                        "{} is defined again here (first at {}:{}); Backstage refuses the second, and so does this import",
+                        show_ref(&e.kind, &e.namespace, &e.name),
+                        files[f.file],
+                        f.line
+                    ),
+                );
+                continue;
+            }
+            index.insert(k, kept.len());
+            kept.push(e);
+        }
+        let entities = kept;
+
+        // Ids. A User takes `user:` only when a Group has its name.
+        let ids: Vec<String> = entities
+            .iter()
+            .map(|e| match e.kind.as_str() {
+                "user" if index.contains_key(&key("group", &e.namespace, &e.name)) => {
+                    findings.note(
+                        &files[e.file],
+                        Some(e.line),
+                        format!(
+                            "a Group has this User's name, so the User's owner id is user:{}",
+                            base_id(&e.namespace, &e.name)
+                        ),
+                    );
+                    format!("user:{}", base_id(&e.namespace, &e.name))
+                }
+                "group" | "user" => base_id(&e.namespace, &e.name),
+                k => service_id(k, &e.namespace, &e.name),
+            })
+            .collect();
+
+        // Services imported before ids named their kind keep their
+        // documentation: the stored `orders-db` becomes `resource:orders-db`
+        // when this import holds that Resource and no Component of the name.
+        for (e, id) in entities.iter().zip(&ids) {
+            if e.kind == "component" || !SERVICE_KINDS.contains(&e.kind.as_str()) {
+                continue;
+            }
+            let legacy = base_id(&e.namespace, &e.name);
+            let component_here = index.contains_key(&key("component", &e.namespace, &e.name));
+            let has = |id: &str| working.services.iter().any(|s| s.id == id);
+            if !component_here && !has(id) && has(&legacy) {
+                working.rename_service(&legacy, id);
+                findings.note(
+                    &files[e.file],
+                    Some(e.line),
+                    format!(
+                        "the service {legacy} (imported before service ids named the Backstage kind) is this {} and is now {id}; its usages and dependencies move with it",
+                        title_of(&e.kind)
+                    ),
+                );
+            }
+        }
+
+        let mut r = Resolver {
+            files: &files,
+            ids: &ids,
+            index: &index,
+            working,
+            findings,
+        };
+        let mut inv = Inventory::default();
+        let mut lines = LineMap::default();
+        // (dependent, dependency, file, line)
+        let mut edges: Vec<(String, String, usize, u64)> = Vec::new();
+        for (i, e) in entities.iter().enumerate() {
+            let id = &ids[i];
+            lines.file(&files[e.file]);
+            match e.kind.as_str() {
+                "group" | "user" => {
+                    let parent = if e.kind == "group" {
+                        e.parent.as_ref()
+                    } else {
+                        e.member_of.first()
+                    };
+                    let field = if e.kind == "group" {
+                        "spec.parent"
+                    } else {
+                        "spec.memberOf"
+                    };
+                    lines.entity(Section::Owners, id, e.line);
+                    inv.owners.push(Owner {
+                        id: id.clone(),
+                        kind: if e.kind == "group" {
+                            OwnerKind::Team
+                        } else {
+                            OwnerKind::Person
+                        },
+                        name: e
+                            .display_name
+                            .clone()
+                            .or_else(|| e.title.clone())
+                            .unwrap_or_default(),
+                        email: e.email.clone(),
+                        parent: parent.and_then(|p| r.owner(e, p, field)),
+                    });
+                }
+                _ => {
+                    lines.entity(Section::Services, id, e.line);
+                    inv.services.push(Service {
+                        id: id.clone(),
+                        name: e.title.clone().unwrap_or_else(|| e.name.clone()),
+                        owner: e.owner.as_ref().and_then(|o| r.owner(e, o, "spec.owner")),
+                        tier: e.tier,
+                        system: e.system.as_ref().and_then(|s| r.system(e, s)),
+                        description: e.description.clone().unwrap_or_default(),
+                        depends_on: Vec::new(),
+                    });
+                    let relations: [(&str, &[Ref], Option<&str>, bool); 5] = [
+                        ("spec.dependsOn", &e.depends_on, None, true),
+                        ("spec.consumesApis", &e.consumes_apis, Some("api"), true),
+                        ("spec.dependencyOf", &e.dependency_of, None, false),
+                        ("spec.providesApis", &e.provides_apis, Some("api"), false),
+                        (
+                            "spec.subcomponentOf",
+                            e.subcomponent_of.as_slice(),
+                            Some("component"),
+                            false,
+                        ),
+                    ];
+                    for (field, refs, default_kind, outgoing) in relations {
+                        for (reference, line) in refs {
+                            let Some(other) = r.service(e, reference, *line, field, default_kind)
+                            else {
+                                continue;
+                            };
+                            if &other == id {
+                                r.findings.unresolved(
+                                    &files[e.file],
+                                    Some(*line),
+                                    format!(
+                                        "{field}: {reference} is this entity itself; a service cannot depend on itself, so the relation is not kept"
+                                    ),
+                                );
+                                continue;
+                            }
+                            // A part breaks its whole; an API breaks with
+                            // what provides it.
+                            let (dependent, dependency) = if outgoing {
+                                (id.clone(), other)
+                            } else {
+                                (other, id.clone())
+                            };
+                            edges.push((dependent, dependency, e.file, *line));
+                        }
+                    }
+                }
+            }
+        }
+
+        // Edges, including onto services already in the inventory: those
+        // are restated with the new edge, and merging keeps the rest.
+        let mut position: HashMap<String, usize> = inv
+            .services
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.clone(), i))
+            .collect();
+        for (dependent, dependency, file, line) in edges {
+            lines.file(&files[file]);
+            lines.field(
+                Section::Services,
+                &dependent,
+                "depends_on",
+                Some(&dependency),
+                line,
+            );
+            let at = match position.get(&dependent) {
+                Some(&at) => at,
+                None => {
+                    let stored = r
+                        .working
+                        .services
+                        .iter()
+                        .find(|s| s.id == dependent)
+                        .cloned()
+                        .expect("resolved services exist");
+                    lines.entity(Section::Services, &dependent, line);
+                    inv.services.push(stored);
+                    position.insert(dependent.clone(), inv.services.len() - 1);
+                    inv.services.len() - 1
+                }
+            };
+            let s = &mut inv.services[at];
+            if !s.depends_on.contains(&dependency) {
+                s.depends_on.push(dependency);
+            }
+        }
+        (inv, lines)
+    }
+}
+
+struct Resolver<'a> {
+    files: &'a [String],
+    ids: &'a [String],
+    index: &'a HashMap<(String, String, String), usize>,
+    working: &'a Inventory,
+    findings: &'a mut Findings,
+}
+
+impl Resolver<'_> {
+    fn lookup(&self, kind: &str, ns: &str, name: &str) -> Option<usize> {
+        self.index
+            .get(&(
+                kind.to_owned(),
+                ns.to_ascii_lowercase(),
+                name.to_ascii_lowercase(),
+            ))
+            .copied()
+    }
+
+    fn unresolved(&mut self, e: &Entity, line: u64, message: String) {
+        self.findings
+            .unresolved(&self.files[e.file], Some(line), message);
+    }
+
+    /// The service a relation names, or `None` (reported).
+    fn service(
+        &mut self,
+        e: &Entity,
+        reference: &str,
+        line: u64,
+        field: &str,
+        default_kind: Option<&str>,
+    ) -> Option<String> {
+        let (kind, ns, name) = match parse_ref(reference, default_kind, &e.namespace) {
+            Ok(r) => r,
+            Err(m) => {
+                self.unresolved(e, line, format!("{field}: {m}; the relation is not kept"));
+                return None;
+            }
+        };
+        let stored = |id: &str| {
+            self.working
+                .services
+                .iter()
+                .find(|s| s.id.eq_ignore_ascii_case(id))
+                .map(|s| s.id.clone())
+        };
+        let Some(kind) = kind else {
+            // dependsOn/dependencyOf without a kind: Backstage's processor
+            // rejects it. Read it when it names exactly one service.
+            let here: Vec<usize> = SERVICE_KINDS
+                .iter()
+                .filter_map(|k| self.lookup(k, &ns, &name))
+                .collect();
+            let found = match here.as_slice() {
+                [one] => Some(self.ids[*one].clone()),
+                [] => {
+                    let mut stored: Vec<String> = SERVICE_KINDS
+                        .iter()
+                        .filter_map(|k| stored(&service_id(k, &ns, &name)))
+                        .collect();
+                    stored.dedup();
+                    if stored.len() == 1 { stored.pop() } else { None }
+                }
+                _ => None,
+            };
+            match &found {
+                Some(id) => self.findings.note(
+                    &self.files[e.file],
+                    Some(line),
+                    format!(
+                        "{field}: {reference} names no kind, which Backstage requires here; read as the only service of that name, {id}"
+                    ),
+                ),
+                None => self.unresolved(
+                    e,
+                    line,
+                    format!(
+                        "{field}: {reference} names no kind (Backstage requires one here, e.g. component:{name} or resource:{name}) and no single Component, Resource or API of that name is in this import or the inventory; the relation is not kept"
+                    ),
                 ),
             }
-            .into());
-        }
-        let id = entity_id(&e.metadata);
-        let kind = e.kind.value.to_ascii_lowercase();
-        match kind.as_str() {
-            k if SERVICE_KINDS.contains(&k) => {
-                lines.entity(Section::Services, &id, line);
-                inv.services.push(Service {
-                    id: id.clone(),
-                    name: e
-                        .metadata
-                        .title
-                        .clone()
-                        .unwrap_or_else(|| e.metadata.name.value.clone()),
-                    owner: e.spec.owner.as_deref().map(|o| ref_to_id(o).1),
-                    tier: tier_for(&e.metadata, &e.spec, &origin)?,
-                    system: e.spec.system.as_deref().map(|s| ref_to_id(s).1),
-                    description: e
-                        .metadata
-                        .description
-                        .clone()
-                        .unwrap_or_default()
-                        .trim()
-                        .to_owned(),
-                    depends_on: Vec::new(),
-                });
-                for r in e.spec.depends_on.iter().chain(&e.spec.consumes_apis) {
-                    edges.push((id.clone(), r.value.clone(), r.referenced.line()));
-                }
-                for r in &e.spec.dependency_of {
-                    edges.push((r.value.clone(), id.clone(), r.referenced.line()));
-                }
-                for r in &e.spec.provides_apis {
-                    edges.push((r.value.clone(), id.clone(), r.referenced.line()));
-                }
-            }
-            "group" | "user" => {
-                let profile = e.spec.profile.as_ref();
-                lines.entity(Section::Owners, &id, line);
-                inv.owners.push(Owner {
-                    id: id.clone(),
-                    kind: if kind == "group" {
-                        OwnerKind::Team
-                    } else {
-                        OwnerKind::Person
-                    },
-                    name: profile
-                        .and_then(|p| p.display_name.clone())
-                        .or_else(|| e.metadata.title.clone())
-                        .unwrap_or_default(),
-                    email: profile.and_then(|p| p.email.clone()),
-                    parent: e
-                        .spec
-                        .parent
-                        .as_deref()
-                        .or(e.spec.member_of.first().map(String::as_str))
-                        .map(|p| ref_to_id(p).1),
-                });
-            }
-            "location" => {
-                if let Some(target) = &e.spec.target {
-                    locations.push((
-                        target.value.clone(),
-                        target.referenced.line(),
-                        "spec.target",
-                    ));
-                }
-                for target in &e.spec.targets {
-                    locations.push((
-                        target.value.clone(),
-                        target.referenced.line(),
-                        "spec.targets",
-                    ));
-                }
-            }
-            // System, Domain, Template and custom kinds say nothing about
-            // identities; services carry their `system` themselves.
-            _ => {}
-        }
-    }
-
-    // Edges may point either way in the file; both ends are resolved here
-    // and checked against the whole inventory later, where an unknown
-    // service is reported at the line of the reference.
-    for (dependent, dependency, line) in edges {
-        let (dep_kind, dep_id) = ref_to_id(&dependency);
-        let (_, dependent_id) = ref_to_id(&dependent);
-        if let Some(k) = dep_kind.as_deref()
-            && !SERVICE_KINDS.contains(&k)
-        {
-            return Err(InventoryError::Invalid {
-                origin: origin.clone(),
-                line: Some(line),
-                at: format!("services (id {dependent_id:?}).depends_on"),
-                message: format!("{dependency:?} is a {k}, not a component, resource or API"),
-            }
-            .into());
-        }
-        lines.field(
-            Section::Services,
-            &dependent_id,
-            "depends_on",
-            Some(&dep_id),
-            line,
-        );
-        match inv.services.iter_mut().find(|s| s.id == dependent_id) {
-            Some(s) if !s.depends_on.contains(&dep_id) => s.depends_on.push(dep_id),
-            Some(_) => {}
-            None => {
-                // `dependencyOf` naming a service defined in another file:
-                // restate it with just the edge; Fill mode merges it.
-                lines.entity(Section::Services, &dependent_id, line);
-                inv.services.push(Service {
-                    id: dependent_id.clone(),
-                    name: String::new(),
-                    owner: None,
-                    tier: Tier::IMPORTANT,
-                    system: None,
-                    description: String::new(),
-                    depends_on: vec![dep_id],
-                });
-            }
-        }
-    }
-
-    let mut source = Source::new(&origin, Format::Backstage, inv, MergeMode::Fill);
-    source.lines = lines;
-    out.push(source);
-
-    for (target, line, field) in locations {
-        let at_target = |message: String| InventoryError::Invalid {
-            origin: origin.clone(),
-            line: Some(line),
-            at: field.into(),
-            message,
+            return found;
         };
-        if target.contains("://") {
-            return Err(at_target(format!(
-                "{target} is a URL; an import reads files only: download what it points to into the directory being imported and name the file"
-            ))
-            .into());
+        if !SERVICE_KINDS.contains(&kind.as_str()) {
+            self.unresolved(
+                e,
+                line,
+                format!(
+                    "{field}: {reference} is a {}; dependencies are kept between Components, Resources and APIs, so this relation is not kept",
+                    title_of(&kind)
+                ),
+            );
+            return None;
         }
-        let target_path = boundary.resolve(path, &target).map_err(at_target)?;
-        // The reason only (never the refused file's content).
-        let text = super::input::read_text(&target_path).map_err(|e| match e {
-            ImportError::Io { message, .. } => {
-                at_target(format!("cannot read {}: {message}", target_path.display()))
-            }
-            other => at_target(other.to_string()),
-        })?;
-        parse_into(&target_path, &text, boundary, seen, out)?;
+        if let Some(i) = self.lookup(&kind, &ns, &name) {
+            return Some(self.ids[i].clone());
+        }
+        if let Some(id) = stored(&service_id(&kind, &ns, &name)) {
+            return Some(id);
+        }
+        if kind != "component"
+            && let Some(id) = stored(&base_id(&ns, &name))
+        {
+            self.findings.note(
+                &self.files[e.file],
+                Some(line),
+                format!(
+                    "{field}: {reference} read as the service {id}, imported before service ids named the kind; import the file that defines it to give it the id {}",
+                    service_id(&kind, &ns, &name)
+                ),
+            );
+            return Some(id);
+        }
+        self.unresolved(
+            e,
+            line,
+            format!(
+                "{field}: unknown {} {}: it is neither in this import nor in the inventory, so the relation is not kept",
+                title_of(&kind),
+                show_ref(&kind, &ns, &name)
+            ),
+        );
+        None
     }
-    Ok(())
+
+    /// An owner (or parent) reference: a Group unless it names its kind.
+    /// One that resolves to nothing is reported and kept as written, so
+    /// the team's name is not lost.
+    fn owner(&mut self, e: &Entity, (reference, line): &Ref, field: &str) -> Option<String> {
+        let (kind, ns, name) = match parse_ref(reference, Some("group"), &e.namespace) {
+            Ok((k, n, m)) => (k.unwrap_or_default(), n, m),
+            Err(m) => {
+                self.unresolved(e, *line, format!("{field}: {m}"));
+                return None;
+            }
+        };
+        if kind != "group" && kind != "user" {
+            self.unresolved(
+                e,
+                *line,
+                format!(
+                    "{field}: {reference} is a {}, not a Group or User; no owner is kept",
+                    title_of(&kind)
+                ),
+            );
+            return None;
+        }
+        if let Some(i) = self.lookup(&kind, &ns, &name) {
+            return Some(self.ids[i].clone());
+        }
+        let id = base_id(&ns, &name);
+        if let Some(o) = self
+            .working
+            .owners
+            .iter()
+            .find(|o| o.id.eq_ignore_ascii_case(&id) || o.id.eq_ignore_ascii_case(&format!("user:{id}")))
+        {
+            return Some(o.id.clone());
+        }
+        let mut message = format!(
+            "{field}: unknown {} {}: it is neither in this import nor in the inventory; kept as the owner id {id}",
+            title_of(&kind),
+            show_ref(&kind, &ns, &name)
+        );
+        if kind == "group" && self.lookup("user", &ns, &name).is_some() {
+            message.push_str(&format!(" (a User {name} exists: write user:{name})"));
+        }
+        self.unresolved(e, *line, message);
+        Some(id)
+    }
+
+    /// `spec.system`: the System's name (with its namespace outside
+    /// `default`). Systems are not imported, so nothing to resolve.
+    fn system(&mut self, e: &Entity, (reference, line): &Ref) -> Option<String> {
+        match parse_ref(reference, Some("system"), &e.namespace) {
+            Ok((Some(k), ns, name)) if k == "system" => Some(base_id(&ns, &name)),
+            Ok((k, _, _)) => {
+                self.unresolved(
+                    e,
+                    *line,
+                    format!(
+                        "spec.system: {reference} is a {}, not a System; not kept",
+                        title_of(k.as_deref().unwrap_or(""))
+                    ),
+                );
+                None
+            }
+            Err(m) => {
+                self.unresolved(e, *line, format!("spec.system: {m}"));
+                None
+            }
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn here() -> super::super::input::Boundary {
-        super::super::input::Boundary::of(Path::new(".")).unwrap()
-    }
-
-    const CATALOG: &str = r#"
-apiVersion: backstage.io/v1alpha1
-kind: Group
-metadata: {name: team-pay}
-spec: {type: team, profile: {displayName: Payments, email: pay@example.com}, children: []}
----
-apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata:
-  name: checkout
-  description: Checkout page
-  annotations: {countersign.dev/tier: "0"}
-spec:
-  type: service
-  lifecycle: production
-  owner: group:default/team-pay
-  system: shop
-  dependsOn: [resource:default/orders-db]
-  consumesApis: [payments-api]
----
-apiVersion: backstage.io/v1alpha1
-kind: Resource
-metadata: {name: orders-db}
-spec: {type: database, owner: team-pay, dependencyOf: [component:ledger]}
----
-apiVersion: backstage.io/v1alpha1
-kind: API
-metadata: {name: payments-api}
-spec: {type: openapi, lifecycle: experimental, owner: team-pay, definition: "openapi: 3.0.0"}
-"#;
-
     #[test]
-    fn maps_components_resources_apis_and_groups() {
-        let sources = parse(Path::new("catalog.yaml"), CATALOG, &here()).unwrap();
-        let inv = &sources[0].inventory;
-        assert_eq!(inv.owners[0].name, "Payments");
-        let checkout = inv.services.iter().find(|s| s.id == "checkout").unwrap();
-        assert_eq!(checkout.tier.get(), 0);
-        assert_eq!(checkout.owner.as_deref(), Some("team-pay"));
-        assert_eq!(checkout.system.as_deref(), Some("shop"));
-        assert_eq!(checkout.depends_on, ["orders-db", "payments-api"]);
-        let api = inv
-            .services
-            .iter()
-            .find(|s| s.id == "payments-api")
-            .unwrap();
-        assert_eq!(api.tier.get(), 3);
-        let ledger = inv.services.iter().find(|s| s.id == "ledger").unwrap();
+    fn entity_refs_parse_as_backstage_parses_them() {
         assert_eq!(
-            ledger.depends_on,
-            ["orders-db"],
-            "dependencyOf points the other way"
+            parse_ref("group:default/team-a", None, "x").unwrap(),
+            (Some("group".into()), "default".into(), "team-a".into())
         );
+        assert_eq!(
+            parse_ref("Component:shop/cart", None, "x").unwrap(),
+            (Some("component".into()), "shop".into(), "cart".into())
+        );
+        assert_eq!(
+            parse_ref("orders", Some("api"), "shop").unwrap(),
+            (Some("api".into()), "shop".into(), "orders".into())
+        );
+        assert!(parse_ref("group:", None, "x").is_err());
+        assert!(parse_ref(":a", None, "x").is_err());
     }
 
     #[test]
-    fn wrong_types_and_foreign_api_versions_name_the_line() {
-        let e = parse(Path::new("c.yaml"), "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: a}\nspec:\n  dependsOn: 5\n", &here())
-            .err()
-            .unwrap()
-            .to_string();
-        assert!(e.starts_with("c.yaml: ") && e.contains("line 5"), "{e}");
-        let e = parse(
-            Path::new("c.yaml"),
-            "apiVersion: v1\nkind: Component\nmetadata: {name: a}\n",
-            &here(),
-        )
-        .err()
-        .unwrap()
-        .to_string();
-        assert!(e.starts_with("c.yaml:1: apiVersion"), "{e}");
+    fn service_ids_name_the_kind_except_for_components() {
+        assert_eq!(service_id("component", "default", "cart"), "cart");
+        assert_eq!(service_id("component", "shop", "cart"), "shop/cart");
+        assert_eq!(service_id("api", "Default", "cart"), "api:cart");
+        assert_eq!(service_id("resource", "shop", "db"), "resource:shop/db");
     }
 
     #[test]
-    fn entity_refs_become_ids() {
-        assert_eq!(
-            ref_to_id("group:default/team-a"),
-            (Some("group".into()), "team-a".into())
-        );
-        assert_eq!(
-            ref_to_id("component:shop/cart"),
-            (Some("component".into()), "shop/cart".into())
-        );
-        assert_eq!(ref_to_id("orders"), (None, "orders".into()));
+    fn backstage_api_versions() {
+        assert!(is_backstage("backstage.io/v1alpha1"));
+        assert!(is_backstage("scaffolder.backstage.io/v1beta3"));
+        assert!(!is_backstage("v1"));
+        assert!(!is_backstage("notbackstage.io/v1"));
     }
 }

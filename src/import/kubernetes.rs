@@ -1,105 +1,96 @@
-//! Kubernetes manifests, mapped onto Countersign's model:
+//! Kubernetes manifests, read as `kubectl apply` reads them and mapped onto
+//! Countersign's model:
 //! - a ServiceAccount becomes a workload identity with the external id
 //!   `k8s:<namespace>/<name>`;
-//! - a Deployment, StatefulSet, DaemonSet, Job or CronJob becomes a service
-//!   (`<namespace>/<name>`) that uses the service account its pod template
-//!   names (`default` when none is named);
-//! - RoleBinding and ClusterRoleBinding subjects of kind ServiceAccount give
-//!   the identity its permissions (`ClusterRole/edit`), and the access its
-//!   workloads have through it (admin, write or read, from the role's name);
+//! - a Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod or
+//!   ReplicationController becomes a service (`<namespace>/<name>`) that
+//!   uses the service account its pod template names (`default` when none
+//!   is named, as the API server fills it in);
+//! - RoleBinding and ClusterRoleBinding subjects give the accounts they
+//!   name their permissions (`ClusterRole/edit in shipping`), and raise the
+//!   access of those accounts' workloads (admin, write or read, from the
+//!   role's name). Subjects are read as the RBAC authorizer reads them: a
+//!   ServiceAccount, the user `system:serviceaccount:<ns>:<name>`, and the
+//!   groups `system:serviceaccounts[:<ns>]` and `system:authenticated`
+//!   (which hold every account, or every account of a namespace);
 //! - a Secret of type `kubernetes.io/service-account-token` becomes a
 //!   long-lived token derived from its service account.
+//!
+//! All files of one import are one set, as `kubectl apply -f DIR` applies
+//! them: a binding in one file grants an account defined in another, or
+//! one already in the inventory. An account that something names but that
+//! is nowhere is created (Kubernetes makes `default` in every namespace)
+//! and reported, never dropped. A namespaced object without a namespace
+//! gets the import's (`--namespace`, else `default`, as `kubectl apply -n`);
+//! a Kustomization's `namespace` applies to the files it lists, as
+//! `kubectl apply -k` would. `List` and typed `…List` documents are
+//! unwrapped. Every other kind is skipped and counted.
 //!
 //! Owners, tiers and environments come from the annotations
 //! `countersign.dev/owner`, `countersign.dev/tier` and
 //! `countersign.dev/environment` (or the labels `team`/`owner`), and are
 //! only set on creation, so what an owner documented in Countersign stays.
 
-use serde::Deserialize;
-use serde_saphyr::Spanned;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
 
-use super::{Format, Source};
-use crate::inventory::file::yaml_options;
-use crate::inventory::{Inventory, InventoryError, LineMap, MergeMode, Section};
+use super::report::Findings;
+use super::yaml::{Keep, Misfit, Node};
+use crate::inventory::{Inventory, LineMap, Section};
 use crate::model::{
     Access, Environment, Identity, IdentityKind, Lifetime, ParseModelError, Service, Tier, Usage,
 };
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-// apiVersion is not read: the kinds handled here mean the same in every version.
-struct Object {
-    kind: Spanned<String>,
-    metadata: Metadata,
-    #[serde(default)]
-    spec: Option<Spec>,
-    #[serde(default)]
-    subjects: Vec<Subject>,
-    #[serde(default)]
-    role_ref: Option<RoleRef>,
-    #[serde(default, rename = "type")]
-    secret_type: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Metadata {
-    name: Spanned<String>,
-    #[serde(default)]
-    namespace: Option<String>,
-    #[serde(default)]
-    labels: BTreeMap<String, String>,
-    #[serde(default)]
-    annotations: BTreeMap<String, String>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct Spec {
-    #[serde(default)]
-    template: Option<PodTemplate>,
-    #[serde(default)]
-    job_template: Option<Box<JobTemplate>>,
-}
-
-#[derive(Deserialize)]
-struct JobTemplate {
-    spec: Spec,
-}
-
-#[derive(Deserialize)]
-struct PodTemplate {
-    #[serde(default)]
-    spec: Option<PodSpec>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct PodSpec {
-    #[serde(default)]
-    service_account_name: Option<Spanned<String>>,
-    #[serde(default)]
-    service_account: Option<Spanned<String>>,
-}
-
-#[derive(Deserialize)]
-struct Subject {
-    kind: String,
-    name: String,
-    #[serde(default)]
-    namespace: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct RoleRef {
-    kind: String,
-    name: String,
-}
+pub(super) const FORMAT: &str = "Kubernetes";
 
 const OWNER: &str = "countersign.dev/owner";
 const TIER: &str = "countersign.dev/tier";
 const ENVIRONMENT: &str = "countersign.dev/environment";
-const WORKLOADS: &[&str] = &["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"];
+const TOKEN_TYPE: &str = "kubernetes.io/service-account-token";
+const TOKEN_ACCOUNT: &str = "kubernetes.io/service-account.name";
+const RBAC: &str = "rbac.authorization.k8s.io";
+const KUSTOMIZE: &str = "kustomize.config.k8s.io";
+
+/// The fields of a manifest that are read; everything else is dropped
+/// while parsing. Shared with Backstage's rule by [`super::document_rule`].
+pub(super) fn annotation_rule(key: &str) -> Keep {
+    if key.starts_with("countersign.dev/") || key == TOKEN_ACCOUNT {
+        Keep::All
+    } else {
+        Keep::Drop
+    }
+}
+
+pub(super) fn label_rule(key: &str) -> Keep {
+    match key {
+        "team" | "owner" | "app.kubernetes.io/part-of" => Keep::All,
+        _ => Keep::Drop,
+    }
+}
+
+pub(super) fn pod_template_rule(key: &str) -> Keep {
+    match key {
+        "spec" => Keep::Fields(pod_spec_rule),
+        _ => Keep::Drop,
+    }
+}
+
+fn pod_spec_rule(key: &str) -> Keep {
+    match key {
+        "serviceAccountName" | "serviceAccount" => Keep::All,
+        _ => Keep::Drop,
+    }
+}
+
+pub(super) fn job_template_rule(key: &str) -> Keep {
+    match key {
+        "spec" => Keep::Fields(|k| match k {
+            "template" => Keep::Fields(pod_template_rule),
+            _ => Keep::Drop,
+        }),
+        _ => Keep::Drop,
+    }
+}
 
 fn sa_id(namespace: &str, name: &str) -> String {
     format!("k8s:{namespace}/{name}")
@@ -119,211 +110,586 @@ fn access_of(role: &str) -> Access {
     }
 }
 
-struct Context<'a> {
-    origin: &'a str,
+struct File {
+    origin: String,
+    /// Canonical, to match a Kustomization's `resources`.
+    path: PathBuf,
 }
 
-impl Context<'_> {
-    fn invalid(&self, line: u64, at: &str, message: String) -> InventoryError {
-        InventoryError::Invalid {
-            origin: self.origin.to_owned(),
-            line: Some(line),
-            at: at.to_owned(),
-            message,
-        }
-    }
-
-    fn tier(&self, meta: &Metadata) -> Result<Tier, InventoryError> {
-        self.annotation(meta, TIER)
-            .map(|t| t.unwrap_or(Tier::IMPORTANT))
-    }
-
-    fn environment(&self, meta: &Metadata) -> Result<Environment, InventoryError> {
-        self.annotation(meta, ENVIRONMENT)
-            .map(|e| e.unwrap_or(Environment::Production))
-    }
-
-    /// A model value from an annotation, with the line of the object if it is not valid.
-    fn annotation<T: std::str::FromStr<Err = ParseModelError>>(
-        &self,
-        meta: &Metadata,
-        key: &str,
-    ) -> Result<Option<T>, InventoryError> {
-        meta.annotations
-            .get(key)
-            .map(|raw| {
-                raw.trim().parse().map_err(|e: ParseModelError| {
-                    self.invalid(
-                        meta.name.referenced.line(),
-                        &format!("metadata.annotations[{key:?}]"),
-                        e.to_string(),
-                    )
-                })
-            })
-            .transpose()
-    }
-}
-fn owner(meta: &Metadata) -> Option<String> {
-    meta.annotations
-        .get(OWNER)
-        .or_else(|| meta.labels.get("team"))
-        .or_else(|| meta.labels.get("owner"))
-        .cloned()
+struct Object {
+    file: usize,
+    line: u64,
+    kind: String,
+    name: String,
+    namespace: Option<String>,
+    owner: Option<String>,
+    tier: Option<Tier>,
+    environment: Option<Environment>,
+    part_of: Option<String>,
+    what: What,
 }
 
-pub(super) fn parse(text: &str, origin: &str) -> Result<Source, InventoryError> {
-    let objects: Vec<Object> = serde_saphyr::from_multiple_with_options(text, yaml_options())
-        .map_err(|e| InventoryError::Syntax {
+enum What {
+    Account,
+    /// The account its pods run as, where named, and that line.
+    Workload(Option<(String, u64)>),
+    Binding {
+        cluster: bool,
+        role_kind: String,
+        role_name: String,
+        subjects: Vec<Subject>,
+    },
+    Token(String),
+}
+
+struct Subject {
+    kind: String,
+    name: String,
+    namespace: Option<String>,
+    line: u64,
+}
+
+struct Kustomization {
+    file: usize,
+    line: u64,
+    dir: PathBuf,
+    namespace: Option<String>,
+    resources: Vec<(String, u64)>,
+}
+
+/// Every manifest of one import, read but not yet resolved.
+#[derive(Default)]
+pub(super) struct Manifests {
+    files: Vec<File>,
+    objects: Vec<Object>,
+    kustomizations: Vec<Kustomization>,
+}
+
+/// Which of the kinds read here a document is, by API group and kind.
+fn handled(group: &str, kind: &str) -> bool {
+    matches!(
+        (group, kind),
+        ("", "ServiceAccount" | "Secret" | "Pod" | "ReplicationController")
+            | (
+                "apps" | "extensions",
+                "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet"
+            )
+            | ("batch", "Job" | "CronJob")
+            | (RBAC, "RoleBinding" | "ClusterRoleBinding")
+    )
+}
+
+fn is_known_kind_name(kind: &str) -> bool {
+    [
+        "ServiceAccount",
+        "Secret",
+        "Pod",
+        "ReplicationController",
+        "Deployment",
+        "StatefulSet",
+        "DaemonSet",
+        "ReplicaSet",
+        "Job",
+        "CronJob",
+        "RoleBinding",
+        "ClusterRoleBinding",
+    ]
+    .contains(&kind)
+}
+
+impl Manifests {
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty() && self.kustomizations.is_empty()
+    }
+
+    /// Registers a file; its documents are then added with its index.
+    pub fn file(&mut self, origin: &str, path: PathBuf) -> usize {
+        self.files.push(File {
             origin: origin.to_owned(),
-            message: e.to_string().trim_end().replace('\n', " "),
-        })?;
-    let cx = Context { origin };
-    let mut inv = Inventory::default();
-    let mut lines = LineMap::default();
-    lines.file(origin);
-    let mut accounts: BTreeMap<String, Identity> = BTreeMap::new();
-    // (service account id, workload service id, line)
-    let mut uses: Vec<(String, String, u64)> = Vec::new();
-    // (service account id, permission, access)
-    let mut grants: Vec<(String, String, Access)> = Vec::new();
+            path,
+        });
+        self.files.len() - 1
+    }
 
-    for o in &objects {
-        let meta = &o.metadata;
-        let ns = meta.namespace.clone().unwrap_or_else(|| "default".into());
-        let name = &meta.name.value;
-        let line = meta.name.referenced.line();
-        let kind = o.kind.value.as_str();
-        match kind {
-            "ServiceAccount" => {
-                let id = sa_id(&ns, name);
-                lines.entity(Section::Identities, &id, line);
-                let mut i = Identity::new(
-                    &id,
-                    IdentityKind::WorkloadIdentity,
-                    &format!("{ns}/{name}"),
-                    cx.environment(meta)?,
-                    cx.tier(meta)?,
-                );
-                i.owner = owner(meta);
-                i.external_ids = vec![id.clone()];
-                i.lifetime = Some(Lifetime::Ephemeral);
-                accounts.insert(id, i);
-            }
-            k if WORKLOADS.contains(&k) => {
-                let id = format!("{ns}/{name}");
-                lines.entity(Section::Services, &id, line);
-                inv.services.push(Service {
-                    id: id.clone(),
-                    name: format!("{name} ({kind})"),
-                    owner: owner(meta),
-                    tier: cx.tier(meta)?,
-                    system: meta.labels.get("app.kubernetes.io/part-of").cloned(),
-                    description: String::new(),
-                    depends_on: Vec::new(),
-                });
-                let spec = o.spec.as_ref();
-                let pod = match kind {
-                    "CronJob" => spec
-                        .and_then(|s| s.job_template.as_ref())
-                        .and_then(|j| j.spec.template.as_ref()),
-                    _ => spec.and_then(|s| s.template.as_ref()),
-                }
-                .and_then(|t| t.spec.as_ref());
-                let (account, at) = match pod.and_then(|p| {
-                    p.service_account_name
-                        .as_ref()
-                        .or(p.service_account.as_ref())
-                }) {
-                    Some(sa) => (sa.value.clone(), sa.referenced.line()),
-                    None => ("default".to_owned(), line),
-                };
-                uses.push((sa_id(&ns, &account), id, at));
-            }
-            "RoleBinding" | "ClusterRoleBinding" => {
-                let role = o.role_ref.as_ref().ok_or_else(|| {
-                    cx.invalid(line, "roleRef", "a binding needs a roleRef".into())
-                })?;
-                for s in o.subjects.iter().filter(|s| s.kind == "ServiceAccount") {
-                    let sa_ns = s.namespace.clone().unwrap_or_else(|| ns.clone());
-                    let scope = if kind == "RoleBinding" {
-                        format!(" in {ns}")
-                    } else {
-                        String::new()
-                    };
-                    grants.push((
-                        sa_id(&sa_ns, &s.name),
-                        format!("{}/{}{scope}", role.kind, role.name),
-                        access_of(&role.name),
+    /// Reads one document: an object, a `List` of them, or a Kustomization.
+    /// Kinds that carry no identity are counted in `findings`.
+    pub fn add(&mut self, file: usize, doc: &Node, findings: &mut Findings) -> Result<(), Misfit> {
+        let api = doc.string("apiVersion", "")?.map_or("", |(v, _)| v);
+        let (kind, kind_line) = doc.string("kind", "")?.unwrap_or(("", doc.line));
+        let origin = self.files[file].origin.clone();
+        if kind.ends_with("List") && doc.get("items").is_some() {
+            for (i, item) in doc.list("items", "")?.iter().enumerate() {
+                if item.get("apiVersion").is_none() || item.get("kind").is_none() {
+                    return Err(Misfit::new(
+                        item.line,
+                        &format!("items[{i}]"),
+                        "a List item needs apiVersion and kind",
                     ));
                 }
+                self.add(file, item, findings)?;
             }
-            "Secret" if o.secret_type.as_deref() == Some("kubernetes.io/service-account-token") => {
-                let account = meta.annotations.get("kubernetes.io/service-account.name").ok_or_else(|| {
-                    cx.invalid(line, "metadata.annotations", "a service-account-token Secret needs the annotation kubernetes.io/service-account.name".into())
-                })?;
-                let id = format!("k8s:{ns}/secret/{name}");
-                lines.entity(Section::Identities, &id, line);
-                lines.field(
-                    Section::Identities,
-                    &id,
-                    "derived_from",
-                    Some(&sa_id(&ns, account)),
-                    line,
-                );
-                let mut t = Identity::new(
-                    &id,
-                    IdentityKind::Token,
-                    &format!("{ns}/{name} (service-account token)"),
-                    cx.environment(meta)?,
-                    cx.tier(meta)?,
-                );
-                t.owner = owner(meta);
-                t.external_ids = vec![id.clone()];
-                t.lifetime = Some(Lifetime::LongLived);
-                t.derived_from = Some(sa_id(&ns, account));
-                t.description =
-                    "Legacy long-lived service-account token stored in a Secret.".into();
-                inv.identities.push(t);
-            }
-            _ => {} // ConfigMaps, Services, Ingresses, … carry no identity.
+            return Ok(());
         }
+        let group = api.split_once('/').map_or("", |(g, _)| g);
+        if group == KUSTOMIZE {
+            findings.skip(FORMAT, kind, &origin, kind_line);
+            return self.kustomization(file, doc, findings);
+        }
+        if !handled(group, kind) {
+            let label = if is_known_kind_name(kind) {
+                format!("{kind} ({api})")
+            } else {
+                kind.to_owned()
+            };
+            findings.skip(FORMAT, &label, &origin, kind_line);
+            return Ok(());
+        }
+        let secret_type = doc.string("type", "")?.map(|(t, _)| t);
+        if kind == "Secret" && secret_type != Some(TOKEN_TYPE) {
+            findings.skip(FORMAT, "Secret", &origin, kind_line);
+            return Ok(());
+        }
+        let meta = doc
+            .map("metadata", "")?
+            .ok_or_else(|| Misfit::new(kind_line, "metadata", "a {kind} needs metadata"))?;
+        let (name, line) = meta
+            .string("name", "metadata")?
+            .filter(|(n, _)| !n.is_empty())
+            .ok_or_else(|| Misfit::new(meta.line, "metadata.name", "required"))?;
+        let namespace = meta
+            .string("namespace", "metadata")?
+            .map(|(n, _)| n.to_owned())
+            .filter(|n| !n.is_empty());
+        let annotations = meta.map("annotations", "metadata")?;
+        let labels = meta.map("labels", "metadata")?;
+        let annotation = |key: &str| -> Result<Option<(&str, u64)>, Misfit> {
+            match annotations {
+                Some(a) => a.string(key, "metadata.annotations"),
+                None => Ok(None),
+            }
+        };
+        let label = |key: &str| -> Result<Option<(&str, u64)>, Misfit> {
+            match labels {
+                Some(l) => l.string(key, "metadata.labels"),
+                None => Ok(None),
+            }
+        };
+        fn parsed<T: std::str::FromStr<Err = ParseModelError>>(
+            value: Option<(&str, u64)>,
+            key: &str,
+        ) -> Result<Option<T>, Misfit> {
+            value
+                .map(|(raw, line)| {
+                    raw.trim().parse().map_err(|e: ParseModelError| {
+                        Misfit::new(line, &format!("metadata.annotations[{key:?}]"), e.to_string())
+                    })
+                })
+                .transpose()
+        }
+        let owner = match annotation(OWNER)? {
+            Some(o) => Some(o),
+            None => match label("team")? {
+                Some(t) => Some(t),
+                None => label("owner")?,
+            },
+        }
+        .map(|(o, _)| o.to_owned());
+        let what = match kind {
+            "ServiceAccount" => What::Account,
+            "Secret" => {
+                let (account, _) = annotation(TOKEN_ACCOUNT)?.ok_or_else(|| {
+                    Misfit::new(
+                        line,
+                        "metadata.annotations",
+                        format!("a {TOKEN_TYPE} Secret needs the annotation {TOKEN_ACCOUNT}"),
+                    )
+                })?;
+                What::Token(account.to_owned())
+            }
+            "RoleBinding" | "ClusterRoleBinding" => {
+                let role = doc.map("roleRef", "")?.ok_or_else(|| {
+                    Misfit::new(
+                        line,
+                        "roleRef",
+                        "a binding needs a roleRef (the API server refuses one without)",
+                    )
+                })?;
+                let role_kind = role.string("kind", "roleRef")?.map_or("", |(k, _)| k);
+                let (role_name, _) = role
+                    .string("name", "roleRef")?
+                    .ok_or_else(|| Misfit::new(role.line, "roleRef.name", "required"))?;
+                let mut subjects = Vec::new();
+                for (i, s) in doc.list("subjects", "")?.iter().enumerate() {
+                    let at = format!("subjects[{i}]");
+                    let get = |k| s.string(k, &at).map(|v| v.map(|(v, _)| v.to_owned()));
+                    subjects.push(Subject {
+                        kind: get("kind")?.unwrap_or_default(),
+                        name: get("name")?.ok_or_else(|| {
+                            Misfit::new(s.line, &format!("{at}.name"), "required")
+                        })?,
+                        namespace: get("namespace")?.filter(|n| !n.is_empty()),
+                        line: s.line,
+                    });
+                }
+                What::Binding {
+                    cluster: kind == "ClusterRoleBinding",
+                    role_kind: role_kind.to_owned(),
+                    role_name: role_name.to_owned(),
+                    subjects,
+                }
+            }
+            _ => {
+                let spec = doc.map("spec", "")?;
+                let pod = match (kind, spec) {
+                    (_, None) => None,
+                    ("Pod", Some(s)) => Some(s),
+                    ("CronJob", Some(s)) => s
+                        .map("jobTemplate", "spec")?
+                        .and_then(|j| j.map("spec", "spec.jobTemplate").transpose())
+                        .transpose()?
+                        .and_then(|j| j.map("template", "spec.jobTemplate.spec").transpose())
+                        .transpose()?
+                        .and_then(|t| {
+                            t.map("spec", "spec.jobTemplate.spec.template")
+                                .transpose()
+                        })
+                        .transpose()?,
+                    (_, Some(s)) => s
+                        .map("template", "spec")?
+                        .and_then(|t| t.map("spec", "spec.template").transpose())
+                        .transpose()?,
+                };
+                let account = match pod {
+                    Some(p) => match p.string("serviceAccountName", "pod spec")? {
+                        Some(a) => Some(a),
+                        None => p.string("serviceAccount", "pod spec")?,
+                    },
+                    None => None,
+                }
+                .filter(|(a, _)| !a.is_empty())
+                .map(|(a, l)| (a.to_owned(), l));
+                What::Workload(account)
+            }
+        };
+        self.objects.push(Object {
+            file,
+            line,
+            kind: kind.to_owned(),
+            name: name.to_owned(),
+            namespace,
+            owner,
+            tier: parsed(annotation(TIER)?, TIER)?,
+            environment: parsed(annotation(ENVIRONMENT)?, ENVIRONMENT)?,
+            part_of: label("app.kubernetes.io/part-of")?.map(|(p, _)| p.to_owned()),
+            what,
+        });
+        Ok(())
     }
 
-    for (account, service, line) in uses {
-        let identity = accounts.entry(account.clone()).or_insert_with(|| {
-            // Referenced but not in these manifests (`default` usually):
-            // it exists in the cluster all the same.
-            let (ns, name) = account
-                .trim_start_matches("k8s:")
-                .split_once('/')
-                .unwrap_or(("default", "default"));
-            let mut i = Identity::new(
-                &account,
-                IdentityKind::WorkloadIdentity,
-                &format!("{ns}/{name}"),
-                Environment::Production,
-                Tier::IMPORTANT,
-            );
-            i.external_ids = vec![account.clone()];
-            i.lifetime = Some(Lifetime::Ephemeral);
-            i.description =
-                "Referenced by workloads; no ServiceAccount manifest in this import.".into();
-            lines.entity(Section::Identities, &account, line);
-            i
-        });
-        lines.field(
-            Section::Identities,
-            &account,
-            "used_by",
-            Some(&service),
-            line,
-        );
-        if !identity.used_by.iter().any(|u| u.service == service) {
-            identity.used_by.push(Usage::of(service));
+    fn kustomization(
+        &mut self,
+        file: usize,
+        doc: &Node,
+        findings: &mut Findings,
+    ) -> Result<(), Misfit> {
+        let origin = self.files[file].origin.clone();
+        // What `kubectl apply -k` does beyond listing files and setting a
+        // namespace changes names or content this import does not see.
+        const READ: &[&str] = &[
+            "apiVersion",
+            "kind",
+            "metadata",
+            "resources",
+            "bases",
+            "namespace",
+            "images",
+            "labels",
+            "commonLabels",
+            "commonAnnotations",
+            "buildMetadata",
+            "configMapGenerator",
+            "secretGenerator",
+            "generatorOptions",
+            "replicas",
+            "sortOptions",
+        ];
+        for (key, line) in doc.keys() {
+            if !READ.contains(&key) {
+                findings.unresolved(
+                    &origin,
+                    Some(line),
+                    format!(
+                        "the Kustomization's {key} is not applied: the files are read as written; to import what `kubectl apply -k` would apply, import the output of `kubectl kustomize` on this directory"
+                    ),
+                );
+            }
         }
+        let mut resources = doc.strings("resources", "")?;
+        resources.extend(doc.strings("bases", "")?);
+        let dir = self.files[file]
+            .path
+            .parent()
+            .map(PathBuf::from)
+            .unwrap_or_default();
+        self.kustomizations.push(Kustomization {
+            file,
+            line: doc.line,
+            dir,
+            namespace: doc
+                .string("namespace", "")?
+                .map(|(n, _)| n.to_owned())
+                .filter(|n| !n.is_empty()),
+            resources: resources
+                .into_iter()
+                .map(|(r, l)| (r.to_owned(), l))
+                .collect(),
+        });
+        Ok(())
     }
-    for (account, permission, access) in grants {
-        if let Some(identity) = accounts.get_mut(&account) {
+
+    /// The namespace each file's objects get from the Kustomization that
+    /// lists it. When an overlay lists a base that sets its own, the
+    /// overlay's wins, as in kustomize.
+    fn kustomized_namespaces(&self, findings: &mut Findings) -> HashMap<usize, String> {
+        let covers = |k: &Kustomization, path: &std::path::Path| {
+            k.resources.iter().any(|(r, _)| {
+                let target = k.dir.join(r);
+                let target = target.canonicalize().unwrap_or(target);
+                path == target || path.starts_with(&target)
+            })
+        };
+        // Bases first, overlays after, so the outermost namespace stays.
+        let mut order: Vec<&Kustomization> = self.kustomizations.iter().collect();
+        let depth = |k: &Kustomization| {
+            self.kustomizations
+                .iter()
+                .filter(|o| !std::ptr::eq(*o, k) && covers(o, &self.files[k.file].path))
+                .count()
+        };
+        order.sort_by_key(|k| std::cmp::Reverse(depth(k)));
+        let mut out = HashMap::new();
+        for k in order {
+            let origin = &self.files[k.file].origin;
+            for (r, line) in &k.resources {
+                let target = k.dir.join(r);
+                let read = target.canonicalize().ok().is_some_and(|t| {
+                    self.files
+                        .iter()
+                        .any(|f| f.path == t || f.path.starts_with(&t))
+                });
+                if r.contains("://") || r.starts_with("github.com/") {
+                    findings.unresolved(
+                        origin,
+                        Some(*line),
+                        format!("remote resource {r} is not read: an import reads files only"),
+                    );
+                } else if !read {
+                    findings.unresolved(
+                        origin,
+                        Some(*line),
+                        format!("resource {r} is not among the files imported, so it is not read"),
+                    );
+                }
+            }
+            let Some(ns) = &k.namespace else { continue };
+            let mut count = 0;
+            for (i, f) in self.files.iter().enumerate() {
+                if covers(k, &f.path) {
+                    out.insert(i, ns.clone());
+                    count += 1;
+                }
+            }
+            findings.note(
+                origin,
+                Some(k.line),
+                format!(
+                    "namespace {ns} applied to the objects of the {count} file(s) this Kustomization lists"
+                ),
+            );
+        }
+        out
+    }
+
+    /// Resolves the manifests against each other and against `working`
+    /// (what the inventory already holds, merged with earlier sources).
+    pub fn build(
+        self,
+        working: &Inventory,
+        default_namespace: &str,
+        findings: &mut Findings,
+    ) -> (Inventory, LineMap) {
+        let kustomized = self.kustomized_namespaces(findings);
+        let mut b = Builder {
+            files: &self.files,
+            working,
+            stored: working
+                .identities
+                .iter()
+                .flat_map(|i| {
+                    std::iter::once((i.id.as_str(), i))
+                        .chain(i.external_ids.iter().map(move |x| (x.as_str(), i)))
+                })
+                .collect(),
+            inv: Inventory::default(),
+            lines: LineMap::default(),
+            accounts: BTreeMap::new(),
+            defaulted: HashMap::new(),
+            findings,
+        };
+        // Each object's namespace: a Kustomization's, else its own, else
+        // the import's. Binding subjects that named an account the
+        // Kustomization moved follow it, as kustomize rewrites them.
+        let mut moved: Moved = HashMap::new();
+        let ns_of = |o: &Object| -> (String, bool) {
+            match (kustomized.get(&o.file), &o.namespace) {
+                (Some(k), _) => (k.clone(), false),
+                (None, Some(ns)) => (ns.clone(), false),
+                (None, None) => (default_namespace.to_owned(), true),
+            }
+        };
+        for o in &self.objects {
+            if matches!(o.what, What::Account)
+                && let Some(k) = kustomized.get(&o.file)
+            {
+                moved
+                    .entry(o.name.clone())
+                    .or_default()
+                    .push((o.namespace.clone(), k.clone()));
+            }
+        }
+
+        // Accounts first, so every reference below finds them.
+        for o in &self.objects {
+            if !matches!(o.what, What::Account) {
+                continue;
+            }
+            let (ns, defaulted) = ns_of(o);
+            let id = sa_id(&ns, &o.name);
+            if defaulted {
+                b.defaulted.insert(o.name.clone(), (o.file, o.line));
+            }
+            if b.accounts.contains_key(&id) {
+                b.note(o, format!("the service account {ns}/{} is defined again here; the first definition is kept", o.name));
+                continue;
+            }
+            b.at(o.file);
+            b.lines.entity(Section::Identities, &id, o.line);
+            let mut i = Identity::new(
+                &id,
+                IdentityKind::WorkloadIdentity,
+                &format!("{ns}/{}", o.name),
+                o.environment.unwrap_or(Environment::Production),
+                o.tier.unwrap_or(Tier::IMPORTANT),
+            );
+            i.owner = o.owner.clone();
+            i.external_ids = vec![id.clone()];
+            i.lifetime = Some(Lifetime::Ephemeral);
+            b.accounts.insert(id, i);
+        }
+
+        let mut services: HashSet<String> = HashSet::new();
+        let mut grants: Vec<(String, String, Access)> = Vec::new();
+        let mut people = 0usize;
+        let mut first_person: Option<(usize, u64)> = None;
+        for o in &self.objects {
+            let (ns, _) = ns_of(o);
+            match &o.what {
+                What::Account => {}
+                What::Workload(account) => {
+                    let id = format!("{ns}/{}", o.name);
+                    if !services.insert(id.clone()) {
+                        b.note(o, format!("the workload {id} is defined again here; the first definition is kept"));
+                        continue;
+                    }
+                    b.at(o.file);
+                    b.lines.entity(Section::Services, &id, o.line);
+                    b.inv.services.push(Service {
+                        id: id.clone(),
+                        name: format!("{} ({})", o.name, o.kind),
+                        owner: o.owner.clone(),
+                        tier: o.tier.unwrap_or(Tier::IMPORTANT),
+                        system: o.part_of.clone(),
+                        description: String::new(),
+                        depends_on: Vec::new(),
+                    });
+                    let (name, line) = account
+                        .clone()
+                        .unwrap_or_else(|| ("default".to_owned(), o.line));
+                    let referrer = format!("the {} {id}", o.kind);
+                    let account = b.account(&ns, &name, &referrer, o.file, line);
+                    b.at(o.file);
+                    b.lines
+                        .field(Section::Identities, &account, "used_by", Some(&id), line);
+                    let identity = b.accounts.get_mut(&account).expect("just ensured");
+                    if !identity.used_by.iter().any(|u| u.service == id) {
+                        identity.used_by.push(Usage::of(id));
+                    }
+                }
+                What::Binding {
+                    cluster,
+                    role_kind,
+                    role_name,
+                    subjects,
+                } => {
+                    let scope = if *cluster {
+                        String::new()
+                    } else {
+                        format!(" in {ns}")
+                    };
+                    let permission = format!("{role_kind}/{role_name}{scope}");
+                    let access = access_of(role_name);
+                    let referrer = format!("the {} {}", o.kind, o.name);
+                    for s in subjects {
+                        let kustomized_ns = kustomized.get(&o.file).map(String::as_str);
+                        let targets =
+                            b.subject(o, s, &ns, *cluster, (&moved, kustomized_ns), &referrer);
+                        match targets {
+                            Some(ids) => grants
+                                .extend(ids.into_iter().map(|id| (id, permission.clone(), access))),
+                            None => {
+                                people += 1;
+                                first_person.get_or_insert((o.file, s.line));
+                            }
+                        }
+                    }
+                }
+                What::Token(account_name) => {
+                    let id = format!("k8s:{ns}/secret/{}", o.name);
+                    let referrer = format!("the token Secret {ns}/{}", o.name);
+                    let account = b.account(&ns, account_name, &referrer, o.file, o.line);
+                    b.at(o.file);
+                    b.lines.entity(Section::Identities, &id, o.line);
+                    b.lines
+                        .field(Section::Identities, &id, "derived_from", Some(&account), o.line);
+                    let mut t = Identity::new(
+                        &id,
+                        IdentityKind::Token,
+                        &format!("{ns}/{} (service-account token)", o.name),
+                        o.environment.unwrap_or(Environment::Production),
+                        o.tier.unwrap_or(Tier::IMPORTANT),
+                    );
+                    t.owner = o.owner.clone();
+                    t.external_ids = vec![id.clone()];
+                    t.lifetime = Some(Lifetime::LongLived);
+                    t.derived_from = Some(account);
+                    t.description =
+                        "Legacy long-lived service-account token stored in a Secret.".into();
+                    b.inv.identities.push(t);
+                }
+            }
+        }
+        if let Some((file, line)) = first_person {
+            b.findings.note(
+                &self.files[file].origin,
+                Some(line),
+                format!(
+                    "{people} binding subject(s) of kind User or Group name people, not workload identities, and are not imported (the first is here)"
+                ),
+            );
+        }
+
+        for (account, permission, access) in grants {
+            let identity = b.accounts.get_mut(&account).expect("ensured by subject()");
             if !identity.permissions.contains(&permission) {
                 identity.permissions.push(permission);
             }
@@ -331,16 +697,224 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Source, InventoryError> 
                 u.access = Some(u.access.map_or(access, |a| a.max(access)));
             }
         }
+        let Builder {
+            mut inv,
+            lines,
+            accounts,
+            ..
+        } = b;
+        inv.identities.extend(accounts.into_values());
+        (inv, lines)
     }
-    inv.identities.extend(accounts.into_values());
-    let mut source = Source::new(origin, Format::Kubernetes, inv, MergeMode::Fill);
-    source.lines = lines;
-    Ok(source)
+}
+
+/// Accounts a Kustomization moved: name → (namespace written, namespace given).
+type Moved = HashMap<String, Vec<(Option<String>, String)>>;
+
+struct Builder<'a> {
+    files: &'a [File],
+    working: &'a Inventory,
+    /// Stored identities by id and by external id.
+    stored: HashMap<&'a str, &'a Identity>,
+    inv: Inventory,
+    lines: LineMap,
+    accounts: BTreeMap<String, Identity>,
+    /// Accounts defined without a namespace: name → (file, line).
+    defaulted: HashMap<String, (usize, u64)>,
+    findings: &'a mut Findings,
+}
+
+impl Builder<'_> {
+    fn at(&mut self, file: usize) {
+        self.lines.file(&self.files[file].origin);
+    }
+
+    fn note(&mut self, o: &Object, message: String) {
+        self.findings
+            .note(&self.files[o.file].origin, Some(o.line), message);
+    }
+
+    /// The id of the account `ns/name`, which `referrer` (at `file:line`)
+    /// names: defined in these manifests, already in the inventory, or
+    /// created here and reported.
+    fn account(&mut self, ns: &str, name: &str, referrer: &str, file: usize, line: u64) -> String {
+        let id = sa_id(ns, name);
+        if self.accounts.contains_key(&id) {
+            return id;
+        }
+        let origin = self.files[file].origin.clone();
+        self.at(file);
+        self.lines.entity(Section::Identities, &id, line);
+        if let Some(stored) = self.stored.get(id.as_str()) {
+            // Restated with what it already has, so that merging changes
+            // only what these manifests add (permissions, access).
+            let mut i = (*stored).clone();
+            i.id = id.clone();
+            i.permissions.clear();
+            if !i.external_ids.contains(&id) {
+                i.external_ids.push(id.clone());
+            }
+            self.accounts.insert(id.clone(), i);
+            return id;
+        }
+        let mut i = Identity::new(
+            &id,
+            IdentityKind::WorkloadIdentity,
+            &format!("{ns}/{name}"),
+            Environment::Production,
+            Tier::IMPORTANT,
+        );
+        i.external_ids = vec![id.clone()];
+        i.lifetime = Some(Lifetime::Ephemeral);
+        i.description =
+            format!("Named by {referrer}; no ServiceAccount manifest in the import that created it.");
+        if name == "default" {
+            self.findings.note(
+                &origin,
+                Some(line),
+                format!(
+                    "{referrer} runs as {ns}/default, the account Kubernetes creates in every namespace; added it to the inventory"
+                ),
+            );
+        } else {
+            let mut message = format!(
+                "{referrer} names the service account {ns}/{name}, which no manifest of this import defines and the inventory does not hold; created it"
+            );
+            if let Some(&(f, l)) = self.defaulted.get(name) {
+                message.push_str(&format!(
+                    ". An account {name} is defined at {}:{l} without a namespace and was put in the import's namespace: if these manifests are meant for `kubectl apply -n {ns}`, import them with --namespace {ns}",
+                    self.files[f].origin
+                ));
+            }
+            self.findings.unresolved(&origin, Some(line), message);
+        }
+        self.accounts.insert(id.clone(), i);
+        id
+    }
+
+    /// The accounts a binding subject grants, ensured to exist, or `None`
+    /// for a person or a group of people.
+    fn subject(
+        &mut self,
+        o: &Object,
+        s: &Subject,
+        ns: &str,
+        cluster: bool,
+        (moved, kustomized_ns): (&Moved, Option<&str>),
+        referrer: &str,
+    ) -> Option<Vec<String>> {
+        let origin = self.files[o.file].origin.clone();
+        match s.kind.as_str() {
+            "ServiceAccount" => {
+                // kustomize moves a subject with the account it names
+                // when both are in the same build.
+                let follows = kustomized_ns.is_some_and(|kns| {
+                    moved.get(&s.name).is_some_and(|m| {
+                        m.iter().any(|(from, to)| {
+                            to == kns && (s.namespace.is_none() || *from == s.namespace)
+                        })
+                    })
+                });
+                let namespace = match kustomized_ns {
+                    Some(kns) if follows => Some(kns.to_owned()),
+                    _ => s.namespace.clone(),
+                };
+                let namespace = match (namespace, cluster) {
+                    (Some(n), _) => n,
+                    (None, false) => ns.to_owned(),
+                    (None, true) => {
+                        self.findings.unresolved(
+                            &origin,
+                            Some(s.line),
+                            format!(
+                                "{referrer}: the ServiceAccount subject {} has no namespace, which the API server refuses in a ClusterRoleBinding; this grant is not kept",
+                                s.name
+                            ),
+                        );
+                        return Some(Vec::new());
+                    }
+                };
+                Some(vec![self.account(&namespace, &s.name, referrer, o.file, s.line)])
+            }
+            "User" => {
+                // How the authorizer names an account's requests.
+                let parts: Vec<&str> = s.name.splitn(4, ':').collect();
+                match parts.as_slice() {
+                    ["system", "serviceaccount", n, name] => {
+                        Some(vec![self.account(n, name, referrer, o.file, s.line)])
+                    }
+                    _ => None,
+                }
+            }
+            "Group" => {
+                let every = |prefix: Option<&str>| {
+                    let defined = self.accounts.keys().cloned();
+                    let stored = self
+                        .working
+                        .identities
+                        .iter()
+                        .flat_map(|i| i.external_ids.iter())
+                        .filter(|x| x.starts_with("k8s:") && !x[4..].contains("/secret/"))
+                        .cloned();
+                    let mut all: Vec<String> = defined
+                        .chain(stored)
+                        .filter(|id| prefix.is_none_or(|p| id.starts_with(p)))
+                        .collect();
+                    all.sort();
+                    all.dedup();
+                    all
+                };
+                let (ids, whom) = match s.name.as_str() {
+                    "system:serviceaccounts" | "system:authenticated" => {
+                        (every(None), "every service account".to_owned())
+                    }
+                    g if g.starts_with("system:serviceaccounts:") => {
+                        let n = &g["system:serviceaccounts:".len()..];
+                        (
+                            every(Some(&format!("k8s:{n}/"))),
+                            format!("every service account in {n}"),
+                        )
+                    }
+                    _ => return None,
+                };
+                self.findings.note(
+                    &origin,
+                    Some(s.line),
+                    format!(
+                        "{referrer} grants the group {} — {whom} this import or the inventory knows ({})",
+                        s.name,
+                        ids.len()
+                    ),
+                );
+                let ids = ids
+                    .into_iter()
+                    .map(|id| {
+                        let (n, name) = id["k8s:".len()..].split_once('/').unwrap_or(("", ""));
+                        let (n, name) = (n.to_owned(), name.to_owned());
+                        self.account(&n, &name, referrer, o.file, s.line)
+                    })
+                    .collect();
+                Some(ids)
+            }
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn build(text: &str, ns: &str) -> (Inventory, Findings) {
+        let mut m = Manifests::default();
+        let mut findings = Findings::default();
+        let f = m.file("m.yaml", PathBuf::from("/nowhere/m.yaml"));
+        for doc in super::super::yaml::documents(text, "m.yaml", Keep::Fields(super::super::document_rule)).unwrap() {
+            m.add(f, &doc, &mut findings).unwrap();
+        }
+        let (inv, _) = m.build(&Inventory::default(), ns, &mut findings);
+        (inv, findings)
+    }
 
     const MANIFESTS: &str = r#"
 apiVersion: v1
@@ -380,12 +954,16 @@ metadata:
   name: payments-token
   namespace: shop
   annotations: {kubernetes.io/service-account.name: payments}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: shop}
+data: {a: b}
 "#;
 
     #[test]
     fn maps_accounts_workloads_bindings_and_token_secrets() {
-        let s = parse(MANIFESTS, "m.yaml").unwrap();
-        let inv = &s.inventory;
+        let (inv, findings) = build(MANIFESTS, "default");
         let sa = inv
             .identities
             .iter()
@@ -415,22 +993,59 @@ metadata:
         assert_eq!(token.derived_from.as_deref(), Some("k8s:shop/payments"));
         assert_eq!(inv.services.len(), 2);
         inv.validate().unwrap();
+        assert_eq!(findings.skipped.len(), 1);
+        assert_eq!(findings.skipped[0].kind, "ConfigMap");
+        assert!(findings.unresolved.is_empty(), "{findings:?}");
     }
 
     #[test]
     fn bad_values_name_the_line() {
-        let e = parse("apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: x\n  annotations: {countersign.dev/tier: \"9\"}\n", "m.yaml")
-            .err()
-            .unwrap()
-            .to_string();
-        assert!(e.starts_with("m.yaml:4: metadata.annotations"), "{e}");
-        let e = parse(
-            "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: [x]\n",
+        let mut m = Manifests::default();
+        let f = m.file("m.yaml", PathBuf::from("m.yaml"));
+        let docs = super::super::yaml::documents(
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: x\n  annotations: {countersign.dev/tier: \"9\"}\n",
             "m.yaml",
+            Keep::Fields(super::super::document_rule),
         )
-        .err()
-        .unwrap()
-        .to_string();
-        assert!(e.starts_with("m.yaml: ") && e.contains("line 4"), "{e}");
+        .unwrap();
+        let e = m.add(f, &docs[0], &mut Findings::default()).unwrap_err();
+        assert_eq!(e.line, 5);
+        assert!(e.at.starts_with("metadata.annotations"), "{e:?}");
+    }
+
+    #[test]
+    fn authorizer_subjects_reach_accounts() {
+        let (inv, findings) = build(
+            r#"
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: a, namespace: x}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: b, namespace: y}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: all-in-x}
+roleRef: {kind: ClusterRole, name: view}
+subjects:
+  - {kind: Group, name: "system:serviceaccounts:x"}
+  - {kind: User, name: "system:serviceaccount:y:b"}
+  - {kind: User, name: alice}
+"#,
+            "default",
+        );
+        let perms = |id: &str| {
+            inv.identities
+                .iter()
+                .find(|i| i.id == id)
+                .unwrap()
+                .permissions
+                .clone()
+        };
+        assert_eq!(perms("k8s:x/a"), ["ClusterRole/view"]);
+        assert_eq!(perms("k8s:y/b"), ["ClusterRole/view"]);
+        assert!(findings.notes.iter().any(|n| n.message.contains("1 binding subject(s)")));
     }
 }

@@ -9,8 +9,11 @@ mod csv;
 mod detect;
 pub mod input;
 mod kubernetes;
+mod report;
+mod yaml;
 
 pub use detect::Format;
+pub use report::{Finding, Findings, Skipped};
 
 /// The CSV tables, shared with `export --format csv`.
 pub(crate) mod csv_tables {
@@ -20,14 +23,15 @@ pub(crate) mod csv_tables {
 }
 
 use serde::Serialize;
-use std::collections::HashSet;
-use std::path::Path;
+use std::collections::{HashSet, VecDeque};
+use std::path::{Path, PathBuf};
 
 use crate::Store;
 use crate::inventory::{
     ChangeSet, Entity, Inventory, InventoryError, LineMap, MergeMode, Problem, Section, file,
 };
 use crate::store::{Applied, ChangeContext, StoreError};
+use yaml::Keep;
 
 /// What parsing one file produced.
 pub struct Source {
@@ -66,6 +70,12 @@ impl Source {
 pub enum ImportError {
     #[error(transparent)]
     Inventory(#[from] InventoryError),
+    /// More than one problem: each names its file, line and field.
+    #[error("{} problems, nothing was written:\n{}", .0.len(), lines(.0))]
+    Refused(Vec<InventoryError>),
+    /// `--strict`, and the import skipped or could not resolve something.
+    #[error("--strict: {} finding(s), nothing was written:\n{}", .0.len(), lines(.0))]
+    Strict(Vec<String>),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("{origin}: cannot read: {message}")]
@@ -74,6 +84,46 @@ pub enum ImportError {
     Empty(String),
     #[error("the files or the inventory changed since the preview; preview the import again")]
     PreviewOutdated,
+}
+
+fn lines<T: std::fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(|i| format!("  {i}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl ImportError {
+    /// One problem as itself, several as a list.
+    fn of(mut problems: Vec<InventoryError>) -> Self {
+        if problems.len() == 1 {
+            ImportError::Inventory(problems.remove(0))
+        } else {
+            ImportError::Refused(problems)
+        }
+    }
+}
+
+/// How to read what is imported.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub format: Format,
+    /// The namespace of namespaced Kubernetes objects that name none, as
+    /// `kubectl apply -n` (default `default`).
+    pub namespace: Option<String>,
+    /// Refuse the import when anything was skipped or left unresolved.
+    pub strict: bool,
+}
+
+impl Options {
+    pub fn new(format: Format) -> Self {
+        Options {
+            format,
+            namespace: None,
+            strict: false,
+        }
+    }
 }
 
 /// Reports progress as files are parsed and changes written.
@@ -91,61 +141,315 @@ pub struct ImportReport {
     /// Identifies this exact plan; pass it back to apply only what was shown.
     pub fingerprint: String,
     pub changes: ChangeSet,
+    /// What was skipped, left unresolved, or done on the reader's behalf.
+    pub findings: Findings,
     pub applied: Option<Applied>,
 }
 
-/// Reads and parses every file under `path` (a file or a directory).
-/// CSV files are combined into one source, since their tables refer to each other.
+/// Everything read for one import, before it is resolved against the
+/// inventory: Countersign's own files and CSV tables as sources, and all
+/// Backstage entities and Kubernetes objects each as one set, since their
+/// references cross files.
+pub struct Sources {
+    list: Vec<Source>,
+    catalog: backstage::Catalog,
+    manifests: kubernetes::Manifests,
+    findings: Findings,
+    namespace: String,
+    strict: bool,
+    files: Vec<String>,
+}
+
+impl Sources {
+    /// The files read, in order.
+    pub fn files(&self) -> &[String] {
+        &self.files
+    }
+}
+
+/// The fields of a YAML document the importers read (see [`yaml::Keep`]).
+fn document_rule(key: &str) -> Keep {
+    match key {
+        "apiVersion" | "kind" | "type" | "namespace" | "resources" | "bases" | "subjects"
+        | "roleRef" => Keep::All,
+        "metadata" => Keep::Fields(|k| match k {
+            "name" | "namespace" | "title" | "description" => Keep::All,
+            "annotations" => Keep::Fields(kubernetes::annotation_rule),
+            "labels" => Keep::Fields(kubernetes::label_rule),
+            _ => Keep::Drop,
+        }),
+        "spec" => Keep::Fields(|k| match k {
+            "template" => Keep::Fields(kubernetes::pod_template_rule),
+            "jobTemplate" => Keep::Fields(kubernetes::job_template_rule),
+            "serviceAccountName" | "serviceAccount" => Keep::All,
+            k if backstage::is_spec_field(k) => Keep::All,
+            _ => Keep::Drop,
+        }),
+        "items" => Keep::Fields(document_rule),
+        // Only that they are there (a Kustomization's transformers).
+        _ => Keep::Mark,
+    }
+}
+
+/// Reads files into [`Sources`], collecting every problem before refusing.
+struct Reader<'a> {
+    options: &'a Options,
+    boundary: input::Boundary,
+    sources: Sources,
+    csv_parts: Vec<(String, csv::Part)>,
+    problems: Vec<InventoryError>,
+    /// Canonical paths read, so a file named twice (by the walk and by a
+    /// Location) is read once.
+    seen: HashSet<PathBuf>,
+    queue: VecDeque<PathBuf>,
+}
+
+impl<'a> Reader<'a> {
+    fn new(options: &'a Options, boundary: input::Boundary) -> Self {
+        Reader {
+            options,
+            boundary,
+            sources: Sources {
+                list: Vec::new(),
+                catalog: backstage::Catalog::default(),
+                manifests: kubernetes::Manifests::default(),
+                findings: Findings::default(),
+                namespace: options
+                    .namespace
+                    .clone()
+                    .unwrap_or_else(|| "default".to_owned()),
+                strict: options.strict,
+                files: Vec::new(),
+            },
+            csv_parts: Vec::new(),
+            problems: Vec::new(),
+            seen: HashSet::new(),
+            queue: VecDeque::new(),
+        }
+    }
+
+    fn read_all(&mut self, progress: &dyn Progress) -> Result<(), ImportError> {
+        while let Some(path) = self.queue.pop_front() {
+            let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
+            if !self.seen.insert(canonical) {
+                continue;
+            }
+            progress.file(&path.display().to_string());
+            self.read_file(&path)?;
+        }
+        Ok(())
+    }
+
+    fn read_file(&mut self, path: &Path) -> Result<(), ImportError> {
+        let origin = path.display().to_string();
+        let is_csv = match self.options.format {
+            Format::Csv => true,
+            Format::Auto => detect::has_csv_extension(path),
+            _ => false,
+        };
+        self.sources.files.push(origin.clone());
+        if is_csv {
+            // Streamed: a CSV export of a large estate is read row by row.
+            let reader = input::open_text_stream(path, input::MAX_CSV_BYTES)?;
+            self.csv_parts
+                .push((origin.clone(), csv::read_part(reader, &origin)?));
+            return Ok(());
+        }
+        let text = input::read_text(path)?;
+        self.read_text(path, &text)
+    }
+
+    fn read_text(&mut self, path: &Path, text: &str) -> Result<(), ImportError> {
+        let origin = path.display().to_string();
+        let format = match self.options.format {
+            Format::Auto => detect::detect(path, text)?,
+            f => f,
+        };
+        match format {
+            Format::Native => match native(text, &origin) {
+                Ok(source) => self.sources.list.push(source),
+                Err(e) => self.problems.push(e),
+            },
+            Format::Csv => match csv::parse_part(text, &origin) {
+                Ok(part) => self.csv_parts.push((origin, part)),
+                Err(e) => self.problems.push(e),
+            },
+            Format::Backstage | Format::Kubernetes | Format::Auto => {
+                self.read_documents(path, text, format)
+            }
+        }
+        Ok(())
+    }
+
+    /// Each document goes where its `apiVersion` says: Backstage's groups
+    /// to the catalog, any other `apiVersion` + `kind` to the manifests.
+    fn read_documents(&mut self, path: &Path, text: &str, format: Format) {
+        let origin = path.display().to_string();
+        let docs = match yaml::documents(text, &origin, Keep::Fields(document_rule)) {
+            Ok(docs) => docs,
+            Err(e) => return self.problems.push(e),
+        };
+        let mut catalog_file = None;
+        let mut manifest_file = None;
+        for doc in docs {
+            let api = match doc.string("apiVersion", "") {
+                Ok(api) => api,
+                Err(m) => {
+                    self.problems.push(m.into_error(&origin));
+                    continue;
+                }
+            };
+            let Some((api, api_line)) = api.filter(|_| doc.get("kind").is_some()) else {
+                self.sources.findings.skip(
+                    "YAML",
+                    "(no apiVersion and kind)",
+                    &origin,
+                    doc.line,
+                );
+                continue;
+            };
+            let backstage = backstage::is_backstage(api);
+            let refused = match (format, backstage) {
+                (Format::Backstage, false) => Some(format!(
+                    "{api:?} is not a Backstage entity (expected backstage.io/…); drop --format to read each document by its apiVersion"
+                )),
+                (Format::Kubernetes, true) => Some(format!(
+                    "{api:?} is a Backstage entity, not a Kubernetes object; drop --format to read each document by its apiVersion"
+                )),
+                _ => None,
+            };
+            if let Some(message) = refused {
+                self.problems.push(InventoryError::Invalid {
+                    origin: origin.clone(),
+                    line: Some(api_line),
+                    at: "apiVersion".into(),
+                    message,
+                });
+                continue;
+            }
+            let result = if backstage {
+                let file = *catalog_file.get_or_insert_with(|| self.sources.catalog.file(&origin));
+                self.sources
+                    .catalog
+                    .add(file, &doc, &mut self.sources.findings)
+                    .map(|targets| self.locations(path, targets))
+            } else {
+                let file = *manifest_file.get_or_insert_with(|| {
+                    let canonical = path.canonicalize().unwrap_or_else(|_| path.to_owned());
+                    self.sources.manifests.file(&origin, canonical)
+                });
+                self.sources
+                    .manifests
+                    .add(file, &doc, &mut self.sources.findings)
+            };
+            if let Err(m) = result {
+                self.problems.push(m.into_error(&origin));
+            }
+        }
+    }
+
+    /// Queues the files a Location's targets name. Backstage reads a
+    /// `file` target through a glob; a URL target is fetched by Backstage
+    /// but never by an import, so it is reported and the rest imported.
+    fn locations(&mut self, path: &Path, targets: Vec<backstage::Target>) {
+        let origin = path.display().to_string();
+        for t in targets {
+            let kind = t.kind.as_deref().unwrap_or("file");
+            if kind == "url" || t.target.contains("://") {
+                self.sources.findings.unresolved(
+                    &origin,
+                    Some(t.line),
+                    format!(
+                        "{}: {} is a URL; an import reads files only, so it is not read (download it into the directory being imported to include it)",
+                        t.field, t.target
+                    ),
+                );
+                continue;
+            }
+            if kind != "file" {
+                self.sources.findings.unresolved(
+                    &origin,
+                    Some(t.line),
+                    format!("{}: a Location of type {kind} is not read", t.field),
+                );
+                continue;
+            }
+            let invalid = |message: String| InventoryError::Invalid {
+                origin: origin.clone(),
+                line: Some(t.line),
+                at: t.field.into(),
+                message,
+            };
+            let resolved = match self.boundary.resolve(path, &t.target) {
+                Ok(p) => p,
+                Err(m) => {
+                    self.problems.push(invalid(m));
+                    continue;
+                }
+            };
+            let pattern = resolved.display().to_string();
+            let matches: Vec<PathBuf> = match glob::glob(&pattern) {
+                Ok(paths) => paths.filter_map(Result::ok).filter(|p| p.is_file()).collect(),
+                Err(e) => {
+                    self.problems
+                        .push(invalid(format!("{} is not a valid pattern: {e}", t.target)));
+                    continue;
+                }
+            };
+            if matches.is_empty() {
+                let message = if resolved.exists() {
+                    format!("{}: {} is not a file", t.field, t.target)
+                } else {
+                    format!("{}: {} matches no file, so nothing is read from it", t.field, t.target)
+                };
+                self.sources.findings.unresolved(&origin, Some(t.line), message);
+            }
+            for m in matches {
+                if let Err(real) = self.boundary.check_inside(&m) {
+                    self.problems.push(invalid(format!(
+                        "{} leads to {}, outside {}, the directory being imported",
+                        m.display(),
+                        real.display(),
+                        self.boundary.shown().display()
+                    )));
+                    continue;
+                }
+                self.queue.push_back(m);
+            }
+        }
+    }
+
+    fn finish(mut self) -> Result<Sources, ImportError> {
+        if !self.csv_parts.is_empty() {
+            match csv::combine(std::mem::take(&mut self.csv_parts)) {
+                Ok(source) => self.sources.list.push(source),
+                Err(e) => self.problems.push(e),
+            }
+        }
+        if !self.problems.is_empty() {
+            return Err(ImportError::of(self.problems));
+        }
+        Ok(self.sources)
+    }
+}
+
+/// Reads and parses every file under `path` (a file or a directory), and
+/// the files its Backstage Locations name. Every problem in every file is
+/// collected before the import is refused.
 ///
 /// Everything read stays inside the directory imported (or the directory a
 /// single file is in): see [`input`].
 pub fn read_sources(
     path: &Path,
-    format: Format,
+    options: &Options,
     progress: &dyn Progress,
-) -> Result<Vec<Source>, ImportError> {
+) -> Result<Sources, ImportError> {
     let boundary = input::Boundary::of(path)?;
     let files = detect::files(path, &boundary)?;
-    let mut sources = Vec::new();
-    let mut csv_parts = Vec::new();
-    for file in files {
-        progress.file(&file.display().to_string());
-        match read_file(&file, format, &boundary)? {
-            Parsed::Sources(s) => sources.extend(s),
-            Parsed::Csv(part) => csv_parts.push((file.display().to_string(), part)),
-        }
-    }
-    if !csv_parts.is_empty() {
-        sources.push(csv::combine(csv_parts)?);
-    }
-    Ok(sources)
-}
-
-enum Parsed {
-    Sources(Vec<Source>),
-    Csv(csv::Part),
-}
-
-fn read_file(
-    path: &Path,
-    format: Format,
-    boundary: &input::Boundary,
-) -> Result<Parsed, ImportError> {
-    let is_csv = match format {
-        Format::Csv => true,
-        Format::Auto => detect::has_csv_extension(path),
-        _ => false,
-    };
-    if is_csv {
-        // Streamed: a CSV export of a large estate is read row by row.
-        let reader = input::open_text_stream(path, input::MAX_CSV_BYTES)?;
-        return Ok(Parsed::Csv(csv::read_part(
-            reader,
-            &path.display().to_string(),
-        )?));
-    }
-    let text = input::read_text(path)?;
-    parse_text(path, &text, format, boundary)
+    let mut reader = Reader::new(options, boundary);
+    reader.queue.extend(files);
+    reader.read_all(progress)?;
+    reader.finish()
 }
 
 /// Parses one file's text as `format` and checks it against the rules on
@@ -153,31 +457,12 @@ fn read_file(
 /// call this: whatever the bytes, it must return, never panic.
 pub fn check_text(path: &Path, text: &str, format: Format) -> Result<(), ImportError> {
     let boundary = input::Boundary::of(path).or_else(|_| input::Boundary::of(Path::new(".")))?;
-    let sources = match parse_text(path, text, format, &boundary)? {
-        Parsed::Sources(s) => s,
-        Parsed::Csv(part) => vec![csv::combine(vec![(path.display().to_string(), part)])?],
-    };
+    let options = Options::new(format);
+    let mut reader = Reader::new(&options, boundary);
+    reader.seen.insert(path.to_owned());
+    reader.read_text(path, text)?;
+    let sources = reader.finish()?;
     plan(&Inventory::default(), sources).map(|_| ())
-}
-
-fn parse_text(
-    path: &Path,
-    text: &str,
-    format: Format,
-    boundary: &input::Boundary,
-) -> Result<Parsed, ImportError> {
-    let origin = path.display().to_string();
-    let format = match format {
-        Format::Auto => detect::detect(path, text)?,
-        f => f,
-    };
-    Ok(match format {
-        Format::Native => Parsed::Sources(vec![native(text, &origin)?]),
-        Format::Csv => Parsed::Csv(csv::parse_part(text, &origin)?),
-        Format::Backstage => Parsed::Sources(backstage::parse(path, text, boundary)?),
-        Format::Kubernetes => Parsed::Sources(vec![kubernetes::parse(text, &origin)?]),
-        Format::Auto => unreachable!("detect returns a concrete format"),
-    })
 }
 
 fn native(text: &str, origin: &str) -> Result<Source, InventoryError> {
@@ -187,9 +472,29 @@ fn native(text: &str, origin: &str) -> Result<Source, InventoryError> {
     Ok(source)
 }
 
+/// What an import would change, and what it read but did not keep.
+pub struct Plan {
+    pub changes: ChangeSet,
+    pub findings: Findings,
+}
+
 /// Works out what importing `sources` would change, checking the merged
 /// result against every rule. Nothing is written.
-pub fn plan(current: &Inventory, mut sources: Vec<Source>) -> Result<ChangeSet, ImportError> {
+///
+/// Countersign's own files and CSV tables merge first, in file order; then
+/// the Backstage catalog and the Kubernetes manifests are each resolved as
+/// one set against everything before them, so a binding finds an account
+/// a native file defines and a relation finds a service already stored.
+pub fn plan(current: &Inventory, sources: Sources) -> Result<Plan, ImportError> {
+    let Sources {
+        list: mut sources,
+        catalog,
+        manifests,
+        mut findings,
+        namespace,
+        strict,
+        ..
+    } = sources;
     let mut working = current.clone();
     // Which entities the sources name, as 64-bit hashes of (kind, id): a
     // count for the report ("unchanged"), kept small for large imports.
@@ -203,9 +508,9 @@ pub fn plan(current: &Inventory, mut sources: Vec<Source>) -> Result<ChangeSet, 
         id.hash(&mut h);
         h.finish()
     };
-    for source in &mut sources {
+    let mut merge = |working: &mut Inventory, source: &mut Source| {
         let mut incoming = std::mem::take(&mut source.inventory);
-        resolve_external_ids(&working, &mut incoming);
+        resolve_external_ids(working, &mut incoming);
         listed.extend(incoming.owners.iter().map(|o| key(Entity::Owner, &o.id)));
         listed.extend(
             incoming
@@ -220,14 +525,36 @@ pub fn plan(current: &Inventory, mut sources: Vec<Source>) -> Result<ChangeSet, 
                 .map(|i| key(Entity::Identity, &i.id)),
         );
         if source.mode == MergeMode::Replace {
-            keep_uncovered(&working, &mut incoming, source);
+            keep_uncovered(working, &mut incoming, source);
         }
         // Merged in place, entities moved, not copied: an import's memory
         // follows what it reads (a 200 MB CSV), not a multiple of it.
         working.merge_in(incoming, source.mode);
+    };
+    for source in &mut sources {
+        merge(&mut working, source);
+    }
+    if !catalog.is_empty() {
+        let (inventory, lines) = catalog.build(&mut working, &mut findings);
+        let mut source = Source::new("the Backstage catalog", Format::Backstage, inventory, MergeMode::Fill);
+        source.lines = lines;
+        merge(&mut working, &mut source);
+        sources.push(source);
+    }
+    if !manifests.is_empty() {
+        let (inventory, lines) = manifests.build(&working, &namespace, &mut findings);
+        let mut source = Source::new("the Kubernetes manifests", Format::Kubernetes, inventory, MergeMode::Fill);
+        source.lines = lines;
+        merge(&mut working, &mut source);
+        sources.push(source);
     }
     if let Err(problems) = working.validate() {
-        return Err(locate(&sources, &problems).into());
+        return Err(ImportError::of(
+            problems.iter().map(|p| locate(&sources, p)).collect(),
+        ));
+    }
+    if strict && !findings.is_clean() {
+        return Err(ImportError::Strict(findings.strict_refusals()));
     }
     drop(sources);
     let mut set = ChangeSet::diff_into(current, working);
@@ -238,8 +565,11 @@ pub fn plan(current: &Inventory, mut sources: Vec<Source>) -> Result<ChangeSet, 
         .iter()
         .filter(|c| listed.contains(&key(c.entity, &c.id)))
         .count();
-    set.unchanged = listed.len() - changed;
-    Ok(set)
+    set.unchanged = listed.len().saturating_sub(changed);
+    Ok(Plan {
+        changes: set,
+        findings,
+    })
 }
 
 /// Merges by stable keys: an incoming identity whose id is new but whose
@@ -290,17 +620,17 @@ fn keep_uncovered(working: &Inventory, incoming: &mut Inventory, source: &Source
     }
 }
 
-/// Names the file and line of the first problem: the source that lists the
+/// Names the file and line of a problem: the source that lists the
 /// entity at fault, or the database if none of them does.
-fn locate(sources: &[Source], problems: &[Problem]) -> InventoryError {
-    let first = &problems[0];
+fn locate(sources: &[Source], problem: &Problem) -> InventoryError {
+    let one = std::slice::from_ref(problem);
     let owner = sources
         .iter()
         .rev()
-        .find(|s| s.lists(first.section, &first.id));
+        .find(|s| s.lists(problem.section, &problem.id));
     match owner {
-        Some(s) => file::locate(&s.origin, problems, &s.lines),
-        None => file::locate("the stored inventory", problems, &LineMap::default()),
+        Some(s) => file::locate(&s.origin, one, &s.lines),
+        None => file::locate("the stored inventory", one, &LineMap::default()),
     }
 }
 
@@ -318,16 +648,15 @@ pub enum Apply<'a> {
 pub async fn import(
     store: &Store,
     path: &Path,
-    format: Format,
+    options: &Options,
     apply: Apply<'_>,
     actor: &str,
     progress: &dyn Progress,
 ) -> Result<ImportReport, ImportError> {
-    let sources = read_sources(path, format, progress)?;
+    let sources = read_sources(path, options, progress)?;
     let current = store.snapshot().await?;
-    let mut files: Vec<String> = sources.iter().map(|s| s.origin.clone()).collect();
-    files.dedup();
-    let changes = plan(&current, sources)?;
+    let files = sources.files().to_vec();
+    let Plan { changes, findings } = plan(&current, sources)?;
     progress.planned(changes.changes.len());
     if let Apply::IfUnchanged(expected) = apply
         && changes.fingerprint() != expected
@@ -344,6 +673,7 @@ pub async fn import(
         files,
         fingerprint: changes.fingerprint(),
         changes,
+        findings,
         applied,
     })
 }

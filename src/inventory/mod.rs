@@ -33,6 +33,25 @@ impl Inventory {
         self.owners.is_empty() && self.services.is_empty() && self.identities.is_empty()
     }
 
+    /// Gives the service `old` the id `new`, and every reference to it
+    /// (dependencies, usages) with it. Nothing happens if `old` is absent.
+    pub fn rename_service(&mut self, old: &str, new: &str) {
+        let rename = |id: &mut String| {
+            if id == old {
+                *id = new.to_owned();
+            }
+        };
+        for s in &mut self.services {
+            rename(&mut s.id);
+            s.depends_on.iter_mut().for_each(rename);
+        }
+        for i in &mut self.identities {
+            for u in &mut i.used_by {
+                rename(&mut u.service);
+            }
+        }
+    }
+
     /// Sorts every section by id so exports and diffs are stable.
     pub fn sort(&mut self) {
         self.owners.sort_by(|a, b| a.id.cmp(&b.id));

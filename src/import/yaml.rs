@@ -1,0 +1,453 @@
+//! YAML documents read as generic trees that remember the line of every
+//! node, so each importer can decide per document what it is (by its
+//! `apiVersion` and `kind`) and read only the fields it maps, with a precise
+//! error for a field of the wrong type and no error at all for the fields of
+//! kinds it skips.
+//!
+//! Trees are pruned while they are read ([`Keep`]): a 100,000-document
+//! manifest set keeps a few hundred bytes per document (names, references,
+//! the annotations Countersign reads), never the pod specs, API definitions
+//! or `last-applied-configuration` blobs around them.
+
+use serde::Deserialize;
+use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::Spanned;
+use std::cell::Cell;
+use std::fmt;
+
+use crate::inventory::InventoryError;
+use crate::inventory::file::yaml_options_for;
+
+/// Which parts of a subtree to keep while reading it.
+#[derive(Clone, Copy)]
+pub(crate) enum Keep {
+    /// The whole subtree.
+    All,
+    /// The key and its line, not its value (read as [`Value::Null`]).
+    Mark,
+    /// Not even the key.
+    Drop,
+    /// A mapping's fields, each as this function says. A sequence passes
+    /// its items the same rule.
+    Fields(fn(&str) -> Keep),
+}
+
+thread_local! {
+    /// The rule for the subtree being read. serde's `Deserialize` has no
+    /// seed for `Spanned<T>`, so the rule travels beside the deserializer.
+    static KEEP: Cell<Keep> = const { Cell::new(Keep::All) };
+}
+
+/// One YAML node and the line (1-based) where it starts.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Node {
+    pub line: u64,
+    pub value: Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Value {
+    Null,
+    /// A string scalar.
+    Str(String),
+    /// Any other scalar (a number or a boolean), as written.
+    Scalar(String),
+    Seq(Vec<Node>),
+    Map(Vec<(String, Node)>),
+}
+
+impl Node {
+    /// A field of a mapping (`None` when absent or when this is no mapping).
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        match &self.value {
+            Value::Map(fields) => fields.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self.value, Value::Null)
+    }
+
+    /// The keys of a mapping, in order.
+    pub fn keys(&self) -> impl Iterator<Item = (&str, u64)> {
+        let fields: &[(String, Node)] = match &self.value {
+            Value::Map(fields) => fields,
+            _ => &[],
+        };
+        fields.iter().map(|(k, v)| (k.as_str(), v.line))
+    }
+
+    /// What kind of node this is, for messages ("a list", "a number").
+    pub fn shape(&self) -> &'static str {
+        match &self.value {
+            Value::Null => "empty",
+            Value::Str(_) => "a string",
+            Value::Scalar(_) => "a number or boolean",
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a mapping",
+        }
+    }
+}
+
+/// A field of the wrong shape: the line and a message naming the field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Misfit {
+    pub line: u64,
+    pub at: String,
+    pub message: String,
+}
+
+impl Misfit {
+    pub fn new(line: u64, at: &str, message: impl Into<String>) -> Self {
+        Misfit {
+            line,
+            at: at.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    pub fn into_error(self, origin: &str) -> InventoryError {
+        InventoryError::Invalid {
+            origin: origin.to_owned(),
+            line: Some(self.line),
+            at: self.at,
+            message: self.message,
+        }
+    }
+}
+
+/// Typed reads of a document's fields, each failing with the field's path.
+impl Node {
+    /// An optional string field; a list or mapping there is an error.
+    /// Numbers and booleans are read as written (`tier: 0`).
+    pub fn string(&self, key: &str, at: &str) -> Result<Option<(&str, u64)>, Misfit> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(n) => match &n.value {
+                Value::Null => Ok(None),
+                Value::Str(s) | Value::Scalar(s) => Ok(Some((s.as_str(), n.line))),
+                _ => Err(Misfit::new(
+                    n.line,
+                    &join(at, key),
+                    format!("must be a string, not {}", n.shape()),
+                )),
+            },
+        }
+    }
+
+    /// An optional list of strings; a single string counts as a list of
+    /// one (Backstage accepts `owner`-like fields either way).
+    pub fn strings(&self, key: &str, at: &str) -> Result<Vec<(&str, u64)>, Misfit> {
+        let Some(n) = self.get(key) else {
+            return Ok(Vec::new());
+        };
+        fn item<'n>(
+            n: &'n Node,
+            path: impl FnOnce() -> String,
+        ) -> Result<Option<(&'n str, u64)>, Misfit> {
+            match &n.value {
+                Value::Null => Ok(None),
+                Value::Str(s) | Value::Scalar(s) => Ok(Some((s.as_str(), n.line))),
+                _ => Err(Misfit::new(
+                    n.line,
+                    &path(),
+                    format!("must be a string, not {}", n.shape()),
+                )),
+            }
+        }
+        match &n.value {
+            Value::Seq(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for (i, it) in items.iter().enumerate() {
+                    out.extend(item(it, || format!("{}[{i}]", join(at, key)))?);
+                }
+                Ok(out)
+            }
+            _ => Ok(item(n, || join(at, key))?.into_iter().collect()),
+        }
+    }
+
+    /// An optional mapping field.
+    pub fn map(&self, key: &str, at: &str) -> Result<Option<&Node>, Misfit> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(n) if n.is_null() => Ok(None),
+            Some(n @ Node {
+                value: Value::Map(_),
+                ..
+            }) => Ok(Some(n)),
+            Some(n) => Err(Misfit::new(
+                n.line,
+                &join(at, key),
+                format!("must be a mapping, not {}", n.shape()),
+            )),
+        }
+    }
+
+    /// An optional list field's items.
+    pub fn list(&self, key: &str, at: &str) -> Result<&[Node], Misfit> {
+        match self.get(key) {
+            None => Ok(&[]),
+            Some(n) => match &n.value {
+                Value::Null => Ok(&[]),
+                Value::Seq(items) => Ok(items),
+                _ => Err(Misfit::new(
+                    n.line,
+                    &join(at, key),
+                    format!("must be a list, not {}", n.shape()),
+                )),
+            },
+        }
+    }
+}
+
+/// `metadata` + `name` → `metadata.name`.
+pub(crate) fn join(at: &str, key: &str) -> String {
+    if at.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{at}.{key}")
+    }
+}
+
+/// Reads every document of `text`, each pruned as `keep` says while it is
+/// read. A syntax error stops the file (YAML cannot resynchronise inside a
+/// document) and names its line.
+pub(crate) fn documents(text: &str, origin: &str, keep: Keep) -> Result<Vec<Node>, InventoryError> {
+    let outer = KEEP.replace(keep);
+    let result = serde_saphyr::from_multiple_with_options::<Node>(text, yaml_options_for(text));
+    KEEP.set(outer);
+    result.map_err(|e| InventoryError::Syntax {
+        origin: origin.to_owned(),
+        message: e.to_string().trim_end().replace('\n', " "),
+    })
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let spanned = Spanned::<Value>::deserialize(d)?;
+        Ok(Node {
+            line: spanned.referenced.line(),
+            value: spanned.value,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ValueVisitor)
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Scalar(v.to_string()))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Scalar(v.to_string()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Scalar(v.to_string()))
+    }
+    fn visit_i128<E>(self, v: i128) -> Result<Value, E> {
+        Ok(Value::Scalar(v.to_string()))
+    }
+    fn visit_u128<E>(self, v: u128) -> Result<Value, E> {
+        Ok(Value::Scalar(v.to_string()))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::Scalar(v.to_string()))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::Str(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::Str(v))
+    }
+    fn visit_bytes<E>(self, v: &[u8]) -> Result<Value, E> {
+        Ok(Value::Str(String::from_utf8_lossy(v).into_owned()))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        Value::deserialize(d)
+    }
+    fn visit_newtype_struct<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        Value::deserialize(d)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Node>()? {
+            items.push(item);
+        }
+        Ok(Value::Seq(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let keep = KEEP.get();
+        let mut fields = Vec::new();
+        while let Some(Key(key)) = map.next_key::<Key>()? {
+            let child = match keep {
+                Keep::All => Keep::All,
+                Keep::Fields(rule) => rule(&key),
+                // A parent that is marked or dropped never reads its value.
+                Keep::Mark | Keep::Drop => Keep::Drop,
+            };
+            match child {
+                Keep::Drop => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+                Keep::Mark => {
+                    let line = map.next_value::<Spanned<IgnoredAny>>()?.referenced.line();
+                    fields.push((
+                        key,
+                        Node {
+                            line,
+                            value: Value::Null,
+                        },
+                    ));
+                }
+                rule => {
+                    let outer = KEEP.replace(rule);
+                    let value = map.next_value::<Node>();
+                    KEEP.set(outer);
+                    fields.push((key, value?));
+                }
+            }
+        }
+        Ok(Value::Map(fields))
+    }
+}
+
+/// A mapping key as text: scalars as written, anything else as `?`
+/// (no importer reads a field with a complex key).
+struct Key(String);
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a mapping key")
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Key, E> {
+                Ok(Key(v.to_string()))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Key, E> {
+                Ok(Key(v.to_string()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Key, E> {
+                Ok(Key(v.to_string()))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Key, E> {
+                Ok(Key(v.to_string()))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key, E> {
+                Ok(Key(v.to_owned()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Key, E> {
+                Ok(Key(v))
+            }
+            fn visit_unit<E>(self) -> Result<Key, E> {
+                Ok(Key(String::new()))
+            }
+            fn visit_none<E>(self) -> Result<Key, E> {
+                Ok(Key(String::new()))
+            }
+            fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<Key, D::Error> {
+                Key::deserialize(d)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Key, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Key("?".into()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Key, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Key("?".into()))
+            }
+        }
+        d.deserialize_any(KeyVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str, keep: Keep) -> Vec<Node> {
+        documents(text, "t.yaml", keep).unwrap()
+    }
+
+    #[test]
+    fn every_node_knows_its_line() {
+        let docs = read(
+            "a: 1\nb:\n  - x\n  - {c: true}\n---\n# two\nname: second\n",
+            Keep::All,
+        );
+        assert_eq!(docs.len(), 2);
+        let b = docs[0].get("b").unwrap();
+        assert_eq!(b.line, 3);
+        let Value::Seq(items) = &b.value else {
+            panic!()
+        };
+        assert_eq!(items[1].get("c").unwrap().line, 4);
+        assert_eq!(docs[1].get("name").unwrap().line, 7);
+        assert_eq!(docs[1].string("name", "").unwrap(), Some(("second", 7)));
+    }
+
+    #[test]
+    fn pruning_keeps_only_what_the_rule_names() {
+        fn root(k: &str) -> Keep {
+            match k {
+                "keep" => Keep::All,
+                "mark" => Keep::Mark,
+                "nested" => Keep::Fields(|k| if k == "x" { Keep::All } else { Keep::Drop }),
+                _ => Keep::Drop,
+            }
+        }
+        let docs = read(
+            "keep: {a: 1}\nmark: {big: [1, 2, 3]}\ndrop: lots\nnested: [{x: 1, y: 2}]\n",
+            Keep::Fields(root),
+        );
+        let d = &docs[0];
+        assert!(d.get("drop").is_none());
+        assert!(d.get("mark").unwrap().is_null());
+        assert_eq!(d.get("mark").unwrap().line, 2);
+        assert!(d.get("keep").unwrap().get("a").is_some());
+        let Value::Seq(items) = &d.get("nested").unwrap().value else {
+            panic!()
+        };
+        assert!(items[0].get("x").is_some() && items[0].get("y").is_none());
+    }
+
+    #[test]
+    fn wrong_shapes_name_the_field_and_line() {
+        let d = &read("spec:\n  owner: [a]\n  deps: x\n", Keep::All)[0];
+        let spec = d.map("spec", "").unwrap().unwrap();
+        let e = spec.string("owner", "spec").unwrap_err();
+        assert_eq!((e.line, e.at.as_str()), (2, "spec.owner"));
+        assert_eq!(spec.strings("deps", "spec").unwrap(), [("x", 3)]);
+        assert!(d.map("nothing", "").unwrap().is_none());
+    }
+
+    #[test]
+    fn syntax_errors_name_the_file() {
+        let e = documents("a: [\n", "bad.yaml", Keep::All).unwrap_err();
+        assert!(e.to_string().starts_with("bad.yaml: "), "{e}");
+    }
+}
