@@ -22,11 +22,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // One line, outermost context first, so scripts and people both
-            // see which file and which step failed.
-            eprintln!(
-                "error: {}",
-                countersign::model::text::escape(&cli::describe(&e))
-            );
+            // see which file and which step failed; a list of problems (an
+            // import refused for each) one per line after it.
+            let text = cli::describe_lines(&e);
+            let lines: Vec<_> = text.lines().map(countersign::model::text::escape).collect();
+            eprintln!("error: {}", lines.join("\n"));
             ExitCode::FAILURE
         }
     }

@@ -62,15 +62,20 @@ async fn backstage_catalog_maps_to_services_owners_and_dependencies(engine: Test
     assert_eq!(api["tier"], 0, "from the countersign.dev/tier annotation");
     assert_eq!(
         api["depends_on"],
-        serde_json::json!(["shipments-db", "carrier-gateway", "invoice-api"])
+        serde_json::json!([
+            "resource:shipments-db",
+            "carrier-gateway",
+            "api:invoice-api"
+        ]),
+        "a Resource and an API are named by their kind"
     );
     assert_eq!(
         service("label-printer")["depends_on"],
-        serde_json::json!(["shipments-db"]),
+        serde_json::json!(["resource:shipments-db"]),
         "dependencyOf"
     );
     assert_eq!(
-        service("shipment-api-v2")["depends_on"],
+        service("api:shipment-api-v2")["depends_on"],
         serde_json::json!(["shipment-api"]),
         "providesApis"
     );
@@ -100,11 +105,11 @@ async fn backstage_catalog_maps_to_services_owners_and_dependencies(engine: Test
 
     let dot = stdout(countersign(&db).args(["export", "--format", "dot"]));
     assert!(
-        dot.contains("\"service:shipments-db\" -> \"service:shipment-api\";"),
+        dot.contains("\"service:resource:shipments-db\" -> \"service:shipment-api\";"),
         "{dot}"
     );
     assert!(
-        dot.contains("\"service:invoicing\" -> \"service:invoice-api\";"),
+        dot.contains("\"service:invoicing\" -> \"service:api:invoice-api\";"),
         "{dot}"
     );
 }
@@ -276,16 +281,17 @@ async fn malformed_files_change_nothing_and_name_the_line(engine: TestDb) {
             &["duplicate-key.yaml: ", "line 5"],
         ),
         (
-            "backstage-dangling.yaml",
-            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: a}\nspec:\n  owner: x\n  dependsOn:\n    - resource:missing-db\n",
+            "strict-backstage-dangling.yaml",
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: a}\nspec:\n  owner: user:x\n  dependsOn:\n    - resource:missing-db\n",
             &[
-                "backstage-dangling.yaml:7: services (id \"a\").depends_on: unknown service \"missing-db\"",
+                "strict-backstage-dangling.yaml:5: spec.owner: unknown User user:default/x",
+                "strict-backstage-dangling.yaml:7: spec.dependsOn: unknown Resource resource:default/missing-db",
             ],
         ),
         (
             "k8s-wrong-type.yaml",
             "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: x\n  annotations: [not, a, map]\n",
-            &["k8s-wrong-type.yaml: ", "line 5"],
+            &["k8s-wrong-type.yaml:5: metadata.annotations: must be a mapping, not a list"],
         ),
         (
             "usages.csv",
@@ -296,10 +302,19 @@ async fn malformed_files_change_nothing_and_name_the_line(engine: TestDb) {
     for (name, text, expect) in cases {
         let path = dir.path().join(name);
         std::fs::write(&path, text).unwrap();
-        let out = countersign(&db).arg("import").arg(&path).output().unwrap();
+        let mut cmd = countersign(&db);
+        cmd.arg("import").arg(&path);
+        // Unresolved references are reported and imported without it.
+        let strict = name.starts_with("strict-");
+        if strict {
+            cmd.arg("--strict");
+        }
+        let out = cmd.output().unwrap();
         assert_eq!(out.status.code(), Some(1), "{name} was accepted");
         let stderr = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        // One line; under --strict a heading and one line per finding.
+        let want = if strict { 1 + expect.len() } else { 1 };
+        assert_eq!(stderr.lines().count(), want, "{stderr}");
         for e in *expect {
             assert!(stderr.contains(e), "{name}: expected {e:?} in {stderr}");
         }
@@ -384,9 +399,16 @@ async fn applying_a_stale_preview_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("inv.db")).await.unwrap();
     let catalog = fixtures().join("backstage");
-    let preview = import::import(&store, &catalog, Format::Auto, Apply::Nothing, "t", &())
-        .await
-        .unwrap();
+    let preview = import::import(
+        &store,
+        &catalog,
+        &import::Options::new(Format::Auto),
+        Apply::Nothing,
+        "t",
+        &(),
+    )
+    .await
+    .unwrap();
     assert!(preview.applied.is_none());
     assert_eq!(preview.changes.changes.len(), 14);
 
@@ -404,7 +426,7 @@ async fn applying_a_stale_preview_is_refused() {
     let err = import::import(
         &store,
         &catalog,
-        Format::Auto,
+        &import::Options::new(Format::Auto),
         Apply::IfUnchanged(&preview.fingerprint),
         "t",
         &(),
@@ -413,13 +435,20 @@ async fn applying_a_stale_preview_is_refused() {
     .unwrap_err();
     assert!(matches!(err, ImportError::PreviewOutdated), "{err}");
 
-    let fresh = import::import(&store, &catalog, Format::Auto, Apply::Nothing, "t", &())
-        .await
-        .unwrap();
+    let fresh = import::import(
+        &store,
+        &catalog,
+        &import::Options::new(Format::Auto),
+        Apply::Nothing,
+        "t",
+        &(),
+    )
+    .await
+    .unwrap();
     let done = import::import(
         &store,
         &catalog,
-        Format::Auto,
+        &import::Options::new(Format::Auto),
         Apply::IfUnchanged(&fresh.fingerprint),
         "t",
         &(),

@@ -235,11 +235,26 @@ fn urls_and_devices_are_named_for_what_they_are() {
         "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: {name: l}\nspec:\n  type: url\n  target: https://example.test/catalog-info.yaml\n",
     )
     .unwrap();
-    let stderr = refused(&db, dir.path(), 30);
+    // Backstage fetches a URL target; an import never does: it says so at
+    // the line and imports the rest, and --strict refuses.
+    let out = countersign(&db)
+        .current_dir(dir.path())
+        .args(["import", "repo"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stderr.contains("catalog-info.yaml:6: spec.target:") && stderr.contains("is a URL"),
-        "{stderr}"
+        stdout.contains("catalog-info.yaml:6: spec.target: https://example.test/catalog-info.yaml is a URL; an import reads files only, so it is not read"),
+        "{stdout}"
     );
+    let out = countersign(&db)
+        .current_dir(dir.path())
+        .args(["import", "repo", "--strict"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is a URL"));
     let out = countersign(&db)
         .args(["import", "/dev/zero"])
         .output()

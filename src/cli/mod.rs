@@ -941,7 +941,14 @@ fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
 
 /// Joins an error and its causes on one line, skipping a cause whose text the
 /// outer message already contains (thiserror messages often embed their source).
+/// An error that lists several problems (an import refused for each of
+/// them) keeps one problem per line; see [`describe_lines`].
 pub fn describe(error: &anyhow::Error) -> String {
+    describe_lines(error).replace('\n', " ")
+}
+
+/// [`describe`], keeping the line breaks of a list of problems.
+pub fn describe_lines(error: &anyhow::Error) -> String {
     let mut line = String::new();
     for cause in error.chain() {
         let text = cause.to_string();
@@ -952,5 +959,5 @@ pub fn describe(error: &anyhow::Error) -> String {
             line.push_str(&text);
         }
     }
-    line.replace('\n', " ")
+    line
 }

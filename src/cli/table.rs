@@ -245,7 +245,7 @@ fn findings(f: &Findings) -> String {
     if !f.unresolved.is_empty() {
         let _ = writeln!(
             out,
-            "not kept ({}), so the inventory says less than the files here:",
+            "unresolved ({}): the files say more than the inventory will:",
             f.unresolved.len()
         );
         for u in &f.unresolved {

@@ -237,7 +237,11 @@ impl Catalog {
             let mut targets: Vec<Target> = one("target")?
                 .into_iter()
                 .map(|(t, l)| (t, l, "spec.target"))
-                .chain(many("targets")?.into_iter().map(|(t, l)| (t, l, "spec.targets")))
+                .chain(
+                    many("targets")?
+                        .into_iter()
+                        .map(|(t, l)| (t, l, "spec.targets")),
+                )
                 .map(|(target, line, field)| Target {
                     line,
                     field,
@@ -267,7 +271,10 @@ impl Catalog {
                 _ => Tier::IMPORTANT,
             },
         };
-        let profile = spec.map(|s| s.map("profile", "spec")).transpose()?.flatten();
+        let profile = spec
+            .map(|s| s.map("profile", "spec"))
+            .transpose()?
+            .flatten();
         let profile_field = |key: &str| -> Result<Option<String>, Misfit> {
             Ok(match profile {
                 Some(p) => p.string(key, "spec.profile")?.map(|(v, _)| v.to_owned()),
@@ -584,7 +591,11 @@ impl Resolver<'_> {
                         .filter_map(|k| stored(&service_id(k, &ns, &name)))
                         .collect();
                     stored.dedup();
-                    if stored.len() == 1 { stored.pop() } else { None }
+                    if stored.len() == 1 {
+                        stored.pop()
+                    } else {
+                        None
+                    }
                 }
                 _ => None,
             };
@@ -674,12 +685,9 @@ impl Resolver<'_> {
             return Some(self.ids[i].clone());
         }
         let id = base_id(&ns, &name);
-        if let Some(o) = self
-            .working
-            .owners
-            .iter()
-            .find(|o| o.id.eq_ignore_ascii_case(&id) || o.id.eq_ignore_ascii_case(&format!("user:{id}")))
-        {
+        if let Some(o) = self.working.owners.iter().find(|o| {
+            o.id.eq_ignore_ascii_case(&id) || o.id.eq_ignore_ascii_case(&format!("user:{id}"))
+        }) {
             return Some(o.id.clone());
         }
         let mut message = format!(

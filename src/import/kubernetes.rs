@@ -169,12 +169,13 @@ pub(super) struct Manifests {
 fn handled(group: &str, kind: &str) -> bool {
     matches!(
         (group, kind),
-        ("", "ServiceAccount" | "Secret" | "Pod" | "ReplicationController")
-            | (
-                "apps" | "extensions",
-                "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet"
-            )
-            | ("batch", "Job" | "CronJob")
+        (
+            "",
+            "ServiceAccount" | "Secret" | "Pod" | "ReplicationController"
+        ) | (
+            "apps" | "extensions",
+            "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet"
+        ) | ("batch", "Job" | "CronJob")
             | (RBAC, "RoleBinding" | "ClusterRoleBinding")
     )
 }
@@ -281,7 +282,11 @@ impl Manifests {
             value
                 .map(|(raw, line)| {
                     raw.trim().parse().map_err(|e: ParseModelError| {
-                        Misfit::new(line, &format!("metadata.annotations[{key:?}]"), e.to_string())
+                        Misfit::new(
+                            line,
+                            &format!("metadata.annotations[{key:?}]"),
+                            e.to_string(),
+                        )
                     })
                 })
                 .transpose()
@@ -349,10 +354,7 @@ impl Manifests {
                         .transpose()?
                         .and_then(|j| j.map("template", "spec.jobTemplate.spec").transpose())
                         .transpose()?
-                        .and_then(|t| {
-                            t.map("spec", "spec.jobTemplate.spec.template")
-                                .transpose()
-                        })
+                        .and_then(|t| t.map("spec", "spec.jobTemplate.spec.template").transpose())
                         .transpose()?,
                     (_, Some(s)) => s
                         .map("template", "spec")?
@@ -659,8 +661,13 @@ impl Manifests {
                     let account = b.account(&ns, account_name, &referrer, o.file, o.line);
                     b.at(o.file);
                     b.lines.entity(Section::Identities, &id, o.line);
-                    b.lines
-                        .field(Section::Identities, &id, "derived_from", Some(&account), o.line);
+                    b.lines.field(
+                        Section::Identities,
+                        &id,
+                        "derived_from",
+                        Some(&account),
+                        o.line,
+                    );
                     let mut t = Identity::new(
                         &id,
                         IdentityKind::Token,
@@ -766,8 +773,9 @@ impl Builder<'_> {
         );
         i.external_ids = vec![id.clone()];
         i.lifetime = Some(Lifetime::Ephemeral);
-        i.description =
-            format!("Named by {referrer}; no ServiceAccount manifest in the import that created it.");
+        i.description = format!(
+            "Named by {referrer}; no ServiceAccount manifest in the import that created it."
+        );
         if name == "default" {
             self.findings.note(
                 &origin,
@@ -834,7 +842,9 @@ impl Builder<'_> {
                         return Some(Vec::new());
                     }
                 };
-                Some(vec![self.account(&namespace, &s.name, referrer, o.file, s.line)])
+                Some(vec![
+                    self.account(&namespace, &s.name, referrer, o.file, s.line),
+                ])
             }
             "User" => {
                 // How the authorizer names an account's requests.
@@ -909,7 +919,10 @@ mod tests {
         let mut m = Manifests::default();
         let mut findings = Findings::default();
         let f = m.file("m.yaml", PathBuf::from("/nowhere/m.yaml"));
-        for doc in super::super::yaml::documents(text, "m.yaml", Keep::Fields(super::super::document_rule)).unwrap() {
+        for doc in
+            super::super::yaml::documents(text, "m.yaml", Keep::Fields(super::super::document_rule))
+                .unwrap()
+        {
             m.add(f, &doc, &mut findings).unwrap();
         }
         let (inv, _) = m.build(&Inventory::default(), ns, &mut findings);
@@ -1046,6 +1059,11 @@ subjects:
         };
         assert_eq!(perms("k8s:x/a"), ["ClusterRole/view"]);
         assert_eq!(perms("k8s:y/b"), ["ClusterRole/view"]);
-        assert!(findings.notes.iter().any(|n| n.message.contains("1 binding subject(s)")));
+        assert!(
+            findings
+                .notes
+                .iter()
+                .any(|n| n.message.contains("1 binding subject(s)"))
+        );
     }
 }

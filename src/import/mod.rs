@@ -300,12 +300,9 @@ impl<'a> Reader<'a> {
                 }
             };
             let Some((api, api_line)) = api.filter(|_| doc.get("kind").is_some()) else {
-                self.sources.findings.skip(
-                    "YAML",
-                    "(no apiVersion and kind)",
-                    &origin,
-                    doc.line,
-                );
+                self.sources
+                    .findings
+                    .skip("YAML", "(no apiVersion and kind)", &origin, doc.line);
                 continue;
             };
             let backstage = backstage::is_backstage(api);
@@ -389,7 +386,10 @@ impl<'a> Reader<'a> {
             };
             let pattern = resolved.display().to_string();
             let matches: Vec<PathBuf> = match glob::glob(&pattern) {
-                Ok(paths) => paths.filter_map(Result::ok).filter(|p| p.is_file()).collect(),
+                Ok(paths) => paths
+                    .filter_map(Result::ok)
+                    .filter(|p| p.is_file())
+                    .collect(),
                 Err(e) => {
                     self.problems
                         .push(invalid(format!("{} is not a valid pattern: {e}", t.target)));
@@ -400,9 +400,14 @@ impl<'a> Reader<'a> {
                 let message = if resolved.exists() {
                     format!("{}: {} is not a file", t.field, t.target)
                 } else {
-                    format!("{}: {} matches no file, so nothing is read from it", t.field, t.target)
+                    format!(
+                        "{}: {} matches no file, so nothing is read from it",
+                        t.field, t.target
+                    )
                 };
-                self.sources.findings.unresolved(&origin, Some(t.line), message);
+                self.sources
+                    .findings
+                    .unresolved(&origin, Some(t.line), message);
             }
             for m in matches {
                 if let Err(real) = self.boundary.check_inside(&m) {
@@ -536,14 +541,24 @@ pub fn plan(current: &Inventory, sources: Sources) -> Result<Plan, ImportError> 
     }
     if !catalog.is_empty() {
         let (inventory, lines) = catalog.build(&mut working, &mut findings);
-        let mut source = Source::new("the Backstage catalog", Format::Backstage, inventory, MergeMode::Fill);
+        let mut source = Source::new(
+            "the Backstage catalog",
+            Format::Backstage,
+            inventory,
+            MergeMode::Fill,
+        );
         source.lines = lines;
         merge(&mut working, &mut source);
         sources.push(source);
     }
     if !manifests.is_empty() {
         let (inventory, lines) = manifests.build(&working, &namespace, &mut findings);
-        let mut source = Source::new("the Kubernetes manifests", Format::Kubernetes, inventory, MergeMode::Fill);
+        let mut source = Source::new(
+            "the Kubernetes manifests",
+            Format::Kubernetes,
+            inventory,
+            MergeMode::Fill,
+        );
         source.lines = lines;
         merge(&mut working, &mut source);
         sources.push(source);

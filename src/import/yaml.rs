@@ -173,10 +173,12 @@ impl Node {
         match self.get(key) {
             None => Ok(None),
             Some(n) if n.is_null() => Ok(None),
-            Some(n @ Node {
-                value: Value::Map(_),
-                ..
-            }) => Ok(Some(n)),
+            Some(
+                n @ Node {
+                    value: Value::Map(_),
+                    ..
+                },
+            ) => Ok(Some(n)),
             Some(n) => Err(Misfit::new(
                 n.line,
                 &join(at, key),

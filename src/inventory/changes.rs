@@ -476,11 +476,10 @@ impl MergeMode {
                 external_ids: union(&old.external_ids, &new.external_ids),
                 lifetime: fill(&old.lifetime, &new.lifetime),
                 expires_on: fill(&old.expires_on, &new.expires_on),
-                permissions: if new.permissions.is_empty() {
-                    old.permissions.clone()
-                } else {
-                    new.permissions.clone()
-                },
+                // Merged like every list: a binding imported on its own
+                // adds to what an account can do, never erases the rest
+                // (an understated permission is the worse mistake).
+                permissions: union(&old.permissions, &new.permissions),
                 derived_from: fill(&old.derived_from, &new.derived_from),
                 used_by: union_with(
                     &old.used_by,

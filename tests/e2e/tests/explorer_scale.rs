@@ -19,9 +19,16 @@ async fn a_fifty_thousand_node_blast_radius_is_drawn() {
     let text = countersign::inventory::file::to_json(&inv).unwrap();
     std::fs::write(&file, text).unwrap();
     let store = Store::open(&db).await.unwrap();
-    import::import(&store, &file, Format::Native, Apply::Plan, "e2e", &())
-        .await
-        .unwrap();
+    import::import(
+        &store,
+        &file,
+        &import::Options::new(Format::Native),
+        Apply::Plan,
+        "e2e",
+        &(),
+    )
+    .await
+    .unwrap();
     let ranked = BlastGraph::new(&store.snapshot().await.unwrap()).rank();
     let widest = &ranked[0];
     assert!(
