@@ -536,6 +536,7 @@ impl Manifests {
             lines: LineMap::default(),
             accounts: BTreeMap::new(),
             defaulted: HashMap::new(),
+            default_namespace,
             findings,
         };
         // Each object's namespace: a Kustomization's, else its own, else
@@ -728,6 +729,7 @@ struct Builder<'a> {
     accounts: BTreeMap<String, Identity>,
     /// Accounts defined without a namespace: name → (file, line).
     defaulted: HashMap<String, (usize, u64)>,
+    default_namespace: &'a str,
     findings: &'a mut Findings,
 }
 
@@ -819,7 +821,8 @@ impl Builder<'_> {
                 let follows = kustomized_ns.is_some_and(|kns| {
                     moved.get(&s.name).is_some_and(|m| {
                         m.iter().any(|(from, to)| {
-                            to == kns && (s.namespace.is_none() || *from == s.namespace)
+                            let from = from.as_deref().unwrap_or(self.default_namespace);
+                            to == kns && s.namespace.as_deref().is_none_or(|n| n == from)
                         })
                     })
                 });

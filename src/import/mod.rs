@@ -262,7 +262,12 @@ impl<'a> Reader<'a> {
     fn read_text(&mut self, path: &Path, text: &str) -> Result<(), ImportError> {
         let origin = path.display().to_string();
         let format = match self.options.format {
-            Format::Auto => detect::detect(path, text)?,
+            // A YAML stream is read document by document, each by its own
+            // apiVersion, whatever the first one looked like.
+            Format::Auto => match detect::detect(path, text)? {
+                Format::Backstage | Format::Kubernetes => Format::Auto,
+                f => f,
+            },
             f => f,
         };
         match format {

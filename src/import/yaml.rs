@@ -142,10 +142,10 @@ impl Node {
         let Some(n) = self.get(key) else {
             return Ok(Vec::new());
         };
-        fn item<'n>(
-            n: &'n Node,
+        fn item(
+            n: &Node,
             path: impl FnOnce() -> String,
-        ) -> Result<Option<(&'n str, u64)>, Misfit> {
+        ) -> Result<Option<(&str, u64)>, Misfit> {
             match &n.value {
                 Value::Null => Ok(None),
                 Value::Str(s) | Value::Scalar(s) => Ok(Some((s.as_str(), n.line))),

@@ -197,6 +197,7 @@ impl ChangeSet {
     /// Plans replacing `current` with `target`, consuming `target`: the
     /// entities move into the changes instead of being copied. What is in
     /// `current` and not in `target` is kept (nothing is deleted).
+    /// Entities of `current` that `target` lacks are deleted.
     pub fn diff_into(current: &Inventory, target: Inventory) -> ChangeSet {
         let mut set = ChangeSet::default();
         set.diff_owned(Entity::Owner, &current.owners, target.owners, |o| &o.id);
@@ -220,6 +221,22 @@ impl ChangeSet {
         id: impl Fn(&T) -> &String,
     ) {
         let by_id: HashMap<&String, &T> = current.iter().map(|t| (id(t), t)).collect();
+        // What the target no longer holds is deleted (an import that
+        // carries a service over to a new id).
+        let kept: std::collections::HashSet<&String> = target.iter().map(&id).collect();
+        let gone: Vec<Change> = current
+            .iter()
+            .filter(|t| !kept.contains(id(t)))
+            .map(|old| Change {
+                entity,
+                id: id(old).clone(),
+                operation: Operation::Delete,
+                before: Some(old.clone().into()),
+                after: None,
+            })
+            .collect();
+        drop(kept);
+        self.changes.extend(gone);
         for new in target {
             let key = id(&new).clone();
             match by_id.get(&key) {

@@ -1,0 +1,609 @@
+//! Backstage catalogs and Kubernetes manifests read as Backstage and
+//! `kubectl apply` read them. `tests/fixtures/cases/` holds small
+//! reproductions of faults found in public catalogs and manifests (each
+//! file's comment says what Backstage or kubectl does with it); every one
+//! is asserted here with its right value, beside fixtures written for each
+//! kind of fault: references across files and imports, namespaces given by
+//! `--namespace` or a Kustomization, ids from before kinds were part of
+//! them, findings with file and line, `--strict`, and every problem listed.
+
+mod common;
+
+use common::countersign;
+use countersign::Store;
+use countersign::import::{self, Apply, Findings, Format, ImportError, Options};
+use countersign::inventory::Inventory;
+use countersign::model::{Access, Identity, Service};
+use std::path::{Path, PathBuf};
+
+fn case(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/cases")
+        .join(name)
+}
+
+struct Imported {
+    inventory: Inventory,
+    findings: Findings,
+    files: Vec<String>,
+}
+
+impl Imported {
+    fn service(&self, id: &str) -> &Service {
+        self.inventory
+            .services
+            .iter()
+            .find(|s| s.id == id)
+            .unwrap_or_else(|| panic!("no service {id}: {:?}", self.inventory.services))
+    }
+
+    fn identity(&self, id: &str) -> &Identity {
+        self.inventory
+            .identities
+            .iter()
+            .find(|i| i.id == id)
+            .unwrap_or_else(|| panic!("no identity {id}: {:?}", self.inventory.identities))
+    }
+
+    /// The one unresolved finding containing `text`, as `file-name:line: message`.
+    fn unresolved(&self, text: &str) -> String {
+        let found: Vec<String> = self
+            .findings
+            .unresolved
+            .iter()
+            .filter(|f| f.message.contains(text))
+            .map(|f| {
+                let name = Path::new(&f.file).file_name().unwrap().to_string_lossy();
+                format!("{name}:{}: {}", f.line.unwrap_or(0), f.message)
+            })
+            .collect();
+        assert_eq!(
+            found.len(),
+            1,
+            "{text:?} in {:#?}",
+            self.findings.unresolved
+        );
+        found[0].clone()
+    }
+
+    fn skipped(&self, kind: &str) -> usize {
+        self.findings
+            .skipped
+            .iter()
+            .filter(|s| s.kind == kind)
+            .map(|s| s.count)
+            .sum()
+    }
+}
+
+async fn store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("inv.db")).await.unwrap();
+    (dir, store)
+}
+
+async fn import_into(
+    store: &Store,
+    path: &Path,
+    options: &Options,
+) -> Result<Imported, ImportError> {
+    let report = import::import(store, path, options, Apply::Plan, "test", &()).await?;
+    Ok(Imported {
+        inventory: store.snapshot().await.unwrap(),
+        findings: report.findings,
+        files: report.files,
+    })
+}
+
+async fn import(path: &Path) -> Imported {
+    let (_dir, store) = store().await;
+    import_into(&store, path, &Options::new(Format::Auto))
+        .await
+        .unwrap()
+}
+
+async fn strict(path: &Path) -> String {
+    let (_dir, store) = store().await;
+    let options = Options {
+        strict: true,
+        ..Options::new(Format::Auto)
+    };
+    match import_into(&store, path, &options).await {
+        Err(e @ ImportError::Strict(_)) => {
+            assert!(
+                store.snapshot().await.unwrap().is_empty(),
+                "nothing written"
+            );
+            e.to_string()
+        }
+        Err(e) => panic!("refused for another reason: {e}"),
+        Ok(_) => panic!("--strict accepted {}", path.display()),
+    }
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+// ---- the cases, each with its right value ----
+
+#[tokio::test]
+async fn case_01_a_provided_api_outside_the_import_is_reported_not_refused() {
+    let got = import(&case("01-provides-missing-api.yaml")).await;
+    let tracker = got.service("parcel-tracker");
+    assert_eq!(tracker.owner.as_deref(), Some("team-parcels"));
+    assert_eq!(
+        got.inventory.services.len(),
+        1,
+        "no stand-in service for the API"
+    );
+    assert_eq!(
+        got.unresolved("providesApis"),
+        "01-provides-missing-api.yaml:11: spec.providesApis: unknown API api:default/tracking-api: it is neither in this import nor in the inventory, so the relation is not kept"
+    );
+    assert!(got.unresolved("spec.owner").starts_with(
+        "01-provides-missing-api.yaml:9: spec.owner: unknown Group group:default/team-parcels"
+    ));
+    let refused = strict(&case("01-provides-missing-api.yaml")).await;
+    assert!(
+        refused.contains("01-provides-missing-api.yaml:11: spec.providesApis: unknown API"),
+        "{refused}"
+    );
+}
+
+#[tokio::test]
+async fn case_02_references_compare_ignoring_case() {
+    let got = import(&case("02-ref-case.yaml")).await;
+    assert_eq!(
+        got.service("dashboards").depends_on,
+        ["resource:MetricsStore"]
+    );
+    assert!(
+        !got.findings
+            .unresolved
+            .iter()
+            .any(|f| f.message.contains("dependsOn"))
+    );
+}
+
+#[tokio::test]
+async fn case_03_a_component_and_the_api_it_provides_are_two_entities() {
+    let got = import(&case("03-component-api-same-name.yaml")).await;
+    assert!(got.service("geo-lookup").depends_on.is_empty());
+    assert_eq!(
+        got.unresolved("providesApis"),
+        "03-component-api-same-name.yaml:12: spec.providesApis: unknown API api:default/geo-lookup: it is neither in this import nor in the inventory, so the relation is not kept"
+    );
+    // With the API's own file beside it, the relation is kept.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        case("03-component-api-same-name.yaml"),
+        dir.path().join("component.yaml"),
+    )
+    .unwrap();
+    write(
+        dir.path(),
+        "api.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata: {name: geo-lookup}\nspec: {type: grpc, lifecycle: production, owner: team-maps, definition: x}\n",
+    );
+    let got = import(dir.path()).await;
+    assert_eq!(got.service("api:geo-lookup").depends_on, ["geo-lookup"]);
+    assert!(got.service("geo-lookup").depends_on.is_empty());
+}
+
+#[tokio::test]
+async fn case_04_same_name_keeps_every_edge_and_reports_the_missing_one() {
+    let got = import(&case("04-same-name-drops-edges.yaml")).await;
+    assert_eq!(got.service("ledger").depends_on, ["resource:ledger-store"]);
+    assert_eq!(got.service("api:ledger").name, "ledger");
+    assert_eq!(got.inventory.services.len(), 3);
+    assert_eq!(
+        got.unresolved("no-such-thing"),
+        "04-same-name-drops-edges.yaml:13: spec.dependsOn: unknown Component component:default/no-such-thing: it is neither in this import nor in the inventory, so the relation is not kept"
+    );
+}
+
+#[tokio::test]
+async fn case_06_a_kustomization_is_skipped_and_its_missing_resource_named() {
+    let got = import(&case("06-kustomization-no-metadata.yaml")).await;
+    assert!(got.inventory.is_empty());
+    assert_eq!(got.skipped("Kustomization"), 1);
+    assert_eq!(
+        got.unresolved("robot.yaml"),
+        "06-kustomization-no-metadata.yaml:5: resource robot.yaml is not among the files imported, so it is not read"
+    );
+}
+
+#[tokio::test]
+async fn case_07_a_cluster_wide_grant_is_never_dropped() {
+    // As `kubectl apply -n tools`: the account is tools/sync-bot.
+    let (_dir, store) = store().await;
+    let options = Options {
+        namespace: Some("tools".into()),
+        ..Options::new(Format::Auto)
+    };
+    let got = import_into(&store, &case("07-crb-namespace-mismatch.yaml"), &options)
+        .await
+        .unwrap();
+    let bot = got.identity("k8s:tools/sync-bot");
+    assert_eq!(bot.permissions, ["ClusterRole/cluster-admin"]);
+    assert_eq!(bot.used_by.len(), 1);
+    assert_eq!(bot.used_by[0].service, "tools/sync-bot");
+    assert_eq!(bot.used_by[0].access, Some(Access::Admin));
+    assert!(
+        got.findings.unresolved.is_empty(),
+        "{:?}",
+        got.findings.unresolved
+    );
+
+    // As plain `kubectl apply`: the account lands in default, and the
+    // binding still grants tools/sync-bot, which is created and reported
+    // with the way to read the bundle as meant.
+    let got = import(&case("07-crb-namespace-mismatch.yaml")).await;
+    assert_eq!(
+        got.identity("k8s:tools/sync-bot").permissions,
+        ["ClusterRole/cluster-admin"]
+    );
+    assert!(got.identity("k8s:default/sync-bot").permissions.is_empty());
+    let finding = got.unresolved("tools/sync-bot");
+    assert!(finding.starts_with("07-crb-namespace-mismatch.yaml:23: the ClusterRoleBinding sync-bot-everything names the service account tools/sync-bot"), "{finding}");
+    assert!(
+        finding.contains("import them with --namespace tools"),
+        "{finding}"
+    );
+}
+
+#[tokio::test]
+async fn case_08_lists_are_unwrapped() {
+    let got = import(&case("08-kind-list.yaml")).await;
+    assert_eq!(
+        got.identity("k8s:tools/robot-one").permissions,
+        ["ClusterRole/view in tools"]
+    );
+    assert!(got.findings.is_clean(), "{:?}", got.findings);
+}
+
+#[tokio::test]
+async fn case_08b_a_binding_in_another_file_grants_the_account() {
+    let got = import(&case("08b-split-binding")).await;
+    let scraper = got.identity("k8s:metrics/scraper");
+    assert_eq!(scraper.permissions, ["ClusterRole/cluster-admin"]);
+    assert_eq!(scraper.used_by[0].service, "metrics/scraper");
+    assert_eq!(scraper.used_by[0].access, Some(Access::Admin));
+    assert!(got.findings.is_clean(), "{:?}", got.findings);
+}
+
+#[tokio::test]
+async fn case_11_a_token_for_an_account_made_elsewhere_creates_it_and_says_so() {
+    let got = import(&case("11-token-secret-orphan.yaml")).await;
+    let token = got.identity("k8s:ci/secret/ci-deployer-token");
+    assert_eq!(token.derived_from.as_deref(), Some("k8s:ci/ci-deployer"));
+    got.identity("k8s:ci/ci-deployer");
+    assert_eq!(
+        got.unresolved("ci-deployer"),
+        "11-token-secret-orphan.yaml:6: the token Secret ci/ci-deployer-token names the service account ci/ci-deployer, which no manifest of this import defines and the inventory does not hold; created it"
+    );
+    // Imported after the account, it is derived from it and nothing is reported.
+    let (_dir, store) = store().await;
+    let dir = tempfile::tempdir().unwrap();
+    let sa = write(
+        dir.path(),
+        "sa.yaml",
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: ci-deployer, namespace: ci}\n",
+    );
+    import_into(&store, &sa, &Options::new(Format::Auto))
+        .await
+        .unwrap();
+    let got = import_into(
+        &store,
+        &case("11-token-secret-orphan.yaml"),
+        &Options::new(Format::Auto),
+    )
+    .await
+    .unwrap();
+    assert!(got.findings.is_clean(), "{:?}", got.findings);
+    assert_eq!(got.inventory.identities.len(), 2);
+}
+
+#[tokio::test]
+async fn case_15_location_targets_are_globs() {
+    let got = import(&case("15-location-glob.yaml")).await;
+    assert_eq!(got.files.len(), 2, "{:?}", got.files);
+    assert!(got.inventory.owners.iter().any(|o| o.id == "team-routes"));
+}
+
+#[tokio::test]
+async fn case_19_templates_are_skipped_and_counted() {
+    let got = import(&case("19-template-entity.yaml")).await;
+    assert_eq!(got.inventory.services.len(), 1);
+    got.service("quote-service");
+    assert_eq!(got.skipped("Template"), 1);
+    let refused = strict(&case("19-template-entity.yaml")).await;
+    assert!(
+        refused.contains("1 Backstage Template document(s) skipped"),
+        "{refused}"
+    );
+}
+
+// ---- each kind of fault, on fixtures of our own ----
+
+#[tokio::test]
+async fn a_kustomization_namespace_applies_to_the_files_it_lists_and_their_subjects() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: monitoring\nresources:\n  - sa.yaml\n  - rbac/\n",
+    );
+    write(
+        dir.path(),
+        "sa.yaml",
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: prometheus}\n---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: prometheus, namespace: default}\nspec:\n  template:\n    spec: {serviceAccountName: prometheus}\n",
+    );
+    write(
+        dir.path(),
+        "rbac/binding.yaml",
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: prometheus}\nroleRef: {kind: ClusterRole, name: prometheus-reader}\nsubjects:\n  - {kind: ServiceAccount, name: prometheus, namespace: default}\n",
+    );
+    let got = import(dir.path()).await;
+    let sa = got.identity("k8s:monitoring/prometheus");
+    assert_eq!(sa.permissions, ["ClusterRole/prometheus-reader"]);
+    assert_eq!(sa.used_by[0].service, "monitoring/prometheus");
+    assert_eq!(sa.used_by[0].access, Some(Access::Read));
+    assert_eq!(
+        got.inventory.identities.len(),
+        1,
+        "{:?}",
+        got.inventory.identities
+    );
+    assert!(
+        got.findings.unresolved.is_empty(),
+        "{:?}",
+        got.findings.unresolved
+    );
+    assert!(
+        got.findings
+            .notes
+            .iter()
+            .any(|n| n.message.contains("namespace monitoring applied"))
+    );
+
+    // What kustomize would change beyond that is named, not ignored.
+    write(
+        dir.path(),
+        "kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: monitoring\nnamePrefix: prod-\nresources: [sa.yaml, rbac/]\n",
+    );
+    let got = import(dir.path()).await;
+    assert!(
+        got.unresolved("namePrefix")
+            .starts_with("kustomization.yaml:4: the Kustomization's namePrefix is not applied")
+    );
+}
+
+#[tokio::test]
+async fn bindings_reach_accounts_a_previous_import_stored() {
+    let (_dir, store) = store().await;
+    let dir = tempfile::tempdir().unwrap();
+    let sa = write(
+        dir.path(),
+        "sa.yaml",
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: builder, namespace: ci}\n---\napiVersion: batch/v1\nkind: Job\nmetadata: {name: build, namespace: ci}\nspec:\n  template:\n    spec: {serviceAccountName: builder}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: view, namespace: ci}\nroleRef: {kind: ClusterRole, name: view}\nsubjects: [{kind: ServiceAccount, name: builder}]\n",
+    );
+    import_into(&store, &sa, &Options::new(Format::Auto))
+        .await
+        .unwrap();
+    let more = tempfile::tempdir().unwrap();
+    let binding = write(
+        more.path(),
+        "admin.yaml",
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: builder-admin}\nroleRef: {kind: ClusterRole, name: cluster-admin}\nsubjects: [{kind: ServiceAccount, name: builder, namespace: ci}]\n",
+    );
+    let got = import_into(&store, &binding, &Options::new(Format::Auto))
+        .await
+        .unwrap();
+    let builder = got.identity("k8s:ci/builder");
+    assert_eq!(
+        builder.permissions,
+        ["ClusterRole/view in ci", "ClusterRole/cluster-admin"],
+        "added to, never replaced"
+    );
+    assert_eq!(builder.used_by[0].access, Some(Access::Admin));
+    assert!(got.findings.is_clean(), "{:?}", got.findings);
+}
+
+#[tokio::test]
+async fn services_imported_under_todays_ids_keep_their_usages() {
+    let (_dir, store) = store().await;
+    let dir = tempfile::tempdir().unwrap();
+    // An inventory as an earlier import left it: a Resource stored under
+    // its bare name, with an identity using it and a service depending on it.
+    let native = write(
+        dir.path(),
+        "inventory.yaml",
+        "version: 1\nservices:\n  - {id: orders-db, name: orders-db, tier: 1}\n  - {id: checkout, name: checkout, tier: 1, depends_on: [orders-db]}\nidentities:\n  - id: db-password\n    kind: api_key\n    name: DB password\n    environment: production\n    tier: 1\n    used_by: [{service: orders-db, access: write}]\n",
+    );
+    import_into(&store, &native, &Options::new(Format::Auto))
+        .await
+        .unwrap();
+    let catalog = tempfile::tempdir().unwrap();
+    let file = write(
+        catalog.path(),
+        "catalog-info.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Resource\nmetadata: {name: orders-db, description: Orders}\nspec: {type: database, owner: team-x}\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: checkout}\nspec:\n  type: service\n  owner: team-x\n  dependsOn: [resource:orders-db]\n",
+    );
+    let got = import_into(&store, &file, &Options::new(Format::Auto))
+        .await
+        .unwrap();
+    assert!(!got.inventory.services.iter().any(|s| s.id == "orders-db"));
+    let db = got.service("resource:orders-db");
+    assert_eq!((db.tier.get(), db.description.as_str()), (1, "Orders"));
+    assert_eq!(got.service("checkout").depends_on, ["resource:orders-db"]);
+    assert_eq!(
+        got.identity("db-password").used_by[0].service,
+        "resource:orders-db"
+    );
+    assert!(got.findings.notes.iter().any(|n| {
+        n.message.contains(
+            "the service orders-db (imported before service ids named the Backstage kind)",
+        )
+    }));
+    // And a second import of the same catalog changes nothing.
+    let report = import::import(
+        &store,
+        &file,
+        &Options::new(Format::Auto),
+        Apply::Nothing,
+        "t",
+        &(),
+    )
+    .await
+    .unwrap();
+    assert!(report.changes.is_empty(), "{:?}", report.changes);
+}
+
+#[tokio::test]
+async fn references_take_the_referrers_namespace_and_the_relations_default_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "shop.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: cart, namespace: shop}\nspec:\n  owner: Team-Shop\n  system: store\n  consumesApis: [prices]\n  dependsOn: [Resource:cache]\n---\napiVersion: backstage.io/v1alpha1\nkind: API\nmetadata: {name: prices, namespace: shop}\nspec: {owner: team-shop, type: openapi, definition: x}\n---\napiVersion: backstage.io/v1alpha1\nkind: Resource\nmetadata: {name: cache, namespace: shop}\nspec: {owner: team-shop, type: cache}\n",
+    );
+    // Same names in default: never confused with the shop namespace's.
+    write(
+        dir.path(),
+        "default.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Resource\nmetadata: {name: cache}\nspec: {owner: team-other, type: cache}\n---\napiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: team-shop, namespace: shop}\nspec: {type: team, children: []}\n---\napiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: team-other}\nspec: {type: team, children: []}\n",
+    );
+    let got = import(dir.path()).await;
+    let cart = got.service("shop/cart");
+    assert_eq!(cart.depends_on, ["resource:shop/cache", "api:shop/prices"]);
+    assert_eq!(cart.owner.as_deref(), Some("shop/team-shop"));
+    assert_eq!(cart.system.as_deref(), Some("shop/store"));
+    assert!(got.findings.is_clean(), "{:?}", got.findings);
+}
+
+#[tokio::test]
+async fn each_document_is_read_by_its_api_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "mixed.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: api\n  labels: {team: x}\n  annotations: {backstage.io/kubernetes-id: api}\nspec: {owner: user:ann}\n---\napiVersion: backstage.io/v1alpha1\nkind: User\nmetadata: {name: ann}\nspec: {memberOf: []}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: api, namespace: web}\n---\napiVersion: example.com/v1\nkind: Deployment\nmetadata: {name: not-apps}\nspec: {template: 5}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: d}\n---\nplain: document\n",
+    );
+    let got = import(&file).await;
+    assert_eq!(got.service("api").owner.as_deref(), Some("ann"));
+    got.identity("k8s:web/api");
+    assert_eq!(
+        got.skipped("Deployment (example.com/v1)"),
+        1,
+        "{:?}",
+        got.findings.skipped
+    );
+    assert_eq!(got.skipped("ConfigMap"), 2);
+    assert_eq!(got.skipped("(no apiVersion and kind)"), 1);
+}
+
+#[tokio::test]
+async fn a_refused_import_lists_every_problem_with_its_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "a.yaml",
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: x\n  annotations: {countersign.dev/tier: \"9\"}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: b, namespace: n}\nsubjects: []\n",
+    );
+    write(
+        dir.path(),
+        "b.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: c}\nspec:\n  owner: [not, a, string]\n",
+    );
+    let (_d, store) = store().await;
+    let e = import_into(&store, dir.path(), &Options::new(Format::Auto))
+        .await
+        .err()
+        .unwrap();
+    let ImportError::Refused(problems) = &e else {
+        panic!("{e}")
+    };
+    let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert_eq!(text.len(), 3, "{text:#?}");
+    assert!(
+        text[0].ends_with(
+            "a.yaml:5: metadata.annotations[\"countersign.dev/tier\"]: tier must be 0, 1, 2 or 3"
+        ) || text[0].contains("a.yaml:5: metadata.annotations"),
+        "{text:#?}"
+    );
+    assert!(
+        text[1].contains("a.yaml:9: roleRef: a binding needs a roleRef"),
+        "{text:#?}"
+    );
+    assert!(
+        text[2].contains("b.yaml:5: spec.owner: must be a string, not a list"),
+        "{text:#?}"
+    );
+    assert!(store.snapshot().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn groups_of_accounts_are_granted_as_the_authorizer_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "m.yaml",
+        "apiVersion: v1\nkind: List\nitems:\n  - {apiVersion: v1, kind: ServiceAccount, metadata: {name: a, namespace: jobs}}\n  - {apiVersion: v1, kind: ServiceAccount, metadata: {name: b, namespace: jobs}}\n  - {apiVersion: v1, kind: ServiceAccount, metadata: {name: c, namespace: web}}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: jobs-edit, namespace: jobs}\nroleRef: {kind: ClusterRole, name: edit}\nsubjects: [{kind: Group, name: \"system:serviceaccounts:jobs\", apiGroup: rbac.authorization.k8s.io}]\n",
+    );
+    let got = import(&file).await;
+    assert_eq!(
+        got.identity("k8s:jobs/a").permissions,
+        ["ClusterRole/edit in jobs"]
+    );
+    assert_eq!(
+        got.identity("k8s:jobs/b").permissions,
+        ["ClusterRole/edit in jobs"]
+    );
+    assert!(got.identity("k8s:web/c").permissions.is_empty());
+}
+
+#[test]
+fn the_cli_prints_findings_and_strict_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("inv.db");
+    let out = countersign(&db)
+        .args(["import", "--json"])
+        .arg(case("19-template-entity.yaml"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["findings"]["skipped"][0]["kind"], "Template");
+    assert_eq!(report["findings"]["skipped"][0]["first"]["line"], 12);
+    assert_eq!(report["findings"]["unresolved"][0]["line"], 9);
+
+    let out = countersign(&db)
+        .args(["import", "--dry-run"])
+        .arg(case("08b-split-binding"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("2 file(s): 2 to create"), "{stdout}");
+
+    let out = countersign(&db)
+        .args(["import", "--strict"])
+        .arg(case("11-token-secret-orphan.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.starts_with("error: --strict: 1 finding(s), nothing was written:\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("11-token-secret-orphan.yaml:6: the token Secret"),
+        "{stderr}"
+    );
+}
