@@ -26,6 +26,25 @@ const report: ImportReport = {
     ],
     unchanged: 4,
   },
+  findings: {
+    skipped: [
+      {
+        format: "Backstage",
+        kind: "Template",
+        count: 2,
+        first: { file: "/tmp/catalog.yaml", line: 12, message: "" },
+      },
+    ],
+    unresolved: [
+      {
+        file: "/tmp/catalog.yaml",
+        line: 11,
+        message:
+          "spec.providesApis: unknown API api:default/tracking-api: it is neither in this import nor in the inventory, so the relation is not kept",
+      },
+    ],
+    notes: [],
+  },
   applied: null,
 };
 
@@ -51,6 +70,16 @@ describe("ImportPanel", () => {
     expect(screen.getByTestId("import-changes")).toHaveTextContent(
       "billing-dbowner",
     );
+    expect(screen.getByTestId("import-skipped")).toHaveTextContent(
+      "2 Backstage Template",
+    );
+    expect(screen.getByTestId("import-unresolved")).toHaveTextContent(
+      "1 reference not resolved",
+    );
+    expect(screen.getByTestId("import-unresolved")).toHaveTextContent(
+      "catalog.yaml:11 spec.providesApis: unknown API api:default/tracking-api",
+    );
+    expect(screen.queryByTestId("import-notes")).toBeNull();
     expect(calls[0]).toEqual({
       cmd: "choose_import",
       args: { folder: false, format: "backstage" },

@@ -165,10 +165,32 @@ export interface Change {
 
 export type ImportFormat = "auto" | "native" | "csv" | "backstage" | "k8s";
 
+/** A place in an imported file and what happened there (src/import/report.rs). */
+export interface ImportFinding {
+  file: string;
+  line?: number;
+  message: string;
+}
+
+export interface ImportFindings {
+  /** Documents of kinds that carry no identity, service or owner. */
+  skipped: {
+    format: string;
+    kind: string;
+    count: number;
+    first: ImportFinding;
+  }[];
+  /** References to nothing, relations not kept, targets not read. */
+  unresolved: ImportFinding[];
+  /** What the import did that the files do not say outright. */
+  notes: ImportFinding[];
+}
+
 export interface ImportReport {
   files: string[];
   fingerprint: string;
   changes: { changes: Change[]; unchanged: number };
+  findings: ImportFindings;
   applied: { changes: number } | null;
 }
 
