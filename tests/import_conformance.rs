@@ -568,6 +568,23 @@ async fn groups_of_accounts_are_granted_as_the_authorizer_reads_them() {
     assert!(got.identity("k8s:web/c").permissions.is_empty());
 }
 
+#[tokio::test]
+async fn no_cap_on_documents_per_file() {
+    // The YAML parser's default budget stops at 1,024 documents; a
+    // manifest set has no such limit (bench/import-manifests runs 100,000).
+    let dir = tempfile::tempdir().unwrap();
+    let docs: Vec<String> = (0..3000)
+        .map(|i| {
+            format!(
+                "apiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: a{i}, namespace: n}}\n"
+            )
+        })
+        .collect();
+    let file = write(dir.path(), "many.yaml", &docs.join("---\n"));
+    let got = import(&file).await;
+    assert_eq!(got.inventory.identities.len(), 3000);
+}
+
 #[test]
 fn the_cli_prints_findings_and_strict_refuses() {
     let dir = tempfile::tempdir().unwrap();

@@ -596,17 +596,25 @@ pub fn plan(current: &Inventory, sources: Sources) -> Result<Plan, ImportError> 
 /// external id (an ARN, `k8s:namespace/name`, a Vault path) already belongs
 /// to a stored identity is that identity, whatever the source calls it.
 fn resolve_external_ids(working: &Inventory, incoming: &mut Inventory) {
+    // Indexed once: an import's cost follows what it reads, not what it
+    // reads times what is stored.
+    let ids: HashSet<&str> = working.identities.iter().map(|w| w.id.as_str()).collect();
+    let by_external: std::collections::HashMap<&str, &str> = working
+        .identities
+        .iter()
+        .flat_map(|w| w.external_ids.iter().map(|x| (x.as_str(), w.id.as_str())))
+        .collect();
     let mut renames = std::collections::HashMap::new();
     for i in &incoming.identities {
-        if working.identities.iter().any(|w| w.id == i.id) {
+        if ids.contains(i.id.as_str()) {
             continue;
         }
-        let existing = working
-            .identities
+        if let Some(w) = i
+            .external_ids
             .iter()
-            .find(|w| w.external_ids.iter().any(|x| i.external_ids.contains(x)));
-        if let Some(w) = existing {
-            renames.insert(i.id.clone(), w.id.clone());
+            .find_map(|x| by_external.get(x.as_str()))
+        {
+            renames.insert(i.id.clone(), (*w).to_owned());
         }
     }
     if renames.is_empty() {
@@ -628,8 +636,13 @@ fn keep_uncovered(working: &Inventory, incoming: &mut Inventory, source: &Source
     if source.covers_usages && source.covers_containment {
         return;
     }
+    let stored: std::collections::HashMap<&str, &crate::model::Identity> = working
+        .identities
+        .iter()
+        .map(|o| (o.id.as_str(), o))
+        .collect();
     for i in &mut incoming.identities {
-        if let Some(old) = working.identities.iter().find(|o| o.id == i.id) {
+        if let Some(old) = stored.get(i.id.as_str()) {
             if !source.covers_usages {
                 i.used_by = old.used_by.clone();
             }

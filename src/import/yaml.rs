@@ -142,10 +142,7 @@ impl Node {
         let Some(n) = self.get(key) else {
             return Ok(Vec::new());
         };
-        fn item(
-            n: &Node,
-            path: impl FnOnce() -> String,
-        ) -> Result<Option<(&str, u64)>, Misfit> {
+        fn item(n: &Node, path: impl FnOnce() -> String) -> Result<Option<(&str, u64)>, Misfit> {
             match &n.value {
                 Value::Null => Ok(None),
                 Value::Str(s) | Value::Scalar(s) => Ok(Some((s.as_str(), n.line))),

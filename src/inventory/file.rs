@@ -163,6 +163,10 @@ pub(crate) fn yaml_options_for(text: &str) -> serde_saphyr::Options {
     budget.max_nodes = budget.max_nodes.max(text.len());
     budget.max_events = budget.max_events.max(text.len().saturating_mul(2));
     budget.max_total_scalar_bytes = budget.max_total_scalar_bytes.max(text.len());
+    // A manifest set has no cap on documents; each takes at least a few
+    // bytes (`---\n`), so the file's length bounds their count.
+    budget.max_documents = budget.max_documents.max(text.len() / 4 + 1);
+    budget.max_total_comment_bytes = budget.max_total_comment_bytes.max(text.len());
     options.budget = Some(budget);
     options
 }
