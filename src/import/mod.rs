@@ -569,9 +569,18 @@ pub fn plan(current: &Inventory, sources: Sources) -> Result<Plan, ImportError> 
         sources.push(source);
     }
     if let Err(problems) = working.validate() {
-        return Err(ImportError::of(
-            problems.iter().map(|p| locate(&sources, p)).collect(),
-        ));
+        let mut listed: Vec<InventoryError> =
+            problems.iter().map(|p| locate(&sources, p)).collect();
+        if problems.len() >= crate::inventory::MAX_PROBLEMS {
+            listed.push(InventoryError::Unsupported {
+                origin: "the import".into(),
+                message: format!(
+                    "stopped after {} problems; fix these and import again to see the rest",
+                    problems.len()
+                ),
+            });
+        }
+        return Err(ImportError::of(listed));
     }
     if strict && !findings.is_clean() {
         return Err(ImportError::Strict(findings.strict_refusals()));

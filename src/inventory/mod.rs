@@ -10,7 +10,7 @@ pub use changes::{
     Change, ChangeSet, Entity, EntityState, MergeMode, Operation, changed_fields_of, to_json,
 };
 pub use file::FORMAT_VERSION;
-pub use validate::{Problem, Section};
+pub use validate::{MAX_PROBLEMS, Problem, Section};
 
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;

@@ -81,9 +81,9 @@ impl Problem {
     }
 }
 
-/// Stops collecting after this many problems: past that the file is
-/// probably of another kind altogether.
-const MAX_PROBLEMS: usize = 20;
+/// Problems listed before validation stops: enough to list every problem
+/// of a real file, bounded for a generated one where every row is wrong.
+pub const MAX_PROBLEMS: usize = 1000;
 
 impl Inventory {
     /// Checks ids, required text, uniqueness, references and lineage cycles.
