@@ -414,7 +414,7 @@ async fn applying_a_stale_preview_is_refused() {
 
     // Someone creates one of those services in the meantime.
     let mut created = countersign::demo::inventory().unwrap().services.remove(0);
-    created.id = "billing-db".into();
+    created.id = "shipment-api".into();
     store
         .edit(
             Edit::SaveService(created),
