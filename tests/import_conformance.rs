@@ -569,6 +569,28 @@ async fn groups_of_accounts_are_granted_as_the_authorizer_reads_them() {
 }
 
 #[tokio::test]
+async fn objects_a_controller_made_are_not_workloads_of_their_own() {
+    // What `kubectl get all -o yaml` prints: the Deployment, and the
+    // ReplicaSet and Pod it made, each owned by the one before.
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "all.yaml",
+        "apiVersion: v1\nkind: List\nitems:\n- apiVersion: apps/v1\n  kind: Deployment\n  metadata: {name: web, namespace: shop}\n  spec: {template: {spec: {serviceAccountName: web}}}\n- apiVersion: apps/v1\n  kind: ReplicaSet\n  metadata:\n    name: web-7d9f\n    namespace: shop\n    ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: web, uid: u1, controller: true}]\n  spec: {template: {spec: {serviceAccountName: web}}}\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: web-7d9f-x2x\n    namespace: shop\n    ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-7d9f, uid: u2, controller: true}]\n  spec: {serviceAccountName: web}\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: debug, namespace: shop}\n  spec: {serviceAccountName: web}\n",
+    );
+    let got = import(&file).await;
+    let ids: Vec<&str> = got
+        .inventory
+        .services
+        .iter()
+        .map(|s| s.id.as_str())
+        .collect();
+    assert_eq!(ids, ["shop/debug", "shop/web"]);
+    assert_eq!(got.skipped("ReplicaSet (made by a Deployment)"), 1);
+    assert_eq!(got.skipped("Pod (made by a ReplicaSet)"), 1);
+}
+
+#[tokio::test]
 async fn no_cap_on_documents_per_file() {
     // The YAML parser's default budget stops at 1,024 documents; a
     // manifest set has no such limit (bench/import-manifests runs 100,000).

@@ -261,6 +261,27 @@ impl Manifests {
             .string("namespace", "metadata")?
             .map(|(n, _)| n.to_owned())
             .filter(|n| !n.is_empty());
+        // A Pod, ReplicaSet or Job a controller made (what `kubectl get all`
+        // prints beside the Deployment) is that workload again, not another.
+        if kind != "ServiceAccount" && kind != "Secret" && !kind.ends_with("Binding") {
+            for owner in meta.list("ownerReferences", "metadata")? {
+                let controller = owner.get("controller").is_some_and(
+                    |c| matches!(&c.value, super::yaml::Value::Scalar(v) if v == "true"),
+                );
+                if controller {
+                    let by = owner
+                        .string("kind", "metadata.ownerReferences")?
+                        .map_or("controller", |(k, _)| k);
+                    findings.skip(
+                        FORMAT,
+                        &format!("{kind} (made by a {by})"),
+                        &origin,
+                        kind_line,
+                    );
+                    return Ok(());
+                }
+            }
+        }
         let annotations = meta.map("annotations", "metadata")?;
         let labels = meta.map("labels", "metadata")?;
         let annotation = |key: &str| -> Result<Option<(&str, u64)>, Misfit> {

@@ -173,7 +173,7 @@ fn document_rule(key: &str) -> Keep {
         "apiVersion" | "kind" | "type" | "namespace" | "resources" | "bases" | "subjects"
         | "roleRef" => Keep::All,
         "metadata" => Keep::Fields(|k| match k {
-            "name" | "namespace" | "title" | "description" => Keep::All,
+            "name" | "namespace" | "title" | "description" | "ownerReferences" => Keep::All,
             "annotations" => Keep::Fields(kubernetes::annotation_rule),
             "labels" => Keep::Fields(kubernetes::label_rule),
             _ => Keep::Drop,
