@@ -58,9 +58,12 @@ async fn browsing_the_database_folder_and_cli_writes_lose_nothing_the_app_commit
         "version: 1\nowners:\n  - {id: team-other-e2e, kind: team, name: Other E2E}\n",
     )
     .unwrap();
+    // A Backstage catalog, as teams keep them: its Template is skipped and
+    // the API its component provides lives in another repository, and the
+    // preview says both before anything is written.
     std::fs::write(
         dir.path().join("platform-team.yaml"),
-        "version: 1\nowners:\n  - {id: team-platform-e2e, kind: team, name: Platform E2E}\n",
+        "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: team-platform-e2e}\nspec: {type: team, profile: {displayName: Platform E2E}, children: []}\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: platform-portal-e2e}\nspec:\n  type: website\n  lifecycle: production\n  owner: team-platform-e2e\n  providesApis: [portal-api-e2e]\n---\napiVersion: scaffolder.backstage.io/v1beta3\nkind: Template\nmetadata: {name: new-portal}\nspec: {owner: team-platform-e2e, type: website, steps: []}\n",
     )
     .unwrap();
 
@@ -99,8 +102,16 @@ async fn browsing_the_database_folder_and_cli_writes_lose_nothing_the_app_commit
         .type_location(&dir.path().join("platform-team.yaml").display().to_string())
         .await;
     dialog.press_enter().await;
-    app.wait_for_text_containing("[data-testid=import-summary]", "1")
+    app.wait_for_text_containing("[data-testid=import-summary]", "2 to create")
         .await;
+    app.wait_for_text_containing("[data-testid=import-skipped]", "1 Backstage Template")
+        .await;
+    app.wait_for_text_containing(
+        "[data-testid=import-unresolved]",
+        "platform-team.yaml:13 spec.providesApis: unknown API api:default/portal-api-e2e",
+    )
+    .await;
+    app.screenshot("shared-file-import-preview").await;
     app.click("[data-testid=apply-import]").await;
     app.wait_for("[data-testid=import-result]").await;
 
