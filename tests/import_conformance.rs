@@ -417,6 +417,10 @@ async fn bindings_reach_accounts_a_previous_import_stored() {
 
 #[tokio::test]
 async fn services_imported_under_todays_ids_keep_their_usages() {
+    let carry_over = Options {
+        carry_over_ids: true,
+        ..Options::new(Format::Auto)
+    };
     let (_dir, store) = store().await;
     let dir = tempfile::tempdir().unwrap();
     // An inventory as an earlier import left it: a Resource stored under
@@ -435,9 +439,7 @@ async fn services_imported_under_todays_ids_keep_their_usages() {
         "catalog-info.yaml",
         "apiVersion: backstage.io/v1alpha1\nkind: Resource\nmetadata: {name: orders-db, description: Orders}\nspec: {type: database, owner: team-x}\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: checkout}\nspec:\n  type: service\n  owner: team-x\n  dependsOn: [resource:orders-db]\n",
     );
-    let got = import_into(&store, &file, &Options::new(Format::Auto))
-        .await
-        .unwrap();
+    let got = import_into(&store, &file, &carry_over).await.unwrap();
     assert!(!got.inventory.services.iter().any(|s| s.id == "orders-db"));
     let db = got.service("resource:orders-db");
     assert_eq!((db.tier.get(), db.description.as_str()), (1, "Orders"));
@@ -452,17 +454,81 @@ async fn services_imported_under_todays_ids_keep_their_usages() {
         )
     }));
     // And a second import of the same catalog changes nothing.
-    let report = import::import(
-        &store,
-        &file,
-        &Options::new(Format::Auto),
-        Apply::Nothing,
-        "t",
-        &(),
-    )
-    .await
-    .unwrap();
+    let report = import::import(&store, &file, &carry_over, Apply::Nothing, "t", &())
+        .await
+        .unwrap();
     assert!(report.changes.is_empty(), "{:?}", report.changes);
+}
+
+#[tokio::test]
+async fn an_api_beside_a_stored_component_of_its_name_never_touches_it() {
+    // The API and the Component of one name live in two repositories'
+    // catalogs, imported one after the other: two services, nothing
+    // removed, no edge to the wrong one.
+    let (_dir, store) = store().await;
+    let dir = tempfile::tempdir().unwrap();
+    let component = write(
+        dir.path(),
+        "component.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: ledger}\nspec: {type: service, owner: team-x}\n---\napiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: team-x}\nspec: {type: team, children: []}\n",
+    );
+    let usage = write(
+        dir.path(),
+        "usage.yaml",
+        "version: 1\nidentities:\n  - {id: sa-ledger, kind: api_key, name: Ledger key, environment: production, tier: 1, used_by: [{service: ledger}]}\n",
+    );
+    let options = Options::new(Format::Auto);
+    import_into(&store, &component, &options).await.unwrap();
+    import_into(&store, &usage, &options).await.unwrap();
+    let more = tempfile::tempdir().unwrap();
+    let api = write(
+        more.path(),
+        "api.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata: {name: ledger}\nspec: {type: openapi, owner: team-x, definition: x}\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: billing}\nspec:\n  type: service\n  owner: team-x\n  consumesApis: [ledger]\n  dependsOn: [resource:ledger]\n",
+    );
+    let got = import_into(&store, &api, &options).await.unwrap();
+    assert_eq!(got.service("ledger").name, "ledger");
+    assert_eq!(got.identity("sa-ledger").used_by[0].service, "ledger");
+    assert_eq!(got.service("billing").depends_on, ["api:ledger"]);
+    assert!(
+        got.unresolved("resource:default/ledger")
+            .contains("unknown Resource resource:default/ledger")
+    );
+    assert!(
+        got.findings
+            .notes
+            .iter()
+            .any(|n| n.message.contains("--carry-over-ids"))
+    );
+}
+
+#[tokio::test]
+async fn an_entity_whose_name_changes_case_stays_one() {
+    let (_dir, store) = store().await;
+    let dir = tempfile::tempdir().unwrap();
+    let options = Options::new(Format::Auto);
+    let first = write(
+        dir.path(),
+        "a.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Resource\nmetadata: {name: MetricsStore}\nspec: {type: database, owner: Team-Obs}\n---\napiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: Team-Obs}\nspec: {type: team, children: []}\n",
+    );
+    import_into(&store, &first, &options).await.unwrap();
+    let again = tempfile::tempdir().unwrap();
+    let second = write(
+        again.path(),
+        "b.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Resource\nmetadata: {name: metricsstore}\nspec: {type: database, owner: team-obs}\n---\napiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: team-obs}\nspec: {type: team, children: []}\n",
+    );
+    let got = import_into(&store, &second, &options).await.unwrap();
+    let services: Vec<&str> = got
+        .inventory
+        .services
+        .iter()
+        .map(|s| s.id.as_str())
+        .collect();
+    assert_eq!(services, ["resource:MetricsStore"]);
+    let owners: Vec<&str> = got.inventory.owners.iter().map(|o| o.id.as_str()).collect();
+    assert_eq!(owners, ["Team-Obs"]);
 }
 
 #[tokio::test]

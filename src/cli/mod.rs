@@ -193,6 +193,10 @@ struct ImportArgs {
     /// Refuse the import if any document was skipped or any reference left unresolved
     #[arg(long)]
     strict: bool,
+    /// Move Backstage Resources and APIs stored under their bare name (imported before
+    /// service ids named the kind) to their new ids, with their usages and dependencies
+    #[arg(long)]
+    carry_over_ids: bool,
 }
 
 #[derive(Debug, Args)]
@@ -540,6 +544,7 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
                 format: args.format,
                 namespace: args.namespace.clone(),
                 strict: args.strict,
+                carry_over_ids: args.carry_over_ids,
             };
             let report =
                 import::import(store, &args.path, &options, apply, &ctx.actor, &bar).await?;

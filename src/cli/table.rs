@@ -187,9 +187,13 @@ pub fn import_report(r: &ImportReport, dry_run: bool) -> String {
             .filter(|c| c.operation == op)
             .count()
     };
+    let removed = match count(Operation::Delete) {
+        0 => String::new(),
+        n => format!(", {n} to remove"),
+    };
     let _ = writeln!(
         out,
-        "{} file(s): {} to create, {} to update, {} unchanged",
+        "{} file(s): {} to create, {} to update{removed}, {} unchanged",
         r.files.len(),
         count(Operation::Create),
         count(Operation::Update),

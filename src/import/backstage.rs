@@ -204,13 +204,7 @@ impl Catalog {
             findings.skip(FORMAT, kind_raw, &self.files[file], kind_line);
             return Ok(Vec::new());
         }
-        let meta = doc
-            .map("metadata", "")?
-            .ok_or_else(|| Misfit::new(kind_line, "metadata", "required"))?;
-        let (name, line) = meta
-            .string("name", "metadata")?
-            .filter(|(n, _)| !n.is_empty())
-            .ok_or_else(|| Misfit::new(meta.line, "metadata.name", "required"))?;
+        let (meta, name, line) = doc.metadata_and_name(kind_line)?;
         let namespace = meta
             .string("namespace", "metadata")?
             .map_or("default", |(n, _)| n)
@@ -314,7 +308,12 @@ impl Catalog {
     /// (the inventory, merged with earlier sources of this import).
     /// `working` changes only to carry a service imported under an id
     /// from before ids named the kind over to its new id.
-    pub fn build(self, working: &mut Inventory, findings: &mut Findings) -> (Inventory, LineMap) {
+    pub fn build(
+        self,
+        working: &mut Inventory,
+        carry_over_ids: bool,
+        findings: &mut Findings,
+    ) -> (Inventory, LineMap) {
         let Catalog { files, entities } = self;
         let key = |kind: &str, ns: &str, name: &str| {
             (
@@ -348,29 +347,51 @@ impl Catalog {
         }
         let entities = kept;
 
-        // Ids. A User takes `user:` only when a Group has its name.
+        // Ids. A User takes `user:` only when a Group has its name. An id
+        // already stored in another case is that entity (refs ignore case),
+        // so the stored spelling is kept.
+        let stored_services: HashMap<String, &str> = working
+            .services
+            .iter()
+            .map(|s| (s.id.to_lowercase(), s.id.as_str()))
+            .collect();
+        let stored_owners: HashMap<String, &str> = working
+            .owners
+            .iter()
+            .map(|o| (o.id.to_lowercase(), o.id.as_str()))
+            .collect();
         let ids: Vec<String> = entities
             .iter()
-            .map(|e| match e.kind.as_str() {
-                "user" if index.contains_key(&key("group", &e.namespace, &e.name)) => {
-                    findings.note(
-                        &files[e.file],
-                        Some(e.line),
-                        format!(
-                            "a Group has this User's name, so the User's owner id is user:{}",
-                            base_id(&e.namespace, &e.name)
-                        ),
-                    );
-                    format!("user:{}", base_id(&e.namespace, &e.name))
-                }
-                "group" | "user" => base_id(&e.namespace, &e.name),
-                k => service_id(k, &e.namespace, &e.name),
+            .map(|e| {
+                let (id, stored) = match e.kind.as_str() {
+                    "user" if index.contains_key(&key("group", &e.namespace, &e.name)) => {
+                        findings.note(
+                            &files[e.file],
+                            Some(e.line),
+                            format!(
+                                "a Group has this User's name, so the User's owner id is user:{}",
+                                base_id(&e.namespace, &e.name)
+                            ),
+                        );
+                        (
+                            format!("user:{}", base_id(&e.namespace, &e.name)),
+                            &stored_owners,
+                        )
+                    }
+                    "group" | "user" => (base_id(&e.namespace, &e.name), &stored_owners),
+                    k => (service_id(k, &e.namespace, &e.name), &stored_services),
+                };
+                stored
+                    .get(&id.to_lowercase())
+                    .map_or(id, |s| (*s).to_owned())
             })
             .collect();
 
-        // Services imported before ids named their kind keep their
-        // documentation: the stored `orders-db` becomes `resource:orders-db`
-        // when this import holds that Resource and no Component of the name.
+        // Services imported before ids named their kind: with
+        // --carry-over-ids, the stored `orders-db` becomes
+        // `resource:orders-db` when this import holds that Resource and no
+        // Component of the name; without it, the import says how. A bare
+        // stored id may as well be a Component's, so it is never guessed.
         for (e, id) in entities.iter().zip(&ids) {
             if e.kind == "component" || !SERVICE_KINDS.contains(&e.kind.as_str()) {
                 continue;
@@ -378,13 +399,26 @@ impl Catalog {
             let legacy = base_id(&e.namespace, &e.name);
             let component_here = index.contains_key(&key("component", &e.namespace, &e.name));
             let has = |id: &str| working.services.iter().any(|s| s.id == id);
-            if !component_here && !has(id) && has(&legacy) {
+            if component_here || has(id) || !has(&legacy) {
+                continue;
+            }
+            if carry_over_ids {
                 working.rename_service(&legacy, id);
                 findings.note(
                     &files[e.file],
                     Some(e.line),
                     format!(
                         "the service {legacy} (imported before service ids named the Backstage kind) is this {} and is now {id}; its usages and dependencies move with it",
+                        title_of(&e.kind)
+                    ),
+                );
+            } else {
+                findings.note(
+                    &files[e.file],
+                    Some(e.line),
+                    format!(
+                        "this {} is the new service {id}; a service {legacy} is stored under its bare name. If that is this {} as imported before service ids named the kind, import again with --carry-over-ids to move it, its usages and dependencies to {id}",
+                        title_of(&e.kind),
                         title_of(&e.kind)
                     ),
                 );
@@ -396,6 +430,7 @@ impl Catalog {
             ids: &ids,
             index: &index,
             working,
+            carry_over_ids,
             findings,
         };
         let mut inv = Inventory::default();
@@ -534,6 +569,7 @@ struct Resolver<'a> {
     ids: &'a [String],
     index: &'a HashMap<(String, String, String), usize>,
     working: &'a Inventory,
+    carry_over_ids: bool,
     findings: &'a mut Findings,
 }
 
@@ -634,7 +670,10 @@ impl Resolver<'_> {
         if let Some(id) = stored(&service_id(&kind, &ns, &name)) {
             return Some(id);
         }
-        if kind != "component"
+        // With --carry-over-ids, a bare stored id may stand for an API or
+        // Resource imported before; otherwise it may be a Component's.
+        if self.carry_over_ids
+            && kind != "component"
             && let Some(id) = stored(&base_id(&ns, &name))
         {
             self.findings.note(

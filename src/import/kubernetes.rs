@@ -250,13 +250,7 @@ impl Manifests {
             findings.skip(FORMAT, "Secret", &origin, kind_line);
             return Ok(());
         }
-        let meta = doc
-            .map("metadata", "")?
-            .ok_or_else(|| Misfit::new(kind_line, "metadata", "a {kind} needs metadata"))?;
-        let (name, line) = meta
-            .string("name", "metadata")?
-            .filter(|(n, _)| !n.is_empty())
-            .ok_or_else(|| Misfit::new(meta.line, "metadata.name", "required"))?;
+        let (meta, name, line) = doc.metadata_and_name(kind_line)?;
         let namespace = meta
             .string("namespace", "metadata")?
             .map(|(n, _)| n.to_owned())

@@ -114,6 +114,11 @@ pub struct Options {
     pub namespace: Option<String>,
     /// Refuse the import when anything was skipped or left unresolved.
     pub strict: bool,
+    /// Carry Backstage Resources and APIs stored under their bare name (as
+    /// imports did before service ids named the kind) over to their new
+    /// ids. Only the owner can know a bare `orders-db` is the Resource and
+    /// not a Component, so this is asked for, never guessed.
+    pub carry_over_ids: bool,
 }
 
 impl Options {
@@ -122,6 +127,7 @@ impl Options {
             format,
             namespace: None,
             strict: false,
+            carry_over_ids: false,
         }
     }
 }
@@ -157,6 +163,7 @@ pub struct Sources {
     findings: Findings,
     namespace: String,
     strict: bool,
+    carry_over_ids: bool,
     files: Vec<String>,
 }
 
@@ -219,6 +226,7 @@ impl<'a> Reader<'a> {
                     .clone()
                     .unwrap_or_else(|| "default".to_owned()),
                 strict: options.strict,
+                carry_over_ids: options.carry_over_ids,
                 files: Vec::new(),
             },
             csv_parts: Vec::new(),
@@ -503,6 +511,7 @@ pub fn plan(current: &Inventory, sources: Sources) -> Result<Plan, ImportError> 
         mut findings,
         namespace,
         strict,
+        carry_over_ids,
         ..
     } = sources;
     let mut working = current.clone();
@@ -544,29 +553,30 @@ pub fn plan(current: &Inventory, sources: Sources) -> Result<Plan, ImportError> 
     for source in &mut sources {
         merge(&mut working, source);
     }
+    // The catalog and the manifests, each resolved as one set.
+    let mut resolved = |working: &mut Inventory, origin: &str, format, (inventory, lines)| {
+        let mut source = Source::new(origin, format, inventory, MergeMode::Fill);
+        source.lines = lines;
+        merge(working, &mut source);
+        sources.push(source);
+    };
     if !catalog.is_empty() {
-        let (inventory, lines) = catalog.build(&mut working, &mut findings);
-        let mut source = Source::new(
+        let built = catalog.build(&mut working, carry_over_ids, &mut findings);
+        resolved(
+            &mut working,
             "the Backstage catalog",
             Format::Backstage,
-            inventory,
-            MergeMode::Fill,
+            built,
         );
-        source.lines = lines;
-        merge(&mut working, &mut source);
-        sources.push(source);
     }
     if !manifests.is_empty() {
-        let (inventory, lines) = manifests.build(&working, &namespace, &mut findings);
-        let mut source = Source::new(
+        let built = manifests.build(&working, &namespace, &mut findings);
+        resolved(
+            &mut working,
             "the Kubernetes manifests",
             Format::Kubernetes,
-            inventory,
-            MergeMode::Fill,
+            built,
         );
-        source.lines = lines;
-        merge(&mut working, &mut source);
-        sources.push(source);
     }
     if let Err(problems) = working.validate() {
         let mut listed: Vec<InventoryError> =

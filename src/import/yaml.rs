@@ -201,6 +201,22 @@ impl Node {
     }
 }
 
+impl Node {
+    /// A document's `metadata` mapping and its non-empty `name` (with the
+    /// name's line), both required of every entity and object read;
+    /// `kind_line` places the error when `metadata` is missing.
+    pub fn metadata_and_name(&self, kind_line: u64) -> Result<(&Node, &str, u64), Misfit> {
+        let meta = self
+            .map("metadata", "")?
+            .ok_or_else(|| Misfit::new(kind_line, "metadata", "required"))?;
+        let (name, line) = meta
+            .string("name", "metadata")?
+            .filter(|(n, _)| !n.is_empty())
+            .ok_or_else(|| Misfit::new(meta.line, "metadata.name", "required"))?;
+        Ok((meta, name, line))
+    }
+}
+
 /// `metadata` + `name` → `metadata.name`.
 pub(crate) fn join(at: &str, key: &str) -> String {
     if at.is_empty() {
