@@ -96,6 +96,28 @@ fn sa_id(namespace: &str, name: &str) -> String {
     format!("k8s:{namespace}/{name}")
 }
 
+/// A service account as a workload identity: id and external id
+/// `k8s:<namespace>/<name>`, ephemeral (its tokens are projected and
+/// short-lived); production and tier 2 unless annotated.
+fn account_identity(
+    ns: &str,
+    name: &str,
+    environment: Option<Environment>,
+    tier: Option<Tier>,
+) -> Identity {
+    let id = sa_id(ns, name);
+    let mut i = Identity::new(
+        &id,
+        IdentityKind::WorkloadIdentity,
+        &format!("{ns}/{name}"),
+        environment.unwrap_or(Environment::Production),
+        tier.unwrap_or(Tier::IMPORTANT),
+    );
+    i.external_ids = vec![id];
+    i.lifetime = Some(Lifetime::Ephemeral);
+    i
+}
+
 /// How much a role lets its holder do, judged from its name the way the
 /// built-in roles are named; unknown roles count as write (the cautious
 /// middle: reducing scope is assumed to hit them).
@@ -592,16 +614,8 @@ impl Manifests {
             }
             b.at(o.file);
             b.lines.entity(Section::Identities, &id, o.line);
-            let mut i = Identity::new(
-                &id,
-                IdentityKind::WorkloadIdentity,
-                &format!("{ns}/{}", o.name),
-                o.environment.unwrap_or(Environment::Production),
-                o.tier.unwrap_or(Tier::IMPORTANT),
-            );
+            let mut i = account_identity(&ns, &o.name, o.environment, o.tier);
             i.owner = o.owner.clone();
-            i.external_ids = vec![id.clone()];
-            i.lifetime = Some(Lifetime::Ephemeral);
             b.accounts.insert(id, i);
         }
 
@@ -781,15 +795,7 @@ impl Builder<'_> {
             self.accounts.insert(id.clone(), i);
             return id;
         }
-        let mut i = Identity::new(
-            &id,
-            IdentityKind::WorkloadIdentity,
-            &format!("{ns}/{name}"),
-            Environment::Production,
-            Tier::IMPORTANT,
-        );
-        i.external_ids = vec![id.clone()];
-        i.lifetime = Some(Lifetime::Ephemeral);
+        let mut i = account_identity(ns, name, None, None);
         i.description = format!(
             "Named by {referrer}; no ServiceAccount manifest in the import that created it."
         );
