@@ -102,6 +102,15 @@ async fn import(path: &Path) -> Imported {
         .unwrap()
 }
 
+async fn strict_ok(path: &Path) {
+    let (_dir, store) = store().await;
+    let options = Options {
+        strict: true,
+        ..Options::new(Format::Auto)
+    };
+    import_into(&store, path, &options).await.unwrap();
+}
+
 async fn strict(path: &Path) -> String {
     let (_dir, store) = store().await;
     let options = Options {
@@ -207,13 +216,13 @@ async fn case_04_same_name_keeps_every_edge_and_reports_the_missing_one() {
 }
 
 #[tokio::test]
-async fn case_06_a_kustomization_is_skipped_and_its_missing_resource_named() {
+async fn case_06_a_kustomization_is_read_and_its_missing_resource_named() {
     let got = import(&case("06-kustomization-no-metadata.yaml")).await;
     assert!(got.inventory.is_empty());
-    assert_eq!(got.skipped("Kustomization"), 1);
+    assert_eq!(got.skipped("Kustomization"), 0, "read, not skipped");
     assert_eq!(
         got.unresolved("robot.yaml"),
-        "06-kustomization-no-metadata.yaml:5: resource robot.yaml is not among the files imported, so it is not read"
+        "06-kustomization-no-metadata.yaml:5: resource robot.yaml does not exist, so nothing is read from it (`kubectl apply -k` refuses a Kustomization whose resource is missing)"
     );
 }
 
@@ -381,6 +390,101 @@ async fn a_kustomization_namespace_applies_to_the_files_it_lists_and_their_subje
     assert!(
         got.unresolved("namePrefix")
             .starts_with("kustomization.yaml:4: the Kustomization's namePrefix is not applied")
+    );
+}
+
+#[tokio::test]
+async fn two_overlays_over_one_base_apply_it_in_both_namespaces() {
+    let dir = tempfile::tempdir().unwrap();
+    // kustomize reads an entry file without apiVersion and kind.
+    write(
+        dir.path(),
+        "base/kustomization.yaml",
+        "resources: [app.yaml]\n",
+    );
+    write(
+        dir.path(),
+        "base/app.yaml",
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: api}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n  template:\n    spec: {serviceAccountName: api}\n",
+    );
+    for env in ["staging", "prod"] {
+        write(
+            dir.path(),
+            &format!("overlays/{env}/kustomization.yaml"),
+            &format!(
+                "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: shop-{env}\nresources: [../../base]\ncommonLabels:\n  team: team-{env}\n  app: api\n"
+            ),
+        );
+    }
+    let got = import(dir.path()).await;
+    for env in ["staging", "prod"] {
+        let sa = got.identity(&format!("k8s:shop-{env}/api"));
+        assert_eq!(sa.owner.as_deref(), Some(format!("team-{env}").as_str()));
+        assert_eq!(sa.used_by[0].service, format!("shop-{env}/api"));
+        assert_eq!(
+            got.service(&format!("shop-{env}/api")).owner.as_deref(),
+            Some(format!("team-{env}").as_str()),
+            "commonLabels reach the objects"
+        );
+    }
+    assert_eq!(got.inventory.identities.len(), 2, "nothing in default");
+    assert!(got.findings.is_clean(), "{:?}", got.findings);
+    assert!(
+        got.findings
+            .notes
+            .iter()
+            .any(|n| n.message.starts_with("2 Kustomizations apply this file")),
+        "{:?}",
+        got.findings.notes
+    );
+    // A clean kustomize tree passes --strict.
+    strict_ok(dir.path()).await;
+}
+
+#[tokio::test]
+async fn a_patch_file_is_not_an_object_and_the_patch_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [app.yaml]\npatches:\n  - path: use-admin.yaml\n",
+    );
+    write(
+        dir.path(),
+        "app.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: shop}\nspec:\n  template:\n    spec: {serviceAccountName: api}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: api, namespace: shop}\n",
+    );
+    write(
+        dir.path(),
+        "use-admin.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n  template:\n    spec: {serviceAccountName: admin}\n",
+    );
+    let got = import(dir.path()).await;
+    assert_eq!(
+        got.inventory.services.len(),
+        1,
+        "{:?}",
+        got.inventory.services
+    );
+    assert_eq!(
+        got.inventory.identities.len(),
+        1,
+        "no account admin made up"
+    );
+    let patches = got.unresolved("patches");
+    assert!(
+        patches.starts_with("kustomization.yaml:4: the Kustomization's patches is not applied"),
+        "{patches}"
+    );
+    assert!(
+        got.findings
+            .notes
+            .iter()
+            .any(|n| n.file.ends_with("use-admin.yaml")
+                && n.message
+                    .starts_with("read as a patch or input of the Kustomization at")),
+        "{:?}",
+        got.findings.notes
     );
 }
 

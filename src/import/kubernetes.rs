@@ -22,9 +22,11 @@
 //! is nowhere is created (Kubernetes makes `default` in every namespace)
 //! and reported, never dropped. A namespaced object without a namespace
 //! gets the import's (`--namespace`, else `default`, as `kubectl apply -n`);
-//! a Kustomization's `namespace` applies to the files it lists, as
-//! `kubectl apply -k` would. `List` and typed `…List` documents are
-//! unwrapped. Every other kind is skipped and counted.
+//! a Kustomization's `namespace`, common labels and annotations apply to
+//! the files it lists, as `kubectl apply -k` on each outermost
+//! Kustomization would (a base two overlays list is applied twice), and the
+//! files it reads as patches are not objects. `List` and typed `…List`
+//! documents are unwrapped. Every other kind is skipped and counted.
 //!
 //! Owners, tiers and environments come from the annotations
 //! `countersign.dev/owner`, `countersign.dev/tier` and
@@ -144,11 +146,86 @@ struct Object {
     kind: String,
     name: String,
     namespace: Option<String>,
+    meta: Meta,
+    what: What,
+}
+
+/// What an object's labels and annotations (or a Kustomization's common
+/// ones) say about ownership, tier, environment and system.
+#[derive(Clone, Default, PartialEq)]
+struct Meta {
+    /// The annotation `countersign.dev/owner`.
     owner: Option<String>,
+    /// The label `team`.
+    team: Option<String>,
+    /// The label `owner`.
+    owner_label: Option<String>,
     tier: Option<Tier>,
     environment: Option<Environment>,
+    /// The label `app.kubernetes.io/part-of`.
     part_of: Option<String>,
-    what: What,
+}
+
+impl Meta {
+    /// Reads the annotations and labels Countersign maps. `at` names the
+    /// fields in errors (`metadata.annotations`, `commonLabels`).
+    fn read(annotations: &[(&Node, &str)], labels: &[(&Node, &str)]) -> Result<Meta, Misfit> {
+        let find =
+            |maps: &[(&Node, &str)], key: &str| -> Result<Option<(String, u64, String)>, Misfit> {
+                let mut found = None;
+                for (map, at) in maps {
+                    if let Some((v, line)) = map.string(key, at)? {
+                        found = Some((v.to_owned(), line, (*at).to_owned()));
+                    }
+                }
+                Ok(found)
+            };
+        fn parsed<T: std::str::FromStr<Err = ParseModelError>>(
+            value: Option<(String, u64, String)>,
+            key: &str,
+        ) -> Result<Option<T>, Misfit> {
+            value
+                .map(|(raw, line, at)| {
+                    raw.trim().parse().map_err(|e: ParseModelError| {
+                        Misfit::new(line, &format!("{at}[{key:?}]"), e.to_string())
+                    })
+                })
+                .transpose()
+        }
+        let text = |v: Option<(String, u64, String)>| v.map(|(v, _, _)| v);
+        Ok(Meta {
+            owner: text(find(annotations, OWNER)?),
+            team: text(find(labels, "team")?),
+            owner_label: text(find(labels, "owner")?),
+            tier: parsed(find(annotations, TIER)?, TIER)?,
+            environment: parsed(find(annotations, ENVIRONMENT)?, ENVIRONMENT)?,
+            part_of: text(find(labels, "app.kubernetes.io/part-of")?),
+        })
+    }
+
+    /// What `outer` sets replaces what this says, as kustomize's common
+    /// labels and annotations replace an object's own.
+    fn overlay(&mut self, outer: &Meta) {
+        fn set<T: Clone>(here: &mut Option<T>, outer: &Option<T>) {
+            if outer.is_some() {
+                here.clone_from(outer);
+            }
+        }
+        set(&mut self.owner, &outer.owner);
+        set(&mut self.team, &outer.team);
+        set(&mut self.owner_label, &outer.owner_label);
+        set(&mut self.tier, &outer.tier);
+        set(&mut self.environment, &outer.environment);
+        set(&mut self.part_of, &outer.part_of);
+    }
+
+    /// The owner: the annotation, else the label `team`, else `owner`.
+    fn owner(&self) -> Option<String> {
+        self.owner
+            .clone()
+            .or_else(|| self.team.clone())
+            .or_else(|| self.owner_label.clone())
+    }
 }
 
 enum What {
@@ -176,7 +253,44 @@ struct Kustomization {
     line: u64,
     dir: PathBuf,
     namespace: Option<String>,
+    /// `resources`, `bases` and `components`: what it applies.
     resources: Vec<(String, u64)>,
+    /// Files it reads as patches, replacements, CRDs or transformer
+    /// configuration: never objects of their own.
+    inputs: Vec<(String, u64)>,
+    /// `commonLabels`, `labels[].pairs` and `commonAnnotations`.
+    meta: Meta,
+}
+
+/// One way a file's objects are applied: in a Kustomization's namespace
+/// (or their own, when none sets one) with the labels and annotations the
+/// Kustomizations set.
+#[derive(Clone, Default, PartialEq)]
+struct Applied {
+    namespace: Option<String>,
+    meta: Meta,
+}
+
+/// What the Kustomizations of an import do to its files.
+#[derive(Default)]
+struct Kustomized {
+    /// File index → every way it is applied (two overlays over one base
+    /// apply it twice, in two namespaces).
+    applied: HashMap<usize, Vec<Applied>>,
+    /// File index → the Kustomization (file, line) that reads it as a
+    /// patch or other input.
+    inputs: HashMap<usize, (usize, u64)>,
+}
+
+/// Whether `path` is a kustomize entry file, which kustomize reads with or
+/// without `apiVersion` and `kind`.
+pub(super) fn is_kustomization_file(path: &std::path::Path) -> bool {
+    path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+        matches!(
+            n,
+            "kustomization.yaml" | "kustomization.yml" | "Kustomization"
+        )
+    })
 }
 
 /// Every manifest of one import, read but not yet resolved.
@@ -255,7 +369,6 @@ impl Manifests {
         }
         let group = api.split_once('/').map_or("", |(g, _)| g);
         if group == KUSTOMIZE {
-            findings.skip(FORMAT, kind, &origin, kind_line);
             return self.kustomization(file, doc, findings);
         }
         if !handled(group, kind) {
@@ -306,36 +419,16 @@ impl Manifests {
                 None => Ok(None),
             }
         };
-        let label = |key: &str| -> Result<Option<(&str, u64)>, Misfit> {
-            match labels {
-                Some(l) => l.string(key, "metadata.labels"),
-                None => Ok(None),
-            }
-        };
-        fn parsed<T: std::str::FromStr<Err = ParseModelError>>(
-            value: Option<(&str, u64)>,
-            key: &str,
-        ) -> Result<Option<T>, Misfit> {
-            value
-                .map(|(raw, line)| {
-                    raw.trim().parse().map_err(|e: ParseModelError| {
-                        Misfit::new(
-                            line,
-                            &format!("metadata.annotations[{key:?}]"),
-                            e.to_string(),
-                        )
-                    })
-                })
-                .transpose()
-        }
-        let owner = match annotation(OWNER)? {
-            Some(o) => Some(o),
-            None => match label("team")? {
-                Some(t) => Some(t),
-                None => label("owner")?,
-            },
-        }
-        .map(|(o, _)| o.to_owned());
+        let object_meta = Meta::read(
+            &annotations
+                .map(|a| (a, "metadata.annotations"))
+                .into_iter()
+                .collect::<Vec<_>>(),
+            &labels
+                .map(|l| (l, "metadata.labels"))
+                .into_iter()
+                .collect::<Vec<_>>(),
+        )?;
         let what = match kind {
             "ServiceAccount" => What::Account,
             "Secret" => {
@@ -416,30 +509,31 @@ impl Manifests {
             kind: kind.to_owned(),
             name: name.to_owned(),
             namespace,
-            owner,
-            tier: parsed(annotation(TIER)?, TIER)?,
-            environment: parsed(annotation(ENVIRONMENT)?, ENVIRONMENT)?,
-            part_of: label("app.kubernetes.io/part-of")?.map(|(p, _)| p.to_owned()),
+            meta: object_meta,
             what,
         });
         Ok(())
     }
 
-    fn kustomization(
+    /// Reads a Kustomization (also one written without `apiVersion` and
+    /// `kind`, which kustomize accepts in a `kustomization.yaml`).
+    pub(super) fn kustomization(
         &mut self,
         file: usize,
         doc: &Node,
         findings: &mut Findings,
     ) -> Result<(), Misfit> {
         let origin = self.files[file].origin.clone();
-        // What `kubectl apply -k` does beyond listing files and setting a
-        // namespace changes names or content this import does not see.
+        // What `kubectl apply -k` does beyond listing files, setting a
+        // namespace and common labels changes names or content this import
+        // does not see.
         const READ: &[&str] = &[
             "apiVersion",
             "kind",
             "metadata",
             "resources",
             "bases",
+            "components",
             "namespace",
             "images",
             "labels",
@@ -451,6 +545,9 @@ impl Manifests {
             "generatorOptions",
             "replicas",
             "sortOptions",
+            "crds",
+            "configurations",
+            "openapi",
         ];
         for (key, line) in doc.keys() {
             if !READ.contains(&key) {
@@ -465,11 +562,54 @@ impl Manifests {
         }
         let mut resources = doc.strings("resources", "")?;
         resources.extend(doc.strings("bases", "")?);
+        resources.extend(doc.strings("components", "")?);
+        // Files named as patches and the like: a path, or inline YAML.
+        let mut inputs = Vec::new();
+        for key in [
+            "patchesStrategicMerge",
+            "crds",
+            "configurations",
+            "transformers",
+            "generators",
+            "validators",
+        ] {
+            for (value, line) in doc.strings(key, "")? {
+                if !value.contains('\n') {
+                    inputs.push((value.to_owned(), line));
+                }
+            }
+        }
+        for key in ["patches", "patchesJson6902", "replacements"] {
+            for (i, item) in doc.list(key, "")?.iter().enumerate() {
+                if let Some((path, line)) = item.string("path", &format!("{key}[{i}]"))? {
+                    inputs.push((path.to_owned(), line));
+                }
+            }
+        }
+        let mut annotations = Vec::new();
+        if let Some(a) = doc.map("commonAnnotations", "")? {
+            annotations.push((a, "commonAnnotations"));
+        }
+        let mut labels = Vec::new();
+        if let Some(l) = doc.map("commonLabels", "")? {
+            labels.push((l, "commonLabels"));
+        }
+        let label_sets = doc.list("labels", "")?;
+        let paths: Vec<String> = (0..label_sets.len())
+            .map(|i| format!("labels[{i}].pairs"))
+            .collect();
+        for (set, at) in label_sets.iter().zip(&paths) {
+            if let Some(pairs) = set.map("pairs", &at[..at.len() - ".pairs".len()])? {
+                labels.push((pairs, at.as_str()));
+            }
+        }
+        let meta = Meta::read(&annotations, &labels)?;
         let dir = self.files[file]
             .path
             .parent()
             .map(PathBuf::from)
             .unwrap_or_default();
+        let owned = |v: Vec<(&str, u64)>| v.into_iter().map(|(r, l)| (r.to_owned(), l)).collect();
         self.kustomizations.push(Kustomization {
             file,
             line: doc.line,
@@ -478,73 +618,135 @@ impl Manifests {
                 .string("namespace", "")?
                 .map(|(n, _)| n.to_owned())
                 .filter(|n| !n.is_empty()),
-            resources: resources
-                .into_iter()
-                .map(|(r, l)| (r.to_owned(), l))
-                .collect(),
+            resources: owned(resources),
+            inputs,
+            meta,
         });
         Ok(())
     }
 
-    /// The namespace each file's objects get from the Kustomization that
-    /// lists it. When an overlay lists a base that sets its own, the
-    /// overlay's wins, as in kustomize.
-    fn kustomized_namespaces(&self, findings: &mut Findings) -> HashMap<usize, String> {
+    /// How the Kustomizations apply each file, as `kubectl apply -k` on
+    /// each outermost Kustomization (one no other lists) would: the
+    /// outermost namespace set along the way wins, and labels an overlay
+    /// sets replace its bases'. A base two overlays list is applied once
+    /// per overlay.
+    fn kustomize(&self, findings: &mut Findings) -> Kustomized {
+        let target = |k: &Kustomization, r: &str| {
+            let t = k.dir.join(r);
+            t.canonicalize().unwrap_or(t)
+        };
         let covers = |k: &Kustomization, path: &std::path::Path| {
             k.resources.iter().any(|(r, _)| {
-                let target = k.dir.join(r);
-                let target = target.canonicalize().unwrap_or(target);
-                path == target || path.starts_with(&target)
+                let t = target(k, r);
+                path == t || path.starts_with(&t)
             })
         };
-        // Bases first, overlays after, so the outermost namespace stays.
-        let mut order: Vec<&Kustomization> = self.kustomizations.iter().collect();
-        let depth = |k: &Kustomization| {
-            self.kustomizations
-                .iter()
-                .filter(|o| !std::ptr::eq(*o, k) && covers(o, &self.files[k.file].path))
-                .count()
-        };
-        order.sort_by_key(|k| std::cmp::Reverse(depth(k)));
-        let mut out = HashMap::new();
-        for k in order {
-            let origin = &self.files[k.file].origin;
-            for (r, line) in &k.resources {
-                let target = k.dir.join(r);
-                let read = target.canonicalize().ok().is_some_and(|t| {
-                    self.files
-                        .iter()
-                        .any(|f| f.path == t || f.path.starts_with(&t))
-                });
-                if r.contains("://") || r.starts_with("github.com/") {
-                    findings.unresolved(
-                        origin,
-                        Some(*line),
-                        format!("remote resource {r} is not read: an import reads files only"),
-                    );
-                } else if !read {
-                    findings.unresolved(
-                        origin,
-                        Some(*line),
-                        format!("resource {r} is not among the files imported, so it is not read"),
-                    );
+        let ks = &self.kustomizations;
+        let file_of = |k: &Kustomization| self.files[k.file].path.as_path();
+        let depth: Vec<usize> = ks
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                ks.iter()
+                    .enumerate()
+                    .filter(|(j, o)| *j != i && covers(o, file_of(k)))
+                    .count()
+            })
+            .collect();
+        let mut out = Kustomized::default();
+        let mut given = vec![0usize; ks.len()];
+        for kz in ks {
+            let origin = &self.files[kz.file].origin;
+            for (r, line) in &kz.resources {
+                let t = target(kz, r);
+                let read = self
+                    .files
+                    .iter()
+                    .any(|f| f.path == t || f.path.starts_with(&t));
+                let message = if r.contains("://") || r.starts_with("github.com/") {
+                    format!("remote resource {r} is not read: an import reads files only")
+                } else if read {
+                    continue;
+                } else if t.exists() {
+                    format!(
+                        "resource {r} is not read: it is outside the directory imported, or not a .yaml, .yml or .json file; import a directory that holds it"
+                    )
+                } else {
+                    format!(
+                        "resource {r} does not exist, so nothing is read from it (`kubectl apply -k` refuses a Kustomization whose resource is missing)"
+                    )
+                };
+                findings.unresolved(origin, Some(*line), message);
+            }
+            for (p, line) in &kz.inputs {
+                let t = target(kz, p);
+                for (i, f) in self.files.iter().enumerate() {
+                    if f.path == t {
+                        out.inputs.entry(i).or_insert((kz.file, *line));
+                    }
                 }
             }
-            let Some(ns) = &k.namespace else { continue };
-            let mut count = 0;
-            for (i, f) in self.files.iter().enumerate() {
-                if covers(k, &f.path) {
-                    out.insert(i, ns.clone());
-                    count += 1;
+        }
+        for (i, f) in self.files.iter().enumerate() {
+            if ks.iter().any(|k| k.file == i) {
+                continue;
+            }
+            let holding: Vec<usize> = (0..ks.len()).filter(|&k| covers(&ks[k], &f.path)).collect();
+            let mut ways: Vec<Applied> = Vec::new();
+            for &root in holding.iter().filter(|&&k| depth[k] == 0) {
+                let mut chain: Vec<usize> = holding
+                    .iter()
+                    .copied()
+                    .filter(|&m| m == root || covers(&ks[root], file_of(&ks[m])))
+                    .collect();
+                chain.sort_by_key(|&m| depth[m]);
+                let namespace = chain
+                    .iter()
+                    .find_map(|&m| ks[m].namespace.clone().inspect(|_| given[m] += 1));
+                let mut meta = Meta::default();
+                for &m in chain.iter().rev() {
+                    meta.overlay(&ks[m].meta);
+                }
+                let way = Applied { namespace, meta };
+                if !ways.contains(&way) {
+                    ways.push(way);
                 }
             }
-            findings.note(
-                origin,
-                Some(k.line),
+            if ways.len() > 1 {
+                let namespaces: Vec<String> = ways
+                    .iter()
+                    .map(|w| w.namespace.clone().unwrap_or_else(|| "their own".into()))
+                    .collect();
+                findings.note(
+                    &f.origin,
+                    None,
+                    format!(
+                        "{} Kustomizations apply this file; its objects are imported once for each, in namespaces {}",
+                        ways.len(),
+                        namespaces.join(", ")
+                    ),
+                );
+            }
+            if ways.iter().any(|w| *w != Applied::default()) {
+                out.applied.insert(i, ways);
+            }
+        }
+        for (k, kz) in ks.iter().enumerate() {
+            let Some(ns) = &kz.namespace else { continue };
+            let origin = &self.files[kz.file].origin;
+            let message = if given[k] > 0 {
                 format!(
-                    "namespace {ns} applied to the objects of the {count} file(s) this Kustomization lists"
-                ),
-            );
+                    "namespace {ns} applied to the objects of the {} file(s) this Kustomization lists",
+                    given[k]
+                )
+            } else if depth[k] > 0 {
+                format!(
+                    "namespace {ns} is not applied: every Kustomization that lists this one sets its own"
+                )
+            } else {
+                continue;
+            };
+            findings.note(origin, Some(kz.line), message);
         }
         out
     }
@@ -557,7 +759,49 @@ impl Manifests {
         default_namespace: &str,
         findings: &mut Findings,
     ) -> (Inventory, LineMap) {
-        let kustomized = self.kustomized_namespaces(findings);
+        let kustomized = self.kustomize(findings);
+        // Each object as it is applied: in a Kustomization's namespace,
+        // else its own, else the import's; once per Kustomization that
+        // applies its file. A file a Kustomization reads as a patch holds
+        // no objects of its own.
+        let mut instances: Vec<Instance> = Vec::new();
+        let mut noted_inputs = HashSet::new();
+        let as_written = [Applied::default()];
+        for o in &self.objects {
+            if let Some(&(kfile, kline)) = kustomized.inputs.get(&o.file) {
+                if noted_inputs.insert(o.file) {
+                    findings.note(
+                        &self.files[o.file].origin,
+                        None,
+                        format!(
+                            "read as a patch or input of the Kustomization at {}:{kline}, not as objects of their own; not imported",
+                            self.files[kfile].origin
+                        ),
+                    );
+                }
+                continue;
+            }
+            let ways = kustomized
+                .applied
+                .get(&o.file)
+                .map_or(&as_written[..], Vec::as_slice);
+            for way in ways {
+                let mut meta = o.meta.clone();
+                meta.overlay(&way.meta);
+                let (ns, defaulted) = match (&way.namespace, &o.namespace) {
+                    (Some(k), _) => (k.clone(), false),
+                    (None, Some(ns)) => (ns.clone(), false),
+                    (None, None) => (default_namespace.to_owned(), true),
+                };
+                instances.push(Instance {
+                    o,
+                    ns,
+                    defaulted,
+                    kustomized_ns: way.namespace.clone(),
+                    meta,
+                });
+            }
+        }
         let mut b = Builder {
             files: &self.files,
             working,
@@ -576,36 +820,29 @@ impl Manifests {
             default_namespace,
             findings,
         };
-        // Each object's namespace: a Kustomization's, else its own, else
-        // the import's. Binding subjects that named an account the
-        // Kustomization moved follow it, as kustomize rewrites them.
+        // Binding subjects that named an account a Kustomization moved
+        // follow it, as kustomize rewrites them.
         let mut moved: Moved = HashMap::new();
-        let ns_of = |o: &Object| -> (String, bool) {
-            match (kustomized.get(&o.file), &o.namespace) {
-                (Some(k), _) => (k.clone(), false),
-                (None, Some(ns)) => (ns.clone(), false),
-                (None, None) => (default_namespace.to_owned(), true),
-            }
-        };
-        for o in &self.objects {
-            if matches!(o.what, What::Account)
-                && let Some(k) = kustomized.get(&o.file)
+        for inst in &instances {
+            if matches!(inst.o.what, What::Account)
+                && let Some(k) = &inst.kustomized_ns
             {
                 moved
-                    .entry(o.name.clone())
+                    .entry(inst.o.name.clone())
                     .or_default()
-                    .push((o.namespace.clone(), k.clone()));
+                    .push((inst.o.namespace.clone(), k.clone()));
             }
         }
 
         // Accounts first, so every reference below finds them.
-        for o in &self.objects {
+        for inst in &instances {
+            let o = inst.o;
             if !matches!(o.what, What::Account) {
                 continue;
             }
-            let (ns, defaulted) = ns_of(o);
-            let id = sa_id(&ns, &o.name);
-            if defaulted {
+            let ns = &inst.ns;
+            let id = sa_id(ns, &o.name);
+            if inst.defaulted {
                 b.defaulted.insert(o.name.clone(), (o.file, o.line));
             }
             if b.accounts.contains_key(&id) {
@@ -614,8 +851,8 @@ impl Manifests {
             }
             b.at(o.file);
             b.lines.entity(Section::Identities, &id, o.line);
-            let mut i = account_identity(&ns, &o.name, o.environment, o.tier);
-            i.owner = o.owner.clone();
+            let mut i = account_identity(ns, &o.name, inst.meta.environment, inst.meta.tier);
+            i.owner = inst.meta.owner();
             b.accounts.insert(id, i);
         }
 
@@ -623,8 +860,8 @@ impl Manifests {
         let mut grants: Vec<(String, String, Access)> = Vec::new();
         let mut people = 0usize;
         let mut first_person: Option<(usize, u64)> = None;
-        for o in &self.objects {
-            let (ns, _) = ns_of(o);
+        for inst in &instances {
+            let (o, ns) = (inst.o, inst.ns.clone());
             match &o.what {
                 What::Account => {}
                 What::Workload(account) => {
@@ -638,9 +875,9 @@ impl Manifests {
                     b.inv.services.push(Service {
                         id: id.clone(),
                         name: format!("{} ({})", o.name, o.kind),
-                        owner: o.owner.clone(),
-                        tier: o.tier.unwrap_or(Tier::IMPORTANT),
-                        system: o.part_of.clone(),
+                        owner: inst.meta.owner(),
+                        tier: inst.meta.tier.unwrap_or(Tier::IMPORTANT),
+                        system: inst.meta.part_of.clone(),
                         description: String::new(),
                         depends_on: Vec::new(),
                     });
@@ -672,7 +909,7 @@ impl Manifests {
                     let access = access_of(role_name);
                     let referrer = format!("the {} {}", o.kind, o.name);
                     for s in subjects {
-                        let kustomized_ns = kustomized.get(&o.file).map(String::as_str);
+                        let kustomized_ns = inst.kustomized_ns.as_deref();
                         let targets =
                             b.subject(o, s, &ns, *cluster, (&moved, kustomized_ns), &referrer);
                         match targets {
@@ -702,10 +939,10 @@ impl Manifests {
                         &id,
                         IdentityKind::Token,
                         &format!("{ns}/{} (service-account token)", o.name),
-                        o.environment.unwrap_or(Environment::Production),
-                        o.tier.unwrap_or(Tier::IMPORTANT),
+                        inst.meta.environment.unwrap_or(Environment::Production),
+                        inst.meta.tier.unwrap_or(Tier::IMPORTANT),
                     );
-                    t.owner = o.owner.clone();
+                    t.owner = inst.meta.owner();
                     t.external_ids = vec![id.clone()];
                     t.lifetime = Some(Lifetime::LongLived);
                     t.derived_from = Some(account);
@@ -743,6 +980,16 @@ impl Manifests {
         inv.identities.extend(accounts.into_values());
         (inv, lines)
     }
+}
+
+/// An object as one Kustomization (or none) applies it.
+struct Instance<'o> {
+    o: &'o Object,
+    ns: String,
+    /// No namespace came from the object or a Kustomization.
+    defaulted: bool,
+    kustomized_ns: Option<String>,
+    meta: Meta,
 }
 
 /// Accounts a Kustomization moved: name → (namespace written, namespace given).

@@ -179,6 +179,20 @@ fn document_rule(key: &str) -> Keep {
     match key {
         "apiVersion" | "kind" | "type" | "namespace" | "resources" | "bases" | "subjects"
         | "roleRef" => Keep::All,
+        // A Kustomization's (no other kind has these at the top).
+        "components"
+        | "patches"
+        | "patchesStrategicMerge"
+        | "patchesJson6902"
+        | "replacements"
+        | "crds"
+        | "configurations"
+        | "transformers"
+        | "generators"
+        | "validators"
+        | "commonLabels"
+        | "commonAnnotations"
+        | "labels" => Keep::All,
         "metadata" => Keep::Fields(|k| match k {
             "name" | "namespace" | "title" | "description" | "ownerReferences" => Keep::All,
             "annotations" => Keep::Fields(kubernetes::annotation_rule),
@@ -272,6 +286,7 @@ impl<'a> Reader<'a> {
         let format = match self.options.format {
             // A YAML stream is read document by document, each by its own
             // apiVersion, whatever the first one looked like.
+            Format::Auto if kubernetes::is_kustomization_file(path) => Format::Auto,
             Format::Auto => match detect::detect(path, text)? {
                 Format::Backstage | Format::Kubernetes => Format::Auto,
                 f => f,
@@ -313,6 +328,21 @@ impl<'a> Reader<'a> {
                 }
             };
             let Some((api, api_line)) = api.filter(|_| doc.get("kind").is_some()) else {
+                // kustomize reads its entry file with or without them.
+                if format != Format::Backstage && kubernetes::is_kustomization_file(path) {
+                    let file = *manifest_file.get_or_insert_with(|| {
+                        let canonical = path.canonicalize().unwrap_or_else(|_| path.to_owned());
+                        self.sources.manifests.file(&origin, canonical)
+                    });
+                    if let Err(m) =
+                        self.sources
+                            .manifests
+                            .kustomization(file, &doc, &mut self.sources.findings)
+                    {
+                        self.problems.push(m.into_error(&origin));
+                    }
+                    continue;
+                }
                 self.sources
                     .findings
                     .skip("YAML", "(no apiVersion and kind)", &origin, doc.line);

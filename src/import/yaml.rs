@@ -53,14 +53,15 @@ pub(crate) enum Value {
     /// Any other scalar (a number or a boolean), as written.
     Scalar(String),
     Seq(Vec<Node>),
-    Map(Vec<(String, Node)>),
+    /// Each field: its key, the key's line, and its value.
+    Map(Vec<(String, u64, Node)>),
 }
 
 impl Node {
     /// A field of a mapping (`None` when absent or when this is no mapping).
     pub fn get(&self, key: &str) -> Option<&Node> {
         match &self.value {
-            Value::Map(fields) => fields.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            Value::Map(fields) => fields.iter().find(|(k, _, _)| k == key).map(|(_, _, v)| v),
             _ => None,
         }
     }
@@ -69,13 +70,13 @@ impl Node {
         matches!(self.value, Value::Null)
     }
 
-    /// The keys of a mapping, in order.
+    /// The keys of a mapping, in order, each with its own line.
     pub fn keys(&self) -> impl Iterator<Item = (&str, u64)> {
-        let fields: &[(String, Node)] = match &self.value {
+        let fields: &[(String, u64, Node)] = match &self.value {
             Value::Map(fields) => fields,
             _ => &[],
         };
-        fields.iter().map(|(k, v)| (k.as_str(), v.line))
+        fields.iter().map(|(k, line, _)| (k.as_str(), *line))
     }
 
     /// What kind of node this is, for messages ("a list", "a number").
@@ -315,7 +316,8 @@ impl<'de> Visitor<'de> for ValueVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let keep = KEEP.get();
         let mut fields = Vec::new();
-        while let Some(Key(key)) = map.next_key::<Key>()? {
+        while let Some(spanned) = map.next_key::<Spanned<Key>>()? {
+            let (Key(key), key_line) = (spanned.value, spanned.referenced.line());
             let child = match keep {
                 Keep::All => Keep::All,
                 Keep::Fields(rule) => rule(&key),
@@ -330,6 +332,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
                     let line = map.next_value::<Spanned<IgnoredAny>>()?.referenced.line();
                     fields.push((
                         key,
+                        key_line,
                         Node {
                             line,
                             value: Value::Null,
@@ -340,7 +343,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
                     let outer = KEEP.replace(rule);
                     let value = map.next_value::<Node>();
                     KEEP.set(outer);
-                    fields.push((key, value?));
+                    fields.push((key, key_line, value?));
                 }
             }
         }
