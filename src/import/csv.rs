@@ -304,6 +304,7 @@ fn describe(kind: &csv::ErrorKind) -> String {
 fn syntax(origin: &str, e: &csv::Error) -> InventoryError {
     InventoryError::Syntax {
         origin: origin.to_owned(),
+        position: None,
         message: e.to_string(),
     }
 }

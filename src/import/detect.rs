@@ -133,7 +133,7 @@ pub fn has_csv_extension(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
 }
 
-pub fn detect(path: &Path, text: &str) -> Result<Format, ImportError> {
+pub fn detect(path: &Path, text: &str) -> Result<Format, InventoryError> {
     if has_csv_extension(path) {
         return Ok(Format::Csv);
     }
@@ -153,8 +153,7 @@ pub fn detect(path: &Path, text: &str) -> Result<Format, ImportError> {
     Err(InventoryError::Unsupported {
         origin: path.display().to_string(),
         message: "cannot tell which format this is (not a Countersign inventory, Backstage catalog or Kubernetes manifest); pass --format".into(),
-    }
-    .into())
+    })
 }
 
 #[cfg(test)]

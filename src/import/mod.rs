@@ -287,9 +287,18 @@ impl<'a> Reader<'a> {
             // A YAML stream is read document by document, each by its own
             // apiVersion, whatever the first one looked like.
             Format::Auto if kubernetes::is_kustomization_file(path) => Format::Auto,
-            Format::Auto => match detect::detect(path, text)? {
-                Format::Backstage | Format::Kubernetes => Format::Auto,
-                f => f,
+            Format::Auto => match detect::detect(path, text) {
+                Ok(Format::Backstage | Format::Kubernetes) => Format::Auto,
+                Ok(f) => f,
+                Err(unknown) => {
+                    // A file that does not parse is a syntax error at its
+                    // line, whatever format it was meant to be.
+                    let problem = yaml::documents(text, &origin, Keep::Fields(|_| Keep::Drop))
+                        .err()
+                        .unwrap_or(unknown);
+                    self.problems.push(problem);
+                    return Ok(());
+                }
             },
             f => f,
         };

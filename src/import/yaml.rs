@@ -84,7 +84,8 @@ impl Node {
         match &self.value {
             Value::Null => "empty",
             Value::Str(_) => "a string",
-            Value::Scalar(_) => "a number or boolean",
+            Value::Scalar(s) if s == "true" || s == "false" => "a boolean",
+            Value::Scalar(_) => "a number",
             Value::Seq(_) => "a list",
             Value::Map(_) => "a mapping",
         }
@@ -120,49 +121,60 @@ impl Misfit {
 
 /// Typed reads of a document's fields, each failing with the field's path.
 impl Node {
-    /// An optional string field; a list or mapping there is an error.
-    /// Numbers and booleans are read as written (`tier: 0`).
+    /// An optional string field. A number, boolean, list or mapping there
+    /// is an error, as it is to the source systems: the Kubernetes API
+    /// server decodes these fields as strings, and Backstage validates
+    /// entities against JSON schemas that say `"type": "string"`.
     pub fn string(&self, key: &str, at: &str) -> Result<Option<(&str, u64)>, Misfit> {
         match self.get(key) {
             None => Ok(None),
-            Some(n) => match &n.value {
-                Value::Null => Ok(None),
-                Value::Str(s) | Value::Scalar(s) => Ok(Some((s.as_str(), n.line))),
-                _ => Err(Misfit::new(
-                    n.line,
-                    &join(at, key),
-                    format!("must be a string, not {}", n.shape()),
-                )),
-            },
+            Some(n) => n.as_str(|| join(at, key)).map(|s| s.map(|s| (s, n.line))),
         }
     }
 
-    /// An optional list of strings; a single string counts as a list of
-    /// one (Backstage accepts `owner`-like fields either way).
+    /// This node as a string (`None` when empty), or an error at `path`.
+    fn as_str(&self, path: impl FnOnce() -> String) -> Result<Option<&str>, Misfit> {
+        match &self.value {
+            Value::Null => Ok(None),
+            Value::Str(s) => Ok(Some(s.as_str())),
+            Value::Scalar(s) => Err(Misfit::new(
+                self.line,
+                &path(),
+                format!(
+                    "must be a string, not {} (quote it: \"{s}\")",
+                    self.shape()
+                ),
+            )),
+            _ => Err(Misfit::new(
+                self.line,
+                &path(),
+                format!("must be a string, not {}", self.shape()),
+            )),
+        }
+    }
+
+    /// An optional list of strings. A single string there is an error, as
+    /// it is to Backstage's schemas (`"type": "array"`) and kustomize.
     pub fn strings(&self, key: &str, at: &str) -> Result<Vec<(&str, u64)>, Misfit> {
         let Some(n) = self.get(key) else {
             return Ok(Vec::new());
         };
-        fn item(n: &Node, path: impl FnOnce() -> String) -> Result<Option<(&str, u64)>, Misfit> {
-            match &n.value {
-                Value::Null => Ok(None),
-                Value::Str(s) | Value::Scalar(s) => Ok(Some((s.as_str(), n.line))),
-                _ => Err(Misfit::new(
-                    n.line,
-                    &path(),
-                    format!("must be a string, not {}", n.shape()),
-                )),
-            }
-        }
         match &n.value {
+            Value::Null => Ok(Vec::new()),
             Value::Seq(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for (i, it) in items.iter().enumerate() {
-                    out.extend(item(it, || format!("{}[{i}]", join(at, key)))?);
+                    if let Some(s) = it.as_str(|| format!("{}[{i}]", join(at, key)))? {
+                        out.push((s, it.line));
+                    }
                 }
                 Ok(out)
             }
-            _ => Ok(item(n, || join(at, key))?.into_iter().collect()),
+            _ => Err(Misfit::new(
+                n.line,
+                &join(at, key),
+                format!("must be a list, not {}", n.shape()),
+            )),
         }
     }
 
@@ -232,12 +244,13 @@ pub(crate) fn join(at: &str, key: &str) -> String {
 /// document) and names its line.
 pub(crate) fn documents(text: &str, origin: &str, keep: Keep) -> Result<Vec<Node>, InventoryError> {
     let outer = KEEP.replace(keep);
-    let result = serde_saphyr::from_multiple_with_options::<Node>(text, yaml_options_for(text));
+    // YAML 1.2's booleans (`true`, `false`), as Backstage's parser reads
+    // them: `namespace: y` or `owner: no` is a string, not a boolean.
+    let mut options = yaml_options_for(text);
+    options.strict_booleans = true;
+    let result = serde_saphyr::from_multiple_with_options::<Node>(text, options);
     KEEP.set(outer);
-    result.map_err(|e| InventoryError::Syntax {
-        origin: origin.to_owned(),
-        message: e.to_string().trim_end().replace('\n', " "),
-    })
+    result.map_err(|e| crate::inventory::file::syntax(origin, &e))
 }
 
 impl<'de> Deserialize<'de> for Node {
@@ -455,11 +468,23 @@ mod tests {
 
     #[test]
     fn wrong_shapes_name_the_field_and_line() {
-        let d = &read("spec:\n  owner: [a]\n  deps: x\n", Keep::All)[0];
+        let d = &read(
+            "spec:\n  owner: [a]\n  deps: x\n  lifecycle: 7\n  list: [a, true]\n  ns: y\n",
+            Keep::All,
+        )[0];
         let spec = d.map("spec", "").unwrap().unwrap();
         let e = spec.string("owner", "spec").unwrap_err();
         assert_eq!((e.line, e.at.as_str()), (2, "spec.owner"));
-        assert_eq!(spec.strings("deps", "spec").unwrap(), [("x", 3)]);
+        // A list field holding one string is refused, as Backstage's
+        // schemas refuse it.
+        let e = spec.strings("deps", "spec").unwrap_err();
+        assert_eq!((e.line, e.message.as_str()), (3, "must be a list, not a string"));
+        let e = spec.string("lifecycle", "spec").unwrap_err();
+        assert_eq!(e.message, "must be a string, not a number (quote it: \"7\")");
+        let e = spec.strings("list", "spec").unwrap_err();
+        assert_eq!((e.line, e.at.as_str()), (5, "spec.list[1]"));
+        // YAML 1.2: `y` is a string.
+        assert_eq!(spec.string("ns", "spec").unwrap(), Some(("y", 6)));
         assert!(d.map("nothing", "").unwrap().is_none());
     }
 

@@ -137,10 +137,27 @@ pub fn locate(origin: &str, problems: &[Problem], lines: &LineMap) -> InventoryE
     }
 }
 
-fn syntax(origin: &str, e: impl std::fmt::Display) -> InventoryError {
+/// A YAML parser's error as `file:line:column: what`, without the
+/// parser's source snippet or its hints to a programmer.
+pub(crate) fn syntax(origin: &str, e: &serde_saphyr::Error) -> InventoryError {
+    let mut message = e.without_snippet().to_string();
+    let position = e
+        .location()
+        .map(|l| (l.line(), l.column()))
+        .filter(|(l, _)| *l > 0);
+    if let Some((l, c)) = position
+        && let Some(m) = message.strip_suffix(&format!(" at line {l}, column {c}"))
+    {
+        message = m.to_owned();
+    }
+    message = message.replace(", set DuplicateKeyPolicy in Options if acceptable", "");
+    if let Some(key) = message.strip_prefix("duplicate mapping key: ") {
+        message = format!("the key {key} appears twice in one mapping");
+    }
     InventoryError::Syntax {
         origin: origin.to_owned(),
-        message: e.to_string().trim_end().replace('\n', " "),
+        position,
+        message: message.trim_end().replace('\n', " "),
     }
 }
 
@@ -173,7 +190,7 @@ pub(crate) fn yaml_options_for(text: &str) -> serde_saphyr::Options {
 
 pub fn parse(text: &str, origin: &str) -> Result<ParsedFile, InventoryError> {
     let file: FileInventory = serde_saphyr::from_str_with_options(text, yaml_options_for(text))
-        .map_err(|e| syntax(origin, e))?;
+        .map_err(|e| syntax(origin, &e))?;
     if file.version.value != FORMAT_VERSION {
         return Err(InventoryError::Invalid {
             origin: origin.to_owned(),

@@ -68,8 +68,15 @@ pub enum InventoryError {
     #[error("{origin}: cannot read: {message}")]
     Read { origin: String, message: String },
 
-    #[error("{origin}: {message}")]
-    Syntax { origin: String, message: String },
+    /// Text the parser could not read, at `file:line:column` where the
+    /// parser knows it.
+    #[error("{origin}{}: {message}", position.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default())]
+    Syntax {
+        origin: String,
+        /// 1-based line and column.
+        position: Option<(u64, u64)>,
+        message: String,
+    },
 
     #[error("{}", Located(.origin, .line, .at, .message))]
     Invalid {
