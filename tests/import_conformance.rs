@@ -689,7 +689,14 @@ async fn a_refused_import_lists_every_problem_with_its_file_and_line() {
     write(
         dir.path(),
         "b.yaml",
-        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: c}\nspec:\n  owner: [not, a, string]\n",
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: c}\nspec:\n  owner: [not, a, string]\n  lifecycle: 7\n  dependsOn: resource:db\n",
+    );
+    // Neither format can be told, and one does not parse: both listed.
+    write(dir.path(), "c.yaml", "hello: world\n");
+    write(
+        dir.path(),
+        "d.json",
+        "{\"apiVersion\": \"v1\",\n  \"kind\": [\n",
     );
     let (_d, store) = store().await;
     let e = import_into(&store, dir.path(), &Options::new(Format::Auto))
@@ -700,7 +707,7 @@ async fn a_refused_import_lists_every_problem_with_its_file_and_line() {
         panic!("{e}")
     };
     let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
-    assert_eq!(text.len(), 3, "{text:#?}");
+    assert_eq!(text.len(), 7, "{text:#?}");
     assert!(
         text[0].ends_with(
             "a.yaml:5: metadata.annotations[\"countersign.dev/tier\"]: tier must be 0, 1, 2 or 3"
@@ -711,9 +718,28 @@ async fn a_refused_import_lists_every_problem_with_its_file_and_line() {
         text[1].contains("a.yaml:9: roleRef: a binding needs a roleRef"),
         "{text:#?}"
     );
+    // Every problem of one document, as Backstage's schema refuses it.
     assert!(
         text[2].contains("b.yaml:5: spec.owner: must be a string, not a list"),
         "{text:#?}"
+    );
+    assert!(
+        text[3].ends_with(
+            "b.yaml:6: spec.lifecycle: must be a string, not a number (quote it: \"7\")"
+        ),
+        "{text:#?}"
+    );
+    assert!(
+        text[4].ends_with("b.yaml:7: spec.dependsOn: must be a list, not a string"),
+        "{text:#?}"
+    );
+    assert!(
+        text[5].ends_with("c.yaml: cannot tell which format this is (not a Countersign inventory, Backstage catalog or Kubernetes manifest); pass --format"),
+        "{text:#?}"
+    );
+    assert!(
+        text[6].ends_with("d.json:2:11: unclosed bracket '['"),
+        "a syntax error at its line and column: {text:#?}"
     );
     assert!(store.snapshot().await.unwrap().is_empty());
 }

@@ -59,7 +59,35 @@ pub(super) fn is_spec_field(key: &str) -> bool {
             | "target"
             | "targets"
             | "type"
+            | "children"
+            | "members"
     )
+}
+
+/// Checks the types of a spec whose entity is refused for another reason,
+/// so that one import lists every problem of the document.
+fn check_spec(spec: &Node, ok: &mut impl FnMut(Result<(), Misfit>)) {
+    for key in [
+        "owner",
+        "system",
+        "subcomponentOf",
+        "parent",
+        "lifecycle",
+        "type",
+    ] {
+        ok(spec.string(key, "spec").map(|_| ()));
+    }
+    for key in [
+        "dependsOn",
+        "dependencyOf",
+        "consumesApis",
+        "providesApis",
+        "memberOf",
+        "children",
+        "members",
+    ] {
+        ok(spec.strings(key, "spec").map(|_| ()));
+    }
 }
 
 /// Whether an `apiVersion` is Backstage's (`backstage.io/v1alpha1`,
@@ -187,16 +215,18 @@ impl Catalog {
     }
 
     /// Reads one entity. Returns the targets of a Location; other kinds
-    /// that carry no service or owner are counted in `findings`.
+    /// that carry no service or owner are counted in `findings`. Every
+    /// field of the wrong type is reported, not only the first.
     pub fn add(
         &mut self,
         file: usize,
         doc: &Node,
         findings: &mut Findings,
-    ) -> Result<Vec<Target>, Misfit> {
+    ) -> Result<Vec<Target>, Vec<Misfit>> {
         let (kind_raw, kind_line) = doc
-            .string("kind", "")?
-            .ok_or_else(|| Misfit::new(doc.line, "kind", "required"))?;
+            .string("kind", "")
+            .and_then(|k| k.ok_or_else(|| Misfit::new(doc.line, "kind", "required")))
+            .map_err(|m| vec![m])?;
         let kind = kind_raw.to_ascii_lowercase();
         let handled = SERVICE_KINDS.contains(&kind.as_str())
             || matches!(kind.as_str(), "group" | "user" | "location");
@@ -204,37 +234,62 @@ impl Catalog {
             findings.skip(FORMAT, kind_raw, &self.files[file], kind_line);
             return Ok(Vec::new());
         }
-        let (meta, name, line) = doc.metadata_and_name(kind_line)?;
-        let namespace = meta
-            .string("namespace", "metadata")?
-            .map_or("default", |(n, _)| n)
-            .to_owned();
-        let spec = doc.map("spec", "")?;
-        let one = |key: &str| -> Result<Option<Ref>, Misfit> {
-            Ok(match spec {
-                Some(s) => s.string(key, "spec")?.map(|(v, l)| (v.to_owned(), l)),
-                None => None,
-            })
+        let mut misfits = Vec::new();
+        // A field that does not read is reported and read as absent, so
+        // the rest of the document is still checked.
+        let mut ok = |r: Result<(), Misfit>| {
+            if let Err(m) = r {
+                misfits.push(m);
+            }
         };
-        let many = |key: &str| -> Result<Vec<Ref>, Misfit> {
-            Ok(match spec {
-                Some(s) => s
-                    .strings(key, "spec")?
-                    .into_iter()
-                    .map(|(v, l)| (v.to_owned(), l))
-                    .collect(),
-                None => Vec::new(),
-            })
+        let (meta, name, line) = match doc.metadata_and_name(kind_line) {
+            Ok(m) => m,
+            Err(m) => {
+                ok(Err(m));
+                // Still check the spec's types.
+                if let Ok(Some(spec)) = doc.map("spec", "") {
+                    check_spec(spec, &mut ok);
+                }
+                return Err(misfits);
+            }
+        };
+        let mut namespace = "default".to_owned();
+        ok(meta
+            .string("namespace", "metadata")
+            .map(|n| namespace = n.map_or("default", |(n, _)| n).to_owned()));
+        let spec = doc.map("spec", "").unwrap_or_else(|m| {
+            ok(Err(m));
+            None
+        });
+        let mut one = |key: &str| -> Option<Ref> {
+            let s = spec?;
+            s.string(key, "spec")
+                .map_err(|m| ok(Err(m)))
+                .ok()
+                .flatten()
+                .map(|(v, l)| (v.to_owned(), l))
         };
         if kind == "location" {
-            let kind = one("type")?.map(|(t, _)| t);
-            let mut targets: Vec<Target> = one("target")?
+            let kind = one("type").map(|(t, _)| t);
+            let target = one("target");
+            let targets = spec
+                .map(|s| s.strings("targets", "spec"))
+                .transpose()
+                .unwrap_or_else(|m| {
+                    ok(Err(m));
+                    None
+                })
+                .unwrap_or_default();
+            if !misfits.is_empty() {
+                return Err(misfits);
+            }
+            let mut targets: Vec<Target> = target
                 .into_iter()
                 .map(|(t, l)| (t, l, "spec.target"))
                 .chain(
-                    many("targets")?
+                    targets
                         .into_iter()
-                        .map(|(t, l)| (t, l, "spec.targets")),
+                        .map(|(t, l)| (t.to_owned(), l, "spec.targets")),
                 )
                 .map(|(target, line, field)| Target {
                     line,
@@ -246,20 +301,55 @@ impl Catalog {
             targets.retain(|t| !t.target.trim().is_empty());
             return Ok(targets);
         }
-        let tier = match meta
-            .map("annotations", "metadata")?
-            .map(|a| a.string(TIER_ANNOTATION, "metadata.annotations"))
-            .transpose()?
-            .flatten()
-        {
-            Some((raw, l)) => raw.trim().parse().map_err(|e: ParseModelError| {
-                Misfit::new(
+        let owner = one("owner");
+        let system = one("system");
+        let subcomponent_of = one("subcomponentOf");
+        let parent = one("parent");
+        let lifecycle = one("lifecycle");
+        one("type");
+        let mut many = |key: &str| -> Vec<Ref> {
+            let Some(s) = spec else { return Vec::new() };
+            match s.strings(key, "spec") {
+                Ok(v) => v.into_iter().map(|(v, l)| (v.to_owned(), l)).collect(),
+                Err(m) => {
+                    ok(Err(m));
+                    Vec::new()
+                }
+            }
+        };
+        let depends_on = many("dependsOn");
+        let dependency_of = many("dependencyOf");
+        let consumes_apis = many("consumesApis");
+        let provides_apis = many("providesApis");
+        let member_of = many("memberOf");
+        // Read for their types only: Backstage refuses an entity whose
+        // `children` or `members` is not a list of strings.
+        many("children");
+        many("members");
+        let annotation = match meta.map("annotations", "metadata") {
+            Ok(a) => a
+                .map(|a| a.string(TIER_ANNOTATION, "metadata.annotations"))
+                .transpose()
+                .unwrap_or_else(|m| {
+                    ok(Err(m));
+                    None
+                })
+                .flatten(),
+            Err(m) => {
+                ok(Err(m));
+                None
+            }
+        };
+        let tier = match annotation {
+            Some((raw, l)) => raw.trim().parse().unwrap_or_else(|e: ParseModelError| {
+                ok(Err(Misfit::new(
                     l,
                     &format!("metadata.annotations[{TIER_ANNOTATION:?}]"),
                     e.to_string(),
-                )
-            })?,
-            None => match one("lifecycle")?.as_ref().map(|(l, _)| l.as_str()) {
+                )));
+                Tier::IMPORTANT
+            }),
+            None => match lifecycle.as_ref().map(|(l, _)| l.as_str()) {
                 Some("production") => Tier::new(1).expect("valid tier"),
                 Some("experimental") | Some("deprecated") => Tier::LEAST_CRITICAL,
                 _ => Tier::IMPORTANT,
@@ -267,39 +357,54 @@ impl Catalog {
         };
         let profile = spec
             .map(|s| s.map("profile", "spec"))
-            .transpose()?
-            .flatten();
-        let profile_field = |key: &str| -> Result<Option<String>, Misfit> {
-            Ok(match profile {
-                Some(p) => p.string(key, "spec.profile")?.map(|(v, _)| v.to_owned()),
-                None => None,
+            .transpose()
+            .unwrap_or_else(|m| {
+                ok(Err(m));
+                None
             })
+            .flatten();
+        let mut profile_field = |key: &str| -> Option<String> {
+            profile?
+                .string(key, "spec.profile")
+                .map_err(|m| ok(Err(m)))
+                .ok()
+                .flatten()
+                .map(|(v, _)| v.to_owned())
         };
-        let text = |key: &str| -> Result<Option<String>, Misfit> {
-            Ok(meta
-                .string(key, "metadata")?
-                .map(|(v, _)| v.trim().to_owned()))
+        let display_name = profile_field("displayName");
+        let email = profile_field("email");
+        let mut text = |key: &str| -> Option<String> {
+            meta.string(key, "metadata")
+                .map_err(|m| ok(Err(m)))
+                .ok()
+                .flatten()
+                .map(|(v, _)| v.trim().to_owned())
         };
+        let title = text("title");
+        let description = text("description");
+        if !misfits.is_empty() {
+            return Err(misfits);
+        }
         self.entities.push(Entity {
             file,
             line,
             kind,
             namespace,
             name: name.to_owned(),
-            title: text("title")?,
-            description: text("description")?,
+            title,
+            description,
             tier,
-            owner: one("owner")?,
-            system: one("system")?,
-            depends_on: many("dependsOn")?,
-            dependency_of: many("dependencyOf")?,
-            consumes_apis: many("consumesApis")?,
-            provides_apis: many("providesApis")?,
-            subcomponent_of: one("subcomponentOf")?,
-            parent: one("parent")?,
-            member_of: many("memberOf")?,
-            display_name: profile_field("displayName")?,
-            email: profile_field("email")?,
+            owner,
+            system,
+            depends_on,
+            dependency_of,
+            consumes_apis,
+            provides_apis,
+            subcomponent_of,
+            parent,
+            member_of,
+            display_name,
+            email,
         });
         Ok(Vec::new())
     }

@@ -390,9 +390,12 @@ impl<'a> Reader<'a> {
                 self.sources
                     .manifests
                     .add(file, &doc, &mut self.sources.findings)
+                    .map_err(|m| vec![m])
             };
-            if let Err(m) = result {
-                self.problems.push(m.into_error(&origin));
+            if let Err(mut misfits) = result {
+                misfits.sort_by_key(|m| m.line);
+                self.problems
+                    .extend(misfits.into_iter().map(|m| m.into_error(&origin)));
             }
         }
     }

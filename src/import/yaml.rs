@@ -140,10 +140,7 @@ impl Node {
             Value::Scalar(s) => Err(Misfit::new(
                 self.line,
                 &path(),
-                format!(
-                    "must be a string, not {} (quote it: \"{s}\")",
-                    self.shape()
-                ),
+                format!("must be a string, not {} (quote it: \"{s}\")", self.shape()),
             )),
             _ => Err(Misfit::new(
                 self.line,
@@ -478,9 +475,15 @@ mod tests {
         // A list field holding one string is refused, as Backstage's
         // schemas refuse it.
         let e = spec.strings("deps", "spec").unwrap_err();
-        assert_eq!((e.line, e.message.as_str()), (3, "must be a list, not a string"));
+        assert_eq!(
+            (e.line, e.message.as_str()),
+            (3, "must be a list, not a string")
+        );
         let e = spec.string("lifecycle", "spec").unwrap_err();
-        assert_eq!(e.message, "must be a string, not a number (quote it: \"7\")");
+        assert_eq!(
+            e.message,
+            "must be a string, not a number (quote it: \"7\")"
+        );
         let e = spec.strings("list", "spec").unwrap_err();
         assert_eq!((e.line, e.at.as_str()), (5, "spec.list[1]"));
         // YAML 1.2: `y` is a string.
