@@ -424,10 +424,9 @@ identities:
     #[test]
     fn syntax_and_type_errors_name_the_file_and_line() {
         let e = err("version: 1\nservices:\n  - {id: db, name: Database, owner: x, tier: nine}\n");
-        assert!(e.starts_with("inv.yaml: "), "{e}");
-        assert!(e.contains("line 3"), "{e}");
+        assert!(e.starts_with("inv.yaml:3:"), "{e}");
         let e = err("version: 1\nservices: [\n");
-        assert!(e.starts_with("inv.yaml: "), "{e}");
+        assert!(e.starts_with("inv.yaml:2:"), "{e}");
     }
 
     #[test]
@@ -435,7 +434,10 @@ identities:
         let e = err(&GOOD.replace("tier: 1\n    used_by", "tier: 1\n    tire: 2\n    used_by"));
         assert!(e.contains("tire"), "{e}");
         let e = err(&GOOD.replace("tier: 1\n    used_by", "tier: 1\n    tier: 2\n    used_by"));
-        assert!(e.to_lowercase().contains("duplicate"), "{e}");
+        assert!(
+            e.ends_with("the key tier appears twice in one mapping"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -7,9 +7,40 @@ const EXPECTED: &str = "0, 1, 2, 3 (0 is most critical)";
 
 /// Criticality tier, from 0 (the business stops without it) to 3 (nobody
 /// notices for a day). Stored as its number so ranges sort and compare in SQL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "u8", into = "u8")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(into = "u8")]
 pub struct Tier(u8);
+
+/// Read from a number (`tier: 1`) or its text (`tier: "1"`, as a CSV cell
+/// or a YAML string holds it); anything else is refused naming the values
+/// a tier can take, not the integer type behind it.
+impl<'de> Deserialize<'de> for Tier {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct TierVisitor;
+        impl serde::de::Visitor<'_> for TierVisitor {
+            type Value = Tier;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(f, "a tier: {EXPECTED}")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Tier, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Tier, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Tier, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Tier, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Tier, E> {
+                v.parse().map_err(E::custom)
+            }
+        }
+        d.deserialize_any(TierVisitor)
+    }
+}
 
 impl Tier {
     pub const MOST_CRITICAL: Tier = Tier(0);
