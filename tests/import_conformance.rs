@@ -489,6 +489,102 @@ async fn a_patch_file_is_not_an_object_and_the_patch_is_named() {
 }
 
 #[tokio::test]
+async fn a_placeholder_account_stays_reported_until_its_manifest_is_imported() {
+    let (_dir, store) = store().await;
+    let dir = tempfile::tempdir().unwrap();
+    let binding = write(
+        dir.path(),
+        "binding.yaml",
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: deploy, namespace: ci}\nroleRef: {kind: ClusterRole, name: edit}\nsubjects: [{kind: ServiceAccount, name: deployer}]\n",
+    );
+    let options = Options::new(Format::Auto);
+    for _ in 0..2 {
+        // The second import finds the placeholder the first made, and
+        // still says the account is defined nowhere.
+        let got = import_into(&store, &binding, &options).await.unwrap();
+        assert!(
+            got.unresolved("ci/deployer").starts_with(
+                "binding.yaml:5: the RoleBinding deploy names the service account ci/deployer"
+            ),
+            "{:?}",
+            got.findings
+        );
+    }
+    let sa = write(
+        dir.path(),
+        "sa.yaml",
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: deployer, namespace: ci}\n",
+    );
+    let got = import_into(&store, &sa, &options).await.unwrap();
+    let deployer = got.identity("k8s:ci/deployer");
+    assert_eq!(
+        deployer.description,
+        "Kubernetes service account ci/deployer."
+    );
+    assert_eq!(deployer.permissions, ["ClusterRole/edit in ci"], "kept");
+    let got = import_into(&store, &binding, &options).await.unwrap();
+    assert!(got.findings.is_clean(), "{:?}", got.findings);
+}
+
+#[tokio::test]
+async fn a_name_an_owner_gave_is_not_replaced_by_a_made_up_one() {
+    let (_dir, store) = store().await;
+    let dir = tempfile::tempdir().unwrap();
+    let k8s = write(
+        dir.path(),
+        "app.yaml",
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: api, namespace: shop}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: shop}\nspec:\n  template:\n    spec: {serviceAccountName: api}\n",
+    );
+    let catalog = write(
+        dir.path(),
+        "catalog/c.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: cart}\nspec: {type: service, lifecycle: production, owner: team-a}\n",
+    );
+    let options = Options::new(Format::Auto);
+    import_into(&store, &k8s, &options).await.unwrap();
+    import_into(&store, &catalog, &options).await.unwrap();
+    // The owner names them in Countersign.
+    let mut edited = store.snapshot().await.unwrap();
+    for i in &mut edited.identities {
+        i.name = "Shop API (prod)".into();
+    }
+    for s in &mut edited.services {
+        s.name = format!("{} — documented", s.id);
+    }
+    let current = store.snapshot().await.unwrap();
+    let changes = countersign::inventory::ChangeSet::diff_into(&current, edited);
+    store
+        .apply(
+            &changes,
+            &countersign::store::ChangeContext::new("owner", "test"),
+        )
+        .await
+        .unwrap();
+    // Neither file gives a name (no title), so re-importing keeps them.
+    for file in [&k8s, &catalog] {
+        let report = import::import(&store, file, &options, Apply::Plan, "test", &())
+            .await
+            .unwrap();
+        assert!(report.changes.is_empty(), "{:?}", report.changes);
+    }
+    let got = store.snapshot().await.unwrap();
+    assert_eq!(got.identities[0].name, "Shop API (prod)");
+    assert!(
+        got.services
+            .iter()
+            .all(|s| s.name.ends_with("— documented"))
+    );
+    // A title is stated, so it is the name.
+    std::fs::write(
+        &catalog,
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: cart, title: Cart}\nspec: {type: service, lifecycle: production, owner: team-a}\n",
+    )
+    .unwrap();
+    let got = import_into(&store, &catalog, &options).await.unwrap();
+    assert_eq!(got.service("cart").name, "Cart");
+}
+
+#[tokio::test]
 async fn bindings_reach_accounts_a_previous_import_stored() {
     let (_dir, store) = store().await;
     let dir = tempfile::tempdir().unwrap();

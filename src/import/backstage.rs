@@ -497,18 +497,21 @@ impl Catalog {
         // `resource:orders-db` when this import holds that Resource and no
         // Component of the name; without it, the import says how. A bare
         // stored id may as well be a Component's, so it is never guessed.
+        let mut present: std::collections::HashSet<String> =
+            working.services.iter().map(|s| s.id.clone()).collect();
         for (e, id) in entities.iter().zip(&ids) {
             if e.kind == "component" || !SERVICE_KINDS.contains(&e.kind.as_str()) {
                 continue;
             }
             let legacy = base_id(&e.namespace, &e.name);
             let component_here = index.contains_key(&key("component", &e.namespace, &e.name));
-            let has = |id: &str| working.services.iter().any(|s| s.id == id);
-            if component_here || has(id) || !has(&legacy) {
+            if component_here || present.contains(id) || !present.contains(&legacy) {
                 continue;
             }
             if carry_over_ids {
                 working.rename_service(&legacy, id);
+                present.remove(&legacy);
+                present.insert(id.clone());
                 findings.note(
                     &files[e.file],
                     Some(e.line),
@@ -530,6 +533,13 @@ impl Catalog {
             }
         }
 
+        // Without a title the name is made up from the entity's: a name an
+        // owner gave the stored service stays.
+        let stored_names: HashMap<String, String> = working
+            .services
+            .iter()
+            .map(|s| (s.id.clone(), s.name.clone()))
+            .collect();
         let mut r = Resolver {
             files: &files,
             ids: &ids,
@@ -578,7 +588,12 @@ impl Catalog {
                     lines.entity(Section::Services, id, e.line);
                     inv.services.push(Service {
                         id: id.clone(),
-                        name: e.title.clone().unwrap_or_else(|| e.name.clone()),
+                        name: e.title.clone().unwrap_or_else(|| {
+                            stored_names
+                                .get(id)
+                                .cloned()
+                                .unwrap_or_else(|| e.name.clone())
+                        }),
                         owner: e.owner.as_ref().and_then(|o| r.owner(e, o, "spec.owner")),
                         tier: e.tier,
                         system: e.system.as_ref().and_then(|s| r.system(e, s)),

@@ -120,6 +120,16 @@ fn account_identity(
     i
 }
 
+/// How the description of an account ends when the import created it
+/// only because something named it.
+const PLACEHOLDER: &str = "no ServiceAccount manifest in the import that created it.";
+
+/// Whether `i` is an account an import created only because something
+/// named it, and no manifest has defined since.
+fn is_placeholder(i: &Identity) -> bool {
+    i.description.ends_with(PLACEHOLDER)
+}
+
 /// How much a role lets its holder do, judged from its name the way the
 /// built-in roles are named; unknown roles count as write (the cautious
 /// middle: reducing scope is assumed to hit them).
@@ -853,9 +863,24 @@ impl Manifests {
             b.lines.entity(Section::Identities, &id, o.line);
             let mut i = account_identity(ns, &o.name, inst.meta.environment, inst.meta.tier);
             i.owner = inst.meta.owner();
+            if let Some(stored) = b.stored.get(id.as_str()) {
+                // The name an owner gave it stays; a placeholder's
+                // description goes now that the manifest is here.
+                i.name = stored.name.clone();
+                if is_placeholder(stored) {
+                    i.description = format!("Kubernetes service account {ns}/{}.", o.name);
+                }
+            }
             b.accounts.insert(id, i);
         }
 
+        // A workload's name is made up (`api (Deployment)`): one an owner
+        // gave the stored service stays.
+        let stored_services: HashMap<&str, &Service> = working
+            .services
+            .iter()
+            .map(|s| (s.id.as_str(), s))
+            .collect();
         let mut services: HashSet<String> = HashSet::new();
         let mut grants: Vec<(String, String, Access)> = Vec::new();
         let mut people = 0usize;
@@ -872,9 +897,12 @@ impl Manifests {
                     }
                     b.at(o.file);
                     b.lines.entity(Section::Services, &id, o.line);
+                    let name = stored_services
+                        .get(id.as_str())
+                        .map_or_else(|| format!("{} ({})", o.name, o.kind), |s| s.name.clone());
                     b.inv.services.push(Service {
                         id: id.clone(),
-                        name: format!("{} ({})", o.name, o.kind),
+                        name,
                         owner: inst.meta.owner(),
                         tier: inst.meta.tier.unwrap_or(Tier::IMPORTANT),
                         system: inst.meta.part_of.clone(),
@@ -1031,6 +1059,16 @@ impl Builder<'_> {
         self.at(file);
         self.lines.entity(Section::Identities, &id, line);
         if let Some(stored) = self.stored.get(id.as_str()) {
+            if is_placeholder(stored) && name != "default" {
+                // Still only what an earlier reference made: still reported.
+                self.findings.unresolved(
+                    &origin,
+                    Some(line),
+                    format!(
+                        "{referrer} names the service account {ns}/{name}, which no manifest of this import defines; the inventory holds it only as the placeholder an earlier import created"
+                    ),
+                );
+            }
             // Restated with what it already has, so that merging changes
             // only what these manifests add (permissions, access).
             let mut i = (*stored).clone();
@@ -1043,9 +1081,7 @@ impl Builder<'_> {
             return id;
         }
         let mut i = account_identity(ns, name, None, None);
-        i.description = format!(
-            "Named by {referrer}; no ServiceAccount manifest in the import that created it."
-        );
+        i.description = format!("Named by {referrer}; {PLACEHOLDER}");
         if name == "default" {
             self.findings.note(
                 &origin,
