@@ -467,3 +467,47 @@ on_both_engines!(
     dry_run_shows_the_diff_and_writes_nothing,
     native_and_csv_exports_round_trip,
 );
+
+/// In the terminal each skipped kind says where its first document is,
+/// and `--json` says why an import was refused, one problem each.
+#[test]
+fn the_terminal_names_where_skipped_kinds_are_and_json_explains_a_refusal() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("inv.db");
+    let cases = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cases");
+    let out = stdout(
+        countersign(&db)
+            .arg("import")
+            .arg(cases.join("19-template-entity.yaml"))
+            .arg("--dry-run"),
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("  1 Template (Backstage), the first at ")
+                && l.ends_with("19-template-entity.yaml:12")),
+        "{out}"
+    );
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: a}\nspec:\n  lifecycle: 7\n  dependsOn: x\n",
+    )
+    .unwrap();
+    let out = countersign(&db)
+        .arg("import")
+        .arg(&bad)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["refused"], true);
+    let problems = json["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 2, "{json}");
+    assert!(
+        problems[1]
+            .as_str()
+            .unwrap()
+            .ends_with("bad.yaml:6: spec.dependsOn: must be a list, not a string")
+    );
+}

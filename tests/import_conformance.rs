@@ -585,6 +585,33 @@ async fn a_name_an_owner_gave_is_not_replaced_by_a_made_up_one() {
 }
 
 #[tokio::test]
+async fn a_component_and_a_workload_of_one_id_are_one_service_and_said_so() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "catalog.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: cart, namespace: shop, title: Cart}\nspec: {type: service, lifecycle: production, owner: team-a}\n",
+    );
+    write(
+        dir.path(),
+        "deploy.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: cart, namespace: shop}\nspec:\n  template:\n    spec: {serviceAccountName: cart}\n",
+    );
+    let got = import(dir.path()).await;
+    assert_eq!(got.inventory.services.len(), 1);
+    assert_eq!(got.service("shop/cart").name, "Cart");
+    let note: Vec<_> = got
+        .findings
+        .notes
+        .iter()
+        .filter(|n| n.message.contains("have one service id, shop/cart"))
+        .collect();
+    assert_eq!(note.len(), 1, "{:?}", got.findings.notes);
+    assert!(note[0].file.ends_with("deploy.yaml") && note[0].line == Some(3));
+    assert!(note[0].message.contains("catalog.yaml:3"), "{:?}", note[0]);
+}
+
+#[tokio::test]
 async fn bindings_reach_accounts_a_previous_import_stored() {
     let (_dir, store) = store().await;
     let dir = tempfile::tempdir().unwrap();

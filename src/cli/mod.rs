@@ -546,9 +546,22 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
                 strict: args.strict,
                 carry_over_ids: args.carry_over_ids,
             };
-            let report =
-                import::import(store, &args.path, &options, apply, &ctx.actor, &bar).await?;
+            let result = import::import(store, &args.path, &options, apply, &ctx.actor, &bar).await;
             bar.finish();
+            let report = match result {
+                Ok(report) => report,
+                Err(e) => {
+                    // A script reading --json learns why, one problem each.
+                    if args.json {
+                        print_json(&serde_json::json!({
+                            "refused": true,
+                            "strict": matches!(e, import::ImportError::Strict(_)),
+                            "problems": e.problems(),
+                        }))?;
+                    }
+                    return Err(e.into());
+                }
+            };
             if args.json {
                 print_json(&report)?;
             } else {

@@ -222,34 +222,29 @@ pub fn import_report(r: &ImportReport, dry_run: bool) -> String {
 fn findings(f: &Findings) -> String {
     let mut out = String::new();
     if !f.skipped.is_empty() {
-        let mut formats: Vec<&str> = Vec::new();
-        for s in &f.skipped {
-            if !formats.contains(&s.format.as_str()) {
-                formats.push(&s.format);
-            }
-        }
-        let parts: Vec<String> = formats
-            .iter()
-            .map(|format| {
-                let kinds: Vec<String> = f
-                    .skipped
-                    .iter()
-                    .filter(|s| s.format == *format)
-                    .map(|s| format!("{} {}", s.count, s.kind))
-                    .collect();
-                format!("{} ({format})", kinds.join(", "))
-            })
-            .collect();
+        let total: usize = f.skipped.iter().map(|s| s.count).sum();
         let _ = writeln!(
             out,
-            "skipped, no identity, service or owner in them: {}",
-            parts.join("; ")
+            "skipped ({total} {}): no identity, service or owner in them:",
+            if total == 1 { "document" } else { "documents" }
         );
+        for s in &f.skipped {
+            let first = &s.first;
+            let place = match first.line {
+                Some(line) => format!("{}:{line}", first.file),
+                None => first.file.clone(),
+            };
+            let _ = writeln!(
+                out,
+                "  {} {} ({}), the first at {place}",
+                s.count, s.kind, s.format
+            );
+        }
     }
     if !f.unresolved.is_empty() {
         let _ = writeln!(
             out,
-            "unresolved ({}): the files say more than the inventory will:",
+            "unresolved ({}): references to nothing imported or stored, and what was not read, each where the files say it:",
             f.unresolved.len()
         );
         for u in &f.unresolved {

@@ -95,6 +95,16 @@ fn lines<T: std::fmt::Display>(items: &[T]) -> String {
 }
 
 impl ImportError {
+    /// Each problem on its own, as `file:line: field: message` where known
+    /// (for `--json`).
+    pub fn problems(&self) -> Vec<String> {
+        match self {
+            ImportError::Refused(v) => v.iter().map(ToString::to_string).collect(),
+            ImportError::Strict(v) => v.clone(),
+            other => vec![other.to_string()],
+        }
+    }
+
     /// One problem as itself, several as a list.
     fn of(mut problems: Vec<InventoryError>) -> Self {
         if problems.len() == 1 {
@@ -602,8 +612,17 @@ pub fn plan(current: &Inventory, sources: Sources) -> Result<Plan, ImportError> 
         merge(working, &mut source);
         sources.push(source);
     };
+    // Where each service the catalog defines is, to tell when a workload
+    // has the same id.
+    let mut catalog_services: std::collections::HashMap<String, (String, u64)> =
+        std::collections::HashMap::new();
     if !catalog.is_empty() {
         let built = catalog.build(&mut working, carry_over_ids, &mut findings);
+        for s in &built.0.services {
+            if let Some((file, line)) = built.1.entity_at(Section::Services, &s.id) {
+                catalog_services.insert(s.id.clone(), (file.to_owned(), line));
+            }
+        }
         resolved(
             &mut working,
             "the Backstage catalog",
@@ -613,6 +632,24 @@ pub fn plan(current: &Inventory, sources: Sources) -> Result<Plan, ImportError> 
     }
     if !manifests.is_empty() {
         let built = manifests.build(&working, &namespace, &mut findings);
+        // A Component `cart` in the Backstage namespace `shop` and a
+        // Deployment `cart` in the Kubernetes namespace `shop` have one
+        // id: one service, which is said rather than done in silence.
+        for s in &built.0.services {
+            if let (Some((file, line)), Some((cfile, cline))) = (
+                built.1.entity_at(Section::Services, &s.id),
+                catalog_services.get(&s.id),
+            ) {
+                findings.note(
+                    file,
+                    Some(line),
+                    format!(
+                        "this workload and the Backstage entity at {cfile}:{cline} have one service id, {}, so they are imported as one service; if they are different services, give the Backstage entity another namespace or name",
+                        s.id
+                    ),
+                );
+            }
+        }
         resolved(
             &mut working,
             "the Kubernetes manifests",

@@ -133,6 +133,13 @@ impl LineMap {
         self.at.contains_key(&(section, id.to_owned(), "", None))
     }
 
+    /// Where the entity's own line was recorded: file and line.
+    pub fn entity_at(&self, section: Section, id: &str) -> Option<(&str, u64)> {
+        self.at
+            .get(&(section, id.to_owned(), "", None))
+            .map(|&(f, line)| (self.files[f].as_str(), line))
+    }
+
     pub fn entity(&mut self, section: Section, id: &str, line: u64) {
         self.insert((section, id.to_owned(), "", None), line);
     }
