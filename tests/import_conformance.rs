@@ -612,6 +612,61 @@ async fn a_component_and_a_workload_of_one_id_are_one_service_and_said_so() {
 }
 
 #[tokio::test]
+async fn namespace_refuses_an_object_of_another_namespace_as_kubectl_apply_n_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "m.yaml",
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: a\n  namespace: web\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: a}\nroleRef: {kind: ClusterRole, name: view}\nsubjects: [{kind: ServiceAccount, name: a, namespace: web}]\n",
+    );
+    let (_d, store) = store().await;
+    let options = Options {
+        namespace: Some("tools".into()),
+        ..Options::new(Format::Auto)
+    };
+    let e = import_into(&store, &file, &options).await.err().unwrap();
+    assert!(
+        e.to_string().ends_with(
+            "m.yaml:5: metadata.namespace: the ServiceAccount a is in its namespace web, not --namespace tools; `kubectl apply -n` refuses it too: import without --namespace, or with --namespace web"
+        ),
+        "{e}"
+    );
+    assert!(store.snapshot().await.unwrap().is_empty());
+    // The namespace it names is accepted; a cluster-scoped binding has none.
+    let options = Options {
+        namespace: Some("web".into()),
+        ..Options::new(Format::Auto)
+    };
+    import_into(&store, &file, &options).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_group_grant_counts_accounts_read_after_the_binding() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "m.yaml",
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: all, namespace: jobs}\nroleRef: {kind: ClusterRole, name: view}\nsubjects: [{kind: Group, name: \"system:serviceaccounts:jobs\"}]\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: a, namespace: jobs}\n---\napiVersion: batch/v1\nkind: Job\nmetadata: {name: nightly, namespace: jobs}\nspec:\n  template:\n    spec: {containers: []}\n",
+    );
+    let got = import(&file).await;
+    // `a`, and `default`, which the Job read after the binding runs as.
+    for id in ["k8s:jobs/a", "k8s:jobs/default"] {
+        assert_eq!(
+            got.identity(id).permissions,
+            ["ClusterRole/view in jobs"],
+            "{id}"
+        );
+    }
+    assert!(
+        got.findings.notes.iter().any(|n| n
+            .message
+            .ends_with("every service account in jobs this import or the inventory knows (2)")),
+        "{:?}",
+        got.findings.notes
+    );
+}
+
+#[tokio::test]
 async fn bindings_reach_accounts_a_previous_import_stored() {
     let (_dir, store) = store().await;
     let dir = tempfile::tempdir().unwrap();

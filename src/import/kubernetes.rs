@@ -38,7 +38,7 @@ use std::path::PathBuf;
 
 use super::report::Findings;
 use super::yaml::{Keep, Misfit, Node};
-use crate::inventory::{Inventory, LineMap, Section};
+use crate::inventory::{Inventory, InventoryError, LineMap, Section};
 use crate::model::{
     Access, Environment, Identity, IdentityKind, Lifetime, ParseModelError, Service, Tier, Usage,
 };
@@ -155,7 +155,8 @@ struct Object {
     line: u64,
     kind: String,
     name: String,
-    namespace: Option<String>,
+    /// `metadata.namespace` and its line.
+    namespace: Option<(String, u64)>,
     meta: Meta,
     what: What,
 }
@@ -398,8 +399,8 @@ impl Manifests {
         let (meta, name, line) = doc.metadata_and_name(kind_line)?;
         let namespace = meta
             .string("namespace", "metadata")?
-            .map(|(n, _)| n.to_owned())
-            .filter(|n| !n.is_empty());
+            .filter(|(n, _)| !n.is_empty())
+            .map(|(n, l)| (n.to_owned(), l));
         // A Pod, ReplicaSet or Job a controller made (what `kubectl get all`
         // prints beside the Deployment) is that workload again, not another.
         if kind != "ServiceAccount" && kind != "Secret" && !kind.ends_with("Binding") {
@@ -763,13 +764,18 @@ impl Manifests {
 
     /// Resolves the manifests against each other and against `working`
     /// (what the inventory already holds, merged with earlier sources).
+    ///
+    /// `namespace` is the import's (`default` unless given); when it was
+    /// `given` (`--namespace`), an object that names another namespace is
+    /// refused, as `kubectl apply -n` refuses it.
     pub fn build(
         self,
         working: &Inventory,
-        default_namespace: &str,
+        (default_namespace, given): (&str, bool),
         findings: &mut Findings,
-    ) -> (Inventory, LineMap) {
+    ) -> Result<(Inventory, LineMap), Vec<InventoryError>> {
         let kustomized = self.kustomize(findings);
+        let mut mismatched = Vec::new();
         // Each object as it is applied: in a Kustomization's namespace,
         // else its own, else the import's; once per Kustomization that
         // applies its file. A file a Kustomization reads as a patch holds
@@ -800,9 +806,31 @@ impl Manifests {
                 meta.overlay(&way.meta);
                 let (ns, defaulted) = match (&way.namespace, &o.namespace) {
                     (Some(k), _) => (k.clone(), false),
-                    (None, Some(ns)) => (ns.clone(), false),
+                    (None, Some((ns, _))) => (ns.clone(), false),
                     (None, None) => (default_namespace.to_owned(), true),
                 };
+                let cluster_scoped = matches!(o.what, What::Binding { cluster: true, .. });
+                if given && !cluster_scoped && ns != default_namespace {
+                    let (line, written) = match &o.namespace {
+                        Some((n, l)) if way.namespace.is_none() => {
+                            (*l, format!("its namespace {n}"))
+                        }
+                        _ => (
+                            o.line,
+                            format!("the namespace {ns} its Kustomization gives it"),
+                        ),
+                    };
+                    mismatched.push(InventoryError::Invalid {
+                        origin: self.files[o.file].origin.clone(),
+                        line: Some(line),
+                        at: "metadata.namespace".into(),
+                        message: format!(
+                            "the {} {} is in {written}, not --namespace {default_namespace}; `kubectl apply -n` refuses it too: import without --namespace, or with --namespace {ns}",
+                            o.kind, o.name
+                        ),
+                    });
+                    continue;
+                }
                 instances.push(Instance {
                     o,
                     ns,
@@ -811,6 +839,9 @@ impl Manifests {
                     meta,
                 });
             }
+        }
+        if !mismatched.is_empty() {
+            return Err(mismatched);
         }
         let mut b = Builder {
             files: &self.files,
@@ -840,7 +871,7 @@ impl Manifests {
                 moved
                     .entry(inst.o.name.clone())
                     .or_default()
-                    .push((inst.o.namespace.clone(), k.clone()));
+                    .push((inst.o.namespace.clone().map(|(n, _)| n), k.clone()));
             }
         }
 
@@ -884,6 +915,9 @@ impl Manifests {
         let mut services: HashSet<String> = HashSet::new();
         let mut grants: Vec<(String, String, Access)> = Vec::new();
         let mut people = 0usize;
+        // Group grants, expanded once every account is known (a workload
+        // read after the binding may add its namespace's `default`).
+        let mut groups: Vec<GroupGrant> = Vec::new();
         let mut first_person: Option<(usize, u64)> = None;
         for inst in &instances {
             let (o, ns) = (inst.o, inst.ns.clone());
@@ -941,8 +975,18 @@ impl Manifests {
                         let targets =
                             b.subject(o, s, &ns, *cluster, (&moved, kustomized_ns), &referrer);
                         match targets {
-                            Some(ids) => grants
+                            Some(Grantee::Accounts(ids)) => grants
                                 .extend(ids.into_iter().map(|id| (id, permission.clone(), access))),
+                            Some(Grantee::Group { prefix, whom }) => groups.push(GroupGrant {
+                                file: o.file,
+                                line: s.line,
+                                referrer: referrer.clone(),
+                                group: s.name.clone(),
+                                prefix,
+                                whom,
+                                permission: permission.clone(),
+                                access,
+                            }),
                             None => {
                                 people += 1;
                                 first_person.get_or_insert((o.file, s.line));
@@ -980,6 +1024,33 @@ impl Manifests {
                 }
             }
         }
+        for GroupGrant {
+            file,
+            line,
+            referrer,
+            group,
+            prefix,
+            whom,
+            permission,
+            access,
+        } in groups
+        {
+            let ids = b.every(prefix.as_deref());
+            b.findings.note(
+                &self.files[file].origin,
+                Some(line),
+                format!(
+                    "{referrer} grants the group {group} — {whom} this import or the inventory knows ({})",
+                    ids.len()
+                ),
+            );
+            for id in ids {
+                let (n, name) = id["k8s:".len()..].split_once('/').unwrap_or(("", ""));
+                let (n, name) = (n.to_owned(), name.to_owned());
+                let id = b.account(&n, &name, &referrer, file, line);
+                grants.push((id, permission.clone(), access));
+            }
+        }
         if let Some((file, line)) = first_person {
             b.findings.note(
                 &self.files[file].origin,
@@ -1006,7 +1077,7 @@ impl Manifests {
             ..
         } = b;
         inv.identities.extend(accounts.into_values());
-        (inv, lines)
+        Ok((inv, lines))
     }
 }
 
@@ -1106,8 +1177,8 @@ impl Builder<'_> {
         id
     }
 
-    /// The accounts a binding subject grants, ensured to exist, or `None`
-    /// for a person or a group of people.
+    /// Whom a binding subject grants, or `None` for a person or a group
+    /// of people.
     fn subject(
         &mut self,
         o: &Object,
@@ -1116,7 +1187,7 @@ impl Builder<'_> {
         cluster: bool,
         (moved, kustomized_ns): (&Moved, Option<&str>),
         referrer: &str,
-    ) -> Option<Vec<String>> {
+    ) -> Option<Grantee> {
         let origin = self.files[o.file].origin.clone();
         match s.kind.as_str() {
             "ServiceAccount" => {
@@ -1146,76 +1217,84 @@ impl Builder<'_> {
                                 s.name
                             ),
                         );
-                        return Some(Vec::new());
+                        return Some(Grantee::Accounts(Vec::new()));
                     }
                 };
-                Some(vec![
+                Some(Grantee::Accounts(vec![
                     self.account(&namespace, &s.name, referrer, o.file, s.line),
-                ])
+                ]))
             }
             "User" => {
                 // How the authorizer names an account's requests.
                 let parts: Vec<&str> = s.name.splitn(4, ':').collect();
                 match parts.as_slice() {
-                    ["system", "serviceaccount", n, name] => {
-                        Some(vec![self.account(n, name, referrer, o.file, s.line)])
-                    }
+                    ["system", "serviceaccount", n, name] => Some(Grantee::Accounts(vec![
+                        self.account(n, name, referrer, o.file, s.line),
+                    ])),
                     _ => None,
                 }
             }
-            "Group" => {
-                let every = |prefix: Option<&str>| {
-                    let defined = self.accounts.keys().cloned();
-                    let stored = self
-                        .working
-                        .identities
-                        .iter()
-                        .flat_map(|i| i.external_ids.iter())
-                        .filter(|x| x.starts_with("k8s:") && !x[4..].contains("/secret/"))
-                        .cloned();
-                    let mut all: Vec<String> = defined
-                        .chain(stored)
-                        .filter(|id| prefix.is_none_or(|p| id.starts_with(p)))
-                        .collect();
-                    all.sort();
-                    all.dedup();
-                    all
-                };
-                let (ids, whom) = match s.name.as_str() {
-                    "system:serviceaccounts" | "system:authenticated" => {
-                        (every(None), "every service account".to_owned())
-                    }
-                    g if g.starts_with("system:serviceaccounts:") => {
-                        let n = &g["system:serviceaccounts:".len()..];
-                        (
-                            every(Some(&format!("k8s:{n}/"))),
-                            format!("every service account in {n}"),
-                        )
-                    }
-                    _ => return None,
-                };
-                self.findings.note(
-                    &origin,
-                    Some(s.line),
-                    format!(
-                        "{referrer} grants the group {} — {whom} this import or the inventory knows ({})",
-                        s.name,
-                        ids.len()
-                    ),
-                );
-                let ids = ids
-                    .into_iter()
-                    .map(|id| {
-                        let (n, name) = id["k8s:".len()..].split_once('/').unwrap_or(("", ""));
-                        let (n, name) = (n.to_owned(), name.to_owned());
-                        self.account(&n, &name, referrer, o.file, s.line)
+            "Group" => match s.name.as_str() {
+                "system:serviceaccounts" | "system:authenticated" => Some(Grantee::Group {
+                    prefix: None,
+                    whom: "every service account".to_owned(),
+                }),
+                g if g.starts_with("system:serviceaccounts:") => {
+                    let n = &g["system:serviceaccounts:".len()..];
+                    Some(Grantee::Group {
+                        prefix: Some(format!("k8s:{n}/")),
+                        whom: format!("every service account in {n}"),
                     })
-                    .collect();
-                Some(ids)
-            }
+                }
+                _ => None,
+            },
             _ => None,
         }
     }
+
+    /// Every account this import or the inventory knows whose id starts
+    /// with `prefix` (all of them for `None`).
+    fn every(&self, prefix: Option<&str>) -> Vec<String> {
+        let defined = self.accounts.keys().cloned();
+        let stored = self
+            .working
+            .identities
+            .iter()
+            .flat_map(|i| i.external_ids.iter())
+            .filter(|x| x.starts_with("k8s:") && !x[4..].contains("/secret/"))
+            .cloned();
+        let mut all: Vec<String> = defined
+            .chain(stored)
+            .filter(|id| prefix.is_none_or(|p| id.starts_with(p)))
+            .collect();
+        all.sort();
+        all.dedup();
+        all
+    }
+}
+
+/// A binding's grant to a group of accounts, expanded after every object
+/// is read.
+struct GroupGrant {
+    file: usize,
+    line: u64,
+    referrer: String,
+    group: String,
+    prefix: Option<String>,
+    whom: String,
+    permission: String,
+    access: Access,
+}
+
+/// Whom a binding subject grants.
+enum Grantee {
+    /// These accounts (ensured to exist).
+    Accounts(Vec<String>),
+    /// Every account under `prefix`, known only once every object is read.
+    Group {
+        prefix: Option<String>,
+        whom: String,
+    },
 }
 
 #[cfg(test)]
@@ -1232,7 +1311,9 @@ mod tests {
         {
             m.add(f, &doc, &mut findings).unwrap();
         }
-        let (inv, _) = m.build(&Inventory::default(), ns, &mut findings);
+        let (inv, _) = m
+            .build(&Inventory::default(), (ns, false), &mut findings)
+            .unwrap();
         (inv, findings)
     }
 

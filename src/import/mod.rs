@@ -172,6 +172,8 @@ pub struct Sources {
     manifests: kubernetes::Manifests,
     findings: Findings,
     namespace: String,
+    /// Whether `namespace` was given (`--namespace`), not defaulted.
+    namespace_given: bool,
     strict: bool,
     carry_over_ids: bool,
     files: Vec<String>,
@@ -249,6 +251,7 @@ impl<'a> Reader<'a> {
                     .namespace
                     .clone()
                     .unwrap_or_else(|| "default".to_owned()),
+                namespace_given: options.namespace.is_some(),
                 strict: options.strict,
                 carry_over_ids: options.carry_over_ids,
                 files: Vec::new(),
@@ -562,6 +565,7 @@ pub fn plan(current: &Inventory, sources: Sources) -> Result<Plan, ImportError> 
         manifests,
         mut findings,
         namespace,
+        namespace_given,
         strict,
         carry_over_ids,
         ..
@@ -631,7 +635,9 @@ pub fn plan(current: &Inventory, sources: Sources) -> Result<Plan, ImportError> 
         );
     }
     if !manifests.is_empty() {
-        let built = manifests.build(&working, &namespace, &mut findings);
+        let built = manifests
+            .build(&working, (&namespace, namespace_given), &mut findings)
+            .map_err(ImportError::of)?;
         // A Component `cart` in the Backstage namespace `shop` and a
         // Deployment `cart` in the Kubernetes namespace `shop` have one
         // id: one service, which is said rather than done in silence.
