@@ -667,6 +667,35 @@ async fn a_group_grant_counts_accounts_read_after_the_binding() {
 }
 
 #[tokio::test]
+async fn a_file_beside_a_kustomization_it_does_not_list_is_not_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "kustomization.yaml",
+        "namespace: tools\nresources: [sa.yaml]\n",
+    );
+    write(
+        dir.path(),
+        "sa.yaml",
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: listed}\n",
+    );
+    write(
+        dir.path(),
+        "example-not-listed.yaml",
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: x}\nroleRef: {kind: ClusterRole, name: cluster-admin}\nsubjects: [{kind: ServiceAccount, name: listed, namespace: tools}]\n",
+    );
+    let got = import(dir.path()).await;
+    assert!(
+        got.identity("k8s:tools/listed").permissions.is_empty(),
+        "not granted"
+    );
+    assert!(
+        got.unresolved("not listed by the Kustomization")
+            .starts_with("example-not-listed.yaml:0: not listed by the Kustomization"),
+    );
+}
+
+#[tokio::test]
 async fn bindings_reach_accounts_a_previous_import_stored() {
     let (_dir, store) = store().await;
     let dir = tempfile::tempdir().unwrap();

@@ -291,6 +291,9 @@ struct Kustomized {
     /// File index → the Kustomization (file, line) that reads it as a
     /// patch or other input.
     inputs: HashMap<usize, (usize, u64)>,
+    /// File index → the Kustomization (file) in whose directory it sits
+    /// without being listed: `kubectl apply -k` does not apply it.
+    unlisted: HashMap<usize, usize>,
 }
 
 /// Whether `path` is a kustomize entry file, which kustomize reads with or
@@ -703,6 +706,12 @@ impl Manifests {
                 continue;
             }
             let holding: Vec<usize> = (0..ks.len()).filter(|&k| covers(&ks[k], &f.path)).collect();
+            if holding.is_empty() {
+                if let Some(k) = ks.iter().find(|k| f.path.starts_with(&k.dir)) {
+                    out.unlisted.insert(i, k.file);
+                }
+                continue;
+            }
             let mut ways: Vec<Applied> = Vec::new();
             for &root in holding.iter().filter(|&&k| depth[k] == 0) {
                 let mut chain: Vec<usize> = holding
@@ -791,6 +800,19 @@ impl Manifests {
                         None,
                         format!(
                             "read as a patch or input of the Kustomization at {}:{kline}, not as objects of their own; not imported",
+                            self.files[kfile].origin
+                        ),
+                    );
+                }
+                continue;
+            }
+            if let Some(&kfile) = kustomized.unlisted.get(&o.file) {
+                if noted_inputs.insert(o.file) {
+                    findings.unresolved(
+                        &self.files[o.file].origin,
+                        None,
+                        format!(
+                            "not listed by the Kustomization {} in its directory, so `kubectl apply -k` does not apply it and it is not imported; list it in `resources`, or import it on its own",
                             self.files[kfile].origin
                         ),
                     );
