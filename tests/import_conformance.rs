@@ -696,6 +696,28 @@ async fn a_file_beside_a_kustomization_it_does_not_list_is_not_applied() {
 }
 
 #[tokio::test]
+async fn an_empty_or_comment_only_file_is_noted_not_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "empty.yaml", "");
+    write(dir.path(), "comments.yaml", "# nothing yet\n---\n");
+    write(
+        dir.path(),
+        "sa.yaml",
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: a, namespace: x}\n",
+    );
+    let got = import(dir.path()).await;
+    got.identity("k8s:x/a");
+    assert_eq!(
+        got.findings
+            .notes
+            .iter()
+            .filter(|n| n.message.starts_with("no document in it"))
+            .count(),
+        2
+    );
+}
+
+#[tokio::test]
 async fn bindings_reach_accounts_a_previous_import_stored() {
     let (_dir, store) = store().await;
     let dir = tempfile::tempdir().unwrap();

@@ -296,6 +296,20 @@ impl<'a> Reader<'a> {
 
     fn read_text(&mut self, path: &Path, text: &str) -> Result<(), ImportError> {
         let origin = path.display().to_string();
+        // Only comments and document markers: kubectl and Backstage read
+        // nothing from it and say nothing; an import notes it.
+        let blank = text.lines().all(|l| {
+            let t = l.trim();
+            t.is_empty() || t.starts_with('#') || t == "---" || t == "..."
+        });
+        if blank && !detect::has_csv_extension(path) {
+            self.sources.findings.note(
+                &origin,
+                None,
+                "no document in it (empty, or only comments); nothing read",
+            );
+            return Ok(());
+        }
         let format = match self.options.format {
             // A YAML stream is read document by document, each by its own
             // apiVersion, whatever the first one looked like.
