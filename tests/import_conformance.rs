@@ -377,7 +377,9 @@ async fn a_kustomization_namespace_applies_to_the_files_it_lists_and_their_subje
         got.findings
             .notes
             .iter()
-            .any(|n| n.message.contains("namespace monitoring applied"))
+            .any(|n| n.message.contains("namespace monitoring applied") && n.line == Some(3)),
+        "the note is at the namespace's line: {:?}",
+        got.findings.notes
     );
 
     // What kustomize would change beyond that is named, not ignored.

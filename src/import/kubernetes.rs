@@ -261,9 +261,10 @@ struct Subject {
 
 struct Kustomization {
     file: usize,
-    line: u64,
     dir: PathBuf,
     namespace: Option<String>,
+    /// Where `namespace:` is written.
+    namespace_line: u64,
     /// `resources`, `bases` and `components`: what it applies.
     resources: Vec<(String, u64)>,
     /// Files it reads as patches, replacements, CRDs or transformer
@@ -624,9 +625,13 @@ impl Manifests {
             .map(PathBuf::from)
             .unwrap_or_default();
         let owned = |v: Vec<(&str, u64)>| v.into_iter().map(|(r, l)| (r.to_owned(), l)).collect();
+        let namespace_line = doc
+            .keys()
+            .find(|(k, _)| *k == "namespace")
+            .map_or(doc.line, |(_, l)| l);
         self.kustomizations.push(Kustomization {
             file,
-            line: doc.line,
+            namespace_line,
             dir,
             namespace: doc
                 .string("namespace", "")?
@@ -766,7 +771,7 @@ impl Manifests {
             } else {
                 continue;
             };
-            findings.note(origin, Some(kz.line), message);
+            findings.note(origin, Some(kz.namespace_line), message);
         }
         out
     }
