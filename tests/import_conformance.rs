@@ -66,6 +66,30 @@ impl Imported {
         found[0].clone()
     }
 
+    /// The one note containing `text`, as `file-name:line: message`.
+    fn note(&self, text: &str) -> String {
+        let found: Vec<String> = self
+            .findings
+            .notes
+            .iter()
+            .filter(|f| f.message.contains(text))
+            .map(|f| {
+                let name = Path::new(&f.file).file_name().unwrap().to_string_lossy();
+                format!("{name}:{}: {}", f.line.unwrap_or(0), f.message)
+            })
+            .collect();
+        assert_eq!(found.len(), 1, "{text:?} in {:#?}", self.findings.notes);
+        found[0].clone()
+    }
+
+    fn owner(&self, id: &str) -> &countersign::model::Owner {
+        self.inventory
+            .owners
+            .iter()
+            .find(|o| o.id == id)
+            .unwrap_or_else(|| panic!("no owner {id}: {:?}", self.inventory.owners))
+    }
+
     fn skipped(&self, kind: &str) -> usize {
         self.findings
             .skipped
@@ -1071,5 +1095,146 @@ fn the_cli_prints_findings_and_strict_refuses() {
     assert!(
         stderr.contains("11-token-secret-orphan.yaml:6: the token Secret"),
         "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn a_user_and_a_group_of_one_name_in_separate_imports_stay_two_owners() {
+    use countersign::model::OwnerKind;
+    let (_dir, store) = store().await;
+    let dir = tempfile::tempdir().unwrap();
+    let users = write(
+        dir.path(),
+        "users.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: User\nmetadata: {name: alice}\nspec: {memberOf: []}\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: tool}\nspec: {type: service, lifecycle: production, owner: user:alice}\n",
+    );
+    let options = Options::new(Format::Auto);
+    let got = import_into(&store, &users, &options).await.unwrap();
+    assert_eq!(got.owner("alice").kind, OwnerKind::Person);
+    assert_eq!(got.service("tool").owner.as_deref(), Some("alice"));
+
+    // A Group named alice arrives later: the person moves to user:alice
+    // with what it owns, and the team is a second owner.
+    let groups = write(
+        dir.path(),
+        "groups.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: alice}\nspec: {type: team, children: []}\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: pay}\nspec: {type: service, lifecycle: production, owner: alice}\n",
+    );
+    let got = import_into(&store, &groups, &options).await.unwrap();
+    assert_eq!(got.owner("alice").kind, OwnerKind::Team);
+    assert_eq!(got.owner("user:alice").kind, OwnerKind::Person);
+    assert_eq!(got.service("tool").owner.as_deref(), Some("user:alice"));
+    assert_eq!(got.service("pay").owner.as_deref(), Some("alice"));
+    assert!(
+        got.note("the person is now user:alice")
+            .starts_with("groups.yaml:3: the inventory holds a person alice"),
+        "{:?}",
+        got.findings
+    );
+
+    // And the User imported again is still that person, not the team.
+    let got = import_into(&store, &users, &options).await.unwrap();
+    assert_eq!(got.owner("alice").kind, OwnerKind::Team);
+    assert_eq!(got.owner("user:alice").kind, OwnerKind::Person);
+    assert_eq!(got.service("tool").owner.as_deref(), Some("user:alice"));
+}
+
+#[tokio::test]
+async fn an_owner_reference_to_a_group_never_lands_on_a_user_of_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "catalog.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: User\nmetadata: {name: alice}\nspec: {memberOf: []}\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: tool}\nspec:\n  type: service\n  lifecycle: production\n  owner: alice\n",
+    );
+    let got = import(&path).await;
+    assert_eq!(got.service("tool").owner, None);
+    assert_eq!(
+        got.unresolved("group:default/alice"),
+        "catalog.yaml:12: spec.owner: unknown Group group:default/alice: it is neither in this import nor in the inventory, and the owner id alice is the User of that name, so no owner is kept; if the User is meant, write user:alice"
+    );
+}
+
+#[tokio::test]
+async fn a_stated_tier_on_an_existing_entry_is_said_and_a_placeholder_takes_it() {
+    let (_dir, store) = store().await;
+    let dir = tempfile::tempdir().unwrap();
+    let options = Options::new(Format::Auto);
+    // The binding makes a placeholder account with guessed values.
+    let binding = write(
+        dir.path(),
+        "binding.yaml",
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: deploy, namespace: ci}\nroleRef: {kind: ClusterRole, name: edit}\nsubjects: [{kind: ServiceAccount, name: deployer}]\n",
+    );
+    let got = import_into(&store, &binding, &options).await.unwrap();
+    assert_eq!(got.identity("k8s:ci/deployer").tier.get(), 2);
+    // Its manifest states tier 0 and staging: the placeholder takes them.
+    let sa = write(
+        dir.path(),
+        "sa.yaml",
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: deployer\n  namespace: ci\n  annotations: {countersign.dev/tier: \"0\", countersign.dev/environment: staging}\n",
+    );
+    let got = import_into(&store, &sa, &options).await.unwrap();
+    let deployer = got.identity("k8s:ci/deployer");
+    assert_eq!(deployer.tier.get(), 0);
+    assert_eq!(deployer.environment.to_string(), "staging");
+    assert!(got.findings.notes.is_empty(), "{:?}", got.findings.notes);
+    // A later manifest stating tier 1 does not overwrite it, and says so.
+    let sa1 = write(
+        dir.path(),
+        "sa1.yaml",
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: deployer\n  namespace: ci\n  annotations: {countersign.dev/tier: \"1\"}\n",
+    );
+    let got = import_into(&store, &sa1, &options).await.unwrap();
+    assert_eq!(got.identity("k8s:ci/deployer").tier.get(), 0);
+    assert!(
+        got.note("so tier 0 stays")
+            .starts_with("sa1.yaml:4: states tier 1 for k8s:ci/deployer"),
+        "{:?}",
+        got.findings.notes
+    );
+    // A Backstage annotation likewise.
+    let c = write(
+        dir.path(),
+        "c.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: pay\n  annotations:\n    countersign.dev/tier: \"0\"\nspec: {type: service, lifecycle: production, owner: user:x}\n",
+    );
+    import_into(&store, &c, &options).await.unwrap();
+    let c3 = write(
+        dir.path(),
+        "c3.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: pay\n  annotations:\n    countersign.dev/tier: \"3\"\nspec: {type: service, lifecycle: production, owner: user:x}\n",
+    );
+    let got = import_into(&store, &c3, &options).await.unwrap();
+    assert_eq!(got.service("pay").tier.get(), 0);
+    assert!(
+        got.note("states tier 3 for the service pay")
+            .starts_with("c3.yaml:6:"),
+        "{:?}",
+        got.findings.notes
+    );
+}
+
+#[tokio::test]
+async fn a_component_and_a_workload_in_the_default_namespaces_are_said_to_be_two() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "catalog-info.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: checkout}\nspec: {type: service, lifecycle: production, owner: user:x}\n",
+    );
+    write(
+        dir.path(),
+        "deploy.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: checkout, namespace: default}\nspec:\n  template:\n    spec:\n      containers: [{name: c, image: x}]\n",
+    );
+    let got = import(dir.path()).await;
+    got.service("checkout");
+    got.service("default/checkout");
+    assert!(
+        got.note("imported as two services")
+            .starts_with("deploy.yaml:3: this workload is the service default/checkout, and the Backstage entity at "),
+        "{:?}",
+        got.findings.notes
     );
 }

@@ -109,6 +109,8 @@ struct Entity {
     title: Option<String>,
     description: Option<String>,
     tier: Tier,
+    /// The line of the tier annotation, when the entity states one.
+    tier_line: Option<u64>,
     owner: Option<Ref>,
     system: Option<Ref>,
     depends_on: Vec<Ref>,
@@ -340,6 +342,7 @@ impl Catalog {
                 None
             }
         };
+        let tier_line = annotation.as_ref().map(|(_, l)| *l);
         let tier = match annotation {
             Some((raw, l)) => raw.trim().parse().unwrap_or_else(|e: ParseModelError| {
                 ok(Err(Misfit::new(
@@ -394,6 +397,7 @@ impl Catalog {
             title,
             description,
             tier,
+            tier_line,
             owner,
             system,
             depends_on,
@@ -452,9 +456,55 @@ impl Catalog {
         }
         let entities = kept;
 
-        // Ids. A User takes `user:` only when a Group has its name. An id
-        // already stored in another case is that entity (refs ignore case),
-        // so the stored spelling is kept.
+        // Ids. A User takes `user:` only when a Group has its name, in this
+        // import or in the inventory. A person stored under a name a Group
+        // of this import takes becomes `user:name` first, with everything
+        // it owns: otherwise merging would turn the person into the team
+        // and hand it the person's identities. An id already stored in
+        // another case is that entity (refs ignore case), so the stored
+        // spelling is kept.
+        for e in entities.iter().filter(|e| e.kind == "group") {
+            let base = base_id(&e.namespace, &e.name);
+            let Some(person) = working
+                .owners
+                .iter()
+                .find(|o| o.kind == OwnerKind::Person && o.id.eq_ignore_ascii_case(&base))
+                .map(|o| o.id.clone())
+            else {
+                continue;
+            };
+            let new = format!("user:{person}");
+            if working
+                .owners
+                .iter()
+                .any(|o| o.id.eq_ignore_ascii_case(&new))
+            {
+                continue;
+            }
+            working.rename_owner(&person, &new);
+            findings.note(
+                &files[e.file],
+                Some(e.line),
+                format!(
+                    "the inventory holds a person {person}; a Group now has that name, so the person is now {new} (as a User whose name a Group has), and what it owns moves with it"
+                ),
+            );
+        }
+        let stored_team = |ns: &str, name: &str| {
+            let base = base_id(ns, name);
+            working
+                .owners
+                .iter()
+                .any(|o| o.kind == OwnerKind::Team && o.id.eq_ignore_ascii_case(&base))
+        };
+        let users_prefixed: Vec<bool> = entities
+            .iter()
+            .map(|e| {
+                e.kind == "user"
+                    && (index.contains_key(&key("group", &e.namespace, &e.name))
+                        || stored_team(&e.namespace, &e.name))
+            })
+            .collect();
         let stored_services: HashMap<String, &str> = working
             .services
             .iter()
@@ -467,9 +517,10 @@ impl Catalog {
             .collect();
         let ids: Vec<String> = entities
             .iter()
-            .map(|e| {
+            .zip(&users_prefixed)
+            .map(|(e, &prefixed)| {
                 let (id, stored) = match e.kind.as_str() {
-                    "user" if index.contains_key(&key("group", &e.namespace, &e.name)) => {
+                    "user" if prefixed => {
                         findings.note(
                             &files[e.file],
                             Some(e.line),
@@ -586,6 +637,9 @@ impl Catalog {
                 }
                 _ => {
                     lines.entity(Section::Services, id, e.line);
+                    if let Some(l) = e.tier_line {
+                        lines.field(Section::Services, id, "tier", None, l);
+                    }
                     inv.services.push(Service {
                         id: id.clone(),
                         name: e.title.clone().unwrap_or_else(|| {
@@ -843,21 +897,63 @@ impl Resolver<'_> {
         if let Some(i) = self.lookup(&kind, &ns, &name) {
             return Some(self.ids[i].clone());
         }
+        // Stored owners of the kind named: a Group is a team, a User a
+        // person (under `user:name` when a Group has the name).
         let id = base_id(&ns, &name);
-        if let Some(o) = self.working.owners.iter().find(|o| {
-            o.id.eq_ignore_ascii_case(&id) || o.id.eq_ignore_ascii_case(&format!("user:{id}"))
-        }) {
-            return Some(o.id.clone());
+        let (want, other, ids) = if kind == "group" {
+            (OwnerKind::Team, "user", vec![id.clone()])
+        } else {
+            (
+                OwnerKind::Person,
+                "group",
+                vec![format!("user:{id}"), id.clone()],
+            )
+        };
+        for candidate in &ids {
+            if let Some(o) = self
+                .working
+                .owners
+                .iter()
+                .find(|o| o.kind == want && o.id.eq_ignore_ascii_case(candidate))
+            {
+                return Some(o.id.clone());
+            }
         }
-        let mut message = format!(
-            "{field}: unknown {} {}: it is neither in this import nor in the inventory; kept as the owner id {id}",
-            title_of(&kind),
-            show_ref(&kind, &ns, &name)
+        let shown = show_ref(&kind, &ns, &name);
+        let what = title_of(&kind);
+        // Kept as written, unless that id is the other kind's owner: a
+        // reference to a Group must not land on the User of its name.
+        let taken_here = self
+            .lookup(other, &ns, &name)
+            .filter(|&i| self.ids[i].eq_ignore_ascii_case(&id));
+        let taken_stored = self
+            .working
+            .owners
+            .iter()
+            .any(|o| o.kind != want && o.id.eq_ignore_ascii_case(&id));
+        if taken_here.is_some() || taken_stored {
+            let hint = if kind == "group" {
+                format!("; if the User is meant, write user:{name}")
+            } else {
+                String::new()
+            };
+            self.unresolved(
+                e,
+                *line,
+                format!(
+                    "{field}: unknown {what} {shown}: it is neither in this import nor in the inventory, and the owner id {id} is the {} of that name, so no owner is kept{hint}",
+                    title_of(other)
+                ),
+            );
+            return None;
+        }
+        self.unresolved(
+            e,
+            *line,
+            format!(
+                "{field}: unknown {what} {shown}: it is neither in this import nor in the inventory; kept as the owner id {id}"
+            ),
         );
-        if kind == "group" && self.lookup("user", &ns, &name).is_some() {
-            message.push_str(&format!(" (a User {name} exists: write user:{name})"));
-        }
-        self.unresolved(e, *line, message);
         Some(id)
     }
 

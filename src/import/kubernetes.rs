@@ -126,7 +126,7 @@ const PLACEHOLDER: &str = "no ServiceAccount manifest in the import that created
 
 /// Whether `i` is an account an import created only because something
 /// named it, and no manifest has defined since.
-fn is_placeholder(i: &Identity) -> bool {
+pub(super) fn is_placeholder(i: &Identity) -> bool {
     i.description.ends_with(PLACEHOLDER)
 }
 
@@ -228,6 +228,18 @@ impl Meta {
         set(&mut self.tier, &outer.tier);
         set(&mut self.environment, &outer.environment);
         set(&mut self.part_of, &outer.part_of);
+    }
+
+    /// Records that the object states its tier and environment (see
+    /// [`LineMap::field_at`]): an import sets them on an entry that already
+    /// exists only where it was a placeholder, and says so otherwise.
+    fn stated(&self, lines: &mut LineMap, section: Section, id: &str, line: u64) {
+        if self.tier.is_some() {
+            lines.field(section, id, "tier", None, line);
+        }
+        if self.environment.is_some() && section == Section::Identities {
+            lines.field(section, id, "environment", None, line);
+        }
     }
 
     /// The owner: the annotation, else the label `team`, else `owner`.
@@ -919,6 +931,8 @@ impl Manifests {
             }
             b.at(o.file);
             b.lines.entity(Section::Identities, &id, o.line);
+            inst.meta
+                .stated(&mut b.lines, Section::Identities, &id, o.line);
             let mut i = account_identity(ns, &o.name, inst.meta.environment, inst.meta.tier);
             i.owner = inst.meta.owner();
             if let Some(stored) = b.stored.get(id.as_str()) {
@@ -958,6 +972,8 @@ impl Manifests {
                     }
                     b.at(o.file);
                     b.lines.entity(Section::Services, &id, o.line);
+                    inst.meta
+                        .stated(&mut b.lines, Section::Services, &id, o.line);
                     let name = stored_services
                         .get(id.as_str())
                         .map_or_else(|| format!("{} ({})", o.name, o.kind), |s| s.name.clone());
@@ -1027,6 +1043,8 @@ impl Manifests {
                     let account = b.account(&ns, account_name, &referrer, o.file, o.line);
                     b.at(o.file);
                     b.lines.entity(Section::Identities, &id, o.line);
+                    inst.meta
+                        .stated(&mut b.lines, Section::Identities, &id, o.line);
                     b.lines.field(
                         Section::Identities,
                         &id,

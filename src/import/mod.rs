@@ -624,7 +624,12 @@ pub fn plan(current: &Inventory, sources: Sources) -> Result<Plan, ImportError> 
         merge(&mut working, source);
     }
     // The catalog and the manifests, each resolved as one set.
-    let mut resolved = |working: &mut Inventory, origin: &str, format, (inventory, lines)| {
+    let mut resolved = |working: &mut Inventory,
+                        findings: &mut Findings,
+                        origin: &str,
+                        format,
+                        (inventory, lines): (Inventory, LineMap)| {
+        stated_values(working, &inventory, &lines, findings);
         let mut source = Source::new(origin, format, inventory, MergeMode::Fill);
         source.lines = lines;
         merge(working, &mut source);
@@ -643,6 +648,7 @@ pub fn plan(current: &Inventory, sources: Sources) -> Result<Plan, ImportError> 
         }
         resolved(
             &mut working,
+            &mut findings,
             "the Backstage catalog",
             Format::Backstage,
             built,
@@ -656,6 +662,34 @@ pub fn plan(current: &Inventory, sources: Sources) -> Result<Plan, ImportError> 
         // Deployment `cart` in the Kubernetes namespace `shop` have one
         // id: one service, which is said rather than done in silence.
         for s in &built.0.services {
+            // In Kubernetes' `default` namespace a workload's id keeps the
+            // namespace while a Component in Backstage's `default` has its
+            // bare name: two services, which is said.
+            if let (Some((file, line)), Some(bare)) = (
+                built.1.entity_at(Section::Services, &s.id),
+                s.id.strip_prefix("default/"),
+            ) {
+                let other = match catalog_services.get(bare) {
+                    Some((cfile, cline)) => {
+                        Some(format!("the Backstage entity at {cfile}:{cline}"))
+                    }
+                    None => working
+                        .services
+                        .iter()
+                        .any(|w| w.id == bare)
+                        .then(|| "a service in the inventory".to_owned()),
+                };
+                if let Some(other) = other {
+                    findings.note(
+                        file,
+                        Some(line),
+                        format!(
+                            "this workload is the service {}, and {other} is the service {bare}: they are imported as two services, since a workload's id keeps its namespace even when it is default while a Component in Backstage's default namespace has its bare name; if they are one service, record it under one id",
+                            s.id
+                        ),
+                    );
+                }
+            }
             if let (Some((file, line)), Some((cfile, cline))) = (
                 built.1.entity_at(Section::Services, &s.id),
                 catalog_services.get(&s.id),
@@ -672,6 +706,7 @@ pub fn plan(current: &Inventory, sources: Sources) -> Result<Plan, ImportError> 
         }
         resolved(
             &mut working,
+            &mut findings,
             "the Kubernetes manifests",
             Format::Kubernetes,
             built,
@@ -708,6 +743,78 @@ pub fn plan(current: &Inventory, sources: Sources) -> Result<Plan, ImportError> 
         changes: set,
         findings,
     })
+}
+
+/// What a catalog or manifest states about an entry that already exists.
+/// A tier or environment it states (an annotation) is set on an entry the
+/// import made only because something named it (a placeholder account,
+/// whose values were guessed); on any other entry the stored value stays,
+/// since an owner may have set it in Countersign, and a note says that the
+/// stated value was not applied.
+fn stated_values(
+    working: &mut Inventory,
+    incoming: &Inventory,
+    lines: &LineMap,
+    findings: &mut Findings,
+) {
+    let stored_services: std::collections::HashMap<&str, usize> = working
+        .services
+        .iter()
+        .enumerate()
+        .map(|(n, s)| (s.id.as_str(), n))
+        .collect();
+    let mut notes = Vec::new();
+    for s in &incoming.services {
+        let (Some(&n), Some((file, line))) = (
+            stored_services.get(s.id.as_str()),
+            lines.field_at(Section::Services, &s.id, "tier"),
+        ) else {
+            continue;
+        };
+        let stored = working.services[n].tier;
+        if stored != s.tier {
+            notes.push((file.to_owned(), line, format!(
+                "states {} for the service {}, which the inventory holds at {stored}; an import sets the tier only when it creates the service, so {stored} stays (edit it in the app, or import a native inventory file, to change it)",
+                s.tier, s.id
+            )));
+        }
+    }
+    let stored_identities: std::collections::HashMap<String, usize> = working
+        .identities
+        .iter()
+        .enumerate()
+        .map(|(n, i)| (i.id.clone(), n))
+        .collect();
+    for i in &incoming.identities {
+        let Some(&n) = stored_identities.get(&i.id) else {
+            continue;
+        };
+        let stored = &mut working.identities[n];
+        let placeholder = kubernetes::is_placeholder(stored);
+        if let Some((file, line)) = lines.field_at(Section::Identities, &i.id, "tier") {
+            if placeholder {
+                stored.tier = i.tier;
+            } else if stored.tier != i.tier {
+                notes.push((file.to_owned(), line, format!(
+                    "states {} for {}, which the inventory holds at {}; an import sets the tier only when it creates the identity, so {} stays (edit it in the app, or import a native inventory file, to change it)",
+                    i.tier, i.id, stored.tier, stored.tier
+                )));
+            }
+        }
+        if let Some((file, line)) = lines.field_at(Section::Identities, &i.id, "environment") {
+            if placeholder {
+                stored.environment = i.environment;
+            } else if stored.environment != i.environment {
+                notes.push((file.to_owned(), line, format!(
+                    "states the environment {} for {}, which the inventory holds as {}; an import sets the environment only when it creates the identity, so {} stays (edit it in the app, or import a native inventory file, to change it)",
+                    i.environment, i.id, stored.environment, stored.environment
+                )));
+            }
+        }
+    }
+    for (file, line, message) in notes {
+        findings.note(&file, Some(line), message);
+    }
 }
 
 /// Merges by stable keys: an incoming identity whose id is new but whose

@@ -52,6 +52,31 @@ impl Inventory {
         }
     }
 
+    /// Gives the owner `old` the id `new`, and every reference to it
+    /// (owners and backup owners, parents, break-glass custodians) with
+    /// it. Nothing happens if `old` is absent.
+    pub fn rename_owner(&mut self, old: &str, new: &str) {
+        let rename = |id: &mut String| {
+            if id == old {
+                *id = new.to_owned();
+            }
+        };
+        for o in &mut self.owners {
+            rename(&mut o.id);
+            o.parent.iter_mut().for_each(rename);
+        }
+        for s in &mut self.services {
+            s.owner.iter_mut().for_each(rename);
+        }
+        for i in &mut self.identities {
+            i.owner.iter_mut().for_each(rename);
+            i.backup_owner.iter_mut().for_each(rename);
+            if let Some(b) = &mut i.break_glass {
+                b.custodians.iter_mut().for_each(rename);
+            }
+        }
+    }
+
     /// Sorts every section by id so exports and diffs are stable.
     pub fn sort(&mut self) {
         self.owners.sort_by(|a, b| a.id.cmp(&b.id));
@@ -137,6 +162,15 @@ impl LineMap {
     pub fn entity_at(&self, section: Section, id: &str) -> Option<(&str, u64)> {
         self.at
             .get(&(section, id.to_owned(), "", None))
+            .map(|&(f, line)| (self.files[f].as_str(), line))
+    }
+
+    /// Where a field of the entity was recorded (without a list item):
+    /// file and line. An importer records a field only where its source
+    /// states it, so this also tells stated from guessed.
+    pub fn field_at(&self, section: Section, id: &str, field: &'static str) -> Option<(&str, u64)> {
+        self.at
+            .get(&(section, id.to_owned(), field, None))
             .map(|&(f, line)| (self.files[f].as_str(), line))
     }
 
