@@ -282,10 +282,10 @@ async fn malformed_files_change_nothing_and_name_the_line(engine: TestDb) {
         ),
         (
             "strict-backstage-dangling.yaml",
-            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: a}\nspec:\n  owner: user:x\n  dependsOn:\n    - resource:missing-db\n",
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: a}\nspec:\n  type: service\n  lifecycle: production\n  owner: user:x\n  dependsOn:\n    - resource:missing-db\n",
             &[
-                "strict-backstage-dangling.yaml:5: spec.owner: unknown User user:default/x",
-                "strict-backstage-dangling.yaml:7: spec.dependsOn: unknown Resource resource:default/missing-db",
+                "strict-backstage-dangling.yaml:7: spec.owner: unknown User user:default/x",
+                "strict-backstage-dangling.yaml:9: spec.dependsOn: unknown Resource resource:default/missing-db",
             ],
         ),
         (

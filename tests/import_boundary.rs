@@ -27,7 +27,7 @@ fn setup() -> (tempfile::TempDir, std::path::PathBuf) {
     .unwrap();
     std::fs::write(
         dir.path().join("other/catalog.yaml"),
-        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: pulled-from-outside}\nspec: {owner: team-x}\n",
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: pulled-from-outside}\nspec: {type: service, lifecycle: production, owner: team-x}\n",
     )
     .unwrap();
     (dir, db)
@@ -97,7 +97,7 @@ fn location_targets_stay_inside_the_imported_directory() {
     std::fs::create_dir_all(repo.join("teams")).unwrap();
     std::fs::write(
         repo.join("teams/ui.yaml"),
-        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: inside-ui}\nspec: {owner: team-x}\n",
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: inside-ui}\nspec: {type: service, lifecycle: production, owner: team-x}\n",
     )
     .unwrap();
     location(&repo, "./teams/ui.yaml");

@@ -796,7 +796,7 @@ async fn services_imported_under_todays_ids_keep_their_usages() {
     let file = write(
         catalog.path(),
         "catalog-info.yaml",
-        "apiVersion: backstage.io/v1alpha1\nkind: Resource\nmetadata: {name: orders-db, description: Orders}\nspec: {type: database, owner: team-x}\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: checkout}\nspec:\n  type: service\n  owner: team-x\n  dependsOn: [resource:orders-db]\n",
+        "apiVersion: backstage.io/v1alpha1\nkind: Resource\nmetadata: {name: orders-db, description: Orders}\nspec: {type: database, owner: team-x}\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: checkout}\nspec:\n  type: service\n  lifecycle: production\n  owner: team-x\n  dependsOn: [resource:orders-db]\n",
     );
     let got = import_into(&store, &file, &carry_over).await.unwrap();
     assert!(!got.inventory.services.iter().any(|s| s.id == "orders-db"));
@@ -829,7 +829,7 @@ async fn an_api_beside_a_stored_component_of_its_name_never_touches_it() {
     let component = write(
         dir.path(),
         "component.yaml",
-        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: ledger}\nspec: {type: service, owner: team-x}\n---\napiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: team-x}\nspec: {type: team, children: []}\n",
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: ledger}\nspec: {type: service, lifecycle: production, owner: team-x}\n---\napiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: team-x}\nspec: {type: team, children: []}\n",
     );
     let usage = write(
         dir.path(),
@@ -843,7 +843,7 @@ async fn an_api_beside_a_stored_component_of_its_name_never_touches_it() {
     let api = write(
         more.path(),
         "api.yaml",
-        "apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata: {name: ledger}\nspec: {type: openapi, owner: team-x, definition: x}\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: billing}\nspec:\n  type: service\n  owner: team-x\n  consumesApis: [ledger]\n  dependsOn: [resource:ledger]\n",
+        "apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata: {name: ledger}\nspec: {type: openapi, lifecycle: production, owner: team-x, definition: x}\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: billing}\nspec:\n  type: service\n  lifecycle: production\n  owner: team-x\n  consumesApis: [ledger]\n  dependsOn: [resource:ledger]\n",
     );
     let got = import_into(&store, &api, &options).await.unwrap();
     assert_eq!(got.service("ledger").name, "ledger");
@@ -896,7 +896,7 @@ async fn references_take_the_referrers_namespace_and_the_relations_default_kind(
     write(
         dir.path(),
         "shop.yaml",
-        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: cart, namespace: shop}\nspec:\n  owner: Team-Shop\n  system: store\n  consumesApis: [prices]\n  dependsOn: [Resource:cache]\n---\napiVersion: backstage.io/v1alpha1\nkind: API\nmetadata: {name: prices, namespace: shop}\nspec: {owner: team-shop, type: openapi, definition: x}\n---\napiVersion: backstage.io/v1alpha1\nkind: Resource\nmetadata: {name: cache, namespace: shop}\nspec: {owner: team-shop, type: cache}\n",
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: cart, namespace: shop}\nspec:\n  type: service\n  lifecycle: production\n  owner: Team-Shop\n  system: store\n  consumesApis: [prices]\n  dependsOn: [Resource:cache]\n---\napiVersion: backstage.io/v1alpha1\nkind: API\nmetadata: {name: prices, namespace: shop}\nspec: {owner: team-shop, type: openapi, lifecycle: production, definition: x}\n---\napiVersion: backstage.io/v1alpha1\nkind: Resource\nmetadata: {name: cache, namespace: shop}\nspec: {owner: team-shop, type: cache}\n",
     );
     // Same names in default: never confused with the shop namespace's.
     write(
@@ -918,7 +918,7 @@ async fn each_document_is_read_by_its_api_version() {
     let file = write(
         dir.path(),
         "mixed.yaml",
-        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: api\n  labels: {team: x}\n  annotations: {backstage.io/kubernetes-id: api}\nspec: {owner: user:ann}\n---\napiVersion: backstage.io/v1alpha1\nkind: User\nmetadata: {name: ann}\nspec: {memberOf: []}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: api, namespace: web}\n---\napiVersion: example.com/v1\nkind: Deployment\nmetadata: {name: not-apps}\nspec: {template: 5}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: d}\n---\nplain: document\n",
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: api\n  labels: {team: x}\n  annotations: {backstage.io/kubernetes-id: api}\nspec: {type: service, lifecycle: production, owner: user:ann}\n---\napiVersion: backstage.io/v1alpha1\nkind: User\nmetadata: {name: ann}\nspec: {memberOf: []}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: api, namespace: web}\n---\napiVersion: example.com/v1\nkind: Deployment\nmetadata: {name: not-apps}\nspec: {template: 5}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: d}\n---\nplain: document\n",
     );
     let got = import(&file).await;
     assert_eq!(got.service("api").owner.as_deref(), Some("ann"));
@@ -1236,5 +1236,65 @@ async fn a_component_and_a_workload_in_the_default_namespaces_are_said_to_be_two
             .starts_with("deploy.yaml:3: this workload is the service default/checkout, and the Backstage entity at "),
         "{:?}",
         got.findings.notes
+    );
+}
+
+#[tokio::test]
+async fn an_entity_backstage_refuses_is_not_imported_and_each_reason_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = |api: &str, kind: &str, name: &str, spec: &str| {
+        format!("apiVersion: {api}\nkind: {kind}\nmetadata:\n  name: {name}\nspec:\n{spec}")
+    };
+    let full = "  type: service\n  lifecycle: production\n  owner: user:ann\n";
+    let text = [
+        doc("backstage.io/v1alpha1", "component", "lower", full),
+        doc("backstage.io/v1", "Component", "v1", full),
+        doc("acme.backstage.io/v1", "Component", "custom", full),
+        doc("backstage.io/v1alpha1", "Component", "partial", "  type: service\n  owner: \"\"\n"),
+        doc("backstage.io/v1alpha1", "API", "nodef", "  type: openapi\n  lifecycle: production\n  owner: user:ann\n"),
+        doc("backstage.io/v1alpha2", "API", "mcp", "  type: mcp-server\n  lifecycle: production\n  owner: user:ann\n  remotes: [{type: sse, url: http://x}]\n"),
+        doc("backstage.io/v1alpha1", "Group", "nochildren", "  type: team\n"),
+        doc("backstage.io/v1alpha1", "User", "ann", "  memberOf: []\n"),
+        doc("backstage.io/v1beta1", "Component", "ok", "  type: service\n  lifecycle: production\n  owner: user:ann\n  dependsOn: [component:lower]\n  consumesApis: [mcp]\n"),
+    ]
+    .join("---\n");
+    let path = write(dir.path(), "catalog.yaml", &text);
+    let got = import(&path).await;
+    let ids: Vec<&str> = got
+        .inventory
+        .services
+        .iter()
+        .map(|s| s.id.as_str())
+        .collect();
+    assert_eq!(ids, ["api:mcp", "ok"]);
+    assert_eq!(got.service("ok").depends_on, ["api:mcp"]);
+    assert_eq!(
+        got.unresolved("component lower is not"),
+        "catalog.yaml:2: the component lower is not imported, as Backstage's catalog refuses it: kind: Backstage has no kind \"component\" (kinds are case-sensitive; did you mean Component?) (line 2)"
+    );
+    assert_eq!(
+        got.unresolved("Component v1 is not"),
+        "catalog.yaml:10: the Component v1 is not imported, as Backstage's catalog refuses it: apiVersion: Backstage reads a Component only as backstage.io/v1alpha1 or backstage.io/v1beta1, not \"backstage.io/v1\" (line 10)"
+    );
+    assert!(
+        got.unresolved("Component custom is not")
+            .contains("not \"acme.backstage.io/v1\"")
+    );
+    assert_eq!(
+        got.unresolved("Component partial is not"),
+        "catalog.yaml:32: the Component partial is not imported, as Backstage's catalog refuses it: spec.lifecycle: required (line 32); spec.owner: required (line 34)"
+    );
+    assert!(
+        got.unresolved("API nodef is not")
+            .ends_with("spec.definition: required (line 40)")
+    );
+    assert!(
+        got.unresolved("Group nochildren is not")
+            .ends_with("spec.children: required (line 59)")
+    );
+    // The relation to a refused entity is as to any missing one.
+    assert!(
+        got.unresolved("unknown Component component:default/lower")
+            .starts_with("catalog.yaml:")
     );
 }

@@ -26,7 +26,10 @@ fn component(name: &str, title: Option<&str>, description: Option<&str>, owner: 
     if let Some(d) = description {
         doc.push_str(&format!("  description: {}\n", quoted(d)));
     }
-    doc.push_str(&format!("spec: {{owner: {}}}\n", quoted(owner)));
+    doc.push_str(&format!(
+        "spec: {{type: service, lifecycle: production, owner: {}}}\n",
+        quoted(owner)
+    ));
     doc
 }
 

@@ -34,7 +34,7 @@
 use std::collections::HashMap;
 
 use super::report::Findings;
-use super::yaml::{Misfit, Node};
+use super::yaml::{Misfit, Node, Value};
 use crate::inventory::{Inventory, LineMap, Section};
 use crate::model::{Owner, OwnerKind, ParseModelError, Service, Tier};
 
@@ -95,6 +95,117 @@ fn check_spec(spec: &Node, ok: &mut impl FnMut(Result<(), Misfit>)) {
 pub(super) fn is_backstage(api_version: &str) -> bool {
     let group = api_version.split_once('/').map_or("", |(g, _)| g);
     group == "backstage.io" || group.ends_with(".backstage.io")
+}
+
+/// The kinds Backstage's catalog reads without plugins, as written (kinds
+/// are case-sensitive), each with the `backstage.io` versions its schema
+/// accepts (`packages/catalog-model/src/schema/kinds/*.schema.json`).
+const BUILT_IN_KINDS: &[(&str, &[&str])] = &[
+    ("Component", &["v1alpha1", "v1beta1"]),
+    ("Resource", &["v1alpha1", "v1beta1"]),
+    ("API", &["v1alpha1", "v1beta1", "v1alpha2"]),
+    ("Group", &["v1alpha1", "v1beta1"]),
+    ("User", &["v1alpha1", "v1beta1"]),
+    ("Location", &["v1alpha1", "v1beta1"]),
+    ("System", &["v1alpha1", "v1beta1"]),
+    ("Domain", &["v1alpha1", "v1beta1"]),
+];
+
+/// Why Backstage's catalog refuses an entity whose kind is one of its own
+/// but whose `kind` or `apiVersion` its schemas do not accept: a kind in
+/// another case (`component`), a version no schema has (`backstage.io/v1`),
+/// or a built-in kind under another group (only a custom processor would
+/// read `acme.backstage.io/v1` Components). `None` when it is accepted or
+/// is not a built-in kind at all (counted as skipped).
+fn kind_refusal(kind: &str, api_version: &str) -> Option<String> {
+    let (exact, versions) = BUILT_IN_KINDS
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(kind))?;
+    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+    let accepted = versions
+        .iter()
+        .map(|v| format!("backstage.io/{v}"))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    if kind != *exact {
+        return Some(format!(
+            "Backstage has no kind {kind:?} (kinds are case-sensitive; did you mean {exact}?)"
+        ));
+    }
+    if group != "backstage.io" || !versions.contains(&version) {
+        return Some(format!(
+            "Backstage reads a {exact} only as {accepted}, not {api_version:?}"
+        ));
+    }
+    None
+}
+
+/// The `spec` fields Backstage's schema for `kind` requires: strings that
+/// must not be empty, and lists that must be present (possibly empty).
+fn required_spec(kind: &str) -> (&'static [&'static str], &'static [&'static str]) {
+    match kind {
+        "component" => (&["type", "lifecycle", "owner"], &[]),
+        "resource" => (&["type", "owner"], &[]),
+        // `definition` (or, for an MCP server in v1alpha2, `remotes`) is
+        // checked apart: it is kept only as a mark, not read.
+        "api" => (&["type", "lifecycle", "owner"], &[]),
+        "group" => (&["type"], &["children"]),
+        "user" => (&[], &["memberOf"]),
+        _ => (&[], &[]),
+    }
+}
+
+/// Reports each field Backstage's schema requires that `doc` lacks.
+fn check_required(
+    kind: &str,
+    api_version: &str,
+    doc: &Node,
+    kind_line: u64,
+    ok: &mut impl FnMut(Result<(), Misfit>),
+) {
+    let refuse = |line: u64, field: &str| Misfit::new(line, field, "required");
+    let Some(spec) = doc.get("spec").filter(|s| !s.is_null()) else {
+        if kind != "location" {
+            ok(Err(refuse(kind_line, "spec")));
+        }
+        return;
+    };
+    if !matches!(spec.value, Value::Map(_)) {
+        // Reported as a type problem where `spec` is read.
+        return;
+    }
+    // A field that is absent is reported at `spec:`, one that is empty at
+    // its own line.
+    let spec_line = doc
+        .keys()
+        .find(|(k, _)| *k == "spec")
+        .map_or(spec.line, |(_, l)| l);
+    let (strings, lists) = required_spec(kind);
+    for key in strings {
+        // A value of another type is reported where it is read.
+        match spec.get(key) {
+            None => ok(Err(refuse(spec_line, &format!("spec.{key}")))),
+            Some(n) if n.is_null() || matches!(&n.value, Value::Str(v) if v.is_empty()) => {
+                ok(Err(refuse(n.line, &format!("spec.{key}"))))
+            }
+            Some(_) => {}
+        }
+    }
+    for key in lists {
+        match spec.get(key) {
+            None => ok(Err(refuse(spec_line, &format!("spec.{key}")))),
+            Some(n) if n.is_null() => ok(Err(refuse(n.line, &format!("spec.{key}")))),
+            Some(_) => {}
+        }
+    }
+    if kind == "api" {
+        let mcp = api_version.ends_with("/v1alpha2")
+            && matches!(spec.string("type", "spec"), Ok(Some(("mcp-server", _))));
+        let key = if mcp { "remotes" } else { "definition" };
+        if spec.get(key).is_none() {
+            ok(Err(refuse(spec_line, &format!("spec.{key}"))));
+        }
+    }
 }
 
 type Ref = (String, u64);
@@ -230,12 +341,51 @@ impl Catalog {
             .and_then(|k| k.ok_or_else(|| Misfit::new(doc.line, "kind", "required")))
             .map_err(|m| vec![m])?;
         let kind = kind_raw.to_ascii_lowercase();
+        let (api_version, api_line) = doc
+            .string("apiVersion", "")
+            .map_err(|m| vec![m])?
+            .unwrap_or(("", kind_line));
         let handled = SERVICE_KINDS.contains(&kind.as_str())
             || matches!(kind.as_str(), "group" | "user" | "location");
         if !handled {
             findings.skip(FORMAT, kind_raw, &self.files[file], kind_line);
             return Ok(Vec::new());
         }
+        // What Backstage's schemas refuse is not imported, as Backstage
+        // does not ingest it, and is reported with every reason.
+        let mut refusals = Vec::new();
+        if let Some(message) = kind_refusal(kind_raw, api_version) {
+            let (line, at) = if message.starts_with("Backstage has no kind") {
+                (kind_line, "kind")
+            } else {
+                (api_line, "apiVersion")
+            };
+            refusals.push(Misfit::new(line, at, message));
+        }
+        check_required(&kind, api_version, doc, kind_line, &mut |r| {
+            if let Err(m) = r {
+                refusals.push(m);
+            }
+        });
+        let origin = self.files[file].clone();
+        let refused = |findings: &mut Findings, name: &str| -> bool {
+            let Some(first) = refusals.first() else {
+                return false;
+            };
+            let reasons: Vec<String> = refusals
+                .iter()
+                .map(|m| format!("{}: {} (line {})", m.at, m.message, m.line))
+                .collect();
+            findings.unresolved(
+                &origin,
+                Some(first.line),
+                format!(
+                    "the {kind_raw} {name} is not imported, as Backstage's catalog refuses it: {}",
+                    reasons.join("; ")
+                ),
+            );
+            true
+        };
         let mut misfits = Vec::new();
         // A field that does not read is reported and read as absent, so
         // the rest of the document is still checked.
@@ -284,6 +434,9 @@ impl Catalog {
                 .unwrap_or_default();
             if !misfits.is_empty() {
                 return Err(misfits);
+            }
+            if refused(findings, name) {
+                return Ok(Vec::new());
             }
             let mut targets: Vec<Target> = target
                 .into_iter()
@@ -387,6 +540,9 @@ impl Catalog {
         let description = text("description");
         if !misfits.is_empty() {
             return Err(misfits);
+        }
+        if refused(findings, name) {
+            return Ok(Vec::new());
         }
         self.entities.push(Entity {
             file,

@@ -216,6 +216,8 @@ fn document_rule(key: &str) -> Keep {
             "jobTemplate" => Keep::Fields(kubernetes::job_template_rule),
             "serviceAccountName" | "serviceAccount" => Keep::All,
             k if backstage::is_spec_field(k) => Keep::All,
+            // Only that they are there: Backstage requires an API's.
+            "definition" | "remotes" => Keep::Mark,
             _ => Keep::Drop,
         }),
         "items" => Keep::Fields(document_rule),
