@@ -1298,3 +1298,30 @@ async fn an_entity_backstage_refuses_is_not_imported_and_each_reason_is_given() 
             .starts_with("catalog.yaml:")
     );
 }
+
+#[tokio::test]
+async fn location_targets_expand_braces_as_backstages_glob_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let component = |name: &str| {
+        format!(
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {{name: {name}}}\nspec: {{type: service, lifecycle: production, owner: user:ann}}\n"
+        )
+    };
+    write(dir.path(), "teams/a/one.yaml", &component("one"));
+    write(dir.path(), "teams/b/two.yaml", &component("two"));
+    write(dir.path(), "teams/c/three.yaml", &component("three"));
+    let root = write(
+        dir.path(),
+        "catalog-info.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: {name: teams}\nspec:\n  type: file\n  targets: [\"./teams/{a,b}/*.yaml\", \"./teams/{a,z}/one.yaml\"]\n---\napiVersion: backstage.io/v1alpha1\nkind: User\nmetadata: {name: ann}\nspec: {memberOf: []}\n",
+    );
+    let got = import(&root).await;
+    let ids: Vec<&str> = got
+        .inventory
+        .services
+        .iter()
+        .map(|s| s.id.as_str())
+        .collect();
+    assert_eq!(ids, ["one", "two"], "{:?}", got.findings);
+    assert!(got.findings.is_clean(), "{:?}", got.findings);
+}

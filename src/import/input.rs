@@ -256,9 +256,79 @@ pub fn decode(mut bytes: Vec<u8>) -> Result<String, String> {
     })
 }
 
+/// Expands a glob's brace alternatives (`{a,b}`, nested, several) into the
+/// patterns they stand for, as the `glob` package Backstage's file reader
+/// uses does before matching: `teams/{a,b}/*.yaml` is `teams/a/*.yaml` and
+/// `teams/b/*.yaml`. A brace without a comma at its own level, or without
+/// its closing brace, is literal (as in that package). `\{` is literal.
+pub fn expand_braces(pattern: &str) -> Vec<String> {
+    let bytes = pattern.as_bytes();
+    let mut depth = 0usize;
+    let mut open = None;
+    let mut commas = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 1,
+            b'{' => {
+                if depth == 0 {
+                    open = Some(i);
+                    commas.clear();
+                }
+                depth += 1;
+            }
+            b',' if depth == 1 => commas.push(i),
+            b'}' if depth > 0 => {
+                depth -= 1;
+                if depth == 0 {
+                    let start = open.expect("an opening brace at depth 0");
+                    if commas.is_empty() {
+                        open = None;
+                    } else {
+                        let (head, tail) = (&pattern[..start], &pattern[i + 1..]);
+                        let mut bounds = vec![start];
+                        bounds.extend(&commas);
+                        bounds.push(i);
+                        let mut out = Vec::new();
+                        for w in bounds.windows(2) {
+                            let alternative = &pattern[w[0] + 1..w[1]];
+                            out.extend(expand_braces(&format!("{head}{alternative}{tail}")));
+                        }
+                        return out;
+                    }
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    vec![pattern.to_owned()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn braces_expand_as_the_glob_package_expands_them() {
+        assert_eq!(expand_braces("a/*.yaml"), ["a/*.yaml"]);
+        assert_eq!(expand_braces("{a,b}/x"), ["a/x", "b/x"]);
+        assert_eq!(
+            expand_braces("t/{a,b{1,2}}/{x,y}.yaml"),
+            [
+                "t/a/x.yaml",
+                "t/a/y.yaml",
+                "t/b1/x.yaml",
+                "t/b1/y.yaml",
+                "t/b2/x.yaml",
+                "t/b2/y.yaml"
+            ]
+        );
+        assert_eq!(expand_braces("{a}/x"), ["{a}/x"]);
+        assert_eq!(expand_braces("{a,b"), ["{a,b"]);
+        assert_eq!(expand_braces("\\{a,b}"), ["\\{a,b}"]);
+        assert_eq!(expand_braces("x{,.d}"), ["x", "x.d"]);
+    }
 
     #[test]
     fn encodings_are_named_with_their_offset() {

@@ -468,18 +468,25 @@ impl<'a> Reader<'a> {
                     continue;
                 }
             };
-            let pattern = resolved.display().to_string();
-            let matches: Vec<PathBuf> = match glob::glob(&pattern) {
-                Ok(paths) => paths
-                    .filter_map(Result::ok)
-                    .filter(|p| p.is_file())
-                    .collect(),
-                Err(e) => {
-                    self.problems
-                        .push(invalid(format!("{} is not a valid pattern: {e}", t.target)));
-                    continue;
+            let mut matches: Vec<PathBuf> = Vec::new();
+            let mut bad = None;
+            for pattern in input::expand_braces(&resolved.display().to_string()) {
+                match glob::glob(&pattern) {
+                    Ok(paths) => {
+                        for p in paths.filter_map(Result::ok).filter(|p| p.is_file()) {
+                            if !matches.contains(&p) {
+                                matches.push(p);
+                            }
+                        }
+                    }
+                    Err(e) => bad = Some(e),
                 }
-            };
+            }
+            if let Some(e) = bad {
+                self.problems
+                    .push(invalid(format!("{} is not a valid pattern: {e}", t.target)));
+                continue;
+            }
             if matches.is_empty() {
                 let message = if resolved.exists() {
                     format!("{}: {} is not a file", t.field, t.target)
