@@ -939,7 +939,7 @@ async fn a_refused_import_lists_every_problem_with_its_file_and_line() {
     write(
         dir.path(),
         "a.yaml",
-        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: x\n  annotations: {countersign.dev/tier: \"9\"}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: b, namespace: n}\nsubjects: []\n",
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: x\n  annotations: {countersign.dev/tier: \"9\"}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: b, namespace: n, labels: [x]}\nsubjects:\n  - {kind: ServiceAccount}\n  - {kind: ServiceAccount, name: s, namespace: 7}\n",
     );
     write(
         dir.path(),
@@ -962,38 +962,52 @@ async fn a_refused_import_lists_every_problem_with_its_file_and_line() {
         panic!("{e}")
     };
     let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
-    assert_eq!(text.len(), 7, "{text:#?}");
+    assert_eq!(text.len(), 10, "{text:#?}");
     assert!(
         text[0].ends_with(
             "a.yaml:5: metadata.annotations[\"countersign.dev/tier\"]: tier must be 0, 1, 2 or 3"
         ) || text[0].contains("a.yaml:5: metadata.annotations"),
         "{text:#?}"
     );
+    // Every problem of a Kubernetes object too: its metadata, its roleRef
+    // and each subject.
     assert!(
-        text[1].contains("a.yaml:9: roleRef: a binding needs a roleRef"),
+        text[1].ends_with("a.yaml:9: metadata.labels: must be a mapping, not a list"),
+        "{text:#?}"
+    );
+    assert!(
+        text[2].contains("a.yaml:9: roleRef: a binding needs a roleRef"),
+        "{text:#?}"
+    );
+    assert!(
+        text[3].ends_with("a.yaml:11: subjects[0].name: required"),
+        "{text:#?}"
+    );
+    assert!(
+        text[4].contains("a.yaml:12: subjects[1].namespace: must be a string, not a number"),
         "{text:#?}"
     );
     // Every problem of one document, as Backstage's schema refuses it.
     assert!(
-        text[2].contains("b.yaml:5: spec.owner: must be a string, not a list"),
+        text[5].contains("b.yaml:5: spec.owner: must be a string, not a list"),
         "{text:#?}"
     );
     assert!(
-        text[3].ends_with(
+        text[6].ends_with(
             "b.yaml:6: spec.lifecycle: must be a string, not a number (quote it: \"7\")"
         ),
         "{text:#?}"
     );
     assert!(
-        text[4].ends_with("b.yaml:7: spec.dependsOn: must be a list, not a string"),
+        text[7].ends_with("b.yaml:7: spec.dependsOn: must be a list, not a string"),
         "{text:#?}"
     );
     assert!(
-        text[5].ends_with("c.yaml: cannot tell which format this is (not a Countersign inventory, Backstage catalog or Kubernetes manifest); pass --format"),
+        text[8].ends_with("c.yaml: cannot tell which format this is (not a Countersign inventory, Backstage catalog or Kubernetes manifest); pass --format"),
         "{text:#?}"
     );
     assert!(
-        text[6].ends_with("d.json:2:11: unclosed bracket '['"),
+        text[9].ends_with("d.json:2:11: unclosed bracket '['"),
         "a syntax error at its line and column: {text:#?}"
     );
     assert!(store.snapshot().await.unwrap().is_empty());

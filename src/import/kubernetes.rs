@@ -130,6 +130,223 @@ pub(super) fn is_placeholder(i: &Identity) -> bool {
     i.description.ends_with(PLACEHOLDER)
 }
 
+/// An object's metadata, as `add` reads it.
+struct Head {
+    name: String,
+    namespace: Option<(String, u64)>,
+    meta: Meta,
+    /// The kind of the controller that made it, if one did.
+    made_by: Option<String>,
+}
+
+/// Reads `metadata`: name, namespace, the controller that made the object,
+/// and what its annotations and labels say. Each problem is reported.
+fn read_head(doc: &Node, kind: &str, kind_line: u64) -> Result<Head, Vec<Misfit>> {
+    let (meta, name, _) = doc.metadata_and_name(kind_line).map_err(|m| vec![m])?;
+    let mut misfits = Vec::new();
+    let mut ok = |r: Result<(), Misfit>| {
+        if let Err(m) = r {
+            misfits.push(m);
+        }
+    };
+    let mut namespace = None;
+    ok(meta.string("namespace", "metadata").map(|n| {
+        namespace = n
+            .filter(|(n, _)| !n.is_empty())
+            .map(|(n, l)| (n.to_owned(), l));
+    }));
+    let mut made_by = None;
+    if kind != "ServiceAccount" && kind != "Secret" && !kind.ends_with("Binding") {
+        match meta.list("ownerReferences", "metadata") {
+            Ok(owners) => {
+                for owner in owners {
+                    let controller = owner.get("controller").is_some_and(
+                        |c| matches!(&c.value, super::yaml::Value::Scalar(v) if v == "true"),
+                    );
+                    if controller && made_by.is_none() {
+                        match owner.string("kind", "metadata.ownerReferences") {
+                            Ok(k) => made_by = Some(k.map_or("controller", |(k, _)| k).to_owned()),
+                            Err(m) => ok(Err(m)),
+                        }
+                    }
+                }
+            }
+            Err(m) => ok(Err(m)),
+        }
+    }
+    let annotations = meta.map("annotations", "metadata").unwrap_or_else(|m| {
+        ok(Err(m));
+        None
+    });
+    let labels = meta.map("labels", "metadata").unwrap_or_else(|m| {
+        ok(Err(m));
+        None
+    });
+    let object_meta = Meta::read(
+        &annotations
+            .map(|a| (a, "metadata.annotations"))
+            .into_iter()
+            .collect::<Vec<_>>(),
+        &labels
+            .map(|l| (l, "metadata.labels"))
+            .into_iter()
+            .collect::<Vec<_>>(),
+    )
+    .unwrap_or_else(|m| {
+        ok(Err(m));
+        Meta::default()
+    });
+    if !misfits.is_empty() {
+        return Err(misfits);
+    }
+    Ok(Head {
+        name: name.to_owned(),
+        namespace,
+        meta: object_meta,
+        made_by,
+    })
+}
+
+/// Reads what the kind itself holds: a token's account, a binding's
+/// roleRef and subjects (each subject's problems reported), a workload's
+/// service account. `line` is the object's, for fields it lacks.
+fn read_what(doc: &Node, kind: &str, line: u64) -> Result<What, Vec<Misfit>> {
+    let one = |m: Misfit| vec![m];
+    match kind {
+        "ServiceAccount" => Ok(What::Account),
+        "Secret" => {
+            let annotations = match doc
+                .get("metadata")
+                .map(|m| m.map("annotations", "metadata"))
+            {
+                Some(Ok(a)) => a,
+                // Of the wrong shape: reported with the metadata.
+                Some(Err(_)) => return Err(Vec::new()),
+                None => None,
+            };
+            let account = match annotations {
+                Some(a) => a
+                    .string(TOKEN_ACCOUNT, "metadata.annotations")
+                    .map_err(one)?,
+                None => None,
+            };
+            let (account, _) = account.ok_or_else(|| {
+                one(Misfit::new(
+                    line,
+                    "metadata.annotations",
+                    format!("a {TOKEN_TYPE} Secret needs the annotation {TOKEN_ACCOUNT}"),
+                ))
+            })?;
+            Ok(What::Token(account.to_owned()))
+        }
+        "RoleBinding" | "ClusterRoleBinding" => {
+            let mut misfits = Vec::new();
+            let role = match doc.map("roleRef", "") {
+                Ok(Some(role)) => {
+                    let kind = role
+                        .string("kind", "roleRef")
+                        .map(|k| k.map_or("", |(k, _)| k));
+                    let name = role.string("name", "roleRef").and_then(|n| {
+                        n.ok_or_else(|| Misfit::new(role.line, "roleRef.name", "required"))
+                    });
+                    match (kind, name) {
+                        (Ok(k), Ok((n, _))) => Some((k.to_owned(), n.to_owned())),
+                        (k, n) => {
+                            misfits.extend(k.err());
+                            misfits.extend(n.err());
+                            None
+                        }
+                    }
+                }
+                Ok(None) => {
+                    misfits.push(Misfit::new(
+                        line,
+                        "roleRef",
+                        "a binding needs a roleRef (the API server refuses one without)",
+                    ));
+                    None
+                }
+                Err(m) => {
+                    misfits.push(m);
+                    None
+                }
+            };
+            let mut subjects = Vec::new();
+            match doc.list("subjects", "") {
+                Ok(items) => {
+                    for (i, s) in items.iter().enumerate() {
+                        let at = format!("subjects[{i}]");
+                        let get = |k| s.string(k, &at).map(|v| v.map(|(v, _)| v.to_owned()));
+                        let kind = get("kind");
+                        let name = get("name").and_then(|n| {
+                            n.ok_or_else(|| Misfit::new(s.line, &format!("{at}.name"), "required"))
+                        });
+                        let namespace = get("namespace");
+                        match (kind, name, namespace) {
+                            (Ok(kind), Ok(name), Ok(namespace)) => subjects.push(Subject {
+                                kind: kind.unwrap_or_default(),
+                                name,
+                                namespace: namespace.filter(|n| !n.is_empty()),
+                                line: s.line,
+                            }),
+                            (k, n, ns) => {
+                                misfits.extend(k.err());
+                                misfits.extend(n.err());
+                                misfits.extend(ns.err());
+                            }
+                        }
+                    }
+                }
+                Err(m) => misfits.push(m),
+            }
+            match role {
+                Some((role_kind, role_name)) if misfits.is_empty() => Ok(What::Binding {
+                    cluster: kind == "ClusterRoleBinding",
+                    role_kind,
+                    role_name,
+                    subjects,
+                }),
+                _ => Err(misfits),
+            }
+        }
+        _ => {
+            let spec = doc.map("spec", "").map_err(one)?;
+            let pod = match (kind, spec) {
+                (_, None) => None,
+                ("Pod", Some(s)) => Some(s),
+                ("CronJob", Some(s)) => s
+                    .map("jobTemplate", "spec")
+                    .map_err(one)?
+                    .and_then(|j| j.map("spec", "spec.jobTemplate").transpose())
+                    .transpose()
+                    .map_err(one)?
+                    .and_then(|j| j.map("template", "spec.jobTemplate.spec").transpose())
+                    .transpose()
+                    .map_err(one)?
+                    .and_then(|t| t.map("spec", "spec.jobTemplate.spec.template").transpose())
+                    .transpose()
+                    .map_err(one)?,
+                (_, Some(s)) => s
+                    .map("template", "spec")
+                    .map_err(one)?
+                    .and_then(|t| t.map("spec", "spec.template").transpose())
+                    .transpose()
+                    .map_err(one)?,
+            };
+            let account = match pod {
+                Some(p) => match p.string("serviceAccountName", "pod spec").map_err(one)? {
+                    Some(a) => Some(a),
+                    None => p.string("serviceAccount", "pod spec").map_err(one)?,
+                },
+                None => None,
+            }
+            .filter(|(a, _)| !a.is_empty())
+            .map(|(a, l)| (a.to_owned(), l));
+            Ok(What::Workload(account))
+        }
+    }
+}
+
 /// How much a role lets its holder do, judged from its name the way the
 /// built-in roles are named; unknown roles count as write (the cautious
 /// middle: reducing scope is assumed to hit them).
@@ -376,27 +593,49 @@ impl Manifests {
     }
 
     /// Reads one document: an object, a `List` of them, or a Kustomization.
-    /// Kinds that carry no identity are counted in `findings`.
-    pub fn add(&mut self, file: usize, doc: &Node, findings: &mut Findings) -> Result<(), Misfit> {
-        let api = doc.string("apiVersion", "")?.map_or("", |(v, _)| v);
-        let (kind, kind_line) = doc.string("kind", "")?.unwrap_or(("", doc.line));
+    /// Kinds that carry no identity are counted in `findings`. Every field
+    /// of the wrong shape is reported, not only the first: the metadata,
+    /// each subject and the kind's own fields are read apart.
+    pub fn add(
+        &mut self,
+        file: usize,
+        doc: &Node,
+        findings: &mut Findings,
+    ) -> Result<(), Vec<Misfit>> {
+        let one = |m: Misfit| vec![m];
+        let api = doc
+            .string("apiVersion", "")
+            .map_err(one)?
+            .map_or("", |(v, _)| v);
+        let (kind, kind_line) = doc
+            .string("kind", "")
+            .map_err(one)?
+            .unwrap_or(("", doc.line));
         let origin = self.files[file].origin.clone();
         if kind.ends_with("List") && doc.get("items").is_some() {
-            for (i, item) in doc.list("items", "")?.iter().enumerate() {
+            let mut misfits = Vec::new();
+            for (i, item) in doc.list("items", "").map_err(one)?.iter().enumerate() {
                 if item.get("apiVersion").is_none() || item.get("kind").is_none() {
-                    return Err(Misfit::new(
+                    misfits.push(Misfit::new(
                         item.line,
                         &format!("items[{i}]"),
                         "a List item needs apiVersion and kind",
                     ));
+                    continue;
                 }
-                self.add(file, item, findings)?;
+                if let Err(m) = self.add(file, item, findings) {
+                    misfits.extend(m);
+                }
             }
-            return Ok(());
+            return if misfits.is_empty() {
+                Ok(())
+            } else {
+                Err(misfits)
+            };
         }
         let group = api.split_once('/').map_or("", |(g, _)| g);
         if group == KUSTOMIZE {
-            return self.kustomization(file, doc, findings);
+            return self.kustomization(file, doc, findings).map_err(one);
         }
         if !handled(group, kind) {
             let label = if is_known_kind_name(kind) {
@@ -407,139 +646,52 @@ impl Manifests {
             findings.skip(FORMAT, &label, &origin, kind_line);
             return Ok(());
         }
-        let secret_type = doc.string("type", "")?.map(|(t, _)| t);
+        let secret_type = doc.string("type", "").map_err(one)?.map(|(t, _)| t);
         if kind == "Secret" && secret_type != Some(TOKEN_TYPE) {
             findings.skip(FORMAT, "Secret", &origin, kind_line);
             return Ok(());
         }
-        let (meta, name, line) = doc.metadata_and_name(kind_line)?;
-        let namespace = meta
-            .string("namespace", "metadata")?
-            .filter(|(n, _)| !n.is_empty())
-            .map(|(n, l)| (n.to_owned(), l));
-        // A Pod, ReplicaSet or Job a controller made (what `kubectl get all`
-        // prints beside the Deployment) is that workload again, not another.
-        if kind != "ServiceAccount" && kind != "Secret" && !kind.ends_with("Binding") {
-            for owner in meta.list("ownerReferences", "metadata")? {
-                let controller = owner.get("controller").is_some_and(
-                    |c| matches!(&c.value, super::yaml::Value::Scalar(v) if v == "true"),
-                );
-                if controller {
-                    let by = owner
-                        .string("kind", "metadata.ownerReferences")?
-                        .map_or("controller", |(k, _)| k);
-                    findings.skip(
-                        FORMAT,
-                        &format!("{kind} (made by a {by})"),
-                        &origin,
-                        kind_line,
-                    );
-                    return Ok(());
-                }
+        let head = read_head(doc, kind, kind_line);
+        if let Ok(h) = &head
+            && let Some(by) = &h.made_by
+        {
+            // A Pod, ReplicaSet or Job a controller made (what `kubectl
+            // get all` prints beside the Deployment) is that workload
+            // again, not another.
+            findings.skip(
+                FORMAT,
+                &format!("{kind} (made by a {by})"),
+                &origin,
+                kind_line,
+            );
+            return Ok(());
+        }
+        // The object's line: its name's, even when the rest of the
+        // metadata is refused.
+        let line = doc
+            .metadata_and_name(kind_line)
+            .map_or(kind_line, |(_, _, l)| l);
+        let what = read_what(doc, kind, line);
+        match (head, what) {
+            (Ok(h), Ok(what)) => {
+                self.objects.push(Object {
+                    file,
+                    line,
+                    kind: kind.to_owned(),
+                    name: h.name,
+                    namespace: h.namespace,
+                    meta: h.meta,
+                    what,
+                });
+                Ok(())
+            }
+            (head, what) => {
+                let mut misfits = head.err().unwrap_or_default();
+                misfits.extend(what.err().unwrap_or_default());
+                misfits.sort_by_key(|m| m.line);
+                Err(misfits)
             }
         }
-        let annotations = meta.map("annotations", "metadata")?;
-        let labels = meta.map("labels", "metadata")?;
-        let annotation = |key: &str| -> Result<Option<(&str, u64)>, Misfit> {
-            match annotations {
-                Some(a) => a.string(key, "metadata.annotations"),
-                None => Ok(None),
-            }
-        };
-        let object_meta = Meta::read(
-            &annotations
-                .map(|a| (a, "metadata.annotations"))
-                .into_iter()
-                .collect::<Vec<_>>(),
-            &labels
-                .map(|l| (l, "metadata.labels"))
-                .into_iter()
-                .collect::<Vec<_>>(),
-        )?;
-        let what = match kind {
-            "ServiceAccount" => What::Account,
-            "Secret" => {
-                let (account, _) = annotation(TOKEN_ACCOUNT)?.ok_or_else(|| {
-                    Misfit::new(
-                        line,
-                        "metadata.annotations",
-                        format!("a {TOKEN_TYPE} Secret needs the annotation {TOKEN_ACCOUNT}"),
-                    )
-                })?;
-                What::Token(account.to_owned())
-            }
-            "RoleBinding" | "ClusterRoleBinding" => {
-                let role = doc.map("roleRef", "")?.ok_or_else(|| {
-                    Misfit::new(
-                        line,
-                        "roleRef",
-                        "a binding needs a roleRef (the API server refuses one without)",
-                    )
-                })?;
-                let role_kind = role.string("kind", "roleRef")?.map_or("", |(k, _)| k);
-                let (role_name, _) = role
-                    .string("name", "roleRef")?
-                    .ok_or_else(|| Misfit::new(role.line, "roleRef.name", "required"))?;
-                let mut subjects = Vec::new();
-                for (i, s) in doc.list("subjects", "")?.iter().enumerate() {
-                    let at = format!("subjects[{i}]");
-                    let get = |k| s.string(k, &at).map(|v| v.map(|(v, _)| v.to_owned()));
-                    subjects.push(Subject {
-                        kind: get("kind")?.unwrap_or_default(),
-                        name: get("name")?.ok_or_else(|| {
-                            Misfit::new(s.line, &format!("{at}.name"), "required")
-                        })?,
-                        namespace: get("namespace")?.filter(|n| !n.is_empty()),
-                        line: s.line,
-                    });
-                }
-                What::Binding {
-                    cluster: kind == "ClusterRoleBinding",
-                    role_kind: role_kind.to_owned(),
-                    role_name: role_name.to_owned(),
-                    subjects,
-                }
-            }
-            _ => {
-                let spec = doc.map("spec", "")?;
-                let pod = match (kind, spec) {
-                    (_, None) => None,
-                    ("Pod", Some(s)) => Some(s),
-                    ("CronJob", Some(s)) => s
-                        .map("jobTemplate", "spec")?
-                        .and_then(|j| j.map("spec", "spec.jobTemplate").transpose())
-                        .transpose()?
-                        .and_then(|j| j.map("template", "spec.jobTemplate.spec").transpose())
-                        .transpose()?
-                        .and_then(|t| t.map("spec", "spec.jobTemplate.spec.template").transpose())
-                        .transpose()?,
-                    (_, Some(s)) => s
-                        .map("template", "spec")?
-                        .and_then(|t| t.map("spec", "spec.template").transpose())
-                        .transpose()?,
-                };
-                let account = match pod {
-                    Some(p) => match p.string("serviceAccountName", "pod spec")? {
-                        Some(a) => Some(a),
-                        None => p.string("serviceAccount", "pod spec")?,
-                    },
-                    None => None,
-                }
-                .filter(|(a, _)| !a.is_empty())
-                .map(|(a, l)| (a.to_owned(), l));
-                What::Workload(account)
-            }
-        };
-        self.objects.push(Object {
-            file,
-            line,
-            kind: kind.to_owned(),
-            name: name.to_owned(),
-            namespace,
-            meta: object_meta,
-            what,
-        });
-        Ok(())
     }
 
     /// Reads a Kustomization (also one written without `apiVersion` and
@@ -1455,8 +1607,9 @@ data: {a: b}
         )
         .unwrap();
         let e = m.add(f, &docs[0], &mut Findings::default()).unwrap_err();
-        assert_eq!(e.line, 5);
-        assert!(e.at.starts_with("metadata.annotations"), "{e:?}");
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(e[0].line, 5);
+        assert!(e[0].at.starts_with("metadata.annotations"), "{e:?}");
     }
 
     #[test]

@@ -419,7 +419,6 @@ impl<'a> Reader<'a> {
                 self.sources
                     .manifests
                     .add(file, &doc, &mut self.sources.findings)
-                    .map_err(|m| vec![m])
             };
             if let Err(mut misfits) = result {
                 misfits.sort_by_key(|m| m.line);
