@@ -664,6 +664,36 @@ async fn namespace_refuses_an_object_of_another_namespace_as_kubectl_apply_n_doe
         ..Options::new(Format::Auto)
     };
     import_into(&store, &file, &options).await.unwrap();
+
+    // Refused beside a problem of another kind: both in one round.
+    let bad = write(
+        dir.path(),
+        "more/bad.yaml",
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: b\n  labels: [x]\n",
+    );
+    std::fs::copy(&file, dir.path().join("more/m.yaml")).unwrap();
+    let options = Options {
+        namespace: Some("tools".into()),
+        ..Options::new(Format::Auto)
+    };
+    let e = import_into(&store, bad.parent().unwrap(), &options)
+        .await
+        .err()
+        .unwrap();
+    let ImportError::Refused(problems) = &e else {
+        panic!("{e}")
+    };
+    let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert_eq!(text.len(), 2, "{text:#?}");
+    assert!(
+        text[0].ends_with("bad.yaml:5: metadata.labels: must be a mapping, not a list"),
+        "{text:#?}"
+    );
+    assert!(
+        text[1]
+            .contains("m.yaml:5: metadata.namespace: the ServiceAccount a is in its namespace web"),
+        "{text:#?}"
+    );
 }
 
 #[tokio::test]
@@ -939,7 +969,7 @@ async fn a_refused_import_lists_every_problem_with_its_file_and_line() {
     write(
         dir.path(),
         "a.yaml",
-        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: x\n  annotations: {countersign.dev/tier: \"9\"}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: b, namespace: n, labels: [x]}\nsubjects:\n  - {kind: ServiceAccount}\n  - {kind: ServiceAccount, name: s, namespace: 7}\n",
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: X_1\n  annotations: {countersign.dev/tier: \"9\"}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: b, namespace: n, labels: [x]}\nsubjects:\n  - {kind: ServiceAccount}\n  - {kind: ServiceAccount, name: s, namespace: 7}\n",
     );
     write(
         dir.path(),
@@ -962,7 +992,12 @@ async fn a_refused_import_lists_every_problem_with_its_file_and_line() {
         panic!("{e}")
     };
     let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
-    assert_eq!(text.len(), 10, "{text:#?}");
+    assert_eq!(text.len(), 11, "{text:#?}");
+    assert!(
+        text[0].contains("a.yaml:4: metadata.name: \"X_1\" is not a DNS subdomain"),
+        "{text:#?}"
+    );
+    let text = &text[1..];
     assert!(
         text[0].ends_with(
             "a.yaml:5: metadata.annotations[\"countersign.dev/tier\"]: tier must be 0, 1, 2 or 3"
@@ -1269,6 +1304,7 @@ async fn an_entity_backstage_refuses_is_not_imported_and_each_reason_is_given() 
         doc("backstage.io/v1alpha2", "API", "mcp", "  type: mcp-server\n  lifecycle: production\n  owner: user:ann\n  remotes: [{type: sse, url: http://x}]\n"),
         doc("backstage.io/v1alpha1", "Group", "nochildren", "  type: team\n"),
         doc("backstage.io/v1alpha1", "User", "ann", "  memberOf: []\n"),
+        doc("backstage.io/v1beta1", "Component", "\"bad name\"", full),
         doc("backstage.io/v1beta1", "Component", "ok", "  type: service\n  lifecycle: production\n  owner: user:ann\n  dependsOn: [component:lower]\n  consumesApis: [mcp]\n"),
     ]
     .join("---\n");
@@ -1305,6 +1341,12 @@ async fn an_entity_backstage_refuses_is_not_imported_and_each_reason_is_given() 
     assert!(
         got.unresolved("Group nochildren is not")
             .ends_with("spec.children: required (line 59)")
+    );
+    assert!(
+        got.unresolved("Component bad name is not")
+            .contains("metadata.name: \"bad name\" is not a Backstage entity name"),
+        "{:?}",
+        got.findings
     );
     // The relation to a refused entity is as to any missing one.
     assert!(

@@ -368,7 +368,7 @@ impl Catalog {
             }
         });
         let origin = self.files[file].clone();
-        let refused = |findings: &mut Findings, name: &str| -> bool {
+        let refused = |findings: &mut Findings, name: &str, refusals: &[Misfit]| -> bool {
             let Some(first) = refusals.first() else {
                 return false;
             };
@@ -406,9 +406,18 @@ impl Catalog {
             }
         };
         let mut namespace = "default".to_owned();
-        ok(meta
-            .string("namespace", "metadata")
-            .map(|n| namespace = n.map_or("default", |(n, _)| n).to_owned()));
+        ok(meta.string("namespace", "metadata").map(|n| {
+            if let Some((n, l)) = n {
+                namespace = n.to_owned();
+                if let Err(m) = super::names::dns_label(n) {
+                    refusals.push(Misfit::new(l, "metadata.namespace", m));
+                }
+            }
+        }));
+        if let Err(m) = super::names::backstage_name(name) {
+            refusals.push(Misfit::new(line, "metadata.name", m));
+        }
+        refusals.sort_by_key(|m| m.line);
         let spec = doc.map("spec", "").unwrap_or_else(|m| {
             ok(Err(m));
             None
@@ -435,7 +444,7 @@ impl Catalog {
             if !misfits.is_empty() {
                 return Err(misfits);
             }
-            if refused(findings, name) {
+            if refused(findings, name, &refusals) {
                 return Ok(Vec::new());
             }
             let mut targets: Vec<Target> = target
@@ -541,7 +550,7 @@ impl Catalog {
         if !misfits.is_empty() {
             return Err(misfits);
         }
-        if refused(findings, name) {
+        if refused(findings, name, &refusals) {
             return Ok(Vec::new());
         }
         self.entities.push(Entity {

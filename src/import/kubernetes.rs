@@ -142,18 +142,32 @@ struct Head {
 /// Reads `metadata`: name, namespace, the controller that made the object,
 /// and what its annotations and labels say. Each problem is reported.
 fn read_head(doc: &Node, kind: &str, kind_line: u64) -> Result<Head, Vec<Misfit>> {
-    let (meta, name, _) = doc.metadata_and_name(kind_line).map_err(|m| vec![m])?;
+    let (meta, name, name_line) = doc.metadata_and_name(kind_line).map_err(|m| vec![m])?;
     let mut misfits = Vec::new();
     let mut ok = |r: Result<(), Misfit>| {
         if let Err(m) = r {
             misfits.push(m);
         }
     };
+    // Names the API server refuses: RBAC objects' are path segments
+    // (`system:controller:…`), the others' DNS subdomains.
+    let valid_name = if kind.ends_with("Binding") {
+        super::names::path_segment(name)
+    } else {
+        super::names::dns_subdomain(name)
+    };
+    ok(valid_name.map_err(|m| Misfit::new(name_line, "metadata.name", m)));
     let mut namespace = None;
-    ok(meta.string("namespace", "metadata").map(|n| {
+    ok(meta.string("namespace", "metadata").and_then(|n| {
         namespace = n
             .filter(|(n, _)| !n.is_empty())
             .map(|(n, l)| (n.to_owned(), l));
+        match &namespace {
+            Some((n, l)) => {
+                super::names::dns_label(n).map_err(|m| Misfit::new(*l, "metadata.namespace", m))
+            }
+            None => Ok(()),
+        }
     }));
     let mut made_by = None;
     if kind != "ServiceAccount" && kind != "Secret" && !kind.ends_with("Binding") {
@@ -940,51 +954,58 @@ impl Manifests {
         out
     }
 
-    /// Resolves the manifests against each other and against `working`
-    /// (what the inventory already holds, merged with earlier sources).
-    ///
-    /// `namespace` is the import's (`default` unless given); when it was
-    /// `given` (`--namespace`), an object that names another namespace is
-    /// refused, as `kubectl apply -n` refuses it.
-    pub fn build(
-        self,
-        working: &Inventory,
+    /// With `--namespace` given, every object that names another namespace
+    /// (itself or through its Kustomization), as `kubectl apply -n` refuses
+    /// it. Used to list these beside other problems when an import is
+    /// refused for those, so that one round shows them all.
+    pub fn check_namespaces(&self, default_namespace: &str, given: bool) -> Vec<InventoryError> {
+        if !given || self.objects.is_empty() {
+            return Vec::new();
+        }
+        let mut scratch = Findings::default();
+        let kustomized = self.kustomize(&mut scratch);
+        self.instances(&kustomized, (default_namespace, given), &mut scratch)
+            .1
+    }
+
+    /// Each object as it is applied: in a Kustomization's namespace, else
+    /// its own, else the import's; once per Kustomization that applies its
+    /// file. A file a Kustomization reads as a patch holds no objects of
+    /// its own, and one beside a Kustomization that does not list it is not
+    /// applied. Objects refused by `--namespace` come second.
+    fn instances<'o>(
+        &'o self,
+        kustomized: &Kustomized,
         (default_namespace, given): (&str, bool),
         findings: &mut Findings,
-    ) -> Result<(Inventory, LineMap), Vec<InventoryError>> {
-        let kustomized = self.kustomize(findings);
+    ) -> (Vec<Instance<'o>>, Vec<InventoryError>) {
         let mut mismatched = Vec::new();
-        // Each object as it is applied: in a Kustomization's namespace,
-        // else its own, else the import's; once per Kustomization that
-        // applies its file. A file a Kustomization reads as a patch holds
-        // no objects of its own.
         let mut instances: Vec<Instance> = Vec::new();
-        let mut noted_inputs = HashSet::new();
+        let mut noted = HashSet::new();
         let as_written = [Applied::default()];
         for o in &self.objects {
-            if let Some(&(kfile, kline)) = kustomized.inputs.get(&o.file) {
-                if noted_inputs.insert(o.file) {
-                    findings.note(
-                        &self.files[o.file].origin,
-                        None,
-                        format!(
-                            "read as a patch or input of the Kustomization at {}:{kline}, not as objects of their own; not imported",
-                            self.files[kfile].origin
-                        ),
-                    );
-                }
-                continue;
-            }
-            if let Some(&kfile) = kustomized.unlisted.get(&o.file) {
-                if noted_inputs.insert(o.file) {
-                    findings.unresolved(
-                        &self.files[o.file].origin,
-                        None,
-                        format!(
-                            "not listed by the Kustomization {} in its directory, so `kubectl apply -k` does not apply it and it is not imported; list it in `resources`, or import it on its own",
-                            self.files[kfile].origin
-                        ),
-                    );
+            let not_applied = if let Some(&(kfile, kline)) = kustomized.inputs.get(&o.file) {
+                Some((
+                    false,
+                    format!(
+                        "read as a patch or input of the Kustomization at {}:{kline}, not as objects of their own; not imported",
+                        self.files[kfile].origin
+                    ),
+                ))
+            } else {
+                kustomized.unlisted.get(&o.file).map(|&kfile| (true, format!(
+                    "not listed by the Kustomization {} in its directory, so `kubectl apply -k` does not apply it and it is not imported; list it in `resources`, or import it on its own",
+                    self.files[kfile].origin
+                )))
+            };
+            if let Some((unresolved, message)) = not_applied {
+                if noted.insert(o.file) {
+                    let origin = &self.files[o.file].origin;
+                    if unresolved {
+                        findings.unresolved(origin, None, message);
+                    } else {
+                        findings.note(origin, None, message);
+                    }
                 }
                 continue;
             }
@@ -1031,6 +1052,24 @@ impl Manifests {
                 });
             }
         }
+        (instances, mismatched)
+    }
+
+    /// Resolves the manifests against each other and against `working`
+    /// (what the inventory already holds, merged with earlier sources).
+    ///
+    /// `namespace` is the import's (`default` unless given); when it was
+    /// `given` (`--namespace`), an object that names another namespace is
+    /// refused, as `kubectl apply -n` refuses it.
+    pub fn build(
+        self,
+        working: &Inventory,
+        (default_namespace, given): (&str, bool),
+        findings: &mut Findings,
+    ) -> Result<(Inventory, LineMap), Vec<InventoryError>> {
+        let kustomized = self.kustomize(findings);
+        let (instances, mismatched) =
+            self.instances(&kustomized, (default_namespace, given), findings);
         if !mismatched.is_empty() {
             return Err(mismatched);
         }

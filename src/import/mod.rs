@@ -9,6 +9,7 @@ mod csv;
 mod detect;
 pub mod input;
 mod kubernetes;
+mod names;
 mod report;
 mod yaml;
 
@@ -522,6 +523,12 @@ impl<'a> Reader<'a> {
             }
         }
         if !self.problems.is_empty() {
+            // What building would refuse next, listed now: one round.
+            let s = &self.sources;
+            self.problems.extend(
+                s.manifests
+                    .check_namespaces(&s.namespace, s.namespace_given),
+            );
             return Err(ImportError::of(self.problems));
         }
         Ok(self.sources)
