@@ -504,8 +504,19 @@ fn the_terminal_names_where_skipped_kinds_are_and_json_explains_a_refusal() {
     assert_eq!(json["refused"], true);
     let problems = json["problems"].as_array().unwrap();
     assert_eq!(problems.len(), 2, "{json}");
+    // Each problem's parts, for a script, and the line as printed.
     assert!(
-        problems[1]
+        problems[1]["file"].as_str().unwrap().ends_with("bad.yaml"),
+        "{json}"
+    );
+    assert_eq!(problems[1]["line"], 6, "{json}");
+    assert_eq!(problems[1]["field"], "spec.dependsOn", "{json}");
+    assert_eq!(
+        problems[1]["message"], "must be a list, not a string",
+        "{json}"
+    );
+    assert!(
+        problems[1]["text"]
             .as_str()
             .unwrap()
             .ends_with("bad.yaml:6: spec.dependsOn: must be a list, not a string")

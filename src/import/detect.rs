@@ -137,22 +137,49 @@ pub fn detect(path: &Path, text: &str) -> Result<Format, InventoryError> {
     if has_csv_extension(path) {
         return Ok(Format::Csv);
     }
-    let has_line = |prefix: &str| {
-        text.lines()
-            .any(|l| l.trim_start_matches(['{', ' ', '"']).starts_with(prefix))
-    };
-    if text.contains("backstage.io/") && has_line("apiVersion") {
+    let api_version = has_key(text, "apiVersion");
+    let kind = has_key(text, "kind");
+    if text.contains("backstage.io/") && api_version {
         return Ok(Format::Backstage);
     }
-    if has_line("apiVersion") && has_line("kind") {
+    if api_version && kind {
         return Ok(Format::Kubernetes);
     }
-    if has_line("version") {
+    let unsupported = |message: String| InventoryError::Unsupported {
+        origin: path.display().to_string(),
+        message,
+    };
+    if api_version {
+        // Helm's chart metadata has an apiVersion (v1, v2), a name and a
+        // version, and no kind: it describes templates, not objects.
+        let chart = path.file_name().is_some_and(|n| {
+            n.eq_ignore_ascii_case("Chart.yaml") || n.eq_ignore_ascii_case("Chart.yml")
+        });
+        return Err(unsupported(if chart {
+            "a Helm chart's Chart.yaml describes the chart, not Kubernetes objects; render the chart (`helm template NAME CHART > rendered.yaml`) and import the output".into()
+        } else {
+            "has an apiVersion but no kind; a Kubernetes object and a Backstage entity each need both".into()
+        }));
+    }
+    if has_key(text, "version") {
         return Ok(Format::Native);
     }
-    Err(InventoryError::Unsupported {
-        origin: path.display().to_string(),
-        message: "cannot tell which format this is (not a Countersign inventory, Backstage catalog or Kubernetes manifest); pass --format".into(),
+    Err(unsupported(
+        "cannot tell which format this is (not a Countersign inventory, Backstage catalog or Kubernetes manifest); pass --format".into(),
+    ))
+}
+
+/// Whether `key` appears as a mapping key anywhere in `text`: at a line's
+/// start (block YAML) or after `{`, `,` or a quote (JSON and flow YAML on
+/// one line), followed by `:`.
+fn has_key(text: &str, key: &str) -> bool {
+    text.match_indices(key).any(|(at, _)| {
+        let before = text[..at].trim_end_matches(['"', '\'']);
+        let line = before.rsplit('\n').next().unwrap_or("");
+        let before_ok = line.trim_start_matches([' ', '\t', '-']).is_empty()
+            || before.trim_end_matches([' ', '\t']).ends_with(['{', ',']);
+        let after = text[at + key.len()..].trim_start_matches(['"', '\'']);
+        before_ok && after.trim_start_matches([' ', '\t']).starts_with(':')
     })
 }
 
@@ -183,6 +210,28 @@ mod tests {
             detect(Path::new("x.json"), "{\"version\": 1}").unwrap(),
             Format::Native
         );
+        assert_eq!(
+            detect(
+                Path::new("x.json"),
+                "{\"apiVersion\": \"v1\", \"kind\": \"ServiceAccount\", \"metadata\": {\"name\": 5}}"
+            )
+            .unwrap(),
+            Format::Kubernetes
+        );
+        assert_eq!(
+            detect(p, "{apiVersion: v1, kind: ServiceAccount}\n").unwrap(),
+            Format::Kubernetes
+        );
+        assert!(
+            detect(
+                Path::new("c/Chart.yaml"),
+                "apiVersion: v2\nname: x\nversion: 1.0.0\n"
+            )
+            .unwrap_err()
+            .to_string()
+            .contains("helm template")
+        );
+        assert!(!has_key("description: the kind: of thing\n", "kind"));
         assert!(
             detect(p, "hello: world\n")
                 .unwrap_err()

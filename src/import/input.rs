@@ -75,7 +75,17 @@ impl Boundary {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
-        let joined = base.join(target_path);
+        // Shown as a path, not as written: `teams/./a.yaml` is `teams/a.yaml`.
+        let joined: PathBuf = base
+            .join(target_path)
+            .components()
+            .filter(|c| !matches!(c, Component::CurDir))
+            .collect();
+        let joined = if joined.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            joined
+        };
         // Lexically first: `..` must not climb above the boundary even
         // through a directory that does not exist.
         let lexical = normalise(&absolute(&joined));

@@ -567,9 +567,10 @@ fn handled(group: &str, kind: &str) -> bool {
             "",
             "ServiceAccount" | "Secret" | "Pod" | "ReplicationController"
         ) | (
-            "apps" | "extensions",
+            "apps",
             "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet"
-        ) | ("batch", "Job" | "CronJob")
+        ) | ("extensions", "Deployment" | "DaemonSet" | "ReplicaSet")
+            | ("batch", "Job" | "CronJob")
             | (RBAC, "RoleBinding" | "ClusterRoleBinding")
     )
 }
@@ -660,6 +661,15 @@ impl Manifests {
             findings.skip(FORMAT, &label, &origin, kind_line);
             return Ok(());
         }
+        if group == "extensions" {
+            findings.note(
+                &origin,
+                Some(kind_line),
+                format!(
+                    "{api} {kind}s were removed in Kubernetes 1.16 (`kubectl apply` on a current cluster refuses them); read as apps/v1, which is what they became"
+                ),
+            );
+        }
         let secret_type = doc.string("type", "").map_err(one)?.map(|(t, _)| t);
         if kind == "Secret" && secret_type != Some(TOKEN_TYPE) {
             findings.skip(FORMAT, "Secret", &origin, kind_line);
@@ -742,8 +752,36 @@ impl Manifests {
             "configurations",
             "openapi",
         ];
+        // Fields kustomize has that change names or content this import
+        // does not see (or that name patch and input files, read below).
+        const UNAPPLIED: &[&str] = &[
+            "namePrefix",
+            "nameSuffix",
+            "patches",
+            "patchesStrategicMerge",
+            "patchesJson6902",
+            "replacements",
+            "vars",
+            "transformers",
+            "generators",
+            "validators",
+            "helmGlobals",
+            "helmCharts",
+            "helmChartInflationGenerator",
+            "imageTags",
+        ];
         for (key, line) in doc.keys() {
-            if !READ.contains(&key) {
+            if !READ.contains(&key) && !UNAPPLIED.contains(&key) {
+                // kustomize decodes a Kustomization strictly.
+                return Err(Misfit::new(
+                    line,
+                    key,
+                    "kustomize has no such field and refuses this Kustomization (`kubectl apply -k` fails); check its spelling",
+                ));
+            }
+        }
+        for (key, line) in doc.keys() {
+            if UNAPPLIED.contains(&key) {
                 findings.unresolved(
                     &origin,
                     Some(line),

@@ -76,7 +76,7 @@ pub enum ImportError {
     Refused(Vec<InventoryError>),
     /// `--strict`, and the import skipped or could not resolve something.
     #[error("--strict: {} finding(s), nothing was written:\n{}", .0.len(), lines(.0))]
-    Strict(Vec<String>),
+    Strict(Vec<Finding>),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("{origin}: cannot read: {message}")]
@@ -96,13 +96,39 @@ fn lines<T: std::fmt::Display>(items: &[T]) -> String {
 }
 
 impl ImportError {
-    /// Each problem on its own, as `file:line: field: message` where known
-    /// (for `--json`).
-    pub fn problems(&self) -> Vec<String> {
+    /// Each problem on its own, with its file, line, column and field
+    /// where known (for `--json`).
+    pub fn problems(&self) -> Vec<Refusal> {
         match self {
-            ImportError::Refused(v) => v.iter().map(ToString::to_string).collect(),
-            ImportError::Strict(v) => v.clone(),
-            other => vec![other.to_string()],
+            ImportError::Refused(v) => v.iter().map(Refusal::from).collect(),
+            ImportError::Inventory(e) => vec![Refusal::from(e)],
+            ImportError::Strict(v) => v
+                .iter()
+                .map(|f| Refusal {
+                    file: Some(f.file.clone()),
+                    line: f.line,
+                    column: None,
+                    field: None,
+                    message: f.message.clone(),
+                    text: f.to_string(),
+                })
+                .collect(),
+            ImportError::Io { origin, message } => vec![Refusal {
+                file: Some(origin.clone()),
+                line: None,
+                column: None,
+                field: None,
+                message: format!("cannot read: {message}"),
+                text: self.to_string(),
+            }],
+            other => vec![Refusal {
+                file: None,
+                line: None,
+                column: None,
+                field: None,
+                message: other.to_string(),
+                text: other.to_string(),
+            }],
         }
     }
 
@@ -112,6 +138,66 @@ impl ImportError {
             ImportError::Inventory(problems.remove(0))
         } else {
             ImportError::Refused(problems)
+        }
+    }
+}
+
+/// One reason an import was refused, for `--json`: where (each part when
+/// known) and what, and `text`, the whole line as the terminal shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Refusal {
+    pub file: Option<String>,
+    /// 1-based.
+    pub line: Option<u64>,
+    /// 1-based, for syntax errors.
+    pub column: Option<u64>,
+    /// The field at fault (`spec.owner`, `metadata.namespace`).
+    pub field: Option<String>,
+    pub message: String,
+    pub text: String,
+}
+
+impl From<&InventoryError> for Refusal {
+    fn from(e: &InventoryError) -> Self {
+        let text = e.to_string();
+        let (file, line, column, field, message) = match e {
+            InventoryError::Read { origin, message } => {
+                (origin, None, None, None, format!("cannot read: {message}"))
+            }
+            InventoryError::Syntax {
+                origin,
+                position,
+                message,
+            } => (
+                origin,
+                position.map(|(l, _)| l),
+                position.map(|(_, c)| c),
+                None,
+                message.clone(),
+            ),
+            InventoryError::Invalid {
+                origin,
+                line,
+                at,
+                message,
+            } => (
+                origin,
+                *line,
+                None,
+                Some(at.clone()).filter(|a| !a.is_empty()),
+                message.clone(),
+            ),
+            InventoryError::Unsupported { origin, message } => {
+                (origin, None, None, None, message.clone())
+            }
+        };
+        Refusal {
+            file: Some(file.clone()),
+            line,
+            column,
+            field,
+            message,
+            text,
         }
     }
 }

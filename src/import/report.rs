@@ -96,7 +96,7 @@ impl Findings {
     }
 
     /// Every finding `--strict` refuses, one line each.
-    pub fn strict_refusals(&self) -> Vec<String> {
+    pub fn strict_refusals(&self) -> Vec<Finding> {
         self.skipped
             .iter()
             .map(|s| {
@@ -107,9 +107,8 @@ impl Findings {
                     ),
                     ..s.first.clone()
                 }
-                .to_string()
             })
-            .chain(self.unresolved.iter().map(ToString::to_string))
+            .chain(self.unresolved.iter().cloned())
             .collect()
     }
 }
