@@ -208,6 +208,23 @@ fn check_required(
     }
 }
 
+/// Reads a field of `parent` (when there is one); a field that does not
+/// read is reported through `ok` and read as absent, so the rest of the
+/// document is still checked.
+fn within<'n, T>(
+    parent: Option<&'n Node>,
+    read: impl FnOnce(&'n Node) -> Result<T, Misfit>,
+    ok: &mut impl FnMut(Result<(), Misfit>),
+) -> Option<T> {
+    match parent.map(read)? {
+        Ok(v) => Some(v),
+        Err(m) => {
+            ok(Err(m));
+            None
+        }
+    }
+}
+
 type Ref = (String, u64);
 
 struct Entity {
@@ -433,14 +450,8 @@ impl Catalog {
         if kind == "location" {
             let kind = one("type").map(|(t, _)| t);
             let target = one("target");
-            let targets = spec
-                .map(|s| s.strings("targets", "spec"))
-                .transpose()
-                .unwrap_or_else(|m| {
-                    ok(Err(m));
-                    None
-                })
-                .unwrap_or_default();
+            let targets =
+                within(spec, |s| s.strings("targets", "spec"), &mut ok).unwrap_or_default();
             if !misfits.is_empty() {
                 return Err(misfits);
             }
@@ -490,20 +501,14 @@ impl Catalog {
         // `children` or `members` is not a list of strings.
         many("children");
         many("members");
-        let annotation = match meta.map("annotations", "metadata") {
-            Ok(a) => a
-                .map(|a| a.string(TIER_ANNOTATION, "metadata.annotations"))
-                .transpose()
-                .unwrap_or_else(|m| {
-                    ok(Err(m));
-                    None
-                })
-                .flatten(),
-            Err(m) => {
-                ok(Err(m));
-                None
-            }
-        };
+        let annotations =
+            within(Some(meta), |m| m.map("annotations", "metadata"), &mut ok).flatten();
+        let annotation = within(
+            annotations,
+            |a| a.string(TIER_ANNOTATION, "metadata.annotations"),
+            &mut ok,
+        )
+        .flatten();
         let tier_line = annotation.as_ref().map(|(_, l)| *l);
         let tier = match annotation {
             Some((raw, l)) => raw.trim().parse().unwrap_or_else(|e: ParseModelError| {
@@ -520,14 +525,7 @@ impl Catalog {
                 _ => Tier::IMPORTANT,
             },
         };
-        let profile = spec
-            .map(|s| s.map("profile", "spec"))
-            .transpose()
-            .unwrap_or_else(|m| {
-                ok(Err(m));
-                None
-            })
-            .flatten();
+        let profile = within(spec, |s| s.map("profile", "spec"), &mut ok).flatten();
         let mut profile_field = |key: &str| -> Option<String> {
             profile?
                 .string(key, "spec.profile")
