@@ -858,26 +858,22 @@ fn stated_values(
     lines: &LineMap,
     findings: &mut Findings,
 ) {
-    let stored_services: std::collections::HashMap<&str, usize> = working
+    let mut notes = Vec::new();
+    let stored_services: std::collections::HashMap<String, usize> = working
         .services
         .iter()
         .enumerate()
-        .map(|(n, s)| (s.id.as_str(), n))
+        .map(|(n, s)| (s.id.clone(), n))
         .collect();
-    let mut notes = Vec::new();
     for s in &incoming.services {
-        let (Some(&n), Some((file, line))) = (
-            stored_services.get(s.id.as_str()),
-            lines.field_at(Section::Services, &s.id, "tier"),
-        ) else {
-            continue;
-        };
-        let stored = working.services[n].tier;
-        if stored != s.tier {
-            notes.push((file.to_owned(), line, format!(
-                "states {} for the service {}, which the inventory holds at {stored}; an import sets the tier only when it creates the service, so {stored} stays (edit it in the app, or import a native inventory file, to change it)",
-                s.tier, s.id
-            )));
+        if let Some(&n) = stored_services.get(&s.id) {
+            reconcile(
+                lines.field_at(Section::Services, &s.id, "tier"),
+                ("", "the tier", "service"),
+                &format!("the service {}", s.id),
+                (&mut working.services[n].tier, s.tier, false),
+                &mut notes,
+            );
         }
     }
     let stored_identities: std::collections::HashMap<String, usize> = working
@@ -892,29 +888,44 @@ fn stated_values(
         };
         let stored = &mut working.identities[n];
         let placeholder = kubernetes::is_placeholder(stored);
-        if let Some((file, line)) = lines.field_at(Section::Identities, &i.id, "tier") {
-            if placeholder {
-                stored.tier = i.tier;
-            } else if stored.tier != i.tier {
-                notes.push((file.to_owned(), line, format!(
-                    "states {} for {}, which the inventory holds at {}; an import sets the tier only when it creates the identity, so {} stays (edit it in the app, or import a native inventory file, to change it)",
-                    i.tier, i.id, stored.tier, stored.tier
-                )));
-            }
-        }
-        if let Some((file, line)) = lines.field_at(Section::Identities, &i.id, "environment") {
-            if placeholder {
-                stored.environment = i.environment;
-            } else if stored.environment != i.environment {
-                notes.push((file.to_owned(), line, format!(
-                    "states the environment {} for {}, which the inventory holds as {}; an import sets the environment only when it creates the identity, so {} stays (edit it in the app, or import a native inventory file, to change it)",
-                    i.environment, i.id, stored.environment, stored.environment
-                )));
-            }
-        }
+        reconcile(
+            lines.field_at(Section::Identities, &i.id, "tier"),
+            ("", "the tier", "identity"),
+            &i.id,
+            (&mut stored.tier, i.tier, placeholder),
+            &mut notes,
+        );
+        reconcile(
+            lines.field_at(Section::Identities, &i.id, "environment"),
+            ("the environment ", "the environment", "identity"),
+            &i.id,
+            (&mut stored.environment, i.environment, placeholder),
+            &mut notes,
+        );
     }
     for (file, line, message) in notes {
         findings.note(&file, Some(line), message);
+    }
+}
+
+/// One value a source states (`at` is where) against the stored one: set
+/// on a placeholder, else noted when it differs. `words` are how the value
+/// is introduced, what it is and what holds it ("the environment ", "the
+/// environment", "identity").
+fn reconcile<T: PartialEq + Copy + std::fmt::Display>(
+    at: Option<(&str, u64)>,
+    (label, setting, noun): (&str, &str, &str),
+    entry: &str,
+    (stored, stated, placeholder): (&mut T, T, bool),
+    notes: &mut Vec<(String, u64, String)>,
+) {
+    let Some((file, line)) = at else { return };
+    if placeholder {
+        *stored = stated;
+    } else if *stored != stated {
+        notes.push((file.to_owned(), line, format!(
+            "states {label}{stated} for {entry}, which the inventory holds as {stored}; an import sets {setting} only when it creates the {noun}, so {stored} stays (edit it in the app, or import a native inventory file, to change it)"
+        )));
     }
 }
 
