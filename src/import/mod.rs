@@ -409,10 +409,10 @@ impl<'a> Reader<'a> {
                 Err(unknown) => {
                     // A file that does not parse is a syntax error at its
                     // line, whatever format it was meant to be.
-                    let problem = yaml::documents(text, &origin, Keep::Fields(|_| Keep::Drop))
+                    let problems = yaml::documents(text, &origin, Keep::Fields(|_| Keep::Drop))
                         .err()
-                        .unwrap_or(unknown);
-                    self.problems.push(problem);
+                        .unwrap_or_else(|| vec![unknown]);
+                    self.problems.extend(problems);
                     return Ok(());
                 }
             },
@@ -440,7 +440,7 @@ impl<'a> Reader<'a> {
         let origin = path.display().to_string();
         let docs = match yaml::documents(text, &origin, Keep::Fields(document_rule)) {
             Ok(docs) => docs,
-            Err(e) => return self.problems.push(e),
+            Err(e) => return self.problems.extend(e),
         };
         let mut catalog_file = None;
         let mut manifest_file = None;

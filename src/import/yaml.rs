@@ -238,16 +238,79 @@ pub(crate) fn join(at: &str, key: &str) -> String {
 
 /// Reads every document of `text`, each pruned as `keep` says while it is
 /// read. A syntax error stops the file (YAML cannot resynchronise inside a
-/// document) and names its line.
-pub(crate) fn documents(text: &str, origin: &str, keep: Keep) -> Result<Vec<Node>, InventoryError> {
-    let outer = KEEP.replace(keep);
-    // YAML 1.2's booleans (`true`, `false`), as Backstage's parser reads
-    // them: `namespace: y` or `owner: no` is a string, not a boolean.
-    let mut options = yaml_options_for(text);
-    options.strict_booleans = true;
-    let result = serde_saphyr::from_multiple_with_options::<Node>(text, options);
-    KEEP.set(outer);
-    result.map_err(|e| crate::inventory::file::syntax(origin, &e))
+/// document) and names its line; a key repeated in a mapping (which YAML
+/// forbids, and kubectl and Backstage refuse) is reported at every place
+/// it happens in the file, not only the first.
+pub(crate) fn documents(
+    text: &str,
+    origin: &str,
+    keep: Keep,
+) -> Result<Vec<Node>, Vec<InventoryError>> {
+    let parse = |keep: Keep, duplicates| {
+        let outer = KEEP.replace(keep);
+        // YAML 1.2's booleans (`true`, `false`), as Backstage's parser reads
+        // them: `namespace: y` or `owner: no` is a string, not a boolean.
+        let mut options = yaml_options_for(text);
+        options.strict_booleans = true;
+        options.duplicate_keys = duplicates;
+        let result = serde_saphyr::from_multiple_with_options::<Node>(text, options);
+        KEEP.set(outer);
+        result
+    };
+    let e = match parse(keep, serde_saphyr::DuplicateKeyPolicy::Error) {
+        Ok(docs) => return Ok(docs),
+        Err(e) => crate::inventory::file::syntax(origin, &e),
+    };
+    let duplicate =
+        matches!(&e, InventoryError::Syntax { message, .. } if message.contains("appears twice"));
+    if !duplicate {
+        return Err(vec![e]);
+    }
+    // Read again keeping repeated keys, to find every one. Another error
+    // further on is then the one reported after them.
+    match parse(Keep::All, serde_saphyr::DuplicateKeyPolicy::PassThrough) {
+        Ok(docs) => {
+            let mut found = Vec::new();
+            for d in &docs {
+                repeated_keys(d, "", origin, &mut found);
+            }
+            if found.is_empty() {
+                Err(vec![e])
+            } else {
+                Err(found)
+            }
+        }
+        Err(other) => Err(vec![e, crate::inventory::file::syntax(origin, &other)]),
+    }
+}
+
+/// Each key repeated in a mapping of `node`, at the repeat's line.
+fn repeated_keys(node: &Node, at: &str, origin: &str, out: &mut Vec<InventoryError>) {
+    match &node.value {
+        Value::Map(fields) => {
+            let mut seen: Vec<(&str, u64)> = Vec::new();
+            for (key, line, value) in fields {
+                match seen.iter().find(|(k, _)| k == key) {
+                    Some((_, first)) => out.push(InventoryError::Invalid {
+                        origin: origin.to_owned(),
+                        line: Some(*line),
+                        at: join(at, key),
+                        message: format!(
+                            "the key {key} appears twice in one mapping (first at line {first}); YAML forbids it, and kubectl and Backstage refuse the file"
+                        ),
+                    }),
+                    None => seen.push((key, *line)),
+                }
+                repeated_keys(value, &join(at, key), origin, out);
+            }
+        }
+        Value::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                repeated_keys(item, &format!("{at}[{i}]"), origin, out);
+            }
+        }
+        _ => {}
+    }
 }
 
 impl<'de> Deserialize<'de> for Node {
@@ -494,6 +557,26 @@ mod tests {
     #[test]
     fn syntax_errors_name_the_file() {
         let e = documents("a: [\n", "bad.yaml", Keep::All).unwrap_err();
-        assert_eq!(e.to_string(), "bad.yaml:1:4: unclosed bracket '['");
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].to_string(), "bad.yaml:1:4: unclosed bracket '['");
+    }
+
+    #[test]
+    fn every_repeated_key_is_reported() {
+        let e = documents(
+            "a: 1\nb:\n  c: 1\n  c: 2\na: 3\n---\nx: [{y: 1, y: 2}]\n",
+            "dup.yaml",
+            Keep::Fields(|_| Keep::Drop),
+        )
+        .unwrap_err();
+        let text: Vec<String> = e.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            text,
+            [
+                "dup.yaml:4: b.c: the key c appears twice in one mapping (first at line 3); YAML forbids it, and kubectl and Backstage refuse the file",
+                "dup.yaml:5: a: the key a appears twice in one mapping (first at line 1); YAML forbids it, and kubectl and Backstage refuse the file",
+                "dup.yaml:7: x[0].y: the key y appears twice in one mapping (first at line 7); YAML forbids it, and kubectl and Backstage refuse the file",
+            ]
+        );
     }
 }
