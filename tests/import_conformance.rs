@@ -381,6 +381,12 @@ async fn a_kustomization_namespace_applies_to_the_files_it_lists_and_their_subje
         "rbac/binding.yaml",
         "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: prometheus}\nroleRef: {kind: ClusterRole, name: prometheus-reader}\nsubjects:\n  - {kind: ServiceAccount, name: prometheus, namespace: default}\n",
     );
+    // A directory resource is the Kustomization there, as kustomize reads it.
+    write(
+        dir.path(),
+        "rbac/kustomization.yaml",
+        "resources: [binding.yaml]\n",
+    );
     let got = import(dir.path()).await;
     let sa = got.identity("k8s:monitoring/prometheus");
     assert_eq!(sa.permissions, ["ClusterRole/prometheus-reader"]);
@@ -1380,4 +1386,77 @@ async fn location_targets_expand_braces_as_backstages_glob_does() {
         .collect();
     assert_eq!(ids, ["one", "two"], "{:?}", got.findings);
     assert!(got.findings.is_clean(), "{:?}", got.findings);
+}
+
+#[tokio::test]
+async fn an_overlay_applies_what_its_base_lists_not_every_file_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let sa =
+        |name: &str| format!("apiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: {name}}}\n");
+    write(
+        dir.path(),
+        "base/kustomization.yaml",
+        "resources: [sa.yaml]\n",
+    );
+    write(dir.path(), "base/sa.yaml", &sa("invoicer"));
+    write(dir.path(), "base/unused-old-sa.yaml", &sa("invoicer-v0"));
+    write(
+        dir.path(),
+        "overlays/prod/kustomization.yaml",
+        "namespace: billing\nresources: [../../base]\n",
+    );
+    // A directory without a kustomization.yaml is refused by kustomize.
+    write(dir.path(), "overlays/prod/extra/sa.yaml", &sa("extra"));
+    write(
+        dir.path(),
+        "overlays/dev/kustomization.yaml",
+        "namespace: billing-dev\nresources: [../../base, ../prod/extra]\n",
+    );
+    let got = import(dir.path()).await;
+    let ids: Vec<&str> = got
+        .inventory
+        .identities
+        .iter()
+        .map(|i| i.id.as_str())
+        .collect();
+    assert_eq!(ids, ["k8s:billing-dev/invoicer", "k8s:billing/invoicer"]);
+    assert!(
+        got.findings
+            .unresolved
+            .iter()
+            .any(|f| f.file.ends_with("base/unused-old-sa.yaml")
+                && f.message.contains("not listed by the Kustomization")),
+        "{:?}",
+        got.findings
+    );
+    assert!(
+        got.unresolved("without a kustomization.yaml")
+            .starts_with("kustomization.yaml:2: resource ../prod/extra is a directory without a kustomization.yaml"),
+        "{:?}",
+        got.findings
+    );
+}
+
+#[tokio::test]
+async fn a_kustomization_in_a_file_of_another_name_does_not_claim_its_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "kustomization.example.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [a.yaml]\n",
+    );
+    write(
+        dir.path(),
+        "a.yaml",
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: a}\n",
+    );
+    write(
+        dir.path(),
+        "b.yaml",
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: b}\n",
+    );
+    let got = import(dir.path()).await;
+    got.identity("k8s:default/a");
+    got.identity("k8s:default/b");
+    assert!(got.findings.unresolved.is_empty(), "{:?}", got.findings);
 }

@@ -540,6 +540,13 @@ struct Kustomized {
     unlisted: HashMap<usize, usize>,
 }
 
+/// Where a resource or input a Kustomization names is, resolved from its
+/// directory (symbolic links followed where it exists).
+fn resource_target(k: &Kustomization, r: &str) -> PathBuf {
+    let t = k.dir.join(r);
+    t.canonicalize().unwrap_or(t)
+}
+
 /// Whether `path` is a kustomize entry file, which kustomize reads with or
 /// without `apiVersion` and `kind`.
 pub(super) fn is_kustomization_file(path: &std::path::Path) -> bool {
@@ -727,6 +734,13 @@ impl Manifests {
         findings: &mut Findings,
     ) -> Result<(), Misfit> {
         let origin = self.files[file].origin.clone();
+        if !is_kustomization_file(&self.files[file].path) {
+            findings.note(
+                &origin,
+                Some(doc.line),
+                "kustomize reads a Kustomization only from a file named kustomization.yaml, kustomization.yml or Kustomization; this one is read for the files it lists, and does not exclude the other files of its directory",
+            );
+        }
         // What `kubectl apply -k` does beyond listing files, setting a
         // namespace and common labels changes names or content this import
         // does not see.
@@ -865,19 +879,41 @@ impl Manifests {
     /// outermost namespace set along the way wins, and labels an overlay
     /// sets replace its bases'. A base two overlays list is applied once
     /// per overlay.
+    /// The Kustomization whose entry file (`kustomization.yaml`,
+    /// `kustomization.yml`, `Kustomization`) is in the directory `dir`.
+    fn entry_in(&self, dir: &std::path::Path) -> Option<&Kustomization> {
+        self.kustomizations
+            .iter()
+            .find(|k| k.dir == dir && is_kustomization_file(&self.files[k.file].path))
+    }
+
+    /// Whether `k` applies the file `path`, as kustomize builds it: a file
+    /// resource is that file; a directory resource is the Kustomization
+    /// there, and what it applies in turn (never the other files of the
+    /// directory). The entry file itself counts, so nesting is known.
+    fn covers(&self, k: &Kustomization, path: &std::path::Path, depth: usize) -> bool {
+        // kustomize refuses a cycle; a bound keeps this from following one.
+        if depth > 32 {
+            return false;
+        }
+        k.resources.iter().any(|(r, _)| {
+            let t = resource_target(k, r);
+            if path == t {
+                return true;
+            }
+            match self.entry_in(&t) {
+                Some(inner) => {
+                    path == self.files[inner.file].path || self.covers(inner, path, depth + 1)
+                }
+                None => false,
+            }
+        })
+    }
+
     fn kustomize(&self, findings: &mut Findings) -> Kustomized {
-        let target = |k: &Kustomization, r: &str| {
-            let t = k.dir.join(r);
-            t.canonicalize().unwrap_or(t)
-        };
-        let covers = |k: &Kustomization, path: &std::path::Path| {
-            k.resources.iter().any(|(r, _)| {
-                let t = target(k, r);
-                path == t || path.starts_with(&t)
-            })
-        };
         let ks = &self.kustomizations;
         let file_of = |k: &Kustomization| self.files[k.file].path.as_path();
+        let covers = |k: &Kustomization, path: &std::path::Path| self.covers(k, path, 0);
         let depth: Vec<usize> = ks
             .iter()
             .enumerate()
@@ -893,18 +929,22 @@ impl Manifests {
         for kz in ks {
             let origin = &self.files[kz.file].origin;
             for (r, line) in &kz.resources {
-                let t = target(kz, r);
+                let t = resource_target(kz, r);
                 let read = self
                     .files
                     .iter()
                     .any(|f| f.path == t || f.path.starts_with(&t));
                 let message = if r.contains("://") || r.starts_with("github.com/") {
                     format!("remote resource {r} is not read: an import reads files only")
+                } else if t.is_dir() && self.entry_in(&t).is_none() {
+                    format!(
+                        "resource {r} is a directory without a kustomization.yaml, which `kubectl apply -k` refuses; nothing is read from it"
+                    )
                 } else if read {
                     continue;
                 } else if t.exists() {
                     format!(
-                        "resource {r} is not read: it is outside the directory imported, or not a .yaml, .yml or .json file; import a directory that holds it"
+                        "resource {r} is not read: this import did not include it (a single file was imported, or it is outside the directory imported, or not a .yaml, .yml or .json file); import the directory that holds the Kustomization and its resources, as `kubectl apply -k DIR` reads them"
                     )
                 } else {
                     format!(
@@ -914,7 +954,7 @@ impl Manifests {
                 findings.unresolved(origin, Some(*line), message);
             }
             for (p, line) in &kz.inputs {
-                let t = target(kz, p);
+                let t = resource_target(kz, p);
                 for (i, f) in self.files.iter().enumerate() {
                     if f.path == t {
                         out.inputs.entry(i).or_insert((kz.file, *line));
@@ -928,7 +968,13 @@ impl Manifests {
             }
             let holding: Vec<usize> = (0..ks.len()).filter(|&k| covers(&ks[k], &f.path)).collect();
             if holding.is_empty() {
-                if let Some(k) = ks.iter().find(|k| f.path.starts_with(&k.dir)) {
+                // Only an entry file claims its directory: a Kustomization
+                // in a file of another name is not what `kubectl apply -k`
+                // reads there.
+                if let Some(k) = ks
+                    .iter()
+                    .find(|k| f.path.starts_with(&k.dir) && is_kustomization_file(file_of(k)))
+                {
                     out.unlisted.insert(i, k.file);
                 }
                 continue;
