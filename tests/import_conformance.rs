@@ -1460,3 +1460,56 @@ async fn a_kustomization_in_a_file_of_another_name_does_not_claim_its_directory(
     got.identity("k8s:default/b");
     assert!(got.findings.unresolved.is_empty(), "{:?}", got.findings);
 }
+
+#[tokio::test]
+async fn a_kustomization_namespace_moves_subjects_named_default_as_kustomize_does() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "base/kustomization.yaml",
+        "resources: [rbac.yaml, sa.yaml]\n",
+    );
+    write(
+        dir.path(),
+        "base/rbac.yaml",
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: agent-view}\nroleRef: {kind: ClusterRole, name: view}\nsubjects:\n  - {kind: ServiceAccount, name: agent, namespace: default}\n  - {kind: ServiceAccount, name: default, namespace: default}\n  - {kind: ServiceAccount, name: other, namespace: default}\n",
+    );
+    write(
+        dir.path(),
+        "base/sa.yaml",
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: agent}\n",
+    );
+    write(
+        dir.path(),
+        "overlay/kustomization.yaml",
+        "namespace: agents\nresources: [../base]\n",
+    );
+    let got = import(dir.path()).await;
+    assert_eq!(
+        got.identity("k8s:agents/agent").permissions,
+        ["ClusterRole/view"]
+    );
+    assert_eq!(
+        got.identity("k8s:agents/default").permissions,
+        ["ClusterRole/view"]
+    );
+    // A subject of another name stays where it was written.
+    assert_eq!(
+        got.identity("k8s:default/other").permissions,
+        ["ClusterRole/view"]
+    );
+    assert!(
+        got.inventory
+            .identities
+            .iter()
+            .all(|i| i.id != "k8s:default/default"),
+        "{:?}",
+        got.inventory.identities
+    );
+    assert!(
+        got.note("agents/default, the account")
+            .contains("the ClusterRoleBinding agent-view grants to agents/default"),
+        "{:?}",
+        got.findings.notes
+    );
+}

@@ -1478,7 +1478,14 @@ impl Builder<'_> {
                 &origin,
                 Some(line),
                 format!(
-                    "{referrer} runs as {ns}/default, the account Kubernetes creates in every namespace; added it to the inventory"
+                    "{referrer} {} {ns}/default, the account Kubernetes creates in every namespace; added it to the inventory",
+                    if referrer.ends_with("Binding") || referrer.contains("Binding ") {
+                        "grants to"
+                    } else if referrer.contains("token Secret") {
+                        "is a token of"
+                    } else {
+                        "runs as"
+                    }
                 ),
             );
         } else {
@@ -1521,8 +1528,11 @@ impl Builder<'_> {
                         })
                     })
                 });
+                // And, in its default mode, gives every subject named
+                // `default` the Kustomization's namespace, whatever it said
+                // (kustomize's namespace transformer, DefaultSubjectsOnly).
                 let namespace = match kustomized_ns {
-                    Some(kns) if follows => Some(kns.to_owned()),
+                    Some(kns) if follows || s.name == "default" => Some(kns.to_owned()),
                     _ => s.namespace.clone(),
                 };
                 let namespace = match (namespace, cluster) {
