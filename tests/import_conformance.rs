@@ -1513,3 +1513,84 @@ async fn a_kustomization_namespace_moves_subjects_named_default_as_kustomize_doe
         got.findings.notes
     );
 }
+
+#[tokio::test]
+async fn an_unknown_field_is_reported_with_the_field_meant() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "m.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: pay}\nspec:\n  template:\n    spec:\n      serviceAcountName: api\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: b, namespace: pay}\nroleRef: {kind: ClusterRole, name: view}\nsubject:\n  - {kind: ServiceAccount, name: api}\n",
+    );
+    let got = import(&file).await;
+    assert_eq!(
+        got.unresolved("serviceAcountName"),
+        "m.yaml:7: the Deployment api: pod spec: unknown field serviceAcountName (did you mean serviceAccountName?); `kubectl apply` refuses an object with a field its type does not have, and this import does not read it"
+    );
+    assert!(
+        got.unresolved("unknown field subject ").starts_with(
+            "m.yaml:13: the RoleBinding b: unknown field subject (did you mean subjects?)"
+        ),
+        "{:?}",
+        got.findings
+    );
+    let refused = strict(&file).await;
+    assert!(refused.contains("serviceAcountName"), "{refused}");
+}
+
+#[tokio::test]
+async fn names_and_labels_the_source_systems_refuse_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "m.yaml",
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: b, namespace: data}\nroleRef: {kind: ClusterRole, name: view}\nsubjects:\n  - {kind: ServiceAccount, name: Etl_Runner}\n---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: etl\n  namespace: data\n  labels: {team: Data Platform}\nspec:\n  template:\n    spec: {serviceAccountName: \"etl runner\"}\n",
+    );
+    let (_d, store) = store().await;
+    let e = import_into(&store, dir.path(), &Options::new(Format::Auto))
+        .await
+        .err()
+        .unwrap();
+    let ImportError::Refused(problems) = &e else {
+        panic!("{e}")
+    };
+    let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert_eq!(text.len(), 3, "{text:#?}");
+    assert!(
+        text[0].contains("m.yaml:6: subjects[0].name: \"Etl_Runner\" is not a DNS subdomain"),
+        "{text:#?}"
+    );
+    assert!(
+        text[1].contains(
+            "m.yaml:13: metadata.labels[\"team\"]: \"Data Platform\" is not a valid label value"
+        ),
+        "{text:#?}"
+    );
+    assert!(
+        text[2].contains(
+            "m.yaml:16: pod spec.serviceAccountName: \"etl runner\" is not a DNS subdomain"
+        ),
+        "{text:#?}"
+    );
+    // Backstage: tags, label and annotation keys, fields at the root.
+    let catalog = write(
+        dir.path(),
+        "c/catalog-info.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: a\n  tags: [Java]\n  annotations: {\"countersign.dev/tier \": \"0\"}\nowner: x\nspec: {type: service, lifecycle: production, owner: user:x}\n",
+    );
+    let got = import(&catalog).await;
+    assert!(got.inventory.services.is_empty());
+    let reason = got.unresolved("Component a is not imported");
+    assert!(
+        reason.contains("metadata.tags[0]: \"Java\" is not a Backstage tag"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("metadata.annotations: \"countersign.dev/tier \" is not a valid key"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("owner: not a field of an entity"),
+        "{reason}"
+    );
+}

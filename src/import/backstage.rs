@@ -225,6 +225,56 @@ fn within<'n, T>(
     }
 }
 
+/// What Backstage's default entity policies refuse beyond its schemas:
+/// fields at the root other than its own (`NoForeignRootFieldsEntityPolicy`),
+/// and tags, label keys and values and annotation keys of the wrong format
+/// (`FieldFormatEntityPolicy`).
+fn policy_refusals(doc: &Node, meta: &Node, refusals: &mut Vec<Misfit>) {
+    const ROOT: &[&str] = &[
+        "apiVersion",
+        "kind",
+        "metadata",
+        "spec",
+        "relations",
+        "status",
+    ];
+    for (key, line) in doc.keys() {
+        if !ROOT.contains(&key) {
+            refusals.push(Misfit::new(
+                line,
+                key,
+                "not a field of an entity (Backstage allows apiVersion, kind, metadata, spec, relations and status at the root)",
+            ));
+        }
+    }
+    if let Ok(tags) = meta.strings("tags", "metadata") {
+        for (i, (tag, line)) in tags.into_iter().enumerate() {
+            if let Err(m) = super::names::backstage_tag(tag) {
+                refusals.push(Misfit::new(line, &format!("metadata.tags[{i}]"), m));
+            }
+        }
+    }
+    if let Some(labels) = meta.get("labels") {
+        for (key, line) in labels.keys() {
+            if let Err(m) = super::names::qualified_name(key) {
+                refusals.push(Misfit::new(line, "metadata.labels", m));
+            }
+            if let Ok(Some((value, vl))) = labels.string(key, "metadata.labels")
+                && let Err(m) = super::names::label_value(value)
+            {
+                refusals.push(Misfit::new(vl, &format!("metadata.labels[{key:?}]"), m));
+            }
+        }
+    }
+    if let Some(annotations) = meta.get("annotations") {
+        for (key, line) in annotations.keys() {
+            if let Err(m) = super::names::qualified_name(key) {
+                refusals.push(Misfit::new(line, "metadata.annotations", m));
+            }
+        }
+    }
+}
+
 type Ref = (String, u64);
 
 struct Entity {
@@ -434,6 +484,7 @@ impl Catalog {
         if let Err(m) = super::names::backstage_name(name) {
             refusals.push(Misfit::new(line, "metadata.name", m));
         }
+        policy_refusals(doc, meta, &mut refusals);
         refusals.sort_by_key(|m| m.line);
         let spec = doc.map("spec", "").unwrap_or_else(|m| {
             ok(Err(m));

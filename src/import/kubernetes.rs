@@ -55,18 +55,13 @@ const KUSTOMIZE: &str = "kustomize.config.k8s.io";
 
 /// The fields of a manifest that are read; everything else is dropped
 /// while parsing. Shared with Backstage's rule by [`super::document_rule`].
+/// Annotations read whole; the others only as keys (their format is
+/// checked; values can be large, such as `last-applied-configuration`).
 pub(super) fn annotation_rule(key: &str) -> Keep {
     if key.starts_with("countersign.dev/") || key == TOKEN_ACCOUNT {
         Keep::All
     } else {
-        Keep::Drop
-    }
-}
-
-pub(super) fn label_rule(key: &str) -> Keep {
-    match key {
-        "team" | "owner" | "app.kubernetes.io/part-of" => Keep::All,
-        _ => Keep::Drop,
+        Keep::Mark
     }
 }
 
@@ -80,7 +75,8 @@ pub(super) fn pod_template_rule(key: &str) -> Keep {
 fn pod_spec_rule(key: &str) -> Keep {
     match key {
         "serviceAccountName" | "serviceAccount" => Keep::All,
-        _ => Keep::Drop,
+        // Only that they are there, to tell an unknown field.
+        _ => Keep::Mark,
     }
 }
 
@@ -128,6 +124,148 @@ const PLACEHOLDER: &str = "no ServiceAccount manifest in the import that created
 /// named it, and no manifest has defined since.
 pub(super) fn is_placeholder(i: &Identity) -> bool {
     i.description.ends_with(PLACEHOLDER)
+}
+
+/// The fields of `ObjectMeta` (Kubernetes API reference).
+const METADATA_FIELDS: &[&str] = &[
+    "name",
+    "generateName",
+    "namespace",
+    "selfLink",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "labels",
+    "annotations",
+    "ownerReferences",
+    "finalizers",
+    "managedFields",
+];
+
+/// The fields of `PodSpec` (Kubernetes API reference, v1.34).
+const POD_SPEC_FIELDS: &[&str] = &[
+    "activeDeadlineSeconds",
+    "affinity",
+    "automountServiceAccountToken",
+    "containers",
+    "dnsConfig",
+    "dnsPolicy",
+    "enableServiceLinks",
+    "ephemeralContainers",
+    "hostAliases",
+    "hostIPC",
+    "hostNetwork",
+    "hostPID",
+    "hostUsers",
+    "hostname",
+    "hostnameOverride",
+    "imagePullSecrets",
+    "initContainers",
+    "nodeName",
+    "nodeSelector",
+    "os",
+    "overhead",
+    "preemptionPolicy",
+    "priority",
+    "priorityClassName",
+    "readinessGates",
+    "resourceClaims",
+    "resources",
+    "restartPolicy",
+    "runtimeClassName",
+    "schedulerName",
+    "schedulingGates",
+    "securityContext",
+    "serviceAccount",
+    "serviceAccountName",
+    "setHostnameAsFQDN",
+    "shareProcessNamespace",
+    "subdomain",
+    "terminationGracePeriodSeconds",
+    "tolerations",
+    "topologySpreadConstraints",
+    "volumes",
+];
+
+/// Fields of the parts of an object this import reads that the object's
+/// type does not have: a typo (`serviceAcountName`, `subject:`) would
+/// otherwise change what is imported without a word. `kubectl apply`
+/// refuses such an object (strict field validation); the import reports
+/// each at its line, with the field meant when one is close. Returns
+/// (line, message).
+fn unknown_fields(doc: &Node, kind: &str) -> Vec<(u64, String)> {
+    let mut out = Vec::new();
+    let mut check = |node: &Node, at: &str, known: &[&str]| {
+        for (key, line) in node.keys() {
+            if !known.contains(&key) {
+                let hint = super::names::did_you_mean(key, known)
+                    .map(|k| format!(" (did you mean {k}?)"))
+                    .unwrap_or_default();
+                let place = if at.is_empty() {
+                    String::new()
+                } else {
+                    format!("{at}: ")
+                };
+                out.push((
+                    line,
+                    format!(
+                        "{place}unknown field {key}{hint}; `kubectl apply` refuses an object with a field its type does not have, and this import does not read it"
+                    ),
+                ));
+            }
+        }
+    };
+    let own: &[&str] = match kind {
+        "ServiceAccount" => &[
+            "secrets",
+            "imagePullSecrets",
+            "automountServiceAccountToken",
+        ],
+        "Secret" => &["data", "stringData", "type", "immutable"],
+        "RoleBinding" | "ClusterRoleBinding" => &["subjects", "roleRef"],
+        _ => &["spec"],
+    };
+    let top: Vec<&str> = ["apiVersion", "kind", "metadata", "status"]
+        .into_iter()
+        .chain(own.iter().copied())
+        .collect();
+    check(doc, "", &top);
+    if let Some(meta) = doc
+        .get("metadata")
+        .filter(|m| matches!(m.value, super::yaml::Value::Map(_)))
+    {
+        check(meta, "metadata", METADATA_FIELDS);
+    }
+    if kind.ends_with("Binding") {
+        if let Some(role) = doc.get("roleRef") {
+            check(role, "roleRef", &["apiGroup", "kind", "name"]);
+        }
+        if let Some(super::yaml::Value::Seq(items)) = doc.get("subjects").map(|s| &s.value) {
+            for (i, subject) in items.iter().enumerate() {
+                check(
+                    subject,
+                    &format!("subjects[{i}]"),
+                    &["kind", "apiGroup", "name", "namespace"],
+                );
+            }
+        }
+    }
+    let path: &[&str] = match kind {
+        "Pod" => &["spec"],
+        "CronJob" => &["spec", "jobTemplate", "spec", "template", "spec"],
+        "ServiceAccount" | "Secret" | "RoleBinding" | "ClusterRoleBinding" => &[],
+        _ => &["spec", "template", "spec"],
+    };
+    if !path.is_empty() {
+        let pod = path.iter().try_fold(doc, |n, k| n.get(k));
+        if let Some(pod) = pod {
+            check(pod, "pod spec", POD_SPEC_FIELDS);
+        }
+    }
+    out
 }
 
 /// An object's metadata, as `add` reads it.
@@ -196,6 +334,26 @@ fn read_head(doc: &Node, kind: &str, kind_line: u64) -> Result<Head, Vec<Misfit>
         ok(Err(m));
         None
     });
+    // Keys and values the API server refuses.
+    for (key, line) in annotations
+        .map(|a| a.keys().collect::<Vec<_>>())
+        .unwrap_or_default()
+    {
+        ok(super::names::qualified_name(key)
+            .map_err(|m| Misfit::new(line, "metadata.annotations", m)));
+    }
+    if let Some(l) = labels {
+        for (key, line) in l.keys() {
+            ok(super::names::qualified_name(key)
+                .map_err(|m| Misfit::new(line, "metadata.labels", m)));
+            ok(l.string(key, "metadata.labels").and_then(|v| {
+                v.map_or(Ok(()), |(v, vl)| {
+                    super::names::label_value(v)
+                        .map_err(|m| Misfit::new(vl, &format!("metadata.labels[{key:?}]"), m))
+                })
+            }));
+        }
+    }
     let object_meta = Meta::read(
         &annotations
             .map(|a| (a, "metadata.annotations"))
@@ -296,6 +454,25 @@ fn read_what(doc: &Node, kind: &str, line: u64) -> Result<What, Vec<Misfit>> {
                             n.ok_or_else(|| Misfit::new(s.line, &format!("{at}.name"), "required"))
                         });
                         let namespace = get("namespace");
+                        // The API server checks a ServiceAccount subject's
+                        // name and namespace as it checks the account's.
+                        let (name, namespace) = match (&kind, name, namespace) {
+                            (Ok(Some(k)), Ok(n), Ok(ns)) if k == "ServiceAccount" => {
+                                let name = super::names::dns_subdomain(&n)
+                                    .map(|()| n)
+                                    .map_err(|m| Misfit::new(s.line, &format!("{at}.name"), m));
+                                let namespace = match ns.as_deref().filter(|n| !n.is_empty()) {
+                                    Some(v) => {
+                                        super::names::dns_label(v).map(|()| ns.clone()).map_err(
+                                            |m| Misfit::new(s.line, &format!("{at}.namespace"), m),
+                                        )
+                                    }
+                                    None => Ok(ns),
+                                };
+                                (name, namespace)
+                            }
+                            (_, n, ns) => (n, ns),
+                        };
                         match (kind, name, namespace) {
                             (Ok(kind), Ok(name), Ok(namespace)) => subjects.push(Subject {
                                 kind: kind.unwrap_or_default(),
@@ -356,6 +533,10 @@ fn read_what(doc: &Node, kind: &str, line: u64) -> Result<What, Vec<Misfit>> {
             }
             .filter(|(a, _)| !a.is_empty())
             .map(|(a, l)| (a.to_owned(), l));
+            if let Some((a, l)) = &account {
+                super::names::dns_subdomain(a)
+                    .map_err(|m| one(Misfit::new(*l, "pod spec.serviceAccountName", m)))?;
+            }
             Ok(What::Workload(account))
         }
     }
@@ -705,6 +886,13 @@ impl Manifests {
         let what = read_what(doc, kind, line);
         match (head, what) {
             (Ok(h), Ok(what)) => {
+                for (at, message) in unknown_fields(doc, kind) {
+                    findings.unresolved(
+                        &origin,
+                        Some(at),
+                        format!("the {kind} {}: {message}", h.name),
+                    );
+                }
                 self.objects.push(Object {
                     file,
                     line,

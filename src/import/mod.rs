@@ -293,10 +293,13 @@ fn document_rule(key: &str) -> Keep {
         | "commonAnnotations"
         | "labels" => Keep::All,
         "metadata" => Keep::Fields(|k| match k {
-            "name" | "namespace" | "title" | "description" | "ownerReferences" => Keep::All,
+            // Labels and tags whole: their format is checked as the source
+            // systems check it.
+            "name" | "namespace" | "title" | "description" | "ownerReferences" | "labels"
+            | "tags" => Keep::All,
             "annotations" => Keep::Fields(kubernetes::annotation_rule),
-            "labels" => Keep::Fields(kubernetes::label_rule),
-            _ => Keep::Drop,
+            // Only that they are there, to tell an unknown field.
+            _ => Keep::Mark,
         }),
         "spec" => Keep::Fields(|k| match k {
             "template" => Keep::Fields(kubernetes::pod_template_rule),
