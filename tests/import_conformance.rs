@@ -1594,3 +1594,43 @@ async fn names_and_labels_the_source_systems_refuse_are_refused() {
         "{reason}"
     );
 }
+
+#[tokio::test]
+async fn a_json_patch_a_kustomization_names_is_its_input_not_a_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "kustomization.yaml",
+        "resources: [sa.yaml]\npatches:\n  - path: use-other-sa.yaml\n    target: {kind: Deployment, name: api}\n",
+    );
+    write(
+        dir.path(),
+        "sa.yaml",
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: a}\n",
+    );
+    write(
+        dir.path(),
+        "use-other-sa.yaml",
+        "- op: replace\n  path: /spec/template/spec/serviceAccountName\n  value: other\n",
+    );
+    // Not named by a Kustomization, the same file is a problem.
+    let got = import(dir.path()).await;
+    got.identity("k8s:default/a");
+    assert!(
+        got.note("read as a patch or input")
+            .starts_with("use-other-sa.yaml:0: read as a patch or input of the Kustomization at "),
+        "{:?}",
+        got.findings.notes
+    );
+    write(dir.path(), "stray/notes.yaml", "- op: replace\n");
+    let (_d, store) = store().await;
+    let e = import_into(&store, dir.path(), &Options::new(Format::Auto))
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        e.to_string()
+            .contains("stray/notes.yaml: cannot tell which format"),
+        "{e}"
+    );
+}

@@ -1067,6 +1067,17 @@ impl Manifests {
     /// outermost namespace set along the way wins, and labels an overlay
     /// sets replace its bases'. A base two overlays list is applied once
     /// per overlay.
+    /// The Kustomization (its file and the line) that names `path` as a
+    /// patch, replacement, CRD or other input.
+    pub fn input_of(&self, path: &std::path::Path) -> Option<(String, u64)> {
+        self.kustomizations.iter().find_map(|k| {
+            k.inputs
+                .iter()
+                .find(|(p, _)| resource_target(k, p) == path)
+                .map(|(_, line)| (self.files[k.file].origin.clone(), *line))
+        })
+    }
+
     /// The Kustomization whose entry file (`kustomization.yaml`,
     /// `kustomization.yml`, `Kustomization`) is in the directory `dir`.
     fn entry_in(&self, dir: &std::path::Path) -> Option<&Kustomization> {

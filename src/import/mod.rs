@@ -327,6 +327,9 @@ struct Reader<'a> {
     /// Location) is read once.
     seen: HashSet<PathBuf>,
     queue: VecDeque<PathBuf>,
+    /// Files whose format could not be told (canonical path, the problem),
+    /// until it is known whether a Kustomization reads them as inputs.
+    undetected: Vec<(PathBuf, InventoryError)>,
 }
 
 impl<'a> Reader<'a> {
@@ -352,6 +355,7 @@ impl<'a> Reader<'a> {
             problems: Vec::new(),
             seen: HashSet::new(),
             queue: VecDeque::new(),
+            undetected: Vec::new(),
         }
     }
 
@@ -411,11 +415,16 @@ impl<'a> Reader<'a> {
                 Ok(f) => f,
                 Err(unknown) => {
                     // A file that does not parse is a syntax error at its
-                    // line, whatever format it was meant to be.
-                    let problems = yaml::documents(text, &origin, Keep::Fields(|_| Keep::Drop))
-                        .err()
-                        .unwrap_or_else(|| vec![unknown]);
-                    self.problems.extend(problems);
+                    // line, whatever format it was meant to be. One that
+                    // parses may be a Kustomization's patch: decided once
+                    // every file is read.
+                    match yaml::documents(text, &origin, Keep::Fields(|_| Keep::Drop)) {
+                        Err(problems) => self.problems.extend(problems),
+                        Ok(_) => {
+                            let canonical = path.canonicalize().unwrap_or_else(|_| path.to_owned());
+                            self.undetected.push((canonical, unknown));
+                        }
+                    }
                     return Ok(());
                 }
             },
@@ -605,6 +614,20 @@ impl<'a> Reader<'a> {
     }
 
     fn finish(mut self) -> Result<Sources, ImportError> {
+        // A file of no format a Kustomization reads as a patch or other
+        // input is that, not a problem.
+        for (path, unknown) in std::mem::take(&mut self.undetected) {
+            match self.sources.manifests.input_of(&path) {
+                Some((kustomization, line)) => self.sources.findings.note(
+                    &unknown.origin(),
+                    None,
+                    format!(
+                        "read as a patch or input of the Kustomization at {kustomization}:{line}, not as objects of its own; not imported"
+                    ),
+                ),
+                None => self.problems.push(unknown),
+            }
+        }
         if !self.csv_parts.is_empty() {
             match csv::combine(std::mem::take(&mut self.csv_parts)) {
                 Ok(source) => self.sources.list.push(source),

@@ -115,6 +115,18 @@ pub enum InventoryError {
     Unsupported { origin: String, message: String },
 }
 
+impl InventoryError {
+    /// The file (or source) the problem is in.
+    pub fn origin(&self) -> &str {
+        match self {
+            InventoryError::Read { origin, .. }
+            | InventoryError::Syntax { origin, .. }
+            | InventoryError::Invalid { origin, .. }
+            | InventoryError::Unsupported { origin, .. } => origin,
+        }
+    }
+}
+
 struct Located<'a>(&'a String, &'a Option<u64>, &'a String, &'a String);
 
 impl fmt::Display for Located<'_> {
