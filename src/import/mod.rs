@@ -619,7 +619,7 @@ impl<'a> Reader<'a> {
         for (path, unknown) in std::mem::take(&mut self.undetected) {
             match self.sources.manifests.input_of(&path) {
                 Some((kustomization, line)) => self.sources.findings.note(
-                    &unknown.origin(),
+                    unknown.origin(),
                     None,
                     format!(
                         "read as a patch or input of the Kustomization at {kustomization}:{line}, not as objects of its own; not imported"
