@@ -460,7 +460,20 @@ async fn two_overlays_over_one_base_apply_it_in_both_namespaces() {
         );
     }
     assert_eq!(got.inventory.identities.len(), 2, "nothing in default");
-    assert!(got.findings.is_clean(), "{:?}", got.findings);
+    // The teams are in no import: each is said once.
+    let unresolved: Vec<&str> = got
+        .findings
+        .unresolved
+        .iter()
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(unresolved.len(), 2, "{unresolved:?}");
+    assert!(
+        unresolved.iter().all(|m| m.contains(
+            "is neither in this import nor in the inventory; kept as the owner id team-"
+        )),
+        "{unresolved:?}"
+    );
     assert!(
         got.findings
             .notes
@@ -469,7 +482,21 @@ async fn two_overlays_over_one_base_apply_it_in_both_namespaces() {
         "{:?}",
         got.findings.notes
     );
-    // A clean kustomize tree passes --strict.
+    // With the teams in the catalog, a clean kustomize tree passes --strict.
+    write(
+        dir.path(),
+        "teams/catalog-info.yaml",
+        "apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata: {name: team-prod}
+spec: {type: team, children: []}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata: {name: team-staging}
+spec: {type: team, children: []}
+",
+    );
     strict_ok(dir.path()).await;
 }
 
@@ -1632,5 +1659,43 @@ async fn a_json_patch_a_kustomization_names_is_its_input_not_a_problem() {
         e.to_string()
             .contains("stray/notes.yaml: cannot tell which format"),
         "{e}"
+    );
+}
+
+#[tokio::test]
+async fn a_kubernetes_owner_is_checked_against_the_owners_known() {
+    let (_dir, store) = store().await;
+    let dir = tempfile::tempdir().unwrap();
+    let options = Options::new(Format::Auto);
+    let teams = write(
+        dir.path(),
+        "teams/catalog-info.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: team-payments}\nspec: {type: team, children: []}\n",
+    );
+    import_into(&store, &teams, &options).await.unwrap();
+    let sa = write(
+        dir.path(),
+        "k/sa.yaml",
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: a\n  annotations: {countersign.dev/owner: team-paymnets}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: b\n  annotations: {countersign.dev/owner: \"group:default/team-payments\"}\n",
+    );
+    let got = import_into(&store, &sa, &options).await.unwrap();
+    assert_eq!(
+        got.identity("k8s:default/a").owner.as_deref(),
+        Some("team-paymnets")
+    );
+    assert!(
+        got.unresolved("team-paymnets")
+            .starts_with("sa.yaml:4: the ServiceAccount a: owner team-paymnets is neither in this import nor in the inventory"),
+        "{:?}",
+        got.findings
+    );
+    assert_eq!(
+        got.identity("k8s:default/b").owner.as_deref(),
+        Some("team-payments")
+    );
+    assert!(
+        got.note("Backstage reference").starts_with("sa.yaml:10:"),
+        "{:?}",
+        got.findings.notes
     );
 }

@@ -347,6 +347,11 @@ fn base_id(ns: &str, name: &str) -> String {
     }
 }
 
+/// The owner id of a Group (and of a User no Group shares a name with).
+pub(super) fn owner_id(ns: &str, name: &str) -> String {
+    base_id(ns, name)
+}
+
 /// The service id of a Component, Resource or API (see the module docs).
 pub(super) fn service_id(kind: &str, ns: &str, name: &str) -> String {
     let base = base_id(ns, name);
@@ -359,7 +364,7 @@ pub(super) fn service_id(kind: &str, ns: &str, name: &str) -> String {
 /// An entity reference, parsed as Backstage's `parseEntityRef` does:
 /// `[kind:][namespace/]name`, with the defaults filled in. The kind is
 /// lower-cased (compared ignoring case).
-fn parse_ref(
+pub(super) fn parse_ref(
     reference: &str,
     default_kind: Option<&str>,
     default_ns: &str,

@@ -635,6 +635,9 @@ impl<'a> Reader<'a> {
             }
         }
         if !self.problems.is_empty() {
+            // In the order of the files (a problem found late, such as a
+            // file of no format, goes with its file); stable within one.
+            self.problems.sort_by(|a, b| a.origin().cmp(b.origin()));
             // What building would refuse next, listed now: one round.
             let s = &self.sources;
             self.problems.extend(
