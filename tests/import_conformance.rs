@@ -1062,7 +1062,7 @@ async fn a_refused_import_lists_every_problem_with_its_file_and_line() {
     );
     assert!(
         text[6].ends_with(
-            "b.yaml:6: spec.lifecycle: must be a string, not a number (quote it: \"7\")"
+            "b.yaml:6: spec.lifecycle: must be a string, not a number (write it in quotes)"
         ),
         "{text:#?}"
     );
@@ -1698,4 +1698,60 @@ async fn a_kubernetes_owner_is_checked_against_the_owners_known() {
         "{:?}",
         got.findings.notes
     );
+}
+
+#[tokio::test]
+async fn a_changed_lifecycle_is_noted_when_the_stored_tier_stays() {
+    let (_dir, store) = store().await;
+    let dir = tempfile::tempdir().unwrap();
+    let options = Options::new(Format::Auto);
+    let component = |lifecycle: &str| {
+        format!(
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {{name: idx}}\nspec:\n  type: service\n  lifecycle: {lifecycle}\n  owner: user:x\n"
+        )
+    };
+    let v1 = write(dir.path(), "v1/c.yaml", &component("experimental"));
+    import_into(&store, &v1, &options).await.unwrap();
+    let v2 = write(dir.path(), "v2/c.yaml", &component("production"));
+    let got = import_into(&store, &v2, &options).await.unwrap();
+    assert_eq!(got.service("idx").tier.get(), 3);
+    assert!(
+        got.note("states tier 1 for the service idx")
+            .starts_with("c.yaml:6:"),
+        "{:?}",
+        got.findings.notes
+    );
+}
+
+#[tokio::test]
+async fn a_depends_on_without_a_kind_fails_the_entity_and_every_bad_annotation_is_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = write(
+        dir.path(),
+        "c/catalog-info.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: search}\nspec:\n  type: service\n  lifecycle: production\n  owner: user:x\n  dependsOn: [search-index, resource:db]\n",
+    );
+    let got = import(&catalog).await;
+    assert!(got.inventory.services.is_empty());
+    assert!(
+        got.unresolved("Component search is not imported").contains(
+            "spec.dependsOn[0]: search-index names no kind, which Backstage requires here"
+        ),
+        "{:?}",
+        got.findings
+    );
+    let sa = write(
+        dir.path(),
+        "k/sa.yaml",
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: a\n  annotations:\n    countersign.dev/tier: \"9\"\n    countersign.dev/environment: prod\n",
+    );
+    let (_d, store) = store().await;
+    let e = import_into(&store, &sa, &Options::new(Format::Auto))
+        .await
+        .err()
+        .unwrap();
+    let ImportError::Refused(problems) = &e else {
+        panic!("{e}")
+    };
+    assert_eq!(problems.len(), 2, "{problems:#?}");
 }

@@ -441,7 +441,7 @@ impl Catalog {
         });
         let origin = self.files[file].clone();
         let refused = |findings: &mut Findings, name: &str, refusals: &[Misfit]| -> bool {
-            let Some(first) = refusals.first() else {
+            let Some(first) = refusals.iter().min_by_key(|m| m.line) else {
                 return false;
             };
             let reasons: Vec<String> = refusals
@@ -550,6 +550,21 @@ impl Catalog {
         };
         let depends_on = many("dependsOn");
         let dependency_of = many("dependencyOf");
+        // These relations have no default kind: Backstage's processor
+        // fails the entity on a reference that names none.
+        for (field, refs) in [("dependsOn", &depends_on), ("dependencyOf", &dependency_of)] {
+            for (i, (r, l)) in refs.iter().enumerate() {
+                if !r.contains(':') {
+                    refusals.push(Misfit::new(
+                        *l,
+                        &format!("spec.{field}[{i}]"),
+                        format!(
+                            "{r} names no kind, which Backstage requires here (component:{r}, resource:{r}, …)"
+                        ),
+                    ));
+                }
+            }
+        }
         let consumes_apis = many("consumesApis");
         let provides_apis = many("providesApis");
         let member_of = many("memberOf");
@@ -565,7 +580,15 @@ impl Catalog {
             &mut ok,
         )
         .flatten();
-        let tier_line = annotation.as_ref().map(|(_, l)| *l);
+        // Where the tier is stated: the annotation, else a lifecycle that
+        // gives one (so a lifecycle changed later is noted like the
+        // annotation).
+        let tier_line = annotation.as_ref().map(|(_, l)| *l).or_else(|| {
+            lifecycle
+                .as_ref()
+                .filter(|(l, _)| matches!(l.as_str(), "production" | "experimental" | "deprecated"))
+                .map(|(_, line)| *line)
+        });
         let tier = match annotation {
             Some((raw, l)) => raw.trim().parse().unwrap_or_else(|e: ParseModelError| {
                 ok(Err(Misfit::new(

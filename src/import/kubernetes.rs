@@ -365,7 +365,7 @@ fn read_head(doc: &Node, kind: &str, kind_line: u64) -> Result<Head, Vec<Misfit>
             .collect::<Vec<_>>(),
     )
     .unwrap_or_else(|m| {
-        ok(Err(m));
+        m.into_iter().for_each(|m| ok(Err(m)));
         Meta::default()
     });
     if !misfits.is_empty() {
@@ -592,7 +592,7 @@ struct Meta {
 impl Meta {
     /// Reads the annotations and labels Countersign maps. `at` names the
     /// fields in errors (`metadata.annotations`, `commonLabels`).
-    fn read(annotations: &[(&Node, &str)], labels: &[(&Node, &str)]) -> Result<Meta, Misfit> {
+    fn read(annotations: &[(&Node, &str)], labels: &[(&Node, &str)]) -> Result<Meta, Vec<Misfit>> {
         let find =
             |maps: &[(&Node, &str)], key: &str| -> Result<Option<(String, u64, String)>, Misfit> {
                 let mut found = None;
@@ -615,14 +615,36 @@ impl Meta {
                 })
                 .transpose()
         }
-        let text = |v: Option<(String, u64, String)>| v.map(|(v, _, _)| v);
+        // Each field read on its own, so that every problem is listed.
+        let mut misfits = Vec::new();
+        let mut text = |maps: &[(&Node, &str)], key: &str| match find(maps, key) {
+            Ok(v) => v.map(|(v, _, _)| v),
+            Err(m) => {
+                misfits.push(m);
+                None
+            }
+        };
+        let owner = text(annotations, OWNER);
+        let team = text(labels, "team");
+        let owner_label = text(labels, "owner");
+        let part_of = text(labels, "app.kubernetes.io/part-of");
+        let tier = find(annotations, TIER).and_then(|v| parsed(v, TIER));
+        let environment = find(annotations, ENVIRONMENT).and_then(|v| parsed(v, ENVIRONMENT));
+        let (tier, environment) = match (tier, environment) {
+            (Ok(t), Ok(e)) if misfits.is_empty() => (t, e),
+            (t, e) => {
+                misfits.extend(t.err());
+                misfits.extend(e.err());
+                return Err(misfits);
+            }
+        };
         Ok(Meta {
-            owner: text(find(annotations, OWNER)?),
-            team: text(find(labels, "team")?),
-            owner_label: text(find(labels, "owner")?),
-            tier: parsed(find(annotations, TIER)?, TIER)?,
-            environment: parsed(find(annotations, ENVIRONMENT)?, ENVIRONMENT)?,
-            part_of: text(find(labels, "app.kubernetes.io/part-of")?),
+            owner,
+            team,
+            owner_label,
+            tier,
+            environment,
+            part_of,
         })
     }
 
@@ -1036,7 +1058,7 @@ impl Manifests {
                 labels.push((pairs, at.as_str()));
             }
         }
-        let meta = Meta::read(&annotations, &labels)?;
+        let meta = Meta::read(&annotations, &labels).map_err(|mut m| m.remove(0))?;
         let dir = self.files[file]
             .path
             .parent()

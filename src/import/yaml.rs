@@ -137,10 +137,13 @@ impl Node {
         match &self.value {
             Value::Null => Ok(None),
             Value::Str(s) => Ok(Some(s.as_str())),
-            Value::Scalar(s) => Err(Misfit::new(
+            Value::Scalar(_) => Err(Misfit::new(
                 self.line,
                 &path(),
-                format!("must be a string, not {} (quote it: \"{s}\")", self.shape()),
+                format!(
+                    "must be a string, not {} (write it in quotes)",
+                    self.shape()
+                ),
             )),
             _ => Err(Misfit::new(
                 self.line,
@@ -545,7 +548,7 @@ mod tests {
         let e = spec.string("lifecycle", "spec").unwrap_err();
         assert_eq!(
             e.message,
-            "must be a string, not a number (quote it: \"7\")"
+            "must be a string, not a number (write it in quotes)"
         );
         let e = spec.strings("list", "spec").unwrap_err();
         assert_eq!((e.line, e.at.as_str()), (5, "spec.list[1]"));
