@@ -965,14 +965,26 @@ async fn references_take_the_referrers_namespace_and_the_relations_default_kind(
     write(
         dir.path(),
         "default.yaml",
-        "apiVersion: backstage.io/v1alpha1\nkind: Resource\nmetadata: {name: cache}\nspec: {owner: team-other, type: cache}\n---\napiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: team-shop, namespace: shop}\nspec: {type: team, children: []}\n---\napiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: team-other}\nspec: {type: team, children: []}\n",
+        "apiVersion: backstage.io/v1alpha1\nkind: Resource\nmetadata: {name: cache}\nspec: {owner: team-other, type: cache}\n---\napiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: team-shop, namespace: shop}\nspec: {type: team, children: []}\n---\napiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: team-other}\nspec: {type: team, children: []}\n---\napiVersion: backstage.io/v1alpha1\nkind: System\nmetadata: {name: store, namespace: shop}\nspec: {owner: team-shop}\n",
     );
     let got = import(dir.path()).await;
     let cart = got.service("shop/cart");
     assert_eq!(cart.depends_on, ["resource:shop/cache", "api:shop/prices"]);
     assert_eq!(cart.owner.as_deref(), Some("shop/team-shop"));
     assert_eq!(cart.system.as_deref(), Some("shop/store"));
-    assert!(got.findings.is_clean(), "{:?}", got.findings);
+    // Every reference resolves (the System is counted as skipped).
+    assert!(got.findings.unresolved.is_empty(), "{:?}", got.findings);
+    assert_eq!(got.skipped("System"), 1);
+    // Without the System, the reference to it is said.
+    let text = std::fs::read_to_string(dir.path().join("shop.yaml")).unwrap();
+    let alone = write(dir.path(), "alone/shop.yaml", &text);
+    let got = import(&alone).await;
+    assert!(
+        got.unresolved("unknown System system:shop/store")
+            .starts_with("shop.yaml:"),
+        "{:?}",
+        got.findings
+    );
 }
 
 #[tokio::test]

@@ -316,6 +316,9 @@ pub(super) struct Target {
 pub(super) struct Catalog {
     files: Vec<String>,
     entities: Vec<Entity>,
+    /// Systems defined in the import (namespace, name; lower case): not
+    /// imported, but what `spec.system` is checked against.
+    systems: std::collections::HashSet<(String, String)>,
 }
 
 const SERVICE_KINDS: &[&str] = &["component", "resource", "api"];
@@ -420,6 +423,16 @@ impl Catalog {
         let handled = SERVICE_KINDS.contains(&kind.as_str())
             || matches!(kind.as_str(), "group" | "user" | "location");
         if !handled {
+            if kind_raw == "System"
+                && let Ok((_, name, _)) = doc.metadata_and_name(kind_line)
+            {
+                let ns = doc
+                    .get("metadata")
+                    .and_then(|m| m.string("namespace", "metadata").ok().flatten())
+                    .map_or("default", |(n, _)| n);
+                self.systems
+                    .insert((ns.to_ascii_lowercase(), name.to_ascii_lowercase()));
+            }
             findings.skip(FORMAT, kind_raw, &self.files[file], kind_line);
             return Ok(Vec::new());
         }
@@ -665,7 +678,11 @@ impl Catalog {
         carry_over_ids: bool,
         findings: &mut Findings,
     ) -> (Inventory, LineMap) {
-        let Catalog { files, entities } = self;
+        let Catalog {
+            files,
+            entities,
+            systems,
+        } = self;
         let key = |kind: &str, ns: &str, name: &str| {
             (
                 kind.to_ascii_lowercase(),
@@ -837,6 +854,7 @@ impl Catalog {
             files: &files,
             ids: &ids,
             index: &index,
+            systems: &systems,
             working,
             carry_over_ids,
             findings,
@@ -982,6 +1000,7 @@ impl Catalog {
 
 struct Resolver<'a> {
     files: &'a [String],
+    systems: &'a std::collections::HashSet<(String, String)>,
     ids: &'a [String],
     index: &'a HashMap<(String, String, String), usize>,
     working: &'a Inventory,
@@ -1203,7 +1222,28 @@ impl Resolver<'_> {
     /// `default`). Systems are not imported, so nothing to resolve.
     fn system(&mut self, e: &Entity, (reference, line): &Ref) -> Option<String> {
         match parse_ref(reference, Some("system"), &e.namespace) {
-            Ok((Some(k), ns, name)) if k == "system" => Some(base_id(&ns, &name)),
+            Ok((Some(k), ns, name)) if k == "system" => {
+                let id = base_id(&ns, &name);
+                let here = self
+                    .systems
+                    .contains(&(ns.to_ascii_lowercase(), name.to_ascii_lowercase()));
+                let stored = self.working.services.iter().any(|s| {
+                    s.system
+                        .as_deref()
+                        .is_some_and(|x| x.eq_ignore_ascii_case(&id))
+                });
+                if !here && !stored {
+                    self.unresolved(
+                        e,
+                        *line,
+                        format!(
+                            "spec.system: unknown System {}: no System of that name is in this import, and no service in the inventory belongs to it; kept as the system {id}",
+                            show_ref("system", &ns, &name)
+                        ),
+                    );
+                }
+                Some(id)
+            }
             Ok((k, _, _)) => {
                 self.unresolved(
                     e,
