@@ -1767,3 +1767,61 @@ async fn a_depends_on_without_a_kind_fails_the_entity_and_every_bad_annotation_i
     };
     assert_eq!(problems.len(), 2, "{problems:#?}");
 }
+
+#[tokio::test]
+async fn typos_above_the_pod_spec_are_reported_and_namespace_flag_keeps_subjects_moving() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "t.yaml",
+        "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: cj, namespace: n}\nspec:\n  schedule: \"* * * * *\"\n  jobTemplates:\n    spec:\n      template:\n        spec: {serviceAccountName: runner}\n",
+    );
+    let got = import(&file).await;
+    assert!(
+        got.unresolved("jobTemplates").starts_with(
+            "t.yaml:6: the CronJob cj: spec: unknown field jobTemplates (did you mean jobTemplate?)"
+        ),
+        "{:?}",
+        got.findings
+    );
+    // With -n naming the Kustomization's own namespace, a subject written
+    // in `default` still follows the account kustomize moved.
+    write(
+        dir.path(),
+        "k/base/kustomization.yaml",
+        "resources: [rbac.yaml, sa.yaml]\n",
+    );
+    write(
+        dir.path(),
+        "k/base/rbac.yaml",
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: v}\nroleRef: {kind: ClusterRole, name: view}\nsubjects: [{kind: ServiceAccount, name: agent, namespace: default}]\n",
+    );
+    write(
+        dir.path(),
+        "k/base/sa.yaml",
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: agent}\n",
+    );
+    write(
+        dir.path(),
+        "k/overlay/kustomization.yaml",
+        "namespace: agents\nresources: [../base]\n",
+    );
+    let (_d, store) = store().await;
+    let options = Options {
+        namespace: Some("agents".into()),
+        ..Options::new(Format::Auto)
+    };
+    let got = import_into(&store, &dir.path().join("k"), &options)
+        .await
+        .unwrap();
+    assert_eq!(
+        got.identity("k8s:agents/agent").permissions,
+        ["ClusterRole/view"]
+    );
+    assert_eq!(
+        got.inventory.identities.len(),
+        1,
+        "{:?}",
+        got.inventory.identities
+    );
+}

@@ -68,7 +68,8 @@ pub(super) fn annotation_rule(key: &str) -> Keep {
 pub(super) fn pod_template_rule(key: &str) -> Keep {
     match key {
         "spec" => Keep::Fields(pod_spec_rule),
-        _ => Keep::Drop,
+        // Only that they are there, to tell an unknown field.
+        _ => Keep::Mark,
     }
 }
 
@@ -84,9 +85,9 @@ pub(super) fn job_template_rule(key: &str) -> Keep {
     match key {
         "spec" => Keep::Fields(|k| match k {
             "template" => Keep::Fields(pod_template_rule),
-            _ => Keep::Drop,
+            _ => Keep::Mark,
         }),
-        _ => Keep::Drop,
+        _ => Keep::Mark,
     }
 }
 
@@ -143,6 +144,26 @@ const METADATA_FIELDS: &[&str] = &[
     "ownerReferences",
     "finalizers",
     "managedFields",
+];
+
+/// The fields of `JobSpec` (Kubernetes API reference, v1.34).
+const JOB_SPEC_FIELDS: &[&str] = &[
+    "parallelism",
+    "completions",
+    "activeDeadlineSeconds",
+    "podFailurePolicy",
+    "successPolicy",
+    "backoffLimit",
+    "backoffLimitPerIndex",
+    "maxFailedIndexes",
+    "selector",
+    "manualSelector",
+    "template",
+    "ttlSecondsAfterFinished",
+    "completionMode",
+    "suspend",
+    "podReplacementPolicy",
+    "managedBy",
 ];
 
 /// The fields of `PodSpec` (Kubernetes API reference, v1.34).
@@ -253,6 +274,77 @@ fn unknown_fields(doc: &Node, kind: &str) -> Vec<(u64, String)> {
             }
         }
     }
+    // The workload's own spec and the templates down to the pod spec: a
+    // typo there loses the service account as surely as one in it.
+    let workload: &[&str] = match kind {
+        "Deployment" => &[
+            "replicas",
+            "selector",
+            "template",
+            "strategy",
+            "minReadySeconds",
+            "revisionHistoryLimit",
+            "paused",
+            "progressDeadlineSeconds",
+        ],
+        "StatefulSet" => &[
+            "replicas",
+            "selector",
+            "template",
+            "volumeClaimTemplates",
+            "serviceName",
+            "podManagementPolicy",
+            "updateStrategy",
+            "revisionHistoryLimit",
+            "minReadySeconds",
+            "persistentVolumeClaimRetentionPolicy",
+            "ordinals",
+        ],
+        "DaemonSet" => &[
+            "selector",
+            "template",
+            "updateStrategy",
+            "minReadySeconds",
+            "revisionHistoryLimit",
+        ],
+        "ReplicaSet" | "ReplicationController" => {
+            &["replicas", "minReadySeconds", "selector", "template"]
+        }
+        "Job" => JOB_SPEC_FIELDS,
+        "CronJob" => &[
+            "schedule",
+            "timeZone",
+            "startingDeadlineSeconds",
+            "concurrencyPolicy",
+            "suspend",
+            "jobTemplate",
+            "successfulJobsHistoryLimit",
+            "failedJobsHistoryLimit",
+        ],
+        _ => &[],
+    };
+    let map = |n: &&Node| matches!(n.value, super::yaml::Value::Map(_));
+    if let Some(spec) = doc.get("spec").filter(map)
+        && !workload.is_empty()
+    {
+        check(spec, "spec", workload);
+        let template = if kind == "CronJob" {
+            let job = spec.get("jobTemplate").filter(map);
+            if let Some(job) = job {
+                check(job, "spec.jobTemplate", &["metadata", "spec"]);
+            }
+            let job_spec = job.and_then(|j| j.get("spec")).filter(map);
+            if let Some(js) = job_spec {
+                check(js, "spec.jobTemplate.spec", JOB_SPEC_FIELDS);
+            }
+            job_spec.and_then(|j| j.get("template"))
+        } else {
+            spec.get("template")
+        };
+        if let Some(t) = template.filter(map) {
+            check(t, "pod template", &["metadata", "spec"]);
+        }
+    }
     let path: &[&str] = match kind {
         "Pod" => &["spec"],
         "CronJob" => &["spec", "jobTemplate", "spec", "template", "spec"],
@@ -339,7 +431,7 @@ fn read_head(doc: &Node, kind: &str, kind_line: u64) -> Result<Head, Vec<Misfit>
         .map(|a| a.keys().collect::<Vec<_>>())
         .unwrap_or_default()
     {
-        ok(super::names::qualified_name(key)
+        ok(super::names::qualified_name(&key.to_ascii_lowercase())
             .map_err(|m| Misfit::new(line, "metadata.annotations", m)));
     }
     if let Some(l) = labels {
@@ -461,15 +553,9 @@ fn read_what(doc: &Node, kind: &str, line: u64) -> Result<What, Vec<Misfit>> {
                                 let name = super::names::dns_subdomain(&n)
                                     .map(|()| n)
                                     .map_err(|m| Misfit::new(s.line, &format!("{at}.name"), m));
-                                let namespace = match ns.as_deref().filter(|n| !n.is_empty()) {
-                                    Some(v) => {
-                                        super::names::dns_label(v).map(|()| ns.clone()).map_err(
-                                            |m| Misfit::new(s.line, &format!("{at}.namespace"), m),
-                                        )
-                                    }
-                                    None => Ok(ns),
-                                };
-                                (name, namespace)
+                                // (Its namespace's format the API server
+                                // does not check.)
+                                (name, Ok(ns))
                             }
                             (_, n, ns) => (n, ns),
                         };
@@ -1393,7 +1479,6 @@ impl Manifests {
             lines: LineMap::default(),
             accounts: BTreeMap::new(),
             defaulted: HashMap::new(),
-            default_namespace,
             findings,
             unknown_owners: HashSet::new(),
         };
@@ -1647,7 +1732,6 @@ struct Builder<'a> {
     accounts: BTreeMap<String, Identity>,
     /// Accounts defined without a namespace: name → (file, line).
     defaulted: HashMap<String, (usize, u64)>,
-    default_namespace: &'a str,
     findings: &'a mut Findings,
     /// Owners named that no import or inventory holds, reported once.
     unknown_owners: HashSet<String>,
@@ -1808,7 +1892,9 @@ impl Builder<'_> {
                 let follows = kustomized_ns.is_some_and(|kns| {
                     moved.get(&s.name).is_some_and(|m| {
                         m.iter().any(|(from, to)| {
-                            let from = from.as_deref().unwrap_or(self.default_namespace);
+                            // kustomize reads an account written without a
+                            // namespace as in `default`, whatever `-n` says.
+                            let from = from.as_deref().unwrap_or("default");
                             to == kns && s.namespace.as_deref().is_none_or(|n| n == from)
                         })
                     })

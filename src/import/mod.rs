@@ -306,9 +306,10 @@ fn document_rule(key: &str) -> Keep {
             "jobTemplate" => Keep::Fields(kubernetes::job_template_rule),
             "serviceAccountName" | "serviceAccount" => Keep::All,
             k if backstage::is_spec_field(k) => Keep::All,
-            // Only that they are there: Backstage requires an API's.
-            "definition" | "remotes" => Keep::Mark,
-            _ => Keep::Drop,
+            // Only that they are there: Backstage requires an API's
+            // `definition`; a workload's spec is checked for unknown
+            // fields.
+            _ => Keep::Mark,
         }),
         "items" => Keep::Fields(document_rule),
         // Only that they are there (a Kustomization's transformers).
