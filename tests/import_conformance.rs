@@ -1652,7 +1652,6 @@ async fn a_json_patch_a_kustomization_names_is_its_input_not_a_problem() {
         "use-other-sa.yaml",
         "- op: replace\n  path: /spec/template/spec/serviceAccountName\n  value: other\n",
     );
-    // Not named by a Kustomization, the same file is a problem.
     let got = import(dir.path()).await;
     got.identity("k8s:default/a");
     assert!(
@@ -1661,9 +1660,21 @@ async fn a_json_patch_a_kustomization_names_is_its_input_not_a_problem() {
         "{:?}",
         got.findings.notes
     );
+    // Beside the Kustomization but not listed: `kubectl apply -k` never
+    // reads it, so it is noted, not refused.
     write(dir.path(), "stray/notes.yaml", "- op: replace\n");
+    let got = import(dir.path()).await;
+    assert!(
+        got.note("could not be read either")
+            .starts_with("notes.yaml:0: not listed by the Kustomization"),
+        "{:?}",
+        got.findings.notes
+    );
+    // Anywhere else, the same file is a problem.
+    let other = tempfile::tempdir().unwrap();
+    write(other.path(), "stray/notes.yaml", "- op: replace\n");
     let (_d, store) = store().await;
-    let e = import_into(&store, dir.path(), &Options::new(Format::Auto))
+    let e = import_into(&store, other.path(), &Options::new(Format::Auto))
         .await
         .err()
         .unwrap();
@@ -1823,5 +1834,91 @@ async fn typos_above_the_pod_spec_are_reported_and_namespace_flag_keeps_subjects
         1,
         "{:?}",
         got.inventory.identities
+    );
+}
+
+#[tokio::test]
+async fn generator_files_a_capital_kustomization_and_api_descriptions_are_read_as_their_tools_read_them()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "app/kustomization.yaml",
+        "namespace: gen\nresources: [sa.yaml]\nconfigMapGenerator:\n  - name: settings\n    files: [conf=settings.json]\nsecretGenerator:\n  - name: creds\n    envs: [creds.env.yaml]\n",
+    );
+    write(
+        dir.path(),
+        "app/sa.yaml",
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: a}\n",
+    );
+    write(dir.path(), "app/settings.json", "{\"retries\": 3}\n");
+    write(dir.path(), "app/creds.env.yaml", "not: [valid\n");
+    // kustomize's third entry file name, without an extension.
+    write(
+        dir.path(),
+        "cap/Kustomization",
+        "resources: [b.yaml]\nnamespace: capped\n",
+    );
+    write(
+        dir.path(),
+        "cap/b.yaml",
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: b}\n",
+    );
+    write(
+        dir.path(),
+        "apis/openapi.yaml",
+        "openapi: 3.0.0\ninfo:\n  title: Payments\n  version: 1.0.0\npaths: {}\n",
+    );
+    let got = import(dir.path()).await;
+    got.identity("k8s:gen/a");
+    got.identity("k8s:capped/b");
+    assert_eq!(
+        got.inventory.identities.len(),
+        2,
+        "{:?}",
+        got.inventory.identities
+    );
+    for file in ["settings.json", "creds.env.yaml"] {
+        assert!(
+            got.findings.notes.iter().any(
+                |n| n.file.ends_with(file) && n.message.starts_with("read as a patch or input")
+            ),
+            "{file}: {:?}",
+            got.findings.notes
+        );
+    }
+    assert!(
+        got.note("an API description")
+            .starts_with("openapi.yaml:0:")
+    );
+    assert!(got.findings.unresolved.is_empty(), "{:?}", got.findings);
+}
+
+#[tokio::test]
+async fn an_owner_reference_on_a_kubernetes_object_keeps_its_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "org.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: User\nmetadata: {name: oncall}\nspec: {memberOf: []}\n",
+    );
+    write(
+        dir.path(),
+        "sa.yaml",
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: e\n  annotations: {countersign.dev/owner: \"group:default/oncall\"}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: f\n  annotations: {countersign.dev/owner: \"user:oncall\"}\n",
+    );
+    let got = import(dir.path()).await;
+    // group:default/oncall is no Group: never the person oncall.
+    assert_ne!(
+        got.identity("k8s:default/e").owner.as_deref(),
+        Some("oncall")
+    );
+    assert!(
+        got.unresolved("group:default/oncall")
+            .contains("neither in this import nor in the inventory")
+    );
+    assert_eq!(
+        got.identity("k8s:default/f").owner.as_deref(),
+        Some("oncall")
     );
 }

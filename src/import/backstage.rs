@@ -247,22 +247,29 @@ fn policy_refusals(doc: &Node, meta: &Node, refusals: &mut Vec<Misfit>) {
             ));
         }
     }
-    if let Ok(tags) = meta.strings("tags", "metadata") {
-        for (i, (tag, line)) in tags.into_iter().enumerate() {
-            if let Err(m) = super::names::backstage_tag(tag) {
-                refusals.push(Misfit::new(line, &format!("metadata.tags[{i}]"), m));
+    match meta.strings("tags", "metadata") {
+        Ok(tags) => {
+            for (i, (tag, line)) in tags.into_iter().enumerate() {
+                if let Err(m) = super::names::backstage_tag(tag) {
+                    refusals.push(Misfit::new(line, &format!("metadata.tags[{i}]"), m));
+                }
             }
         }
+        Err(m) => refusals.push(m),
     }
     if let Some(labels) = meta.get("labels") {
         for (key, line) in labels.keys() {
             if let Err(m) = super::names::qualified_name(key) {
                 refusals.push(Misfit::new(line, "metadata.labels", m));
             }
-            if let Ok(Some((value, vl))) = labels.string(key, "metadata.labels")
-                && let Err(m) = super::names::label_value(value)
-            {
-                refusals.push(Misfit::new(vl, &format!("metadata.labels[{key:?}]"), m));
+            match labels.string(key, "metadata.labels") {
+                Ok(Some((value, vl))) => {
+                    if let Err(m) = super::names::label_value(value) {
+                        refusals.push(Misfit::new(vl, &format!("metadata.labels[{key:?}]"), m));
+                    }
+                }
+                Ok(None) => {}
+                Err(m) => refusals.push(m),
             }
         }
     }

@@ -114,6 +114,8 @@ fn walk(
             .extension()
             .and_then(|e| e.to_str())
             .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+            // kustomize's third entry file name has no extension.
+            || path.file_name().is_some_and(|n| n == "Kustomization")
         {
             boundary
                 .check_inside(&path)
@@ -161,12 +163,68 @@ pub fn detect(path: &Path, text: &str) -> Result<Format, InventoryError> {
             "has an apiVersion but no kind; a Kubernetes object and a Backstage entity each need both".into()
         }));
     }
-    if has_key(text, "version") {
+    // Countersign's own files have `version` at the top (an OpenAPI
+    // document's is under `info`).
+    if top_level_key(text, "version") {
         return Ok(Format::Native);
     }
     Err(unsupported(
         "cannot tell which format this is (not a Countersign inventory, Backstage catalog or Kubernetes manifest); pass --format".into(),
     ))
+}
+
+/// Whether `text` is an API description (OpenAPI, Swagger, AsyncAPI), as
+/// Backstage catalogs keep beside the API entities that point to them:
+/// not an inventory, a catalog or a manifest, so not read.
+pub fn is_api_description(text: &str) -> bool {
+    ["openapi", "swagger", "asyncapi"]
+        .iter()
+        .any(|k| top_level_key(text, k))
+}
+
+/// Whether `key` is a key of the top-level mapping: a block key in the
+/// first column, or a JSON key one level deep.
+fn top_level_key(text: &str, key: &str) -> bool {
+    text.lines().any(|l| {
+        l.strip_prefix(key)
+            .or_else(|| l.strip_prefix(&format!("\"{key}\"")))
+            .is_some_and(|rest| rest.trim_start().starts_with(':'))
+    }) || (text.trim_start().starts_with('{') && json_top_level_key(text, key))
+}
+
+/// A JSON object's top-level keys, by depth, without parsing values.
+fn json_top_level_key(text: &str, key: &str) -> bool {
+    let quoted = format!("\"{key}\"");
+    let mut depth = 0i32;
+    let mut in_string = false;
+    let mut escaped = false;
+    let bytes = text.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => depth -= 1,
+            b'"' => {
+                if depth == 1
+                    && text[i..].starts_with(&quoted)
+                    && text[i + quoted.len()..].trim_start().starts_with(':')
+                {
+                    return true;
+                }
+                in_string = true;
+            }
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Whether `key` appears as a mapping key anywhere in `text`: at a line's
@@ -232,6 +290,14 @@ mod tests {
             .contains("helm template")
         );
         assert!(!has_key("description: the kind: of thing\n", "kind"));
+        // An OpenAPI document's version is under info: not an inventory.
+        let openapi = "openapi: 3.0.0\ninfo:\n  title: x\n  version: 1.0.0\n";
+        assert!(detect(p, openapi).is_err());
+        assert!(is_api_description(openapi));
+        assert!(is_api_description(
+            "{\"swagger\": \"2.0\", \"info\": {\"version\": \"1\"}}"
+        ));
+        assert!(!is_api_description("version: 1\nservices: []\n"));
         assert!(
             detect(p, "hello: world\n")
                 .unwrap_err()

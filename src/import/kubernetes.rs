@@ -40,7 +40,8 @@ use super::report::Findings;
 use super::yaml::{Keep, Misfit, Node};
 use crate::inventory::{Inventory, InventoryError, LineMap, Section};
 use crate::model::{
-    Access, Environment, Identity, IdentityKind, Lifetime, ParseModelError, Service, Tier, Usage,
+    Access, Environment, Identity, IdentityKind, Lifetime, OwnerKind, ParseModelError, Service,
+    Tier, Usage,
 };
 
 pub(super) const FORMAT: &str = "Kubernetes";
@@ -1127,6 +1128,28 @@ impl Manifests {
                 }
             }
         }
+        // Files generators read (`key=path` or `path`), and the OpenAPI
+        // schema kustomize reads.
+        for key in ["configMapGenerator", "secretGenerator"] {
+            for (i, item) in doc.list(key, "")?.iter().enumerate() {
+                let at = format!("{key}[{i}]");
+                let mut files = item.strings("files", &at)?;
+                files.extend(item.strings("envs", &at)?);
+                files.extend(item.string("env", &at)?);
+                for (value, line) in files {
+                    let path = value.split_once('=').map_or(value, |(_, p)| p);
+                    inputs.push((path.to_owned(), line));
+                }
+            }
+        }
+        if let Some((path, line)) = doc
+            .map("openapi", "")?
+            .map(|o| o.string("path", "openapi"))
+            .transpose()?
+            .flatten()
+        {
+            inputs.push((path.to_owned(), line));
+        }
         let mut annotations = Vec::new();
         if let Some(a) = doc.map("commonAnnotations", "")? {
             annotations.push((a, "commonAnnotations"));
@@ -1186,6 +1209,19 @@ impl Manifests {
         })
     }
 
+    /// The Kustomization (its file) whose directory holds `path` without
+    /// any Kustomization applying it: a file `kubectl apply -k` never reads.
+    pub fn unlisted_beside(&self, path: &std::path::Path) -> Option<String> {
+        let k = self.kustomizations.iter().find(|k| {
+            path.starts_with(&k.dir) && is_kustomization_file(&self.files[k.file].path)
+        })?;
+        let covered = self
+            .kustomizations
+            .iter()
+            .any(|o| self.files[o.file].path == path || self.covers(o, path, 0));
+        (!covered).then(|| self.files[k.file].origin.clone())
+    }
+
     /// The Kustomization whose entry file (`kustomization.yaml`,
     /// `kustomization.yml`, `Kustomization`) is in the directory `dir`.
     fn entry_in(&self, dir: &std::path::Path) -> Option<&Kustomization> {
@@ -1205,8 +1241,10 @@ impl Manifests {
         }
         k.resources.iter().any(|(r, _)| {
             let t = resource_target(k, r);
+            // kustomize refuses a file resource outside the Kustomization's
+            // directory (a directory there is another Kustomization).
             if path == t {
-                return true;
+                return t.starts_with(&k.dir);
             }
             match self.entry_in(&t) {
                 Some(inner) => {
@@ -1241,9 +1279,18 @@ impl Manifests {
                     .files
                     .iter()
                     .any(|f| f.path == t || f.path.starts_with(&t));
+                let has_entry = |d: &std::path::Path| {
+                    ["kustomization.yaml", "kustomization.yml", "Kustomization"]
+                        .iter()
+                        .any(|n| d.join(n).is_file())
+                };
                 let message = if r.contains("://") || r.starts_with("github.com/") {
                     format!("remote resource {r} is not read: an import reads files only")
-                } else if t.is_dir() && self.entry_in(&t).is_none() {
+                } else if t.is_file() && !t.starts_with(&kz.dir) {
+                    format!(
+                        "resource {r} is a file outside this Kustomization's directory, which kustomize refuses (list the directory that holds it, with its own kustomization.yaml); not applied"
+                    )
+                } else if t.is_dir() && !has_entry(&t) {
                     format!(
                         "resource {r} is a directory without a kustomization.yaml, which `kubectl apply -k` refuses; nothing is read from it"
                     )
@@ -1778,11 +1825,19 @@ impl Builder<'_> {
                 super::backstage::parse_ref(&written, Some("group"), "default")
         {
             let base = super::backstage::owner_id(&ns, &name);
-            let candidates = match kind.as_deref() {
-                Some("user") => vec![format!("user:{base}"), base],
-                _ => vec![base],
+            let (want, candidates) = match kind.as_deref() {
+                Some("user") => (OwnerKind::Person, vec![format!("user:{base}"), base]),
+                _ => (OwnerKind::Team, vec![base]),
             };
-            if let Some(id) = candidates.iter().find_map(|c| known(c)) {
+            // Only an owner of the kind the reference names.
+            let of_kind = |id: &str| {
+                self.working
+                    .owners
+                    .iter()
+                    .find(|w| w.kind == want && w.id.eq_ignore_ascii_case(id))
+                    .map(|w| w.id.clone())
+            };
+            if let Some(id) = candidates.iter().find_map(|c| of_kind(c)) {
                 self.findings.note(
                     &origin,
                     Some(o.line),

@@ -291,6 +291,9 @@ fn document_rule(key: &str) -> Keep {
         | "validators"
         | "commonLabels"
         | "commonAnnotations"
+        | "configMapGenerator"
+        | "secretGenerator"
+        | "openapi"
         | "labels" => Keep::All,
         "metadata" => Keep::Fields(|k| match k {
             // Labels and tags whole: their format is checked as the source
@@ -328,9 +331,9 @@ struct Reader<'a> {
     /// Location) is read once.
     seen: HashSet<PathBuf>,
     queue: VecDeque<PathBuf>,
-    /// Files whose format could not be told (canonical path, the problem),
-    /// until it is known whether a Kustomization reads them as inputs.
-    undetected: Vec<(PathBuf, InventoryError)>,
+    /// Each file read, as shown → as resolved (to match a Kustomization's
+    /// inputs).
+    origins: std::collections::HashMap<String, PathBuf>,
 }
 
 impl<'a> Reader<'a> {
@@ -356,7 +359,7 @@ impl<'a> Reader<'a> {
             problems: Vec::new(),
             seen: HashSet::new(),
             queue: VecDeque::new(),
-            undetected: Vec::new(),
+            origins: std::collections::HashMap::new(),
         }
     }
 
@@ -367,7 +370,20 @@ impl<'a> Reader<'a> {
                 continue;
             }
             progress.file(&path.display().to_string());
-            self.read_file(&path)?;
+            self.origins
+                .insert(path.display().to_string(), canonical_of(&path));
+            // A file that cannot be read is a problem like any other, so
+            // the rest are still read (and it may be a Kustomization's
+            // input, which is no problem at all: see `finish`).
+            match self.read_file(&path) {
+                Ok(()) => {}
+                Err(ImportError::Io { origin, message }) => {
+                    self.problems.push(InventoryError::Read { origin, message })
+                }
+                Err(ImportError::Inventory(e)) => self.problems.push(e),
+                Err(ImportError::Refused(v)) => self.problems.extend(v),
+                Err(e) => return Err(e),
+            }
         }
         Ok(())
     }
@@ -411,6 +427,14 @@ impl<'a> Reader<'a> {
             // A YAML stream is read document by document, each by its own
             // apiVersion, whatever the first one looked like.
             Format::Auto if kubernetes::is_kustomization_file(path) => Format::Auto,
+            Format::Auto if detect::is_api_description(text) => {
+                self.sources.findings.note(
+                    &origin,
+                    None,
+                    "an API description (OpenAPI, Swagger or AsyncAPI), as a Backstage API's definition points to; not an inventory, catalog or manifest, so not read",
+                );
+                return Ok(());
+            }
             Format::Auto => match detect::detect(path, text) {
                 Ok(Format::Backstage | Format::Kubernetes) => Format::Auto,
                 Ok(f) => f,
@@ -421,10 +445,7 @@ impl<'a> Reader<'a> {
                     // every file is read.
                     match yaml::documents(text, &origin, Keep::Fields(|_| Keep::Drop)) {
                         Err(problems) => self.problems.extend(problems),
-                        Ok(_) => {
-                            let canonical = path.canonicalize().unwrap_or_else(|_| path.to_owned());
-                            self.undetected.push((canonical, unknown));
-                        }
+                        Ok(_) => self.problems.push(unknown),
                     }
                     return Ok(());
                 }
@@ -615,18 +636,33 @@ impl<'a> Reader<'a> {
     }
 
     fn finish(mut self) -> Result<Sources, ImportError> {
-        // A file of no format a Kustomization reads as a patch or other
-        // input is that, not a problem.
-        for (path, unknown) in std::mem::take(&mut self.undetected) {
-            match self.sources.manifests.input_of(&path) {
-                Some((kustomization, line)) => self.sources.findings.note(
-                    unknown.origin(),
-                    None,
-                    format!(
-                        "read as a patch or input of the Kustomization at {kustomization}:{line}, not as objects of its own; not imported"
-                    ),
-                ),
-                None => self.problems.push(unknown),
+        // A file a Kustomization reads as a patch or other input (of any
+        // format, even binary) is that, not a problem; nor is one beside a
+        // Kustomization that does not list it, which `kubectl apply -k`
+        // never reads.
+        let mut noted = HashSet::new();
+        let problems = std::mem::take(&mut self.problems);
+        for p in problems {
+            let origin = p.origin().to_owned();
+            let Some(path) = self.origins.get(&origin) else {
+                self.problems.push(p);
+                continue;
+            };
+            let manifests = &self.sources.manifests;
+            let message = if let Some((kustomization, line)) = manifests.input_of(path) {
+                format!(
+                    "read as a patch or input of the Kustomization at {kustomization}:{line}, not as objects of its own; not imported"
+                )
+            } else if let Some(kustomization) = manifests.unlisted_beside(path) {
+                format!(
+                    "not listed by the Kustomization {kustomization} in its directory, so `kubectl apply -k` does not read it, and it is not imported (it could not be read either: {p})"
+                )
+            } else {
+                self.problems.push(p);
+                continue;
+            };
+            if noted.insert(origin.clone()) {
+                self.sources.findings.note(&origin, None, message);
             }
         }
         if !self.csv_parts.is_empty() {
@@ -649,6 +685,10 @@ impl<'a> Reader<'a> {
         }
         Ok(self.sources)
     }
+}
+
+fn canonical_of(path: &Path) -> PathBuf {
+    path.canonicalize().unwrap_or_else(|_| path.to_owned())
 }
 
 /// Reads and parses every file under `path` (a file or a directory), and
