@@ -1037,7 +1037,8 @@ async fn a_refused_import_lists_every_problem_with_its_file_and_line() {
         panic!("{e}")
     };
     let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
-    assert_eq!(text.len(), 11, "{text:#?}");
+    // c.yaml, of no format, is counted as skipped in a directory.
+    assert_eq!(text.len(), 10, "{text:#?}");
     assert!(
         text[0].contains("a.yaml:4: metadata.name: \"X_1\" is not a DNS subdomain"),
         "{text:#?}"
@@ -1083,14 +1084,23 @@ async fn a_refused_import_lists_every_problem_with_its_file_and_line() {
         "{text:#?}"
     );
     assert!(
-        text[8].ends_with("c.yaml: cannot tell which format this is (not a Countersign inventory, Backstage catalog or Kubernetes manifest); pass --format"),
-        "{text:#?}"
-    );
-    assert!(
-        text[9].ends_with("d.json:2:11: unclosed bracket '['"),
+        text[8].ends_with("d.json:2:11: unclosed bracket '['"),
         "a syntax error at its line and column: {text:#?}"
     );
     assert!(store.snapshot().await.unwrap().is_empty());
+    // Named on its own, a file of no format is refused.
+    let e = import_into(
+        &store,
+        &dir.path().join("c.yaml"),
+        &Options::new(Format::Auto),
+    )
+    .await
+    .err()
+    .unwrap();
+    assert!(
+        e.to_string().ends_with("c.yaml: cannot tell which format this is (not a Countersign inventory, Backstage catalog or Kubernetes manifest); pass --format"),
+        "{e}"
+    );
 }
 
 #[tokio::test]
@@ -1670,11 +1680,20 @@ async fn a_json_patch_a_kustomization_names_is_its_input_not_a_problem() {
         "{:?}",
         got.findings.notes
     );
-    // Anywhere else, the same file is a problem.
+    // Anywhere else, in a directory it is skipped and counted; named on
+    // its own, refused.
     let other = tempfile::tempdir().unwrap();
-    write(other.path(), "stray/notes.yaml", "- op: replace\n");
+    let stray = write(other.path(), "stray/notes.yaml", "- op: replace\n");
+    write(other.path(), "mkdocs.yml", "site_name: docs\nnav: []\n");
+    let got = import(other.path()).await;
+    assert_eq!(
+        got.skipped("file of no format Countersign reads"),
+        2,
+        "{:?}",
+        got.findings
+    );
     let (_d, store) = store().await;
-    let e = import_into(&store, other.path(), &Options::new(Format::Auto))
+    let e = import_into(&store, &stray, &Options::new(Format::Auto))
         .await
         .err()
         .unwrap();
@@ -1920,5 +1939,60 @@ async fn an_owner_reference_on_a_kubernetes_object_keeps_its_kind() {
     assert_eq!(
         got.identity("k8s:default/f").owner.as_deref(),
         Some("oncall")
+    );
+}
+
+#[tokio::test]
+async fn what_kustomize_refuses_outright_is_reported_and_other_tools_files_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "a/kustomization.yaml",
+        "namespace: na\nresources: [../b]\n",
+    );
+    write(
+        dir.path(),
+        "b/kustomization.yaml",
+        "namespace: nb\nresources: [../a, s.yaml]\n",
+    );
+    write(
+        dir.path(),
+        "b/s.yaml",
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: s}\n",
+    );
+    write(dir.path(), "c/kustomization.yaml", "resources: [t.yaml]\n");
+    write(dir.path(), "c/Kustomization", "resources: [t.yaml]\n");
+    write(
+        dir.path(),
+        "c/t.yaml",
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: t}\n",
+    );
+    write(
+        dir.path(),
+        "docker-compose.yml",
+        "version: \"3\"\nservices:\n  web: {image: nginx}\n",
+    );
+    let got = import(dir.path()).await;
+    assert!(
+        got.findings
+            .unresolved
+            .iter()
+            .any(|f| f.file.ends_with("a/kustomization.yaml")
+                && f.message.contains("(a cycle), which kustomize refuses")),
+        "{:?}",
+        got.findings
+    );
+    assert!(
+        got.findings.unresolved.iter().any(|f| f
+            .message
+            .starts_with("a second kustomization file in one directory")),
+        "{:?}",
+        got.findings
+    );
+    assert_eq!(
+        got.skipped("file of no format Countersign reads"),
+        1,
+        "{:?}",
+        got.findings
     );
 }

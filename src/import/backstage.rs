@@ -268,7 +268,12 @@ fn policy_refusals(doc: &Node, meta: &Node, refusals: &mut Vec<Misfit>) {
                         refusals.push(Misfit::new(vl, &format!("metadata.labels[{key:?}]"), m));
                     }
                 }
-                Ok(None) => {}
+                // Backstage wants a string, even an empty one.
+                Ok(None) => refusals.push(Misfit::new(
+                    line,
+                    &format!("metadata.labels[{key:?}]"),
+                    "must be a string, not empty (write \"\" for an empty value)",
+                )),
                 Err(m) => refusals.push(m),
             }
         }

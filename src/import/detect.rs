@@ -164,13 +164,40 @@ pub fn detect(path: &Path, text: &str) -> Result<Format, InventoryError> {
         }));
     }
     // Countersign's own files have `version` at the top (an OpenAPI
-    // document's is under `info`).
-    if top_level_key(text, "version") {
+    // document's is under `info`) and nothing there but its sections (a
+    // docker-compose.yml has `version` and `services`, and more).
+    if top_level_key(text, "version") && only_native_keys(text) {
         return Ok(Format::Native);
     }
     Err(unsupported(
         "cannot tell which format this is (not a Countersign inventory, Backstage catalog or Kubernetes manifest); pass --format".into(),
     ))
+}
+
+/// Whether the block mapping at the top of `text` has no key but a native
+/// inventory's (`version`, `owners`, `services`, `identities`). JSON is
+/// left to the parser, which names an unknown field.
+fn only_native_keys(text: &str) -> bool {
+    const NATIVE: &[&str] = &["version", "owners", "services", "identities"];
+    if text.trim_start().starts_with('{') {
+        return true;
+    }
+    // Its `version` is a whole number (a compose file's is "3.8").
+    let version_is_number = text.lines().any(|l| {
+        l.strip_prefix("version:")
+            .map(|v| v.split('#').next().unwrap_or("").trim())
+            .is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+    });
+    version_is_number
+        && text
+            .lines()
+            .filter(|l| {
+                l.chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || c == '"' || c == '\'')
+            })
+            .filter_map(|l| l.split_once(':').map(|(k, _)| k.trim_matches(['"', '\''])))
+            .all(|k| NATIVE.contains(&k))
 }
 
 /// Whether `text` is an API description (OpenAPI, Swagger, AsyncAPI), as
@@ -298,6 +325,14 @@ mod tests {
             "{\"swagger\": \"2.0\", \"info\": {\"version\": \"1\"}}"
         ));
         assert!(!is_api_description("version: 1\nservices: []\n"));
+        // A compose file has version and services, and more.
+        assert!(
+            detect(
+                p,
+                "version: \"3\"\nservices:\n  web: {image: x}\nvolumes: {}\n"
+            )
+            .is_err()
+        );
         assert!(
             detect(p, "hello: world\n")
                 .unwrap_err()

@@ -1142,6 +1142,16 @@ impl Manifests {
                 }
             }
         }
+        for (i, chart) in doc.list("helmCharts", "")?.iter().enumerate() {
+            let at = format!("helmCharts[{i}]");
+            inputs.extend(
+                chart
+                    .string("valuesFile", &at)?
+                    .into_iter()
+                    .chain(chart.strings("additionalValuesFiles", &at)?)
+                    .map(|(p, l)| (p.to_owned(), l)),
+            );
+        }
         if let Some((path, line)) = doc
             .map("openapi", "")?
             .map(|o| o.string("path", "openapi"))
@@ -1269,6 +1279,32 @@ impl Manifests {
                     .count()
             })
             .collect();
+        // What kustomize refuses outright: a Kustomization that lists
+        // itself through others, and a directory with two entry files.
+        for k in ks {
+            let file = file_of(k);
+            if covers(k, file) {
+                findings.unresolved(
+                    &self.files[k.file].origin,
+                    None,
+                    "this Kustomization lists itself through the Kustomizations it lists (a cycle), which kustomize refuses (`kubectl apply -k` fails); what it applies here is not what any build produces",
+                );
+            }
+            if is_kustomization_file(file)
+                && let Some(other) = ks.iter().find(|o| {
+                    o.file < k.file && o.dir == k.dir && is_kustomization_file(file_of(o))
+                })
+            {
+                findings.unresolved(
+                    &self.files[k.file].origin,
+                    None,
+                    format!(
+                        "a second kustomization file in one directory (beside {}), which kustomize refuses (`kubectl apply -k` fails); keep one",
+                        self.files[other.file].origin
+                    ),
+                );
+            }
+        }
         let mut out = Kustomized::default();
         let mut given = vec![0usize; ks.len()];
         for kz in ks {

@@ -293,6 +293,7 @@ fn document_rule(key: &str) -> Keep {
         | "commonAnnotations"
         | "configMapGenerator"
         | "secretGenerator"
+        | "helmCharts"
         | "openapi"
         | "labels" => Keep::All,
         "metadata" => Keep::Fields(|k| match k {
@@ -334,6 +335,13 @@ struct Reader<'a> {
     /// Each file read, as shown → as resolved (to match a Kustomization's
     /// inputs).
     origins: std::collections::HashMap<String, PathBuf>,
+    /// Files found by walking the directory imported (resolved).
+    walked: HashSet<PathBuf>,
+    /// Files a Location named: resolved → the Location's file and line.
+    located: std::collections::HashMap<PathBuf, (String, u64)>,
+    /// Files of no format Countersign reads, settled in `finish` (where
+    /// it is known whether a Kustomization reads them).
+    unrecognised: Vec<InventoryError>,
 }
 
 impl<'a> Reader<'a> {
@@ -360,6 +368,9 @@ impl<'a> Reader<'a> {
             seen: HashSet::new(),
             queue: VecDeque::new(),
             origins: std::collections::HashMap::new(),
+            walked: HashSet::new(),
+            located: std::collections::HashMap::new(),
+            unrecognised: Vec::new(),
         }
     }
 
@@ -445,7 +456,7 @@ impl<'a> Reader<'a> {
                     // every file is read.
                     match yaml::documents(text, &origin, Keep::Fields(|_| Keep::Drop)) {
                         Err(problems) => self.problems.extend(problems),
-                        Ok(_) => self.problems.push(unknown),
+                        Ok(_) => self.unrecognised.push(unknown),
                     }
                     return Ok(());
                 }
@@ -455,6 +466,18 @@ impl<'a> Reader<'a> {
         match format {
             Format::Native => match native(text, &origin) {
                 Ok(source) => self.sources.list.push(source),
+                // Told by its keys, not named: say how it was read, in
+                // case it is another tool's file with `version` on top.
+                Err(mut e) if self.options.format == Format::Auto => {
+                    if let InventoryError::Syntax { message, .. }
+                    | InventoryError::Invalid { message, .. } = &mut e
+                    {
+                        message.push_str(
+                            " (read as a Countersign inventory, as it has `version` at the top; if it is another tool's file, move it out of the directory imported)",
+                        );
+                    }
+                    self.problems.push(e)
+                }
                 Err(e) => self.problems.push(e),
             },
             Format::Csv => match csv::parse_part(text, &origin) {
@@ -630,6 +653,8 @@ impl<'a> Reader<'a> {
                     )));
                     continue;
                 }
+                self.located
+                    .insert(canonical_of(&m), (origin.clone(), t.line));
                 self.queue.push_back(m);
             }
         }
@@ -641,6 +666,40 @@ impl<'a> Reader<'a> {
         // Kustomization that does not list it, which `kubectl apply -k`
         // never reads.
         let mut noted = HashSet::new();
+        // A file of no format Countersign reads: a Kustomization's input
+        // or unlisted file (below); else, found by walking the directory
+        // (a `mkdocs.yml`, a `docker-compose.yml`, a piece of an API
+        // description), skipped and counted; named by a Location, reported
+        // as Backstage reports it and the rest read; given by name, refused.
+        for unknown in std::mem::take(&mut self.unrecognised) {
+            let path = self.origins.get(unknown.origin()).cloned();
+            let manifests = &self.sources.manifests;
+            match path {
+                Some(p)
+                    if manifests.input_of(&p).is_some()
+                        || manifests.unlisted_beside(&p).is_some() =>
+                {
+                    self.problems.push(unknown)
+                }
+                Some(p) if self.located.contains_key(&p) => {
+                    let (location, line) = &self.located[&p];
+                    self.sources.findings.unresolved(
+                        unknown.origin(),
+                        None,
+                        format!(
+                            "named by the Location at {location}:{line}, but holds no Backstage entity (nor an inventory or manifest); not read"
+                        ),
+                    );
+                }
+                Some(p) if self.walked.contains(&p) => self.sources.findings.skip(
+                    "other",
+                    "file of no format Countersign reads",
+                    unknown.origin(),
+                    1,
+                ),
+                _ => self.problems.push(unknown),
+            }
+        }
         let problems = std::mem::take(&mut self.problems);
         for p in problems {
             let origin = p.origin().to_owned();
@@ -705,6 +764,9 @@ pub fn read_sources(
     let boundary = input::Boundary::of(path)?;
     let files = detect::files(path, &boundary)?;
     let mut reader = Reader::new(options, boundary);
+    if path.is_dir() {
+        reader.walked.extend(files.iter().map(|f| canonical_of(f)));
+    }
     reader.queue.extend(files);
     reader.read_all(progress)?;
     reader.finish()
