@@ -154,6 +154,24 @@ async fn strict(path: &Path) -> String {
     }
 }
 
+/// The problems of an import refused for more than one, each as printed;
+/// nothing is written.
+async fn refusals(path: &Path, options: &Options) -> Vec<String> {
+    let (_d, store) = store().await;
+    let e = import_into(&store, path, options)
+        .await
+        .err()
+        .expect("refused");
+    let ImportError::Refused(problems) = &e else {
+        panic!("refused for one reason only: {e}")
+    };
+    assert!(
+        store.snapshot().await.unwrap().is_empty(),
+        "nothing written"
+    );
+    problems.iter().map(ToString::to_string).collect()
+}
+
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -709,14 +727,7 @@ async fn namespace_refuses_an_object_of_another_namespace_as_kubectl_apply_n_doe
         namespace: Some("tools".into()),
         ..Options::new(Format::Auto)
     };
-    let e = import_into(&store, bad.parent().unwrap(), &options)
-        .await
-        .err()
-        .unwrap();
-    let ImportError::Refused(problems) = &e else {
-        panic!("{e}")
-    };
-    let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    let text = refusals(bad.parent().unwrap(), &options).await;
     assert_eq!(text.len(), 2, "{text:#?}");
     assert!(
         text[0].ends_with("bad.yaml:5: metadata.labels: must be a mapping, not a list"),
@@ -1595,15 +1606,7 @@ async fn names_and_labels_the_source_systems_refuse_are_refused() {
         "m.yaml",
         "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: b, namespace: data}\nroleRef: {kind: ClusterRole, name: view}\nsubjects:\n  - {kind: ServiceAccount, name: Etl_Runner}\n---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: etl\n  namespace: data\n  labels: {team: Data Platform}\nspec:\n  template:\n    spec: {serviceAccountName: \"etl runner\"}\n",
     );
-    let (_d, store) = store().await;
-    let e = import_into(&store, dir.path(), &Options::new(Format::Auto))
-        .await
-        .err()
-        .unwrap();
-    let ImportError::Refused(problems) = &e else {
-        panic!("{e}")
-    };
-    let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    let text = refusals(dir.path(), &Options::new(Format::Auto)).await;
     assert_eq!(text.len(), 3, "{text:#?}");
     assert!(
         text[0].contains("m.yaml:6: subjects[0].name: \"Etl_Runner\" is not a DNS subdomain"),
@@ -1787,14 +1790,7 @@ async fn a_depends_on_without_a_kind_fails_the_entity_and_every_bad_annotation_i
         "k/sa.yaml",
         "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: a\n  annotations:\n    countersign.dev/tier: \"9\"\n    countersign.dev/environment: prod\n",
     );
-    let (_d, store) = store().await;
-    let e = import_into(&store, &sa, &Options::new(Format::Auto))
-        .await
-        .err()
-        .unwrap();
-    let ImportError::Refused(problems) = &e else {
-        panic!("{e}")
-    };
+    let problems = refusals(&sa, &Options::new(Format::Auto)).await;
     assert_eq!(problems.len(), 2, "{problems:#?}");
 }
 
