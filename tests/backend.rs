@@ -79,6 +79,7 @@ impl Approver {
                 reason: "checked the blast radius",
                 audience,
                 destination,
+                inventory_version: None,
             },
             &ChangeContext::new(self.id, "test"),
         )
@@ -646,6 +647,7 @@ async fn decide_does_not_sign_claims_a_reader_would_refuse() {
             reason: "narrowed to nothing",
             audience: &b.url,
             destination: None,
+            inventory_version: None,
         },
         &ChangeContext::new("alice", "test"),
     )
@@ -667,6 +669,7 @@ async fn decide_does_not_sign_claims_a_reader_would_refuse() {
             reason: &long,
             audience: &b.url,
             destination: None,
+            inventory_version: None,
         },
         &ChangeContext::new("alice", "test"),
     )
@@ -894,6 +897,7 @@ async fn a_narrowing_broader_than_the_request_is_refused_by_backend_and_decide()
                 reason: "narrowed",
                 audience: &b.url,
                 destination: Some(&b.url),
+                inventory_version: None,
             },
             &ChangeContext::new("alice", "test"),
         )

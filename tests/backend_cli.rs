@@ -90,6 +90,61 @@ fn requests_are_listed_with_the_local_policy_tier_and_shown_as_sent() {
         "exactly the request, without backend bookkeeping"
     );
 
+    // The view an owner reviews carries the inventory version; a decision
+    // bound to it is refused once the inventory changed.
+    let view = common::countersign(&db)
+        .env("COUNTERSIGN_BACKEND_TOKEN", "s3cret-token-for-tests")
+        .args([
+            "requests",
+            "view",
+            "req-2026-11-24-0001",
+            "--backend",
+            &served.url,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        view.status.success(),
+        "{}",
+        String::from_utf8_lossy(&view.stderr)
+    );
+    let view: serde_json::Value = serde_json::from_slice(&view.stdout).unwrap();
+    let version = view["inventory_version"].as_str().unwrap().to_owned();
+    assert!(view["blast_radius_digest"].as_str().is_some(), "{view}");
+    assert!(view["blast"]["summary"].is_object(), "{view}");
+    let edit = dir.path().join("edit.yaml");
+    std::fs::write(
+        &edit,
+        "version: 1\nservices:\n  - {id: new-consumer, name: New consumer, tier: 1}\n",
+    )
+    .unwrap();
+    common::countersign(&db)
+        .arg("import")
+        .arg(&edit)
+        .assert()
+        .success();
+    common::countersign(&db)
+        .env("COUNTERSIGN_BACKEND_TOKEN", "s3cret-token-for-tests")
+        .args([
+            "decide",
+            "--request-id",
+            "req-2026-11-24-0001",
+            "--deny",
+            "--reason",
+            "not now",
+            "--backend",
+            &served.url,
+            "--audience",
+            &served.url,
+            "--inventory-version",
+            &version,
+        ])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "the inventory changed since you opened this request; review it again",
+        ));
+
     common::countersign(&db)
         .env("COUNTERSIGN_BACKEND_TOKEN", "wrong")
         .args(["requests", "list", "--backend", &served.url])

@@ -194,6 +194,7 @@ async fn real_claims_and_receipts_match_the_openapi_schemas() {
                 reason: "checked",
                 audience,
                 destination: None,
+                inventory_version: None,
             },
             &ctx,
         )

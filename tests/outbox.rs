@@ -59,6 +59,7 @@ async fn keys_and_the_outbox_work_the_same(db: TestDb) {
                 reason: "not now",
                 audience: to.unwrap_or("https://soar-a.test"),
                 destination: to,
+                inventory_version: None,
             },
             &ctx,
         )

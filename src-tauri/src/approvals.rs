@@ -142,8 +142,8 @@ pub async fn request_view(
             .and_then(|d| serde_json::from_str(&d.request_json).ok())
             .ok_or_else(|| CommandError::RequestGone(id.clone()))?,
     };
-    let graph = state.graphs.get(store).await?;
-    Ok(approval::request_view(store, &graph, &request, &app_context().actor).await?)
+    let (version, graph) = state.graphs.get_with_version(store).await?;
+    Ok(approval::request_view(store, (&graph, version), &request, &app_context().actor).await?)
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -154,6 +154,21 @@ pub enum Verdict {
     Narrow,
 }
 
+/// What the owner decided, as the webview sends it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DecideInput {
+    id: String,
+    verdict: Verdict,
+    /// With `narrow`: the narrower action approved instead.
+    action: Option<ContainmentAction>,
+    /// With `narrow`: approved only until this time (RFC 3339).
+    until: Option<String>,
+    reason: String,
+    /// The `inventory_version` of the request view the owner saw.
+    inventory_version: Option<String>,
+}
+
 /// Signs and records a decision (durably, with its audit record and outbox
 /// row), then tries to deliver it at once. The UI has already shown the
 /// owner what they are signing and asked them to confirm.
@@ -161,12 +176,16 @@ pub enum Verdict {
 pub async fn decide_request(
     app: AppHandle,
     state: State<'_, AppState>,
-    id: String,
-    verdict: Verdict,
-    action: Option<ContainmentAction>,
-    until: Option<String>,
-    reason: String,
+    decision: DecideInput,
 ) -> Result<DecisionRow, CommandError> {
+    let DecideInput {
+        id,
+        verdict,
+        action,
+        until,
+        reason,
+        inventory_version,
+    } = decision;
     check_request_id(&id)?;
     if reason.trim().is_empty() || reason.len() > MAX_REASON {
         return Err(CommandError::InvalidInput {
@@ -220,6 +239,7 @@ pub async fn decide_request(
             reason: &reason,
             audience: &backend,
             destination: Some(&backend),
+            inventory_version: inventory_version.as_deref(),
         },
         &app_context(),
     )

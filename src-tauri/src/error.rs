@@ -135,6 +135,9 @@ impl CommandError {
             CommandError::Decision(DecisionError::ApproverIsRequester { .. }) => Some(
                 "Ask another owner of this identity to decide; nobody approves their own request.",
             ),
+            CommandError::Decision(DecisionError::InventoryChanged) => Some(
+                "Open the request again: its blast radius is recomputed on the inventory as it is now.",
+            ),
             CommandError::Decision(DecisionError::Expired { .. }) => {
                 Some("Ask the backend to issue the request again.")
             }

@@ -154,6 +154,8 @@ pub enum DecisionError {
         id: String,
         expired_at: jiff::Timestamp,
     },
+    #[error("the inventory changed since you opened this request; review it again")]
+    InventoryChanged,
     #[error(transparent)]
     UnknownTarget(#[from] BlastError),
     #[error(transparent)]
@@ -165,7 +167,7 @@ pub enum DecisionError {
 }
 
 /// base64url SHA-256 of the JCS form of what the approver was shown.
-fn digest_of<T: Serialize>(value: &T) -> String {
+pub(super) fn digest_of<T: Serialize>(value: &T) -> String {
     let json = serde_json::to_value(value).expect("results serialise");
     let canonical = serde_jcs::to_vec(&json).expect("JSON canonicalises");
     URL_SAFE_NO_PAD.encode(Sha256::digest(canonical))
@@ -181,6 +183,10 @@ pub struct DecisionInput<'a> {
     pub audience: &'a str,
     /// Where to push it; an outbox row is written when given.
     pub destination: Option<&'a str>,
+    /// The inventory version the approver was shown
+    /// ([`super::RequestView::inventory_version`]); when given, the
+    /// decision is refused if the inventory changed since.
+    pub inventory_version: Option<&'a str>,
 }
 
 /// Decides as `ctx.actor`: checks the request, signs the claims with the
@@ -197,6 +203,7 @@ pub async fn decide(
         reason,
         audience,
         destination,
+        inventory_version,
     } = input;
     let parsed: ContainmentRequest = serde_json::from_value(request.clone())
         .map_err(|e| DecisionError::InvalidRequest(e.to_string()))?;
@@ -222,7 +229,18 @@ pub async fn decide(
         }) => *a,
         _ => parsed.action,
     };
+    // The inventory the decision is made on is the one shown: its version
+    // before and after the snapshot is the version the approver saw.
+    let head = store.audit_head().await?;
+    let changed =
+        |now: &Option<String>| inventory_version.is_some_and(|seen| now.as_deref() != Some(seen));
+    if changed(&head) {
+        return Err(DecisionError::InventoryChanged);
+    }
     let graph = BlastGraph::new(&store.snapshot().await?);
+    if store.audit_head().await? != head {
+        return Err(DecisionError::InventoryChanged);
+    }
     let blast = graph.blast(&[(parsed.target.external_id.as_str(), action)])?;
 
     let pair = keys.active().await?;
@@ -351,6 +369,74 @@ mod tests {
         (dir, store, secrets)
     }
 
+    /// What the desktop does: the view from the graph cache, then the
+    /// decision with the version the view carried.
+    #[tokio::test]
+    async fn what_is_signed_is_what_was_shown_and_an_edit_in_between_refuses() {
+        let (_d, store, secrets) = setup().await;
+        let keys = Keys::new(&store, secrets);
+        let ctx = ChangeContext::new("alice", "desktop");
+        let request = example();
+        let cache = crate::graph::cache::GraphCache::new();
+        let show = || async {
+            let (version, graph) = cache.get_with_version(&store).await.unwrap();
+            super::super::request_view(&store, (&graph, version), &request, "alice")
+                .await
+                .unwrap()
+        };
+        let input = |version: Option<&'static str>| DecisionInput {
+            request: &request,
+            decision: Decision::Approve,
+            reason: "contain it",
+            audience: "https://soar.test",
+            destination: None,
+            inventory_version: version,
+        };
+        let view = show().await;
+        let version: &'static str = view.inventory_version.clone().unwrap().leak();
+        let d = decide(&store, &keys, input(Some(version)), &ctx)
+            .await
+            .unwrap();
+        assert_eq!(
+            Some(d.claims.blast_radius_digest.as_str()),
+            view.blast_radius_digest.as_deref(),
+            "the digest signed is the digest shown"
+        );
+
+        // Another owner edits the identity while the request is open.
+        let view = show().await;
+        let version: &'static str = view.inventory_version.clone().unwrap().leak();
+        let mut i = store.identity("tok-kafka-shared").await.unwrap();
+        i.used_by.push(crate::model::Usage::of("ledger-db"));
+        store
+            .edit(
+                crate::store::Edit::SaveIdentity(Box::new(i)),
+                None,
+                &ChangeContext::new("bob", "desktop"),
+            )
+            .await
+            .unwrap();
+        let e = decide(&store, &keys, input(Some(version)), &ctx)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, DecisionError::InventoryChanged), "{e}");
+        assert_eq!(
+            e.to_string(),
+            "the inventory changed since you opened this request; review it again"
+        );
+        // Reviewed again, it is signed, on the new blast radius.
+        let again = show().await;
+        assert_ne!(again.blast_radius_digest, view.blast_radius_digest);
+        let version: &'static str = again.inventory_version.clone().unwrap().leak();
+        let d = decide(&store, &keys, input(Some(version)), &ctx)
+            .await
+            .unwrap();
+        assert_eq!(
+            Some(d.claims.blast_radius_digest.as_str()),
+            again.blast_radius_digest.as_deref()
+        );
+    }
+
     #[tokio::test]
     async fn a_decision_is_signed_recorded_and_audited_before_delivery() {
         let (_d, store, secrets) = setup().await;
@@ -370,6 +456,7 @@ mod tests {
             reason: "rotate now, and only for five minutes",
             audience: "https://soar.test",
             destination: Some("https://soar.test"),
+            inventory_version: None,
         };
         let d = decide(&store, &keys, input, &ctx).await.unwrap();
         let claims = verify(&d.jws, &keys.jwks().await.unwrap(), DECISION_TYP).unwrap();
@@ -408,6 +495,7 @@ mod tests {
                 reason: "ok",
                 audience: "aud",
                 destination: None,
+                inventory_version: None,
             },
             &requester,
         )
@@ -430,6 +518,7 @@ mod tests {
                 reason: "no",
                 audience: "aud",
                 destination: None,
+                inventory_version: None,
             },
             &ctx,
         )
@@ -445,6 +534,7 @@ mod tests {
                 reason: "  ",
                 audience: "aud",
                 destination: None,
+                inventory_version: None,
             },
             &ctx,
         )
@@ -462,6 +552,7 @@ mod tests {
                 reason: "no",
                 audience: "aud",
                 destination: None,
+                inventory_version: None,
             },
             &ctx,
         )

@@ -33,6 +33,14 @@ pub struct RequestView {
     pub request: ContainmentRequest,
     /// base64url SHA-256 of the request's JCS form: what a decision binds.
     pub request_digest: String,
+    /// The inventory version (the audit trail's head) this view was built
+    /// from. A decision made with it is refused if the inventory has
+    /// changed since, so the blast radius signed is the one shown.
+    pub inventory_version: Option<String>,
+    /// base64url SHA-256 of the JCS form of the requested action's blast
+    /// radius as shown: what an approval of it signs as
+    /// `blast_radius_digest`.
+    pub blast_radius_digest: Option<String>,
     /// Why the request cannot be shown against the inventory, if it cannot
     /// (its identity is unknown here, say). Denying stays possible.
     pub problem: Option<String>,
@@ -81,9 +89,11 @@ pub fn threat_for(signal: &str) -> Threat {
     }
 }
 
+/// Builds the view of `request_json` on `graph`, the inventory at
+/// `inventory_version` (from [`crate::graph::cache::GraphCache::get_with_version`]).
 pub async fn request_view(
     store: &Store,
-    graph: &BlastGraph,
+    (graph, inventory_version): (&BlastGraph, Option<String>),
     request_json: &serde_json::Value,
     viewer: &str,
 ) -> Result<RequestView, ViewError> {
@@ -92,6 +102,8 @@ pub async fn request_view(
     let threat = threat_for(&request.evidence.signal);
     let mut view = RequestView {
         request_digest: crate::signing::request_digest(request_json),
+        inventory_version,
+        blast_radius_digest: None,
         problem: None,
         identity: None,
         threat,
@@ -114,6 +126,7 @@ pub async fn request_view(
             return Ok(view);
         }
     };
+    view.blast_radius_digest = Some(super::decision::digest_of(&blast));
     let identity_id = blast.targets[0].identity.clone();
     view.alternatives = graph.alternatives(&identity_id, threat).ok();
     match super::tier_for(store, &view.request).await {
@@ -195,7 +208,7 @@ mod tests {
         .unwrap();
         request["expires_at"] = "2999-01-01T00:00:00Z".into();
         let graph = BlastGraph::new(&store.snapshot().await.unwrap());
-        let view = request_view(&store, &graph, &request, "alice")
+        let view = request_view(&store, (&graph, None), &request, "alice")
             .await
             .unwrap();
         assert_eq!(view.problem, None);
@@ -220,7 +233,7 @@ mod tests {
         let mut disable = request.clone();
         disable["action"] = "disable_account".into();
         disable["tier"] = "dual_approval".into();
-        let wide = request_view(&store, &graph, &disable, "alice")
+        let wide = request_view(&store, (&graph, None), &disable, "alice")
             .await
             .unwrap();
         assert_eq!(
@@ -240,13 +253,18 @@ mod tests {
             .unwrap();
         }
 
-        let mine = request_view(&store, &graph, &request, "soar-playbook-leaked-secret")
-            .await
-            .unwrap();
+        let mine = request_view(
+            &store,
+            (&graph, None),
+            &request,
+            "soar-playbook-leaked-secret",
+        )
+        .await
+        .unwrap();
         assert!(mine.requested_by_you);
 
         request["target"]["external_id"] = "arn:aws:iam::1:role/nobody".into();
-        let unknown = request_view(&store, &graph, &request, "alice")
+        let unknown = request_view(&store, (&graph, None), &request, "alice")
             .await
             .unwrap();
         assert!(

@@ -66,6 +66,15 @@ pub enum RequestsCommand {
         #[arg(long, env = BACKEND_ENV, value_name = "URL")]
         backend: Option<String>,
     },
+    /// What an owner reviews before deciding, as JSON: the request, the
+    /// identity, the tier and the rules behind it, the blast radius and
+    /// narrower actions, and the `inventory_version` to pass to
+    /// `decide --inventory-version` (the same view the app shows)
+    View {
+        id: String,
+        #[arg(long, env = BACKEND_ENV, value_name = "URL")]
+        backend: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -103,6 +112,11 @@ pub struct DecideArgs {
     /// Where --request-id is fetched from when not pushing
     #[arg(long, env = BACKEND_ENV, value_name = "URL")]
     backend: Option<String>,
+    /// Refuse to sign if the inventory is no longer at this version (the
+    /// `inventory_version` of the request view you reviewed), so the blast
+    /// radius signed is the one you saw
+    #[arg(long, value_name = "VERSION")]
+    inventory_version: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -280,7 +294,7 @@ pub struct PendingRow {
     pub local_tier: Result<countersign::policy::TierDecision, String>,
 }
 
-pub async fn requests(store: &Store, command: RequestsCommand) -> Result<()> {
+pub async fn requests(store: &Store, ctx: &ChangeContext, command: RequestsCommand) -> Result<()> {
     match command {
         RequestsCommand::List { backend, json } => {
             let url = backend_url(store, backend).await?;
@@ -308,6 +322,17 @@ pub async fn requests(store: &Store, command: RequestsCommand) -> Result<()> {
             let url = backend_url(store, backend).await?;
             let client = connect(&url).await?;
             print_json(&client.proposed_request(&id).await?)?;
+        }
+        RequestsCommand::View { id, backend } => {
+            let url = backend_url(store, backend).await?;
+            let client = connect(&url).await?;
+            let request = client.proposed_request(&id).await?;
+            let (version, graph) = countersign::graph::cache::GraphCache::new()
+                .get_with_version(store)
+                .await?;
+            let view =
+                approval::request_view(store, (&graph, version), &request, &ctx.actor).await?;
+            print_json(&view)?;
         }
     }
     Ok(())
@@ -361,6 +386,7 @@ pub async fn decide(store: &Store, ctx: &ChangeContext, args: DecideArgs) -> Res
         reason: &args.reason,
         audience: &audience,
         destination: push.as_deref(),
+        inventory_version: args.inventory_version.as_deref(),
     };
     let recorded = approval::decide(store, &keys, input, ctx)
         .await

@@ -612,7 +612,7 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
         Command::Generate(_) => unreachable!("handled before opening the store"),
         Command::Decide(args) => approvals::decide(store, ctx, args).await?,
         Command::Decisions(cmd) => approvals::decisions(store, cmd).await?,
-        Command::Requests(cmd) => approvals::requests(store, cmd).await?,
+        Command::Requests(cmd) => approvals::requests(store, ctx, cmd).await?,
         Command::Backend(cmd) => approvals::backend(store, ctx, cmd).await?,
         Command::Migrate { .. } => unreachable!("run before opening the store"),
         Command::Policy(PolicyCommand::Show) => {

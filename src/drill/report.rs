@@ -660,6 +660,7 @@ mod tests {
                 reason: "rotate it",
                 audience: AUD,
                 destination: None,
+                inventory_version: None,
             },
             &ctx,
         )

@@ -211,6 +211,7 @@ impl Persona {
                 reason: &scripted.reason,
                 audience: client.url(),
                 destination: Some(client.url()),
+                inventory_version: None,
             },
             &ctx,
         )

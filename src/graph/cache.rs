@@ -22,16 +22,31 @@ impl GraphCache {
 
     /// The graph of the store's inventory as it is now.
     pub async fn get(&self, store: &Store) -> Result<Arc<BlastGraph>, StoreError> {
+        Ok(self.get_with_version(store).await?.1)
+    }
+
+    /// The graph and the inventory version it is of: the audit trail's
+    /// head (`None` for an inventory never changed). A decision is bound
+    /// to this version, so what is signed is what was shown.
+    pub async fn get_with_version(
+        &self,
+        store: &Store,
+    ) -> Result<(Option<String>, Arc<BlastGraph>), StoreError> {
         let head = store.audit_head().await?;
         let mut current = self.current.lock().await;
         if let Some((h, g)) = current.as_ref()
             && *h == head
         {
-            return Ok(Arc::clone(g));
+            return Ok((head, Arc::clone(g)));
         }
         let graph = Arc::new(BlastGraph::new(&store.snapshot().await?));
-        *current = Some((head, Arc::clone(&graph)));
-        Ok(graph)
+        // An edit between reading the head and the snapshot would pair a
+        // graph with the wrong version: such a graph is not kept.
+        if store.audit_head().await? != head {
+            return Ok((None, graph));
+        }
+        *current = Some((head.clone(), Arc::clone(&graph)));
+        Ok((head, graph))
     }
 }
 

@@ -208,6 +208,7 @@ pub async fn sign_a_denial(store: &countersign::Store, actor: &str, request_id: 
             reason: "not with six consumers",
             audience: "https://soar.test",
             destination: Some("https://soar.test"),
+            inventory_version: None,
         },
         &ctx,
     )

@@ -65,6 +65,8 @@ function viewFor(requestedByYou: boolean): RequestView {
   return {
     request,
     request_digest: "digest-abcdefghijklmnop",
+    inventory_version: "head-42",
+    blast_radius_digest: "blast-digest",
     problem: null,
     identity: null,
     threat: "leaked_secret",
@@ -160,11 +162,15 @@ describe("Approvals", () => {
     await fireEvent.click(screen.getByTestId("confirm-sign"));
     await waitFor(() =>
       expect(calls.find((c) => c.cmd === "decide_request")?.args).toEqual({
-        id: "req-1",
-        verdict: "narrow",
-        action: "rotate_secret",
-        until: null,
-        reason: "rotate instead",
+        decision: {
+          id: "req-1",
+          verdict: "narrow",
+          action: "rotate_secret",
+          until: null,
+          reason: "rotate instead",
+          // The version shown goes back with the decision.
+          inventoryVersion: "head-42",
+        },
       }),
     );
   });

@@ -115,14 +115,20 @@ export const refreshInbox = () => invoke<InboxView>("refresh_inbox");
 export const requestView = (id: string) =>
   invoke<RequestView>("request_view", { id });
 
+// `inventoryVersion` is the version the owner was shown
+// (RequestView.inventory_version): the decision is refused if the
+// inventory changed since, so what is signed is what was shown.
 export const decideRequest = (
   id: string,
   verdict: Verdict,
   reason: string,
   action: ContainmentAction | null = null,
   until: string | null = null,
+  inventoryVersion: string | null = null,
 ) =>
-  invoke<DecisionRow>("decide_request", { id, verdict, action, until, reason });
+  invoke<DecisionRow>("decide_request", {
+    decision: { id, verdict, action, until, reason, inventoryVersion },
+  });
 
 export const myDecisions = () => invoke<DecisionRow[]>("my_decisions");
 

@@ -342,6 +342,10 @@ export interface TierDecision {
 export interface RequestView {
   request: ContainmentRequest;
   request_digest: string;
+  /** The inventory version (audit head) the view was built from. */
+  inventory_version: string | null;
+  /** Digest of the requested action's blast radius as shown. */
+  blast_radius_digest: string | null;
   problem: string | null;
   identity: IdentityDetail | null;
   threat: Threat;
