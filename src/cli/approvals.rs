@@ -13,7 +13,8 @@ use countersign::client::{self, BackendClient, Listing};
 use countersign::signing::{Keys, OsKeyring};
 use countersign::store::{APPROVER_GROUPS_KEY, BACKEND_URL_KEY, ChangeContext, Store};
 
-use super::{ActionArg, output, print_json, table};
+use super::args::ActionArg;
+use super::{output, print_json, table};
 
 /// Where `--backend` falls back to before the stored setting.
 pub(super) const BACKEND_ENV: &str = "COUNTERSIGN_BACKEND";

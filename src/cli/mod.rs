@@ -2,6 +2,8 @@
 //! core followed by formatting; no inventory logic lives here.
 
 mod approvals;
+mod args;
+use args::{ActionArg, ExportFormatArg, FormatArg, ThreatArg};
 mod drill_cmd;
 mod graph_cmd;
 mod progress;
@@ -18,8 +20,8 @@ use countersign::approval;
 use countersign::checkpoint;
 use countersign::demo;
 use countersign::export::{self, ExportFormat};
-use countersign::graph::blast_radius::{BlastGraph, Threat};
-use countersign::import::{self, Apply, Format};
+use countersign::graph::blast_radius::BlastGraph;
+use countersign::import::{self, Apply};
 use countersign::inventory::Entity;
 use countersign::model::ContainmentAction;
 use countersign::signing::{KeyStatus, Keys, OsKeyring, SigningError};
@@ -72,8 +74,8 @@ enum Command {
         /// Identity id or external id
         identity: String,
         /// What happened
-        #[arg(long, value_enum, default_value_t = Threat::Compromised)]
-        threat: Threat,
+        #[arg(long, value_enum, default_value_t = ThreatArg::Compromised)]
+        threat: ThreatArg,
         #[arg(long)]
         json: bool,
     },
@@ -179,8 +181,8 @@ struct ListArgs {
 struct ImportArgs {
     /// A file, or a directory whose .yaml/.yml/.json/.csv files are all imported
     path: PathBuf,
-    #[arg(long, value_enum, default_value_t = Format::Auto)]
-    format: Format,
+    #[arg(long, value_enum, default_value_t = FormatArg::Auto)]
+    format: FormatArg,
     /// Show what would change and write nothing
     #[arg(long)]
     dry_run: bool,
@@ -202,7 +204,7 @@ struct ImportArgs {
 #[derive(Debug, Args)]
 struct ExportArgs {
     #[arg(long, value_enum)]
-    format: ExportFormat,
+    format: ExportFormatArg,
     /// Write here instead of standard output (a directory for CSV)
     #[arg(long, value_name = "PATH")]
     out: Option<PathBuf>,
@@ -238,35 +240,6 @@ struct RankArgs {
     /// Instead of the store: a CSV edge list; prints `name,reached` for the top nodes
     #[arg(long, value_name = "FILE.csv")]
     edges: Option<PathBuf>,
-}
-
-/// Containment actions as typed on the command line (`rotate-secret` or `rotate_secret`).
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub(crate) enum ActionArg {
-    #[value(alias = "revoke_session")]
-    RevokeSession,
-    #[value(alias = "revoke_token")]
-    RevokeToken,
-    #[value(alias = "rotate_secret")]
-    RotateSecret,
-    #[value(alias = "reduce_scope")]
-    ReduceScope,
-    #[value(alias = "disable_account")]
-    DisableAccount,
-    Quarantine,
-}
-
-impl From<ActionArg> for ContainmentAction {
-    fn from(a: ActionArg) -> Self {
-        match a {
-            ActionArg::RevokeSession => ContainmentAction::RevokeSession,
-            ActionArg::RevokeToken => ContainmentAction::RevokeToken,
-            ActionArg::RotateSecret => ContainmentAction::RotateSecret,
-            ActionArg::ReduceScope => ContainmentAction::ReduceScope,
-            ActionArg::DisableAccount => ContainmentAction::DisableAccount,
-            ActionArg::Quarantine => ContainmentAction::Quarantine,
-        }
-    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -541,7 +514,7 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
                 Apply::Plan
             };
             let options = import::Options {
-                format: args.format,
+                format: args.format.into(),
                 namespace: args.namespace.clone(),
                 strict: args.strict,
                 carry_over_ids: args.carry_over_ids,
@@ -600,7 +573,7 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
             json,
         } => {
             let graph = BlastGraph::new(&store.snapshot().await?);
-            let alt = graph.alternatives(&identity, threat)?;
+            let alt = graph.alternatives(&identity, threat.into())?;
             output(&alt, json, || table::alternatives(&alt))?;
         }
         Command::Rank(args) => {
@@ -921,7 +894,7 @@ async fn migrate(source: &Store, target: &Store) -> Result<()> {
 
 async fn export_to(store: &Store, args: ExportArgs) -> Result<()> {
     let inventory = store.snapshot().await?;
-    if args.format == ExportFormat::Csv {
+    if ExportFormat::from(args.format) == ExportFormat::Csv {
         let dir = args
             .out
             .context("CSV export writes several files: pass --out DIRECTORY")?;
@@ -930,7 +903,7 @@ async fn export_to(store: &Store, args: ExportArgs) -> Result<()> {
         }
         return Ok(());
     }
-    let text = export::render(&inventory, args.format)?;
+    let text = export::render(&inventory, args.format.into())?;
     match args.out {
         Some(path) => countersign::store::guard::write(&path, text)
             .with_context(|| format!("cannot write {}", path.display()))?,

@@ -14,7 +14,7 @@ pub use handout::handout_html;
 
 use crate::inventory::Inventory;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {
     /// Countersign's own YAML; re-importing it gives back the same inventory.
     Native,

@@ -491,7 +491,7 @@ pub struct RankedIdentity {
 
 /// What the responders believe happened, which decides which actions
 /// actually contain it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Threat {
     /// A session or short-lived token was hijacked.

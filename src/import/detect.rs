@@ -6,9 +6,7 @@ use super::ImportError;
 use super::input::Boundary;
 use crate::inventory::InventoryError;
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize, serde::Serialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     /// Decide per file from its extension and contents.
@@ -20,7 +18,6 @@ pub enum Format {
     /// Backstage catalog entities.
     Backstage,
     /// Kubernetes manifests.
-    #[value(name = "k8s", alias = "kubernetes")]
     #[serde(rename = "k8s", alias = "kubernetes")]
     Kubernetes,
 }
