@@ -642,82 +642,8 @@ fn check_chain(rows: &[AuditEntry], head: Option<&str>) -> Result<AuditVerificat
 }
 
 impl Store {
-    /// A setting's stored value, if any.
-    pub async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
-        sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
-            .bind(key)
-            .fetch_optional(&self.pool().await)
-            .await
-            .map_err(|e| self.query_error(e))
-    }
-
-    /// Changes a setting, recording the change in the audit trail.
-    pub async fn set_setting(
-        &self,
-        key: &str,
-        value: &str,
-        ctx: &super::ChangeContext,
-    ) -> Result<(), StoreError> {
-        let err = |e| self.query_error(e);
-        let mut tx = self.begin_write().await.map_err(err)?;
-        let before: Option<String> =
-            sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
-                .bind(key)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(err)?;
-        if before.as_deref() == Some(value) {
-            return Ok(());
-        }
-        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-            .bind(key)
-            .bind(value)
-            .execute(&mut *tx)
-            .await
-            .map_err(err)?;
-        append(
-            &mut tx,
-            NewEntry {
-                actor: &ctx.actor,
-                operation: if before.is_some() { "update" } else { "create" },
-                entity: "setting",
-                entity_id: key,
-                before: before.map(|b| serde_json::Value::String(b).to_string()),
-                after: Some(serde_json::Value::String(value.to_owned()).to_string()),
-                source: &ctx.source,
-            },
-        )
-        .await
-        .map_err(err)?;
-        self.commit(tx).await?;
-        Ok(())
-    }
-
     /// `seq:hash` of the newest audit row: changes whenever the inventory does.
     pub async fn audit_head(&self) -> Result<Option<String>, StoreError> {
         self.setting(HEAD_KEY).await
     }
-
-    /// Days after which an owner's review counts as stale.
-    pub async fn review_stale_days(&self) -> Result<u32, StoreError> {
-        Ok(self
-            .setting(STALE_DAYS_KEY)
-            .await?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(crate::attention::DEFAULT_STALE_DAYS))
-    }
-
-    /// Everything in the inventory that needs an owner's attention today.
-    pub async fn attention(&self) -> Result<Vec<crate::attention::Finding>, StoreError> {
-        let inv = self.snapshot().await?;
-        let today = jiff::ZonedDateTime::now().date();
-        Ok(crate::attention::findings(
-            &inv,
-            today,
-            self.review_stale_days().await?,
-        ))
-    }
 }
-
-/// Settings key for the review staleness threshold, in days.
-pub const STALE_DAYS_KEY: &str = "review_stale_days";

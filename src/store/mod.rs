@@ -2,6 +2,7 @@
 //! this module, so the rest of the core speaks in model types and a second
 //! engine (PostgreSQL, for team mode) can be added behind the same API.
 
+mod attention;
 mod audit;
 mod backup;
 pub mod config;
@@ -13,9 +14,10 @@ mod keys;
 mod location;
 mod read;
 mod rows;
+mod settings;
 mod write;
 
-pub use audit::{AuditBroken, AuditEntry, AuditVerification, GENESIS, STALE_DAYS_KEY};
+pub use audit::{AuditBroken, AuditEntry, AuditVerification, GENESIS};
 pub use backup::{BackupError, BackupReport};
 pub use copy::{CopiedTable, CopyError, CopyReport, copied_columns};
 pub use decisions::{
@@ -27,6 +29,7 @@ pub use location::{DB_ENV_VAR, default_db_path};
 pub use read::{
     IdentityDetail, IdentitySummary, InventoryCounts, ServiceDetail, ServiceRef, ServiceSummary,
 };
+pub use settings::STALE_DAYS_KEY;
 pub use write::{Applied, ChangeContext, Edit};
 
 use sqlx::AnyPool;
