@@ -2,6 +2,7 @@
 //! logic behind every screen of the desktop app and every CLI command.
 //! Nothing here depends on a window, so all of it is tested headless.
 
+pub mod app;
 pub mod approval;
 pub mod attention;
 pub mod backend;

@@ -15,6 +15,7 @@ use countersign::store::{BACKEND_URL_KEY, DecisionRow};
 
 use crate::commands::app_context;
 use crate::{AppState, CommandError, inbox};
+use countersign::app::inbox::{self as app_inbox, InboxItem};
 
 /// Decided requests listed under the pending ones.
 const MAX_DECIDED_SHOWN: usize = 50;
@@ -30,13 +31,6 @@ fn check_request_id(id: &str) -> Result<(), CommandError> {
         });
     }
     Ok(())
-}
-
-#[derive(Debug, Serialize)]
-pub struct InboxItem {
-    pub request: serde_json::Value,
-    /// Your decision on it, if you gave one, and its delivery state.
-    pub decision: Option<DecisionRow>,
 }
 
 #[derive(Debug, Serialize)]
@@ -66,39 +60,14 @@ async fn inbox_view(state: &AppState) -> Result<InboxView, CommandError> {
             inbox.requests.clone(),
         )
     };
-    let mut items: Vec<InboxItem> = requests
-        .into_iter()
-        .map(|request| {
-            let decision = decisions
-                .iter()
-                .find(|d| request["id"] == d.request_id.as_str())
-                .cloned();
-            InboxItem { request, decision }
-        })
-        .collect();
-    // Requests decided here stay listed (with their delivery state) after
-    // the backend stops offering them, newest first.
-    let mut shown: std::collections::HashSet<String> = items
-        .iter()
-        .filter_map(|i| i.request["id"].as_str().map(str::to_owned))
-        .collect();
-    for d in decisions.iter().take(MAX_DECIDED_SHOWN) {
-        if shown.insert(d.request_id.clone())
-            && let Ok(request) = serde_json::from_str(&d.request_json)
-        {
-            items.push(InboxItem {
-                request,
-                decision: Some(d.clone()),
-            });
-        }
-    }
+    let items = app_inbox::items(&requests, &decisions, MAX_DECIDED_SHOWN);
     let keys = Keys::new(store, Arc::new(OsKeyring));
     Ok(InboxView {
         backend: backend.or(state.inbox.backend_url(store).await),
         drill: state.drills.running_scenario(),
         error,
         last_poll,
-        awaiting: items.iter().filter(|i| i.decision.is_none()).count(),
+        awaiting: app_inbox::awaiting(&requests, &decisions),
         items,
         queued: store.undelivered(None).await?,
         signing_key: keys

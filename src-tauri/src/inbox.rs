@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use countersign::Store;
+use countersign::app::inbox::{self as app_inbox, Received};
 use countersign::client::{self, Listing};
 use tauri::{AppHandle, Manager};
 use tokio::sync::{Mutex, Notify};
@@ -21,7 +22,7 @@ const POLL_INTERVAL: Duration = Duration::from_secs(5);
 #[derive(Default)]
 pub struct Inbox {
     pub backend: Option<String>,
-    pub requests: Vec<serde_json::Value>,
+    pub requests: Vec<Received>,
     etag: Option<String>,
     pub error: Option<String>,
     pub last_poll: Option<jiff::Timestamp>,
@@ -80,8 +81,8 @@ impl InboxState {
             .await
             .requests
             .iter()
-            .find(|r| r["id"] == id)
-            .cloned()
+            .find(|r| r.id() == id)
+            .map(|r| r.raw().clone())
     }
 }
 
@@ -129,11 +130,14 @@ pub async fn poll_once(app: &AppHandle) {
         inbox.last_poll = Some(jiff::Timestamp::now());
         match result {
             Ok(Listing::Changed { requests, etag, .. }) => {
+                // A request without an id cannot be decided or named.
+                let requests: Vec<Received> = requests
+                    .into_iter()
+                    .filter_map(Received::from_json)
+                    .collect();
                 for r in &requests {
-                    if let Some(id) = r["id"].as_str()
-                        && inbox.notified.insert(id.to_owned())
-                    {
-                        new.push(r.clone());
+                    if inbox.notified.insert(r.id().to_owned()) {
+                        new.push(r.raw().clone());
                     }
                 }
                 inbox.requests = requests;
@@ -155,22 +159,8 @@ pub async fn poll_once(app: &AppHandle) {
 pub async fn awaiting_you(app: &AppHandle) -> usize {
     let state = app.state::<AppState>();
     let Ok(store) = state.store() else { return 0 };
-    let decided: HashSet<String> = store
-        .decisions(None)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|d| d.request_id)
-        .collect();
-    state
-        .inbox
-        .inbox
-        .lock()
-        .await
-        .requests
-        .iter()
-        .filter(|r| r["id"].as_str().is_some_and(|id| !decided.contains(id)))
-        .count()
+    let decisions = store.decisions(None).await.unwrap_or_default();
+    app_inbox::awaiting(&state.inbox.inbox.lock().await.requests, &decisions)
 }
 
 /// The pending count in the window title and the tray.
