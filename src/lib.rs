@@ -16,6 +16,7 @@ pub mod import;
 pub mod inventory;
 pub mod model;
 pub mod policy;
+pub mod secrets;
 pub mod signing;
 pub mod store;
 

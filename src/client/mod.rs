@@ -79,7 +79,8 @@ pub fn token_for(url: &str, secrets: &dyn SecretStore) -> Result<Zeroizing<Strin
         return Ok(Zeroizing::new(token));
     }
     secrets
-        .get(&token_name(url))?
+        .get(&token_name(url))
+        .map_err(SigningError::from)?
         .ok_or_else(|| ClientError::NoToken {
             url: normalise(url),
         })
@@ -118,7 +119,9 @@ pub async fn enroll_keys(
 
 /// Keeps a backend's bearer token in the keyring (never on disk).
 pub fn store_token(url: &str, token: &str, secrets: &dyn SecretStore) -> Result<(), ClientError> {
-    Ok(secrets.set(&token_name(url), token.trim())?)
+    Ok(secrets
+        .set(&token_name(url), token.trim())
+        .map_err(SigningError::from)?)
 }
 
 /// One page of pending requests, or "nothing changed" for a matching ETag.

@@ -196,12 +196,12 @@ impl<'a> Keys<'a> {
         Keys { store, secrets }
     }
 
-    async fn blocking<T: Send + 'static>(
+    async fn blocking<T: Send + 'static, E: Into<SigningError> + Send + 'static>(
         &self,
-        f: impl FnOnce(&dyn SecretStore) -> Result<T, SigningError> + Send + 'static,
+        f: impl FnOnce(&dyn SecretStore) -> Result<T, E> + Send + 'static,
     ) -> Result<T, SigningError> {
         let secrets = Arc::clone(&self.secrets);
-        tokio::task::spawn_blocking(move || f(secrets.as_ref()))
+        tokio::task::spawn_blocking(move || f(secrets.as_ref()).map_err(Into::into))
             .await
             .map_err(|e| SigningError::Keyring(e.to_string()))?
     }

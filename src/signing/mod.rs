@@ -5,14 +5,13 @@
 
 mod digest;
 mod keys;
-mod secrets;
 
+pub use crate::secrets::{MemorySecrets, OsKeyring, SecretError, SecretStore};
 pub use digest::request_digest;
 pub use keys::{
     KeyInfo, KeyStatus, Keys, SigningKeyPair, check_header, peek_claims, typ_matches, verify,
     verify_signature,
 };
-pub use secrets::{MemorySecrets, OsKeyring, SecretStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SigningError {
@@ -36,4 +35,15 @@ pub enum SigningError {
     Invalid(String),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+}
+
+/// A keyring failure while signing keeps its meaning (unavailable or
+/// refused), so the hints that name what to do still apply.
+impl From<SecretError> for SigningError {
+    fn from(e: SecretError) -> Self {
+        match e {
+            SecretError::Unavailable(m) => SigningError::KeyringUnavailable(m),
+            SecretError::Refused(m) => SigningError::Keyring(m),
+        }
+    }
 }

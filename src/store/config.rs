@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::{Store, StoreError, is_postgres_url, redact_url};
-use crate::signing::{SecretStore, SigningError};
+use crate::secrets::{SecretError, SecretStore};
 
 /// Where the database named for this user came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -42,7 +42,7 @@ pub enum ConfigError {
     )]
     NotPostgres(String),
     #[error(transparent)]
-    Keyring(#[from] SigningError),
+    Keyring(#[from] SecretError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -166,7 +166,7 @@ pub async fn choose_database(
         )
     })
     .await
-    .map_err(|e| ConfigError::Keyring(SigningError::Keyring(e.to_string())))??;
+    .map_err(|e| ConfigError::Keyring(SecretError::Refused(e.to_string())))??;
     Ok(Chosen {
         settings_file,
         database,
@@ -212,7 +212,7 @@ pub async fn open_configured(
         Some(url) => {
             let full = tokio::task::spawn_blocking(move || with_password(&url, secrets.as_ref()))
                 .await
-                .map_err(|e| ConfigError::Keyring(SigningError::Keyring(e.to_string())))??;
+                .map_err(|e| ConfigError::Keyring(SecretError::Refused(e.to_string())))??;
             Ok((Store::connect(&full).await?, Source::Settings))
         }
         None => Ok((Store::open_default().await?, Source::Default)),

@@ -1,18 +1,32 @@
-//! Where private keys live. The real store is the OS keyring (Secret
-//! Service on Linux, Keychain on macOS, Credential Manager on Windows);
-//! the in-memory one serves unit tests that must not touch the session.
+//! Where secrets live — signing keys, backend tokens, a database password.
+//! The real store is the OS keyring (Secret Service on Linux, Keychain on
+//! macOS, Credential Manager on Windows); the in-memory one serves unit
+//! tests that must not touch the session. Below both `signing` and
+//! `store`, which each keep secrets here.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use zeroize::Zeroizing;
 
-use super::SigningError;
+/// Why the keyring did not answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecretError {
+    /// No keyring to talk to (no Secret Service on the bus, locked
+    /// collection): the user must start or unlock one.
+    #[error(
+        "the OS keyring is not available ({0}); on Linux install and start a Secret Service (Debian: apt-get install gnome-keyring) inside a desktop or D-Bus session, then try again"
+    )]
+    Unavailable(String),
+    /// The keyring answered with an error.
+    #[error("the OS keyring refused: {0}")]
+    Refused(String),
+}
 
 /// Names under which secrets are kept; the keyring "service" is `countersign`.
 pub trait SecretStore: Send + Sync {
-    fn get(&self, name: &str) -> Result<Option<Zeroizing<String>>, SigningError>;
-    fn set(&self, name: &str, secret: &str) -> Result<(), SigningError>;
-    fn delete(&self, name: &str) -> Result<(), SigningError>;
+    fn get(&self, name: &str) -> Result<Option<Zeroizing<String>>, SecretError>;
+    fn set(&self, name: &str, secret: &str) -> Result<(), SecretError>;
+    fn delete(&self, name: &str) -> Result<(), SecretError>;
 }
 
 pub const KEYRING_SERVICE: &str = "countersign";
@@ -22,23 +36,19 @@ pub const KEYRING_SERVICE: &str = "countersign";
 #[derive(Debug, Default)]
 pub struct OsKeyring;
 
-fn map(e: keyring::Error) -> SigningError {
+fn map(e: keyring::Error) -> SecretError {
     match e {
         // The crate connects to the platform store on first use; when that
         // failed (no Secret Service on the bus) every call says this.
         keyring::Error::NoDefaultStore => {
-            SigningError::KeyringUnavailable(match keyring::Entry::store_status() {
+            SecretError::Unavailable(match keyring::Entry::store_status() {
                 Err(cause) => cause.to_string(),
                 Ok(()) => "no keyring store is configured".into(),
             })
         }
-        keyring::Error::NoStorageAccess(inner) => {
-            SigningError::KeyringUnavailable(inner.to_string())
-        }
-        keyring::Error::PlatformFailure(inner) => {
-            SigningError::KeyringUnavailable(inner.to_string())
-        }
-        other => SigningError::Keyring(other.to_string()),
+        keyring::Error::NoStorageAccess(inner) => SecretError::Unavailable(inner.to_string()),
+        keyring::Error::PlatformFailure(inner) => SecretError::Unavailable(inner.to_string()),
+        other => SecretError::Refused(other.to_string()),
     }
 }
 
@@ -56,7 +66,7 @@ fn off_runtime<T: Send>(call: impl FnOnce() -> T + Send) -> T {
 }
 
 impl SecretStore for OsKeyring {
-    fn get(&self, name: &str) -> Result<Option<Zeroizing<String>>, SigningError> {
+    fn get(&self, name: &str) -> Result<Option<Zeroizing<String>>, SecretError> {
         off_runtime(|| {
             let entry = keyring::Entry::new(KEYRING_SERVICE, name).map_err(map)?;
             match entry.get_password() {
@@ -67,7 +77,7 @@ impl SecretStore for OsKeyring {
         })
     }
 
-    fn set(&self, name: &str, secret: &str) -> Result<(), SigningError> {
+    fn set(&self, name: &str, secret: &str) -> Result<(), SecretError> {
         off_runtime(|| {
             keyring::Entry::new(KEYRING_SERVICE, name)
                 .and_then(|e| e.set_password(secret))
@@ -75,7 +85,7 @@ impl SecretStore for OsKeyring {
         })
     }
 
-    fn delete(&self, name: &str) -> Result<(), SigningError> {
+    fn delete(&self, name: &str) -> Result<(), SecretError> {
         off_runtime(|| {
             let entry = keyring::Entry::new(KEYRING_SERVICE, name).map_err(map)?;
             match entry.delete_credential() {
@@ -91,11 +101,11 @@ impl SecretStore for OsKeyring {
 pub struct MemorySecrets(Mutex<HashMap<String, Zeroizing<String>>>);
 
 impl SecretStore for MemorySecrets {
-    fn get(&self, name: &str) -> Result<Option<Zeroizing<String>>, SigningError> {
+    fn get(&self, name: &str) -> Result<Option<Zeroizing<String>>, SecretError> {
         Ok(self.0.lock().expect("secrets lock").get(name).cloned())
     }
 
-    fn set(&self, name: &str, secret: &str) -> Result<(), SigningError> {
+    fn set(&self, name: &str, secret: &str) -> Result<(), SecretError> {
         self.0
             .lock()
             .expect("secrets lock")
@@ -103,7 +113,7 @@ impl SecretStore for MemorySecrets {
         Ok(())
     }
 
-    fn delete(&self, name: &str) -> Result<(), SigningError> {
+    fn delete(&self, name: &str) -> Result<(), SecretError> {
         self.0.lock().expect("secrets lock").remove(name);
         Ok(())
     }
