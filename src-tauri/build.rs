@@ -41,6 +41,7 @@ const COMMANDS: &[&str] = &[
     "database_settings",
     "use_database",
     "backup_database",
+    "watch",
 ];
 
 fn main() {

@@ -150,6 +150,7 @@ pub async fn poll_once(app: &AppHandle) {
     }
     let awaiting = awaiting_you(app).await;
     show_count(app, awaiting);
+    crate::watch::tell(app, crate::watch::Change::Inbox);
     for request in new {
         notify(&request).await;
     }

@@ -10,6 +10,7 @@ mod error;
 mod inbox;
 mod state;
 mod tray;
+mod watch;
 
 pub use error::CommandError;
 pub use state::AppState;
@@ -27,6 +28,7 @@ pub fn run() {
         .setup(|app| {
             tray::install(app.handle());
             tauri::async_runtime::spawn(inbox::run(app.handle().clone()));
+            tauri::async_runtime::spawn(watch::run(app.handle().clone()));
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -68,6 +70,7 @@ pub fn run() {
             database::database_settings,
             database::use_database,
             database::backup_database,
+            watch::watch,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

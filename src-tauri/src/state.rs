@@ -25,6 +25,8 @@ pub struct AppState {
     pub graphs: GraphCache,
     pub inbox: InboxState,
     pub drills: crate::drills::Drills,
+    /// The webview's subscriptions to changes.
+    pub watchers: crate::watch::Watchers,
 }
 
 impl AppState {
@@ -73,6 +75,7 @@ impl AppState {
                 }),
             ),
             drills: Default::default(),
+            watchers: Default::default(),
         }
     }
 

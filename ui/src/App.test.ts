@@ -3,6 +3,7 @@ import { fireEvent, render, screen } from "@testing-library/svelte";
 import { mockIPC } from "@tauri-apps/api/mocks";
 import App from "./App.svelte";
 import { noteAuditHead, resetLive } from "./lib/live.svelte";
+import { resetWatch, type Changed } from "./lib/watch";
 import type {
   AppStatus,
   Identity,
@@ -36,6 +37,8 @@ interface Backend {
   identities: IdentitySummary[];
   detail: IdentityDetail;
   calls: { cmd: string; args: Record<string, unknown> }[];
+  /** The channel the window opened with `watch`. */
+  channel?: { onmessage: (change: Changed) => void };
 }
 
 function fakeBackend(status: AppStatus): Backend {
@@ -71,6 +74,9 @@ function fakeBackend(status: AppStatus): Backend {
     const args = (payload ?? {}) as Record<string, unknown>;
     backend.calls.push({ cmd, args });
     switch (cmd) {
+      case "watch":
+        backend.channel = args.channel as Backend["channel"];
+        return null;
       case "app_status":
         return backend.status;
       case "list_identities": {
@@ -187,6 +193,19 @@ const loaded: AppStatus = {
 };
 
 describe("App", () => {
+  it("is told when the inventory changes, instead of asking on a timer", async () => {
+    resetWatch();
+    const backend = fakeBackend(loaded);
+    render(App);
+    await screen.findByText("Kafka shared client credential");
+    await expect.poll(() => backend.channel).toBeDefined();
+    const statuses = () =>
+      backend.calls.filter((c) => c.cmd === "app_status").length;
+    const before = statuses();
+    backend.channel!.onmessage({ kind: "inventory", version: "14:abc" });
+    await expect.poll(statuses).toBe(before + 1);
+  });
+
   it("shows changes other owners make to the shared inventory", async () => {
     resetLive();
     const backend = fakeBackend(loaded);
