@@ -230,6 +230,7 @@ pub async fn start_drill(
                     options,
                     |event| {
                         drills.update(|s| s.events.push(event.clone()));
+                        crate::watch::tell(&app, crate::watch::Change::Drill);
                         if matches!(event, Event::Issued { .. }) {
                             // The inbox shows the new request at once.
                             inbox.wake.notify_one();
@@ -252,6 +253,7 @@ pub async fn start_drill(
                 Err(e) => s.error = Some(e),
             }
         });
+        crate::watch::tell(&app, crate::watch::Change::Drill);
         state.inbox.wake.notify_one();
     });
     state.inbox.wake.notify_one();

@@ -24,6 +24,8 @@ pub enum Change {
     Inventory { version: Option<String> },
     /// The inbox was refreshed from the backend.
     Inbox,
+    /// The drill running here moved on (an event, or its end).
+    Drill,
 }
 
 /// The webview's subscriptions.

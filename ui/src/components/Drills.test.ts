@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { mockIPC } from "@tauri-apps/api/mocks";
+import { resetWatch, type Changed } from "../lib/watch";
 import Drills from "./Drills.svelte";
 import { sample } from "../lib/explorer/fixture";
 import type { DrillEvent, DrillSession } from "../lib/types";
@@ -67,8 +68,15 @@ describe("Drills", () => {
   it("starts a shipped scenario and follows its timeline to the graph of what breaks", async () => {
     let session: DrillSession | null = null;
     const calls: { cmd: string; args: unknown }[] = [];
+    // The core tells the tab when the drill moves on.
+    resetWatch();
+    let channel: { onmessage: (c: Changed) => void } | undefined;
     mockIPC((cmd, args) => {
       calls.push({ cmd, args });
+      if (cmd === "watch") {
+        channel = (args as { channel: typeof channel }).channel;
+        return null;
+      }
       if (cmd === "drill_examples") return [example];
       if (cmd === "drill_status") return session;
       if (cmd === "start_drill") {
@@ -130,6 +138,7 @@ describe("Drills", () => {
         at_seconds: 40,
       },
     ]);
+    channel!.onmessage({ kind: "drill" });
     await waitFor(
       () =>
         expect(screen.getByTestId("drill-outcome")).toHaveTextContent(
@@ -172,7 +181,13 @@ describe("Drills", () => {
       },
     };
     let polls = 0;
-    mockIPC((cmd) => {
+    resetWatch();
+    let channel: { onmessage: (c: Changed) => void } | undefined;
+    mockIPC((cmd, args) => {
+      if (cmd === "watch") {
+        channel = (args as { channel: typeof channel }).channel;
+        return null;
+      }
       if (cmd === "drill_examples") return [example];
       if (cmd === "drill_status") {
         polls += 1;
@@ -195,12 +210,11 @@ describe("Drills", () => {
     // still reports it on every poll.
     await fireEvent.click(screen.getByTestId("drill-again"));
     expect(await screen.findByTestId("drill-start")).toBeInTheDocument();
-    // Wait for the next poll to have answered (not for a clock), then
-    // check the report stayed away.
+    // The core says the drill moved on; once that read has answered,
+    // the report stays away.
     const seen = polls;
-    await waitFor(() => expect(polls).toBeGreaterThan(seen + 1), {
-      timeout: 10_000,
-    });
+    channel!.onmessage({ kind: "drill" });
+    await waitFor(() => expect(polls).toBeGreaterThan(seen));
     expect(screen.queryByTestId("drill-report")).not.toBeInTheDocument();
   });
 });

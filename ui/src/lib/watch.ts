@@ -4,7 +4,9 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 
 export type Changed =
-  { kind: "inventory"; version: string | null } | { kind: "inbox" };
+  | { kind: "inventory"; version: string | null }
+  | { kind: "inbox" }
+  | { kind: "drill" };
 
 type Listener = (change: Changed) => void;
 
