@@ -1059,46 +1059,15 @@ impl Resolver<'_> {
                 .find(|s| s.id.eq_ignore_ascii_case(id))
                 .map(|s| s.id.clone())
         };
+        // dependsOn/dependencyOf without a kind never get here: Backstage
+        // fails the entity, and so does `add`.
         let Some(kind) = kind else {
-            // dependsOn/dependencyOf without a kind: Backstage's processor
-            // rejects it. Read it when it names exactly one service.
-            let here: Vec<usize> = SERVICE_KINDS
-                .iter()
-                .filter_map(|k| self.lookup(k, &ns, &name))
-                .collect();
-            let found = match here.as_slice() {
-                [one] => Some(self.ids[*one].clone()),
-                [] => {
-                    let mut stored: Vec<String> = SERVICE_KINDS
-                        .iter()
-                        .filter_map(|k| stored(&service_id(k, &ns, &name)))
-                        .collect();
-                    stored.dedup();
-                    if stored.len() == 1 {
-                        stored.pop()
-                    } else {
-                        None
-                    }
-                }
-                _ => None,
-            };
-            match &found {
-                Some(id) => self.findings.note(
-                    &self.files[e.file],
-                    Some(line),
-                    format!(
-                        "{field}: {reference} names no kind, which Backstage requires here; read as the only service of that name, {id}"
-                    ),
-                ),
-                None => self.unresolved(
-                    e,
-                    line,
-                    format!(
-                        "{field}: {reference} names no kind (Backstage requires one here, e.g. component:{name} or resource:{name}) and no single Component, Resource or API of that name is in this import or the inventory; the relation is not kept"
-                    ),
-                ),
-            }
-            return found;
+            self.unresolved(
+                e,
+                line,
+                format!("{field}: {reference} names no kind; the relation is not kept"),
+            );
+            return None;
         };
         if !SERVICE_KINDS.contains(&kind.as_str()) {
             self.unresolved(
