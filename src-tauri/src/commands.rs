@@ -11,8 +11,8 @@ use countersign::import::{self, Apply, Format, ImportReport};
 use countersign::inventory::{Change, Entity};
 use countersign::model::{ContainmentAction, Identity, Service, validate_id};
 use countersign::store::{
-    AuditEntry, ChangeContext, Edit, IdentityDetail, IdentitySummary, InventoryCounts,
-    ServiceDetail, ServiceSummary,
+    AuditEntry, Edit, IdentityDetail, IdentitySummary, InventoryCounts, ServiceDetail,
+    ServiceSummary,
 };
 
 use crate::{AppState, CommandError};
@@ -47,11 +47,6 @@ fn check_id(field: &'static str, id: &str) -> Result<(), CommandError> {
     validate_id(id).map_err(|reason| CommandError::InvalidInput { field, reason })
 }
 
-/// Edits made in the app are recorded as the OS user at the keyboard.
-pub(crate) fn app_context() -> ChangeContext {
-    ChangeContext::local_user("app")
-}
-
 #[tauri::command]
 pub async fn app_status(state: State<'_, AppState>) -> Result<AppStatus, CommandError> {
     let (counts, audit_head) = match state.store() {
@@ -59,7 +54,7 @@ pub async fn app_status(state: State<'_, AppState>) -> Result<AppStatus, Command
         Err(_) => (None, None),
     };
     Ok(AppStatus {
-        db_path: state.db_path().to_owned(),
+        db_path: state.location().to_owned(),
         startup_error: state.startup_error().map(str::to_owned),
         counts,
         audit_head,
@@ -114,11 +109,7 @@ pub async fn save_identity(
     check_id("id", &identity.id)?;
     Ok(state
         .store()?
-        .edit(
-            Edit::SaveIdentity(Box::new(identity)),
-            version,
-            &app_context(),
-        )
+        .edit(Edit::SaveIdentity(Box::new(identity)), version, state.ctx())
         .await?)
 }
 
@@ -131,7 +122,7 @@ pub async fn delete_identity(
     check_id("id", &id)?;
     Ok(state
         .store()?
-        .edit(Edit::DeleteIdentity(id), version, &app_context())
+        .edit(Edit::DeleteIdentity(id), version, state.ctx())
         .await?)
 }
 
@@ -144,7 +135,7 @@ pub async fn save_service(
     check_id("id", &service.id)?;
     Ok(state
         .store()?
-        .edit(Edit::SaveService(service), version, &app_context())
+        .edit(Edit::SaveService(service), version, state.ctx())
         .await?)
 }
 
@@ -157,7 +148,7 @@ pub async fn delete_service(
     check_id("id", &id)?;
     Ok(state
         .store()?
-        .edit(Edit::DeleteService(id), version, &app_context())
+        .edit(Edit::DeleteService(id), version, state.ctx())
         .await?)
 }
 
@@ -171,7 +162,7 @@ pub async fn mark_reviewed(
     check_id("id", &id)?;
     Ok(state
         .store()?
-        .attest_review(&id, version, &app_context())
+        .attest_review(&id, version, state.ctx())
         .await?)
 }
 
@@ -229,7 +220,7 @@ async fn preview(
     path: &std::path::Path,
     format: Format,
 ) -> Result<ImportReport, CommandError> {
-    let actor = app_context().actor;
+    let actor = state.ctx().actor.clone();
     Ok(import::import(
         state.store()?,
         path,
@@ -252,7 +243,7 @@ pub async fn apply_import(
         field: "import",
         reason: "no import has been previewed; choose a file first".into(),
     })?;
-    let actor = app_context().actor;
+    let actor = state.ctx().actor.clone();
     let report = import::import(
         state.store()?,
         &path,
@@ -325,7 +316,7 @@ pub async fn rank(
 #[tauri::command]
 pub async fn load_demo(state: State<'_, AppState>) -> Result<InventoryCounts, CommandError> {
     let store = state.store()?;
-    countersign::demo::load(store, true, &app_context().actor).await?;
+    countersign::demo::load(store, true, &state.ctx().actor).await?;
     Ok(store.counts().await?)
 }
 

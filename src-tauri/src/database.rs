@@ -26,9 +26,9 @@ pub struct DatabaseSettings {
 
 fn settings(state: &AppState) -> DatabaseSettings {
     DatabaseSettings {
-        location: state.db_path().to_owned(),
+        location: state.location().to_owned(),
         engine: state.store().ok().map(Store::engine),
-        source: state.db_source(),
+        source: state.source(),
         configured: config::read_config().ok().and_then(|c| c.database),
         settings_file: config::config_path().ok().map(|p| p.display().to_string()),
     }

@@ -6,13 +6,13 @@ mod commands;
 mod database;
 mod dialogs;
 mod drills;
-mod error;
 mod inbox;
 mod state;
 mod tray;
 mod watch;
 
-pub use error::CommandError;
+/// Errors reach the window as the app layer's `{code, message, hint}`.
+pub use countersign::app::AppError as CommandError;
 pub use state::AppState;
 
 /// Builds and runs the app; returns when the last window closes.

@@ -1,96 +1,54 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use countersign::graph::cache::GraphCache;
+use countersign::app::{Options, Workspace};
 use countersign::import::Format;
+use countersign::store::{ChangeContext, DB_ENV_VAR};
 
-use countersign::Store;
-use countersign::store::{DB_ENV_VAR, default_db_path};
-
-use crate::CommandError;
-use crate::inbox::InboxState;
-
-/// What the commands share. A store that failed to open is kept as its
-/// message, so the window can still open and tell the user what to do
-/// instead of the process dying before anything is shown.
+/// What the commands share: the core's workspace (store, graph cache,
+/// inbox, drill), and what only a window has.
 pub struct AppState {
-    store: Result<Store, String>,
-    db_path: String,
-    /// Where the database's name came from (argument, settings, default).
-    db_source: Option<countersign::store::config::Source>,
+    workspace: Workspace,
     /// The file or folder the user picked for an import, kept here so the
     /// webview never hands the core a path of its own choosing.
     pending_import: Mutex<Option<(PathBuf, Format)>>,
-    /// The blast-radius engine's graph, rebuilt when the inventory changes.
-    pub graphs: GraphCache,
-    pub inbox: InboxState,
-    pub drills: crate::drills::Drills,
     /// The webview's subscriptions to changes.
     pub watchers: crate::watch::Watchers,
 }
 
+/// The commands call the workspace's actions directly.
+impl std::ops::Deref for AppState {
+    type Target = Workspace;
+    fn deref(&self) -> &Workspace {
+        &self.workspace
+    }
+}
+
 impl AppState {
     /// Opens the database named by `--db PATH` on the command line, else
-    /// `COUNTERSIGN_DB`, else the platform default (shared with the CLI).
+    /// `COUNTERSIGN_DB`, else the one chosen in settings, else the local
+    /// default (the CLI's order), as the OS user at the keyboard.
     pub async fn open_from_env() -> Self {
-        let explicit = db_from_args(std::env::args().skip(1))
-            .or_else(|| std::env::var(DB_ENV_VAR).ok().filter(|v| !v.is_empty()));
-        // --db / COUNTERSIGN_DB, else the database chosen in settings (team
-        // mode), else the local default: the same order as the CLI.
-        let shown_if_failed = match &explicit {
-            Some(t) if countersign::store::is_postgres_url(t) => countersign::store::redact_url(t),
-            Some(t) => t.clone(),
-            None => countersign::store::config::read_config()
-                .ok()
-                .and_then(|c| c.database)
-                .or_else(|| default_db_path().ok().map(|p| p.display().to_string()))
-                .unwrap_or_else(|| "(no data directory)".into()),
+        let env = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
+        let options = Options {
+            database: db_from_args(std::env::args().skip(1)).or_else(|| env(DB_ENV_VAR)),
+            backend: flag_from_args(std::env::args().skip(1), "--backend")
+                .or_else(|| env("COUNTERSIGN_BACKEND")),
+            ctx: ChangeContext::local_user("app"),
         };
-        let opened = countersign::store::config::open_configured(
-            explicit,
+        let workspace = Workspace::open(
+            options,
             std::sync::Arc::new(countersign::signing::OsKeyring),
         )
         .await;
-        let (store, db_path, source) = match opened {
-            Ok((store, source)) => {
-                let shown = store.location().to_owned();
-                (Ok(store), shown, Some(source))
-            }
-            Err(e) => (Err(e.to_string()), shown_if_failed, None),
-        };
-        if let Err(message) = &store {
+        if let Some(message) = workspace.startup_error() {
             eprintln!("error: {message}");
         }
         AppState {
-            store,
-            db_path,
-            db_source: source,
+            workspace,
             pending_import: Mutex::new(None),
-            graphs: GraphCache::new(),
-            inbox: InboxState::new(
-                flag_from_args(std::env::args().skip(1), "--backend").or_else(|| {
-                    std::env::var("COUNTERSIGN_BACKEND")
-                        .ok()
-                        .filter(|v| !v.is_empty())
-                }),
-            ),
-            drills: Default::default(),
             watchers: Default::default(),
         }
-    }
-
-    pub fn store(&self) -> Result<&Store, CommandError> {
-        self.store
-            .as_ref()
-            .map_err(|message| CommandError::StoreUnavailable(message.clone()))
-    }
-
-    pub fn db_path(&self) -> &str {
-        &self.db_path
-    }
-
-    pub fn db_source(&self) -> Option<countersign::store::config::Source> {
-        self.db_source
     }
 
     pub fn set_pending_import(&self, path: PathBuf, format: Format) {
@@ -103,10 +61,6 @@ impl AppState {
 
     pub fn clear_pending_import(&self) {
         *self.pending_import.lock().expect("import lock") = None;
-    }
-
-    pub fn startup_error(&self) -> Option<&str> {
-        self.store.as_ref().err().map(String::as_str)
     }
 }
 

@@ -11,6 +11,7 @@ use super::ContainmentRequest;
 use super::narrowing::{Narrowing, NarrowingProblem, check_narrowing};
 use crate::Store;
 use crate::graph::blast_radius::{BlastError, BlastGraph};
+use crate::graph::cache::GraphCache;
 use crate::model::ContainmentAction;
 use crate::signing::{Keys, SigningError, request_digest};
 use crate::store::{ChangeContext, NewDecision, StoreError};
@@ -190,9 +191,25 @@ pub struct DecisionInput<'a> {
 }
 
 /// Decides as `ctx.actor`: checks the request, signs the claims with the
-/// active key, and records the decision durably.
+/// active key, and records the decision durably. Builds the inventory's
+/// graph for this one decision; [`decide_on`] takes a cache instead.
 pub async fn decide(
     store: &Store,
+    keys: &Keys<'_>,
+    input: DecisionInput<'_>,
+    ctx: &ChangeContext,
+) -> Result<RecordedDecision, DecisionError> {
+    decide_on(store, &GraphCache::new(), keys, input, ctx).await
+}
+
+/// [`decide`] on the graph `graphs` holds for the inventory as it is now:
+/// the same graph, at the same version, that built the request view the
+/// owner saw ([`super::request_view`]), so the `blast_radius_digest`
+/// signed is the one shown. Errors: [`DecisionError::InventoryChanged`]
+/// when `input.inventory_version` is given and is not the version now.
+pub async fn decide_on(
+    store: &Store,
+    graphs: &GraphCache,
     keys: &Keys<'_>,
     input: DecisionInput<'_>,
     ctx: &ChangeContext,
@@ -229,16 +246,10 @@ pub async fn decide(
         }) => *a,
         _ => parsed.action,
     };
-    // The inventory the decision is made on is the one shown: its version
-    // before and after the snapshot is the version the approver saw.
-    let head = store.audit_head().await?;
-    let changed =
-        |now: &Option<String>| inventory_version.is_some_and(|seen| now.as_deref() != Some(seen));
-    if changed(&head) {
-        return Err(DecisionError::InventoryChanged);
-    }
-    let graph = BlastGraph::new(&store.snapshot().await?);
-    if store.audit_head().await? != head {
+    // The inventory the decision is made on is the one shown. The cache
+    // gives no version for a graph raced by an edit, which never matches.
+    let (version, graph) = graphs.get_with_version(store).await?;
+    if inventory_version.is_some_and(|seen| version.as_deref() != Some(seen)) {
         return Err(DecisionError::InventoryChanged);
     }
     let blast = graph.blast(&[(parsed.target.external_id.as_str(), action)])?;
@@ -394,7 +405,7 @@ mod tests {
         };
         let view = show().await;
         let version: &'static str = view.inventory_version.clone().unwrap().leak();
-        let d = decide(&store, &keys, input(Some(version)), &ctx)
+        let d = decide_on(&store, &cache, &keys, input(Some(version)), &ctx)
             .await
             .unwrap();
         assert_eq!(
@@ -416,7 +427,7 @@ mod tests {
             )
             .await
             .unwrap();
-        let e = decide(&store, &keys, input(Some(version)), &ctx)
+        let e = decide_on(&store, &cache, &keys, input(Some(version)), &ctx)
             .await
             .unwrap_err();
         assert!(matches!(e, DecisionError::InventoryChanged), "{e}");
@@ -428,7 +439,7 @@ mod tests {
         let again = show().await;
         assert_ne!(again.blast_radius_digest, view.blast_radius_digest);
         let version: &'static str = again.inventory_version.clone().unwrap().leak();
-        let d = decide(&store, &keys, input(Some(version)), &ctx)
+        let d = decide_on(&store, &cache, &keys, input(Some(version)), &ctx)
             .await
             .unwrap();
         assert_eq!(

@@ -8,7 +8,8 @@ mod view;
 
 pub use decision::{
     ClaimsProblem, DECISION_TYP, Decision, DecisionClaims, DecisionError, DecisionInput,
-    DecisionKind, MAX_ID_BYTES, MAX_REASON_BYTES, RecordedDecision, check_claims, decide, tier_for,
+    DecisionKind, MAX_ID_BYTES, MAX_REASON_BYTES, RecordedDecision, check_claims, decide,
+    decide_on, tier_for,
 };
 pub use narrowing::{
     MAX_SCOPE_ENTRIES, MAX_SCOPE_ENTRY_BYTES, Narrowing, NarrowingProblem, check_narrowing,

@@ -129,7 +129,7 @@ pub async fn request_view(
     view.blast_radius_digest = Some(super::decision::digest_of(&blast));
     let identity_id = blast.targets[0].identity.clone();
     view.alternatives = graph.alternatives(&identity_id, threat).ok();
-    match super::tier_for(store, &view.request).await {
+    match super::decision::tier_on(store, graph, &view.request, view.request.action).await {
         Ok(tier) => {
             view.tier_mismatch = tier.tier != view.request.tier;
             view.policy = Some(tier);

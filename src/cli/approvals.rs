@@ -4,13 +4,13 @@
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use countersign::approval::{self, ContainmentRequest, Decision, DecisionInput, Narrowing};
+use countersign::app::Workspace;
+use countersign::approval::{self, ContainmentRequest, Decision, Narrowing};
 use countersign::backend::{self, ServeConfig};
 use countersign::client::{self, BackendClient, Listing};
-use countersign::signing::{Keys, OsKeyring};
+use countersign::signing::OsKeyring;
 use countersign::store::{APPROVER_GROUPS_KEY, BACKEND_URL_KEY, ChangeContext, Store};
 
 use super::args::ActionArg;
@@ -295,7 +295,8 @@ pub struct PendingRow {
     pub local_tier: Result<countersign::policy::TierDecision, String>,
 }
 
-pub async fn requests(store: &Store, ctx: &ChangeContext, command: RequestsCommand) -> Result<()> {
+pub async fn requests(ws: &Workspace, command: RequestsCommand) -> Result<()> {
+    let store = ws.store()?;
     match command {
         RequestsCommand::List { backend, json } => {
             let url = backend_url(store, backend).await?;
@@ -328,18 +329,14 @@ pub async fn requests(store: &Store, ctx: &ChangeContext, command: RequestsComma
             let url = backend_url(store, backend).await?;
             let client = connect(&url).await?;
             let request = client.proposed_request(&id).await?;
-            let (version, graph) = countersign::graph::cache::GraphCache::new()
-                .get_with_version(store)
-                .await?;
-            let view =
-                approval::request_view(store, (&graph, version), &request, &ctx.actor).await?;
-            print_json(&view)?;
+            print_json(&ws.view_of(&request).await?)?;
         }
     }
     Ok(())
 }
 
-pub async fn decide(store: &Store, ctx: &ChangeContext, args: DecideArgs) -> Result<()> {
+pub async fn decide(ws: &Workspace, args: DecideArgs) -> Result<()> {
+    let store = ws.store()?;
     let push = args.push.as_deref().map(client::normalise);
     let (request, origin) = match (&args.request, &args.request_id) {
         (Some(path), _) => {
@@ -380,21 +377,19 @@ pub async fn decide(store: &Store, ctx: &ChangeContext, args: DecideArgs) -> Res
         (None, Some(url)) => url.clone(),
         (None, None) => bail!("say who the decision is for: --push URL or --audience URL"),
     };
-    let keys = Keys::new(store, Arc::new(OsKeyring));
-    let input = DecisionInput {
-        request: &request,
-        decision,
-        reason: &args.reason,
-        audience: &audience,
-        destination: push.as_deref(),
-        inventory_version: args.inventory_version.as_deref(),
-    };
-    let recorded = approval::decide(store, &keys, input, ctx)
+    let recorded = ws
+        .decide_on(
+            &request,
+            decision,
+            &args.reason,
+            (&audience, push.as_deref()),
+            args.inventory_version.as_deref(),
+        )
         .await
         .with_context(|| origin.clone())?;
     eprintln!(
         "recorded decision {} ({}) on request {}",
-        recorded.claims.jti, recorded.claims.decision, recorded.claims.request_id
+        recorded.jti, recorded.decision, recorded.request_id
     );
     println!("{}", recorded.jws);
     if let Some(url) = push {
@@ -402,8 +397,8 @@ pub async fn decide(store: &Store, ctx: &ChangeContext, args: DecideArgs) -> Res
         match connect(&url).await {
             Ok(client) => {
                 let report = client::deliver_due(store, &client).await?;
-                let row = store.decisions(Some(&recorded.claims.request_id)).await?;
-                let mine = row.iter().find(|d| d.jti == recorded.claims.jti);
+                let row = store.decisions(Some(&recorded.request_id)).await?;
+                let mine = row.iter().find(|d| d.jti == recorded.jti);
                 match mine.and_then(|d| d.receipt.as_deref()) {
                     Some(receipt) => eprintln!(
                         "delivered to {url}: {receipt}{}",

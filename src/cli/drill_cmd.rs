@@ -8,7 +8,7 @@ use countersign::model::text::escape;
 use std::path::{Path, PathBuf};
 
 use countersign::Store;
-use countersign::backend::{self, ServeConfig};
+use countersign::backend;
 use countersign::drill::{self, Event, RunOptions, render};
 use countersign::graph::blast_radius::BlastGraph;
 
@@ -108,16 +108,9 @@ pub async fn drill(store: &Store, command: DrillCommand) -> Result<()> {
                         Some(path) => super::approvals::serve_token(Some(path))?,
                         None => backend::new_token()?,
                     };
-                    let running = backend::spawn(ServeConfig {
-                        listen,
-                        token: token.clone(),
-                        audience: None,
-                        dual_groups,
-                        request_files: Vec::new(),
-                        // Narrowings are judged by the policy the owners use.
-                        policy: Some(store.approval_policy().await?.1),
-                    })
-                    .await?;
+                    let (running, client) =
+                        countersign::app::drills::host_backend(store, listen, token, dual_groups)
+                            .await?;
                     let url = running.url();
                     eprintln!("reference backend on {url}");
                     if let Some(path) = &token_file {
@@ -126,10 +119,7 @@ pub async fn drill(store: &Store, command: DrillCommand) -> Result<()> {
                             path.display()
                         );
                     }
-                    (
-                        countersign::client::BackendClient::new(&url, token.into())?,
-                        Some(running),
-                    )
+                    (client, Some(running))
                 }
             };
             let run_id = drill::new_run_id();

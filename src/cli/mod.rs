@@ -16,6 +16,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use approvals::{BackendCommand, DecideArgs, DecisionsCommand, RequestsCommand};
+use countersign::app::Workspace;
 use countersign::approval;
 use countersign::checkpoint;
 use countersign::demo;
@@ -464,12 +465,14 @@ pub async fn run(cli: Cli) -> Result<()> {
         Some(actor) => ChangeContext::new(actor, "cli"),
         None => ChangeContext::local_user("cli"),
     };
-    let result = dispatch(&store, &ctx, cli.command).await;
-    store.close().await;
+    let ws = Workspace::on(store, None, Arc::new(OsKeyring), ctx);
+    let result = dispatch(&ws, cli.command).await;
+    ws.close().await;
     result
 }
 
-async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Result<()> {
+async fn dispatch(ws: &Workspace, command: Command) -> Result<()> {
+    let (store, ctx) = (ws.store()?, ws.ctx());
     match command {
         Command::Demo(DemoCommand::Load { if_empty }) => {
             match demo::load(store, if_empty, &ctx.actor).await? {
@@ -583,9 +586,9 @@ async fn dispatch(store: &Store, ctx: &ChangeContext, command: Command) -> Resul
             output(&ranked, args.json, || table::rank(&ranked))?;
         }
         Command::Generate(_) => unreachable!("handled before opening the store"),
-        Command::Decide(args) => approvals::decide(store, ctx, args).await?,
+        Command::Decide(args) => approvals::decide(ws, args).await?,
         Command::Decisions(cmd) => approvals::decisions(store, cmd).await?,
-        Command::Requests(cmd) => approvals::requests(store, ctx, cmd).await?,
+        Command::Requests(cmd) => approvals::requests(ws, cmd).await?,
         Command::Backend(cmd) => approvals::backend(store, ctx, cmd).await?,
         Command::Migrate { .. } => unreachable!("run before opening the store"),
         Command::Policy(PolicyCommand::Show) => {

@@ -89,8 +89,16 @@ pub fn token_for(url: &str, secrets: &dyn SecretStore) -> Result<Zeroizing<Strin
 /// A client for `url` with its token from the environment or the OS
 /// keyring (read on a blocking thread: the keyring is a D-Bus round trip).
 pub async fn connect(url: &str) -> Result<BackendClient, ClientError> {
+    connect_with(url, Arc::new(crate::signing::OsKeyring)).await
+}
+
+/// [`connect`] with the token from `secrets` (when not in the environment).
+pub async fn connect_with(
+    url: &str,
+    secrets: Arc<dyn SecretStore>,
+) -> Result<BackendClient, ClientError> {
     let owned = url.to_owned();
-    let token = tokio::task::spawn_blocking(move || token_for(&owned, &crate::signing::OsKeyring))
+    let token = tokio::task::spawn_blocking(move || token_for(&owned, secrets.as_ref()))
         .await
         .map_err(|e| ClientError::Keyring(SigningError::Keyring(e.to_string())))??;
     BackendClient::new(url, token)
@@ -104,7 +112,22 @@ pub async fn enroll_keys(
     client: &BackendClient,
     approver: &str,
 ) -> Result<usize, ClientError> {
-    let keys = crate::signing::Keys::new(store, Arc::new(crate::signing::OsKeyring));
+    enroll_keys_of(
+        &crate::signing::Keys::new(store, Arc::new(crate::signing::OsKeyring)),
+        store,
+        client,
+        approver,
+    )
+    .await
+}
+
+/// [`enroll_keys`] of `keys`.
+pub async fn enroll_keys_of(
+    keys: &crate::signing::Keys<'_>,
+    store: &crate::Store,
+    client: &BackendClient,
+    approver: &str,
+) -> Result<usize, ClientError> {
     let jwks = keys.jwks().await?;
     let count = jwks["keys"].as_array().map_or(0, Vec::len);
     if count > 0 {

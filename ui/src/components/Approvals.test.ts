@@ -175,6 +175,50 @@ describe("Approvals", () => {
     );
   });
 
+  it("shows the request afresh when the inventory changed while it was open", async () => {
+    let views = 0;
+    calls = [];
+    mockIPC((cmd, payload) => {
+      calls.push({ cmd, args: (payload ?? {}) as Record<string, unknown> });
+      switch (cmd) {
+        case "request_view":
+          views += 1;
+          return { ...viewFor(false), inventory_version: `head-${41 + views}` };
+        case "decide_request":
+          throw {
+            code: "inventory_changed",
+            message:
+              "the inventory changed since you opened this request; review it again",
+            hint: "Open the request again.",
+          };
+      }
+    });
+    render(Approvals, { view: inboxWith(null), onUpdate: () => {} });
+    await fireEvent.click(await screen.findByTestId("inbox-item"));
+    await fireEvent.input(await screen.findByTestId("reason"), {
+      target: { value: "deny it" },
+    });
+    await fireEvent.click(screen.getByTestId("verdict-deny"));
+    await fireEvent.click(screen.getByTestId("sign"));
+    await fireEvent.click(screen.getByTestId("confirm-sign"));
+    expect(await screen.findByRole("alert")).toHaveTextContent(
+      "the inventory changed since you opened this request",
+    );
+    // Reloaded: the next decision carries the version now shown.
+    const before = views;
+    expect(before).toBeGreaterThanOrEqual(2);
+    expect(screen.getByTestId("reason")).toHaveValue("deny it");
+    await fireEvent.click(screen.getByTestId("sign"));
+    await fireEvent.click(screen.getByTestId("confirm-sign"));
+    await waitFor(() =>
+      expect(
+        calls.filter((c) => c.cmd === "decide_request").at(-1)?.args,
+      ).toMatchObject({
+        decision: { inventoryVersion: `head-${41 + before}` },
+      }),
+    );
+  });
+
   it("never lets the requester approve", async () => {
     mock(viewFor(true));
     render(Approvals, { view: inboxWith(null), onUpdate: () => {} });

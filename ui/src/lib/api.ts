@@ -94,13 +94,15 @@ export function toCommandError(error: unknown): CommandError {
     "message" in error &&
     typeof (error as { message: unknown }).message === "string"
   ) {
-    const e = error as { message: string; hint?: unknown };
+    const e = error as { message: string; hint?: unknown; code?: unknown };
     return {
+      code: typeof e.code === "string" ? e.code : null,
       message: e.message,
       hint: typeof e.hint === "string" ? e.hint : null,
     };
   }
   return {
+    code: null,
     message: typeof error === "string" ? error : String(error),
     hint: null,
   };

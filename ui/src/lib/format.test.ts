@@ -28,14 +28,26 @@ describe("format", () => {
 describe("toCommandError", () => {
   it("keeps message and hint from a command error", () => {
     expect(toCommandError({ message: "boom", hint: "try again" })).toEqual({
+      code: null,
       message: "boom",
       hint: "try again",
     });
+    expect(
+      toCommandError({ code: "inventory_changed", message: "m", hint: null }),
+    ).toEqual({ code: "inventory_changed", message: "m", hint: null });
   });
 
   it("wraps plain strings and other values", () => {
-    expect(toCommandError("denied")).toEqual({ message: "denied", hint: null });
-    expect(toCommandError(42)).toEqual({ message: "42", hint: null });
+    expect(toCommandError("denied")).toEqual({
+      code: null,
+      message: "denied",
+      hint: null,
+    });
+    expect(toCommandError(42)).toEqual({
+      code: null,
+      message: "42",
+      hint: null,
+    });
   });
 });
 

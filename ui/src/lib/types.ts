@@ -194,8 +194,10 @@ export interface ImportReport {
   applied: { changes: number } | null;
 }
 
-/** What a failed command rejects with (src-tauri/src/error.rs). */
+/** What a failed command rejects with (src/app/error.rs): `code` is
+ * stable (`AppError::code`), `message` says what happened. */
 export interface CommandError {
+  code: string | null;
   message: string;
   hint: string | null;
 }

@@ -1,0 +1,460 @@
+//! The Approvals inbox as an owner works it: which backend to ask, one
+//! poll of it (queued decisions delivered first, then the pending list
+//! fetched with its ETag), the inbox view, the request view, and the
+//! decision — signed on the same cached graph, at the same inventory
+//! version, as the view the owner saw.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::{Mutex, Notify};
+
+use super::inbox::{self, InboxItem, Received};
+use super::{AppError, Workspace};
+use crate::approval::{self, Decision, DecisionInput, Narrowing, RequestView};
+use crate::client::{self, BackendClient, DeliveryReport, Listing};
+use crate::model::ContainmentAction;
+use crate::secrets::SecretStore;
+use crate::signing::{KeyInfo, KeyStatus};
+use crate::store::{BACKEND_URL_KEY, DecisionRow, Store};
+
+/// Decided requests listed under the pending ones.
+const MAX_DECIDED_SHOWN: usize = 50;
+
+/// Longest reason accepted; a reason is a sentence or two, not a document.
+pub const MAX_REASON: usize = 2000;
+
+/// What the last poll found.
+#[derive(Default)]
+struct Cache {
+    backend: Option<String>,
+    requests: Vec<Received>,
+    etag: Option<String>,
+    error: Option<String>,
+    last_poll: Option<jiff::Timestamp>,
+    /// Requests already announced (a notification is shown once).
+    announced: HashSet<String>,
+}
+
+/// The inbox's state and its doorbell (rung to poll now).
+pub struct Approvals {
+    cache: Mutex<Cache>,
+    /// Rung to make the poller poll now (a drill issued a request, a
+    /// backend was connected).
+    pub wake: Notify,
+    /// `--backend URL` / `COUNTERSIGN_BACKEND`, over the stored setting.
+    backend_override: Option<String>,
+    /// While a drill runs here, its backend (with its token, which is in
+    /// memory only) takes the inbox's place.
+    drill: std::sync::Mutex<Option<BackendClient>>,
+    secrets: Arc<dyn SecretStore>,
+}
+
+/// What one poll brought.
+#[derive(Debug, Default)]
+pub struct Polled {
+    /// Requests seen for the first time (to announce).
+    pub new: Vec<Received>,
+    /// Requests offered that you have not decided.
+    pub awaiting: usize,
+}
+
+/// The inbox as the Approvals view shows it.
+#[derive(Debug, Serialize)]
+pub struct InboxView {
+    pub backend: Option<String>,
+    /// The drill running here, whose backend the inbox shows meanwhile.
+    pub drill: Option<String>,
+    /// Why the last poll failed, if it did.
+    pub error: Option<String>,
+    /// When the backend was last asked (RFC 3339).
+    pub last_poll: Option<String>,
+    pub items: Vec<InboxItem>,
+    pub awaiting: usize,
+    /// Decisions signed here and not yet delivered.
+    pub queued: i64,
+    pub signing_key: Option<KeyInfo>,
+    pub approver: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Approve,
+    Deny,
+    Narrow,
+}
+
+/// What the owner decided, as the window sends it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DecideInput {
+    pub id: String,
+    pub verdict: Verdict,
+    /// With `narrow`: the narrower action approved instead.
+    pub action: Option<ContainmentAction>,
+    /// With `narrow`: approved only until this time (RFC 3339).
+    pub until: Option<String>,
+    pub reason: String,
+    /// The `inventory_version` of the request view the owner saw.
+    pub inventory_version: Option<String>,
+}
+
+impl Approvals {
+    pub fn new(backend_override: Option<String>, secrets: Arc<dyn SecretStore>) -> Self {
+        Approvals {
+            cache: Mutex::default(),
+            wake: Notify::new(),
+            backend_override: backend_override.map(|u| client::normalise(&u)),
+            drill: std::sync::Mutex::new(None),
+            secrets,
+        }
+    }
+
+    /// The backend the inbox asks: a running drill's, else the override,
+    /// else the stored setting.
+    pub async fn backend_url(&self, store: &Store) -> Option<String> {
+        if let Some(drill) = self.drill.lock().expect("drill lock").as_ref() {
+            return Some(drill.url().to_owned());
+        }
+        match &self.backend_override {
+            Some(url) => Some(url.clone()),
+            None => store.backend_url().await.ok().flatten(),
+        }
+    }
+
+    /// A client for `url`: the running drill's, else one with the token
+    /// from the environment or the keyring.
+    pub async fn client(&self, url: &str) -> Result<BackendClient, client::ClientError> {
+        let drill = self
+            .drill
+            .lock()
+            .expect("drill lock")
+            .clone()
+            .filter(|c| c.url() == url);
+        match drill {
+            Some(c) => Ok(c),
+            None => client::connect_with(url, Arc::clone(&self.secrets)).await,
+        }
+    }
+
+    /// Points the inbox at a drill's backend (`Some`) or back (`None`).
+    pub fn set_drill_backend(&self, client: Option<BackendClient>) {
+        *self.drill.lock().expect("drill lock") = client;
+        self.wake.notify_one();
+    }
+
+    /// The request exactly as the backend sent it (decisions sign its digest).
+    pub async fn offered(&self, id: &str) -> Option<serde_json::Value> {
+        self.cache
+            .lock()
+            .await
+            .requests
+            .iter()
+            .find(|r| r.id() == id)
+            .map(|r| r.raw().clone())
+    }
+}
+
+/// A request id as the window may name one.
+fn check_request_id(id: &str) -> Result<(), AppError> {
+    if id.is_empty() || id.len() > 200 || id.chars().any(char::is_control) {
+        return Err(AppError::InvalidInput {
+            field: "request",
+            reason: "not a request id".into(),
+        });
+    }
+    Ok(())
+}
+
+impl DecideInput {
+    /// The verdict as the core's [`Decision`], with the input checked.
+    fn decision(&self) -> Result<Decision, AppError> {
+        let invalid = |field, reason: String| AppError::InvalidInput { field, reason };
+        check_request_id(&self.id)?;
+        if self.reason.trim().is_empty() || self.reason.len() > MAX_REASON {
+            return Err(invalid(
+                "reason",
+                format!("give a reason of 1 to {MAX_REASON} characters"),
+            ));
+        }
+        let until = self
+            .until
+            .as_deref()
+            .filter(|u| !u.trim().is_empty())
+            .map(|u| {
+                u.parse::<jiff::Timestamp>()
+                    .map_err(|e| invalid("until", e.to_string()))
+            })
+            .transpose()?;
+        Ok(match (self.verdict, self.action) {
+            (Verdict::Approve, _) => Decision::Approve,
+            (Verdict::Deny, _) => Decision::Deny,
+            (Verdict::Narrow, Some(action)) => Decision::ApproveNarrowed(Narrowing {
+                action: Some(action),
+                scope: Vec::new(),
+                until,
+            }),
+            (Verdict::Narrow, None) => {
+                return Err(invalid(
+                    "action",
+                    "choose the narrower action to approve".into(),
+                ));
+            }
+        })
+    }
+}
+
+impl Workspace {
+    /// One round of the inbox: deliver what is queued, then fetch what
+    /// awaits a decision (an unchanged listing costs a 304). Failures are
+    /// kept in the view (`error`), not returned: the poller runs on.
+    pub async fn poll(&self) -> Polled {
+        let Ok(store) = self.store() else {
+            return Polled::default();
+        };
+        let approvals = &self.approvals;
+        let Some(url) = approvals.backend_url(store).await else {
+            approvals.cache.lock().await.backend = None;
+            return Polled::default();
+        };
+        let result = async {
+            let client = approvals.client(&url).await?;
+            if let Err(e) = client::deliver_due(store, &client).await {
+                eprintln!("warning: delivering queued decisions failed: {e}");
+            }
+            let etag = {
+                let cache = approvals.cache.lock().await;
+                (cache.backend.as_deref() == Some(url.as_str()))
+                    .then(|| cache.etag.clone())
+                    .flatten()
+            };
+            client.pending_requests(etag.as_deref()).await
+        }
+        .await;
+        let mut new = Vec::new();
+        {
+            let mut cache = approvals.cache.lock().await;
+            if cache.backend.as_deref() != Some(url.as_str()) {
+                *cache = Cache {
+                    backend: Some(url.clone()),
+                    ..Default::default()
+                };
+            }
+            cache.last_poll = Some(jiff::Timestamp::now());
+            match result {
+                Ok(Listing::Changed { requests, etag, .. }) => {
+                    // A request without an id cannot be decided or named.
+                    let requests: Vec<Received> = requests
+                        .into_iter()
+                        .filter_map(Received::from_json)
+                        .collect();
+                    for r in &requests {
+                        if cache.announced.insert(r.id().to_owned()) {
+                            new.push(r.clone());
+                        }
+                    }
+                    cache.requests = requests;
+                    cache.etag = etag;
+                    cache.error = None;
+                }
+                Ok(Listing::NotModified) => cache.error = None,
+                Err(e) => cache.error = Some(e.to_string()),
+            }
+        }
+        Polled {
+            new,
+            awaiting: self.awaiting().await,
+        }
+    }
+
+    /// Requests in the inbox that you have not decided yet.
+    pub async fn awaiting(&self) -> usize {
+        let Ok(store) = self.store() else { return 0 };
+        let decisions = store.decisions(None).await.unwrap_or_default();
+        inbox::awaiting(&self.approvals.cache.lock().await.requests, &decisions)
+    }
+
+    /// The inbox as last polled, beside the decisions signed here.
+    pub async fn inbox(&self) -> Result<InboxView, AppError> {
+        let store = self.store()?;
+        let decisions = store.decisions(None).await?;
+        let (backend, error, last_poll, requests) = {
+            let cache = self.approvals.cache.lock().await;
+            (
+                cache.backend.clone(),
+                cache.error.clone(),
+                cache.last_poll.map(|t| t.to_string()),
+                cache.requests.clone(),
+            )
+        };
+        Ok(InboxView {
+            backend: backend.or(self.approvals.backend_url(store).await),
+            drill: self.drills.running_scenario(),
+            error,
+            last_poll,
+            awaiting: inbox::awaiting(&requests, &decisions),
+            items: inbox::items(&requests, &decisions, MAX_DECIDED_SHOWN),
+            queued: store.undelivered(None).await?,
+            signing_key: self
+                .keys(store)
+                .list()
+                .await?
+                .into_iter()
+                .find(|k| k.status == KeyStatus::Active),
+            approver: self.ctx().actor.clone(),
+        })
+    }
+
+    /// Everything the owner needs to decide request `id`, from the request
+    /// the backend offered (or, once decided and no longer offered, as it
+    /// was decided), on the cached graph of the inventory now.
+    pub async fn request_view(&self, id: &str) -> Result<RequestView, AppError> {
+        check_request_id(id)?;
+        let store = self.store()?;
+        let request = match self.approvals.offered(id).await {
+            Some(r) => r,
+            None => store
+                .decisions(Some(id))
+                .await?
+                .first()
+                .and_then(|d| serde_json::from_str(&d.request_json).ok())
+                .ok_or_else(|| AppError::RequestGone(id.to_owned()))?,
+        };
+        self.view_of(&request).await
+    }
+
+    /// The request view of `request` (as the backend sent it).
+    pub async fn view_of(&self, request: &serde_json::Value) -> Result<RequestView, AppError> {
+        let store = self.store()?;
+        let (version, graph) = self.graphs.get_with_version(store).await?;
+        Ok(approval::request_view(store, (&graph, version), request, &self.ctx().actor).await?)
+    }
+
+    /// Signs and records the decision on an offered request, durably with
+    /// its audit record and outbox row, on the graph the view was built
+    /// from; refused with `inventory_changed` if the inventory moved since
+    /// `input.inventory_version`. Delivery is the poller's (or the
+    /// caller's) next step: the row returned shows it queued.
+    pub async fn decide(&self, input: DecideInput) -> Result<DecisionRow, AppError> {
+        let decision = input.decision()?;
+        let store = self.store()?;
+        let backend = self
+            .approvals
+            .backend_url(store)
+            .await
+            .ok_or(AppError::NoBackend)?;
+        let request = self
+            .approvals
+            .offered(&input.id)
+            .await
+            .ok_or_else(|| AppError::RequestGone(input.id.clone()))?;
+        self.decide_on(
+            &request,
+            decision,
+            &input.reason,
+            (&backend, Some(&backend)),
+            input.inventory_version.as_deref(),
+        )
+        .await
+    }
+
+    /// Signs and records `decision` on `request` for `(audience,
+    /// destination)`: the backend the decision is for (`aud`) and, when
+    /// given, where it is queued to be pushed. The CLI names the request
+    /// itself; the desktop goes through [`Workspace::decide`].
+    pub async fn decide_on(
+        &self,
+        request: &serde_json::Value,
+        decision: Decision,
+        reason: &str,
+        (audience, destination): (&str, Option<&str>),
+        inventory_version: Option<&str>,
+    ) -> Result<DecisionRow, AppError> {
+        let store = self.store()?;
+        let recorded = approval::decide_on(
+            store,
+            &self.graphs,
+            &self.keys(store),
+            DecisionInput {
+                request,
+                decision,
+                reason,
+                audience,
+                destination,
+                inventory_version,
+            },
+            self.ctx(),
+        )
+        .await?;
+        store
+            .decisions(Some(&recorded.claims.request_id))
+            .await?
+            .into_iter()
+            .find(|d| d.jti == recorded.claims.jti)
+            .ok_or_else(|| AppError::RequestGone(recorded.claims.request_id))
+    }
+
+    /// Makes every queued decision due now and tries to deliver it.
+    pub async fn retry_deliveries(&self) -> Result<DeliveryReport, AppError> {
+        let store = self.store()?;
+        store.retry_deliveries_now().await?;
+        let backend = self
+            .approvals
+            .backend_url(store)
+            .await
+            .ok_or(AppError::NoBackend)?;
+        let client = self.approvals.client(&backend).await?;
+        Ok(client::deliver_due(store, &client).await?)
+    }
+
+    /// Connects to a backend: checks the URL, keeps its bearer token in
+    /// the keyring, makes it the default backend, and enrolls the signing
+    /// key if there is one.
+    pub async fn connect_backend(&self, url: &str, token: &str) -> Result<(), AppError> {
+        let url = client::normalise(url);
+        if url.len() > 2000 || token.trim().is_empty() || token.len() > 4096 {
+            return Err(AppError::InvalidInput {
+                field: "backend",
+                reason: "give the backend's URL and the token it issued".into(),
+            });
+        }
+        // Validates the URL before anything is stored.
+        BackendClient::new(&url, Default::default())?;
+        let store = self.store()?;
+        let (u, t, secrets) = (
+            url.clone(),
+            zeroize::Zeroizing::new(token.to_owned()),
+            self.secrets(),
+        );
+        tokio::task::spawn_blocking(move || client::store_token(&u, &t, secrets.as_ref()))
+            .await
+            .map_err(|e| AppError::InvalidInput {
+                field: "token",
+                reason: e.to_string(),
+            })??;
+        store.set_setting(BACKEND_URL_KEY, &url, self.ctx()).await?;
+        self.enroll(&url).await?;
+        self.approvals.wake.notify_one();
+        Ok(())
+    }
+
+    /// Enrolls the owner's public keys and groups with the backend at `url`.
+    pub async fn enroll(&self, url: &str) -> Result<usize, AppError> {
+        let store = self.store()?;
+        let client = self.approvals.client(url).await?;
+        Ok(client::enroll_keys_of(&self.keys(store), store, &client, &self.ctx().actor).await?)
+    }
+
+    /// Creates the owner's signing key (private half in the keyring) and
+    /// enrolls it with the backend, if one is configured.
+    pub async fn create_signing_key(&self) -> Result<KeyInfo, AppError> {
+        let store = self.store()?;
+        let key = self.keys(store).init(self.ctx()).await?;
+        if let Some(url) = self.approvals.backend_url(store).await {
+            self.enroll(&url).await?;
+        }
+        Ok(key)
+    }
+}

@@ -1,0 +1,212 @@
+//! The app layer (`countersign::app`) as the desktop calls it, without a
+//! window: a workspace connects to the reference backend on loopback,
+//! polls its inbox, shows a request, and decides on it — refusing when the
+//! inventory moved while the request was open, and signing the blast
+//! radius it showed when it did not. The Tauri commands are one-line
+//! callers of these same methods.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use countersign::Store;
+use countersign::app::Workspace;
+use countersign::app::approvals::{DecideInput, Verdict};
+use countersign::backend::{self, ServeConfig};
+use countersign::client::BackendClient;
+use countersign::model::Usage;
+use countersign::signing::MemorySecrets;
+use countersign::store::{ChangeContext, Edit};
+use serde_json::{Value, json};
+
+const TOKEN: &str = "app-layer-test-token-0123456789";
+
+fn request(id: &str) -> Value {
+    let mut r: Value =
+        serde_json::from_str(include_str!("../assets/examples/containment-request.json")).unwrap();
+    let now = jiff::Timestamp::now().as_second();
+    r["id"] = id.into();
+    r["requested_by"] = json!({ "kind": "analyst", "id": "soar-analyst" });
+    r["created_at"] = jiff::Timestamp::from_second(now - 60)
+        .unwrap()
+        .to_string()
+        .into();
+    r["expires_at"] = jiff::Timestamp::from_second(now + 1800)
+        .unwrap()
+        .to_string()
+        .into();
+    r
+}
+
+fn decide(id: &str, version: Option<String>) -> DecideInput {
+    serde_json::from_value(json!({
+        "id": id,
+        "verdict": "approve",
+        "reason": "rotation is safe: consumers reload the secret",
+        "inventoryVersion": version,
+    }))
+    .unwrap()
+}
+
+fn payload(jws: &str) -> Value {
+    let part = jws.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn the_desktop_path_decides_on_what_it_showed_and_refuses_after_an_edit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("inv.db")).await.unwrap();
+    countersign::demo::load(&store, false, "alice")
+        .await
+        .unwrap();
+    let ws = Workspace::on(
+        store,
+        None,
+        Arc::new(MemorySecrets::default()),
+        ChangeContext::new("alice", "app"),
+    );
+    // No backend yet: the inbox says so, deciding says what to do.
+    assert!(ws.inbox().await.unwrap().backend.is_none());
+    ws.create_signing_key().await.unwrap();
+
+    let running = backend::spawn(ServeConfig {
+        listen: "127.0.0.1:0".into(),
+        token: TOKEN.into(),
+        audience: None,
+        dual_groups: backend::DEFAULT_DUAL_GROUPS.map(String::from).to_vec(),
+        request_files: Vec::new(),
+        policy: None,
+    })
+    .await
+    .unwrap();
+    let url = running.url();
+    // A bad token is refused before anything is kept.
+    let e = ws.connect_backend(&url, "  ").await.unwrap_err();
+    assert_eq!(e.code(), "invalid_input", "{e}");
+    ws.connect_backend(&format!("{url}/"), TOKEN).await.unwrap();
+    let soar = BackendClient::new(&url, TOKEN.to_owned().into()).unwrap();
+    soar.create_request(&request("req-app-1")).await.unwrap();
+
+    let polled = ws.poll().await;
+    assert_eq!(polled.new.len(), 1, "the new request is announced once");
+    assert_eq!(polled.awaiting, 1);
+    assert!(ws.poll().await.new.is_empty(), "not announced twice");
+    let inbox = ws.inbox().await.unwrap();
+    assert_eq!(inbox.backend.as_deref(), Some(url.as_str()));
+    assert_eq!((inbox.items.len(), inbox.awaiting), (1, 1));
+    assert!(inbox.signing_key.is_some());
+
+    // The owner opens the request; another owner edits the identity.
+    let view = ws.request_view("req-app-1").await.unwrap();
+    assert!(view.inventory_version.is_some() && view.blast_radius_digest.is_some());
+    let store = ws.store().unwrap();
+    let mut identity = store.identity("tok-kafka-shared").await.unwrap();
+    identity.used_by.push(Usage::of("ledger-db"));
+    store
+        .edit(
+            Edit::SaveIdentity(Box::new(identity)),
+            None,
+            &ChangeContext::new("bob", "desktop"),
+        )
+        .await
+        .unwrap();
+    let e = ws
+        .decide(decide("req-app-1", view.inventory_version.clone()))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "inventory_changed");
+    assert_eq!(
+        e.to_string(),
+        "the inventory changed since you opened this request; review it again"
+    );
+    let shown = serde_json::to_value(&e).unwrap();
+    assert_eq!(shown["code"], "inventory_changed");
+    assert!(
+        shown["hint"]
+            .as_str()
+            .unwrap()
+            .contains("Open the request again")
+    );
+    assert!(
+        store.decisions(None).await.unwrap().is_empty(),
+        "nothing signed"
+    );
+
+    // Reviewed again: signed, with the digest of the blast radius shown.
+    let again = ws.request_view("req-app-1").await.unwrap();
+    assert_ne!(again.inventory_version, view.inventory_version);
+    let row = ws
+        .decide(decide("req-app-1", again.inventory_version.clone()))
+        .await
+        .unwrap();
+    let claims = payload(&row.jws);
+    assert_eq!(
+        claims["blast_radius_digest"].as_str(),
+        again.blast_radius_digest.as_deref()
+    );
+    assert_eq!(claims["aud"].as_str(), Some(url.as_str()));
+    assert_eq!(row.destination.as_deref(), Some(url.as_str()));
+
+    // The next poll delivers it; the inbox no longer counts it.
+    let polled = ws.poll().await;
+    assert_eq!(polled.awaiting, 0);
+    let delivered = &store.decisions(Some("req-app-1")).await.unwrap()[0];
+    assert!(delivered.receipt.is_some(), "{delivered:?}");
+    assert_eq!(store.undelivered(None).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn decide_input_is_checked_before_anything_is_signed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("inv.db")).await.unwrap();
+    let ws = Workspace::on(
+        store,
+        None,
+        Arc::new(MemorySecrets::default()),
+        ChangeContext::new("alice", "app"),
+    );
+    let cases = [
+        (
+            json!({"id": "r", "verdict": "approve", "reason": " "}),
+            "reason",
+        ),
+        (
+            json!({"id": "", "verdict": "deny", "reason": "x"}),
+            "request",
+        ),
+        (
+            json!({"id": "r", "verdict": "narrow", "reason": "x"}),
+            "action",
+        ),
+        (
+            json!({"id": "r", "verdict": "narrow", "action": "revoke_token", "until": "soon", "reason": "x"}),
+            "until",
+        ),
+    ];
+    for (input, field) in cases {
+        let input: DecideInput = serde_json::from_value(input).unwrap();
+        let e = ws.decide(input).await.unwrap_err();
+        assert_eq!(e.code(), "invalid_input");
+        assert!(
+            e.to_string().starts_with(&format!("invalid {field}:")),
+            "{e}"
+        );
+    }
+    // A well-formed decision with no backend connected says so.
+    let e = ws
+        .decide(DecideInput {
+            verdict: Verdict::Deny,
+            ..decide("r", None)
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "no_backend");
+    // Unknown fields from the window are refused, not ignored.
+    assert!(
+        serde_json::from_value::<DecideInput>(
+            json!({"id": "r", "verdict": "deny", "reason": "x", "approver": "mallory"})
+        )
+        .is_err()
+    );
+}
