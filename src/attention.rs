@@ -9,7 +9,7 @@ use crate::inventory::Inventory;
 /// Reviews older than this many days are stale unless the setting says otherwise.
 pub const DEFAULT_STALE_DAYS: u32 = 90;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
     NoOwner,
@@ -35,10 +35,11 @@ impl Rule {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Finding {
     pub rule: Rule,
     /// `identity` or `service`.
+    #[ts(type = "\"identity\" | \"service\"")]
     pub entity: &'static str,
     pub id: String,
     pub name: String,

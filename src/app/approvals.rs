@@ -61,7 +61,7 @@ pub struct Polled {
 }
 
 /// The inbox as the Approvals view shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct InboxView {
     pub backend: Option<String>,
     /// The drill running here, whose backend the inbox shows meanwhile.
@@ -78,7 +78,7 @@ pub struct InboxView {
     pub approver: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Approve,
@@ -87,7 +87,7 @@ pub enum Verdict {
 }
 
 /// What the owner decided, as the window sends it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DecideInput {
     pub id: String,

@@ -43,8 +43,10 @@ impl Serialize for Received {
 }
 
 /// One line of the inbox.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct InboxItem {
+    /// Typed for the window as the request it is; sent as received.
+    #[ts(as = "crate::approval::ContainmentRequest")]
     pub request: Received,
     /// Your decision on it, if you gave one, and its delivery state.
     pub decision: Option<DecisionRow>,

@@ -13,7 +13,7 @@ use crate::model::{ApprovalTier, ContainmentAction};
 /// document). Unknown fields are refused rather than ignored: a constraint
 /// the reader does not understand would otherwise be dropped, and the
 /// approval read as broader than it was given.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Narrowing {
     /// An action that breaks no more than the requested one.
@@ -24,6 +24,7 @@ pub struct Narrowing {
     pub scope: Vec<String>,
     /// When the approval lapses: after now, no later than the request expires.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "string | null")]
     pub until: Option<jiff::Timestamp>,
 }
 

@@ -4,7 +4,7 @@ use crate::model::{ApprovalTier, ContainmentAction};
 
 /// A containment request as the backend sends it (the `ContainmentRequest`
 /// schema of assets/openapi/countersign-backend.yaml).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct ContainmentRequest {
     pub id: String,
@@ -13,9 +13,12 @@ pub struct ContainmentRequest {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scope: Vec<String>,
     pub evidence: Evidence,
+    #[ts(type = "\"low\" | \"medium\" | \"high\" | \"critical\"")]
     pub severity: String,
     pub requested_by: RequestedBy,
+    #[ts(type = "string")]
     pub created_at: jiff::Timestamp,
+    #[ts(type = "string")]
     pub expires_at: jiff::Timestamp,
     pub tier: ApprovalTier,
 }
@@ -115,15 +118,16 @@ impl ContainmentRequest {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
+#[ts(rename = "RequestTarget")]
 pub struct Target {
     pub external_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Evidence {
     pub signal: String,
@@ -135,9 +139,10 @@ pub struct Evidence {
     pub links: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct RequestedBy {
+    #[ts(type = "\"analyst\" | \"automation\"")]
     pub kind: String,
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

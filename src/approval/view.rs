@@ -16,7 +16,7 @@ use crate::model::ContainmentAction;
 use crate::policy::TierDecision;
 use crate::store::{DecisionRow, IdentityDetail, StoreError};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Freshness {
     /// When the identity's owner last attested the record, and who.
     pub reviewed_on: Option<String>,
@@ -28,7 +28,7 @@ pub struct Freshness {
     pub findings: Vec<Finding>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct RequestView {
     pub request: ContainmentRequest,
     /// base64url SHA-256 of the request's JCS form: what a decision binds.

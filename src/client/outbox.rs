@@ -22,7 +22,7 @@ pub fn backoff(attempts: i64) -> Duration {
     Duration::from_secs_f64(base as f64 * jitter)
 }
 
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct DeliveryReport {
     /// Accepted, or awaiting a second approval.
     pub delivered: usize,

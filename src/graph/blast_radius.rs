@@ -72,15 +72,16 @@ pub struct BlastGraph {
 }
 
 /// One step of an explanation path.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Step {
     /// `identity` or `service`.
+    #[ts(type = "\"identity\" | \"service\"")]
     pub kind: &'static str,
     pub id: String,
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct ImpactedService {
     pub id: String,
     pub name: String,
@@ -93,20 +94,20 @@ pub struct ImpactedService {
 }
 
 /// A consumer the action does not hit, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Spared {
     pub identity: String,
     pub service: String,
     pub reason: &'static str,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Target {
     pub identity: String,
     pub action: ContainmentAction,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Summary {
     pub services: u32,
     /// Impacted services per tier, tier 0 first.
@@ -128,7 +129,7 @@ pub struct Summary {
     pub undocumented_consumers: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct BlastResult {
     pub targets: Vec<Target>,
     /// Targets plus credentials derived from them that the actions revoke.
@@ -477,7 +478,7 @@ fn node(
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct RankedIdentity {
     pub id: String,
     pub name: String,
@@ -491,7 +492,7 @@ pub struct RankedIdentity {
 
 /// What the responders believe happened, which decides which actions
 /// actually contain it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Threat {
     /// A session or short-lived token was hijacked.
@@ -525,7 +526,7 @@ impl Threat {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Alternative {
     pub action: ContainmentAction,
     pub contains: bool,
@@ -534,7 +535,7 @@ pub struct Alternative {
     pub extra_services: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Alternatives {
     pub identity: String,
     pub threat: Threat,

@@ -25,7 +25,7 @@ named_enum!(
 );
 
 /// What the owner knows about one containment action on one identity.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct ContainmentPlan {
     /// `false` means destructive: undoing it means re-issuing and redeploying.

@@ -60,7 +60,7 @@ named_enum!(
 
 /// One service's use of an identity. Unknown access or delivery is treated
 /// as the worst case by the blast radius and flagged as undocumented.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Usage {
     pub service: String,
@@ -91,7 +91,7 @@ impl Usage {
 
 /// The designation that makes an identity break-glass: an emergency-use
 /// account whose use looks like an attack but may be a legitimate recovery.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct BreakGlass {
     pub justification: String,
@@ -113,16 +113,17 @@ fn yes() -> bool {
 }
 
 /// The owner's attestation that the record is right, as of a date.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct Review {
     pub by: String,
+    #[ts(type = "string")]
     pub on: Date,
 }
 
 /// A credential someone owns and someone else may one day have to contain:
 /// everything a containment decision depends on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Identity {
     /// Stable key used by importers, the backend and the CLI.
     pub id: String,
@@ -143,6 +144,7 @@ pub struct Identity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifetime: Option<Lifetime>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "string | null")]
     pub expires_on: Option<Date>,
     /// What it is allowed to do: roles, scopes, policies (e.g. `ClusterRole/edit`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

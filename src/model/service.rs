@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use super::Tier;
 
 /// Something that breaks when an identity it uses is contained.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Service {
     pub id: String,
     pub name: String,

@@ -7,7 +7,7 @@ const EXPECTED: &str = "0, 1, 2, 3 (0 is most critical)";
 
 /// Criticality tier, from 0 (the business stops without it) to 3 (nobody
 /// notices for a day). Stored as its number so ranges sort and compare in SQL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, ts_rs::TS)]
 #[serde(into = "u8")]
 pub struct Tier(u8);
 

@@ -49,7 +49,7 @@ pub struct Facts<'a> {
 }
 
 /// The tier that applies, and the rules that decided it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct TierDecision {
     pub tier: ApprovalTier,
     /// The `@id`s of the rules that permitted this tier.

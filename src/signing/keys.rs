@@ -16,7 +16,7 @@ use super::{SecretStore, SigningError};
 use crate::Store;
 use crate::store::ChangeContext;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyStatus {
     /// Signs new decisions.
@@ -27,7 +27,7 @@ pub enum KeyStatus {
     Retired,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct KeyInfo {
     pub kid: String,
     pub status: KeyStatus,

@@ -33,11 +33,12 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 const HEAD_KEY: &str = "audit_head";
 
 /// One row of the audit trail, as stored and as exported (JSON Lines).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow, ts_rs::TS)]
 pub struct AuditEntry {
     pub seq: i64,
     pub at: String,
     pub actor: String,
+    #[ts(type = "\"create\" | \"update\" | \"delete\"")]
     pub operation: String,
     pub entity: String,
     pub entity_id: String,

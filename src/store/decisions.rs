@@ -26,13 +26,15 @@ pub struct NewDecision<'a> {
     pub destination: Option<&'a str>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow, ts_rs::TS)]
 pub struct DecisionRow {
     pub jti: String,
     pub request_id: String,
     /// The request exactly as it was decided (its digest is signed).
     #[serde(skip_serializing_if = "String::is_empty")]
+    #[ts(as = "Option<String>", optional)]
     pub request_json: String,
+    #[ts(type = "\"approve\" | \"deny\" | \"approve_narrowed\"")]
     pub decision: String,
     pub approver: String,
     pub jws: String,
@@ -41,6 +43,7 @@ pub struct DecisionRow {
     pub attempts: Option<i64>,
     pub delivered_at: Option<String>,
     pub last_error: Option<String>,
+    #[ts(type = "\"accepted\" | \"awaiting_second_approval\" | \"rejected\" | null")]
     pub receipt: Option<String>,
     pub receipt_reason: Option<String>,
 }

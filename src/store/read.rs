@@ -11,7 +11,7 @@ use crate::inventory::{Entity, Inventory};
 use crate::model::{ContainmentAction, Environment, Identity, IdentityKind, Owner, Service, Tier};
 
 /// A service as listed beside an identity: enough to decide who to call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct ServiceRef {
     pub id: String,
     pub name: String,
@@ -20,7 +20,7 @@ pub struct ServiceRef {
 }
 
 /// One line of the identity list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct IdentitySummary {
     pub id: String,
     pub kind: IdentityKind,
@@ -33,7 +33,7 @@ pub struct IdentitySummary {
 }
 
 /// One line of the service list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct ServiceSummary {
     #[serde(flatten)]
     pub service: Service,
@@ -43,7 +43,7 @@ pub struct ServiceSummary {
 }
 
 /// An identity with what the detail pane shows beside it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct IdentityDetail {
     #[serde(flatten)]
     pub identity: Identity,
@@ -56,7 +56,7 @@ pub struct IdentityDetail {
 }
 
 /// A service with who uses it and who depends on it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct ServiceDetail {
     #[serde(flatten)]
     pub service: Service,
@@ -67,7 +67,7 @@ pub struct ServiceDetail {
     pub dependents: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct InventoryCounts {
     pub owners: u32,
     pub identities: u32,

@@ -43,6 +43,12 @@ function inboxWith(decision: DecisionRow | null): InboxView {
       status: "active",
       created_at: "2026-11-24T09:00:00Z",
       retired_at: null,
+      public_jwk: {
+        kty: "OKP",
+        crv: "Ed25519",
+        x: "x",
+        kid: "kid-0123456789abcdef",
+      },
     },
     approver: "alice",
   };

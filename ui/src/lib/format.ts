@@ -1,66 +1,19 @@
 // Wording for the model's values, kept in one place so every view agrees.
-import type {
-  Access,
-  ApprovalTier,
-  ContainmentAction,
-  Environment,
-  IdentityKind,
-  Lifetime,
-  SecretDelivery,
-  DecisionRow,
-} from "./types";
+// The named enums' labels are the core's own (`label()` in src/model),
+// generated into ./generated/labels.ts.
+import type { DecisionRow, Environment, IdentityKind } from "./types";
+import { ENV_LABELS, KIND_LABELS } from "./generated/labels";
 
-export const KIND_LABELS: Record<IdentityKind, string> = {
-  service_account: "Service account",
-  api_key: "API key",
-  oauth_app: "OAuth app",
-  token: "Token",
-  workload_identity: "Workload identity",
-  ai_agent: "AI agent",
-  certificate: "Certificate",
-  ssh_key: "SSH key",
-  cicd_deploy_key: "CI/CD deploy key",
-  break_glass_account: "Break-glass account",
-};
-
-export const ENV_LABELS: Record<Environment, string> = {
-  production: "Production",
-  staging: "Staging",
-  development: "Development",
-  shared: "Shared",
-};
-
-export const LIFETIME_LABELS: Record<Lifetime, string> = {
-  ephemeral: "Ephemeral",
-  long_lived: "Long-lived",
-};
-
-export const ACCESS_LABELS: Record<Access, string> = {
-  read: "Read",
-  write: "Write",
-  admin: "Admin",
-};
-
-export const DELIVERY_LABELS: Record<SecretDelivery, string> = {
-  dynamic: "Fetched dynamically",
-  static: "Static copy",
-};
-
-export const ACTION_LABELS: Record<ContainmentAction, string> = {
-  revoke_session: "Revoke session",
-  revoke_token: "Revoke token",
-  rotate_secret: "Rotate secret",
-  reduce_scope: "Reduce scope",
-  disable_account: "Disable account",
-  quarantine: "Quarantine",
-};
-
-export const APPROVAL_LABELS: Record<ApprovalTier, string> = {
-  auto: "Automatic",
-  notify_only: "Notify only",
-  single_approval: "Single approval",
-  dual_approval: "Dual approval",
-};
+export {
+  ACCESS_LABELS,
+  ACTION_LABELS,
+  APPROVAL_LABELS,
+  DELIVERY_LABELS,
+  ENV_LABELS,
+  KIND_LABELS,
+  LIFETIME_LABELS,
+  OWNER_KIND_LABELS,
+} from "./generated/labels";
 
 export const RULE_LABELS: Record<string, string> = {
   no_owner: "No owner",

@@ -1,131 +1,88 @@
-// Mirrors of the core's serialised model (src/model, src/store/read.rs).
+// The core's serialised types. Most are generated from the Rust types
+// (ui/src/lib/generated, by tests/ts_types.rs); the rest are written here
+// until they are generated too.
 
-export type IdentityKind =
-  | "service_account"
-  | "api_key"
-  | "oauth_app"
-  | "token"
-  | "workload_identity"
-  | "ai_agent"
-  | "certificate"
-  | "ssh_key"
-  | "cicd_deploy_key"
-  | "break_glass_account";
+import type { Access } from "./generated/Access";
+import type { Alternative } from "./generated/Alternative";
+import type { Alternatives } from "./generated/Alternatives";
+import type { ApprovalTier } from "./generated/ApprovalTier";
+import type { AuditEntry } from "./generated/AuditEntry";
+import type { BlastResult } from "./generated/BlastResult";
+import type { Summary as BlastSummary } from "./generated/Summary";
+import type { BreakGlass } from "./generated/BreakGlass";
+import type { ContainmentAction } from "./generated/ContainmentAction";
+import type { ContainmentPlan } from "./generated/ContainmentPlan";
+import type { ContainmentRequest } from "./generated/ContainmentRequest";
+import type { DecisionRow } from "./generated/DecisionRow";
+import type { DeliveryReport } from "./generated/DeliveryReport";
+import type { Environment } from "./generated/Environment";
+import type { Finding } from "./generated/Finding";
+import type { Identity } from "./generated/Identity";
+import type { IdentityDetail } from "./generated/IdentityDetail";
+import type { IdentityKind } from "./generated/IdentityKind";
+import type { IdentitySummary } from "./generated/IdentitySummary";
+import type { ImpactedService } from "./generated/ImpactedService";
+import type { InboxItem } from "./generated/InboxItem";
+import type { InboxView } from "./generated/InboxView";
+import type { InventoryCounts } from "./generated/InventoryCounts";
+import type { KeyInfo } from "./generated/KeyInfo";
+import type { Lifetime } from "./generated/Lifetime";
+import type { RankedIdentity } from "./generated/RankedIdentity";
+import type { RequestView } from "./generated/RequestView";
+import type { Review } from "./generated/Review";
+import type { SecretDelivery } from "./generated/SecretDelivery";
+import type { Service } from "./generated/Service";
+import type { ServiceDetail } from "./generated/ServiceDetail";
+import type { ServiceRef } from "./generated/ServiceRef";
+import type { ServiceSummary } from "./generated/ServiceSummary";
+import type { Step } from "./generated/Step";
+import type { Target } from "./generated/Target";
+import type { Threat } from "./generated/Threat";
+import type { TierDecision } from "./generated/TierDecision";
+import type { Usage } from "./generated/Usage";
+import type { Verdict } from "./generated/Verdict";
 
-export type Environment = "production" | "staging" | "development" | "shared";
-export type Lifetime = "ephemeral" | "long_lived";
-export type Access = "read" | "write" | "admin";
-export type SecretDelivery = "dynamic" | "static";
-export type ContainmentAction =
-  | "revoke_session"
-  | "revoke_token"
-  | "rotate_secret"
-  | "reduce_scope"
-  | "disable_account"
-  | "quarantine";
-export type ApprovalTier =
-  "auto" | "notify_only" | "single_approval" | "dual_approval";
-
-export interface Usage {
-  service: string;
-  access?: Access;
-  delivery?: SecretDelivery;
-  live_sessions?: boolean;
-}
-
-export interface BreakGlass {
-  justification: string;
-  custodians: string[];
-  use_window?: string;
-  always_dual_approval: boolean;
-  owner_veto: boolean;
-}
-
-export interface ContainmentPlan {
-  reversible?: boolean;
-  rollback?: string;
-  rto_minutes?: number;
-  preauthorised?: ApprovalTier;
-}
-
-export interface Review {
-  by: string;
-  on: string;
-}
-
-/** An identity as the core stores it; optional fields are omitted when empty. */
-export interface Identity {
-  id: string;
-  kind: IdentityKind;
-  name: string;
-  owner?: string;
-  backup_owner?: string;
-  environment: Environment;
-  tier: number;
-  description?: string;
-  external_ids?: string[];
-  lifetime?: Lifetime;
-  expires_on?: string;
-  permissions?: string[];
-  derived_from?: string;
-  used_by?: Usage[];
-  break_glass?: BreakGlass;
-  containment?: Partial<Record<ContainmentAction, ContainmentPlan>>;
-  review?: Review;
-}
-
-export interface IdentitySummary {
-  id: string;
-  kind: IdentityKind;
-  name: string;
-  owner: string | null;
-  environment: Environment;
-  tier: number;
-  break_glass: boolean;
-  used_by_count: number;
-}
-
-export interface ServiceRef {
-  id: string;
-  name: string;
-  owner: string | null;
-  tier: number;
-}
-
-export interface Service {
-  id: string;
-  name: string;
-  owner?: string;
-  tier: number;
-  system?: string;
-  description?: string;
-  depends_on?: string[];
-}
-
-export interface ServiceSummary extends Service {
-  identity_count: number;
-  version: number;
-}
-
-export interface ServiceDetail extends Service {
-  version: number;
-  identities: string[];
-  dependents: string[];
-}
-
-export interface IdentityDetail extends Identity {
-  version: number;
-  services: ServiceRef[];
-  derived: string[];
-}
-
-export interface InventoryCounts {
-  owners: number;
-  identities: number;
-  services: number;
-  usages: number;
-  dependencies: number;
-}
+export type {
+  Access,
+  Alternative,
+  Alternatives,
+  ApprovalTier,
+  AuditEntry,
+  BlastResult,
+  BlastSummary,
+  BreakGlass,
+  ContainmentAction,
+  ContainmentPlan,
+  ContainmentRequest,
+  DecisionRow,
+  DeliveryReport,
+  Environment,
+  Finding,
+  Identity,
+  IdentityDetail,
+  IdentityKind,
+  IdentitySummary,
+  ImpactedService,
+  InboxItem,
+  InboxView,
+  InventoryCounts,
+  KeyInfo,
+  Lifetime,
+  RankedIdentity,
+  RequestView,
+  Review,
+  SecretDelivery,
+  Service,
+  ServiceDetail,
+  ServiceRef,
+  ServiceSummary,
+  Step,
+  Target,
+  Threat,
+  TierDecision,
+  Usage,
+  Verdict,
+};
 
 export interface AppStatus {
   db_path: string;
@@ -133,26 +90,6 @@ export interface AppStatus {
   counts: InventoryCounts | null;
   /** Changes whenever anyone changes the inventory. */
   audit_head: string | null;
-}
-
-export interface AuditEntry {
-  seq: number;
-  at: string;
-  actor: string;
-  operation: "create" | "update" | "delete";
-  entity: string;
-  entity_id: string;
-  before: string | null;
-  after: string | null;
-  source: string;
-}
-
-export interface Finding {
-  rule: string;
-  entity: "identity" | "service";
-  id: string;
-  name: string;
-  message: string;
 }
 
 export interface Change {
@@ -200,181 +137,6 @@ export interface CommandError {
   code: string | null;
   message: string;
   hint: string | null;
-}
-
-export type Threat =
-  "stolen_session" | "leaked_secret" | "permission_misuse" | "compromised";
-
-export interface Step {
-  kind: "identity" | "service";
-  id: string;
-  name: string;
-}
-
-export interface ImpactedService {
-  id: string;
-  name: string;
-  owner: string | null;
-  tier: number;
-  depth: number;
-  path: Step[];
-}
-
-export interface Target {
-  identity: string;
-  action: ContainmentAction;
-}
-
-export interface BlastSummary {
-  services: number;
-  per_tier: [number, number, number, number];
-  highest_tier: number | null;
-  score: number;
-  break_glass: string[];
-  fan_out: number;
-  rto_minutes: number;
-  rto_unknown: Target[];
-  destructive_without_rollback: Target[];
-  undocumented_consumers: number;
-}
-
-export interface BlastResult {
-  targets: Target[];
-  contained: string[];
-  impacted: ImpactedService[];
-  spared: { identity: string; service: string; reason: string }[];
-  summary: BlastSummary;
-}
-
-export interface Alternative {
-  action: ContainmentAction;
-  contains: boolean;
-  summary: BlastSummary;
-  extra_services: string[];
-}
-
-export interface Alternatives {
-  identity: string;
-  threat: Threat;
-  recommended: ContainmentAction;
-  options: Alternative[];
-}
-
-export interface RankedIdentity {
-  id: string;
-  name: string;
-  kind: IdentityKind;
-  break_glass: boolean;
-  services: number;
-  score: number;
-  fan_out: number;
-}
-
-/** A containment request exactly as the backend sent it (OpenAPI `ContainmentRequest`). */
-export interface ContainmentRequest {
-  id: string;
-  action: ContainmentAction;
-  target: { external_id: string; display_name?: string };
-  scope?: string[];
-  evidence: {
-    signal: string;
-    summary?: string;
-    confidence: number;
-    source: string;
-    links?: string[];
-  };
-  severity: "low" | "medium" | "high" | "critical";
-  requested_by: { kind: "analyst" | "automation"; id: string; name?: string };
-  created_at: string;
-  expires_at: string;
-  tier: ApprovalTier;
-}
-
-/** A decision signed here, with its delivery state (store::DecisionRow). */
-export interface DecisionRow {
-  jti: string;
-  request_id: string;
-  /** The request exactly as decided. */
-  request_json?: string;
-  decision: "approve" | "deny" | "approve_narrowed";
-  approver: string;
-  jws: string;
-  created_at: string;
-  destination: string | null;
-  attempts: number | null;
-  delivered_at: string | null;
-  last_error: string | null;
-  receipt: "accepted" | "awaiting_second_approval" | "rejected" | null;
-  receipt_reason: string | null;
-}
-
-export interface KeyInfo {
-  kid: string;
-  status: "active" | "previous" | "retired";
-  created_at: string;
-  retired_at: string | null;
-}
-
-export interface InboxItem {
-  request: ContainmentRequest;
-  decision: DecisionRow | null;
-}
-
-export interface InboxView {
-  backend: string | null;
-  /** The drill running in the app, whose requests the inbox shows meanwhile. */
-  drill: string | null;
-  error: string | null;
-  last_poll: string | null;
-  items: InboxItem[];
-  awaiting: number;
-  queued: number;
-  signing_key: KeyInfo | null;
-  approver: string;
-}
-
-export interface TierDecision {
-  tier: ApprovalTier;
-  permitted_by: string[];
-  lighter_tiers_forbidden_by: string[];
-  approver_groups: string[];
-  policy_version: string;
-}
-
-export interface RequestView {
-  request: ContainmentRequest;
-  request_digest: string;
-  /** The inventory version (audit head) the view was built from. */
-  inventory_version: string | null;
-  /** Digest of the requested action's blast radius as shown. */
-  blast_radius_digest: string | null;
-  problem: string | null;
-  identity: IdentityDetail | null;
-  threat: Threat;
-  policy: TierDecision | null;
-  tier_mismatch: boolean;
-  blast: BlastResult | null;
-  alternatives: Alternatives | null;
-  /** What may be approved instead, best first (judged in the core). */
-  narrower: ContainmentAction[];
-  freshness: {
-    reviewed_on: string | null;
-    reviewed_by: string | null;
-    stale_after_days: number;
-    findings: Finding[];
-  } | null;
-  decisions: DecisionRow[];
-  requested_by_you: boolean;
-  expired: boolean;
-}
-
-export type Verdict = "approve" | "deny" | "narrow";
-
-export interface DeliveryReport {
-  delivered: number;
-  rejected: number;
-  failed: number;
-  last_error: string | null;
 }
 
 /** A blast radius as a graph to draw, in columns (graph/explore.rs). */
