@@ -14,6 +14,7 @@ pub mod export;
 pub mod graph;
 pub mod import;
 pub mod inventory;
+pub mod jose;
 pub mod model;
 pub mod policy;
 pub mod secrets;

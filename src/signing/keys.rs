@@ -98,14 +98,6 @@ pub fn verify_signature(
     verify_with(token, jwks, typ, false)
 }
 
-/// A compact JWS's claims, read without verifying anything: for labels,
-/// bookkeeping and comparisons, never for a decision about trust.
-pub fn peek_claims(jws: &str) -> Option<serde_json::Value> {
-    let payload = jws.split('.').nth(1)?;
-    let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
-    serde_json::from_slice(&bytes).ok()
-}
-
 /// Whether a JWS `typ` names `expected`: media types compare without case
 /// and may carry the `application/` prefix (RFC 7515 §4.1.9).
 pub fn typ_matches(typ: &str, expected: &str) -> bool {

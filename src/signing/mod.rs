@@ -3,14 +3,12 @@
 //! with the exported JWKS, and the RFC 8785 digest that binds a decision
 //! to the exact request it answers.
 
-mod digest;
 mod keys;
 
+pub use crate::jose::{peek_claims, request_digest};
 pub use crate::secrets::{MemorySecrets, OsKeyring, SecretError, SecretStore};
-pub use digest::request_digest;
 pub use keys::{
-    KeyInfo, KeyStatus, Keys, SigningKeyPair, check_header, peek_claims, typ_matches, verify,
-    verify_signature,
+    KeyInfo, KeyStatus, Keys, SigningKeyPair, check_header, typ_matches, verify, verify_signature,
 };
 
 #[derive(Debug, thiserror::Error)]

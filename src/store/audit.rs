@@ -488,11 +488,11 @@ fn unaudited_keys_and_decisions(
             .after
             .as_deref()
             .and_then(|a| serde_json::from_str(a).ok());
-        let signed = crate::signing::peek_claims(jws);
+        let signed = crate::jose::peek_claims(jws);
         // The request kept beside it is the one whose digest was signed.
         let request_digest = serde_json::from_str::<serde_json::Value>(request_json)
             .ok()
-            .map(|r| crate::signing::request_digest(&r));
+            .map(|r| crate::jose::request_digest(&r));
         let agrees = audited.is_some()
             && signed == audited
             && audited.as_ref().is_some_and(|c| {

@@ -1,3 +1,9 @@
+//! JOSE and JCS primitives with no key in them: the digest a decision
+//! binds a request by, and a compact JWS's payload read without checking
+//! it. Below both `signing` (which signs and verifies) and `store` (whose
+//! audit check compares what was signed with what was recorded), so the
+//! store needs nothing from signing.
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
@@ -9,6 +15,14 @@ use sha2::{Digest, Sha256};
 pub fn request_digest(request: &serde_json::Value) -> String {
     let canonical = serde_jcs::to_vec(request).expect("JSON values canonicalise");
     URL_SAFE_NO_PAD.encode(Sha256::digest(canonical))
+}
+
+/// A compact JWS's claims, read without verifying anything: for labels,
+/// bookkeeping and comparisons, never for a decision about trust.
+pub fn peek_claims(jws: &str) -> Option<serde_json::Value> {
+    let payload = jws.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    serde_json::from_slice(&bytes).ok()
 }
 
 #[cfg(test)]
