@@ -18,6 +18,7 @@ use super::{AppError, Workspace};
 use crate::Store;
 use crate::backend::{self, Running, ServeConfig};
 use crate::client::{self, BackendClient};
+use crate::drill::timeline::{self, TimelineRow};
 use crate::drill::{self, DrillReport, Event, Participants, RunOptions, Scenario};
 use crate::model::ContainmentAction;
 
@@ -32,7 +33,8 @@ pub struct Drills {
 
 /// A drill as the window shows it: what runs, every event so far, and the
 /// report once it is over.
-#[derive(Clone, Serialize)]
+#[derive(Clone, Serialize, ts_rs::TS)]
+#[ts(rename = "DrillSession")]
 pub struct Session {
     pub example: String,
     pub scenario: String,
@@ -42,10 +44,13 @@ pub struct Session {
     pub backend: String,
     pub started_at: String,
     pub events: Vec<Event>,
+    /// One row per inject, folded from `events` as they arrive.
+    pub timeline: Vec<TimelineRow>,
     pub running: bool,
     pub report: Option<DrillReport>,
     pub error: Option<String>,
     #[serde(skip)]
+    #[ts(skip)]
     stop: Arc<AtomicBool>,
 }
 
@@ -96,7 +101,8 @@ impl Drills {
 }
 
 /// A shipped scenario as the Drills view lists it.
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
+#[ts(rename = "DrillExample")]
 pub struct ExampleInfo {
     pub id: &'static str,
     pub name: String,
@@ -242,6 +248,13 @@ impl Workspace {
             backend: client.url().to_owned(),
             started_at: jiff::Timestamp::now().to_string(),
             events: Vec::new(),
+            timeline: timeline::planned(
+                &scenario
+                    .injects
+                    .iter()
+                    .map(drill::run::Planned::from)
+                    .collect::<Vec<_>>(),
+            ),
             running: true,
             report: None,
             error: None,
@@ -282,7 +295,10 @@ impl Workspace {
                 &client,
                 options,
                 |event| {
-                    self.drills.update(|s| s.events.push(event.clone()));
+                    self.drills.update(|s| {
+                        s.events.push(event.clone());
+                        timeline::apply(&mut s.timeline, event);
+                    });
                     if matches!(event, Event::Issued { .. }) {
                         // The inbox shows the new request at once.
                         self.approvals.wake.notify_one();

@@ -8,6 +8,7 @@ pub mod render;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod timeline;
 
 pub use examples::{EXAMPLES, Example, example};
 pub use participants::{Participant, Participants, parse_participants};

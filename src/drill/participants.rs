@@ -43,7 +43,7 @@ struct FileDecision {
 }
 
 /// A drill persona: decides under this id with a key made for the run.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 pub struct Participant {
     pub id: String,
     pub name: Option<String>,

@@ -16,7 +16,7 @@ use crate::signing::{request_digest, verify_signature};
 
 /// Whether a decision's signature checked out against the approver's keys
 /// as the backend has them enrolled.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Signature {
     /// EdDSA over the request digest and claims the receipt names.
@@ -37,7 +37,7 @@ impl Signature {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct DecisionLine {
     pub approver: String,
     pub decision: String,
@@ -59,14 +59,14 @@ pub struct DecisionLine {
     pub jws: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct ExpectationCheck {
     pub expected: String,
     pub met: bool,
     pub notes: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct InjectReport {
     pub id: String,
     pub at_seconds: f64,
@@ -95,7 +95,7 @@ pub struct InjectReport {
     pub expectation: Option<ExpectationCheck>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct BrokenService {
     pub id: String,
     pub name: String,
@@ -106,7 +106,7 @@ pub struct BrokenService {
 }
 
 /// Everything approved during the drill, contained together.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Cumulative {
     pub targets: Vec<Target>,
     pub services: u32,
@@ -115,7 +115,7 @@ pub struct Cumulative {
 }
 
 /// An approved action whose owner documented no way back.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct NoRollback {
     pub identity: String,
     pub action: ContainmentAction,
@@ -125,7 +125,7 @@ pub struct NoRollback {
 }
 
 /// A hole in the ownership record the drill ran into.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct OwnershipGap {
     /// identity or service
     pub kind: &'static str,
@@ -134,7 +134,7 @@ pub struct OwnershipGap {
     pub gap: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct ScriptFailure {
     pub inject: String,
     pub by: String,
@@ -142,7 +142,7 @@ pub struct ScriptFailure {
     pub message: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Totals {
     pub injects: usize,
     pub approved: usize,
@@ -155,7 +155,7 @@ pub struct Totals {
     pub signatures_verified: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct DrillReport {
     pub run_id: String,
     pub scenario: String,

@@ -49,7 +49,8 @@ pub enum RunError {
 }
 
 /// What happened, as it happens: for a live timeline.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(rename = "DrillEvent")]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Event {
     Started {
@@ -67,7 +68,9 @@ pub enum Event {
     Decided {
         inject: String,
         approver: String,
+        #[ts(type = "\"approve\" | \"deny\" | \"approve_narrowed\"")]
         decision: String,
+        #[ts(type = "\"accepted\" | \"awaiting_second_approval\" | \"rejected\"")]
         receipt: String,
         at_seconds: f64,
     },
@@ -87,7 +90,8 @@ pub enum Event {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(rename = "PlannedInject")]
 pub struct Planned {
     pub id: String,
     pub at_seconds: f64,

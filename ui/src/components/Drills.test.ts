@@ -4,7 +4,7 @@ import { mockIPC } from "@tauri-apps/api/mocks";
 import { resetWatch, type Changed } from "../lib/watch";
 import Drills from "./Drills.svelte";
 import { sample } from "../lib/explorer/fixture";
-import type { DrillEvent, DrillSession } from "../lib/types";
+import type { DrillEvent, DrillSession, TimelineRow } from "../lib/types";
 
 // jsdom has no WebGL: a stand-in renderer.
 vi.mock("sigma", () => ({
@@ -38,7 +38,27 @@ const example = {
   problem: null,
 };
 
-function running(events: DrillEvent[]): DrillSession {
+/** The core's timeline row for the example's one inject. */
+function timelineRow(extra: Partial<TimelineRow> = {}): TimelineRow {
+  return {
+    id: "kafka-leak",
+    at_seconds: 0,
+    identity: "tok-kafka-shared",
+    action: "disable_account",
+    state: "upcoming",
+    request_id: null,
+    decisions: [],
+    failures: [],
+    status: null,
+    approved_action: null,
+    ...extra,
+  };
+}
+
+function running(
+  events: DrillEvent[],
+  timeline: TimelineRow[] = [timelineRow()],
+): DrillSession {
   return {
     example: example.id,
     scenario: example.name,
@@ -58,6 +78,7 @@ function running(events: DrillEvent[]): DrillSession {
       },
       ...events,
     ],
+    timeline,
     running: true,
     report: null,
     error: null,
@@ -80,14 +101,17 @@ describe("Drills", () => {
       if (cmd === "drill_examples") return [example];
       if (cmd === "drill_status") return session;
       if (cmd === "start_drill") {
-        session = running([
-          {
-            kind: "issued",
-            inject: "kafka-leak",
-            request_id: "drill-1-kafka-leak",
-            at_seconds: 0,
-          },
-        ]);
+        session = running(
+          [
+            {
+              kind: "issued",
+              inject: "kafka-leak",
+              request_id: "drill-1-kafka-leak",
+              at_seconds: 0,
+            },
+          ],
+          [timelineRow({ state: "open", request_id: "drill-1-kafka-leak" })],
+        );
         return session;
       }
       if (cmd === "drill_explore") return sample();
@@ -114,30 +138,48 @@ describe("Drills", () => {
     );
 
     // The owner approves in Approvals; the runner reports it closed.
-    session = running([
-      {
-        kind: "issued",
-        inject: "kafka-leak",
-        request_id: "drill-1-kafka-leak",
-        at_seconds: 0,
-      },
-      {
-        kind: "decided",
-        inject: "kafka-leak",
-        approver: "tester",
-        decision: "approve_narrowed",
-        receipt: "accepted",
-        at_seconds: 40,
-      },
-      {
-        kind: "closed",
-        inject: "kafka-leak",
-        identity: "tok-kafka-shared",
-        status: "approved",
-        approved_action: "rotate_secret",
-        at_seconds: 40,
-      },
-    ]);
+    session = running(
+      [
+        {
+          kind: "issued",
+          inject: "kafka-leak",
+          request_id: "drill-1-kafka-leak",
+          at_seconds: 0,
+        },
+        {
+          kind: "decided",
+          inject: "kafka-leak",
+          approver: "tester",
+          decision: "approve_narrowed",
+          receipt: "accepted",
+          at_seconds: 40,
+        },
+        {
+          kind: "closed",
+          inject: "kafka-leak",
+          identity: "tok-kafka-shared",
+          status: "approved",
+          approved_action: "rotate_secret",
+          at_seconds: 40,
+        },
+      ],
+      [
+        timelineRow({
+          state: "closed",
+          request_id: "drill-1-kafka-leak",
+          decisions: [
+            {
+              approver: "tester",
+              decision: "approve_narrowed",
+              receipt: "accepted",
+              at_seconds: 40,
+            },
+          ],
+          status: "approved",
+          approved_action: "rotate_secret",
+        }),
+      ],
+    );
     channel!.onmessage({ kind: "drill" });
     await waitFor(
       () =>
@@ -162,13 +204,31 @@ describe("Drills", () => {
     done.report = {
       run_id: "drill-1",
       scenario: example.name,
+      description: "",
+      backend: "http://127.0.0.1:4000",
+      speed: 10,
+      started_at: "2026-11-24T10:00:00Z",
+      finished_at: "2026-11-24T10:06:00Z",
       stopped_early: true,
+      participants: [],
       injects: [],
-      cumulative: { services: 3, per_tier: [1, 1, 1, 0] },
+      script_failures: [],
+      cumulative: {
+        targets: [],
+        services: 3,
+        per_tier: [1, 1, 1, 0],
+        broken: [],
+      },
       without_rollback: [
-        { identity: "bg-db-admin", action: "disable_account" },
+        {
+          identity: "bg-db-admin",
+          action: "disable_account",
+          reversible: null,
+          services: [],
+        },
       ],
       ownership_gaps: [],
+      keys: {},
       totals: {
         injects: 1,
         approved: 1,

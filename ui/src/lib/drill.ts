@@ -1,72 +1,6 @@
-// The drill view's timeline, folded from the runner's events.
-import type {
-  ContainmentAction,
-  DrillEvent,
-  DrillSession,
-  PlannedInject,
-} from "./types";
-
-export interface TimelineRow {
-  id: string;
-  at_seconds: number;
-  identity: string;
-  action: ContainmentAction;
-  /** upcoming: not issued yet; open: awaiting decisions; closed: settled. */
-  state: "upcoming" | "open" | "closed";
-  request_id: string | null;
-  decisions: Extract<DrillEvent, { kind: "decided" }>[];
-  failures: Extract<DrillEvent, { kind: "script_failed" }>[];
-  status: string | null;
-  approved_action: ContainmentAction | null;
-}
-
-export function planned(session: DrillSession): PlannedInject[] {
-  const started = session.events.find((e) => e.kind === "started");
-  return started && started.kind === "started" ? started.injects : [];
-}
-
-export function timeline(
-  injects: PlannedInject[],
-  events: DrillEvent[],
-): TimelineRow[] {
-  const rows = new Map<string, TimelineRow>(
-    injects.map((i) => [
-      i.id,
-      {
-        ...i,
-        state: "upcoming",
-        request_id: null,
-        decisions: [],
-        failures: [],
-        status: null,
-        approved_action: null,
-      },
-    ]),
-  );
-  for (const e of events) {
-    if (e.kind === "started") continue;
-    const row = rows.get(e.inject);
-    if (!row) continue;
-    switch (e.kind) {
-      case "issued":
-        row.state = "open";
-        row.request_id = e.request_id;
-        break;
-      case "decided":
-        row.decisions.push(e);
-        break;
-      case "script_failed":
-        row.failures.push(e);
-        break;
-      case "closed":
-        row.state = "closed";
-        row.status = e.status;
-        row.approved_action = e.approved_action;
-        break;
-    }
-  }
-  return [...rows.values()].sort((a, b) => a.at_seconds - b.at_seconds);
-}
+// Drill time and the approved set, from the session the core keeps (its
+// timeline is folded in Rust, src/drill/timeline.rs).
+import type { DrillSession, TimelineRow } from "./types";
 
 /** Drill seconds since the start, at `now`. */
 export function drillNow(session: DrillSession, now: number): number {
@@ -77,11 +11,9 @@ export function drillNow(session: DrillSession, now: number): number {
 }
 
 /** A stable key for the set of approved actions (the graph reloads when it changes). */
-export function approvedKey(events: DrillEvent[]): string {
-  return events
-    .filter((e) => e.kind === "closed" && e.approved_action)
-    .map((e) =>
-      e.kind === "closed" ? `${e.identity}:${e.approved_action}` : "",
-    )
+export function approvedKey(timeline: TimelineRow[]): string {
+  return timeline
+    .filter((r) => r.approved_action)
+    .map((r) => `${r.identity}:${r.approved_action}`)
     .join(",");
 }

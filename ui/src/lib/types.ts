@@ -41,8 +41,20 @@ import type { Threat } from "./generated/Threat";
 import type { TierDecision } from "./generated/TierDecision";
 import type { Usage } from "./generated/Usage";
 import type { Verdict } from "./generated/Verdict";
+import type { DrillEvent } from "./generated/DrillEvent";
+import type { DrillExample } from "./generated/DrillExample";
+import type { DrillReport } from "./generated/DrillReport";
+import type { DrillSession } from "./generated/DrillSession";
+import type { PlannedInject } from "./generated/PlannedInject";
+import type { TimelineRow } from "./generated/TimelineRow";
 
 export type {
+  DrillEvent,
+  DrillExample,
+  DrillReport,
+  DrillSession,
+  PlannedInject,
+  TimelineRow,
   Access,
   Alternative,
   Alternatives,
@@ -160,98 +172,6 @@ export interface Explorer {
   edges: number[];
   owners: string[];
   summary: BlastSummary;
-}
-
-// Drills: a shipped scenario run in the app (src-tauri/src/drills.rs).
-export interface PlannedInject {
-  id: string;
-  at_seconds: number;
-  identity: string;
-  action: ContainmentAction;
-}
-
-export interface DrillExample {
-  id: string;
-  name: string;
-  description: string;
-  injects: PlannedInject[];
-  has_participants: boolean;
-  problem: string | null;
-}
-
-export type DrillEvent =
-  | {
-      kind: "started";
-      run_id: string;
-      scenario: string;
-      backend: string;
-      speed: number;
-      injects: PlannedInject[];
-    }
-  | { kind: "issued"; inject: string; request_id: string; at_seconds: number }
-  | {
-      kind: "decided";
-      inject: string;
-      approver: string;
-      decision: "approve" | "deny" | "approve_narrowed";
-      receipt: "accepted" | "awaiting_second_approval" | "rejected";
-      at_seconds: number;
-    }
-  | {
-      kind: "script_failed";
-      inject: string;
-      by: string;
-      message: string;
-      at_seconds: number;
-    }
-  | {
-      kind: "closed";
-      inject: string;
-      identity: string;
-      status: string;
-      approved_action: ContainmentAction | null;
-      at_seconds: number;
-    };
-
-export interface DrillReport {
-  run_id: string;
-  scenario: string;
-  stopped_early: boolean;
-  injects: {
-    id: string;
-    status: string;
-    approved_action?: ContainmentAction;
-    services_broken?: number;
-    time_to_decision_seconds?: number;
-    expectation?: { expected: string; met: boolean; notes: string[] };
-  }[];
-  cumulative: { services: number; per_tier: number[] };
-  without_rollback: { identity: string; action: ContainmentAction }[];
-  ownership_gaps: { kind: string; id: string; name: string; gap: string }[];
-  totals: {
-    injects: number;
-    approved: number;
-    denied: number;
-    unanswered: number;
-    expectations: number;
-    expectations_met: number;
-    decisions: number;
-    signatures_verified: number;
-  };
-}
-
-export interface DrillSession {
-  example: string;
-  scenario: string;
-  run_id: string;
-  speed: number;
-  scripted: boolean;
-  backend: string;
-  started_at: string;
-  events: DrillEvent[];
-  running: boolean;
-  report: DrillReport | null;
-  error: string | null;
 }
 
 export interface DatabaseSettings {
