@@ -6,7 +6,6 @@
 use tauri::{AppHandle, Manager, State};
 
 use countersign::app::drills::{ExampleInfo, Session};
-use countersign::drill::render;
 
 use crate::watch::{Change, tell};
 use crate::{AppState, CommandError};
@@ -67,27 +66,6 @@ pub async fn save_drill_report(
     state: State<'_, AppState>,
     format: String,
 ) -> Result<Option<String>, CommandError> {
-    let Some(report) = state.drills.current().and_then(|s| s.report) else {
-        return Err(CommandError::InvalidInput {
-            field: "report",
-            reason: "no finished drill: run one first".into(),
-        });
-    };
-    let (text, extension) = match format.as_str() {
-        "html" => (render::html(&report), "html"),
-        "md" => (render::markdown(&report), "md"),
-        other => {
-            return Err(CommandError::InvalidInput {
-                field: "format",
-                reason: format!("{other:?}: choose html or md"),
-            });
-        }
-    };
-    crate::commands::save_with_dialog(
-        &app,
-        &format!("{}.{extension}", report.run_id),
-        extension,
-        text.into_bytes(),
-    )
-    .await
+    let (name, extension, text) = state.drill_report(&format)?;
+    crate::commands::save_with_dialog(&app, &name, extension, text.into_bytes()).await
 }

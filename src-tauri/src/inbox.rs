@@ -29,7 +29,7 @@ pub async fn poll_once(app: &AppHandle) {
     show_count(app, polled.awaiting);
     crate::watch::tell(app, crate::watch::Change::Inbox);
     for request in polled.new {
-        notify(request.raw()).await;
+        notify(&request).await;
     }
 }
 
@@ -53,28 +53,8 @@ pub fn show_count(app: &AppHandle, awaiting: usize) {
     }
 }
 
-async fn notify(request: &serde_json::Value) {
-    let text = |path: &[&str]| {
-        let mut v = request;
-        for p in path {
-            v = &v[*p];
-        }
-        v.as_str().unwrap_or("?").to_owned()
-    };
-    let title = format!(
-        "Approval needed: {} on {}",
-        text(&["action"]).replace('_', " "),
-        request["target"]["display_name"]
-            .as_str()
-            .map(str::to_owned)
-            .unwrap_or_else(|| text(&["target", "external_id"]))
-    );
-    let body = format!(
-        "{} severity · {} · requested by {}",
-        text(&["severity"]),
-        text(&["evidence", "signal"]).replace('_', " "),
-        text(&["requested_by", "id"])
-    );
+async fn notify(request: &countersign::app::inbox::Received) {
+    let (title, body) = request.announcement();
     // The D-Bus call blocks and runs its own runtime, so it gets a thread
     // outside ours; a missing notification daemon must not stop the inbox.
     let (done, shown) = tokio::sync::oneshot::channel();

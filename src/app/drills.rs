@@ -321,6 +321,23 @@ impl Workspace {
         });
     }
 
+    /// The finished drill's report as a file: its suggested name, its
+    /// extension and its text, for `format` `html` or `md`. Errors:
+    /// `invalid_input` for another format or when no drill has finished.
+    pub fn drill_report(&self, format: &str) -> Result<(String, &'static str, String), AppError> {
+        let invalid =
+            |field: &'static str, reason: String| AppError::InvalidInput { field, reason };
+        let Some(report) = self.drills.current().and_then(|s| s.report) else {
+            return Err(invalid("report", "no finished drill: run one first".into()));
+        };
+        let (text, extension) = match format {
+            "html" => (drill::render::html(&report), "html"),
+            "md" => (drill::render::markdown(&report), "md"),
+            other => return Err(invalid("format", format!("{other:?}: choose html or md"))),
+        };
+        Ok((format!("{}.{extension}", report.run_id), extension, text))
+    }
+
     /// The blast radius of everything the current drill approved so far,
     /// contained together; `None` when nothing is.
     pub async fn drill_explore(&self) -> Result<Option<crate::graph::explore::Explorer>, AppError> {

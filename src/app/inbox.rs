@@ -33,6 +33,34 @@ impl Received {
     pub fn raw(&self) -> &serde_json::Value {
         &self.raw
     }
+
+    /// A desktop notification's title and body for a new request, from
+    /// what the backend sent (`?` where a field is missing: a notification
+    /// is a nudge, the request view shows the request).
+    pub fn announcement(&self) -> (String, String) {
+        let text = |path: &[&str]| {
+            path.iter()
+                .try_fold(&self.raw, |v, p| v.get(*p))
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("?")
+                .to_owned()
+        };
+        let target = self.raw["target"]["display_name"]
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| text(&["target", "external_id"]));
+        let title = format!(
+            "Approval needed: {} on {target}",
+            text(&["action"]).replace('_', " ")
+        );
+        let body = format!(
+            "{} severity · {} · requested by {}",
+            text(&["severity"]),
+            text(&["evidence", "signal"]).replace('_', " "),
+            text(&["requested_by", "id"])
+        );
+        (title, body)
+    }
 }
 
 /// Serialised as the backend's JSON, unchanged.
@@ -137,5 +165,24 @@ mod tests {
             "the backend's JSON, unchanged"
         );
         assert!(Received::from_json(serde_json::json!({"id": 7})).is_none());
+    }
+
+    #[test]
+    fn a_new_request_is_announced_by_action_target_and_requester() {
+        let r = Received::from_json(serde_json::json!({
+            "id": "r", "action": "rotate_secret", "severity": "high",
+            "target": {"external_id": "vault:kafka"},
+            "evidence": {"signal": "secret_in_public_repository"},
+            "requested_by": {"id": "soar"}
+        }))
+        .unwrap();
+        let (title, body) = r.announcement();
+        assert_eq!(title, "Approval needed: rotate secret on vault:kafka");
+        assert_eq!(
+            body,
+            "high severity · secret in public repository · requested by soar"
+        );
+        let (title, _) = request("x").announcement();
+        assert_eq!(title, "Approval needed: rotate secret on ?");
     }
 }
