@@ -154,6 +154,64 @@ async fn the_desktop_path_decides_on_what_it_showed_and_refuses_after_an_edit() 
     let delivered = &store.decisions(Some("req-app-1")).await.unwrap()[0];
     assert!(delivered.receipt.is_some(), "{delivered:?}");
     assert_eq!(store.undelivered(None).await.unwrap(), 0);
+
+    // Signing one request changes no inventory: a second request opened
+    // before it is still decided on the version it showed.
+    soar.create_request(&request("req-app-2")).await.unwrap();
+    soar.create_request(&request("req-app-3")).await.unwrap();
+    ws.poll().await;
+    let second = ws.request_view("req-app-2").await.unwrap();
+    let third = ws.request_view("req-app-3").await.unwrap();
+    assert_eq!(second.inventory_version, third.inventory_version);
+    ws.decide(DecideInput {
+        verdict: Verdict::Deny,
+        ..decide("req-app-2", second.inventory_version.clone())
+    })
+    .await
+    .unwrap();
+    ws.decide(decide("req-app-3", third.inventory_version.clone()))
+        .await
+        .expect("another decision is no inventory change");
+    // A version that is not one says so, rather than "changed".
+    soar.create_request(&request("req-app-4")).await.unwrap();
+    ws.poll().await;
+    let e = ws
+        .decide(decide("req-app-4", Some("garbage".into())))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "invalid_input");
+    assert!(e.to_string().contains("not an inventory version"), "{e}");
+
+    // A request for an identity this inventory does not know: the view
+    // says so, approving is refused, denying signs what was shown.
+    let mut unknown = request("req-app-5");
+    unknown["target"] = json!({ "external_id": "vault:secret/nowhere" });
+    soar.create_request(&unknown).await.unwrap();
+    ws.poll().await;
+    let view = ws.request_view("req-app-5").await.unwrap();
+    assert!(
+        view.problem
+            .as_deref()
+            .unwrap()
+            .contains("vault:secret/nowhere")
+    );
+    let e = ws
+        .decide(decide("req-app-5", view.inventory_version.clone()))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "unknown_target");
+    let row = ws
+        .decide(DecideInput {
+            verdict: Verdict::Deny,
+            ..decide("req-app-5", view.inventory_version.clone())
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        payload(&row.jws)["blast_radius_digest"].as_str(),
+        view.blast_radius_digest.as_deref(),
+        "the denial signs the problem shown"
+    );
 }
 
 #[tokio::test]

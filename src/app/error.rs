@@ -136,6 +136,7 @@ impl AppError {
                 "approver_is_requester"
             }
             AppError::Decision(DecisionError::InventoryChanged) => "inventory_changed",
+            AppError::Decision(DecisionError::NotAnInventoryVersion(_)) => "invalid_input",
             AppError::Decision(DecisionError::Expired { .. }) => "request_expired",
             AppError::Decision(DecisionError::UnknownTarget(_)) => "unknown_target",
             AppError::Decision(DecisionError::BroaderNarrowing(_)) => "broader_narrowing",
@@ -210,7 +211,7 @@ impl AppError {
             }
             AppError::Decision(DecisionError::Signing(e)) | AppError::Signing(e) => signing_hint(e),
             AppError::Client(e) if e.is_transient() => Some(
-                "Your decision is saved and queued; it is sent as soon as the backend answers.",
+                "Check the backend's URL and that it is running. Decisions you sign meanwhile are kept and sent when it answers.",
             ),
             AppError::Client(_) => Some("Check the backend URL and token in Approvals."),
             AppError::Database(_) => Some(

@@ -157,6 +157,10 @@ pub enum DecisionError {
     },
     #[error("the inventory changed since you opened this request; review it again")]
     InventoryChanged,
+    #[error(
+        "{0:?} is not an inventory version: give the inventory_version the request view showed (seq:hash)"
+    )]
+    NotAnInventoryVersion(String),
     #[error(transparent)]
     UnknownTarget(#[from] BlastError),
     #[error(transparent)]
@@ -172,6 +176,20 @@ pub(super) fn digest_of<T: Serialize>(value: &T) -> String {
     let json = serde_json::to_value(value).expect("results serialise");
     let canonical = serde_jcs::to_vec(&json).expect("JSON canonicalises");
     URL_SAFE_NO_PAD.encode(Sha256::digest(canonical))
+}
+
+/// What a denial signs as `blast_radius_digest` when the request's
+/// identity is unknown here: the digest of the problem the owner was shown
+/// instead of a blast radius, `{"problem": message}`.
+pub(super) fn unknown_target_digest(problem: &BlastError) -> String {
+    digest_of(&serde_json::json!({ "problem": problem.to_string() }))
+}
+
+/// `seq:hash`, as `Store::inventory_version` gives it.
+fn is_inventory_version(v: &str) -> bool {
+    v.split_once(':').is_some_and(|(seq, hash)| {
+        !seq.is_empty() && seq.bytes().all(|b| b.is_ascii_digit()) && !hash.is_empty()
+    })
 }
 
 /// One decision to make.
@@ -246,13 +264,21 @@ pub async fn decide_on(
         }) => *a,
         _ => parsed.action,
     };
+    if let Some(seen) = inventory_version.filter(|v| !is_inventory_version(v)) {
+        return Err(DecisionError::NotAnInventoryVersion(seen.to_owned()));
+    }
     // The inventory the decision is made on is the one shown. The cache
     // gives no version for a graph raced by an edit, which never matches.
     let (version, graph) = graphs.get_with_version(store).await?;
     if inventory_version.is_some_and(|seen| version.as_deref() != Some(seen)) {
         return Err(DecisionError::InventoryChanged);
     }
-    let blast = graph.blast(&[(parsed.target.external_id.as_str(), action)])?;
+    let blast_radius_digest = match graph.blast(&[(parsed.target.external_id.as_str(), action)]) {
+        Ok(blast) => digest_of(&blast),
+        // An unknown identity can be denied (nothing is contained), not approved.
+        Err(e) if matches!(decision, Decision::Deny) => unknown_target_digest(&e),
+        Err(e) => return Err(e.into()),
+    };
 
     let pair = keys.active().await?;
     let exp = parsed.expires_at.as_second().min(now.as_second() + 3600);
@@ -275,7 +301,7 @@ pub async fn decide_on(
             groups: store.approver_groups().await?,
         },
         policy_version: store.approval_policy().await?.0.version().to_owned(),
-        blast_radius_digest: digest_of(&blast),
+        blast_radius_digest,
     };
     // What every reader checks is checked before anything is signed.
     check_claims(&claims).map_err(DecisionError::InvalidClaims)?;
@@ -559,7 +585,9 @@ mod tests {
             &keys,
             DecisionInput {
                 request: &unknown,
-                decision: Decision::Deny,
+                // Approving what the inventory does not know is refused
+                // (denying it is not: tests/app.rs).
+                decision: Decision::Approve,
                 reason: "no",
                 audience: "aud",
                 destination: None,

@@ -33,8 +33,8 @@ pub struct RequestView {
     pub request: ContainmentRequest,
     /// base64url SHA-256 of the request's JCS form: what a decision binds.
     pub request_digest: String,
-    /// The inventory version (the audit trail's head) this view was built
-    /// from. A decision made with it is refused if the inventory has
+    /// The inventory version (`Store::inventory_version`) this view was
+    /// built from. A decision made with it is refused if the inventory has
     /// changed since, so the blast radius signed is the one shown.
     pub inventory_version: Option<String>,
     /// base64url SHA-256 of the JCS form of the requested action's blast
@@ -122,6 +122,8 @@ pub async fn request_view(
     let blast = match graph.blast(&[(target.as_str(), view.request.action)]) {
         Ok(b) => b,
         Err(e) => {
+            // What is shown instead of a blast radius: a denial signs it.
+            view.blast_radius_digest = Some(super::decision::unknown_target_digest(&e));
             view.problem = Some(e.to_string());
             return Ok(view);
         }

@@ -24,7 +24,7 @@ pub enum ClientError {
     #[error("{url} is not a backend URL: {reason}")]
     BadUrl { url: String, reason: String },
     #[error(
-        "the backend at {url} cannot be reached ({reason}); decisions stay queued and are retried"
+        "the backend at {url} cannot be reached ({reason}): check the URL and that the backend is running"
     )]
     Unreachable { url: String, reason: String },
     #[error(

@@ -1,6 +1,6 @@
 //! Keeps one engine graph per inventory state. Every change to the
-//! inventory appends to the audit trail, so the trail's head identifies the
-//! state exactly: a query after an edit sees the edit (the graph is rebuilt
+//! inventory appends to the audit trail, so the newest inventory row of the
+//! trail (`Store::inventory_version`) identifies the state exactly: a query after an edit sees the edit (the graph is rebuilt
 //! from the store), and queries between edits share one graph.
 
 use std::sync::Arc;
@@ -25,14 +25,14 @@ impl GraphCache {
         Ok(self.get_with_version(store).await?.1)
     }
 
-    /// The graph and the inventory version it is of: the audit trail's
-    /// head (`None` for an inventory never changed). A decision is bound
+    /// The graph and the inventory version it is of
+    /// (`Store::inventory_version`; `None` for an inventory never changed). A decision is bound
     /// to this version, so what is signed is what was shown.
     pub async fn get_with_version(
         &self,
         store: &Store,
     ) -> Result<(Option<String>, Arc<BlastGraph>), StoreError> {
-        let head = store.audit_head().await?;
+        let head = store.inventory_version().await?;
         let mut current = self.current.lock().await;
         if let Some((h, g)) = current.as_ref()
             && *h == head
@@ -42,7 +42,7 @@ impl GraphCache {
         let graph = Arc::new(BlastGraph::new(&store.snapshot().await?));
         // An edit between reading the head and the snapshot would pair a
         // graph with the wrong version: such a graph is not kept.
-        if store.audit_head().await? != head {
+        if store.inventory_version().await? != head {
             return Ok((None, graph));
         }
         *current = Some((head.clone(), Arc::clone(&graph)));

@@ -647,4 +647,23 @@ impl Store {
     pub async fn audit_head(&self) -> Result<Option<String>, StoreError> {
         self.setting(HEAD_KEY).await
     }
+
+    /// The inventory's version: `seq:hash` of the newest audit row that
+    /// changed an owner, a service or an identity (`None` for an inventory
+    /// never changed). It moves with every inventory change anyone makes —
+    /// this process, the CLI, another owner in team mode — and with
+    /// nothing else: a decision signed, a key made or a setting changed
+    /// leaves it, so signing one request does not make the others' views
+    /// stale. The blast-radius graph is cached by it and decisions are
+    /// bound to it.
+    pub async fn inventory_version(&self) -> Result<Option<String>, StoreError> {
+        let row: Option<(i64, String)> = sqlx::query_as(
+            "SELECT seq, hash FROM audit_log WHERE entity IN ('owner', 'service', 'identity')
+             ORDER BY seq DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool().await)
+        .await
+        .map_err(|e| self.query_error(e))?;
+        Ok(row.map(|(seq, hash)| format!("{seq}:{hash}")))
+    }
 }
