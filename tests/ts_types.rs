@@ -132,7 +132,7 @@ fn generated_types_are_current() {
         return;
     }
     let have = read_dir(&dir);
-    let stale: Vec<&String> = want
+    let stale: std::collections::BTreeSet<&String> = want
         .keys()
         .chain(have.keys())
         .filter(|k| want.get(*k) != have.get(*k))

@@ -15,8 +15,8 @@ export type RequestView = { request: ContainmentRequest,
  */
 request_digest: string, 
 /**
- * The inventory version (the audit trail's head) this view was built
- * from. A decision made with it is refused if the inventory has
+ * The inventory version (`Store::inventory_version`) this view was
+ * built from. A decision made with it is refused if the inventory has
  * changed since, so the blast radius signed is the one shown.
  */
 inventory_version: string | null, 
