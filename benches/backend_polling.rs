@@ -56,6 +56,7 @@ fn main() {
                 dual_groups: Vec::new(),
                 request_files: Vec::new(),
                 policy: None,
+                identity: None,
             })
             .await
             .unwrap();

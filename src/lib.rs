@@ -16,6 +16,7 @@ pub mod import;
 pub mod inventory;
 pub mod jose;
 pub mod model;
+pub mod oidc;
 pub mod policy;
 pub mod secrets;
 pub mod signing;

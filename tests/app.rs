@@ -77,6 +77,7 @@ async fn the_desktop_path_decides_on_what_it_showed_and_refuses_after_an_edit() 
         dual_groups: backend::DEFAULT_DUAL_GROUPS.map(String::from).to_vec(),
         request_files: Vec::new(),
         policy: None,
+        identity: None,
     })
     .await
     .unwrap();

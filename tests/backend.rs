@@ -130,6 +130,7 @@ async fn start_on(listener: tokio::net::TcpListener) -> Running {
             backend::DEFAULT_DUAL_GROUPS.map(String::from).to_vec(),
         ))),
         token: TOKEN.into(),
+        identity: None,
     };
     let app = backend::router(shared.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -148,7 +149,7 @@ async fn start() -> Running {
 async fn enroll(b: &Running, who: &Approver, groups: &[&str]) {
     let groups: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
     b.client
-        .enroll(who.id, &groups, &who.jwks().await)
+        .enroll(who.id, &groups, &who.jwks().await, None)
         .await
         .unwrap();
 }
@@ -317,7 +318,7 @@ async fn enroll_raw_key(
         .thumbprint(jsonwebtoken::jwk::ThumbprintHash::SHA256)
         .unwrap();
     let jwks = json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid}]});
-    b.client.enroll(id, &[], &jwks).await.unwrap();
+    b.client.enroll(id, &[], &jwks, None).await.unwrap();
     (key, x, kid)
 }
 
@@ -418,7 +419,7 @@ async fn the_backend_accepts_rfc_9864_fully_specified_ed25519() {
 
     // A kid that is not the key's thumbprint cannot be enrolled.
     let bad = json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": x, "kid": "made-up"}]});
-    let err = b.client.enroll("erin", &[], &bad).await.unwrap_err();
+    let err = b.client.enroll("erin", &[], &bad, None).await.unwrap_err();
     assert!(err.to_string().contains("thumbprint"), "{err}");
 }
 
@@ -987,14 +988,16 @@ async fn enrollment_refuses_weak_keys_and_never_revives_a_retired_one() {
     identity[0] = 1;
     refused(
         "small order",
-        b.client.enroll("mallory", &[], &jwks_of(&identity).0).await,
+        b.client
+            .enroll("mallory", &[], &jwks_of(&identity).0, None)
+            .await,
         "small order",
     );
     let mut negative_zero = identity;
     negative_zero[31] |= 0x80;
     assert!(
         b.client
-            .enroll("mallory", &[], &jwks_of(&negative_zero).0)
+            .enroll("mallory", &[], &jwks_of(&negative_zero).0, None)
             .await
             .is_err()
     );
@@ -1019,7 +1022,9 @@ async fn enrollment_refuses_weak_keys_and_never_revives_a_retired_one() {
     mixed[31] |= sign ^ 0x80;
     refused(
         "torsion component",
-        b.client.enroll("mallory", &[], &jwks_of(&mixed).0).await,
+        b.client
+            .enroll("mallory", &[], &jwks_of(&mixed).0, None)
+            .await,
         "torsion",
     );
 
@@ -1028,25 +1033,25 @@ async fn enrollment_refuses_weak_keys_and_never_revives_a_retired_one() {
     let key2 = ed25519_dalek::SigningKey::from_bytes(&[12; 32]);
     let (jwks1, kid1) = jwks_of(key1.verifying_key().as_bytes());
     let (jwks2, _) = jwks_of(key2.verifying_key().as_bytes());
-    b.client.enroll("alice", &[], &jwks1).await.unwrap();
-    b.client.enroll("alice", &[], &jwks2).await.unwrap();
+    b.client.enroll("alice", &[], &jwks1, None).await.unwrap();
+    b.client.enroll("alice", &[], &jwks2, None).await.unwrap();
     refused(
         "retired key re-enrolled by its approver",
-        b.client.enroll("alice", &[], &jwks1).await,
+        b.client.enroll("alice", &[], &jwks1, None).await,
         "retired",
     );
     refused(
         "retired key under another name",
-        b.client.enroll("mallory", &[], &jwks1).await,
+        b.client.enroll("mallory", &[], &jwks1, None).await,
         "belongs to approver alice",
     );
     refused(
         "active key under another name",
-        b.client.enroll("mallory", &[], &jwks2).await,
+        b.client.enroll("mallory", &[], &jwks2, None).await,
         "belongs to approver alice",
     );
     // Re-enrolling the same active key keeps it (not a rotation).
-    b.client.enroll("alice", &[], &jwks2).await.unwrap();
+    b.client.enroll("alice", &[], &jwks2, None).await.unwrap();
     let jwks = b.shared.state.lock().await.approver_jwks("alice").unwrap();
     assert_eq!(jwks["keys"].as_array().unwrap().len(), 1);
     assert!(

@@ -15,6 +15,7 @@ const LAYERS: &[&[&str]] = &[
         "graph",
         "policy",
         "signing",
+        "oidc",
         "import",
         "export",
         "demo",

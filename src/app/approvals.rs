@@ -444,7 +444,10 @@ impl Workspace {
     pub async fn enroll(&self, url: &str) -> Result<usize, AppError> {
         let store = self.store()?;
         let client = self.approvals.client(url).await?;
-        Ok(client::enroll_keys_of(&self.keys(store), store, &client, &self.ctx().actor).await?)
+        Ok(
+            client::enroll_keys_of(&self.keys(store), store, &client, &self.ctx().actor, None)
+                .await?,
+        )
     }
 
     /// Creates the owner's signing key (private half in the keyring) and

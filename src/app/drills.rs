@@ -146,6 +146,7 @@ pub async fn host_backend(
         dual_groups,
         request_files: Vec::new(),
         policy: Some(policy),
+        identity: None,
     })
     .await?;
     let client = BackendClient::new(&running.url(), token.into())?;
@@ -235,7 +236,7 @@ impl Workspace {
         let token = backend::new_token()?;
         let dual = backend::DEFAULT_DUAL_GROUPS.map(String::from).to_vec();
         let (running, client) = host_backend(store, "127.0.0.1:0".into(), token, dual).await?;
-        client::enroll_keys_of(&self.keys(store), store, &client, &self.ctx().actor).await?;
+        client::enroll_keys_of(&self.keys(store), store, &client, &self.ctx().actor, None).await?;
 
         let stop = Arc::new(AtomicBool::new(false));
         let run_id = drill::new_run_id();

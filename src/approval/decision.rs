@@ -298,7 +298,10 @@ pub async fn decide_on(
         reason: reason.trim().to_owned(),
         approver: Approver {
             id: ctx.actor.clone(),
-            groups: store.approver_groups().await?,
+            groups: match &ctx.vouched_groups {
+                Some(groups) => groups.clone(),
+                None => store.approver_groups().await?,
+            },
         },
         policy_version: store.approval_policy().await?.0.version().to_owned(),
         blast_radius_digest,

@@ -61,6 +61,21 @@ pub struct Shared {
     pub state: Arc<Mutex<BackendState>>,
     /// The bearer token clients must present.
     pub token: Arc<str>,
+    /// When set, an enrollment is accepted only for the person a valid ID
+    /// token from this provider names (issue 17).
+    pub identity: Option<Arc<IdentityProvider>>,
+}
+
+/// The organisation's OpenID provider a backend trusts to say who an
+/// approver is: their key is enrolled under the `sub` of a valid ID token
+/// (issuer, `aud` = `audience`, unexpired) with only the groups it
+/// carries in `groups_claim`.
+#[derive(Debug, Clone)]
+pub struct IdentityProvider {
+    pub issuer: String,
+    /// The client id the ID tokens are issued to (their `aud`).
+    pub audience: String,
+    pub groups_claim: String,
 }
 
 pub struct ServeConfig {
@@ -74,6 +89,9 @@ pub struct ServeConfig {
     /// The approval policy narrowed approvals are judged by (Cedar text);
     /// `None` is the shipped default.
     pub policy: Option<String>,
+    /// Enrollment bound to the organisation's identity provider; `None`
+    /// enrolls whoever holds the bearer token (the local, single-team mode).
+    pub identity: Option<IdentityProvider>,
 }
 
 /// Loads requests from a JSON file (one request or an array of them).
@@ -147,6 +165,7 @@ async fn bind(
     let shared = Shared {
         state: Arc::new(Mutex::new(state)),
         token: config.token.into(),
+        identity: config.identity.map(Arc::new),
     };
     Ok((listener, shared, audience))
 }

@@ -206,6 +206,9 @@ struct Enrollment {
     #[serde(default)]
     groups: Vec<String>,
     jwks: Jwks,
+    /// The approver's ID token, when the backend trusts an identity
+    /// provider: the key is enrolled for the person it names.
+    id_token: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -256,11 +259,66 @@ async fn enroll(
             }
         }
     }
+    let groups = match &shared.identity {
+        Some(provider) => match vouched_groups(provider, &approver, &body).await {
+            Ok(groups) => groups,
+            Err(refusal) => return refusal,
+        },
+        None => body.groups,
+    };
     let mut state = shared.state.lock().await;
-    match state.enroll(&approver, body.groups, keys) {
+    match state.enroll(&approver, groups, keys) {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
     }
+}
+
+/// Checks an enrollment against the identity provider: a valid ID token
+/// naming `approver` as its `sub`, and only groups it carries. Returns the
+/// groups to enroll (the token's, when none are named); a refusal is `403`
+/// with what was wrong.
+async fn vouched_groups(
+    provider: &super::IdentityProvider,
+    approver: &str,
+    body: &Enrollment,
+) -> Result<Vec<String>, Response> {
+    let refuse = |reason: String| error(StatusCode::FORBIDDEN, reason);
+    let Some(token) = &body.id_token else {
+        return Err(refuse(format!(
+            "id_token: this backend enrolls keys only for a person {} vouches for; sign in (`countersign login`) and enroll again",
+            provider.issuer
+        )));
+    };
+    let config = crate::oidc::ProviderConfig {
+        groups_claim: provider.groups_claim.clone(),
+        ..crate::oidc::ProviderConfig::new(&provider.issuer, &provider.audience)
+    };
+    let person = crate::oidc::verify_id_token(&config, &provider.audience, token)
+        .await
+        .map_err(|e| refuse(format!("id_token: {e}")))?;
+    if person.sub != approver {
+        return Err(refuse(format!(
+            "id_token: it names {:?}, not {approver:?}; a key is enrolled only for the person signed in",
+            person.sub
+        )));
+    }
+    if body.groups.is_empty() {
+        return Ok(person.groups);
+    }
+    let unvouched: Vec<&str> = body
+        .groups
+        .iter()
+        .filter(|g| !person.groups.contains(g))
+        .map(String::as_str)
+        .collect();
+    if !unvouched.is_empty() {
+        return Err(refuse(format!(
+            "groups: {} not in the ID token's {:?} claim; only groups the identity provider vouches for are enrolled",
+            unvouched.join(", "),
+            provider.groups_claim
+        )));
+    }
+    Ok(body.groups.clone())
 }
 
 async fn approver_jwks(State(shared): State<Shared>, Path(approver): Path<String>) -> Response {

@@ -42,6 +42,17 @@ pub enum BackendCommand {
         /// Cedar approval policy that judges narrowed approvals [default: the shipped policy]
         #[arg(long, value_name = "FILE.cedar")]
         policy: Option<PathBuf>,
+        /// Enroll keys only for people this OpenID provider vouches for (a valid ID token whose
+        /// `sub` is the approver, with only the groups it carries). Without it, whoever holds the
+        /// bearer token enrolls any name with any groups.
+        #[arg(long, value_name = "URL", requires = "oidc_audience")]
+        oidc_issuer: Option<String>,
+        /// The client id the ID tokens are issued to (their `aud`)
+        #[arg(long, value_name = "CLIENT_ID", requires = "oidc_issuer")]
+        oidc_audience: Option<String>,
+        /// The ID token claim holding the person's groups
+        #[arg(long, value_name = "NAME", default_value = "groups")]
+        groups_claim: String,
     },
     /// Store the bearer token for a backend in the OS keyring (read from stdin) and make it the default backend
     Login { url: String },
@@ -150,6 +161,9 @@ pub async fn serve(command: &BackendCommand) -> Result<bool> {
         dual_groups,
         request_files,
         policy,
+        oidc_issuer,
+        oidc_audience,
+        groups_claim,
     } = command
     else {
         return Ok(false);
@@ -172,6 +186,14 @@ pub async fn serve(command: &BackendCommand) -> Result<bool> {
                 anyhow::Ok(text)
             })
             .transpose()?,
+        identity: oidc_issuer
+            .as_ref()
+            .zip(oidc_audience.as_ref())
+            .map(|(issuer, audience)| backend::IdentityProvider {
+                issuer: issuer.trim_end_matches('/').to_owned(),
+                audience: audience.clone(),
+                groups_claim: groups_claim.clone(),
+            }),
     };
     backend::serve(config, |addr, audience| {
         // Scripts wait for this line (and read the port from it).
@@ -267,11 +289,19 @@ pub async fn backend(store: &Store, ctx: &ChangeContext, command: BackendCommand
         BackendCommand::Enroll { backend } => {
             let url = backend_url(store, backend).await?;
             let client = connect(&url).await?;
-            let sent = client::enroll_keys(store, &client, &ctx.actor).await?;
+            let signed_in = super::identity::signed_in().await?;
+            let vouched = signed_in.as_ref().map(|(p, s)| client::Vouched {
+                id_token: &s.id_token,
+                groups: &p.groups,
+            });
+            let sent = client::enroll_keys(store, &client, &ctx.actor, vouched.as_ref()).await?;
             if sent == 0 {
                 bail!("no signing key to enroll: run `countersign keys init` first");
             }
-            let groups = store.approver_groups().await?;
+            let groups = match &signed_in {
+                Some((p, _)) => p.groups.clone(),
+                None => store.approver_groups().await?,
+            };
             println!(
                 "enrolled {sent} key(s) for {} with {url}{}",
                 ctx.actor,

@@ -6,6 +6,7 @@ mod args;
 use args::{ActionArg, ExportFormatArg, FormatArg, ThreatArg};
 mod drill_cmd;
 mod graph_cmd;
+mod identity;
 mod progress;
 mod table;
 
@@ -26,7 +27,7 @@ use countersign::import::{self, Apply};
 use countersign::inventory::Entity;
 use countersign::model::ContainmentAction;
 use countersign::signing::{KeyStatus, Keys, OsKeyring, SigningError};
-use countersign::store::{ChangeContext, DB_ENV_VAR, STALE_DAYS_KEY, Store};
+use countersign::store::{DB_ENV_VAR, STALE_DAYS_KEY, Store};
 use drill_cmd::DrillCommand;
 use std::sync::Arc;
 
@@ -90,6 +91,15 @@ enum Command {
     Requests(RequestsCommand),
     /// Approve, deny or narrow a containment request; prints the signed decision (compact JWS)
     Decide(DecideArgs),
+    /// Sign in with your organisation's OpenID Connect provider (device authorization, RFC 8628)
+    Login(identity::LoginArgs),
+    /// Who you approve as: the signed-in person, or the local single-user mode
+    Whoami {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sign out: remove the session's tokens from the OS keyring
+    Logout,
     /// Decisions you signed, with their delivery state
     #[command(subcommand)]
     Decisions(DecisionsCommand),
@@ -461,10 +471,13 @@ pub async fn run(cli: Cli) -> Result<()> {
         _ => {}
     }
     let store = open_store(cli.db).await?;
-    let ctx = match cli.actor {
-        Some(actor) => ChangeContext::new(actor, "cli"),
-        None => ChangeContext::local_user("cli"),
-    };
+    // Deciding and enrolling are done as the signed-in person, when there
+    // is one (their `sub` and the groups their ID token carries).
+    let identified = matches!(
+        cli.command,
+        Command::Decide(_) | Command::Backend(BackendCommand::Enroll { .. })
+    );
+    let ctx = identity::context(cli.actor, identified).await?;
     let ws = Workspace::on(store, None, Arc::new(OsKeyring), ctx);
     let result = dispatch(&ws, cli.command).await;
     ws.close().await;
@@ -587,6 +600,9 @@ async fn dispatch(ws: &Workspace, command: Command) -> Result<()> {
         }
         Command::Generate(_) => unreachable!("handled before opening the store"),
         Command::Decide(args) => approvals::decide(ws, args).await?,
+        Command::Login(args) => identity::login(store, ctx, args).await?,
+        Command::Whoami { json } => identity::whoami(store, json).await?,
+        Command::Logout => identity::logout().await?,
         Command::Decisions(cmd) => approvals::decisions(store, cmd).await?,
         Command::Requests(cmd) => approvals::requests(ws, cmd).await?,
         Command::Backend(cmd) => approvals::backend(store, ctx, cmd).await?,

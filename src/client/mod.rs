@@ -111,14 +111,24 @@ pub async fn enroll_keys(
     store: &crate::Store,
     client: &BackendClient,
     approver: &str,
+    vouched: Option<&Vouched<'_>>,
 ) -> Result<usize, ClientError> {
     enroll_keys_of(
         &crate::signing::Keys::new(store, Arc::new(crate::signing::OsKeyring)),
         store,
         client,
         approver,
+        vouched,
     )
     .await
+}
+
+/// What the organisation's identity provider says of the approver: the
+/// ID token a backend checks the enrollment against, and the groups it
+/// carries (enrolled instead of the local `approver_groups` setting).
+pub struct Vouched<'a> {
+    pub id_token: &'a str,
+    pub groups: &'a [String],
 }
 
 /// [`enroll_keys`] of `keys`.
@@ -127,15 +137,21 @@ pub async fn enroll_keys_of(
     store: &crate::Store,
     client: &BackendClient,
     approver: &str,
+    vouched: Option<&Vouched<'_>>,
 ) -> Result<usize, ClientError> {
     let jwks = keys.jwks().await?;
     let count = jwks["keys"].as_array().map_or(0, Vec::len);
     if count > 0 {
-        let groups = store
-            .approver_groups()
-            .await
-            .map_err(|e| ClientError::Keyring(SigningError::Store(e)))?;
-        client.enroll(approver, &groups, &jwks).await?;
+        let groups = match vouched {
+            Some(v) => v.groups.to_vec(),
+            None => store
+                .approver_groups()
+                .await
+                .map_err(|e| ClientError::Keyring(SigningError::Store(e)))?,
+        };
+        client
+            .enroll(approver, &groups, &jwks, vouched.map(|v| v.id_token))
+            .await?;
     }
     Ok(count)
 }
@@ -467,13 +483,15 @@ impl BackendClient {
         approver: &str,
         groups: &[String],
         jwks: &serde_json::Value,
+        id_token: Option<&str>,
     ) -> Result<(), ClientError> {
         let url = format!("/v1/approvers/{}", urlencode(approver));
+        let mut body = serde_json::json!({ "groups": groups, "jwks": jwks });
+        if let Some(token) = id_token {
+            body["id_token"] = token.into();
+        }
         let response = self
-            .send(
-                self.request(reqwest::Method::PUT, &url)
-                    .json(&serde_json::json!({ "groups": groups, "jwks": jwks })),
-            )
+            .send(self.request(reqwest::Method::PUT, &url).json(&body))
             .await?;
         if !response.status().is_success() {
             return Err(self.failure(response).await);

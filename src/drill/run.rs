@@ -170,7 +170,12 @@ async fn persona(
     let keys = Keys::new(&store, secrets.clone());
     keys.init(&ctx).await?;
     client
-        .enroll(&participant.id, &participant.groups, &keys.jwks().await?)
+        .enroll(
+            &participant.id,
+            &participant.groups,
+            &keys.jwks().await?,
+            None,
+        )
         .await?;
     Ok(Persona {
         participant: participant.clone(),

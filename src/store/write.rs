@@ -15,6 +15,10 @@ use crate::model::{Identity, Owner, Service};
 pub struct ChangeContext {
     pub actor: String,
     pub source: String,
+    /// The approver's groups as the organisation's identity provider
+    /// vouched for them in a verified ID token (signed in); `None` in the
+    /// local single-user mode, where the `approver_groups` setting is used.
+    pub vouched_groups: Option<Vec<String>>,
 }
 
 impl ChangeContext {
@@ -22,6 +26,20 @@ impl ChangeContext {
         ChangeContext {
             actor: actor.into(),
             source: source.into(),
+            vouched_groups: None,
+        }
+    }
+
+    /// Acting as a person the identity provider vouched for: their `sub`
+    /// is the actor (the approver's id) and their groups are the token's.
+    pub fn signed_in(
+        sub: impl Into<String>,
+        groups: Vec<String>,
+        source: impl Into<String>,
+    ) -> Self {
+        ChangeContext {
+            vouched_groups: Some(groups),
+            ..ChangeContext::new(sub, source)
         }
     }
 

@@ -2,6 +2,8 @@
 //! own copy and uses only some of them.
 #![allow(dead_code)]
 
+pub mod oidc;
+
 use assert_cmd::Command;
 use std::path::Path;
 

@@ -411,6 +411,7 @@ pub async fn start_reference_backend(token: &str) -> String {
         dual_groups: backend::DEFAULT_DUAL_GROUPS.map(String::from).to_vec(),
         request_files: vec![],
         policy: None,
+        identity: None,
     };
     tokio::spawn(async move {
         backend::serve(config, move |_, audience| {

@@ -47,6 +47,7 @@ async fn a_request_from_the_backend_is_approved_in_the_app_and_verified_by_the_b
         "alice",
         &["identity-governance".to_owned()],
         &keys.jwks().await.unwrap(),
+        None,
     )
     .await
     .unwrap();

@@ -1,0 +1,242 @@
+//! Approvers vouched for by the organisation's identity provider (issue
+//! 17), against a real one: oidc-provider (npm) on loopback. People sign
+//! in with the device authorization grant through `countersign::oidc`,
+//! the person at the browser played by tests/oidc/browser.mjs; the
+//! reference backend, trusting that provider, enrolls a key only for the
+//! person a valid ID token names, with only the groups it carries.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::oidc::{Provider, browse, password};
+use countersign::Store;
+use countersign::backend::{self, IdentityProvider, ServeConfig};
+use countersign::client::{BackendClient, ClientError};
+use countersign::oidc::{self, Person, ProviderConfig, Session};
+use countersign::signing::{Keys, MemorySecrets};
+use countersign::store::ChangeContext;
+use serde_json::Value;
+
+const TOKEN: &str = "oidc-test-backend-token-0123456789";
+
+/// Signs `login` in with the device grant, the browser step on a thread.
+async fn sign_in(
+    issuer: &str,
+    login: &'static str,
+    pass: String,
+) -> Result<(Person, Session), oidc::OidcError> {
+    let config = ProviderConfig::new(issuer, "countersign");
+    oidc::device_login(&config, move |prompt| {
+        let url = prompt
+            .verification_uri_complete
+            .clone()
+            .expect("oidc-provider gives the complete URI");
+        std::thread::spawn(move || {
+            if let Err(e) = browse(&url, login, &pass) {
+                eprintln!("the browser step failed: {e}");
+            }
+        });
+    })
+    .await
+}
+
+struct Backend {
+    _running: backend::Running,
+    client: BackendClient,
+}
+
+async fn backend_trusting(issuer: &str) -> Backend {
+    let running = backend::spawn(ServeConfig {
+        listen: "127.0.0.1:0".into(),
+        token: TOKEN.into(),
+        audience: None,
+        dual_groups: backend::DEFAULT_DUAL_GROUPS.map(String::from).to_vec(),
+        request_files: Vec::new(),
+        policy: None,
+        identity: Some(IdentityProvider {
+            issuer: issuer.to_owned(),
+            audience: "countersign".into(),
+            groups_claim: "groups".into(),
+        }),
+    })
+    .await
+    .unwrap();
+    let client = BackendClient::new(&running.url(), TOKEN.to_owned().into()).unwrap();
+    Backend {
+        _running: running,
+        client,
+    }
+}
+
+/// A fresh signing key's JWKS (an approver's installation).
+async fn jwks(actor: &str) -> (tempfile::TempDir, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("k.db")).await.unwrap();
+    let keys = Keys::new(&store, Arc::new(MemorySecrets::default()));
+    keys.init(&ChangeContext::new(actor, "test")).await.unwrap();
+    let jwks = keys.jwks().await.unwrap();
+    store.close().await;
+    (dir, jwks)
+}
+
+fn refused(result: Result<(), ClientError>) -> String {
+    let e = result.expect_err("the enrollment should be refused");
+    let text = e.to_string();
+    assert!(text.contains("403"), "refused as forbidden: {text}");
+    text
+}
+
+#[tokio::test]
+async fn sign_in_gives_the_person_the_provider_vouches_for() {
+    let provider = Provider::start();
+    let (alice, session) = sign_in(&provider.issuer, "alice", password("alice"))
+        .await
+        .unwrap();
+    assert_eq!(alice.sub, "alice");
+    assert_eq!(alice.name.as_deref(), Some("Alice Governance"));
+    assert_eq!(alice.groups, ["identity-governance"]);
+    assert_eq!(alice.issuer, provider.issuer);
+    assert!(
+        session.refresh_token.is_some(),
+        "offline_access gives a refresh token"
+    );
+    // Tokens never show in debug output.
+    assert!(!format!("{session:?}").contains(&session.id_token));
+
+    // A valid session is kept as it is; its refresh works too.
+    let (again, same) = oidc::refreshed(&session).await.unwrap();
+    assert_eq!(again.sub, "alice");
+    assert_eq!(same.id_token, session.id_token);
+
+    // Kept in (and removed from) the secrets store only.
+    let secrets = MemorySecrets::default();
+    oidc::save(&secrets, &session).unwrap();
+    assert_eq!(
+        oidc::load(&secrets).unwrap().unwrap().id_token,
+        session.id_token
+    );
+    oidc::forget(&secrets).unwrap();
+    assert!(oidc::load(&secrets).unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_wrong_password_signs_nobody_in() {
+    let provider = Provider::start();
+    let config = ProviderConfig::new(&provider.issuer, "countersign");
+    let (tx, rx) = std::sync::mpsc::channel();
+    // The device code stays pending while the browser step fails; the
+    // login is given up (dropped) once the failure is seen.
+    let login = oidc::device_login(&config, move |prompt| {
+        let url = prompt.verification_uri_complete.clone().unwrap();
+        std::thread::spawn(move || {
+            let _ = tx.send(browse(&url, "alice", "not-her-password"));
+        });
+    });
+    tokio::select! {
+        r = login => panic!("signed in with a wrong password: {:?}", r.map(|p| p.0)),
+        failed = tokio::task::spawn_blocking(move || rx.recv().unwrap()) => {
+            let err = failed.unwrap().unwrap_err();
+            assert!(err.contains("Wrong login or password"), "{err}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_backend_enrolls_a_key_only_for_the_person_a_valid_id_token_names() {
+    let provider = Provider::start();
+    let other = Provider::start();
+    let b = backend_trusting(&provider.issuer).await;
+    let (alice, alice_session) = sign_in(&provider.issuer, "alice", password("alice"))
+        .await
+        .unwrap();
+    let (_, bob_session) = sign_in(&provider.issuer, "bob", password("bob"))
+        .await
+        .unwrap();
+    let (_, foreign) = sign_in(&other.issuer, "alice", password("alice"))
+        .await
+        .unwrap();
+    let (_d1, alice_keys) = jwks("alice").await;
+    let (_d2, mallory_keys) = jwks("mallory").await;
+
+    // No token: refused, saying how to get one.
+    let no_token = refused(b.client.enroll("alice", &[], &alice_keys, None).await);
+    assert!(no_token.contains("countersign login"), "{no_token}");
+    // Someone else's token, to take over alice's name: refused.
+    let takeover = refused(
+        b.client
+            .enroll("alice", &[], &mallory_keys, Some(&bob_session.id_token))
+            .await,
+    );
+    assert!(takeover.contains("\"bob\""), "{takeover}");
+    // A token from another provider (foreign issuer and keys): refused.
+    refused(
+        b.client
+            .enroll("alice", &[], &alice_keys, Some(&foreign.id_token))
+            .await,
+    );
+    // A token whose payload was changed (groups added): the signature fails.
+    let mut parts: Vec<String> = alice_session
+        .id_token
+        .split('.')
+        .map(str::to_owned)
+        .collect();
+    let mut claims = countersign::jose::peek_claims(&alice_session.id_token).unwrap();
+    claims["groups"] = serde_json::json!(["identity-governance", "incident-response"]);
+    use base64::Engine as _;
+    parts[1] = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(serde_json::to_vec(&claims).unwrap());
+    refused(
+        b.client
+            .enroll("alice", &[], &alice_keys, Some(&parts.join(".")))
+            .await,
+    );
+    // Groups the token does not carry: refused, naming them.
+    let extra = refused(
+        b.client
+            .enroll(
+                "alice",
+                &["identity-governance".into(), "incident-response".into()],
+                &alice_keys,
+                Some(&alice_session.id_token),
+            )
+            .await,
+    );
+    assert!(extra.contains("incident-response"), "{extra}");
+    // Nothing of the refused attempts was enrolled.
+    assert!(b.client.approver_jwks("alice").await.is_err());
+
+    // Her own token, her own name: enrolled with the token's groups.
+    b.client
+        .enroll("alice", &[], &alice_keys, Some(&alice_session.id_token))
+        .await
+        .unwrap();
+    let enrolled = b.client.approver_jwks("alice").await.unwrap();
+    assert_eq!(enrolled["groups"], serde_json::json!(alice.groups));
+    assert_eq!(enrolled["keys"], alice_keys["keys"]);
+}
+
+#[tokio::test]
+async fn an_expired_id_token_is_refused() {
+    let provider = Provider::start_with(&["--id-token-ttl", "1"]);
+    let b = backend_trusting(&provider.issuer).await;
+    let (_, session) = sign_in(&provider.issuer, "alice", password("alice"))
+        .await
+        .unwrap();
+    let (_d, keys) = jwks("alice").await;
+    // openidconnect allows no clock skew by default; past `exp` is refused.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let expired = refused(
+        b.client
+            .enroll("alice", &[], &keys, Some(&session.id_token))
+            .await,
+    );
+    assert!(expired.contains("expired"), "{expired}");
+    // A refresh gives a fresh token, which is enrolled.
+    let (_, fresh) = oidc::refreshed(&session).await.unwrap();
+    assert_ne!(fresh.id_token, session.id_token);
+    b.client
+        .enroll("alice", &[], &keys, Some(&fresh.id_token))
+        .await
+        .unwrap();
+}
