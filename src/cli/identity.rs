@@ -47,8 +47,14 @@ async fn keyring<T: Send + 'static>(
 /// The signed-in person and a fresh session (refreshed and kept again
 /// when its ID token was about to expire); `None` when nobody is signed in.
 pub async fn signed_in() -> Result<Option<(Person, Session)>> {
-    let Some(session) = keyring(|k| oidc::load(k)).await? else {
-        return Ok(None);
+    // No keyring, no session: nobody can be signed in (the local mode).
+    let kept = tokio::task::spawn_blocking(|| oidc::load(&OsKeyring))
+        .await
+        .context("keyring thread failed")?;
+    let session = match kept {
+        Ok(Some(session)) => session,
+        Ok(None) | Err(countersign::secrets::SecretError::Unavailable(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
     };
     let (person, fresh) = oidc::refreshed(&session)
         .await
