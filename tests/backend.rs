@@ -237,6 +237,21 @@ async fn forged_and_invalid_decisions_are_rejected_with_their_reason() {
         submit(&b, &bob.sign_raw(&claims).await).await,
         "approver_is_requester",
     );
+    // Nor under a look-alike spelling of the requester's name (full-width
+    // letters, another case): compared after compatibility caseless matching.
+    for (n, lookalike) in ["\u{ff42}\u{ff4f}\u{ff42}", "BOB"].into_iter().enumerate() {
+        let id = format!("req-by-bob-{n}");
+        let r = request(&id, "single_approval", lookalike);
+        b.client.create_request(&r).await.unwrap();
+        let mut claims = claims_of(&bob.decide(&r1, Decision::Approve, &b.url).await);
+        claims["request_id"] = id.into();
+        claims["request_digest"] = countersign::signing::request_digest(&r).into();
+        claims["jti"] = uuid_like(&format!("2{n}")).into();
+        expect(
+            submit(&b, &bob.sign_raw(&claims).await).await,
+            "approver_is_requester",
+        );
+    }
 
     // A valid approval is accepted once; the identical JWS again returns
     // the first receipt, and a different JWS reusing its jti is a replay.

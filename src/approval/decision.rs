@@ -245,7 +245,7 @@ pub async fn decide_on(
     if reason.trim().is_empty() {
         return Err(DecisionError::NoReason);
     }
-    if parsed.requested_by.id.eq_ignore_ascii_case(&ctx.actor) {
+    if crate::model::text::same_person(&parsed.requested_by.id, &ctx.actor) {
         return Err(DecisionError::ApproverIsRequester {
             approver: ctx.actor.clone(),
         });

@@ -114,7 +114,7 @@ pub async fn request_view(
         narrower: Vec::new(),
         freshness: None,
         decisions: store.decisions(Some(&request.id)).await?,
-        requested_by_you: request.requested_by.id.eq_ignore_ascii_case(viewer),
+        requested_by_you: crate::model::text::same_person(&request.requested_by.id, viewer),
         expired: jiff::Timestamp::now() >= request.expires_at,
         request,
     };

@@ -443,12 +443,7 @@ impl BackendState {
             request.decided = Some(RequestStatus::Denied);
             return Ok((v, ReceiptStatus::Accepted));
         }
-        if request
-            .parsed
-            .requested_by
-            .id
-            .eq_ignore_ascii_case(&v.approver)
-        {
+        if crate::model::text::same_person(&request.parsed.requested_by.id, &v.approver) {
             return reject(Rejection::ApproverIsRequester, &v);
         }
         if request.parsed.tier != ApprovalTier::DualApproval {
@@ -465,7 +460,7 @@ impl BackendState {
                 Ok((v, ReceiptStatus::AwaitingSecondApproval))
             }
             Some(first) => {
-                if first.approver.eq_ignore_ascii_case(&v.approver) {
+                if crate::model::text::same_person(&first.approver, &v.approver) {
                     return reject(Rejection::SameApproverTwice, &v);
                 }
                 if first.claims.decision != v.claims.decision

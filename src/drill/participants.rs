@@ -101,7 +101,10 @@ pub fn parse_participants(
         if id.is_empty() {
             return Err(invalid(p.id.referenced.line(), "id: empty".into()));
         }
-        if participants.iter().any(|q| q.id.eq_ignore_ascii_case(&id)) {
+        if participants
+            .iter()
+            .any(|q| crate::model::text::same_person(&q.id, &id))
+        {
             return Err(invalid(
                 p.id.referenced.line(),
                 format!("participant {id:?} is declared twice"),
@@ -137,7 +140,7 @@ pub fn parse_participants(
                 format!("by: {:?} is not a declared participant", d.by.value),
             ));
         }
-        if inject.requested_by.id.eq_ignore_ascii_case(&d.by.value) {
+        if crate::model::text::same_person(&inject.requested_by.id, &d.by.value) {
             return Err(invalid(
                 d.by.referenced.line(),
                 format!(

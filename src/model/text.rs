@@ -158,3 +158,54 @@ mod tests {
         assert_eq!(back["s"], "a\u{202e}b\u{e0041}");
     }
 }
+
+/// Whether two person identifiers (an approver, a requester) name the same
+/// person as a reader would see them: Unicode compatibility caseless
+/// matching (The Unicode Standard §3.13, D146: NFKD with case folding, so
+/// `Ａlice`, `alice` and `ALICE` match, and `ß` matches `ss`), after
+/// surrounding whitespace and invisible format characters (soft hyphen,
+/// zero-width space and joiners, word joiner, byte-order mark) are
+/// removed. Wherever "not the same person" is a rule (nobody approves
+/// their own request; a dual approval needs two people), a look-alike
+/// spelling must not get round it. Letters of other scripts that merely
+/// look alike (Cyrillic `а` for Latin `a`) are not folded: that is UTS #39
+/// confusable detection, which identifiers issued by one identity
+/// provider do not need.
+pub fn same_person(a: &str, b: &str) -> bool {
+    fn visible(s: &str) -> String {
+        s.chars()
+            .filter(|c| {
+                !matches!(
+                    c,
+                    '\u{00AD}' | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}'
+                )
+            })
+            .collect::<String>()
+            .trim()
+            .to_owned()
+    }
+    caseless::compatibility_caseless_match_str(&visible(a), &visible(b))
+}
+
+#[cfg(test)]
+mod same_person_tests {
+    use super::same_person;
+
+    #[test]
+    fn look_alike_spellings_are_one_person() {
+        for other in [
+            "alice",
+            "ALICE",
+            "alice ",
+            " Alice",
+            "ａｌｉｃｅ",
+            "al\u{200B}ice",
+            "alice\u{FEFF}",
+        ] {
+            assert!(same_person("alice", other), "{other:?}");
+        }
+        assert!(same_person("strasse", "STRAẞE"));
+        assert!(!same_person("alice", "alicia"));
+        assert!(!same_person("alice", "al ice"));
+    }
+}
