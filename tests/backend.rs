@@ -237,6 +237,15 @@ async fn forged_and_invalid_decisions_are_rejected_with_their_reason() {
         submit(&b, &bob.sign_raw(&claims).await).await,
         "approver_is_requester",
     );
+    // A decision claiming groups its approver was not enrolled with.
+    let mut claims = claims_of(&alice.decide(&r1, Decision::Approve, &b.url).await);
+    claims["approver"]["groups"] = serde_json::json!(["identity-governance", "incident-response"]);
+    claims["jti"] = uuid_like("3").into();
+    expect(
+        submit(&b, &alice.sign_raw(&claims).await).await,
+        "approver_mismatch",
+    );
+
     // Nor under a look-alike spelling of the requester's name (full-width
     // letters, another case): compared after compatibility caseless matching.
     for (n, lookalike) in ["\u{ff42}\u{ff4f}\u{ff42}", "BOB"].into_iter().enumerate() {

@@ -414,6 +414,16 @@ impl BackendState {
                 .unwrap_or_default()
         };
         let approver_groups = groups_of(&v.approver);
+        // The groups a decision claims are the enrolled binding's (with an
+        // identity provider: the ones its ID token vouched for), never more.
+        if v.claims
+            .approver
+            .groups
+            .iter()
+            .any(|g| !approver_groups.contains(g))
+        {
+            return reject(Rejection::ApproverMismatch, &v);
+        }
         let first_groups = self.requests[i]
             .approvals
             .first()
