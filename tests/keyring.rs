@@ -344,3 +344,112 @@ async fn the_token_and_the_database_password_are_never_printed() {
         "the password is in the Secret Service"
     );
 }
+
+/// `countersign login` signs in against a real OpenID provider (the
+/// device code entered by the test's browser), keeps the session in the
+/// Secret Service, and `backend enroll` then enrolls the key for the
+/// provider's `sub` with the token's groups at a backend that trusts only
+/// that provider; `logout` removes the session.
+#[test]
+#[ignore = "needs a Secret Service on the session bus (scripts/test provides one)"]
+fn login_keeps_the_session_in_the_keyring_and_enrollment_uses_it() {
+    use assert_cmd::prelude::*;
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+
+    /// Signs out whatever happens, so later tests in this session bus are
+    /// not run as the test's person.
+    struct SignOut;
+    impl Drop for SignOut {
+        fn drop(&mut self) {
+            let _ = countersign::oidc::forget(&OsKeyring);
+        }
+    }
+    let _sign_out = SignOut;
+
+    let provider = common::oidc::Provider::start();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    let cli = || {
+        let mut c = Command::cargo_bin("countersign").unwrap();
+        c.env_remove("COUNTERSIGN_ACTOR").arg("--db").arg(&db);
+        c
+    };
+    let mut login = cli()
+        .args(["login", "--issuer", &provider.issuer])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = std::io::BufReader::new(login.stderr.take().unwrap());
+    let mut url = None;
+    for line in stderr.lines() {
+        let line = line.unwrap();
+        if let Some(rest) = line.trim().strip_prefix("(or open ") {
+            url = Some(rest.trim_end_matches(')').to_owned());
+            break;
+        }
+    }
+    let url = url.expect("login prints where to sign in");
+    common::oidc::browse(&url, "alice", &common::oidc::password("alice")).unwrap();
+    let out = login.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("signed in as Alice Governance (sub \"alice\""),
+        "{said}"
+    );
+    assert!(countersign::oidc::load(&OsKeyring).unwrap().is_some());
+
+    let whoami = cli().arg("whoami").output().unwrap();
+    assert!(String::from_utf8_lossy(&whoami.stdout).contains("groups: identity-governance"));
+
+    // A backend that trusts only this provider enrolls the key for alice.
+    let token = "oidc-cli-backend-token-0123456789";
+    let backend = common::ServedBackend::start(
+        &[
+            "--oidc-issuer",
+            &provider.issuer,
+            "--oidc-audience",
+            "countersign",
+        ],
+        &[("COUNTERSIGN_BACKEND_TOKEN", token)],
+    );
+    cli().args(["keys", "init"]).assert().success();
+    let enrolled = cli()
+        .env("COUNTERSIGN_BACKEND_TOKEN", token)
+        .args(["backend", "enroll", "--backend", &backend.url])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&enrolled.stdout);
+    assert!(
+        enrolled.status.success(),
+        "{}",
+        String::from_utf8_lossy(&enrolled.stderr)
+    );
+    assert!(
+        text.contains("for alice") && text.contains("identity-governance"),
+        "{text}"
+    );
+    // Someone else's name as --actor is refused while signed in.
+    let other = cli()
+        .env("COUNTERSIGN_BACKEND_TOKEN", token)
+        .args([
+            "--actor",
+            "bob",
+            "backend",
+            "enroll",
+            "--backend",
+            &backend.url,
+        ])
+        .output()
+        .unwrap();
+    assert!(!other.status.success());
+    assert!(String::from_utf8_lossy(&other.stderr).contains("is not who is signed in"));
+
+    let out = cli().arg("logout").output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("signed out"));
+    assert!(countersign::oidc::load(&OsKeyring).unwrap().is_none());
+    let whoami = cli().arg("whoami").output().unwrap();
+    assert!(String::from_utf8_lossy(&whoami.stdout).contains("not signed in"));
+}
