@@ -118,6 +118,18 @@ async fn sign_in_gives_the_person_the_provider_vouches_for() {
     );
     oidc::forget(&secrets).unwrap();
     assert!(oidc::load(&secrets).unwrap().is_none());
+
+    // With the provider unreachable, a kept token still valid is used as
+    // it is: signing a decision does not wait on the provider.
+    drop(provider);
+    let (offline, kept) = oidc::refreshed(&session)
+        .await
+        .expect("a valid kept token needs no provider");
+    assert_eq!(
+        (offline.sub.as_str(), offline.groups.clone()),
+        ("alice", alice.groups.clone())
+    );
+    assert_eq!(kept.id_token, session.id_token);
 }
 
 #[tokio::test]
@@ -218,14 +230,14 @@ async fn the_backend_enrolls_a_key_only_for_the_person_a_valid_id_token_names() 
 
 #[tokio::test]
 async fn an_expired_id_token_is_refused() {
-    let provider = Provider::start_with(&["--id-token-ttl", "1"]);
+    let provider = Provider::start_with(&["--id-token-ttl", "3"]);
     let b = backend_trusting(&provider.issuer).await;
     let (_, session) = sign_in(&provider.issuer, "alice", password("alice"))
         .await
         .unwrap();
     let (_d, keys) = jwks("alice").await;
     // openidconnect allows no clock skew by default; past `exp` is refused.
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3300)).await;
     let expired = refused(
         b.client
             .enroll("alice", &[], &keys, Some(&session.id_token))

@@ -56,9 +56,7 @@ pub async fn signed_in() -> Result<Option<(Person, Session)>> {
         Ok(None) | Err(countersign::secrets::SecretError::Unavailable(_)) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    let (person, fresh) = oidc::refreshed(&session)
-        .await
-        .with_context(|| format!("your session with {}", session.config.issuer))?;
+    let (person, fresh) = oidc::refreshed(&session).await?;
     if fresh.id_token != session.id_token {
         let keep = fresh.clone();
         keyring(move |k| oidc::save(k, &keep)).await?;

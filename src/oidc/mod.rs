@@ -200,6 +200,15 @@ pub async fn device_login(
 /// A fresh session: the same one while its ID token is valid for at least
 /// another minute, else refreshed with its refresh token.
 pub async fn refreshed(session: &Session) -> Result<(Person, Session), OidcError> {
+    // The kept ID token was verified before it was kept, and the keyring
+    // is this installation's: while it is valid for another minute it is
+    // used without asking the provider, so signing a decision does not
+    // depend on the provider being reachable.
+    if let Some(person) = kept_person(session)
+        && person.expires_at > jiff::Timestamp::now().as_second() + 60
+    {
+        return Ok((person, session.clone()));
+    }
     let metadata = discover(&session.config.issuer).await?;
     let jwks = metadata.jwks().clone();
     let config = &session.config;
@@ -228,7 +237,8 @@ pub async fn refreshed(session: &Session) -> Result<(Person, Session), OidcError
         .map_err(|e| OidcError::SignIn {
             issuer: config.issuer.clone(),
             reason: format!(
-                "refreshing the session failed ({}): sign in again",
+                "the session of {:?} expired and could not be refreshed ({}): run `countersign login` again",
+                kept_person(session).map(|p| p.sub).unwrap_or_default(),
                 http::describe(&e)
             ),
         })?;
@@ -243,6 +253,30 @@ pub async fn refreshed(session: &Session) -> Result<(Person, Session), OidcError
             .or_else(|| session.refresh_token.clone()),
     };
     Ok((person, refreshed))
+}
+
+/// The person the kept session's ID token names, read without checking
+/// its signature again (it was checked before it was kept).
+fn kept_person(session: &Session) -> Option<Person> {
+    let claims = crate::jose::peek_claims(&session.id_token)?;
+    Some(Person {
+        issuer: session.config.issuer.clone(),
+        sub: claims["sub"].as_str()?.to_owned(),
+        name: claims["name"].as_str().map(str::to_owned),
+        groups: groups_in(&claims, &session.config.groups_claim),
+        expires_at: claims["exp"].as_i64()?,
+    })
+}
+
+fn groups_in(claims: &serde_json::Value, claim: &str) -> Vec<String> {
+    match &claims[claim] {
+        serde_json::Value::Array(items) => items
+            .iter()
+            .filter_map(|g| g.as_str().map(str::to_owned))
+            .collect(),
+        serde_json::Value::String(one) => vec![one.clone()],
+        _ => Vec::new(),
+    }
 }
 
 /// Checks an ID token someone presents (a backend enrolling a key, say):
@@ -280,14 +314,7 @@ fn verify_with(
     // The signature is checked: its payload can be read for the groups
     // claim, whose name the organisation chooses.
     let payload = crate::jose::peek_claims(id_token).unwrap_or_default();
-    let groups = match &payload[config.groups_claim.as_str()] {
-        serde_json::Value::Array(items) => items
-            .iter()
-            .filter_map(|g| g.as_str().map(str::to_owned))
-            .collect(),
-        serde_json::Value::String(one) => vec![one.clone()],
-        _ => Vec::new(),
-    };
+    let groups = groups_in(&payload, &config.groups_claim);
     Ok(Person {
         issuer: config.issuer.clone(),
         sub: claims.subject().to_string(),
