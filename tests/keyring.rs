@@ -381,19 +381,28 @@ fn login_keeps_the_session_in_the_keyring_and_enrollment_uses_it() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // stderr is read to its end on a thread (a closed pipe would fail the
+    // CLI's next line); the sign-in URL comes back over a channel.
     let stderr = std::io::BufReader::new(login.stderr.take().unwrap());
-    let mut url = None;
-    for line in stderr.lines() {
-        let line = line.unwrap();
-        if let Some(rest) = line.trim().strip_prefix("(or open ") {
-            url = Some(rest.trim_end_matches(')').to_owned());
-            break;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let said = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in stderr.lines().map_while(Result::ok) {
+            if let Some(rest) = line.trim().strip_prefix("(or open ") {
+                let _ = tx.send(rest.trim_end_matches(')').to_owned());
+            }
+            all.push_str(&line);
+            all.push('\n');
         }
-    }
-    let url = url.expect("login prints where to sign in");
+        all
+    });
+    let url = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("login prints where to sign in");
     common::oidc::browse(&url, "alice", &common::oidc::password("alice")).unwrap();
     let out = login.wait_with_output().unwrap();
-    assert!(out.status.success());
+    let stderr = said.join().unwrap();
+    assert!(out.status.success(), "{stderr}");
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(
         said.contains("signed in as Alice Governance (sub \"alice\""),
