@@ -237,3 +237,22 @@ fn a_policy_that_does_not_parse_is_named_before_serving() {
             policy.display()
         )));
 }
+
+/// A malformed `--oidc-issuer` is named before the backend listens.
+#[test]
+fn a_malformed_identity_provider_is_named_before_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    for (issuer, says) in [
+        ("not a url", "is not a URL"),
+        ("ftp://idp.test", "use an https:// URL"),
+    ] {
+        common::countersign(&dir.path().join("d.db"))
+            .env("COUNTERSIGN_BACKEND_TOKEN", "serve-test-token-0123456789")
+            .args(["backend", "serve", "--listen", "127.0.0.1:0"])
+            .args(["--oidc-issuer", issuer, "--oidc-audience", "countersign"])
+            .timeout(std::time::Duration::from_secs(20))
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(says));
+    }
+}

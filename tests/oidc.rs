@@ -252,3 +252,25 @@ async fn an_expired_id_token_is_refused() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn an_unreachable_provider_is_not_a_verdict_on_the_token() {
+    let provider = Provider::start();
+    let (_, session) = sign_in(&provider.issuer, "alice", password("alice"))
+        .await
+        .unwrap();
+    let b = backend_trusting(&provider.issuer).await;
+    let (_d, keys) = jwks("alice").await;
+    drop(provider);
+    let e = b
+        .client
+        .enroll("alice", &[], &keys, Some(&session.id_token))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("502") && e.contains("try again"), "{e}");
+    assert!(
+        b.client.approver_jwks("alice").await.is_err(),
+        "nothing enrolled"
+    );
+}

@@ -55,18 +55,12 @@ pub struct Session {
 }
 
 impl Session {
-    /// Everything approved so far, with the action approved.
+    /// Everything approved so far, with the action approved (read from
+    /// the timeline, which has folded the events already).
     pub fn approved(&self) -> Vec<(String, ContainmentAction)> {
-        self.events
+        self.timeline
             .iter()
-            .filter_map(|e| match e {
-                Event::Closed {
-                    identity,
-                    approved_action: Some(a),
-                    ..
-                } => Some((identity.clone(), *a)),
-                _ => None,
-            })
+            .filter_map(|r| Some((r.identity.clone(), r.approved_action?)))
             .collect()
     }
 }

@@ -295,7 +295,14 @@ async fn vouched_groups(
     };
     let person = crate::oidc::verify_id_token(&config, &provider.audience, token)
         .await
-        .map_err(|e| refuse(format!("id_token: {e}")))?;
+        .map_err(|e| match e {
+            // The provider could not be asked: not a verdict on the token.
+            crate::oidc::OidcError::Discovery { .. } => error(
+                StatusCode::BAD_GATEWAY,
+                format!("{e}; nothing was enrolled, try again when it answers"),
+            ),
+            e => refuse(format!("id_token: {e}")),
+        })?;
     if person.sub != approver {
         return Err(refuse(format!(
             "id_token: it names {:?}, not {approver:?}; a key is enrolled only for the person signed in",

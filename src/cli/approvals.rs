@@ -195,9 +195,24 @@ pub async fn serve(command: &BackendCommand) -> Result<bool> {
                 groups_claim: groups_claim.clone(),
             }),
     };
-    backend::serve(config, |addr, audience| {
+    if let Some(provider) = &config.identity {
+        // A malformed issuer is named now, not at the first enrollment.
+        let parsed = reqwest::Url::parse(&provider.issuer)
+            .with_context(|| format!("--oidc-issuer {:?} is not a URL", provider.issuer))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            bail!("--oidc-issuer {:?}: use an https:// URL", provider.issuer);
+        }
+    }
+    let trusted = config.identity.as_ref().map(|p| p.issuer.clone());
+    backend::serve(config, move |addr, audience| {
         // Scripts wait for this line (and read the port from it).
         println!("listening on http://{addr} (audience {audience})");
+        match &trusted {
+            Some(issuer) => eprintln!("enrolling keys only for people {issuer} vouches for"),
+            None => eprintln!(
+                "enrolling keys for any name the bearer token's holder gives (no --oidc-issuer)"
+            ),
+        }
         use std::io::Write;
         let _ = std::io::stdout().flush();
     })
