@@ -17,6 +17,24 @@ pub fn request_digest(request: &serde_json::Value) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(canonical))
 }
 
+/// The commitment an ID token's `nonce` carries to the keys it was asked
+/// for: SHA-256 over the keys' RFC 7638 thumbprints (their `kid`s),
+/// sorted, deduplicated and joined with `.` (base64url has no `.`, so the
+/// join is unambiguous), base64url without padding.
+///
+/// Why: an ID token alone says who signed in, not which key they hold, so
+/// a copied token could enroll a stranger's key for its person. Asking the
+/// provider for a token whose `nonce` commits to the public keys (the
+/// construction OpenPubkey uses) binds the two: a backend enrolls only the
+/// keys the token's nonce names. Order and repeats do not matter; any
+/// other key set gives another value.
+pub fn key_commitment<'a>(kids: impl IntoIterator<Item = &'a str>) -> String {
+    let mut kids: Vec<&str> = kids.into_iter().collect();
+    kids.sort_unstable();
+    kids.dedup();
+    URL_SAFE_NO_PAD.encode(Sha256::digest(kids.join(".").as_bytes()))
+}
+
 /// A compact JWS's claims, read without verifying anything: for labels,
 /// bookkeeping and comparisons, never for a decision about trust.
 pub fn peek_claims(jws: &str) -> Option<serde_json::Value> {
@@ -37,5 +55,12 @@ mod tests {
         let c: serde_json::Value = serde_json::from_str(r#"{"a":[1,"y"],"b":1}"#).unwrap();
         assert_ne!(request_digest(&a), request_digest(&c));
         assert_eq!(request_digest(&a).len(), 43);
+    }
+
+    #[test]
+    fn a_key_commitment_names_the_set_of_keys_not_their_order() {
+        assert_eq!(key_commitment(["b", "a", "a"]), key_commitment(["a", "b"]));
+        assert_ne!(key_commitment(["a"]), key_commitment(["a", "b"]));
+        assert_eq!(key_commitment(["a"]).len(), 43);
     }
 }

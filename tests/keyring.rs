@@ -345,11 +345,12 @@ async fn the_token_and_the_database_password_are_never_printed() {
     );
 }
 
-/// `countersign login` signs in against a real OpenID provider (the
-/// device code entered by the test's browser), keeps the session in the
-/// Secret Service, and `backend enroll` then enrolls the key for the
-/// provider's `sub` with the token's groups at a backend that trusts only
-/// that provider; `logout` removes the session.
+/// `countersign login` signs in against a real OpenID provider (through
+/// the browser, played by the test, and the loopback redirect), keeps the
+/// session in the Secret Service, and `backend enroll` then enrolls the
+/// key the sign-in was bound to for the provider's `sub` with the token's
+/// groups at a backend that trusts only that provider; a rotated key needs
+/// a new sign-in; `logout` removes the session.
 #[test]
 #[ignore = "needs a Secret Service on the session bus (scripts/test provides one)"]
 fn login_keeps_the_session_in_the_keyring_and_enrollment_uses_it() {
@@ -375,8 +376,10 @@ fn login_keeps_the_session_in_the_keyring_and_enrollment_uses_it() {
         c.env_remove("COUNTERSIGN_ACTOR").arg("--db").arg(&db);
         c
     };
+    // The key first: the sign-in is asked for it (the token's nonce).
+    cli().args(["keys", "init"]).assert().success();
     let mut login = cli()
-        .args(["login", "--issuer", &provider.issuer])
+        .args(["login", "--no-browser", "--issuer", &provider.issuer])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -388,8 +391,8 @@ fn login_keeps_the_session_in_the_keyring_and_enrollment_uses_it() {
     let said = std::thread::spawn(move || {
         let mut all = String::new();
         for line in stderr.lines().map_while(Result::ok) {
-            if let Some(rest) = line.trim().strip_prefix("(or open ") {
-                let _ = tx.send(rest.trim_end_matches(')').to_owned());
+            if line.starts_with("  http://") {
+                let _ = tx.send(line.trim().to_owned());
             }
             all.push_str(&line);
             all.push('\n');
@@ -424,7 +427,6 @@ fn login_keeps_the_session_in_the_keyring_and_enrollment_uses_it() {
         ],
         &[("COUNTERSIGN_BACKEND_TOKEN", token)],
     );
-    cli().args(["keys", "init"]).assert().success();
     let enrolled = cli()
         .env("COUNTERSIGN_BACKEND_TOKEN", token)
         .args(["backend", "enroll", "--backend", &backend.url])
@@ -455,6 +457,20 @@ fn login_keeps_the_session_in_the_keyring_and_enrollment_uses_it() {
         .unwrap();
     assert!(!other.status.success());
     assert!(String::from_utf8_lossy(&other.stderr).contains("is not who is signed in"));
+    // A rotated key is not the key the sign-in was for: enrolling it asks
+    // for a new sign-in before anything is sent.
+    cli().args(["keys", "rotate"]).assert().success();
+    let rotated = cli()
+        .env("COUNTERSIGN_BACKEND_TOKEN", token)
+        .args(["backend", "enroll", "--backend", &backend.url])
+        .output()
+        .unwrap();
+    assert!(!rotated.status.success());
+    assert!(
+        String::from_utf8_lossy(&rotated.stderr).contains("run `countersign login` again"),
+        "{}",
+        String::from_utf8_lossy(&rotated.stderr)
+    );
 
     let out = cli().arg("logout").output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("signed out"));

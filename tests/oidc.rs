@@ -20,18 +20,20 @@ use serde_json::Value;
 
 const TOKEN: &str = "oidc-test-backend-token-0123456789";
 
-/// Signs `login` in with the device grant, the browser step on a thread.
+/// Signs `login` in through the browser (code flow, PKCE, loopback
+/// redirect), the browser step on a thread, asking for a token bound to
+/// `keys` (its nonce commits to them).
 async fn sign_in(
     issuer: &str,
     login: &'static str,
     pass: String,
+    keys: Option<&Value>,
 ) -> Result<(Person, Session), oidc::OidcError> {
     let config = ProviderConfig::new(issuer, "countersign");
-    oidc::device_login(&config, move |prompt| {
-        let url = prompt
-            .verification_uri_complete
-            .clone()
-            .expect("oidc-provider gives the complete URI");
+    let nonce = keys.map(commitment);
+    let timeout = std::time::Duration::from_secs(60);
+    oidc::loopback_login(&config, nonce.as_deref(), timeout, move |url| {
+        let url = url.to_owned();
         std::thread::spawn(move || {
             if let Err(e) = browse(&url, login, &pass) {
                 eprintln!("the browser step failed: {e}");
@@ -80,6 +82,17 @@ async fn jwks(actor: &str) -> (tempfile::TempDir, Value) {
     (dir, jwks)
 }
 
+/// The key commitment of a JWKS, as a backend computes it.
+fn commitment(jwks: &Value) -> String {
+    countersign::jose::key_commitment(
+        jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap()),
+    )
+}
+
 fn refused(result: Result<(), ClientError>) -> String {
     let e = result.expect_err("the enrollment should be refused");
     let text = e.to_string();
@@ -90,7 +103,7 @@ fn refused(result: Result<(), ClientError>) -> String {
 #[tokio::test]
 async fn sign_in_gives_the_person_the_provider_vouches_for() {
     let provider = Provider::start();
-    let (alice, session) = sign_in(&provider.issuer, "alice", password("alice"))
+    let (alice, session) = sign_in(&provider.issuer, "alice", password("alice"), None)
         .await
         .unwrap();
     assert_eq!(alice.sub, "alice");
@@ -133,13 +146,74 @@ async fn sign_in_gives_the_person_the_provider_vouches_for() {
 }
 
 #[tokio::test]
+async fn the_device_grant_signs_in_but_binds_no_key() {
+    let provider = Provider::start();
+    let config = ProviderConfig::new(&provider.issuer, "countersign");
+    let (person, session) = oidc::device_login(&config, Some("asked-for-keys"), |prompt| {
+        let url = prompt.verification_uri_complete.clone().unwrap();
+        std::thread::spawn(move || browse(&url, "bob", &password("bob")).unwrap());
+    })
+    .await
+    .unwrap();
+    assert_eq!(person.sub, "bob");
+    assert_eq!(person.groups, ["incident-response"]);
+    // The provider returns no nonce from a device grant: this is why the
+    // CLI signs in through the browser by default.
+    assert_eq!(oidc::nonce_of(&session.id_token), None);
+}
+
+#[tokio::test]
+async fn a_redirect_with_another_state_is_not_the_answer() {
+    let provider = Provider::start();
+    let config = ProviderConfig::new(&provider.issuer, "countersign");
+    let timeout = std::time::Duration::from_secs(30);
+    let err = oidc::loopback_login(&config, None, timeout, |url| {
+        let url = reqwest::Url::parse(url).unwrap();
+        let redirect = url
+            .query_pairs()
+            .find(|(k, _)| k == "redirect_uri")
+            .unwrap()
+            .1
+            .into_owned();
+        // RFC 8252 §7.3: a loopback IP literal with an ephemeral port.
+        assert!(redirect.starts_with("http://127.0.0.1:"), "{redirect}");
+        assert!(
+            url.query_pairs()
+                .any(|(k, v)| k == "code_challenge_method" && v == "S256")
+        );
+        std::thread::spawn(move || {
+            reqwest::blocking::get(format!("{redirect}?code=stolen&state=forged")).unwrap()
+        });
+    })
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("state does not match"), "{err}");
+
+    // A refusal at the provider comes back as its error, said plainly.
+    let err = oidc::loopback_login(&config, None, timeout, |url| {
+        let url = reqwest::Url::parse(url).unwrap();
+        let pairs: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+        let back = format!(
+            "{}?error=access_denied&error_description=the+person+refused&state={}",
+            pairs["redirect_uri"], pairs["state"]
+        );
+        std::thread::spawn(move || reqwest::blocking::get(back).unwrap());
+    })
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("access_denied: the person refused"), "{err}");
+}
+
+#[tokio::test]
 async fn a_wrong_password_signs_nobody_in() {
     let provider = Provider::start();
     let config = ProviderConfig::new(&provider.issuer, "countersign");
     let (tx, rx) = std::sync::mpsc::channel();
     // The device code stays pending while the browser step fails; the
     // login is given up (dropped) once the failure is seen.
-    let login = oidc::device_login(&config, move |prompt| {
+    let login = oidc::device_login(&config, None, move |prompt| {
         let url = prompt.verification_uri_complete.clone().unwrap();
         std::thread::spawn(move || {
             let _ = tx.send(browse(&url, "alice", "not-her-password"));
@@ -159,17 +233,32 @@ async fn the_backend_enrolls_a_key_only_for_the_person_a_valid_id_token_names() 
     let provider = Provider::start();
     let other = Provider::start();
     let b = backend_trusting(&provider.issuer).await;
-    let (alice, alice_session) = sign_in(&provider.issuer, "alice", password("alice"))
-        .await
-        .unwrap();
-    let (_, bob_session) = sign_in(&provider.issuer, "bob", password("bob"))
-        .await
-        .unwrap();
-    let (_, foreign) = sign_in(&other.issuer, "alice", password("alice"))
-        .await
-        .unwrap();
     let (_d1, alice_keys) = jwks("alice").await;
     let (_d2, mallory_keys) = jwks("mallory").await;
+    let (alice, alice_session) = sign_in(
+        &provider.issuer,
+        "alice",
+        password("alice"),
+        Some(&alice_keys),
+    )
+    .await
+    .unwrap();
+    // Bob signs in for his own key, then tries it under alice's name.
+    let (_, bob_session) = sign_in(
+        &provider.issuer,
+        "bob",
+        password("bob"),
+        Some(&mallory_keys),
+    )
+    .await
+    .unwrap();
+    let (_, foreign) = sign_in(&other.issuer, "alice", password("alice"), Some(&alice_keys))
+        .await
+        .unwrap();
+    // Alice signed in without binding a key (say, before she had one).
+    let (_, unbound) = sign_in(&provider.issuer, "alice", password("alice"), None)
+        .await
+        .unwrap();
 
     // No token: refused, saying how to get one.
     let no_token = refused(b.client.enroll("alice", &[], &alice_keys, None).await);
@@ -203,6 +292,21 @@ async fn the_backend_enrolls_a_key_only_for_the_person_a_valid_id_token_names() 
             .enroll("alice", &[], &alice_keys, Some(&parts.join(".")))
             .await,
     );
+    // Her token copied (from a log, a shared machine): it was asked for
+    // her keys, so it enrolls no other key under her name.
+    let copied = refused(
+        b.client
+            .enroll("alice", &[], &mallory_keys, Some(&alice_session.id_token))
+            .await,
+    );
+    assert!(copied.contains("not issued for these keys"), "{copied}");
+    // A token bound to no key enrolls none.
+    let unbound = refused(
+        b.client
+            .enroll("alice", &[], &alice_keys, Some(&unbound.id_token))
+            .await,
+    );
+    assert!(unbound.contains("not issued for these keys"), "{unbound}");
     // Groups the token does not carry: refused, naming them.
     let extra = refused(
         b.client
@@ -232,10 +336,10 @@ async fn the_backend_enrolls_a_key_only_for_the_person_a_valid_id_token_names() 
 async fn an_expired_id_token_is_refused() {
     let provider = Provider::start_with(&["--id-token-ttl", "3"]);
     let b = backend_trusting(&provider.issuer).await;
-    let (_, session) = sign_in(&provider.issuer, "alice", password("alice"))
+    let (_d, keys) = jwks("alice").await;
+    let (_, session) = sign_in(&provider.issuer, "alice", password("alice"), Some(&keys))
         .await
         .unwrap();
-    let (_d, keys) = jwks("alice").await;
     // openidconnect allows no clock skew by default; past `exp` is refused.
     tokio::time::sleep(std::time::Duration::from_millis(3300)).await;
     let expired = refused(
@@ -244,7 +348,8 @@ async fn an_expired_id_token_is_refused() {
             .await,
     );
     assert!(expired.contains("expired"), "{expired}");
-    // A refresh gives a fresh token, which is enrolled.
+    // A refresh gives a fresh token, still bound to her keys (the
+    // provider keeps the nonce), which is enrolled.
     let (_, fresh) = oidc::refreshed(&session).await.unwrap();
     assert_ne!(fresh.id_token, session.id_token);
     b.client
@@ -256,11 +361,11 @@ async fn an_expired_id_token_is_refused() {
 #[tokio::test]
 async fn an_unreachable_provider_is_not_a_verdict_on_the_token() {
     let provider = Provider::start();
-    let (_, session) = sign_in(&provider.issuer, "alice", password("alice"))
+    let (_d, keys) = jwks("alice").await;
+    let (_, session) = sign_in(&provider.issuer, "alice", password("alice"), Some(&keys))
         .await
         .unwrap();
     let b = backend_trusting(&provider.issuer).await;
-    let (_d, keys) = jwks("alice").await;
     drop(provider);
     let e = b
         .client

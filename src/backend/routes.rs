@@ -260,7 +260,14 @@ async fn enroll(
         }
     }
     let groups = match &shared.identity {
-        Some(provider) => match vouched_groups(provider, &approver, &body).await {
+        Some(provider) => match vouched_groups(
+            provider,
+            &approver,
+            &body,
+            &crate::jose::key_commitment(keys.iter().map(|(kid, _)| kid.as_str())),
+        )
+        .await
+        {
             Ok(groups) => groups,
             Err(refusal) => return refusal,
         },
@@ -274,13 +281,16 @@ async fn enroll(
 }
 
 /// Checks an enrollment against the identity provider: a valid ID token
-/// naming `approver` as its `sub`, and only groups it carries. Returns the
-/// groups to enroll (the token's, when none are named); a refusal is `403`
-/// with what was wrong.
+/// naming `approver` as its `sub`, asked for exactly the keys enrolled
+/// (its `nonce` is their `commitment`, [`crate::jose::key_commitment`], so
+/// a copied token cannot enroll anyone else's key), and only groups it
+/// carries. Returns the groups to enroll (the token's, when none are
+/// named); a refusal is `403` with what was wrong.
 async fn vouched_groups(
     provider: &super::IdentityProvider,
     approver: &str,
     body: &Enrollment,
+    commitment: &str,
 ) -> Result<Vec<String>, Response> {
     let refuse = |reason: String| error(StatusCode::FORBIDDEN, reason);
     let Some(token) = &body.id_token else {
@@ -293,7 +303,7 @@ async fn vouched_groups(
         groups_claim: provider.groups_claim.clone(),
         ..crate::oidc::ProviderConfig::new(&provider.issuer, &provider.audience)
     };
-    let person = crate::oidc::verify_id_token(&config, &provider.audience, token)
+    let person = crate::oidc::verify_id_token(&config, &provider.audience, token, Some(commitment))
         .await
         .map_err(|e| match e {
             // The provider could not be asked: not a verdict on the token.

@@ -26,6 +26,15 @@ pub struct LoginArgs {
     /// The ID token claim holding the person's groups
     #[arg(long)]
     pub groups_claim: Option<String>,
+    /// Print the sign-in address instead of opening the browser (open it
+    /// in a browser on this machine: the redirect comes back to loopback)
+    #[arg(long)]
+    pub no_browser: bool,
+    /// Sign in with a code on another device (RFC 8628) instead of a
+    /// browser on this machine. Most providers bind no signing key to such
+    /// a sign-in, so a backend that checks the binding refuses enrollment
+    #[arg(long, conflicts_with = "no_browser")]
+    pub device: bool,
 }
 
 /// The provider configured in the store, if any.
@@ -120,23 +129,61 @@ pub async fn login(store: &Store, ctx: &ChangeContext, args: LoginArgs) -> Resul
     if let Some(claim) = args.groups_claim {
         config.groups_claim = claim;
     }
-    let (person, session) = oidc::device_login(&config, |p| {
-        eprintln!(
-            "To sign in, open {} and enter the code {}",
-            p.verification_uri, p.user_code
-        );
-        if let Some(complete) = &p.verification_uri_complete {
-            eprintln!("  (or open {complete})");
-        }
-        eprintln!("waiting for you to sign in…");
-    })
-    .await?;
+    // The token is asked for this installation's signing keys (its nonce
+    // commits to them), so a backend enrolls them, and only them, for the
+    // person signing in.
+    let keys = countersign::signing::Keys::new(store, std::sync::Arc::new(OsKeyring));
+    let commitment = keys.commitment().await?;
+    let (person, session) = if args.device {
+        oidc::device_login(&config, commitment.as_deref(), |p| {
+            eprintln!(
+                "To sign in, open {} and enter the code {}",
+                p.verification_uri, p.user_code
+            );
+            if let Some(complete) = &p.verification_uri_complete {
+                eprintln!("  (or open {complete})");
+            }
+            eprintln!("waiting for you to sign in…");
+        })
+        .await?
+    } else {
+        let no_browser = args.no_browser;
+        oidc::loopback_login(
+            &config,
+            commitment.as_deref(),
+            oidc::BROWSER_TIMEOUT,
+            |url| {
+                // The address is printed either way: a browser that does not
+                // open (no desktop session, a remote shell) is not a dead end.
+                eprintln!("To sign in, open this address in a browser on this machine:\n  {url}");
+                if !no_browser && let Err(e) = open::that_detached(url) {
+                    eprintln!("(could not open a browser: {e})");
+                }
+                eprintln!(
+                    "waiting up to {} minutes for you to sign in…",
+                    oidc::BROWSER_TIMEOUT.as_secs() / 60
+                );
+            },
+        )
+        .await?
+    };
+    let bound = commitment.is_some() && oidc::nonce_of(&session.id_token) == commitment;
     keyring(move |k| oidc::save(k, &session)).await?;
     let json = serde_json::to_string(&config).expect("a provider config serialises");
     if store.setting(PROVIDER_KEY).await?.as_deref() != Some(json.as_str()) {
         store.set_setting(PROVIDER_KEY, &json, ctx).await?;
     }
     println!("signed in as {}", describe(&person));
+    if commitment.is_some() && !bound {
+        println!(
+            "this sign-in binds no signing key (the provider did not return the nonce from a device sign-in): to enroll keys with a backend, run `countersign login` without --device in a browser on this machine"
+        );
+    }
+    if commitment.is_none() {
+        println!(
+            "no signing key yet: this sign-in cannot enroll one; run `countersign keys init`, then `countersign login` again before `countersign backend enroll`"
+        );
+    }
     Ok(())
 }
 

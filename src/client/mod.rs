@@ -45,6 +45,10 @@ pub enum ClientError {
         "the backend at {url} answered with a receipt Countersign does not understand: {reason}; the decision stays queued"
     )]
     BadReceipt { url: String, reason: String },
+    #[error(
+        "the sign-in session was opened for other signing keys than the ones to enroll (keys were created or rotated since): run `countersign login` again, then enroll"
+    )]
+    SessionForOtherKeys,
     #[error(transparent)]
     Keyring(#[from] SigningError),
 }
@@ -141,6 +145,13 @@ pub async fn enroll_keys_of(
 ) -> Result<usize, ClientError> {
     let jwks = keys.jwks().await?;
     let count = jwks["keys"].as_array().map_or(0, Vec::len);
+    if let Some(v) = vouched
+        && count > 0
+        && crate::oidc::nonce_of(v.id_token) != keys.commitment().await?
+    {
+        // The backend would refuse it; say what to do before sending.
+        return Err(ClientError::SessionForOtherKeys);
+    }
     if count > 0 {
         let groups = match vouched {
             Some(v) => v.groups.to_vec(),

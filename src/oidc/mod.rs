@@ -1,6 +1,8 @@
 //! Who the approver is, from the organisation's OpenID Connect provider
-//! (issue 17): sign-in with the device authorization grant (RFC 8628) for
-//! the CLI, the person's ID token verified (signature against the
+//! (issue 17): sign-in in the system browser with the authorization code
+//! flow, PKCE and a loopback redirect (RFC 8252, [`loopback_login`]; the
+//! app and the CLI), or with the device authorization grant (RFC 8628,
+//! [`device_login`]; a CLI on a machine without a browser), the person's ID token verified (signature against the
 //! provider's JWKS, `iss`, `aud`, `exp`: OpenID Connect Core §3.1.3.7),
 //! their subject (`sub`), display name and groups (from a configured
 //! claim) read from it, and the session kept in the OS keyring.
@@ -9,6 +11,7 @@
 //! the project's HTTP client (reqwest) and decides what is kept.
 
 mod http;
+mod loopback;
 pub mod session;
 
 use openidconnect::core::{
@@ -23,6 +26,7 @@ use openidconnect::{
 };
 use serde::{Deserialize, Serialize};
 
+pub use loopback::{BROWSER_TIMEOUT, loopback_login};
 pub use session::{Session, forget, load, save};
 
 /// The scopes asked for besides `openid`: the display name, the groups
@@ -89,6 +93,15 @@ pub enum OidcError {
     SignIn { issuer: String, reason: String },
     #[error("the ID token is not valid: {0}")]
     InvalidToken(String),
+    #[error(
+        "the ID token was not issued for these keys: its nonce {found:?} does not commit to them ({expected}); sign in again (`countersign login`) on the machine that holds the keys, then enroll"
+    )]
+    NotForTheseKeys {
+        /// The commitment to the keys presented ([`crate::jose::key_commitment`]).
+        expected: String,
+        /// The token's `nonce`, if it has one.
+        found: Option<String>,
+    },
     #[error("the provider gave no ID token")]
     NoIdToken,
     #[error(transparent)]
@@ -147,8 +160,15 @@ pub struct DevicePrompt {
 /// token endpoint at the interval the provider asks) until the person has
 /// signed in, refused, or the code expired. Returns the verified person
 /// and the session to keep.
+///
+/// `nonce` is sent with the device authorization request (the
+/// [`crate::jose::key_commitment`] of the signing keys this person will
+/// enroll). RFC 8628 does not define it and providers may drop it (a
+/// token without one binds no key, [`nonce_of`] tells); a token carrying
+/// another nonce is refused.
 pub async fn device_login(
     config: &ProviderConfig,
+    nonce: Option<&str>,
     prompt: impl FnOnce(&DevicePrompt),
 ) -> Result<(Person, Session), OidcError> {
     let metadata = discover(&config.issuer).await?;
@@ -168,9 +188,13 @@ pub async fn device_login(
     };
     let http = http::client();
     let call = http::call(&http);
-    let details: CoreDeviceAuthorizationResponse = client
+    let mut request = client
         .exchange_device_code()
-        .add_scopes(config.scopes.iter().cloned().map(Scope::new))
+        .add_scopes(config.scopes.iter().cloned().map(Scope::new));
+    if let Some(nonce) = nonce {
+        request = request.add_extra_param("nonce", nonce);
+    }
+    let details: CoreDeviceAuthorizationResponse = request
         .request_async(&call)
         .await
         .map_err(|e| sign_in(http::describe(&e)))?;
@@ -188,7 +212,17 @@ pub async fn device_login(
         .await
         .map_err(|e| sign_in(http::describe(&e)))?;
     let id_token = token.id_token().ok_or(OidcError::NoIdToken)?.to_string();
-    let person = verify_with(&jwks, config, &config.client_id, &id_token)?;
+    let person = verify_with(&jwks, config, &config.client_id, &id_token, None)?;
+    // RFC 8628 defines no nonce and most providers drop it: a token
+    // without one is a sign-in that binds no key (see `nonce_of`); one
+    // with another nonce is not the answer to this request.
+    if let (Some(sent), Some(found)) = (nonce, nonce_of(&id_token))
+        && sent != found
+    {
+        return Err(OidcError::InvalidToken(format!(
+            "its nonce {found:?} is not the one this sign-in sent"
+        )));
+    }
     let session = Session {
         config: config.clone(),
         id_token,
@@ -212,7 +246,7 @@ pub async fn refreshed(session: &Session) -> Result<(Person, Session), OidcError
     let metadata = discover(&session.config.issuer).await?;
     let jwks = metadata.jwks().clone();
     let config = &session.config;
-    if let Ok(person) = verify_with(&jwks, config, &config.client_id, &session.id_token)
+    if let Ok(person) = verify_with(&jwks, config, &config.client_id, &session.id_token, None)
         && person.expires_at > jiff::Timestamp::now().as_second() + 60
     {
         return Ok((person, session.clone()));
@@ -243,7 +277,7 @@ pub async fn refreshed(session: &Session) -> Result<(Person, Session), OidcError
             ),
         })?;
     let id_token = token.id_token().ok_or(OidcError::NoIdToken)?.to_string();
-    let person = verify_with(&jwks, config, &config.client_id, &id_token)?;
+    let person = verify_with(&jwks, config, &config.client_id, &id_token, None)?;
     let refreshed = Session {
         config: config.clone(),
         id_token,
@@ -281,14 +315,26 @@ fn groups_in(claims: &serde_json::Value, claim: &str) -> Vec<String> {
 
 /// Checks an ID token someone presents (a backend enrolling a key, say):
 /// signed by `config.issuer`'s keys (fetched from its discovery document),
-/// issued by it, for `audience`, not expired. Returns who it vouches for.
+/// issued by it, for `audience`, not expired, and — when `nonce` is given
+/// — carrying exactly that `nonce` (else [`OidcError::NotForTheseKeys`]).
+/// Returns who it vouches for.
 pub async fn verify_id_token(
     config: &ProviderConfig,
     audience: &str,
     id_token: &str,
+    nonce: Option<&str>,
 ) -> Result<Person, OidcError> {
     let metadata = discover(&config.issuer).await?;
-    verify_with(metadata.jwks(), config, audience, id_token)
+    verify_with(metadata.jwks(), config, audience, id_token, nonce)
+}
+
+/// The `nonce` an ID token carries, read without checking it: to tell a
+/// person, before anything is sent, that their session was opened for
+/// other keys.
+pub fn nonce_of(id_token: &str) -> Option<String> {
+    crate::jose::peek_claims(id_token)?["nonce"]
+        .as_str()
+        .map(str::to_owned)
 }
 
 fn verify_with(
@@ -296,6 +342,7 @@ fn verify_with(
     config: &ProviderConfig,
     audience: &str,
     id_token: &str,
+    nonce: Option<&str>,
 ) -> Result<Person, OidcError> {
     let invalid = |e: String| OidcError::InvalidToken(e);
     let token: CoreIdToken = id_token
@@ -306,11 +353,22 @@ fn verify_with(
         issuer_url(&config.issuer)?,
         jwks.clone(),
     );
-    // No nonce: the device grant and a token shown to a backend have none
-    // to check (a code flow checks its own before calling this).
+    // The nonce is compared below, after the signature, so that a wrong
+    // one is told apart from a forged token.
     let claims = token
         .claims(&verifier, |_: Option<&Nonce>| Ok(()))
         .map_err(|e| invalid(e.to_string()))?;
+    if let Some(expected) = nonce {
+        let found = claims.nonce().map(|n| n.secret().to_owned());
+        // Both are public values (a hash of public keys), so a plain
+        // comparison leaks nothing.
+        if found.as_deref() != Some(expected) {
+            return Err(OidcError::NotForTheseKeys {
+                expected: expected.to_owned(),
+                found,
+            });
+        }
+    }
     // The signature is checked: its payload can be read for the groups
     // claim, whose name the organisation chooses.
     let payload = crate::jose::peek_claims(id_token).unwrap_or_default();

@@ -307,6 +307,20 @@ impl<'a> Keys<'a> {
         Ok(SigningKeyPair { kid, signing })
     }
 
+    /// The [`crate::jose::key_commitment`] of the keys [`Keys::jwks`]
+    /// enrolls (active and previous): the `nonce` to sign in with so that
+    /// a backend enrolls these keys, and only these, for the person.
+    /// `None` while there is no key.
+    pub async fn commitment(&self) -> Result<Option<String>, SigningError> {
+        let keys = self.list().await?;
+        let kids: Vec<&str> = keys
+            .iter()
+            .filter(|k| k.status != KeyStatus::Retired)
+            .map(|k| k.kid.as_str())
+            .collect();
+        Ok((!kids.is_empty()).then(|| crate::jose::key_commitment(kids)))
+    }
+
     /// The public keys a backend should accept: active and previous.
     pub async fn jwks(&self) -> Result<serde_json::Value, SigningError> {
         let keys: Vec<serde_json::Value> = self

@@ -62,11 +62,12 @@ pub fn password(login: &str) -> String {
 }
 
 /// Signs `login` in at `url` (a verification or authorization URL) the
-/// way a browser would; the final URL reached.
+/// way a browser would, following the code flow's redirect to the
+/// loopback listener; the final URL reached.
 pub fn browse(url: &str, login: &str, password: &str) -> Result<String, String> {
     let out = Command::new("node")
         .arg(root().join("tests/oidc/browser.mjs"))
-        .args([url, login, password])
+        .args([url, login, password, "--follow-loopback"])
         .output()
         .unwrap();
     if out.status.success() {
