@@ -41,6 +41,9 @@ const COMMANDS: &[&str] = &[
     "database_settings",
     "use_database",
     "backup_database",
+    "who_am_i",
+    "sign_in",
+    "sign_out",
     "watch",
 ];
 

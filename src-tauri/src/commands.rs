@@ -109,7 +109,11 @@ pub async fn save_identity(
     check_id("id", &identity.id)?;
     Ok(state
         .store()?
-        .edit(Edit::SaveIdentity(Box::new(identity)), version, state.ctx())
+        .edit(
+            Edit::SaveIdentity(Box::new(identity)),
+            version,
+            &state.ctx(),
+        )
         .await?)
 }
 
@@ -122,7 +126,7 @@ pub async fn delete_identity(
     check_id("id", &id)?;
     Ok(state
         .store()?
-        .edit(Edit::DeleteIdentity(id), version, state.ctx())
+        .edit(Edit::DeleteIdentity(id), version, &state.ctx())
         .await?)
 }
 
@@ -135,7 +139,7 @@ pub async fn save_service(
     check_id("id", &service.id)?;
     Ok(state
         .store()?
-        .edit(Edit::SaveService(service), version, state.ctx())
+        .edit(Edit::SaveService(service), version, &state.ctx())
         .await?)
 }
 
@@ -148,7 +152,7 @@ pub async fn delete_service(
     check_id("id", &id)?;
     Ok(state
         .store()?
-        .edit(Edit::DeleteService(id), version, state.ctx())
+        .edit(Edit::DeleteService(id), version, &state.ctx())
         .await?)
 }
 
@@ -162,7 +166,7 @@ pub async fn mark_reviewed(
     check_id("id", &id)?;
     Ok(state
         .store()?
-        .attest_review(&id, version, state.ctx())
+        .attest_review(&id, version, &state.ctx())
         .await?)
 }
 

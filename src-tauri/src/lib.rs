@@ -6,6 +6,7 @@ mod commands;
 mod database;
 mod dialogs;
 mod drills;
+mod identity;
 mod inbox;
 mod state;
 mod tray;
@@ -70,6 +71,9 @@ pub fn run() {
             database::database_settings,
             database::use_database,
             database::backup_database,
+            identity::who_am_i,
+            identity::sign_in,
+            identity::sign_out,
             watch::watch,
         ])
         .run(tauri::generate_context!())

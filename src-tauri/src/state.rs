@@ -43,6 +43,12 @@ impl AppState {
         .await;
         if let Some(message) = workspace.startup_error() {
             eprintln!("error: {message}");
+        } else {
+            // Signed in before: act as that person from the first click
+            // (decisions, enrollment), not as the OS user.
+            workspace
+                .restore_session_within(std::time::Duration::from_secs(10))
+                .await;
         }
         AppState {
             workspace,

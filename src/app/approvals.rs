@@ -385,7 +385,7 @@ impl Workspace {
                 destination,
                 inventory_version,
             },
-            self.ctx(),
+            &self.ctx(),
         )
         .await?;
         store
@@ -434,7 +434,9 @@ impl Workspace {
                 field: "token",
                 reason: e.to_string(),
             })??;
-        store.set_setting(BACKEND_URL_KEY, &url, self.ctx()).await?;
+        store
+            .set_setting(BACKEND_URL_KEY, &url, &self.ctx())
+            .await?;
         self.enroll(&url).await?;
         self.approvals.wake.notify_one();
         Ok(())
@@ -444,20 +446,44 @@ impl Workspace {
     pub async fn enroll(&self, url: &str) -> Result<usize, AppError> {
         let store = self.store()?;
         let client = self.approvals.client(url).await?;
-        Ok(
-            client::enroll_keys_of(&self.keys(store), store, &client, &self.ctx().actor, None)
-                .await?,
+        // Signed in, the enrollment carries the ID token (asked for these
+        // keys) and its groups: a backend trusting the provider checks both.
+        let signed_in = self.signed_in();
+        let vouched = signed_in.as_ref().map(|(person, session)| client::Vouched {
+            id_token: &session.id_token,
+            groups: &person.groups,
+        });
+        Ok(client::enroll_keys_of(
+            &self.keys(store),
+            store,
+            &client,
+            &self.ctx().actor,
+            vouched.as_ref(),
         )
+        .await?)
     }
 
     /// Creates the owner's signing key (private half in the keyring) and
-    /// enrolls it with the backend, if one is configured.
+    /// enrolls it with the backend, if one is configured — in the local
+    /// mode. Signed in, the session was asked for the keys that existed
+    /// then, so the new key is enrolled by signing in again
+    /// ([`Workspace::enroll_if_connected`] after [`Workspace::sign_in`]).
     pub async fn create_signing_key(&self) -> Result<KeyInfo, AppError> {
         let store = self.store()?;
-        let key = self.keys(store).init(self.ctx()).await?;
-        if let Some(url) = self.approvals.backend_url(store).await {
-            self.enroll(&url).await?;
+        let key = self.keys(store).init(&self.ctx()).await?;
+        if self.signed_in().is_none() {
+            self.enroll_if_connected().await?;
         }
         Ok(key)
+    }
+
+    /// Enrolls the signing keys with the configured backend, if there is
+    /// one and there are keys; returns how many were sent.
+    pub async fn enroll_if_connected(&self) -> Result<usize, AppError> {
+        let store = self.store()?;
+        match self.approvals.backend_url(store).await {
+            Some(url) => self.enroll(&url).await,
+            None => Ok(0),
+        }
     }
 }

@@ -90,6 +90,9 @@ pub enum AppError {
 
     #[error("the drill's backend could not start: {0}")]
     DrillBackend(#[from] crate::backend::BackendError),
+
+    #[error(transparent)]
+    Oidc(#[from] crate::oidc::OidcError),
 }
 
 impl AppError {
@@ -150,6 +153,8 @@ impl AppError {
             AppError::Backup(_) => "backup",
             AppError::NoFileDialog => "no_file_dialog",
             AppError::DrillBackend(_) => "drill_backend",
+            AppError::Oidc(crate::oidc::OidcError::Discovery { .. }) => "provider_unreachable",
+            AppError::Oidc(_) => "sign_in",
         }
     }
 
@@ -210,6 +215,9 @@ impl AppError {
                 Some("Import or add the identity to the inventory, or deny the request.")
             }
             AppError::Decision(DecisionError::Signing(e)) | AppError::Signing(e) => signing_hint(e),
+            AppError::Client(crate::client::ClientError::SessionForOtherKeys) => Some(
+                "Sign in again (Approvals, Sign in): the sign-in is asked for your current signing keys, and then they are enrolled.",
+            ),
             AppError::Client(e) if e.is_transient() => Some(
                 "Check the backend's URL and that it is running. Decisions you sign meanwhile are kept and sent when it answers.",
             ),
@@ -226,6 +234,13 @@ impl AppError {
             AppError::DrillBackend(_) => Some(
                 "Check that this machine may listen on a loopback port, then start the drill again.",
             ),
+            AppError::Oidc(crate::oidc::OidcError::Discovery { .. }) => Some(
+                "Check the issuer URL and that the identity provider is reachable from this machine.",
+            ),
+            AppError::Oidc(crate::oidc::OidcError::Secrets(_)) => Some(
+                "Start your desktop's keyring (Secret Service), or install gnome-keyring, then try again.",
+            ),
+            AppError::Oidc(_) => Some("Sign in again."),
         }
     }
 }

@@ -13,6 +13,7 @@
 pub mod approvals;
 pub mod drills;
 pub mod error;
+pub mod identity;
 pub mod inbox;
 pub mod workspace;
 

@@ -30,7 +30,13 @@ pub struct Workspace {
     pub approvals: Approvals,
     pub drills: Drills,
     secrets: Arc<dyn SecretStore>,
+    /// Who acts when nobody is signed in (the local single-user mode).
     ctx: ChangeContext,
+    /// The person signed in with the organisation's identity provider and
+    /// their session (`app::identity`); they act instead of `ctx`.
+    pub(super) person: std::sync::RwLock<Option<(crate::oidc::Person, crate::oidc::Session)>>,
+    /// Why the kept session could not be taken up at start, if it could not.
+    pub(super) session_problem: std::sync::RwLock<Option<String>>,
 }
 
 /// How to open a workspace.
@@ -106,6 +112,8 @@ impl Workspace {
             drills: Drills::default(),
             secrets,
             ctx,
+            person: std::sync::RwLock::new(None),
+            session_problem: std::sync::RwLock::new(None),
         }
     }
 
@@ -136,9 +144,28 @@ impl Workspace {
         self.store.as_ref().err().map(String::as_str)
     }
 
-    /// Who acts here: the author of every audit row and signature.
-    pub fn ctx(&self) -> &ChangeContext {
+    /// Who acts here: the author of every audit row and signature — the
+    /// signed-in person (their `sub`, their ID token's groups), else the
+    /// local single-user mode's actor.
+    pub fn ctx(&self) -> ChangeContext {
+        match self.signed_in() {
+            Some((person, _)) => self.ctx_as(&person),
+            None => self.ctx.clone(),
+        }
+    }
+
+    /// Who acts when nobody is signed in.
+    pub fn local_ctx(&self) -> &ChangeContext {
         &self.ctx
+    }
+
+    /// `person` acting through this workspace's source (`app`, `cli`).
+    pub(super) fn ctx_as(&self, person: &crate::oidc::Person) -> ChangeContext {
+        ChangeContext::signed_in(
+            person.sub.clone(),
+            person.groups.clone(),
+            self.ctx.source.clone(),
+        )
     }
 
     pub fn secrets(&self) -> Arc<dyn SecretStore> {

@@ -277,7 +277,8 @@ pub async fn connect(url: &str) -> Result<BackendClient> {
     Ok(client::connect(url).await?)
 }
 
-pub async fn backend(store: &Store, ctx: &ChangeContext, command: BackendCommand) -> Result<()> {
+pub async fn backend(ws: &Workspace, command: BackendCommand) -> Result<()> {
+    let (store, ctx) = (ws.store()?, &ws.ctx());
     match command {
         BackendCommand::Serve { .. } => unreachable!("served before opening the store"),
         BackendCommand::Login { url } => {
@@ -303,27 +304,21 @@ pub async fn backend(store: &Store, ctx: &ChangeContext, command: BackendCommand
         }
         BackendCommand::Enroll { backend } => {
             let url = backend_url(store, backend).await?;
-            let client = connect(&url).await?;
-            let signed_in = super::identity::signed_in().await?;
-            let vouched = signed_in.as_ref().map(|(p, s)| client::Vouched {
-                id_token: &s.id_token,
-                groups: &p.groups,
-            });
-            let sent = client::enroll_keys(store, &client, &ctx.actor, vouched.as_ref()).await?;
+            let sent = ws.enroll(&url).await?;
             if sent == 0 {
                 bail!("no signing key to enroll: run `countersign keys init` first");
             }
-            let groups = match &signed_in {
-                Some((p, _)) => p.groups.clone(),
+            let groups = match ws.signed_in() {
+                Some((p, _)) => p.groups,
                 None => store.approver_groups().await?,
             };
             println!(
-                "enrolled {sent} key(s) for {} with {url}{}",
+                "enrolled {sent} key(s) for {} with {url} ({})",
                 ctx.actor,
                 if groups.is_empty() {
-                    String::new()
+                    "no groups".to_owned()
                 } else {
-                    format!(" (groups: {})", groups.join(", "))
+                    format!("groups: {}", groups.join(", "))
                 }
             );
         }

@@ -477,15 +477,22 @@ pub async fn run(cli: Cli) -> Result<()> {
         cli.command,
         Command::Decide(_) | Command::Backend(BackendCommand::Enroll { .. })
     );
-    let ctx = identity::context(cli.actor, identified).await?;
+    let actor_given = cli.actor.is_some();
+    let ctx = match cli.actor {
+        Some(actor) => countersign::store::ChangeContext::new(actor, "cli"),
+        None => countersign::store::ChangeContext::local_user("cli"),
+    };
     let ws = Workspace::on(store, None, Arc::new(OsKeyring), ctx);
-    let result = dispatch(&ws, cli.command).await;
+    let result = match identity::take_up(&ws, actor_given, identified).await {
+        Ok(()) => dispatch(&ws, cli.command).await,
+        Err(e) => Err(e),
+    };
     ws.close().await;
     result
 }
 
 async fn dispatch(ws: &Workspace, command: Command) -> Result<()> {
-    let (store, ctx) = (ws.store()?, ws.ctx());
+    let (store, ctx) = (ws.store()?, &ws.ctx());
     match command {
         Command::Demo(DemoCommand::Load { if_empty }) => {
             match demo::load(store, if_empty, &ctx.actor).await? {
@@ -600,12 +607,12 @@ async fn dispatch(ws: &Workspace, command: Command) -> Result<()> {
         }
         Command::Generate(_) => unreachable!("handled before opening the store"),
         Command::Decide(args) => approvals::decide(ws, args).await?,
-        Command::Login(args) => identity::login(store, ctx, args).await?,
-        Command::Whoami { json } => identity::whoami(store, json).await?,
-        Command::Logout => identity::logout().await?,
+        Command::Login(args) => identity::login(ws, args).await?,
+        Command::Whoami { json } => identity::whoami(ws, json).await?,
+        Command::Logout => identity::logout(ws).await?,
         Command::Decisions(cmd) => approvals::decisions(store, cmd).await?,
         Command::Requests(cmd) => approvals::requests(ws, cmd).await?,
-        Command::Backend(cmd) => approvals::backend(store, ctx, cmd).await?,
+        Command::Backend(cmd) => approvals::backend(ws, cmd).await?,
         Command::Migrate { .. } => unreachable!("run before opening the store"),
         Command::Policy(PolicyCommand::Show) => {
             let (policy, text) = store.approval_policy().await?;

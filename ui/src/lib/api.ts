@@ -1,5 +1,5 @@
 // Typed wrappers over the Tauri commands; the only place the UI talks IPC.
-import { invoke } from "@tauri-apps/api/core";
+import { Channel, invoke } from "@tauri-apps/api/core";
 import type {
   Alternatives,
   AppStatus,
@@ -30,6 +30,8 @@ import type {
   DrillSession,
   BackupReport,
   DatabaseSettings,
+  SignInProgress,
+  WhoAmI,
 } from "./types";
 
 export const appStatus = () => invoke<AppStatus>("app_status");
@@ -85,6 +87,25 @@ export const alternatives = (identity: string, threat: Threat) =>
 export const rank = (top: number) => invoke<RankedIdentity[]>("rank", { top });
 
 export const loadDemo = () => invoke<InventoryCounts>("load_demo");
+
+/** Who acts in this window: the signed-in person, or the local mode. */
+export const whoAmI = () => invoke<WhoAmI>("who_am_i");
+
+/**
+ * Signs in through the system browser; `onProgress` gets the sign-in
+ * address (to show in case the browser did not open). Resolves once the
+ * person has signed in and their keys are enrolled with the backend.
+ */
+export function signIn(
+  issuer: string | null,
+  onProgress: (p: SignInProgress) => void,
+): Promise<WhoAmI> {
+  const progress = new Channel<SignInProgress>();
+  progress.onmessage = onProgress;
+  return invoke<WhoAmI>("sign_in", { issuer, progress });
+}
+
+export const signOut = () => invoke<boolean>("sign_out");
 
 /** Turns whatever a command rejected with into something to show a person. */
 export function toCommandError(error: unknown): CommandError {

@@ -3,6 +3,9 @@
 // until they are generated too.
 
 import type { Access } from "./generated/Access";
+import type { Person } from "./generated/Person";
+import type { SignInProgress } from "./generated/SignInProgress";
+import type { WhoAmI } from "./generated/WhoAmI";
 import type { Alternative } from "./generated/Alternative";
 import type { Alternatives } from "./generated/Alternatives";
 import type { ApprovalTier } from "./generated/ApprovalTier";
@@ -49,6 +52,9 @@ import type { PlannedInject } from "./generated/PlannedInject";
 import type { TimelineRow } from "./generated/TimelineRow";
 
 export type {
+  Person,
+  SignInProgress,
+  WhoAmI,
   DrillEvent,
   DrillExample,
   DrillReport,
