@@ -9,8 +9,14 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+/// The repository's root (this file is shared by the core's tests and the
+/// end-to-end crate in tests/e2e).
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .find(|d| d.join("tests/oidc/provider.mjs").is_file())
+        .expect("tests/oidc/provider.mjs above the crate")
+        .to_path_buf()
 }
 
 /// The provider runs while this lives.

@@ -399,9 +399,23 @@ impl PortalDialog {
     }
 }
 
+/// The test OpenID provider and the person at its browser, shared with
+/// the core's tests.
+#[path = "../../common/oidc.rs"]
+pub mod oidc;
+
 /// The reference backend (the SOAR side), served in this process on a
 /// free loopback port with bearer token `token`; returns its URL.
 pub async fn start_reference_backend(token: &str) -> String {
+    start_reference_backend_trusting(token, None).await
+}
+
+/// [`start_reference_backend`] trusting `identity` to say who approvers
+/// are (enrollment needs their ID token).
+pub async fn start_reference_backend_trusting(
+    token: &str,
+    identity: Option<countersign::backend::IdentityProvider>,
+) -> String {
     use countersign::backend::{self, ServeConfig};
     let (tx, rx) = tokio::sync::oneshot::channel();
     let config = ServeConfig {
@@ -411,7 +425,7 @@ pub async fn start_reference_backend(token: &str) -> String {
         dual_groups: backend::DEFAULT_DUAL_GROUPS.map(String::from).to_vec(),
         request_files: vec![],
         policy: None,
-        identity: None,
+        identity,
     };
     tokio::spawn(async move {
         backend::serve(config, move |_, audience| {

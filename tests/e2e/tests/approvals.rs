@@ -1,8 +1,13 @@
 //! The second approver as a person uses it: the reference backend issues a
 //! containment request, the real app under Xvfb shows it in the Approvals
-//! inbox, the owner reads it and approves through the UI, and the backend
-//! records a verified, signed approval. The signing key lives in the real
-//! Secret Service (scripts/test starts gnome-keyring in this D-Bus session).
+//! inbox, the owner signs in with the organisation's identity provider (a
+//! real one: oidc-provider on loopback; the browser step played by the
+//! test from the address the window shows), which enrolls their key with
+//! the backend that trusts only that provider, reads the request and
+//! approves through the UI, and the backend records a verified, signed
+//! approval by the provider's `sub` with the token's group. The signing
+//! key and the session live in the real Secret Service (scripts/test
+//! starts gnome-keyring in this D-Bus session).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -10,8 +15,10 @@ use std::time::{Duration, Instant};
 use countersign::Store;
 use countersign::client::BackendClient;
 use countersign::signing::{Keys, OsKeyring, SecretStore};
-use countersign::store::{APPROVER_GROUPS_KEY, ChangeContext};
-use countersign_e2e::{AppSession, UI_TIMEOUT, live_request, start_reference_backend};
+use countersign::backend::IdentityProvider;
+use countersign::store::ChangeContext;
+use countersign_e2e::oidc::{Provider, browse, password};
+use countersign_e2e::{AppSession, UI_TIMEOUT, live_request, start_reference_backend_trusting};
 
 const TOKEN: &str = "e2e-backend-token";
 
@@ -26,32 +33,39 @@ fn window_titles() -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_request_from_the_backend_is_approved_in_the_app_and_verified_by_the_backend() {
+    /// Signs out whatever happens, so later tests on this session bus do
+    /// not act as the test's person.
+    struct SignOut;
+    impl Drop for SignOut {
+        fn drop(&mut self) {
+            let _ = countersign::oidc::forget(&OsKeyring);
+        }
+    }
+    let _sign_out = SignOut;
+
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("approvals.db");
     let store = Store::open(&db).await.unwrap();
     countersign::demo::load(&store, false, "e2e").await.unwrap();
-    let ctx = ChangeContext::new("alice", "e2e");
-    store
-        .set_setting(APPROVER_GROUPS_KEY, "identity-governance", &ctx)
-        .await
-        .unwrap();
+    // The key exists before signing in: the sign-in is asked for it.
     let keys = Keys::new(&store, Arc::new(OsKeyring));
     let key = keys
-        .init(&ctx)
+        .init(&ChangeContext::new("alice", "e2e"))
         .await
         .expect("a signing key in the Secret Service (run under scripts/test)");
-
-    let url = start_reference_backend(TOKEN).await;
-    let soar = BackendClient::new(&url, TOKEN.to_owned().into()).unwrap();
-    soar.enroll(
-        "alice",
-        &["identity-governance".to_owned()],
-        &keys.jwks().await.unwrap(),
-        None,
-    )
-    .await
-    .unwrap();
     store.close().await;
+
+    let provider = Provider::start();
+    let url = start_reference_backend_trusting(
+        TOKEN,
+        Some(IdentityProvider {
+            issuer: provider.issuer.clone(),
+            audience: "countersign".into(),
+            groups_claim: "groups".into(),
+        }),
+    )
+    .await;
+    let soar = BackendClient::new(&url, TOKEN.to_owned().into()).unwrap();
 
     soar.create_request(&live_request("req-e2e-kafka"))
         .await
@@ -72,7 +86,8 @@ async fn a_request_from_the_backend_is_approved_in_the_app_and_verified_by_the_b
         &[
             ("COUNTERSIGN_BACKEND", &url),
             ("COUNTERSIGN_BACKEND_TOKEN", TOKEN),
-            ("COUNTERSIGN_ACTOR", "alice"),
+            // The test plays the browser, from the address the window shows.
+            ("COUNTERSIGN_NO_BROWSER", "1"),
         ],
     )
     .await;
@@ -98,6 +113,39 @@ async fn a_request_from_the_backend_is_approved_in_the_app_and_verified_by_the_b
     );
 
     app.click("[data-testid=tab-approvals]").await;
+    // Nobody vouches for the local mode, and the window says so.
+    app.wait_for_text_containing("[data-testid=local-mode]", "no identity provider vouches")
+        .await;
+    app.wait_for("[data-testid=issuer]")
+        .await
+        .send_keys(&provider.issuer)
+        .await
+        .unwrap();
+    app.click("[data-testid=sign-in-button]").await;
+    let address = app
+        .wait_for("[data-testid=sign-in-address]")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .expect("the sign-in address is shown");
+    assert!(address.starts_with(&provider.issuer), "{address}");
+    app.screenshot("approval-sign-in-waiting").await;
+    tokio::task::spawn_blocking(move || browse(&address, "alice", &password("alice")))
+        .await
+        .unwrap()
+        .expect("alice signs in at the provider");
+    app.wait_for_text_containing("[data-testid=signed-in-as]", "Alice Governance")
+        .await;
+    app.wait_for_text_containing("[data-testid=signed-in-as]", "identity-governance")
+        .await;
+    app.screenshot("approval-signed-in").await;
+    // Signing in enrolled the key it was asked for, bound to alice's sub
+    // and her token's group, at the backend that trusts only the provider.
+    let enrolled = soar.approver_jwks("alice").await.unwrap();
+    assert_eq!(enrolled["keys"][0]["kid"], key.kid.as_str(), "{enrolled}");
+    assert_eq!(enrolled["groups"], serde_json::json!(["identity-governance"]));
+
     app.click("[data-testid=inbox-item][data-id=req-e2e-kafka]")
         .await;
     app.wait_for_text_containing("[data-testid=evidence]", "secret in public repository")
@@ -142,6 +190,8 @@ async fn a_request_from_the_backend_is_approved_in_the_app_and_verified_by_the_b
     assert_eq!(receipts[0]["approver"], "alice");
     assert_eq!(receipts[0]["decision"], "approve");
     app.close().await;
+    // The session is in the keyring, kept for the next start.
+    assert!(countersign::oidc::load(&OsKeyring).unwrap().is_some());
 
     // The key's private half is in the Secret Service and nowhere in the
     // database file.
