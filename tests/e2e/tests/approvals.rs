@@ -13,9 +13,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use countersign::Store;
+use countersign::backend::IdentityProvider;
 use countersign::client::BackendClient;
 use countersign::signing::{Keys, OsKeyring, SecretStore};
-use countersign::backend::IdentityProvider;
 use countersign::store::ChangeContext;
 use countersign_e2e::oidc::{Provider, browse, password};
 use countersign_e2e::{AppSession, UI_TIMEOUT, live_request, start_reference_backend_trusting};
@@ -144,7 +144,10 @@ async fn a_request_from_the_backend_is_approved_in_the_app_and_verified_by_the_b
     // and her token's group, at the backend that trusts only the provider.
     let enrolled = soar.approver_jwks("alice").await.unwrap();
     assert_eq!(enrolled["keys"][0]["kid"], key.kid.as_str(), "{enrolled}");
-    assert_eq!(enrolled["groups"], serde_json::json!(["identity-governance"]));
+    assert_eq!(
+        enrolled["groups"],
+        serde_json::json!(["identity-governance"])
+    );
 
     app.click("[data-testid=inbox-item][data-id=req-e2e-kafka]")
         .await;
