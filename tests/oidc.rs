@@ -330,6 +330,22 @@ async fn the_backend_enrolls_a_key_only_for_the_person_a_valid_id_token_names() 
     let enrolled = b.client.approver_jwks("alice").await.unwrap();
     assert_eq!(enrolled["groups"], serde_json::json!(alice.groups));
     assert_eq!(enrolled["keys"], alice_keys["keys"]);
+
+    // Once she is enrolled, taking over her name is refused the same ways
+    // (someone else's token, her copied token with another key), and her
+    // keys stay hers.
+    refused(
+        b.client
+            .enroll("alice", &[], &mallory_keys, Some(&bob_session.id_token))
+            .await,
+    );
+    refused(
+        b.client
+            .enroll("alice", &[], &mallory_keys, Some(&alice_session.id_token))
+            .await,
+    );
+    let still = b.client.approver_jwks("alice").await.unwrap();
+    assert_eq!(still["keys"], alice_keys["keys"]);
 }
 
 #[tokio::test]
@@ -377,5 +393,201 @@ async fn an_unreachable_provider_is_not_a_verdict_on_the_token() {
     assert!(
         b.client.approver_jwks("alice").await.is_err(),
         "nothing enrolled"
+    );
+}
+
+/// One approver's installation: a store with the demo inventory and a
+/// signing key in memory (a laptop, say).
+struct Installation {
+    _dir: tempfile::TempDir,
+    store: Store,
+    secrets: Arc<MemorySecrets>,
+}
+
+impl Installation {
+    async fn new(who: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("i.db")).await.unwrap();
+        countersign::demo::load(&store, false, who).await.unwrap();
+        let secrets = Arc::new(MemorySecrets::default());
+        Keys::new(&store, secrets.clone())
+            .init(&ChangeContext::new(who, "test"))
+            .await
+            .unwrap();
+        Installation {
+            _dir: dir,
+            store,
+            secrets,
+        }
+    }
+
+    fn keys(&self) -> Keys<'_> {
+        Keys::new(&self.store, self.secrets.clone())
+    }
+
+    async fn jwks(&self) -> Value {
+        self.keys().jwks().await.unwrap()
+    }
+
+    /// A decision signed through the real path as `person`.
+    async fn decide(&self, person: &Person, request: &Value, audience: &str) -> String {
+        countersign::approval::decide(
+            &self.store,
+            &self.keys(),
+            countersign::approval::DecisionInput {
+                request,
+                decision: countersign::approval::Decision::Approve,
+                reason: "checked the blast radius",
+                audience,
+                destination: None,
+                inventory_version: None,
+            },
+            &ChangeContext::signed_in(&person.sub, person.groups.clone(), "test"),
+        )
+        .await
+        .unwrap()
+        .jws
+    }
+}
+
+fn dual_request(id: &str, requester: &str) -> Value {
+    let mut r: Value =
+        serde_json::from_str(include_str!("../assets/examples/containment-request.json")).unwrap();
+    let now = jiff::Timestamp::now();
+    r["id"] = id.into();
+    r["tier"] = "dual_approval".into();
+    r["requested_by"] = serde_json::json!({ "kind": "analyst", "id": requester });
+    r["created_at"] = (now - jiff::SignedDuration::from_secs(60))
+        .to_string()
+        .into();
+    r["expires_at"] = (now + jiff::SignedDuration::from_secs(1800))
+        .to_string()
+        .into();
+    r
+}
+
+/// The decision half of the refusal matrix, with the backend trusting the
+/// provider: one person with two keys (two machines) is one approver; a
+/// second name needs a second person's token; a request made by a person
+/// is not approved by them under a look-alike of their name; the two
+/// people the provider puts in the two groups complete it.
+#[tokio::test]
+async fn only_two_people_the_provider_vouches_for_complete_a_dual_approval() {
+    let provider = Provider::start();
+    let b = backend_trusting(&provider.issuer).await;
+    let url = b._running.url();
+
+    // Alice's laptop and desktop: two keys, enrolled together under the
+    // one sign-in that was asked for both.
+    let laptop = Installation::new("alice").await;
+    let desktop = Installation::new("alice").await;
+    let mut both = laptop.jwks().await;
+    both["keys"]
+        .as_array_mut()
+        .unwrap()
+        .extend(desktop.jwks().await["keys"].as_array().unwrap().clone());
+    let (alice, alice_session) = sign_in(&provider.issuer, "alice", password("alice"), Some(&both))
+        .await
+        .unwrap();
+    b.client
+        .enroll("alice", &[], &both, Some(&alice_session.id_token))
+        .await
+        .unwrap();
+    // Her token does not make a second approver of another name.
+    let second_name = refused(
+        b.client
+            .enroll("alice-2", &[], &both, Some(&alice_session.id_token))
+            .await,
+    );
+    assert!(second_name.contains("\"alice\""), "{second_name}");
+
+    let bob_laptop = Installation::new("bob").await;
+    let bob_keys = bob_laptop.jwks().await;
+    let (bob, bob_session) = sign_in(&provider.issuer, "bob", password("bob"), Some(&bob_keys))
+        .await
+        .unwrap();
+    b.client
+        .enroll("bob", &[], &bob_keys, Some(&bob_session.id_token))
+        .await
+        .unwrap();
+
+    let r = dual_request("req-oidc-dual", "soar-analyst");
+    b.client.create_request(&r).await.unwrap();
+    let first = b
+        .client
+        .submit(&laptop.decide(&alice, &r, &url).await)
+        .await
+        .unwrap();
+    assert_eq!(first.status, "awaiting_second_approval");
+    // Her other key is still her: not a second approver.
+    let again = b
+        .client
+        .submit(&desktop.decide(&alice, &r, &url).await)
+        .await
+        .unwrap();
+    assert_eq!(again.reason.as_deref(), Some("same_approver_twice"));
+    // A decision claiming a group the provider did not give her: refused.
+    let mut pretending = alice.clone();
+    pretending.groups.push("incident-response".into());
+    let claimed = b
+        .client
+        .submit(&desktop.decide(&pretending, &r, &url).await)
+        .await
+        .unwrap();
+    assert_eq!(claimed.reason.as_deref(), Some("approver_mismatch"));
+    // Bob, in the other group: approved.
+    let second = b
+        .client
+        .submit(&bob_laptop.decide(&bob, &r, &url).await)
+        .await
+        .unwrap();
+    assert_eq!(second.status, "accepted");
+    let seen = b.client.request_by_id("req-oidc-dual").await.unwrap();
+    assert_eq!(seen["status"], "approved");
+
+    // Bob asked for this one (under a look-alike of his name: full-width
+    // letters, other case, a trailing space); his approval is refused by
+    // the backend even when his client is bypassed.
+    let own = dual_request("req-oidc-own", "ＢＯＢ ");
+    b.client.create_request(&own).await.unwrap();
+    let honest = countersign::approval::decide(
+        &bob_laptop.store,
+        &bob_laptop.keys(),
+        countersign::approval::DecisionInput {
+            request: &own,
+            decision: countersign::approval::Decision::Approve,
+            reason: "mine",
+            audience: &url,
+            destination: None,
+            inventory_version: None,
+        },
+        &ChangeContext::signed_in("bob", bob.groups.clone(), "test"),
+    )
+    .await;
+    assert!(
+        matches!(
+            honest,
+            Err(countersign::approval::DecisionError::ApproverIsRequester { .. })
+        ),
+        "{honest:?}"
+    );
+    // Signed anyway, for the backend to judge.
+    let mut claims =
+        countersign::jose::peek_claims(&laptop.decide(&alice, &own, &url).await).unwrap();
+    claims["approver"] = serde_json::json!({ "id": "bob", "groups": bob.groups });
+    claims["iss"] = "bob".into();
+    claims["jti"] = "0b0b0b0b-0000-4000-8000-000000000001".into();
+    let forged = bob_laptop
+        .keys()
+        .active()
+        .await
+        .unwrap()
+        .sign(&claims, countersign::approval::DECISION_TYP)
+        .unwrap();
+    let own_receipt = b.client.submit(&forged).await.unwrap();
+    assert_eq!(
+        own_receipt.reason.as_deref(),
+        Some("approver_is_requester"),
+        "{own_receipt:?}"
     );
 }
