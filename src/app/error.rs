@@ -109,6 +109,7 @@ impl AppError {
                 StoreError::LocksLost { .. } => "locks_lost",
                 StoreError::Corrupt { .. } => "store_corrupt",
                 StoreError::Invalid(_) => "invalid_record",
+                StoreError::NotPermitted { .. } => "not_permitted",
                 _ => "store",
             }
         }
@@ -183,6 +184,9 @@ impl AppError {
                 Some(locks_lost_hint(e))
             }
             AppError::Backup(crate::store::BackupError::Exists(_)) => Some("Choose another name."),
+            AppError::Store(StoreError::NotPermitted { .. }) => Some(
+                "Nothing was written. Ask one of those named to make the change, or identity governance.",
+            ),
             AppError::NoFileDialog => Some(
                 "Install xdg-desktop-portal and xdg-desktop-portal-gtk (or your desktop's own portal), then try again. The CLI does the same meanwhile: countersign import FILE, countersign db backup --to FILE.",
             ),

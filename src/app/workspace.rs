@@ -147,10 +147,19 @@ impl Workspace {
     /// Who acts here: the author of every audit row and signature — the
     /// signed-in person (their `sub`, their ID token's groups), else the
     /// local single-user mode's actor.
+    ///
+    /// In team mode, connected as a team member's database role
+    /// ([`Store::team_role`]), the role is who acts: the database refuses
+    /// audit rows by anyone else. The signed-in person's groups then come
+    /// along only when their `sub` is that role.
     pub fn ctx(&self) -> ChangeContext {
-        match self.signed_in() {
-            Some((person, _)) => self.ctx_as(&person),
-            None => self.ctx.clone(),
+        let signed_in = self.signed_in();
+        let role = self.store.as_ref().ok().and_then(|s| s.team_role());
+        match (role, signed_in) {
+            (Some(role), Some((person, _))) if person.sub == role => self.ctx_as(&person),
+            (Some(role), _) => ChangeContext::new(role, self.ctx.source.clone()),
+            (None, Some((person, _))) => self.ctx_as(&person),
+            (None, None) => self.ctx.clone(),
         }
     }
 

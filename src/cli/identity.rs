@@ -39,6 +39,18 @@ pub struct LoginArgs {
 /// (`identified`: deciding, enrolling), refreshing the session if needed;
 /// `--actor` (or `COUNTERSIGN_ACTOR`), when given, must be their `sub`.
 pub async fn take_up(ws: &Workspace, actor_given: bool, identified: bool) -> Result<()> {
+    // Team mode: the database role is who writes (the database refuses
+    // anyone else as an audit row's author), so a different --actor is
+    // refused here, before anything is attempted.
+    if let Some(role) = ws.store()?.team_role()
+        && actor_given
+        && ws.local_ctx().actor != role
+    {
+        bail!(
+            "--actor (or COUNTERSIGN_ACTOR) {:?} is refused in team mode: you write as your database role {role:?}; leave it out",
+            ws.local_ctx().actor
+        );
+    }
     if !identified {
         return Ok(());
     }

@@ -402,6 +402,34 @@ enum DbCommand {
         #[arg(long, conflicts_with = "url")]
         local: bool,
     },
+    /// Team mode: which database roles may change what which owners own
+    /// (the database enforces it; run as its administrator). Give each
+    /// person a login role in countersign_owner, or in
+    /// countersign_governance to change everything (docs/team-mode.md)
+    #[command(subcommand)]
+    Team(TeamCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum TeamCommand {
+    /// List role → owner mappings
+    List {
+        /// Print them as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Let ROLE change the identities and services OWNER owns (a team, or a person and their team)
+    Add {
+        role: String,
+        #[arg(value_name = "OWNER")]
+        owner: String,
+    },
+    /// Take that right away again
+    Remove {
+        role: String,
+        #[arg(value_name = "OWNER")]
+        owner: String,
+    },
 }
 
 /// `--db`/`COUNTERSIGN_DB`, else the database `db use` chose, else the
@@ -849,6 +877,40 @@ async fn dispatch(ws: &Workspace, command: Command) -> Result<()> {
                 );
             }
         }
+        Command::Db(DbCommand::Team(cmd)) => match cmd {
+            TeamCommand::List { json } => {
+                let members = store.team_members().await?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&members)?);
+                } else if members.is_empty() {
+                    println!(
+                        "no team members: only identity governance (countersign_governance) and the administrator can change the inventory"
+                    );
+                } else {
+                    for m in members {
+                        println!("{}\t{}", m.role, m.owner_id);
+                    }
+                }
+            }
+            TeamCommand::Add { role, owner } => {
+                let added = store.add_team_member(&role, &owner, ctx).await?;
+                println!(
+                    "{role} {} change what {owner} owns",
+                    if added { "may now" } else { "could already" }
+                );
+            }
+            TeamCommand::Remove { role, owner } => {
+                let removed = store.remove_team_member(&role, &owner, ctx).await?;
+                println!(
+                    "{role} {} change what {owner} owns",
+                    if removed {
+                        "may no longer"
+                    } else {
+                        "could not"
+                    }
+                );
+            }
+        },
         Command::Db(DbCommand::Info) => {
             let counts = store.counts().await?;
             println!("database:       {}", store.location());

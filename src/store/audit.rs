@@ -334,6 +334,19 @@ impl Store {
                         "audit_log_is_append_only_delete",
                         "audit_log_is_append_only_truncate",
                         "audit_log_insert_is_audited",
+                        // Team mode's "who writes" (migrations/postgres/0007).
+                        "audit_log_author_is_connected",
+                        "identities_are_their_owners",
+                        "services_are_their_owners",
+                        "identity_external_ids_are_their_owners",
+                        "identity_usages_are_their_owners",
+                        "break_glass_is_its_owners",
+                        "containment_plans_are_their_owners",
+                        "service_dependencies_are_their_owners",
+                        "owners_are_their_teams",
+                        "settings_policy_is_governance",
+                        "signing_keys_are_their_persons",
+                        "decisions_are_their_approvers",
                     ]
                     .map(String::from),
                 );

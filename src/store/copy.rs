@@ -137,8 +137,10 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("created_at", Text),
             ("status", Text),
             ("retired_at", Text),
+            ("person", Text),
         ],
     ),
+    ("team_members", &[("role", Text), ("owner_id", Text)]),
     (
         "decisions",
         &[

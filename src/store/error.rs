@@ -20,6 +20,11 @@ pub enum StoreError {
         source: sqlx::migrate::MigrateError,
     },
 
+    /// Team mode refused the write (migrations/postgres/0007, SQLSTATE
+    /// 42501): the message names who may make it.
+    #[error("{message}")]
+    NotPermitted { db: String, message: String },
+
     #[error("database {db}: {source}")]
     Query {
         db: String,

@@ -17,11 +17,15 @@ pub struct KeyRow {
 }
 
 impl Store {
+    /// The signing keys: in team mode the connected person's only
+    /// ([`Store::team_role`]; keys are their person's), else all.
     pub async fn signing_keys(&self) -> Result<Vec<KeyRow>, StoreError> {
         sqlx::query_as(
             "SELECT kid, public_jwk, created_at, status, retired_at FROM signing_keys
+             WHERE CAST($1 AS TEXT) IS NULL OR person = $1
              ORDER BY CASE status WHEN 'active' THEN 0 WHEN 'previous' THEN 1 ELSE 2 END, created_at DESC",
         )
+        .bind(self.team_role.clone())
         .fetch_all(&self.pool().await)
         .await
         .map_err(|e| self.query_error(e))
@@ -37,20 +41,29 @@ impl Store {
     ) -> Result<(), StoreError> {
         let err = |e| self.query_error(e);
         let mut tx = self.begin_write().await.map_err(err)?;
-        let demoted: Option<String> =
-            sqlx::query_scalar("SELECT kid FROM signing_keys WHERE status = 'active'")
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(err)?;
-        sqlx::query("UPDATE signing_keys SET status = 'previous' WHERE status = 'active'")
-            .execute(&mut *tx)
-            .await
-            .map_err(err)?;
+        let mine = self.team_role.clone();
+        let demoted: Option<String> = sqlx::query_scalar(
+            "SELECT kid FROM signing_keys WHERE status = 'active' AND (CAST($1 AS TEXT) IS NULL OR person = $1)",
+        )
+        .bind(mine.clone())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(err)?;
+        sqlx::query(
+            "UPDATE signing_keys SET status = 'previous' WHERE status = 'active' AND (CAST($1 AS TEXT) IS NULL OR person = $1)",
+        )
+        .bind(mine)
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?;
         let now = jiff::Timestamp::now().to_string();
-        sqlx::query("INSERT INTO signing_keys (kid, public_jwk, created_at, status) VALUES ($1, $2, $3, 'active')")
+        // The key is its maker's: in team mode the database checks that
+        // this is the connected person.
+        sqlx::query("INSERT INTO signing_keys (kid, public_jwk, created_at, status, person) VALUES ($1, $2, $3, 'active', $4)")
             .bind(kid)
             .bind(public_jwk)
             .bind(&now)
+            .bind(&ctx.actor)
             .execute(&mut *tx)
             .await
             .map_err(err)?;
@@ -83,10 +96,12 @@ impl Store {
         let mut tx = self.begin_write().await.map_err(err)?;
         let now = jiff::Timestamp::now().to_string();
         let done = sqlx::query(
-            "UPDATE signing_keys SET status = 'retired', retired_at = $1 WHERE kid = $2 AND status = 'previous'",
+            "UPDATE signing_keys SET status = 'retired', retired_at = $1 WHERE kid = $2 AND status = 'previous'
+             AND (CAST($3 AS TEXT) IS NULL OR person = $3)",
         )
         .bind(&now)
         .bind(kid)
+        .bind(self.team_role.clone())
         .execute(&mut *tx)
         .await
         .map_err(err)?

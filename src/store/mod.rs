@@ -15,6 +15,7 @@ mod location;
 mod read;
 mod rows;
 mod settings;
+mod team;
 mod write;
 
 pub use audit::{AuditBroken, AuditEntry, AuditVerification, GENESIS};
@@ -30,6 +31,7 @@ pub use read::{
     IdentityDetail, IdentitySummary, InventoryCounts, ServiceDetail, ServiceRef, ServiceSummary,
 };
 pub use settings::STALE_DAYS_KEY;
+pub use team::TeamMember;
 pub use write::{Applied, ChangeContext, Edit};
 
 use sqlx::AnyPool;
@@ -91,6 +93,11 @@ pub struct Store {
     /// The file path, or the URL without its password.
     location: String,
     engine: Engine,
+    /// On PostgreSQL, the connected database role when it is a team member
+    /// (migrations/postgres/0007): the author of every write, whose keys
+    /// are the only ones this store lists. `None` on SQLite and for the
+    /// database's administrator.
+    team_role: Option<String>,
 }
 
 #[derive(Debug)]
@@ -159,6 +166,7 @@ impl Store {
             }),
             location,
             engine: Engine::Sqlite,
+            team_role: None,
         })
     }
 
@@ -200,10 +208,31 @@ impl Store {
             Engine::Sqlite => &SQLITE_MIGRATOR,
             Engine::Postgres => &POSTGRES_MIGRATOR,
         };
-        migrator
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::migrate(&location, e))?;
+        // A team member's role may not change the schema: on PostgreSQL
+        // the migrator runs only when something is not applied yet (the
+        // administrator's first connection after an upgrade does it).
+        let applied: Vec<i64> = match engine {
+            Engine::Postgres => {
+                sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap_or_default()
+            }
+            Engine::Sqlite => Vec::new(),
+        };
+        if engine == Engine::Sqlite || migrator.iter().any(|m| !applied.contains(&m.version)) {
+            migrator
+                .run(&pool)
+                .await
+                .map_err(|e| StoreError::migrate(&location, e))?;
+        }
+        let team_role = match engine {
+            Engine::Postgres => sqlx::query_scalar("SELECT countersign_team_role()")
+                .fetch_one(&pool)
+                .await
+                .map_err(|e| StoreError::open(&location, e))?,
+            Engine::Sqlite => None,
+        };
         let file = match engine {
             Engine::Sqlite => {
                 let path = sqlite_path(url);
@@ -221,6 +250,7 @@ impl Store {
             }),
             location,
             engine,
+            team_role,
         })
     }
 
@@ -349,6 +379,14 @@ impl Store {
         self.engine
     }
 
+    /// The connected database role when it is a team member on PostgreSQL
+    /// (migrations/postgres/0007): in team mode it is who writes — the
+    /// database refuses audit rows by anyone else — so the workspace acts
+    /// as it. `None` in the local mode and for the administrator.
+    pub fn team_role(&self) -> Option<&str> {
+        self.team_role.as_deref()
+    }
+
     /// The newest migration applied, for `db info` and bug reports.
     pub async fn schema_version(&self) -> Result<i64, StoreError> {
         let version: Option<i64> =
@@ -392,6 +430,14 @@ impl Store {
     }
 
     fn query_error(&self, source: sqlx::Error) -> StoreError {
+        if let Some(db) = source.as_database_error()
+            && db.code().as_deref() == Some("42501")
+        {
+            return StoreError::NotPermitted {
+                db: self.location.clone(),
+                message: db.message().to_owned(),
+            };
+        }
         StoreError::Query {
             db: self.location.clone(),
             source,
