@@ -415,6 +415,25 @@ fn login_keeps_the_session_in_the_keyring_and_enrollment_uses_it() {
 
     let whoami = cli().arg("whoami").output().unwrap();
     assert!(String::from_utf8_lossy(&whoami.stdout).contains("groups: identity-governance"));
+    // Other writes are authored by who signed in, not the OS user, and a
+    // setting that does not apply while signed in says so.
+    let set = cli()
+        .args(["settings", "approver-groups", "incident-response"])
+        .output()
+        .unwrap();
+    assert!(set.status.success());
+    assert!(
+        String::from_utf8_lossy(&set.stderr).contains("you are signed in as \"alice\""),
+        "{}",
+        String::from_utf8_lossy(&set.stderr)
+    );
+    let newest = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = countersign::Store::open(&db).await.unwrap();
+        let rows = store.audit_log(None, 1).await.unwrap();
+        store.close().await;
+        rows
+    });
+    assert_eq!(newest[0].actor, "alice", "{newest:?}");
 
     // A backend that trusts only this provider enrolls the key for alice.
     let token = "oidc-cli-backend-token-0123456789";

@@ -148,6 +148,25 @@ impl Workspace {
         Ok(config)
     }
 
+    /// Takes up the session kept in the keyring as it is, without asking
+    /// the provider (no refresh, no network): for writes whose audit row
+    /// should name who signed in on this machine, not the OS user. Only
+    /// when a provider is configured (so the local mode never touches the
+    /// keyring for it); an unavailable keyring is the local mode.
+    pub async fn restore_kept_session(&self) -> Result<Option<Person>, AppError> {
+        if self.provider().await?.is_none() {
+            return Ok(None);
+        }
+        let Ok(Some(session)) = blocking(self.secrets(), |s| oidc::load(s)).await else {
+            return Ok(None);
+        };
+        let Some(person) = oidc::kept_person(&session) else {
+            return Ok(None);
+        };
+        self.set_signed_in(Some((person.clone(), session)));
+        Ok(Some(person))
+    }
+
     /// [`Workspace::restore_session`] for a window starting: bounded by
     /// `timeout` (a provider that does not answer must not hold the window
     /// back), and a failure kept for [`WhoAmI::session_problem`] rather

@@ -35,9 +35,10 @@ pub struct LoginArgs {
     pub device: bool,
 }
 
-/// Takes up the signed-in person for commands that act as them
-/// (`identified`: deciding, enrolling), refreshing the session if needed;
-/// `--actor` (or `COUNTERSIGN_ACTOR`), when given, must be their `sub`.
+/// Takes up the signed-in person: for commands that sign as them
+/// (`identified`: deciding, enrolling) refreshing the session if needed,
+/// for the others as kept; `--actor` (or `COUNTERSIGN_ACTOR`), when given,
+/// must be their `sub`.
 pub async fn take_up(ws: &Workspace, actor_given: bool, identified: bool) -> Result<()> {
     // Team mode: the database role is who writes (the database refuses
     // anyone else as an audit row's author), so a different --actor is
@@ -51,10 +52,14 @@ pub async fn take_up(ws: &Workspace, actor_given: bool, identified: bool) -> Res
             ws.local_ctx().actor
         );
     }
-    if !identified {
-        return Ok(());
-    }
-    if let Some(person) = ws.restore_session().await?
+    // Other commands take up the kept session as it is (no network), so
+    // their audit rows name who signed in rather than the OS user.
+    let person = if identified {
+        ws.restore_session().await?
+    } else {
+        ws.restore_kept_session().await?
+    };
+    if let Some(person) = person
         && actor_given
         && ws.local_ctx().actor != person.sub
     {

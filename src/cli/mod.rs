@@ -856,6 +856,17 @@ async fn dispatch(ws: &Workspace, command: Command) -> Result<()> {
         }
         Command::Settings(SettingsCommand::ApproverGroups { groups }) => {
             approvals::approver_groups(store, ctx, groups).await?;
+            if let Some((person, _)) = ws.signed_in() {
+                eprintln!(
+                    "note: you are signed in as {:?}: your decisions carry the groups your identity provider vouches for ({}), not this setting, which applies when nobody is signed in",
+                    person.sub,
+                    if person.groups.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        person.groups.join(", ")
+                    }
+                );
+            }
         }
         Command::Drill(command) => drill_cmd::drill(store, command).await?,
         Command::Db(DbCommand::Use { .. }) => unreachable!("run before opening the store"),

@@ -290,8 +290,8 @@ pub async fn refreshed(session: &Session) -> Result<(Person, Session), OidcError
 }
 
 /// The person the kept session's ID token names, read without checking
-/// its signature again (it was checked before it was kept).
-fn kept_person(session: &Session) -> Option<Person> {
+/// its signature again (it was checked before it was kept), expired or not.
+pub fn kept_person(session: &Session) -> Option<Person> {
     let claims = crate::jose::peek_claims(&session.id_token)?;
     Some(Person {
         issuer: session.config.issuer.clone(),
