@@ -255,4 +255,16 @@ fn a_malformed_identity_provider_is_named_before_serving() {
             .failure()
             .stderr(predicate::str::contains(says));
     }
+    // Refused before anything is written: no token file is left behind.
+    let token_file = dir.path().join("token");
+    common::countersign(&dir.path().join("d.db"))
+        .args(["backend", "serve", "--listen", "127.0.0.1:0"])
+        .arg("--token-file")
+        .arg(&token_file)
+        .args(["--oidc-issuer", "notaurl", "--oidc-audience", "countersign"])
+        .timeout(std::time::Duration::from_secs(20))
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("is not a URL"));
+    assert!(!token_file.exists(), "no token file for a refused start");
 }

@@ -591,3 +591,36 @@ async fn only_two_people_the_provider_vouches_for_complete_a_dual_approval() {
         "{own_receipt:?}"
     );
 }
+
+/// A session refreshed several times within a second stays usable: the
+/// provider rotates the refresh token even when it returns the same ID
+/// token, and the rotated one is what is kept (a spent one, used again,
+/// would revoke the grant).
+#[tokio::test]
+async fn quick_refreshes_keep_the_rotated_refresh_token() {
+    let provider = Provider::start_with(&["--id-token-ttl", "30"]);
+    let (_, session) = sign_in(&provider.issuer, "bob", password("bob"), None)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("w.db")).await.unwrap();
+    let secrets = Arc::new(MemorySecrets::default());
+    oidc::save(secrets.as_ref(), &session).unwrap();
+    let ws = countersign::app::Workspace::on(
+        store,
+        None,
+        secrets.clone(),
+        ChangeContext::local_user("test"),
+    );
+    // An ID token valid for under a minute is refreshed on every use.
+    for _ in 0..4 {
+        let person = ws.restore_session().await.unwrap().unwrap();
+        assert_eq!(person.sub, "bob");
+    }
+    let kept = oidc::load(secrets.as_ref()).unwrap().unwrap();
+    assert_ne!(
+        kept.refresh_token, session.refresh_token,
+        "the rotated one is kept"
+    );
+    ws.close().await;
+}

@@ -326,7 +326,21 @@ async fn the_database_knows_who_writes_and_what_they_may_change() {
         .await
         .unwrap_err()
         .to_string();
-    assert!(err.contains("permission denied"), "{err}");
+    assert!(
+        err.contains("kept by the database's administrator"),
+        "{err}"
+    );
+    // Nor set the approver groups everyone else's unsigned decisions claim.
+    let err = as_alice
+        .set_setting(
+            countersign::store::APPROVER_GROUPS_KEY,
+            "incident-response",
+            &me,
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("approver_groups"), "{err}");
 
     // The trail's chain still verifies after all of it.
     let verified = as_carol.verify_audit().await.unwrap();
@@ -353,5 +367,72 @@ async fn a_team_member_workspace_acts_as_its_role() {
         ChangeContext::new("someone-else", "test"),
     );
     assert_eq!(ws.ctx().actor, dana.name);
+    ws.close().await;
+}
+
+/// In team mode, signing in is for the person the database role is (roles
+/// are named after the provider's `sub`), and the team's provider is
+/// identity governance's: a mismatch is refused and leaves nobody signed
+/// in; another provider is refused before the browser opens.
+#[tokio::test]
+async fn in_team_mode_only_the_roles_person_signs_in() {
+    use common::oidc::{Provider, browse, password};
+    use countersign::oidc::{self, ProviderConfig};
+    sqlx::any::install_default_drivers();
+    let provider = Provider::start();
+    let db = TestDb::postgres().await;
+    let admin_url = std::env::var(common::POSTGRES_ENV).unwrap();
+    let admin = db.open().await;
+    let config = ProviderConfig::new(&provider.issuer, "countersign");
+    admin
+        .set_setting(
+            countersign::app::identity::PROVIDER_SETTING,
+            &serde_json::to_string(&config).unwrap(),
+            &ChangeContext::new("admin", "test"),
+        )
+        .await
+        .unwrap();
+    admin.close().await;
+    let dana = Role::create(&admin_url, "dana", &["countersign_owner"]).await;
+    let secrets = Arc::new(MemorySecrets::default());
+    let ws = countersign::app::Workspace::on(
+        Store::connect(&dana.url(&db.target())).await.unwrap(),
+        None,
+        secrets.clone(),
+        ChangeContext::local_user("test"),
+    );
+
+    let elsewhere = ProviderConfig::new("http://127.0.0.1:9/elsewhere", "countersign");
+    let err = ws
+        .sign_in(&elsewhere, |_| panic!("no browser for a refused provider"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("kept by identity governance"), "{err}");
+
+    let team = ws.provider_for(None, None, None).await.unwrap();
+    let err = ws
+        .sign_in(&team, |url| {
+            let url = url.to_owned();
+            std::thread::spawn(move || browse(&url, "alice", &password("alice")).unwrap());
+        })
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&format!(
+            "connected to the team database as the role \"{}\"",
+            dana.name
+        )),
+        "{err}"
+    );
+    assert!(ws.signed_in().is_none());
+    assert!(
+        oidc::load(secrets.as_ref()).unwrap().is_none(),
+        "nothing kept"
+    );
+    let who = ws.who().await.unwrap();
+    assert_eq!(who.team_role.as_deref(), Some(dana.name.as_str()));
+    assert_eq!(who.acting_as, dana.name);
     ws.close().await;
 }

@@ -7,8 +7,8 @@
 --   * identities and services (and their parts) change only when the
 --     member's team owns them (team_members maps roles to owners; a
 --     person-owner's parent team counts), or the member is in governance;
---   * the approval policy and the identity provider setting change only by
---     governance;
+--   * the approval policy, the identity provider and the approver groups
+--     settings change only by governance;
 --   * signing keys belong to the person who made them: nobody records,
 --     rotates or retires another's key, nor signs a decision as someone
 --     else or with someone else's key.
@@ -175,12 +175,13 @@ $$;
 CREATE TRIGGER owners_are_their_teams BEFORE INSERT OR UPDATE OR DELETE ON owners
     FOR EACH ROW EXECUTE FUNCTION countersign_owner_row_is_theirs();
 
--- The approval policy and the identity provider: governance only.
+-- The approval policy, the identity provider and the approver groups
+-- (one row for everyone who is not signed in): governance only.
 CREATE FUNCTION countersign_setting_is_theirs() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     key text := CASE WHEN TG_OP = 'DELETE' THEN OLD.key ELSE NEW.key END;
 BEGIN
-    IF key IN ('approval_policy', 'oidc_provider') AND NOT countersign_is_governance() THEN
+    IF key IN ('approval_policy', 'oidc_provider', 'approver_groups') AND NOT countersign_is_governance() THEN
         RAISE EXCEPTION USING
             ERRCODE = 'insufficient_privilege',
             MESSAGE = format('%s may not change the %s setting; identity governance (countersign_governance) may',

@@ -449,18 +449,26 @@ impl Workspace {
         // Signed in, the enrollment carries the ID token (asked for these
         // keys) and its groups: a backend trusting the provider checks both.
         let signed_in = self.signed_in();
+        let actor = self.ctx().actor;
+        if let Some((person, _)) = &signed_in
+            && person.sub != actor
+        {
+            return Err(AppError::InvalidInput {
+                field: "sign-in",
+                reason: format!(
+                    "you are signed in as {:?} but write and approve here as {actor:?} (the team database's role): a backend enrolls keys only for the person signed in. Sign in as {actor:?}, or sign out",
+                    person.sub
+                ),
+            });
+        }
         let vouched = signed_in.as_ref().map(|(person, session)| client::Vouched {
             id_token: &session.id_token,
             groups: &person.groups,
         });
-        Ok(client::enroll_keys_of(
-            &self.keys(store),
-            store,
-            &client,
-            &self.ctx().actor,
-            vouched.as_ref(),
+        Ok(
+            client::enroll_keys_of(&self.keys(store), store, &client, &actor, vouched.as_ref())
+                .await?,
         )
-        .await?)
     }
 
     /// Creates the owner's signing key (private half in the keyring) and

@@ -25,9 +25,16 @@ pub const PROVIDER_SETTING: &str = "oidc_provider";
 pub struct WhoAmI {
     /// The signed-in person; `None` in the local single-user mode.
     pub person: Option<Person>,
-    /// Who acts when nobody is signed in (the OS user or
-    /// `COUNTERSIGN_ACTOR`): no identity provider vouches for it.
+    /// Who acts when nobody is signed in: the OS user or
+    /// `COUNTERSIGN_ACTOR`, or in team mode the database role. No identity
+    /// provider vouches for it.
     pub local_actor: String,
+    /// In team mode, the database role connected as: the author of every
+    /// write and the approver id, signed in or not.
+    pub team_role: Option<String>,
+    /// Who writes and signs here now (the signed-in person's `sub`, or in
+    /// team mode the database role, or `local_actor`).
+    pub acting_as: String,
     /// The `approver_groups` setting used when nobody is signed in.
     pub local_groups: Vec<String>,
     /// The configured provider's issuer URL, if any (what "Sign in" uses).
@@ -109,7 +116,10 @@ impl Workspace {
             return Ok(None);
         };
         let (person, fresh) = oidc::refreshed(&session).await?;
-        if fresh.id_token != session.id_token {
+        // Kept whenever anything changed: a refresh within the same second
+        // can return the same ID token with a new (rotated) refresh token,
+        // and the spent one would revoke the grant if used again.
+        if fresh != session {
             let keep = fresh.clone();
             blocking(self.secrets(), move |s| oidc::save(s, &keep)).await?;
         }
@@ -194,6 +204,7 @@ impl Workspace {
         config: &ProviderConfig,
         open: impl FnOnce(&str),
     ) -> Result<Person, AppError> {
+        self.may_keep(config).await?;
         let nonce = self.keys(self.store()?).commitment().await?;
         let (person, session) =
             oidc::loopback_login(config, nonce.as_deref(), oidc::BROWSER_TIMEOUT, open).await?;
@@ -208,11 +219,40 @@ impl Workspace {
         config: &ProviderConfig,
         prompt: impl FnOnce(&oidc::DevicePrompt),
     ) -> Result<Person, AppError> {
+        self.may_keep(config).await?;
         let nonce = self.keys(self.store()?).commitment().await?;
         let (person, session) = oidc::device_login(config, nonce.as_deref(), prompt).await?;
         self.keep(config, person, session).await
     }
 
+    /// Before the browser round trip: in team mode the provider is the
+    /// team's setting, which only identity governance changes.
+    async fn may_keep(&self, config: &ProviderConfig) -> Result<(), AppError> {
+        let store = self.store()?;
+        let json = serde_json::to_string(config).expect("a provider config serialises");
+        let unchanged = store.setting(PROVIDER_SETTING).await?.as_deref() == Some(json.as_str());
+        if !unchanged && store.team_role().is_some() && !store.team_governance().await? {
+            return Err(AppError::InvalidInput {
+                field: "issuer",
+                reason: format!(
+                    "in team mode the identity provider is the team's setting, kept by identity governance (countersign_governance); {}",
+                    match self.provider().await? {
+                        Some(kept) => format!(
+                            "sign in with the configured one ({}: `countersign login` without --issuer, --client-id or --groups-claim)",
+                            kept.issuer
+                        ),
+                        None => "ask identity governance to sign in first, which sets it".into(),
+                    }
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Keeps a session that signed in: in team mode only the person the
+    /// connected database role is (roles are named after the provider's
+    /// `sub`); the provider setting first, the session last, so a refusal
+    /// leaves nobody signed in.
     async fn keep(
         &self,
         config: &ProviderConfig,
@@ -220,14 +260,26 @@ impl Workspace {
         session: Session,
     ) -> Result<Person, AppError> {
         let store = self.store()?;
-        let keep = session.clone();
-        blocking(self.secrets(), move |s| oidc::save(s, &keep)).await?;
+        if let Some(role) = store.team_role()
+            && role != person.sub
+        {
+            return Err(AppError::InvalidInput {
+                field: "sign-in",
+                reason: format!(
+                    "you signed in as {:?} (sub {:?}), but you are connected to the team database as the role {role:?}, which is who writes and approves here; nobody was signed in. Sign in as the person the role is named after, or ask the database administrator for a role named after your sub (docs/team-mode.md)",
+                    person.name.as_deref().unwrap_or(&person.sub),
+                    person.sub
+                ),
+            });
+        }
         let json = serde_json::to_string(config).expect("a provider config serialises");
         if store.setting(PROVIDER_SETTING).await?.as_deref() != Some(json.as_str()) {
             store
                 .set_setting(PROVIDER_SETTING, &json, &self.ctx_as(&person))
                 .await?;
         }
+        let keep = session.clone();
+        blocking(self.secrets(), move |s| oidc::save(s, &keep)).await?;
         self.set_signed_in(Some((person.clone(), session)));
         Ok(person)
     }
@@ -252,9 +304,14 @@ impl Workspace {
             }
             None => false,
         };
+        let team_role = store.team_role().map(str::to_owned);
         Ok(WhoAmI {
             person: signed_in.map(|(p, _)| p),
-            local_actor: self.local_ctx().actor.clone(),
+            local_actor: team_role
+                .clone()
+                .unwrap_or_else(|| self.local_ctx().actor.clone()),
+            acting_as: self.ctx().actor,
+            team_role,
             local_groups: store.approver_groups().await?,
             issuer: self.provider().await?.map(|c| c.issuer),
             keys_bound,

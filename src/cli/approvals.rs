@@ -168,6 +168,20 @@ pub async fn serve(command: &BackendCommand) -> Result<bool> {
     else {
         return Ok(false);
     };
+    // Everything that can be refused is checked before a token file is
+    // written.
+    if let Some(issuer) = oidc_issuer {
+        let parsed = reqwest::Url::parse(issuer.trim_end_matches('/'))
+            .with_context(|| format!("--oidc-issuer {issuer:?} is not a URL"))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            bail!("--oidc-issuer {issuer:?}: use an https:// URL");
+        }
+        if let Err(e) = countersign::oidc::discover_provider(issuer.trim_end_matches('/')).await {
+            eprintln!(
+                "warning: {e}; enrollment answers 502 (nothing enrolled) until it can be reached"
+            );
+        }
+    }
     let token = serve_token(token_file.as_ref())?;
     let config = ServeConfig {
         listen: listen.clone(),
@@ -195,14 +209,6 @@ pub async fn serve(command: &BackendCommand) -> Result<bool> {
                 groups_claim: groups_claim.clone(),
             }),
     };
-    if let Some(provider) = &config.identity {
-        // A malformed issuer is named now, not at the first enrollment.
-        let parsed = reqwest::Url::parse(&provider.issuer)
-            .with_context(|| format!("--oidc-issuer {:?} is not a URL", provider.issuer))?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            bail!("--oidc-issuer {:?}: use an https:// URL", provider.issuer);
-        }
-    }
     let trusted = config.identity.as_ref().map(|p| p.issuer.clone());
     backend::serve(config, move |addr, audience| {
         // Scripts wait for this line (and read the port from it).
@@ -440,12 +446,18 @@ pub async fn decide(ws: &Workspace, args: DecideArgs) -> Result<()> {
                 let row = store.decisions(Some(&recorded.request_id)).await?;
                 let mine = row.iter().find(|d| d.jti == recorded.jti);
                 match mine.and_then(|d| d.receipt.as_deref()) {
-                    Some(receipt) => eprintln!(
-                        "delivered to {url}: {receipt}{}",
-                        mine.and_then(|d| d.receipt_reason.as_deref())
-                            .map(|r| format!(" ({r})"))
-                            .unwrap_or_default()
-                    ),
+                    Some("rejected") => {
+                        let reason = mine
+                            .and_then(|d| d.receipt_reason.as_deref())
+                            .unwrap_or("no reason given");
+                        bail!(
+                            "delivered to {url}: rejected ({reason}){}",
+                            client::explain_rejection(reason)
+                                .map(|e| format!(": {e}"))
+                                .unwrap_or_default()
+                        );
+                    }
+                    Some(receipt) => eprintln!("delivered to {url}: {receipt}"),
                     None => eprintln!(
                         "queued for {url}; {}; `countersign decisions deliver` retries",
                         report.last_error.as_deref().unwrap_or("not delivered yet")

@@ -98,6 +98,11 @@ pub async fn login(ws: &Workspace, args: LoginArgs) -> Result<()> {
     // The token is asked for this installation's signing keys (its nonce
     // commits to them), so a backend enrolls them, and only them, for the
     // person signing in.
+    if ws.keys(ws.store()?).commitment().await?.is_none() {
+        eprintln!(
+            "note: there is no signing key yet, so this sign-in binds none and cannot enroll one; to approve, stop here (Ctrl-C), run `countersign keys init`, then sign in"
+        );
+    }
     let person = if args.device {
         ws.sign_in_with_device(&config, |p| {
             eprintln!(
@@ -148,9 +153,20 @@ pub async fn whoami(ws: &Workspace, json: bool) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&who)?);
         return Ok(());
     }
+    if let Some(role) = &who.team_role {
+        println!(
+            "team mode: connected as the database role {role:?}, who writes and approves here"
+        );
+    }
     match &who.person {
         Some(p) => {
             println!("signed in as {}", describe(p));
+            if p.sub != who.acting_as {
+                println!(
+                    "warning: you act here as {:?}, not as the signed-in person: your decisions carry no groups from the identity provider and enrolling is refused; sign in as {:?} or sign out",
+                    who.acting_as, who.acting_as
+                );
+            }
             if !who.keys_bound {
                 println!(
                     "the signing keys are not the ones this sign-in was for (created or rotated since, or a device sign-in): run `countersign login` again before enrolling them"
@@ -158,7 +174,12 @@ pub async fn whoami(ws: &Workspace, json: bool) -> Result<()> {
             }
         }
         None => println!(
-            "not signed in: local single-user mode, approving as {:?} (the OS user or --actor) with the approver_groups setting ({}); no identity provider vouches for it{}",
+            "not signed in: {}, approving as {:?} with the approver_groups setting ({}); no identity provider vouches for it{}",
+            if who.team_role.is_some() {
+                "team mode"
+            } else {
+                "local single-user mode (the OS user or --actor)"
+            },
             who.local_actor,
             if who.local_groups.is_empty() {
                 "none".to_owned()

@@ -91,10 +91,11 @@ enum Command {
     Requests(RequestsCommand),
     /// Approve, deny or narrow a containment request; prints the signed decision (compact JWS)
     Decide(DecideArgs),
-    /// Sign in with your organisation's OpenID Connect provider (device authorization, RFC 8628)
+    /// Sign in with your organisation's OpenID Connect provider, in the browser (or --device)
     Login(identity::LoginArgs),
-    /// Who you approve as: the signed-in person, or the local single-user mode
+    /// Who you approve as: the signed-in person, the team database's role, or the local single-user mode
     Whoami {
+        /// Print it as JSON (who acts, the person, whether the keys are bound)
         #[arg(long)]
         json: bool,
     },
@@ -693,12 +694,25 @@ async fn dispatch(ws: &Workspace, command: Command) -> Result<()> {
                         "created signing key {} (private key in the OS keyring)",
                         k.kid
                     );
+                    if ws.signed_in().is_some() {
+                        println!(
+                            "you are signed in: sign in again (`countersign login`) so the session is asked for this key, then `countersign backend enroll`"
+                        );
+                    }
                 }
                 KeysCommand::Rotate => {
                     let k = keys.rotate(ctx).await?;
                     println!(
                         "new active signing key {}; the previous one stays verifiable until retired",
                         k.kid
+                    );
+                    println!(
+                        "{}",
+                        if ws.signed_in().is_some() {
+                            "backends do not know it yet: sign in again (`countersign login`, the session is asked for your keys), then `countersign backend enroll`"
+                        } else {
+                            "backends do not know it yet: run `countersign backend enroll`"
+                        }
                     );
                 }
                 KeysCommand::Retire { kid } => {
@@ -893,6 +907,10 @@ async fn dispatch(ws: &Workspace, command: Command) -> Result<()> {
                 let members = store.team_members().await?;
                 if json {
                     println!("{}", serde_json::to_string_pretty(&members)?);
+                } else if store.engine() != countersign::store::Engine::Postgres {
+                    println!(
+                        "this is a local database (one user); team members are a team-mode (PostgreSQL) setting"
+                    );
                 } else if members.is_empty() {
                     println!(
                         "no team members: only identity governance (countersign_governance) and the administrator can change the inventory"
@@ -912,14 +930,11 @@ async fn dispatch(ws: &Workspace, command: Command) -> Result<()> {
             }
             TeamCommand::Remove { role, owner } => {
                 let removed = store.remove_team_member(&role, &owner, ctx).await?;
-                println!(
-                    "{role} {} change what {owner} owns",
-                    if removed {
-                        "may no longer"
-                    } else {
-                        "could not"
-                    }
-                );
+                if removed {
+                    println!("{role} may no longer change what {owner} owns");
+                } else {
+                    println!("{role} was not mapped to {owner}: nothing changed");
+                }
             }
         },
         Command::Db(DbCommand::Info) => {

@@ -46,7 +46,7 @@ pub enum ClientError {
     )]
     BadReceipt { url: String, reason: String },
     #[error(
-        "the sign-in session was opened for other signing keys than the ones to enroll (keys were created or rotated since): run `countersign login` again, then enroll"
+        "the sign-in session was not asked for these signing keys (they were created or rotated since, or it was a device sign-in, which binds none): run `countersign login` again in a browser on this machine, then enroll"
     )]
     SessionForOtherKeys,
     #[error(transparent)]
@@ -165,6 +165,41 @@ pub async fn enroll_keys_of(
             .await?;
     }
     Ok(count)
+}
+
+/// What a backend's rejection reason (docs/protocol.md's closed set)
+/// means for the approver and what to do; `None` for a code this client
+/// does not know.
+pub fn explain_rejection(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "unknown_key" => {
+            "the backend does not know the key that signed it: enroll your keys (`countersign backend enroll`; signed in, sign in again first if you created or rotated keys since)"
+        }
+        "retired_key" => "it was signed with a key you retired: decide again with your active key",
+        "approver_mismatch" => {
+            "it names an approver or groups your enrollment at the backend does not have (with an identity provider, only the groups your ID token carries): enroll again, or sign in as the person the key was enrolled for"
+        }
+        "approver_is_requester" => "nobody approves their own request: ask another owner",
+        "same_approver_twice" => "the second approval must come from another person",
+        "not_in_required_group" | "groups_not_covered" => {
+            "a dual approval needs one approver from each named group: ask someone in the other group"
+        }
+        "approvals_disagree" => {
+            "the first approver approved something else: decide the same way, or deny"
+        }
+        "already_decided" => "the request was already decided",
+        "request_expired" | "expired" => "it was too late: ask for the request again",
+        "request_not_found" => {
+            "the backend does not know the request (withdrawn, or another backend)"
+        }
+        "digest_mismatch" => "the backend's request is not the one you decided: open it again",
+        "replayed_jti" => "this exact decision was sent before",
+        "wrong_audience" => "it was signed for another backend",
+        "invalid_narrowing" => {
+            "the narrowing is broader than the request, or its tier needs more approvals"
+        }
+        _ => return None,
+    })
 }
 
 /// Keeps a backend's bearer token in the keyring (never on disk).

@@ -94,7 +94,8 @@ pub enum OidcError {
     #[error("the ID token is not valid: {0}")]
     InvalidToken(String),
     #[error(
-        "the ID token was not issued for these keys: its nonce {found:?} does not commit to them ({expected}); sign in again (`countersign login`) on the machine that holds the keys, then enroll"
+        "the ID token was not issued for these keys: its nonce {} does not commit to them ({expected}); sign in again (`countersign login`) on the machine that holds the keys, then enroll",
+        found.as_deref().map_or_else(|| "(none)".to_owned(), |n| format!("{n:?}"))
     )]
     NotForTheseKeys {
         /// The commitment to the keys presented ([`crate::jose::key_commitment`]).
@@ -144,6 +145,13 @@ async fn discover(issuer: &str) -> Result<Metadata, OidcError> {
             issuer: issuer.to_owned(),
             reason: http::describe(&e),
         })
+}
+
+/// Fetches the provider's discovery document (and so checks the issuer
+/// is reachable and names itself as configured): for a server to say at
+/// start that its provider cannot be reached.
+pub async fn discover_provider(issuer: &str) -> Result<(), OidcError> {
+    discover(issuer).await.map(|_| ())
 }
 
 /// What the person is asked to do to sign in on another device.

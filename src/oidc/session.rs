@@ -10,7 +10,7 @@ use crate::secrets::{SecretError, SecretStore};
 /// The keyring entry the session is kept under.
 const SESSION_KEY: &str = "oidc-session";
 
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
     pub config: ProviderConfig,
     pub id_token: String,

@@ -16,6 +16,19 @@ pub struct TeamMember {
 }
 
 impl Store {
+    /// Whether the connected role may change everything (identity
+    /// governance, or not a team member at all: the administrator, or the
+    /// local database).
+    pub async fn team_governance(&self) -> Result<bool, StoreError> {
+        if self.team_role.is_none() {
+            return Ok(true);
+        }
+        sqlx::query_scalar("SELECT countersign_is_governance()")
+            .fetch_one(&self.pool().await)
+            .await
+            .map_err(|e| self.query_error(e))
+    }
+
     /// Every role-to-owner mapping, by role then owner.
     pub async fn team_members(&self) -> Result<Vec<TeamMember>, StoreError> {
         sqlx::query_as("SELECT role, owner_id FROM team_members ORDER BY role, owner_id")
@@ -59,8 +72,36 @@ impl Store {
                     .into(),
             ));
         }
-        if !self.owner_exists(owner_id).await? {
-            return Err(StoreError::OwnerNotFound(owner_id.to_owned()));
+        if self.team_role.is_some() {
+            return Err(StoreError::Invalid(format!(
+                "team members are kept by the database's administrator (the role that owns Countersign's tables), not by {}; connect as the administrator",
+                self.team_role.as_deref().unwrap_or_default()
+            )));
+        }
+        if add {
+            if !self.owner_exists(owner_id).await? {
+                return Err(StoreError::OwnerNotFound(owner_id.to_owned()));
+            }
+            let member: Option<bool> = sqlx::query_scalar(
+                "SELECT pg_has_role(rolname, 'countersign_owner', 'MEMBER') FROM pg_roles WHERE rolname = $1",
+            )
+            .bind(role)
+            .fetch_optional(&self.pool().await)
+            .await
+            .map_err(|e| self.query_error(e))?;
+            match member {
+                None => {
+                    return Err(StoreError::Invalid(format!(
+                        "there is no database role {role:?}: create it first (CREATE ROLE {role} LOGIN; GRANT countersign_owner TO {role})"
+                    )));
+                }
+                Some(false) => {
+                    return Err(StoreError::Invalid(format!(
+                        "the role {role:?} is not a team member: GRANT countersign_owner TO {role} (or countersign_governance) first"
+                    )));
+                }
+                Some(true) => {}
+            }
         }
         let err = |e| self.query_error(e);
         let mut tx = self.begin_write().await.map_err(err)?;

@@ -7,6 +7,8 @@ import type { WhoAmI } from "../lib/types";
 const local: WhoAmI = {
   person: null,
   local_actor: "jdoe",
+  team_role: null,
+  acting_as: "jdoe",
   local_groups: [],
   issuer: "https://login.example.com",
   keys_bound: false,
@@ -22,6 +24,7 @@ const alice: WhoAmI = {
     expires_at: 4102444800,
   },
   keys_bound: true,
+  acting_as: "alice",
 };
 
 describe("SignInPanel", () => {
@@ -57,6 +60,21 @@ describe("SignInPanel", () => {
     expect((await screen.findByTestId("keys-not-bound")).textContent).toContain(
       "Sign in again",
     );
+  });
+
+  it("warns when the team database's role is not the signed-in person", async () => {
+    mockIPC((cmd) =>
+      cmd === "who_am_i"
+        ? { ...alice, team_role: "carol", acting_as: "carol" }
+        : null,
+    );
+    render(SignInPanel);
+    expect((await screen.findByTestId("team-role")).textContent).toContain(
+      "carol",
+    );
+    expect(
+      (await screen.findByTestId("acting-as-other")).textContent,
+    ).toContain("you act here as carol");
   });
 
   it("shows why an earlier session could not be taken up", async () => {

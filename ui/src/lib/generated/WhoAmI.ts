@@ -10,10 +10,21 @@ export type WhoAmI = {
  */
 person: Person | null, 
 /**
- * Who acts when nobody is signed in (the OS user or
- * `COUNTERSIGN_ACTOR`): no identity provider vouches for it.
+ * Who acts when nobody is signed in: the OS user or
+ * `COUNTERSIGN_ACTOR`, or in team mode the database role. No identity
+ * provider vouches for it.
  */
 local_actor: string, 
+/**
+ * In team mode, the database role connected as: the author of every
+ * write and the approver id, signed in or not.
+ */
+team_role: string | null, 
+/**
+ * Who writes and signs here now (the signed-in person's `sub`, or in
+ * team mode the database role, or `local_actor`).
+ */
+acting_as: string, 
 /**
  * The `approver_groups` setting used when nobody is signed in.
  */
