@@ -57,6 +57,7 @@ fn main() {
                 request_files: Vec::new(),
                 policy: None,
                 identity: None,
+                state: None,
             })
             .await
             .unwrap();

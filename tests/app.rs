@@ -78,6 +78,7 @@ async fn the_desktop_path_decides_on_what_it_showed_and_refuses_after_an_edit() 
         request_files: Vec::new(),
         policy: None,
         identity: None,
+        state: None,
     })
     .await
     .unwrap();

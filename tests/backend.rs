@@ -131,6 +131,7 @@ async fn start_on(listener: tokio::net::TcpListener) -> Running {
         ))),
         token: TOKEN.into(),
         identity: None,
+        journal: None,
     };
     let app = backend::router(shared.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });

@@ -61,6 +61,7 @@ async fn backend_trusting(issuer: &str) -> Backend {
             audience: "countersign".into(),
             groups_claim: "groups".into(),
         }),
+        state: None,
     })
     .await
     .unwrap();

@@ -141,6 +141,7 @@ pub async fn host_backend(
         request_files: Vec::new(),
         policy: Some(policy),
         identity: None,
+        state: None,
     })
     .await?;
     let client = BackendClient::new(&running.url(), token.into())?;

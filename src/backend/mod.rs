@@ -3,6 +3,7 @@
 //! specification of what a backend must check, and real enough for drills,
 //! demos and tests. `countersign backend serve` runs it.
 
+pub mod journal;
 mod routes;
 mod state;
 mod verify;
@@ -45,6 +46,8 @@ pub enum BackendError {
     NoRandomness(String),
     #[error("server failed: {0}")]
     Serve(std::io::Error),
+    #[error(transparent)]
+    Journal(#[from] journal::JournalError),
 }
 
 /// A fresh bearer token: 256 random bits, base64url.
@@ -59,11 +62,61 @@ pub fn new_token() -> Result<String, BackendError> {
 #[derive(Clone)]
 pub struct Shared {
     pub state: Arc<Mutex<BackendState>>,
+    /// Where changes are made durable (`--state`), and how to build the
+    /// state afresh when a commit failed; `None` keeps it in memory only.
+    pub journal: Option<Durable>,
     /// The bearer token clients must present.
     pub token: Arc<str>,
     /// When set, an enrollment is accepted only for the person a valid ID
     /// token from this provider names (issue 17).
     pub identity: Option<Arc<IdentityProvider>>,
+}
+
+/// A journal and the state it rebuilds from.
+#[derive(Clone)]
+pub struct Durable {
+    pub journal: Arc<Mutex<journal::Journal>>,
+    /// A fresh, empty state configured as the broker was started.
+    pub fresh: Arc<dyn Fn() -> BackendState + Send + Sync>,
+}
+
+impl Shared {
+    /// The state to read, caught up with what other brokers sharing the
+    /// journal wrote (a failure to catch up serves what is known).
+    pub async fn read(&self) -> tokio::sync::MutexGuard<'_, BackendState> {
+        let mut state = self.state.lock().await;
+        if let Some(durable) = &self.journal
+            && let Err(e) = durable.journal.lock().await.catch_up(&mut state).await
+        {
+            eprintln!("warning: {e}");
+        }
+        state
+    }
+
+    /// Makes one change: `change` returns its answer and the event to
+    /// journal (none when nothing changed). With a journal, the event is
+    /// committed before this returns; if that fails the state is rebuilt
+    /// from the journal and the error returned, so nothing unrecorded is
+    /// ever answered or kept.
+    pub async fn change<T>(
+        &self,
+        change: impl FnOnce(&mut BackendState) -> (T, Option<journal::Event>),
+    ) -> Result<T, journal::JournalError> {
+        let mut state = self.state.lock().await;
+        let Some(durable) = &self.journal else {
+            return Ok(change(&mut state).0);
+        };
+        let mut journal = durable.journal.lock().await;
+        match journal.record(&mut state, change).await {
+            Ok(answer) => Ok(answer),
+            Err(e) => {
+                if let Err(again) = journal.rebuild(&mut state, (durable.fresh)()).await {
+                    eprintln!("error: {again}");
+                }
+                Err(e)
+            }
+        }
+    }
 }
 
 /// The organisation's OpenID provider a backend trusts to say who an
@@ -92,6 +145,9 @@ pub struct ServeConfig {
     /// Enrollment bound to the organisation's identity provider; `None`
     /// enrolls whoever holds the bearer token (the local, single-team mode).
     pub identity: Option<IdentityProvider>,
+    /// Where the broker keeps its state (a SQLite path or a `postgres://`
+    /// URL); `None` keeps it in memory (drills, tests).
+    pub state: Option<String>,
 }
 
 /// Loads requests from a JSON file (one request or an array of them).
@@ -154,19 +210,76 @@ async fn bind(
             source,
         })?;
     let addr = listener.local_addr().map_err(BackendError::Serve)?;
-    let audience = config.audience.unwrap_or_else(|| format!("http://{addr}"));
-    let mut state = BackendState::new(audience.clone(), config.dual_groups);
+    let journal = match &config.state {
+        Some(target) => Some(journal::Journal::open(target).await?),
+        None => None,
+    };
+    let proposed = config
+        .audience
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    // A kept state keeps its audience across restarts on other addresses,
+    // unless one is given.
+    let audience = match &journal {
+        Some(j) => j.audience(&proposed, config.audience.is_some()).await?,
+        None => proposed,
+    };
     if let Some(text) = &config.policy {
-        state.policy = crate::policy::Policy::parse(text)?;
+        // Refused here, with its reason; parsed again for each fresh state.
+        crate::policy::Policy::parse(text)?;
     }
-    for path in &config.request_files {
-        load_requests(&mut state, path)?;
-    }
+    let fresh = {
+        let (audience, groups) = (audience.clone(), config.dual_groups.clone());
+        let policy = config.policy.clone();
+        Arc::new(move || {
+            let mut state = BackendState::new(audience.clone(), groups.clone());
+            if let Some(text) = &policy {
+                state.policy = crate::policy::Policy::parse(text).expect("parsed at start");
+            }
+            state
+        }) as Arc<dyn Fn() -> BackendState + Send + Sync>
+    };
+    let mut state = fresh();
+    let journal = match journal {
+        Some(mut j) => {
+            j.catch_up(&mut state).await?;
+            Some(Durable {
+                journal: Arc::new(Mutex::new(j)),
+                fresh,
+            })
+        }
+        None => None,
+    };
     let shared = Shared {
         state: Arc::new(Mutex::new(state)),
         token: config.token.into(),
         identity: config.identity.map(Arc::new),
+        journal,
     };
+    // Requests from files go through the journal like posted ones.
+    for path in &config.request_files {
+        let mut loaded = BackendState::new(audience.clone(), Vec::new());
+        load_requests(&mut loaded, path)?;
+        for request in loaded
+            .requests(0)
+            .map(|r| r.json.clone())
+            .collect::<Vec<_>>()
+        {
+            let added = shared
+                .change(|state| {
+                    let added = state.add_request(request.clone());
+                    let event = matches!(added, Ok(true)).then(|| journal::Event::Request {
+                        request: request.clone(),
+                    });
+                    (added, event)
+                })
+                .await?;
+            added.map_err(|e| BackendError::BadRequests {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+        }
+    }
     Ok((listener, shared, audience))
 }
 

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
 use super::Shared;
+use super::journal::{Event, JournalError};
 use super::state::{ReceiptStatus, StateError, Submitted};
 use super::verify::parse_jwk;
 
@@ -42,6 +43,16 @@ pub fn router(shared: Shared) -> Router {
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(serde_json::json!({ "error": message.into() }))).into_response()
+}
+
+/// The broker's state could not be made durable: nothing was applied, the
+/// client retries (`503`, as for any transient outage).
+fn unavailable(e: JournalError) -> Response {
+    eprintln!("error: {e}");
+    error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the broker could not record this change durably; nothing was applied, try again",
+    )
 }
 
 /// Every route needs the installation's bearer token (compared in
@@ -98,7 +109,7 @@ async fn list_requests(
         );
     }
     let now = jiff::Timestamp::now();
-    let state = shared.state.lock().await;
+    let state = shared.read().await;
     // Answered from counters before anything is built: polling an
     // unchanged list costs a comparison (docs/benchmarks.md).
     let etag = state.listing_etag(status, since, now);
@@ -140,8 +151,20 @@ async fn create_request(
     State(shared): State<Shared>,
     Json(body): Json<serde_json::Value>,
 ) -> Response {
-    let mut state = shared.state.lock().await;
-    match state.add_request(body.clone()) {
+    let added = shared
+        .change(|state| {
+            let added = state.add_request(body.clone());
+            let event = matches!(added, Ok(true)).then(|| Event::Request {
+                request: body.clone(),
+            });
+            (added, event)
+        })
+        .await;
+    let added = match added {
+        Ok(added) => added,
+        Err(e) => return unavailable(e),
+    };
+    match added {
         Ok(true) => (StatusCode::CREATED, Json(body)).into_response(),
         Ok(false) => (StatusCode::OK, Json(body)).into_response(),
         Err(e @ StateError::Conflict(_)) => error(StatusCode::CONFLICT, e.to_string()),
@@ -150,7 +173,7 @@ async fn create_request(
 }
 
 async fn get_request(State(shared): State<Shared>, Path(id): Path<String>) -> Response {
-    let state = shared.state.lock().await;
+    let state = shared.read().await;
     let Some(r) = state.request(&id) else {
         return error(StatusCode::NOT_FOUND, format!("no request {id}"));
     };
@@ -179,8 +202,25 @@ struct DecisionBody {
 }
 
 async fn submit_decision(State(shared): State<Shared>, Json(body): Json<DecisionBody>) -> Response {
-    let mut state = shared.state.lock().await;
-    let (status, receipt) = match state.submit(body.jws.trim(), jiff::Timestamp::now()) {
+    let jws = body.jws.trim().to_owned();
+    let submitted = shared
+        .change(|state| {
+            let at = jiff::Timestamp::now();
+            let submitted = state.submit(&jws, at);
+            // A repeat changes nothing; anything new is journaled, its
+            // receipt included (rejections too: they are the audit trail).
+            let event = matches!(submitted, Submitted::New(_)).then(|| Event::Decision {
+                jws: jws.clone(),
+                at,
+            });
+            (submitted, event)
+        })
+        .await;
+    let submitted = match submitted {
+        Ok(s) => s,
+        Err(e) => return unavailable(e),
+    };
+    let (status, receipt) = match submitted {
         Submitted::Repeat(r) if r.status == ReceiptStatus::Rejected => {
             (StatusCode::UNPROCESSABLE_ENTITY, r)
         }
@@ -196,7 +236,7 @@ async fn submit_decision(State(shared): State<Shared>, Json(body): Json<Decision
 /// Every receipt in arrival order, rejections with their reasons: what a
 /// backend's own audit trail keeps.
 async fn list_receipts(State(shared): State<Shared>) -> Response {
-    let state = shared.state.lock().await;
+    let state = shared.read().await;
     Json(serde_json::json!({ "receipts": state.log, "dropped": state.log_dropped })).into_response()
 }
 
@@ -273,10 +313,22 @@ async fn enroll(
         },
         None => body.groups,
     };
-    let mut state = shared.state.lock().await;
-    match state.enroll(&approver, groups, keys) {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+    let jwks = serde_json::json!({ "keys": body.jwks.keys });
+    let enrolled = shared
+        .change(|state| {
+            let enrolled = state.enroll(&approver, groups.clone(), keys);
+            let event = enrolled.is_ok().then(|| Event::Enroll {
+                approver: approver.clone(),
+                groups,
+                jwks,
+            });
+            (enrolled, event)
+        })
+        .await;
+    match enrolled {
+        Ok(Ok(())) => StatusCode::NO_CONTENT.into_response(),
+        Ok(Err(e)) => error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+        Err(e) => unavailable(e),
     }
 }
 
@@ -339,7 +391,7 @@ async fn vouched_groups(
 }
 
 async fn approver_jwks(State(shared): State<Shared>, Path(approver): Path<String>) -> Response {
-    let state = shared.state.lock().await;
+    let state = shared.read().await;
     match state.approver_jwks(&approver) {
         Some(jwks) => Json(jwks).into_response(),
         None => error(StatusCode::NOT_FOUND, format!("no approver {approver}")),
@@ -351,15 +403,26 @@ async fn keep_checkpoint(
     Path(approver): Path<String>,
     Json(body): Json<DecisionBody>,
 ) -> Response {
-    let mut state = shared.state.lock().await;
-    match state.keep_checkpoint(&approver, body.jws.trim()) {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+    let jws = body.jws.trim().to_owned();
+    let kept = shared
+        .change(|state| {
+            let kept = state.keep_checkpoint(&approver, &jws);
+            let event = kept.is_ok().then(|| Event::Checkpoint {
+                approver: approver.clone(),
+                jws: jws.clone(),
+            });
+            (kept, event)
+        })
+        .await;
+    match kept {
+        Ok(Ok(())) => StatusCode::NO_CONTENT.into_response(),
+        Ok(Err(e)) => error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+        Err(e) => unavailable(e),
     }
 }
 
 async fn checkpoint(State(shared): State<Shared>, Path(approver): Path<String>) -> Response {
-    let state = shared.state.lock().await;
+    let state = shared.read().await;
     match state.checkpoint(&approver) {
         Some(jws) => Json(serde_json::json!({ "jws": jws })).into_response(),
         None => error(

@@ -19,6 +19,9 @@ use super::{output, print_json, table};
 /// Where `--backend` falls back to before the stored setting.
 pub(super) const BACKEND_ENV: &str = "COUNTERSIGN_BACKEND";
 
+// Parsed once per run: the size of the largest variant (serve's flags)
+// costs nothing worth an indirection.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum BackendCommand {
     /// Run the reference backend (the SOAR side of the protocol) for drills, demos and tests
@@ -53,6 +56,12 @@ pub enum BackendCommand {
         /// The ID token claim holding the person's groups
         #[arg(long, value_name = "NAME", default_value = "groups")]
         groups_claim: String,
+        /// Keep the broker's state (requests, enrollments, receipts, seen jtis) in this SQLite
+        /// file or postgres:// database, so a restart or crash loses nothing and accepts no
+        /// replay; several brokers may share one PostgreSQL database. Without it, state is in
+        /// memory only
+        #[arg(long, value_name = "PATH|URL", env = "COUNTERSIGN_BROKER_STATE")]
+        state: Option<String>,
     },
     /// Store the bearer token for a backend in the OS keyring (read from stdin) and make it the default backend
     Login { url: String },
@@ -164,6 +173,7 @@ pub async fn serve(command: &BackendCommand) -> Result<bool> {
         oidc_issuer,
         oidc_audience,
         groups_claim,
+        state,
     } = command
     else {
         return Ok(false);
@@ -208,8 +218,16 @@ pub async fn serve(command: &BackendCommand) -> Result<bool> {
                 audience: audience.clone(),
                 groups_claim: groups_claim.clone(),
             }),
+        state: state.clone(),
     };
     let trusted = config.identity.as_ref().map(|p| p.issuer.clone());
+    let kept = config.state.as_ref().map(|s| {
+        if countersign::store::is_postgres_url(s) {
+            countersign::store::redact_url(s)
+        } else {
+            s.clone()
+        }
+    });
     backend::serve(config, move |addr, audience| {
         // Scripts wait for this line (and read the port from it).
         println!("listening on http://{addr} (audience {audience})");
@@ -217,6 +235,12 @@ pub async fn serve(command: &BackendCommand) -> Result<bool> {
             Some(issuer) => eprintln!("enrolling keys only for people {issuer} vouches for"),
             None => eprintln!(
                 "enrolling keys for any name the bearer token's holder gives (no --oidc-issuer)"
+            ),
+        }
+        match &kept {
+            Some(target) => eprintln!("state kept in {target}"),
+            None => eprintln!(
+                "state in memory only: a restart forgets requests, enrollments and seen decisions (give --state PATH to keep them)"
             ),
         }
         use std::io::Write;

@@ -426,6 +426,7 @@ pub async fn start_reference_backend_trusting(
         request_files: vec![],
         policy: None,
         identity,
+        state: None,
     };
     tokio::spawn(async move {
         backend::serve(config, move |_, audience| {

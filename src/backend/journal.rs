@@ -1,0 +1,317 @@
+//! The broker's durable state (issue 18): an append-only journal of every
+//! change to what the broker knows — a request added, an approver
+//! enrolled, a decision submitted, an audit checkpoint kept — in a SQLite
+//! file (`backend serve --state PATH`) or a PostgreSQL database
+//! (`--state postgres://…`), through sqlx like the inventory store.
+//!
+//! Why a journal and not tables of state: the in-memory [`BackendState`]
+//! already holds every rule of the protocol; replaying its inputs in order
+//! rebuilds it exactly (a decision's verification time is journaled with
+//! it, so expiry is judged as it was), and a change is one row, so a
+//! change and its durability commit together. A restart, or `kill -9` at
+//! any point, loses nothing that was answered and forgets no `jti`.
+//!
+//! Several brokers on one PostgreSQL database: each change takes a
+//! transaction-scoped advisory lock, first applies the rows others wrote
+//! since (so every broker applies changes in one order), then appends its
+//! own; reads catch up first. A decision sent to two brokers at once is
+//! applied once: the second sees the first's row before judging it.
+
+use serde::{Deserialize, Serialize};
+use sqlx::AnyPool;
+use sqlx::any::AnyPoolOptions;
+
+use super::state::BackendState;
+
+static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/broker/sqlite");
+static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/broker/postgres");
+
+/// The advisory lock brokers sharing a PostgreSQL database take around a
+/// change (an arbitrary constant: "CSBROKER" in ASCII).
+const LOCK_KEY: i64 = 0x4353_4252_4f4b_4552;
+
+/// One change, as journaled.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    /// A containment request (the JSON as posted).
+    Request { request: serde_json::Value },
+    /// An enrollment that was accepted (the JWKS as sent).
+    Enroll {
+        approver: String,
+        groups: Vec<String>,
+        jwks: serde_json::Value,
+    },
+    /// An audit checkpoint that was kept.
+    Checkpoint { approver: String, jws: String },
+    /// A decision submitted, whatever its receipt, with the time it was
+    /// judged at.
+    Decision { jws: String, at: jiff::Timestamp },
+}
+
+impl Event {
+    fn kind(&self) -> &'static str {
+        match self {
+            Event::Request { .. } => "request",
+            Event::Enroll { .. } => "enroll",
+            Event::Checkpoint { .. } => "checkpoint",
+            Event::Decision { .. } => "decision",
+        }
+    }
+
+    /// Applies a journaled change to `state`. Every event was accepted when
+    /// it was recorded and replays the same way; one that no longer
+    /// applies (a journal edited by hand) is skipped with its reason.
+    pub fn apply(&self, state: &mut BackendState) -> Result<(), String> {
+        match self {
+            Event::Request { request } => state
+                .add_request(request.clone())
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            Event::Enroll {
+                approver,
+                groups,
+                jwks,
+            } => {
+                let keys = jwks["keys"]
+                    .as_array()
+                    .ok_or("jwks.keys is not a list")?
+                    .iter()
+                    .map(super::verify::parse_jwk)
+                    .collect::<Result<Vec<_>, _>>()?;
+                state
+                    .enroll(approver, groups.clone(), keys)
+                    .map_err(|e| e.to_string())
+            }
+            Event::Checkpoint { approver, jws } => state
+                .keep_checkpoint(approver, jws)
+                .map_err(|e| e.to_string()),
+            Event::Decision { jws, at } => {
+                state.submit(jws, *at);
+                Ok(())
+            }
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("the broker state {target}: {source}")]
+    Database {
+        target: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("the broker state {target} could not be migrated: {source}")]
+    Migrate {
+        target: String,
+        #[source]
+        source: sqlx::migrate::MigrateError,
+    },
+    #[error("the broker state {target}, event {seq}: {reason}")]
+    BadEvent {
+        target: String,
+        seq: i64,
+        reason: String,
+    },
+}
+
+/// The journal a broker keeps its state in, and how far it has applied it.
+pub struct Journal {
+    pool: AnyPool,
+    postgres: bool,
+    /// Where it is (a path, or a URL without its password), for messages.
+    target: String,
+    /// The last event applied to this process's state.
+    applied: i64,
+}
+
+impl Journal {
+    /// Opens (creating it if needed) the journal at `target`: a
+    /// `postgres://` URL, else a SQLite file path.
+    pub async fn open(target: &str) -> Result<Journal, JournalError> {
+        sqlx::any::install_default_drivers();
+        let postgres = crate::store::is_postgres_url(target);
+        let shown = if postgres {
+            crate::store::redact_url(target)
+        } else {
+            target.to_owned()
+        };
+        let db = |source| JournalError::Database {
+            target: shown.clone(),
+            source,
+        };
+        let url = if postgres {
+            target.to_owned()
+        } else {
+            let absolute = std::path::absolute(target).map_err(|e| db(sqlx::Error::Io(e)))?;
+            format!("sqlite://{}?mode=rwc", absolute.display())
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(if postgres { 8 } else { 1 })
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    use sqlx::Executor as _;
+                    if !postgres {
+                        // Durable at commit: an answered change survives
+                        // a power cut, not only a crash.
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = FULL").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await
+            .map_err(db)?;
+        let migrator = if postgres { &POSTGRES } else { &SQLITE };
+        migrator
+            .run(&pool)
+            .await
+            .map_err(|source| JournalError::Migrate {
+                target: shown.clone(),
+                source,
+            })?;
+        Ok(Journal {
+            pool,
+            postgres,
+            target: shown,
+            applied: 0,
+        })
+    }
+
+    /// Where the journal is, without a password.
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    fn db(&self, source: sqlx::Error) -> JournalError {
+        JournalError::Database {
+            target: self.target.clone(),
+            source,
+        }
+    }
+
+    /// The audience the broker first answered to, kept so a restart on
+    /// another address keeps accepting decisions made for it; `proposed`
+    /// is kept when there is none yet (or when `replace`).
+    pub async fn audience(&self, proposed: &str, replace: bool) -> Result<String, JournalError> {
+        let kept: Option<String> =
+            sqlx::query_scalar("SELECT value FROM broker_meta WHERE key = 'audience'")
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|e| self.db(e))?;
+        match kept {
+            Some(kept) if !replace => Ok(kept),
+            _ => {
+                sqlx::query("DELETE FROM broker_meta WHERE key = 'audience'")
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| self.db(e))?;
+                sqlx::query("INSERT INTO broker_meta (key, value) VALUES ('audience', $1)")
+                    .bind(proposed)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| self.db(e))?;
+                Ok(proposed.to_owned())
+            }
+        }
+    }
+
+    /// Applies to `state` every event journaled since this process last
+    /// looked (all of them at start); returns how many.
+    pub async fn catch_up(&mut self, state: &mut BackendState) -> Result<usize, JournalError> {
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT seq, body FROM broker_events WHERE seq > $1 ORDER BY seq")
+                .bind(self.applied)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|e| self.db(e))?;
+        self.apply_rows(state, rows)
+    }
+
+    fn apply_rows(
+        &mut self,
+        state: &mut BackendState,
+        rows: Vec<(i64, String)>,
+    ) -> Result<usize, JournalError> {
+        let count = rows.len();
+        for (seq, body) in rows {
+            let bad = |reason: String| JournalError::BadEvent {
+                target: self.target.clone(),
+                seq,
+                reason,
+            };
+            let event: Event = serde_json::from_str(&body).map_err(|e| bad(e.to_string()))?;
+            // An event that no longer applies is named, not fatal: the
+            // rest of the journal still rebuilds the state.
+            if let Err(reason) = event.apply(state) {
+                eprintln!("{}", bad(reason));
+            }
+            self.applied = seq;
+        }
+        Ok(count)
+    }
+
+    /// Makes one change durable: under the writers' lock, catches `state`
+    /// up with the journal, runs `change` on it, and — when it returns
+    /// `Some(event)` — appends the event, committing before returning. The
+    /// caller answers only after this returns `Ok`, so what was answered
+    /// is on disk. If the commit fails the state may hold a change that is
+    /// not journaled: the caller must rebuild it (see [`Journal::rebuild`]).
+    pub async fn record<T>(
+        &mut self,
+        state: &mut BackendState,
+        change: impl FnOnce(&mut BackendState) -> (T, Option<Event>),
+    ) -> Result<T, JournalError> {
+        let mut tx = self.pool.begin().await.map_err(|e| self.db(e))?;
+        if self.postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(LOCK_KEY)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| self.db(e))?;
+        }
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT seq, body FROM broker_events WHERE seq > $1 ORDER BY seq")
+                .bind(self.applied)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(|e| self.db(e))?;
+        self.apply_rows(state, rows)?;
+        let (answer, event) = change(state);
+        if let Some(event) = event {
+            let seq = self.applied + 1;
+            let body = serde_json::to_string(&event).expect("events serialise");
+            sqlx::query("INSERT INTO broker_events (seq, at, kind, body) VALUES ($1, $2, $3, $4)")
+                .bind(seq)
+                .bind(jiff::Timestamp::now().to_string())
+                .bind(event.kind())
+                .bind(body)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| self.db(e))?;
+            tx.commit().await.map_err(|e| self.db(e))?;
+            self.applied = seq;
+        } else {
+            tx.commit().await.map_err(|e| self.db(e))?;
+        }
+        Ok(answer)
+    }
+
+    /// Replaces `state` with `fresh` rebuilt from the whole journal: after
+    /// a failed commit, so memory never holds what the journal does not.
+    pub async fn rebuild(
+        &mut self,
+        state: &mut BackendState,
+        fresh: BackendState,
+    ) -> Result<(), JournalError> {
+        *state = fresh;
+        self.applied = 0;
+        self.catch_up(state).await.map(|_| ())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

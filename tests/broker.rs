@@ -1,0 +1,247 @@
+//! The broker keeps what it knows (issue 18): `backend serve --state`
+//! journals every change in a database, so `kill -9` loses nothing that
+//! was answered and a decision, once applied, is never applied again —
+//! after a restart, and across brokers sharing one PostgreSQL database.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{ServedBackend, TestDb};
+use countersign::Store;
+use countersign::approval::{self, Decision, DecisionInput};
+use countersign::backend::{self, ServeConfig};
+use countersign::client::BackendClient;
+use countersign::signing::{Keys, MemorySecrets};
+use countersign::store::ChangeContext;
+use serde_json::{Value, json};
+
+const TOKEN: &str = "broker-test-token-0123456789abcdef";
+
+/// An approver's installation: the demo inventory and a key in memory.
+struct Approver {
+    id: &'static str,
+    _dir: tempfile::TempDir,
+    store: Store,
+    secrets: Arc<MemorySecrets>,
+}
+
+impl Approver {
+    async fn new(id: &'static str) -> Approver {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("a.db")).await.unwrap();
+        countersign::demo::load(&store, false, id).await.unwrap();
+        let secrets = Arc::new(MemorySecrets::default());
+        Keys::new(&store, secrets.clone())
+            .init(&ChangeContext::new(id, "test"))
+            .await
+            .unwrap();
+        Approver {
+            id,
+            _dir: dir,
+            store,
+            secrets,
+        }
+    }
+
+    fn keys(&self) -> Keys<'_> {
+        Keys::new(&self.store, self.secrets.clone())
+    }
+
+    async fn approve(&self, request: &Value, audience: &str) -> String {
+        approval::decide(
+            &self.store,
+            &self.keys(),
+            DecisionInput {
+                request,
+                decision: Decision::Approve,
+                reason: "checked the blast radius",
+                audience,
+                destination: None,
+                inventory_version: None,
+            },
+            &ChangeContext::new(self.id, "test"),
+        )
+        .await
+        .unwrap()
+        .jws
+    }
+}
+
+fn request(id: &str, tier: &str) -> Value {
+    let mut r: Value =
+        serde_json::from_str(include_str!("../assets/examples/containment-request.json")).unwrap();
+    let now = jiff::Timestamp::now();
+    r["id"] = id.into();
+    r["tier"] = tier.into();
+    r["requested_by"] = json!({ "kind": "analyst", "id": "soar-analyst" });
+    r["created_at"] = (now - jiff::SignedDuration::from_secs(60))
+        .to_string()
+        .into();
+    r["expires_at"] = (now + jiff::SignedDuration::from_secs(1800))
+        .to_string()
+        .into();
+    r
+}
+
+fn client(url: &str) -> BackendClient {
+    BackendClient::new(url, TOKEN.to_owned().into()).unwrap()
+}
+
+#[tokio::test]
+async fn a_killed_broker_restarts_with_everything_it_answered_and_accepts_no_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("broker.db");
+    let state = state.to_str().unwrap();
+    let serve =
+        || ServedBackend::start(&["--state", state], &[("COUNTERSIGN_BACKEND_TOKEN", TOKEN)]);
+    let alice = Approver::new("alice").await;
+    let bob = Approver::new("bob").await;
+
+    let first = serve();
+    let audience = first.url.clone();
+    let c = client(&first.url);
+    for who in [&alice, &bob] {
+        let group = if who.id == "alice" {
+            "identity-governance"
+        } else {
+            "incident-response"
+        };
+        c.enroll(
+            who.id,
+            &[group.into()],
+            &who.keys().jwks().await.unwrap(),
+            None,
+        )
+        .await
+        .unwrap();
+    }
+    let single = request("req-broker-single", "single_approval");
+    let dual = request("req-broker-dual", "dual_approval");
+    c.create_request(&single).await.unwrap();
+    c.create_request(&dual).await.unwrap();
+    let approved = alice.approve(&single, &audience).await;
+    assert_eq!(c.submit(&approved).await.unwrap().status, "accepted");
+    let half = alice.approve(&dual, &audience).await;
+    assert_eq!(
+        c.submit(&half).await.unwrap().status,
+        "awaiting_second_approval"
+    );
+    drop(first); // SIGKILL: no shutdown, no flush
+
+    // On another port, the same state: the same audience, every request,
+    // enrollment and receipt.
+    let second = serve();
+    assert_ne!(second.url, audience, "a new port");
+    let c = client(&second.url);
+    let seen = c.request_by_id("req-broker-single").await.unwrap();
+    assert_eq!(seen["status"], "approved", "{seen}");
+    assert_eq!(seen["decisions"].as_array().unwrap().len(), 1);
+    let seen = c.request_by_id("req-broker-dual").await.unwrap();
+    assert_eq!(seen["status"], "awaiting_second_approval", "{seen}");
+    // The same decision again: its first receipt, not a second approval.
+    let again = c.submit(&half).await.unwrap();
+    assert_eq!(again.status, "awaiting_second_approval");
+    let seen = c.request_by_id("req-broker-dual").await.unwrap();
+    assert_eq!(seen["decisions"].as_array().unwrap().len(), 1, "{seen}");
+    // Alice again, with a fresh jti: still one person.
+    let twice = alice.approve(&dual, &audience).await;
+    assert_eq!(
+        c.submit(&twice).await.unwrap().reason.as_deref(),
+        Some("same_approver_twice")
+    );
+    // Bob, enrolled before the crash, completes it.
+    let second_half = bob.approve(&dual, &audience).await;
+    assert_eq!(c.submit(&second_half).await.unwrap().status, "accepted");
+    drop(second);
+
+    // And once more: the completed approval is still complete.
+    let third = serve();
+    let seen = client(&third.url)
+        .request_by_id("req-broker-dual")
+        .await
+        .unwrap();
+    assert_eq!(seen["status"], "approved", "{seen}");
+}
+
+/// Two brokers on one PostgreSQL database: a request created at one is
+/// seen at the other, and the same decision sent to both at once is
+/// applied once.
+#[tokio::test]
+async fn brokers_sharing_postgres_apply_a_decision_once() {
+    let db = TestDb::postgres().await;
+    let start = |audience: &str| {
+        backend::spawn(ServeConfig {
+            listen: "127.0.0.1:0".into(),
+            token: TOKEN.into(),
+            audience: Some(audience.to_owned()),
+            dual_groups: backend::DEFAULT_DUAL_GROUPS.map(String::from).to_vec(),
+            request_files: Vec::new(),
+            policy: None,
+            identity: None,
+            state: Some(db.target()),
+        })
+    };
+    let audience = "https://broker.example";
+    let one = start(audience).await.unwrap();
+    let two = start(audience).await.unwrap();
+    let (c1, c2) = (client(&one.url()), client(&two.url()));
+    let alice = Approver::new("alice").await;
+    c1.enroll(
+        "alice",
+        &["identity-governance".into()],
+        &alice.keys().jwks().await.unwrap(),
+        None,
+    )
+    .await
+    .unwrap();
+    let r = request("req-broker-shared", "single_approval");
+    c2.create_request(&r).await.unwrap();
+    assert_eq!(
+        c1.request_by_id("req-broker-shared").await.unwrap()["status"],
+        "pending"
+    );
+
+    let jws = alice.approve(&r, audience).await;
+    let (a, b) = tokio::join!(c1.submit(&jws), c2.submit(&jws));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(
+        (a.status.as_str(), b.status.as_str()),
+        ("accepted", "accepted")
+    );
+    for c in [&c1, &c2] {
+        let seen = c.request_by_id("req-broker-shared").await.unwrap();
+        assert_eq!(seen["status"], "approved");
+        assert_eq!(
+            seen["decisions"].as_array().unwrap().len(),
+            1,
+            "applied once: {seen}"
+        );
+    }
+    // Two different decisions on one request, one at each broker at once:
+    // the brokers apply changes in one order, so exactly one is accepted.
+    let r = request("req-broker-race", "single_approval");
+    c1.create_request(&r).await.unwrap();
+    let (x, y) = (
+        alice.approve(&r, audience).await,
+        alice.approve(&r, audience).await,
+    );
+    let (a, b) = tokio::join!(c1.submit(&x), c2.submit(&y));
+    let mut statuses = [a.unwrap(), b.unwrap()].map(|r| (r.status, r.reason));
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [
+            ("accepted".to_owned(), None),
+            ("rejected".to_owned(), Some("already_decided".to_owned()))
+        ]
+    );
+
+    // A broker started afterwards rebuilds the same from the journal.
+    let three = start(audience).await.unwrap();
+    let seen = client(&three.url())
+        .request_by_id("req-broker-shared")
+        .await
+        .unwrap();
+    assert_eq!(seen["decisions"].as_array().unwrap().len(), 1);
+}
