@@ -132,6 +132,7 @@ async fn start_on(listener: tokio::net::TcpListener) -> Running {
         token: TOKEN.into(),
         identity: None,
         journal: None,
+        changed: Default::default(),
     };
     let app = backend::router(shared.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });

@@ -245,3 +245,81 @@ async fn brokers_sharing_postgres_apply_a_decision_once() {
         .unwrap();
     assert_eq!(seen["decisions"].as_array().unwrap().len(), 1);
 }
+
+/// `GET /v1/requests/{id}?wait=SECONDS` holds the answer until the
+/// request has its outcome — a decision, or its expiry — the way a SOAR's
+/// polling command waits; without an outcome it answers at the timeout.
+#[tokio::test]
+async fn a_long_poll_answers_when_the_outcome_exists() {
+    let running = backend::spawn(ServeConfig {
+        listen: "127.0.0.1:0".into(),
+        token: TOKEN.into(),
+        audience: None,
+        dual_groups: backend::DEFAULT_DUAL_GROUPS.map(String::from).to_vec(),
+        request_files: Vec::new(),
+        policy: None,
+        identity: None,
+        state: None,
+    })
+    .await
+    .unwrap();
+    let url = running.url();
+    let c = client(&url);
+    let alice = Approver::new("alice").await;
+    c.enroll(
+        "alice",
+        &["identity-governance".into()],
+        &alice.keys().jwks().await.unwrap(),
+        None,
+    )
+    .await
+    .unwrap();
+    let http = reqwest::Client::new();
+    let poll = |id: &str, wait: u64| {
+        http.get(format!("{url}/v1/requests/{id}?wait={wait}"))
+            .bearer_auth(TOKEN)
+            .send()
+    };
+
+    // Decided while the poll waits: answered then, not at the timeout.
+    let r = request("req-poll-decided", "single_approval");
+    c.create_request(&r).await.unwrap();
+    let jws = alice.approve(&r, &running.audience).await;
+    let started = std::time::Instant::now();
+    let (answer, _) = tokio::join!(poll("req-poll-decided", 30), async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        c.submit(&jws).await.unwrap()
+    });
+    let body: Value = answer.unwrap().json().await.unwrap();
+    assert_eq!(body["status"], "approved", "{body}");
+    assert!(body["decisions"][0]["jws"].is_string());
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+
+    // Nobody decides and it expires: answered at its expiry as `expired`.
+    let mut soon = request("req-poll-expiring", "single_approval");
+    soon["expires_at"] = (jiff::Timestamp::now() + jiff::SignedDuration::from_secs(2))
+        .to_string()
+        .into();
+    c.create_request(&soon).await.unwrap();
+    let body: Value = poll("req-poll-expiring", 30)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["status"], "expired", "{body}");
+
+    // Still pending at the timeout: answered with its pending status.
+    let open = request("req-poll-open", "single_approval");
+    c.create_request(&open).await.unwrap();
+    let body: Value = poll("req-poll-open", 1)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["status"], "pending");
+    // Longer than the broker holds a request: refused with the limit.
+    let refused = poll("req-poll-open", 3600).await.unwrap();
+    assert_eq!(refused.status(), 422);
+}

@@ -65,6 +65,8 @@ pub struct Shared {
     /// Where changes are made durable (`--state`), and how to build the
     /// state afresh when a commit failed; `None` keeps it in memory only.
     pub journal: Option<Durable>,
+    /// Woken after every change, for long-polls (`?wait=`).
+    pub changed: Arc<tokio::sync::Notify>,
     /// The bearer token clients must present.
     pub token: Arc<str>,
     /// When set, an enrollment is accepted only for the person a valid ID
@@ -104,11 +106,16 @@ impl Shared {
     ) -> Result<T, journal::JournalError> {
         let mut state = self.state.lock().await;
         let Some(durable) = &self.journal else {
-            return Ok(change(&mut state).0);
+            let answer = change(&mut state).0;
+            self.changed.notify_waiters();
+            return Ok(answer);
         };
         let mut journal = durable.journal.lock().await;
         match journal.record(&mut state, change).await {
-            Ok(answer) => Ok(answer),
+            Ok(answer) => {
+                self.changed.notify_waiters();
+                Ok(answer)
+            }
             Err(e) => {
                 if let Err(again) = journal.rebuild(&mut state, (durable.fresh)()).await {
                     eprintln!("error: {again}");
@@ -255,6 +262,7 @@ async fn bind(
         token: config.token.into(),
         identity: config.identity.map(Arc::new),
         journal,
+        changed: Default::default(),
     };
     // Requests from files go through the journal like posted ones.
     for path in &config.request_files {

@@ -172,9 +172,66 @@ async fn create_request(
     }
 }
 
-async fn get_request(State(shared): State<Shared>, Path(id): Path<String>) -> Response {
-    let state = shared.read().await;
-    let Some(r) = state.request(&id) else {
+/// The longest `?wait=` a long-poll holds a request, in seconds.
+pub const MAX_WAIT_SECONDS: u64 = 60;
+
+#[derive(Deserialize)]
+struct WaitQuery {
+    /// Hold the answer until the request has its outcome (approved,
+    /// denied, expired) or this many seconds passed.
+    wait: Option<u64>,
+}
+
+async fn get_request(
+    State(shared): State<Shared>,
+    Path(id): Path<String>,
+    Query(q): Query<WaitQuery>,
+) -> Response {
+    let wait = q.wait.unwrap_or(0);
+    if wait > MAX_WAIT_SECONDS {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("wait: at most {MAX_WAIT_SECONDS} seconds; poll again for longer"),
+        );
+    }
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(wait);
+    loop {
+        // Registered before the state is read, so a change in between
+        // still wakes this wait.
+        let changed = shared.changed.notified();
+        let pending_until = {
+            let state = shared.read().await;
+            let Some(r) = state.request(&id) else {
+                return error(StatusCode::NOT_FOUND, format!("no request {id}"));
+            };
+            let now = jiff::Timestamp::now();
+            if !r.status(now).awaits_decision() || tokio::time::Instant::now() >= deadline {
+                return request_body(&state, &id);
+            }
+            r.parsed.expires_at
+        };
+        // Woken by a change here; at the expiry (the outcome is then
+        // `expired`); and every second when brokers share a journal, to
+        // see what the others applied.
+        let to_expiry = pending_until
+            .duration_since(jiff::Timestamp::now())
+            .unsigned_abs();
+        let mut nap = deadline.saturating_duration_since(tokio::time::Instant::now());
+        nap = nap.min(to_expiry + std::time::Duration::from_millis(10));
+        if shared.journal.is_some() {
+            nap = nap.min(std::time::Duration::from_secs(1));
+        }
+        tokio::select! {
+            _ = changed => {}
+            _ = tokio::time::sleep(nap) => {}
+        }
+    }
+}
+
+/// A request as `GET /v1/requests/{id}` answers it: the request, its
+/// status, and each decision's receipt with the JWS it was for.
+fn request_body(state: &super::BackendState, id: &str) -> Response {
+    let Some(r) = state.request(id) else {
         return error(StatusCode::NOT_FOUND, format!("no request {id}"));
     };
     let mut body = r.json.clone();
