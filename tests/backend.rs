@@ -133,6 +133,7 @@ async fn start_on(listener: tokio::net::TcpListener) -> Running {
         identity: None,
         journal: None,
         changed: Default::default(),
+        key: Arc::new(countersign::signing::SigningKeyPair::from_seed(&[7u8; 32]).unwrap()),
     };
     let app = backend::router(shared.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });

@@ -323,3 +323,138 @@ async fn a_long_poll_answers_when_the_outcome_exists() {
     let refused = poll("req-poll-open", 3600).await.unwrap();
     assert_eq!(refused.status(), 422);
 }
+
+/// A callback receiver (the SOAR side waiting on a webhook): answers 503
+/// to the first `down_for` POSTs, then 200; keeps every body it got.
+async fn receiver(down_for: usize) -> (String, Arc<std::sync::Mutex<Vec<Value>>>) {
+    use axum::{Json, Router, extract::State, http::StatusCode, routing::post};
+    let got: Arc<std::sync::Mutex<Vec<Value>>> = Default::default();
+    let seen = Arc::clone(&got);
+    let app = Router::new()
+        .route(
+            "/hook",
+            post(
+                move |State(got): State<Arc<std::sync::Mutex<Vec<Value>>>>,
+                      Json(body): Json<Value>| async move {
+                    let mut got = got.lock().unwrap();
+                    got.push(body);
+                    if got.len() <= down_for {
+                        StatusCode::SERVICE_UNAVAILABLE
+                    } else {
+                        StatusCode::OK
+                    }
+                },
+            ),
+        )
+        .with_state(seen);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, got)
+}
+
+async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// A request's outcome reaches its callback signed by the broker (verified
+/// with the broker's JWKS), retried while the receiver is down, sent once
+/// acknowledged and not again after a restart; an expiry is an outcome too.
+#[tokio::test]
+async fn outcomes_reach_their_callback_signed_retried_and_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("broker.db").display().to_string();
+    let config = || ServeConfig {
+        listen: "127.0.0.1:0".into(),
+        token: TOKEN.into(),
+        audience: Some("https://broker.example".into()),
+        dual_groups: backend::DEFAULT_DUAL_GROUPS.map(String::from).to_vec(),
+        request_files: Vec::new(),
+        policy: None,
+        identity: None,
+        state: Some(state.clone()),
+    };
+    let running = backend::spawn(config()).await.unwrap();
+    let c = client(&running.url());
+    let alice = Approver::new("alice").await;
+    c.enroll(
+        "alice",
+        &["identity-governance".into()],
+        &alice.keys().jwks().await.unwrap(),
+        None,
+    )
+    .await
+    .unwrap();
+    let (hook, got) = receiver(2).await;
+
+    let mut r = request("req-callback", "single_approval");
+    r["callback"] = hook.clone().into();
+    c.create_request(&r).await.unwrap();
+    let jws = alice.approve(&r, "https://broker.example").await;
+    assert_eq!(c.submit(&jws).await.unwrap().status, "accepted");
+    // Down twice (503), retried with backoff, then acknowledged.
+    wait_for("the third delivery", || got.lock().unwrap().len() >= 3).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let bodies = got.lock().unwrap().clone();
+    assert_eq!(bodies.len(), 3, "nothing after the acknowledgement");
+
+    // The body verifies with the broker's published key, no token needed.
+    let jwks: Value = reqwest::get(format!("{}/.well-known/jwks.json", running.url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let last = &bodies[2];
+    let claims = countersign::signing::verify_signature(
+        last["jws"].as_str().unwrap(),
+        &jwks,
+        backend::callbacks::OUTCOME_TYP,
+    )
+    .unwrap();
+    assert_eq!(claims["outcome_id"], "req-callback/approved");
+    assert_eq!(claims["status"], "approved");
+    assert_eq!(claims["decisions"][0], jws.as_str());
+    assert_eq!(last["outcome"]["outcome_id"], "req-callback/approved");
+    assert!(
+        bodies
+            .iter()
+            .all(|b| b["outcome"]["outcome_id"] == "req-callback/approved")
+    );
+
+    // Restarted on the same state: the acknowledged outcome is not sent
+    // again, and the key (and so the JWKS) is the same.
+    drop(running);
+    let running = backend::spawn(config()).await.unwrap();
+    let again: Value = reqwest::get(format!("{}/.well-known/jwks.json", running.url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again, jwks);
+    // Nobody decides this one: its expiry is its outcome.
+    let c = client(&running.url());
+    let mut soon = request("req-callback-expiring", "single_approval");
+    soon["callback"] = hook.into();
+    soon["expires_at"] = (jiff::Timestamp::now() + jiff::SignedDuration::from_secs(1))
+        .to_string()
+        .into();
+    c.create_request(&soon).await.unwrap();
+    wait_for("the expiry's delivery", || got.lock().unwrap().len() >= 4).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let bodies = got.lock().unwrap().clone();
+    assert_eq!(bodies.len(), 4, "{bodies:?}");
+    assert_eq!(
+        bodies[3]["outcome"]["outcome_id"],
+        "req-callback-expiring/expired"
+    );
+    assert_eq!(bodies[3]["outcome"]["status"], "expired");
+}

@@ -21,6 +21,11 @@ pub struct ContainmentRequest {
     #[ts(type = "string")]
     pub expires_at: jiff::Timestamp,
     pub tier: ApprovalTier,
+    /// Where the broker POSTs the request's outcome (approved, denied,
+    /// expired) as a signed JWS, for SOARs that wait on a callback (a
+    /// Logic Apps HTTP Webhook, say): an `http`/`https` URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback: Option<String>,
 }
 
 /// Longest id, requester, signal, source or display name, in bytes.
@@ -41,6 +46,15 @@ impl ContainmentRequest {
     /// # Errors
     /// The first field out of bounds, by its JSON path.
     pub fn check_bounds(&self) -> Result<(), String> {
+        if let Some(callback) = &self.callback {
+            if callback.len() > MAX_LINK_BYTES {
+                return Err(format!("callback: longer than {MAX_LINK_BYTES} bytes"));
+            }
+            match reqwest::Url::parse(callback) {
+                Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {}
+                _ => return Err("callback: not an http(s) URL".into()),
+            }
+        }
         let fits = |field: &str, value: &str, max: usize, may_be_empty: bool| {
             if !may_be_empty && value.trim().is_empty() {
                 Err(format!("{field}: empty"))

@@ -47,6 +47,8 @@ pub enum Event {
     /// A decision submitted, whatever its receipt, with the time it was
     /// judged at.
     Decision { jws: String, at: jiff::Timestamp },
+    /// A request's outcome acknowledged by its callback.
+    Delivered { outcome_id: String },
 }
 
 impl Event {
@@ -56,6 +58,7 @@ impl Event {
             Event::Enroll { .. } => "enroll",
             Event::Checkpoint { .. } => "checkpoint",
             Event::Decision { .. } => "decision",
+            Event::Delivered { .. } => "delivered",
         }
     }
 
@@ -88,6 +91,10 @@ impl Event {
                 .map_err(|e| e.to_string()),
             Event::Decision { jws, at } => {
                 state.submit(jws, *at);
+                Ok(())
+            }
+            Event::Delivered { outcome_id } => {
+                state.mark_delivered(outcome_id);
                 Ok(())
             }
         }
@@ -178,6 +185,43 @@ impl Journal {
             target: shown,
             applied: 0,
         })
+    }
+
+    /// The broker's own Ed25519 key (it signs outcome callbacks), made
+    /// at the first start and kept with the state, so receivers keep
+    /// verifying across restarts and brokers sharing the database sign
+    /// with one key.
+    pub async fn broker_key(&self) -> Result<crate::signing::SigningKeyPair, JournalError> {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let bad = |reason: String| JournalError::BadEvent {
+            target: self.target.clone(),
+            seq: 0,
+            reason,
+        };
+        let seed = crate::signing::SigningKeyPair::new_seed().map_err(|e| bad(e.to_string()))?;
+        // The first broker's key wins; the others read it.
+        let insert = if self.postgres {
+            "INSERT INTO broker_meta (key, value) VALUES ('signing_key', $1) ON CONFLICT DO NOTHING"
+        } else {
+            "INSERT OR IGNORE INTO broker_meta (key, value) VALUES ('signing_key', $1)"
+        };
+        sqlx::query(insert)
+            .bind(b64.encode(seed.as_ref()))
+            .execute(&self.pool)
+            .await
+            .map_err(|e| self.db(e))?;
+        let kept: String =
+            sqlx::query_scalar("SELECT value FROM broker_meta WHERE key = 'signing_key'")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| self.db(e))?;
+        let bytes = zeroize::Zeroizing::new(b64.decode(kept).map_err(|e| bad(e.to_string()))?);
+        let seed: [u8; 32] = bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| bad("the kept signing key is not 32 bytes".into()))?;
+        crate::signing::SigningKeyPair::from_seed(&seed).map_err(|e| bad(e.to_string()))
     }
 
     /// Where the journal is, without a password.

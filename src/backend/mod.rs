@@ -3,6 +3,7 @@
 //! specification of what a backend must check, and real enough for drills,
 //! demos and tests. `countersign backend serve` runs it.
 
+pub mod callbacks;
 pub mod journal;
 mod routes;
 mod state;
@@ -16,7 +17,7 @@ use tokio::sync::Mutex;
 
 pub use routes::{MAX_BODY_BYTES, MAX_ENROLLED_KEYS, MAX_GROUP_BYTES, MAX_GROUPS, router};
 pub use state::{
-    BackendState, DecisionReceipt, ReceiptStatus, RequestStatus, StateError, Submitted,
+    BackendState, DecisionReceipt, Outcome, ReceiptStatus, RequestStatus, StateError, Submitted,
 };
 pub use verify::{
     LEEWAY_SECONDS, Rejection, VerifiedDecision, parse_jwk, peek_claims, verify_decision,
@@ -65,8 +66,11 @@ pub struct Shared {
     /// Where changes are made durable (`--state`), and how to build the
     /// state afresh when a commit failed; `None` keeps it in memory only.
     pub journal: Option<Durable>,
-    /// Woken after every change, for long-polls (`?wait=`).
+    /// Woken after every change, for long-polls (`?wait=`) and callbacks.
     pub changed: Arc<tokio::sync::Notify>,
+    /// The broker's own key: signs outcome callbacks; its JWKS is served
+    /// at `/.well-known/jwks.json`.
+    pub key: Arc<crate::signing::SigningKeyPair>,
     /// The bearer token clients must present.
     pub token: Arc<str>,
     /// When set, an enrollment is accepted only for the person a valid ID
@@ -191,6 +195,7 @@ pub struct Running {
     pub audience: String,
     pub shared: Shared,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    deliveries: tokio::task::JoinHandle<()>,
 }
 
 impl Running {
@@ -204,6 +209,7 @@ impl Drop for Running {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        self.deliveries.abort();
     }
 }
 
@@ -246,6 +252,15 @@ async fn bind(
             state
         }) as Arc<dyn Fn() -> BackendState + Send + Sync>
     };
+    let key = match &journal {
+        Some(j) => j.broker_key().await?,
+        None => {
+            let seed = crate::signing::SigningKeyPair::new_seed()
+                .map_err(|e| BackendError::NoRandomness(e.to_string()))?;
+            crate::signing::SigningKeyPair::from_seed(&seed)
+                .map_err(|e| BackendError::NoRandomness(e.to_string()))?
+        }
+    };
     let mut state = fresh();
     let journal = match journal {
         Some(mut j) => {
@@ -263,6 +278,7 @@ async fn bind(
         identity: config.identity.map(Arc::new),
         journal,
         changed: Default::default(),
+        key: Arc::new(key),
     };
     // Requests from files go through the journal like posted ones.
     for path in &config.request_files {
@@ -297,6 +313,7 @@ pub async fn spawn(config: ServeConfig) -> Result<Running, BackendError> {
     let addr = listener.local_addr().map_err(BackendError::Serve)?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let app = router(shared.clone());
+    let deliveries = tokio::spawn(callbacks::run(shared.clone(), Arc::clone(&shared.key)));
     tokio::spawn(async move {
         let _ = axum::serve(listener, app)
             .with_graceful_shutdown(async {
@@ -309,6 +326,7 @@ pub async fn spawn(config: ServeConfig) -> Result<Running, BackendError> {
         audience,
         shared,
         stop: Some(stop),
+        deliveries,
     })
 }
 
@@ -321,6 +339,7 @@ pub async fn serve(
     let (listener, shared, audience) = bind(config).await?;
     let addr = listener.local_addr().map_err(BackendError::Serve)?;
     on_ready(addr, &audience);
+    tokio::spawn(callbacks::run(shared.clone(), Arc::clone(&shared.key)));
     axum::serve(listener, router(shared))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -38,11 +38,17 @@ pub fn router(shared: Shared) -> Router {
         )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(shared.clone(), bearer))
+        // Public: what callback receivers verify outcomes with.
+        .route("/.well-known/jwks.json", get(broker_jwks))
         .with_state(shared)
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(serde_json::json!({ "error": message.into() }))).into_response()
+}
+
+async fn broker_jwks(State(shared): State<Shared>) -> Response {
+    Json(super::callbacks::jwks(&shared.key)).into_response()
 }
 
 /// The broker's state could not be made durable: nothing was applied, the

@@ -114,6 +114,24 @@ pub struct BackendState {
     pub policy: crate::policy::Policy,
     /// Each approver's latest signed audit checkpoint (one per approver).
     checkpoints: HashMap<String, String>,
+    /// Outcomes whose callback acknowledged them (by outcome id).
+    delivered: HashSet<String>,
+}
+
+/// A request's final outcome, as a callback delivers it (the claims the
+/// broker signs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    /// Stable for the request's one outcome: receivers deduplicate by it.
+    pub outcome_id: String,
+    pub request_id: String,
+    /// `approved`, `denied` or `expired`.
+    pub status: RequestStatus,
+    /// The accepted decisions' compact JWS, to verify against the
+    /// approvers' enrolled keys.
+    pub decisions: Vec<String>,
+    /// The broker (its audience).
+    pub iss: String,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -147,7 +165,53 @@ impl BackendState {
             expiries: BTreeSet::new(),
             policy: crate::policy::Policy::default_policy(),
             checkpoints: HashMap::new(),
+            delivered: HashSet::new(),
         }
+    }
+
+    /// Outcomes with a callback not yet acknowledged at `now`: each with
+    /// the URL to POST it to.
+    pub fn outcomes_due(&self, now: jiff::Timestamp) -> Vec<(String, Outcome)> {
+        self.requests
+            .iter()
+            .filter_map(|r| {
+                let url = r.parsed.callback.as_ref()?;
+                let status = r.status(now);
+                if status.awaits_decision() {
+                    return None;
+                }
+                let outcome_id = format!(
+                    "{}/{}",
+                    r.parsed.id,
+                    serde_json::to_value(status).ok()?.as_str()?
+                );
+                if self.delivered.contains(&outcome_id) {
+                    return None;
+                }
+                let decisions = r
+                    .receipts
+                    .iter()
+                    .filter(|receipt| receipt.status != ReceiptStatus::Rejected)
+                    .filter_map(|receipt| self.signed_decision(receipt).map(str::to_owned))
+                    .collect();
+                Some((
+                    url.clone(),
+                    Outcome {
+                        outcome_id,
+                        request_id: r.parsed.id.clone(),
+                        status,
+                        decisions,
+                        iss: self.audience.clone(),
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    /// Records that a callback acknowledged `outcome_id`; `false` if it
+    /// already had.
+    pub fn mark_delivered(&mut self, outcome_id: &str) -> bool {
+        self.delivered.insert(outcome_id.to_owned())
     }
 
     /// The ETag of a listing (`status`, `since`) at `now`, from counters

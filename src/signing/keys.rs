@@ -59,6 +59,24 @@ fn public_jwk(signing: &SigningKey) -> Result<(String, serde_json::Value), Signi
 }
 
 impl SigningKeyPair {
+    /// A key pair from its 32-byte Ed25519 seed (RFC 8032): for a
+    /// service's own key kept where the service keeps its state (the
+    /// broker's outcome-signing key), not for an approver's, which lives
+    /// in the OS keyring only.
+    pub fn from_seed(seed: &[u8; 32]) -> Result<Self, SigningError> {
+        let signing = SigningKey::from_bytes(seed);
+        let (kid, _) = public_jwk(&signing)?;
+        Ok(SigningKeyPair { kid, signing })
+    }
+
+    /// A fresh random seed for [`SigningKeyPair::from_seed`].
+    pub fn new_seed() -> Result<Zeroizing<[u8; 32]>, SigningError> {
+        let mut seed = Zeroizing::new([0u8; 32]);
+        getrandom::fill(seed.as_mut())
+            .map_err(|e| SigningError::Sign(format!("no randomness: {e}")))?;
+        Ok(seed)
+    }
+
     /// Signs `claims` as a compact JWS: header `{alg: EdDSA, kid, typ}`.
     pub fn sign<T: Serialize>(&self, claims: &T, typ: &str) -> Result<String, SigningError> {
         let der = self

@@ -6,7 +6,7 @@
 CREATE TABLE broker_events (
     seq  BIGINT PRIMARY KEY NOT NULL,
     at   TEXT COLLATE "C" NOT NULL,
-    kind TEXT COLLATE "C" NOT NULL CHECK (kind IN ('request', 'enroll', 'checkpoint', 'decision')),
+    kind TEXT COLLATE "C" NOT NULL CHECK (kind IN ('request', 'enroll', 'checkpoint', 'decision', 'delivered')),
     body TEXT COLLATE "C" NOT NULL
 );
 

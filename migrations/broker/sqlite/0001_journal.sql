@@ -7,7 +7,7 @@
 CREATE TABLE broker_events (
     seq  INTEGER PRIMARY KEY NOT NULL,
     at   TEXT NOT NULL,          -- when it was recorded (RFC 3339)
-    kind TEXT NOT NULL CHECK (kind IN ('request', 'enroll', 'checkpoint', 'decision')),
+    kind TEXT NOT NULL CHECK (kind IN ('request', 'enroll', 'checkpoint', 'decision', 'delivered')),
     body TEXT NOT NULL           -- the event as JSON
 ) STRICT;
 

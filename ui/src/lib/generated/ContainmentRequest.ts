@@ -9,4 +9,10 @@ import type { RequestedBy } from "./RequestedBy";
  * A containment request as the backend sends it (the `ContainmentRequest`
  * schema of assets/openapi/countersign-backend.yaml).
  */
-export type ContainmentRequest = { id: string, action: ContainmentAction, target: RequestTarget, scope?: Array<string>, evidence: Evidence, severity: "low" | "medium" | "high" | "critical", requested_by: RequestedBy, created_at: string, expires_at: string, tier: ApprovalTier, };
+export type ContainmentRequest = { id: string, action: ContainmentAction, target: RequestTarget, scope?: Array<string>, evidence: Evidence, severity: "low" | "medium" | "high" | "critical", requested_by: RequestedBy, created_at: string, expires_at: string, tier: ApprovalTier, 
+/**
+ * Where the broker POSTs the request's outcome (approved, denied,
+ * expired) as a signed JWS, for SOARs that wait on a callback (a
+ * Logic Apps HTTP Webhook, say): an `http`/`https` URL.
+ */
+callback?: string | null, };
