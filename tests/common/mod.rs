@@ -32,11 +32,17 @@ pub struct ServedBackend {
 
 impl ServedBackend {
     pub fn start(args: &[&str], env: &[(&str, &str)]) -> ServedBackend {
+        ServedBackend::start_on("127.0.0.1:0", args, env)
+    }
+
+    /// [`ServedBackend::start`] listening on `listen` (a restart on the
+    /// port a client already knows).
+    pub fn start_on(listen: &str, args: &[&str], env: &[(&str, &str)]) -> ServedBackend {
         use std::io::BufRead;
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_countersign"))
             .env_remove("COUNTERSIGN_BACKEND_TOKEN")
             .envs(env.iter().copied())
-            .args(["backend", "serve", "--listen", "127.0.0.1:0"])
+            .args(["backend", "serve", "--listen", listen])
             .args(args)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())

@@ -1,0 +1,197 @@
+//! The client SOAR playbooks import (integrations/python, issue 18),
+//! against a real broker with its state kept: a request created from
+//! Python, decided and signed in Countersign, its outcome received by the
+//! Python side by long-poll (across a `kill -9` and restart of the broker)
+//! and by callback, every signature verified there offline with joserfc.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use common::ServedBackend;
+use countersign::Store;
+use countersign::approval::{self, Decision, DecisionInput};
+use countersign::client::BackendClient;
+use countersign::signing::{Keys, MemorySecrets};
+use countersign::store::ChangeContext;
+use serde_json::Value;
+
+const TOKEN: &str = "python-client-token-0123456789abcdef";
+
+fn python() -> String {
+    std::env::var("COUNTERSIGN_PYTHON")
+        .expect("COUNTERSIGN_PYTHON (scripts/test sets it: a venv with joserfc)")
+}
+
+fn package() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("integrations/python")
+}
+
+/// Runs an example with the package on its path; stdout line by line.
+fn example(name: &str, url: &str, request: &std::path::Path) -> std::process::Child {
+    Command::new(python())
+        .env("PYTHONPATH", package().join("src"))
+        .env("PYTHONWARNINGS", "ignore")
+        .arg(package().join("examples").join(name))
+        .args([url, TOKEN])
+        .arg(request)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap()
+}
+
+fn request(id: &str) -> Value {
+    let mut r: Value =
+        serde_json::from_str(include_str!("../assets/examples/containment-request.json")).unwrap();
+    let now = jiff::Timestamp::now();
+    r["id"] = id.into();
+    r["tier"] = "single_approval".into();
+    r["requested_by"] = serde_json::json!({ "kind": "automation", "id": "xsoar-playbook" });
+    r["created_at"] = (now - jiff::SignedDuration::from_secs(60))
+        .to_string()
+        .into();
+    r["expires_at"] = (now + jiff::SignedDuration::from_secs(1800))
+        .to_string()
+        .into();
+    r
+}
+
+/// Waits until the broker knows `id` (the Python side created it); the
+/// request exactly as the broker holds it.
+async fn created(c: &BackendClient, id: &str) -> Value {
+    for _ in 0..300 {
+        if let Ok(mut r) = c.request_by_id(id).await {
+            for extra in ["status", "decisions"] {
+                r.as_object_mut().unwrap().remove(extra);
+            }
+            return r;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the Python side never created {id}");
+}
+
+#[test]
+fn the_package_s_own_tests_pass() {
+    let out = Command::new(python())
+        .current_dir(package())
+        .env("PYTHONPATH", package().join("src"))
+        .env("PYTHONWARNINGS", "ignore")
+        .args(["-m", "unittest", "discover", "-s", "tests", "-v"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn a_playbook_waits_for_a_decision_signed_in_countersign_and_verifies_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("broker.db").display().to_string();
+    let env = [("COUNTERSIGN_BACKEND_TOKEN", TOKEN)];
+    let broker = ServedBackend::start(&["--state", &state], &env);
+    let url = broker.url.clone();
+    let c = BackendClient::new(&url, TOKEN.to_owned().into()).unwrap();
+
+    // Alice's installation: the demo inventory and her key.
+    let alice_dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&alice_dir.path().join("a.db")).await.unwrap();
+    countersign::demo::load(&store, false, "alice")
+        .await
+        .unwrap();
+    let secrets = Arc::new(MemorySecrets::default());
+    let keys = Keys::new(&store, secrets.clone());
+    keys.init(&ChangeContext::new("alice", "test"))
+        .await
+        .unwrap();
+    c.enroll(
+        "alice",
+        &["identity-governance".into()],
+        &keys.jwks().await.unwrap(),
+        None,
+    )
+    .await
+    .unwrap();
+    let approve = |r: Value| {
+        let (store, keys) = (&store, &keys);
+        let url = url.clone();
+        async move {
+            approval::decide(
+                store,
+                keys,
+                DecisionInput {
+                    request: &r,
+                    decision: Decision::Approve,
+                    reason: "the blast radius is one sandbox service",
+                    audience: &url,
+                    destination: None,
+                    inventory_version: None,
+                },
+                &ChangeContext::new("alice", "test"),
+            )
+            .await
+            .unwrap()
+            .jws
+        }
+    };
+
+    // XSOAR-style polling, with the broker killed (-9) and restarted on
+    // the same port and state while the playbook polls.
+    let file = dir.path().join("poll.json");
+    std::fs::write(&file, request("req-py-poll").to_string()).unwrap();
+    let mut poller = example("xsoar_polling.py", &url, &file);
+    let held = created(&c, "req-py-poll").await;
+    let listen = url.trim_start_matches("http://").to_owned();
+    drop(broker);
+    let broker = ServedBackend::start_on(&listen, &["--state", &state], &env);
+    let jws = approve(held).await;
+    assert_eq!(c.submit(&jws).await.unwrap().status, "accepted");
+    let mut lines = BufReader::new(poller.stdout.take().unwrap()).lines();
+    let last: Value = loop {
+        let line = lines
+            .next()
+            .expect("the playbook ends with its outcome")
+            .unwrap();
+        let v: Value = serde_json::from_str(&line).unwrap();
+        if v["continue_to_poll"] == false {
+            break v;
+        }
+    };
+    assert!(poller.wait().unwrap().success());
+    assert_eq!(last["status"], "approved", "{last}");
+    assert_eq!(last["approvers"], serde_json::json!(["alice"]));
+    assert_eq!(
+        last["reasons"][0],
+        "the blast radius is one sandbox service"
+    );
+
+    // Logic Apps-style: the outcome arrives at the playbook's callback.
+    let file = dir.path().join("hook.json");
+    std::fs::write(&file, request("req-py-hook").to_string()).unwrap();
+    let mut receiver = example("webhook_receiver.py", &broker.url, &file);
+    let held = created(&c, "req-py-hook").await;
+    assert!(
+        held["callback"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://127.0.0.1:")
+    );
+    let jws = approve(held).await;
+    assert_eq!(c.submit(&jws).await.unwrap().status, "accepted");
+    let said: Vec<Value> = BufReader::new(receiver.stdout.take().unwrap())
+        .lines()
+        .map(|l| serde_json::from_str(&l.unwrap()).unwrap())
+        .collect();
+    assert!(receiver.wait().unwrap().success(), "{said:?}");
+    let last = said.last().unwrap();
+    assert_eq!(last["outcome_id"], "req-py-hook/approved", "{said:?}");
+    assert_eq!(last["approvers"], serde_json::json!(["alice"]));
+    drop(broker);
+}
