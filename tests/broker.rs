@@ -457,4 +457,31 @@ async fn outcomes_reach_their_callback_signed_retried_and_once() {
         "req-callback-expiring/expired"
     );
     assert_eq!(bodies[3]["outcome"]["status"], "expired");
+
+    // The audience is the state's: another one would judge the journal's
+    // decisions for the wrong backend, so it is refused before serving.
+    drop(running);
+    let Err(e) = backend::spawn(ServeConfig {
+        audience: Some("https://elsewhere.example".into()),
+        ..config()
+    })
+    .await
+    else {
+        panic!("a broker started on a state with another audience");
+    };
+    assert!(
+        e.to_string()
+            .contains("answers to the audience \"https://broker.example\""),
+        "{e}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&state).unwrap().permissions().mode();
+        assert_eq!(
+            mode & 0o077,
+            0,
+            "the state (with the broker's key) is its owner's only"
+        );
+    }
 }

@@ -90,6 +90,26 @@ pub async fn run(shared: Shared, key: Arc<SigningKeyPair>) {
                         );
                     }
                 }
+                Ok(answer) if answer.status() == reqwest::StatusCode::GONE => {
+                    // The receiver says the wait is over (a finished Logic
+                    // Apps run): recorded as done, never retried.
+                    eprintln!(
+                        "callback for {} answered 410 Gone: the receiver no longer waits; not retried",
+                        outcome.outcome_id
+                    );
+                    let id = outcome.outcome_id.clone();
+                    let _ = shared
+                        .change(|state| {
+                            let new = state.mark_delivered(&id);
+                            (
+                                (),
+                                new.then(|| Event::Delivered {
+                                    outcome_id: id.clone(),
+                                }),
+                            )
+                        })
+                        .await;
+                }
                 failed => {
                     let why = match failed {
                         Ok(answer) => format!("answered {}", answer.status()),

@@ -115,6 +115,14 @@ pub enum JournalError {
         #[source]
         source: sqlx::migrate::MigrateError,
     },
+    #[error(
+        "the broker state {target} answers to the audience {kept:?}, not {given:?}: the decisions it holds were accepted for {kept:?}. Start with --audience {kept:?} (or without --audience), or use a new --state for a new audience"
+    )]
+    AudienceChanged {
+        target: String,
+        kept: String,
+        given: String,
+    },
     #[error("the broker state {target}, event {seq}: {reason}")]
     BadEvent {
         target: String,
@@ -152,6 +160,19 @@ impl Journal {
             target.to_owned()
         } else {
             let absolute = std::path::absolute(target).map_err(|e| db(sqlx::Error::Io(e)))?;
+            // The state holds the broker's signing key: readable by its
+            // owner only (SQLite gives its -wal and -shm files the same
+            // mode).
+            #[cfg(unix)]
+            if !absolute.exists() {
+                use std::os::unix::fs::OpenOptionsExt as _;
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(&absolute)
+                    .map_err(|e| db(sqlx::Error::Io(e)))?;
+            }
             format!("sqlite://{}?mode=rwc", absolute.display())
         };
         let pool = AnyPoolOptions::new()
@@ -236,30 +257,36 @@ impl Journal {
         }
     }
 
-    /// The audience the broker first answered to, kept so a restart on
-    /// another address keeps accepting decisions made for it; `proposed`
-    /// is kept when there is none yet (or when `replace`).
-    pub async fn audience(&self, proposed: &str, replace: bool) -> Result<String, JournalError> {
-        let kept: Option<String> =
+    /// The audience the journal's decisions were judged for: kept from the
+    /// first start (the first broker's, when several start at once), so a
+    /// restart on another address keeps accepting decisions made for it.
+    /// `given` (an explicit `--audience`) must match a kept one: the
+    /// journal's decisions were accepted for it, and judging them again
+    /// for another would undo them.
+    pub async fn audience(&self, proposed: &str, given: bool) -> Result<String, JournalError> {
+        let insert = if self.postgres {
+            "INSERT INTO broker_meta (key, value) VALUES ('audience', $1) ON CONFLICT DO NOTHING"
+        } else {
+            "INSERT OR IGNORE INTO broker_meta (key, value) VALUES ('audience', $1)"
+        };
+        sqlx::query(insert)
+            .bind(proposed)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| self.db(e))?;
+        let kept: String =
             sqlx::query_scalar("SELECT value FROM broker_meta WHERE key = 'audience'")
-                .fetch_optional(&self.pool)
+                .fetch_one(&self.pool)
                 .await
                 .map_err(|e| self.db(e))?;
-        match kept {
-            Some(kept) if !replace => Ok(kept),
-            _ => {
-                sqlx::query("DELETE FROM broker_meta WHERE key = 'audience'")
-                    .execute(&self.pool)
-                    .await
-                    .map_err(|e| self.db(e))?;
-                sqlx::query("INSERT INTO broker_meta (key, value) VALUES ('audience', $1)")
-                    .bind(proposed)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(|e| self.db(e))?;
-                Ok(proposed.to_owned())
-            }
+        if given && kept != proposed {
+            return Err(JournalError::AudienceChanged {
+                target: self.target.clone(),
+                kept,
+                given: proposed.to_owned(),
+            });
         }
+        Ok(kept)
     }
 
     /// Applies to `state` every event journaled since this process last

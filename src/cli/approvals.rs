@@ -24,7 +24,7 @@ pub(super) const BACKEND_ENV: &str = "COUNTERSIGN_BACKEND";
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum BackendCommand {
-    /// Run the reference backend (the SOAR side of the protocol) for drills, demos and tests
+    /// Run the approval broker (the SOAR side of the protocol): with --state, a persistent service a SOAR waits on (docs/soar.md); without, in memory for drills, demos and tests
     Serve {
         /// Address to listen on (port 0 picks a free port; the address is printed)
         #[arg(long, default_value = "127.0.0.1:8787")]

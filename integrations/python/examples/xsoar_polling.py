@@ -20,12 +20,13 @@ from countersign_broker import Broker, BrokerError
 
 def poll_once(broker: Broker, request_id: str, interval: int) -> dict:
     """One scheduled run: the polling command's result. A broker that
-    cannot be reached (restarting) is asked again at the next run; an
-    answer that is an error (a wrong token, no such request) ends it."""
+    cannot be reached or answers 502/503/504 (restarting, behind a proxy)
+    is asked again at the next run; any other error (a wrong token, no such
+    request) ends it."""
     try:
         outcome = broker.outcome(request_id, wait=interval)
     except BrokerError as e:
-        if e.status is not None:
+        if not e.transient:
             raise
         return {"continue_to_poll": True, "status": "unknown", "error": str(e)}
     if not outcome.final:

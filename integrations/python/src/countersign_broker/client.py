@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from .verify import verify_decision
+from .verify import VerificationError, verify_decision
 
 #: The longest single long-poll the broker holds (seconds).
 MAX_WAIT = 60
@@ -22,6 +23,17 @@ class BrokerError(Exception):
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+    @property
+    def transient(self) -> bool:
+        """Worth asking again: unreachable, or a 502/503/504 (a broker
+        restarting behind a proxy, or one that could not record a change)."""
+        return self.status is None or self.status in (429, 502, 503, 504)
+
+
+def _segment(value: str) -> str:
+    """An id as one URL path segment (ids may hold spaces, # or ?)."""
+    return urllib.parse.quote(value, safe="")
 
 
 @dataclass
@@ -74,10 +86,11 @@ class Broker:
     def request(self, request_id: str, wait: int = 0) -> dict[str, Any]:
         """The request with its status and receipts; ``wait`` holds the answer
         up to that many seconds (at most 60) for its outcome."""
-        return self._call("GET", f"/v1/requests/{request_id}?wait={min(wait, MAX_WAIT)}")
+        wait = max(0, min(int(wait), MAX_WAIT))
+        return self._call("GET", f"/v1/requests/{_segment(request_id)}?wait={wait}")
 
     def approver_jwks(self, approver: str) -> dict[str, Any]:
-        return self._call("GET", f"/v1/approvers/{approver}/jwks")
+        return self._call("GET", f"/v1/approvers/{_segment(approver)}/jwks")
 
     def broker_jwks(self) -> dict[str, Any]:
         """The broker's own key, which signs callbacks."""
@@ -86,7 +99,11 @@ class Broker:
     def outcome(self, request_id: str, wait: int = 0) -> Outcome:
         """The request's status now (or after a long-poll of ``wait``
         seconds), every accepted decision verified against its approver's
-        enrolled keys."""
+        enrolled keys. A final status the verified decisions do not back —
+        approved without one verified approval (two distinct approvers for
+        a dual approval), denied without a verified denial — raises
+        :class:`VerificationError`: the broker's word alone is not an
+        outcome."""
         body = self.request(request_id, wait)
         decisions = []
         for receipt in body.get("decisions", []):
@@ -94,7 +111,16 @@ class Broker:
                 continue
             jwks = self.approver_jwks(receipt["approver"])
             decisions.append(verify_decision(receipt["jws"], jwks, request_id))
-        return Outcome(request_id, body["status"], decisions)
+        status = body["status"]
+        approvers = {d["approver"]["id"] for d in decisions if d["decision"] != "deny"}
+        needed = 2 if body.get("tier") == "dual_approval" else 1
+        if status == "approved" and len(approvers) < needed:
+            raise VerificationError(
+                f"{request_id} is reported approved, but {len(approvers)} verified approver(s) back it ({needed} needed)"
+            )
+        if status == "denied" and not any(d["decision"] == "deny" for d in decisions):
+            raise VerificationError(f"{request_id} is reported denied without a verified denial")
+        return Outcome(request_id, status, decisions)
 
     def wait_for_outcome(self, request_id: str, timeout: float) -> Outcome:
         """Long-polls until the request has its outcome or ``timeout``
@@ -102,13 +128,13 @@ class Broker:
         asked again."""
         deadline = time.monotonic() + timeout
         while True:
-            left = int(max(0, deadline - time.monotonic()))
+            left = deadline - time.monotonic()
             try:
-                outcome = self.outcome(request_id, wait=min(left, MAX_WAIT))
+                outcome = self.outcome(request_id, wait=max(1, min(int(left), MAX_WAIT)))
             except BrokerError as e:
-                if e.status is not None or time.monotonic() >= deadline:
+                if not e.transient or time.monotonic() >= deadline:
                     raise
                 time.sleep(0.5)
                 continue
-            if outcome.final or time.monotonic() >= deadline:
+            if outcome.final or time.monotonic() >= deadline - 1:
                 return outcome
