@@ -7,14 +7,14 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{ServedBackend, TestDb};
+use common::{ServedBackend, TestDb, live_request};
 use countersign::Store;
 use countersign::approval::{self, Decision, DecisionInput};
 use countersign::backend::{self, ServeConfig};
 use countersign::client::BackendClient;
 use countersign::signing::{Keys, MemorySecrets};
 use countersign::store::ChangeContext;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 const TOKEN: &str = "broker-test-token-0123456789abcdef";
 
@@ -68,22 +68,6 @@ impl Approver {
     }
 }
 
-fn request(id: &str, tier: &str) -> Value {
-    let mut r: Value =
-        serde_json::from_str(include_str!("../assets/examples/containment-request.json")).unwrap();
-    let now = jiff::Timestamp::now();
-    r["id"] = id.into();
-    r["tier"] = tier.into();
-    r["requested_by"] = json!({ "kind": "analyst", "id": "soar-analyst" });
-    r["created_at"] = (now - jiff::SignedDuration::from_secs(60))
-        .to_string()
-        .into();
-    r["expires_at"] = (now + jiff::SignedDuration::from_secs(1800))
-        .to_string()
-        .into();
-    r
-}
-
 fn client(url: &str) -> BackendClient {
     BackendClient::new(url, TOKEN.to_owned().into()).unwrap()
 }
@@ -116,8 +100,8 @@ async fn a_killed_broker_restarts_with_everything_it_answered_and_accepts_no_rep
         .await
         .unwrap();
     }
-    let single = request("req-broker-single", "single_approval");
-    let dual = request("req-broker-dual", "dual_approval");
+    let single = live_request("req-broker-single", "single_approval", "soar-analyst");
+    let dual = live_request("req-broker-dual", "dual_approval", "soar-analyst");
     c.create_request(&single).await.unwrap();
     c.create_request(&dual).await.unwrap();
     let approved = alice.approve(&single, &audience).await;
@@ -172,14 +156,9 @@ async fn brokers_sharing_postgres_apply_a_decision_once() {
     let db = TestDb::postgres().await;
     let start = |audience: &str| {
         backend::spawn(ServeConfig {
-            listen: "127.0.0.1:0".into(),
-            token: TOKEN.into(),
             audience: Some(audience.to_owned()),
-            dual_groups: backend::DEFAULT_DUAL_GROUPS.map(String::from).to_vec(),
-            request_files: Vec::new(),
-            policy: None,
-            identity: None,
             state: Some(db.target()),
+            ..ServeConfig::new("127.0.0.1:0", TOKEN)
         })
     };
     let audience = "https://broker.example";
@@ -195,7 +174,7 @@ async fn brokers_sharing_postgres_apply_a_decision_once() {
     )
     .await
     .unwrap();
-    let r = request("req-broker-shared", "single_approval");
+    let r = live_request("req-broker-shared", "single_approval", "soar-analyst");
     c2.create_request(&r).await.unwrap();
     assert_eq!(
         c1.request_by_id("req-broker-shared").await.unwrap()["status"],
@@ -220,7 +199,7 @@ async fn brokers_sharing_postgres_apply_a_decision_once() {
     }
     // Two different decisions on one request, one at each broker at once:
     // the brokers apply changes in one order, so exactly one is accepted.
-    let r = request("req-broker-race", "single_approval");
+    let r = live_request("req-broker-race", "single_approval", "soar-analyst");
     c1.create_request(&r).await.unwrap();
     let (x, y) = (
         alice.approve(&r, audience).await,
@@ -251,18 +230,9 @@ async fn brokers_sharing_postgres_apply_a_decision_once() {
 /// polling command waits; without an outcome it answers at the timeout.
 #[tokio::test]
 async fn a_long_poll_answers_when_the_outcome_exists() {
-    let running = backend::spawn(ServeConfig {
-        listen: "127.0.0.1:0".into(),
-        token: TOKEN.into(),
-        audience: None,
-        dual_groups: backend::DEFAULT_DUAL_GROUPS.map(String::from).to_vec(),
-        request_files: Vec::new(),
-        policy: None,
-        identity: None,
-        state: None,
-    })
-    .await
-    .unwrap();
+    let running = backend::spawn(ServeConfig::new("127.0.0.1:0", TOKEN))
+        .await
+        .unwrap();
     let url = running.url();
     let c = client(&url);
     let alice = Approver::new("alice").await;
@@ -282,7 +252,7 @@ async fn a_long_poll_answers_when_the_outcome_exists() {
     };
 
     // Decided while the poll waits: answered then, not at the timeout.
-    let r = request("req-poll-decided", "single_approval");
+    let r = live_request("req-poll-decided", "single_approval", "soar-analyst");
     c.create_request(&r).await.unwrap();
     let jws = alice.approve(&r, &running.audience).await;
     let started = std::time::Instant::now();
@@ -296,7 +266,7 @@ async fn a_long_poll_answers_when_the_outcome_exists() {
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
 
     // Nobody decides and it expires: answered at its expiry as `expired`.
-    let mut soon = request("req-poll-expiring", "single_approval");
+    let mut soon = live_request("req-poll-expiring", "single_approval", "soar-analyst");
     soon["expires_at"] = (jiff::Timestamp::now() + jiff::SignedDuration::from_secs(2))
         .to_string()
         .into();
@@ -310,7 +280,7 @@ async fn a_long_poll_answers_when_the_outcome_exists() {
     assert_eq!(body["status"], "expired", "{body}");
 
     // Still pending at the timeout: answered with its pending status.
-    let open = request("req-poll-open", "single_approval");
+    let open = live_request("req-poll-open", "single_approval", "soar-analyst");
     c.create_request(&open).await.unwrap();
     let body: Value = poll("req-poll-open", 1)
         .await
@@ -372,14 +342,9 @@ async fn outcomes_reach_their_callback_signed_retried_and_once() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("broker.db").display().to_string();
     let config = || ServeConfig {
-        listen: "127.0.0.1:0".into(),
-        token: TOKEN.into(),
         audience: Some("https://broker.example".into()),
-        dual_groups: backend::DEFAULT_DUAL_GROUPS.map(String::from).to_vec(),
-        request_files: Vec::new(),
-        policy: None,
-        identity: None,
         state: Some(state.clone()),
+        ..ServeConfig::new("127.0.0.1:0", TOKEN)
     };
     let running = backend::spawn(config()).await.unwrap();
     let c = client(&running.url());
@@ -394,7 +359,7 @@ async fn outcomes_reach_their_callback_signed_retried_and_once() {
     .unwrap();
     let (hook, got) = receiver(2).await;
 
-    let mut r = request("req-callback", "single_approval");
+    let mut r = live_request("req-callback", "single_approval", "soar-analyst");
     r["callback"] = hook.clone().into();
     c.create_request(&r).await.unwrap();
     let jws = alice.approve(&r, "https://broker.example").await;
@@ -442,7 +407,7 @@ async fn outcomes_reach_their_callback_signed_retried_and_once() {
     assert_eq!(again, jwks);
     // Nobody decides this one: its expiry is its outcome.
     let c = client(&running.url());
-    let mut soon = request("req-callback-expiring", "single_approval");
+    let mut soon = live_request("req-callback-expiring", "single_approval", "soar-analyst");
     soon["callback"] = hook.into();
     soon["expires_at"] = (jiff::Timestamp::now() + jiff::SignedDuration::from_secs(1))
         .to_string()

@@ -50,18 +50,12 @@ struct Backend {
 
 async fn backend_trusting(issuer: &str) -> Backend {
     let running = backend::spawn(ServeConfig {
-        listen: "127.0.0.1:0".into(),
-        token: TOKEN.into(),
-        audience: None,
-        dual_groups: backend::DEFAULT_DUAL_GROUPS.map(String::from).to_vec(),
-        request_files: Vec::new(),
-        policy: None,
         identity: Some(IdentityProvider {
             issuer: issuer.to_owned(),
             audience: "countersign".into(),
             groups_claim: "groups".into(),
         }),
-        state: None,
+        ..ServeConfig::new("127.0.0.1:0", TOKEN)
     })
     .await
     .unwrap();
@@ -451,22 +445,6 @@ impl Installation {
     }
 }
 
-fn dual_request(id: &str, requester: &str) -> Value {
-    let mut r: Value =
-        serde_json::from_str(include_str!("../assets/examples/containment-request.json")).unwrap();
-    let now = jiff::Timestamp::now();
-    r["id"] = id.into();
-    r["tier"] = "dual_approval".into();
-    r["requested_by"] = serde_json::json!({ "kind": "analyst", "id": requester });
-    r["created_at"] = (now - jiff::SignedDuration::from_secs(60))
-        .to_string()
-        .into();
-    r["expires_at"] = (now + jiff::SignedDuration::from_secs(1800))
-        .to_string()
-        .into();
-    r
-}
-
 /// The decision half of the refusal matrix, with the backend trusting the
 /// provider: one person with two keys (two machines) is one approver; a
 /// second name needs a second person's token; a request made by a person
@@ -512,7 +490,7 @@ async fn only_two_people_the_provider_vouches_for_complete_a_dual_approval() {
         .await
         .unwrap();
 
-    let r = dual_request("req-oidc-dual", "soar-analyst");
+    let r = common::live_request("req-oidc-dual", "dual_approval", "soar-analyst");
     b.client.create_request(&r).await.unwrap();
     let first = b
         .client
@@ -549,7 +527,7 @@ async fn only_two_people_the_provider_vouches_for_complete_a_dual_approval() {
     // Bob asked for this one (under a look-alike of his name: full-width
     // letters, other case, a trailing space); his approval is refused by
     // the backend even when his client is bypassed.
-    let own = dual_request("req-oidc-own", "ＢＯＢ ");
+    let own = common::live_request("req-oidc-own", "dual_approval", "ＢＯＢ ");
     b.client.create_request(&own).await.unwrap();
     let honest = countersign::approval::decide(
         &bob_laptop.store,

@@ -44,22 +44,6 @@ fn example(name: &str, url: &str, request: &std::path::Path) -> std::process::Ch
         .unwrap()
 }
 
-fn request(id: &str) -> Value {
-    let mut r: Value =
-        serde_json::from_str(include_str!("../assets/examples/containment-request.json")).unwrap();
-    let now = jiff::Timestamp::now();
-    r["id"] = id.into();
-    r["tier"] = "single_approval".into();
-    r["requested_by"] = serde_json::json!({ "kind": "automation", "id": "xsoar-playbook" });
-    r["created_at"] = (now - jiff::SignedDuration::from_secs(60))
-        .to_string()
-        .into();
-    r["expires_at"] = (now + jiff::SignedDuration::from_secs(1800))
-        .to_string()
-        .into();
-    r
-}
-
 /// Waits until the broker knows `id` (the Python side created it); the
 /// request exactly as the broker holds it.
 async fn created(c: &BackendClient, id: &str) -> Value {
@@ -145,7 +129,11 @@ async fn a_playbook_waits_for_a_decision_signed_in_countersign_and_verifies_it()
     // XSOAR-style polling, with the broker killed (-9) and restarted on
     // the same port and state while the playbook polls.
     let file = dir.path().join("poll.json");
-    std::fs::write(&file, request("req-py-poll").to_string()).unwrap();
+    std::fs::write(
+        &file,
+        common::live_request("req-py-poll", "single_approval", "xsoar-playbook").to_string(),
+    )
+    .unwrap();
     let mut poller = example("xsoar_polling.py", &url, &file);
     let held = created(&c, "req-py-poll").await;
     let listen = url.trim_start_matches("http://").to_owned();
@@ -174,7 +162,11 @@ async fn a_playbook_waits_for_a_decision_signed_in_countersign_and_verifies_it()
 
     // Logic Apps-style: the outcome arrives at the playbook's callback.
     let file = dir.path().join("hook.json");
-    std::fs::write(&file, request("req-py-hook").to_string()).unwrap();
+    std::fs::write(
+        &file,
+        common::live_request("req-py-hook", "single_approval", "xsoar-playbook").to_string(),
+    )
+    .unwrap();
     let mut receiver = example("webhook_receiver.py", &broker.url, &file);
     let held = created(&c, "req-py-hook").await;
     assert!(

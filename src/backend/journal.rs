@@ -245,11 +245,6 @@ impl Journal {
         crate::signing::SigningKeyPair::from_seed(&seed).map_err(|e| bad(e.to_string()))
     }
 
-    /// Where the journal is, without a password.
-    pub fn target(&self) -> &str {
-        &self.target
-    }
-
     fn db(&self, source: sqlx::Error) -> JournalError {
         JournalError::Database {
             target: self.target.clone(),
@@ -380,9 +375,5 @@ impl Journal {
         *state = fresh;
         self.applied = 0;
         self.catch_up(state).await.map(|_| ())
-    }
-
-    pub async fn close(&self) {
-        self.pool.close().await;
     }
 }

@@ -161,6 +161,25 @@ pub struct ServeConfig {
     pub state: Option<String>,
 }
 
+impl ServeConfig {
+    /// A broker on `listen` (`host:port`; port 0 picks one) requiring bearer
+    /// `token`, with the defaults: audience from the bound address, the
+    /// default dual-approval groups, the shipped policy, no identity
+    /// provider, no requests preloaded, state in memory.
+    pub fn new(listen: impl Into<String>, token: impl Into<String>) -> Self {
+        ServeConfig {
+            listen: listen.into(),
+            token: token.into(),
+            audience: None,
+            dual_groups: DEFAULT_DUAL_GROUPS.map(String::from).to_vec(),
+            request_files: Vec::new(),
+            policy: None,
+            identity: None,
+            state: None,
+        }
+    }
+}
+
 /// Loads requests from a JSON file (one request or an array of them).
 pub fn load_requests(state: &mut BackendState, path: &PathBuf) -> Result<usize, BackendError> {
     let text = std::fs::read_to_string(path).map_err(|source| BackendError::Read {

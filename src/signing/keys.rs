@@ -255,9 +255,7 @@ impl<'a> Keys<'a> {
     /// The private key is written to the keyring before the store records
     /// the key, so the store never names a key the keyring lacks.
     pub async fn rotate(&self, ctx: &ChangeContext) -> Result<KeyInfo, SigningError> {
-        let mut seed = Zeroizing::new([0u8; 32]);
-        getrandom::fill(seed.as_mut())
-            .map_err(|e| SigningError::Sign(format!("no randomness: {e}")))?;
+        let seed = SigningKeyPair::new_seed()?;
         let signing = SigningKey::from_bytes(&seed);
         let (kid, jwk) = public_jwk(&signing)?;
         let encoded = Zeroizing::new(STANDARD.encode(seed.as_ref()));

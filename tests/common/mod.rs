@@ -223,3 +223,24 @@ pub async fn sign_a_denial(store: &countersign::Store, actor: &str, request_id: 
     .await
     .unwrap();
 }
+
+/// The example containment request (assets/examples) as `id`, of `tier`,
+/// asked by `requester`, created a minute ago and expiring in 30 minutes:
+/// valid whenever the test runs.
+pub fn live_request(id: &str, tier: &str, requester: &str) -> serde_json::Value {
+    let mut r: serde_json::Value = serde_json::from_str(include_str!(
+        "../../assets/examples/containment-request.json"
+    ))
+    .unwrap();
+    let now = jiff::Timestamp::now();
+    r["id"] = id.into();
+    r["tier"] = tier.into();
+    r["requested_by"]["id"] = requester.into();
+    r["created_at"] = (now - jiff::SignedDuration::from_secs(60))
+        .to_string()
+        .into();
+    r["expires_at"] = (now + jiff::SignedDuration::from_secs(1800))
+        .to_string()
+        .into();
+    r
+}

@@ -419,14 +419,8 @@ pub async fn start_reference_backend_trusting(
     use countersign::backend::{self, ServeConfig};
     let (tx, rx) = tokio::sync::oneshot::channel();
     let config = ServeConfig {
-        listen: "127.0.0.1:0".into(),
-        token: token.into(),
-        audience: None,
-        dual_groups: backend::DEFAULT_DUAL_GROUPS.map(String::from).to_vec(),
-        request_files: vec![],
-        policy: None,
         identity,
-        state: None,
+        ..ServeConfig::new("127.0.0.1:0", token)
     };
     tokio::spawn(async move {
         backend::serve(config, move |_, audience| {
