@@ -50,14 +50,8 @@ fn main() {
         println!("| ---: | ---: | ---: | ---: | ---: |");
         for pending in [100usize, 10_000] {
             let running = backend::spawn(ServeConfig {
-                listen: "127.0.0.1:0".into(),
-                token: "bench-token".into(),
-                audience: None,
                 dual_groups: Vec::new(),
-                request_files: Vec::new(),
-                policy: None,
-                identity: None,
-                state: None,
+                ..ServeConfig::new("127.0.0.1:0", "bench-token")
             })
             .await
             .unwrap();

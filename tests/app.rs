@@ -70,18 +70,9 @@ async fn the_desktop_path_decides_on_what_it_showed_and_refuses_after_an_edit() 
     assert!(ws.inbox().await.unwrap().backend.is_none());
     ws.create_signing_key().await.unwrap();
 
-    let running = backend::spawn(ServeConfig {
-        listen: "127.0.0.1:0".into(),
-        token: TOKEN.into(),
-        audience: None,
-        dual_groups: backend::DEFAULT_DUAL_GROUPS.map(String::from).to_vec(),
-        request_files: Vec::new(),
-        policy: None,
-        identity: None,
-        state: None,
-    })
-    .await
-    .unwrap();
+    let running = backend::spawn(ServeConfig::new("127.0.0.1:0", TOKEN))
+        .await
+        .unwrap();
     let url = running.url();
     // A bad token is refused before anything is kept.
     let e = ws.connect_backend(&url, "  ").await.unwrap_err();

@@ -134,6 +134,7 @@ async fn start_on(listener: tokio::net::TcpListener) -> Running {
         journal: None,
         changed: Default::default(),
         key: Arc::new(countersign::signing::SigningKeyPair::from_seed(&[7u8; 32]).unwrap()),
+        stopping: Default::default(),
     };
     let app = backend::router(shared.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });

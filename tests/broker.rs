@@ -360,9 +360,15 @@ async fn outcomes_reach_their_callback_signed_retried_and_once() {
     let (hook, got) = receiver(2).await;
 
     let mut r = live_request("req-callback", "single_approval", "soar-analyst");
-    r["callback"] = hook.clone().into();
+    r["callback"] = format!("{hook}?sig=receiver-secret").into();
     c.create_request(&r).await.unwrap();
-    let jws = alice.approve(&r, "https://broker.example").await;
+    // Approvers see (and sign the digest of) the request without its
+    // callback: the receiver's credential stays with the broker.
+    let listed = c.proposed_request("req-callback").await.unwrap();
+    assert!(listed.get("callback").is_none(), "{listed}");
+    let pending = c.pending_requests(None).await.unwrap();
+    assert!(!format!("{pending:?}").contains("receiver-secret"));
+    let jws = alice.approve(&listed, "https://broker.example").await;
     assert_eq!(c.submit(&jws).await.unwrap().status, "accepted");
     // Down twice (503), retried with backoff, then acknowledged.
     wait_for("the third delivery", || got.lock().unwrap().len() >= 3).await;

@@ -134,14 +134,9 @@ pub async fn host_backend(
             reason: e.to_string(),
         })?;
     let running = backend::spawn(ServeConfig {
-        listen,
-        token: token.clone(),
-        audience: None,
         dual_groups,
-        request_files: Vec::new(),
         policy: Some(policy),
-        identity: None,
-        state: None,
+        ..ServeConfig::new(listen, token.clone())
     })
     .await?;
     let client = BackendClient::new(&running.url(), token.into())?;

@@ -13,10 +13,10 @@
 //! between the acknowledgement and its journal row, and brokers sharing a
 //! database may both deliver).
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
+use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::Shared;
@@ -29,6 +29,9 @@ pub const OUTCOME_TYP: &str = "countersign-outcome+jwt";
 
 const FIRST_RETRY: Duration = Duration::from_secs(1);
 const LONGEST_RETRY: Duration = Duration::from_secs(300);
+/// Deliveries in flight at once: a receiver that hangs holds one of them
+/// for the timeout, not the whole queue.
+pub const MAX_DELIVERIES_IN_FLIGHT: usize = 32;
 
 /// The broker's public key as a JWKS, for receivers to verify outcomes.
 pub fn jwks(key: &SigningKeyPair) -> serde_json::Value {
@@ -43,10 +46,39 @@ pub fn body(key: &SigningKeyPair, outcome: &Outcome) -> serde_json::Value {
     serde_json::json!({ "outcome": claims, "jws": jws })
 }
 
+/// A callback URL as logs show it: scheme, host, port and path, never the
+/// query or user info, which often carry the receiver's credential (a Logic
+/// Apps callback's `sig=`).
+pub fn redacted(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) => format!(
+            "{}://{}{}{}",
+            u.scheme(),
+            u.host_str().unwrap_or(""),
+            u.port().map(|p| format!(":{p}")).unwrap_or_default(),
+            u.path()
+        ),
+        Err(_) => "(not a URL)".into(),
+    }
+}
+
+/// What one delivery attempt came to.
+enum Answer {
+    /// 2xx: the receiver has it.
+    Acknowledged,
+    /// 410 Gone: the receiver no longer waits (a finished Logic Apps run).
+    Gone,
+    Failed(String),
+}
+
 /// Delivers due outcomes until the broker stops: woken by every change,
-/// and each second for expiries, retries and other brokers' changes.
-pub async fn run(shared: Shared, key: Arc<SigningKeyPair>) {
-    let _ = rustls::crypto::ring::default_provider().install_default();
+/// and each second for expiries, retries and other brokers' changes. Up
+/// to [`MAX_DELIVERIES_IN_FLIGHT`] at once, one per outcome; once
+/// [`Shared::stopping`] is cancelled no new delivery starts and this
+/// returns when those in flight are done (and their acknowledgements
+/// journaled).
+pub async fn run(shared: Shared) {
+    let key = std::sync::Arc::clone(&shared.key);
     let http = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(15))
@@ -56,80 +88,122 @@ pub async fn run(shared: Shared, key: Arc<SigningKeyPair>) {
         .expect("a client without custom TLS builds");
     // outcome id → (when to try next, the wait after that)
     let mut backoff: HashMap<String, (Instant, Duration)> = HashMap::new();
+    let mut in_flight: HashSet<String> = HashSet::new();
+    let mut sending: JoinSet<(Outcome, String, Answer)> = JoinSet::new();
     loop {
+        let stopping = shared.stopping.is_cancelled();
+        if stopping && sending.is_empty() {
+            return;
+        }
         let changed = shared.changed.notified();
-        let due = shared.read().await.outcomes_due(jiff::Timestamp::now());
-        for (url, outcome) in due {
+        if !stopping {
+            let due = shared.read().await.outcomes_due(jiff::Timestamp::now());
             let now = Instant::now();
-            if backoff
-                .get(&outcome.outcome_id)
-                .is_some_and(|(next, _)| *next > now)
-            {
-                continue;
-            }
-            let sent = http.post(&url).json(&body(&key, &outcome)).send().await;
-            match sent {
-                Ok(answer) if answer.status().is_success() => {
-                    backoff.remove(&outcome.outcome_id);
-                    let id = outcome.outcome_id.clone();
-                    let recorded = shared
-                        .change(|state| {
-                            let new = state.mark_delivered(&id);
-                            (
-                                (),
-                                new.then(|| Event::Delivered {
-                                    outcome_id: id.clone(),
-                                }),
-                            )
-                        })
-                        .await;
-                    if let Err(e) = recorded {
-                        eprintln!(
-                            "warning: {e} (the outcome {} may be sent again)",
-                            outcome.outcome_id
-                        );
-                    }
+            for (url, outcome) in due {
+                if sending.len() >= MAX_DELIVERIES_IN_FLIGHT {
+                    break;
                 }
-                Ok(answer) if answer.status() == reqwest::StatusCode::GONE => {
-                    // The receiver says the wait is over (a finished Logic
-                    // Apps run): recorded as done, never retried.
-                    eprintln!(
-                        "callback for {} answered 410 Gone: the receiver no longer waits; not retried",
-                        outcome.outcome_id
-                    );
-                    let id = outcome.outcome_id.clone();
-                    let _ = shared
-                        .change(|state| {
-                            let new = state.mark_delivered(&id);
-                            (
-                                (),
-                                new.then(|| Event::Delivered {
-                                    outcome_id: id.clone(),
-                                }),
-                            )
-                        })
-                        .await;
-                }
-                failed => {
-                    let why = match failed {
-                        Ok(answer) => format!("answered {}", answer.status()),
-                        Err(e) => e.to_string(),
-                    };
-                    let wait = backoff
+                if in_flight.contains(&outcome.outcome_id)
+                    || backoff
                         .get(&outcome.outcome_id)
-                        .map_or(FIRST_RETRY, |(_, w)| (*w * 2).min(LONGEST_RETRY));
-                    eprintln!(
-                        "callback for {} not acknowledged ({why}); retrying in {} s",
-                        outcome.outcome_id,
-                        wait.as_secs()
-                    );
-                    backoff.insert(outcome.outcome_id.clone(), (now + wait, wait));
+                        .is_some_and(|(next, _)| *next > now)
+                {
+                    continue;
                 }
+                in_flight.insert(outcome.outcome_id.clone());
+                let request = http.post(&url).json(&body(&key, &outcome));
+                sending.spawn(async move {
+                    let answer = match request.send().await {
+                        Ok(a) if a.status().is_success() => Answer::Acknowledged,
+                        Ok(a) if a.status() == reqwest::StatusCode::GONE => Answer::Gone,
+                        Ok(a) => Answer::Failed(format!("answered {}", a.status())),
+                        Err(e) => Answer::Failed(without_url(&e)),
+                    };
+                    (outcome, url, answer)
+                });
             }
         }
         tokio::select! {
-            _ = changed => {}
-            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            Some(done) = sending.join_next(), if !sending.is_empty() => {
+                let Ok((outcome, url, answer)) = done else { continue };
+                in_flight.remove(&outcome.outcome_id);
+                settle(&shared, &mut backoff, outcome, &url, answer).await;
+            }
+            _ = changed, if !stopping => {}
+            _ = tokio::time::sleep(Duration::from_secs(1)), if !stopping => {}
+            _ = shared.stopping.cancelled(), if !stopping => {}
+        }
+    }
+}
+
+/// A reqwest error's message without the URL it names (reqwest's own
+/// message includes it, query and all).
+fn without_url(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else {
+        "failed"
+    };
+    let mut deepest = None;
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        deepest = Some(s.to_string());
+        source = s.source();
+    }
+    match deepest {
+        Some(m) => format!("{kind}: {m}"),
+        None => kind.into(),
+    }
+}
+
+/// Journals an acknowledged (or gone) outcome, or schedules the next try.
+async fn settle(
+    shared: &Shared,
+    backoff: &mut HashMap<String, (Instant, Duration)>,
+    outcome: Outcome,
+    url: &str,
+    answer: Answer,
+) {
+    let id = outcome.outcome_id.clone();
+    let receiver = redacted(url);
+    let done = match answer {
+        Answer::Acknowledged => {
+            tracing::info!(outcome_id = %id, request_id = %outcome.request_id, receiver, "callback acknowledged");
+            true
+        }
+        Answer::Gone => {
+            tracing::warn!(outcome_id = %id, request_id = %outcome.request_id, receiver,
+                "callback answered 410 Gone: the receiver no longer waits; not retried");
+            true
+        }
+        Answer::Failed(why) => {
+            let wait = backoff
+                .get(&id)
+                .map_or(FIRST_RETRY, |(_, w)| (*w * 2).min(LONGEST_RETRY));
+            tracing::warn!(outcome_id = %id, request_id = %outcome.request_id, receiver,
+                error = %why, retry_in_seconds = wait.as_secs(), "callback not acknowledged");
+            backoff.insert(id.clone(), (Instant::now() + wait, wait));
+            false
+        }
+    };
+    if done {
+        backoff.remove(&id);
+        let recorded = shared
+            .change(|state| {
+                let new = state.mark_delivered(&id);
+                (
+                    (),
+                    new.then(|| Event::Delivered {
+                        outcome_id: id.clone(),
+                    }),
+                )
+            })
+            .await;
+        if let Err(e) = recorded {
+            tracing::error!(outcome_id = %id, error = %e,
+                "the acknowledgement could not be journaled; the outcome may be sent again");
         }
     }
 }

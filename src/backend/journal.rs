@@ -177,6 +177,9 @@ impl Journal {
         };
         let pool = AnyPoolOptions::new()
             .max_connections(if postgres { 8 } else { 1 })
+            // A database that does not answer is reported in seconds, not
+            // after sqlx's default 30.
+            .acquire_timeout(std::time::Duration::from_secs(10))
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     use sqlx::Executor as _;
@@ -206,6 +209,12 @@ impl Journal {
             target: shown,
             applied: 0,
         })
+    }
+
+    /// A handle on the journal's database, for readiness checks that must
+    /// not wait behind the writers' lock.
+    pub fn pool(&self) -> AnyPool {
+        self.pool.clone()
     }
 
     /// The broker's own Ed25519 key (it signs outcome callbacks), made
@@ -312,7 +321,7 @@ impl Journal {
             // An event that no longer applies is named, not fatal: the
             // rest of the journal still rebuilds the state.
             if let Err(reason) = event.apply(state) {
-                eprintln!("{}", bad(reason));
+                tracing::warn!(error = %bad(reason), "a journaled event no longer applies; skipped");
             }
             self.applied = seq;
         }

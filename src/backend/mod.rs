@@ -12,8 +12,10 @@ mod verify;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::Mutex;
+use tokio_util::sync::CancellationToken;
 
 pub use routes::{MAX_BODY_BYTES, MAX_ENROLLED_KEYS, MAX_GROUP_BYTES, MAX_GROUPS, router};
 pub use state::{
@@ -49,6 +51,12 @@ pub enum BackendError {
     Serve(std::io::Error),
     #[error(transparent)]
     Journal(#[from] journal::JournalError),
+    #[error("TLS certificate {cert} with key {key}: {message}")]
+    Tls {
+        cert: PathBuf,
+        key: PathBuf,
+        message: String,
+    },
 }
 
 /// A fresh bearer token: 256 random bits, base64url.
@@ -76,6 +84,9 @@ pub struct Shared {
     /// When set, an enrollment is accepted only for the person a valid ID
     /// token from this provider names (issue 17).
     pub identity: Option<Arc<IdentityProvider>>,
+    /// Cancelled when the broker begins to stop: `/readyz` answers `503`,
+    /// long-polls answer at once, and no new callback delivery starts.
+    pub stopping: CancellationToken,
 }
 
 /// A journal and the state it rebuilds from.
@@ -84,6 +95,8 @@ pub struct Durable {
     pub journal: Arc<Mutex<journal::Journal>>,
     /// A fresh, empty state configured as the broker was started.
     pub fresh: Arc<dyn Fn() -> BackendState + Send + Sync>,
+    /// The journal's database, for `/readyz`.
+    pub pool: sqlx::AnyPool,
 }
 
 impl Shared {
@@ -94,7 +107,7 @@ impl Shared {
         if let Some(durable) = &self.journal
             && let Err(e) = durable.journal.lock().await.catch_up(&mut state).await
         {
-            eprintln!("warning: {e}");
+            tracing::warn!(error = %e, "could not catch up with the shared journal; serving what is known");
         }
         state
     }
@@ -122,7 +135,7 @@ impl Shared {
             }
             Err(e) => {
                 if let Err(again) = journal.rebuild(&mut state, (durable.fresh)()).await {
-                    eprintln!("error: {again}");
+                    tracing::error!(error = %again, "could not rebuild the state from the journal");
                 }
                 Err(e)
             }
@@ -159,7 +172,26 @@ pub struct ServeConfig {
     /// Where the broker keeps its state (a SQLite path or a `postgres://`
     /// URL); `None` keeps it in memory (drills, tests).
     pub state: Option<String>,
+    /// Serve HTTPS with this certificate chain and key (PEM, rustls);
+    /// `None` serves plain HTTP (loopback, or behind a TLS proxy).
+    pub tls: Option<TlsFiles>,
+    /// How long a stop waits for requests and callback deliveries in
+    /// flight before it closes what is left.
+    pub shutdown_grace: Duration,
 }
+
+/// PEM files for HTTPS: the certificate chain (leaf first) and its private
+/// key (PKCS#8, PKCS#1 or SEC1), read once at start.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// The default [`ServeConfig::shutdown_grace`]: longer than one callback
+/// delivery may take (its timeout is 15 s), shorter than systemd's and
+/// Kubernetes' default stop timeouts (90 s and 30 s).
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(25);
 
 impl ServeConfig {
     /// A broker on `listen` (`host:port`; port 0 picks one) requiring bearer
@@ -176,6 +208,8 @@ impl ServeConfig {
             policy: None,
             identity: None,
             state: None,
+            tls: None,
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
         }
     }
 }
@@ -213,13 +247,28 @@ pub struct Running {
     pub addr: SocketAddr,
     pub audience: String,
     pub shared: Shared,
+    scheme: &'static str,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
-    deliveries: tokio::task::JoinHandle<()>,
+    task: Option<tokio::task::JoinHandle<Result<(), BackendError>>>,
 }
 
 impl Running {
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
+    }
+
+    /// Stops as `SIGTERM` does: no new connections, requests and callback
+    /// deliveries in flight finished (within the grace), then returns.
+    pub async fn shut_down(mut self) -> Result<(), BackendError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.task.take() {
+            Some(task) => task
+                .await
+                .map_err(|e| BackendError::Serve(std::io::Error::other(e)))?,
+            None => Ok(()),
+        }
     }
 }
 
@@ -228,13 +277,33 @@ impl Drop for Running {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        self.deliveries.abort();
     }
 }
 
-async fn bind(
-    config: ServeConfig,
-) -> Result<(tokio::net::TcpListener, Shared, String), BackendError> {
+/// A bound listener and everything ready to serve on it.
+struct Bound {
+    listener: std::net::TcpListener,
+    shared: Shared,
+    audience: String,
+    tls: Option<axum_server::tls_rustls::RustlsConfig>,
+    grace: Duration,
+}
+
+async fn bind(config: ServeConfig) -> Result<Bound, BackendError> {
+    // The process-wide rustls provider (ring), for HTTPS and callbacks.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let tls = match &config.tls {
+        Some(files) => Some(
+            axum_server::tls_rustls::RustlsConfig::from_pem_file(&files.cert, &files.key)
+                .await
+                .map_err(|e| BackendError::Tls {
+                    cert: files.cert.clone(),
+                    key: files.key.clone(),
+                    message: e.to_string(),
+                })?,
+        ),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .map_err(|source| BackendError::Bind {
@@ -246,10 +315,11 @@ async fn bind(
         Some(target) => Some(journal::Journal::open(target).await?),
         None => None,
     };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let proposed = config
         .audience
         .clone()
-        .unwrap_or_else(|| format!("http://{addr}"));
+        .unwrap_or_else(|| format!("{scheme}://{addr}"));
     // A kept state keeps its audience across restarts on other addresses,
     // unless one is given.
     let audience = match &journal {
@@ -285,6 +355,7 @@ async fn bind(
         Some(mut j) => {
             j.catch_up(&mut state).await?;
             Some(Durable {
+                pool: j.pool(),
                 journal: Arc::new(Mutex::new(j)),
                 fresh,
             })
@@ -298,6 +369,7 @@ async fn bind(
         journal,
         changed: Default::default(),
         key: Arc::new(key),
+        stopping: CancellationToken::new(),
     };
     // Requests from files go through the journal like posted ones.
     for path in &config.request_files {
@@ -323,46 +395,103 @@ async fn bind(
             })?;
         }
     }
-    Ok((listener, shared, audience))
+    Ok(Bound {
+        listener: listener.into_std().map_err(BackendError::Serve)?,
+        shared,
+        audience,
+        tls,
+        grace: config.shutdown_grace,
+    })
 }
 
-/// Binds and serves in the background until the returned handle is dropped.
+/// Serves `bound` until `stop` resolves, then stops gracefully: `/readyz`
+/// turns `503` and long-polls answer at once, the listener closes,
+/// requests in flight finish and callback deliveries in flight complete
+/// (all within the grace; an outcome whose delivery was cut short is sent
+/// again at the next start, since its acknowledgement was not journaled).
+async fn run(bound: Bound, stop: impl Future<Output = ()>) -> Result<(), BackendError> {
+    let Bound {
+        listener,
+        shared,
+        tls,
+        grace,
+        ..
+    } = bound;
+    let handle = axum_server::Handle::new();
+    let app = router(shared.clone()).into_make_service();
+    let mut server = match tls {
+        Some(config) => tokio::spawn(
+            axum_server::from_tcp_rustls(listener, config)
+                .map_err(BackendError::Serve)?
+                .handle(handle.clone())
+                .serve(app),
+        ),
+        None => tokio::spawn(
+            axum_server::from_tcp(listener)
+                .map_err(BackendError::Serve)?
+                .handle(handle.clone())
+                .serve(app),
+        ),
+    };
+    let deliveries = tokio::spawn(callbacks::run(shared.clone()));
+    tokio::select! {
+        served = &mut server => {
+            shared.stopping.cancel();
+            deliveries.abort();
+            return match served {
+                Ok(result) => result.map_err(BackendError::Serve),
+                Err(e) => Err(BackendError::Serve(std::io::Error::other(e))),
+            };
+        }
+        () = stop => {}
+    }
+    tracing::info!(
+        grace_seconds = grace.as_secs(),
+        "stopping: finishing requests and callback deliveries in flight"
+    );
+    shared.stopping.cancel();
+    handle.graceful_shutdown(Some(grace));
+    let _ = server.await;
+    match tokio::time::timeout(grace, deliveries).await {
+        Ok(_) => tracing::info!("stopped"),
+        Err(_) => tracing::warn!(
+            "stopped with callback deliveries still in flight; they are sent again at the next start"
+        ),
+    }
+    Ok(())
+}
+
+/// Binds and serves in the background until the returned handle is
+/// dropped or [`Running::shut_down`].
 pub async fn spawn(config: ServeConfig) -> Result<Running, BackendError> {
-    let (listener, shared, audience) = bind(config).await?;
-    let addr = listener.local_addr().map_err(BackendError::Serve)?;
+    let bound = bind(config).await?;
+    let addr = bound.listener.local_addr().map_err(BackendError::Serve)?;
+    let scheme = if bound.tls.is_some() { "https" } else { "http" };
+    let (audience, shared) = (bound.audience.clone(), bound.shared.clone());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let app = router(shared.clone());
-    let deliveries = tokio::spawn(callbacks::run(shared.clone(), Arc::clone(&shared.key)));
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await;
-    });
+    let task = tokio::spawn(run(bound, async {
+        let _ = stopped.await;
+    }));
     Ok(Running {
         addr,
         audience,
         shared,
+        scheme,
         stop: Some(stop),
-        deliveries,
+        task: Some(task),
     })
 }
 
-/// Binds and serves until Ctrl-C. `on_ready` gets the bound address (so a
+/// Binds and serves until `stop` resolves (the CLI passes `SIGTERM` or
+/// Ctrl-C), then stops gracefully. `on_ready` gets the bound address (so a
 /// caller that asked for port 0 learns the port) before the first request.
 pub async fn serve(
     config: ServeConfig,
     on_ready: impl FnOnce(SocketAddr, &str),
+    stop: impl Future<Output = ()>,
 ) -> Result<(), BackendError> {
-    let (listener, shared, audience) = bind(config).await?;
-    let addr = listener.local_addr().map_err(BackendError::Serve)?;
-    on_ready(addr, &audience);
-    tokio::spawn(callbacks::run(shared.clone(), Arc::clone(&shared.key)));
-    axum::serve(listener, router(shared))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(BackendError::Serve)
+    let bound = bind(config).await?;
+    let addr = bound.listener.local_addr().map_err(BackendError::Serve)?;
+    on_ready(addr, &bound.audience);
+    run(bound, stop).await
 }

@@ -1,14 +1,17 @@
 //! HTTP routes of the reference backend, one handler per operation of the
 //! OpenAPI document.
 
-use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use subtle::ConstantTimeEq;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use super::Shared;
 use super::journal::{Event, JournalError};
@@ -25,7 +28,13 @@ pub const MAX_ENROLLED_KEYS: usize = 10;
 pub const MAX_GROUPS: usize = 32;
 pub const MAX_GROUP_BYTES: usize = 100;
 
+/// The header a request id travels in: taken from the caller (a SOAR's
+/// own correlation id) or made here, logged with every line about the
+/// request and returned in the answer.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
 pub fn router(shared: Shared) -> Router {
+    let request_id = header::HeaderName::from_static(REQUEST_ID_HEADER);
     Router::new()
         .route("/v1/requests", get(list_requests).post(create_request))
         .route("/v1/requests/{id}", get(get_request))
@@ -38,9 +47,143 @@ pub fn router(shared: Shared) -> Router {
         )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(shared.clone(), bearer))
-        // Public: what callback receivers verify outcomes with.
+        // Public: what callback receivers verify outcomes with, and what
+        // a supervisor or load balancer probes.
         .route("/.well-known/jwks.json", get(broker_jwks))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .fallback(|| async {
+            error(
+                StatusCode::NOT_FOUND,
+                "no such operation; see the OpenAPI document",
+            )
+        })
+        .method_not_allowed_fallback(|| async {
+            error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method not allowed on this path",
+            )
+        })
         .with_state(shared)
+        // Outermost: every line logged about a request carries its id; the
+        // path is logged, never headers (the bearer token) or bodies.
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request| {
+                    let id = request
+                        .headers()
+                        .get(REQUEST_ID_HEADER)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("");
+                    tracing::info_span!(
+                        "http",
+                        request_id = %id,
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                    )
+                })
+                .on_request(())
+                .on_response(
+                    DefaultOnResponse::new()
+                        .level(tracing::Level::INFO)
+                        .latency_unit(tower_http::LatencyUnit::Micros),
+                )
+                .on_failure(()),
+        )
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// A JSON body; a body that is not one is answered with a JSON `{error}`
+/// and the status axum gives it (`400` malformed, `415` not JSON, `413`
+/// too large, `422` the wrong shape).
+struct Body<T>(T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(Body(value)),
+            Err(rejection) => Err(error(rejection.status(), rejection.body_text())),
+        }
+    }
+}
+
+/// Query parameters; ones that do not parse are answered `422` with a
+/// JSON `{error}` naming the parameter.
+struct Query<T>(T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Response> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Query(value)),
+            Err(rejection) => Err(error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                rejection.body_text(),
+            )),
+        }
+    }
+}
+
+/// One path segment.
+struct Path<T>(T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Response> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(rejection) => Err(error(rejection.status(), rejection.body_text())),
+        }
+    }
+}
+
+/// Liveness: the process serves HTTP. Public, no state touched.
+async fn healthz() -> Response {
+    Json(serde_json::json!({ "status": "ok" })).into_response()
+}
+
+/// Readiness: `200` when the broker takes requests — not stopping, and
+/// its state's database answers within 2 s; `503` with the reason
+/// otherwise, so a load balancer sends traffic elsewhere.
+async fn readyz(State(shared): State<Shared>) -> Response {
+    if shared.stopping.is_cancelled() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "status": "stopping" })),
+        )
+            .into_response();
+    }
+    if let Some(durable) = &shared.journal {
+        let probe = async {
+            sqlx::query("SELECT 1")
+                .execute(&durable.pool)
+                .await
+                .map_err(|e| e.to_string())
+        };
+        let answered = tokio::time::timeout(std::time::Duration::from_secs(2), probe)
+            .await
+            .unwrap_or_else(|_| Err("no answer within 2 s".into()));
+        if let Err(why) = answered {
+            tracing::warn!(error = %why, "not ready: the state's database does not answer");
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({ "status": "unavailable", "error": format!("the state's database does not answer: {why}") })),
+            )
+                .into_response();
+        }
+    }
+    Json(serde_json::json!({ "status": "ready" })).into_response()
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
@@ -54,7 +197,7 @@ async fn broker_jwks(State(shared): State<Shared>) -> Response {
 /// The broker's state could not be made durable: nothing was applied, the
 /// client retries (`503`, as for any transient outage).
 fn unavailable(e: JournalError) -> Response {
-    eprintln!("error: {e}");
+    tracing::error!(error = %e, "a change could not be journaled; answered 503");
     error(
         StatusCode::SERVICE_UNAVAILABLE,
         "the broker could not record this change durably; nothing was applied, try again",
@@ -155,7 +298,7 @@ async fn list_requests(
 
 async fn create_request(
     State(shared): State<Shared>,
-    Json(body): Json<serde_json::Value>,
+    Body(body): Body<serde_json::Value>,
 ) -> Response {
     let added = shared
         .change(|state| {
@@ -211,7 +354,10 @@ async fn get_request(
                 return error(StatusCode::NOT_FOUND, format!("no request {id}"));
             };
             let now = jiff::Timestamp::now();
-            if !r.status(now).awaits_decision() || tokio::time::Instant::now() >= deadline {
+            if !r.status(now).awaits_decision()
+                || tokio::time::Instant::now() >= deadline
+                || shared.stopping.is_cancelled()
+            {
                 return request_body(&state, &id);
             }
             r.parsed.expires_at
@@ -230,6 +376,8 @@ async fn get_request(
         tokio::select! {
             _ = changed => {}
             _ = tokio::time::sleep(nap) => {}
+            // A stopping broker answers with what it has.
+            _ = shared.stopping.cancelled() => {}
         }
     }
 }
@@ -264,7 +412,7 @@ struct DecisionBody {
     jws: String,
 }
 
-async fn submit_decision(State(shared): State<Shared>, Json(body): Json<DecisionBody>) -> Response {
+async fn submit_decision(State(shared): State<Shared>, Body(body): Body<DecisionBody>) -> Response {
     let jws = body.jws.trim().to_owned();
     let submitted = shared
         .change(|state| {
@@ -322,7 +470,7 @@ struct Jwks {
 async fn enroll(
     State(shared): State<Shared>,
     Path(approver): Path<String>,
-    Json(body): Json<Enrollment>,
+    Body(body): Body<Enrollment>,
 ) -> Response {
     if approver.trim().is_empty() || approver.len() > crate::approval::MAX_ID_BYTES {
         return error(
@@ -464,7 +612,7 @@ async fn approver_jwks(State(shared): State<Shared>, Path(approver): Path<String
 async fn keep_checkpoint(
     State(shared): State<Shared>,
     Path(approver): Path<String>,
-    Json(body): Json<DecisionBody>,
+    Body(body): Body<DecisionBody>,
 ) -> Response {
     let jws = body.jws.trim().to_owned();
     let kept = shared

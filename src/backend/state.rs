@@ -57,7 +57,8 @@ pub struct DecisionReceipt {
 
 pub struct StoredRequest {
     pub seq: u64,
-    /// Exactly as received: the digest decisions must match is over this.
+    /// As received, less its `callback`: what approvers see and the digest
+    /// decisions must match is over.
     pub json: serde_json::Value,
     pub parsed: ContainmentRequest,
     decided: Option<RequestStatus>,
@@ -116,6 +117,10 @@ pub struct BackendState {
     checkpoints: HashMap<String, String>,
     /// Outcomes whose callback acknowledged them (by outcome id).
     delivered: HashSet<String>,
+    /// Requests (by index) with a callback whose outcome is not yet
+    /// acknowledged: what [`Self::outcomes_due`] looks at, so its cost is
+    /// the deliveries outstanding, not every request ever received.
+    undelivered: BTreeSet<usize>,
 }
 
 /// A request's final outcome, as a callback delivers it (the claims the
@@ -166,14 +171,16 @@ impl BackendState {
             policy: crate::policy::Policy::default_policy(),
             checkpoints: HashMap::new(),
             delivered: HashSet::new(),
+            undelivered: BTreeSet::new(),
         }
     }
 
     /// Outcomes with a callback not yet acknowledged at `now`: each with
     /// the URL to POST it to.
     pub fn outcomes_due(&self, now: jiff::Timestamp) -> Vec<(String, Outcome)> {
-        self.requests
+        self.undelivered
             .iter()
+            .map(|&i| &self.requests[i])
             .filter_map(|r| {
                 let url = r.parsed.callback.as_ref()?;
                 let status = r.status(now);
@@ -211,6 +218,12 @@ impl BackendState {
     /// Records that a callback acknowledged `outcome_id`; `false` if it
     /// already had.
     pub fn mark_delivered(&mut self, outcome_id: &str) -> bool {
+        // An outcome id is `<request id>/<status>`; a request has one.
+        if let Some((request_id, _)) = outcome_id.rsplit_once('/')
+            && let Some(&i) = self.by_id.get(request_id)
+        {
+            self.undelivered.remove(&i);
+        }
         self.delivered.insert(outcome_id.to_owned())
     }
 
@@ -228,10 +241,19 @@ impl BackendState {
     }
 
     /// Adds a request; the same request twice is a no-op (`Ok(false)`).
-    pub fn add_request(&mut self, json: serde_json::Value) -> Result<bool, StateError> {
+    ///
+    /// The `callback` is the SOAR's delivery address, not part of what is
+    /// approved: it is kept apart and taken out of the request approvers
+    /// see (and sign the digest of), since a webhook URL such as a Logic
+    /// Apps callback carries its own credential (`sig=`). A repeat with
+    /// another callback keeps the first.
+    pub fn add_request(&mut self, mut json: serde_json::Value) -> Result<bool, StateError> {
         let parsed: ContainmentRequest = serde_json::from_value(json.clone())
             .map_err(|e| StateError::Invalid(format!("not a containment request: {e}")))?;
         parsed.check_bounds().map_err(StateError::Invalid)?;
+        if let Some(fields) = json.as_object_mut() {
+            fields.remove("callback");
+        }
         if let Some(&i) = self.by_id.get(&parsed.id) {
             return if request_digest(&self.requests[i].json) == request_digest(&json) {
                 Ok(false)
@@ -242,6 +264,9 @@ impl BackendState {
         self.revision += 1;
         self.expiries.insert((parsed.expires_at, self.revision));
         self.by_id.insert(parsed.id.clone(), self.requests.len());
+        if parsed.callback.is_some() {
+            self.undelivered.insert(self.requests.len());
+        }
         self.requests.push(StoredRequest {
             seq: self.revision,
             json,

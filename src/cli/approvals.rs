@@ -27,34 +27,54 @@ pub enum BackendCommand {
     /// Run the approval broker (the SOAR side of the protocol): with --state, a persistent service a SOAR waits on (docs/soar.md); without, in memory for drills, demos and tests
     Serve {
         /// Address to listen on (port 0 picks a free port; the address is printed)
-        #[arg(long, default_value = "127.0.0.1:8787")]
+        #[arg(
+            long,
+            default_value = "127.0.0.1:8787",
+            env = "COUNTERSIGN_BROKER_LISTEN"
+        )]
         listen: String,
         /// File holding the bearer token clients must present; created (mode 0600) if missing.
-        /// Alternatively set COUNTERSIGN_BACKEND_TOKEN.
-        #[arg(long, value_name = "FILE")]
+        /// Alternatively set COUNTERSIGN_BACKEND_TOKEN to the token itself.
+        #[arg(long, value_name = "FILE", env = "COUNTERSIGN_BROKER_TOKEN_FILE")]
         token_file: Option<PathBuf>,
-        /// The audience decisions must carry [default: http://<listen address>]
-        #[arg(long, value_name = "URL")]
+        /// The audience decisions must carry: the URL approvers reach the broker at
+        /// [default: http(s)://<listen address>]
+        #[arg(long, value_name = "URL", env = "COUNTERSIGN_BROKER_AUDIENCE")]
         audience: Option<String>,
         /// Dual approval needs one approver from each of these groups
-        #[arg(long, value_delimiter = ',', default_values_t = backend::DEFAULT_DUAL_GROUPS.map(String::from))]
+        #[arg(long, value_delimiter = ',', default_values_t = backend::DEFAULT_DUAL_GROUPS.map(String::from), env = "COUNTERSIGN_BROKER_DUAL_GROUPS")]
         dual_groups: Vec<String>,
         /// Containment requests to serve from the start (a JSON request or an array of them)
         #[arg(long = "requests", value_name = "FILE.json")]
         request_files: Vec<PathBuf>,
         /// Cedar approval policy that judges narrowed approvals [default: the shipped policy]
-        #[arg(long, value_name = "FILE.cedar")]
+        #[arg(long, value_name = "FILE.cedar", env = "COUNTERSIGN_BROKER_POLICY")]
         policy: Option<PathBuf>,
         /// Enroll keys only for people this OpenID provider vouches for (a valid ID token whose
         /// `sub` is the approver, with only the groups it carries). Without it, whoever holds the
         /// bearer token enrolls any name with any groups.
-        #[arg(long, value_name = "URL", requires = "oidc_audience")]
+        #[arg(
+            long,
+            value_name = "URL",
+            requires = "oidc_audience",
+            env = "COUNTERSIGN_BROKER_OIDC_ISSUER"
+        )]
         oidc_issuer: Option<String>,
         /// The client id the ID tokens are issued to (their `aud`)
-        #[arg(long, value_name = "CLIENT_ID", requires = "oidc_issuer")]
+        #[arg(
+            long,
+            value_name = "CLIENT_ID",
+            requires = "oidc_issuer",
+            env = "COUNTERSIGN_BROKER_OIDC_AUDIENCE"
+        )]
         oidc_audience: Option<String>,
         /// The ID token claim holding the person's groups
-        #[arg(long, value_name = "NAME", default_value = "groups")]
+        #[arg(
+            long,
+            value_name = "NAME",
+            default_value = "groups",
+            env = "COUNTERSIGN_BROKER_GROUPS_CLAIM"
+        )]
         groups_claim: String,
         /// Keep the broker's state (requests, enrollments, receipts, seen jtis) in this SQLite
         /// file or postgres:// database, so a restart or crash loses nothing and accepts no
@@ -62,6 +82,30 @@ pub enum BackendCommand {
         /// memory only
         #[arg(long, value_name = "PATH|URL", env = "COUNTERSIGN_BROKER_STATE")]
         state: Option<String>,
+        /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key
+        #[arg(
+            long,
+            value_name = "FILE.pem",
+            requires = "tls_key",
+            env = "COUNTERSIGN_BROKER_TLS_CERT"
+        )]
+        tls_cert: Option<PathBuf>,
+        /// The PEM private key of --tls-cert
+        #[arg(
+            long,
+            value_name = "FILE.pem",
+            requires = "tls_cert",
+            env = "COUNTERSIGN_BROKER_TLS_KEY"
+        )]
+        tls_key: Option<PathBuf>,
+        /// Log lines on stderr as JSON objects (one per line), or as text for a terminal;
+        /// levels with COUNTERSIGN_LOG (e.g. `debug`, `info,tower_http=warn`)
+        #[arg(long, value_enum, default_value_t = LogFormat::Auto, env = "COUNTERSIGN_LOG_FORMAT")]
+        log_format: LogFormat,
+        /// On SIGTERM or Ctrl-C, how long to let requests and callback deliveries in flight
+        /// finish, in seconds
+        #[arg(long, value_name = "SECONDS", default_value_t = backend::DEFAULT_SHUTDOWN_GRACE.as_secs(), env = "COUNTERSIGN_BROKER_SHUTDOWN_GRACE")]
+        shutdown_grace: u64,
     },
     /// Store the bearer token for a backend in the OS keyring (read from stdin) and make it the default backend
     Login { url: String },
@@ -70,6 +114,15 @@ pub enum BackendCommand {
         #[arg(long, env = BACKEND_ENV, value_name = "URL")]
         backend: Option<String>,
     },
+}
+
+/// How the broker writes its log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// JSON when stderr is not a terminal (a service), text when it is
+    Auto,
+    Json,
+    Text,
 }
 
 #[derive(Debug, Subcommand)]
@@ -174,10 +227,15 @@ pub async fn serve(command: &BackendCommand) -> Result<bool> {
         oidc_audience,
         groups_claim,
         state,
+        tls_cert,
+        tls_key,
+        log_format,
+        shutdown_grace,
     } = command
     else {
         return Ok(false);
     };
+    init_logs(*log_format);
     // Everything that can be refused is checked before a token file is
     // written.
     if let Some(issuer) = oidc_issuer {
@@ -187,15 +245,14 @@ pub async fn serve(command: &BackendCommand) -> Result<bool> {
             bail!("--oidc-issuer {issuer:?}: use an https:// URL");
         }
         if let Err(e) = countersign::oidc::discover_provider(issuer.trim_end_matches('/')).await {
-            eprintln!(
-                "warning: {e}; enrollment answers 502 (nothing enrolled) until it can be reached"
+            tracing::warn!(
+                error = %e,
+                "the identity provider does not answer; enrollment answers 502 (nothing enrolled) until it can be reached"
             );
         }
     }
     let token = serve_token(token_file.as_ref())?;
     let config = ServeConfig {
-        listen: listen.clone(),
-        token,
         audience: audience.clone(),
         dual_groups: dual_groups.clone(),
         request_files: request_files.clone(),
@@ -219,6 +276,15 @@ pub async fn serve(command: &BackendCommand) -> Result<bool> {
                 groups_claim: groups_claim.clone(),
             }),
         state: state.clone(),
+        tls: tls_cert
+            .as_ref()
+            .zip(tls_key.as_ref())
+            .map(|(cert, key)| backend::TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+            }),
+        shutdown_grace: std::time::Duration::from_secs(*shutdown_grace),
+        ..ServeConfig::new(listen.clone(), token)
     };
     let trusted = config.identity.as_ref().map(|p| p.issuer.clone());
     let kept = config.state.as_ref().map(|s| {
@@ -228,26 +294,90 @@ pub async fn serve(command: &BackendCommand) -> Result<bool> {
             s.clone()
         }
     });
-    backend::serve(config, move |addr, audience| {
-        // Scripts wait for this line (and read the port from it).
-        println!("listening on http://{addr} (audience {audience})");
-        match &trusted {
-            Some(issuer) => eprintln!("enrolling keys only for people {issuer} vouches for"),
-            None => eprintln!(
-                "enrolling keys for any name the bearer token's holder gives (no --oidc-issuer)"
-            ),
-        }
-        match &kept {
-            Some(target) => eprintln!("state kept in {target}"),
-            None => eprintln!(
-                "state in memory only: a restart forgets requests, enrollments and seen decisions (give --state PATH to keep them)"
-            ),
-        }
-        use std::io::Write;
-        let _ = std::io::stdout().flush();
-    })
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    backend::serve(
+        config,
+        move |addr, audience| {
+            // Scripts wait for this line (and read the port from it).
+            println!("listening on {scheme}://{addr} (audience {audience})");
+            use std::io::Write;
+            let _ = std::io::stdout().flush();
+            tracing::info!(address = %addr, scheme, audience, "listening");
+            match &trusted {
+                Some(issuer) => {
+                    tracing::info!(issuer, "enrolling keys only for people the issuer vouches for")
+                }
+                None => tracing::warn!(
+                    "enrolling keys for any name the bearer token's holder gives (no --oidc-issuer)"
+                ),
+            }
+            match &kept {
+                Some(target) => tracing::info!(state = %target, "state kept"),
+                None => tracing::warn!(
+                    "state in memory only: a restart forgets requests, enrollments and seen decisions (give --state PATH to keep them)"
+                ),
+            }
+        },
+        stop_signal(),
+    )
     .await?;
     Ok(true)
+}
+
+/// Resolves at the first SIGTERM (what systemd and container runtimes
+/// send to stop a service) or Ctrl-C.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Installs the broker's log output on stderr: JSON lines (timestamp,
+/// level, message, fields, and the HTTP span's request id, method and
+/// path) for a service's log collector, or text for a person. Levels from
+/// `COUNTERSIGN_LOG` (an `EnvFilter` directive), default `info`.
+fn init_logs(format: LogFormat) {
+    use std::io::IsTerminal as _;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("COUNTERSIGN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let json = match format {
+        LogFormat::Json => true,
+        LogFormat::Text => false,
+        LogFormat::Auto => !std::io::stderr().is_terminal(),
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 pub(super) fn serve_token(file: Option<&PathBuf>) -> Result<String> {

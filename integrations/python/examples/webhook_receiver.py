@@ -32,7 +32,7 @@ def main() -> int:
         def do_POST(self) -> None:  # noqa: N802 (http.server's name)
             body = json.loads(self.rfile.read(int(self.headers["content-length"])))
             try:
-                outcome = verify_callback(body, broker_keys)
+                outcome = verify_callback(body, broker_keys, request_id=request["id"])
             except Exception as e:
                 self.send_response(400)
                 self.end_headers()

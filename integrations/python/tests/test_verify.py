@@ -45,7 +45,13 @@ class VerifyTest(unittest.TestCase):
             verify_decision(outcome_typed, jwks(self.approver))
 
     def test_a_callback_is_the_signed_outcome_not_the_copy_beside_it(self) -> None:
-        outcome = {"outcome_id": "req-1/approved", "status": "approved", "decisions": []}
+        outcome = {
+            "outcome_id": "req-1/approved",
+            "request_id": "req-1",
+            "iss": "https://broker.example",
+            "status": "approved",
+            "decisions": [],
+        }
         token = signed(outcome, self.broker, "countersign-outcome+jwt")
         body = {"outcome": outcome, "jws": token}
         self.assertEqual(verify_callback(body, jwks(self.broker))["status"], "approved")
@@ -55,6 +61,16 @@ class VerifyTest(unittest.TestCase):
             verify_callback(body, jwks(self.approver))
         with self.assertRaises(VerificationError):
             verify_callback({"outcome": outcome}, jwks(self.broker))
+
+    def test_a_callback_for_another_request_or_broker_is_refused(self) -> None:
+        outcome = {"outcome_id": "req-1/denied", "request_id": "req-1", "iss": "https://broker.example"}
+        body = {"outcome": outcome, "jws": signed(outcome, self.broker, "countersign-outcome+jwt")}
+        keys = jwks(self.broker)
+        self.assertEqual(verify_callback(body, keys, "req-1", "https://broker.example")["request_id"], "req-1")
+        with self.assertRaises(VerificationError):
+            verify_callback(body, keys, request_id="req-2")
+        with self.assertRaises(VerificationError):
+            verify_callback(body, keys, issuer="https://other-broker.example")
 
 
 if __name__ == "__main__":

@@ -47,14 +47,28 @@ def verify_decision(
     return claims
 
 
-def verify_callback(body: Mapping[str, Any], broker_jwks: Mapping[str, Any]) -> dict[str, Any]:
+def verify_callback(
+    body: Mapping[str, Any],
+    broker_jwks: Mapping[str, Any],
+    request_id: str | None = None,
+    issuer: str | None = None,
+) -> dict[str, Any]:
     """Verifies a callback's body (``{"outcome": ..., "jws": ...}``) against
     the broker's JWKS (``/.well-known/jwks.json``) and returns the signed
-    outcome — the signed one, never the unsigned copy beside it."""
+    outcome — the signed one, never the unsigned copy beside it. With
+    ``request_id``, also that it is that request's outcome (a receiver
+    waiting for one request takes no other's); with ``issuer``, that the
+    broker answering to that audience signed it (its ``iss``)."""
     compact = body.get("jws")
     if not isinstance(compact, str):
         raise VerificationError("the callback carries no jws")
     outcome = _verify(compact, broker_jwks, OUTCOME_TYP)
     if body.get("outcome") not in (None, outcome):
         raise VerificationError("the unsigned outcome differs from the signed one")
+    if request_id is not None and outcome.get("request_id") != request_id:
+        raise VerificationError(
+            f"the outcome is for {outcome.get('request_id')!r}, not {request_id!r}"
+        )
+    if issuer is not None and outcome.get("iss") != issuer:
+        raise VerificationError(f"the outcome was issued by {outcome.get('iss')!r}, not {issuer!r}")
     return outcome
