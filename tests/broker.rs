@@ -7,66 +7,13 @@ mod common;
 
 use std::sync::Arc;
 
+use common::approver::Approver;
 use common::{ServedBackend, TestDb, live_request};
-use countersign::Store;
-use countersign::approval::{self, Decision, DecisionInput};
 use countersign::backend::{self, ServeConfig};
 use countersign::client::BackendClient;
-use countersign::signing::{Keys, MemorySecrets};
-use countersign::store::ChangeContext;
 use serde_json::Value;
 
 const TOKEN: &str = "broker-test-token-0123456789abcdef";
-
-/// An approver's installation: the demo inventory and a key in memory.
-struct Approver {
-    id: &'static str,
-    _dir: tempfile::TempDir,
-    store: Store,
-    secrets: Arc<MemorySecrets>,
-}
-
-impl Approver {
-    async fn new(id: &'static str) -> Approver {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("a.db")).await.unwrap();
-        countersign::demo::load(&store, false, id).await.unwrap();
-        let secrets = Arc::new(MemorySecrets::default());
-        Keys::new(&store, secrets.clone())
-            .init(&ChangeContext::new(id, "test"))
-            .await
-            .unwrap();
-        Approver {
-            id,
-            _dir: dir,
-            store,
-            secrets,
-        }
-    }
-
-    fn keys(&self) -> Keys<'_> {
-        Keys::new(&self.store, self.secrets.clone())
-    }
-
-    async fn approve(&self, request: &Value, audience: &str) -> String {
-        approval::decide(
-            &self.store,
-            &self.keys(),
-            DecisionInput {
-                request,
-                decision: Decision::Approve,
-                reason: "checked the blast radius",
-                audience,
-                destination: None,
-                inventory_version: None,
-            },
-            &ChangeContext::new(self.id, "test"),
-        )
-        .await
-        .unwrap()
-        .jws
-    }
-}
 
 fn client(url: &str) -> BackendClient {
     BackendClient::new(url, TOKEN.to_owned().into()).unwrap()

@@ -2,6 +2,7 @@
 //! own copy and uses only some of them.
 #![allow(dead_code)]
 
+pub mod approver;
 pub mod oidc;
 
 use assert_cmd::Command;
