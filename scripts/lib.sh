@@ -15,10 +15,13 @@ APP_PACKAGES=(build-essential pkg-config libwebkit2gtk-4.1-dev libxdo-dev
 # What the tests add: a virtual display, the WebKit WebDriver, a private
 # D-Bus session with the Secret Service, screenshots, typing into the
 # portal's dialogs (xdotool), PostgreSQL, the sqlite3 shell (another
-# program on the app's database), and kill(1) (procps: the crash test
-# stops and resumes the backend).
+# program on the app's database), kill(1) (procps: the crash test
+# stops and resumes the backend), openssl (the broker's HTTPS test makes
+# a CA and a certificate) and systemd-analyze (systemd: the broker's unit
+# file is verified).
 TEST_PACKAGES=(xvfb xauth x11-utils webkit2gtk-driver dbus dbus-x11 gnome-keyring
-  imagemagick xdotool postgresql postgresql-client sqlite3 python3 python3-venv procps)
+  imagemagick xdotool postgresql postgresql-client sqlite3 python3 python3-venv procps
+  openssl systemd)
 # Independent verifiers for signed decisions (tests/interop.rs).
 PYTHON_TEST_PACKAGES=(joserfc==1.8.0 rfc8785==0.1.4 jsonschema==4.26.0 pyyaml==6.0.3)
 

@@ -261,6 +261,14 @@ impl Journal {
         }
     }
 
+    /// The audience kept from an earlier start, if any.
+    pub async fn kept_audience(&self) -> Result<Option<String>, JournalError> {
+        sqlx::query_scalar("SELECT value FROM broker_meta WHERE key = 'audience'")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| self.db(e))
+    }
+
     /// The audience the journal's decisions were judged for: kept from the
     /// first start (the first broker's, when several start at once), so a
     /// restart on another address keeps accepting decisions made for it.

@@ -51,6 +51,10 @@ pub enum BackendError {
     Serve(std::io::Error),
     #[error(transparent)]
     Journal(#[from] journal::JournalError),
+    #[error(
+        "listening on {addr} (every interface), the broker cannot tell the URL approvers reach it at: give --audience (COUNTERSIGN_BROKER_AUDIENCE), e.g. https://countersign-broker.example.com"
+    )]
+    NoAudience { addr: SocketAddr },
     #[error("TLS certificate {cert} with key {key}: {message}")]
     Tls {
         cert: PathBuf,
@@ -316,6 +320,18 @@ async fn bind(config: ServeConfig) -> Result<Bound, BackendError> {
         None => None,
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
+    // `http://0.0.0.0:8787` is no address anyone signs for: on every
+    // interface (a container, a host behind a proxy) the audience must be
+    // given, unless the state keeps one.
+    if config.audience.is_none() && addr.ip().is_unspecified() {
+        let kept = match &journal {
+            Some(j) => j.kept_audience().await?,
+            None => None,
+        };
+        if kept.is_none() {
+            return Err(BackendError::NoAudience { addr });
+        }
+    }
     let proposed = config
         .audience
         .clone()
