@@ -403,3 +403,110 @@ async fn outcomes_reach_their_callback_signed_retried_and_once() {
         );
     }
 }
+
+/// The same offline verification in Node.js with panva's `jose`
+/// (integrations/node/verify.mjs), for backend teams that are not in
+/// Python: a real callback from the broker and the decision inside it
+/// verify; a tampered outcome, another request's id, another broker's key
+/// and a decision checked against the broker's key are refused.
+#[tokio::test]
+async fn node_verifies_decisions_and_callbacks_with_panva_jose() {
+    let running = backend::spawn(ServeConfig {
+        audience: Some("https://broker.example".into()),
+        ..ServeConfig::new("127.0.0.1:0", TOKEN)
+    })
+    .await
+    .unwrap();
+    let c = client(&running.url());
+    let alice = Approver::new("alice").await;
+    let alice_jwks = alice.keys().jwks().await.unwrap();
+    c.enroll("alice", &["identity-governance".into()], &alice_jwks, None)
+        .await
+        .unwrap();
+    let (hook, got) = receiver(0).await;
+    let mut r = live_request("req-node", "single_approval", "soar-analyst");
+    r["callback"] = hook.into();
+    c.create_request(&r).await.unwrap();
+    let listed = c.proposed_request("req-node").await.unwrap();
+    let jws = alice.approve(&listed, "https://broker.example").await;
+    assert_eq!(c.submit(&jws).await.unwrap().status, "accepted");
+    wait_for("the callback", || !got.lock().unwrap().is_empty()).await;
+    let body = got.lock().unwrap()[0].clone();
+    let broker_jwks: Value = reqwest::get(format!("{}/.well-known/jwks.json", running.url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: String| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let body_file = write("body.json", body.to_string());
+    let broker_file = write("broker.json", broker_jwks.to_string());
+    let alice_file = write("alice.json", alice_jwks.to_string());
+    let jws_file = write("decision.jws", jws.clone());
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/integrations/node/verify.mjs");
+    let node = |args: &[&str]| {
+        let out = std::process::Command::new("node")
+            .arg(script)
+            .args(args)
+            .output()
+            .expect("node runs (scripts/test installs Node.js and the npm packages)");
+        let said = String::from_utf8_lossy(&out.stderr).into_owned();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            said,
+        )
+    };
+
+    let (ok, out, said) = node(&[
+        "callback",
+        &body_file,
+        &broker_file,
+        "req-node",
+        "https://broker.example",
+    ]);
+    assert!(ok, "{said}");
+    let outcome: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(outcome["status"], "approved");
+    assert_eq!(outcome["decisions"][0], jws.as_str());
+    let (ok, out, said) = node(&["decision", &jws_file, &alice_file, "req-node"]);
+    assert!(ok, "{said}");
+    let claims: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(claims["approver"]["id"], "alice");
+    assert_eq!(claims["decision"], "approve");
+
+    let mut tampered = body.clone();
+    tampered["outcome"]["status"] = "denied".into();
+    let tampered_file = write("tampered.json", tampered.to_string());
+    for (args, why) in [
+        (
+            vec!["callback", &tampered_file, &broker_file],
+            "differs from the signed one",
+        ),
+        (
+            vec!["callback", &body_file, &broker_file, "req-other"],
+            "not req-other",
+        ),
+        (
+            vec!["callback", &body_file, &alice_file],
+            "no applicable key found",
+        ),
+        (
+            vec!["decision", &jws_file, &broker_file],
+            "no applicable key found",
+        ),
+    ] {
+        let (ok, _, said) = node(&args);
+        assert!(!ok, "{args:?} verified");
+        assert!(
+            said.to_lowercase().contains(&why.to_lowercase()),
+            "{args:?}: {said}"
+        );
+    }
+}
