@@ -21,9 +21,36 @@ use serde_json::Value;
 
 const TOKEN: &str = "python-client-token-0123456789abcdef";
 
+/// The test venv's Python with the package installed from the checkout by
+/// pip, as a SOAR host installs it (`pip install ./integrations/python`),
+/// once per run: the examples and tests below import the installed copy,
+/// not the source tree.
 fn python() -> String {
-    std::env::var("COUNTERSIGN_PYTHON")
-        .expect("COUNTERSIGN_PYTHON (scripts/test sets it: a venv with joserfc)")
+    static INSTALLED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    INSTALLED
+        .get_or_init(|| {
+            let python = std::env::var("COUNTERSIGN_PYTHON")
+                .expect("COUNTERSIGN_PYTHON (scripts/test sets it: a venv with joserfc)");
+            let out = Command::new(&python)
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                ])
+                .args(["--no-deps", "--force-reinstall"])
+                .arg(package())
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "pip install ./integrations/python: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            python
+        })
+        .clone()
 }
 
 fn package() -> PathBuf {
@@ -33,7 +60,7 @@ fn package() -> PathBuf {
 /// Runs an example with the package on its path; stdout line by line.
 fn example(name: &str, url: &str, request: &std::path::Path) -> std::process::Child {
     Command::new(python())
-        .env("PYTHONPATH", package().join("src"))
+        .env_remove("PYTHONPATH")
         .env("PYTHONWARNINGS", "ignore")
         .arg(package().join("examples").join(name))
         .args([url, TOKEN])
@@ -60,10 +87,31 @@ async fn created(c: &BackendClient, id: &str) -> Value {
 }
 
 #[test]
-fn the_package_s_own_tests_pass() {
+fn the_package_installs_with_pip_and_its_own_tests_pass() {
+    // Imported from site-packages, with its type marker (PEP 561).
+    let out = Command::new(python())
+        .current_dir(std::env::temp_dir())
+        .env_remove("PYTHONPATH")
+        .args([
+            "-c",
+            "import countersign_broker, pathlib; p = pathlib.Path(countersign_broker.__file__).parent; print(p, (p / 'py.typed').exists())",
+        ])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains("site-packages") && said.trim_end().ends_with("True"),
+        "{said}"
+    );
+
     let out = Command::new(python())
         .current_dir(package())
-        .env("PYTHONPATH", package().join("src"))
+        .env_remove("PYTHONPATH")
         .env("PYTHONWARNINGS", "ignore")
         .args(["-m", "unittest", "discover", "-s", "tests", "-v"])
         .output()
