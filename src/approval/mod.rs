@@ -7,7 +7,7 @@ mod request;
 mod view;
 
 pub use decision::{
-    ClaimsProblem, DECISION_TYP, Decision, DecisionClaims, DecisionError, DecisionInput,
+    Approver, ClaimsProblem, DECISION_TYP, Decision, DecisionClaims, DecisionError, DecisionInput,
     DecisionKind, MAX_ID_BYTES, MAX_REASON_BYTES, RecordedDecision, check_claims, decide,
     decide_on, tier_for,
 };
