@@ -207,6 +207,13 @@ async fn real_claims_and_receipts_match_the_openapi_schemas() {
         documents.push(("DecisionReceipt", serde_json::to_value(receipt).unwrap()));
     }
     assert_eq!(state.log[1].reason, Some("wrong_audience"));
+    // The rejection says which request (as claimed) and both audiences.
+    assert_eq!(state.log[1].request_id, request["id"].as_str().unwrap());
+    let detail = state.log[1].detail.as_deref().unwrap();
+    assert!(
+        detail.contains("https://elsewhere.test") && detail.contains(aud),
+        "{detail}"
+    );
 
     let script = format!("{root}/tests/interop/validate_example.py");
     let spec = format!("{root}/assets/openapi/countersign-backend.yaml");

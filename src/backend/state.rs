@@ -52,6 +52,10 @@ pub struct DecisionReceipt {
     pub approver: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decision: Option<String>,
+    /// What the reason code alone does not say, for the person reading
+    /// it (the audience the decision was signed for and the broker's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
     pub received_at: String,
 }
 
@@ -424,6 +428,9 @@ impl BackendState {
         {
             return Submitted::Repeat(receipt.clone());
         }
+        // Whether the receipt's request id is the signed one (an
+        // unauthenticated one is only echoed back, never filed).
+        let mut authentic = true;
         let (receipt, claims_jti) = match self.apply(jws, now) {
             Ok((verified, status)) => (receipt(&verified, status, None, now), true),
             // Only an authentic decision claims its jti: a forgery must not
@@ -433,24 +440,45 @@ impl BackendState {
                 receipt(&verified, ReceiptStatus::Rejected, Some(rejection), now),
                 rejection != Rejection::ReplayedJti,
             ),
-            Err((rejection, None)) => (
-                DecisionReceipt {
-                    jti: peek_jti(jws).unwrap_or_default(),
-                    request_id: String::new(),
-                    status: ReceiptStatus::Rejected,
-                    reason: Some(rejection.code()),
-                    approver: None,
-                    decision: None,
-                    received_at: now.to_string(),
-                },
-                false,
-            ),
+            Err((rejection, None)) => {
+                // Unverified, so only to tell the sender which request and
+                // what was wrong; nothing is applied, keyed or filed by it.
+                authentic = false;
+                let claimed = crate::jose::peek_claims(jws);
+                let text = |name: &str| {
+                    claimed
+                        .as_ref()
+                        .and_then(|c| c[name].as_str())
+                        .filter(|v| v.len() <= crate::approval::MAX_ID_BYTES.max(2000))
+                        .map(str::to_owned)
+                };
+                let detail = (rejection == Rejection::WrongAudience).then(|| {
+                    format!(
+                        "signed for the audience {:?}; this broker's audience is {:?}",
+                        text("aud").unwrap_or_default(),
+                        self.audience
+                    )
+                });
+                (
+                    DecisionReceipt {
+                        jti: peek_jti(jws).unwrap_or_default(),
+                        request_id: text("request_id").unwrap_or_default(),
+                        status: ReceiptStatus::Rejected,
+                        reason: Some(rejection.code()),
+                        approver: None,
+                        decision: None,
+                        detail,
+                        received_at: now.to_string(),
+                    },
+                    false,
+                )
+            }
         };
         if claims_jti {
             self.by_jti
                 .insert(receipt.jti.clone(), (jws.to_owned(), receipt.clone()));
         }
-        if let Some(&i) = self.by_id.get(&receipt.request_id) {
+        if authentic && let Some(&i) = self.by_id.get(&receipt.request_id) {
             let kept = &mut self.requests[i].receipts;
             // Rejections on one request are kept up to a bound too.
             if receipt.status == ReceiptStatus::Rejected
@@ -618,6 +646,7 @@ fn receipt(
         reason: rejection.map(Rejection::code),
         approver: Some(v.approver.clone()),
         decision: Some(v.claims.decision.clone()),
+        detail: None,
         received_at: now.to_string(),
     }
 }
