@@ -114,6 +114,14 @@ struct Received {
     bad_signatures: usize,
 }
 
+/// The receiver's shared state: what it saw, whether it is down, and the
+/// broker's JWKS to verify deliveries with.
+type ReceiverState = (
+    Arc<Mutex<Received>>,
+    Arc<std::sync::atomic::AtomicBool>,
+    Arc<Mutex<Option<Value>>>,
+);
+
 async fn receiver(
     down: Arc<std::sync::atomic::AtomicBool>,
     jwks: Arc<Mutex<Option<Value>>>,
@@ -125,11 +133,7 @@ async fn receiver(
         .route(
             "/hook",
             post(
-                |State((got, down, jwks)): State<(
-                    Arc<Mutex<Received>>,
-                    Arc<std::sync::atomic::AtomicBool>,
-                    Arc<Mutex<Option<Value>>>,
-                )>,
+                |State((got, down, jwks)): State<ReceiverState>,
                  Json(body): Json<Value>| async move {
                     let mut got = got.lock().unwrap();
                     if down.load(std::sync::atomic::Ordering::Relaxed) {

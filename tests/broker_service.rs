@@ -74,6 +74,12 @@ fn exit_within(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
     }
 }
 
+/// The slow receiver's state: the bodies it got, and who to tell.
+type Hooked = (
+    Arc<Mutex<Vec<Value>>>,
+    tokio::sync::mpsc::UnboundedSender<()>,
+);
+
 /// A callback receiver that takes `hold` to answer each POST (200), and
 /// tells `arrived` as soon as a body is in.
 async fn slow_receiver(
@@ -91,11 +97,7 @@ async fn slow_receiver(
         .route(
             "/hook",
             post(
-                move |State((got, tell)): State<(
-                    Arc<Mutex<Vec<Value>>>,
-                    tokio::sync::mpsc::UnboundedSender<()>,
-                )>,
-                      Json(body): Json<Value>| async move {
+                move |State((got, tell)): State<Hooked>, Json(body): Json<Value>| async move {
                     got.lock().unwrap().push(body);
                     let _ = tell.send(());
                     tokio::time::sleep(hold).await;

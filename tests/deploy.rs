@@ -221,9 +221,7 @@ fn the_containerfile_builds_from_the_repository_and_its_entrypoint_serves() {
     env.insert("COUNTERSIGN_BROKER_LISTEN".into(), "0.0.0.0:0".into());
 
     // On every interface with no audience, it refuses, saying what to set.
-    let refused = start(&entrypoint, &env)
-        .err()
-        .expect("refused without an audience");
+    let refused = start(&entrypoint, &env).expect_err("refused without an audience");
     assert!(refused.contains("COUNTERSIGN_BROKER_AUDIENCE"), "{refused}");
 
     env.insert(

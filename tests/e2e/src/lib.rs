@@ -423,9 +423,14 @@ pub async fn start_reference_backend_trusting(
         ..ServeConfig::new("127.0.0.1:0", token)
     };
     tokio::spawn(async move {
-        backend::serve(config, move |_, audience| {
-            let _ = tx.send(audience.to_owned());
-        })
+        // Serves until the test process ends.
+        backend::serve(
+            config,
+            move |_, audience| {
+                let _ = tx.send(audience.to_owned());
+            },
+            std::future::pending(),
+        )
         .await
         .unwrap();
     });
