@@ -510,3 +510,44 @@ async fn node_verifies_decisions_and_callbacks_with_panva_jose() {
         );
     }
 }
+
+/// An owner signing from the request as the SOAR posted it (callback and
+/// all) or as `GET /v1/requests/{id}` answers it (status, decisions) signs
+/// the same digest the broker checks, and keeps no callback credential.
+#[tokio::test]
+async fn a_decision_on_the_request_as_posted_or_as_answered_is_accepted_and_keeps_no_callback() {
+    let running = backend::spawn(ServeConfig {
+        audience: Some("https://broker.example".into()),
+        ..ServeConfig::new("127.0.0.1:0", TOKEN)
+    })
+    .await
+    .unwrap();
+    let c = client(&running.url());
+    let alice = Approver::new("alice").await;
+    c.enroll(
+        "alice",
+        &["identity-governance".into()],
+        &alice.keys().jwks().await.unwrap(),
+        None,
+    )
+    .await
+    .unwrap();
+    let mut posted = live_request("req-as-posted", "single_approval", "soar-analyst");
+    posted["callback"] = "https://hooks.example/run?sig=receiver-secret".into();
+    c.create_request(&posted).await.unwrap();
+    let jws = alice.approve(&posted, "https://broker.example").await;
+    assert_eq!(c.submit(&jws).await.unwrap().status, "accepted");
+    let kept = alice.store.decisions(Some("req-as-posted")).await.unwrap();
+    assert!(
+        !format!("{kept:?}").contains("receiver-secret"),
+        "the callback's credential was kept with the decision"
+    );
+
+    let mut other = live_request("req-as-answered", "single_approval", "soar-analyst");
+    other["callback"] = "https://hooks.example/run?sig=receiver-secret".into();
+    c.create_request(&other).await.unwrap();
+    let answered = c.request_by_id("req-as-answered").await.unwrap();
+    assert_eq!(answered["status"], "pending");
+    let jws = alice.approve(&answered, "https://broker.example").await;
+    assert_eq!(c.submit(&jws).await.unwrap().status, "accepted");
+}

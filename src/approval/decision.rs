@@ -194,7 +194,8 @@ fn is_inventory_version(v: &str) -> bool {
 
 /// One decision to make.
 pub struct DecisionInput<'a> {
-    /// The request exactly as the backend sent it (its digest is signed).
+    /// The request as the backend sent it, or as the SOAR posted it: its
+    /// [`super::proposed`] part is what is signed (its digest) and kept.
     pub request: &'a serde_json::Value,
     pub decision: Decision,
     pub reason: &'a str,
@@ -240,6 +241,7 @@ pub async fn decide_on(
         destination,
         inventory_version,
     } = input;
+    let request = &super::proposed(request);
     let parsed: ContainmentRequest = serde_json::from_value(request.clone())
         .map_err(|e| DecisionError::InvalidRequest(e.to_string()))?;
     if reason.trim().is_empty() {

@@ -16,6 +16,6 @@ pub use narrowing::{
 };
 pub use request::{
     ContainmentRequest, Evidence, MAX_EXTERNAL_ID_BYTES, MAX_LINK_BYTES, MAX_LINKS, MAX_NAME_BYTES,
-    MAX_SUMMARY_BYTES, RequestedBy, Target,
+    MAX_SUMMARY_BYTES, NOT_PROPOSED, RequestedBy, Target, proposed,
 };
 pub use view::{Freshness, RequestView, ViewError, request_view, threat_for};

@@ -313,9 +313,11 @@ async fn create_request(
         Ok(added) => added,
         Err(e) => return unavailable(e),
     };
+    // Answered as kept: without the callback, which stays with the broker.
+    let kept = crate::approval::proposed(&body);
     match added {
-        Ok(true) => (StatusCode::CREATED, Json(body)).into_response(),
-        Ok(false) => (StatusCode::OK, Json(body)).into_response(),
+        Ok(true) => (StatusCode::CREATED, Json(kept)).into_response(),
+        Ok(false) => (StatusCode::OK, Json(kept)).into_response(),
         Err(e @ StateError::Conflict(_)) => error(StatusCode::CONFLICT, e.to_string()),
         Err(e) => error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
     }

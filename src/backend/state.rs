@@ -251,13 +251,11 @@ impl BackendState {
     /// see (and sign the digest of), since a webhook URL such as a Logic
     /// Apps callback carries its own credential (`sig=`). A repeat with
     /// another callback keeps the first.
-    pub fn add_request(&mut self, mut json: serde_json::Value) -> Result<bool, StateError> {
+    pub fn add_request(&mut self, json: serde_json::Value) -> Result<bool, StateError> {
         let parsed: ContainmentRequest = serde_json::from_value(json.clone())
             .map_err(|e| StateError::Invalid(format!("not a containment request: {e}")))?;
         parsed.check_bounds().map_err(StateError::Invalid)?;
-        if let Some(fields) = json.as_object_mut() {
-            fields.remove("callback");
-        }
+        let json = crate::approval::proposed(&json);
         if let Some(&i) = self.by_id.get(&parsed.id) {
             return if request_digest(&self.requests[i].json) == request_digest(&json) {
                 Ok(false)

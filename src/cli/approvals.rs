@@ -155,7 +155,9 @@ pub enum RequestsCommand {
 #[command(group(clap::ArgGroup::new("verdict").required(true).args(["approve", "deny", "narrow"])))]
 #[command(group(clap::ArgGroup::new("source").required(true).args(["request", "request_id"])))]
 pub struct DecideArgs {
-    /// The containment request, as JSON from the backend
+    /// The containment request as JSON: as the SOAR posted it, or as the backend answers
+    /// `GET /v1/requests/{id}` (its status, decisions and callback are not part of what is signed
+    /// or kept)
     #[arg(long, value_name = "REQUEST.json")]
     request: Option<PathBuf>,
     /// Fetch the request by id from the backend (--push, --backend or the default backend)

@@ -392,15 +392,9 @@ impl BackendClient {
         &self,
         id: &str,
     ) -> Result<(serde_json::Value, String), ClientError> {
-        let mut value = self.request_by_id(id).await?;
-        let mut status = String::new();
-        if let Some(object) = value.as_object_mut() {
-            if let Some(serde_json::Value::String(s)) = object.remove("status") {
-                status = s;
-            }
-            object.remove("decisions");
-        }
-        Ok((value, status))
+        let value = self.request_by_id(id).await?;
+        let status = value["status"].as_str().unwrap_or_default().to_owned();
+        Ok((crate::approval::proposed(&value), status))
     }
 
     /// The public keys (and groups) enrolled for an approver.

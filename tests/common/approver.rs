@@ -13,7 +13,7 @@ use serde_json::Value;
 pub struct Approver {
     pub id: &'static str,
     _dir: tempfile::TempDir,
-    store: Store,
+    pub store: Store,
     secrets: Arc<MemorySecrets>,
 }
 
