@@ -330,15 +330,20 @@ async fn probes_and_malformed_input_answer_in_json() {
             body["error"].as_str().unwrap_or_default().to_owned(),
         )
     };
-    let (status, e) = answer(
-        send(reqwest::Method::GET, "/v1/requests/x?wait=soon")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(status, 422);
-    assert!(e.contains("wait"), "{e}");
+    for bad in ["soon", "-1", "1.5"] {
+        let (status, e) = answer(
+            send(reqwest::Method::GET, &format!("/v1/requests/x?wait={bad}"))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 422);
+        assert!(
+            e.contains("wait: a whole number of seconds from 0 to 60"),
+            "{e}"
+        );
+    }
     let (status, _) = answer(
         send(reqwest::Method::POST, "/v1/decisions")
             .header("content-type", "application/json")
@@ -395,4 +400,89 @@ async fn probes_and_malformed_input_answer_in_json() {
         200
     );
     running.shut_down().await.unwrap();
+}
+
+/// Configuration an operator gets wrong is refused at start, at once, with
+/// what is wrong and what to do: a file that is not a state database, a
+/// state directory that does not exist, an unreachable PostgreSQL, an
+/// audience that is no URL, a key given as the certificate.
+#[test]
+fn bad_configuration_is_refused_at_once_saying_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_a_db = dir.path().join("token.txt");
+    std::fs::write(&not_a_db, "this is a token, not a database\n").unwrap();
+    let key = dir.path().join("key.pem");
+    std::fs::write(
+        &key,
+        "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    // A port nothing listens on: bound and released here.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec!["--state".into(), not_a_db.display().to_string()],
+            "not a SQLite database",
+        ),
+        (
+            vec![
+                "--state".into(),
+                dir.path().join("missing/broker.db").display().to_string(),
+            ],
+            "does not exist; create it",
+        ),
+        (
+            vec![
+                "--state".into(),
+                format!("postgres://countersign@127.0.0.1:{closed}/broker"),
+            ],
+            "Connection refused",
+        ),
+        (
+            vec!["--audience".into(), "broker.example".into()],
+            "not a URL",
+        ),
+        (
+            vec![
+                "--tls-cert".into(),
+                key.display().to_string(),
+                "--tls-key".into(),
+                key.display().to_string(),
+            ],
+            "holds no PEM certificate",
+        ),
+    ];
+    for (args, expected) in cases {
+        let started = std::time::Instant::now();
+        let out = Command::new(env!("CARGO_BIN_EXE_countersign"))
+            .env("COUNTERSIGN_BACKEND_TOKEN", TOKEN)
+            .args([
+                "backend",
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--log-format",
+                "text",
+            ])
+            .args(&args)
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} started");
+        assert!(said.contains(expected), "{args:?}: {said}");
+        assert!(
+            started.elapsed() < Duration::from_secs(8),
+            "{args:?} took {:?}",
+            started.elapsed()
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(&not_a_db).unwrap(),
+        "this is a token, not a database\n",
+        "a file that is not a database is left as it was"
+    );
 }

@@ -5,7 +5,7 @@
 //
 // As a module:
 //   import { verifyDecision, verifyCallback } from "./verify.mjs";
-// As a command (what tests/node_client.rs runs):
+// As a command (what tests/broker.rs runs on a real callback):
 //   node verify.mjs callback BODY.json BROKER_JWKS.json [REQUEST_ID [ISSUER]]
 //   node verify.mjs decision JWS_FILE APPROVER_JWKS.json [REQUEST_ID]
 // prints the verified claims as JSON, or the reason on stderr and exits 1.

@@ -123,6 +123,8 @@ pub enum JournalError {
         kept: String,
         given: String,
     },
+    #[error("the broker state {target}: {reason}")]
+    Unusable { target: String, reason: String },
     #[error("the broker state {target}, event {seq}: {reason}")]
     BadEvent {
         target: String,
@@ -156,10 +158,37 @@ impl Journal {
             target: shown.clone(),
             source,
         };
+        let unusable = |reason: String| JournalError::Unusable {
+            target: shown.clone(),
+            reason,
+        };
         let url = if postgres {
             target.to_owned()
         } else {
             let absolute = std::path::absolute(target).map_err(|e| db(sqlx::Error::Io(e)))?;
+            if let Some(dir) = absolute.parent()
+                && !dir.is_dir()
+            {
+                return Err(unusable(format!(
+                    "the directory {} does not exist; create it (the broker creates the file, not its directory)",
+                    dir.display()
+                )));
+            }
+            // Refused before SQLite tries it: a file that is not a
+            // database (a token file given by mistake, a copy cut short)
+            // is named as such, and left as it is.
+            if absolute.is_file() {
+                use std::io::Read as _;
+                let mut header = Vec::with_capacity(16);
+                std::fs::File::open(&absolute)
+                    .and_then(|f| f.take(16).read_to_end(&mut header))
+                    .map_err(|e| db(sqlx::Error::Io(e)))?;
+                if !header.is_empty() && header != b"SQLite format 3\0" {
+                    return Err(unusable(
+                        "not a SQLite database; --state takes a file the broker created (or a new path, or a postgres:// URL)".into(),
+                    ));
+                }
+            }
             // The state holds the broker's signing key: readable by its
             // owner only (SQLite gives its -wal and -shm files the same
             // mode).
@@ -175,6 +204,28 @@ impl Journal {
             }
             format!("sqlite://{}?mode=rwc", absolute.display())
         };
+        // One connection first, so an unreachable server or a refused login
+        // is reported as itself, at once, rather than as a pool timeout.
+        {
+            use sqlx::Connection as _;
+            match tokio::time::timeout(
+                std::time::Duration::from_secs(10),
+                sqlx::AnyConnection::connect(&url),
+            )
+            .await
+            {
+                Ok(Ok(conn)) => {
+                    let _ = conn.close().await;
+                }
+                Ok(Err(e)) => return Err(db(e)),
+                Err(_) => {
+                    return Err(unusable(
+                        "no answer within 10 s; is the database server running and reachable?"
+                            .into(),
+                    ));
+                }
+            }
+        }
         let pool = AnyPoolOptions::new()
             .max_connections(if postgres { 8 } else { 1 })
             // A database that does not answer is reported in seconds, not

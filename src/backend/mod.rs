@@ -55,6 +55,8 @@ pub enum BackendError {
         "listening on {addr} (every interface), the broker cannot tell the URL approvers reach it at: give --audience (COUNTERSIGN_BROKER_AUDIENCE), e.g. https://countersign-broker.example.com"
     )]
     NoAudience { addr: SocketAddr },
+    #[error("--audience {given:?}: {reason}")]
+    BadAudience { given: String, reason: &'static str },
     #[error("TLS certificate {cert} with key {key}: {message}")]
     Tls {
         cert: PathBuf,
@@ -296,16 +298,21 @@ struct Bound {
 async fn bind(config: ServeConfig) -> Result<Bound, BackendError> {
     // The process-wide rustls provider (ring), for HTTPS and callbacks.
     let _ = rustls::crypto::ring::default_provider().install_default();
+    if let Some(given) = &config.audience {
+        check_audience(given)?;
+    }
     let tls = match &config.tls {
-        Some(files) => Some(
+        Some(files) => Some({
+            let refuse = |message: String| BackendError::Tls {
+                cert: files.cert.clone(),
+                key: files.key.clone(),
+                message,
+            };
+            check_pem(files).map_err(refuse)?;
             axum_server::tls_rustls::RustlsConfig::from_pem_file(&files.cert, &files.key)
                 .await
-                .map_err(|e| BackendError::Tls {
-                    cert: files.cert.clone(),
-                    key: files.key.clone(),
-                    message: e.to_string(),
-                })?,
-        ),
+                .map_err(|e| refuse(e.to_string()))?
+        }),
         None => None,
     };
     let listener = tokio::net::TcpListener::bind(&config.listen)
@@ -418,6 +425,60 @@ async fn bind(config: ServeConfig) -> Result<Bound, BackendError> {
         tls,
         grace: config.shutdown_grace,
     })
+}
+
+/// An audience is the URL approvers reach the broker at: http(s), with a
+/// host, no query or fragment (decisions carry it as `aud`, and a kept
+/// state keeps it for good).
+fn check_audience(given: &str) -> Result<(), BackendError> {
+    let bad = |reason| BackendError::BadAudience {
+        given: given.to_owned(),
+        reason,
+    };
+    let url = reqwest::Url::parse(given)
+        .map_err(|_| bad("not a URL; give the URL approvers reach the broker at, e.g. https://broker.example.com"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("use an http:// or https:// URL with a host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad(
+            "no query or fragment: the URL approvers reach the broker at",
+        ));
+    }
+    Ok(())
+}
+
+/// What rustls would say obscurely, said plainly before it is asked: a
+/// certificate file without a certificate (the key given twice), an
+/// encrypted key (not supported: the broker starts unattended).
+fn check_pem(files: &TlsFiles) -> Result<(), String> {
+    let read = |path: &PathBuf| {
+        std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    };
+    let cert = read(&files.cert)?;
+    if !cert.contains("-----BEGIN CERTIFICATE-----") {
+        return Err(format!(
+            "{} holds no PEM certificate (-----BEGIN CERTIFICATE-----); is it the key?",
+            files.cert.display()
+        ));
+    }
+    let key = read(&files.key)?;
+    if key.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+        || key.contains("Proc-Type: 4,ENCRYPTED")
+    {
+        return Err(format!(
+            "{} is encrypted, and the broker starts unattended: decrypt it (openssl pkey -in {} -out plain.pem) and keep it readable by the broker only",
+            files.key.display(),
+            files.key.display()
+        ));
+    }
+    if !key.contains("PRIVATE KEY-----") {
+        return Err(format!(
+            "{} holds no PEM private key (-----BEGIN PRIVATE KEY-----, RSA or EC); is it the certificate?",
+            files.key.display()
+        ));
+    }
+    Ok(())
 }
 
 /// Serves `bound` until `stop` resolves, then stops gracefully: `/readyz`

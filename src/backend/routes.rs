@@ -329,8 +329,9 @@ pub const MAX_WAIT_SECONDS: u64 = 60;
 #[derive(Deserialize)]
 struct WaitQuery {
     /// Hold the answer until the request has its outcome (approved,
-    /// denied, expired) or this many seconds passed.
-    wait: Option<u64>,
+    /// denied, expired) or this many seconds passed (parsed here, so a
+    /// bad value is named in the protocol's words).
+    wait: Option<String>,
 }
 
 async fn get_request(
@@ -338,7 +339,16 @@ async fn get_request(
     Path(id): Path<String>,
     Query(q): Query<WaitQuery>,
 ) -> Response {
-    let wait = q.wait.unwrap_or(0);
+    let wait = match q.wait.as_deref().map(str::parse::<u64>) {
+        None => 0,
+        Some(Ok(seconds)) => seconds,
+        Some(Err(_)) => {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("wait: a whole number of seconds from 0 to {MAX_WAIT_SECONDS}"),
+            );
+        }
+    };
     if wait > MAX_WAIT_SECONDS {
         return error(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -401,7 +401,7 @@ pub(super) fn serve_token(file: Option<&PathBuf>) -> Result<String> {
             let token = backend::new_token()?;
             write_private(path, &token)
                 .with_context(|| format!("cannot write {}", path.display()))?;
-            eprintln!("wrote a new bearer token to {}", path.display());
+            tracing::info!(file = %path.display(), "wrote a new bearer token");
             Ok(token)
         }
         Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),

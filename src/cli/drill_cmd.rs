@@ -105,7 +105,14 @@ pub async fn drill(store: &Store, command: DrillCommand) -> Result<()> {
                 Some(url) => (super::approvals::connect(&url).await?, None),
                 None => {
                     let token = match &token_file {
-                        Some(path) => super::approvals::serve_token(Some(path))?,
+                        Some(path) => {
+                            let existed = path.exists();
+                            let token = super::approvals::serve_token(Some(path))?;
+                            if !existed {
+                                eprintln!("wrote a new bearer token to {}", path.display());
+                            }
+                            token
+                        }
                         None => backend::new_token()?,
                     };
                     let (running, client) =

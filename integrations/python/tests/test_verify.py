@@ -2,6 +2,7 @@
 
 import json
 import unittest
+import warnings
 
 from joserfc import jws
 from joserfc.jwk import OKPKey
@@ -33,6 +34,14 @@ class VerifyTest(unittest.TestCase):
             verify_decision(token, jwks(OKPKey.generate_key("Ed25519")))
         with self.assertRaises(VerificationError):
             verify_decision(token, jwks(self.approver), "req-2")
+
+    def test_verifying_warns_nothing(self) -> None:
+        # joserfc's deprecation notice for the name EdDSA stays out of a
+        # SOAR's log.
+        token = signed(self.decision, self.approver, "countersign-decision+jwt")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            verify_decision(token, jwks(self.approver))
 
     def test_a_tampered_or_mistyped_token_is_refused(self) -> None:
         token = signed(self.decision, self.approver, "countersign-decision+jwt")

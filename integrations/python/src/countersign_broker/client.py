@@ -4,6 +4,7 @@ standard library's HTTP client only."""
 from __future__ import annotations
 
 import json
+import ssl
 import time
 import urllib.error
 import urllib.parse
@@ -20,14 +21,19 @@ MAX_WAIT = 60
 class BrokerError(Exception):
     """The broker answered with an error, or could not be reached."""
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(self, message: str, status: int | None = None, lasting: bool = False) -> None:
         super().__init__(message)
         self.status = status
+        self._lasting = lasting
 
     @property
     def transient(self) -> bool:
         """Worth asking again: unreachable, or a 502/503/504 (a broker
-        restarting behind a proxy, or one that could not record a change)."""
+        restarting behind a proxy, or one that could not record a change).
+        A TLS failure (an untrusted certificate, a name that does not match)
+        is not: asking again gives the same answer."""
+        if self._lasting:
+            return False
         return self.status is None or self.status in (429, 502, 503, 504)
 
 
@@ -54,10 +60,23 @@ class Outcome:
 class Broker:
     """One broker, by URL and bearer token."""
 
-    def __init__(self, url: str, token: str, timeout: float = 90.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        timeout: float = 90.0,
+        cafile: str | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        """``cafile``: a PEM file of the CA that issued an https:// broker's
+        certificate, when it is not in the system's trust store (or pass
+        your own ``ssl_context``; ``SSL_CERT_FILE`` works too)."""
         self.url = url.rstrip("/")
         self._token = token
         self._timeout = timeout
+        if ssl_context is None and cafile is not None:
+            ssl_context = ssl.create_default_context(cafile=cafile)
+        self._ssl = ssl_context
 
     def _call(self, method: str, path: str, body: Any = None, auth: bool = True) -> Any:
         data = None if body is None else json.dumps(body).encode()
@@ -68,7 +87,9 @@ class Broker:
         if auth:
             request.add_header("authorization", f"Bearer {self._token}")
         try:
-            with urllib.request.urlopen(request, timeout=self._timeout) as answer:
+            with urllib.request.urlopen(
+                request, timeout=self._timeout, context=self._ssl
+            ) as answer:
                 return json.loads(answer.read() or b"null")
         except urllib.error.HTTPError as e:
             try:
@@ -77,6 +98,13 @@ class Broker:
                 message = e.reason
             raise BrokerError(f"{method} {path}: {e.code} {message}", e.code) from e
         except OSError as e:
+            reason = e.reason if isinstance(e, urllib.error.URLError) else e
+            if isinstance(reason, ssl.SSLError):
+                raise BrokerError(
+                    f"{method} {path}: TLS with {self.url} failed: {reason}; if its certificate "
+                    "comes from your own CA, pass cafile= (or set SSL_CERT_FILE)",
+                    lasting=True,
+                ) from e
             raise BrokerError(f"{method} {path}: cannot reach {self.url}: {e}") from e
 
     def create_request(self, request: Mapping[str, Any]) -> dict[str, Any]:
