@@ -109,17 +109,43 @@ impl AppSession {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+        // tauri-driver answers before the WebKitWebDriver it starts
+        // listens (on the native port); a session asked for in between is
+        // cut off (IncompleteMessage). Wait for both, and ask again if the
+        // first request still races it.
+        let native = SocketAddr::from(([127, 0, 0, 1], native_port));
+        while TcpStream::connect_timeout(&native, Duration::from_millis(200)).is_err() {
+            if let Some(status) = driver.try_wait().unwrap() {
+                panic!("tauri-driver exited early with {status}");
+            }
+            if Instant::now() >= deadline {
+                // Older tauri-driver starts the native driver per session.
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), "wry".into());
         caps.insert(
             "tauri:options".into(),
             serde_json::json!({ "application": app_binary() }),
         );
-        let client = ClientBuilder::new(HttpConnector::new())
-            .capabilities(caps)
-            .connect(&format!("http://{addr}"))
-            .await
-            .expect("WebDriver session with the desktop app");
+        let mut attempt = 0;
+        let client = loop {
+            attempt += 1;
+            match ClientBuilder::new(HttpConnector::new())
+                .capabilities(caps.clone())
+                .connect(&format!("http://{addr}"))
+                .await
+            {
+                Ok(client) => break client,
+                Err(e @ fantoccini::error::NewSessionError::FailedC(_)) if attempt < 3 => {
+                    eprintln!("WebDriver session not made ({e}); asking again");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                Err(e) => panic!("WebDriver session with the desktop app: {e:?}"),
+            }
+        };
         AppSession { client, driver }
     }
 
