@@ -65,7 +65,31 @@ fn free_port() -> u16 {
 /// (and with it WebKitWebDriver and the app).
 pub struct AppSession {
     pub client: Client,
-    driver: Child,
+    driver: Driver,
+}
+
+/// tauri-driver in a process group of its own, with the WebKitWebDriver
+/// and the app it starts: dropped (a test that passed, failed or panicked
+/// while starting), the whole group is killed, so nothing is left holding
+/// the test command's output open.
+struct Driver(Child);
+
+impl Driver {
+    fn stop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        self.stop();
+    }
 }
 
 impl AppSession {
@@ -82,6 +106,7 @@ impl AppSession {
         );
         let port = free_port();
         let native_port = free_port();
+        use std::os::unix::process::CommandExt as _;
         let mut driver = Command::new(tauri_driver())
             .args([
                 "--port",
@@ -93,14 +118,16 @@ impl AppSession {
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
+            .process_group(0)
             .spawn()
+            .map(Driver)
             .expect(
                 "cannot start tauri-driver: install it with `cargo install tauri-driver --locked`",
             );
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let deadline = Instant::now() + UI_TIMEOUT;
         while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-            if let Some(status) = driver.try_wait().unwrap() {
+            if let Some(status) = driver.0.try_wait().unwrap() {
                 panic!("tauri-driver exited early with {status}");
             }
             assert!(
@@ -115,7 +142,7 @@ impl AppSession {
         // first request still races it.
         let native = SocketAddr::from(([127, 0, 0, 1], native_port));
         while TcpStream::connect_timeout(&native, Duration::from_millis(200)).is_err() {
-            if let Some(status) = driver.try_wait().unwrap() {
+            if let Some(status) = driver.0.try_wait().unwrap() {
                 panic!("tauri-driver exited early with {status}");
             }
             if Instant::now() >= deadline {
@@ -226,14 +253,7 @@ impl AppSession {
 
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-    }
-}
-
-impl Drop for AppSession {
-    fn drop(&mut self) {
-        let _ = self.driver.kill();
+        self.driver.stop();
     }
 }
 
