@@ -163,6 +163,27 @@ pub struct RequestedBy {
     pub name: Option<String>,
 }
 
+/// The members of a backend's answer about a request that are not part of
+/// what is proposed: its bookkeeping (`status`, `decisions`) and the
+/// `callback`, the SOAR's delivery address, which often carries the
+/// receiver's credential and is never part of what an owner approves.
+pub const NOT_PROPOSED: [&str; 3] = ["status", "decisions", "callback"];
+
+/// The request as proposed: `request` without [`NOT_PROPOSED`]'s members.
+/// What an owner is shown, what a decision's `request_digest` is over
+/// (docs/protocol.md), and what is kept with a decision — so the request a
+/// SOAR posted, the broker's listing and its `GET /v1/requests/{id}` answer
+/// all digest the same, and no callback credential is kept.
+pub fn proposed(request: &serde_json::Value) -> serde_json::Value {
+    let mut proposed = request.clone();
+    if let Some(members) = proposed.as_object_mut() {
+        for name in NOT_PROPOSED {
+            members.remove(name);
+        }
+    }
+    proposed
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,25 +204,4 @@ mod tests {
         );
         r.check_bounds().unwrap();
     }
-}
-
-/// The members of a backend's answer about a request that are not part of
-/// what is proposed: its bookkeeping (`status`, `decisions`) and the
-/// `callback`, the SOAR's delivery address, which often carries the
-/// receiver's credential and is never part of what an owner approves.
-pub const NOT_PROPOSED: [&str; 3] = ["status", "decisions", "callback"];
-
-/// The request as proposed: `request` without [`NOT_PROPOSED`]'s members.
-/// What an owner is shown, what a decision's `request_digest` is over
-/// (docs/protocol.md), and what is kept with a decision — so the request a
-/// SOAR posted, the broker's listing and its `GET /v1/requests/{id}` answer
-/// all digest the same, and no callback credential is kept.
-pub fn proposed(request: &serde_json::Value) -> serde_json::Value {
-    let mut proposed = request.clone();
-    if let Some(members) = proposed.as_object_mut() {
-        for name in NOT_PROPOSED {
-            members.remove(name);
-        }
-    }
-    proposed
 }
