@@ -31,6 +31,7 @@ const COMMANDS: &[&str] = &[
     "my_decisions",
     "retry_deliveries",
     "connect_backend",
+    "disconnect_backend",
     "create_signing_key",
     "drill_examples",
     "start_drill",

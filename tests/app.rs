@@ -77,6 +77,22 @@ async fn the_desktop_path_decides_on_what_it_showed_and_refuses_after_an_edit() 
     // A bad token is refused before anything is kept.
     let e = ws.connect_backend(&url, "  ").await.unwrap_err();
     assert_eq!(e.code(), "invalid_input", "{e}");
+    // A wrong address or token is found before anything is kept, and said
+    // plainly (not "client error (Connect)").
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let e = ws
+        .connect_backend(&format!("http://{closed}"), TOKEN)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "backend_unreachable", "{e}");
+    assert!(e.to_string().contains("could not connect"), "{e}");
+    assert!(!e.to_string().contains("client error"), "{e}");
+    let e = ws.connect_backend(&url, "not-the-token").await.unwrap_err();
+    assert_eq!(e.code(), "backend_unauthorized", "{e}");
+    assert!(ws.inbox().await.unwrap().backend.is_none(), "nothing kept");
     ws.connect_backend(&format!("{url}/"), TOKEN).await.unwrap();
     let soar = BackendClient::new(&url, TOKEN.to_owned().into()).unwrap();
     soar.create_request(&request("req-app-1")).await.unwrap();
@@ -205,6 +221,30 @@ async fn the_desktop_path_decides_on_what_it_showed_and_refuses_after_an_edit() 
         view.blast_radius_digest.as_deref(),
         "the denial signs the problem shown"
     );
+
+    // Changing to a wrong backend keeps the one that works; disconnecting
+    // forgets it (and its token) and empties the inbox.
+    let e = ws
+        .connect_backend("http://127.0.0.1:9", TOKEN)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "backend_unreachable", "{e}");
+    assert_eq!(
+        ws.inbox().await.unwrap().backend.as_deref(),
+        Some(url.as_str())
+    );
+    assert_eq!(
+        ws.disconnect_backend().await.unwrap().as_deref(),
+        Some(url.as_str())
+    );
+    // Your own decisions stay listed (and the one still queued stays
+    // queued); nothing from the backend is offered any more.
+    let inbox = ws.inbox().await.unwrap();
+    assert!(inbox.backend.is_none(), "{:?}", inbox.backend);
+    assert_eq!(inbox.awaiting, 0);
+    assert!(inbox.items.iter().all(|i| i.decision.is_some()));
+    assert_eq!(inbox.queued, 1);
+    assert_eq!(ws.disconnect_backend().await.unwrap(), None);
 }
 
 #[tokio::test]

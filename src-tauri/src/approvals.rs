@@ -79,6 +79,13 @@ pub async fn connect_backend(
     state.inbox().await
 }
 
+/// Disconnects from the backend (its token forgotten); the inbox after.
+#[tauri::command]
+pub async fn disconnect_backend(state: State<'_, AppState>) -> Result<InboxView, CommandError> {
+    state.disconnect_backend().await?;
+    state.inbox().await
+}
+
 /// Creates the owner's signing key (private half in the OS keyring) and
 /// enrolls it with the backend, if one is configured.
 #[tauri::command]

@@ -61,6 +61,7 @@ pub fn run() {
             approvals::my_decisions,
             approvals::retry_deliveries,
             approvals::connect_backend,
+            approvals::disconnect_backend,
             approvals::create_signing_key,
             drills::drill_examples,
             drills::start_drill,

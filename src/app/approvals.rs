@@ -124,6 +124,11 @@ impl Approvals {
         }
     }
 
+    /// Forgets what the last poll found (its backend was disconnected).
+    pub async fn forget_backend(&self) {
+        *self.cache.lock().await = Cache::default();
+    }
+
     /// A client for `url`: the running drill's, else one with the token
     /// from the environment or the keyring.
     pub async fn client(&self, url: &str) -> Result<BackendClient, client::ClientError> {
@@ -409,19 +414,25 @@ impl Workspace {
         Ok(client::deliver_due(store, &client).await?)
     }
 
-    /// Connects to a backend: checks the URL, keeps its bearer token in
-    /// the keyring, makes it the default backend, and enrolls the signing
-    /// key if there is one.
+    /// Connects to a backend: checks that it answers at `url` and takes
+    /// the token (a listing of its requests), then keeps the token in the
+    /// keyring, makes it the default backend, and enrolls the signing key
+    /// if there is one. Nothing is kept when the check fails, so a wrong
+    /// URL or token leaves the previous connection as it was. Errors:
+    /// `invalid_input` (no URL or token), `backend_unreachable`,
+    /// `backend_unauthorized`.
     pub async fn connect_backend(&self, url: &str, token: &str) -> Result<(), AppError> {
         let url = client::normalise(url);
-        if url.len() > 2000 || token.trim().is_empty() || token.len() > 4096 {
+        if url.is_empty() || url.len() > 2000 || token.trim().is_empty() || token.len() > 4096 {
             return Err(AppError::InvalidInput {
                 field: "backend",
                 reason: "give the backend's URL and the token it issued".into(),
             });
         }
-        // Validates the URL before anything is stored.
-        BackendClient::new(&url, Default::default())?;
+        // The URL parses, the backend answers, and it takes this token —
+        // all before anything is stored.
+        let trial = BackendClient::new(&url, token.trim().to_owned().into())?;
+        trial.pending_requests(None).await?;
         let store = self.store()?;
         let (u, t, secrets) = (
             url.clone(),
@@ -440,6 +451,28 @@ impl Workspace {
         self.enroll(&url).await?;
         self.approvals.wake.notify_one();
         Ok(())
+    }
+
+    /// Disconnects from the default backend: forgets its token and that it
+    /// is the default; decisions still queued for it stay queued (they
+    /// name their destination) and go out if it is connected again.
+    /// Returns the URL disconnected from, if there was one.
+    pub async fn disconnect_backend(&self) -> Result<Option<String>, AppError> {
+        let store = self.store()?;
+        let Some(url) = store.backend_url().await? else {
+            return Ok(None);
+        };
+        let (u, secrets) = (url.clone(), self.secrets());
+        tokio::task::spawn_blocking(move || client::forget_token(&u, secrets.as_ref()))
+            .await
+            .map_err(|e| AppError::InvalidInput {
+                field: "token",
+                reason: e.to_string(),
+            })??;
+        store.set_setting(BACKEND_URL_KEY, "", &self.ctx()).await?;
+        self.approvals.forget_backend().await;
+        self.approvals.wake.notify_one();
+        Ok(Some(url))
     }
 
     /// Enrolls the owner's public keys and groups with the backend at `url`.

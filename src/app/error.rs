@@ -147,6 +147,9 @@ impl AppError {
             AppError::Decision(DecisionError::Signing(e)) | AppError::Signing(e) => signing(e),
             AppError::Decision(_) => "decision",
             AppError::View(_) => "request_invalid",
+            AppError::Client(crate::client::ClientError::Unauthorized { .. }) => {
+                "backend_unauthorized"
+            }
             AppError::Client(e) if e.is_transient() => "backend_unreachable",
             AppError::Client(_) => "backend",
             AppError::Database(_) => "database",
@@ -222,8 +225,11 @@ impl AppError {
             AppError::Client(crate::client::ClientError::SessionForOtherKeys) => Some(
                 "Sign in again (Approvals, Sign in): the sign-in is asked for your current signing keys, and then they are enrolled.",
             ),
+            AppError::Client(crate::client::ClientError::Unauthorized { .. }) => Some(
+                "Check the token the backend's operator gave you (Approvals, Change). Decisions you sign meanwhile are kept and sent once it is accepted.",
+            ),
             AppError::Client(e) if e.is_transient() => Some(
-                "Check the backend's URL and that it is running. Decisions you sign meanwhile are kept and sent when it answers.",
+                "Check the backend's URL and that it is running (Approvals, Change). Decisions you sign meanwhile are kept and sent when it answers.",
             ),
             AppError::Client(_) => Some("Check the backend URL and token in Approvals."),
             AppError::Database(_) => Some(

@@ -117,7 +117,7 @@ pub async fn run(shared: Shared) {
                         Ok(a) if a.status().is_success() => Answer::Acknowledged,
                         Ok(a) if a.status() == reqwest::StatusCode::GONE => Answer::Gone,
                         Ok(a) => Answer::Failed(format!("answered {}", a.status())),
-                        Err(e) => Answer::Failed(without_url(&e)),
+                        Err(e) => Answer::Failed(crate::client::plain_reason(&e)),
                     };
                     (outcome, url, answer)
                 });
@@ -133,28 +133,6 @@ pub async fn run(shared: Shared) {
             _ = tokio::time::sleep(Duration::from_secs(1)), if !stopping => {}
             _ = shared.stopping.cancelled(), if !stopping => {}
         }
-    }
-}
-
-/// A reqwest error's message without the URL it names (reqwest's own
-/// message includes it, query and all).
-fn without_url(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else {
-        "failed"
-    };
-    let mut deepest = None;
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        deepest = Some(s.to_string());
-        source = s.source();
-    }
-    match deepest {
-        Some(m) => format!("{kind}: {m}"),
-        None => kind.into(),
     }
 }
 

@@ -202,6 +202,39 @@ pub fn explain_rejection(code: &str) -> Option<&'static str> {
     })
 }
 
+/// Why an HTTP request failed, in words a person acts on ("could not
+/// connect: Connection refused (os error 111)"), not hyper's "client error
+/// (Connect)"; never the URL (reqwest's own message carries it, query and
+/// all, and a query may hold a credential).
+pub fn plain_reason(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else if e.is_decode() || e.is_body() {
+        "the answer could not be read"
+    } else {
+        "failed"
+    };
+    let mut deepest = None;
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        deepest = Some(s.to_string());
+        source = s.source();
+    }
+    match deepest {
+        Some(m) if m != kind => format!("{kind}: {m}"),
+        _ => kind.into(),
+    }
+}
+
+/// Forgets a backend's bearer token (nothing to forget is not an error).
+pub fn forget_token(url: &str, secrets: &dyn SecretStore) -> Result<(), ClientError> {
+    Ok(secrets
+        .delete(&token_name(url))
+        .map_err(SigningError::from)?)
+}
+
 /// Keeps a backend's bearer token in the keyring (never on disk).
 pub fn store_token(url: &str, token: &str, secrets: &dyn SecretStore) -> Result<(), ClientError> {
     Ok(secrets
@@ -307,9 +340,7 @@ impl BackendClient {
     fn unreachable(&self, e: reqwest::Error) -> ClientError {
         ClientError::Unreachable {
             url: self.base.clone(),
-            reason: std::error::Error::source(&e)
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| e.to_string()),
+            reason: plain_reason(&e),
         }
     }
 

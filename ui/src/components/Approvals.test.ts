@@ -244,6 +244,105 @@ describe("Approvals", () => {
     expect(screen.getByTestId("connect-form")).toBeInTheDocument();
   });
 
+  it("changes the backend only once the new one is checked, and disconnects after a confirmation", async () => {
+    let connected = "http://127.0.0.1:8787";
+    const asked: string[] = [];
+    mockIPC((cmd, payload) => {
+      const args = (payload ?? {}) as Record<string, unknown>;
+      asked.push(cmd);
+      if (cmd === "connect_backend") {
+        if (args.url !== "http://good.example") {
+          throw {
+            code: "backend_unreachable",
+            message: `the backend at ${String(args.url)} cannot be reached (could not connect: Connection refused)`,
+            hint: "Check the backend's URL and that it is running (Approvals, Change).",
+          };
+        }
+        connected = args.url as string;
+        return { ...inboxWith(null), backend: connected };
+      }
+      if (cmd === "disconnect_backend") {
+        return { ...inboxWith(null), backend: null, items: [], awaiting: 0 };
+      }
+    });
+    let shown: InboxView = inboxWith(null);
+    const { rerender } = render(Approvals, {
+      view: shown,
+      onUpdate: (v: InboxView) => (shown = v),
+    });
+    await fireEvent.click(screen.getByTestId("change-backend"));
+    const form = screen.getByTestId("connect-form");
+    expect(form).toHaveTextContent(
+      "you stay connected to http://127.0.0.1:8787",
+    );
+    const [address, secret] = form.querySelectorAll("input");
+    await fireEvent.input(address, { target: { value: "http://wrong:1" } });
+    await fireEvent.input(secret, { target: { value: "t0ken" } });
+    await fireEvent.click(screen.getByTestId("connect"));
+    // Refused: said plainly, the form stays, the old backend is kept.
+    expect(await screen.findByRole("alert")).toHaveTextContent(
+      "could not connect: Connection refused",
+    );
+    expect(screen.getByTestId("connect-form")).toBeInTheDocument();
+    expect(shown.backend).toBe("http://127.0.0.1:8787");
+    await fireEvent.input(address, {
+      target: { value: "http://good.example" },
+    });
+    await fireEvent.input(secret, { target: { value: "t0ken" } });
+    await fireEvent.click(screen.getByTestId("connect"));
+    await waitFor(() => expect(shown.backend).toBe("http://good.example"));
+    await rerender({ view: shown, onUpdate: (v: InboxView) => (shown = v) });
+    expect(screen.queryByTestId("connect-form")).toBeNull();
+
+    await fireEvent.click(screen.getByTestId("disconnect-backend"));
+    expect(asked).not.toContain("disconnect_backend");
+    expect(screen.getByTestId("confirm-disconnect")).toHaveTextContent(
+      "stay queued",
+    );
+    await fireEvent.click(screen.getByTestId("confirm-disconnect-yes"));
+    await waitFor(() => expect(asked).toContain("disconnect_backend"));
+    await waitFor(() => expect(shown.backend).toBeNull());
+  });
+
+  it("marks a denial in red, from the choice to the record", async () => {
+    mock(viewFor(false));
+    render(Approvals, { view: inboxWith(null), onUpdate: () => {} });
+    await fireEvent.click(await screen.findByTestId("inbox-item"));
+    await fireEvent.click(await screen.findByTestId("verdict-deny"));
+    expect(screen.getByTestId("decide")).toHaveClass("deny");
+    await fireEvent.input(screen.getByTestId("reason"), {
+      target: { value: "breaks checkout" },
+    });
+    const sign = screen.getByTestId("sign");
+    expect(sign).toHaveClass("danger-solid");
+    expect(sign).toHaveTextContent("Sign denial");
+  });
+
+  it("shows a denial as a denial once signed, apart from its delivery", async () => {
+    const denied: DecisionRow = {
+      jti: "jti-1",
+      request_id: "req-1",
+      decision: "deny",
+      approver: "alice",
+      jws: "a.b.c",
+      created_at: "2026-11-24T10:01:00Z",
+      destination: "http://127.0.0.1:8787",
+      attempts: 1,
+      delivered_at: "2026-11-24T10:01:01Z",
+      last_error: null,
+      receipt: "accepted",
+      receipt_reason: null,
+    };
+    mock({ ...viewFor(false), decisions: [denied] });
+    render(Approvals, { view: inboxWith(denied), onUpdate: () => {} });
+    const row = await screen.findByTestId("inbox-item");
+    expect(row.querySelector(".decision-deny")).toHaveTextContent("Denied");
+    await fireEvent.click(row);
+    const verdict = await screen.findByTestId("decision-verdict");
+    expect(verdict).toHaveClass("decision-deny");
+    expect(verdict).not.toHaveClass("delivered");
+  });
+
   it("says when a drill's requests take the inbox's place", () => {
     mock(viewFor(false));
     render(Approvals, {

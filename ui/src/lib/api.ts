@@ -160,6 +160,8 @@ export const retryDeliveries = () => invoke<DeliveryReport>("retry_deliveries");
 export const connectBackend = (url: string, token: string) =>
   invoke<InboxView>("connect_backend", { url, token });
 
+export const disconnectBackend = () => invoke<InboxView>("disconnect_backend");
+
 export const createSigningKey = () => invoke<InboxView>("create_signing_key");
 
 /** The radius arrives as raw JSON bytes (it can be megabytes). */
