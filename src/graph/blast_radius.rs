@@ -360,6 +360,12 @@ impl BlastGraph {
             .collect();
         drop(reacher);
         impacted.sort_by(|a, b| (a.tier, a.depth, &a.id).cmp(&(b.tier, b.depth, &b.id)));
+        // Spared is what does not break at all: a consumer the action
+        // spares directly (it fetches the secret dynamically) still breaks
+        // when a service it depends on breaks, and is listed there, not
+        // here.
+        let broken: rustc_hash::FxHashSet<&str> = impacted.iter().map(|s| s.id.as_str()).collect();
+        spared.retain(|s: &Spared| !broken.contains(s.service.as_str()));
 
         summary.services = impacted.len() as u32;
         for s in &impacted {
@@ -707,6 +713,35 @@ identities:
         assert_eq!(r.summary.rto_minutes, 10);
     }
 
+    /// A consumer the rotation spares directly (it fetches the secret
+    /// dynamically) that depends on a consumer it breaks is broken, not
+    /// spared (issue 19: mobile-backend through notifications in the demo).
+    #[test]
+    fn a_dynamic_consumer_downstream_of_a_broken_one_is_not_spared() {
+        let inv = r#"
+version: 1
+services:
+  - {id: notifications, name: Notifications, tier: 1}
+  - {id: mobile, name: Mobile, tier: 1, depends_on: [notifications]}
+  - {id: payments, name: Payments, tier: 0}
+identities:
+  - id: kafka
+    kind: api_key
+    name: Kafka
+    environment: production
+    tier: 1
+    used_by:
+      - {service: notifications, access: write, delivery: static}
+      - {service: mobile, access: read, delivery: dynamic}
+      - {service: payments, access: read, delivery: dynamic}
+"#;
+        let g = BlastGraph::new(&parse_complete(inv, "inv.yaml").unwrap());
+        let r = g.blast(&[("kafka", RotateSecret)]).unwrap();
+        assert_eq!(ids(&r), ["mobile", "notifications"]);
+        let spared: Vec<_> = r.spared.iter().map(|s| s.service.as_str()).collect();
+        assert_eq!(spared, ["payments"], "mobile breaks through notifications");
+    }
+
     #[test]
     fn session_revocation_and_scope_reduction_are_narrow() {
         let g = graph();
@@ -823,7 +858,7 @@ identities:
     }
 
     #[test]
-    fn demo_shared_credential_hits_six_services_and_rotation_spares_three() {
+    fn demo_shared_credential_hits_six_services_and_rotation_spares_two() {
         let g = BlastGraph::new(&crate::demo::inventory().unwrap());
         let r = g.blast(&[("tok-kafka-shared", DisableAccount)]).unwrap();
         let direct: Vec<&str> = r
@@ -834,11 +869,16 @@ identities:
             .collect();
         assert_eq!(direct.len(), 6);
         let r = g.blast(&[("tok-kafka-shared", RotateSecret)]).unwrap();
-        assert_eq!(r.spared.len(), 3);
-        assert!(r.impacted.iter().all(|s| {
-            !["payments-api", "fraud-scoring", "mobile-backend"].contains(&s.id.as_str())
-                || s.depth > 1
-        }));
+        // Three consumers fetch it dynamically; mobile-backend still breaks
+        // through notifications, so two are spared.
+        let spared: Vec<&str> = r.spared.iter().map(|s| s.service.as_str()).collect();
+        assert_eq!(spared, ["payments-api", "fraud-scoring"]);
+        let mobile = r
+            .impacted
+            .iter()
+            .find(|s| s.id == "mobile-backend")
+            .unwrap();
+        assert_eq!(mobile.depth, 2, "through notifications");
         // External ids resolve too.
         assert!(
             g.blast(&[("vault:secret/kafka/shared-client", RotateSecret)])
