@@ -177,11 +177,20 @@ async fn the_blast_radius_of_the_shared_credential_follows_the_chosen_action() {
         .unwrap();
     assert_eq!(rows.len(), 7);
 
-    // Rotation instead of disabling: the dynamic consumers are spared.
-    app.click("[data-testid=action-disable_account]").await;
+    // Rotation instead of disabling: one action at a time (issue 19), the
+    // dynamic consumers that do not break through another are spared.
     app.click("[data-testid=action-rotate_secret]").await;
     app.wait_for_text_containing("[data-testid=blast-summary]", "4 services break")
         .await;
+    assert_eq!(
+        app.client
+            .find_all(Locator::Css("[data-testid=blast-summary]"))
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "rotate replaces disable, it does not add to it"
+    );
     app.wait_for_text_containing(
         "[data-testid=blast-spared]",
         "payments-api (fetches the secret dynamically)",
@@ -190,6 +199,17 @@ async fn the_blast_radius_of_the_shared_credential_follows_the_chosen_action() {
     app.wait_for_text_containing("[data-testid=recommended]", "Rotate secret")
         .await;
     app.screenshot("blast-radius").await;
+    // Compared explicitly: the two answers side by side.
+    app.wait_for("[data-testid=compare-with]")
+        .await
+        .select_by_value("disable_account")
+        .await
+        .unwrap();
+    app.wait_for_text_containing("[data-testid=blast-compared]", "7 services break")
+        .await;
+    app.wait_for_text_containing("[data-testid=blast-primary]", "4 services break")
+        .await;
+    app.screenshot("blast-radius-compare").await;
     app.close().await;
 }
 
