@@ -161,6 +161,7 @@ pub async fn request_view(
             let a = o.action;
             if a == view.request.action
                 || !o.contains
+                || !o.applies
                 || !never_breaks_more(a, view.request.action)
                 || o.summary.score >= blast.summary.score
             {

@@ -536,6 +536,9 @@ impl Threat {
 pub struct Alternative {
     pub action: ContainmentAction,
     pub contains: bool,
+    /// Whether the action can be done to an identity of this kind
+    /// ([`IdentityKind::applies`]); only those are recommended.
+    pub applies: bool,
     pub summary: Summary,
     /// Services this action breaks that the recommended one does not.
     pub extra_services: Vec<String>,
@@ -567,10 +570,21 @@ impl BlastGraph {
                 .and_then(|p| p.reversible)
                 == Some(false)
         };
+        let kind = self.identities[i].kind;
+        let rank =
+            |(a, r): &&(ContainmentAction, BlastResult)| (r.summary.score, destructive(*a), *a);
+        // Among the actions that apply to the identity's kind; only if none
+        // of those contains the threat, among all that do.
         let (recommended, best) = results
             .iter()
-            .filter(|(a, _)| threat.contained_by(*a))
-            .min_by_key(|(a, r)| (r.summary.score, destructive(*a), *a))
+            .filter(|(a, _)| threat.contained_by(*a) && kind.applies(*a))
+            .min_by_key(rank)
+            .or_else(|| {
+                results
+                    .iter()
+                    .filter(|(a, _)| threat.contained_by(*a))
+                    .min_by_key(rank)
+            })
             .expect("disable_account contains every threat");
         let best_ids: Vec<&str> = best.impacted.iter().map(|s| s.id.as_str()).collect();
         let options = results
@@ -578,6 +592,7 @@ impl BlastGraph {
             .map(|(a, r)| Alternative {
                 action: *a,
                 contains: threat.contained_by(*a),
+                applies: kind.applies(*a),
                 summary: r.summary.clone(),
                 extra_services: r
                     .impacted
@@ -740,6 +755,43 @@ identities:
         assert_eq!(ids(&r), ["mobile", "notifications"]);
         let spared: Vec<_> = r.spared.iter().map(|s| s.service.as_str()).collect();
         assert_eq!(spared, ["payments"], "mobile breaks through notifications");
+    }
+
+    /// Only actions that apply to the identity's kind are recommended: an
+    /// SSH key is rotated, never told to "revoke token" (issue 19).
+    #[test]
+    fn recommendations_are_actions_that_apply_to_the_kind() {
+        let inv = r#"
+version: 1
+services:
+  - {id: deploy, name: Deploy, tier: 2}
+identities:
+  - id: key
+    kind: ssh_key
+    name: Deploy key
+    environment: production
+    tier: 2
+    used_by:
+      - {service: deploy, access: write, delivery: static}
+    containment:
+      revoke_token: {reversible: true, rto_minutes: 1}
+      rotate_secret: {reversible: true, rto_minutes: 20}
+"#;
+        let g = BlastGraph::new(&parse_complete(inv, "inv.yaml").unwrap());
+        let alts = g.alternatives("key", Threat::LeakedSecret).unwrap();
+        assert_eq!(alts.recommended, RotateSecret);
+        let revoke = alts
+            .options
+            .iter()
+            .find(|o| o.action == RevokeToken)
+            .unwrap();
+        assert!(revoke.contains && !revoke.applies);
+        for kind in IdentityKind::ALL {
+            assert!(
+                ContainmentAction::ALL.iter().any(|&a| kind.applies(a)),
+                "{kind:?} has some action"
+            );
+        }
     }
 
     #[test]

@@ -22,6 +22,41 @@ named_enum!(
     }
 );
 
+impl IdentityKind {
+    /// Whether `action` is something that can be done to an identity of
+    /// this kind: an SSH key or a certificate has no token to revoke as
+    /// such (its key is rotated, or the certificate revoked, which
+    /// Countersign names "revoke token" for certificates only), a
+    /// workload identity's credentials are federated and short-lived (no
+    /// secret to rotate). Recommendations are
+    /// made only among the actions that apply.
+    pub fn applies(self, action: ContainmentAction) -> bool {
+        use ContainmentAction::*;
+        match self {
+            IdentityKind::ServiceAccount
+            | IdentityKind::ApiKey
+            | IdentityKind::OauthApp
+            | IdentityKind::Token
+            | IdentityKind::AiAgent => true,
+            IdentityKind::WorkloadIdentity => action != RotateSecret,
+            IdentityKind::Certificate => matches!(action, RotateSecret | RevokeToken),
+            IdentityKind::SshKey => {
+                matches!(
+                    action,
+                    RevokeSession | RotateSecret | DisableAccount | Quarantine
+                )
+            }
+            IdentityKind::CicdDeployKey => {
+                matches!(
+                    action,
+                    RotateSecret | RevokeToken | ReduceScope | DisableAccount
+                )
+            }
+            IdentityKind::BreakGlassAccount => action != RevokeToken,
+        }
+    }
+}
+
 named_enum!(
     /// Where the identity is used; production containment is the one that hurts.
     Environment, "environment" {

@@ -99,6 +99,7 @@ function viewFor(requestedByYou: boolean): RequestView {
         {
           action: "rotate_secret",
           contains: true,
+          applies: true,
           summary: { ...summary, services: 2, score: 20 },
           extra_services: [],
         },

@@ -2,7 +2,12 @@
 import type { ContainmentAction } from "./ContainmentAction";
 import type { Summary } from "./Summary";
 
-export type Alternative = { action: ContainmentAction, contains: boolean, summary: Summary, 
+export type Alternative = { action: ContainmentAction, contains: boolean, 
+/**
+ * Whether the action can be done to an identity of this kind
+ * ([`IdentityKind::applies`]); only those are recommended.
+ */
+applies: boolean, summary: Summary, 
 /**
  * Services this action breaks that the recommended one does not.
  */
