@@ -333,8 +333,12 @@ pub async fn explore(
     identity: String,
     actions: Vec<ContainmentAction>,
 ) -> Result<tauri::ipc::Response, CommandError> {
-    let targets = targets(&identity, &actions)?;
+    // What a person typed: an id, a name or part of one (resolved in the
+    // core, which names the candidates when several match).
+    check_search(Some(identity.clone()))?;
     let graph = state.graphs.get(state.store()?).await?;
+    let id = graph.resolve(&identity)?.to_owned();
+    let targets = targets(&id, &actions)?;
     explorer_response(&graph.explore(&targets)?)
 }
 

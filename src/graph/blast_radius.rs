@@ -36,6 +36,14 @@ pub const TIER_WEIGHT: [u32; 4] = [1000, 100, 10, 1];
 pub enum BlastError {
     #[error("no identity with id or external id {0:?}")]
     UnknownIdentity(String),
+    #[error("no identity matches {0:?} by id, name or external id")]
+    NoMatch(String),
+    #[error("{query:?} matches {} identities: {}; give more of the name, or the id", candidates.len(), candidates.join(", "))]
+    Ambiguous {
+        query: String,
+        /// Up to ten, each as `name (id)`.
+        candidates: Vec<String>,
+    },
     #[error("no containment action given")]
     NoAction,
 }
@@ -252,6 +260,58 @@ impl BlastGraph {
             adjacency: build(n, edges),
             reacher: Mutex::new(Reacher::new(n)),
         }
+    }
+
+    /// The identity a person typed: its id or an external id exactly; the
+    /// `name (id)` a suggestion shows; a name, whole or in part, in any
+    /// case; or a part of an id — as long as exactly one identity matches.
+    /// Returns its id. Errors: [`BlastError::NoMatch`], or
+    /// [`BlastError::Ambiguous`] with up to ten candidates.
+    pub fn resolve(&self, query: &str) -> Result<&str, BlastError> {
+        let q = query.trim();
+        if let Some(&i) = self.lookup.get(q) {
+            return Ok(&self.identities[i].id);
+        }
+        if let Some(open) = q
+            .strip_suffix(')')
+            .and_then(|r| r.rfind(" (").map(|at| &r[at + 2..]))
+            && let Some(&i) = self.lookup.get(open)
+        {
+            return Ok(&self.identities[i].id);
+        }
+        let folded = q.to_lowercase();
+        if folded.is_empty() {
+            return Err(BlastError::NoMatch(query.to_owned()));
+        }
+        let pick = |hits: Vec<usize>| -> Option<Result<&str, BlastError>> {
+            match hits.as_slice() {
+                [] => None,
+                [one] => Some(Ok(self.identities[*one].id.as_str())),
+                many => Some(Err(BlastError::Ambiguous {
+                    query: query.to_owned(),
+                    candidates: many
+                        .iter()
+                        .take(10)
+                        .map(|&i| {
+                            format!("{} ({})", self.identities[i].name, self.identities[i].id)
+                        })
+                        .collect(),
+                })),
+            }
+        };
+        let whole: Vec<usize> = (0..self.identities.len())
+            .filter(|&i| self.identities[i].name.to_lowercase() == folded)
+            .collect();
+        if let Some(answer) = pick(whole) {
+            return answer;
+        }
+        let partial: Vec<usize> = (0..self.identities.len())
+            .filter(|&i| {
+                let x = &self.identities[i];
+                x.name.to_lowercase().contains(&folded) || x.id.to_lowercase().contains(&folded)
+            })
+            .collect();
+        pick(partial).unwrap_or_else(|| Err(BlastError::NoMatch(query.to_owned())))
     }
 
     fn identity_index(&self, id: &str) -> Result<usize, BlastError> {
@@ -792,6 +852,38 @@ identities:
                 "{kind:?} has some action"
             );
         }
+    }
+
+    /// What a person types finds the identity: a name in any case, part of
+    /// it, part of an id, the `name (id)` a suggestion shows; more than one
+    /// match is named, not guessed (issue 19).
+    #[test]
+    fn an_identity_is_found_by_name_part_or_id() {
+        let g = BlastGraph::new(&crate::demo::inventory().unwrap());
+        assert_eq!(g.resolve("tok-kafka-shared").unwrap(), "tok-kafka-shared");
+        assert_eq!(
+            g.resolve("vault:secret/kafka/shared-client").unwrap(),
+            "tok-kafka-shared"
+        );
+        let name = g.identities[g.lookup["tok-kafka-shared"]].name.clone();
+        assert_eq!(g.resolve(&name.to_uppercase()).unwrap(), "tok-kafka-shared");
+        assert_eq!(
+            g.resolve(&format!("{name} (tok-kafka-shared)")).unwrap(),
+            "tok-kafka-shared"
+        );
+        assert_eq!(g.resolve("kafka-sha").unwrap(), "tok-kafka-shared");
+        let Err(BlastError::Ambiguous { candidates, .. }) = g.resolve("deploy-key") else {
+            panic!("two deploy keys");
+        };
+        assert!(candidates.len() > 1);
+        assert!(
+            candidates.iter().all(|c| c.contains("(deploy-key-")),
+            "{candidates:?}"
+        );
+        assert!(matches!(
+            g.resolve("no such thing"),
+            Err(BlastError::NoMatch(_))
+        ));
     }
 
     #[test]
