@@ -18,8 +18,9 @@ async fn the_shared_credential_blast_radius_is_drawn_coloured_by_tier_with_a_pat
     app.click("[data-testid=tab-riskiest]").await;
     app.wait_for("[data-testid=rank-explore]").await;
     app.click("[data-testid=tab-explorer]").await;
+    // By part of its name, as a person remembers it (issue 19), not its id.
     let input = app.wait_for("[data-testid=explorer-identity]").await;
-    input.send_keys("tok-kafka-shared").await.unwrap();
+    input.send_keys("shared client").await.unwrap();
     app.click("[data-testid=explorer-go]").await;
 
     // Six direct consumers, and one more service that depends on one of them.
