@@ -59,6 +59,7 @@ pub(super) struct IdentityNode {
     pub(super) id: String,
     pub(super) name: String,
     pub(super) kind: IdentityKind,
+    pub(super) tier: Tier,
     pub(super) owner: Option<String>,
     pub(super) environment: Environment,
     pub(super) break_glass: bool,
@@ -496,6 +497,7 @@ impl BlastGraph {
                 id: x.id.clone(),
                 name: x.name.clone(),
                 kind: x.kind,
+                tier: x.tier,
                 break_glass: x.break_glass,
                 services: reach[s + i].count as u32,
                 score: reach[s + i].score,
@@ -535,6 +537,7 @@ fn node(
         id: x.id.clone(),
         name: x.name.clone(),
         kind: x.kind,
+        tier: x.tier,
         owner: x.owner.clone(),
         environment: x.environment,
         break_glass: x.is_break_glass(),
@@ -549,9 +552,13 @@ pub struct RankedIdentity {
     pub id: String,
     pub name: String,
     pub kind: IdentityKind,
+    /// The identity's own criticality tier (0 = most critical).
+    pub tier: Tier,
     pub break_glass: bool,
     /// Services broken by disabling it.
     pub services: u32,
+    /// The severity of what disabling it breaks: per broken service,
+    /// 1000 for tier 0, 100 for tier 1, 10 for tier 2, 1 for tier 3.
     pub score: u64,
     pub fan_out: u32,
 }
