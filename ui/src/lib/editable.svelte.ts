@@ -16,7 +16,10 @@ interface Entity {
   version: number;
 }
 
-export function editableList<Row, Detail extends Entity>(opts: {
+export function editableList<
+  Row extends { id: string },
+  Detail extends Entity,
+>(opts: {
   search: () => string;
   list: (text: string) => Promise<Row[]>;
   detail: (id: string) => Promise<Detail>;
@@ -66,6 +69,14 @@ export function editableList<Row, Detail extends Entity>(opts: {
     }
   });
 
+  // The selected entity is not among the rows the search shows: the
+  // detail says so, rather than reading as a search result.
+  const hidden = $derived(
+    !!selected &&
+      results.loaded &&
+      !results.rows.some((r) => r.id === selected?.id),
+  );
+
   async function saved(id: string) {
     refresh++;
     opts.onChanged();
@@ -103,6 +114,10 @@ export function editableList<Row, Detail extends Entity>(opts: {
     },
     get selected() {
       return selected;
+    },
+    /** The selection is not in the list as searched. */
+    get hiddenBySearch() {
+      return hidden;
     },
     get mode() {
       return mode;
