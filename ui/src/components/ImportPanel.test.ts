@@ -107,4 +107,22 @@ describe("ImportPanel", () => {
     await fireEvent.click(screen.getByText("Choose a folder…"));
     expect(await screen.findByRole("alert")).toHaveTextContent("c.yaml:7:");
   });
+
+  it("keeps a source excerpt's lines and columns apart from the message", async () => {
+    const excerpt = "  5 |   bad: [unclosed\n    |        ^";
+    mockIPC(() => {
+      throw {
+        message: `c.yaml:5:8: unclosed bracket '['\n${excerpt}`,
+        hint: "Fix the file",
+      };
+    });
+    render(ImportPanel, { onChanged: () => {} });
+    await fireEvent.click(screen.getByText("Choose a folder…"));
+    const shown = await screen.findByTestId("error-excerpt");
+    expect(shown.tagName).toBe("PRE");
+    expect(shown.textContent).toBe(excerpt);
+    expect(
+      screen.getByRole("alert").querySelector(".error-message"),
+    ).toHaveTextContent("c.yaml:5:8: unclosed bracket '['");
+  });
 });
