@@ -301,3 +301,59 @@ async fn decide_input_is_checked_before_anything_is_signed() {
         .is_err()
     );
 }
+
+/// A drill's requests are in the inbox while it runs (marked by the
+/// inbox's `drill`), and none is left once it ends, with no backend of the
+/// owner's own (issue 19: they stayed after the drill).
+#[tokio::test]
+async fn a_finished_drill_leaves_no_request_in_the_inbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("inv.db")).await.unwrap();
+    countersign::demo::load(&store, false, "alice")
+        .await
+        .unwrap();
+    let ws = Workspace::on(
+        store,
+        None,
+        Arc::new(MemorySecrets::default()),
+        ChangeContext::new("alice", "app"),
+    );
+    ws.create_signing_key().await.unwrap();
+    let (_session, run) = ws
+        .start_drill(
+            "leaked-deploy-key",
+            countersign::app::drills::MAX_SPEED,
+            true,
+        )
+        .await
+        .unwrap();
+    let drilling = async {
+        // Polled while it runs: its requests arrive, marked as the drill's.
+        let mut seen = false;
+        for _ in 0..200 {
+            ws.poll().await;
+            let inbox = ws.inbox().await.unwrap();
+            if inbox.drill.is_some() && !inbox.items.is_empty() {
+                seen = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        seen
+    };
+    let (seen, ()) = tokio::join!(drilling, ws.run_drill(run, |_| {}));
+    assert!(seen, "the drill's requests reached the inbox");
+    ws.poll().await;
+    let inbox = ws.inbox().await.unwrap();
+    assert!(inbox.drill.is_none());
+    assert!(
+        inbox.items.iter().all(|i| i.decision.is_some()),
+        "a drill request left in the inbox: {:?}",
+        inbox
+            .items
+            .iter()
+            .map(|i| i.request.id())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(inbox.awaiting, 0);
+}

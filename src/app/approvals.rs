@@ -221,7 +221,9 @@ impl Workspace {
         };
         let approvals = &self.approvals;
         let Some(url) = approvals.backend_url(store).await else {
-            approvals.cache.lock().await.backend = None;
+            // No backend (any more: a drill ended, or it was disconnected):
+            // nothing it offered stays in the inbox.
+            *approvals.cache.lock().await = Cache::default();
             return Polled::default();
         };
         let result = async {

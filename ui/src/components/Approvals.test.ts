@@ -353,5 +353,6 @@ describe("Approvals", () => {
     expect(screen.getByTestId("inbox-drill")).toHaveTextContent(
       "Drill running: Shared Kafka credential leaked",
     );
+    expect(screen.getByTestId("drill-mark")).toHaveTextContent("DRILL");
   });
 });
