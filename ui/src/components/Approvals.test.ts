@@ -344,6 +344,20 @@ describe("Approvals", () => {
     expect(verdict).not.toHaveClass("delivered");
   });
 
+  it("opens the request it is sent to (a drill's Answer in Approvals)", async () => {
+    mock(viewFor(false));
+    render(Approvals, {
+      view: inboxWith(null),
+      onUpdate: () => {},
+      initialSelected: "req-1",
+    });
+    expect(await screen.findByTestId("request-view")).toBeInTheDocument();
+    expect(screen.getByTestId("inbox-item")).toHaveAttribute(
+      "aria-current",
+      "true",
+    );
+  });
+
   it("says when a drill's requests take the inbox's place", () => {
     mock(viewFor(false));
     render(Approvals, {

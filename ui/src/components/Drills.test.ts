@@ -132,7 +132,7 @@ describe("Drills", () => {
     const row = await screen.findByTestId("drill-row");
     expect(row).toHaveAttribute("data-state", "open");
     await fireEvent.click(screen.getByText("Answer in Approvals"));
-    expect(onAnswer).toHaveBeenCalled();
+    expect(onAnswer).toHaveBeenCalledWith("drill-1-kafka-leak");
     expect(screen.getByTestId("drill-broken")).toHaveTextContent(
       "nothing approved yet",
     );
