@@ -53,19 +53,27 @@ fn payload(jws: &str) -> Value {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
 }
 
-#[tokio::test]
-async fn the_desktop_path_decides_on_what_it_showed_and_refuses_after_an_edit() {
-    let dir = tempfile::tempdir().unwrap();
+/// Alice's app on a database in `dir` (the demo inventory when `demo`),
+/// with keys in memory.
+async fn workspace(dir: &tempfile::TempDir, demo: bool) -> Workspace {
     let store = Store::open(&dir.path().join("inv.db")).await.unwrap();
-    countersign::demo::load(&store, false, "alice")
-        .await
-        .unwrap();
-    let ws = Workspace::on(
+    if demo {
+        countersign::demo::load(&store, false, "alice")
+            .await
+            .unwrap();
+    }
+    Workspace::on(
         store,
         None,
         Arc::new(MemorySecrets::default()),
         ChangeContext::new("alice", "app"),
-    );
+    )
+}
+
+#[tokio::test]
+async fn the_desktop_path_decides_on_what_it_showed_and_refuses_after_an_edit() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = workspace(&dir, true).await;
     // No backend yet: the inbox says so, deciding says what to do.
     assert!(ws.inbox().await.unwrap().backend.is_none());
     ws.create_signing_key().await.unwrap();
@@ -250,13 +258,7 @@ async fn the_desktop_path_decides_on_what_it_showed_and_refuses_after_an_edit() 
 #[tokio::test]
 async fn decide_input_is_checked_before_anything_is_signed() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("inv.db")).await.unwrap();
-    let ws = Workspace::on(
-        store,
-        None,
-        Arc::new(MemorySecrets::default()),
-        ChangeContext::new("alice", "app"),
-    );
+    let ws = workspace(&dir, false).await;
     let cases = [
         (
             json!({"id": "r", "verdict": "approve", "reason": " "}),
@@ -308,16 +310,7 @@ async fn decide_input_is_checked_before_anything_is_signed() {
 #[tokio::test]
 async fn a_finished_drill_leaves_no_request_in_the_inbox() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("inv.db")).await.unwrap();
-    countersign::demo::load(&store, false, "alice")
-        .await
-        .unwrap();
-    let ws = Workspace::on(
-        store,
-        None,
-        Arc::new(MemorySecrets::default()),
-        ChangeContext::new("alice", "app"),
-    );
+    let ws = workspace(&dir, true).await;
     ws.create_signing_key().await.unwrap();
     let (_session, run) = ws
         .start_drill(

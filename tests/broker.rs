@@ -38,14 +38,7 @@ async fn a_killed_broker_restarts_with_everything_it_answered_and_accepts_no_rep
         } else {
             "incident-response"
         };
-        c.enroll(
-            who.id,
-            &[group.into()],
-            &who.keys().jwks().await.unwrap(),
-            None,
-        )
-        .await
-        .unwrap();
+        who.enroll(&c, group).await;
     }
     let single = live_request("req-broker-single", "single_approval", "soar-analyst");
     let dual = live_request("req-broker-dual", "dual_approval", "soar-analyst");
@@ -113,14 +106,7 @@ async fn brokers_sharing_postgres_apply_a_decision_once() {
     let two = start(audience).await.unwrap();
     let (c1, c2) = (client(&one.url()), client(&two.url()));
     let alice = Approver::new("alice").await;
-    c1.enroll(
-        "alice",
-        &["identity-governance".into()],
-        &alice.keys().jwks().await.unwrap(),
-        None,
-    )
-    .await
-    .unwrap();
+    alice.enroll(&c1, "identity-governance").await;
     let r = live_request("req-broker-shared", "single_approval", "soar-analyst");
     c2.create_request(&r).await.unwrap();
     assert_eq!(
@@ -183,14 +169,7 @@ async fn a_long_poll_answers_when_the_outcome_exists() {
     let url = running.url();
     let c = client(&url);
     let alice = Approver::new("alice").await;
-    c.enroll(
-        "alice",
-        &["identity-governance".into()],
-        &alice.keys().jwks().await.unwrap(),
-        None,
-    )
-    .await
-    .unwrap();
+    alice.enroll(&c, "identity-governance").await;
     let http = reqwest::Client::new();
     let poll = |id: &str, wait: u64| {
         http.get(format!("{url}/v1/requests/{id}?wait={wait}"))
@@ -296,14 +275,7 @@ async fn outcomes_reach_their_callback_signed_retried_and_once() {
     let running = backend::spawn(config()).await.unwrap();
     let c = client(&running.url());
     let alice = Approver::new("alice").await;
-    c.enroll(
-        "alice",
-        &["identity-governance".into()],
-        &alice.keys().jwks().await.unwrap(),
-        None,
-    )
-    .await
-    .unwrap();
+    alice.enroll(&c, "identity-governance").await;
     let (hook, got) = receiver(2).await;
 
     let mut r = live_request("req-callback", "single_approval", "soar-analyst");
@@ -524,14 +496,7 @@ async fn a_decision_on_the_request_as_posted_or_as_answered_is_accepted_and_keep
     .unwrap();
     let c = client(&running.url());
     let alice = Approver::new("alice").await;
-    c.enroll(
-        "alice",
-        &["identity-governance".into()],
-        &alice.keys().jwks().await.unwrap(),
-        None,
-    )
-    .await
-    .unwrap();
+    alice.enroll(&c, "identity-governance").await;
     let mut posted = live_request("req-as-posted", "single_approval", "soar-analyst");
     posted["callback"] = "https://hooks.example/run?sig=receiver-secret".into();
     c.create_request(&posted).await.unwrap();

@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::io::BufRead as _;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -33,20 +32,12 @@ fn serve(args: &[&str], log: &Path) -> (Child, String) {
         .stderr(std::fs::File::create(log).unwrap())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .nth(2)
-        .unwrap_or_else(|| {
-            panic!(
-                "no address in {line:?}; log: {}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            )
-        })
-        .to_owned();
+    let url = common::listening_url(&mut child).unwrap_or_else(|| {
+        panic!(
+            "backend serve did not start; log: {}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        )
+    });
     (child, url)
 }
 
@@ -141,14 +132,7 @@ async fn sigterm_finishes_the_delivery_in_flight_and_logs_are_json_without_secre
 
     let c = BackendClient::new(&url, TOKEN.to_owned().into()).unwrap();
     let alice = Approver::new("alice").await;
-    c.enroll(
-        "alice",
-        &["identity-governance".into()],
-        &alice.keys().jwks().await.unwrap(),
-        None,
-    )
-    .await
-    .unwrap();
+    alice.enroll(&c, "identity-governance").await;
     let (hook, got, mut arrived) = slow_receiver(Duration::from_secs(2)).await;
     let mut request = live_request("req-sigterm", "single_approval", "soar-analyst");
     request["callback"] = format!("{hook}?sig=receiver-credential-xyz").into();
@@ -344,41 +328,34 @@ async fn probes_and_malformed_input_answer_in_json() {
             "{e}"
         );
     }
-    let (status, _) = answer(
-        send(reqwest::Method::POST, "/v1/decisions")
-            .header("content-type", "application/json")
-            .body("{not json")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(status, 400);
-    let (status, _) = answer(
-        send(reqwest::Method::POST, "/v1/requests")
-            .body("id=1")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(status, 415);
-    let (status, _) = answer(
-        send(reqwest::Method::GET, "/v2/anything")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(status, 404);
-    let (status, _) = answer(
-        send(reqwest::Method::DELETE, "/v1/requests")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(status, 405);
+    // (method, path, content type, body) → the status that names its kind.
+    let malformed = [
+        (
+            "POST",
+            "/v1/decisions",
+            Some("application/json"),
+            "{not json",
+            400,
+        ),
+        ("POST", "/v1/requests", None, "id=1", 415),
+        ("GET", "/v2/anything", None, "", 404),
+        ("DELETE", "/v1/requests", None, "", 405),
+    ];
+    for (method, path, content_type, body, expected) in malformed {
+        let mut r = send(
+            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+            path,
+        );
+        if let Some(t) = content_type {
+            r = r.header("content-type", t);
+        }
+        let (status, e) = answer(r.body(body).send().await.unwrap()).await;
+        assert_eq!(status, expected, "{method} {path}: {e}");
+        assert!(
+            !e.is_empty(),
+            "{method} {path}: a JSON error says what is wrong"
+        );
+    }
 
     assert_eq!(
         http.get(format!("{url}/readyz"))

@@ -9,7 +9,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::BufRead as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -39,11 +38,7 @@ fn start(
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    match line.split_whitespace().nth(2) {
+    match common::listening_url(&mut child) {
         Some(url) => Ok((child, url.replace("0.0.0.0", "127.0.0.1"))),
         None => {
             let out = child.wait_with_output().unwrap();

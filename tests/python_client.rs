@@ -9,14 +9,10 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 
 use common::ServedBackend;
-use countersign::Store;
-use countersign::approval::{self, Decision, DecisionInput};
+use common::approver::Approver;
 use countersign::client::BackendClient;
-use countersign::signing::{Keys, MemorySecrets};
-use countersign::store::ChangeContext;
 use serde_json::Value;
 
 const TOKEN: &str = "python-client-token-0123456789abcdef";
@@ -133,44 +129,14 @@ async fn a_playbook_waits_for_a_decision_signed_in_countersign_and_verifies_it()
     let c = BackendClient::new(&url, TOKEN.to_owned().into()).unwrap();
 
     // Alice's installation: the demo inventory and her key.
-    let alice_dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&alice_dir.path().join("a.db")).await.unwrap();
-    countersign::demo::load(&store, false, "alice")
-        .await
-        .unwrap();
-    let secrets = Arc::new(MemorySecrets::default());
-    let keys = Keys::new(&store, secrets.clone());
-    keys.init(&ChangeContext::new("alice", "test"))
-        .await
-        .unwrap();
-    c.enroll(
-        "alice",
-        &["identity-governance".into()],
-        &keys.jwks().await.unwrap(),
-        None,
-    )
-    .await
-    .unwrap();
+    let alice = Approver::new("alice").await;
+    alice.enroll(&c, "identity-governance").await;
     let approve = |r: Value| {
-        let (store, keys) = (&store, &keys);
-        let url = url.clone();
+        let (alice, url) = (&alice, url.clone());
         async move {
-            approval::decide(
-                store,
-                keys,
-                DecisionInput {
-                    request: &r,
-                    decision: Decision::Approve,
-                    reason: "the blast radius is one sandbox service",
-                    audience: &url,
-                    destination: None,
-                    inventory_version: None,
-                },
-                &ChangeContext::new("alice", "test"),
-            )
-            .await
-            .unwrap()
-            .jws
+            alice
+                .approve_because(&r, &url, "the blast radius is one sandbox service")
+                .await
         }
     };
 

@@ -289,10 +289,21 @@ impl Drop for Running {
 /// A bound listener and everything ready to serve on it.
 struct Bound {
     listener: std::net::TcpListener,
+    addr: SocketAddr,
     shared: Shared,
     audience: String,
     tls: Option<axum_server::tls_rustls::RustlsConfig>,
     grace: Duration,
+}
+
+impl Bound {
+    fn scheme(&self) -> &'static str {
+        scheme(self.tls.is_some())
+    }
+}
+
+fn scheme(tls: bool) -> &'static str {
+    if tls { "https" } else { "http" }
 }
 
 async fn bind(config: ServeConfig) -> Result<Bound, BackendError> {
@@ -326,7 +337,7 @@ async fn bind(config: ServeConfig) -> Result<Bound, BackendError> {
         Some(target) => Some(journal::Journal::open(target).await?),
         None => None,
     };
-    let scheme = if tls.is_some() { "https" } else { "http" };
+    let scheme = scheme(tls.is_some());
     // `http://0.0.0.0:8787` is no address anyone signs for: on every
     // interface (a container, a host behind a proxy) the audience must be
     // given, unless the state keeps one.
@@ -420,6 +431,7 @@ async fn bind(config: ServeConfig) -> Result<Bound, BackendError> {
     }
     Ok(Bound {
         listener: listener.into_std().map_err(BackendError::Serve)?,
+        addr,
         shared,
         audience,
         tls,
@@ -542,8 +554,7 @@ async fn run(bound: Bound, stop: impl Future<Output = ()>) -> Result<(), Backend
 /// dropped or [`Running::shut_down`].
 pub async fn spawn(config: ServeConfig) -> Result<Running, BackendError> {
     let bound = bind(config).await?;
-    let addr = bound.listener.local_addr().map_err(BackendError::Serve)?;
-    let scheme = if bound.tls.is_some() { "https" } else { "http" };
+    let (addr, scheme) = (bound.addr, bound.scheme());
     let (audience, shared) = (bound.audience.clone(), bound.shared.clone());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(run(bound, async {
@@ -560,15 +571,18 @@ pub async fn spawn(config: ServeConfig) -> Result<Running, BackendError> {
 }
 
 /// Binds and serves until `stop` resolves (the CLI passes `SIGTERM` or
-/// Ctrl-C), then stops gracefully. `on_ready` gets the bound address (so a
-/// caller that asked for port 0 learns the port) before the first request.
+/// Ctrl-C), then stops gracefully. `on_ready` gets the URL it serves at
+/// (`http(s)://` and the bound address, so a caller that asked for port 0
+/// learns the port) and its audience, before the first request.
 pub async fn serve(
     config: ServeConfig,
-    on_ready: impl FnOnce(SocketAddr, &str),
+    on_ready: impl FnOnce(&str, &str),
     stop: impl Future<Output = ()>,
 ) -> Result<(), BackendError> {
     let bound = bind(config).await?;
-    let addr = bound.listener.local_addr().map_err(BackendError::Serve)?;
-    on_ready(addr, &bound.audience);
+    on_ready(
+        &format!("{}://{}", bound.scheme(), bound.addr),
+        &bound.audience,
+    );
     run(bound, stop).await
 }

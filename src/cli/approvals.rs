@@ -296,19 +296,14 @@ pub async fn serve(command: &BackendCommand) -> Result<bool> {
             s.clone()
         }
     });
-    let scheme = if config.tls.is_some() {
-        "https"
-    } else {
-        "http"
-    };
     backend::serve(
         config,
-        move |addr, audience| {
+        move |url, audience| {
             // Scripts wait for this line (and read the port from it).
-            println!("listening on {scheme}://{addr} (audience {audience})");
+            println!("listening on {url} (audience {audience})");
             use std::io::Write;
             let _ = std::io::stdout().flush();
-            tracing::info!(address = %addr, scheme, audience, "listening");
+            tracing::info!(url, audience, "listening");
             match &trusted {
                 Some(issuer) => {
                     tracing::info!(issuer, "enrolling keys only for people the issuer vouches for")

@@ -35,18 +35,39 @@ impl Approver {
         }
     }
 
+    /// Enrolls this approver's keys with the backend `client` talks to, in
+    /// `group` (no identity provider: the bearer token's holder vouches).
+    pub async fn enroll(&self, client: &countersign::client::BackendClient, group: &str) {
+        client
+            .enroll(
+                self.id,
+                &[group.into()],
+                &self.keys().jwks().await.unwrap(),
+                None,
+            )
+            .await
+            .unwrap();
+    }
+
     pub fn keys(&self) -> Keys<'_> {
         Keys::new(&self.store, self.secrets.clone())
     }
 
+    /// Approves `request` for the backend `audience`; the signed JWS.
     pub async fn approve(&self, request: &Value, audience: &str) -> String {
+        self.approve_because(request, audience, "checked the blast radius")
+            .await
+    }
+
+    /// [`Approver::approve`] with the reason given.
+    pub async fn approve_because(&self, request: &Value, audience: &str, reason: &str) -> String {
         approval::decide(
             &self.store,
             &self.keys(),
             DecisionInput {
                 request,
                 decision: Decision::Approve,
-                reason: "checked the blast radius",
+                reason,
                 audience,
                 destination: None,
                 inventory_version: None,

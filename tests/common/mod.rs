@@ -24,6 +24,21 @@ pub fn countersign_as(actor: &str, db: &Path) -> Command {
     cmd
 }
 
+/// The URL a `backend serve` child prints first on stdout ("listening on
+/// URL (audience …)"); `None` when it ended without one (it refused to
+/// start: its stderr says why).
+pub fn listening_url(child: &mut std::process::Child) -> Option<String> {
+    use std::io::BufRead;
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take()?)
+        .read_line(&mut line)
+        .ok()?;
+    line.strip_prefix("listening on ")?
+        .split_whitespace()
+        .next()
+        .map(str::to_owned)
+}
+
 /// `countersign backend serve` as its own process on a free loopback port;
 /// killed when dropped.
 pub struct ServedBackend {
@@ -39,7 +54,6 @@ impl ServedBackend {
     /// [`ServedBackend::start`] listening on `listen` (a restart on the
     /// port a client already knows).
     pub fn start_on(listen: &str, args: &[&str], env: &[(&str, &str)]) -> ServedBackend {
-        use std::io::BufRead;
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_countersign"))
             .env_remove("COUNTERSIGN_BACKEND_TOKEN")
             .envs(env.iter().copied())
@@ -49,16 +63,7 @@ impl ServedBackend {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        // The first line is "listening on http://ADDR (audience …)".
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .split_whitespace()
-            .nth(2)
-            .unwrap_or_else(|| panic!("no address in {line:?}"))
-            .to_owned();
+        let url = listening_url(&mut child).expect("backend serve printed where it listens");
         ServedBackend { child, url }
     }
 }
