@@ -413,6 +413,10 @@ fn bad_configuration_is_refused_at_once_saying_what_to_do() {
             "does not exist; create it",
         ),
         (
+            vec!["--state".into(), dir.path().display().to_string()],
+            "is a directory",
+        ),
+        (
             vec![
                 "--state".into(),
                 format!("postgres://countersign@127.0.0.1:{closed}/broker"),

@@ -79,20 +79,18 @@ function sameJson(a, b) {
 
 async function main(argv) {
   const [what, subject, jwksFile, requestId, issuer] = argv;
-  if (!subject || !jwksFile) {
-    throw new Error(
-      "usage: verify.mjs callback BODY.json BROKER_JWKS.json [REQUEST_ID [ISSUER]] | decision JWS_FILE APPROVER_JWKS.json [REQUEST_ID]",
+  if (!subject || !jwksFile || !["callback", "decision"].includes(what)) {
+    process.stderr.write(
+      "usage: verify.mjs callback BODY.json BROKER_JWKS.json [REQUEST_ID [ISSUER]]\n" +
+        "       verify.mjs decision JWS_FILE APPROVER_JWKS.json [REQUEST_ID]\n",
     );
+    process.exit(what === "--help" || what === "-h" ? 0 : 2);
   }
   const jwks = JSON.parse(readFileSync(jwksFile, "utf8"));
   const claims =
     what === "callback"
       ? await verifyCallback(JSON.parse(readFileSync(subject, "utf8")), jwks, { requestId, issuer })
-      : what === "decision"
-        ? await verifyDecision(readFileSync(subject, "utf8").trim(), jwks, { requestId })
-        : (() => {
-            throw new Error(`unknown check ${what}: callback or decision`);
-          })();
+      : await verifyDecision(readFileSync(subject, "utf8").trim(), jwks, { requestId });
   process.stdout.write(JSON.stringify(claims) + "\n");
 }
 

@@ -174,6 +174,12 @@ impl Journal {
                     dir.display()
                 )));
             }
+            if absolute.is_dir() {
+                return Err(unusable(
+                    "is a directory; give the path of the state file in it (e.g. DIR/broker.db)"
+                        .into(),
+                ));
+            }
             // Refused before SQLite tries it: a file that is not a
             // database (a token file given by mistake, a copy cut short)
             // is named as such, and left as it is.

@@ -52,7 +52,7 @@ pub enum BackendError {
     #[error(transparent)]
     Journal(#[from] journal::JournalError),
     #[error(
-        "listening on {addr} (every interface), the broker cannot tell the URL approvers reach it at: give --audience (COUNTERSIGN_BROKER_AUDIENCE), e.g. https://countersign-broker.example.com"
+        "not started: on {addr} (every interface) the broker cannot tell the URL approvers reach it at: give --audience (COUNTERSIGN_BROKER_AUDIENCE), e.g. https://countersign-broker.example.com"
     )]
     NoAudience { addr: SocketAddr },
     #[error("--audience {given:?}: {reason}")]
