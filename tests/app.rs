@@ -350,3 +350,130 @@ async fn a_finished_drill_leaves_no_request_in_the_inbox() {
     );
     assert_eq!(inbox.awaiting, 0);
 }
+
+/// Issue 19 (1): the app knows before its Sign button is enabled whether
+/// a signature would count, by the backend's own rules — refused with the
+/// reason when the owner is in none of a dual approval's groups, put right
+/// by setting the groups in the app (which enrolls them again), refused
+/// when the groups claimed are not the ones enrolled, refused for the
+/// first approver's second signature; and a backend that cannot be asked
+/// leaves it unchecked rather than refused.
+#[tokio::test]
+async fn the_app_knows_before_signing_whether_a_signature_would_count() {
+    use countersign::approval::Standing;
+    let dir = tempfile::tempdir().unwrap();
+    let ws = workspace(&dir, true).await;
+    let check = ws.sign_check("req-dual-app").await.unwrap();
+    assert_eq!(
+        check.approve_refused.as_ref().map(|r| r.code.as_str()),
+        Some("no_signing_key")
+    );
+    ws.create_signing_key().await.unwrap();
+    let check = ws.sign_check("req-dual-app").await.unwrap();
+    assert_eq!(check.unchecked.as_deref(), Some("no backend is connected"));
+    assert!(check.approve_refused.is_none());
+
+    let running = backend::spawn(ServeConfig::new("127.0.0.1:0", TOKEN))
+        .await
+        .unwrap();
+    let url = running.url();
+    ws.connect_backend(&url, TOKEN).await.unwrap();
+    let soar = BackendClient::new(&url, TOKEN.to_owned().into()).unwrap();
+    let mut r = request("req-dual-app");
+    r["tier"] = "dual_approval".into();
+    soar.create_request(&r).await.unwrap();
+    ws.poll().await;
+
+    // No groups: the first of a dual approval would be refused.
+    let check = ws.sign_check("req-dual-app").await.unwrap();
+    let refused = check.approve_refused.expect("refused before signing");
+    assert_eq!(refused.code, "not_in_required_group");
+    assert!(
+        refused.message.contains("identity-governance"),
+        "{}",
+        refused.message
+    );
+    assert!(check.deny_refused.is_none(), "a denial still counts");
+    assert_eq!(check.required_groups, backend::DEFAULT_DUAL_GROUPS);
+
+    // Groups set in the app are checked, kept and enrolled at once.
+    let e = ws
+        .set_approver_groups(&["sre,security".into()])
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "invalid_input", "{e}");
+    let saved = ws
+        .set_approver_groups(&[
+            " identity-governance ".into(),
+            "".into(),
+            "identity-governance".into(),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(saved.groups, ["identity-governance"]);
+    assert_eq!(saved.enrolled_at.as_deref(), Some(url.as_str()));
+    let check = ws.sign_check("req-dual-app").await.unwrap();
+    assert!(
+        check.approve_refused.is_none(),
+        "{:?}",
+        check.approve_refused
+    );
+    assert_eq!(check.standing, Some(Standing::FirstOfTwo));
+    assert_eq!(check.your_groups, ["identity-governance"]);
+
+    // Groups changed behind the backend's back (the CLI's setting with no
+    // backend told): the decision would claim what is not enrolled.
+    let store = ws.store().unwrap();
+    store
+        .set_setting(
+            countersign::store::APPROVER_GROUPS_KEY,
+            "incident-response",
+            &ChangeContext::new("alice", "cli"),
+        )
+        .await
+        .unwrap();
+    let refused = ws
+        .sign_check("req-dual-app")
+        .await
+        .unwrap()
+        .approve_refused
+        .unwrap();
+    assert_eq!(
+        (refused.code.as_str(), refused.fix.as_deref()),
+        ("approver_mismatch", Some("enroll"))
+    );
+    ws.enroll_if_connected().await.unwrap();
+    assert!(
+        ws.sign_check("req-dual-app")
+            .await
+            .unwrap()
+            .approve_refused
+            .is_none()
+    );
+
+    // Signed: the backend awaits a second approver, and says a second
+    // signature of hers would not be one.
+    let mut input = decide("req-dual-app", None);
+    input.reason = "both teams agreed".into();
+    ws.decide(input).await.unwrap();
+    ws.poll().await;
+    let check = ws.sign_check("req-dual-app").await.unwrap();
+    assert_eq!(check.approvals.len(), 1);
+    assert_eq!(
+        check.approve_refused.map(|r| r.code),
+        Some("same_approver_twice".to_owned())
+    );
+
+    // A backend that cannot be asked: unchecked, not refused.
+    running.shut_down().await.unwrap();
+    let check = ws.sign_check("req-dual-app").await.unwrap();
+    assert!(check.approve_refused.is_none());
+    assert!(
+        check
+            .unchecked
+            .as_deref()
+            .is_some_and(|u| u.contains("could not be asked")),
+        "{:?}",
+        check.unchecked
+    );
+}

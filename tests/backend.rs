@@ -88,6 +88,22 @@ impl Approver {
         .jws
     }
 
+    /// An approval of `request` signed without the app's own refusal to
+    /// approve one's own request (the backend must refuse it too): a real
+    /// decision on another request, re-aimed.
+    async fn decide_raw_approval(&self, target: &Value, audience: &str) -> String {
+        let other = request("req-someone-elses", "single_approval", "someone-else");
+        let mut claims = claims_of(
+            &self
+                .decide_for(&other, Decision::Approve, audience, None)
+                .await,
+        );
+        claims["request_id"] = target["id"].clone();
+        claims["request_digest"] = countersign::signing::request_digest(target).into();
+        claims["jti"] = uuid_like("7").into();
+        self.sign_raw(&claims).await
+    }
+
     /// Signs arbitrary claims with this approver's active key, bypassing
     /// the app's own checks (what a compromised or buggy client could send).
     async fn sign_raw(&self, claims: &Value) -> String {
@@ -165,6 +181,18 @@ async fn submit(b: &Running, jws: &str) -> client::WireReceipt {
 fn claims_of(jws: &str) -> Value {
     let payload = jws.split('.').nth(1).unwrap();
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+/// The backend's judgement of `who` approving request `id` now: `Ok` with
+/// the standing, or `Err` with the rejection code it predicts.
+async fn may_approve(b: &Running, id: &str, who: &str) -> Result<String, String> {
+    let e = b.client.eligibility(id, who).await.unwrap();
+    assert_eq!((e.request_id.as_str(), e.approver.as_str()), (id, who));
+    match (e.approve.allowed, e.approve.standing, e.approve.reason) {
+        (true, Some(s), None) => Ok(serde_json::to_value(s).unwrap().as_str().unwrap().into()),
+        (false, None, Some(reason)) => Err(reason),
+        other => panic!("an incoherent judgement: {other:?}"),
+    }
 }
 
 async fn status_of(b: &Running, id: &str) -> String {
@@ -371,6 +399,38 @@ async fn dual_approval_needs_two_distinct_approvers_from_the_named_groups() {
     }
     let r = request("req-dual", "dual_approval", "soar-analyst");
     b.client.create_request(&r).await.unwrap();
+    // Before anything is signed, the backend says what each would meet
+    // (the app's Sign button follows it): each prediction below is then
+    // checked against the receipt of a real submission.
+    let requester = Approver::new("soar-analyst", "identity-governance").await;
+    enroll(&b, &requester, &["identity-governance"]).await;
+    assert_eq!(
+        may_approve(&b, "req-dual", "soar-analyst").await,
+        Err("approver_is_requester".into())
+    );
+    let jws = requester.decide_raw_approval(&r, &b.url).await;
+    assert_eq!(
+        submit(&b, &jws).await.reason.as_deref(),
+        Some("approver_is_requester")
+    );
+    let stranger = b.client.eligibility("req-dual", "erin").await.unwrap();
+    assert!(stranger.enrolled_kids.is_empty());
+    assert_eq!(stranger.approve.reason.as_deref(), Some("unknown_key"));
+    assert_eq!(stranger.deny.reason.as_deref(), Some("unknown_key"));
+    let missing = b.client.eligibility("no-such-request", "alice").await;
+    assert!(missing.unwrap_err().to_string().contains("404"));
+    let e = b.client.eligibility("req-dual", "dave").await.unwrap();
+    assert_eq!(e.groups, ["finance"]);
+    assert_eq!(e.required_groups, backend::DEFAULT_DUAL_GROUPS);
+    assert!(e.deny.allowed, "anyone enrolled may deny");
+    assert_eq!(
+        may_approve(&b, "req-dual", "dave").await,
+        Err("not_in_required_group".into())
+    );
+    assert_eq!(
+        may_approve(&b, "req-dual", "alice").await,
+        Ok("first_of_two".into())
+    );
 
     // Someone outside the named groups cannot start it.
     let jws = dave.decide(&r, Decision::Approve, &b.url).await;
@@ -383,6 +443,26 @@ async fn dual_approval_needs_two_distinct_approvers_from_the_named_groups() {
     let jws = alice.decide(&r, Decision::Approve, &b.url).await;
     assert_eq!(submit(&b, &jws).await.status, "awaiting_second_approval");
     assert_eq!(status_of(&b, "req-dual").await, "awaiting_second_approval");
+    let e = b.client.eligibility("req-dual", "bob").await.unwrap();
+    assert_eq!(
+        e.approvals,
+        [approval::Signer {
+            approver: "alice".into(),
+            groups: vec!["identity-governance".into()]
+        }]
+    );
+    assert_eq!(
+        may_approve(&b, "req-dual", "alice").await,
+        Err("same_approver_twice".into())
+    );
+    assert_eq!(
+        may_approve(&b, "req-dual", "carol").await,
+        Err("groups_not_covered".into())
+    );
+    assert_eq!(
+        may_approve(&b, "req-dual", "bob").await,
+        Ok("second_of_two".into())
+    );
 
     // The same person twice is not two approvers.
     let jws = alice.decide(&r, Decision::Approve, &b.url).await;
@@ -413,6 +493,10 @@ async fn dual_approval_needs_two_distinct_approvers_from_the_named_groups() {
     let jws = bob.decide(&r, Decision::Approve, &b.url).await;
     assert_eq!(submit(&b, &jws).await.status, "accepted");
     assert_eq!(status_of(&b, "req-dual").await, "approved");
+    assert_eq!(
+        may_approve(&b, "req-dual", "dave").await,
+        Err("already_decided".into())
+    );
     let pending = match b.client.pending_requests(None).await.unwrap() {
         client::Listing::Changed { requests, .. } => requests,
         client::Listing::NotModified => unreachable!(),

@@ -184,6 +184,11 @@ async fn real_claims_and_receipts_match_the_openapi_schemas() {
     state.enroll("alice", vec![], enrolled).unwrap();
 
     let mut documents = Vec::new();
+    let id = request["id"].as_str().unwrap();
+    for who in ["alice", "nobody-enrolled"] {
+        let e = state.eligibility(id, who, now).unwrap();
+        documents.push(("Eligibility", serde_json::to_value(&e).unwrap()));
+    }
     for audience in [aud, "https://elsewhere.test"] {
         let d = decide(
             &store,

@@ -44,7 +44,7 @@ fn generate(dir: &Path) {
     macro_rules! export {
         ($($t:ty),+ $(,)?) => { $( <$t as TS>::export_all(&cfg).unwrap(); )+ };
     }
-    use countersign::app::approvals::{DecideInput, InboxView, Verdict};
+    use countersign::app::approvals::{DecideInput, GroupsSaved, InboxView, SignCheck, Verdict};
     use countersign::approval::RequestView;
     use countersign::graph::blast_radius::{Alternatives, BlastResult, RankedIdentity};
     use countersign::store::{
@@ -54,6 +54,8 @@ fn generate(dir: &Path) {
         countersign::model::Identity,
         countersign::model::Service,
         InboxView,
+        SignCheck,
+        GroupsSaved,
         RequestView,
         DecideInput,
         Verdict,

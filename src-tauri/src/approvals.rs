@@ -5,7 +5,7 @@
 
 use tauri::{AppHandle, State};
 
-use countersign::app::approvals::{DecideInput, InboxView};
+use countersign::app::approvals::{DecideInput, GroupsSaved, InboxView, SignCheck};
 use countersign::approval::RequestView;
 use countersign::client::DeliveryReport;
 use countersign::store::DecisionRow;
@@ -92,4 +92,34 @@ pub async fn disconnect_backend(state: State<'_, AppState>) -> Result<InboxView,
 pub async fn create_signing_key(state: State<'_, AppState>) -> Result<InboxView, CommandError> {
     state.create_signing_key().await?;
     state.inbox().await
+}
+
+/// Whether the owner can sign request `id` now (asked of the backend
+/// before the Sign button is enabled).
+#[tauri::command]
+pub async fn sign_check(state: State<'_, AppState>, id: String) -> Result<SignCheck, CommandError> {
+    state.sign_check(&id).await
+}
+
+/// Enrolls the signing keys and groups with the connected backend again.
+#[tauri::command]
+pub async fn enroll_keys(state: State<'_, AppState>) -> Result<InboxView, CommandError> {
+    state.enroll_if_connected().await?;
+    state.inbox().await
+}
+
+/// Sets the approver groups (local mode) and enrolls them with the
+/// connected backend.
+#[tauri::command]
+pub async fn set_approver_groups(
+    state: State<'_, AppState>,
+    groups: Vec<String>,
+) -> Result<GroupsSaved, CommandError> {
+    if groups.len() > 1000 {
+        return Err(countersign::app::AppError::InvalidInput {
+            field: "approver_groups",
+            reason: "too many groups".into(),
+        });
+    }
+    state.set_approver_groups(&groups).await
 }

@@ -86,6 +86,64 @@ pub enum Verdict {
     Narrow,
 }
 
+/// Whether the owner can sign a request, known before the Sign button is
+/// enabled: the backend's judgement by the rules it holds decisions to
+/// ([`approval::may_approve`]), beside what only this app knows (which
+/// key would sign, which groups the decision would claim).
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct SignCheck {
+    /// Why an approval (or a narrower one) would be refused; `None` when
+    /// it would count.
+    pub approve_refused: Option<Refusal>,
+    /// Why a denial would be refused; `None` when it would count.
+    pub deny_refused: Option<Refusal>,
+    /// What an approval by you would do (decide alone, be the first of
+    /// two, complete a dual approval).
+    pub standing: Option<approval::Standing>,
+    /// The groups a dual approval needs between its two approvers, as the
+    /// backend enforces them (empty: any two people).
+    pub required_groups: Vec<String>,
+    /// Your groups as the backend holds them (enrolled with your keys).
+    pub your_groups: Vec<String>,
+    /// Approvals the backend has accepted so far.
+    pub approvals: Vec<approval::Signer>,
+    /// Set when the backend could not be asked, saying why: signing stays
+    /// possible (the decision is queued) and the backend judges it when
+    /// it is delivered.
+    pub unchecked: Option<String>,
+}
+
+/// One refusal: the backend's reason code, a sentence, and what fixes it.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct Refusal {
+    pub code: String,
+    pub message: String,
+    /// `enroll` when enrolling your keys and groups again fixes it;
+    /// `signing_key` when a signing key must be created first.
+    pub fix: Option<String>,
+}
+
+impl Refusal {
+    fn new(code: &str, message: impl Into<String>, fix: Option<&str>) -> Self {
+        Refusal {
+            code: code.to_owned(),
+            message: message.into(),
+            fix: fix.map(str::to_owned),
+        }
+    }
+}
+
+/// What saving the approver groups did.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct GroupsSaved {
+    pub groups: Vec<String>,
+    /// The backend the new groups were enrolled with, if one is connected.
+    pub enrolled_at: Option<String>,
+    /// Why the connected backend could not be told (the groups are saved
+    /// here; enroll again when it answers).
+    pub enroll_problem: Option<String>,
+}
+
 /// What the owner decided, as the window sends it.
 #[derive(Debug, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -504,6 +562,170 @@ impl Workspace {
             client::enroll_keys_of(&self.keys(store), store, &client, &actor, vouched.as_ref())
                 .await?,
         )
+    }
+
+    /// Whether the owner can sign request `id` now ([`SignCheck`]): asked
+    /// of the backend the request came from, then checked against the key
+    /// that would sign and the groups the decision would claim. A backend
+    /// that cannot be asked leaves the check `unchecked`, not failed.
+    pub async fn sign_check(&self, id: &str) -> Result<SignCheck, AppError> {
+        check_request_id(id)?;
+        let store = self.store()?;
+        let actor = self.ctx().actor;
+        let key = self
+            .keys(store)
+            .list()
+            .await?
+            .into_iter()
+            .find(|k| k.status == KeyStatus::Active);
+        let claimed = match self.signed_in() {
+            Some((person, _)) if person.sub == actor => person.groups,
+            _ => store.approver_groups().await?,
+        };
+        let mut check = SignCheck {
+            approve_refused: None,
+            deny_refused: None,
+            standing: None,
+            required_groups: Vec::new(),
+            your_groups: Vec::new(),
+            approvals: Vec::new(),
+            unchecked: None,
+        };
+        let Some(key) = key else {
+            let no_key = Refusal::new(
+                "no_signing_key",
+                "you have no signing key yet: create one (it stays in your system keyring)",
+                Some("signing_key"),
+            );
+            check.approve_refused = Some(no_key.clone());
+            check.deny_refused = Some(no_key);
+            return Ok(check);
+        };
+        let Some(url) = self.approvals.backend_url(store).await else {
+            check.unchecked = Some("no backend is connected".into());
+            return Ok(check);
+        };
+        let asked = match self.approvals.client(&url).await {
+            Ok(client) => client.eligibility(id, &actor).await,
+            Err(e) => Err(e),
+        };
+        let e = match asked {
+            Ok(e) => e,
+            Err(e) => {
+                check.unchecked = Some(format!(
+                    "{url} could not be asked whether you may sign ({e}); a decision is queued and judged there when it is delivered"
+                ));
+                return Ok(check);
+            }
+        };
+        let refusal = |j: &approval::Judgement| {
+            (!j.allowed).then(|| {
+                let code = j.reason.clone().unwrap_or_default();
+                let fix = (code == "unknown_key").then_some("enroll");
+                Refusal::new(&code, j.message.clone().unwrap_or_default(), fix)
+            })
+        };
+        check.approve_refused = refusal(&e.approve);
+        check.deny_refused = refusal(&e.deny);
+        check.standing = e.approve.standing;
+        // What the backend cannot know: the key this app signs with, and
+        // the groups the decision claims, must be the ones enrolled.
+        if !e.enrolled_kids.is_empty() && !e.enrolled_kids.contains(&key.kid) {
+            let stale = Refusal::new(
+                "unknown_key",
+                format!(
+                    "your signing key {}… is not enrolled at {url} (it holds other keys for {actor}): enroll it",
+                    &key.kid[..key.kid.len().min(12)]
+                ),
+                Some("enroll"),
+            );
+            check.approve_refused.get_or_insert(stale.clone());
+            check.deny_refused.get_or_insert(stale);
+        }
+        let unenrolled: Vec<&str> = claimed
+            .iter()
+            .filter(|g| !e.groups.contains(g))
+            .map(String::as_str)
+            .collect();
+        if !e.enrolled_kids.is_empty() && !unenrolled.is_empty() {
+            let mismatch = Refusal::new(
+                "approver_mismatch",
+                format!(
+                    "your decision would claim {}, but {url} has you enrolled with {}: enroll again",
+                    approval::Groups(claimed.clone()),
+                    approval::Groups(e.groups.clone())
+                ),
+                Some("enroll"),
+            );
+            check.approve_refused.get_or_insert(mismatch.clone());
+            check.deny_refused.get_or_insert(mismatch);
+        }
+        check.required_groups = e.required_groups;
+        check.your_groups = e.groups;
+        check.approvals = e.approvals;
+        Ok(check)
+    }
+
+    /// Sets the approver groups this installation's owner signs with when
+    /// nobody is signed in (the `approver_groups` setting, audited), then
+    /// enrolls them with the connected backend, which holds decisions to
+    /// the groups enrolled. Each group is 1 to
+    /// [`crate::backend::MAX_GROUP_BYTES`] bytes without a comma, at most
+    /// [`crate::backend::MAX_GROUPS`]; blanks and repeats are dropped.
+    /// Errors: `invalid_input` naming the group at fault.
+    pub async fn set_approver_groups(&self, groups: &[String]) -> Result<GroupsSaved, AppError> {
+        let mut cleaned: Vec<String> = Vec::new();
+        for g in groups.iter().map(|g| g.trim()).filter(|g| !g.is_empty()) {
+            if g.contains(',') || g.len() > crate::backend::MAX_GROUP_BYTES {
+                return Err(AppError::InvalidInput {
+                    field: "approver_groups",
+                    reason: format!(
+                        "{g:?}: a group is 1 to {} bytes without a comma (give each group separately)",
+                        crate::backend::MAX_GROUP_BYTES
+                    ),
+                });
+            }
+            if !cleaned.iter().any(|c| c == g) {
+                cleaned.push(g.to_owned());
+            }
+        }
+        if cleaned.len() > crate::backend::MAX_GROUPS {
+            return Err(AppError::InvalidInput {
+                field: "approver_groups",
+                reason: format!("at most {} groups", crate::backend::MAX_GROUPS),
+            });
+        }
+        let store = self.store()?;
+        store
+            .set_setting(
+                crate::store::APPROVER_GROUPS_KEY,
+                &cleaned.join(","),
+                &self.ctx(),
+            )
+            .await?;
+        let mut saved = GroupsSaved {
+            groups: cleaned,
+            enrolled_at: None,
+            enroll_problem: None,
+        };
+        // Signed in, the identity provider's groups are the ones enrolled
+        // and claimed; this setting waits for the local mode.
+        let has_key = self
+            .keys(store)
+            .list()
+            .await?
+            .iter()
+            .any(|k| k.status == KeyStatus::Active);
+        if self.signed_in().is_none()
+            && has_key
+            && let Some(url) = self.approvals.backend_url(store).await
+        {
+            match self.enroll(&url).await {
+                Ok(_) => saved.enrolled_at = Some(url),
+                Err(e) => saved.enroll_problem = Some(e.to_string()),
+            }
+        }
+        Ok(saved)
     }
 
     /// Creates the owner's signing key (private half in the keyring) and

@@ -2,6 +2,7 @@
 //! decisions an owner gives on them.
 
 mod decision;
+mod eligibility;
 mod narrowing;
 mod request;
 mod view;
@@ -11,6 +12,7 @@ pub use decision::{
     DecisionKind, MAX_ID_BYTES, MAX_REASON_BYTES, RecordedDecision, check_claims, decide,
     decide_on, tier_for,
 };
+pub use eligibility::{Eligibility, Groups, Ineligible, Judgement, Signer, Standing, may_approve};
 pub use narrowing::{
     MAX_SCOPE_ENTRIES, MAX_SCOPE_ENTRY_BYTES, Narrowing, NarrowingProblem, check_narrowing,
 };

@@ -38,6 +38,7 @@ pub fn router(shared: Shared) -> Router {
     Router::new()
         .route("/v1/requests", get(list_requests).post(create_request))
         .route("/v1/requests/{id}", get(get_request))
+        .route("/v1/requests/{id}/eligibility", get(eligibility))
         .route("/v1/decisions", post(submit_decision).get(list_receipts))
         .route("/v1/approvers/{approver}", put(enroll))
         .route("/v1/approvers/{approver}/jwks", get(approver_jwks))
@@ -391,6 +392,39 @@ async fn get_request(
             // A stopping broker answers with what it has.
             _ = shared.stopping.cancelled() => {}
         }
+    }
+}
+
+#[derive(Deserialize)]
+struct EligibilityQuery {
+    #[serde(default)]
+    approver: Option<String>,
+}
+
+/// Whether an approver may sign a request now, judged by the rules a
+/// submitted decision is held to: what an app shows before its Sign
+/// button is enabled (docs/protocol.md, "Who may approve").
+async fn eligibility(
+    State(shared): State<Shared>,
+    Path(id): Path<String>,
+    Query(q): Query<EligibilityQuery>,
+) -> Response {
+    let Some(approver) = q
+        .approver
+        .filter(|a| !a.trim().is_empty() && a.len() <= crate::approval::MAX_ID_BYTES)
+    else {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "approver: the approver's id, 1 to {} bytes",
+                crate::approval::MAX_ID_BYTES
+            ),
+        );
+    };
+    let state = shared.read().await;
+    match state.eligibility(&id, &approver, jiff::Timestamp::now()) {
+        Some(e) => Json(e).into_response(),
+        None => error(StatusCode::NOT_FOUND, format!("no request {id}")),
     }
 }
 

@@ -9,7 +9,7 @@ use ed25519_dalek::VerifyingKey;
 use serde::Serialize;
 
 use super::verify::{KeyLookup, Rejection, VerifiedDecision, peek_jti, verify_decision};
-use crate::approval::ContainmentRequest;
+use crate::approval::{ContainmentRequest, Eligibility, Judgement, Signer, Standing};
 use crate::model::ApprovalTier;
 use crate::signing::request_digest;
 
@@ -402,6 +402,84 @@ impl BackendState {
         Some(serde_json::json!({ "keys": keys, "groups": a.groups }))
     }
 
+    /// Whether `approver` may sign request `id` now, judged by the rules
+    /// [`Self::submit`] applies ([`crate::approval::may_approve`]), from
+    /// what this backend holds: the approver's enrolled keys and groups,
+    /// the approvals so far and the request's status. `None` when there
+    /// is no such request.
+    pub fn eligibility(
+        &self,
+        id: &str,
+        approver: &str,
+        now: jiff::Timestamp,
+    ) -> Option<Eligibility> {
+        let request = self.request(id)?;
+        let enrolled = self.approvers.get(approver);
+        let mut enrolled_kids: Vec<String> = enrolled
+            .map(|a| a.keys.keys().cloned().collect())
+            .unwrap_or_default();
+        enrolled_kids.sort();
+        let me = Signer {
+            approver: approver.to_owned(),
+            groups: enrolled.map(|a| a.groups.clone()).unwrap_or_default(),
+        };
+        let approvals: Vec<Signer> = request
+            .approvals
+            .iter()
+            .map(|a| Signer {
+                approver: a.approver.clone(),
+                groups: self
+                    .approvers
+                    .get(&a.approver)
+                    .map(|x| x.groups.clone())
+                    .unwrap_or_default(),
+            })
+            .collect();
+        let closed = match request.status(now) {
+            RequestStatus::Expired => Some(Judgement::refused(
+                Rejection::RequestExpired.code(),
+                "the request has expired; nothing can be signed for it",
+            )),
+            RequestStatus::Approved | RequestStatus::Denied => Some(Judgement::refused(
+                Rejection::AlreadyDecided.code(),
+                "the request was already decided",
+            )),
+            _ if enrolled_kids.is_empty() => Some(Judgement::refused(
+                Rejection::UnknownKey.code(),
+                format!(
+                    "no key is enrolled for {approver} at this backend: enroll your signing key first"
+                ),
+            )),
+            _ => None,
+        };
+        let (approve, deny) = match closed {
+            Some(refused) => (refused.clone(), refused),
+            None => {
+                let approve = match crate::approval::may_approve(
+                    request.parsed.tier,
+                    &request.parsed.requested_by.id,
+                    approvals.first(),
+                    &self.dual_groups,
+                    &me,
+                ) {
+                    Ok(standing) => Judgement::allowed(Some(standing)),
+                    Err(e) => Judgement::refused(e.code(), e.to_string()),
+                };
+                (approve, Judgement::allowed(None))
+            }
+        };
+        Some(Eligibility {
+            request_id: id.to_owned(),
+            approver: approver.to_owned(),
+            enrolled_kids,
+            groups: me.groups,
+            required_groups: self.dual_groups.clone(),
+            approvals,
+            approve,
+            deny,
+        })
+    }
+
     fn lookup(&self, kid: &str) -> KeyLookup {
         for (id, a) in &self.approvers {
             if let Some(key) = a.keys.get(kid) {
@@ -539,10 +617,13 @@ impl BackendState {
         {
             return reject(Rejection::ApproverMismatch, &v);
         }
-        let first_groups = self.requests[i]
+        let first = self.requests[i]
             .approvals
             .first()
-            .map(|a| groups_of(&a.approver));
+            .map(|a| crate::approval::Signer {
+                approver: a.approver.clone(),
+                groups: groups_of(&a.approver),
+            });
         let policy = &self.policy;
         let request = &mut self.requests[i];
         if request_digest(&request.json) != v.claims.request_digest {
@@ -568,34 +649,33 @@ impl BackendState {
             request.decided = Some(RequestStatus::Denied);
             return Ok((v, ReceiptStatus::Accepted));
         }
-        if crate::model::text::same_person(&request.parsed.requested_by.id, &v.approver) {
-            return reject(Rejection::ApproverIsRequester, &v);
-        }
-        if request.parsed.tier != ApprovalTier::DualApproval {
-            request.decided = Some(RequestStatus::Approved);
-            return Ok((v, ReceiptStatus::Accepted));
-        }
-        let in_a_group = |groups: &[String]| groups.iter().any(|g| dual_groups.contains(g));
-        match request.approvals.first() {
-            None => {
-                if !dual_groups.is_empty() && !in_a_group(&approver_groups) {
-                    return reject(Rejection::NotInRequiredGroup, &v);
-                }
+        let me = crate::approval::Signer {
+            approver: v.approver.clone(),
+            groups: approver_groups,
+        };
+        let standing = crate::approval::may_approve(
+            request.parsed.tier,
+            &request.parsed.requested_by.id,
+            first.as_ref(),
+            &dual_groups,
+            &me,
+        )
+        .map_err(|e| (Rejection::from(e), Some(v.clone())))?;
+        match standing {
+            Standing::Sole => {
+                request.decided = Some(RequestStatus::Approved);
+                Ok((v, ReceiptStatus::Accepted))
+            }
+            Standing::FirstOfTwo => {
                 request.approvals.push(v.clone());
                 Ok((v, ReceiptStatus::AwaitingSecondApproval))
             }
-            Some(first) => {
-                if crate::model::text::same_person(&first.approver, &v.approver) {
-                    return reject(Rejection::SameApproverTwice, &v);
-                }
+            Standing::SecondOfTwo => {
+                let first = &request.approvals[0];
                 if first.claims.decision != v.claims.decision
                     || first.claims.narrowed != v.claims.narrowed
                 {
                     return reject(Rejection::ApprovalsDisagree, &v);
-                }
-                let first_groups = first_groups.unwrap_or_default();
-                if !covers(&dual_groups, &first_groups, &approver_groups) {
-                    return reject(Rejection::GroupsNotCovered, &v);
                 }
                 request.approvals.push(v.clone());
                 request.decided = Some(RequestStatus::Approved);
@@ -647,16 +727,6 @@ fn receipt(
         detail: None,
         received_at: now.to_string(),
     }
-}
-
-/// Two approvers cover the required groups when, between them, they hold
-/// every group and each of them holds at least one: both sides sign.
-fn covers(required: &[String], a: &[String], b: &[String]) -> bool {
-    if required.is_empty() {
-        return true;
-    }
-    let holds = |who: &[String]| required.iter().any(|g| who.contains(g));
-    holds(a) && holds(b) && required.iter().all(|g| a.contains(g) || b.contains(g))
 }
 
 #[cfg(test)]

@@ -64,6 +64,18 @@ impl Rejection {
     }
 }
 
+impl From<crate::approval::Ineligible> for Rejection {
+    fn from(e: crate::approval::Ineligible) -> Self {
+        use crate::approval::Ineligible;
+        match e {
+            Ineligible::ApproverIsRequester => Rejection::ApproverIsRequester,
+            Ineligible::NotInRequiredGroup { .. } => Rejection::NotInRequiredGroup,
+            Ineligible::SameApproverTwice => Rejection::SameApproverTwice,
+            Ineligible::GroupsNotCovered { .. } => Rejection::GroupsNotCovered,
+        }
+    }
+}
+
 /// Clock skew tolerated on `exp` and `iat`.
 pub const LEEWAY_SECONDS: i64 = 30;
 

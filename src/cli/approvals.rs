@@ -11,7 +11,7 @@ use countersign::approval::{self, ContainmentRequest, Decision, Narrowing};
 use countersign::backend::{self, ServeConfig};
 use countersign::client::{self, BackendClient, Listing};
 use countersign::signing::OsKeyring;
-use countersign::store::{APPROVER_GROUPS_KEY, BACKEND_URL_KEY, ChangeContext, Store};
+use countersign::store::{BACKEND_URL_KEY, Store};
 
 use super::args::ActionArg;
 use super::{output, print_json, table};
@@ -674,20 +674,21 @@ pub async fn decisions(store: &Store, command: DecisionsCommand) -> Result<()> {
     Ok(())
 }
 
-pub async fn approver_groups(
-    store: &Store,
-    ctx: &ChangeContext,
-    groups: Option<Vec<String>>,
-) -> Result<()> {
+/// `settings approver-groups [GROUPS…]`: shows the setting, or sets it
+/// (and enrolls the groups with the connected backend) through the same
+/// action the app's settings use.
+pub async fn approver_groups(ws: &Workspace, groups: Option<Vec<String>>) -> Result<()> {
+    let store = ws.store()?;
     if let Some(groups) = groups {
-        let cleaned: Vec<String> = groups
-            .iter()
-            .map(|g| g.trim().to_owned())
-            .filter(|g| !g.is_empty())
-            .collect();
-        store
-            .set_setting(APPROVER_GROUPS_KEY, &cleaned.join(","), ctx)
-            .await?;
+        let saved = ws.set_approver_groups(&groups).await?;
+        if let Some(url) = saved.enrolled_at {
+            eprintln!("enrolled the groups with {url}");
+        }
+        if let Some(problem) = saved.enroll_problem {
+            eprintln!(
+                "warning: saved here, but the backend was not told ({problem}); run `countersign backend enroll` when it answers"
+            );
+        }
     }
     let groups = store.approver_groups().await?;
     if groups.is_empty() {

@@ -869,7 +869,7 @@ async fn dispatch(ws: &Workspace, command: Command) -> Result<()> {
             );
         }
         Command::Settings(SettingsCommand::ApproverGroups { groups }) => {
-            approvals::approver_groups(store, ctx, groups).await?;
+            approvals::approver_groups(ws, groups).await?;
             if let Some((person, _)) = ws.signed_in() {
                 eprintln!(
                     "note: you are signed in as {:?}: your decisions carry the groups your identity provider vouches for ({}), not this setting, which applies when nobody is signed in",

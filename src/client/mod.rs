@@ -428,6 +428,26 @@ impl BackendClient {
         Ok((crate::approval::proposed(&value), status))
     }
 
+    /// Whether `approver` may sign request `id` now, as this backend
+    /// judges it (`GET /v1/requests/{id}/eligibility`).
+    pub async fn eligibility(
+        &self,
+        id: &str,
+        approver: &str,
+    ) -> Result<crate::approval::Eligibility, ClientError> {
+        let url = format!("/v1/requests/{}/eligibility", urlencode(id));
+        let response = self
+            .send(
+                self.request(reqwest::Method::GET, &url)
+                    .query(&[("approver", approver)]),
+            )
+            .await?;
+        if !response.status().is_success() {
+            return Err(self.failure(response).await);
+        }
+        response.json().await.map_err(|e| self.unreachable(e))
+    }
+
     /// The public keys (and groups) enrolled for an approver.
     pub async fn approver_jwks(&self, approver: &str) -> Result<serde_json::Value, ClientError> {
         let url = format!("/v1/approvers/{}/jwks", urlencode(approver));

@@ -7,6 +7,7 @@ import type {
   DecisionRow,
   InboxView,
   RequestView,
+  SignCheck,
 } from "../lib/types";
 
 const request: ContainmentRequest = {
@@ -120,7 +121,17 @@ function viewFor(requestedByYou: boolean): RequestView {
 
 let calls: { cmd: string; args: Record<string, unknown> }[] = [];
 
-function mock(view: RequestView) {
+const mayApprove: SignCheck = {
+  approve_refused: null,
+  deny_refused: null,
+  standing: "first_of_two",
+  required_groups: ["identity-governance", "incident-response"],
+  your_groups: ["identity-governance"],
+  approvals: [],
+  unchecked: null,
+};
+
+function mock(view: RequestView, checks: SignCheck[] = [mayApprove]) {
   calls = [];
   mockIPC((cmd, payload) => {
     const args = (payload ?? {}) as Record<string, unknown>;
@@ -128,6 +139,11 @@ function mock(view: RequestView) {
     switch (cmd) {
       case "request_view":
         return view;
+      case "sign_check":
+        // The next judgement after each fix; the last one stays.
+        return checks.length > 1 ? checks.shift() : checks[0];
+      case "enroll_keys":
+        return inboxWith(null);
       case "decide_request":
         return null;
       case "refresh_inbox":
@@ -223,6 +239,44 @@ describe("Approvals", () => {
       ).toMatchObject({
         decision: { inventoryVersion: `head-${41 + before}` },
       }),
+    );
+  });
+
+  it("says before signing that an approval would not count, and offers the fix", async () => {
+    const notEnrolled: SignCheck = {
+      ...mayApprove,
+      standing: null,
+      approve_refused: {
+        code: "approver_mismatch",
+        message:
+          "your decision would claim group incident-response, but the backend has you enrolled with no groups: enroll again",
+        fix: "enroll",
+      },
+      your_groups: [],
+    };
+    mock(viewFor(false), [notEnrolled, notEnrolled, mayApprove]);
+    render(Approvals, { view: inboxWith(null), onUpdate: () => {} });
+    await fireEvent.click(await screen.findByTestId("inbox-item"));
+    const refused = await screen.findByTestId("sign-refused");
+    expect(refused).toHaveTextContent("You cannot approve this");
+    expect(refused).toHaveTextContent("enrolled with no groups");
+    expect(screen.getByTestId("verdict-approve")).toBeDisabled();
+    expect(screen.getByTestId("verdict-narrow")).toBeDisabled();
+    // Deny is what is left, and it is chosen for you.
+    expect(screen.getByTestId("verdict-deny")).toBeChecked();
+    expect(screen.getByTestId("dual-groups")).toHaveTextContent(
+      "would not count",
+    );
+    await fireEvent.click(screen.getByTestId("sign-fix"));
+    await waitFor(() =>
+      expect(calls.some((c) => c.cmd === "enroll_keys")).toBe(true),
+    );
+    await waitFor(() =>
+      expect(screen.queryByTestId("sign-refused")).not.toBeInTheDocument(),
+    );
+    expect(screen.getByTestId("verdict-approve")).toBeEnabled();
+    expect(screen.getByTestId("dual-groups")).toHaveTextContent(
+      "Yours would be the first of the two signatures",
     );
   });
 

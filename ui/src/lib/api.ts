@@ -32,6 +32,8 @@ import type {
   DatabaseSettings,
   SignInProgress,
   WhoAmI,
+  SignCheck,
+  GroupsSaved,
 } from "./types";
 
 export const appStatus = () => invoke<AppStatus>("app_status");
@@ -163,6 +165,16 @@ export const connectBackend = (url: string, token: string) =>
 export const disconnectBackend = () => invoke<InboxView>("disconnect_backend");
 
 export const createSigningKey = () => invoke<InboxView>("create_signing_key");
+
+/** Whether you may sign request `id` now, as its backend judges it. */
+export const signCheck = (id: string) => invoke<SignCheck>("sign_check", { id });
+
+/** Enrolls your signing keys and groups with the connected backend again. */
+export const enrollKeys = () => invoke<InboxView>("enroll_keys");
+
+/** Sets your approver groups (local mode) and enrolls them. */
+export const setApproverGroups = (groups: string[]) =>
+  invoke<GroupsSaved>("set_approver_groups", { groups });
 
 /** The radius arrives as raw JSON bytes (it can be megabytes). */
 export async function explore(

@@ -44,6 +44,11 @@ import type { Threat } from "./generated/Threat";
 import type { TierDecision } from "./generated/TierDecision";
 import type { Usage } from "./generated/Usage";
 import type { Verdict } from "./generated/Verdict";
+import type { SignCheck } from "./generated/SignCheck";
+import type { Refusal } from "./generated/Refusal";
+import type { GroupsSaved } from "./generated/GroupsSaved";
+import type { Signer } from "./generated/Signer";
+import type { Standing } from "./generated/Standing";
 import type { DrillEvent } from "./generated/DrillEvent";
 import type { DrillExample } from "./generated/DrillExample";
 import type { DrillReport } from "./generated/DrillReport";
@@ -52,6 +57,11 @@ import type { PlannedInject } from "./generated/PlannedInject";
 import type { TimelineRow } from "./generated/TimelineRow";
 
 export type {
+  SignCheck,
+  Refusal,
+  GroupsSaved,
+  Signer,
+  Standing,
   Person,
   SignInProgress,
   WhoAmI,
