@@ -40,7 +40,7 @@ pub enum Ineligible {
     /// `not_in_required_group`: the first of a dual approval must hold one
     /// of the required groups.
     #[error(
-        "a dual approval here needs approvers from {required}; your enrolled groups are {yours}"
+        "the first approver of a dual approval here must hold one of {required}; you are enrolled with {yours}"
     )]
     NotInRequiredGroup { required: Groups, yours: Groups },
     /// `same_approver_twice`: the second approval comes from another person.
@@ -49,7 +49,7 @@ pub enum Ineligible {
     /// `groups_not_covered`: the two approvers together must hold every
     /// required group.
     #[error(
-        "{first} approved first ({first_groups}); the second approval must come from {missing}, and your enrolled groups are {yours}"
+        "{first} approved first ({first_groups}); the second approval must come from {missing}, and you are enrolled with {yours}"
     )]
     GroupsNotCovered {
         first: String,
@@ -71,8 +71,8 @@ impl Ineligible {
     }
 }
 
-/// A list of groups as a sentence reads it ("sre or security"; "no
-/// groups" when empty).
+/// A list of groups as a sentence reads it ("groups sre, security";
+/// "no groups" when empty).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Groups(pub Vec<String>);
 
@@ -81,7 +81,7 @@ impl std::fmt::Display for Groups {
         match self.0.as_slice() {
             [] => f.write_str("no groups"),
             [one] => write!(f, "group {one}"),
-            many => write!(f, "groups {}", many.join(" or ")),
+            many => write!(f, "groups {}", many.join(", ")),
         }
     }
 }
@@ -253,7 +253,7 @@ mod tests {
         assert_eq!(err.code(), "not_in_required_group");
         assert_eq!(
             err.to_string(),
-            "a dual approval here needs approvers from groups sre or security; your enrolled groups are no groups"
+            "the first approver of a dual approval here must hold one of groups sre, security; you are enrolled with no groups"
         );
         let alice = signer("alice", &["sre"]);
         assert_eq!(
@@ -297,6 +297,10 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.code(), "groups_not_covered");
-        assert!(err.to_string().contains("groups sre or security"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("must come from groups sre, security"),
+            "{err}"
+        );
     }
 }

@@ -212,3 +212,104 @@ async fn a_request_from_the_backend_is_approved_in_the_app_and_verified_by_the_b
         "the private key must never be written to the database"
     );
 }
+
+/// Issue 19 (1): an owner who may not sign a request learns it before the
+/// Sign button, with the fix, not after confirming a signature that
+/// "cannot be taken back". Local mode, a backend with the default dual
+/// groups: the key is not enrolled (fixed from the request view), then the
+/// owner is in none of the groups (set in the app, which enrolls them),
+/// and only then does the approval sign — accepted by the backend as the
+/// first of two.
+#[tokio::test(flavor = "multi_thread")]
+async fn issue_19_a_signature_that_would_not_count_is_refused_before_signing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("eligible.db");
+    let store = Store::open(&db).await.unwrap();
+    countersign::demo::load(&store, false, "e2e").await.unwrap();
+    let key = Keys::new(&store, Arc::new(OsKeyring))
+        .init(&ChangeContext::new("dana", "e2e"))
+        .await
+        .expect("a signing key in the Secret Service (run under scripts/test)");
+    store.close().await;
+
+    let url = countersign_e2e::start_reference_backend(TOKEN).await;
+    let soar = BackendClient::new(&url, TOKEN.to_owned().into()).unwrap();
+    let mut request = live_request("req-e2e-dual");
+    request["tier"] = "dual_approval".into();
+    soar.create_request(&request).await.unwrap();
+
+    let app = AppSession::start_with_env(
+        &db,
+        &[
+            ("COUNTERSIGN_BACKEND", &url),
+            ("COUNTERSIGN_BACKEND_TOKEN", TOKEN),
+            ("COUNTERSIGN_ACTOR", "dana"),
+        ],
+    )
+    .await;
+    app.click("[data-testid=tab-approvals]").await;
+    app.click("[data-testid=inbox-item][data-id=req-e2e-dual]")
+        .await;
+    // Not enrolled: said at once, with the fix beside it.
+    app.wait_for_text_containing("[data-testid=sign-refused]", "no key is enrolled for dana")
+        .await;
+    let approve = app.wait_for("[data-testid=verdict-approve]").await;
+    assert!(!approve.is_enabled().await.unwrap());
+    app.click("[data-testid=sign-fix]").await;
+    // Enrolled, but in none of the groups a dual approval needs here.
+    app.wait_for_text_containing(
+        "[data-testid=sign-refused]",
+        "must hold one of groups identity-governance, incident-response",
+    )
+    .await;
+    let approve = app.wait_for("[data-testid=verdict-approve]").await;
+    assert!(!approve.is_enabled().await.unwrap());
+    app.screenshot("issue19-sign-refused").await;
+    let enrolled = soar.approver_jwks("dana").await.unwrap();
+    assert_eq!(enrolled["keys"][0]["kid"], key.kid.as_str(), "{enrolled}");
+
+    // The groups are set in the app, and enrolled with the backend at once.
+    app.click("[data-testid=edit-groups]").await;
+    app.wait_for("[data-testid=approver-groups]")
+        .await
+        .send_keys("identity-governance")
+        .await
+        .unwrap();
+    app.click("[data-testid=save-groups]").await;
+    app.wait_for_text_containing(
+        "[data-testid=groups-saved]",
+        &format!("Enrolled with {url}"),
+    )
+    .await;
+    assert_eq!(
+        soar.approver_jwks("dana").await.unwrap()["groups"],
+        serde_json::json!(["identity-governance"])
+    );
+    app.wait_gone("[data-testid=sign-refused]").await;
+    app.wait_for_text_containing(
+        "[data-testid=dual-groups]",
+        "Yours would be the first of the two signatures",
+    )
+    .await;
+    app.click("[data-testid=verdict-approve]").await;
+    app.wait_for("[data-testid=reason]")
+        .await
+        .send_keys("Rotation is safe; a second owner confirms.")
+        .await
+        .unwrap();
+    app.click("[data-testid=sign]").await;
+    app.click("[data-testid=confirm-sign]").await;
+    app.wait_for("[data-testid=delivery-state]").await;
+    app.screenshot("issue19-sign-first-of-two").await;
+    let deadline = Instant::now() + UI_TIMEOUT;
+    loop {
+        let seen = soar.request_by_id("req-e2e-dual").await.unwrap();
+        if seen["status"] == "awaiting_second_approval" {
+            assert_eq!(seen["decisions"][0]["approver"], "dana", "{seen}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "never accepted: {seen}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    app.close().await;
+}

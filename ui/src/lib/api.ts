@@ -167,7 +167,8 @@ export const disconnectBackend = () => invoke<InboxView>("disconnect_backend");
 export const createSigningKey = () => invoke<InboxView>("create_signing_key");
 
 /** Whether you may sign request `id` now, as its backend judges it. */
-export const signCheck = (id: string) => invoke<SignCheck>("sign_check", { id });
+export const signCheck = (id: string) =>
+  invoke<SignCheck>("sign_check", { id });
 
 /** Enrolls your signing keys and groups with the connected backend again. */
 export const enrollKeys = () => invoke<InboxView>("enroll_keys");
