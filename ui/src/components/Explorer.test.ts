@@ -57,6 +57,15 @@ describe("Explorer", () => {
     expect(screen.getByTestId("explorer-path")).toHaveTextContent(
       "Token → Alpha",
     );
+    // After a click on the canvas (which takes no focus) the keys arrive
+    // at the document body, and still work (issue 19).
+    await fireEvent.click(screen.getByTestId("graph-canvas"));
+    await fireEvent.keyDown(document.body, { key: "ArrowUp" });
+    expect(screen.getByTestId("explorer-selected")).toHaveTextContent("Token");
+    await fireEvent.keyDown(document.body, { key: "/" });
+    expect(document.activeElement).toBe(screen.getByTestId("explorer-find"));
+    (document.activeElement as HTMLElement).blur();
+    await fireEvent.keyDown(document.body, { key: "ArrowDown" });
 
     // Hiding tier 0 from the legend keeps the count but presses the toggle.
     await fireEvent.click(screen.getByTestId("legend-tier-0"));
