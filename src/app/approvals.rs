@@ -360,7 +360,12 @@ impl Workspace {
             error,
             last_poll,
             awaiting: inbox::awaiting(&requests, &decisions),
-            items: inbox::items(&requests, &decisions, MAX_DECIDED_SHOWN),
+            items: inbox::items(
+                &requests,
+                &decisions,
+                MAX_DECIDED_SHOWN,
+                self.drills.running_run_id().as_deref(),
+            ),
             queued: store.undelivered(None).await?,
             signing_key: self
                 .keys(store)
@@ -438,6 +443,18 @@ impl Workspace {
         inventory_version: Option<&str>,
     ) -> Result<DecisionRow, AppError> {
         let store = self.store()?;
+        let mut ctx = self.ctx();
+        // Sent to the running drill's backend: a rehearsal, marked as one.
+        let drill_url = self
+            .approvals
+            .drill
+            .lock()
+            .expect("drill lock")
+            .as_ref()
+            .map(|c| c.url().to_owned());
+        if drill_url.is_some() && destination == drill_url.as_deref() {
+            ctx.drill_run = self.drills.running_run_id();
+        }
         let recorded = approval::decide_on(
             store,
             &self.graphs,
@@ -450,7 +467,7 @@ impl Workspace {
                 destination,
                 inventory_version,
             },
-            &self.ctx(),
+            &ctx,
         )
         .await?;
         store

@@ -82,6 +82,16 @@ impl Drills {
             .map(|s| s.scenario.clone())
     }
 
+    /// The run id of the drill running here, if one is.
+    pub fn running_run_id(&self) -> Option<String> {
+        self.session
+            .lock()
+            .expect("drill lock")
+            .as_ref()
+            .filter(|s| s.running)
+            .map(|s| s.run_id.clone())
+    }
+
     /// The drill running (or last run) here.
     pub fn current(&self) -> Option<Session> {
         self.session.lock().expect("drill lock").clone()

@@ -84,11 +84,13 @@ pub struct InboxItem {
 /// with the decision signed here (if any), then the requests decided here
 /// that the backend no longer offers, newest first and at most
 /// `max_decided` of them (they stay listed with their delivery state).
-/// `decisions` is newest first, as the store lists them.
+/// `decisions` is newest first, as the store lists them. Decisions given
+/// in a drill are listed only while that drill (`drill_run`) runs.
 pub fn items(
     offered: &[Received],
     decisions: &[DecisionRow],
     max_decided: usize,
+    drill_run: Option<&str>,
 ) -> Vec<InboxItem> {
     let mut items: Vec<InboxItem> = offered
         .iter()
@@ -98,7 +100,12 @@ pub fn items(
         })
         .collect();
     let mut shown: HashSet<String> = offered.iter().map(|r| r.id.clone()).collect();
-    for d in decisions.iter().take(max_decided) {
+    // A rehearsal's decisions are listed only while its drill runs; after
+    // it they live in the drill's report, not among real work.
+    let decided = decisions
+        .iter()
+        .filter(|d| d.drill_run.is_none() || d.drill_run.as_deref() == drill_run);
+    for d in decided.take(max_decided) {
         if shown.insert(d.request_id.clone())
             && let Some(request) = serde_json::from_str(&d.request_json)
                 .ok()
@@ -140,6 +147,7 @@ mod tests {
             approver: "alice".into(),
             jws: String::new(),
             created_at: String::new(),
+            drill_run: None,
             destination: None,
             attempts: None,
             delivered_at: None,
@@ -150,11 +158,33 @@ mod tests {
     }
 
     #[test]
+    fn a_drills_decisions_are_listed_only_while_it_runs() {
+        let real = decided("req-real");
+        let rehearsed = DecisionRow {
+            drill_run: Some("drill-1".into()),
+            ..decided("drill-1-kafka")
+        };
+        let earlier = DecisionRow {
+            drill_run: Some("drill-0".into()),
+            ..decided("drill-0-kafka")
+        };
+        let decisions = [rehearsed, real, earlier];
+        let ids = |drill| -> Vec<String> {
+            items(&[], &decisions, 10, drill)
+                .into_iter()
+                .map(|i| i.request.id)
+                .collect()
+        };
+        assert_eq!(ids(None), ["req-real"]);
+        assert_eq!(ids(Some("drill-1")), ["drill-1-kafka", "req-real"]);
+    }
+
+    #[test]
     fn the_list_and_its_count_come_from_one_place() {
         let offered = [request("a"), request("b")];
         // Newest first: c (no longer offered), then a.
         let decisions = [decided("c"), decided("a"), decided("old")];
-        let list = items(&offered, &decisions, 2);
+        let list = items(&offered, &decisions, 2, None);
         let ids: Vec<&str> = list.iter().map(|i| i.request.id()).collect();
         assert_eq!(ids, ["a", "b", "c"], "at most 2 decided rows looked at");
         assert!(list[0].decision.is_some() && list[1].decision.is_none());

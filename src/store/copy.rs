@@ -152,6 +152,7 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("kid", Text),
             ("jws", Text),
             ("created_at", Text),
+            ("drill_run", Text),
         ],
     ),
     (

@@ -39,6 +39,8 @@ pub struct DecisionRow {
     pub approver: String,
     pub jws: String,
     pub created_at: String,
+    /// The drill run it answered, when it was a rehearsal.
+    pub drill_run: Option<String>,
     pub destination: Option<String>,
     pub attempts: Option<i64>,
     pub delivered_at: Option<String>,
@@ -76,8 +78,8 @@ impl Store {
         let now = sortable(jiff::Timestamp::now());
         let mut tx = self.begin_write().await.map_err(err)?;
         sqlx::query(
-            "INSERT INTO decisions (jti, request_id, request_json, decision, approver, kid, jws, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO decisions (jti, request_id, request_json, decision, approver, kid, jws, created_at, drill_run)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(d.jti)
         .bind(d.request_id)
@@ -87,6 +89,7 @@ impl Store {
         .bind(d.kid)
         .bind(d.jws)
         .bind(&now)
+        .bind(ctx.drill_run.as_deref())
         .execute(&mut *tx)
         .await
         .map_err(err)?;
@@ -125,7 +128,7 @@ impl Store {
     ) -> Result<Vec<DecisionRow>, StoreError> {
         sqlx::query_as(
             "SELECT d.jti, d.request_id, d.request_json, d.decision, d.approver, d.jws, d.created_at,
-                    o.destination, o.attempts, o.delivered_at, o.last_error,
+                    d.drill_run, o.destination, o.attempts, o.delivered_at, o.last_error,
                     o.receipt, o.receipt_reason
              FROM decisions d LEFT JOIN outbox o ON o.jti = d.jti
              WHERE $1 IS NULL OR d.request_id = $1

@@ -19,6 +19,9 @@ pub struct ChangeContext {
     /// vouched for them in a verified ID token (signed in); `None` in the
     /// local single-user mode, where the `approver_groups` setting is used.
     pub vouched_groups: Option<Vec<String>>,
+    /// The drill run a decision answers, when it is a rehearsal: kept with
+    /// the decision so it leaves the Approvals list when the drill ends.
+    pub drill_run: Option<String>,
 }
 
 impl ChangeContext {
@@ -27,6 +30,7 @@ impl ChangeContext {
             actor: actor.into(),
             source: source.into(),
             vouched_groups: None,
+            drill_run: None,
         }
     }
 

@@ -69,8 +69,15 @@ async fn one_drill_inject_is_answered_through_the_app() {
         .select_by_value("rotate_secret")
         .await
         .unwrap();
-    app.sign_and_confirm("Rotate the shared secret; disabling it stops six consumers.")
-        .await;
+    app.wait_for("[data-testid=reason]")
+        .await
+        .send_keys("Rotate the shared secret; disabling it stops six consumers.")
+        .await
+        .unwrap();
+    app.click("[data-testid=sign]").await;
+    app.click("[data-testid=confirm-sign]").await;
+    // Settled, the one inject ends the drill, and its request leaves
+    // Approvals at once: the drill view is where it is followed.
 
     // The drill view saw it: the outcome, who decided, and the graph of
     // what the approved action breaks.
@@ -93,5 +100,14 @@ async fn one_drill_inject_is_answered_through_the_app() {
     // The graph is drawn, not blank (waited for, frame by frame).
     app.wait_for_drawn(".drill-graph .graph-canvas", 0, 6).await;
     app.screenshot("drill-report").await;
+
+    // The drill is over: Approvals holds real work only (issue 19) — not
+    // the request it answered, decided as it was, and no drill banner.
+    app.click("[data-testid=tab-approvals]").await;
+    app.wait_for("[data-testid=connect-form]").await;
+    app.wait_for("[data-testid=request-gone]").await;
+    app.wait_gone("[data-testid=inbox-drill]").await;
+    app.wait_gone("[data-testid=inbox-item]").await;
+    app.screenshot("issue19-after-drill-approvals").await;
     app.close().await;
 }

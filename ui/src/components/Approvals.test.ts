@@ -381,6 +381,7 @@ describe("Approvals", () => {
       approver: "alice",
       jws: "a.b.c",
       created_at: "2026-11-24T10:01:00Z",
+      drill_run: null,
       destination: "http://127.0.0.1:8787",
       attempts: 1,
       delivered_at: "2026-11-24T10:01:01Z",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { approvedKey, drillNow } from "./drill";
+import { approvedKey, countdown, drillNow, realSecondsUntil } from "./drill";
 import { drillClock } from "./format";
 import type { DrillSession, TimelineRow } from "./types";
 
@@ -37,6 +37,17 @@ const session: DrillSession = {
 };
 
 describe("drill view", () => {
+  it("counts down in real time, not drill time", () => {
+    // At 60×, drill minute 5 is due 5 real seconds after the start.
+    const start = Date.parse(session.started_at);
+    expect(realSecondsUntil(session, 300, start)).toBe(5);
+    expect(realSecondsUntil(session, 300, start + 2000)).toBe(3);
+    expect(realSecondsUntil(session, 300, start + 9000)).toBe(0);
+    expect(countdown(3)).toBe("3s");
+    expect(countdown(125.2)).toBe("2m 06s");
+    expect(countdown(3725)).toBe("1h 02m");
+  });
+
   it("keys the approved set by identity and action", () => {
     expect(approvedKey([row("a", "rotate_secret"), row("b", null)])).toBe(
       "id-a:rotate_secret",

@@ -59,6 +59,7 @@ describe("deliveryState", () => {
     approver: "alice",
     jws: "a.b.c",
     created_at: "2026-11-24T10:00:00Z",
+    drill_run: null,
     destination: "http://127.0.0.1:8787",
     attempts: 0,
     delivered_at: null,

@@ -4,4 +4,8 @@ export type DecisionRow = { jti: string, request_id: string,
 /**
  * The request exactly as it was decided (its digest is signed).
  */
-request_json?: string, decision: "approve" | "deny" | "approve_narrowed", approver: string, jws: string, created_at: string, destination: string | null, attempts: number | null, delivered_at: string | null, last_error: string | null, receipt: "accepted" | "awaiting_second_approval" | "rejected" | null, receipt_reason: string | null, };
+request_json?: string, decision: "approve" | "deny" | "approve_narrowed", approver: string, jws: string, created_at: string, 
+/**
+ * The drill run it answered, when it was a rehearsal.
+ */
+drill_run: string | null, destination: string | null, attempts: number | null, delivered_at: string | null, last_error: string | null, receipt: "accepted" | "awaiting_second_approval" | "rejected" | null, receipt_reason: string | null, };
