@@ -9,6 +9,7 @@ const COMMANDS: &[&str] = &[
     "list_services",
     "service_detail",
     "save_identity",
+    "list_owners",
     "delete_identity",
     "save_service",
     "delete_service",

@@ -21,7 +21,31 @@ pub enum Rule {
     Expiring,
 }
 
+/// How soon a finding needs an owner, so the list can be worked from
+/// the top: `high` is what makes containment unsafe or unowned (nobody to
+/// ask, nobody to hold the break-glass account, an action that cannot be
+/// undone without a way back); `medium` is what makes a blast radius or a
+/// credential's life uncertain; `low` is upkeep (a review gone stale).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    High,
+    Medium,
+    Low,
+}
+
 impl Rule {
+    /// The severity every finding of this rule has.
+    pub fn severity(self) -> Severity {
+        match self {
+            Rule::NoOwner
+            | Rule::BreakGlassWithoutCustodians
+            | Rule::DestructiveWithoutRollback => Severity::High,
+            Rule::SharedUndocumented | Rule::Expiring | Rule::NeverReviewed => Severity::Medium,
+            Rule::StaleReview => Severity::Low,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Rule::NoOwner => "no_owner",
@@ -38,6 +62,8 @@ impl Rule {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Finding {
     pub rule: Rule,
+    /// The rule's [`Severity`].
+    pub severity: Severity,
     /// `identity` or `service`.
     #[ts(type = "\"identity\" | \"service\"")]
     pub entity: &'static str,
@@ -55,6 +81,7 @@ pub fn findings(inv: &Inventory, today: Date, stale_days: u32) -> Vec<Finding> {
     let mut push = |rule, entity, id: &str, name: &str, message: String| {
         out.push(Finding {
             rule,
+            severity: Rule::severity(rule),
             entity,
             id: id.to_owned(),
             name: name.to_owned(),

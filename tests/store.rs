@@ -405,7 +405,81 @@ async fn services_reviews_settings_and_the_policy_round_trip(db: TestDb) {
     assert!(store.verify_audit().await.unwrap().is_ok());
 }
 
+/// An owner nobody knew yet is created only explicitly, with the edit that
+/// names it, in one transaction (issue 19): an existing owner is not
+/// "created" over, and a refused edit creates no owner.
+async fn a_new_owner_is_created_with_the_edit_or_not_at_all(db: TestDb) {
+    use countersign::model::{Owner, OwnerKind};
+    let store = with_demo(&db).await;
+    let jon = Owner {
+        id: "jon".into(),
+        kind: OwnerKind::Person,
+        name: String::new(),
+        email: None,
+        parent: None,
+    };
+    let mut i = store.identity("key-maps").await.unwrap();
+    i.backup_owner = Some("jon".into());
+    // Refused (a stale version): neither lands.
+    let err = store
+        .edit_with(
+            vec![Edit::SaveOwner(jon.clone())],
+            Edit::SaveIdentity(Box::new(i.clone())),
+            Some(7),
+            &ctx(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
+    assert!(!store.owners().await.unwrap().iter().any(|o| o.id == "jon"));
+    let changes = store
+        .edit_with(
+            vec![Edit::SaveOwner(jon.clone())],
+            Edit::SaveIdentity(Box::new(i.clone())),
+            Some(1),
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        changes
+            .iter()
+            .map(|c| (c.entity.as_str(), c.operation))
+            .collect::<Vec<_>>(),
+        [
+            ("owner", Operation::Create),
+            ("identity", Operation::Update)
+        ]
+    );
+    assert!(store.owners().await.unwrap().contains(&jon));
+    assert_eq!(
+        store
+            .identity("key-maps")
+            .await
+            .unwrap()
+            .backup_owner
+            .as_deref(),
+        Some("jon")
+    );
+    // Creating an owner that exists is refused, naming it.
+    let err = store
+        .edit_with(
+            vec![Edit::SaveOwner(jon)],
+            Edit::SaveIdentity(Box::new(i)),
+            Some(2),
+            &ctx(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("owner \"jon\" already exists"),
+        "{err}"
+    );
+    assert!(store.verify_audit().await.unwrap().is_ok());
+}
+
 on_both_engines!(
+    a_new_owner_is_created_with_the_edit_or_not_at_all,
     services_reviews_settings_and_the_policy_round_trip,
     migrations_create_an_empty_inventory,
     demo_load_round_trips_through_the_store_and_is_idempotent,

@@ -53,6 +53,7 @@ fn generate(dir: &Path) {
     export!(
         countersign::model::Identity,
         countersign::model::Service,
+        countersign::model::Owner,
         InboxView,
         SignCheck,
         GroupsSaved,

@@ -5,11 +5,12 @@ use serde::Serialize;
 use tauri::{AppHandle, State};
 use tauri_plugin_dialog::{DialogExt, FilePath};
 
+use countersign::app::AppError;
 use countersign::attention::Finding;
 use countersign::graph::blast_radius::{Alternatives, BlastResult, RankedIdentity, Threat};
 use countersign::import::{self, Apply, Format, ImportReport};
 use countersign::inventory::{Change, Entity};
-use countersign::model::{ContainmentAction, Identity, Service, validate_id};
+use countersign::model::{ContainmentAction, Identity, Owner, Service, validate_id};
 use countersign::store::{
     AuditEntry, Edit, IdentityDetail, IdentitySummary, InventoryCounts, ServiceDetail,
     ServiceSummary,
@@ -100,21 +101,47 @@ pub async fn service_detail(
 /// Creates or updates an identity. `version` is the one the form was opened
 /// at (absent when creating): if someone else saved in between, the edit is
 /// refused with both versions named instead of overwriting theirs.
+///
+/// `new_owners` are owners the person chose to create for it (an owner or
+/// backup owner nobody knew yet, created explicitly, never implied by a
+/// typo): written with the identity in one transaction, refused if one
+/// exists already.
 #[tauri::command]
 pub async fn save_identity(
     state: State<'_, AppState>,
     identity: Identity,
     version: Option<i64>,
+    new_owners: Option<Vec<Owner>>,
 ) -> Result<Option<Change>, CommandError> {
     check_id("id", &identity.id)?;
+    let new_owners = new_owners.unwrap_or_default();
+    if new_owners.len() > 2 {
+        return Err(AppError::InvalidInput {
+            field: "new_owners",
+            reason: "at most the owner and the backup owner".into(),
+        }
+        .into());
+    }
+    for o in &new_owners {
+        check_id("new_owners", &o.id)?;
+    }
+    let creates = new_owners.into_iter().map(Edit::SaveOwner).collect();
     Ok(state
         .store()?
-        .edit(
+        .edit_with(
+            creates,
             Edit::SaveIdentity(Box::new(identity)),
             version,
             &state.ctx(),
         )
-        .await?)
+        .await?
+        .pop())
+}
+
+/// The owners the inventory knows (people and teams), for the pickers.
+#[tauri::command]
+pub async fn list_owners(state: State<'_, AppState>) -> Result<Vec<Owner>, CommandError> {
+    Ok(state.store()?.owners().await?)
 }
 
 #[tauri::command]

@@ -39,6 +39,7 @@ pub fn run() {
             commands::list_services,
             commands::service_detail,
             commands::save_identity,
+            commands::list_owners,
             commands::delete_identity,
             commands::save_service,
             commands::delete_service,

@@ -12,7 +12,7 @@ named_enum!(
 
 /// Someone who can be called about an identity. Identities name owners by
 /// id; an owner listed here adds the display name and contact.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Owner {
     pub id: String,
     pub kind: OwnerKind,

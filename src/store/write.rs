@@ -188,68 +188,120 @@ impl Store {
         expected_version: Option<i64>,
         ctx: &ChangeContext,
     ) -> Result<Option<Change>, StoreError> {
+        Ok(self
+            .edit_with(Vec::new(), edit, expected_version, ctx)
+            .await?
+            .pop())
+    }
+
+    /// Applies `edit` together with `creates` — owners (or other entities)
+    /// that must not exist yet, created explicitly for it ("a new owner
+    /// created explicitly", issue 19) — in one transaction with their audit
+    /// entries: all of it lands, or none. `expected_version` is checked
+    /// against `edit`'s row as in [`Store::edit`]. Returns the changes made
+    /// (the creations first). Errors: [`StoreError::Invalid`] when a
+    /// creation names an entity that exists, or the result is invalid.
+    pub async fn edit_with(
+        &self,
+        creates: Vec<Edit>,
+        edit: Edit,
+        expected_version: Option<i64>,
+        ctx: &ChangeContext,
+    ) -> Result<Vec<Change>, StoreError> {
+        use crate::inventory::EntityState;
+        let current = self.snapshot().await?;
+        let stored = |entity: Entity, id: &str| -> Option<EntityState> {
+            match entity {
+                Entity::Owner => current
+                    .owners
+                    .iter()
+                    .find(|o| o.id == id)
+                    .cloned()
+                    .map(Into::into),
+                Entity::Service => current
+                    .services
+                    .iter()
+                    .find(|s| s.id == id)
+                    .cloned()
+                    .map(Into::into),
+                Entity::Identity => current
+                    .identities
+                    .iter()
+                    .find(|i| i.id == id)
+                    .cloned()
+                    .map(Into::into),
+            }
+        };
+        let after_of = |edit: &Edit| -> Option<EntityState> {
+            match edit {
+                Edit::SaveOwner(o) => Some(o.clone().into()),
+                Edit::SaveService(s) => Some(s.clone().into()),
+                Edit::SaveIdentity(i) => Some((**i).clone().into()),
+                _ => None,
+            }
+        };
+        let mut changes = Vec::new();
+        for create in &creates {
+            let (entity, id) = create.target();
+            if stored(entity, id).is_some() {
+                return Err(StoreError::Invalid(format!(
+                    "{} {id:?} already exists; choose it instead of creating it",
+                    entity.as_str()
+                )));
+            }
+            let Some(after) = after_of(create) else {
+                return Err(StoreError::Invalid(format!(
+                    "{} {id:?}: only a save creates",
+                    entity.as_str()
+                )));
+            };
+            changes.push(Change {
+                entity,
+                id: id.to_owned(),
+                operation: Operation::Create,
+                before: None,
+                after: Some(after),
+            });
+        }
         let (entity, id) = edit.target();
         let id = id.to_owned();
-        let current = self.snapshot().await?;
-        use crate::inventory::EntityState;
-        let before: Option<EntityState> = match entity {
-            Entity::Owner => current
-                .owners
-                .iter()
-                .find(|o| o.id == id)
-                .cloned()
-                .map(Into::into),
-            Entity::Service => current
-                .services
-                .iter()
-                .find(|s| s.id == id)
-                .cloned()
-                .map(Into::into),
-            Entity::Identity => current
-                .identities
-                .iter()
-                .find(|i| i.id == id)
-                .cloned()
-                .map(Into::into),
-        };
-        let after: Option<EntityState> = match &edit {
-            Edit::SaveOwner(o) => Some(o.clone().into()),
-            Edit::SaveService(s) => Some(s.clone().into()),
-            Edit::SaveIdentity(i) => Some((**i).clone().into()),
-            _ => None,
-        };
+        let before = stored(entity, &id);
+        let after = after_of(&edit);
         let operation = match (&before, &after) {
             (None, None) => return Err(StoreError::not_found(entity, &id)),
             (None, Some(_)) => Operation::Create,
             (Some(_), Some(_)) => Operation::Update,
             (Some(_), None) => Operation::Delete,
         };
-        if before == after {
-            return Ok(None);
+        if before != after {
+            changes.push(Change {
+                entity,
+                id: id.clone(),
+                operation,
+                before,
+                after,
+            });
         }
-        let change = Change {
-            entity,
-            id: id.clone(),
-            operation,
-            before,
-            after,
-        };
+        if changes.is_empty() {
+            return Ok(changes);
+        }
         let set = ChangeSet {
-            changes: vec![change.clone()],
+            changes: changes.clone(),
             unchanged: 0,
         };
         let result = set
             .apply_to(&current)
             .map_err(|e| StoreError::Output(e.to_string()))?;
         if let Err(problems) = result.validate() {
-            return Err(StoreError::Invalid(explain(&problems, &change)));
+            let principal = changes.last().expect("not empty");
+            return Err(StoreError::Invalid(explain(&problems, principal)));
         }
         let expected = match (operation, expected_version) {
             (Operation::Create, _) | (_, None) => None,
             (_, Some(v)) => Some((entity, id.as_str(), v)),
         };
         self.apply_checked(&set, ctx, expected).await?;
-        Ok(Some(change))
+        Ok(changes)
     }
 }
 

@@ -32,6 +32,7 @@ import type {
   DatabaseSettings,
   SignInProgress,
   WhoAmI,
+  Owner,
   SignCheck,
   GroupsSaved,
 } from "./types";
@@ -51,8 +52,15 @@ export const serviceDetail = (id: string) =>
   invoke<ServiceDetail>("service_detail", { id });
 
 /** `version` is the one the form was opened at; omit it when creating. */
-export const saveIdentity = (identity: Identity, version: number | null) =>
-  invoke<Change | null>("save_identity", { identity, version });
+/** Saves an identity; `newOwners` are owners created with it, explicitly. */
+export const saveIdentity = (
+  identity: Identity,
+  version: number | null,
+  newOwners: Owner[] = [],
+) => invoke<Change | null>("save_identity", { identity, version, newOwners });
+
+/** The owners the inventory knows, for the owner pickers. */
+export const listOwners = () => invoke<Owner[]>("list_owners");
 
 export const deleteIdentity = (id: string, version: number | null) =>
   invoke<Change | null>("delete_identity", { id, version });

@@ -37,12 +37,15 @@ export function editableList<
   let selected = $state<Detail | null>(null);
   let mode = $state<Mode>("view");
   let actionError = $state<CommandError | null>(null);
+  // What the last change did, said once where it was made ("Saved …").
+  let notice = $state<string | null>(null);
 
   async function select(id: string) {
     try {
       selected = await opts.detail(id);
       mode = "view";
       actionError = null;
+      notice = null;
     } catch (e) {
       actionError = toCommandError(e);
     }
@@ -77,10 +80,12 @@ export function editableList<
       !results.rows.some((r) => r.id === selected?.id),
   );
 
-  async function saved(id: string) {
+  async function saved(id: string, what = "Saved") {
     refresh++;
     opts.onChanged();
     await select(id);
+    if (selected?.id === id)
+      notice = `${what} ${selected.name}; the change is in its history.`;
   }
 
   async function remove() {
@@ -91,18 +96,20 @@ export function editableList<
       selected = null;
       refresh++;
       opts.onChanged();
+      notice = `Deleted ${current.name}; its record stays in the audit trail.`;
     } catch (e) {
       actionError = toCommandError(e);
     }
   }
 
-  /** Runs another action on the selection, then shows the result. */
-  async function act(action: (d: Detail) => Promise<unknown>) {
+  /** Runs another action on the selection, then shows the result and
+   * says `what` was done. */
+  async function act(action: (d: Detail) => Promise<unknown>, what = "Saved") {
     const current = selected;
     if (!current) return;
     try {
       await action(current);
-      await saved(current.id);
+      await saved(current.id, what);
     } catch (e) {
       actionError = toCommandError(e);
     }
@@ -124,6 +131,11 @@ export function editableList<
     },
     set mode(m: Mode) {
       mode = m;
+      notice = null;
+    },
+    /** What the last change did, until the next selection or form. */
+    get notice() {
+      return notice;
     },
     get error() {
       return actionError ?? results.error;

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   deliveryState,
   envLabel,
+  fieldChanges,
   kindLabel,
   plural,
   relative,
@@ -102,5 +103,32 @@ describe("relative", () => {
     expect(relative("2026-11-24T09:57:00Z", now)).toBe("3 min ago");
     expect(relative("2026-11-24T15:00:00Z", now)).toBe("in 5 h");
     expect(relative("2026-11-24T10:00:10Z", now)).toBe("just now");
+  });
+});
+
+describe("fieldChanges", () => {
+  it("says each changed field's value before and after, and what a list gained or lost", () => {
+    const before = JSON.stringify({
+      name: "Kafka client",
+      owner: "team-data",
+      used_by: [{ service: "billing" }, { service: "ledger" }],
+      notes: null,
+    });
+    const after = JSON.stringify({
+      name: "Kafka shared client",
+      owner: "team-data",
+      used_by: [{ service: "ledger" }, { service: "mobile" }],
+      notes: "x".repeat(400),
+    });
+    const changes = fieldChanges(before, after);
+    expect(changes.map((c) => c.field)).toEqual(["name", "notes", "used_by"]);
+    expect(changes[0]).toMatchObject({
+      before: "Kafka client",
+      after: "Kafka shared client",
+    });
+    expect(changes[1].before).toBe("—");
+    expect(changes[1].after).toHaveLength(160);
+    expect(changes[2].added).toEqual(["mobile"]);
+    expect(changes[2].removed).toEqual(["billing"]);
   });
 });

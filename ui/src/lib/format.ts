@@ -70,6 +70,67 @@ export function changedFields(before: Snapshot, after: Snapshot): string[] {
   return keys.filter((k) => JSON.stringify(b[k]) !== JSON.stringify(a[k]));
 }
 
+/** One field's change, as History shows it: before and after in words;
+ * for lists, what was added and removed. */
+export interface FieldChange {
+  field: string;
+  before: string;
+  after: string;
+  added: string[];
+  removed: string[];
+}
+
+const MAX_SHOWN = 160;
+
+/** A stored value in a line of text: `—` for nothing, strings as they
+ * are, a reference (a usage, an owner) by what it names, anything else as
+ * compact JSON; cut at 160 characters. */
+export function showValue(v: unknown): string {
+  if (v === undefined || v === null || v === "") return "—";
+  let text: string;
+  if (typeof v === "string") text = v;
+  else if (v && typeof v === "object" && !Array.isArray(v)) {
+    const o = v as Record<string, unknown>;
+    const named = o.service ?? o.id ?? o.name;
+    text = typeof named === "string" ? named : JSON.stringify(v);
+  } else text = JSON.stringify(v);
+  return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN - 1)}…` : text;
+}
+
+/** What changed between two snapshots, field by field (sorted by name). */
+export function fieldChanges(before: Snapshot, after: Snapshot): FieldChange[] {
+  const parse = (s: Snapshot): Record<string, unknown> =>
+    typeof s === "string"
+      ? (JSON.parse(s) as Record<string, unknown>)
+      : (s ?? {});
+  const b = parse(before);
+  const a = parse(after);
+  return changedFields(before, after).map((field) => {
+    const was = b[field];
+    const now = a[field];
+    let added: string[] = [];
+    let removed: string[] = [];
+    if (Array.isArray(was) || Array.isArray(now)) {
+      const key = (x: unknown) => JSON.stringify(x);
+      const wasKeys = new Set(((was as unknown[]) ?? []).map(key));
+      const nowKeys = new Set(((now as unknown[]) ?? []).map(key));
+      added = ((now as unknown[]) ?? [])
+        .filter((x) => !wasKeys.has(key(x)))
+        .map(showValue);
+      removed = ((was as unknown[]) ?? [])
+        .filter((x) => !nowKeys.has(key(x)))
+        .map(showValue);
+    }
+    return {
+      field,
+      before: showValue(was),
+      after: showValue(now),
+      added,
+      removed,
+    };
+  });
+}
+
 export const THREAT_LABELS: Record<string, string> = {
   stolen_session: "Stolen session",
   leaked_secret: "Leaked secret",

@@ -45,6 +45,8 @@ import type { TierDecision } from "./generated/TierDecision";
 import type { Usage } from "./generated/Usage";
 import type { Verdict } from "./generated/Verdict";
 import type { SignCheck } from "./generated/SignCheck";
+import type { Owner } from "./generated/Owner";
+import type { OwnerKind } from "./generated/OwnerKind";
 import type { Refusal } from "./generated/Refusal";
 import type { GroupsSaved } from "./generated/GroupsSaved";
 import type { Signer } from "./generated/Signer";
@@ -57,6 +59,8 @@ import type { PlannedInject } from "./generated/PlannedInject";
 import type { TimelineRow } from "./generated/TimelineRow";
 
 export type {
+  Owner,
+  OwnerKind,
   SignCheck,
   Refusal,
   GroupsSaved,

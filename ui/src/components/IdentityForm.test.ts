@@ -1,0 +1,119 @@
+import { describe, expect, it } from "vitest";
+import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import { mockIPC } from "@tauri-apps/api/mocks";
+import IdentityForm from "./IdentityForm.svelte";
+import Attention from "./Attention.svelte";
+import type { Finding, Owner } from "../lib/types";
+
+const owners: Owner[] = [
+  { id: "team-data", kind: "team", name: "Data", email: null, parent: null },
+  { id: "ana", kind: "person", name: "Ana", email: null, parent: null },
+];
+
+function backend() {
+  const calls: { cmd: string; args: Record<string, unknown> }[] = [];
+  mockIPC((cmd, payload) => {
+    calls.push({ cmd, args: (payload ?? {}) as Record<string, unknown> });
+    switch (cmd) {
+      case "list_services":
+        return [];
+      case "list_owners":
+        return owners;
+      case "save_identity":
+        return null;
+    }
+  });
+  return calls;
+}
+
+async function fill(id: string, owner: string, backup: string) {
+  await fireEvent.input(screen.getByTestId("field-id"), {
+    target: { value: id },
+  });
+  await fireEvent.input(screen.getByTestId("field-name"), {
+    target: { value: "Deploy key" },
+  });
+  await fireEvent.input(screen.getByTestId("field-owner"), {
+    target: { value: owner },
+  });
+  await fireEvent.input(screen.getByTestId("field-backup-owner"), {
+    target: { value: backup },
+  });
+}
+
+describe("IdentityForm owners", () => {
+  it("takes known owners, and a new one only when asked to create it", async () => {
+    const calls = backend();
+    const saved: string[] = [];
+    render(IdentityForm, {
+      identity: null,
+      version: null,
+      onSaved: (id: string) => saved.push(id),
+      onCancel: () => {},
+    });
+    await waitFor(() =>
+      expect(calls.some((c) => c.cmd === "list_owners")).toBe(true),
+    );
+    await fill("key-1", "team-data", "jon");
+    expect(screen.queryByTestId("unknown-owner")).toBeNull();
+    expect(screen.getByTestId("unknown-backup-owner")).toHaveTextContent(
+      '"jon" is not a known owner',
+    );
+    // A made-up person is not accepted without a word.
+    await fireEvent.click(screen.getByTestId("save-identity"));
+    expect(await screen.findByRole("alert")).toHaveTextContent(
+      'Backup owner: "jon" is not a known owner',
+    );
+    expect(calls.some((c) => c.cmd === "save_identity")).toBe(false);
+    // Created explicitly, it is sent with the identity.
+    await fireEvent.change(screen.getByTestId("create-backup-owner"), {
+      target: { value: "person" },
+    });
+    await fireEvent.click(screen.getByTestId("save-identity"));
+    await waitFor(() => expect(saved).toEqual(["key-1"]));
+    const save = calls.find((c) => c.cmd === "save_identity")!;
+    expect(save.args.newOwners).toEqual([
+      { id: "jon", kind: "person", name: "", email: null, parent: null },
+    ]);
+  });
+});
+
+describe("Attention", () => {
+  it("groups findings by severity, most urgent first, with counts", async () => {
+    const findings: Finding[] = [
+      {
+        rule: "stale_review",
+        severity: "low",
+        entity: "identity",
+        id: "a",
+        name: "A",
+        message: "reviewed 200 days ago",
+      },
+      {
+        rule: "no_owner",
+        severity: "high",
+        entity: "identity",
+        id: "b",
+        name: "B",
+        message: "nobody to ask",
+      },
+      {
+        rule: "never_reviewed",
+        severity: "medium",
+        entity: "identity",
+        id: "c",
+        name: "C",
+        message: "never reviewed",
+      },
+    ];
+    mockIPC((cmd) => (cmd === "attention" ? findings : null));
+    render(Attention, { onOpen: () => {} });
+    const groups = await screen.findAllByTestId("attention-group");
+    expect(groups.map((g) => g.dataset.severity)).toEqual([
+      "high",
+      "medium",
+      "low",
+    ]);
+    expect(groups[0]).toHaveTextContent("(1)");
+  });
+});
