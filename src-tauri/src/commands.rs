@@ -119,8 +119,7 @@ pub async fn save_identity(
         return Err(AppError::InvalidInput {
             field: "new_owners",
             reason: "at most the owner and the backup owner".into(),
-        }
-        .into());
+        });
     }
     for o in &new_owners {
         check_id("new_owners", &o.id)?;
