@@ -418,6 +418,14 @@ async fn a_new_owner_is_created_with_the_edit_or_not_at_all(db: TestDb) {
         email: None,
         parent: None,
     };
+    // Known: the listed owners, and the ones the inventory names without
+    // listing them.
+    let known = store.known_owners().await.unwrap();
+    let web = known.iter().find(|k| k.id == "team-web").unwrap();
+    assert!(!web.listed && web.kind.is_none());
+    let sre = known.iter().find(|k| k.id == "team-sre").unwrap();
+    assert!(sre.listed && sre.kind == Some(OwnerKind::Team), "{sre:?}");
+    assert!(!known.iter().any(|k| k.id == "jon"));
     let mut i = store.identity("key-maps").await.unwrap();
     i.backup_owner = Some("jon".into());
     // Refused (a stale version): neither lands.

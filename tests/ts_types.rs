@@ -54,6 +54,7 @@ fn generate(dir: &Path) {
         countersign::model::Identity,
         countersign::model::Service,
         countersign::model::Owner,
+        countersign::store::KnownOwner,
         InboxView,
         SignCheck,
         GroupsSaved,

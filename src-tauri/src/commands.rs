@@ -137,10 +137,13 @@ pub async fn save_identity(
         .pop())
 }
 
-/// The owners the inventory knows (people and teams), for the pickers.
+/// The owners the inventory knows (listed, or named by an identity or a
+/// service), for the pickers.
 #[tauri::command]
-pub async fn list_owners(state: State<'_, AppState>) -> Result<Vec<Owner>, CommandError> {
-    Ok(state.store()?.owners().await?)
+pub async fn list_owners(
+    state: State<'_, AppState>,
+) -> Result<Vec<countersign::store::KnownOwner>, CommandError> {
+    Ok(state.store()?.known_owners().await?)
 }
 
 #[tauri::command]

@@ -67,6 +67,21 @@ pub struct ServiceDetail {
     pub dependents: Vec<String>,
 }
 
+/// An owner as the owner pickers offer it: one listed in the owners
+/// section (with its kind and name), or an id the inventory already names
+/// as an owner or backup owner without listing it (imports often do, as
+/// Backstage's `spec.owner` names a group that may live elsewhere).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct KnownOwner {
+    pub id: String,
+    /// Listed owners only.
+    pub kind: Option<crate::model::OwnerKind>,
+    /// The display name; empty when not listed.
+    pub name: String,
+    /// Whether the owners section lists it.
+    pub listed: bool,
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct InventoryCounts {
     pub owners: u32,
@@ -134,6 +149,48 @@ impl Store {
             services: self.services(None).await?,
             identities: self.identities(None).await?,
         })
+    }
+
+    /// Every owner the inventory knows, by id: the listed ones, then every
+    /// id named as an owner or backup owner of an identity or service but
+    /// not listed ([`KnownOwner`]).
+    pub async fn known_owners(&self) -> Result<Vec<KnownOwner>, StoreError> {
+        let mut known: std::collections::BTreeMap<String, KnownOwner> = self
+            .owners()
+            .await?
+            .into_iter()
+            .map(|o| {
+                let k = KnownOwner {
+                    id: o.id.clone(),
+                    kind: Some(o.kind),
+                    name: o.name,
+                    listed: true,
+                };
+                (o.id, k)
+            })
+            .collect();
+        let named: Vec<String> = sqlx::query_scalar(
+            "SELECT owner FROM identities WHERE owner IS NOT NULL
+             UNION SELECT backup_owner FROM identities WHERE backup_owner IS NOT NULL
+             UNION SELECT owner FROM services WHERE owner IS NOT NULL",
+        )
+        .fetch_all(&self.pool().await)
+        .await
+        .map_err(|e| self.query_error(e))?;
+        for id in named {
+            if !id.trim().is_empty() && !known.contains_key(&id) {
+                known.insert(
+                    id.clone(),
+                    KnownOwner {
+                        id,
+                        kind: None,
+                        name: String::new(),
+                        listed: false,
+                    },
+                );
+            }
+        }
+        Ok(known.into_values().collect())
     }
 
     pub async fn owners(&self) -> Result<Vec<Owner>, StoreError> {

@@ -120,8 +120,23 @@ async fn editing_an_identity_in_the_app_is_saved_and_audited() {
         .send_keys(&backspace.repeat("team-web".len()))
         .await
         .unwrap();
-    owner.send_keys("team-checkout").await.unwrap();
+    // Picked from the known owners by part of its name (issue 19).
+    owner.send_keys("Payments").await.unwrap();
+    app.wait_for("[data-testid=owner-options-owner] [data-id=team-payments]")
+        .await;
     app.screenshot("identity-form").await;
+    owner
+        .send_keys(&format!(
+            "{}{}",
+            char::from(Key::Down),
+            char::from(Key::Enter)
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        owner.prop("value").await.unwrap().as_deref(),
+        Some("team-payments")
+    );
     // Enter submits the form, as it does for a person typing.
     owner
         .send_keys(&char::from(Key::Enter).to_string())
@@ -129,7 +144,7 @@ async fn editing_an_identity_in_the_app_is_saved_and_audited() {
         .unwrap();
 
     // The detail pane shows the saved value and the history its audit entry.
-    app.wait_for_text("[data-testid=detail-owner]", "team-checkout")
+    app.wait_for_text("[data-testid=detail-owner]", "team-payments")
         .await;
     app.wait_for("[data-testid=history-entry]").await;
     let entries = app
@@ -139,21 +154,33 @@ async fn editing_an_identity_in_the_app_is_saved_and_audited() {
         .unwrap();
     let newest = entries[0].text().await.unwrap();
     assert!(newest.contains("update by"), "{newest}");
-    assert!(newest.contains("changed: owner"), "{newest}");
+    // Before and after, not only the field's name (issue 19).
+    app.wait_for_text_containing(
+        "[data-testid=history-entry]:first-child tr[data-field=owner]",
+        "team-web",
+    )
+    .await;
+    app.wait_for_text_containing(
+        "[data-testid=history-entry]:first-child tr[data-field=owner]",
+        "team-payments",
+    )
+    .await;
+    app.wait_for_text_containing("[data-testid=saved-notice]", "Saved")
+        .await;
     app.screenshot("identity-edited").await;
     app.close().await;
 
     // The change is in the database, with a verifiable audit row.
     let store = Store::open(&db).await.unwrap();
     let identity = store.identity("key-maps").await.unwrap();
-    assert_eq!(identity.owner.as_deref(), Some("team-checkout"));
+    assert_eq!(identity.owner.as_deref(), Some("team-payments"));
     let log = store
         .audit_log(Some(("identity", "key-maps")), 5)
         .await
         .unwrap();
     assert_eq!(log[0].operation, "update");
     assert_eq!(log[0].source, "app");
-    assert!(log[0].after.as_deref().unwrap().contains("team-checkout"));
+    assert!(log[0].after.as_deref().unwrap().contains("team-payments"));
     assert!(store.verify_audit().await.unwrap().is_ok());
 }
 
@@ -244,6 +271,23 @@ async fn riskiest_and_needs_attention_views_show_the_engine_and_the_gaps() {
         "{text}"
     );
     assert!(text.contains("Break-glass without custodians"), "{text}");
+    // Grouped by severity, most urgent first, and counted on the tab.
+    let groups = app
+        .client
+        .find_all(Locator::Css("[data-testid=attention-group]"))
+        .await
+        .unwrap();
+    assert_eq!(
+        groups[0].attr("data-severity").await.unwrap().as_deref(),
+        Some("high")
+    );
+    let rows = app
+        .client
+        .find_all(Locator::Css("[data-testid=attention-row]"))
+        .await
+        .unwrap();
+    app.wait_for_text("[data-testid=attention-tab-count]", &rows.len().to_string())
+        .await;
     app.screenshot("needs-attention").await;
 
     // A finding opens the identity it is about.

@@ -3,11 +3,13 @@ import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { mockIPC } from "@tauri-apps/api/mocks";
 import IdentityForm from "./IdentityForm.svelte";
 import Attention from "./Attention.svelte";
-import type { Finding, Owner } from "../lib/types";
+import type { Finding, KnownOwner } from "../lib/types";
 
-const owners: Owner[] = [
-  { id: "team-data", kind: "team", name: "Data", email: null, parent: null },
-  { id: "ana", kind: "person", name: "Ana", email: null, parent: null },
+const owners: KnownOwner[] = [
+  { id: "team-data", kind: "team", name: "Data", listed: true },
+  { id: "ana", kind: "person", name: "Ana", listed: true },
+  // Named by an identity, not listed: known all the same.
+  { id: "team-web", kind: null, name: "", listed: false },
 ];
 
 function backend() {
@@ -54,7 +56,7 @@ describe("IdentityForm owners", () => {
     await waitFor(() =>
       expect(calls.some((c) => c.cmd === "list_owners")).toBe(true),
     );
-    await fill("key-1", "team-data", "jon");
+    await fill("key-1", "team-web", "jon");
     expect(screen.queryByTestId("unknown-owner")).toBeNull();
     expect(screen.getByTestId("unknown-backup-owner")).toHaveTextContent(
       '"jon" is not a known owner',
@@ -75,6 +77,29 @@ describe("IdentityForm owners", () => {
     expect(save.args.newOwners).toEqual([
       { id: "jon", kind: "person", name: "", email: null, parent: null },
     ]);
+  });
+});
+
+describe("OwnerPicker", () => {
+  it("suggests known owners by id or name, picked by keyboard", async () => {
+    backend();
+    render(IdentityForm, {
+      identity: null,
+      version: null,
+      onSaved: () => {},
+      onCancel: () => {},
+    });
+    const owner = screen.getByTestId("field-owner");
+    await fireEvent.focus(owner);
+    await fireEvent.input(owner, { target: { value: "dat" } });
+    const options = await screen.findByTestId("owner-options-owner");
+    expect(options).toHaveTextContent("team-data");
+    expect(options).not.toHaveTextContent("ana");
+    await fireEvent.keyDown(owner, { key: "ArrowDown" });
+    await fireEvent.keyDown(owner, { key: "Enter" });
+    expect(owner).toHaveValue("team-data");
+    expect(screen.queryByTestId("owner-options-owner")).toBeNull();
+    expect(screen.queryByTestId("unknown-owner")).toBeNull();
   });
 });
 

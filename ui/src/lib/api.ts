@@ -33,6 +33,7 @@ import type {
   SignInProgress,
   WhoAmI,
   Owner,
+  KnownOwner,
   SignCheck,
   GroupsSaved,
 } from "./types";
@@ -60,7 +61,7 @@ export const saveIdentity = (
 ) => invoke<Change | null>("save_identity", { identity, version, newOwners });
 
 /** The owners the inventory knows, for the owner pickers. */
-export const listOwners = () => invoke<Owner[]>("list_owners");
+export const listOwners = () => invoke<KnownOwner[]>("list_owners");
 
 export const deleteIdentity = (id: string, version: number | null) =>
   invoke<Change | null>("delete_identity", { id, version });

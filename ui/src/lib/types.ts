@@ -46,6 +46,7 @@ import type { Usage } from "./generated/Usage";
 import type { Verdict } from "./generated/Verdict";
 import type { SignCheck } from "./generated/SignCheck";
 import type { Owner } from "./generated/Owner";
+import type { KnownOwner } from "./generated/KnownOwner";
 import type { OwnerKind } from "./generated/OwnerKind";
 import type { Refusal } from "./generated/Refusal";
 import type { GroupsSaved } from "./generated/GroupsSaved";
@@ -60,6 +61,7 @@ import type { TimelineRow } from "./generated/TimelineRow";
 
 export type {
   Owner,
+  KnownOwner,
   OwnerKind,
   SignCheck,
   Refusal,
