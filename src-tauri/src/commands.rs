@@ -164,12 +164,18 @@ pub async fn save_service(
     state: State<'_, AppState>,
     service: Service,
     version: Option<i64>,
+    new_owner: Option<Owner>,
 ) -> Result<Option<Change>, CommandError> {
     check_id("id", &service.id)?;
+    if let Some(o) = &new_owner {
+        check_id("new_owner", &o.id)?;
+    }
+    let creates = new_owner.into_iter().map(Edit::SaveOwner).collect();
     Ok(state
         .store()?
-        .edit(Edit::SaveService(service), version, &state.ctx())
-        .await?)
+        .edit_with(creates, Edit::SaveService(service), version, &state.ctx())
+        .await?
+        .pop())
 }
 
 #[tauri::command]

@@ -66,8 +66,12 @@ export const listOwners = () => invoke<KnownOwner[]>("list_owners");
 export const deleteIdentity = (id: string, version: number | null) =>
   invoke<Change | null>("delete_identity", { id, version });
 
-export const saveService = (service: Service, version: number | null) =>
-  invoke<Change | null>("save_service", { service, version });
+/** Saves a service; `newOwner` is its owner, created with it, explicitly. */
+export const saveService = (
+  service: Service,
+  version: number | null,
+  newOwner: Owner | null = null,
+) => invoke<Change | null>("save_service", { service, version, newOwner });
 
 export const deleteService = (id: string, version: number | null) =>
   invoke<Change | null>("delete_service", { id, version });
