@@ -477,3 +477,37 @@ async fn the_app_knows_before_signing_whether_a_signature_would_count() {
         check.unchecked
     );
 }
+
+/// A drill stopped before its later injects were due reports them as not
+/// issued, apart from the ones issued and left unanswered (issue 19: the
+/// report counted them all as unanswered).
+#[tokio::test]
+async fn a_drill_stopped_early_reports_what_was_never_issued() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = workspace(&dir, true).await;
+    ws.create_signing_key().await.unwrap();
+    // Real time: the first inject is due at once, the later ones minutes on.
+    let (_session, run) = ws
+        .start_drill("leaked-deploy-key", 1.0, false)
+        .await
+        .unwrap();
+    let stopper = async {
+        for _ in 0..200 {
+            ws.poll().await;
+            if !ws.inbox().await.unwrap().items.is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        ws.drills.stop();
+    };
+    let ((), ()) = tokio::join!(stopper, ws.run_drill(run, |_| {}));
+    let report = ws.drills.current().unwrap().report.expect("a report");
+    let t = &report.totals;
+    assert!(t.unanswered >= 1, "{t:?}");
+    assert!(t.not_issued >= 1, "{t:?}");
+    assert_eq!(
+        t.injects,
+        t.approved + t.denied + t.unanswered + t.not_issued
+    );
+}

@@ -508,8 +508,12 @@ impl Workspace {
         }
         // The URL parses, the backend answers, and it takes this token —
         // all before anything is stored.
-        let trial = BackendClient::new(&url, token.trim().to_owned().into())?;
-        trial.pending_requests(None).await?;
+        let failed = |error| AppError::Connect {
+            url: url.clone(),
+            error,
+        };
+        let trial = BackendClient::new(&url, token.trim().to_owned().into()).map_err(failed)?;
+        trial.pending_requests(None).await.map_err(failed)?;
         let store = self.store()?;
         let (u, t, secrets) = (
             url.clone(),

@@ -74,6 +74,14 @@ pub enum AppError {
     #[error(transparent)]
     Client(#[from] crate::client::ClientError),
 
+    /// Connecting to a backend failed its check; nothing was saved. Said
+    /// for the person at the Connect form (no CLI steps, no "Change").
+    #[error("{}", connect_message(url, error))]
+    Connect {
+        url: String,
+        error: crate::client::ClientError,
+    },
+
     #[error(transparent)]
     Signing(#[from] crate::signing::SigningError),
 
@@ -147,9 +155,13 @@ impl AppError {
             AppError::Decision(DecisionError::Signing(e)) | AppError::Signing(e) => signing(e),
             AppError::Decision(_) => "decision",
             AppError::View(_) => "request_invalid",
-            AppError::Client(crate::client::ClientError::Unauthorized { .. }) => {
-                "backend_unauthorized"
-            }
+            AppError::Client(crate::client::ClientError::Unauthorized { .. })
+            | AppError::Connect {
+                error: crate::client::ClientError::Unauthorized { .. },
+                ..
+            } => "backend_unauthorized",
+            AppError::Connect { error, .. } if error.is_transient() => "backend_unreachable",
+            AppError::Connect { .. } => "backend",
             AppError::Client(e) if e.is_transient() => "backend_unreachable",
             AppError::Client(_) => "backend",
             AppError::Database(_) => "database",
@@ -222,6 +234,9 @@ impl AppError {
                 Some("Import or add the identity to the inventory, or deny the request.")
             }
             AppError::Decision(DecisionError::Signing(e)) | AppError::Signing(e) => signing_hint(e),
+            AppError::Connect { .. } => Some(
+                "Check the address and the token your backend's operator gave you, and connect again; nothing was saved.",
+            ),
             AppError::Client(crate::client::ClientError::SessionForOtherKeys) => Some(
                 "Sign in again (Approvals, Sign in): the sign-in is asked for your current signing keys, and then they are enrolled.",
             ),
@@ -303,5 +318,25 @@ mod tests {
                 "{json}"
             );
         }
+    }
+}
+
+/// What a failed connection check says at the Connect form.
+fn connect_message(url: &str, error: &crate::client::ClientError) -> String {
+    use crate::client::ClientError;
+    match error {
+        ClientError::Unauthorized { .. } => {
+            format!("the backend at {url} refused this token")
+        }
+        ClientError::Unreachable { reason, .. } => {
+            format!("the backend at {url} cannot be reached ({reason})")
+        }
+        ClientError::Status { status: 404, .. } => format!(
+            "{url} answered 404: it is not a Countersign backend, or the address has a path; give the backend's base URL (such as https://soar.example.com)"
+        ),
+        ClientError::Status {
+            status, message, ..
+        } => format!("the backend at {url} answered {status}: {message}"),
+        other => other.to_string(),
     }
 }

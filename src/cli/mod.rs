@@ -664,14 +664,19 @@ async fn dispatch(ws: &Workspace, command: Command) -> Result<()> {
             let tier = approval::tier_for(store, &parsed).await?;
             output(&tier, json, || {
                 format!(
-                    "{}: {} (permitted by {}; lighter tiers ruled out by {}{}; policy {})\n",
+                    "{}: {} (permitted by {}{}{}; policy {})\n",
                     parsed.id,
                     tier.tier.as_str(),
                     tier.permitted_by.join(", "),
+                    // The lightest tier the rules permit is chosen; when
+                    // none was forbidden, that is all there is to say.
                     if tier.lighter_tiers_forbidden_by.is_empty() {
-                        "nothing".to_owned()
+                        String::new()
                     } else {
-                        tier.lighter_tiers_forbidden_by.join(", ")
+                        format!(
+                            "; lighter tiers ruled out by {}",
+                            tier.lighter_tiers_forbidden_by.join(", ")
+                        )
                     },
                     if tier.approver_groups.is_empty() {
                         String::new()

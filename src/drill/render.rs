@@ -68,8 +68,16 @@ pub fn summary(r: &DrillReport) -> [String; 4] {
     let t = &r.totals;
     [
         format!(
-            "Injects: {} ({} approved, {} denied, {} unanswered)",
-            t.injects, t.approved, t.denied, t.unanswered
+            "Injects: {} ({} approved, {} denied, {} unanswered{})",
+            t.injects,
+            t.approved,
+            t.denied,
+            t.unanswered,
+            if t.not_issued > 0 {
+                format!(", {} not issued before the drill ended", t.not_issued)
+            } else {
+                String::new()
+            }
         ),
         format!(
             "Expectations met: {} of {}",

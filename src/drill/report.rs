@@ -147,8 +147,10 @@ pub struct Totals {
     pub injects: usize,
     pub approved: usize,
     pub denied: usize,
-    /// Expired, or never decided.
+    /// Issued and expired, or never decided.
     pub unanswered: usize,
+    /// Never issued: the drill ended (or was stopped) before they were due.
+    pub not_issued: usize,
     pub expectations: usize,
     pub expectations_met: usize,
     pub decisions: usize,
@@ -576,6 +578,7 @@ pub fn build(record: RunRecord<'_>, inv: &Inventory) -> DrillReport {
         match i.status.as_str() {
             "approved" => totals.approved += 1,
             "denied" => totals.denied += 1,
+            "not_issued" => totals.not_issued += 1,
             _ => totals.unanswered += 1,
         }
         if let Some(e) = &i.expectation {

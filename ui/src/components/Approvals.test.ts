@@ -262,8 +262,10 @@ describe("Approvals", () => {
     expect(refused).toHaveTextContent("enrolled with no groups");
     expect(screen.getByTestId("verdict-approve")).toBeDisabled();
     expect(screen.getByTestId("verdict-narrow")).toBeDisabled();
-    // Deny is what is left, and it is chosen for you.
-    expect(screen.getByTestId("verdict-deny")).toBeChecked();
+    // Deny is still open; nothing is chosen for you.
+    expect(screen.getByTestId("verdict-deny")).toBeEnabled();
+    expect(screen.getByTestId("verdict-deny")).not.toBeChecked();
+    expect(screen.getByTestId("sign")).toBeDisabled();
     expect(screen.getByTestId("dual-groups")).toHaveTextContent(
       "would not count",
     );

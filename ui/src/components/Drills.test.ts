@@ -234,6 +234,7 @@ describe("Drills", () => {
         approved: 1,
         denied: 0,
         unanswered: 0,
+        not_issued: 0,
         expectations: 1,
         expectations_met: 1,
         decisions: 2,

@@ -2,6 +2,10 @@
 
 export type Totals = { injects: number, approved: number, denied: number, 
 /**
- * Expired, or never decided.
+ * Issued and expired, or never decided.
  */
-unanswered: number, expectations: number, expectations_met: number, decisions: number, signatures_verified: number, };
+unanswered: number, 
+/**
+ * Never issued: the drill ended (or was stopped) before they were due.
+ */
+not_issued: number, expectations: number, expectations_met: number, decisions: number, signatures_verified: number, };
