@@ -510,7 +510,7 @@ impl Workspace {
         // all before anything is stored.
         let failed = |error| AppError::Connect {
             url: url.clone(),
-            error,
+            error: Box::new(error),
         };
         let trial = BackendClient::new(&url, token.trim().to_owned().into()).map_err(failed)?;
         trial.pending_requests(None).await.map_err(failed)?;

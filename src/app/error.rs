@@ -79,7 +79,7 @@ pub enum AppError {
     #[error("{}", connect_message(url, error))]
     Connect {
         url: String,
-        error: crate::client::ClientError,
+        error: Box<crate::client::ClientError>,
     },
 
     #[error(transparent)]
@@ -155,11 +155,14 @@ impl AppError {
             AppError::Decision(DecisionError::Signing(e)) | AppError::Signing(e) => signing(e),
             AppError::Decision(_) => "decision",
             AppError::View(_) => "request_invalid",
-            AppError::Client(crate::client::ClientError::Unauthorized { .. })
-            | AppError::Connect {
-                error: crate::client::ClientError::Unauthorized { .. },
-                ..
-            } => "backend_unauthorized",
+            AppError::Client(crate::client::ClientError::Unauthorized { .. }) => {
+                "backend_unauthorized"
+            }
+            AppError::Connect { error, .. }
+                if matches!(**error, crate::client::ClientError::Unauthorized { .. }) =>
+            {
+                "backend_unauthorized"
+            }
             AppError::Connect { error, .. } if error.is_transient() => "backend_unreachable",
             AppError::Connect { .. } => "backend",
             AppError::Client(e) if e.is_transient() => "backend_unreachable",
