@@ -283,6 +283,26 @@ impl Serialize for AppError {
     }
 }
 
+/// What a failed connection check says at the Connect form.
+fn connect_message(url: &str, error: &crate::client::ClientError) -> String {
+    use crate::client::ClientError;
+    match error {
+        ClientError::Unauthorized { .. } => {
+            format!("the backend at {url} refused this token")
+        }
+        ClientError::Unreachable { reason, .. } => {
+            format!("the backend at {url} cannot be reached ({reason})")
+        }
+        ClientError::Status { status: 404, .. } => format!(
+            "{url} answered 404: it is not a Countersign backend, or the address has a path; give the backend's base URL (such as https://soar.example.com)"
+        ),
+        ClientError::Status {
+            status, message, ..
+        } => format!("the backend at {url} answered {status}: {message}"),
+        other => other.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,25 +341,5 @@ mod tests {
                 "{json}"
             );
         }
-    }
-}
-
-/// What a failed connection check says at the Connect form.
-fn connect_message(url: &str, error: &crate::client::ClientError) -> String {
-    use crate::client::ClientError;
-    match error {
-        ClientError::Unauthorized { .. } => {
-            format!("the backend at {url} refused this token")
-        }
-        ClientError::Unreachable { reason, .. } => {
-            format!("the backend at {url} cannot be reached ({reason})")
-        }
-        ClientError::Status { status: 404, .. } => format!(
-            "{url} answered 404: it is not a Countersign backend, or the address has a path; give the backend's base URL (such as https://soar.example.com)"
-        ),
-        ClientError::Status {
-            status, message, ..
-        } => format!("the backend at {url} answered {status}: {message}"),
-        other => other.to_string(),
     }
 }
