@@ -114,6 +114,30 @@ async fn editing_an_identity_in_the_app_is_saved_and_audited() {
         .await
         .unwrap();
 
+    // The containment table fits the pane, Save in view below it (issue 19).
+    app.client
+        .execute(
+            "document.querySelector('table.containment').scrollIntoView({block: 'center'})",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let fits: bool = app
+        .client
+        .execute(
+            "const t = document.querySelector('.table-fit'); return t.scrollWidth <= t.clientWidth + 1;",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_bool()
+        .unwrap();
+    assert!(fits, "the containment table runs off its box");
+    app.wait_for("[data-testid=save-identity]").await;
+    // Let the scroll be painted before the picture is taken.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.screenshot("identity-form-containment").await;
+
     let owner = app.wait_for("[data-testid=field-owner]").await;
     let backspace = char::from(Key::Backspace).to_string();
     owner
