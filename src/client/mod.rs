@@ -203,7 +203,7 @@ pub fn explain_rejection(code: &str) -> Option<&'static str> {
 }
 
 /// Why an HTTP request failed, in words a person acts on ("could not
-/// connect: Connection refused (os error 111)"), not hyper's "client error
+/// connect: Connection refused"), not hyper's "client error
 /// (Connect)"; never the URL (reqwest's own message carries it, query and
 /// all, and a query may hold a credential).
 pub fn plain_reason(e: &reqwest::Error) -> String {
@@ -222,6 +222,11 @@ pub fn plain_reason(e: &reqwest::Error) -> String {
         deepest = Some(s.to_string());
         source = s.source();
     }
+    // "Connection refused (os error 111)": the errno helps nobody at a form.
+    let deepest = deepest.map(|m| match m.rfind(" (os error ") {
+        Some(i) if m.ends_with(')') => m[..i].to_owned(),
+        _ => m,
+    });
     match deepest {
         Some(m) if m != kind => format!("{kind}: {m}"),
         _ => kind.into(),

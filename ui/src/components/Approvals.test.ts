@@ -265,6 +265,7 @@ describe("Approvals", () => {
     // Deny is still open; nothing is chosen for you.
     expect(screen.getByTestId("verdict-deny")).toBeEnabled();
     expect(screen.getByTestId("verdict-deny")).not.toBeChecked();
+    expect(screen.getByTestId("verdict-approve")).not.toBeChecked();
     expect(screen.getByTestId("sign")).toBeDisabled();
     expect(screen.getByTestId("dual-groups")).toHaveTextContent(
       "would not count",
