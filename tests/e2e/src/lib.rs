@@ -244,6 +244,17 @@ impl AppSession {
 
     /// Saves a PNG of the window under `target/e2e/` and returns its path.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
+        // What was just waited for is in the DOM; let WebKit paint it
+        // before the picture (without this, pictures showed the frame
+        // before). Two animation frames, then a short rest.
+        let _ = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];\
+                 requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 50)));",
+                vec![],
+            )
+            .await;
         let png = self.client.screenshot().await.expect("screenshot");
         assert!(png.starts_with(b"\x89PNG"), "WebDriver returned no PNG");
         let path = artifacts_dir().join(format!("{name}.png"));

@@ -268,8 +268,9 @@ async fn issue_19_a_signature_that_would_not_count_is_refused_before_signing() {
     let enrolled = soar.approver_jwks("dana").await.unwrap();
     assert_eq!(enrolled["keys"][0]["kid"], key.kid.as_str(), "{enrolled}");
 
-    // The groups are set in the app, and enrolled with the backend at once.
-    app.click("[data-testid=edit-groups]").await;
+    // The groups are set in the app (from the refusal itself), and enrolled
+    // with the backend at once.
+    app.click("[data-testid=sign-fix-groups]").await;
     app.wait_for("[data-testid=approver-groups]")
         .await
         .send_keys("identity-governance")
