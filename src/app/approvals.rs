@@ -367,12 +367,7 @@ impl Workspace {
                 self.drills.running_run_id().as_deref(),
             ),
             queued: store.undelivered(None).await?,
-            signing_key: self
-                .keys(store)
-                .list()
-                .await?
-                .into_iter()
-                .find(|k| k.status == KeyStatus::Active),
+            signing_key: self.active_key(store).await?,
             approver: self.ctx().actor.clone(),
         })
     }
@@ -585,6 +580,16 @@ impl Workspace {
         )
     }
 
+    /// The owner's active signing key, if there is one.
+    async fn active_key(&self, store: &Store) -> Result<Option<KeyInfo>, AppError> {
+        Ok(self
+            .keys(store)
+            .list()
+            .await?
+            .into_iter()
+            .find(|k| k.status == KeyStatus::Active))
+    }
+
     /// Whether the owner can sign request `id` now ([`SignCheck`]): asked
     /// of the backend the request came from, then checked against the key
     /// that would sign and the groups the decision would claim. A backend
@@ -593,12 +598,7 @@ impl Workspace {
         check_request_id(id)?;
         let store = self.store()?;
         let actor = self.ctx().actor;
-        let key = self
-            .keys(store)
-            .list()
-            .await?
-            .into_iter()
-            .find(|k| k.status == KeyStatus::Active);
+        let key = self.active_key(store).await?;
         let claimed = match self.signed_in() {
             Some((person, _)) if person.sub == actor => person.groups,
             _ => store.approver_groups().await?,
@@ -731,14 +731,8 @@ impl Workspace {
         };
         // Signed in, the identity provider's groups are the ones enrolled
         // and claimed; this setting waits for the local mode.
-        let has_key = self
-            .keys(store)
-            .list()
-            .await?
-            .iter()
-            .any(|k| k.status == KeyStatus::Active);
         if self.signed_in().is_none()
-            && has_key
+            && self.active_key(store).await?.is_some()
             && let Some(url) = self.approvals.backend_url(store).await
         {
             match self.enroll(&url).await {

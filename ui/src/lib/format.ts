@@ -57,15 +57,18 @@ export function splitList(text: string): string[] {
 
 type Snapshot = string | Record<string, unknown> | null | undefined;
 
+/** A snapshot's fields: JSON text parsed, an object as it is, none for null. */
+function parseSnapshot(s: Snapshot): Record<string, unknown> {
+  return typeof s === "string"
+    ? (JSON.parse(s) as Record<string, unknown>)
+    : (s ?? {});
+}
+
 /** Top-level fields that differ between two snapshots of an entity (JSON
  * text from the audit trail, or objects from an import preview). */
 export function changedFields(before: Snapshot, after: Snapshot): string[] {
-  const parse = (s: Snapshot): Record<string, unknown> =>
-    typeof s === "string"
-      ? (JSON.parse(s) as Record<string, unknown>)
-      : (s ?? {});
-  const b = parse(before);
-  const a = parse(after);
+  const b = parseSnapshot(before);
+  const a = parseSnapshot(after);
   const keys = [...new Set([...Object.keys(b), ...Object.keys(a)])].sort();
   return keys.filter((k) => JSON.stringify(b[k]) !== JSON.stringify(a[k]));
 }
@@ -99,12 +102,8 @@ export function showValue(v: unknown): string {
 
 /** What changed between two snapshots, field by field (sorted by name). */
 export function fieldChanges(before: Snapshot, after: Snapshot): FieldChange[] {
-  const parse = (s: Snapshot): Record<string, unknown> =>
-    typeof s === "string"
-      ? (JSON.parse(s) as Record<string, unknown>)
-      : (s ?? {});
-  const b = parse(before);
-  const a = parse(after);
+  const b = parseSnapshot(before);
+  const a = parseSnapshot(after);
   return changedFields(before, after).map((field) => {
     const was = b[field];
     const now = a[field];
