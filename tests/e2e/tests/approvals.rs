@@ -314,3 +314,81 @@ async fn issue_19_a_signature_that_would_not_count_is_refused_before_signing() {
     }
     app.close().await;
 }
+
+/// Issue 19 (2): a wrong backend address or token is refused before
+/// anything is saved, said plainly at the form, and the connection is
+/// changed and removed in the app — no CLI needed to recover.
+#[tokio::test(flavor = "multi_thread")]
+async fn issue_19_a_wrong_backend_is_refused_then_changed_in_the_app() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("connect.db");
+    let store = Store::open(&db).await.unwrap();
+    countersign::demo::load(&store, false, "e2e").await.unwrap();
+    store.close().await;
+    let url = countersign_e2e::start_reference_backend(TOKEN).await;
+    let soar = BackendClient::new(&url, TOKEN.to_owned().into()).unwrap();
+    soar.create_request(&live_request("req-e2e-connect"))
+        .await
+        .unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+
+    let app = AppSession::start_with_env(&db, &[("COUNTERSIGN_ACTOR", "erin")]).await;
+    app.click("[data-testid=tab-approvals]").await;
+    let fill = |address: String, token: &'static str| {
+        let app = &app;
+        async move {
+            let url_field = app
+                .wait_for("[data-testid=connect-form] input[type=url]")
+                .await;
+            url_field.clear().await.unwrap();
+            url_field.send_keys(&address).await.unwrap();
+            let token_field = app
+                .wait_for("[data-testid=connect-form] input[type=password]")
+                .await;
+            token_field.clear().await.unwrap();
+            token_field.send_keys(token).await.unwrap();
+            app.click("[data-testid=connect]").await;
+        }
+    };
+    // Nothing listens there: said plainly, nothing saved, the form stays.
+    fill(format!("http://{closed}"), TOKEN).await;
+    app.wait_for_text_containing("[role=alert]", "cannot be reached (could not connect")
+        .await;
+    app.wait_for_text_containing("[role=alert]", "nothing was saved")
+        .await;
+    let alert = app.wait_for("[role=alert]").await.text().await.unwrap();
+    assert!(
+        !alert.contains("client error") && !alert.contains("countersign "),
+        "{alert}"
+    );
+    app.screenshot("issue19-connect-refused").await;
+    app.wait_for("[data-testid=connect-form]").await;
+
+    // The right address and token: connected, the request arrives.
+    fill(url.clone(), TOKEN).await;
+    app.wait_for_text_containing("[data-testid=inbox-status]", &url)
+        .await;
+    app.wait_for("[data-testid=inbox-item][data-id=req-e2e-connect]")
+        .await;
+
+    // Changing to a wrong token is refused; the connection stays.
+    app.click("[data-testid=change-backend]").await;
+    fill(url.clone(), "not-the-token").await;
+    app.wait_for_text_containing("[role=alert]", "refused this token")
+        .await;
+    app.screenshot("issue19-change-refused").await;
+    app.click("[data-testid=connect-form] button[type=button]")
+        .await;
+    app.wait_for_text_containing("[data-testid=inbox-status]", &url)
+        .await;
+
+    // Disconnected after a confirmation: back to the form.
+    app.click("[data-testid=disconnect-backend]").await;
+    app.click("[data-testid=confirm-disconnect-yes]").await;
+    app.wait_for("[data-testid=connect-form]").await;
+    app.screenshot("issue19-disconnected").await;
+    app.close().await;
+}
