@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { mockIPC } from "@tauri-apps/api/mocks";
 import IdentityForm from "./IdentityForm.svelte";
@@ -63,9 +63,15 @@ describe("IdentityForm owners", () => {
     );
     // A made-up person is not accepted without a word.
     await fireEvent.click(screen.getByTestId("save-identity"));
-    expect(await screen.findByRole("alert")).toHaveTextContent(
-      'Backup owner: "jon" is not a known owner',
+    const alert = await screen.findByRole("alert");
+    expect(alert).toHaveTextContent('Backup owner: "jon" is not a known owner');
+    // Shown where the person is looking, however far down they pressed Save.
+    await waitFor(() =>
+      expect(
+        vi.mocked(Element.prototype.scrollIntoView).mock.contexts,
+      ).toContain(alert),
     );
+    expect(document.activeElement).toBe(alert);
     expect(calls.some((c) => c.cmd === "save_identity")).toBe(false);
     // Created explicitly, it is sent with the identity.
     await fireEvent.change(screen.getByTestId("create-backup-owner"), {
