@@ -486,7 +486,106 @@ async fn a_new_owner_is_created_with_the_edit_or_not_at_all(db: TestDb) {
     assert!(store.verify_audit().await.unwrap().is_ok());
 }
 
+/// An edit is checked against what it touches, read inside its write
+/// (issue 20): the rules that span the inventory — external ids unique,
+/// lineage without cycles through stored parents, no delete that leaves a
+/// stored reference dangling — hold without reading the inventory whole,
+/// and an engine graph catches up with edits made through another
+/// connection by patching, answering as a rebuild of the store does.
+async fn an_edit_is_checked_against_what_it_touches_and_the_graph_patched(db: TestDb) {
+    use countersign::graph::blast_radius::BlastGraph;
+    use countersign::graph::cache::{GraphCache, Refresh};
+    use countersign::model::ContainmentAction;
+    let store = with_demo(&db).await;
+    let cache = GraphCache::new();
+    assert_eq!(cache.refresh(&store).await.unwrap().2, Refresh::Rebuilt);
+
+    // Another identity's external id.
+    let mut i = store.identity("key-maps").await.unwrap();
+    i.external_ids
+        .push("arn:aws:iam::111122223333:role/payments-api".into());
+    let err = store
+        .edit(Edit::SaveIdentity(Box::new(i)), None, &ctx())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "identities (id \"key-maps\").external_ids: \"arn:aws:iam::111122223333:role/payments-api\" is already the external id of \"sa-payments-api\""
+    );
+    // A lineage loop through a stored child: the parent derived from
+    // what is derived from it.
+    let mut parent = store.identity("sa-payments-api").await.unwrap();
+    parent.derived_from = Some("wi-payments-api".into());
+    let err = store
+        .edit(Edit::SaveIdentity(Box::new(parent)), None, &ctx())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("lineage forms a cycle"), "{err}");
+    // A service still used by a stored identity.
+    let err = store
+        .edit(Edit::DeleteService("payments-api".into()), None, &ctx())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("cannot delete service \"payments-api\": "),
+        "{err}"
+    );
+    assert_eq!(cache.refresh(&store).await.unwrap().2, Refresh::Current);
+
+    // Edits through another connection (another app, the CLI): created,
+    // rewired, deleted.
+    let other = db.open().await;
+    let mut svc = other.service("ledger-db").await.unwrap();
+    svc.id = "ledger-replica".into();
+    svc.name = "Ledger replica".into();
+    svc.depends_on = vec!["ledger-db".into()];
+    other
+        .edit(Edit::SaveService(svc), None, &ctx())
+        .await
+        .unwrap();
+    let mut i = other.identity("key-maps").await.unwrap();
+    i.used_by.push(Usage::of("ledger-replica"));
+    i.derived_from = Some("sa-payments-api".into());
+    other
+        .edit(Edit::SaveIdentity(Box::new(i)), None, &ctx())
+        .await
+        .unwrap();
+    let mut fresh = other.identity("key-maps").await.unwrap();
+    fresh.id = "key-maps-2".into();
+    fresh.external_ids.clear();
+    other
+        .edit(Edit::SaveIdentity(Box::new(fresh)), None, &ctx())
+        .await
+        .unwrap();
+    other
+        .edit(Edit::DeleteIdentity("key-maps-2".into()), None, &ctx())
+        .await
+        .unwrap();
+    other.close().await;
+
+    let (_, patched, how) = cache.refresh(&store).await.unwrap();
+    assert_eq!(how, Refresh::Patched(4));
+    let rebuilt = BlastGraph::new(&store.snapshot().await.unwrap());
+    assert_eq!(patched.rank(), rebuilt.rank());
+    for x in store.snapshot().await.unwrap().identities {
+        for &action in ContainmentAction::ALL {
+            assert_eq!(
+                patched.blast(&[(x.id.as_str(), action)]),
+                rebuilt.blast(&[(x.id.as_str(), action)])
+            );
+        }
+    }
+    let hit = patched
+        .blast(&[("sa-payments-api", ContainmentAction::DisableAccount)])
+        .unwrap();
+    assert!(hit.contained.iter().any(|c| c == "key-maps"));
+    assert!(hit.impacted.iter().any(|s| s.id == "ledger-replica"));
+    assert!(store.verify_audit().await.unwrap().is_ok());
+}
+
 on_both_engines!(
+    an_edit_is_checked_against_what_it_touches_and_the_graph_patched,
     a_new_owner_is_created_with_the_edit_or_not_at_all,
     services_reviews_settings_and_the_policy_round_trip,
     migrations_create_an_empty_inventory,

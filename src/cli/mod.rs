@@ -273,8 +273,12 @@ enum GenerateCommand {
         #[arg(long)]
         services: usize,
         /// Keep only widely shared identities (scale tests of blast radii)
-        #[arg(long)]
+        #[arg(long, conflicts_with = "all_identities")]
         lean: bool,
+        /// Keep every identity of the graph, ten per service (scale tests
+        /// of the store: 100,000 services give a million identities)
+        #[arg(long)]
+        all_identities: bool,
         #[arg(long, default_value_t = 42)]
         seed: u64,
         #[arg(long, value_name = "FILE.json")]
@@ -466,11 +470,16 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Generate(GenerateCommand::Inventory {
             services,
             lean,
+            all_identities,
             seed,
             out,
         }) => {
             use countersign::graph::generate::{Keep, enterprise_inventory};
-            let keep = if *lean { Keep::LEAN } else { Keep::TYPICAL };
+            let keep = match (*lean, *all_identities) {
+                (true, _) => Keep::LEAN,
+                (_, true) => Keep::ALL,
+                _ => Keep::TYPICAL,
+            };
             let inv = enterprise_inventory(*services, *seed, keep);
             countersign::store::guard::write(out, countersign::inventory::file::to_json(&inv)?)
                 .with_context(|| format!("cannot write {}", out.display()))?;

@@ -20,8 +20,9 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
+use super::live::LiveAdjacency;
 use super::rank::reach_all;
-use super::{Adjacency, NodeId, Reacher, build};
+use super::{NodeId, Reacher};
 use crate::inventory::Inventory;
 use crate::model::{
     Access, ContainmentAction, ContainmentPlan, Environment, Identity, IdentityKind,
@@ -48,13 +49,21 @@ pub enum BlastError {
     NoAction,
 }
 
+#[derive(Clone)]
 pub(super) struct ServiceNode {
     pub(super) id: String,
     pub(super) name: String,
     pub(super) owner: Option<String>,
     pub(super) tier: Tier,
+    /// Its node in the adjacency.
+    pub(super) node: NodeId,
+    /// The services it depends on, as service slots (edges into its node).
+    pub(super) depends_on: Vec<u32>,
+    /// Deleted by an edit since the graph was built.
+    pub(super) dead: bool,
 }
 
+#[derive(Clone)]
 pub(super) struct IdentityNode {
     pub(super) id: String,
     pub(super) name: String,
@@ -63,21 +72,60 @@ pub(super) struct IdentityNode {
     pub(super) owner: Option<String>,
     pub(super) environment: Environment,
     pub(super) break_glass: bool,
-    pub(super) usages: Vec<(NodeId, Usage)>,
+    /// Consumers, as (service slot, how it uses the identity).
+    pub(super) usages: Vec<(u32, Usage)>,
+    /// Identities derived from it, as identity slots sorted by id.
     pub(super) children: Vec<usize>,
-    containment: BTreeMap<ContainmentAction, ContainmentPlan>,
+    /// The identity it derives from, as a slot.
+    pub(super) parent: Option<usize>,
+    pub(super) external_ids: Vec<String>,
+    pub(super) containment: BTreeMap<ContainmentAction, ContainmentPlan>,
+    pub(super) node: NodeId,
+    pub(super) dead: bool,
 }
 
-/// The inventory as the engine sees it. Services are nodes `0..S`,
-/// identities `S..S+I`; the adjacency holds every edge (identity → service
+/// What a node of the adjacency is: a service or an identity, by slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum NodeRef {
+    Service(u32),
+    Identity(u32),
+}
+
+/// The inventory as the engine sees it. Services and identities live in
+/// slots (`services`, `identities`), each with a node of the adjacency;
+/// built from an inventory, services are nodes `0..S` and identities
+/// `S..S+I` in id order, and edits append nodes for what they create
+/// (`graph::patch`). The adjacency holds every edge (identity → service
 /// using it, identity → identity derived from it, service → service
-/// depending on it), so one structure serves queries and ranking.
+/// depending on it), so one structure serves queries and ranking. Every
+/// row lists its successors services first, then identities, each by id:
+/// the order a rebuild gives, so a patched graph answers exactly as a
+/// rebuilt one, paths included.
 pub struct BlastGraph {
     pub(super) services: Vec<ServiceNode>,
     pub(super) identities: Vec<IdentityNode>,
-    lookup: FxHashMap<String, usize>,
-    pub(super) adjacency: Adjacency,
-    reacher: Mutex<Reacher>,
+    /// Per node: the slot it is.
+    pub(super) nodes: Vec<NodeRef>,
+    /// Identity ids and external ids → identity slot.
+    pub(super) lookup: FxHashMap<String, usize>,
+    /// Service ids → service slot.
+    pub(super) service_lookup: FxHashMap<String, u32>,
+    pub(super) adjacency: LiveAdjacency,
+    pub(super) reacher: Mutex<Reacher>,
+}
+
+impl Clone for BlastGraph {
+    fn clone(&self) -> Self {
+        BlastGraph {
+            services: self.services.clone(),
+            identities: self.identities.clone(),
+            nodes: self.nodes.clone(),
+            lookup: self.lookup.clone(),
+            service_lookup: self.service_lookup.clone(),
+            adjacency: self.adjacency.clone(),
+            reacher: Mutex::new(Reacher::new(self.nodes.len())),
+        }
+    }
 }
 
 /// One step of an explanation path.
@@ -194,14 +242,15 @@ fn follows_lineage(action: ContainmentAction) -> bool {
 }
 
 impl BlastGraph {
-    /// Builds the engine's view of an inventory (which must be valid).
+    /// Builds the engine's view of an inventory (which must be valid;
+    /// sorted by id, as the store lists it, for rows in a rebuild's order).
     pub fn new(inv: &Inventory) -> Self {
         let s_count = inv.services.len();
-        let service_index: FxHashMap<&str, NodeId> = inv
+        let service_lookup: FxHashMap<String, u32> = inv
             .services
             .iter()
             .enumerate()
-            .map(|(i, s)| (s.id.as_str(), i as NodeId))
+            .map(|(i, s)| (s.id.clone(), i as u32))
             .collect();
         let identity_index: FxHashMap<&str, usize> = inv
             .identities
@@ -215,16 +264,22 @@ impl BlastGraph {
             .iter()
             .enumerate()
             .map(|(i, s)| {
-                for d in &s.depends_on {
-                    if let Some(&dep) = service_index.get(d.as_str()) {
-                        edges.push((dep, i as NodeId));
-                    }
+                let depends_on: Vec<u32> = s
+                    .depends_on
+                    .iter()
+                    .filter_map(|d| service_lookup.get(d.as_str()).copied())
+                    .collect();
+                for &dep in &depends_on {
+                    edges.push((dep as NodeId, i as NodeId));
                 }
                 ServiceNode {
                     id: s.id.clone(),
                     name: s.name.clone(),
                     owner: s.owner.clone(),
                     tier: s.tier,
+                    node: i as NodeId,
+                    depends_on,
+                    dead: false,
                 }
             })
             .collect();
@@ -232,14 +287,20 @@ impl BlastGraph {
             .identities
             .iter()
             .enumerate()
-            .map(|(i, x)| node(x, i, s_count, &service_index, &mut edges))
+            .map(|(i, x)| {
+                let mut n = node(x, (s_count + i) as NodeId, &service_lookup);
+                for (s, _) in &n.usages {
+                    edges.push((n.node, *s as NodeId));
+                }
+                n.parent = x
+                    .derived_from
+                    .as_deref()
+                    .and_then(|p| identity_index.get(p).copied());
+                n
+            })
             .collect();
-        for (i, x) in inv.identities.iter().enumerate() {
-            if let Some(&p) = x
-                .derived_from
-                .as_deref()
-                .and_then(|p| identity_index.get(p))
-            {
+        for i in 0..identities.len() {
+            if let Some(p) = identities[i].parent {
                 identities[p].children.push(i);
                 edges.push(((s_count + p) as NodeId, (s_count + i) as NodeId));
             }
@@ -254,13 +315,51 @@ impl BlastGraph {
             lookup.insert(x.id.clone(), i);
         }
         let n = s_count + identities.len();
+        let nodes = (0..s_count as u32)
+            .map(NodeRef::Service)
+            .chain((0..identities.len() as u32).map(NodeRef::Identity))
+            .collect();
         BlastGraph {
             services,
             identities,
+            nodes,
             lookup,
-            adjacency: build(n, edges),
+            service_lookup,
+            adjacency: LiveAdjacency::new(n, edges),
             reacher: Mutex::new(Reacher::new(n)),
         }
+    }
+
+    /// The service a node is, if it is one.
+    #[inline]
+    pub(super) fn service_of(&self, n: NodeId) -> Option<usize> {
+        match self.nodes[n as usize] {
+            NodeRef::Service(s) => Some(s as usize),
+            NodeRef::Identity(_) => None,
+        }
+    }
+
+    /// Where a node sorts in a row: services before identities, each by
+    /// id — node order in a graph built from a sorted inventory.
+    #[inline]
+    pub(super) fn order_key(&self, n: NodeId) -> (u8, &str) {
+        match self.nodes[n as usize] {
+            NodeRef::Service(s) => (0, self.services[s as usize].id.as_str()),
+            NodeRef::Identity(i) => (1, self.identities[i as usize].id.as_str()),
+        }
+    }
+
+    /// The identities that exist (not deleted by an edit), with their slots.
+    pub(super) fn live_identities(&self) -> impl Iterator<Item = (usize, &IdentityNode)> {
+        self.identities.iter().enumerate().filter(|(_, x)| !x.dead)
+    }
+
+    /// Services and identities that exist.
+    pub fn counts(&self) -> (usize, usize) {
+        (
+            self.services.iter().filter(|s| !s.dead).count(),
+            self.live_identities().count(),
+        )
     }
 
     /// The identity a person typed: its id or an external id exactly; the
@@ -300,18 +399,28 @@ impl BlastGraph {
                 })),
             }
         };
-        let whole: Vec<usize> = (0..self.identities.len())
-            .filter(|&i| self.identities[i].name.to_lowercase() == folded)
-            .collect();
+        // By id, whatever slots edits gave them.
+        let by_id = |mut hits: Vec<usize>| {
+            hits.sort_by(|&a, &b| self.identities[a].id.cmp(&self.identities[b].id));
+            hits
+        };
+        let whole: Vec<usize> = by_id(
+            self.live_identities()
+                .filter(|(_, x)| x.name.to_lowercase() == folded)
+                .map(|(i, _)| i)
+                .collect(),
+        );
         if let Some(answer) = pick(whole) {
             return answer;
         }
-        let partial: Vec<usize> = (0..self.identities.len())
-            .filter(|&i| {
-                let x = &self.identities[i];
-                x.name.to_lowercase().contains(&folded) || x.id.to_lowercase().contains(&folded)
-            })
-            .collect();
+        let partial: Vec<usize> = by_id(
+            self.live_identities()
+                .filter(|(_, x)| {
+                    x.name.to_lowercase().contains(&folded) || x.id.to_lowercase().contains(&folded)
+                })
+                .map(|(i, _)| i)
+                .collect(),
+        );
         pick(partial).unwrap_or_else(|| Err(BlastError::NoMatch(query.to_owned())))
     }
 
@@ -323,7 +432,7 @@ impl BlastGraph {
     }
 
     fn service_step(&self, n: NodeId) -> Step {
-        let s = &self.services[n as usize];
+        let s = &self.services[self.service_of(n).expect("a service node")];
         Step {
             kind: "service",
             id: s.id.clone(),
@@ -351,12 +460,17 @@ impl BlastGraph {
             .collect::<Result<_, _>>()?;
 
         // Identities contained, each with the lineage chain that reaches it.
-        let mut chains: BTreeMap<usize, (Vec<usize>, ContainmentAction)> = BTreeMap::new();
+        // Keyed by id: the order a rebuild's slots have, whatever slots
+        // edits gave them.
+        let mut chains: BTreeMap<&str, (usize, Vec<usize>, ContainmentAction)> = BTreeMap::new();
         for &(i, action) in &resolved {
             let mut stack = vec![vec![i]];
             while let Some(chain) = stack.pop() {
                 let at = *chain.last().expect("chains are not empty");
-                let shorter = chains.get(&at).is_none_or(|(c, _)| c.len() > chain.len());
+                let key = self.identities[at].id.as_str();
+                let shorter = chains
+                    .get(key)
+                    .is_none_or(|(_, c, _)| c.len() > chain.len());
                 if !shorter {
                     continue;
                 }
@@ -369,7 +483,7 @@ impl BlastGraph {
                         }
                     }
                 }
-                chains.insert(at, (chain, action));
+                chains.insert(key, (at, chain, action));
             }
         }
 
@@ -377,38 +491,40 @@ impl BlastGraph {
         let mut summary = Summary::default();
         let mut spared = Vec::new();
         let mut origin: FxHashMap<NodeId, Vec<usize>> = FxHashMap::default();
-        for (&i, (chain, action)) in &chains {
-            for (svc, usage) in &self.identities[i].usages {
+        for (i, chain, action) in chains.values() {
+            for (svc, usage) in &self.identities[*i].usages {
+                let node = self.services[*svc as usize].node;
                 match first_hop(*action, usage) {
                     Err(reason) => spared.push(Spared {
-                        identity: self.identities[i].id.clone(),
+                        identity: self.identities[*i].id.clone(),
                         service: self.services[*svc as usize].id.clone(),
                         reason,
                     }),
                     Ok(undocumented) => {
                         summary.undocumented_consumers += u32::from(undocumented);
-                        let better = origin.get(svc).is_none_or(|c| c.len() > chain.len());
+                        let better = origin.get(&node).is_none_or(|c| c.len() > chain.len());
                         if better {
-                            origin.insert(*svc, chain.clone());
+                            origin.insert(node, chain.clone());
                         }
                     }
                 }
             }
         }
         let mut firsts: Vec<NodeId> = origin.keys().copied().collect();
-        firsts.sort_unstable();
+        firsts.sort_unstable_by(|&a, &b| self.order_key(a).cmp(&self.order_key(b)));
 
         let mut reacher = self.reacher.lock().expect("reacher lock");
+        reacher.grow(self.nodes.len());
         let visited = reacher.run(&self.adjacency, &firsts, |_| true).to_vec();
         let mut impacted: Vec<ImpactedService> = visited
             .iter()
-            .filter(|&&n| (n as usize) < self.services.len())
-            .map(|&n| {
+            .filter_map(|&n| self.service_of(n).map(|s| (n, s)))
+            .map(|(n, slot)| {
                 let service_path = reacher.path_to(n);
                 let chain = &origin[&service_path[0]];
                 let mut path: Vec<Step> = chain.iter().map(|&i| self.identity_step(i)).collect();
                 path.extend(service_path.iter().map(|&s| self.service_step(s)));
-                let s = &self.services[n as usize];
+                let s = &self.services[slot];
                 ImpactedService {
                     id: s.id.clone(),
                     name: s.name.clone(),
@@ -438,7 +554,7 @@ impl BlastGraph {
             .iter()
             .map(|&(i, _)| self.identities[i].usages.len() as u32)
             .sum();
-        for &i in chains.keys() {
+        for &(i, _, _) in chains.values() {
             if self.identities[i].break_glass {
                 summary.break_glass.push(self.identities[i].id.clone());
             }
@@ -467,10 +583,7 @@ impl BlastGraph {
         }
         Ok(BlastResult {
             targets,
-            contained: chains
-                .keys()
-                .map(|&i| self.identities[i].id.clone())
-                .collect(),
+            contained: chains.keys().map(|&id| id.to_owned()).collect(),
             impacted,
             spared,
             summary,
@@ -480,27 +593,24 @@ impl BlastGraph {
     /// Every identity's worst case (disable account: every consumer and
     /// every derived credential), riskiest first.
     pub fn rank(&self) -> Vec<RankedIdentity> {
-        let s = self.services.len();
-        let n = s + self.identities.len();
+        let n = self.nodes.len();
         let mut counted = vec![0u32; n];
         let mut score = vec![0u32; n];
-        for (i, svc) in self.services.iter().enumerate() {
-            counted[i] = 1;
-            score[i] = TIER_WEIGHT[usize::from(svc.tier.get())];
+        for svc in self.services.iter().filter(|s| !s.dead) {
+            counted[svc.node as usize] = 1;
+            score[svc.node as usize] = TIER_WEIGHT[usize::from(svc.tier.get())];
         }
-        let reach = reach_all(&self.adjacency, &counted, &score);
+        let reach = reach_all(&self.adjacency.to_csr(), &counted, &score);
         let mut ranked: Vec<RankedIdentity> = self
-            .identities
-            .iter()
-            .enumerate()
-            .map(|(i, x)| RankedIdentity {
+            .live_identities()
+            .map(|(_, x)| RankedIdentity {
                 id: x.id.clone(),
                 name: x.name.clone(),
                 kind: x.kind,
                 tier: x.tier,
                 break_glass: x.break_glass,
-                services: reach[s + i].count as u32,
-                score: reach[s + i].score,
+                services: reach[x.node as usize].count as u32,
+                score: reach[x.node as usize].score,
                 fan_out: x.usages.len() as u32,
             })
             .collect();
@@ -514,25 +624,22 @@ impl BlastGraph {
     }
 }
 
-fn node(
+/// An identity's engine record (its parent and children are linked by
+/// the caller).
+pub(super) fn node(
     x: &Identity,
-    i: usize,
-    s_count: usize,
-    service_index: &FxHashMap<&str, NodeId>,
-    edges: &mut Vec<(NodeId, NodeId)>,
+    at: NodeId,
+    service_lookup: &FxHashMap<String, u32>,
 ) -> IdentityNode {
-    let usages: Vec<(NodeId, Usage)> = x
+    let usages: Vec<(u32, Usage)> = x
         .used_by
         .iter()
         .filter_map(|u| {
-            service_index
+            service_lookup
                 .get(u.service.as_str())
                 .map(|&s| (s, u.clone()))
         })
         .collect();
-    for (s, _) in &usages {
-        edges.push(((s_count + i) as NodeId, *s));
-    }
     IdentityNode {
         id: x.id.clone(),
         name: x.name.clone(),
@@ -543,7 +650,11 @@ fn node(
         break_glass: x.is_break_glass(),
         usages,
         children: Vec::new(),
+        parent: None,
+        external_ids: x.external_ids.clone(),
         containment: x.containment.clone(),
+        node: at,
+        dead: false,
     }
 }
 
@@ -912,7 +1023,8 @@ identities:
     fn revoking_follows_lineage_but_rotation_does_not() {
         let g = graph();
         let r = g.blast(&[("parent-sa", RevokeToken)]).unwrap();
-        assert_eq!(r.contained, ["parent-sa", "child-token", "grandchild"]);
+        // By id, as the store lists them (whatever order a file had).
+        assert_eq!(r.contained, ["child-token", "grandchild", "parent-sa"]);
         let lonely = r.impacted.iter().find(|s| s.id == "lonely").unwrap();
         let path: Vec<&str> = lonely.path.iter().map(|p| p.id.as_str()).collect();
         assert_eq!(path, ["parent-sa", "child-token", "grandchild", "lonely"]);

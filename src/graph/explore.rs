@@ -10,7 +10,7 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use super::blast_radius::{BlastError, BlastGraph, Summary, Target};
-use super::{NodeId, successors};
+use super::{NodeId, Successors};
 use crate::model::{ContainmentAction, Environment, IdentityKind};
 
 /// Nodes as parallel columns; index `i` is one node in every column.
@@ -64,19 +64,14 @@ impl BlastGraph {
             }
         };
 
-        // Identities first, in containment order; map engine index → node.
-        let s_count = self.services.len();
-        let identity_pos: FxHashMap<&str, usize> = self
-            .identities
-            .iter()
-            .enumerate()
-            .map(|(i, x)| (x.id.as_str(), i))
-            .collect();
+        // Identities first, in containment order; map engine node → node.
         let mut local: FxHashMap<NodeId, u32> = FxHashMap::default();
+        let mut contained = Vec::with_capacity(result.contained.len());
         for id in &result.contained {
-            let i = identity_pos[id.as_str()];
+            let i = self.lookup[id.as_str()];
+            contained.push(i);
             let x = &self.identities[i];
-            local.insert((s_count + i) as NodeId, nodes.id.len() as u32);
+            local.insert(x.node, nodes.id.len() as u32);
             nodes.id.push(x.id.clone());
             nodes.label.push(x.name.clone());
             nodes.identity.push(true);
@@ -89,33 +84,29 @@ impl BlastGraph {
             nodes.kind.push(Some(x.kind));
             nodes.environment.push(Some(x.environment));
         }
-        // Derived credentials hang off the one they derive from.
-        for (p, parent) in self.identities.iter().enumerate() {
-            let Some(&pl) = local.get(&((s_count + p) as NodeId)) else {
-                continue;
-            };
-            for &c in &parent.children {
-                if let Some(&cl) = local.get(&((s_count + c) as NodeId))
-                    && nodes.parent[cl as usize] == -1
-                    && !result
-                        .targets
-                        .iter()
-                        .any(|t| t.identity == nodes.id[cl as usize])
-                {
-                    nodes.parent[cl as usize] = pl as i32;
-                    nodes.depth[cl as usize] = nodes.depth[pl as usize] + 1;
-                }
+        // Derived credentials hang off the one they derive from (a target
+        // is a root of its own), one hop deeper.
+        for (cl, &c) in contained.iter().enumerate() {
+            let is_target = result.targets.iter().any(|t| t.identity == nodes.id[cl]);
+            if let Some(p) = self.identities[c].parent
+                && let Some(&pl) = local.get(&self.identities[p].node)
+                && !is_target
+            {
+                nodes.parent[cl] = pl as i32;
             }
         }
+        for cl in 0..contained.len() {
+            let mut depth = 0;
+            let mut at = cl;
+            while nodes.parent[at] >= 0 && depth <= contained.len() {
+                at = nodes.parent[at] as usize;
+                depth += 1;
+            }
+            nodes.depth[cl] = depth as u32;
+        }
 
-        let service_pos: FxHashMap<&str, NodeId> = self
-            .services
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.id.as_str(), i as NodeId))
-            .collect();
         for svc in &result.impacted {
-            let n = service_pos[svc.id.as_str()];
+            let n = self.services[self.service_lookup[svc.id.as_str()] as usize].node;
             local.insert(n, nodes.id.len() as u32);
             nodes.id.push(svc.id.clone());
             nodes.label.push(svc.name.clone());
@@ -125,7 +116,7 @@ impl BlastGraph {
             nodes.parent.push(-1);
             nodes
                 .fan_out
-                .push(successors(&self.adjacency, n).len() as u32);
+                .push(self.adjacency.successors(n).len() as u32);
             nodes.break_glass.push(false);
             nodes.owner.push(owner_of(&svc.owner));
             nodes.kind.push(None);
@@ -147,7 +138,7 @@ impl BlastGraph {
         // Edges between drawn nodes, the way breakage spreads.
         let mut edges = Vec::new();
         for (&engine, &from) in &local {
-            for &to_engine in successors(&self.adjacency, engine) {
+            for &to_engine in self.adjacency.successors(engine) {
                 if let Some(&to) = local.get(&to_engine) {
                     edges.push(from);
                     edges.push(to);

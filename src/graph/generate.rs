@@ -133,6 +133,12 @@ impl Keep {
         every: IDENTITIES_PER_SERVICE,
         shared_by: 3,
     };
+    /// Every identity of the graph: ten per service, for scale tests of
+    /// the store and of edits (a million identities from 100,000 services).
+    pub const ALL: Keep = Keep {
+        every: 1,
+        shared_by: usize::MAX,
+    };
     /// Services with a few hundred widely shared credentials: for scale
     /// tests of blast radii, where the services are what is drawn.
     pub const LEAN: Keep = Keep {

@@ -9,6 +9,8 @@ pub mod cache;
 pub mod edge_list;
 pub mod explore;
 pub mod generate;
+pub mod live;
+pub mod patch;
 pub mod rank;
 mod reach;
 
@@ -39,9 +41,29 @@ pub fn successors(g: &Adjacency, n: NodeId) -> &[NodeId] {
     g.neighbors_slice(n)
 }
 
+/// A directed graph the traversals can walk: dense `u32` node ids and each
+/// node's out-neighbours as a slice.
+pub trait Successors {
+    fn node_count(&self) -> usize;
+    fn successors(&self, n: NodeId) -> &[NodeId];
+}
+
+impl Successors for Adjacency {
+    #[inline]
+    fn node_count(&self) -> usize {
+        Adjacency::node_count(self)
+    }
+
+    #[inline]
+    fn successors(&self, n: NodeId) -> &[NodeId] {
+        self.neighbors_slice(n)
+    }
+}
+
 /// The same adjacency as two flat `u32` arrays, built beside the petgraph
 /// structure for the hottest loop (single-source reach): half the bytes per
 /// row offset and no indirection through petgraph's index types.
+#[derive(Clone)]
 pub struct Compact {
     offsets: Vec<u32>,
     targets: Vec<NodeId>,
@@ -50,11 +72,16 @@ pub struct Compact {
 impl Compact {
     pub fn new(g: &Adjacency) -> Self {
         let n = g.node_count();
-        let mut offsets = Vec::with_capacity(n + 1);
-        let mut targets = Vec::with_capacity(g.edge_count());
+        Compact::from_rows((0..n as NodeId).map(|u| successors(g, u)))
+    }
+
+    /// From each node's row, in node order.
+    pub fn from_rows<'a>(rows: impl ExactSizeIterator<Item = &'a [NodeId]>) -> Self {
+        let mut offsets = Vec::with_capacity(rows.len() + 1);
+        let mut targets = Vec::new();
         offsets.push(0);
-        for u in 0..n as NodeId {
-            targets.extend_from_slice(successors(g, u));
+        for row in rows {
+            targets.extend_from_slice(row);
             offsets.push(u32::try_from(targets.len()).expect("fewer than 4 billion edges"));
         }
         Compact { offsets, targets }
@@ -68,5 +95,17 @@ impl Compact {
 
     pub fn node_count(&self) -> usize {
         self.offsets.len() - 1
+    }
+}
+
+impl Successors for Compact {
+    #[inline]
+    fn node_count(&self) -> usize {
+        Compact::node_count(self)
+    }
+
+    #[inline]
+    fn successors(&self, n: NodeId) -> &[NodeId] {
+        Compact::successors(self, n)
     }
 }

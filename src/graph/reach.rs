@@ -1,4 +1,4 @@
-use super::{Adjacency, Compact, NodeId, successors};
+use super::{Compact, NodeId, Successors};
 
 /// Breadth-first reachability that can be asked again and again without
 /// clearing a million-entry array between queries: a node is visited in
@@ -30,6 +30,16 @@ impl Reacher {
             parent: vec![0; node_count],
             depth: vec![0; node_count],
             seen: vec![0; node_count.div_ceil(64)],
+        }
+    }
+
+    /// Makes room for nodes a patched graph appended.
+    pub fn grow(&mut self, node_count: usize) {
+        if self.stamp.len() < node_count {
+            self.stamp.resize(node_count, 0);
+            self.parent.resize(node_count, 0);
+            self.depth.resize(node_count, 0);
+            self.seen.resize(node_count.div_ceil(64), 0);
         }
     }
 
@@ -94,9 +104,9 @@ impl Reacher {
 
     /// Multi-source BFS. `follow(node)` says whether to expand a node's
     /// out-edges. Returns the visited nodes in BFS order (sources first).
-    pub fn run(
+    pub fn run<G: Successors>(
         &mut self,
-        g: &Adjacency,
+        g: &G,
         sources: &[NodeId],
         follow: impl Fn(NodeId) -> bool,
     ) -> &[NodeId] {
@@ -113,7 +123,7 @@ impl Reacher {
                 continue;
             }
             let d = self.depth[u as usize] + 1;
-            for &v in successors(g, u) {
+            for &v in g.successors(u) {
                 self.visit(v, u, d);
             }
         }

@@ -29,7 +29,8 @@ use std::path::{Path, PathBuf};
 
 use crate::Store;
 use crate::inventory::{
-    ChangeSet, Entity, Inventory, InventoryError, LineMap, MergeMode, Problem, Section, file,
+    ChangeSet, Deleted, Entity, Inventory, InventoryError, LineMap, MergeMode, Problem, Section,
+    Stored, file,
 };
 use crate::store::{Applied, ChangeContext, StoreError};
 use yaml::Keep;
@@ -271,6 +272,44 @@ impl Sources {
     pub fn files(&self) -> &[String] {
         &self.files
     }
+
+    /// Whether planning reads the whole stored inventory: Backstage
+    /// entities and Kubernetes objects resolve their references by name
+    /// across all of it. Countersign's own files and CSV tables merge by
+    /// id and external id, so they need only the stored entities they name
+    /// ([`Sources::named`]), and an import of one identity costs what one
+    /// identity costs (issue 20).
+    pub fn needs_whole_inventory(&self) -> bool {
+        !self.catalog.is_empty() || !self.manifests.is_empty()
+    }
+
+    /// What the sources name: owner, service and identity ids, and the
+    /// external ids their identities carry (an identity stored under
+    /// another id may hold one, and is then the same identity).
+    pub fn named(&self) -> Named {
+        let mut named = Named::default();
+        for source in &self.list {
+            let inv = &source.inventory;
+            named.owners.extend(inv.owners.iter().map(|o| o.id.clone()));
+            named
+                .services
+                .extend(inv.services.iter().map(|s| s.id.clone()));
+            for i in &inv.identities {
+                named.identities.push(i.id.clone());
+                named.external_ids.extend(i.external_ids.iter().cloned());
+            }
+        }
+        named
+    }
+}
+
+/// Ids an import's sources name ([`Sources::named`]).
+#[derive(Debug, Clone, Default)]
+pub struct Named {
+    pub owners: Vec<String>,
+    pub services: Vec<String>,
+    pub identities: Vec<String>,
+    pub external_ids: Vec<String>,
 }
 
 /// The fields of a YAML document the importers read (see [`yaml::Keep`]).
@@ -806,6 +845,34 @@ pub struct Plan {
 /// one set against everything before them, so a binding finds an account
 /// a native file defines and a relation finds a service already stored.
 pub fn plan(current: &Inventory, sources: Sources) -> Result<Plan, ImportError> {
+    merge_sources(current, sources)?.finish(current, &Stored::default())
+}
+
+/// The sources merged into (a copy of) the stored inventory, before the
+/// result is checked against the rules.
+pub struct Merged {
+    working: Inventory,
+    /// Which entities the sources name, as hashes of (kind, id).
+    listed: HashSet<u64>,
+    sources: Vec<Source>,
+    findings: Findings,
+    strict: bool,
+}
+
+fn listed_key(entity: Entity, id: &str) -> u64 {
+    use std::hash::{BuildHasher as _, Hash as _, Hasher as _};
+    let mut h =
+        std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
+            .build_hasher();
+    entity.hash(&mut h);
+    id.hash(&mut h);
+    h.finish()
+}
+
+/// [`plan`]'s first half: merges every source into `current` (the stored
+/// inventory, or the part of it the sources touch — see
+/// [`Sources::touched`]).
+pub fn merge_sources(current: &Inventory, sources: Sources) -> Result<Merged, ImportError> {
     let Sources {
         list: mut sources,
         catalog,
@@ -821,15 +888,7 @@ pub fn plan(current: &Inventory, sources: Sources) -> Result<Plan, ImportError> 
     // Which entities the sources name, as 64-bit hashes of (kind, id): a
     // count for the report ("unchanged"), kept small for large imports.
     let mut listed: HashSet<u64> = HashSet::new();
-    let key = |entity: Entity, id: &str| {
-        use std::hash::{BuildHasher as _, Hash as _, Hasher as _};
-        let mut h =
-            std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
-                .build_hasher();
-        entity.hash(&mut h);
-        id.hash(&mut h);
-        h.finish()
-    };
+    let key = listed_key;
     let mut merge = |working: &mut Inventory, source: &mut Source| {
         let mut incoming = std::mem::take(&mut source.inventory);
         resolve_external_ids(working, &mut incoming);
@@ -945,37 +1004,67 @@ pub fn plan(current: &Inventory, sources: Sources) -> Result<Plan, ImportError> 
             built,
         );
     }
-    if let Err(problems) = working.validate() {
-        let mut listed: Vec<InventoryError> =
-            problems.iter().map(|p| locate(&sources, p)).collect();
-        if problems.len() >= crate::inventory::MAX_PROBLEMS {
-            listed.push(InventoryError::Unsupported {
-                origin: "the import".into(),
-                message: format!(
-                    "stopped after {} problems; fix these and import again to see the rest",
-                    problems.len()
-                ),
-            });
-        }
-        return Err(ImportError::of(listed));
-    }
-    if strict && !findings.is_clean() {
-        return Err(ImportError::Strict(findings.strict_refusals()));
-    }
-    drop(sources);
-    let mut set = ChangeSet::diff_into(current, working);
-    // That diff sees every stored entity; count as unchanged only those the
-    // sources named.
-    let changed = set
-        .changes
-        .iter()
-        .filter(|c| listed.contains(&key(c.entity, &c.id)))
-        .count();
-    set.unchanged = listed.len().saturating_sub(changed);
-    Ok(Plan {
-        changes: set,
+    Ok(Merged {
+        working,
+        listed,
+        sources,
         findings,
+        strict,
     })
+}
+
+impl Merged {
+    /// The merged inventory (or part), to read the stored facts its
+    /// validation needs ([`Store::stored_facts`]).
+    pub fn working(&self) -> &Inventory {
+        &self.working
+    }
+
+    /// [`plan`]'s second half: checks the merged result against every rule
+    /// — references resolved in it first, then in `stored` — and plans the
+    /// changes from `current` (the same inventory or part the merge began
+    /// from).
+    pub fn finish(self, current: &Inventory, stored: &Stored) -> Result<Plan, ImportError> {
+        let Merged {
+            working,
+            listed,
+            sources,
+            findings,
+            strict,
+        } = self;
+        let key = listed_key;
+        if let Err(problems) = working.validate_against(&Deleted::default(), stored) {
+            let mut listed: Vec<InventoryError> =
+                problems.iter().map(|p| locate(&sources, p)).collect();
+            if problems.len() >= crate::inventory::MAX_PROBLEMS {
+                listed.push(InventoryError::Unsupported {
+                    origin: "the import".into(),
+                    message: format!(
+                        "stopped after {} problems; fix these and import again to see the rest",
+                        problems.len()
+                    ),
+                });
+            }
+            return Err(ImportError::of(listed));
+        }
+        if strict && !findings.is_clean() {
+            return Err(ImportError::Strict(findings.strict_refusals()));
+        }
+        drop(sources);
+        let mut set = ChangeSet::diff_into(current, working);
+        // That diff sees every stored entity; count as unchanged only those the
+        // sources named.
+        let changed = set
+            .changes
+            .iter()
+            .filter(|c| listed.contains(&key(c.entity, &c.id)))
+            .count();
+        set.unchanged = listed.len().saturating_sub(changed);
+        Ok(Plan {
+            changes: set,
+            findings,
+        })
+    }
 }
 
 /// What a catalog or manifest states about an entry that already exists.
@@ -1156,9 +1245,27 @@ pub async fn import(
     progress: &dyn Progress,
 ) -> Result<ImportReport, ImportError> {
     let sources = read_sources(path, options, progress)?;
-    let current = store.snapshot().await?;
+    let whole = sources.needs_whole_inventory();
+    let current = if whole {
+        store.snapshot().await?
+    } else {
+        let named = sources.named();
+        let mut identities = named.identities;
+        identities.extend(store.holders_of(&named.external_ids).await?);
+        store
+            .entities(&named.owners, &named.services, &identities)
+            .await?
+    };
     let files = sources.files().to_vec();
-    let Plan { changes, findings } = plan(&current, sources)?;
+    let merged = merge_sources(&current, sources)?;
+    let stored = if whole {
+        Stored::default()
+    } else {
+        store
+            .stored_facts(merged.working(), &Deleted::default())
+            .await?
+    };
+    let Plan { changes, findings } = merged.finish(&current, &stored)?;
     progress.planned(changes.changes.len());
     if let Apply::IfUnchanged(expected) = apply
         && changes.fingerprint() != expected

@@ -10,7 +10,7 @@ pub use changes::{
     Change, ChangeSet, Entity, EntityState, MergeMode, Operation, changed_fields_of, to_json,
 };
 pub use file::FORMAT_VERSION;
-pub use validate::{MAX_PROBLEMS, Problem, Section};
+pub use validate::{Deleted, MAX_PROBLEMS, Problem, Referrer, Section, Stored};
 
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;

@@ -85,10 +85,61 @@ impl Problem {
 /// of a real file, bounded for a generated one where every row is wrong.
 pub const MAX_PROBLEMS: usize = 1000;
 
+/// What validating a part of the inventory needs to know about the rest,
+/// read from the store through its indexes (`Store::stored_facts`): an
+/// edit or a small import is checked against these facts instead of a
+/// snapshot of everything, so its cost follows what it changes.
+///
+/// Only facts about entities *outside* the checked part are consulted;
+/// where the checked part holds an entity, its new state decides.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stored {
+    /// Stored services the checked part refers to (`depends_on`, `used_by`).
+    pub services: HashSet<String>,
+    /// Stored identities the checked part's lineage reaches, each with its
+    /// stored `derived_from`: their existence, and the chain a cycle would
+    /// close through.
+    pub parents: HashMap<String, Option<String>>,
+    /// External ids the checked identities carry, with the stored identity
+    /// that holds each.
+    pub external_ids: HashMap<String, String>,
+    /// Stored entries that refer to an entity the change deletes.
+    pub referrers: Vec<Referrer>,
+}
+
+/// A stored entry's reference to an entity a change deletes: the entry
+/// (`section`, `id`), the field holding the reference, and the deleted id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Referrer {
+    pub section: Section,
+    pub id: String,
+    pub field: &'static str,
+    pub target: String,
+}
+
+/// The ids a change set deletes, by section.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Deleted {
+    pub owners: HashSet<String>,
+    pub services: HashSet<String>,
+    pub identities: HashSet<String>,
+}
+
 impl Inventory {
     /// Checks ids, required text, uniqueness, references and lineage cycles.
     /// Returns every problem found (up to a limit), in file order.
     pub fn validate(&self) -> Result<(), Vec<Problem>> {
+        self.validate_against(&Deleted::default(), &Stored::default())
+    }
+
+    /// Checks this inventory as the *changed part* of a larger stored one:
+    /// every rule of [`Inventory::validate`] on these entries, with
+    /// references resolved here first and then in `stored` (minus what
+    /// `deleted` removes), external ids unique against `stored`, lineage
+    /// followed into `stored`, and every stored entry still referring to a
+    /// deleted entity reported at that entry. One rule set: `validate` is
+    /// this with nothing stored.
+    pub fn validate_against(&self, deleted: &Deleted, stored: &Stored) -> Result<(), Vec<Problem>> {
         let mut problems = Vec::new();
         let mut push = |p: Problem| {
             if problems.len() < MAX_PROBLEMS {
@@ -98,18 +149,7 @@ impl Inventory {
 
         let mut owners = HashSet::new();
         for o in &self.owners {
-            texts(
-                Section::Owners,
-                &o.id,
-                [("name", o.name.as_str(), false)]
-                    .into_iter()
-                    .chain(o.email.as_deref().map(|e| ("email", e, false)))
-                    .chain(o.parent.as_deref().map(|p| ("parent", p, false))),
-                &mut push,
-            );
-            if let Err(m) = validate_id(&o.id) {
-                push(Problem::new(Section::Owners, &o.id, "id", m));
-            }
+            check_owner(o, &mut push);
             if !owners.insert(o.id.as_str()) {
                 push(Problem::new(
                     Section::Owners,
@@ -122,21 +162,7 @@ impl Inventory {
 
         let mut services = HashSet::new();
         for s in &self.services {
-            texts(
-                Section::Services,
-                &s.id,
-                [
-                    ("name", s.name.as_str(), false),
-                    ("description", s.description.as_str(), true),
-                ]
-                .into_iter()
-                .chain(s.system.as_deref().map(|x| ("system", x, false)))
-                .chain(s.owner.as_deref().map(|x| ("owner", x, false))),
-                &mut push,
-            );
-            if let Err(m) = validate_id(&s.id) {
-                push(Problem::new(Section::Services, &s.id, "id", m));
-            }
+            check_service(s, &mut push);
             if !services.insert(s.id.as_str()) {
                 push(Problem::new(
                     Section::Services,
@@ -145,15 +171,11 @@ impl Inventory {
                     "duplicate service id",
                 ));
             }
-            if s.name.trim().is_empty() {
-                push(Problem::new(
-                    Section::Services,
-                    &s.id,
-                    "name",
-                    "must not be empty",
-                ));
-            }
         }
+        let service_exists = |id: &str| {
+            services.contains(id)
+                || (stored.services.contains(id) && !deleted.services.contains(id))
+        };
         for s in &self.services {
             let mut seen = HashSet::new();
             for dep in &s.depends_on {
@@ -161,7 +183,7 @@ impl Inventory {
                     |m: String| Problem::new(Section::Services, &s.id, "depends_on", m).item(dep);
                 if dep == &s.id {
                     push(p("a service cannot depend on itself".into()));
-                } else if !services.contains(dep.as_str()) {
+                } else if !service_exists(dep) {
                     push(p(format!("unknown service {dep:?}")));
                 } else if !seen.insert(dep.as_str()) {
                     push(p(format!("service {dep:?} listed twice")));
@@ -172,75 +194,47 @@ impl Inventory {
         let mut identities = HashSet::new();
         let mut external: HashMap<&str, &str> = HashMap::new();
         for i in &self.identities {
-            let p = |field, m: String| Problem::new(Section::Identities, &i.id, field, m);
-            if let Err(m) = validate_id(&i.id) {
-                push(p("id", m));
-            }
+            check_identity(i, &mut push);
             if !identities.insert(i.id.as_str()) {
-                push(p("id", "duplicate identity id".into()));
+                push(Problem::new(
+                    Section::Identities,
+                    &i.id,
+                    "id",
+                    "duplicate identity id",
+                ));
             }
-            if i.name.trim().is_empty() {
-                push(p("name", "must not be empty".into()));
-            }
-            let bg = i.break_glass.as_ref();
-            texts(
-                Section::Identities,
-                &i.id,
-                [
-                    ("name", i.name.as_str(), false),
-                    ("description", i.description.as_str(), true),
-                ]
-                .into_iter()
-                .chain(i.owner.as_deref().map(|x| ("owner", x, false)))
-                .chain(
-                    i.backup_owner
-                        .as_deref()
-                        .map(|x| ("backup_owner", x, false)),
-                )
-                .chain(
-                    i.external_ids
-                        .iter()
-                        .map(|x| ("external_ids", x.as_str(), false)),
-                )
-                .chain(
-                    i.permissions
-                        .iter()
-                        .map(|x| ("permissions", x.as_str(), false)),
-                )
-                .chain(bg.map(|b| ("break_glass", b.justification.as_str(), true)))
-                .chain(bg.map(|b| ("break_glass", b.use_window.as_str(), false)))
-                .chain(
-                    bg.into_iter()
-                        .flat_map(|b| b.custodians.iter())
-                        .map(|c| ("break_glass", c.as_str(), false)),
-                )
-                .chain(
-                    i.containment
-                        .values()
-                        .map(|c| ("containment", c.rollback.as_str(), true)),
-                ),
-                &mut push,
-            );
+        }
+        let identity_exists = |id: &str| {
+            identities.contains(id)
+                || (stored.parents.contains_key(id) && !deleted.identities.contains(id))
+        };
+        for i in &self.identities {
             for x in &i.external_ids {
                 if x.trim().is_empty() {
-                    push(p("external_ids", "must not be empty".into()));
-                } else if let Some(other) = external.insert(x, &i.id) {
+                    continue;
+                }
+                let other = external.insert(x, &i.id).or_else(|| {
+                    stored
+                        .external_ids
+                        .get(x)
+                        .map(String::as_str)
+                        .filter(|&holder| {
+                            holder != i.id
+                                && !identities.contains(holder)
+                                && !deleted.identities.contains(holder)
+                        })
+                });
+                if let Some(other) = other {
                     push(
-                        p(
+                        Problem::new(
+                            Section::Identities,
+                            &i.id,
                             "external_ids",
                             format!("{x:?} is already the external id of {other:?}"),
                         )
                         .item(x),
                     );
                 }
-            }
-            if let Some(bg) = &i.break_glass
-                && bg.justification.trim().is_empty()
-            {
-                push(p(
-                    "break_glass",
-                    "a break-glass designation needs a justification".into(),
-                ));
             }
         }
         for i in &self.identities {
@@ -249,7 +243,7 @@ impl Inventory {
                 let p = |m: String| {
                     Problem::new(Section::Identities, &i.id, "used_by", m).item(&u.service)
                 };
-                if !services.contains(u.service.as_str()) {
+                if !service_exists(&u.service) {
                     push(p(format!("unknown service {:?}", u.service)));
                 } else if !seen.insert(u.service.as_str()) {
                     push(p(format!("service {:?} listed twice", u.service)));
@@ -261,13 +255,40 @@ impl Inventory {
                 };
                 if parent == &i.id {
                     push(p("an identity cannot derive from itself".into()));
-                } else if !identities.contains(parent.as_str()) {
+                } else if !identity_exists(parent) {
                     push(p(format!("unknown identity {parent:?}")));
                 }
             }
         }
-        if let Some(p) = lineage_cycle(self) {
+        if let Some(p) = lineage_cycle(self, deleted, stored) {
             push(p);
+        }
+
+        // Stored entries left pointing at what is deleted, unless the
+        // change rewrites (checked above) or deletes them too.
+        for r in &stored.referrers {
+            let (rewritten, gone) = match r.section {
+                Section::Owners => (owners.contains(r.id.as_str()), &deleted.owners),
+                Section::Services => (services.contains(r.id.as_str()), &deleted.services),
+                Section::Identities => (identities.contains(r.id.as_str()), &deleted.identities),
+            };
+            if rewritten || gone.contains(&r.id) {
+                continue;
+            }
+            let noun = if r.field == "derived_from" {
+                "identity"
+            } else {
+                "service"
+            };
+            push(
+                Problem::new(
+                    r.section,
+                    &r.id,
+                    r.field,
+                    format!("unknown {noun} {:?}", r.target),
+                )
+                .item(&r.target),
+            );
         }
 
         if problems.is_empty() {
@@ -278,18 +299,136 @@ impl Inventory {
     }
 }
 
+/// The rules of one owner on its own.
+fn check_owner(o: &crate::model::Owner, push: &mut impl FnMut(Problem)) {
+    texts(
+        Section::Owners,
+        &o.id,
+        [("name", o.name.as_str(), false)]
+            .into_iter()
+            .chain(o.email.as_deref().map(|e| ("email", e, false)))
+            .chain(o.parent.as_deref().map(|p| ("parent", p, false))),
+        push,
+    );
+    if let Err(m) = validate_id(&o.id) {
+        push(Problem::new(Section::Owners, &o.id, "id", m));
+    }
+}
+
+/// The rules of one service on its own (its references are checked
+/// against the rest of the inventory by the caller).
+fn check_service(s: &crate::model::Service, push: &mut impl FnMut(Problem)) {
+    texts(
+        Section::Services,
+        &s.id,
+        [
+            ("name", s.name.as_str(), false),
+            ("description", s.description.as_str(), true),
+        ]
+        .into_iter()
+        .chain(s.system.as_deref().map(|x| ("system", x, false)))
+        .chain(s.owner.as_deref().map(|x| ("owner", x, false))),
+        push,
+    );
+    if let Err(m) = validate_id(&s.id) {
+        push(Problem::new(Section::Services, &s.id, "id", m));
+    }
+    if s.name.trim().is_empty() {
+        push(Problem::new(
+            Section::Services,
+            &s.id,
+            "name",
+            "must not be empty",
+        ));
+    }
+}
+
+/// The rules of one identity on its own.
+fn check_identity(i: &crate::model::Identity, push: &mut impl FnMut(Problem)) {
+    let p = |field, m: String| Problem::new(Section::Identities, &i.id, field, m);
+    if let Err(m) = validate_id(&i.id) {
+        push(p("id", m));
+    }
+    if i.name.trim().is_empty() {
+        push(p("name", "must not be empty".into()));
+    }
+    let bg = i.break_glass.as_ref();
+    texts(
+        Section::Identities,
+        &i.id,
+        [
+            ("name", i.name.as_str(), false),
+            ("description", i.description.as_str(), true),
+        ]
+        .into_iter()
+        .chain(i.owner.as_deref().map(|x| ("owner", x, false)))
+        .chain(
+            i.backup_owner
+                .as_deref()
+                .map(|x| ("backup_owner", x, false)),
+        )
+        .chain(
+            i.external_ids
+                .iter()
+                .map(|x| ("external_ids", x.as_str(), false)),
+        )
+        .chain(
+            i.permissions
+                .iter()
+                .map(|x| ("permissions", x.as_str(), false)),
+        )
+        .chain(bg.map(|b| ("break_glass", b.justification.as_str(), true)))
+        .chain(bg.map(|b| ("break_glass", b.use_window.as_str(), false)))
+        .chain(
+            bg.into_iter()
+                .flat_map(|b| b.custodians.iter())
+                .map(|c| ("break_glass", c.as_str(), false)),
+        )
+        .chain(
+            i.containment
+                .values()
+                .map(|c| ("containment", c.rollback.as_str(), true)),
+        ),
+        push,
+    );
+    for x in &i.external_ids {
+        if x.trim().is_empty() {
+            push(p("external_ids", "must not be empty".into()));
+        }
+    }
+    if let Some(bg) = &i.break_glass
+        && bg.justification.trim().is_empty()
+    {
+        push(p(
+            "break_glass",
+            "a break-glass designation needs a justification".into(),
+        ));
+    }
+}
+
 /// A lineage loop (a derived from b derived from a) has no root credential,
 /// so "revoke the parent" would never terminate in people's heads either.
-fn lineage_cycle(inv: &Inventory) -> Option<Problem> {
-    let parent: HashMap<&str, &str> = inv
+/// Walks up from each checked identity, through the checked part first and
+/// then the stored lineage; a loop that does not pass through the checked
+/// part was already stored, which validation never lets happen.
+fn lineage_cycle(inv: &Inventory, deleted: &Deleted, stored: &Stored) -> Option<Problem> {
+    let here: HashMap<&str, Option<&str>> = inv
         .identities
         .iter()
-        .filter_map(|i| i.derived_from.as_deref().map(|p| (i.id.as_str(), p)))
+        .map(|i| (i.id.as_str(), i.derived_from.as_deref()))
         .collect();
-    for start in parent.keys() {
+    let parent_of = |id: &str| -> Option<&str> {
+        match here.get(id) {
+            Some(p) => *p,
+            None if deleted.identities.contains(id) => None,
+            None => stored.parents.get(id).and_then(|p| p.as_deref()),
+        }
+    };
+    for start in &inv.identities {
+        let start = start.id.as_str();
         let mut seen = HashSet::new();
-        let mut at = *start;
-        while let Some(&next) = parent.get(at) {
+        let mut at = start;
+        while let Some(next) = parent_of(at) {
             if !seen.insert(at) {
                 return Some(
                     Problem::new(

@@ -11,6 +11,7 @@ use sqlx::{AnyConnection, FromRow};
 use std::io::Write;
 
 use super::{Store, StoreError};
+use crate::inventory::{Change, Entity, EntityState, Operation};
 
 /// Tables only Countersign's sessions may write (migrations 0005, 0006).
 const WRITE_GUARDED: [&str; 12] = [
@@ -678,5 +679,98 @@ impl Store {
         .await
         .map_err(|e| self.query_error(e))?;
         Ok(row.map(|(seq, hash)| format!("{seq}:{hash}")))
+    }
+
+    /// The inventory changes recorded after `version` (an
+    /// [`Store::inventory_version`] a reader saw; `None` for the empty
+    /// inventory), oldest first, each with the state it left
+    /// (`before` is not read), and the version they bring the inventory
+    /// to. `None` when the trail at `version` is no longer the one the
+    /// reader saw (a database restored or replaced) or when more than
+    /// `limit` changes follow: then the reader reads the inventory whole.
+    /// A cached engine graph catches up with this instead of a rebuild.
+    pub async fn inventory_changes_since(
+        &self,
+        version: Option<&str>,
+        limit: usize,
+    ) -> Result<Option<(Vec<Change>, Option<String>)>, StoreError> {
+        let err = |e| self.query_error(e);
+        let mut conn = self.connection().await?;
+        let seq = match version {
+            None => 0,
+            Some(v) => {
+                let Some((seq, hash)) = v
+                    .split_once(':')
+                    .and_then(|(s, h)| s.parse::<i64>().ok().map(|s| (s, h)))
+                else {
+                    return Ok(None);
+                };
+                let stored: Option<String> =
+                    sqlx::query_scalar("SELECT hash FROM audit_log WHERE seq = $1")
+                        .bind(seq)
+                        .fetch_optional(&mut *conn)
+                        .await
+                        .map_err(err)?;
+                if stored.as_deref() != Some(hash) {
+                    return Ok(None);
+                }
+                seq
+            }
+        };
+        let rows: Vec<(i64, String, String, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT seq, hash, operation, entity, entity_id, after FROM audit_log
+             WHERE seq > $1 AND entity IN ('owner', 'service', 'identity')
+             ORDER BY seq LIMIT $2",
+        )
+        .bind(seq)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(err)?;
+        if rows.len() > limit {
+            return Ok(None);
+        }
+        let mut version = version.map(str::to_owned);
+        let mut changes = Vec::with_capacity(rows.len());
+        for (seq, hash, operation, entity, id, after) in rows {
+            let bad = |e: serde_json::Error| StoreError::InvalidRow {
+                db: self.location.clone(),
+                entity: "audit entry",
+                id: seq.to_string(),
+                field: "after",
+                reason: e.to_string(),
+            };
+            let entity = match entity.as_str() {
+                "owner" => Entity::Owner,
+                "service" => Entity::Service,
+                _ => Entity::Identity,
+            };
+            let operation = match operation.as_str() {
+                "create" => Operation::Create,
+                "delete" => Operation::Delete,
+                _ => Operation::Update,
+            };
+            let after = match after {
+                None => None,
+                Some(json) => Some(match entity {
+                    Entity::Owner => EntityState::Owner(serde_json::from_str(&json).map_err(bad)?),
+                    Entity::Service => {
+                        EntityState::Service(serde_json::from_str(&json).map_err(bad)?)
+                    }
+                    Entity::Identity => {
+                        EntityState::Identity(Box::new(serde_json::from_str(&json).map_err(bad)?))
+                    }
+                }),
+            };
+            changes.push(Change {
+                entity,
+                id,
+                operation,
+                before: None,
+                after,
+            });
+            version = Some(format!("{seq}:{hash}"));
+        }
+        Ok(Some((changes, version)))
     }
 }

@@ -13,6 +13,7 @@ pub mod guard;
 mod keys;
 mod location;
 mod read;
+mod references;
 mod rows;
 mod settings;
 mod team;

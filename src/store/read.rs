@@ -2,7 +2,7 @@
 //! the list and detail views the CLI and the app show.
 
 use serde::Serialize;
-use sqlx::FromRow;
+use sqlx::{AnyConnection, FromRow};
 use std::collections::HashMap;
 
 use super::rows::{BreakGlassRow, IdentityRow, OwnerRow, PlanRow, ServiceRow, UsageRow};
@@ -118,6 +118,68 @@ fn contains_pattern(needle: &str) -> String {
     format!("%{escaped}%")
 }
 
+/// Which rows a read takes.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Which<'a> {
+    All,
+    /// The rows of these ids, sorted and without repeats ([`Which::ids`]),
+    /// read through the primary key and the child tables' indexes.
+    Ids(&'a [String]),
+}
+
+/// Ids per `IN (…)` list: far below SQLite's limit of 32,766 bound
+/// parameters and PostgreSQL's 65,535, and short enough to plan quickly.
+const IDS_PER_QUERY: usize = 500;
+
+/// Ids sorted and without repeats, as [`Which::Ids`] wants them.
+pub(super) struct SortedIds(Vec<String>);
+
+impl<'a> Which<'a> {
+    pub(super) fn ids(ids: &[String]) -> SortedIds {
+        let mut v = ids.to_vec();
+        v.sort_unstable();
+        v.dedup();
+        SortedIds(v)
+    }
+
+    /// The `IN` lists to read: one query for everything, or one per chunk
+    /// of ids (sorted, so the results come out sorted by id).
+    fn chunks(self) -> Vec<Option<&'a [String]>> {
+        match self {
+            Which::All => vec![None],
+            Which::Ids(ids) => ids.chunks(IDS_PER_QUERY).map(Some).collect(),
+        }
+    }
+}
+
+impl SortedIds {
+    pub(super) fn as_which(&self) -> Which<'_> {
+        Which::Ids(&self.0)
+    }
+}
+
+/// `WHERE column IN ($1, …)` for a chunk of ids, nothing for all rows.
+pub(super) fn filter(column: &str, chunk: Option<&[String]>) -> String {
+    match chunk {
+        None => String::new(),
+        Some(ids) => {
+            let marks: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+            format!("WHERE {column} IN ({})", marks.join(", "))
+        }
+    }
+}
+
+/// Binds a chunk's ids in order to a query built with [`filter`].
+pub(super) fn bind_all<'q, O>(
+    mut q: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments>,
+    chunk: Option<&'q [String]>,
+) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments> {
+    for id in chunk.into_iter().flatten() {
+        q = q.bind(id.as_str());
+    }
+    q
+}
+
 fn count(v: i64) -> u32 {
     u32::try_from(v).unwrap_or(u32::MAX)
 }
@@ -204,109 +266,211 @@ impl Store {
 
     /// Services with their dependencies; all of them, or the one with `only` as id.
     pub(super) async fn services(&self, only: Option<&str>) -> Result<Vec<Service>, StoreError> {
-        let rows: Vec<ServiceRow> = sqlx::query_as(
-            "SELECT id, name, owner, tier, system, description FROM services
-             WHERE $1 IS NULL OR id = $1 ORDER BY id",
-        )
-        .bind(only)
-        .fetch_all(&self.pool().await)
-        .await
-        .map_err(|e| self.query_error(e))?;
-        let deps: Vec<(String, String)> = sqlx::query_as(
-            "SELECT service_id, depends_on FROM service_dependencies
-             WHERE $1 IS NULL OR service_id = $1 ORDER BY service_id, position",
-        )
-        .bind(only)
-        .fetch_all(&self.pool().await)
-        .await
-        .map_err(|e| self.query_error(e))?;
-        let mut by_service: HashMap<String, Vec<String>> = HashMap::new();
-        for (s, d) in deps {
-            by_service.entry(s).or_default().push(d);
-        }
-        rows.into_iter()
-            .map(|r| {
-                let deps = by_service.remove(&r.id).unwrap_or_default();
-                self.service_from_row(r, deps)
-            })
-            .collect()
+        let one = only.map(|id| [id.to_owned()]);
+        let which = one.as_ref().map_or(Which::All, |ids| Which::Ids(ids));
+        let mut conn = self.connection().await?;
+        self.services_on(&mut conn, which).await
     }
 
     /// Identities with everything attached; all of them, or the one with `only` as id.
     pub(super) async fn identities(&self, only: Option<&str>) -> Result<Vec<Identity>, StoreError> {
-        let rows: Vec<IdentityRow> = sqlx::query_as(
-            "SELECT id, kind, name, owner, backup_owner, environment, tier, description,
-                    lifetime, expires_on, permissions, derived_from, reviewed_by, reviewed_on
-             FROM identities WHERE $1 IS NULL OR id = $1 ORDER BY id",
-        )
-        .bind(only)
-        .fetch_all(&self.pool().await)
-        .await
-        .map_err(|e| self.query_error(e))?;
-        let external: Vec<(String, String)> = sqlx::query_as(
-            "SELECT identity_id, external_id FROM identity_external_ids
-             WHERE $1 IS NULL OR identity_id = $1 ORDER BY identity_id, position",
-        )
-        .bind(only)
-        .fetch_all(&self.pool().await)
-        .await
-        .map_err(|e| self.query_error(e))?;
-        let usages: Vec<UsageRow> = sqlx::query_as(
-            "SELECT identity_id, service_id, access, delivery, live_sessions FROM identity_usages
-             WHERE $1 IS NULL OR identity_id = $1 ORDER BY identity_id, position",
-        )
-        .bind(only)
-        .fetch_all(&self.pool().await)
-        .await
-        .map_err(|e| self.query_error(e))?;
-        let break_glass: Vec<BreakGlassRow> = sqlx::query_as(
-            "SELECT identity_id, justification, custodians, use_window, always_dual_approval, owner_veto
-             FROM break_glass WHERE $1 IS NULL OR identity_id = $1",
-        )
-        .bind(only)
-        .fetch_all(&self.pool().await)
-        .await
-        .map_err(|e| self.query_error(e))?;
-        let plans: Vec<PlanRow> = sqlx::query_as(
-            "SELECT identity_id, action, reversible, rollback, rto_minutes, preauthorised
-             FROM containment_plans WHERE $1 IS NULL OR identity_id = $1",
-        )
-        .bind(only)
-        .fetch_all(&self.pool().await)
-        .await
-        .map_err(|e| self.query_error(e))?;
+        let one = only.map(|id| [id.to_owned()]);
+        let which = one.as_ref().map_or(Which::All, |ids| Which::Ids(ids));
+        let mut conn = self.connection().await?;
+        self.identities_on(&mut conn, which).await
+    }
 
-        let mut identities = Vec::with_capacity(rows.len());
-        let mut index = HashMap::with_capacity(rows.len());
-        for r in rows {
-            index.insert(r.id.clone(), identities.len());
-            identities.push(self.identity_from_row(r)?);
+    /// A connection from the pool, for reads made of several statements.
+    pub(super) async fn connection(
+        &self,
+    ) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, StoreError> {
+        self.pool()
+            .await
+            .acquire()
+            .await
+            .map_err(|e| self.query_error(e))
+    }
+
+    /// The owners of `which`, sorted by id.
+    pub(super) async fn owners_on(
+        &self,
+        conn: &mut AnyConnection,
+        which: Which<'_>,
+    ) -> Result<Vec<Owner>, StoreError> {
+        let mut rows: Vec<OwnerRow> = Vec::new();
+        for chunk in which.chunks() {
+            let sql = format!(
+                "SELECT id, kind, name, email, parent FROM owners {} ORDER BY id",
+                filter("id", chunk)
+            );
+            rows.extend(
+                bind_all(sqlx::query_as(sqlx::AssertSqlSafe(sql)), chunk)
+                    .fetch_all(&mut *conn)
+                    .await
+                    .map_err(|e| self.query_error(e))?,
+            );
         }
-        for (id, x) in external {
-            if let Some(&i) = index.get(&id) {
-                identities[i].external_ids.push(x);
+        if matches!(which, Which::Ids(_)) {
+            rows.sort_by(|a, b| a.id.cmp(&b.id));
+        }
+        rows.into_iter().map(|r| self.owner_from_row(r)).collect()
+    }
+
+    /// The services of `which` with their dependencies, sorted by id.
+    pub(super) async fn services_on(
+        &self,
+        conn: &mut AnyConnection,
+        which: Which<'_>,
+    ) -> Result<Vec<Service>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in which.chunks() {
+            let sql = format!(
+                "SELECT id, name, owner, tier, system, description FROM services {} ORDER BY id",
+                filter("id", chunk)
+            );
+            let rows: Vec<ServiceRow> = bind_all(sqlx::query_as(sqlx::AssertSqlSafe(sql)), chunk)
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(|e| self.query_error(e))?;
+            let sql = format!(
+                "SELECT service_id, depends_on FROM service_dependencies {}
+                 ORDER BY service_id, position",
+                filter("service_id", chunk)
+            );
+            let deps: Vec<(String, String)> =
+                bind_all(sqlx::query_as(sqlx::AssertSqlSafe(sql)), chunk)
+                    .fetch_all(&mut *conn)
+                    .await
+                    .map_err(|e| self.query_error(e))?;
+            let mut by_service: HashMap<String, Vec<String>> = HashMap::new();
+            for (s, d) in deps {
+                by_service.entry(s).or_default().push(d);
+            }
+            for r in rows {
+                let deps = by_service.remove(&r.id).unwrap_or_default();
+                out.push(self.service_from_row(r, deps)?);
             }
         }
-        for u in usages {
-            if let Some(&i) = index.get(&u.identity_id) {
-                identities[i].used_by.push(self.usage_from_row(u)?);
-            }
+        if matches!(which, Which::Ids(_)) {
+            out.sort_by(|a, b| a.id.cmp(&b.id));
         }
-        for b in break_glass {
-            if let Some(&i) = index.get(&b.identity_id) {
-                identities[i].break_glass = Some(self.break_glass_from_row(b)?);
+        Ok(out)
+    }
+
+    /// The identities of `which` with everything attached, sorted by id.
+    pub(super) async fn identities_on(
+        &self,
+        conn: &mut AnyConnection,
+        which: Which<'_>,
+    ) -> Result<Vec<Identity>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in which.chunks() {
+            let by_identity = filter("identity_id", chunk);
+            let sql = format!(
+                "SELECT id, kind, name, owner, backup_owner, environment, tier, description,
+                        lifetime, expires_on, permissions, derived_from, reviewed_by, reviewed_on
+                 FROM identities {} ORDER BY id",
+                filter("id", chunk)
+            );
+            let rows: Vec<IdentityRow> = bind_all(sqlx::query_as(sqlx::AssertSqlSafe(sql)), chunk)
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(|e| self.query_error(e))?;
+            let sql = format!(
+                "SELECT identity_id, external_id FROM identity_external_ids {by_identity}
+                 ORDER BY identity_id, position"
+            );
+            let external: Vec<(String, String)> =
+                bind_all(sqlx::query_as(sqlx::AssertSqlSafe(sql)), chunk)
+                    .fetch_all(&mut *conn)
+                    .await
+                    .map_err(|e| self.query_error(e))?;
+            let sql = format!(
+                "SELECT identity_id, service_id, access, delivery, live_sessions FROM identity_usages
+                 {by_identity} ORDER BY identity_id, position"
+            );
+            let usages: Vec<UsageRow> = bind_all(sqlx::query_as(sqlx::AssertSqlSafe(sql)), chunk)
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(|e| self.query_error(e))?;
+            let sql = format!(
+                "SELECT identity_id, justification, custodians, use_window, always_dual_approval, owner_veto
+                 FROM break_glass {by_identity}"
+            );
+            let break_glass: Vec<BreakGlassRow> =
+                bind_all(sqlx::query_as(sqlx::AssertSqlSafe(sql)), chunk)
+                    .fetch_all(&mut *conn)
+                    .await
+                    .map_err(|e| self.query_error(e))?;
+            let sql = format!(
+                "SELECT identity_id, action, reversible, rollback, rto_minutes, preauthorised
+                 FROM containment_plans {by_identity}"
+            );
+            let plans: Vec<PlanRow> = bind_all(sqlx::query_as(sqlx::AssertSqlSafe(sql)), chunk)
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(|e| self.query_error(e))?;
+
+            let first = out.len();
+            let mut index = HashMap::with_capacity(rows.len());
+            for r in rows {
+                index.insert(r.id.clone(), out.len());
+                out.push(self.identity_from_row(r)?);
             }
-        }
-        for p in plans {
-            if let Some(&i) = index.get(&p.identity_id) {
-                let action: ContainmentAction = self
-                    .check("identity", &p.identity_id)
-                    .parse("action", &p.action)?;
-                let plan = self.plan_from_row(&p)?;
-                identities[i].containment.insert(action, plan);
+            let identities = &mut out;
+            for (id, x) in external {
+                if let Some(&i) = index.get(&id) {
+                    identities[i].external_ids.push(x);
+                }
             }
+            for u in usages {
+                if let Some(&i) = index.get(&u.identity_id) {
+                    identities[i].used_by.push(self.usage_from_row(u)?);
+                }
+            }
+            for b in break_glass {
+                if let Some(&i) = index.get(&b.identity_id) {
+                    identities[i].break_glass = Some(self.break_glass_from_row(b)?);
+                }
+            }
+            for p in plans {
+                if let Some(&i) = index.get(&p.identity_id) {
+                    let action: ContainmentAction = self
+                        .check("identity", &p.identity_id)
+                        .parse("action", &p.action)?;
+                    let plan = self.plan_from_row(&p)?;
+                    identities[i].containment.insert(action, plan);
+                }
+            }
+            debug_assert!(out[first..].iter().all(|x| index.contains_key(&x.id)));
         }
-        Ok(identities)
+        if matches!(which, Which::Ids(_)) {
+            out.sort_by(|a, b| a.id.cmp(&b.id));
+        }
+        Ok(out)
+    }
+
+    /// The stored entities with these ids (those that exist), each section
+    /// sorted by id: the part of the inventory a change set touches, read
+    /// through the primary keys instead of a snapshot of everything.
+    pub async fn entities(
+        &self,
+        owners: &[String],
+        services: &[String],
+        identities: &[String],
+    ) -> Result<Inventory, StoreError> {
+        let mut conn = self.connection().await?;
+        Ok(Inventory {
+            owners: self
+                .owners_on(&mut conn, Which::ids(owners).as_which())
+                .await?,
+            services: self
+                .services_on(&mut conn, Which::ids(services).as_which())
+                .await?,
+            identities: self
+                .identities_on(&mut conn, Which::ids(identities).as_which())
+                .await?,
+        })
     }
 
     pub async fn identity(&self, id: &str) -> Result<Identity, StoreError> {
