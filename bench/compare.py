@@ -118,7 +118,9 @@ def main():
     counts = sorted(ours["counts"])
     median_reach, p90_reach = counts[len(counts) // 2], counts[len(counts) * 9 // 10]
     print(f"\n**{args.label}**: {ours['nodes']:,} nodes, {ours['edges']:,} edges; "
-          f"Countersign loads the CSV in {ours['load_s']:.2f} s and ranks every node in "
+          f"Countersign loads the CSV in {ours['load_s']:.2f} s, condenses it in "
+          f"{ours['condense_s']:.2f} s ({ours['components']:,} components, the largest "
+          f"{ours['largest_component']:,} nodes) and ranks every node in "
           f"{ours['rank_all_s']:.2f} s (largest reach {ours['max_reach']:,}). "
           f"Sources reach {median_reach:,} nodes at the median, {p90_reach:,} at the 90th percentile.\n")
     print("| engine | median reach time | Countersign faster by | 90th percentile | Countersign faster by | sources timed |")
@@ -131,7 +133,13 @@ def main():
         for peer, bad in failures:
             print(f"MISMATCH {peer}: {bad}", file=sys.stderr)
         sys.exit(1)
-    print(f"\nEvery peer's count agreed with Countersign's on every source it timed.")
+    print(f"\nEvery peer's count agreed with Countersign's on every source it timed. "
+          f"Countersign counts on the graph's condensation; a plain BFS over its CSR "
+          f"takes {ours['bfs_median_reach_ms']:.4f} ms at the median and "
+          f"{ours['bfs_p90_reach_ms']:.4f} ms at the 90th percentile. Memory traffic: the "
+          f"condensed count reads {ours['query_gbs']:.2f} GB/s and the BFS "
+          f"{ours['bfs_gbs']:.2f} GB/s, against {ours['stream_gbs']:.1f} GB/s this machine "
+          f"streams sequentially.")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ const COMMANDS: &[&str] = &[
     "rank",
     "load_demo",
     "explore",
+    "explore_summary",
     "save_export",
     "save_handout",
     "inbox",

@@ -65,6 +65,7 @@ fn generate(dir: &Path) {
         BlastResult,
         Alternatives,
         RankedIdentity,
+        countersign::graph::summary::RadiusSummary,
         IdentitySummary,
         IdentityDetail,
         ServiceSummary,

@@ -8,6 +8,7 @@ use tauri_plugin_dialog::{DialogExt, FilePath};
 use countersign::app::AppError;
 use countersign::attention::Finding;
 use countersign::graph::blast_radius::{Alternatives, BlastResult, RankedIdentity, Threat};
+use countersign::graph::summary::{GroupBy, RadiusSummary};
 use countersign::import::{self, Apply, Format, ImportReport};
 use countersign::inventory::{Change, Entity};
 use countersign::model::{ContainmentAction, Identity, Owner, Service, validate_id};
@@ -362,19 +363,57 @@ pub async fn load_demo(state: State<'_, AppState>) -> Result<InventoryCounts, Co
 /// The blast radius of `actions` on `identity` as a graph to draw. Sent as
 /// raw JSON bytes: a 50k-node radius is megabytes, and the raw response
 /// skips a second serialisation pass in the IPC layer.
+/// With `group`, only the impacted services of that group of the radius's
+/// summary ([`explore_summary`]) are drawn, with the contained identities.
 #[tauri::command]
 pub async fn explore(
     state: State<'_, AppState>,
     identity: String,
     actions: Vec<ContainmentAction>,
+    group: Option<GroupSelection>,
 ) -> Result<tauri::ipc::Response, CommandError> {
     // What a person typed: an id, a name or part of one (resolved in the
     // core, which names the candidates when several match).
     check_search(Some(identity.clone()))?;
+    if let Some(key) = group.as_ref().and_then(|g| g.key.as_ref()) {
+        check_search(Some(key.clone()))?;
+    }
     let graph = state.graphs.get(state.store()?).await?;
     let id = graph.resolve(&identity)?.to_owned();
     let targets = targets(&id, &actions)?;
-    explorer_response(&graph.explore(&targets)?)
+    let explorer = match group {
+        None => graph.explore(&targets)?,
+        Some(g) => graph.explore_where(&targets, |service| {
+            graph.group_key(service, g.by).as_ref() == Some(&g.key)
+        })?,
+    };
+    explorer_response(&explorer)
+}
+
+/// One group of a radius's summary: how services were grouped, and the
+/// group's key (`null` for the services with no owner, or no system).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupSelection {
+    by: GroupBy,
+    key: Option<String>,
+}
+
+/// The blast radius of `actions` on `identity` grouped by owning team,
+/// system or tier: what the explorer draws first for a radius of
+/// thousands of nodes.
+#[tauri::command]
+pub async fn explore_summary(
+    state: State<'_, AppState>,
+    identity: String,
+    actions: Vec<ContainmentAction>,
+    group_by: GroupBy,
+) -> Result<RadiusSummary, CommandError> {
+    check_search(Some(identity.clone()))?;
+    let graph = state.graphs.get(state.store()?).await?;
+    let id = graph.resolve(&identity)?.to_owned();
+    let targets = targets(&id, &actions)?;
+    Ok(graph.summarise(&targets, group_by)?)
 }
 
 /// The explorer's columns as raw JSON bytes: a large radius is megabytes,

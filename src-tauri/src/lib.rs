@@ -53,6 +53,7 @@ pub fn run() {
             commands::rank,
             commands::load_demo,
             commands::explore,
+            commands::explore_summary,
             commands::save_export,
             commands::save_handout,
             approvals::inbox,

@@ -5,19 +5,20 @@ use anyhow::{Context, Result};
 use std::io::Write;
 use std::path::Path;
 
+use countersign::graph::condensed::Condensed;
 use countersign::graph::edge_list::EdgeList;
+use countersign::graph::generate;
 use countersign::graph::rank::reach_all;
-use countersign::graph::{Compact, Reacher, generate};
 
-/// One line `name,reached` per source, in input order.
+/// One line `name,reached` per source, in input order: counted on the
+/// graph's condensation ([`Condensed`]).
 pub fn blast_edges(edges: &Path, sources: &Path) -> Result<()> {
     let el = EdgeList::read(edges)?;
     let ids = el.read_sources(sources)?;
-    let compact = Compact::new(&el.graph);
-    let mut reacher = Reacher::new(el.names.len());
+    let mut condensed = Condensed::new(&el.graph);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for id in ids {
-        let n = reacher.count(&compact, id);
+        let n = condensed.count(id);
         writeln!(out, "{},{n}", el.names[id as usize])?;
     }
     out.flush()?;
@@ -44,9 +45,8 @@ pub fn rank_edges(edges: &Path, top: usize) -> Result<()> {
     Ok(())
 }
 
-pub fn generate(nodes: usize, seed: u64, sources: usize, out: &Path) -> Result<()> {
+pub fn generate(g: generate::Generated, sources: usize, out: &Path) -> Result<()> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    let g = generate::enterprise(nodes, seed);
     let edges_path = out.join("edges.csv");
     let mut file = countersign::store::guard::create(&edges_path)
         .with_context(|| format!("cannot create {}", edges_path.display()))?;

@@ -254,6 +254,12 @@ struct RankArgs {
     edges: Option<PathBuf>,
 }
 
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum GraphShape {
+    Layered,
+    Heavy,
+}
+
 #[derive(Debug, Subcommand)]
 enum GenerateCommand {
     /// Write edges.csv and sources.txt for a graph of about NODES nodes
@@ -262,6 +268,11 @@ enum GenerateCommand {
         nodes: usize,
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// The graph's shape: `layered` (dependency layers; a typical source
+        /// reaches hundreds of nodes) or `heavy` (a long dependency order; a
+        /// typical source reaches tens of thousands)
+        #[arg(long, value_enum, default_value_t = GraphShape::Layered)]
+        shape: GraphShape,
         /// Sources to sample into sources.txt
         #[arg(long, default_value_t = 1000)]
         sources: usize,
@@ -462,10 +473,15 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Generate(GenerateCommand::Graph {
             nodes,
             seed,
+            shape,
             sources,
             out,
         }) => {
-            return graph_cmd::generate(*nodes, *seed, *sources, out);
+            let g = match shape {
+                GraphShape::Layered => countersign::graph::generate::enterprise(*nodes, *seed),
+                GraphShape::Heavy => countersign::graph::generate::heavy_reach(*nodes, *seed),
+            };
+            return graph_cmd::generate(g, *sources, out);
         }
         Command::Generate(GenerateCommand::Inventory {
             services,

@@ -54,6 +54,7 @@ pub(super) struct ServiceNode {
     pub(super) id: String,
     pub(super) name: String,
     pub(super) owner: Option<String>,
+    pub(super) system: Option<String>,
     pub(super) tier: Tier,
     /// Its node in the adjacency.
     pub(super) node: NodeId,
@@ -276,6 +277,7 @@ impl BlastGraph {
                     id: s.id.clone(),
                     name: s.name.clone(),
                     owner: s.owner.clone(),
+                    system: s.system.clone(),
                     tier: s.tier,
                     node: i as NodeId,
                     depends_on,

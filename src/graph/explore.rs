@@ -26,6 +26,10 @@ pub struct ExplorerNodes {
     pub depth: Vec<u32>,
     /// The node this one was first reached from; `-1` for targets.
     pub parent: Vec<i32>,
+    /// Hops of the explanation path between the parent and this node that
+    /// the drawing leaves out (a group opened on its own: its services'
+    /// paths through other groups are shortened, and say by how much).
+    pub skipped: Vec<u32>,
     /// Outgoing edges in the whole inventory (how much hangs off it).
     pub fan_out: Vec<u32>,
     pub break_glass: Vec<bool>,
@@ -50,7 +54,19 @@ pub struct Explorer {
 
 impl BlastGraph {
     pub fn explore(&self, targets: &[(&str, ContainmentAction)]) -> Result<Explorer, BlastError> {
-        let result = self.blast(targets)?;
+        self.explore_where(targets, |_| true)
+    }
+
+    /// [`BlastGraph::explore`] drawing only the impacted services `keep`
+    /// takes (by id), with the contained identities: one group of a
+    /// summary opened on its own (`graph::summary`).
+    pub fn explore_where(
+        &self,
+        targets: &[(&str, ContainmentAction)],
+        keep: impl Fn(&str) -> bool,
+    ) -> Result<Explorer, BlastError> {
+        let mut result = self.blast(targets)?;
+        result.impacted.retain(|s| keep(&s.id));
         let mut nodes = ExplorerNodes::default();
         let mut owners: Vec<String> = Vec::new();
         let mut owner_index: FxHashMap<String, i32> = FxHashMap::default();
@@ -78,6 +94,7 @@ impl BlastGraph {
             nodes.tier.push(None);
             nodes.depth.push(0);
             nodes.parent.push(-1);
+            nodes.skipped.push(0);
             nodes.fan_out.push(x.usages.len() as u32);
             nodes.break_glass.push(x.break_glass);
             nodes.owner.push(owner_of(&x.owner));
@@ -114,6 +131,7 @@ impl BlastGraph {
             nodes.tier.push(Some(svc.tier.get()));
             nodes.depth.push(svc.depth);
             nodes.parent.push(-1);
+            nodes.skipped.push(0);
             nodes
                 .fan_out
                 .push(self.adjacency.successors(n).len() as u32);
@@ -128,10 +146,22 @@ impl BlastGraph {
             .collect();
         let first_service = result.contained.len();
         for (k, svc) in result.impacted.iter().enumerate() {
-            if let Some(step) = svc.path.iter().rev().nth(1)
-                && let Some(&p) = by_id.get(&(step.id.as_str(), step.kind == "identity"))
+            // The nearest step of its path that is drawn: the one before
+            // it, unless the drawing leaves that out.
+            if let Some((skipped, p)) =
+                svc.path
+                    .iter()
+                    .rev()
+                    .skip(1)
+                    .enumerate()
+                    .find_map(|(n, step)| {
+                        by_id
+                            .get(&(step.id.as_str(), step.kind == "identity"))
+                            .map(|&p| (n, p))
+                    })
             {
                 nodes.parent[first_service + k] = p as i32;
+                nodes.skipped[first_service + k] = skipped as u32;
             }
         }
 

@@ -89,6 +89,55 @@ pub fn enterprise(nodes: usize, seed: u64) -> Generated {
         let lo = rng.random_range(0..(hi / per_layer) * per_layer);
         edges.push((hi as u32, lo as u32));
     }
+    attach_identities(&mut rng, services, identities, &mut edges);
+    Generated {
+        services,
+        identities,
+        edges,
+    }
+}
+
+/// Services in a long dependency order, each depending on 1–4 services
+/// among the next ~50 (so breakage from one reaches most of those before
+/// it), 2 % of them also depending on a service far back in the order
+/// (long cycles), and identities attached as in [`enterprise`]: a graph
+/// where a typical blast radius holds tens of thousands of nodes, unlike
+/// the layered one whose median source reaches a few hundred (issue 20).
+pub fn heavy_reach(nodes: usize, seed: u64) -> Generated {
+    const WINDOW: usize = 50;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let services = (nodes / (IDENTITIES_PER_SERVICE + 1)).max(2 * WINDOW);
+    let identities = nodes.saturating_sub(services);
+    let mut edges = Vec::with_capacity(services * 3 + identities * 2);
+    for s in 0..services - 1 {
+        let deps = rng.random_range(1..=4);
+        for _ in 0..deps {
+            let dep = rng.random_range(s + 1..=(s + WINDOW).min(services - 1));
+            // The dependency breaks its dependent.
+            edges.push((dep as u32, s as u32));
+        }
+        if rng.random_bool(0.02) && s > 10 * WINDOW {
+            let back = rng.random_range(0..s - 10 * WINDOW);
+            edges.push((back as u32, s as u32));
+        }
+    }
+    attach_identities(&mut rng, services, identities, &mut edges);
+    Generated {
+        services,
+        identities,
+        edges,
+    }
+}
+
+/// Identities `services..services + identities`, each used by services:
+/// 75 % by one, 19 % by two, a heavy tail of shared credentials by up to
+/// sixty.
+fn attach_identities(
+    rng: &mut ChaCha8Rng,
+    services: usize,
+    identities: usize,
+    edges: &mut Vec<(u32, u32)>,
+) {
     for i in 0..identities {
         let id = (services + i) as u32;
         let roll: f64 = rng.random();
@@ -110,11 +159,6 @@ pub fn enterprise(nodes: usize, seed: u64) -> Generated {
             };
             edges.push((id, svc as u32));
         }
-    }
-    Generated {
-        services,
-        identities,
-        edges,
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub mod blast_radius;
 pub mod cache;
+pub mod condensed;
 pub mod edge_list;
 pub mod explore;
 pub mod generate;
@@ -13,6 +14,7 @@ pub mod live;
 pub mod patch;
 pub mod rank;
 mod reach;
+pub mod summary;
 
 pub use reach::Reacher;
 

@@ -66,6 +66,7 @@ impl BlastGraph {
                     id: id.to_owned(),
                     name: String::new(),
                     owner: None,
+                    system: None,
                     tier: crate::model::Tier::IMPORTANT,
                     node,
                     depends_on: Vec::new(),
@@ -113,6 +114,7 @@ impl BlastGraph {
             let node = &mut self.services[slot as usize];
             node.name = s.name.clone();
             node.owner = s.owner.clone();
+            node.system = s.system.clone();
             node.tier = s.tier;
             node.depends_on = new_deps;
         }

@@ -671,14 +671,28 @@ impl Store {
     /// stale. The blast-radius graph is cached by it and decisions are
     /// bound to it.
     pub async fn inventory_version(&self) -> Result<Option<String>, StoreError> {
-        let row: Option<(i64, String)> = sqlx::query_as(
-            "SELECT seq, hash FROM audit_log WHERE entity IN ('owner', 'service', 'identity')
-             ORDER BY seq DESC LIMIT 1",
-        )
-        .fetch_optional(&self.pool().await)
-        .await
-        .map_err(|e| self.query_error(e))?;
+        let sql = format!(
+            "SELECT seq, hash FROM audit_log WHERE {} ORDER BY seq DESC LIMIT 1",
+            self.inventory_rows()
+        );
+        let row: Option<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_optional(&self.pool().await)
+            .await
+            .map_err(|e| self.query_error(e))?;
         Ok(row.map(|(seq, hash)| format!("{seq}:{hash}")))
+    }
+
+    /// The condition picking the audit rows that changed the inventory,
+    /// for queries walking the trail in `seq` order. SQLite's planner
+    /// would otherwise read them through the index on `entity` and sort
+    /// the whole trail (tens of milliseconds at 100k rows); the unary `+`
+    /// keeps it on the primary key, in order, stopping at the `LIMIT`.
+    /// PostgreSQL's planner walks the primary key as it is.
+    fn inventory_rows(&self) -> &'static str {
+        match self.engine {
+            super::Engine::Sqlite => "+entity IN ('owner', 'service', 'identity')",
+            super::Engine::Postgres => "entity IN ('owner', 'service', 'identity')",
+        }
     }
 
     /// The inventory changes recorded after `version` (an
@@ -717,16 +731,18 @@ impl Store {
                 seq
             }
         };
-        let rows: Vec<(i64, String, String, String, String, Option<String>)> = sqlx::query_as(
+        let sql = format!(
             "SELECT seq, hash, operation, entity, entity_id, after FROM audit_log
-             WHERE seq > $1 AND entity IN ('owner', 'service', 'identity')
-             ORDER BY seq LIMIT $2",
-        )
-        .bind(seq)
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1))
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(err)?;
+             WHERE seq > $1 AND {} ORDER BY seq LIMIT $2",
+            self.inventory_rows()
+        );
+        let rows: Vec<(i64, String, String, String, String, Option<String>)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(seq)
+                .bind(i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1))
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(err)?;
         if rows.len() > limit {
             return Ok(None);
         }

@@ -226,6 +226,22 @@ impl AppSession {
         }
     }
 
+    /// Waits until the element's attribute `name` equals `expected`.
+    pub async fn wait_for_attr(&self, css: &str, name: &str, expected: &str) {
+        let deadline = Instant::now() + UI_TIMEOUT;
+        let mut last = None;
+        while Instant::now() < deadline {
+            if let Ok(el) = self.client.find(Locator::Css(css)).await {
+                last = el.attr(name).await.unwrap_or_default();
+                if last.as_deref() == Some(expected) {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} has {name}={last:?}, expected {expected:?}");
+    }
+
     /// Waits until the element's text equals `expected`.
     pub async fn wait_for_text(&self, css: &str, expected: &str) {
         let deadline = Instant::now() + UI_TIMEOUT;

@@ -99,6 +99,12 @@ async fn one_drill_inject_is_answered_through_the_app() {
         .await;
     // The graph is drawn, not blank (waited for, frame by frame).
     app.wait_for_drawn(".drill-graph .graph-canvas", 0, 6).await;
+    // Every node labelled, and the whole graph in view with its labels
+    // (issue 20: it was clipped at the right).
+    app.wait_for_attr(".drill-graph .graph-canvas", "data-labels-missing", "0")
+        .await;
+    app.wait_for_attr(".drill-graph .graph-canvas", "data-labels-clipped", "0")
+        .await;
     app.screenshot("drill-report").await;
 
     // The drill is over: Approvals holds real work only (issue 19) — not

@@ -63,6 +63,13 @@ async fn the_shared_credential_blast_radius_is_drawn_coloured_by_tier_with_a_pat
         legend.push_str(&text);
     }
     assert_eq!(per_tier, 7, "{legend}");
+    // A small graph is read node by node (issue 20): every node carries
+    // its label, and the camera frames them all, labels included.
+    app.wait_for_attr("[data-testid=graph-canvas]", "data-labels-drawn", "8")
+        .await;
+    app.wait_for_attr("[data-testid=graph-canvas]", "data-labels-clipped", "0")
+        .await;
+    app.screenshot("explorer-kafka-labels").await;
 
     // Walk to the most critical service with the keyboard, as a person
     // does after clicking the graph (the canvas takes no focus, so the

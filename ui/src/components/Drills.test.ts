@@ -6,21 +6,10 @@ import Drills from "./Drills.svelte";
 import { sample } from "../lib/explorer/fixture";
 import type { DrillEvent, DrillSession, TimelineRow } from "../lib/types";
 
-// jsdom has no WebGL: a stand-in renderer.
-vi.mock("sigma", () => ({
-  default: class {
-    on() {}
-    once() {}
-    refresh() {}
-    kill() {}
-    getCamera() {
-      return { animate() {}, getState: () => ({}), setState() {} };
-    }
-    getNodeDisplayData() {
-      return { x: 0, y: 0 };
-    }
-  },
-}));
+// jsdom has no WebGL: stand-ins for the renderer and its WebGL programs.
+vi.mock("sigma", () => import("../lib/explorer/sigma-stub"));
+vi.mock("sigma/rendering", () => import("../lib/explorer/sigma-stub"));
+vi.mock("@sigma/edge-curve", () => import("../lib/explorer/sigma-stub"));
 
 const example = {
   id: "shared-kafka-credential",

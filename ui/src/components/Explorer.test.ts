@@ -4,26 +4,10 @@ import { mockIPC } from "@tauri-apps/api/mocks";
 import Explorer from "./Explorer.svelte";
 import { sample } from "../lib/explorer/fixture";
 
-// jsdom has no WebGL: a stand-in renderer that reports one frame drawn.
-vi.mock("sigma", () => ({
-  default: class {
-    handlers: Record<string, () => void> = {};
-    on(event: string, f: () => void) {
-      this.handlers[event] = f;
-    }
-    once(event: string, f: () => void) {
-      if (event === "afterRender") setTimeout(f, 0);
-    }
-    refresh() {}
-    kill() {}
-    getCamera() {
-      return { animate() {}, getState: () => ({}), setState() {} };
-    }
-    getNodeDisplayData() {
-      return { x: 0, y: 0 };
-    }
-  },
-}));
+// jsdom has no WebGL: stand-ins for the renderer and its WebGL programs.
+vi.mock("sigma", () => import("../lib/explorer/sigma-stub"));
+vi.mock("sigma/rendering", () => import("../lib/explorer/sigma-stub"));
+vi.mock("@sigma/edge-curve", () => import("../lib/explorer/sigma-stub"));
 vi.mock("@sigma/export-image", () => ({ toBlob: vi.fn() }));
 
 function backend() {

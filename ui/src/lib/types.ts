@@ -58,8 +58,16 @@ import type { DrillReport } from "./generated/DrillReport";
 import type { DrillSession } from "./generated/DrillSession";
 import type { PlannedInject } from "./generated/PlannedInject";
 import type { TimelineRow } from "./generated/TimelineRow";
+import type { GroupBy } from "./generated/GroupBy";
+import type { GroupLink } from "./generated/GroupLink";
+import type { RadiusSummary } from "./generated/RadiusSummary";
+import type { ServiceGroup } from "./generated/ServiceGroup";
 
 export type {
+  GroupBy,
+  GroupLink,
+  RadiusSummary,
+  ServiceGroup,
   Owner,
   KnownOwner,
   OwnerKind,
@@ -183,6 +191,8 @@ export interface Explorer {
     tier: (number | null)[];
     depth: number[];
     parent: number[];
+    /** Hops between the parent and this node the drawing leaves out. */
+    skipped: number[];
     fan_out: number[];
     break_glass: boolean[];
     owner: number[];

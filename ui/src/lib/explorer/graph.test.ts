@@ -3,7 +3,11 @@ import {
   NO_FILTERS,
   TIER_COLORS,
   descendants,
+  edgePoints,
+  labelBBox,
   nodeColor,
+  nodeSize,
+  routeEdges,
   onlyIn,
   pathTo,
   readingOrder,
@@ -68,5 +72,53 @@ describe("explorer graph", () => {
     expect(svg.match(/<circle/g)).toHaveLength(5);
     expect(svg.match(/<line/g)).toHaveLength(4);
     expect(svg).toContain("Bravo &lt;b&gt;");
+  });
+
+  it("routes edges that would pass through a node around it, and only those", () => {
+    // One column of three services under the identity, an edge from the
+    // top one to the bottom one (straight, it runs through the middle
+    // one), and a back edge from a deeper node to the identity through
+    // the middle one.
+    const ex = sample();
+    ex.nodes.id = ["tok", "pay", "fraud", "mobile", "deep"];
+    ex.nodes.label = ["Token", "Payments API", "Fraud", "Mobile", "Deep"];
+    ex.nodes.x = [0, 1.5, 1.5, 1.5, 3];
+    ex.nodes.y = [0, 1, 0, -1, 0];
+    ex.edges = [0, 1, 0, 2, 0, 3, 1, 3, 4, 0];
+    const c = routeEdges(ex);
+    expect(Array.from(c.slice(0, 3))).toEqual([0, 0, 0]);
+    expect(c[3]).not.toBe(0);
+    expect(c[4]).not.toBe(0);
+    const { x, y } = ex.nodes;
+    for (let e = 0; e < ex.edges.length / 2; e++) {
+      const a = ex.edges[2 * e];
+      const b = ex.edges[2 * e + 1];
+      for (const [px, py] of edgePoints(x[a], y[a], x[b], y[b], c[e])) {
+        for (let i = 0; i < 5; i++) {
+          if (i === a || i === b) continue;
+          expect(Math.hypot(px - x[i], py - y[i])).toBeGreaterThan(0.29);
+        }
+      }
+    }
+    // Drawn that way: curved edges carry the curvature.
+    const g = toGraph(ex);
+    expect(g.getEdgeAttribute("1", "3", "type")).toBe("curved");
+    expect(g.getEdgeAttribute("0", "1", "type")).toBeUndefined();
+    expect(g.getNodeAttribute("2", "forceLabel")).toBe(true);
+  });
+
+  it("frames a layered drawing so every label ends inside the canvas", () => {
+    const ex = sample();
+    const labels = ex.nodes.label.map((l) => l.length * 8);
+    const width = 600;
+    const box = labelBBox(ex, labels, width)!;
+    const scale = width / (box.x[1] - box.x[0]);
+    ex.nodes.x.forEach((xi, i) => {
+      const right = (xi - box.x[0]) * scale + nodeSize(ex, i) + 3 + labels[i];
+      expect(right).toBeLessThanOrEqual(width + 1e-6);
+    });
+    // Nothing is lost on the left or vertically.
+    expect(box.x[0]).toBe(0);
+    expect(box.y).toEqual([-0.5, 0.5]);
   });
 });

@@ -32,6 +32,157 @@ export function nodeSize(ex: Explorer, i: number): number {
   return base + Math.min(10, Math.log2(1 + ex.nodes.fan_out[i]) * 1.5);
 }
 
+/** Up to this many nodes every node carries its label and edges are
+ * routed around nodes: a graph a person reads node by node. */
+export const READ_EVERY_NODE = 300;
+
+/** How far (layout units; rows are one apart) a straight edge may pass
+ * from a node's centre before it counts as drawn through it. */
+const CLEARANCE = 0.3;
+
+/** Distance from point p to the segment a–b. */
+function toSegment(
+  px: number,
+  py: number,
+  ax: number,
+  ay: number,
+  bx: number,
+  by: number,
+): number {
+  const dx = bx - ax;
+  const dy = by - ay;
+  const len2 = dx * dx + dy * dy;
+  const t =
+    len2 === 0
+      ? 0
+      : Math.max(0, Math.min(1, ((px - ax) * dx + (py - ay) * dy) / len2));
+  return Math.hypot(px - (ax + t * dx), py - (ay + t * dy));
+}
+
+/** Points along the edge a→b as `@sigma/edge-curve` draws it with
+ * `curvature` c: a quadratic Bézier whose control point sits off the
+ * chord's midpoint by c × its length, on the side of the normal (dy, −dx)
+ * in layout coordinates (y up; the renderer's screen normal (−dy, dx)
+ * with y down). c = 0 is the straight line. */
+export function edgePoints(
+  ax: number,
+  ay: number,
+  bx: number,
+  by: number,
+  c: number,
+  steps = 24,
+): [number, number][] {
+  const cx = (ax + bx) / 2 + c * (by - ay);
+  const cy = (ay + by) / 2 - c * (bx - ax);
+  const out: [number, number][] = [];
+  for (let k = 0; k <= steps; k++) {
+    const t = k / steps;
+    const u = 1 - t;
+    out.push([
+      u * u * ax + 2 * u * t * cx + t * t * bx,
+      u * u * ay + 2 * u * t * cy + t * t * by,
+    ]);
+  }
+  return out;
+}
+
+/** The curvature to draw each edge with (index k for the edge at
+ * `edges[2k]`): 0, straight, unless the straight line passes through
+ * another node (edges between nodes of one column, back edges across
+ * columns); then the gentlest bend, to either side, that clears every
+ * node, or the clearest one tried. Only for graphs people read node by
+ * node (≤ [`READ_EVERY_NODE`]): quadratic in the nodes. */
+export function routeEdges(
+  ex: Explorer,
+  x: ArrayLike<number> = ex.nodes.x,
+  y: ArrayLike<number> = ex.nodes.y,
+): Float32Array {
+  const m = ex.edges.length / 2;
+  const out = new Float32Array(m);
+  const n = ex.nodes.id.length;
+  if (n > READ_EVERY_NODE) return out;
+  const nearest = (a: number, b: number, pts: [number, number][]) => {
+    let best = Infinity;
+    for (let i = 0; i < n; i++) {
+      if (i === a || i === b) continue;
+      for (let k = 1; k < pts.length; k++) {
+        const d = toSegment(
+          x[i],
+          y[i],
+          pts[k - 1][0],
+          pts[k - 1][1],
+          pts[k][0],
+          pts[k][1],
+        );
+        if (d < best) best = d;
+      }
+    }
+    return best;
+  };
+  for (let e = 0; e < m; e++) {
+    const a = ex.edges[2 * e];
+    const b = ex.edges[2 * e + 1];
+    const straight = [
+      [x[a], y[a]],
+      [x[b], y[b]],
+    ] as [number, number][];
+    if (nearest(a, b, straight) >= CLEARANCE) continue;
+    const len = Math.hypot(x[b] - x[a], y[b] - y[a]) || 1;
+    let chosen = 0;
+    let clearest = -1;
+    // A bulge of 0.4 to 2 layout units, to one side then the other.
+    for (const bulge of [0.4, 0.6, 0.9, 1.3, 2]) {
+      for (const side of [1, -1]) {
+        const c = (side * 2 * bulge) / len;
+        const d = nearest(a, b, edgePoints(x[a], y[a], x[b], y[b], c));
+        if (d > clearest) {
+          clearest = d;
+          chosen = c;
+        }
+        if (d >= CLEARANCE) break;
+      }
+      if (clearest >= CLEARANCE) break;
+    }
+    out[e] = chosen;
+  }
+  return out;
+}
+
+/** The extent to frame a layered drawing by so that every label fits:
+ * the nodes' box, widened to the right until, at the scale that fits it
+ * into `width` pixels, the label running right of each node (`labels`,
+ * pixels; it starts `size + 3` pixels right of the node's centre, as
+ * sigma draws it) ends inside. Null for an empty graph. */
+export function labelBBox(
+  ex: Explorer,
+  labels: number[],
+  width: number,
+): { x: [number, number]; y: [number, number] } | null {
+  const n = ex.nodes.id.length;
+  if (n === 0 || width <= 0) return null;
+  const xs = ex.nodes.x;
+  const ys = ex.nodes.y;
+  const minX = Math.min(...xs);
+  const maxX = Math.max(...xs);
+  const minY = Math.min(...ys);
+  const maxY = Math.max(...ys);
+  // The scale (pixels per layout unit) at which each label still fits.
+  let scale = Infinity;
+  let widest = 0;
+  for (let i = 0; i < n; i++) {
+    const needs = nodeSize(ex, i) + 3 + labels[i];
+    widest = Math.max(widest, needs);
+    const span = xs[i] - minX;
+    if (span > 0) scale = Math.min(scale, Math.max(1, width - needs) / span);
+  }
+  // One column only: as wide as its widest label at unit scale.
+  const right =
+    scale === Infinity
+      ? minX + Math.max(1, widest / Math.max(1, width - widest))
+      : minX + width / scale;
+  return { x: [minX, Math.max(maxX, right)], y: [minY, maxY] };
+}
+
 /** Builds the renderer's graph: node keys are the column indices. */
 export function toGraph(ex: Explorer): Graph {
   const g = new Graph({
@@ -40,6 +191,7 @@ export function toGraph(ex: Explorer): Graph {
     allowSelfLoops: false,
   });
   const n = ex.nodes.id.length;
+  const everyLabel = n <= READ_EVERY_NODE;
   for (let i = 0; i < n; i++) {
     g.addNode(String(i), {
       x: ex.nodes.x[i],
@@ -47,12 +199,21 @@ export function toGraph(ex: Explorer): Graph {
       size: nodeSize(ex, i),
       color: nodeColor(ex, i),
       label: ex.nodes.label[i],
+      // Drawn whatever the label grid would hide: a small graph is read
+      // node by node.
+      forceLabel: everyLabel,
     });
   }
+  const curvature = routeEdges(ex);
   // The core sends each edge once, sorted: no duplicate checks needed.
   for (let k = 0; k + 1 < ex.edges.length; k += 2) {
-    if (ex.edges[k] !== ex.edges[k + 1])
-      g.addEdge(String(ex.edges[k]), String(ex.edges[k + 1]), { size: 0.5 });
+    if (ex.edges[k] === ex.edges[k + 1]) continue;
+    const c = curvature[k / 2];
+    g.addEdge(
+      String(ex.edges[k]),
+      String(ex.edges[k + 1]),
+      c === 0 ? { size: 0.5 } : { size: 0.5, type: "curved", curvature: c },
+    );
   }
   return g;
 }
