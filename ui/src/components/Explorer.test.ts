@@ -10,10 +10,44 @@ vi.mock("sigma/rendering", () => import("../lib/explorer/sigma-stub"));
 vi.mock("@sigma/edge-curve", () => import("../lib/explorer/sigma-stub"));
 vi.mock("@sigma/export-image", () => ({ toBlob: vi.fn() }));
 
-function backend() {
+/** A radius summary: `services` services in two groups by owner. */
+function radiusSummary(services: number) {
+  const ex = sample();
+  return {
+    targets: ex.targets,
+    group_by: "owner",
+    contained: [{ kind: "identity", id: "tok", name: "Token" }],
+    groups: [
+      {
+        key: "team-a",
+        services: services - 1000,
+        per_tier: [1, 0, services - 1001, 0],
+        worst_tier: 0,
+        direct: 2,
+        nearest: 1,
+      },
+      {
+        key: null,
+        services: 1000,
+        per_tier: [0, 0, 0, 1000],
+        worst_tier: 3,
+        direct: 0,
+        nearest: 2,
+      },
+    ],
+    links: [
+      { from: -1, to: 0, paths: services - 1 },
+      { from: 0, to: 1, paths: 1000 },
+    ],
+    summary: { ...ex.summary, services },
+  };
+}
+
+function backend(services = 4) {
   const calls: { cmd: string; args: Record<string, unknown> }[] = [];
   mockIPC((cmd, payload) => {
     calls.push({ cmd, args: (payload ?? {}) as Record<string, unknown> });
+    if (cmd === "explore_summary") return radiusSummary(services);
     if (cmd === "explore") return sample();
     if (cmd === "list_identities") return [];
     if (cmd === "save_handout") return "/tmp/handout.html";
@@ -30,6 +64,7 @@ describe("Explorer", () => {
     expect(calls.find((c) => c.cmd === "explore")?.args).toEqual({
       identity: "tok",
       actions: ["disable_account"],
+      group: null,
     });
     expect(await screen.findByText(/first drawn in/)).toBeInTheDocument();
     expect(screen.getByTestId("legend-tier-0")).toHaveTextContent("T0: 1");
@@ -85,5 +120,51 @@ describe("Explorer", () => {
     expect(screen.getByTestId("compare-summary")).toHaveTextContent(
       "4 services break",
     );
+  });
+
+  it("shows a radius of thousands by group, opens one group, and draws every node on request", async () => {
+    const calls = backend(5000);
+    render(Explorer, { initialIdentity: "tok" });
+    const status = await screen.findByTestId("explorer-summary");
+    expect(status).toHaveTextContent("5,000 services break");
+    expect(status).toHaveTextContent("2 groups");
+    // Not drawn node by node yet.
+    expect(calls.some((c) => c.cmd === "explore")).toBe(false);
+    const groups = screen.getByTestId("explorer-groups");
+    expect(groups).toHaveTextContent("team-a: 4,000 services, 2 direct");
+    expect(groups).toHaveTextContent("No owner: 1,000 services");
+
+    // Regrouped by tier: asked again of the core.
+    await fireEvent.change(screen.getByTestId("explorer-group-by"), {
+      target: { value: "tier" },
+    });
+    expect(
+      calls.filter((c) => c.cmd === "explore_summary").at(-1)?.args,
+    ).toMatchObject({ groupBy: "tier" });
+    await fireEvent.change(screen.getByTestId("explorer-group-by"), {
+      target: { value: "owner" },
+    });
+
+    // One group opens into its services, and back.
+    await fireEvent.click(screen.getAllByTestId("explorer-open-group")[1]);
+    await screen.findByTestId("explorer-back");
+    expect(calls.filter((c) => c.cmd === "explore").at(-1)?.args).toEqual({
+      identity: "tok",
+      actions: ["disable_account"],
+      group: { by: "owner", key: null },
+    });
+    expect(screen.getByText(/No owner: its services/)).toBeInTheDocument();
+    await fireEvent.click(screen.getByTestId("explorer-back"));
+    expect(await screen.findByTestId("explorer-groups")).toBeInTheDocument();
+
+    // Every node, one click away.
+    await fireEvent.click(screen.getByTestId("explorer-draw-all"));
+    await screen.findByTestId("explorer-back");
+    expect(calls.filter((c) => c.cmd === "explore").at(-1)?.args).toEqual({
+      identity: "tok",
+      actions: ["disable_account"],
+      group: null,
+    });
+    expect(screen.getByText("Every node")).toBeInTheDocument();
   });
 });

@@ -23,6 +23,8 @@ import type {
   DecisionRow,
   DeliveryReport,
   Explorer,
+  GroupBy,
+  RadiusSummary,
   InboxView,
   RequestView,
   Verdict,
@@ -190,19 +192,29 @@ export const enrollKeys = () => invoke<InboxView>("enroll_keys");
 export const setApproverGroups = (groups: string[]) =>
   invoke<GroupsSaved>("set_approver_groups", { groups });
 
-/** The radius arrives as raw JSON bytes (it can be megabytes). */
+/** The radius arrives as raw JSON bytes (it can be megabytes). With
+ * `group`, only that group of the radius's summary is drawn. */
 export async function explore(
   identity: string,
   actions: readonly ContainmentAction[],
+  group: { by: GroupBy; key: string | null } | null = null,
 ): Promise<Explorer> {
   const raw = await invoke<ArrayBuffer | Explorer>("explore", {
     identity,
     actions,
+    group,
   });
   return raw instanceof ArrayBuffer
     ? (JSON.parse(new TextDecoder().decode(raw)) as Explorer)
     : raw;
 }
+
+/** The radius grouped by owning team, system or tier. */
+export const exploreSummary = (
+  identity: string,
+  actions: readonly ContainmentAction[],
+  groupBy: GroupBy,
+) => invoke<RadiusSummary>("explore_summary", { identity, actions, groupBy });
 
 /** Saves an export through the native dialog; resolves to the path or null. */
 export const saveExport = (

@@ -44,7 +44,8 @@ export function tierLabel(tier: number): string {
 }
 
 export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
+  // Thousands grouped: "51,270 nodes" reads at a glance.
+  return `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
 }
 
 /** Splits "a, b,,c" into ["a", "b", "c"]: how list fields are typed in forms. */

@@ -11,6 +11,7 @@ export function sample(): Explorer {
       tier: [null, 0, 2, 1, 3],
       depth: [0, 1, 2, 3, 1],
       parent: [-1, 0, 1, 2, 0],
+      skipped: [0, 0, 0, 0, 0],
       fan_out: [2, 1, 1, 0, 0],
       break_glass: [false, false, false, false, false],
       owner: [0, 1, 1, -1, 0],

@@ -7,7 +7,9 @@ import {
   labelBBox,
   nodeColor,
   nodeSize,
+  pathLabel,
   routeEdges,
+  summaryGraph,
   onlyIn,
   pathTo,
   readingOrder,
@@ -120,5 +122,55 @@ describe("explorer graph", () => {
     // Nothing is lost on the left or vertically.
     expect(box.x[0]).toBe(0);
     expect(box.y).toEqual([-0.5, 0.5]);
+  });
+
+  it("says how many hops a drawing of one group leaves out", () => {
+    const ex = sample();
+    ex.nodes.skipped = [0, 0, 0, 2, 0];
+    expect(pathLabel(ex, 3)).toBe(
+      "Token → Alpha → Bravo <b> → … 2 hops in other groups … → Charlie",
+    );
+  });
+
+  it("draws a summary: one node per group, links weighed by paths", () => {
+    const ex = sample();
+    const { ex: drawn, edgeSizes } = summaryGraph({
+      targets: ex.targets,
+      group_by: "tier",
+      contained: [{ kind: "identity", id: "tok", name: "Token" }],
+      groups: [
+        {
+          key: "0",
+          services: 10,
+          per_tier: [10, 0, 0, 0],
+          worst_tier: 0,
+          direct: 3,
+          nearest: 1,
+        },
+        {
+          key: "2",
+          services: 90,
+          per_tier: [0, 0, 90, 0],
+          worst_tier: 2,
+          direct: 0,
+          nearest: 2,
+        },
+      ],
+      links: [
+        { from: -1, to: 0, paths: 100 },
+        { from: 0, to: 1, paths: 90 },
+      ],
+      summary: ex.summary,
+    });
+    expect(drawn.nodes.label).toEqual([
+      "Token",
+      "Tier 0 · 10 (3 direct)",
+      "Tier 2 · 90",
+    ]);
+    expect(drawn.nodes.tier).toEqual([null, 0, 2]);
+    expect(drawn.edges).toEqual([0, 1, 1, 2]);
+    expect(edgeSizes[0]).toBeGreaterThan(edgeSizes[1]);
+    // Nearer groups sit further left.
+    expect(drawn.nodes.x[1]).toBeLessThan(drawn.nodes.x[2]);
   });
 });

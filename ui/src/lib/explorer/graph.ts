@@ -3,7 +3,14 @@
 // functions over the columns, so they are tested without a canvas.
 import Graph from "graphology";
 import type Sigma from "sigma";
-import type { Environment, Explorer, IdentityKind } from "../types";
+import type {
+  Environment,
+  Explorer,
+  GroupBy,
+  IdentityKind,
+  RadiusSummary,
+  ServiceGroup,
+} from "../types";
 
 /** Tier colours: the same in the legend, the tables and the canvas. */
 export const TIER_COLORS = ["#b42318", "#c4570a", "#a27b00", "#4b5563"];
@@ -183,8 +190,10 @@ export function labelBBox(
   return { x: [minX, Math.max(maxX, right)], y: [minY, maxY] };
 }
 
-/** Builds the renderer's graph: node keys are the column indices. */
-export function toGraph(ex: Explorer): Graph {
+/** Builds the renderer's graph: node keys are the column indices.
+ * `edgeSizes` (one per edge, pixels) weighs edges, as a summary's links
+ * are weighed by the paths crossing them. */
+export function toGraph(ex: Explorer, edgeSizes?: ArrayLike<number>): Graph {
   const g = new Graph({
     type: "directed",
     multi: false,
@@ -209,10 +218,11 @@ export function toGraph(ex: Explorer): Graph {
   for (let k = 0; k + 1 < ex.edges.length; k += 2) {
     if (ex.edges[k] === ex.edges[k + 1]) continue;
     const c = curvature[k / 2];
+    const size = edgeSizes?.[k / 2] ?? 0.5;
     g.addEdge(
       String(ex.edges[k]),
       String(ex.edges[k + 1]),
-      c === 0 ? { size: 0.5 } : { size: 0.5, type: "curved", curvature: c },
+      c === 0 ? { size } : { size, type: "curved", curvature: c },
     );
   }
   return g;
@@ -229,6 +239,105 @@ export function pathTo(ex: Explorer, i: number): number[] {
     at = ex.nodes.parent[at];
   }
   return path.reverse();
+}
+
+/** The explanation path of node `i` in words, naming the hops a drawing
+ * of one group leaves out ("… 2 hops in other groups …"). */
+export function pathLabel(ex: Explorer, i: number): string {
+  const path = pathTo(ex, i);
+  const parts: string[] = [];
+  path.forEach((k) => {
+    const gap = ex.nodes.skipped?.[k] ?? 0;
+    if (gap > 0)
+      parts.push(`… ${gap} ${gap === 1 ? "hop" : "hops"} in other groups …`);
+    parts.push(ex.nodes.label[k]);
+  });
+  return parts.join(" → ");
+}
+
+/** Radii of more nodes than this are first drawn as a summary by group. */
+export const SUMMARY_ABOVE = 3000;
+
+/** What a group is called, by what the summary grouped by. */
+export function groupName(by: GroupBy, g: ServiceGroup): string {
+  if (by === "tier") return `Tier ${g.key}`;
+  if (g.key === null) return by === "owner" ? "No owner" : "No system";
+  return g.key;
+}
+
+/** A summary drawn with the explorer's renderer: node 0 stands for the
+ * contained identities, node `g + 1` for group `g` (labelled with its
+ * name and count, coloured by its worst tier, sized by its count),
+ * placed in columns by how near the identity its nearest service is;
+ * each link an edge weighed by the paths crossing it. */
+export function summaryGraph(sum: RadiusSummary): {
+  ex: Explorer;
+  edgeSizes: number[];
+} {
+  const groups = sum.groups;
+  const n = groups.length + 1;
+  const first = sum.contained[0]?.name ?? "identity";
+  const more = sum.contained.length - 1;
+  const label = [
+    more > 0 ? `${first} and ${more} derived` : first,
+    ...groups.map(
+      (g) =>
+        `${groupName(sum.group_by, g)} · ${g.services}` +
+        (g.direct > 0 ? ` (${g.direct} direct)` : ""),
+    ),
+  ];
+  // Columns by nearest hop; within one, worst tier then largest first
+  // (the order the core sends them in).
+  const columns = [...new Set(groups.map((g) => g.nearest))].sort(
+    (a, b) => a - b,
+  );
+  const x = [0];
+  const y = [0];
+  const height = new Map<number, number>();
+  groups.forEach((g) =>
+    height.set(g.nearest, (height.get(g.nearest) ?? 0) + 1),
+  );
+  const placed = new Map<number, number>();
+  groups.forEach((g) => {
+    const col = columns.indexOf(g.nearest) + 1;
+    const k = placed.get(g.nearest) ?? 0;
+    placed.set(g.nearest, k + 1);
+    const rows = height.get(g.nearest) ?? 1;
+    x.push(col * 2.5);
+    y.push(-(k - (rows - 1) / 2) * 1.2);
+  });
+  const edges: number[] = [];
+  const edgeSizes: number[] = [];
+  for (const l of sum.links) {
+    edges.push(l.from + 1, l.to + 1);
+    edgeSizes.push(0.5 + 1.5 * Math.log2(1 + l.paths));
+  }
+  const ex: Explorer = {
+    targets: sum.targets,
+    nodes: {
+      id: ["", ...groups.map((g, k) => g.key ?? `(none ${k})`)],
+      label,
+      identity: [true, ...groups.map(() => false)],
+      tier: [null, ...groups.map((g) => g.worst_tier)],
+      depth: [0, ...groups.map((g) => g.nearest)],
+      parent: Array(n).fill(-1),
+      skipped: Array(n).fill(0),
+      fan_out: [sum.summary.fan_out, ...groups.map((g) => g.services)],
+      break_glass: [
+        sum.summary.break_glass.length > 0,
+        ...groups.map(() => false),
+      ],
+      owner: Array(n).fill(-1),
+      kind: [null, ...groups.map(() => null)],
+      environment: [null, ...groups.map(() => null)],
+      x,
+      y,
+    },
+    edges,
+    owners: [],
+    summary: sum.summary,
+  };
+  return { ex, edgeSizes };
 }
 
 /** Every node below `i` in the reach tree (what collapsing `i` hides). */
