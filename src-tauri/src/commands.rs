@@ -361,8 +361,7 @@ pub async fn load_demo(state: State<'_, AppState>) -> Result<InventoryCounts, Co
 }
 
 /// The blast radius of `actions` on `identity` as a graph to draw. Sent as
-/// raw JSON bytes: a 50k-node radius is megabytes, and the raw response
-/// skips a second serialisation pass in the IPC layer.
+/// binary columns (`graph::columns`): a 50k-node radius is megabytes.
 /// With `group`, only the impacted services of that group of the radius's
 /// summary ([`explore_summary`]) are drawn, with the contained identities.
 #[tauri::command]
@@ -416,16 +415,13 @@ pub async fn explore_summary(
     Ok(graph.summarise(&targets, group_by)?)
 }
 
-/// The explorer's columns as raw JSON bytes: a large radius is megabytes,
-/// and a raw response skips the IPC layer's own serialisation.
+/// The explorer's columns as one binary buffer (`graph::columns`): the
+/// webview views the numbers in place instead of parsing megabytes of
+/// JSON, and the raw response skips the IPC layer's own serialisation.
 pub(crate) fn explorer_response(
     explorer: &countersign::graph::explore::Explorer,
 ) -> Result<tauri::ipc::Response, CommandError> {
-    let bytes = serde_json::to_vec(explorer).map_err(|e| CommandError::InvalidInput {
-        field: "explorer",
-        reason: e.to_string(),
-    })?;
-    Ok(tauri::ipc::Response::new(bytes))
+    Ok(tauri::ipc::Response::new(explorer.to_columns()))
 }
 
 /// Largest file the front end may ask to save (a PNG of a big graph).

@@ -47,7 +47,7 @@ pub async fn stop_drill(state: State<'_, AppState>) -> Result<Option<Session>, C
 }
 
 /// The blast radius of everything approved in the drill so far, contained
-/// together (the explorer's columns, as raw JSON); `null` when nothing is.
+/// together (the explorer's binary columns); `null` when nothing is.
 #[tauri::command]
 pub async fn drill_explore(
     state: State<'_, AppState>,

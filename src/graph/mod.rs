@@ -6,6 +6,7 @@
 
 pub mod blast_radius;
 pub mod cache;
+pub mod columns;
 pub mod condensed;
 pub mod edge_list;
 pub mod explore;

@@ -1,5 +1,6 @@
 // Typed wrappers over the Tauri commands; the only place the UI talks IPC.
 import { Channel, invoke } from "@tauri-apps/api/core";
+import { isColumns, readColumns } from "./explorer/columns";
 import type {
   Alternatives,
   AppStatus,
@@ -192,8 +193,18 @@ export const enrollKeys = () => invoke<InboxView>("enroll_keys");
 export const setApproverGroups = (groups: string[]) =>
   invoke<GroupsSaved>("set_approver_groups", { groups });
 
-/** The radius arrives as raw JSON bytes (it can be megabytes). With
- * `group`, only that group of the radius's summary is drawn. */
+/** An explorer response: binary columns, JSON bytes (`null`), or what a
+ * test's IPC mock returned as it is. */
+function fromRaw(raw: ArrayBuffer | Explorer | null): Explorer | null {
+  if (!(raw instanceof ArrayBuffer)) return raw;
+  return isColumns(raw)
+    ? readColumns(raw)
+    : (JSON.parse(new TextDecoder().decode(raw)) as Explorer | null);
+}
+
+/** The radius arrives as binary columns (it can be megabytes; see
+ * lib/explorer/columns.ts). With `group`, only that group of the
+ * radius's summary is drawn. */
 export async function explore(
   identity: string,
   actions: readonly ContainmentAction[],
@@ -204,9 +215,7 @@ export async function explore(
     actions,
     group,
   });
-  return raw instanceof ArrayBuffer
-    ? (JSON.parse(new TextDecoder().decode(raw)) as Explorer)
-    : raw;
+  return fromRaw(raw) as Explorer;
 }
 
 /** The radius grouped by owning team, system or tier. */
@@ -242,9 +251,7 @@ export const stopDrill = () => invoke<DrillSession | null>("stop_drill");
 /** Everything approved so far, contained together; null when nothing is. */
 export async function drillExplore(): Promise<Explorer | null> {
   const raw = await invoke<ArrayBuffer | Explorer | null>("drill_explore");
-  return raw instanceof ArrayBuffer
-    ? (JSON.parse(new TextDecoder().decode(raw)) as Explorer | null)
-    : raw;
+  return fromRaw(raw);
 }
 
 export const saveDrillReport = (format: "html" | "md") =>
