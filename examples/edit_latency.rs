@@ -8,6 +8,10 @@
 //!
 //! DB is a SQLite file or a `postgres://` URL. Prints one JSON object.
 
+/// The allocator the shipped binaries use, so figures are theirs (see Cargo.toml).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::time::Instant;
 
 use countersign::Store;

@@ -1,6 +1,10 @@
 //! Where the explorer's core time goes for one identity's radius:
 //! `cargo run --release --example explore_timing -- DB IDENTITY`.
 
+/// The allocator the shipped binaries use, so figures are theirs (see Cargo.toml).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use countersign::Store;
 use countersign::graph::blast_radius::BlastGraph;
 use countersign::model::ContainmentAction;

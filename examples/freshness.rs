@@ -5,6 +5,10 @@
 //!
 //!     cargo run --release --example freshness -- [NODES]
 
+/// The allocator the shipped binaries use, so figures are theirs (see Cargo.toml).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::time::Instant;
 
 use countersign::graph::blast_radius::BlastGraph;

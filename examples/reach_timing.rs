@@ -6,6 +6,10 @@
 //!
 //!     cargo run --release --example reach_timing -- edges.csv sources.txt [repeats]
 
+/// The allocator the shipped binaries use, so figures are theirs (see Cargo.toml).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::time::Instant;
 
 use countersign::graph::condensed::Condensed;

@@ -4,6 +4,10 @@ mod cli;
 
 use std::process::ExitCode;
 
+/// The allocator the shipped binaries use (see Cargo.toml).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     restore_sigpipe();
     let args = <cli::Cli as clap::Parser>::parse();

@@ -192,8 +192,14 @@ export function labelBBox(
 
 /** Builds the renderer's graph: node keys are the column indices.
  * `edgeSizes` (one per edge, pixels) weighs edges, as a summary's links
- * are weighed by the paths crossing them. */
-export function toGraph(ex: Explorer, edgeSizes?: ArrayLike<number>): Graph {
+ * are weighed by the paths crossing them. With `withEdges` false only
+ * the nodes are added (a large radius draws its first frame before its
+ * edges; see [`addEdges`]). */
+export function toGraph(
+  ex: Explorer,
+  edgeSizes?: ArrayLike<number>,
+  withEdges = true,
+): Graph {
   const g = new Graph({
     type: "directed",
     multi: false,
@@ -213,19 +219,33 @@ export function toGraph(ex: Explorer, edgeSizes?: ArrayLike<number>): Graph {
       forceLabel: everyLabel,
     });
   }
+  if (withEdges) addEdges(g, ex, edgeSizes, 0, ex.edges.length / 2);
+  return g;
+}
+
+/** Adds edges `from..to` (edge indices) of `ex` to `g`, routed as
+ * [`routeEdges`] says for small graphs. */
+export function addEdges(
+  g: Graph,
+  ex: Explorer,
+  edgeSizes: ArrayLike<number> | undefined,
+  from: number,
+  to: number,
+): void {
   const curvature = routeEdges(ex);
   // The core sends each edge once, sorted: no duplicate checks needed.
-  for (let k = 0; k + 1 < ex.edges.length; k += 2) {
-    if (ex.edges[k] === ex.edges[k + 1]) continue;
-    const c = curvature[k / 2];
-    const size = edgeSizes?.[k / 2] ?? 0.5;
+  for (let e = from; e < to; e++) {
+    const s = ex.edges[2 * e];
+    const t = ex.edges[2 * e + 1];
+    if (s === t) continue;
+    const c = curvature[e];
+    const size = edgeSizes?.[e] ?? 0.5;
     g.addEdge(
-      String(ex.edges[k]),
-      String(ex.edges[k + 1]),
+      String(s),
+      String(t),
       c === 0 ? { size } : { size, type: "curved", curvature: c },
     );
   }
-  return g;
 }
 
 /** Node `i` and every node on its explanation path back to the identity. */

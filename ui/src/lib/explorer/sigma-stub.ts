@@ -26,6 +26,7 @@ export default class SigmaStub {
     };
   }
   setCustomBBox() {}
+  setSetting() {}
   framedGraphToViewport(p: { x: number; y: number }) {
     return p;
   }
