@@ -173,4 +173,43 @@ describe("explorer graph", () => {
     // Nearer groups sit further left.
     expect(drawn.nodes.x[1]).toBeLessThan(drawn.nodes.x[2]);
   });
+
+  it("folds the groups past the first thirty into one node, links summed", () => {
+    const ex = sample();
+    const groups = Array.from({ length: 40 }, (_, k) => ({
+      key: `team-${k}`,
+      services: 100 - k,
+      per_tier: [0, 0, 100 - k, 0] as [number, number, number, number],
+      worst_tier: 2,
+      direct: k === 0 ? 1 : 0,
+      nearest: 1 + (k % 2),
+    }));
+    const {
+      ex: drawn,
+      edgeSizes,
+      shown,
+    } = summaryGraph({
+      targets: ex.targets,
+      group_by: "owner",
+      contained: [{ kind: "identity", id: "tok", name: "Token" }],
+      groups,
+      links: groups.map((g, k) => ({ from: -1, to: k, paths: g.services })),
+      summary: ex.summary,
+    });
+    expect(shown).toBe(30);
+    expect(drawn.nodes.id).toHaveLength(32);
+    const others = groups.slice(30).reduce((a, g) => a + g.services, 0);
+    expect(drawn.nodes.label[31]).toBe(`10 more groups · ${others}`);
+    // One edge from the identity to each drawn node, the folded one
+    // weighed by all its groups' paths.
+    expect(drawn.edges.length / 2).toBe(31);
+    const k = drawn.edges.findIndex((v, i) => i % 2 === 1 && v === 31);
+    expect(edgeSizes[(k - 1) / 2]).toBeCloseTo(
+      0.5 + 1.5 * Math.log2(1 + others),
+    );
+    // Tall columns wrap: no column holds more than eight nodes.
+    const perColumn = new Map<number, number>();
+    drawn.nodes.x.forEach((x) => perColumn.set(x, (perColumn.get(x) ?? 0) + 1));
+    expect(Math.max(...perColumn.values())).toBeLessThanOrEqual(8);
+  });
 });

@@ -43,6 +43,19 @@ export function nodeSize(ex: Explorer, i: number): number {
  * routed around nodes: a graph a person reads node by node. */
 export const READ_EVERY_NODE = 300;
 
+/** Columns of labels a canvas holds side by side (a label is about 110
+ * pixels of a canvas about 900 wide). */
+const LABEL_COLUMNS = 8;
+
+/** Whether every node can carry its label without labels running into
+ * each other: a graph people read node by node (≤ [`READ_EVERY_NODE`]
+ * nodes) laid out in few enough columns. Otherwise the renderer's label
+ * grid picks the labels that fit. */
+export function labelsFit(ex: Explorer): boolean {
+  if (ex.nodes.id.length > READ_EVERY_NODE) return false;
+  return new Set(ex.nodes.x).size <= LABEL_COLUMNS;
+}
+
 /** How far (layout units; rows are one apart) a straight edge may pass
  * from a node's centre before it counts as drawn through it. */
 const CLEARANCE = 0.3;
@@ -206,7 +219,7 @@ export function toGraph(
     allowSelfLoops: false,
   });
   const n = ex.nodes.id.length;
-  const everyLabel = n <= READ_EVERY_NODE;
+  const everyLabel = labelsFit(ex);
   for (let i = 0; i < n; i++) {
     g.addNode(String(i), {
       x: ex.nodes.x[i],
@@ -285,79 +298,132 @@ export function groupName(by: GroupBy, g: ServiceGroup): string {
   return g.key;
 }
 
+/** Groups drawn one node each in a summary; the rest share one node
+ * (the list beside the drawing names and opens every group). */
+export const SHOWN_GROUPS = 30;
+
+/** Rows per column of a summary drawing before it wraps. */
+const SUMMARY_ROWS = 8;
+
 /** A summary drawn with the explorer's renderer: node 0 stands for the
  * contained identities, node `g + 1` for group `g` (labelled with its
- * name and count, coloured by its worst tier, sized by its count),
- * placed in columns by how near the identity its nearest service is;
- * each link an edge weighed by the paths crossing it. */
+ * name and count, coloured by its worst tier, sized by its count) for
+ * the first [`SHOWN_GROUPS`] groups (worst tier, then largest, first),
+ * and one last node for all the others; placed in columns by how near
+ * the identity a group's nearest service is, wrapping tall columns; each
+ * link an edge weighed by the paths crossing it. */
 export function summaryGraph(sum: RadiusSummary): {
   ex: Explorer;
   edgeSizes: number[];
+  /** How many groups have a node of their own (the rest share one). */
+  shown: number;
 } {
-  const groups = sum.groups;
-  const n = groups.length + 1;
+  const shown = Math.min(sum.groups.length, SHOWN_GROUPS);
+  const rest = sum.groups.slice(shown);
+  type Drawn = {
+    key: string;
+    label: string;
+    services: number;
+    worst: number;
+    nearest: number;
+  };
+  const drawnGroups: Drawn[] = sum.groups.slice(0, shown).map((g, k) => ({
+    key: g.key ?? `(none ${k})`,
+    label:
+      `${groupName(sum.group_by, g)} · ${g.services.toLocaleString("en-US")}` +
+      (g.direct > 0 ? ` (${g.direct} direct)` : ""),
+    services: g.services,
+    worst: g.worst_tier,
+    nearest: g.nearest,
+  }));
+  if (rest.length > 0) {
+    const services = rest.reduce((a, g) => a + g.services, 0);
+    drawnGroups.push({
+      key: "(others)",
+      label: `${rest.length} more groups · ${services.toLocaleString("en-US")}`,
+      services,
+      worst: Math.min(...rest.map((g) => g.worst_tier)),
+      nearest: Math.min(...rest.map((g) => g.nearest)),
+    });
+  }
+  const node = (g: number) => (g < shown ? g + 1 : drawnGroups.length);
+  const n = drawnGroups.length + 1;
   const first = sum.contained[0]?.name ?? "identity";
   const more = sum.contained.length - 1;
-  const label = [
-    more > 0 ? `${first} and ${more} derived` : first,
-    ...groups.map(
-      (g) =>
-        `${groupName(sum.group_by, g)} · ${g.services}` +
-        (g.direct > 0 ? ` (${g.direct} direct)` : ""),
-    ),
-  ];
-  // Columns by nearest hop; within one, worst tier then largest first
-  // (the order the core sends them in).
-  const columns = [...new Set(groups.map((g) => g.nearest))].sort(
-    (a, b) => a - b,
-  );
+  // Columns by nearest hop, wrapping every SUMMARY_ROWS rows; within a
+  // column, worst tier then largest first (the core's order).
   const x = [0];
   const y = [0];
-  const height = new Map<number, number>();
-  groups.forEach((g) =>
-    height.set(g.nearest, (height.get(g.nearest) ?? 0) + 1),
+  let column = 1;
+  const depths = [...new Set(drawnGroups.map((g) => g.nearest))].sort(
+    (a, b) => a - b,
   );
-  const placed = new Map<number, number>();
-  groups.forEach((g) => {
-    const col = columns.indexOf(g.nearest) + 1;
-    const k = placed.get(g.nearest) ?? 0;
-    placed.set(g.nearest, k + 1);
-    const rows = height.get(g.nearest) ?? 1;
-    x.push(col * 2.5);
-    y.push(-(k - (rows - 1) / 2) * 1.2);
+  for (const d of depths) {
+    const here = drawnGroups.filter((g) => g.nearest === d);
+    const columns = Math.ceil(here.length / SUMMARY_ROWS);
+    const rows = Math.ceil(here.length / columns);
+    here.forEach((_, k) => {
+      x.push((column + Math.floor(k / rows)) * 3);
+      y.push(-((k % rows) - (rows - 1) / 2) * 1.2);
+    });
+    column += columns + 1;
+  }
+  // Placed per depth above: reorder to node order.
+  const order = depths.flatMap((d) =>
+    drawnGroups.map((g, k) => [g, k] as const).filter(([g]) => g.nearest === d),
+  );
+  const xs = [0];
+  const ys = [0];
+  const placed = new Array<number>(drawnGroups.length);
+  order.forEach(([, k], at) => (placed[k] = at + 1));
+  drawnGroups.forEach((_, k) => {
+    xs.push(x[placed[k]]);
+    ys.push(y[placed[k]]);
   });
+  const weights = new Map<string, number>();
+  for (const l of sum.links) {
+    const from = l.from < 0 ? 0 : node(l.from);
+    const to = node(l.to);
+    if (from === to) continue;
+    const key = `${from},${to}`;
+    weights.set(key, (weights.get(key) ?? 0) + l.paths);
+  }
   const edges: number[] = [];
   const edgeSizes: number[] = [];
-  for (const l of sum.links) {
-    edges.push(l.from + 1, l.to + 1);
-    edgeSizes.push(0.5 + 1.5 * Math.log2(1 + l.paths));
+  for (const [key, paths] of weights) {
+    const [from, to] = key.split(",").map(Number);
+    edges.push(from, to);
+    edgeSizes.push(0.5 + 1.5 * Math.log2(1 + paths));
   }
   const ex: Explorer = {
     targets: sum.targets,
     nodes: {
-      id: ["", ...groups.map((g, k) => g.key ?? `(none ${k})`)],
-      label,
-      identity: [true, ...groups.map(() => false)],
-      tier: [null, ...groups.map((g) => g.worst_tier)],
-      depth: [0, ...groups.map((g) => g.nearest)],
+      id: ["", ...drawnGroups.map((g) => g.key)],
+      label: [
+        more > 0 ? `${first} and ${more} derived` : first,
+        ...drawnGroups.map((g) => g.label),
+      ],
+      identity: [true, ...drawnGroups.map(() => false)],
+      tier: [null, ...drawnGroups.map((g) => g.worst)],
+      depth: [0, ...drawnGroups.map((g) => g.nearest)],
       parent: Array(n).fill(-1),
       skipped: Array(n).fill(0),
-      fan_out: [sum.summary.fan_out, ...groups.map((g) => g.services)],
+      fan_out: [sum.summary.fan_out, ...drawnGroups.map((g) => g.services)],
       break_glass: [
         sum.summary.break_glass.length > 0,
-        ...groups.map(() => false),
+        ...drawnGroups.map(() => false),
       ],
       owner: Array(n).fill(-1),
-      kind: [null, ...groups.map(() => null)],
-      environment: [null, ...groups.map(() => null)],
-      x,
-      y,
+      kind: [null, ...drawnGroups.map(() => null)],
+      environment: [null, ...drawnGroups.map(() => null)],
+      x: xs,
+      y: ys,
     },
     edges,
     owners: [],
     summary: sum.summary,
   };
-  return { ex, edgeSizes };
+  return { ex, edgeSizes, shown };
 }
 
 /** Every node below `i` in the reach tree (what collapsing `i` hides). */
