@@ -300,10 +300,10 @@ export function groupName(by: GroupBy, g: ServiceGroup): string {
 
 /** Groups drawn one node each in a summary; the rest share one node
  * (the list beside the drawing names and opens every group). */
-export const SHOWN_GROUPS = 30;
+export const SHOWN_GROUPS = 20;
 
 /** Rows per column of a summary drawing before it wraps. */
-const SUMMARY_ROWS = 8;
+const SUMMARY_ROWS = 10;
 
 /** A summary drawn with the explorer's renderer: node 0 stands for the
  * contained identities, node `g + 1` for group `g` (labelled with its
@@ -362,11 +362,12 @@ export function summaryGraph(sum: RadiusSummary): {
     const here = drawnGroups.filter((g) => g.nearest === d);
     const columns = Math.ceil(here.length / SUMMARY_ROWS);
     const rows = Math.ceil(here.length / columns);
+    // Columns five rows' height apart: room for a label between them.
     here.forEach((_, k) => {
-      x.push((column + Math.floor(k / rows)) * 3);
-      y.push(-((k % rows) - (rows - 1) / 2) * 1.2);
+      x.push((column + Math.floor(k / rows)) * 5);
+      y.push(-((k % rows) - (rows - 1) / 2) * 1.5);
     });
-    column += columns + 1;
+    column += columns;
   }
   // Placed per depth above: reorder to node order.
   const order = depths.flatMap((d) =>
