@@ -362,9 +362,9 @@ export function summaryGraph(sum: RadiusSummary): {
     const here = drawnGroups.filter((g) => g.nearest === d);
     const columns = Math.ceil(here.length / SUMMARY_ROWS);
     const rows = Math.ceil(here.length / columns);
-    // Columns five rows' height apart: room for a label between them.
+    // Columns seven rows' height apart: room for a label between them.
     here.forEach((_, k) => {
-      x.push((column + Math.floor(k / rows)) * 5);
+      x.push((column + Math.floor(k / rows)) * 7);
       y.push(-((k % rows) - (rows - 1) / 2) * 1.5);
     });
     column += columns;
