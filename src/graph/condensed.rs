@@ -25,32 +25,57 @@ pub struct Condensed {
     queue: Vec<u32>,
 }
 
+/// A graph's strongly connected components, sinks first (Tarjan), each
+/// node's component, and the component DAG (no self-loops, no repeats):
+/// shared by the reach count here and the ranking of every node.
+pub(super) struct Components {
+    pub(super) members: Vec<Vec<NodeId>>,
+    pub(super) comp_of: Vec<u32>,
+    pub(super) dag: Adjacency,
+}
+
+pub(super) fn components(g: &Adjacency) -> Components {
+    let n = g.node_count();
+    let members = tarjan_scc(g);
+    let mut comp_of = vec![0u32; n];
+    for (c, m) in members.iter().enumerate() {
+        for &v in m {
+            comp_of[v as usize] = c as u32;
+        }
+    }
+    let mut edges = Vec::new();
+    for u in 0..n as NodeId {
+        let cu = comp_of[u as usize];
+        for &v in successors(g, u) {
+            let cv = comp_of[v as usize];
+            if cu != cv {
+                edges.push((cu, cv));
+            }
+        }
+    }
+    let dag = build(members.len(), edges);
+    Components {
+        members,
+        comp_of,
+        dag,
+    }
+}
+
 impl Condensed {
     pub fn new(g: &Adjacency) -> Self {
-        let n = g.node_count();
-        let sccs = tarjan_scc(g);
-        let mut comp_of = vec![0u32; n];
-        let mut size = Vec::with_capacity(sccs.len());
-        for (c, members) in sccs.iter().enumerate() {
-            for &v in members {
-                comp_of[v as usize] = c as u32;
-            }
-            size.push(u32::try_from(members.len()).expect("fewer than 4 billion nodes"));
-        }
-        let mut edges = Vec::new();
-        for u in 0..n as NodeId {
-            let cu = comp_of[u as usize];
-            for &v in successors(g, u) {
-                let cv = comp_of[v as usize];
-                if cu != cv {
-                    edges.push((cu, cv));
-                }
-            }
-        }
+        let Components {
+            members,
+            comp_of,
+            dag,
+        } = components(g);
+        let size: Vec<u32> = members
+            .iter()
+            .map(|m| u32::try_from(m.len()).expect("fewer than 4 billion nodes"))
+            .collect();
         let c = size.len();
         Condensed {
             comp_of,
-            dag: Compact::new(&build(c, edges)),
+            dag: Compact::new(&dag),
             seen: vec![0; c.div_ceil(64)],
             queue: vec![0; c + 1],
             size,

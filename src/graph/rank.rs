@@ -13,10 +13,9 @@
 //! Enterprise graphs are mostly the cheap case (an identity used by one
 //! service), so most of the work is the few hundred passes of step 3.
 
-use petgraph::algo::tarjan_scc;
 use rayon::prelude::*;
 
-use super::{Adjacency, NodeId, build, successors};
+use super::{Adjacency, successors};
 
 /// Lanes of 64 bits per mask: one pass answers `64 * LANES` components.
 const LANES: usize = 4;
@@ -41,36 +40,23 @@ pub fn reach_all(g: &Adjacency, counted: &[u32], score: &[u32]) -> Vec<Reach> {
         "one weight per node"
     );
 
-    // 1. Components, sinks first.
-    let sccs = tarjan_scc(g);
-    let mut comp_of = vec![0u32; n];
-    let mut size = Vec::with_capacity(sccs.len());
-    for (c, members) in sccs.iter().enumerate() {
-        let (mut cnt, mut sc) = (0u64, 0u64);
-        for &v in members {
-            comp_of[v as usize] = c as u32;
-            cnt += u64::from(counted[v as usize]);
-            sc += u64::from(score[v as usize]);
-        }
-        size.push(Reach {
-            count: cnt,
-            score: sc,
-        });
-    }
+    // 1. Components, sinks first, and the DAG between them.
+    let super::condensed::Components {
+        members: sccs,
+        comp_of,
+        dag,
+    } = super::condensed::components(g);
+    let size: Vec<Reach> = sccs
+        .iter()
+        .map(|members| Reach {
+            count: members
+                .iter()
+                .map(|&v| u64::from(counted[v as usize]))
+                .sum(),
+            score: members.iter().map(|&v| u64::from(score[v as usize])).sum(),
+        })
+        .collect();
     let c_count = sccs.len();
-
-    // The component DAG.
-    let mut edges = Vec::new();
-    for u in 0..n as NodeId {
-        let cu = comp_of[u as usize];
-        for &v in successors(g, u) {
-            let cv = comp_of[v as usize];
-            if cu != cv {
-                edges.push((cu, cv));
-            }
-        }
-    }
-    let dag = build(c_count, edges);
 
     // 3. Branching components, by word-parallel bitsets.
     let branching: Vec<u32> = (0..c_count as u32)
@@ -172,6 +158,7 @@ fn union_pass(
 mod tests {
     use super::*;
     use crate::graph::Reacher;
+    use crate::graph::build;
     use proptest::prelude::*;
 
     fn ones(n: usize) -> Vec<u32> {

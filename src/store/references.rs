@@ -7,6 +7,7 @@
 use std::collections::HashSet;
 
 use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
 
 use super::read::{bind_all, filter};
 use super::{Store, StoreError};
@@ -20,6 +21,31 @@ const MAX_LINEAGE_DEPTH: usize = 10_000;
 const IDS_PER_QUERY: usize = 500;
 
 impl Store {
+    /// Rows of `select … {in} …` for `ids`, `IDS_PER_QUERY` at a time: `{in}`
+    /// in `select` becomes the `WHERE column IN (…)` filter.
+    async fn rows_for<T>(
+        &self,
+        conn: &mut AnyConnection,
+        select: &str,
+        column: &str,
+        ids: &[String],
+    ) -> Result<Vec<T>, StoreError>
+    where
+        T: for<'r> sqlx::FromRow<'r, AnyRow> + Send + Unpin,
+    {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(IDS_PER_QUERY) {
+            let sql = select.replace("{in}", &filter(column, Some(chunk)));
+            out.extend(
+                bind_all(sqlx::query_as(sqlx::AssertSqlSafe(sql)), Some(chunk))
+                    .fetch_all(&mut *conn)
+                    .await
+                    .map_err(|e| self.query_error(e))?,
+            );
+        }
+        Ok(out)
+    }
+
     /// The facts [`Inventory::validate_against`] needs to check `scope` (the
     /// changed entities as they will be) and `deleted` against the stored
     /// inventory, read on `conn` (inside the write's transaction, so what
@@ -30,7 +56,6 @@ impl Store {
         scope: &Inventory,
         deleted: &Deleted,
     ) -> Result<Stored, StoreError> {
-        let err = |e| self.query_error(e);
         let mut facts = Stored::default();
         let in_scope_services: HashSet<&str> =
             scope.services.iter().map(|s| s.id.as_str()).collect();
@@ -50,15 +75,10 @@ impl Store {
                 )
                 .filter(|id| !in_scope_services.contains(id.as_str())),
         );
-        for chunk in referenced.chunks(IDS_PER_QUERY) {
-            let sql = format!("SELECT id FROM services {}", filter("id", Some(chunk)));
-            let found: Vec<(String,)> =
-                bind_all(sqlx::query_as(sqlx::AssertSqlSafe(sql)), Some(chunk))
-                    .fetch_all(&mut *conn)
-                    .await
-                    .map_err(err)?;
-            facts.services.extend(found.into_iter().map(|(id,)| id));
-        }
+        let found: Vec<(String,)> = self
+            .rows_for(conn, "SELECT id FROM services {in}", "id", &referenced)
+            .await?;
+        facts.services.extend(found.into_iter().map(|(id,)| id));
 
         // Lineage: the stored parents the checked identities name, and
         // their parents in turn, for existence and for cycles.
@@ -72,123 +92,94 @@ impl Store {
         let mut depth = 0;
         while !frontier.is_empty() && depth < MAX_LINEAGE_DEPTH {
             depth += 1;
+            let found: Vec<(String, Option<String>)> = self
+                .rows_for(
+                    conn,
+                    "SELECT id, derived_from FROM identities {in}",
+                    "id",
+                    &frontier,
+                )
+                .await?;
             let mut next = Vec::new();
-            for chunk in frontier.chunks(IDS_PER_QUERY) {
-                let sql = format!(
-                    "SELECT id, derived_from FROM identities {}",
-                    filter("id", Some(chunk))
-                );
-                let found: Vec<(String, Option<String>)> =
-                    bind_all(sqlx::query_as(sqlx::AssertSqlSafe(sql)), Some(chunk))
-                        .fetch_all(&mut *conn)
-                        .await
-                        .map_err(err)?;
-                for (id, parent) in found {
-                    if let Some(p) = &parent
-                        && !in_scope_identities.contains(p.as_str())
-                        && !facts.parents.contains_key(p)
-                    {
-                        next.push(p.clone());
-                    }
-                    facts.parents.insert(id, parent);
+            for (id, parent) in found {
+                if let Some(p) = &parent
+                    && !in_scope_identities.contains(p.as_str())
+                    && !facts.parents.contains_key(p)
+                {
+                    next.push(p.clone());
                 }
+                facts.parents.insert(id, parent);
             }
             frontier = sorted(next.iter());
         }
 
         let carried: Vec<String> =
             sorted(scope.identities.iter().flat_map(|i| i.external_ids.iter()));
-        for chunk in carried.chunks(IDS_PER_QUERY) {
-            let sql = format!(
-                "SELECT external_id, identity_id FROM identity_external_ids {}",
-                filter("external_id", Some(chunk))
-            );
-            let found: Vec<(String, String)> =
-                bind_all(sqlx::query_as(sqlx::AssertSqlSafe(sql)), Some(chunk))
-                    .fetch_all(&mut *conn)
-                    .await
-                    .map_err(err)?;
-            facts.external_ids.extend(found);
-        }
+        let holders: Vec<(String, String)> = self
+            .rows_for(
+                conn,
+                "SELECT external_id, identity_id FROM identity_external_ids {in}",
+                "external_id",
+                &carried,
+            )
+            .await?;
+        facts.external_ids.extend(holders);
 
         // What still points at the deleted entities.
+        let mut refer = |found: Vec<(String, String)>, section, field| {
+            facts
+                .referrers
+                .extend(found.into_iter().map(|(id, target)| Referrer {
+                    section,
+                    id,
+                    field,
+                    target,
+                }));
+        };
         let gone_services: Vec<String> = sorted(deleted.services.iter());
-        for chunk in gone_services.chunks(IDS_PER_QUERY) {
-            let sql = format!(
-                "SELECT service_id, depends_on FROM service_dependencies {} ORDER BY service_id",
-                filter("depends_on", Some(chunk))
-            );
-            let found: Vec<(String, String)> =
-                bind_all(sqlx::query_as(sqlx::AssertSqlSafe(sql)), Some(chunk))
-                    .fetch_all(&mut *conn)
-                    .await
-                    .map_err(err)?;
-            facts
-                .referrers
-                .extend(found.into_iter().map(|(id, target)| Referrer {
-                    section: Section::Services,
-                    id,
-                    field: "depends_on",
-                    target,
-                }));
-            let sql = format!(
-                "SELECT identity_id, service_id FROM identity_usages {} ORDER BY identity_id",
-                filter("service_id", Some(chunk))
-            );
-            let found: Vec<(String, String)> =
-                bind_all(sqlx::query_as(sqlx::AssertSqlSafe(sql)), Some(chunk))
-                    .fetch_all(&mut *conn)
-                    .await
-                    .map_err(err)?;
-            facts
-                .referrers
-                .extend(found.into_iter().map(|(id, target)| Referrer {
-                    section: Section::Identities,
-                    id,
-                    field: "used_by",
-                    target,
-                }));
-        }
+        let depending = self
+            .rows_for(
+                conn,
+                "SELECT service_id, depends_on FROM service_dependencies {in} ORDER BY service_id",
+                "depends_on",
+                &gone_services,
+            )
+            .await?;
+        refer(depending, Section::Services, "depends_on");
+        let using = self
+            .rows_for(
+                conn,
+                "SELECT identity_id, service_id FROM identity_usages {in} ORDER BY identity_id",
+                "service_id",
+                &gone_services,
+            )
+            .await?;
+        refer(using, Section::Identities, "used_by");
         let gone_identities: Vec<String> = sorted(deleted.identities.iter());
-        for chunk in gone_identities.chunks(IDS_PER_QUERY) {
-            let sql = format!(
-                "SELECT id, derived_from FROM identities {} ORDER BY id",
-                filter("derived_from", Some(chunk))
-            );
-            let found: Vec<(String, String)> =
-                bind_all(sqlx::query_as(sqlx::AssertSqlSafe(sql)), Some(chunk))
-                    .fetch_all(&mut *conn)
-                    .await
-                    .map_err(err)?;
-            facts
-                .referrers
-                .extend(found.into_iter().map(|(id, target)| Referrer {
-                    section: Section::Identities,
-                    id,
-                    field: "derived_from",
-                    target,
-                }));
-        }
+        let derived = self
+            .rows_for(
+                conn,
+                "SELECT id, derived_from FROM identities {in} ORDER BY id",
+                "derived_from",
+                &gone_identities,
+            )
+            .await?;
+        refer(derived, Section::Identities, "derived_from");
         Ok(facts)
     }
 
     /// The stored identities holding any of `external_ids`.
     pub async fn holders_of(&self, external_ids: &[String]) -> Result<Vec<String>, StoreError> {
         let mut conn = self.connection().await?;
-        let mut holders = Vec::new();
-        for chunk in sorted(external_ids.iter()).chunks(IDS_PER_QUERY) {
-            let sql = format!(
-                "SELECT identity_id FROM identity_external_ids {}",
-                filter("external_id", Some(chunk))
-            );
-            let found: Vec<(String,)> =
-                bind_all(sqlx::query_as(sqlx::AssertSqlSafe(sql)), Some(chunk))
-                    .fetch_all(&mut *conn)
-                    .await
-                    .map_err(|e| self.query_error(e))?;
-            holders.extend(found.into_iter().map(|(id,)| id));
-        }
-        Ok(holders)
+        let found: Vec<(String,)> = self
+            .rows_for(
+                &mut conn,
+                "SELECT identity_id FROM identity_external_ids {in}",
+                "external_id",
+                &sorted(external_ids.iter()),
+            )
+            .await?;
+        Ok(found.into_iter().map(|(id,)| id).collect())
     }
 
     /// [`Store::stored_facts_on`] on a connection of its own, for planning
