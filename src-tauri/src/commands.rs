@@ -382,9 +382,7 @@ pub async fn explore(
     let targets = targets(&id, &actions)?;
     let explorer = match group {
         None => graph.explore(&targets)?,
-        Some(g) => graph.explore_where(&targets, |service| {
-            graph.group_key(service, g.by).as_ref() == Some(&g.key)
-        })?,
+        Some(g) => graph.explore_group(&targets, g.by, g.key.as_deref())?,
     };
     explorer_response(&explorer)
 }

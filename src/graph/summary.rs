@@ -195,6 +195,23 @@ impl BlastGraph {
         })
     }
 
+    /// One group of [`BlastGraph::summarise`]'s summary drawn on its own:
+    /// the group's impacted services with the contained identities
+    /// ([`BlastGraph::explore_where`]).
+    pub fn explore_group(
+        &self,
+        targets: &[(&str, ContainmentAction)],
+        group_by: GroupBy,
+        key: Option<&str>,
+    ) -> Result<super::explore::Explorer, BlastError> {
+        self.explore_where(targets, |service| {
+            self.group_key(service, group_by)
+                .as_ref()
+                .map(|k| k.as_deref())
+                == Some(key)
+        })
+    }
+
     /// The group key `group_by` gives the service `id` (see
     /// [`ServiceGroup::key`]), for opening one group on its own.
     pub fn group_key(&self, id: &str, group_by: GroupBy) -> Option<Option<String>> {
