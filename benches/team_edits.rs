@@ -42,9 +42,10 @@ async fn run(target: &str, writers: usize, shared: bool) -> Outcome {
         .await
         .unwrap();
     let rows: Vec<String> = store
-        .list_identities(None)
+        .list_identities(None, None, None)
         .await
         .unwrap()
+        .rows
         .into_iter()
         .map(|r| r.id)
         .collect();

@@ -9,7 +9,9 @@ use crate::inventory::Inventory;
 /// Reviews older than this many days are stale unless the setting says otherwise.
 pub const DEFAULT_STALE_DAYS: u32 = 90;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ts_rs::TS)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize, ts_rs::TS,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
     NoOwner,
@@ -26,7 +28,9 @@ pub enum Rule {
 /// ask, nobody to hold the break-glass account, an action that cannot be
 /// undone without a way back); `medium` is what makes a blast radius or a
 /// credential's life uncertain; `low` is upkeep (a review gone stale).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ts_rs::TS)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize, ts_rs::TS,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     High,
@@ -77,125 +81,313 @@ const EXPIRY_WARNING_DAYS: i64 = 30;
 
 /// Every finding, most urgent rule first, then by id.
 pub fn findings(inv: &Inventory, today: Date, stale_days: u32) -> Vec<Finding> {
-    let mut out = Vec::new();
-    let mut push = |rule, entity, id: &str, name: &str, message: String| {
-        out.push(Finding {
+    let mut scan = Scan::new(today, stale_days, Query::default());
+    for s in &inv.services {
+        scan.service(s);
+    }
+    for i in &inv.identities {
+        scan.identity(i);
+    }
+    scan.finish().findings
+}
+
+/// Which findings a [`Scan`] keeps. The default keeps every finding.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, ts_rs::TS)]
+#[ts(rename = "AttentionQuery")]
+pub struct Query {
+    /// Only findings of this severity (all when absent).
+    #[serde(default)]
+    pub severity: Option<Severity>,
+    /// Only findings after this one in the list's order (the last of the
+    /// page before).
+    #[serde(default)]
+    pub after: Option<FindingKey>,
+    /// At most this many findings of each severity (all when absent).
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// A finding's place in the list: by rule (most urgent first), then by id,
+/// then identity before service.
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize, ts_rs::TS,
+)]
+pub struct FindingKey {
+    pub rule: Rule,
+    pub id: String,
+    /// `identity` or `service`.
+    pub entity: String,
+}
+
+impl Finding {
+    pub fn key(&self) -> FindingKey {
+        FindingKey {
+            rule: self.rule,
+            id: self.id.clone(),
+            entity: self.entity.to_owned(),
+        }
+    }
+}
+
+/// How many findings one rule has.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct RuleCount {
+    pub rule: Rule,
+    pub severity: Severity,
+    pub count: u32,
+}
+
+/// What a [`Scan`] found: every rule's count, and the findings the query
+/// kept, most urgent rule first, then by id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(rename = "AttentionReport")]
+pub struct Report {
+    /// Findings in all, whatever the query kept.
+    pub total: u32,
+    /// The rules with findings, most urgent first.
+    pub counts: Vec<RuleCount>,
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    /// Findings of `severity` in all.
+    pub fn count_of(&self, severity: Severity) -> u32 {
+        self.counts
+            .iter()
+            .filter(|c| c.severity == severity)
+            .map(|c| c.count)
+            .sum()
+    }
+}
+
+const RULES: [Rule; 7] = [
+    Rule::NoOwner,
+    Rule::BreakGlassWithoutCustodians,
+    Rule::DestructiveWithoutRollback,
+    Rule::SharedUndocumented,
+    Rule::StaleReview,
+    Rule::NeverReviewed,
+    Rule::Expiring,
+];
+
+/// A kept finding, ordered by its place in the list.
+struct Kept(FindingKey, Finding);
+
+impl PartialEq for Kept {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+impl Eq for Kept {}
+impl PartialOrd for Kept {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Kept {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.cmp(&other.0)
+    }
+}
+
+/// Finds what needs attention one entity at a time, so an inventory can
+/// be checked while it is read in batches: it counts every finding and
+/// keeps only the ones the [`Query`] asks for (the first `limit` of each
+/// severity, in the list's order, whatever order entities come in), so
+/// its memory is bounded by the page, not by the inventory.
+pub struct Scan {
+    today: Date,
+    stale_days: u32,
+    query: Query,
+    counts: [u32; RULES.len()],
+    /// Per rule, the best `limit` findings so far (a max-heap, so the
+    /// worst kept one is dropped when a better one comes).
+    kept: [std::collections::BinaryHeap<Kept>; RULES.len()],
+}
+
+impl Scan {
+    pub fn new(today: Date, stale_days: u32, query: Query) -> Self {
+        Scan {
+            today,
+            stale_days,
+            query,
+            counts: [0; RULES.len()],
+            kept: Default::default(),
+        }
+    }
+
+    /// Counts a finding, and keeps it if the query wants it; the message
+    /// is only written for a finding kept.
+    fn found(
+        &mut self,
+        rule: Rule,
+        entity: &'static str,
+        id: &str,
+        name: &str,
+        message: impl FnOnce() -> String,
+    ) {
+        let r = rule as usize;
+        self.counts[r] += 1;
+        if self.query.severity.is_some_and(|s| s != rule.severity()) {
+            return;
+        }
+        let key = FindingKey {
             rule,
-            severity: Rule::severity(rule),
+            id: id.to_owned(),
+            entity: entity.to_owned(),
+        };
+        if self.query.after.as_ref().is_some_and(|a| key <= *a) {
+            return;
+        }
+        let heap = &mut self.kept[r];
+        if let Some(limit) = self.query.limit {
+            if limit == 0 {
+                return;
+            }
+            if heap.len() >= limit as usize {
+                if heap.peek().is_some_and(|worst| key >= worst.0) {
+                    return;
+                }
+                heap.pop();
+            }
+        }
+        let finding = Finding {
+            rule,
+            severity: rule.severity(),
             entity,
             id: id.to_owned(),
             name: name.to_owned(),
-            message,
-        })
-    };
-    for s in &inv.services {
-        if s.owner.as_deref().is_none_or(|o| o.trim().is_empty()) {
-            push(
-                Rule::NoOwner,
-                "service",
-                &s.id,
-                &s.name,
-                "no owner: nobody to call when it breaks".into(),
-            );
+            message: message(),
+        };
+        heap.push(Kept(key, finding));
+    }
+
+    pub fn service(&mut self, s: &crate::model::Service) {
+        self.service_row(&s.id, &s.name, s.owner.as_deref());
+    }
+
+    /// [`Scan::service`] from the columns it reads.
+    pub fn service_row(&mut self, id: &str, name: &str, owner: Option<&str>) {
+        if owner.is_none_or(|o| o.trim().is_empty()) {
+            self.found(Rule::NoOwner, "service", id, name, || {
+                "no owner: nobody to call when it breaks".into()
+            });
         }
     }
-    for i in &inv.identities {
+
+    pub fn identity(&mut self, i: &crate::model::Identity) {
         let (id, name) = (i.id.as_str(), i.name.as_str());
         if i.owner.as_deref().is_none_or(|o| o.trim().is_empty()) {
-            push(
-                Rule::NoOwner,
-                "identity",
-                id,
-                name,
-                "no owner: nobody can approve or refuse its containment".into(),
-            );
+            self.found(Rule::NoOwner, "identity", id, name, || {
+                "no owner: nobody can approve or refuse its containment".into()
+            });
         }
         if let Some(bg) = &i.break_glass
             && bg.custodians.is_empty()
         {
-            push(
+            self.found(
                 Rule::BreakGlassWithoutCustodians,
                 "identity",
                 id,
                 name,
-                "break-glass account with no custodians: nobody holds the sealed credentials"
-                    .into(),
+                || {
+                    "break-glass account with no custodians: nobody holds the sealed credentials"
+                        .into()
+                },
             );
         }
         for (action, plan) in &i.containment {
             if plan.reversible == Some(false) && plan.rollback.trim().is_empty() {
-                push(
+                self.found(
                     Rule::DestructiveWithoutRollback,
                     "identity",
                     id,
                     name,
-                    format!(
-                        "{} is destructive and has no rollback path",
-                        action.label().to_lowercase()
-                    ),
+                    || {
+                        format!(
+                            "{} is destructive and has no rollback path",
+                            action.label().to_lowercase()
+                        )
+                    },
                 );
             }
         }
         let undocumented = i.used_by.iter().filter(|u| !u.is_documented()).count();
         if i.used_by.len() > 1 && undocumented > 0 {
-            push(
-                Rule::SharedUndocumented,
-                "identity",
-                id,
-                name,
+            let shared = i.used_by.len();
+            self.found(Rule::SharedUndocumented, "identity", id, name, || {
                 format!(
-                    "shared by {} services; {undocumented} of them without documented access and secret delivery",
-                    i.used_by.len()
-                ),
-            );
+                    "shared by {shared} services; {undocumented} of them without documented access and secret delivery"
+                )
+            });
         }
+        let (today, stale_days) = (self.today, self.stale_days);
         match &i.review {
-            None => push(
-                Rule::NeverReviewed,
-                "identity",
-                id,
-                name,
-                "never reviewed by its owner".into(),
-            ),
+            None => self.found(Rule::NeverReviewed, "identity", id, name, || {
+                "never reviewed by its owner".into()
+            }),
             Some(r) => {
                 let age = i64::from((today - r.on).get_days());
                 if age > i64::from(stale_days) {
-                    push(
-                        Rule::StaleReview,
-                        "identity",
-                        id,
-                        name,
+                    self.found(Rule::StaleReview, "identity", id, name, || {
                         format!(
                             "last reviewed {age} days ago by {} (stale after {stale_days})",
                             r.by
-                        ),
-                    );
+                        )
+                    });
                 }
             }
         }
         if let Some(expiry) = i.expires_on {
             let left = i64::from((expiry - today).get_days());
             if left < 0 {
-                push(
-                    Rule::Expiring,
-                    "identity",
-                    id,
-                    name,
-                    format!("expired on {expiry}"),
-                );
+                self.found(Rule::Expiring, "identity", id, name, || {
+                    format!("expired on {expiry}")
+                });
             } else if left <= EXPIRY_WARNING_DAYS {
-                push(
-                    Rule::Expiring,
-                    "identity",
-                    id,
-                    name,
-                    format!("expires on {expiry}, in {left} days"),
-                );
+                self.found(Rule::Expiring, "identity", id, name, || {
+                    format!("expires on {expiry}, in {left} days")
+                });
             }
         }
     }
-    out.sort_by(|a, b| (a.rule, &a.id).cmp(&(b.rule, &b.id)));
-    out
+
+    pub fn finish(self) -> Report {
+        let counts: Vec<RuleCount> = RULES
+            .iter()
+            .filter(|r| self.counts[**r as usize] > 0)
+            .map(|&rule| RuleCount {
+                rule,
+                severity: rule.severity(),
+                count: self.counts[rule as usize],
+            })
+            .collect();
+        let total = self.counts.iter().sum();
+        let mut by_rule: Vec<Vec<Finding>> = self
+            .kept
+            .into_iter()
+            .map(|h| h.into_sorted_vec().into_iter().map(|k| k.1).collect())
+            .collect();
+        let mut findings = Vec::new();
+        for severity in [Severity::High, Severity::Medium, Severity::Low] {
+            let mut of_severity: Vec<Finding> = Vec::new();
+            // Rules in list order (most urgent first): the first `limit`
+            // of a severity are its first rules' first findings.
+            for rule in RULES.iter().filter(|r| r.severity() == severity) {
+                of_severity.append(&mut by_rule[*rule as usize]);
+            }
+            if let Some(limit) = self.query.limit {
+                of_severity.truncate(limit as usize);
+            }
+            findings.append(&mut of_severity);
+        }
+        findings.sort_by(|a, b| (a.rule, &a.id, a.entity).cmp(&(b.rule, &b.id, b.entity)));
+        Report {
+            total,
+            counts,
+            findings,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -110,28 +110,48 @@ async fn identity_detail_lists_the_services_that_use_it(db: TestDb) {
 
 async fn search_matches_id_name_owner_and_kind_and_treats_wildcards_literally(db: TestDb) {
     let store = with_demo(&db).await;
-    let all = store.list_identities(None).await.unwrap();
+    let all = store.list_identities(None, None, None).await.unwrap().rows;
     assert_eq!(all.len(), 41);
     assert!(all.windows(2).all(|w| w[0].tier <= w[1].tier));
     assert_eq!(
         store
-            .list_identities(Some("team-risk"))
+            .list_identities(Some("team-risk"), None, None)
             .await
             .unwrap()
+            .rows
             .len(),
         2
     );
-    let bg = store.list_identities(Some("break_glass")).await.unwrap();
+    let bg = store
+        .list_identities(Some("break_glass"), None, None)
+        .await
+        .unwrap()
+        .rows;
     assert_eq!(bg.len(), 2);
     assert!(bg.iter().all(|r| r.break_glass));
-    let case = store.list_identities(Some("KAFKA")).await.unwrap();
+    let case = store
+        .list_identities(Some("KAFKA"), None, None)
+        .await
+        .unwrap()
+        .rows;
     assert_eq!(
         (case[0].id.as_str(), case[0].used_by_count),
         ("tok-kafka-shared", 6)
     );
-    assert!(store.list_identities(Some("%")).await.unwrap().is_empty());
+    assert!(
+        store
+            .list_identities(Some("%"), None, None)
+            .await
+            .unwrap()
+            .rows
+            .is_empty()
+    );
 
-    let services = store.list_services(Some("payments-api")).await.unwrap();
+    let services = store
+        .list_services(Some("payments-api"), None, None)
+        .await
+        .unwrap()
+        .rows;
     assert_eq!(services.len(), 1);
     assert_eq!(services[0].service.tier, Tier::MOST_CRITICAL);
     assert_eq!(
@@ -143,6 +163,182 @@ async fn search_matches_id_name_owner_and_kind_and_treats_wildcards_literally(db
             "card-processor"
         ]
     );
+}
+
+/// The lists are read a page at a time (issue 20: a 250k-identity
+/// inventory opens on its first page): pages continue one another in list
+/// order, without repeats or gaps even when rows are added between pages;
+/// the first page carries the total.
+async fn lists_are_paged_in_list_order(db: TestDb) {
+    let store = with_demo(&db).await;
+    let whole = store.list_identities(None, None, None).await.unwrap();
+    assert_eq!(whole.total, Some(41));
+    assert_eq!(whole.next, None);
+    let mut paged = Vec::new();
+    let mut after = None;
+    let mut pages = 0;
+    loop {
+        let page = store
+            .list_identities(None, after.as_ref(), Some(7))
+            .await
+            .unwrap();
+        assert_eq!(page.total, if pages == 0 { Some(41) } else { None });
+        assert!(page.rows.len() <= 7);
+        paged.extend(page.rows);
+        pages += 1;
+        if pages == 2 {
+            // Added after the pages read so far, in list order: the
+            // next pages include it once.
+            let mut late = store.identity("key-maps").await.unwrap();
+            late.id = "zz-late".into();
+            late.name = "ZZ late".into();
+            late.tier = Tier::try_from(3).unwrap();
+            late.external_ids.clear();
+            store
+                .edit(Edit::SaveIdentity(Box::new(late)), None, &ctx())
+                .await
+                .unwrap();
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    let now = store.list_identities(None, None, None).await.unwrap().rows;
+    assert_eq!(now.len(), 42);
+    assert_eq!(paged, now, "pages make up the list, in order");
+    assert_eq!(pages, 6);
+
+    let search = store
+        .list_identities(Some("payments"), None, Some(2))
+        .await
+        .unwrap();
+    let all_matching = store
+        .list_identities(Some("payments"), None, None)
+        .await
+        .unwrap();
+    assert_eq!(search.total, all_matching.total);
+    assert_eq!(search.rows, all_matching.rows[..2]);
+    let rest = store
+        .list_identities(Some("payments"), search.next.as_ref(), None)
+        .await
+        .unwrap();
+    assert_eq!(rest.total, None);
+    assert_eq!(
+        [search.rows, rest.rows].concat(),
+        all_matching.rows,
+        "a search pages like the whole list"
+    );
+
+    let services = store.list_services(None, None, None).await.unwrap();
+    let mut paged = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .list_services(None, after.as_ref(), Some(5))
+            .await
+            .unwrap();
+        paged.extend(page.rows);
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(Some(paged.len() as u32), services.total);
+    assert_eq!(paged, services.rows);
+    assert!(services.rows.windows(2).all(
+        |w| (w[0].service.tier, &w[0].service.name) <= (w[1].service.tier, &w[1].service.name)
+    ));
+}
+
+/// Needs attention is checked while the inventory is read in batches and
+/// keeps only the page asked for: the same findings as the whole-inventory
+/// rules, whatever the batch size, with every rule counted.
+async fn attention_is_checked_in_batches_and_paged(db: TestDb) {
+    use countersign::attention::{Query, Severity, findings};
+    let store = with_demo(&db).await;
+    let snapshot = store.snapshot().await.unwrap();
+    let today = jiff::ZonedDateTime::now().date();
+    let expected = findings(&snapshot, today, store.review_stale_days().await.unwrap());
+    assert_eq!(store.attention().await.unwrap(), expected);
+
+    // Batches of 4 read the same identities, in the same order.
+    let mut batched = Vec::new();
+    let mut sizes = Vec::new();
+    store
+        .identities_in_batches(4, |b| {
+            sizes.push(b.len());
+            batched.extend(b);
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(batched, snapshot.identities);
+    assert_eq!(sizes.len(), 11, "41 identities in batches of 4");
+
+    let report = store
+        .attention_report(Query {
+            limit: Some(2),
+            ..Query::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(report.total as usize, expected.len());
+    for severity in [Severity::High, Severity::Medium, Severity::Low] {
+        let all: Vec<_> = expected.iter().filter(|f| f.severity == severity).collect();
+        assert_eq!(report.count_of(severity) as usize, all.len());
+        let first: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .collect();
+        assert_eq!(
+            first,
+            all[..all.len().min(2)],
+            "{severity:?}: the first two"
+        );
+        // The rest of the severity, page by page.
+        let mut paged: Vec<_> = first.into_iter().cloned().collect();
+        while let Some(last) = paged.last().filter(|_| paged.len() < all.len()) {
+            let page = store
+                .attention_report(Query {
+                    severity: Some(severity),
+                    after: Some(last.key()),
+                    limit: Some(3),
+                })
+                .await
+                .unwrap();
+            assert!(!page.findings.is_empty() && page.findings.len() <= 3);
+            assert!(page.findings.iter().all(|f| f.severity == severity));
+            paged.extend(page.findings);
+        }
+        assert_eq!(paged.iter().collect::<Vec<_>>(), all);
+    }
+    let counts_only = store
+        .attention_report(Query {
+            limit: Some(0),
+            ..Query::default()
+        })
+        .await
+        .unwrap();
+    assert!(counts_only.findings.is_empty());
+    assert_eq!(counts_only.total, report.total);
+
+    // The request view's findings: one identity and its services, by key.
+    let on = store
+        .attention_on(&["tok-kafka-shared".into()], &["payments-api".into()])
+        .await
+        .unwrap();
+    let wanted: Vec<_> = expected
+        .iter()
+        .filter(|f| {
+            (f.entity == "identity" && f.id == "tok-kafka-shared")
+                || (f.entity == "service" && f.id == "payments-api")
+        })
+        .cloned()
+        .collect();
+    assert!(!wanted.is_empty());
+    assert_eq!(on, wanted);
 }
 
 async fn an_edit_is_audited_with_before_and_after(db: TestDb) {
@@ -585,6 +781,8 @@ async fn an_edit_is_checked_against_what_it_touches_and_the_graph_patched(db: Te
 }
 
 on_both_engines!(
+    lists_are_paged_in_list_order,
+    attention_is_checked_in_batches_and_paged,
     an_edit_is_checked_against_what_it_touches_and_the_graph_patched,
     a_new_owner_is_created_with_the_edit_or_not_at_all,
     services_reviews_settings_and_the_policy_round_trip,

@@ -6,15 +6,15 @@ use tauri::{AppHandle, State};
 use tauri_plugin_dialog::{DialogExt, FilePath};
 
 use countersign::app::AppError;
-use countersign::attention::Finding;
+use countersign::attention::{Query as AttentionQuery, Report as AttentionReport};
 use countersign::graph::blast_radius::{Alternatives, BlastResult, RankedIdentity, Threat};
 use countersign::graph::summary::{GroupBy, RadiusSummary};
 use countersign::import::{self, Apply, Format, ImportReport};
 use countersign::inventory::{Change, Entity};
 use countersign::model::{ContainmentAction, Identity, Owner, Service, validate_id};
 use countersign::store::{
-    AuditEntry, Edit, IdentityDetail, IdentitySummary, InventoryCounts, ServiceDetail,
-    ServiceSummary,
+    AuditEntry, Edit, IdentityDetail, IdentitySummary, InventoryCounts, ListCursor, ListPage,
+    ServiceDetail, ServiceSummary,
 };
 
 use crate::{AppState, CommandError};
@@ -63,13 +63,47 @@ pub async fn app_status(state: State<'_, AppState>) -> Result<AppStatus, Command
     })
 }
 
+/// Rows per page of a list the app asks for at most: enough to fill a
+/// tall window many times over, small enough that no page is slow.
+const MAX_PAGE: u32 = 1000;
+
+/// Checks a page request: `after` from the page before, `limit` rows.
+fn check_page(after: &Option<ListCursor>, limit: u32) -> Result<(), CommandError> {
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(CommandError::InvalidInput {
+            field: "limit",
+            reason: format!("between 1 and {MAX_PAGE} rows"),
+        });
+    }
+    if let Some(c) = after {
+        check_id("after.id", &c.id)?;
+        if c.name.chars().count() > MAX_CURSOR_NAME {
+            return Err(CommandError::InvalidInput {
+                field: "after.name",
+                reason: format!("longer than {MAX_CURSOR_NAME} characters"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Longer than any name the model accepts: a cursor is a row's key.
+const MAX_CURSOR_NAME: usize = 4096;
+
+/// One page of the identity list (the first page carries the total).
 #[tauri::command]
 pub async fn list_identities(
     state: State<'_, AppState>,
     search: Option<String>,
-) -> Result<Vec<IdentitySummary>, CommandError> {
+    after: Option<ListCursor>,
+    limit: u32,
+) -> Result<ListPage<IdentitySummary>, CommandError> {
     let search = check_search(search)?;
-    Ok(state.store()?.list_identities(search.as_deref()).await?)
+    check_page(&after, limit)?;
+    Ok(state
+        .store()?
+        .list_identities(search.as_deref(), after.as_ref(), Some(limit))
+        .await?)
 }
 
 #[tauri::command]
@@ -81,13 +115,20 @@ pub async fn identity_detail(
     Ok(state.store()?.identity_detail(&id).await?)
 }
 
+/// One page of the service list (the first page carries the total).
 #[tauri::command]
 pub async fn list_services(
     state: State<'_, AppState>,
     search: Option<String>,
-) -> Result<Vec<ServiceSummary>, CommandError> {
+    after: Option<ListCursor>,
+    limit: u32,
+) -> Result<ListPage<ServiceSummary>, CommandError> {
     let search = check_search(search)?;
-    Ok(state.store()?.list_services(search.as_deref()).await?)
+    check_page(&after, limit)?;
+    Ok(state
+        .store()?
+        .list_services(search.as_deref(), after.as_ref(), Some(limit))
+        .await?)
 }
 
 #[tauri::command]
@@ -220,9 +261,33 @@ pub async fn history(
         .await?)
 }
 
+/// Every rule's count and the findings `query` asks for: the first page
+/// of each severity, a later page of one, or none (`limit` 0: the tab's
+/// count).
 #[tauri::command]
-pub async fn attention(state: State<'_, AppState>) -> Result<Vec<Finding>, CommandError> {
-    Ok(state.store()?.attention().await?)
+pub async fn attention(
+    state: State<'_, AppState>,
+    query: AttentionQuery,
+) -> Result<AttentionReport, CommandError> {
+    match query.limit {
+        Some(limit) if limit <= MAX_PAGE => {}
+        _ => {
+            return Err(CommandError::InvalidInput {
+                field: "limit",
+                reason: format!("between 0 and {MAX_PAGE} findings"),
+            });
+        }
+    }
+    if let Some(after) = &query.after {
+        check_id("after.id", &after.id)?;
+        if !matches!(after.entity.as_str(), "identity" | "service") {
+            return Err(CommandError::InvalidInput {
+                field: "after.entity",
+                reason: "identity or service".into(),
+            });
+        }
+    }
+    Ok(state.store()?.attention_report(query).await?)
 }
 
 /// Asks the user for a file (or a folder) to import through the native
@@ -507,11 +572,10 @@ pub async fn save_handout(
 ) -> Result<Option<String>, CommandError> {
     let targets = targets(&identity, &actions)?;
     let store = state.store()?;
-    let inventory = store.snapshot().await?;
     let graph = state.graphs.get(store).await?;
     let result = graph.blast(&targets)?;
     let today = jiff::ZonedDateTime::now().date().to_string();
-    let html = countersign::export::handout_html(&inventory, &result, &today);
+    let html = countersign::export::handout_from_store(store, &result, &today).await?;
     save_with_dialog(
         &app,
         &format!("handout-{identity}.html"),

@@ -70,10 +70,21 @@ fn front_end_calls() -> BTreeSet<String> {
             {
                 let text = read(&path);
                 for piece in text.split("invoke").skip(1) {
-                    // invoke<T>("name" or invoke("name"
+                    // invoke<T>("name", invoke<A<B>>("name" or invoke("name"
                     let piece = piece.trim_start();
                     let piece = match piece.strip_prefix('<') {
-                        Some(rest) => &rest[rest.find('>').map_or(0, |i| i + 1)..],
+                        Some(rest) => {
+                            let mut depth = 1;
+                            let end = rest.find(|c| {
+                                match c {
+                                    '<' => depth += 1,
+                                    '>' => depth -= 1,
+                                    _ => {}
+                                }
+                                depth == 0
+                            });
+                            &rest[end.map_or(0, |i| i + 1)..]
+                        }
                         None => piece,
                     };
                     if let Some(rest) = piece.trim_start().strip_prefix("(\"") {

@@ -349,7 +349,7 @@ pub async fn tier_for(
     store: &Store,
     request: &ContainmentRequest,
 ) -> Result<crate::policy::TierDecision, DecisionError> {
-    let graph = BlastGraph::new(&store.snapshot().await?);
+    let graph = BlastGraph::from_inventory(store.snapshot().await?);
     tier_on(store, &graph, request, request.action).await
 }
 

@@ -139,16 +139,10 @@ pub async fn request_view(
         Err(e) => view.problem = Some(e.to_string()),
     }
     let detail = store.identity_detail(&identity_id).await?;
-    let impacted: Vec<&str> = blast.impacted.iter().map(|s| s.id.as_str()).collect();
+    let impacted: Vec<String> = blast.impacted.iter().map(|s| s.id.clone()).collect();
     let findings = store
-        .attention()
-        .await?
-        .into_iter()
-        .filter(|f| {
-            (f.entity == "identity" && f.id == identity_id)
-                || (f.entity == "service" && impacted.contains(&f.id.as_str()))
-        })
-        .collect();
+        .attention_on(std::slice::from_ref(&identity_id), &impacted)
+        .await?;
     view.freshness = Some(Freshness {
         reviewed_on: detail.identity.review.as_ref().map(|r| r.on.to_string()),
         reviewed_by: detail.identity.review.as_ref().map(|r| r.by.clone()),

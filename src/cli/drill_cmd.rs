@@ -59,7 +59,7 @@ fn read(path: &Path) -> Result<String> {
 pub async fn drill(store: &Store, command: DrillCommand) -> Result<()> {
     match command {
         DrillCommand::Check { scenario } => {
-            let graph = BlastGraph::new(&store.snapshot().await?);
+            let graph = BlastGraph::from_inventory(store.snapshot().await?);
             let s = drill::parse(&read(&scenario)?, &scenario.display().to_string(), &graph)?;
             println!("{}: {} injects", escape(&s.name), s.injects.len());
             for i in &s.injects {
@@ -90,7 +90,7 @@ pub async fn drill(store: &Store, command: DrillCommand) -> Result<()> {
             dual_groups,
             out,
         } => {
-            let graph = BlastGraph::new(&store.snapshot().await?);
+            let graph = BlastGraph::from_inventory(store.snapshot().await?);
             let s = drill::parse(&read(&scenario)?, &scenario.display().to_string(), &graph)?;
             let roster = match &participants {
                 Some(path) => Some(drill::parse_participants(

@@ -568,7 +568,10 @@ async fn dispatch(ws: &Workspace, command: Command) -> Result<()> {
             }
         }
         Command::Identities(IdentitiesCommand::List(args)) => {
-            let rows = store.list_identities(args.search.as_deref()).await?;
+            let rows = store
+                .list_identities(args.search.as_deref(), None, None)
+                .await?
+                .rows;
             output(&rows, args.json, || table::identities(&rows))?;
         }
         Command::Identities(IdentitiesCommand::Show { id, json }) => {
@@ -576,7 +579,10 @@ async fn dispatch(ws: &Workspace, command: Command) -> Result<()> {
             output(&detail, json, || table::identity_detail(&detail))?;
         }
         Command::Services(ServicesCommand::List(args)) => {
-            let rows = store.list_services(args.search.as_deref()).await?;
+            let rows = store
+                .list_services(args.search.as_deref(), None, None)
+                .await?
+                .rows;
             output(&rows, args.json, || table::services(&rows))?;
         }
         Command::Owners(OwnersCommand::List { json }) => {
@@ -620,8 +626,7 @@ async fn dispatch(ws: &Workspace, command: Command) -> Result<()> {
         }
         Command::Export(args) => export_to(store, args).await?,
         Command::Blast(args) => {
-            let inventory = store.snapshot().await?;
-            let graph = BlastGraph::new(&inventory);
+            let graph = BlastGraph::from_inventory(store.snapshot().await?);
             let identity = args
                 .identity
                 .context("name an identity, or pass --edges and --sources")?;
@@ -635,11 +640,9 @@ async fn dispatch(ws: &Workspace, command: Command) -> Result<()> {
             let result = graph.blast(&targets)?;
             if let Some(path) = &args.handout {
                 let today = jiff::ZonedDateTime::now().date().to_string();
-                countersign::store::guard::write(
-                    path,
-                    export::handout_html(&inventory, &result, &today),
-                )
-                .with_context(|| format!("cannot write {}", path.display()))?;
+                let html = export::handout_from_store(store, &result, &today).await?;
+                countersign::store::guard::write(path, html)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
                 eprintln!("wrote the drill handout to {}", path.display());
             }
             output(&result, args.json, || table::blast(&result))?;
@@ -649,12 +652,12 @@ async fn dispatch(ws: &Workspace, command: Command) -> Result<()> {
             threat,
             json,
         } => {
-            let graph = BlastGraph::new(&store.snapshot().await?);
+            let graph = BlastGraph::from_inventory(store.snapshot().await?);
             let alt = graph.alternatives(&identity, threat.into())?;
             output(&alt, json, || table::alternatives(&alt))?;
         }
         Command::Rank(args) => {
-            let graph = BlastGraph::new(&store.snapshot().await?);
+            let graph = BlastGraph::from_inventory(store.snapshot().await?);
             let mut ranked = graph.rank();
             ranked.truncate(args.top);
             output(&ranked, args.json, || table::rank(&ranked))?;

@@ -9,6 +9,7 @@ use maud::{DOCTYPE, Markup, html};
 use crate::graph::blast_radius::BlastResult;
 use crate::inventory::Inventory;
 use crate::model::Owner;
+use crate::store::{Store, StoreError};
 
 const STYLE: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:60em;color:#111827}\
 h1{font-size:1.5em}h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #d1d5db}\
@@ -26,6 +27,22 @@ fn owner_line(id: &str, owners: &[Owner]) -> Markup {
         },
         None => html! { strong { (id) } " (not in the owners list)" },
     }
+}
+
+/// [`handout_html`] with what it reads taken from the store: the owners
+/// and the targeted identities, by primary key, not the whole inventory.
+///
+/// # Errors
+/// [`StoreError`] when the store cannot be read.
+pub async fn handout_from_store(
+    store: &Store,
+    result: &BlastResult,
+    generated: &str,
+) -> Result<String, StoreError> {
+    let targets: Vec<String> = result.targets.iter().map(|t| t.identity.clone()).collect();
+    let mut inv = store.entities(&[], &[], &targets).await?;
+    inv.owners = store.owners().await?;
+    Ok(handout_html(&inv, result, generated))
 }
 
 /// Renders the handout for a blast-radius result computed on `inv`.

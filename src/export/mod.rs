@@ -10,7 +10,7 @@ mod handout;
 pub use csv::write_csv_dir;
 pub use dot::to_dot;
 pub use graphml::to_graphml;
-pub use handout::handout_html;
+pub use handout::{handout_from_store, handout_html};
 
 use crate::inventory::Inventory;
 

@@ -245,24 +245,30 @@ fn follows_lineage(action: ContainmentAction) -> bool {
 impl BlastGraph {
     /// Builds the engine's view of an inventory (which must be valid;
     /// sorted by id, as the store lists it, for rows in a rebuild's order).
+    /// Copies what it keeps; [`BlastGraph::from_inventory`] takes it over.
     pub fn new(inv: &Inventory) -> Self {
-        let s_count = inv.services.len();
-        let service_lookup: FxHashMap<String, u32> = inv
-            .services
+        Self::from_inventory(inv.clone())
+    }
+
+    /// [`BlastGraph::new`], taking the inventory over: its strings move into
+    /// the graph and each entity is freed once read, so a large inventory
+    /// is never held twice (once as read from the store, once as the
+    /// engine's rows).
+    pub fn from_inventory(inv: Inventory) -> Self {
+        let Inventory {
+            services: inv_services,
+            identities: inv_identities,
+            ..
+        } = inv;
+        let s_count = inv_services.len();
+        let service_lookup: FxHashMap<String, u32> = inv_services
             .iter()
             .enumerate()
             .map(|(i, s)| (s.id.clone(), i as u32))
             .collect();
-        let identity_index: FxHashMap<&str, usize> = inv
-            .identities
-            .iter()
-            .enumerate()
-            .map(|(i, x)| (x.id.as_str(), i))
-            .collect();
         let mut edges = Vec::new();
-        let services = inv
-            .services
-            .iter()
+        let services = inv_services
+            .into_iter()
             .enumerate()
             .map(|(i, s)| {
                 let depends_on: Vec<u32> = s
@@ -274,10 +280,10 @@ impl BlastGraph {
                     edges.push((dep as NodeId, i as NodeId));
                 }
                 ServiceNode {
-                    id: s.id.clone(),
-                    name: s.name.clone(),
-                    owner: s.owner.clone(),
-                    system: s.system.clone(),
+                    id: s.id,
+                    name: s.name,
+                    owner: s.owner,
+                    system: s.system,
                     tier: s.tier,
                     node: i as NodeId,
                     depends_on,
@@ -285,36 +291,45 @@ impl BlastGraph {
                 }
             })
             .collect();
-        let mut identities: Vec<IdentityNode> = inv
-            .identities
-            .iter()
+        let mut derived_from: Vec<Option<String>> = Vec::with_capacity(inv_identities.len());
+        let mut identities: Vec<IdentityNode> = inv_identities
+            .into_iter()
             .enumerate()
-            .map(|(i, x)| {
-                let mut n = node(x, (s_count + i) as NodeId, &service_lookup);
+            .map(|(i, mut x)| {
+                derived_from.push(x.derived_from.take());
+                let n = node(x, (s_count + i) as NodeId, &service_lookup);
                 for (s, _) in &n.usages {
                     edges.push((n.node, *s as NodeId));
                 }
-                n.parent = x
-                    .derived_from
-                    .as_deref()
-                    .and_then(|p| identity_index.get(p).copied());
                 n
             })
             .collect();
-        for i in 0..identities.len() {
-            if let Some(p) = identities[i].parent {
-                identities[p].children.push(i);
-                edges.push(((s_count + p) as NodeId, (s_count + i) as NodeId));
-            }
-        }
         let mut lookup = FxHashMap::default();
-        for (i, x) in inv.identities.iter().enumerate() {
+        for (i, x) in identities.iter().enumerate() {
             for ext in &x.external_ids {
                 lookup.insert(ext.clone(), i);
             }
         }
-        for (i, x) in inv.identities.iter().enumerate() {
+        for (i, x) in identities.iter().enumerate() {
             lookup.insert(x.id.clone(), i);
+        }
+        // A parent is named by its id (never an external id): looked up
+        // among the ids alone, as the identities' rows hold them.
+        let parents: Vec<Option<usize>> = derived_from
+            .iter()
+            .map(|p| {
+                let p = p.as_deref()?;
+                let &i = lookup.get(p)?;
+                (identities[i].id == p).then_some(i)
+            })
+            .collect();
+        drop(derived_from);
+        for (i, parent) in parents.into_iter().enumerate() {
+            identities[i].parent = parent;
+            if let Some(p) = parent {
+                identities[p].children.push(i);
+                edges.push(((s_count + p) as NodeId, (s_count + i) as NodeId));
+            }
         }
         let n = s_count + identities.len();
         let nodes = (0..s_count as u32)
@@ -629,32 +644,29 @@ impl BlastGraph {
 /// An identity's engine record (its parent and children are linked by
 /// the caller).
 pub(super) fn node(
-    x: &Identity,
+    x: Identity,
     at: NodeId,
     service_lookup: &FxHashMap<String, u32>,
 ) -> IdentityNode {
+    let break_glass = x.is_break_glass();
     let usages: Vec<(u32, Usage)> = x
         .used_by
-        .iter()
-        .filter_map(|u| {
-            service_lookup
-                .get(u.service.as_str())
-                .map(|&s| (s, u.clone()))
-        })
+        .into_iter()
+        .filter_map(|u| service_lookup.get(u.service.as_str()).map(|&s| (s, u)))
         .collect();
     IdentityNode {
-        id: x.id.clone(),
-        name: x.name.clone(),
+        id: x.id,
+        name: x.name,
         kind: x.kind,
         tier: x.tier,
-        owner: x.owner.clone(),
+        owner: x.owner,
         environment: x.environment,
-        break_glass: x.is_break_glass(),
+        break_glass,
         usages,
         children: Vec::new(),
         parent: None,
-        external_ids: x.external_ids.clone(),
-        containment: x.containment.clone(),
+        external_ids: x.external_ids,
+        containment: x.containment,
         node: at,
         dead: false,
     }

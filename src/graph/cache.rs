@@ -80,7 +80,7 @@ impl GraphCache {
                 return Ok((h.clone(), Arc::clone(g), Refresh::Patched(changes.len())));
             }
         }
-        let graph = Arc::new(BlastGraph::new(&store.snapshot().await?));
+        let graph = Arc::new(BlastGraph::from_inventory(store.snapshot().await?));
         // An edit between reading the head and the snapshot would pair a
         // graph with the wrong version: such a graph is not kept.
         if store.inventory_version().await? != head {

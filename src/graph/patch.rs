@@ -268,7 +268,7 @@ fn node_for(
     at: NodeId,
     service_lookup: &FxHashMap<String, u32>,
 ) -> super::blast_radius::IdentityNode {
-    node(x, at, service_lookup)
+    node(x.clone(), at, service_lookup)
 }
 
 #[cfg(test)]

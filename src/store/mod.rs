@@ -29,8 +29,8 @@ pub use error::{OtherChange, StoreError};
 pub use keys::KeyRow;
 pub use location::{DB_ENV_VAR, default_db_path};
 pub use read::{
-    IdentityDetail, IdentitySummary, InventoryCounts, KnownOwner, ServiceDetail, ServiceRef,
-    ServiceSummary,
+    IDENTITY_BATCH, IdentityDetail, IdentitySummary, InventoryCounts, KnownOwner, ListCursor,
+    ListPage, ServiceDetail, ServiceRef, ServiceSummary,
 };
 pub use settings::STALE_DAYS_KEY;
 pub use team::TeamMember;

@@ -97,6 +97,60 @@ impl InventoryCounts {
     }
 }
 
+/// Where a page of a list starts: the list-order key (tier, name, id) of
+/// the last row of the page before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ts_rs::TS)]
+pub struct ListCursor {
+    pub tier: Tier,
+    pub name: String,
+    pub id: String,
+}
+
+/// One page of a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct ListPage<T> {
+    pub rows: Vec<T>,
+    /// How many rows match the search in all; counted on the first page
+    /// only (`null` on the pages after it).
+    pub total: Option<u32>,
+    /// Where the next page starts; `null` when this page is the last.
+    pub next: Option<ListCursor>,
+}
+
+impl<T> ListPage<T> {
+    /// The page of `rows`, read with [`page_limit`] (one row past the
+    /// page, which says whether another page follows and is dropped).
+    fn of(
+        mut rows: Vec<T>,
+        total: Option<u32>,
+        limit: Option<u32>,
+        key: impl Fn(&T) -> ListCursor,
+    ) -> Self {
+        let more = limit.is_some_and(|l| rows.len() > l as usize);
+        if let Some(l) = limit {
+            rows.truncate(l as usize);
+        }
+        let next = if more { rows.last().map(key) } else { None };
+        ListPage { rows, total, next }
+    }
+}
+
+/// The keyset condition of a page after `after` (binds `$2`–`$4`), on the
+/// list order's index.
+fn page_after(table: &str, after: Option<&ListCursor>) -> String {
+    match after {
+        None => String::new(),
+        Some(_) => format!("AND ({table}.tier, {table}.name, {table}.id) > ($2, $3, $4)"),
+    }
+}
+
+/// `LIMIT` one row past the page: the row that says another page follows.
+fn page_limit(limit: Option<u32>) -> String {
+    limit
+        .map(|l| format!("LIMIT {}", u64::from(l) + 1))
+        .unwrap_or_default()
+}
+
 #[derive(FromRow)]
 struct SummaryRow {
     id: String,
@@ -125,14 +179,35 @@ pub(super) enum Which<'a> {
     /// The rows of these ids, sorted and without repeats ([`Which::ids`]),
     /// read through the primary key and the child tables' indexes.
     Ids(&'a [String]),
+    /// The rows whose id is after `after` (all from the first when `None`)
+    /// up to and including `through`: one batch of a read in id order,
+    /// a range scan of the primary key and of the child tables' keys.
+    Range {
+        after: Option<&'a str>,
+        through: &'a str,
+    },
 }
+
+/// Identities per batch of [`Store::identities_in_batches`]: large enough
+/// that the queries' own cost vanishes, small enough that one batch's rows
+/// are a few megabytes.
+pub const IDENTITY_BATCH: u32 = 5000;
 
 /// Ids per `IN (…)` list: far below SQLite's limit of 32,766 bound
 /// parameters and PostgreSQL's 65,535, and short enough to plan quickly.
-const IDS_PER_QUERY: usize = 500;
+pub(super) const IDS_PER_QUERY: usize = 500;
 
 /// Ids sorted and without repeats, as [`Which::Ids`] wants them.
 pub(super) struct SortedIds(Vec<String>);
+
+/// One query's share of a [`Which`]: its `WHERE` ([`filter`]) and the
+/// values bound to it ([`bind_all`]).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Chunk<'a> {
+    All,
+    Ids(&'a [String]),
+    Range(Option<&'a str>, &'a str),
+}
 
 impl<'a> Which<'a> {
     pub(super) fn ids(ids: &[String]) -> SortedIds {
@@ -142,12 +217,13 @@ impl<'a> Which<'a> {
         SortedIds(v)
     }
 
-    /// The `IN` lists to read: one query for everything, or one per chunk
-    /// of ids (sorted, so the results come out sorted by id).
-    fn chunks(self) -> Vec<Option<&'a [String]>> {
+    /// The queries to make: one for everything or for a range, or one per
+    /// chunk of ids (sorted, so the results come out sorted by id).
+    fn chunks(self) -> Vec<Chunk<'a>> {
         match self {
-            Which::All => vec![None],
-            Which::Ids(ids) => ids.chunks(IDS_PER_QUERY).map(Some).collect(),
+            Which::All => vec![Chunk::All],
+            Which::Ids(ids) => ids.chunks(IDS_PER_QUERY).map(Chunk::Ids).collect(),
+            Which::Range { after, through } => vec![Chunk::Range(after, through)],
         }
     }
 }
@@ -158,24 +234,38 @@ impl SortedIds {
     }
 }
 
-/// `WHERE column IN ($1, …)` for a chunk of ids, nothing for all rows.
-pub(super) fn filter(column: &str, chunk: Option<&[String]>) -> String {
+/// The `WHERE` of a chunk on `column`: `IN ($1, …)` for ids, a range for
+/// a batch, nothing for all rows.
+pub(super) fn filter(column: &str, chunk: Chunk<'_>) -> String {
     match chunk {
-        None => String::new(),
-        Some(ids) => {
+        Chunk::All => String::new(),
+        Chunk::Ids(ids) => {
             let marks: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
             format!("WHERE {column} IN ({})", marks.join(", "))
         }
+        Chunk::Range(None, _) => format!("WHERE {column} <= $1"),
+        Chunk::Range(Some(_), _) => format!("WHERE {column} > $1 AND {column} <= $2"),
     }
 }
 
-/// Binds a chunk's ids in order to a query built with [`filter`].
+/// Binds a chunk's values in order to a query built with [`filter`].
 pub(super) fn bind_all<'q, O>(
     mut q: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments>,
-    chunk: Option<&'q [String]>,
+    chunk: Chunk<'q>,
 ) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments> {
-    for id in chunk.into_iter().flatten() {
-        q = q.bind(id.as_str());
+    match chunk {
+        Chunk::All => {}
+        Chunk::Ids(ids) => {
+            for id in ids {
+                q = q.bind(id.as_str());
+            }
+        }
+        Chunk::Range(after, through) => {
+            if let Some(a) = after {
+                q = q.bind(a);
+            }
+            q = q.bind(through);
+        }
     }
     q
 }
@@ -274,10 +364,61 @@ impl Store {
 
     /// Identities with everything attached; all of them, or the one with `only` as id.
     pub(super) async fn identities(&self, only: Option<&str>) -> Result<Vec<Identity>, StoreError> {
-        let one = only.map(|id| [id.to_owned()]);
-        let which = one.as_ref().map_or(Which::All, |ids| Which::Ids(ids));
+        if let Some(id) = only {
+            let one = [id.to_owned()];
+            let mut conn = self.connection().await?;
+            return self.identities_on(&mut conn, Which::Ids(&one)).await;
+        }
+        let mut all = Vec::new();
+        self.identities_in_batches(IDENTITY_BATCH, |batch| {
+            all.extend(batch);
+            Ok(())
+        })
+        .await?;
+        Ok(all)
+    }
+
+    /// Every identity with everything attached, in id order, handed to `f`
+    /// `batch` at a time ([`IDENTITY_BATCH`] is a good size): the rows of
+    /// one batch are all that is held besides what `f` keeps, so a
+    /// whole-inventory read never holds the child tables' rows and the
+    /// identities built from them at once.
+    pub async fn identities_in_batches(
+        &self,
+        batch: u32,
+        mut f: impl FnMut(Vec<Identity>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
         let mut conn = self.connection().await?;
-        self.identities_on(&mut conn, which).await
+        let mut after: Option<String> = None;
+        loop {
+            let sql = format!(
+                "SELECT MAX(id) FROM (SELECT id FROM identities {} ORDER BY id LIMIT {}) batch",
+                if after.is_some() { "WHERE id > $1" } else { "" },
+                batch.max(1)
+            );
+            let mut q = sqlx::query_scalar::<_, Option<String>>(sqlx::AssertSqlSafe(sql));
+            if let Some(a) = &after {
+                q = q.bind(a.as_str());
+            }
+            let Some(through) = q
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(|e| self.query_error(e))?
+            else {
+                return Ok(());
+            };
+            let identities = self
+                .identities_on(
+                    &mut conn,
+                    Which::Range {
+                        after: after.as_deref(),
+                        through: &through,
+                    },
+                )
+                .await?;
+            f(identities)?;
+            after = Some(through);
+        }
     }
 
     /// A connection from the pool, for reads made of several statements.
@@ -487,27 +628,50 @@ impl Store {
             .ok_or_else(|| StoreError::ServiceNotFound(id.to_owned()))
     }
 
-    /// Identities whose id, name, owner or kind contains `search`
-    /// (case-insensitive for ASCII), most critical first.
+    /// One page of the identities whose id, name, owner or kind contains
+    /// `search` (case-insensitive for ASCII), in list order: most critical
+    /// first, then by name and id. `after` continues after the last row of
+    /// the page before (keyset paging, so a page costs the same anywhere in
+    /// the list and rows added meanwhile are neither skipped nor repeated);
+    /// `limit` caps the rows, `None` for all of them. The total is counted
+    /// for the first page only.
     pub async fn list_identities(
         &self,
         search: Option<&str>,
-    ) -> Result<Vec<IdentitySummary>, StoreError> {
+        after: Option<&ListCursor>,
+        limit: Option<u32>,
+    ) -> Result<ListPage<IdentitySummary>, StoreError> {
         let pattern = contains_pattern(search.unwrap_or("").trim());
-        let rows: Vec<SummaryRow> = sqlx::query_as(
+        let matches = "(LOWER(i.id) LIKE LOWER($1) ESCAPE '\\' OR LOWER(i.name) LIKE LOWER($1) ESCAPE '\\'
+                OR LOWER(COALESCE(i.owner, '')) LIKE LOWER($1) ESCAPE '\\' OR LOWER(i.kind) LIKE LOWER($1) ESCAPE '\\')";
+        let sql = format!(
             "SELECT i.id, i.kind, i.name, i.owner, i.environment, i.tier,
                     CASE WHEN EXISTS (SELECT 1 FROM break_glass b WHERE b.identity_id = i.id) THEN 1 ELSE 0 END AS break_glass,
                     (SELECT COUNT(*) FROM identity_usages u WHERE u.identity_id = i.id) AS used_by_count
              FROM identities i
-             WHERE LOWER(i.id) LIKE LOWER($1) ESCAPE '\\' OR LOWER(i.name) LIKE LOWER($1) ESCAPE '\\'
-                OR LOWER(COALESCE(i.owner, '')) LIKE LOWER($1) ESCAPE '\\' OR LOWER(i.kind) LIKE LOWER($1) ESCAPE '\\'
-             ORDER BY i.tier, i.name, i.id",
-        )
-        .bind(&pattern)
-        .fetch_all(&self.pool().await)
-        .await
-        .map_err(|e| self.query_error(e))?;
-        rows.into_iter()
+             WHERE {matches} {}
+             ORDER BY i.tier, i.name, i.id {}",
+            page_after("i", after),
+            page_limit(limit),
+        );
+        let mut q = sqlx::query_as::<_, SummaryRow>(sqlx::AssertSqlSafe(sql)).bind(&pattern);
+        if let Some(c) = after {
+            q = q
+                .bind(i64::from(u8::from(c.tier)))
+                .bind(&c.name)
+                .bind(&c.id);
+        }
+        let pool = self.pool().await;
+        let rows: Vec<SummaryRow> = q.fetch_all(&pool).await.map_err(|e| self.query_error(e))?;
+        let total = match after {
+            Some(_) => None,
+            None => Some(
+                self.count_matching("identities i", matches, &pattern)
+                    .await?,
+            ),
+        };
+        let rows = rows
+            .into_iter()
             .map(|r| {
                 let c = self.check("identity", &r.id);
                 Ok(IdentitySummary {
@@ -521,7 +685,37 @@ impl Store {
                     used_by_count: count(r.used_by_count),
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(ListPage::of(rows, total, limit, |r| ListCursor {
+            tier: r.tier,
+            name: r.name.clone(),
+            id: r.id.clone(),
+        }))
+    }
+
+    /// How many rows of `from` match `matches` (a condition on `$1`).
+    async fn count_matching(
+        &self,
+        from: &str,
+        matches: &str,
+        pattern: &str,
+    ) -> Result<u32, StoreError> {
+        // An empty search matches every row: counted without the pattern,
+        // which the engines answer from an index.
+        let (sql, bind) = if pattern == "%%" {
+            (format!("SELECT COUNT(*) FROM {from}"), false)
+        } else {
+            (format!("SELECT COUNT(*) FROM {from} WHERE {matches}"), true)
+        };
+        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
+        if bind {
+            q = q.bind(pattern);
+        }
+        let n = q
+            .fetch_one(&self.pool().await)
+            .await
+            .map_err(|e| self.query_error(e))?;
+        Ok(count(n))
     }
 
     /// One identity with the services that use it and its version.
@@ -592,44 +786,66 @@ impl Store {
         })
     }
 
-    /// Services whose id, name or owner contains `search`, most critical first.
+    /// One page of the services whose id, name or owner contains `search`,
+    /// in list order (most critical first, then by name and id); `after`
+    /// and `limit` as in [`Store::list_identities`].
     pub async fn list_services(
         &self,
         search: Option<&str>,
-    ) -> Result<Vec<ServiceSummary>, StoreError> {
+        after: Option<&ListCursor>,
+        limit: Option<u32>,
+    ) -> Result<ListPage<ServiceSummary>, StoreError> {
         let pattern = contains_pattern(search.unwrap_or("").trim());
-        let counts: Vec<(String, i64, i64)> = sqlx::query_as(
+        let matches = "(LOWER(s.id) LIKE LOWER($1) ESCAPE '\\' OR LOWER(s.name) LIKE LOWER($1) ESCAPE '\\' OR LOWER(COALESCE(s.owner, '')) LIKE LOWER($1) ESCAPE '\\')";
+        let sql = format!(
             "SELECT s.id, s.version, (SELECT COUNT(*) FROM identity_usages u WHERE u.service_id = s.id)
              FROM services s
-             WHERE LOWER(s.id) LIKE LOWER($1) ESCAPE '\\' OR LOWER(s.name) LIKE LOWER($1) ESCAPE '\\' OR LOWER(COALESCE(s.owner, '')) LIKE LOWER($1) ESCAPE '\\'",
-        )
-        .bind(&pattern)
-        .fetch_all(&self.pool().await)
-        .await
-        .map_err(|e| self.query_error(e))?;
-        let wanted: HashMap<String, (i64, i64)> =
-            counts.into_iter().map(|(id, v, n)| (id, (v, n))).collect();
-        let mut rows: Vec<ServiceSummary> = self
-            .services(None)
+             WHERE {matches} {}
+             ORDER BY s.tier, s.name, s.id {}",
+            page_after("s", after),
+            page_limit(limit),
+        );
+        let mut q =
+            sqlx::query_as::<_, (String, i64, i64)>(sqlx::AssertSqlSafe(sql)).bind(&pattern);
+        if let Some(c) = after {
+            q = q
+                .bind(i64::from(u8::from(c.tier)))
+                .bind(&c.name)
+                .bind(&c.id);
+        }
+        let mut conn = self.connection().await?;
+        let page: Vec<(String, i64, i64)> = q
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(|e| self.query_error(e))?;
+        let ids: Vec<String> = page.iter().map(|(id, _, _)| id.clone()).collect();
+        let mut services: HashMap<String, Service> = self
+            .services_on(&mut conn, Which::ids(&ids).as_which())
             .await?
             .into_iter()
-            .filter_map(|s| {
-                let (version, n) = *wanted.get(&s.id)?;
+            .map(|s| (s.id.clone(), s))
+            .collect();
+        drop(conn);
+        let rows = page
+            .into_iter()
+            .filter_map(|(id, version, n)| {
+                // A service deleted between the two reads is left out.
                 Some(ServiceSummary {
-                    service: s,
+                    service: services.remove(&id)?,
                     identity_count: count(n),
                     version,
                 })
             })
             .collect();
-        rows.sort_by(|a, b| {
-            (a.service.tier, &a.service.name, &a.service.id).cmp(&(
-                b.service.tier,
-                &b.service.name,
-                &b.service.id,
-            ))
-        });
-        Ok(rows)
+        let total = match after {
+            Some(_) => None,
+            None => Some(self.count_matching("services s", matches, &pattern).await?),
+        };
+        Ok(ListPage::of(rows, total, limit, |r| ListCursor {
+            tier: r.service.tier,
+            name: r.service.name.clone(),
+            id: r.service.id.clone(),
+        }))
     }
 
     /// The row version of an entity, or `None` if there is no such row.

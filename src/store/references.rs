@@ -9,16 +9,13 @@ use std::collections::HashSet;
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
-use super::read::{bind_all, filter};
+use super::read::{Chunk, IDS_PER_QUERY, bind_all, filter};
 use super::{Store, StoreError};
 use crate::inventory::{Deleted, Inventory, Referrer, Section, Stored};
 
 /// Lineage deeper than this is not followed further when looking for a
 /// cycle: no credential is minted from a chain of thousands.
 const MAX_LINEAGE_DEPTH: usize = 10_000;
-
-/// Ids per `IN (…)` list, as in `read`.
-const IDS_PER_QUERY: usize = 500;
 
 impl Store {
     /// Rows of `select … {in} …` for `ids`, `IDS_PER_QUERY` at a time: `{in}`
@@ -35,9 +32,9 @@ impl Store {
     {
         let mut out = Vec::new();
         for chunk in ids.chunks(IDS_PER_QUERY) {
-            let sql = select.replace("{in}", &filter(column, Some(chunk)));
+            let sql = select.replace("{in}", &filter(column, Chunk::Ids(chunk)));
             out.extend(
-                bind_all(sqlx::query_as(sqlx::AssertSqlSafe(sql)), Some(chunk))
+                bind_all(sqlx::query_as(sqlx::AssertSqlSafe(sql)), Chunk::Ids(chunk))
                     .fetch_all(&mut *conn)
                     .await
                     .map_err(|e| self.query_error(e))?,

@@ -80,10 +80,24 @@ function fakeBackend(status: AppStatus): Backend {
       case "app_status":
         return backend.status;
       case "list_identities": {
+        // Pages as the core does: in list order, `limit` rows after the
+        // cursor, the total on the first page.
         const q = ((args.search as string | null) ?? "").toLowerCase();
-        return backend.identities.filter((i) =>
+        const all = backend.identities.filter((i) =>
           `${i.id} ${i.name} ${i.owner}`.toLowerCase().includes(q),
         );
+        const after = args.after as { id: string } | null;
+        const from = after ? all.findIndex((i) => i.id === after.id) + 1 : 0;
+        const rows = all.slice(from, from + (args.limit as number));
+        const last = rows[rows.length - 1];
+        return {
+          rows,
+          total: after ? null : all.length,
+          next:
+            last && from + rows.length < all.length
+              ? { tier: last.tier, name: last.name, id: last.id }
+              : null,
+        };
       }
       case "identity_detail": {
         if (args.id !== kafka.id)
@@ -91,7 +105,7 @@ function fakeBackend(status: AppStatus): Backend {
         return backend.detail;
       }
       case "list_services":
-        return [];
+        return { rows: [], total: 0, next: null };
       case "blast_radius": {
         const summary = {
           services: 2,
@@ -225,6 +239,36 @@ describe("App", () => {
     noteAuditHead("13:def");
     await expect.poll(() => asked("list_identities")).toBe(lists + 1);
     await expect.poll(() => asked("identity_detail")).toBe(details + 1);
+  });
+
+  it("opens on the first page of a large list and loads the rest on demand", async () => {
+    const backend = fakeBackend(loaded);
+    backend.identities = Array.from({ length: 450 }, (_, n) => ({
+      ...kafka,
+      id: `tok-${String(n).padStart(3, "0")}`,
+      name: `Token ${n}`,
+    }));
+    render(App);
+    await expect
+      .poll(() => screen.queryByTestId("identity-count")?.textContent)
+      .toContain("450 identities");
+    expect(await screen.findAllByTestId("identity-row")).toHaveLength(200);
+    expect(screen.getByTestId("list-more")).toHaveTextContent(
+      "Showing 200 of 450 identities",
+    );
+    await fireEvent.click(screen.getByTestId("load-more"));
+    await expect
+      .poll(() => screen.getAllByTestId("identity-row").length)
+      .toBe(400);
+    await fireEvent.click(screen.getByTestId("load-more"));
+    await expect
+      .poll(() => screen.getAllByTestId("identity-row").length)
+      .toBe(450);
+    expect(screen.queryByTestId("load-more")).toBeNull();
+    const pages = backend.calls.filter((c) => c.cmd === "list_identities");
+    expect(
+      pages.map((c) => (c.args.after as { id: string } | null)?.id ?? null),
+    ).toEqual([null, "tok-199", "tok-399"]);
   });
 
   it("lists identities from the core and shows one in detail", async () => {

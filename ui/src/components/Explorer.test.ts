@@ -49,7 +49,7 @@ function backend(services = 4) {
     calls.push({ cmd, args: (payload ?? {}) as Record<string, unknown> });
     if (cmd === "explore_summary") return radiusSummary(services);
     if (cmd === "explore") return sample();
-    if (cmd === "list_identities") return [];
+    if (cmd === "list_identities") return { rows: [], total: 0, next: null };
     if (cmd === "save_handout") return "/tmp/handout.html";
   });
   return calls;

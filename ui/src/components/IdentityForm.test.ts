@@ -3,7 +3,7 @@ import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { mockIPC } from "@tauri-apps/api/mocks";
 import IdentityForm from "./IdentityForm.svelte";
 import Attention from "./Attention.svelte";
-import type { Finding, KnownOwner } from "../lib/types";
+import type { AttentionReport, Finding, KnownOwner } from "../lib/types";
 
 const owners: KnownOwner[] = [
   { id: "team-data", kind: "team", name: "Data", listed: true },
@@ -18,7 +18,7 @@ function backend() {
     calls.push({ cmd, args: (payload ?? {}) as Record<string, unknown> });
     switch (cmd) {
       case "list_services":
-        return [];
+        return { rows: [], total: 0, next: null };
       case "list_owners":
         return owners;
       case "save_identity":
@@ -137,7 +137,16 @@ describe("Attention", () => {
         message: "never reviewed",
       },
     ];
-    mockIPC((cmd) => (cmd === "attention" ? findings : null));
+    const report: AttentionReport = {
+      total: 3,
+      counts: [
+        { rule: "no_owner", severity: "high", count: 1 },
+        { rule: "never_reviewed", severity: "medium", count: 1 },
+        { rule: "stale_review", severity: "low", count: 1 },
+      ],
+      findings,
+    };
+    mockIPC((cmd) => (cmd === "attention" ? report : null));
     render(Attention, { onOpen: () => {} });
     const groups = await screen.findAllByTestId("attention-group");
     expect(groups.map((g) => g.dataset.severity)).toEqual([

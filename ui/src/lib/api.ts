@@ -11,7 +11,10 @@ import type {
   AuditEntry,
   Change,
   CommandError,
-  Finding,
+  AttentionQuery,
+  AttentionReport,
+  ListCursor,
+  ListPage,
   Identity,
   IdentityDetail,
   IdentitySummary,
@@ -43,14 +46,47 @@ import type {
 
 export const appStatus = () => invoke<AppStatus>("app_status");
 
-export const listIdentities = (search: string) =>
-  invoke<IdentitySummary[]>("list_identities", { search: search || null });
+/** Rows a list asks for at a time: a few screens, never the whole table. */
+export const PAGE_SIZE = 200;
+
+/** One page of the identity list; `after` is the page before's `next`. */
+export const listIdentities = (
+  search: string,
+  after: ListCursor | null = null,
+  limit = PAGE_SIZE,
+) =>
+  invoke<ListPage<IdentitySummary>>("list_identities", {
+    search: search || null,
+    after,
+    limit,
+  });
 
 export const identityDetail = (id: string) =>
   invoke<IdentityDetail>("identity_detail", { id });
 
-export const listServices = (search: string) =>
-  invoke<ServiceSummary[]>("list_services", { search: search || null });
+/** One page of the service list; `after` is the page before's `next`. */
+export const listServices = (
+  search: string,
+  after: ListCursor | null = null,
+  limit = PAGE_SIZE,
+) =>
+  invoke<ListPage<ServiceSummary>>("list_services", {
+    search: search || null,
+    after,
+    limit,
+  });
+
+/** Every service, a page at a time (the forms' service choices). */
+export async function allServices(): Promise<ServiceSummary[]> {
+  const rows: ServiceSummary[] = [];
+  let after: ListCursor | null = null;
+  for (;;) {
+    const page: ListPage<ServiceSummary> = await listServices("", after, 1000);
+    rows.push(...page.rows);
+    if (!page.next) return rows;
+    after = page.next;
+  }
+}
 
 export const serviceDetail = (id: string) =>
   invoke<ServiceDetail>("service_detail", { id });
@@ -85,7 +121,10 @@ export const markReviewed = (id: string, version: number | null) =>
 export const history = (entity: "identity" | "service", id: string) =>
   invoke<AuditEntry[]>("history", { entity, id });
 
-export const attention = () => invoke<Finding[]>("attention");
+/** Every rule's count and the findings `query` asks for (`limit: 0` for
+ * the counts alone). */
+export const attention = (query: AttentionQuery) =>
+  invoke<AttentionReport>("attention", { query });
 
 /** Opens the native picker; resolves to null if the user cancelled. */
 export const chooseImport = (folder: boolean, format: ImportFormat) =>

@@ -6,7 +6,7 @@ import { toCommandError } from "./api";
 import { untrack } from "svelte";
 import { live } from "./live.svelte";
 import { searchResults } from "./search.svelte";
-import type { CommandError } from "./types";
+import type { CommandError, ListCursor, ListPage } from "./types";
 
 export type Mode = "view" | "edit" | "create";
 
@@ -21,7 +21,7 @@ export function editableList<
   Detail extends Entity,
 >(opts: {
   search: () => string;
-  list: (text: string) => Promise<Row[]>;
+  list: (text: string, after: ListCursor | null) => Promise<ListPage<Row>>;
   detail: (id: string) => Promise<Detail>;
   remove: (id: string, version: number) => Promise<unknown>;
   /** The question asked before deleting. */
@@ -73,10 +73,12 @@ export function editableList<
   });
 
   // The selected entity is not among the rows the search shows: the
-  // detail says so, rather than reading as a search result.
+  // detail says so, rather than reading as a search result. (While pages
+  // remain to be loaded it may be further down, so nothing is said.)
   const hidden = $derived(
     !!selected &&
       results.loaded &&
+      !results.more &&
       !results.rows.some((r) => r.id === selected?.id),
   );
 

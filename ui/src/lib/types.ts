@@ -62,8 +62,20 @@ import type { GroupBy } from "./generated/GroupBy";
 import type { GroupLink } from "./generated/GroupLink";
 import type { RadiusSummary } from "./generated/RadiusSummary";
 import type { ServiceGroup } from "./generated/ServiceGroup";
+import type { ListCursor } from "./generated/ListCursor";
+import type { ListPage } from "./generated/ListPage";
+import type { AttentionQuery } from "./generated/AttentionQuery";
+import type { AttentionReport } from "./generated/AttentionReport";
+import type { FindingKey } from "./generated/FindingKey";
+import type { RuleCount } from "./generated/RuleCount";
 
 export type {
+  ListCursor,
+  ListPage,
+  AttentionQuery,
+  AttentionReport,
+  FindingKey,
+  RuleCount,
   GroupBy,
   GroupLink,
   RadiusSummary,
