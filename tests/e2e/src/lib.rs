@@ -27,7 +27,7 @@ pub fn artifacts_dir() -> PathBuf {
     dir
 }
 
-fn app_binary() -> PathBuf {
+pub fn app_binary() -> PathBuf {
     let path = std::env::var_os("COUNTERSIGN_DESKTOP_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join("target/debug/countersign-desktop"));

@@ -13,6 +13,29 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
+/// The explorer's metrics once its graph's first frame is drawn.
+async fn first_render(app: &AppSession) -> serde_json::Value {
+    let started = std::time::Instant::now();
+    loop {
+        let m = app
+            .client
+            .execute(
+                "const m = window.countersignExplorer && window.countersignExplorer.metrics; return m && m.firstRenderMs !== null ? {...m} : null;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if !m.is_null() {
+            return m;
+        }
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "no first render in 2 minutes"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -32,31 +55,39 @@ async fn main() {
     input.send_keys(identity).await.unwrap();
     let mut firsts = Vec::new();
     let mut data = Vec::new();
+    let mut completes = Vec::new();
+    let mut summaries = Vec::new();
     let mut frames = Vec::new();
     let mut nodes = 0;
     for _ in 0..runs {
         app.click("[data-testid=explorer-go]").await;
-        let started = std::time::Instant::now();
-        let metrics = loop {
-            let m = app
-                .client
-                .execute(
-                    "const m = window.countersignExplorer && window.countersignExplorer.metrics; return m && m.firstRenderMs !== null ? m : null;",
-                    vec![],
-                )
-                .await
-                .unwrap();
-            if !m.is_null() {
-                break m;
-            }
-            assert!(
-                started.elapsed().as_secs() < 120,
-                "no first render in 2 minutes"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        };
+        let mut metrics = first_render(&app).await;
+        // Above a few thousand nodes the explorer first shows the summary
+        // by group; the node-level drawing is one click away, and is what
+        // is measured (from the click: the core, IPC, graph, first frame).
+        if !app
+            .client
+            .find_all(fantoccini::Locator::Css("[data-testid=explorer-draw-all]"))
+            .await
+            .unwrap()
+            .is_empty()
+        {
+            summaries.push(metrics["firstRenderMs"].as_f64().unwrap());
+            app.click("[data-testid=explorer-draw-all]").await;
+            metrics = first_render(&app).await;
+        }
+        let clicked = std::time::Instant::now();
+        let first_ms = metrics["firstRenderMs"].as_f64().unwrap();
+        // Edges and labels are added in the frames after the first.
+        app.client
+            .wait()
+            .at_most(std::time::Duration::from_secs(300))
+            .for_element(fantoccini::Locator::Css("[data-complete=true]"))
+            .await
+            .unwrap();
+        completes.push(first_ms + clicked.elapsed().as_secs_f64() * 1e3);
         nodes = metrics["nodes"].as_u64().unwrap();
-        firsts.push(metrics["firstRenderMs"].as_f64().unwrap());
+        firsts.push(first_ms);
         data.push(metrics["dataMs"].as_f64().unwrap());
         let times = app
             .client
@@ -77,13 +108,23 @@ async fn main() {
     firsts.sort_by(f64::total_cmp);
     data.sort_by(f64::total_cmp);
     frames.sort_by(f64::total_cmp);
+    completes.sort_by(f64::total_cmp);
+    summaries.sort_by(f64::total_cmp);
+    if !summaries.is_empty() {
+        println!(
+            "summary by owning team first drawn: median {:.0} ms over {runs} runs",
+            percentile(&summaries, 0.5)
+        );
+    }
     println!(
-        "nodes {nodes}: first render median {:.0} ms (min {:.0}, max {:.0}; of which the core and IPC {:.0} ms) over {runs} runs; \
+        "nodes {nodes}: first render median {:.0} ms (min {:.0}, max {:.0}; of which the core and IPC {:.0} ms), \
+         every edge and label by {:.0} ms, over {runs} runs; \
          pan/zoom frame time median {:.1} ms, p95 {:.1} ms, max {:.1} ms over {} frames",
         percentile(&firsts, 0.5),
         firsts[0],
         firsts[firsts.len() - 1],
         percentile(&data, 0.5),
+        percentile(&completes, 0.5),
         percentile(&frames, 0.5),
         percentile(&frames, 0.95),
         frames[frames.len() - 1],
