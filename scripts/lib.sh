@@ -136,30 +136,16 @@ stop_postgres() {
 
 # The benchmarks' generated inventory of $1 services, ten identities each
 # (`countersign generate inventory --all-identities`: 25,000 services give
-# 250,000 identities), imported once into a SQLite file under $2 with the
-# CLI $3 and reused after: prints the database's path. A file may be at
-# most 64 MB, so a large inventory is imported as a directory of parts
-# (services first, then identities 100,000 at a time); `.imported` marks a
-# database whose import finished, with its time and peak RSS beside it.
+# 250,000 identities), written as a directory of parts (one file may be at
+# most 64 MB: services first, then identities 100,000 at a time), imported
+# once into a SQLite file under $2 with the CLI $3 and reused after: prints
+# the database's path. `.imported` marks a database whose import finished,
+# with its time and peak RSS in it.
 generated_db() {
   local services="$1" work="$2" cs="$3"
   mkdir -p "$work"
-  local file="$work/inv-$services.json" parts="$work/inv-$services.parts" db="$work/inv-$services.db"
-  [ -s "$file" ] || "$cs" generate inventory --services "$services" --all-identities --out "$file" 2>/dev/null
-  if [ ! -d "$parts" ]; then
-    python3 - "$file" "$parts" <<'PY'
-import json, os, sys
-src, out = sys.argv[1], sys.argv[2]
-inv = json.load(open(src))
-os.makedirs(out)
-json.dump({"version": 1, "owners": inv.get("owners", []), "services": inv.get("services", [])},
-          open(os.path.join(out, "part-0000.json"), "w"))
-ids = inv.get("identities", [])
-for n, k in enumerate(range(0, len(ids), 100_000)):
-    json.dump({"version": 1, "identities": ids[k:k + 100_000]},
-              open(os.path.join(out, f"part-{n + 1:04d}.json"), "w"))
-PY
-  fi
+  local parts="$work/inv-$services.parts" db="$work/inv-$services.db"
+  [ -d "$parts" ] || "$cs" generate inventory --services "$services" --all-identities --out "$parts/" 2>/dev/null
   if [ ! -e "$db.imported" ]; then
     rm -f "$db" "$db-wal" "$db-shm"
     local t0

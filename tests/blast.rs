@@ -269,3 +269,55 @@ fn the_example_request_targets_a_demo_identity() {
     );
     assert_eq!(r["targets"][0]["identity"], "tok-kafka-shared");
 }
+
+/// A generated inventory written into a directory (`--out DIR/`) is parts
+/// that `import DIR` reads as one inventory, the same as the single file.
+#[test]
+fn a_generated_inventory_in_parts_imports_as_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (one, parts) = (dir.path().join("one.json"), dir.path().join("parts"));
+    for out in [one.display().to_string(), format!("{}/", parts.display())] {
+        countersign(&dir.path().join("unused.db"))
+            .args([
+                "generate",
+                "inventory",
+                "--services",
+                "40",
+                "--all-identities",
+                "--out",
+            ])
+            .arg(&out)
+            .assert()
+            .success();
+    }
+    assert!(parts.join("part-0000.json").is_file());
+    assert!(parts.join("part-0001.json").is_file());
+    let counts = |source: &std::path::Path, name: &str| {
+        let db = dir.path().join(name);
+        countersign(&db)
+            .arg("import")
+            .arg(source)
+            .assert()
+            .success();
+        let ids = json(
+            countersign(&db)
+                .args(["identities", "list", "--json"])
+                .output()
+                .unwrap(),
+        );
+        let services = json(
+            countersign(&db)
+                .args(["services", "list", "--json"])
+                .output()
+                .unwrap(),
+        );
+        (ids, services)
+    };
+    let (a, b) = (counts(&one, "one.db"), counts(&parts, "parts.db"));
+    assert_eq!(
+        a.0.as_array().unwrap().len(),
+        400,
+        "ten identities per service"
+    );
+    assert_eq!(a, b);
+}

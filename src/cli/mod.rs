@@ -292,7 +292,11 @@ enum GenerateCommand {
         all_identities: bool,
         #[arg(long, default_value_t = 42)]
         seed: u64,
-        #[arg(long, value_name = "FILE.json")]
+        /// One native JSON file, or a directory (an existing one, or a path
+        /// ending in `/`) to write it into as parts that `import DIR` reads
+        /// as one inventory: owners and services first, then identities
+        /// 100,000 a time (one file may be at most 64 MB)
+        #[arg(long, value_name = "FILE.json|DIR/")]
         out: PathBuf,
     },
 }
@@ -497,14 +501,18 @@ pub async fn run(cli: Cli) -> Result<()> {
                 _ => Keep::TYPICAL,
             };
             let inv = enterprise_inventory(*services, *seed, keep);
-            countersign::store::guard::write(out, countersign::inventory::file::to_json(&inv)?)
-                .with_context(|| format!("cannot write {}", out.display()))?;
+            let parts = write_generated(&inv, out)?;
             eprintln!(
-                "wrote {} services, {} identities, {} owners to {}",
+                "wrote {} services, {} identities, {} owners to {}{}",
                 inv.services.len(),
                 inv.identities.len(),
                 inv.owners.len(),
-                out.display()
+                out.display(),
+                if parts > 1 {
+                    format!(" in {parts} parts (import the directory)")
+                } else {
+                    String::new()
+                }
             );
             return Ok(());
         }
@@ -1098,4 +1106,62 @@ pub fn describe_lines(error: &anyhow::Error) -> String {
         }
     }
     line
+}
+
+/// Identities per part of a generated inventory written as a directory:
+/// about 17 MB of native JSON, well under the 64 MB one file may be.
+const IDENTITIES_PER_PART: usize = 100_000;
+
+/// Writes a generated inventory to `out`: one file, or parts in a directory
+/// (`out` an existing directory or ending in `/`) that `import DIR` reads
+/// as one inventory. A single file larger than an import accepts is
+/// refused with the way to write it in parts. Returns the files written.
+fn write_generated(
+    inv: &countersign::inventory::Inventory,
+    out: &std::path::Path,
+) -> Result<usize> {
+    use countersign::import::input::MAX_DOCUMENT_BYTES;
+    use countersign::inventory::{Inventory, file::to_json};
+    let write = |path: &std::path::Path, part: &Inventory| -> Result<()> {
+        countersign::store::guard::write(path, to_json(part)?)
+            .with_context(|| format!("cannot write {}", path.display()))
+    };
+    let as_dir = out.is_dir() || out.as_os_str().to_string_lossy().ends_with('/');
+    if !as_dir {
+        let json = to_json(inv)?;
+        if json.len() as u64 > MAX_DOCUMENT_BYTES {
+            bail!(
+                "{} would be {} MB, larger than the {} MB one imported file may be: \
+                 give a directory (--out {}/) to write it in parts that `import` reads as one inventory",
+                out.display(),
+                json.len().div_ceil(1024 * 1024),
+                MAX_DOCUMENT_BYTES / (1024 * 1024),
+                out.with_extension("").display()
+            );
+        }
+        countersign::store::guard::write(out, json)
+            .with_context(|| format!("cannot write {}", out.display()))?;
+        return Ok(1);
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    write(
+        &out.join("part-0000.json"),
+        &Inventory {
+            owners: inv.owners.clone(),
+            services: inv.services.clone(),
+            identities: Vec::new(),
+        },
+    )?;
+    let mut files = 1;
+    for (n, chunk) in inv.identities.chunks(IDENTITIES_PER_PART).enumerate() {
+        write(
+            &out.join(format!("part-{:04}.json", n + 1)),
+            &Inventory {
+                identities: chunk.to_vec(),
+                ..Inventory::default()
+            },
+        )?;
+        files += 1;
+    }
+    Ok(files)
 }

@@ -1,8 +1,10 @@
 //! The blast-radius engine. The inventory (or any edge list) becomes a
-//! compact, immutable adjacency structure (petgraph's `Csr`, u32 node ids)
-//! whose edges point the way breakage spreads; queries run BFS over it with
-//! a reusable visited array, and the ranking of every node runs once over
-//! the strongly-connected-component DAG with word-parallel bitsets.
+//! compact adjacency structure (u32 node ids, flat arrays) whose edges
+//! point the way breakage spreads; an edit patches the rows it changed
+//! (`live.rs`, `patch.rs`) instead of rebuilding it. Queries run BFS over
+//! it with a reusable visited array; reach counts and the ranking of every
+//! node run over the strongly-connected-component DAG (`condensed.rs`,
+//! `rank.rs`).
 
 pub mod blast_radius;
 pub mod cache;

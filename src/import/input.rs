@@ -168,7 +168,8 @@ pub fn open(path: &Path, max: u64) -> Result<std::fs::File, ImportError> {
     }
     if meta.len() > max {
         return Err(fail(format!(
-            "{} MB, larger than the {} MB one file may be",
+            "{} MB, larger than the {} MB one file may be: split it into several files \
+             in one directory and import the directory",
             meta.len().div_ceil(1024 * 1024),
             max / (1024 * 1024)
         )));

@@ -93,11 +93,40 @@ struct FileIdentity {
 }
 
 /// `used_by` items may be a bare service id or a map with the details.
-#[derive(Deserialize)]
-#[serde(untagged)]
+///
+/// Told apart by the item's own shape (a string or a map), not by trying
+/// each variant in turn as `#[serde(untagged)]` would: a misspelt key or a
+/// bad value in a map is then reported as itself ("unknown field `acess`,
+/// expected one of …"), not as a match of no variant.
 enum FileUsage {
     Service(String),
     Detailed(Usage),
+}
+
+impl<'de> Deserialize<'de> for FileUsage {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Item;
+        impl<'de> serde::de::Visitor<'de> for Item {
+            type Value = FileUsage;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "a service id, or a map with `service` and how it uses the identity \
+                     (`access`, `delivery`, `live_sessions`)",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<FileUsage, E> {
+                Ok(FileUsage::Service(v.to_owned()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<FileUsage, A::Error> {
+                Usage::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(FileUsage::Detailed)
+            }
+        }
+        d.deserialize_any(Item)
+    }
 }
 
 /// Parses a native inventory file. Checks the file on its own (syntax,
@@ -427,6 +456,31 @@ identities:
         assert!(e.starts_with("inv.yaml:3:"), "{e}");
         let e = err("version: 1\nservices: [\n");
         assert!(e.starts_with("inv.yaml:2:"), "{e}");
+    }
+
+    /// A usage map is read as a usage: its misspelt key or bad value is
+    /// named, not reported as a match of no variant of an internal type.
+    #[test]
+    fn a_usage_map_names_its_own_mistake() {
+        let e = err(&GOOD.replace("      - api", "      - {service: api, acess: read}"));
+        assert!(e.starts_with("inv.yaml:14:"), "{e}");
+        assert!(e.contains("unknown field `acess`"), "{e}");
+        assert!(!e.contains("variant"), "{e}");
+        let e = err(&GOOD.replace("      - api", "      - {service: api, access: raed}"));
+        assert!(e.contains("raed"), "{e}");
+        assert!(!e.contains("FileUsage"), "{e}");
+        let e = err(&GOOD.replace("      - api", "      - 7"));
+        assert!(e.contains("a service id, or a map"), "{e}");
+        let inv = parse_complete(
+            &GOOD.replace(
+                "      - api",
+                "      - {service: api, access: read, live_sessions: true}",
+            ),
+            "inv.yaml",
+        )
+        .unwrap();
+        assert_eq!(inv.identities[0].used_by[0].service, "api");
+        assert!(inv.identities[0].used_by[0].live_sessions);
     }
 
     #[test]
