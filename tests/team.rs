@@ -215,6 +215,60 @@ async fn the_database_knows_who_writes_and_what_they_may_change() {
     .await
     .unwrap_err();
     assert!(err.contains("owned by team-payments"), "{err}");
+    // The checks judge a whole statement's rows (migrations/postgres/0010):
+    // one row of another team's among her own refuses the statement, on
+    // each table and for each kind of write.
+    for (sql, refusal) in [
+        (
+            "INSERT INTO identity_usages (identity_id, service_id, position) VALUES \
+             ('tok-kafka-shared', 'card-processor', 90), ('key-card-network-live', 'kafka-events', 91)",
+            "identity key-card-network-live",
+        ),
+        (
+            // A part moved from her identity to another team's: the new
+            // parent is judged as well as the old.
+            "UPDATE identity_usages SET identity_id = 'key-card-network-live' \
+             WHERE identity_id = 'tok-kafka-shared' AND service_id = 'notifications'",
+            "identity key-card-network-live",
+        ),
+        (
+            "UPDATE identities SET description = 'bulk' \
+             WHERE id IN ('tok-kafka-shared', 'key-card-network-live')",
+            "identity key-card-network-live",
+        ),
+        (
+            "DELETE FROM service_dependencies WHERE service_id = 'payments-api'",
+            "service payments-api",
+        ),
+        (
+            "UPDATE services SET owner = 'team-streaming' WHERE id = 'card-processor'",
+            "service card-processor",
+        ),
+        (
+            "INSERT INTO owners (id, kind, name, parent, version) VALUES \
+             ('new.person', 'person', 'New Person', 'team-streaming', 1), \
+             ('team-new', 'team', 'A new team', NULL, 1)",
+            "owner team-new",
+        ),
+        (
+            "UPDATE owners SET email = 'x@example.com' WHERE id IN ('team-streaming', 'team-payments')",
+            "owner team-payments",
+        ),
+    ] {
+        let err = raw(&alice.url(&url), sql.into()).await.unwrap_err();
+        assert!(
+            err.contains(&format!("may not change {refusal}")),
+            "{sql}: {err}"
+        );
+    }
+    // Her own rows alone pass the same checks (written as they were, so
+    // that the trail still matches what is stored).
+    raw(
+        &alice.url(&url),
+        "UPDATE identity_usages SET access = access WHERE identity_id = 'tok-kafka-shared'".into(),
+    )
+    .await
+    .unwrap();
     // The approval policy is governance's.
     let err = as_alice
         .set_setting(POLICY_KEY, "version: 1\nrules: []\n", &me)

@@ -31,7 +31,7 @@ const WRITE_GUARDED: [&str; 12] = [
 
 /// `prev_hash` of the first row.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-const HEAD_KEY: &str = "audit_head";
+pub(super) const HEAD_KEY: &str = "audit_head";
 
 /// One row of the audit trail, as stored and as exported (JSON Lines).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow, ts_rs::TS)]
@@ -301,7 +301,8 @@ impl Store {
         Ok(Ok(verified))
     }
 
-    /// The write guards of migrations 0001, 0005 and 0006 that are not in
+    /// The write guards of migrations 0001, 0005, 0006 (and, on PostgreSQL,
+    /// 0007 and 0010) that are not in
     /// place: SQLite triggers missing, PostgreSQL triggers missing or
     /// disabled.
     async fn missing_write_guards(&self) -> Result<Vec<String>, StoreError> {
@@ -335,22 +336,31 @@ impl Store {
                         "audit_log_is_append_only_delete",
                         "audit_log_is_append_only_truncate",
                         "audit_log_insert_is_audited",
-                        // Team mode's "who writes" (migrations/postgres/0007).
-                        "audit_log_author_is_connected",
-                        "identities_are_their_owners",
-                        "services_are_their_owners",
-                        "identity_external_ids_are_their_owners",
-                        "identity_usages_are_their_owners",
-                        "break_glass_is_its_owners",
-                        "containment_plans_are_their_owners",
-                        "service_dependencies_are_their_owners",
-                        "owners_are_their_teams",
+                        // Team mode's "who writes" (migrations/postgres/0007;
+                        // per statement since 0010).
+                        "audit_log_authors_are_connected",
                         "settings_policy_is_governance",
                         "signing_keys_are_their_persons",
                         "decisions_are_their_approvers",
                     ]
                     .map(String::from),
                 );
+                for t in [
+                    "identities",
+                    "services",
+                    "identity_external_ids",
+                    "identity_usages",
+                    "break_glass",
+                    "containment_plans",
+                    "service_dependencies",
+                ] {
+                    for op in ["inserted", "updated", "deleted"] {
+                        expected.push(format!("{t}_{op}_are_their_owners"));
+                    }
+                }
+                for op in ["inserted", "updated", "deleted"] {
+                    expected.push(format!("owners_{op}_are_their_teams"));
+                }
                 for t in WRITE_GUARDED {
                     expected.push(format!("{t}_write_is_audited"));
                 }

@@ -4,6 +4,7 @@
 //! the target — the same row counts, and a chain that verifies to the same
 //! head.
 
+use futures_util::TryStreamExt as _;
 use serde::Serialize;
 use sqlx::Row as _;
 
@@ -179,8 +180,10 @@ pub fn copied_columns() -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
-/// Rows per INSERT: well under both engines' limits on bound parameters.
-const BATCH_ROWS: usize = 200;
+/// Bound parameters per INSERT (rows × columns): well under both engines'
+/// limits (SQLite 32,766; PostgreSQL 65,535), and large enough that a
+/// million rows take a few thousand statements.
+const BATCH_PARAMETERS: usize = 10_000;
 
 enum Cell {
     Text(Option<String>),
@@ -248,35 +251,51 @@ impl Store {
             }
         }
         let terr = |e| target.query_error(e);
+        let serr = |e| self.query_error(e);
+        // One read snapshot for every table, so an app or CLI writing to
+        // the source meanwhile cannot leave the copy half before and half
+        // after its change (SQLite: a read transaction; PostgreSQL:
+        // repeatable read).
+        let snapshot = match self.engine {
+            super::Engine::Sqlite => "BEGIN",
+            super::Engine::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        };
+        let mut source = self.pool().await.begin_with(snapshot).await.map_err(serr)?;
         let mut tx = target.begin_write().await.map_err(terr)?;
         let mut tables = Vec::new();
         for (table, columns) in TABLES {
             let names: Vec<&str> = columns.iter().map(|(c, _)| *c).collect();
-            let select = format!(
-                "SELECT {} FROM {table} ORDER BY {}",
-                names.join(", "),
-                names.join(", ")
-            );
-            let rows = sqlx::query(sqlx::AssertSqlSafe(select))
-                .fetch_all(&self.pool().await)
-                .await
-                .map_err(|e| self.query_error(e))?;
+            let select = format!("SELECT {} FROM {table}", names.join(", "));
+            // Streamed: a million-row table is never held whole.
+            let mut rows = sqlx::query(sqlx::AssertSqlSafe(select)).fetch(&mut *source);
+            let per_batch = (BATCH_PARAMETERS / columns.len()).max(1);
             let mut copied = 0u64;
-            for chunk in rows.chunks(BATCH_ROWS) {
-                let mut values = Vec::with_capacity(chunk.len());
-                let mut cells = Vec::with_capacity(chunk.len() * columns.len());
-                for row in chunk {
-                    let start = cells.len();
+            loop {
+                let mut cells = Vec::with_capacity(per_batch * columns.len());
+                while cells.len() < per_batch * columns.len() {
+                    let Some(row) = rows.try_next().await.map_err(serr)? else {
+                        break;
+                    };
                     for (i, (_, kind)) in columns.iter().enumerate() {
                         cells.push(match kind {
-                            Text => Cell::Text(row.try_get(i).map_err(|e| self.query_error(e))?),
-                            Int => Cell::Int(row.try_get(i).map_err(|e| self.query_error(e))?),
+                            Text => Cell::Text(row.try_get(i).map_err(serr)?),
+                            Int => Cell::Int(row.try_get(i).map_err(serr)?),
                         });
                     }
-                    let placeholders: Vec<String> =
-                        (start + 1..=cells.len()).map(|n| format!("${n}")).collect();
-                    values.push(format!("({})", placeholders.join(", ")));
                 }
+                if cells.is_empty() {
+                    break;
+                }
+                let batch = cells.len() / columns.len();
+                let values: Vec<String> = (0..batch)
+                    .map(|r| {
+                        let first = r * columns.len() + 1;
+                        let placeholders: Vec<String> = (first..first + columns.len())
+                            .map(|n| format!("${n}"))
+                            .collect();
+                        format!("({})", placeholders.join(", "))
+                    })
+                    .collect();
                 let insert = format!(
                     "INSERT INTO {table} ({}) VALUES {}",
                     names.join(", "),
@@ -290,26 +309,33 @@ impl Store {
                     };
                 }
                 query.execute(&mut *tx).await.map_err(terr)?;
-                copied += chunk.len() as u64;
+                copied += batch as u64;
             }
+            drop(rows);
             progress(table, copied);
             tables.push(CopiedTable {
                 table,
                 rows: copied,
             });
         }
+        // The head the snapshot's trail ends at (kept beside it in settings).
+        let source_head: Option<String> =
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+                .bind(super::audit::HEAD_KEY)
+                .fetch_optional(&mut *source)
+                .await
+                .map_err(serr)?;
+        source.rollback().await.map_err(serr)?;
         target.commit(tx).await?;
 
-        // Checked on what was committed, not on what was sent.
+        // Checked on what was committed, not on what was sent: the target
+        // holds as many rows as the snapshot had.
         for t in &tables {
-            let (here, there) = (
-                self.count_rows(t.table).await?,
-                target.count_rows(t.table).await?,
-            );
-            if here != there {
+            let there = target.count_rows(t.table).await?;
+            if there != t.rows as i64 {
                 return Err(CopyError::Mismatch(format!(
-                    "{} has {here} rows here and {there} in {}",
-                    t.table, target.location
+                    "{} had {} rows here and has {there} in {}",
+                    t.table, t.rows, target.location
                 )));
             }
         }
@@ -321,7 +347,6 @@ impl Store {
                 )));
             }
         };
-        let source_head = self.audit_head().await?;
         if verified.head != source_head {
             return Err(CopyError::Mismatch(format!(
                 "the audit head is {:?} there but {:?} here",
