@@ -8,6 +8,7 @@ use common::{TestDb, countersign};
 use std::path::Path;
 
 use countersign::store::ChangeContext;
+use sqlx::Connection as _;
 
 /// A SQLite inventory that uses every table: the demo, an edit, a setting,
 /// a signing key and a signed decision in the outbox.
@@ -43,6 +44,22 @@ async fn a_local_inventory_moves_up_whole(target: TestDb) {
 
     let (from, to) = (source.open().await, target.open().await);
     copied_whole(&from, &to).await;
+    if let TestDb::Postgres { .. } = target {
+        // The planner has statistics for what was copied, as after any
+        // bulk load, without waiting for autovacuum.
+        let mut conn = sqlx::AnyConnection::connect(&target.target())
+            .await
+            .unwrap();
+        let unanalysed: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_user_tables
+             WHERE relname IN ('identities', 'services', 'audit_log') AND last_analyze IS NULL",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+        assert_eq!(unanalysed, 0, "migrate analyses the target");
+        conn.close().await.unwrap();
+    }
     // Work goes on on the target, on the same chain.
     countersign::demo::load(&to, false, "jonas").await.unwrap();
     to.set_setting(

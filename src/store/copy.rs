@@ -327,6 +327,16 @@ impl Store {
                 .map_err(serr)?;
         source.rollback().await.map_err(serr)?;
         target.commit(tx).await?;
+        // Statistics for the planner now, as after any bulk load
+        // (PostgreSQL's "Populating a Database"), not whenever autovacuum
+        // gets to it: without them it plans the audit trail's and the
+        // lists' queries for empty tables.
+        if target.engine == super::Engine::Postgres {
+            sqlx::query("ANALYZE")
+                .execute(&target.pool().await)
+                .await
+                .map_err(terr)?;
+        }
 
         // Checked on what was committed, not on what was sent: the target
         // holds as many rows as the snapshot had.
