@@ -113,6 +113,26 @@ async fn copied_whole(from: &countersign::Store, to: &countersign::Store) {
 
 on_both_engines!(a_local_inventory_moves_up_whole);
 
+/// A mistyped `--from` is not created empty and "copied".
+#[test]
+fn a_missing_source_is_refused_not_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("mistyped.db");
+    let target = dir.path().join("target.db");
+    let out = countersign(&missing)
+        .args(["migrate", "--to", target.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("mistyped.db: no such database; nothing to copy"),
+        "{stderr}"
+    );
+    assert!(!missing.exists(), "the source is not created");
+    assert!(!target.exists(), "nor the target");
+}
+
 /// And back down: the team's PostgreSQL inventory copied into a SQLite file
 /// (to work offline, or to leave team mode), the same checks applied.
 #[tokio::test]

@@ -254,6 +254,16 @@ async fn the_database_knows_who_writes_and_what_they_may_change() {
             "UPDATE owners SET email = 'x@example.com' WHERE id IN ('team-streaming', 'team-payments')",
             "owner team-payments",
         ),
+        // Nor can she take a team or its person over by moving it under
+        // her own: a row is judged by the parent it had.
+        (
+            "UPDATE owners SET parent = 'team-streaming' WHERE id = 'team-payments'",
+            "owner team-payments",
+        ),
+        (
+            "UPDATE owners SET parent = 'team-streaming' WHERE id = 'li.wei'",
+            "owner li.wei",
+        ),
     ] {
         let err = raw(&alice.url(&url), sql.into()).await.unwrap_err();
         assert!(
@@ -261,6 +271,21 @@ async fn the_database_knows_who_writes_and_what_they_may_change() {
             "{sql}: {err}"
         );
     }
+    // The same through Countersign's own edit, as `import` makes it.
+    let mut payments = as_alice
+        .owners()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|o| o.id == "team-payments")
+        .unwrap();
+    payments.parent = Some("team-streaming".into());
+    let err = as_alice
+        .edit(Edit::SaveOwner(payments), None, &me)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("may not change owner team-payments"), "{err}");
     // Her own rows alone pass the same checks (written as they were, so
     // that the trail still matches what is stored).
     raw(

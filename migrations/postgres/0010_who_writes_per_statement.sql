@@ -26,6 +26,30 @@ DROP FUNCTION countersign_part_is_theirs();
 DROP FUNCTION countersign_owner_row_is_theirs();
 DROP FUNCTION countersign_audit_author_is_connected();
 
+-- The refusal says who may instead; when no team member is mapped to the
+-- owner, that only governance may (0007 said "no team member or identity
+-- governance may", which reads as nobody).
+CREATE OR REPLACE FUNCTION countersign_refuse(what text, owned_by text) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    members text := (SELECT string_agg(DISTINCT m.role, ', ') FROM team_members m
+                     WHERE m.owner_id IN (SELECT countersign_owners_of(owned_by)));
+BEGIN
+    RAISE EXCEPTION USING
+        ERRCODE = 'insufficient_privilege',
+        MESSAGE = CASE
+            WHEN owned_by IS NULL THEN
+                format('%s may not change %s: it is owned by nobody; identity governance (countersign_governance) may',
+                       session_user, what)
+            WHEN members IS NULL THEN
+                format('%s may not change %s: it is owned by %s, to which no team member is mapped; identity governance (countersign_governance) may',
+                       session_user, what, owned_by)
+            ELSE
+                format('%s may not change %s: it is owned by %s; %s or identity governance (countersign_governance) may',
+                       session_user, what, owned_by, members)
+        END;
+END;
+$$;
+
 -- Identities and services: each changed row's owner, before and after.
 CREATE FUNCTION countersign_owned_rows_are_theirs() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -95,8 +119,15 @@ BEGIN
     IF countersign_is_governance() THEN
         RETURN NULL;
     END IF;
+    -- A row as it was is judged by the parent it had: the table already
+    -- holds the statement's new parents, so countersign_may_change(id)
+    -- would let a member move another team (or its person) under their
+    -- own and so take it over.
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        EXECUTE 'SELECT id FROM old_rows WHERE NOT countersign_may_change(id) ORDER BY id LIMIT 1'
+        EXECUTE 'SELECT o.id FROM old_rows o
+                 WHERE NOT EXISTS (SELECT 1 FROM team_members m
+                                   WHERE m.role = session_user AND m.owner_id IN (o.id, o.parent))
+                 ORDER BY o.id LIMIT 1'
             INTO refused;
         IF refused.id IS NOT NULL THEN
             PERFORM countersign_refuse(format('owner %s', refused.id), refused.id);

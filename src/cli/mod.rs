@@ -454,6 +454,28 @@ enum TeamCommand {
 
 /// `--db`/`COUNTERSIGN_DB`, else the database `db use` chose, else the
 /// local default.
+/// A copy's source must already be there: opening a SQLite path creates
+/// the file, and a mistyped `--from` would then be "copied" as an empty
+/// inventory, with success. (`None`: the settings file's database, else the
+/// local default.)
+fn source_exists(from: Option<&str>) -> Result<()> {
+    let path = match from {
+        Some(t) if countersign::store::is_postgres_url(t) => return Ok(()),
+        Some(t) => PathBuf::from(t.strip_prefix("sqlite:").unwrap_or(t)),
+        None => match countersign::store::config::read_config()?.database {
+            Some(_) => return Ok(()),
+            None => countersign::store::default_db_path()?,
+        },
+    };
+    if !path.exists() {
+        bail!(
+            "{}: no such database; nothing to copy (name the SQLite file or postgres:// URL to copy with --from)",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
 async fn open_store(db: Option<String>) -> Result<Store> {
     let (store, _) = countersign::store::config::open_configured(db, Arc::new(OsKeyring)).await?;
     Ok(store)
@@ -523,7 +545,9 @@ pub async fn run(cli: Cli) -> Result<()> {
             local,
         }) => return use_database(url.as_deref(), *password_stdin, *local).await,
         Command::Migrate { from, to } => {
-            let source = open_store(from.clone().or(cli.db.clone())).await?;
+            let from = from.clone().or(cli.db.clone());
+            source_exists(from.as_deref())?;
+            let source = open_store(from).await?;
             let target = Store::connect(to).await?;
             let result = migrate(&source, &target).await;
             source.close().await;
