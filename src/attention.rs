@@ -17,10 +17,17 @@ pub enum Rule {
     NoOwner,
     BreakGlassWithoutCustodians,
     DestructiveWithoutRollback,
+    /// Admin-equivalent and not designated break-glass (OWASP NHI Top 10
+    /// 2025, NHI5 "Overprivileged NHI").
+    AdminWithoutBreakGlass,
     SharedUndocumented,
     StaleReview,
     NeverReviewed,
     Expiring,
+    /// An active credential unused for [`UNUSED_DAYS`].
+    CredentialUnused,
+    /// An active credential older than [`ROTATION_DAYS`].
+    CredentialRotationDue,
 }
 
 /// How soon a finding needs an owner, so the list can be worked from
@@ -44,8 +51,13 @@ impl Rule {
         match self {
             Rule::NoOwner
             | Rule::BreakGlassWithoutCustodians
-            | Rule::DestructiveWithoutRollback => Severity::High,
-            Rule::SharedUndocumented | Rule::Expiring | Rule::NeverReviewed => Severity::Medium,
+            | Rule::DestructiveWithoutRollback
+            | Rule::AdminWithoutBreakGlass => Severity::High,
+            Rule::SharedUndocumented
+            | Rule::Expiring
+            | Rule::NeverReviewed
+            | Rule::CredentialUnused
+            | Rule::CredentialRotationDue => Severity::Medium,
             Rule::StaleReview => Severity::Low,
         }
     }
@@ -59,6 +71,9 @@ impl Rule {
             Rule::StaleReview => "stale_review",
             Rule::NeverReviewed => "never_reviewed",
             Rule::Expiring => "expiring",
+            Rule::AdminWithoutBreakGlass => "admin_without_break_glass",
+            Rule::CredentialUnused => "credential_unused",
+            Rule::CredentialRotationDue => "credential_rotation_due",
         }
     }
 }
@@ -78,6 +93,15 @@ pub struct Finding {
 
 /// Credentials expiring within this many days are flagged.
 const EXPIRY_WARNING_DAYS: i64 = 30;
+
+/// An active credential older than this many days is due for rotation
+/// (CIS AWS Foundations Benchmark 1.14: access keys rotated every 90 days
+/// or less).
+pub const ROTATION_DAYS: i64 = 90;
+
+/// An active credential unused for this many days should be disabled (CIS
+/// AWS Foundations Benchmark 1.12: credentials unused for 45 days or more).
+pub const UNUSED_DAYS: i64 = 45;
 
 /// Every finding, most urgent rule first, then by id.
 pub fn findings(inv: &Inventory, today: Date, stale_days: u32) -> Vec<Finding> {
@@ -160,14 +184,17 @@ impl Report {
     }
 }
 
-const RULES: [Rule; 7] = [
+const RULES: [Rule; 10] = [
     Rule::NoOwner,
     Rule::BreakGlassWithoutCustodians,
     Rule::DestructiveWithoutRollback,
+    Rule::AdminWithoutBreakGlass,
     Rule::SharedUndocumented,
     Rule::StaleReview,
     Rule::NeverReviewed,
     Rule::Expiring,
+    Rule::CredentialUnused,
+    Rule::CredentialRotationDue,
 ];
 
 /// A kept finding, ordered by its place in the list.
@@ -312,6 +339,11 @@ impl Scan {
                 );
             }
         }
+        if i.admin_equivalent && i.break_glass.is_none() {
+            self.found(Rule::AdminWithoutBreakGlass, "identity", id, name, || {
+                "admin-equivalent (an administrator of its account, tenant or project) and not designated break-glass: reduce its permissions, or designate it with custodians and a use window".into()
+            });
+        }
         let undocumented = i.used_by.iter().filter(|u| !u.is_documented()).count();
         if i.used_by.len() > 1 && undocumented > 0 {
             let shared = i.used_by.len();
@@ -334,6 +366,36 @@ impl Scan {
                             "last reviewed {age} days ago by {} (stale after {stale_days})",
                             r.by
                         )
+                    });
+                }
+            }
+        }
+        for c in i.credentials.iter().filter(|c| c.active) {
+            let what = format!("{} {}", c.kind.label().to_lowercase(), c.id);
+            if let Some(idle) = c.idle_days(today)
+                && idle >= UNUSED_DAYS
+            {
+                self.found(Rule::CredentialUnused, "identity", id, name, || match c.last_used_on {
+                    Some(last) => format!("{what} is active and unused since {last}, {idle} days (disable it after {UNUSED_DAYS})"),
+                    None => format!("{what} is active and never used in its {idle} days (disable it after {UNUSED_DAYS})"),
+                });
+            }
+            if let Some(age) = c.age_days(today)
+                && age > ROTATION_DAYS
+            {
+                self.found(Rule::CredentialRotationDue, "identity", id, name, || {
+                    format!("{what} is {age} days old (rotate every {ROTATION_DAYS})")
+                });
+            }
+            if let Some(left) = c.days_to_expiry(today) {
+                let expiry = c.expires_on.expect("days_to_expiry needs it");
+                if left < 0 {
+                    self.found(Rule::Expiring, "identity", id, name, || {
+                        format!("{what} expired on {expiry}")
+                    });
+                } else if left <= EXPIRY_WARNING_DAYS {
+                    self.found(Rule::Expiring, "identity", id, name, || {
+                        format!("{what} expires on {expiry}, in {left} days")
                     });
                 }
             }
@@ -426,6 +488,79 @@ mod tests {
             "all six consumers documented"
         );
         assert!(has(&f, Rule::Expiring, "tok-warehouse-pat"));
+    }
+
+    /// Credentials as an issuer reports them, judged on a fixed day (CIS
+    /// AWS 1.12 and 1.14 thresholds), and an administrator without a
+    /// break-glass designation.
+    #[test]
+    fn credentials_and_admin_equivalence_are_checked() {
+        use crate::model::{
+            BreakGlass, Credential, CredentialKind, Environment, Identity, IdentityKind, Tier,
+        };
+        let today: Date = "2026-12-02".parse().unwrap();
+        let day = |s: &str| Some(s.parse::<Date>().unwrap());
+        let mut key = Identity::new(
+            "bot",
+            IdentityKind::ApiKey,
+            "bot",
+            Environment::Production,
+            Tier::IMPORTANT,
+        );
+        let mut fresh = Credential::new("access_key_1", CredentialKind::AccessKey);
+        fresh.created_on = day("2026-11-01");
+        fresh.last_used_on = day("2026-12-01");
+        let mut old_unused = Credential::new("access_key_2", CredentialKind::AccessKey);
+        old_unused.created_on = day("2025-01-10");
+        old_unused.last_used_on = day("2026-10-01"); // 62 days
+        let mut inactive = Credential::new("cert_1", CredentialKind::Certificate);
+        inactive.created_on = day("2019-01-01");
+        inactive.active = false;
+        let mut secret = Credential::new("s1", CredentialKind::ClientSecret);
+        secret.created_on = day("2026-11-20");
+        secret.last_used_on = day("2026-12-01");
+        secret.expires_on = day("2026-12-20");
+        key.credentials = vec![fresh, old_unused, inactive, secret];
+        key.admin_equivalent = true;
+        let mut glass = key.clone();
+        glass.id = "glass".into();
+        glass.credentials.clear();
+        glass.break_glass = Some(BreakGlass {
+            justification: "DR".into(),
+            custodians: vec!["a".into()],
+            use_window: String::new(),
+            always_dual_approval: true,
+            owner_veto: true,
+        });
+        let inv = Inventory {
+            identities: vec![key, glass],
+            ..Inventory::default()
+        };
+        let f = findings(&inv, today, DEFAULT_STALE_DAYS);
+        let of = |rule: Rule| -> Vec<&str> {
+            f.iter()
+                .filter(|x| x.rule == rule)
+                .map(|x| x.message.as_str())
+                .collect()
+        };
+        assert_eq!(
+            of(Rule::CredentialUnused),
+            [
+                "access key access_key_2 is active and unused since 2026-10-01, 62 days (disable it after 45)"
+            ]
+        );
+        assert_eq!(
+            of(Rule::CredentialRotationDue),
+            ["access key access_key_2 is 691 days old (rotate every 90)"],
+            "an inactive certificate is not due"
+        );
+        assert_eq!(
+            of(Rule::Expiring),
+            ["client secret s1 expires on 2026-12-20, in 18 days"]
+        );
+        assert!(has(&f, Rule::AdminWithoutBreakGlass, "bot"));
+        assert!(!has(&f, Rule::AdminWithoutBreakGlass, "glass"));
+        assert_eq!(Rule::AdminWithoutBreakGlass.severity(), Severity::High);
     }
 
     #[test]

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use countersign::model::{
-    Access, ApprovalTier, ContainmentAction, Environment, IdentityKind, Lifetime, OwnerKind,
-    SecretDelivery,
+    Access, ApprovalTier, ContainmentAction, CredentialKind, Environment, IdentityKind, Lifetime,
+    OwnerKind, SecretDelivery,
 };
 use ts_rs::{Config, TS};
 
@@ -90,6 +90,7 @@ fn generate(dir: &Path) {
         labels!(labels, "KIND_LABELS", IdentityKind),
         labels!(labels, "ENV_LABELS", Environment),
         labels!(labels, "LIFETIME_LABELS", Lifetime),
+        labels!(labels, "CREDENTIAL_KIND_LABELS", CredentialKind),
         labels!(labels, "ACCESS_LABELS", Access),
         labels!(labels, "DELIVERY_LABELS", SecretDelivery),
         labels!(labels, "ACTION_LABELS", ContainmentAction),

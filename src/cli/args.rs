@@ -76,6 +76,9 @@ pub(crate) enum FormatArg {
     /// Kubernetes manifests.
     #[value(name = "k8s", alias = "kubernetes")]
     Kubernetes,
+    /// AWS IAM: `aws iam get-account-authorization-details` and the
+    /// credential report (docs/importers.md).
+    Aws,
 }
 
 impl From<FormatArg> for Format {
@@ -86,6 +89,7 @@ impl From<FormatArg> for Format {
             FormatArg::Csv => Format::Csv,
             FormatArg::Backstage => Format::Backstage,
             FormatArg::Kubernetes => Format::Kubernetes,
+            FormatArg::Aws => Format::Aws,
         }
     }
 }

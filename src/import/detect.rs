@@ -20,6 +20,9 @@ pub enum Format {
     /// Kubernetes manifests.
     #[serde(rename = "k8s", alias = "kubernetes")]
     Kubernetes,
+    /// AWS IAM as the AWS CLI prints it: authorization details and the
+    /// credential report.
+    Aws,
 }
 
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json", "csv"];

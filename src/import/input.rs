@@ -215,6 +215,24 @@ fn foreign_bom(start: &[u8]) -> Option<&'static str> {
         .map(|(_, encoding)| *encoding)
 }
 
+/// The first line of a text file (at most 4 KiB of it, lossily decoded):
+/// enough to tell one CSV from another by its header.
+///
+/// # Errors
+/// [`ImportError::Io`] naming the file.
+pub fn read_head(path: &Path) -> Result<String, ImportError> {
+    let file = open(path, u64::MAX)?;
+    let mut start = Vec::with_capacity(4096);
+    file.take(4096)
+        .read_to_end(&mut start)
+        .map_err(|e| ImportError::Io {
+            origin: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+    let text = String::from_utf8_lossy(&start);
+    Ok(text.lines().next().unwrap_or("").to_owned())
+}
+
 /// Reads a whole YAML or JSON file as text: [`open`]'s checks, then UTF-8
 /// with an optional UTF-8 byte-order mark (which YAML 1.2 allows).
 ///

@@ -4,6 +4,7 @@
 //! in one audited transaction. Re-importing the same files changes nothing;
 //! a bad file changes nothing and names its line.
 
+mod aws;
 mod backstage;
 mod csv;
 mod detect;
@@ -258,6 +259,9 @@ pub struct Sources {
     list: Vec<Source>,
     catalog: backstage::Catalog,
     manifests: kubernetes::Manifests,
+    /// AWS IAM files, resolved as one set after the manifests (a role
+    /// federated to a Kubernetes service account finds its workloads).
+    aws: aws::Estate,
     findings: Findings,
     namespace: String,
     /// Whether `namespace` was given (`--namespace`), not defaulted.
@@ -280,7 +284,7 @@ impl Sources {
     /// ([`Sources::named`]), and an import of one identity costs what one
     /// identity costs (issue 20).
     pub fn needs_whole_inventory(&self) -> bool {
-        !self.catalog.is_empty() || !self.manifests.is_empty()
+        !self.catalog.is_empty() || !self.manifests.is_empty() || !self.aws.is_empty()
     }
 
     /// What the sources name: owner, service and identity ids, and the
@@ -392,6 +396,7 @@ impl<'a> Reader<'a> {
                 list: Vec::new(),
                 catalog: backstage::Catalog::default(),
                 manifests: kubernetes::Manifests::default(),
+                aws: aws::Estate::default(),
                 findings: Findings::default(),
                 namespace: options
                     .namespace
@@ -446,6 +451,17 @@ impl<'a> Reader<'a> {
             _ => false,
         };
         self.sources.files.push(origin.clone());
+        // The AWS credential report is CSV of its own, told by its header.
+        if is_csv || self.options.format == Format::Aws {
+            let head = input::read_head(path)?;
+            if aws::is_credential_report_header(&head) {
+                let text = input::read_text(path)?;
+                if let Err(e) = self.sources.aws.add_report(&origin, &text) {
+                    self.problems.push(e);
+                }
+                return Ok(());
+            }
+        }
         if is_csv {
             // Streamed: a CSV export of a large estate is read row by row.
             let reader = input::open_text_stream(path, input::MAX_CSV_BYTES)?;
@@ -472,6 +488,34 @@ impl<'a> Reader<'a> {
                 "no document in it (empty, or only comments); nothing read",
             );
             return Ok(());
+        }
+        // JSON another tool printed (the AWS CLI's), told by its shape.
+        if matches!(self.options.format, Format::Auto | Format::Aws)
+            && text.trim_start().starts_with(['{', '['])
+            && let Ok(value) = serde_json::from_str::<serde_json::Value>(text)
+        {
+            let added = if aws::is_authorization_details(&value) {
+                Some(self.sources.aws.add_details(&origin, text))
+            } else if aws::is_credential_report_json(&value) {
+                Some(self.sources.aws.add_report(&origin, text))
+            } else {
+                None
+            };
+            match added {
+                Some(Ok(())) => return Ok(()),
+                Some(Err(e)) => {
+                    self.problems.push(e);
+                    return Ok(());
+                }
+                None if self.options.format == Format::Aws => {
+                    self.problems.push(InventoryError::Unsupported {
+                        origin,
+                        message: "not AWS IAM output: expected `aws iam get-account-authorization-details` (UserDetailList, RoleDetailList, …) or `aws iam get-credential-report` JSON".into(),
+                    });
+                    return Ok(());
+                }
+                None => {}
+            }
         }
         let format = match self.options.format {
             // A YAML stream is read document by document, each by its own
@@ -526,6 +570,11 @@ impl<'a> Reader<'a> {
             Format::Backstage | Format::Kubernetes | Format::Auto => {
                 self.read_documents(path, text, format)
             }
+            // Its files were told above; this one is none of them.
+            Format::Aws => self.problems.push(InventoryError::Unsupported {
+                origin: origin.clone(),
+                message: "not AWS IAM output: expected `aws iam get-account-authorization-details` or `aws iam get-credential-report` JSON, or the report's CSV".into(),
+            }),
         }
         Ok(())
     }
@@ -877,6 +926,7 @@ pub fn merge_sources(current: &Inventory, sources: Sources) -> Result<Merged, Im
         list: mut sources,
         catalog,
         manifests,
+        aws,
         mut findings,
         namespace,
         namespace_given,
@@ -1001,6 +1051,16 @@ pub fn merge_sources(current: &Inventory, sources: Sources) -> Result<Merged, Im
             &mut findings,
             "the Kubernetes manifests",
             Format::Kubernetes,
+            built,
+        );
+    }
+    if !aws.is_empty() {
+        let built = aws.build(&working, &mut findings);
+        resolved(
+            &mut working,
+            &mut findings,
+            "the AWS IAM files",
+            Format::Aws,
             built,
         );
     }

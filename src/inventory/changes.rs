@@ -493,10 +493,21 @@ impl MergeMode {
                 external_ids: union(&old.external_ids, &new.external_ids),
                 lifetime: fill(&old.lifetime, &new.lifetime),
                 expires_on: fill(&old.expires_on, &new.expires_on),
+                // By the issuer's id: what the source says of a credential
+                // it lists (last used, active) is the newer word on it.
+                credentials: union_with(
+                    &old.credentials,
+                    &new.credentials,
+                    |c| c.id.clone(),
+                    |_, n| n.clone(),
+                ),
                 // Merged like every list: a binding imported on its own
                 // adds to what an account can do, never erases the rest
                 // (an understated permission is the worse mistake).
                 permissions: union(&old.permissions, &new.permissions),
+                // As the permissions it sums up: a source saying nothing
+                // of it does not unsay another's.
+                admin_equivalent: old.admin_equivalent || new.admin_equivalent,
                 derived_from: fill(&old.derived_from, &new.derived_from),
                 used_by: union_with(
                     &old.used_by,

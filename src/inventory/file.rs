@@ -10,8 +10,8 @@ use std::path::Path;
 
 use super::{Inventory, InventoryError, LineMap, Problem, Section};
 use crate::model::{
-    BreakGlass, ContainmentAction, ContainmentPlan, Environment, Identity, IdentityKind, Lifetime,
-    Owner, OwnerKind, Review, Service, Tier, Usage,
+    BreakGlass, ContainmentAction, ContainmentPlan, Credential, Environment, Identity,
+    IdentityKind, Lifetime, Owner, OwnerKind, Review, Service, Tier, Usage,
 };
 
 /// The only format version this build reads and writes.
@@ -79,7 +79,11 @@ struct FileIdentity {
     #[serde(default)]
     expires_on: Option<jiff::civil::Date>,
     #[serde(default)]
+    credentials: Vec<Credential>,
+    #[serde(default)]
     permissions: Vec<String>,
+    #[serde(default)]
+    admin_equivalent: bool,
     #[serde(default)]
     derived_from: Option<Spanned<String>>,
     #[serde(default)]
@@ -329,7 +333,9 @@ pub fn parse(text: &str, origin: &str) -> Result<ParsedFile, InventoryError> {
             external_ids: i.external_ids.into_iter().map(|x| x.value).collect(),
             lifetime: i.lifetime,
             expires_on: i.expires_on,
+            credentials: i.credentials,
             permissions: i.permissions,
+            admin_equivalent: i.admin_equivalent,
             derived_from: i.derived_from.map(|d| d.value),
             used_by,
             break_glass: i.break_glass.map(|b| b.value),

@@ -377,6 +377,11 @@ fn check_identity(i: &crate::model::Identity, push: &mut impl FnMut(Problem)) {
                 .iter()
                 .map(|x| ("permissions", x.as_str(), false)),
         )
+        .chain(
+            i.credentials
+                .iter()
+                .map(|c| ("credentials", c.id.as_str(), false)),
+        )
         .chain(bg.map(|b| ("break_glass", b.justification.as_str(), true)))
         .chain(bg.map(|b| ("break_glass", b.use_window.as_str(), false)))
         .chain(
@@ -394,6 +399,22 @@ fn check_identity(i: &crate::model::Identity, push: &mut impl FnMut(Problem)) {
     for x in &i.external_ids {
         if x.trim().is_empty() {
             push(p("external_ids", "must not be empty".into()));
+        }
+    }
+    // A credential is told by its issuer's id (merges and the store key on
+    // it): one per identity, never empty.
+    let mut credentials = HashSet::new();
+    for c in &i.credentials {
+        if c.id.trim().is_empty() {
+            push(p(
+                "credentials",
+                "a credential's id must not be empty".into(),
+            ));
+        } else if !credentials.insert(c.id.as_str()) {
+            push(p(
+                "credentials",
+                format!("credential {:?} is listed twice", c.id),
+            ));
         }
     }
     if let Some(bg) = &i.break_glass

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use super::names::named_enum;
-use super::{ContainmentAction, ContainmentPlan, Tier};
+use super::{ContainmentAction, ContainmentPlan, Credential, Tier};
 
 named_enum!(
     /// What sort of non-human (or emergency human) credential this is; it
@@ -181,9 +181,22 @@ pub struct Identity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(type = "string | null")]
     pub expires_on: Option<Date>,
+    /// The secrets it authenticates with, as their issuer reports them
+    /// (access keys, client secrets, certificates, private keys); none for
+    /// an identity whose credentials are minted per use.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub credentials: Vec<Credential>,
     /// What it is allowed to do: roles, scopes, policies (e.g. `ClusterRole/edit`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub permissions: Vec<String>,
+    /// Its permissions make it an administrator of its account, tenant or
+    /// project, whatever they are called: AWS `*` or `iam:*` on every
+    /// resource (AdministratorAccess), Entra ID's privileged directory
+    /// roles and Graph permissions, Google Cloud's basic Owner and Editor
+    /// roles. Set by the cloud importers from what they read (OWASP NHI
+    /// Top 10 2025, NHI5 "Overprivileged NHI").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub admin_equivalent: bool,
     /// Lineage: the identity this one was minted from or belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub derived_from: Option<String>,
@@ -218,7 +231,9 @@ impl Identity {
             external_ids: Vec::new(),
             lifetime: None,
             expires_on: None,
+            credentials: Vec::new(),
             permissions: Vec::new(),
+            admin_equivalent: false,
             derived_from: None,
             used_by: Vec::new(),
             break_glass: None,

@@ -5,6 +5,7 @@
 //! files, JSON over IPC).
 
 mod containment;
+mod credential;
 mod identity;
 mod names;
 mod owner;
@@ -13,6 +14,7 @@ pub mod text;
 mod tier;
 
 pub use containment::{ApprovalTier, ContainmentAction, ContainmentPlan};
+pub use credential::{Credential, CredentialKind};
 pub use identity::{
     Access, BreakGlass, Environment, Identity, IdentityKind, Lifetime, Review, SecretDelivery,
     Usage,

@@ -13,8 +13,9 @@ use std::io::Write;
 use super::{Store, StoreError};
 use crate::inventory::{Change, Entity, EntityState, Operation};
 
-/// Tables only Countersign's sessions may write (migrations 0005, 0006).
-const WRITE_GUARDED: [&str; 12] = [
+/// Tables only Countersign's sessions may write (migrations 0005, 0006,
+/// 0011).
+const WRITE_GUARDED: [&str; 13] = [
     "owners",
     "services",
     "service_dependencies",
@@ -23,6 +24,7 @@ const WRITE_GUARDED: [&str; 12] = [
     "identity_usages",
     "break_glass",
     "containment_plans",
+    "identity_credentials",
     "settings",
     "signing_keys",
     "decisions",
@@ -352,6 +354,7 @@ impl Store {
                     "identity_usages",
                     "break_glass",
                     "containment_plans",
+                    "identity_credentials",
                     "service_dependencies",
                 ] {
                     for op in ["inserted", "updated", "deleted"] {

@@ -66,6 +66,7 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("lifetime", Text),
             ("expires_on", Text),
             ("permissions", Text),
+            ("admin_equivalent", Int),
             ("derived_from", Text),
             ("reviewed_by", Text),
             ("reviewed_on", Text),
@@ -89,6 +90,19 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("access", Text),
             ("delivery", Text),
             ("live_sessions", Int),
+        ],
+    ),
+    (
+        "identity_credentials",
+        &[
+            ("identity_id", Text),
+            ("credential_id", Text),
+            ("position", Int),
+            ("kind", Text),
+            ("created_on", Text),
+            ("last_used_on", Text),
+            ("expires_on", Text),
+            ("active", Int),
         ],
     ),
     (

@@ -5,7 +5,9 @@ use serde::Serialize;
 use sqlx::{AnyConnection, FromRow};
 use std::collections::HashMap;
 
-use super::rows::{BreakGlassRow, IdentityRow, OwnerRow, PlanRow, ServiceRow, UsageRow};
+use super::rows::{
+    BreakGlassRow, CredentialRow, IdentityRow, OwnerRow, PlanRow, ServiceRow, UsageRow,
+};
 use super::{Store, StoreError};
 use crate::inventory::{Entity, Inventory};
 use crate::model::{ContainmentAction, Environment, Identity, IdentityKind, Owner, Service, Tier};
@@ -509,7 +511,8 @@ impl Store {
             let by_identity = filter("identity_id", chunk);
             let sql = format!(
                 "SELECT id, kind, name, owner, backup_owner, environment, tier, description,
-                        lifetime, expires_on, permissions, derived_from, reviewed_by, reviewed_on
+                        lifetime, expires_on, permissions, admin_equivalent, derived_from, reviewed_by,
+                        reviewed_on
                  FROM identities {} ORDER BY id",
                 filter("id", chunk)
             );
@@ -551,6 +554,15 @@ impl Store {
                 .fetch_all(&mut *conn)
                 .await
                 .map_err(|e| self.query_error(e))?;
+            let sql = format!(
+                "SELECT identity_id, credential_id, kind, created_on, last_used_on, expires_on, active
+                 FROM identity_credentials {by_identity} ORDER BY identity_id, position"
+            );
+            let credentials: Vec<CredentialRow> =
+                bind_all(sqlx::query_as(sqlx::AssertSqlSafe(sql)), chunk)
+                    .fetch_all(&mut *conn)
+                    .await
+                    .map_err(|e| self.query_error(e))?;
 
             let first = out.len();
             let mut index = HashMap::with_capacity(rows.len());
@@ -572,6 +584,11 @@ impl Store {
             for b in break_glass {
                 if let Some(&i) = index.get(&b.identity_id) {
                     identities[i].break_glass = Some(self.break_glass_from_row(b)?);
+                }
+            }
+            for c in credentials {
+                if let Some(&i) = index.get(&c.identity_id) {
+                    identities[i].credentials.push(self.credential_from_row(c)?);
                 }
             }
             for p in plans {

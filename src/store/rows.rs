@@ -7,7 +7,8 @@ use std::str::FromStr;
 
 use super::{Store, StoreError};
 use crate::model::{
-    BreakGlass, ContainmentPlan, Identity, Owner, ParseModelError, Review, Service, Tier, Usage,
+    BreakGlass, ContainmentPlan, Credential, Identity, Owner, ParseModelError, Review, Service,
+    Tier, Usage,
 };
 
 #[derive(FromRow)]
@@ -42,6 +43,7 @@ pub(super) struct IdentityRow {
     pub lifetime: Option<String>,
     pub expires_on: Option<String>,
     pub permissions: String,
+    pub admin_equivalent: i64,
     pub derived_from: Option<String>,
     pub reviewed_by: Option<String>,
     pub reviewed_on: Option<String>,
@@ -65,6 +67,17 @@ pub(super) struct BreakGlassRow {
     pub use_window: String,
     pub always_dual_approval: i64,
     pub owner_veto: i64,
+}
+
+#[derive(FromRow)]
+pub(super) struct CredentialRow {
+    pub identity_id: String,
+    pub credential_id: String,
+    pub kind: String,
+    pub created_on: Option<String>,
+    pub last_used_on: Option<String>,
+    pub expires_on: Option<String>,
+    pub active: i64,
 }
 
 #[derive(FromRow)]
@@ -200,6 +213,7 @@ impl Store {
         identity.lifetime = c.parse_opt("lifetime", r.lifetime.as_deref())?;
         identity.expires_on = c.date("expires_on", r.expires_on.as_deref())?;
         identity.permissions = c.json("permissions", &r.permissions)?;
+        identity.admin_equivalent = r.admin_equivalent != 0;
         identity.derived_from = r.derived_from;
         identity.review = review;
         Ok(identity)
@@ -223,6 +237,18 @@ impl Store {
             use_window: r.use_window,
             always_dual_approval: r.always_dual_approval != 0,
             owner_veto: r.owner_veto != 0,
+        })
+    }
+
+    pub(super) fn credential_from_row(&self, r: CredentialRow) -> Result<Credential, StoreError> {
+        let c = self.check("identity", &r.identity_id);
+        Ok(Credential {
+            kind: c.parse("credentials.kind", &r.kind)?,
+            created_on: c.date("credentials.created_on", r.created_on.as_deref())?,
+            last_used_on: c.date("credentials.last_used_on", r.last_used_on.as_deref())?,
+            expires_on: c.date("credentials.expires_on", r.expires_on.as_deref())?,
+            active: r.active != 0,
+            id: r.credential_id,
         })
     }
 

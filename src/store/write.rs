@@ -459,12 +459,13 @@ async fn write_service(conn: &mut AnyConnection, s: &Service) -> Result<(), sqlx
 async fn write_identity(conn: &mut AnyConnection, i: &Identity) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO identities (id, kind, name, owner, backup_owner, environment, tier, description,
-                                 lifetime, expires_on, permissions, derived_from, reviewed_by, reviewed_on)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                                 lifetime, expires_on, permissions, derived_from, reviewed_by, reviewed_on,
+                                 admin_equivalent)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
          ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name, owner = excluded.owner,
             backup_owner = excluded.backup_owner, environment = excluded.environment, tier = excluded.tier,
             description = excluded.description, lifetime = excluded.lifetime, expires_on = excluded.expires_on,
-            permissions = excluded.permissions,
+            permissions = excluded.permissions, admin_equivalent = excluded.admin_equivalent,
             derived_from = excluded.derived_from, reviewed_by = excluded.reviewed_by,
             reviewed_on = excluded.reviewed_on, version = identities.version + 1",
     )
@@ -482,6 +483,7 @@ async fn write_identity(conn: &mut AnyConnection, i: &Identity) -> Result<(), sq
     .bind(&i.derived_from)
     .bind(i.review.as_ref().map(|r| r.by.as_str()))
     .bind(i.review.as_ref().map(|r| r.on.to_string()))
+    .bind(i64::from(i.admin_equivalent))
     .execute(&mut *conn)
     .await?;
     for sql in [
@@ -489,6 +491,7 @@ async fn write_identity(conn: &mut AnyConnection, i: &Identity) -> Result<(), sq
         "DELETE FROM identity_usages WHERE identity_id = $1",
         "DELETE FROM break_glass WHERE identity_id = $1",
         "DELETE FROM containment_plans WHERE identity_id = $1",
+        "DELETE FROM identity_credentials WHERE identity_id = $1",
     ] {
         sqlx::query(sql).bind(&i.id).execute(&mut *conn).await?;
     }
@@ -525,6 +528,23 @@ async fn write_identity(conn: &mut AnyConnection, i: &Identity) -> Result<(), sq
         .bind(&bg.use_window)
         .bind(i64::from(bg.always_dual_approval))
         .bind(i64::from(bg.owner_veto))
+        .execute(&mut *conn)
+        .await?;
+    }
+    for (position, c) in i.credentials.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO identity_credentials
+                 (identity_id, credential_id, position, kind, created_on, last_used_on, expires_on, active)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&i.id)
+        .bind(&c.id)
+        .bind(position as i64)
+        .bind(c.kind.as_str())
+        .bind(c.created_on.map(|d| d.to_string()))
+        .bind(c.last_used_on.map(|d| d.to_string()))
+        .bind(c.expires_on.map(|d| d.to_string()))
+        .bind(i64::from(c.active))
         .execute(&mut *conn)
         .await?;
     }

@@ -8,6 +8,7 @@ export {
   ACCESS_LABELS,
   ACTION_LABELS,
   APPROVAL_LABELS,
+  CREDENTIAL_KIND_LABELS,
   DELIVERY_LABELS,
   ENV_LABELS,
   KIND_LABELS,
@@ -23,6 +24,9 @@ export const RULE_LABELS: Record<string, string> = {
   stale_review: "Stale review",
   never_reviewed: "Never reviewed",
   expiring: "Expiring credential",
+  admin_without_break_glass: "Admin-equivalent, not break-glass",
+  credential_unused: "Unused credential",
+  credential_rotation_due: "Credential due for rotation",
 };
 
 const TIER_LABELS = [

@@ -42,6 +42,17 @@ const full: Identity = {
     revoke_token: { reversible: false, rto_minutes: 120 },
   },
   review: { by: "li", on: "2026-10-02" },
+  // Imported from the issuer; the form keeps them as they are.
+  admin_equivalent: true,
+  credentials: [
+    {
+      id: "access_key_1",
+      kind: "access_key",
+      created_on: "2021-03-02",
+      last_used_on: "2026-11-29",
+    },
+    { id: "access_key_2", kind: "access_key", active: false },
+  ],
 };
 
 describe("identity draft", () => {

@@ -60,6 +60,9 @@ export interface IdentityDraft {
   bg_veto: boolean;
   containment: Record<ContainmentAction, PlanDraft>;
   review: Identity["review"];
+  /** As the issuer reported them (an import): kept, not edited here. */
+  credentials: Identity["credentials"];
+  admin_equivalent: Identity["admin_equivalent"];
 }
 
 const emptyPlan = (): PlanDraft => ({
@@ -114,6 +117,8 @@ export function toDraft(i: Identity | null): IdentityDraft {
     bg_veto: i?.break_glass?.owner_veto ?? true,
     containment,
     review: i?.review,
+    credentials: i?.credentials,
+    admin_equivalent: i?.admin_equivalent,
   };
 }
 
@@ -166,6 +171,8 @@ export function fromDraft(d: IdentityDraft): Identity {
       : undefined,
     containment,
     review: d.review,
+    credentials: d.credentials,
+    admin_equivalent: d.admin_equivalent,
   };
 }
 

@@ -154,7 +154,8 @@ export interface Change {
   after?: Record<string, unknown> | null;
 }
 
-export type ImportFormat = "auto" | "native" | "csv" | "backstage" | "k8s";
+export type ImportFormat =
+  "auto" | "native" | "csv" | "backstage" | "k8s" | "aws";
 
 /** A place in an imported file and what happened there (src/import/report.rs). */
 export interface ImportFinding {

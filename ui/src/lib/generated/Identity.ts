@@ -2,6 +2,7 @@
 import type { BreakGlass } from "./BreakGlass";
 import type { ContainmentAction } from "./ContainmentAction";
 import type { ContainmentPlan } from "./ContainmentPlan";
+import type { Credential } from "./Credential";
 import type { Environment } from "./Environment";
 import type { IdentityKind } from "./IdentityKind";
 import type { Lifetime } from "./Lifetime";
@@ -24,9 +25,24 @@ id: string, kind: IdentityKind, name: string, owner?: string | null, backup_owne
  */
 external_ids?: Array<string>, lifetime?: Lifetime | null, expires_on?: string | null, 
 /**
+ * The secrets it authenticates with, as their issuer reports them
+ * (access keys, client secrets, certificates, private keys); none for
+ * an identity whose credentials are minted per use.
+ */
+credentials?: Array<Credential>, 
+/**
  * What it is allowed to do: roles, scopes, policies (e.g. `ClusterRole/edit`).
  */
 permissions?: Array<string>, 
+/**
+ * Its permissions make it an administrator of its account, tenant or
+ * project, whatever they are called: AWS `*` or `iam:*` on every
+ * resource (AdministratorAccess), Entra ID's privileged directory
+ * roles and Graph permissions, Google Cloud's basic Owner and Editor
+ * roles. Set by the cloud importers from what they read (OWASP NHI
+ * Top 10 2025, NHI5 "Overprivileged NHI").
+ */
+admin_equivalent?: boolean, 
 /**
  * Lineage: the identity this one was minted from or belongs to.
  */

@@ -2,6 +2,7 @@
 import type { IdentityKind } from "./IdentityKind";
 import type { Environment } from "./Environment";
 import type { Lifetime } from "./Lifetime";
+import type { CredentialKind } from "./CredentialKind";
 import type { Access } from "./Access";
 import type { SecretDelivery } from "./SecretDelivery";
 import type { ContainmentAction } from "./ContainmentAction";
@@ -31,6 +32,14 @@ export const ENV_LABELS: Record<Environment, string> = {
 export const LIFETIME_LABELS: Record<Lifetime, string> = {
   ephemeral: "Ephemeral",
   long_lived: "Long-lived",
+};
+
+export const CREDENTIAL_KIND_LABELS: Record<CredentialKind, string> = {
+  access_key: "Access key",
+  client_secret: "Client secret",
+  certificate: "Certificate",
+  private_key: "Private key",
+  password: "Password",
 };
 
 export const ACCESS_LABELS: Record<Access, string> = {

@@ -1,0 +1,259 @@
+//! The cloud importers (issue 21) through the real CLI, on files written in
+//! each provider's CLI output shape (tests/fixtures/cloud/README.md), on a
+//! SQLite file and on PostgreSQL.
+
+mod common;
+use common::{TestDb, countersign};
+
+use assert_cmd::Command;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+
+fn cloud() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cloud")
+}
+
+fn stdout(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn as_json(cmd: &mut Command) -> Value {
+    serde_json::from_str(&stdout(cmd)).unwrap()
+}
+
+/// Both AWS accounts, the EKS cluster's manifests and the teams their tags
+/// name, as one directory.
+fn aws_estate() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("owners.yaml"),
+        "version: 1\nowners:\n  - {id: team-orders, kind: team, name: Orders}\n  - {id: team-platform, kind: team, name: Platform Engineering}\n",
+    )
+    .unwrap();
+    for (from, to) in [
+        ("eks/shop.yaml", "eks-shop.yaml"),
+        (
+            "aws/prod-111122223333/authorization-details.json",
+            "prod/authorization-details.json",
+        ),
+        (
+            "aws/prod-111122223333/credential-report.csv",
+            "prod/credential-report.csv",
+        ),
+        (
+            "aws/tooling-444455556666/authorization-details.json",
+            "tooling/authorization-details.json",
+        ),
+        (
+            "aws/tooling-444455556666/credential-report.json",
+            "tooling/credential-report.json",
+        ),
+    ] {
+        let to = dir.path().join(to);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(cloud().join(from), to).unwrap();
+    }
+    dir
+}
+
+fn show(db: &Path, id: &str) -> Value {
+    as_json(countersign(db).args(["identities", "show", id, "--json"]))
+}
+
+fn services_of(identity: &Value) -> Vec<String> {
+    identity["used_by"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|u| u["service"].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn aws_iam_maps_principals_trust_and_keys(engine: TestDb) {
+    let db = PathBuf::from(engine.target());
+    let estate = aws_estate();
+    let report = as_json(
+        countersign(&db)
+            .arg("import")
+            .arg(estate.path())
+            .arg("--json"),
+    );
+
+    // A role federated to an EKS service account: its lineage is the
+    // account, and the workload that runs as the account uses it.
+    let irsa = show(&db, "aws:111122223333:role/orders-api-irsa");
+    assert_eq!(irsa["kind"], "workload_identity");
+    assert_eq!(irsa["lifetime"], "ephemeral");
+    assert_eq!(
+        irsa["external_ids"],
+        json!(["arn:aws:iam::111122223333:role/orders-api-irsa"])
+    );
+    assert_eq!(irsa["derived_from"], "k8s:shop/orders-api");
+    assert_eq!(services_of(&irsa), ["shop/orders-api"]);
+    assert_eq!(irsa["owner"], "team-orders", "from its tag");
+    assert_eq!(
+        irsa["permissions"],
+        json!(["policy/orders-data-access", "inline/orders-table"])
+    );
+    assert!(
+        irsa.get("admin_equivalent").is_none(),
+        "only the default version of a managed policy is in force: {irsa}"
+    );
+
+    // A role chain across the two accounts, admin through its inline policy.
+    let deploy = show(&db, "aws:111122223333:role/deploy-pipeline");
+    assert_eq!(deploy["derived_from"], "aws:444455556666:role/ci-runner");
+    assert_eq!(deploy["admin_equivalent"], true);
+    let runner = show(&db, "aws:444455556666:role/ci-runner");
+    assert_eq!(services_of(&runner), ["aws:444455556666:ec2.amazonaws.com"]);
+    let services = as_json(countersign(&db).args(["services", "list", "--json"]));
+    let ec2 = services
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "aws:444455556666:ec2.amazonaws.com")
+        .unwrap();
+    assert_eq!(ec2["name"], "ec2.amazonaws.com (account 444455556666)");
+    assert_eq!(runner["owner"], "team-platform", "from its `team` tag");
+
+    // A service role: the AWS service is recorded as what uses it.
+    let lambda = show(&db, "aws:111122223333:role/ingest-lambda");
+    assert_eq!(
+        services_of(&lambda),
+        ["aws:111122223333:lambda.amazonaws.com"]
+    );
+    assert_eq!(lambda["used_by"][0]["delivery"], "dynamic");
+    assert_eq!(
+        lambda["permissions"],
+        json!(["policy/service-role/AWSLambdaBasicExecutionRole"])
+    );
+
+    // Users with access keys: API keys with the report's dates; admin
+    // through a group's managed policy.
+    let deployer = show(&db, "aws:111122223333:user/ci-deployer");
+    assert_eq!(deployer["kind"], "api_key");
+    assert_eq!(deployer["lifetime"], "long_lived");
+    assert_eq!(deployer["owner"], "team-platform");
+    assert_eq!(deployer["admin_equivalent"], true);
+    assert_eq!(
+        deployer["permissions"],
+        json!(["group/deployers: policy/AdministratorAccess"])
+    );
+    assert_eq!(
+        deployer["credentials"],
+        json!([
+            {"id": "access_key_1", "kind": "access_key", "created_on": "2021-03-02", "last_used_on": "2026-11-29"},
+            {"id": "access_key_2", "kind": "access_key", "created_on": "2022-07-07", "last_used_on": "2022-08-01", "active": false}
+        ])
+    );
+    let legacy = show(&db, "aws:111122223333:user/legacy-reporting");
+    assert_eq!(legacy["credentials"][0]["last_used_on"], "2023-01-15");
+    assert_eq!(
+        legacy["permissions"],
+        json!(["policy/ReadOnlyAccess", "inline/read-reports-bucket"])
+    );
+    // The tooling account's report came as the CLI's JSON (base64 CSV).
+    let cache = show(&db, "aws:444455556666:user/build-cache-writer");
+    assert_eq!(
+        cache["credentials"],
+        json!([{"id": "access_key_1", "kind": "access_key", "created_on": "2024-05-20"}]),
+        "a key never used has no last use"
+    );
+
+    // Every trust, group and report row resolved: nothing left over.
+    assert_eq!(report["findings"]["unresolved"], json!([]), "{report}");
+    assert_eq!(report["findings"]["skipped"], json!([]), "{report}");
+
+    // Disabling the federated role breaks the Kubernetes workload.
+    let blast = as_json(countersign(&db).args([
+        "blast",
+        "aws:111122223333:role/orders-api-irsa",
+        "--json",
+    ]));
+    let hit: Vec<&str> = blast["impacted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert!(hit.contains(&"shop/orders-api"), "{blast}");
+
+    // Again: nothing changes.
+    let again = as_json(
+        countersign(&db)
+            .arg("import")
+            .arg(estate.path())
+            .arg("--json"),
+    );
+    assert_eq!(again["changes"]["changes"], json!([]), "{again}");
+}
+on_both_engines!(aws_iam_maps_principals_trust_and_keys);
+
+/// An owner set by hand is kept when the account is imported again.
+#[tokio::test]
+async fn a_hand_set_owner_survives_reimport() {
+    let engine = TestDb::sqlite();
+    let db = PathBuf::from(engine.target());
+    let estate = aws_estate();
+    stdout(countersign(&db).arg("import").arg(estate.path()));
+    let mut lambda = show(&db, "aws:111122223333:role/ingest-lambda");
+    lambda["owner"] = json!("team-data-platform");
+    for key in ["derived", "services", "version"] {
+        lambda.as_object_mut().unwrap().remove(key);
+    }
+    let edit = tempfile::tempdir().unwrap();
+    let file = edit.path().join("edit.json");
+    std::fs::write(
+        &file,
+        json!({"version": 1, "identities": [lambda]}).to_string(),
+    )
+    .unwrap();
+    stdout(countersign(&db).arg("import").arg(&file));
+    stdout(countersign(&db).arg("import").arg(estate.path()));
+    assert_eq!(
+        show(&db, "aws:111122223333:role/ingest-lambda")["owner"],
+        "team-data-platform"
+    );
+}
+
+/// A value the AWS CLI would not print is refused with the file and the
+/// JSON path, and nothing is written.
+#[tokio::test]
+async fn a_malformed_aws_file_names_the_json_path_and_writes_nothing() {
+    let engine = TestDb::sqlite();
+    let db = PathBuf::from(engine.target());
+    let dir = tempfile::tempdir().unwrap();
+    let text =
+        std::fs::read_to_string(cloud().join("aws/prod-111122223333/authorization-details.json"))
+            .unwrap();
+    let bad = text.replacen(
+        r#""Principal": {"AWS": "arn:aws:iam::444455556666:role/ci-runner"}"#,
+        r#""Principal": 7"#,
+        1,
+    );
+    assert_ne!(bad, text);
+    std::fs::write(dir.path().join("details.json"), bad).unwrap();
+    let out = countersign(&db)
+        .arg("import")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("details.json")
+            && stderr.contains("RoleDetailList[2].AssumeRolePolicyDocument"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("found a number"), "{stderr}");
+    let ids = as_json(countersign(&db).args(["identities", "list", "--json"]));
+    assert_eq!(ids, json!([]), "nothing written");
+}
