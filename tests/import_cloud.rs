@@ -257,3 +257,58 @@ async fn a_malformed_aws_file_names_the_json_path_and_writes_nothing() {
     let ids = as_json(countersign(&db).args(["identities", "list", "--json"]));
     assert_eq!(ids, json!([]), "nothing written");
 }
+
+async fn entra_maps_service_principals_apps_and_managed_identities(engine: TestDb) {
+    let db = PathBuf::from(engine.target());
+    let report = as_json(
+        countersign(&db)
+            .arg("import")
+            .arg(cloud().join("entra"))
+            .arg("--json"),
+    );
+    let app = show(&db, "entra:a3d5e7f9-1b2c-4d6e-8f01-23456789ab01");
+    assert_eq!(app["kind"], "oauth_app");
+    assert_eq!(app["name"], "payments-reconciler");
+    assert_eq!(
+        app["owner"], "li.wei@harborpay.example",
+        "its application's owner"
+    );
+    // The secrets its application object holds, never their values.
+    assert_eq!(
+        app["credentials"],
+        json!([
+            {"id": "c0ffee00-1111-4222-8333-944455556601", "kind": "client_secret", "created_on": "2025-06-01", "expires_on": "2027-01-10"},
+            {"id": "c0ffee00-2222-4333-8444-955566667702", "kind": "certificate", "created_on": "2024-01-01", "expires_on": "2029-01-01"}
+        ])
+    );
+    assert_eq!(
+        app["permissions"],
+        json!(["Microsoft Graph: app role df021288-bdef-4463-88db-98f22de89214"])
+    );
+    assert!(
+        app.get("admin_equivalent").is_none(),
+        "User.Read.All does not escalate"
+    );
+
+    let mi = show(&db, "entra:0e1d2c3b-4a59-4687-b6c5-d4e3f2a1b002");
+    assert_eq!(mi["kind"], "workload_identity");
+    assert_eq!(mi["lifetime"], "ephemeral");
+    assert_eq!(
+        mi["external_ids"][1],
+        "/subscriptions/11111111-2222-3333-4444-555555555555/resourcegroups/rg-orders/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-orders-prod"
+    );
+    // The owner is a person the inventory does not hold: said, kept.
+    let unresolved = report["findings"]["unresolved"].to_string();
+    assert!(
+        unresolved.contains("owner li.wei@harborpay.example"),
+        "{unresolved}"
+    );
+    let again = as_json(
+        countersign(&db)
+            .arg("import")
+            .arg(cloud().join("entra"))
+            .arg("--json"),
+    );
+    assert_eq!(again["changes"]["changes"], json!([]), "{again}");
+}
+on_both_engines!(entra_maps_service_principals_apps_and_managed_identities);

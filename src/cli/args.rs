@@ -79,6 +79,8 @@ pub(crate) enum FormatArg {
     /// AWS IAM: `aws iam get-account-authorization-details` and the
     /// credential report (docs/importers.md).
     Aws,
+    /// Microsoft Entra ID: `az ad sp list --all`, `az ad app list --all`.
+    Entra,
 }
 
 impl From<FormatArg> for Format {
@@ -90,6 +92,7 @@ impl From<FormatArg> for Format {
             FormatArg::Backstage => Format::Backstage,
             FormatArg::Kubernetes => Format::Kubernetes,
             FormatArg::Aws => Format::Aws,
+            FormatArg::Entra => Format::Entra,
         }
     }
 }

@@ -631,7 +631,7 @@ pub(super) struct Estate {
 }
 
 /// Where an ARN is written in a file: the line of its `"Arn": "…"`.
-fn line_of(text: &str, arn: &str) -> u64 {
+pub(super) fn line_of(text: &str, arn: &str) -> u64 {
     let needle = format!("\"{arn}\"");
     text.find(&needle)
         .map(|at| text[..at].bytes().filter(|b| *b == b'\n').count() as u64 + 1)

@@ -23,6 +23,9 @@ pub enum Format {
     /// AWS IAM as the AWS CLI prints it: authorization details and the
     /// credential report.
     Aws,
+    /// Microsoft Entra ID as the Azure CLI (or Microsoft Graph) prints it:
+    /// service principals and applications.
+    Entra,
 }
 
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json", "csv"];

@@ -8,6 +8,7 @@ mod aws;
 mod backstage;
 mod csv;
 mod detect;
+mod entra;
 pub mod input;
 mod kubernetes;
 mod names;
@@ -262,6 +263,8 @@ pub struct Sources {
     /// AWS IAM files, resolved as one set after the manifests (a role
     /// federated to a Kubernetes service account finds its workloads).
     aws: aws::Estate,
+    /// Entra ID lists, resolved as one set.
+    entra: entra::Tenant,
     findings: Findings,
     namespace: String,
     /// Whether `namespace` was given (`--namespace`), not defaulted.
@@ -284,7 +287,10 @@ impl Sources {
     /// ([`Sources::named`]), and an import of one identity costs what one
     /// identity costs (issue 20).
     pub fn needs_whole_inventory(&self) -> bool {
-        !self.catalog.is_empty() || !self.manifests.is_empty() || !self.aws.is_empty()
+        !self.catalog.is_empty()
+            || !self.manifests.is_empty()
+            || !self.aws.is_empty()
+            || !self.entra.is_empty()
     }
 
     /// What the sources name: owner, service and identity ids, and the
@@ -397,6 +403,7 @@ impl<'a> Reader<'a> {
                 catalog: backstage::Catalog::default(),
                 manifests: kubernetes::Manifests::default(),
                 aws: aws::Estate::default(),
+                entra: entra::Tenant::default(),
                 findings: Findings::default(),
                 namespace: options
                     .namespace
@@ -490,14 +497,23 @@ impl<'a> Reader<'a> {
             return Ok(());
         }
         // JSON another tool printed (the AWS CLI's), told by its shape.
-        if matches!(self.options.format, Format::Auto | Format::Aws)
+        let insisted = matches!(self.options.format, Format::Aws | Format::Entra);
+        if (self.options.format == Format::Auto || insisted)
             && text.trim_start().starts_with(['{', '['])
             && let Ok(value) = serde_json::from_str::<serde_json::Value>(text)
         {
-            let added = if aws::is_authorization_details(&value) {
+            let (aws_ok, entra_ok) = (
+                self.options.format != Format::Entra,
+                self.options.format != Format::Aws,
+            );
+            let added = if aws_ok && aws::is_authorization_details(&value) {
                 Some(self.sources.aws.add_details(&origin, text))
-            } else if aws::is_credential_report_json(&value) {
+            } else if aws_ok && aws::is_credential_report_json(&value) {
                 Some(self.sources.aws.add_report(&origin, text))
+            } else if entra_ok && entra::is_service_principals(&value) {
+                Some(self.sources.entra.add_service_principals(&origin, text))
+            } else if entra_ok && entra::is_applications(&value) {
+                Some(self.sources.entra.add_applications(&origin, text))
             } else {
                 None
             };
@@ -507,10 +523,16 @@ impl<'a> Reader<'a> {
                     self.problems.push(e);
                     return Ok(());
                 }
-                None if self.options.format == Format::Aws => {
+                None if insisted => {
                     self.problems.push(InventoryError::Unsupported {
                         origin,
-                        message: "not AWS IAM output: expected `aws iam get-account-authorization-details` (UserDetailList, RoleDetailList, …) or `aws iam get-credential-report` JSON".into(),
+                        message: format!("not {} output: {}", match self.options.format {
+                            Format::Aws => "AWS IAM",
+                            _ => "Entra ID",
+                        }, match self.options.format {
+                            Format::Aws => "expected `aws iam get-account-authorization-details` (UserDetailList, RoleDetailList, …) or `aws iam get-credential-report` JSON",
+                            _ => "expected `az ad sp list --all` or `az ad app list --all` JSON (or the same Microsoft Graph objects under `value`)",
+                        }),
                     });
                     return Ok(());
                 }
@@ -574,6 +596,10 @@ impl<'a> Reader<'a> {
             Format::Aws => self.problems.push(InventoryError::Unsupported {
                 origin: origin.clone(),
                 message: "not AWS IAM output: expected `aws iam get-account-authorization-details` or `aws iam get-credential-report` JSON, or the report's CSV".into(),
+            }),
+            Format::Entra => self.problems.push(InventoryError::Unsupported {
+                origin: origin.clone(),
+                message: "not Entra ID output: expected `az ad sp list --all` or `az ad app list --all` JSON".into(),
             }),
         }
         Ok(())
@@ -927,6 +953,7 @@ pub fn merge_sources(current: &Inventory, sources: Sources) -> Result<Merged, Im
         catalog,
         manifests,
         aws,
+        entra,
         mut findings,
         namespace,
         namespace_given,
@@ -1061,6 +1088,16 @@ pub fn merge_sources(current: &Inventory, sources: Sources) -> Result<Merged, Im
             &mut findings,
             "the AWS IAM files",
             Format::Aws,
+            built,
+        );
+    }
+    if !entra.is_empty() {
+        let built = entra.build(&working, &mut findings);
+        resolved(
+            &mut working,
+            &mut findings,
+            "the Entra ID files",
+            Format::Entra,
             built,
         );
     }

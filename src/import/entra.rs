@@ -1,0 +1,371 @@
+//! Microsoft Entra ID as the Azure CLI prints it, without any network
+//! access (issue 21): `az ad sp list --all` (service principals, managed
+//! identities among them) and `az ad app list --all` (the applications
+//! whose secrets and certificates their service principals sign in with).
+//! Both are Microsoft Graph objects, so a Graph export (`{"value": […]}`,
+//! with `appRoleAssignments` or `owners` expanded) reads the same way.
+//!
+//! An application's service principal is one identity, `entra:APP_ID`,
+//! with the credentials of its application object; a managed identity is a
+//! workload identity (Azure mints its tokens). Microsoft's own first-party
+//! service principals, which every tenant lists, are skipped and counted.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::inventory::{Inventory, InventoryError, LineMap, Section};
+use crate::model::{
+    Credential, CredentialKind, Environment, Identity, IdentityKind, Lifetime, Tier,
+};
+
+/// What the import report calls these files.
+pub(super) const FORMAT: &str = "Entra ID";
+
+/// The tenants Microsoft's first-party applications belong to.
+const MICROSOFT_TENANTS: [&str; 2] = [
+    "f8cdef31-a31e-4b4a-93e4-5f571e91255a",
+    "72f988bf-86f1-41af-91ab-2d7cd011db47",
+];
+
+/// Microsoft Graph application permissions that let their holder make
+/// itself (or anything) a tenant administrator: granting roles, granting
+/// app roles, or adding credentials to any application.
+const ESCALATING_GRAPH_ROLES: [(&str, &str); 4] = [
+    (
+        "9e3f62cf-ca93-4989-b6ce-bf83c28f9fe8",
+        "RoleManagement.ReadWrite.Directory",
+    ),
+    (
+        "06b708a9-e830-4db3-a914-8e69da51d44f",
+        "AppRoleAssignment.ReadWrite.All",
+    ),
+    (
+        "1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9",
+        "Application.ReadWrite.All",
+    ),
+    (
+        "19dbc75e-c2e2-444c-a770-ec69d8559fc7",
+        "Directory.ReadWrite.All",
+    ),
+];
+
+/// The objects of a list, as the CLI prints them (an array) or as Graph
+/// returns them (`{"value": […]}`).
+fn objects(v: &Value) -> Option<&Vec<Value>> {
+    match v {
+        Value::Array(items) => Some(items),
+        Value::Object(o) => o.get("value").and_then(Value::as_array),
+        _ => None,
+    }
+}
+
+/// Whether `v` lists service principals.
+pub(super) fn is_service_principals(v: &Value) -> bool {
+    objects(v)
+        .and_then(|items| items.first())
+        .is_some_and(|first| {
+            first.get("servicePrincipalType").is_some() && first.get("appId").is_some()
+        })
+}
+
+/// Whether `v` lists application objects.
+pub(super) fn is_applications(v: &Value) -> bool {
+    objects(v)
+        .and_then(|items| items.first())
+        .is_some_and(|first| {
+            first.get("appId").is_some()
+                && first.get("servicePrincipalType").is_none()
+                && (first.get("signInAudience").is_some()
+                    || first.get("requiredResourceAccess").is_some())
+        })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ServicePrincipal {
+    id: String,
+    app_id: String,
+    display_name: String,
+    service_principal_type: String,
+    #[serde(default)]
+    account_enabled: Option<bool>,
+    #[serde(default)]
+    app_owner_organization_id: Option<String>,
+    #[serde(default)]
+    alternative_names: Vec<String>,
+    #[serde(default)]
+    password_credentials: Vec<PasswordCredential>,
+    #[serde(default)]
+    key_credentials: Vec<KeyCredential>,
+    #[serde(default)]
+    app_role_assignments: Vec<AppRoleAssignment>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Application {
+    app_id: String,
+    #[serde(default)]
+    password_credentials: Vec<PasswordCredential>,
+    #[serde(default)]
+    key_credentials: Vec<KeyCredential>,
+    #[serde(default)]
+    owners: Vec<DirectoryObject>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PasswordCredential {
+    key_id: String,
+    #[serde(default)]
+    start_date_time: Option<jiff::Timestamp>,
+    #[serde(default)]
+    end_date_time: Option<jiff::Timestamp>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct KeyCredential {
+    key_id: String,
+    #[serde(default)]
+    start_date_time: Option<jiff::Timestamp>,
+    #[serde(default)]
+    end_date_time: Option<jiff::Timestamp>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AppRoleAssignment {
+    app_role_id: String,
+    #[serde(default)]
+    resource_display_name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DirectoryObject {
+    #[serde(default)]
+    user_principal_name: Option<String>,
+    #[serde(default)]
+    display_name: Option<String>,
+}
+
+fn day(t: Option<jiff::Timestamp>) -> Option<jiff::civil::Date> {
+    t.map(|t| jiff::tz::Offset::UTC.to_datetime(t).date())
+}
+
+fn credentials(passwords: &[PasswordCredential], keys: &[KeyCredential]) -> Vec<Credential> {
+    let mut out = Vec::new();
+    for p in passwords {
+        let mut c = Credential::new(&p.key_id, CredentialKind::ClientSecret);
+        c.created_on = day(p.start_date_time);
+        c.expires_on = day(p.end_date_time);
+        out.push(c);
+    }
+    for k in keys {
+        let mut c = Credential::new(&k.key_id, CredentialKind::Certificate);
+        c.created_on = day(k.start_date_time);
+        c.expires_on = day(k.end_date_time);
+        out.push(c);
+    }
+    out
+}
+
+/// Reads one list, naming the JSON path of a value Graph would not return.
+fn read_list<T: serde::de::DeserializeOwned>(
+    text: &str,
+    origin: &str,
+) -> Result<Vec<T>, InventoryError> {
+    let v: Value = serde_json::from_str(text).map_err(|e| InventoryError::Syntax {
+        origin: origin.to_owned(),
+        position: Some((e.line() as u64, e.column() as u64)),
+        message: e.to_string(),
+    })?;
+    let (items, prefix) = match v {
+        Value::Object(mut o) => (o.remove("value").unwrap_or(Value::Null), "value"),
+        v => (v, ""),
+    };
+    serde_path_to_error::deserialize(items).map_err(|e| {
+        let path = e.path().to_string();
+        InventoryError::Invalid {
+            origin: origin.to_owned(),
+            line: None,
+            at: format!("{prefix}{}", if path == "." { String::new() } else { path }),
+            message: e.into_inner().to_string(),
+        }
+    })
+}
+
+/// Every Entra file of one import, resolved as one set (an application's
+/// credentials join its service principal, whichever file comes first).
+#[derive(Default)]
+pub(super) struct Tenant {
+    principals: Vec<(String, String, ServicePrincipal)>,
+    applications: Vec<(String, Application)>,
+}
+
+impl Tenant {
+    pub fn is_empty(&self) -> bool {
+        self.principals.is_empty() && self.applications.is_empty()
+    }
+
+    pub fn add_service_principals(
+        &mut self,
+        origin: &str,
+        text: &str,
+    ) -> Result<(), InventoryError> {
+        for sp in read_list::<ServicePrincipal>(text, origin)? {
+            self.principals
+                .push((origin.to_owned(), text.to_owned(), sp));
+        }
+        Ok(())
+    }
+
+    pub fn add_applications(&mut self, origin: &str, text: &str) -> Result<(), InventoryError> {
+        for app in read_list::<Application>(text, origin)? {
+            self.applications.push((origin.to_owned(), app));
+        }
+        Ok(())
+    }
+
+    pub fn build(
+        self,
+        working: &Inventory,
+        findings: &mut super::Findings,
+    ) -> (Inventory, LineMap) {
+        let mut inv = Inventory::default();
+        let mut lines = LineMap::default();
+        let mut apps: HashMap<String, (String, Application)> = self
+            .applications
+            .into_iter()
+            .map(|(origin, a)| (a.app_id.clone(), (origin, a)))
+            .collect();
+        for (origin, text, sp) in self.principals {
+            lines.file(&origin);
+            let line = super::aws::line_of(&text, &sp.id);
+            let first_party = sp
+                .app_owner_organization_id
+                .as_deref()
+                .is_some_and(|t| MICROSOFT_TENANTS.contains(&t));
+            let (kind, lifetime) = match sp.service_principal_type.as_str() {
+                "Application" if first_party => {
+                    findings.skip(
+                        FORMAT,
+                        "Microsoft first-party service principal",
+                        &origin,
+                        line,
+                    );
+                    continue;
+                }
+                "Application" => (IdentityKind::OauthApp, Lifetime::LongLived),
+                "ManagedIdentity" => (IdentityKind::WorkloadIdentity, Lifetime::Ephemeral),
+                other => {
+                    findings.skip(FORMAT, &format!("{other} service principal"), &origin, line);
+                    continue;
+                }
+            };
+            let id = format!("entra:{}", sp.app_id);
+            let mut i = Identity::new(
+                &id,
+                kind,
+                &sp.display_name,
+                Environment::Production,
+                Tier::IMPORTANT,
+            );
+            i.lifetime = Some(lifetime);
+            i.external_ids = vec![id.clone()];
+            i.external_ids.extend(
+                sp.alternative_names
+                    .iter()
+                    .filter(|n| n.starts_with("/subscriptions/"))
+                    .cloned(),
+            );
+            i.description = match kind {
+                IdentityKind::WorkloadIdentity => "Entra ID managed identity.".to_owned(),
+                _ => "Entra ID application (service principal).".to_owned(),
+            };
+            if sp.account_enabled == Some(false) {
+                i.description
+                    .push_str(" Disabled (accountEnabled is false).");
+            }
+            i.credentials = credentials(&sp.password_credentials, &sp.key_credentials);
+            if let Some((_, app)) = apps.remove(&sp.app_id) {
+                i.credentials
+                    .extend(credentials(&app.password_credentials, &app.key_credentials));
+                if let Some(owner) = app.owners.iter().find_map(|o| {
+                    o.user_principal_name
+                        .clone()
+                        .or_else(|| o.display_name.clone())
+                }) {
+                    i.owner = Some(owner);
+                }
+            } else if kind == IdentityKind::OauthApp {
+                findings.note(&origin, Some(line), format!("{}: its application object is not in the import, so the secrets and certificates it signs in with are not known; import `az ad app list --all` beside it", sp.display_name));
+            }
+            for a in &sp.app_role_assignments {
+                let resource = a.resource_display_name.as_deref().unwrap_or("a resource");
+                let escalating = ESCALATING_GRAPH_ROLES
+                    .iter()
+                    .find(|(role, _)| *role == a.app_role_id);
+                match escalating {
+                    Some((_, name)) if resource == "Microsoft Graph" => {
+                        i.permissions.push(format!("Microsoft Graph: {name}"));
+                        i.admin_equivalent = true;
+                    }
+                    _ => i
+                        .permissions
+                        .push(format!("{resource}: app role {}", a.app_role_id)),
+                }
+            }
+            if let Some(owner) = &i.owner
+                && !working.owners.iter().any(|o| &o.id == owner)
+            {
+                findings.unresolved(&origin, Some(line), format!("{}: owner {owner} (from its application's owners) is neither in this import nor in the inventory; kept as written", sp.display_name));
+            }
+            lines.entity(Section::Identities, &id, line);
+            inv.identities.push(i);
+        }
+        for (app_id, (origin, _)) in apps {
+            findings.unresolved(&origin, None, format!("application {app_id} has no service principal in the import (`az ad sp list --all`), so nothing signs in as it here; not imported"));
+        }
+        (inv, lines)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lists_are_told_apart_by_shape() {
+        let sps: Value = serde_json::from_str(include_str!(
+            "../../tests/fixtures/cloud/entra/service-principals.json"
+        ))
+        .unwrap();
+        let apps: Value = serde_json::from_str(include_str!(
+            "../../tests/fixtures/cloud/entra/applications.json"
+        ))
+        .unwrap();
+        assert!(is_service_principals(&sps) && !is_applications(&sps));
+        assert!(is_applications(&apps) && !is_service_principals(&apps));
+        let graph = serde_json::json!({"value": sps});
+        assert!(is_service_principals(&graph));
+    }
+
+    #[test]
+    fn a_bad_value_names_its_json_path() {
+        let err = read_list::<ServicePrincipal>(
+            r#"{"value": [{"id": "x", "appId": "a", "displayName": "d", "servicePrincipalType": "Application",
+                "passwordCredentials": [{"keyId": "k", "endDateTime": "soon"}]}]}"#,
+            "sp.json",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("value[0].passwordCredentials[0].endDateTime"),
+            "{err}"
+        );
+    }
+}
