@@ -312,3 +312,77 @@ async fn entra_maps_service_principals_apps_and_managed_identities(engine: TestD
     assert_eq!(again["changes"]["changes"], json!([]), "{again}");
 }
 on_both_engines!(entra_maps_service_principals_apps_and_managed_identities);
+
+async fn gcp_maps_service_accounts_keys_and_bindings(engine: TestDb) {
+    let db = PathBuf::from(engine.target());
+    let report = as_json(
+        countersign(&db)
+            .arg("import")
+            .arg(cloud().join("gcp"))
+            .arg("--json"),
+    );
+    let exporter = show(
+        &db,
+        "gcp:warehouse-exporter@harbor-data-prod.iam.gserviceaccount.com",
+    );
+    assert_eq!(exporter["kind"], "service_account");
+    assert_eq!(exporter["name"], "Warehouse exporter");
+    assert_eq!(
+        exporter["lifetime"], "long_lived",
+        "it has a user-managed key"
+    );
+    assert_eq!(
+        exporter["credentials"],
+        json!([{"id": "3f2a9c81d0e4b5a6c7d8e9f00112233445566778", "kind": "private_key", "created_on": "2022-02-14"}]),
+        "the user-managed key only, and it never expires"
+    );
+    assert_eq!(
+        exporter["permissions"],
+        json!(["roles/editor", "roles/bigquery.dataEditor"])
+    );
+    assert_eq!(exporter["admin_equivalent"], true, "a basic role");
+    let bi = show(
+        &db,
+        "gcp:bi-connector@harbor-data-prod.iam.gserviceaccount.com",
+    );
+    assert_eq!(bi["lifetime"], "ephemeral");
+    assert!(bi["description"].as_str().unwrap().ends_with("Disabled."));
+    assert_eq!(
+        bi["permissions"],
+        json!(["roles/bigquery.dataViewer (conditional: until-2027)"])
+    );
+    // Google's own keys and service agents are counted, people noted.
+    let skipped: Vec<(String, u64)> = report["findings"]["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["kind"].as_str().unwrap().to_owned(),
+                s["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            ("Google-managed key (rotated by Google)".to_owned(), 1),
+            ("binding of a Google-managed service agent".to_owned(), 1)
+        ]
+    );
+    assert!(
+        report["findings"]["notes"]
+            .to_string()
+            .contains("1 binding member(s) are people"),
+        "{report}"
+    );
+    assert_eq!(report["findings"]["unresolved"], json!([]), "{report}");
+    let again = as_json(
+        countersign(&db)
+            .arg("import")
+            .arg(cloud().join("gcp"))
+            .arg("--json"),
+    );
+    assert_eq!(again["changes"]["changes"], json!([]), "{again}");
+}
+on_both_engines!(gcp_maps_service_accounts_keys_and_bindings);

@@ -81,6 +81,8 @@ pub(crate) enum FormatArg {
     Aws,
     /// Microsoft Entra ID: `az ad sp list --all`, `az ad app list --all`.
     Entra,
+    /// Google Cloud: gcloud's service accounts, their keys and a project's IAM policy.
+    Gcp,
 }
 
 impl From<FormatArg> for Format {
@@ -93,6 +95,7 @@ impl From<FormatArg> for Format {
             FormatArg::Kubernetes => Format::Kubernetes,
             FormatArg::Aws => Format::Aws,
             FormatArg::Entra => Format::Entra,
+            FormatArg::Gcp => Format::Gcp,
         }
     }
 }

@@ -26,6 +26,9 @@ pub enum Format {
     /// Microsoft Entra ID as the Azure CLI (or Microsoft Graph) prints it:
     /// service principals and applications.
     Entra,
+    /// Google Cloud IAM as gcloud prints it (`--format=json`): service
+    /// accounts, their keys, a project's IAM policy.
+    Gcp,
 }
 
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json", "csv"];

@@ -9,6 +9,7 @@ mod backstage;
 mod csv;
 mod detect;
 mod entra;
+mod gcp;
 pub mod input;
 mod kubernetes;
 mod names;
@@ -265,6 +266,8 @@ pub struct Sources {
     aws: aws::Estate,
     /// Entra ID lists, resolved as one set.
     entra: entra::Tenant,
+    /// Google Cloud files, resolved as one set.
+    gcp: gcp::Projects,
     findings: Findings,
     namespace: String,
     /// Whether `namespace` was given (`--namespace`), not defaulted.
@@ -291,6 +294,7 @@ impl Sources {
             || !self.manifests.is_empty()
             || !self.aws.is_empty()
             || !self.entra.is_empty()
+            || !self.gcp.is_empty()
     }
 
     /// What the sources name: owner, service and identity ids, and the
@@ -404,6 +408,7 @@ impl<'a> Reader<'a> {
                 manifests: kubernetes::Manifests::default(),
                 aws: aws::Estate::default(),
                 entra: entra::Tenant::default(),
+                gcp: gcp::Projects::default(),
                 findings: Findings::default(),
                 namespace: options
                     .namespace
@@ -497,15 +502,17 @@ impl<'a> Reader<'a> {
             return Ok(());
         }
         // JSON another tool printed (the AWS CLI's), told by its shape.
-        let insisted = matches!(self.options.format, Format::Aws | Format::Entra);
+        let insisted = matches!(
+            self.options.format,
+            Format::Aws | Format::Entra | Format::Gcp
+        );
         if (self.options.format == Format::Auto || insisted)
             && text.trim_start().starts_with(['{', '['])
             && let Ok(value) = serde_json::from_str::<serde_json::Value>(text)
         {
-            let (aws_ok, entra_ok) = (
-                self.options.format != Format::Entra,
-                self.options.format != Format::Aws,
-            );
+            let only = |f: Format| self.options.format == Format::Auto || self.options.format == f;
+            let (aws_ok, entra_ok, gcp_ok) =
+                (only(Format::Aws), only(Format::Entra), only(Format::Gcp));
             let added = if aws_ok && aws::is_authorization_details(&value) {
                 Some(self.sources.aws.add_details(&origin, text))
             } else if aws_ok && aws::is_credential_report_json(&value) {
@@ -514,6 +521,12 @@ impl<'a> Reader<'a> {
                 Some(self.sources.entra.add_service_principals(&origin, text))
             } else if entra_ok && entra::is_applications(&value) {
                 Some(self.sources.entra.add_applications(&origin, text))
+            } else if gcp_ok && gcp::is_service_accounts(&value) {
+                Some(self.sources.gcp.add_service_accounts(&origin, text))
+            } else if gcp_ok && gcp::is_keys(&value) {
+                Some(self.sources.gcp.add_keys(&origin, text))
+            } else if gcp_ok && gcp::is_policy(&value) {
+                Some(self.sources.gcp.add_policy(&origin, text))
             } else {
                 None
             };
@@ -528,10 +541,12 @@ impl<'a> Reader<'a> {
                         origin,
                         message: format!("not {} output: {}", match self.options.format {
                             Format::Aws => "AWS IAM",
-                            _ => "Entra ID",
+                            Format::Entra => "Entra ID",
+                            _ => "Google Cloud",
                         }, match self.options.format {
                             Format::Aws => "expected `aws iam get-account-authorization-details` (UserDetailList, RoleDetailList, …) or `aws iam get-credential-report` JSON",
-                            _ => "expected `az ad sp list --all` or `az ad app list --all` JSON (or the same Microsoft Graph objects under `value`)",
+                            Format::Entra => "expected `az ad sp list --all` or `az ad app list --all` JSON (or the same Microsoft Graph objects under `value`)",
+                            _ => "expected `gcloud iam service-accounts list`, `gcloud iam service-accounts keys list` or `gcloud projects get-iam-policy` output with --format=json",
                         }),
                     });
                     return Ok(());
@@ -600,6 +615,10 @@ impl<'a> Reader<'a> {
             Format::Entra => self.problems.push(InventoryError::Unsupported {
                 origin: origin.clone(),
                 message: "not Entra ID output: expected `az ad sp list --all` or `az ad app list --all` JSON".into(),
+            }),
+            Format::Gcp => self.problems.push(InventoryError::Unsupported {
+                origin: origin.clone(),
+                message: "not Google Cloud output: expected gcloud's --format=json of `iam service-accounts list`, `iam service-accounts keys list` or `projects get-iam-policy`".into(),
             }),
         }
         Ok(())
@@ -954,6 +973,7 @@ pub fn merge_sources(current: &Inventory, sources: Sources) -> Result<Merged, Im
         manifests,
         aws,
         entra,
+        gcp,
         mut findings,
         namespace,
         namespace_given,
@@ -1098,6 +1118,16 @@ pub fn merge_sources(current: &Inventory, sources: Sources) -> Result<Merged, Im
             &mut findings,
             "the Entra ID files",
             Format::Entra,
+            built,
+        );
+    }
+    if !gcp.is_empty() {
+        let built = gcp.build(&working, &mut findings);
+        resolved(
+            &mut working,
+            &mut findings,
+            "the Google Cloud files",
+            Format::Gcp,
             built,
         );
     }

@@ -1,0 +1,361 @@
+//! Google Cloud IAM as gcloud prints it (`--format=json`), without any
+//! network access (issue 21): `gcloud iam service-accounts list`, `gcloud
+//! iam service-accounts keys list --iam-account=…` (each account's keys)
+//! and `gcloud projects get-iam-policy` (the project's bindings).
+//!
+//! A service account is an identity `gcp:EMAIL`; its user-managed keys are
+//! its credentials (Google-managed keys are rotated by Google and counted,
+//! not imported); each binding naming it adds the role to its permissions,
+//! and the basic roles Owner and Editor make it admin-equivalent.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::inventory::{Inventory, InventoryError, LineMap, Section};
+use crate::model::{
+    Credential, CredentialKind, Environment, Identity, IdentityKind, Lifetime, Tier,
+};
+
+/// What the import report calls these files.
+pub(super) const FORMAT: &str = "Google Cloud";
+
+/// The basic roles that grant (almost) everything in a project.
+const BASIC_ADMIN_ROLES: [&str; 2] = ["roles/owner", "roles/editor"];
+
+/// Google's end of time: a key valid "until" it never expires.
+const NEVER: &str = "9999-12-31";
+
+fn first(v: &Value) -> Option<&Value> {
+    v.as_array().and_then(|a| a.first())
+}
+
+/// Whether `v` is `gcloud iam service-accounts list` output.
+pub(super) fn is_service_accounts(v: &Value) -> bool {
+    first(v).is_some_and(|f| {
+        f.get("email").is_some()
+            && f.get("name")
+                .and_then(Value::as_str)
+                .is_some_and(|n| n.contains("/serviceAccounts/"))
+            && f.get("keyType").is_none()
+    })
+}
+
+/// Whether `v` is `gcloud iam service-accounts keys list` output.
+pub(super) fn is_keys(v: &Value) -> bool {
+    first(v).is_some_and(|f| f.get("keyType").is_some() && f.get("name").is_some())
+}
+
+/// Whether `v` is an IAM policy (`gcloud projects get-iam-policy`).
+pub(super) fn is_policy(v: &Value) -> bool {
+    v.get("bindings").is_some_and(Value::is_array) && v.get("etag").is_some()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ServiceAccount {
+    email: String,
+    #[serde(default)]
+    display_name: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    project_id: Option<String>,
+    #[serde(default)]
+    disabled: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Key {
+    name: String,
+    key_type: String,
+    #[serde(default, deserialize_with = "google_time")]
+    valid_after_time: Option<jiff::civil::Date>,
+    #[serde(default, deserialize_with = "google_time")]
+    valid_before_time: Option<jiff::civil::Date>,
+}
+
+/// An RFC 3339 time as a UTC date; Google's "never"
+/// (`9999-12-31T23:59:59Z`, past the last instant many libraries hold) as
+/// none.
+fn google_time<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<jiff::civil::Date>, D::Error> {
+    use serde::de::Error;
+    let Some(text) = Option::<String>::deserialize(d)? else {
+        return Ok(None);
+    };
+    if text.starts_with(NEVER) {
+        return Ok(None);
+    }
+    text.parse::<jiff::Timestamp>()
+        .map(|t| Some(jiff::tz::Offset::UTC.to_datetime(t).date()))
+        .map_err(|e| D::Error::custom(format!("{text:?} is not a time (RFC 3339): {e}")))
+}
+
+#[derive(Debug, Deserialize)]
+struct Policy {
+    #[serde(default)]
+    bindings: Vec<Binding>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Binding {
+    role: String,
+    #[serde(default)]
+    members: Vec<String>,
+    #[serde(default)]
+    condition: Option<Condition>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Condition {
+    #[serde(default)]
+    title: Option<String>,
+}
+
+fn parse<T: serde::de::DeserializeOwned>(text: &str, origin: &str) -> Result<T, InventoryError> {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let at = e.path().to_string();
+        let inner = e.into_inner();
+        InventoryError::Invalid {
+            origin: origin.to_owned(),
+            line: Some(inner.line() as u64),
+            at: if at == "." { String::new() } else { at },
+            message: inner
+                .to_string()
+                .split(" at line ")
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+        }
+    })
+}
+
+/// A Google-managed service agent (`service-…@compute-system…`,
+/// `…@gcp-sa-….iam.gserviceaccount.com`, `…@cloudservices…`): Google's own
+/// accounts acting for a service, which no owner contains.
+fn is_service_agent(email: &str) -> bool {
+    let domain = email.rsplit('@').next().unwrap_or("");
+    domain.starts_with("gcp-sa-")
+        || domain.ends_with("-system.iam.gserviceaccount.com")
+        || domain == "cloudservices.gserviceaccount.com"
+        || domain.ends_with(".gserviceaccount.com") && !domain.ends_with(".iam.gserviceaccount.com")
+}
+
+/// Every Google Cloud file of one import, resolved as one set.
+#[derive(Default)]
+pub(super) struct Projects {
+    accounts: Vec<(String, String, ServiceAccount)>,
+    keys: Vec<(String, String, Key)>,
+    policies: Vec<(String, String, Policy)>,
+}
+
+impl Projects {
+    pub fn is_empty(&self) -> bool {
+        self.accounts.is_empty() && self.keys.is_empty() && self.policies.is_empty()
+    }
+
+    pub fn add_service_accounts(&mut self, origin: &str, text: &str) -> Result<(), InventoryError> {
+        for a in parse::<Vec<ServiceAccount>>(text, origin)? {
+            self.accounts.push((origin.to_owned(), text.to_owned(), a));
+        }
+        Ok(())
+    }
+
+    pub fn add_keys(&mut self, origin: &str, text: &str) -> Result<(), InventoryError> {
+        for k in parse::<Vec<Key>>(text, origin)? {
+            self.keys.push((origin.to_owned(), text.to_owned(), k));
+        }
+        Ok(())
+    }
+
+    pub fn add_policy(&mut self, origin: &str, text: &str) -> Result<(), InventoryError> {
+        let p = parse::<Policy>(text, origin)?;
+        self.policies.push((origin.to_owned(), text.to_owned(), p));
+        Ok(())
+    }
+
+    pub fn build(
+        self,
+        working: &Inventory,
+        findings: &mut super::Findings,
+    ) -> (Inventory, LineMap) {
+        let mut inv = Inventory::default();
+        let mut lines = LineMap::default();
+        let line_of = super::aws::line_of;
+        for (origin, text, a) in &self.accounts {
+            lines.file(origin);
+            let id = format!("gcp:{}", a.email);
+            let name = a
+                .display_name
+                .clone()
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| a.email.clone());
+            let mut i = Identity::new(
+                &id,
+                IdentityKind::ServiceAccount,
+                &name,
+                Environment::Production,
+                Tier::IMPORTANT,
+            );
+            i.external_ids = vec![id.clone()];
+            i.lifetime = Some(Lifetime::Ephemeral);
+            i.description = format!(
+                "Google Cloud service account {} in project {}.",
+                a.email,
+                a.project_id.as_deref().unwrap_or("?")
+            );
+            if let Some(d) = a.description.as_deref().filter(|d| !d.is_empty()) {
+                i.description.push(' ');
+                i.description.push_str(d);
+            }
+            if a.disabled {
+                i.description.push_str(" Disabled.");
+            }
+            lines.entity(Section::Identities, &id, line_of(text, &a.email));
+            inv.identities.push(i);
+        }
+        for (origin, text, k) in &self.keys {
+            let line = line_of(text, &k.name);
+            if k.key_type != "USER_MANAGED" {
+                findings.skip(
+                    FORMAT,
+                    "Google-managed key (rotated by Google)",
+                    origin,
+                    line,
+                );
+                continue;
+            }
+            let Some((account, key_id)) = k
+                .name
+                .split_once("/serviceAccounts/")
+                .and_then(|(_, rest)| rest.split_once("/keys/"))
+            else {
+                findings.unresolved(origin, Some(line), format!("key {:?}: not a service account key's name (projects/P/serviceAccounts/EMAIL/keys/ID); skipped", k.name));
+                continue;
+            };
+            let id = format!("gcp:{account}");
+            let mut c = Credential::new(key_id, CredentialKind::PrivateKey);
+            c.created_on = k.valid_after_time;
+            c.expires_on = k.valid_before_time;
+            match inv.identities.iter_mut().find(|i| i.id == id) {
+                Some(i) => {
+                    i.credentials.push(c);
+                    i.lifetime = Some(Lifetime::LongLived);
+                }
+                None if working.identities.iter().any(|i| i.id == id) => {
+                    let mut i = working.identities.iter().find(|i| i.id == id).expect("known").clone();
+                    if !i.credentials.iter().any(|x| x.id == c.id) {
+                        i.credentials.push(c);
+                    }
+                    i.lifetime = Some(Lifetime::LongLived);
+                    lines.file(origin);
+                    lines.entity(Section::Identities, &id, line);
+                    inv.identities.push(i);
+                }
+                None => findings.unresolved(origin, Some(line), format!("key {key_id} of {account}, which is neither in this import nor in the inventory; import `gcloud iam service-accounts list` of its project")),
+            }
+        }
+        for (origin, text, p) in &self.policies {
+            let mut people = 0usize;
+            let mut granted: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            let mut agents: HashSet<&str> = HashSet::new();
+            for b in &p.bindings {
+                for m in &b.members {
+                    let Some(email) = m.strip_prefix("serviceAccount:") else {
+                        people += 1;
+                        continue;
+                    };
+                    if is_service_agent(email) {
+                        if agents.insert(email) {
+                            findings.skip(
+                                FORMAT,
+                                "binding of a Google-managed service agent",
+                                origin,
+                                line_of(text, email),
+                            );
+                        }
+                        continue;
+                    }
+                    let role = match b.condition.as_ref().and_then(|c| c.title.as_deref()) {
+                        Some(title) => format!("{} (conditional: {title})", b.role),
+                        None => b.role.clone(),
+                    };
+                    granted.entry(email.to_owned()).or_default().push(role);
+                }
+            }
+            if people > 0 {
+                findings.note(origin, None, format!("{people} binding member(s) are people, groups or domains (user:, group:, domain:), not machine identities: not imported"));
+            }
+            for (email, roles) in granted {
+                let id = format!("gcp:{email}");
+                let line = line_of(text, &format!("serviceAccount:{email}"));
+                let admin = roles
+                    .iter()
+                    .any(|r| BASIC_ADMIN_ROLES.contains(&r.as_str()));
+                let target = match inv.identities.iter_mut().position(|i| i.id == id) {
+                    Some(at) => Some(at),
+                    None => working.identities.iter().find(|i| i.id == id).map(|i| {
+                        inv.identities.push(i.clone());
+                        lines.file(origin);
+                        lines.entity(Section::Identities, &id, line);
+                        inv.identities.len() - 1
+                    }),
+                };
+                match target {
+                    Some(at) => {
+                        let i = &mut inv.identities[at];
+                        for r in roles {
+                            if !i.permissions.contains(&r) {
+                                i.permissions.push(r);
+                            }
+                        }
+                        i.admin_equivalent |= admin;
+                    }
+                    None => findings.unresolved(origin, Some(line), format!("the policy grants {} to {email}, which is neither in this import nor in the inventory; import `gcloud iam service-accounts list` of its project", roles.join(", "))),
+                }
+            }
+        }
+        (inv, lines)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_files_are_told_apart_by_shape() {
+        let v = |s: &str| serde_json::from_str::<Value>(s).unwrap();
+        let accounts = v(include_str!(
+            "../../tests/fixtures/cloud/gcp/service-accounts.json"
+        ));
+        let keys = v(include_str!(
+            "../../tests/fixtures/cloud/gcp/keys-warehouse-exporter.json"
+        ));
+        let policy = v(include_str!(
+            "../../tests/fixtures/cloud/gcp/iam-policy.json"
+        ));
+        assert!(is_service_accounts(&accounts) && !is_keys(&accounts) && !is_policy(&accounts));
+        assert!(is_keys(&keys) && !is_service_accounts(&keys));
+        assert!(is_policy(&policy) && !is_keys(&policy));
+    }
+
+    #[test]
+    fn service_agents_are_googles() {
+        assert!(is_service_agent(
+            "service-123456789012@compute-system.iam.gserviceaccount.com"
+        ));
+        assert!(is_service_agent(
+            "service-1@gcp-sa-pubsub.iam.gserviceaccount.com"
+        ));
+        assert!(is_service_agent("123@cloudservices.gserviceaccount.com"));
+        assert!(!is_service_agent(
+            "warehouse-exporter@harbor-data-prod.iam.gserviceaccount.com"
+        ));
+    }
+}
