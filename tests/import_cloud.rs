@@ -164,13 +164,20 @@ async fn aws_iam_maps_principals_trust_and_keys(engine: TestDb) {
     let cache = show(&db, "aws:444455556666:user/build-cache-writer");
     assert_eq!(
         cache["credentials"],
-        json!([{"id": "access_key_1", "kind": "access_key", "created_on": "2024-05-20"}]),
-        "a key never used has no last use"
+        json!([{"id": "access_key_1", "kind": "access_key", "created_on": "2024-05-20", "never_used": true}]),
+        "the report records a key never used"
     );
 
     // Every trust, group and report row resolved: nothing left over.
     assert_eq!(report["findings"]["unresolved"], json!([]), "{report}");
     assert_eq!(report["findings"]["skipped"], json!([]), "{report}");
+
+    // The chain's derived role is named, not the one contained.
+    let chain = stdout(countersign(&db).args(["blast", "aws:444455556666:role/ci-runner"]));
+    assert!(
+        chain.contains("also revokes derived credentials: aws:111122223333:role/deploy-pipeline\n"),
+        "{chain}"
+    );
 
     // Disabling the federated role breaks the Kubernetes workload.
     let blast = as_json(countersign(&db).args([
@@ -197,15 +204,18 @@ async fn aws_iam_maps_principals_trust_and_keys(engine: TestDb) {
 }
 on_both_engines!(aws_iam_maps_principals_trust_and_keys);
 
-/// An owner set by hand is kept when the account is imported again.
+/// Imported again, the account is the truth about what it grants and the
+/// keys it has (a policy narrowed or a key deleted in AWS is narrowed or
+/// deleted here), and the owner's word — owner, description — is kept.
 #[tokio::test]
-async fn a_hand_set_owner_survives_reimport() {
+async fn a_reimport_follows_the_cloud_and_keeps_the_owners_word() {
     let engine = TestDb::sqlite();
     let db = PathBuf::from(engine.target());
     let estate = aws_estate();
     stdout(countersign(&db).arg("import").arg(estate.path()));
     let mut lambda = show(&db, "aws:111122223333:role/ingest-lambda");
     lambda["owner"] = json!("team-data-platform");
+    lambda["description"] = json!("Loads the nightly ingest; owned by data platform.");
     for key in ["derived", "services", "version"] {
         lambda.as_object_mut().unwrap().remove(key);
     }
@@ -217,11 +227,43 @@ async fn a_hand_set_owner_survives_reimport() {
     )
     .unwrap();
     stdout(countersign(&db).arg("import").arg(&file));
+    // In AWS meanwhile: the deployers group narrowed to read-only, and the
+    // legacy user's key deleted.
+    let details = estate.path().join("prod/authorization-details.json");
+    let text = std::fs::read_to_string(&details).unwrap();
+    std::fs::write(
+        &details,
+        text.replace(
+            r#"{"PolicyName": "AdministratorAccess", "PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}"#,
+            r#"{"PolicyName": "ReadOnlyAccess", "PolicyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}"#,
+        ),
+    )
+    .unwrap();
+    let report = estate.path().join("prod/credential-report.csv");
+    let text = std::fs::read_to_string(&report).unwrap();
+    std::fs::write(
+        &report,
+        text.replace(
+            "false,N/A,N/A,N/A,false,true,2018-06-11T14:05:00+00:00,2023-01-15T06:30:00+00:00,us-east-1,s3,",
+            "false,N/A,N/A,N/A,false,false,N/A,N/A,N/A,N/A,",
+        ),
+    )
+    .unwrap();
     stdout(countersign(&db).arg("import").arg(estate.path()));
+    let lambda = show(&db, "aws:111122223333:role/ingest-lambda");
+    assert_eq!(lambda["owner"], "team-data-platform");
     assert_eq!(
-        show(&db, "aws:111122223333:role/ingest-lambda")["owner"],
-        "team-data-platform"
+        lambda["description"],
+        "Loads the nightly ingest; owned by data platform."
     );
+    let deployer = show(&db, "aws:111122223333:user/ci-deployer");
+    assert_eq!(
+        deployer["permissions"],
+        json!(["group/deployers: policy/ReadOnlyAccess"])
+    );
+    assert!(deployer.get("admin_equivalent").is_none(), "{deployer}");
+    let legacy = show(&db, "aws:111122223333:user/legacy-reporting");
+    assert!(legacy.get("credentials").is_none(), "{legacy}");
 }
 
 /// A value the AWS CLI would not print is refused with the file and the
@@ -386,3 +428,42 @@ async fn gcp_maps_service_accounts_keys_and_bindings(engine: TestDb) {
     assert_eq!(again["changes"]["changes"], json!([]), "{again}");
 }
 on_both_engines!(gcp_maps_service_accounts_keys_and_bindings);
+
+/// The default Compute Engine account is the project's own (often an
+/// Editor), not a Google service agent; public access is reported.
+#[tokio::test]
+async fn gcp_default_accounts_count_and_public_access_is_said() {
+    let engine = TestDb::sqlite();
+    let db = PathBuf::from(engine.target());
+    let dir = tempfile::tempdir().unwrap();
+    let compute = "123456789012-compute@developer.gserviceaccount.com";
+    std::fs::write(
+        dir.path().join("accounts.json"),
+        json!([{
+            "displayName": "Compute Engine default service account",
+            "email": compute,
+            "name": format!("projects/harbor-web/serviceAccounts/{compute}"),
+            "projectId": "harbor-web",
+            "uniqueId": "1"
+        }])
+        .to_string(),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("policy.json"),
+        json!({"bindings": [
+            {"role": "roles/editor", "members": [format!("serviceAccount:{compute}")]},
+            {"role": "roles/storage.objectViewer", "members": ["allUsers"]}
+        ], "etag": "x", "version": 1})
+        .to_string(),
+    )
+    .unwrap();
+    let report = as_json(countersign(&db).arg("import").arg(dir.path()).arg("--json"));
+    let sa = show(&db, &format!("gcp:{compute}"));
+    assert_eq!(sa["admin_equivalent"], true, "{sa}");
+    let unresolved = report["findings"]["unresolved"].to_string();
+    assert!(
+        unresolved.contains("grants roles/storage.objectViewer to allUsers"),
+        "{unresolved}"
+    );
+}

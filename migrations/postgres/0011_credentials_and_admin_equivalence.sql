@@ -9,6 +9,7 @@ CREATE TABLE identity_credentials (
     kind          TEXT COLLATE "C" NOT NULL,
     created_on    TEXT COLLATE "C",
     last_used_on  TEXT COLLATE "C",
+    never_used    BIGINT NOT NULL DEFAULT 0 CHECK (never_used IN (0, 1)),
     expires_on    TEXT COLLATE "C",
     active        BIGINT NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
     PRIMARY KEY (identity_id, credential_id)

@@ -9,6 +9,7 @@ CREATE TABLE identity_credentials (
     kind          TEXT NOT NULL,
     created_on    TEXT,
     last_used_on  TEXT,
+    never_used    INTEGER NOT NULL DEFAULT 0 CHECK (never_used IN (0, 1)),
     expires_on    TEXT,
     active        INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
     PRIMARY KEY (identity_id, credential_id)

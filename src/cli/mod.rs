@@ -65,7 +65,8 @@ enum Command {
     /// Teams and people who own identities and services
     #[command(subcommand)]
     Owners(OwnersCommand),
-    /// Import an inventory: Countersign YAML/JSON, CSV, Backstage catalog or Kubernetes manifests
+    /// Import an inventory: Countersign YAML/JSON, CSV, Backstage catalog, Kubernetes manifests,
+    /// or AWS IAM, Entra ID and Google Cloud as their CLIs print them
     Import(ImportArgs),
     /// Export the inventory
     Export(ExportArgs),

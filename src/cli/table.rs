@@ -314,11 +314,18 @@ pub fn blast(r: &countersign::graph::blast_radius::BlastResult) -> String {
             " (some unknown)"
         }
     );
-    if r.contained.len() > r.targets.len() {
+    // `contained` is sorted, targets among them: name the others.
+    let derived: Vec<&str> = r
+        .contained
+        .iter()
+        .filter(|c| !r.targets.iter().any(|t| &t.identity == *c))
+        .map(String::as_str)
+        .collect();
+    if !derived.is_empty() {
         let _ = writeln!(
             out,
             "also revokes derived credentials: {}",
-            r.contained[1..].join(", ")
+            derived.join(", ")
         );
     }
     if !s.break_glass.is_empty() {

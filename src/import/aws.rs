@@ -586,6 +586,8 @@ pub(super) fn read_credential_report(
             let mut c = Credential::new(k, CredentialKind::AccessKey);
             c.created_on = rotated;
             c.last_used_on = date(&format!("{k}_last_used_date"))?;
+            // The report records every key's use: `N/A` is never.
+            c.never_used = c.last_used_on.is_none();
             c.active = active;
             credentials.push(c);
         }

@@ -174,20 +174,25 @@ fn credentials(passwords: &[PasswordCredential], keys: &[KeyCredential]) -> Vec<
 }
 
 /// Reads one list, naming the JSON path of a value Graph would not return.
+/// The list's objects, and whether Graph said more pages follow
+/// (`@odata.nextLink`).
 fn read_list<T: serde::de::DeserializeOwned>(
     text: &str,
     origin: &str,
-) -> Result<Vec<T>, InventoryError> {
+) -> Result<(Vec<T>, bool), InventoryError> {
     let v: Value = serde_json::from_str(text).map_err(|e| InventoryError::Syntax {
         origin: origin.to_owned(),
         position: Some((e.line() as u64, e.column() as u64)),
         message: e.to_string(),
     })?;
-    let (items, prefix) = match v {
-        Value::Object(mut o) => (o.remove("value").unwrap_or(Value::Null), "value"),
-        v => (v, ""),
+    let (items, prefix, more) = match v {
+        Value::Object(mut o) => {
+            let more = o.contains_key("@odata.nextLink");
+            (o.remove("value").unwrap_or(Value::Null), "value", more)
+        }
+        v => (v, "", false),
     };
-    serde_path_to_error::deserialize(items).map_err(|e| {
+    let items = serde_path_to_error::deserialize(items).map_err(|e| {
         let path = e.path().to_string();
         InventoryError::Invalid {
             origin: origin.to_owned(),
@@ -195,7 +200,8 @@ fn read_list<T: serde::de::DeserializeOwned>(
             at: format!("{prefix}{}", if path == "." { String::new() } else { path }),
             message: e.into_inner().to_string(),
         }
-    })
+    })?;
+    Ok((items, more))
 }
 
 /// Every Entra file of one import, resolved as one set (an application's
@@ -204,11 +210,13 @@ fn read_list<T: serde::de::DeserializeOwned>(
 pub(super) struct Tenant {
     principals: Vec<(String, String, ServicePrincipal)>,
     applications: Vec<(String, Application)>,
+    /// Files that are one page of several (`@odata.nextLink`).
+    paged: Vec<String>,
 }
 
 impl Tenant {
     pub fn is_empty(&self) -> bool {
-        self.principals.is_empty() && self.applications.is_empty()
+        self.principals.is_empty() && self.applications.is_empty() && self.paged.is_empty()
     }
 
     pub fn add_service_principals(
@@ -216,7 +224,11 @@ impl Tenant {
         origin: &str,
         text: &str,
     ) -> Result<(), InventoryError> {
-        for sp in read_list::<ServicePrincipal>(text, origin)? {
+        let (list, more) = read_list::<ServicePrincipal>(text, origin)?;
+        if more {
+            self.paged.push(origin.to_owned());
+        }
+        for sp in list {
             self.principals
                 .push((origin.to_owned(), text.to_owned(), sp));
         }
@@ -224,7 +236,11 @@ impl Tenant {
     }
 
     pub fn add_applications(&mut self, origin: &str, text: &str) -> Result<(), InventoryError> {
-        for app in read_list::<Application>(text, origin)? {
+        let (list, more) = read_list::<Application>(text, origin)?;
+        if more {
+            self.paged.push(origin.to_owned());
+        }
+        for app in list {
             self.applications.push((origin.to_owned(), app));
         }
         Ok(())
@@ -237,6 +253,9 @@ impl Tenant {
     ) -> (Inventory, LineMap) {
         let mut inv = Inventory::default();
         let mut lines = LineMap::default();
+        for origin in &self.paged {
+            findings.unresolved(origin, None, "@odata.nextLink: this is one page of Microsoft Graph's list, so service principals or applications may be missing; fetch every page (`az ad sp list --all` and `az ad app list --all` page through them all)");
+        }
         let mut apps: HashMap<String, (String, Application)> = self
             .applications
             .into_iter()

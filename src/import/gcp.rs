@@ -71,6 +71,8 @@ struct ServiceAccount {
 struct Key {
     name: String,
     key_type: String,
+    #[serde(default)]
+    disabled: bool,
     #[serde(default, deserialize_with = "google_time")]
     valid_after_time: Option<jiff::civil::Date>,
     #[serde(default, deserialize_with = "google_time")]
@@ -138,12 +140,15 @@ fn parse<T: serde::de::DeserializeOwned>(text: &str, origin: &str) -> Result<T, 
 /// A Google-managed service agent (`service-…@compute-system…`,
 /// `…@gcp-sa-….iam.gserviceaccount.com`, `…@cloudservices…`): Google's own
 /// accounts acting for a service, which no owner contains.
+/// Not the default Compute Engine (`N-compute@developer…`) or App Engine
+/// (`P@appspot…`) accounts: those are the project's own, often Editors.
 fn is_service_agent(email: &str) -> bool {
-    let domain = email.rsplit('@').next().unwrap_or("");
-    domain.starts_with("gcp-sa-")
+    let (local, domain) = email.split_once('@').unwrap_or(("", email));
+    (local.starts_with("service-") && domain.ends_with(".gserviceaccount.com"))
+        || domain.starts_with("gcp-sa-")
         || domain.ends_with("-system.iam.gserviceaccount.com")
         || domain == "cloudservices.gserviceaccount.com"
-        || domain.ends_with(".gserviceaccount.com") && !domain.ends_with(".iam.gserviceaccount.com")
+        || domain == "container-engine-robot.iam.gserviceaccount.com"
 }
 
 /// Every Google Cloud file of one import, resolved as one set.
@@ -242,6 +247,7 @@ impl Projects {
             let mut c = Credential::new(key_id, CredentialKind::PrivateKey);
             c.created_on = k.valid_after_time;
             c.expires_on = k.valid_before_time;
+            c.active = !k.disabled;
             match inv.identities.iter_mut().find(|i| i.id == id) {
                 Some(i) => {
                     i.credentials.push(c);
@@ -267,7 +273,13 @@ impl Projects {
             for b in &p.bindings {
                 for m in &b.members {
                     let Some(email) = m.strip_prefix("serviceAccount:") else {
-                        people += 1;
+                        let line = line_of(text, m);
+                        match m.as_str() {
+                            "allUsers" | "allAuthenticatedUsers" => findings.unresolved(origin, Some(line), format!("the policy grants {} to {m}: anyone{} may use it, and no identity holds it to contain", b.role, if m == "allUsers" { " on the internet" } else { " with a Google account" })),
+                            m if m.starts_with("deleted:") => findings.unresolved(origin, Some(line), format!("the policy still grants {} to {m}, a deleted principal: remove the binding", b.role)),
+                            m if m.starts_with("principal://") || m.starts_with("principalSet://") => findings.unresolved(origin, Some(line), format!("the policy grants {} to the federated identities {m} (workload identity federation), which no file of the import describes; not imported", b.role)),
+                            _ => people += 1,
+                        }
                         continue;
                     };
                     if is_service_agent(email) {
@@ -356,6 +368,12 @@ mod tests {
         assert!(is_service_agent("123@cloudservices.gserviceaccount.com"));
         assert!(!is_service_agent(
             "warehouse-exporter@harbor-data-prod.iam.gserviceaccount.com"
+        ));
+        assert!(!is_service_agent(
+            "123456789012-compute@developer.gserviceaccount.com"
+        ));
+        assert!(!is_service_agent(
+            "harbor-data-prod@appspot.gserviceaccount.com"
         ));
     }
 }

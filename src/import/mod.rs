@@ -1019,7 +1019,13 @@ pub fn merge_sources(current: &Inventory, sources: Sources) -> Result<Merged, Im
                         format,
                         (inventory, lines): (Inventory, LineMap)| {
         stated_values(working, &inventory, &lines, findings);
-        let mut source = Source::new(origin, format, inventory, MergeMode::Fill);
+        // The cloud providers are the systems of record for their
+        // principals (MergeMode::Sync); catalogs and manifests know part.
+        let mode = match format {
+            Format::Aws | Format::Entra | Format::Gcp => MergeMode::Sync,
+            _ => MergeMode::Fill,
+        };
+        let mut source = Source::new(origin, format, inventory, mode);
         source.lines = lines;
         merge(working, &mut source);
         sources.push(source);

@@ -409,6 +409,15 @@ pub enum MergeMode {
     /// documentation, lists are merged, and required fields it can only
     /// guess (kind, tier, environment) are set only on creation.
     Fill,
+    /// The source is the system of record for the principals it lists
+    /// (a cloud provider's IAM): what it says of their kind, lifetime,
+    /// permissions, admin-equivalence and credentials is the current truth
+    /// and replaces what was there, so a policy narrowed or a key deleted
+    /// in the cloud is narrowed or deleted here too. What an owner
+    /// documents (owner, backup owner, tier, environment, description,
+    /// containment, review, break-glass) is filled only where empty, and
+    /// usages and external ids are merged, as [`MergeMode::Fill`] does.
+    Sync,
 }
 
 /// Old items in their order, then new ones; an item both have is combined.
@@ -453,7 +462,7 @@ impl MergeMode {
     fn merge_owner(self, old: &Owner, new: &Owner) -> Owner {
         match self {
             MergeMode::Replace => new.clone(),
-            MergeMode::Fill => Owner {
+            MergeMode::Fill | MergeMode::Sync => Owner {
                 id: old.id.clone(),
                 kind: new.kind,
                 name: fill_text(&old.name, &new.name),
@@ -466,7 +475,7 @@ impl MergeMode {
     fn merge_service(self, old: &Service, new: &Service) -> Service {
         match self {
             MergeMode::Replace => new.clone(),
-            MergeMode::Fill => Service {
+            MergeMode::Fill | MergeMode::Sync => Service {
                 id: old.id.clone(),
                 name: fill_text(&old.name, &new.name),
                 owner: fill(&old.owner, &new.owner),
@@ -481,6 +490,19 @@ impl MergeMode {
     fn merge_identity(self, old: &Identity, new: &Identity) -> Identity {
         match self {
             MergeMode::Replace => new.clone(),
+            MergeMode::Sync => {
+                let mut merged = MergeMode::Fill.merge_identity(old, new);
+                merged.kind = new.kind;
+                merged.name = new.name.clone();
+                merged.lifetime = new.lifetime;
+                merged.permissions = new.permissions.clone();
+                merged.admin_equivalent = new.admin_equivalent;
+                merged.credentials = new.credentials.clone();
+                // The owner's word, where they gave one.
+                merged.owner = old.owner.clone().or_else(|| new.owner.clone());
+                merged.description = fill_text(&new.description, &old.description);
+                merged
+            }
             MergeMode::Fill => Identity {
                 id: old.id.clone(),
                 kind: old.kind,

@@ -37,10 +37,15 @@ pub struct Credential {
     #[ts(type = "string | null")]
     pub created_on: Option<Date>,
     /// Last used, as the issuer records it; `None` when never used or not
-    /// recorded.
+    /// recorded (see `never_used`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(type = "string | null")]
     pub last_used_on: Option<Date>,
+    /// The issuer records its use and it has never been used (AWS's
+    /// credential report says `N/A`). False when use is not recorded at
+    /// all (Entra ID's and Google's lists), so nothing is claimed then.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub never_used: bool,
     /// When it stops working on its own (`None`: never).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(type = "string | null")]
@@ -67,6 +72,7 @@ impl Credential {
             kind,
             created_on: None,
             last_used_on: None,
+            never_used: false,
             expires_on: None,
             active: true,
         }
@@ -77,11 +83,12 @@ impl Credential {
         self.created_on.map(|c| days_between(c, today))
     }
 
-    /// Whole days since it was last used — or, never used, since it was
-    /// created — on `today`: how long it has sat unused.
+    /// Whole days since it was last used — or, recorded as never used,
+    /// since it was created — on `today`: how long it has sat unused.
+    /// `None` when its use is not recorded.
     pub fn idle_days(&self, today: Date) -> Option<i64> {
         self.last_used_on
-            .or(self.created_on)
+            .or(self.created_on.filter(|_| self.never_used))
             .map(|d| days_between(d, today))
     }
 
@@ -108,6 +115,8 @@ mod tests {
         assert_eq!(c.age_days(today), None);
         c.created_on = Some(date(2026, 9, 3));
         assert_eq!(c.age_days(today), Some(90));
+        assert_eq!(c.idle_days(today), None, "use not recorded: no claim");
+        c.never_used = true;
         assert_eq!(c.idle_days(today), Some(90), "never used: since created");
         c.last_used_on = Some(date(2026, 12, 1));
         assert_eq!(c.idle_days(today), Some(1));

@@ -101,6 +101,7 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("kind", Text),
             ("created_on", Text),
             ("last_used_on", Text),
+            ("never_used", Int),
             ("expires_on", Text),
             ("active", Int),
         ],

@@ -555,7 +555,7 @@ impl Store {
                 .await
                 .map_err(|e| self.query_error(e))?;
             let sql = format!(
-                "SELECT identity_id, credential_id, kind, created_on, last_used_on, expires_on, active
+                "SELECT identity_id, credential_id, kind, created_on, last_used_on, never_used, expires_on, active
                  FROM identity_credentials {by_identity} ORDER BY identity_id, position"
             );
             let credentials: Vec<CredentialRow> =

@@ -76,6 +76,7 @@ pub(super) struct CredentialRow {
     pub kind: String,
     pub created_on: Option<String>,
     pub last_used_on: Option<String>,
+    pub never_used: i64,
     pub expires_on: Option<String>,
     pub active: i64,
 }
@@ -246,6 +247,7 @@ impl Store {
             kind: c.parse("credentials.kind", &r.kind)?,
             created_on: c.date("credentials.created_on", r.created_on.as_deref())?,
             last_used_on: c.date("credentials.last_used_on", r.last_used_on.as_deref())?,
+            never_used: r.never_used != 0,
             expires_on: c.date("credentials.expires_on", r.expires_on.as_deref())?,
             active: r.active != 0,
             id: r.credential_id,

@@ -534,8 +534,9 @@ async fn write_identity(conn: &mut AnyConnection, i: &Identity) -> Result<(), sq
     for (position, c) in i.credentials.iter().enumerate() {
         sqlx::query(
             "INSERT INTO identity_credentials
-                 (identity_id, credential_id, position, kind, created_on, last_used_on, expires_on, active)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                 (identity_id, credential_id, position, kind, created_on, last_used_on, never_used,
+                  expires_on, active)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&i.id)
         .bind(&c.id)
@@ -543,6 +544,7 @@ async fn write_identity(conn: &mut AnyConnection, i: &Identity) -> Result<(), sq
         .bind(c.kind.as_str())
         .bind(c.created_on.map(|d| d.to_string()))
         .bind(c.last_used_on.map(|d| d.to_string()))
+        .bind(i64::from(c.never_used))
         .bind(c.expires_on.map(|d| d.to_string()))
         .bind(i64::from(c.active))
         .execute(&mut *conn)

@@ -18,9 +18,15 @@ id: string, kind: CredentialKind,
 created_on?: string | null, 
 /**
  * Last used, as the issuer records it; `None` when never used or not
- * recorded.
+ * recorded (see `never_used`).
  */
 last_used_on?: string | null, 
+/**
+ * The issuer records its use and it has never been used (AWS's
+ * credential report says `N/A`). False when use is not recorded at
+ * all (Entra ID's and Google's lists), so nothing is claimed then.
+ */
+never_used?: boolean, 
 /**
  * When it stops working on its own (`None`: never).
  */
