@@ -96,9 +96,9 @@ struct ServicePrincipal {
     #[serde(default)]
     alternative_names: Vec<String>,
     #[serde(default)]
-    password_credentials: Vec<PasswordCredential>,
+    password_credentials: Vec<GraphCredential>,
     #[serde(default)]
-    key_credentials: Vec<KeyCredential>,
+    key_credentials: Vec<GraphCredential>,
     #[serde(default)]
     app_role_assignments: Vec<AppRoleAssignment>,
 }
@@ -108,26 +108,18 @@ struct ServicePrincipal {
 struct Application {
     app_id: String,
     #[serde(default)]
-    password_credentials: Vec<PasswordCredential>,
+    password_credentials: Vec<GraphCredential>,
     #[serde(default)]
-    key_credentials: Vec<KeyCredential>,
+    key_credentials: Vec<GraphCredential>,
     #[serde(default)]
     owners: Vec<DirectoryObject>,
 }
 
+/// A `passwordCredential` (client secret) or `keyCredential`
+/// (certificate): Graph gives both the same dates and id.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct PasswordCredential {
-    key_id: String,
-    #[serde(default)]
-    start_date_time: Option<jiff::Timestamp>,
-    #[serde(default)]
-    end_date_time: Option<jiff::Timestamp>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct KeyCredential {
+struct GraphCredential {
     key_id: String,
     #[serde(default)]
     start_date_time: Option<jiff::Timestamp>,
@@ -156,26 +148,24 @@ fn day(t: Option<jiff::Timestamp>) -> Option<jiff::civil::Date> {
     t.map(|t| jiff::tz::Offset::UTC.to_datetime(t).date())
 }
 
-fn credentials(passwords: &[PasswordCredential], keys: &[KeyCredential]) -> Vec<Credential> {
-    let mut out = Vec::new();
-    for p in passwords {
-        let mut c = Credential::new(&p.key_id, CredentialKind::ClientSecret);
-        c.created_on = day(p.start_date_time);
-        c.expires_on = day(p.end_date_time);
-        out.push(c);
-    }
-    for k in keys {
-        let mut c = Credential::new(&k.key_id, CredentialKind::Certificate);
-        c.created_on = day(k.start_date_time);
-        c.expires_on = day(k.end_date_time);
-        out.push(c);
-    }
-    out
+fn credentials(passwords: &[GraphCredential], keys: &[GraphCredential]) -> Vec<Credential> {
+    let kinds = passwords
+        .iter()
+        .map(|p| (p, CredentialKind::ClientSecret))
+        .chain(keys.iter().map(|k| (k, CredentialKind::Certificate)));
+    kinds
+        .map(|(g, kind)| {
+            let mut c = Credential::new(&g.key_id, kind);
+            c.created_on = day(g.start_date_time);
+            c.expires_on = day(g.end_date_time);
+            c
+        })
+        .collect()
 }
 
-/// Reads one list, naming the JSON path of a value Graph would not return.
-/// The list's objects, and whether Graph said more pages follow
-/// (`@odata.nextLink`).
+/// Reads one list: its objects, and whether Graph said more pages follow
+/// (`@odata.nextLink`). A value Graph would not return is named by its
+/// JSON path.
 fn read_list<T: serde::de::DeserializeOwned>(
     text: &str,
     origin: &str,
