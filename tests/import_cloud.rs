@@ -467,3 +467,60 @@ async fn gcp_default_accounts_count_and_public_access_is_said() {
         "{unresolved}"
     );
 }
+
+/// A file imported on its own speaks only for what it holds: details
+/// without the credential report, service principals without their
+/// applications, accounts without their keys or policy leave the keys
+/// and permissions recorded by earlier imports as they are.
+#[tokio::test]
+async fn a_partial_reimport_keeps_what_it_does_not_speak_for() {
+    let engine = TestDb::sqlite();
+    let db = PathBuf::from(engine.target());
+    let estate = aws_estate();
+    stdout(countersign(&db).arg("import").arg(estate.path()));
+    stdout(countersign(&db).arg("import").arg(cloud().join("entra")));
+    stdout(countersign(&db).arg("import").arg(cloud().join("gcp")));
+    let before: Vec<Value> = [
+        "aws:111122223333:user/ci-deployer",
+        "entra:a3d5e7f9-1b2c-4d6e-8f01-23456789ab01",
+        "gcp:warehouse-exporter@harbor-data-prod.iam.gserviceaccount.com",
+    ]
+    .iter()
+    .map(|id| show(&db, id))
+    .collect();
+    let out = as_json(
+        countersign(&db)
+            .arg("import")
+            .arg(estate.path().join("prod/authorization-details.json"))
+            .arg("--json"),
+    );
+    assert!(
+        out["findings"]["notes"]
+            .to_string()
+            .contains("those recorded are kept"),
+        "{out}"
+    );
+    stdout(
+        countersign(&db)
+            .arg("import")
+            .arg(cloud().join("entra/service-principals.json")),
+    );
+    stdout(
+        countersign(&db)
+            .arg("import")
+            .arg(cloud().join("gcp/service-accounts.json")),
+    );
+    for was in before {
+        let id = was["id"].as_str().unwrap();
+        let now = show(&db, id);
+        for field in [
+            "kind",
+            "credentials",
+            "permissions",
+            "admin_equivalent",
+            "lifetime",
+        ] {
+            assert_eq!(now.get(field), was.get(field), "{id}: {field}");
+        }
+    }
+}

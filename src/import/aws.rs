@@ -879,10 +879,26 @@ impl Estate {
                     }
                 }
                 i.admin_equivalent = admin.is_some();
+                // Without its report row the files say nothing of its keys:
+                // what is stored stands (the import replaces what it
+                // speaks for, MergeMode::Sync).
+                let stored = working.identities.iter().find(|x| x.id == id);
                 match row {
                     Some((_, r)) => i.credentials = r.credentials,
-                    None if reported_accounts.contains(account) => {}
-                    None => findings.note(origin, Some(line), format!("user {}: no credential report for account {account} in the import, so its access keys (age, last use) are not known; import `aws iam get-credential-report` beside it", u.user_name)),
+                    None => {
+                        if let Some(s) = stored {
+                            i.credentials = s.credentials.clone();
+                            i.kind = s.kind;
+                        }
+                        let why = if reported_accounts.contains(account) {
+                            format!(
+                                "the credential report of account {account} has no row for it (made before the user?)"
+                            )
+                        } else {
+                            format!("no credential report for account {account} is in the import")
+                        };
+                        findings.note(origin, Some(line), format!("user {}: {why}, so its access keys (age, last use) are not known{}; import `aws iam get-credential-report` beside it", u.user_name, if stored.is_some() { " and those recorded are kept" } else { "" }));
+                    }
                 }
                 apply_tags(&mut i, &u.tags, origin, line, findings);
                 lines.entity(Section::Identities, &id, line);

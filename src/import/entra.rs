@@ -99,8 +99,10 @@ struct ServicePrincipal {
     password_credentials: Vec<GraphCredential>,
     #[serde(default)]
     key_credentials: Vec<GraphCredential>,
+    /// Only in a Graph export that expands them (`az ad sp list` omits
+    /// them): absent, the permissions are not known.
     #[serde(default)]
-    app_role_assignments: Vec<AppRoleAssignment>,
+    app_role_assignments: Option<Vec<AppRoleAssignment>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -299,6 +301,9 @@ impl Tenant {
                 i.description
                     .push_str(" Disabled (accountEnabled is false).");
             }
+            // What the files do not speak for stays as stored (the import
+            // replaces what it speaks for, MergeMode::Sync).
+            let stored = working.identities.iter().find(|x| x.id == id);
             i.credentials = credentials(&sp.password_credentials, &sp.key_credentials);
             if let Some((_, app)) = apps.remove(&sp.app_id) {
                 i.credentials
@@ -311,21 +316,34 @@ impl Tenant {
                     i.owner = Some(owner);
                 }
             } else if kind == IdentityKind::OauthApp {
-                findings.note(&origin, Some(line), format!("{}: its application object is not in the import, so the secrets and certificates it signs in with are not known; import `az ad app list --all` beside it", sp.display_name));
+                if let Some(s) = stored {
+                    i.credentials = s.credentials.clone();
+                }
+                findings.note(&origin, Some(line), format!("{}: its application object is not in the import, so the secrets and certificates it signs in with are not known{}; import `az ad app list --all` beside it (an application registered in another tenant has none here)", sp.display_name, if stored.is_some() { " and those recorded are kept" } else { "" }));
             }
-            for a in &sp.app_role_assignments {
-                let resource = a.resource_display_name.as_deref().unwrap_or("a resource");
-                let escalating = ESCALATING_GRAPH_ROLES
-                    .iter()
-                    .find(|(role, _)| *role == a.app_role_id);
-                match escalating {
-                    Some((_, name)) if resource == "Microsoft Graph" => {
-                        i.permissions.push(format!("Microsoft Graph: {name}"));
-                        i.admin_equivalent = true;
+            match &sp.app_role_assignments {
+                Some(assignments) => {
+                    for a in assignments {
+                        let resource = a.resource_display_name.as_deref().unwrap_or("a resource");
+                        let escalating = ESCALATING_GRAPH_ROLES
+                            .iter()
+                            .find(|(role, _)| *role == a.app_role_id);
+                        match escalating {
+                            Some((_, name)) if resource == "Microsoft Graph" => {
+                                i.permissions.push(format!("Microsoft Graph: {name}"));
+                                i.admin_equivalent = true;
+                            }
+                            _ => i
+                                .permissions
+                                .push(format!("{resource}: app role {}", a.app_role_id)),
+                        }
                     }
-                    _ => i
-                        .permissions
-                        .push(format!("{resource}: app role {}", a.app_role_id)),
+                }
+                None => {
+                    if let Some(s) = stored {
+                        i.permissions = s.permissions.clone();
+                        i.admin_equivalent = s.admin_equivalent;
+                    }
                 }
             }
             if let Some(owner) = &i.owner

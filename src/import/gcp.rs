@@ -221,20 +221,36 @@ impl Projects {
             if a.disabled {
                 i.description.push_str(" Disabled.");
             }
+            // Its keys and bindings come from other files: until they do,
+            // what is stored stands (the import replaces what it speaks
+            // for, MergeMode::Sync).
+            if let Some(stored) = working.identities.iter().find(|x| x.id == id) {
+                i.credentials = stored.credentials.clone();
+                i.lifetime = stored.lifetime;
+                i.permissions = stored.permissions.clone();
+                i.admin_equivalent = stored.admin_equivalent;
+            }
             lines.entity(Section::Identities, &id, line_of(text, &a.email));
             inv.identities.push(i);
         }
+        // The identity `id` as this import will hold it: listed by its
+        // files, else as stored (the import then adds to it); `None` when
+        // neither knows it.
+        let slot = |inv: &mut Inventory, lines: &mut LineMap, id: &str, origin: &str, line: u64| {
+            if let Some(at) = inv.identities.iter().position(|i| i.id == id) {
+                return Some(at);
+            }
+            let stored = working.identities.iter().find(|i| i.id == id)?;
+            inv.identities.push(stored.clone());
+            lines.file(origin);
+            lines.entity(Section::Identities, id, line);
+            Some(inv.identities.len() - 1)
+        };
+        // Accounts whose key lists are in the import: their keys are
+        // those, replacing what was stored.
+        let mut keyed: HashSet<String> = HashSet::new();
         for (origin, text, k) in &self.keys {
             let line = line_of(text, &k.name);
-            if k.key_type != "USER_MANAGED" {
-                findings.skip(
-                    FORMAT,
-                    "Google-managed key (rotated by Google)",
-                    origin,
-                    line,
-                );
-                continue;
-            }
             let Some((account, key_id)) = k
                 .name
                 .split_once("/serviceAccounts/")
@@ -244,27 +260,32 @@ impl Projects {
                 continue;
             };
             let id = format!("gcp:{account}");
+            let Some(at) = slot(&mut inv, &mut lines, &id, origin, line) else {
+                findings.unresolved(origin, Some(line), format!("key {key_id} of {account}, which is neither in this import nor in the inventory; import `gcloud iam service-accounts list` of its project"));
+                continue;
+            };
+            let i = &mut inv.identities[at];
+            // A key list is the account's whole list, Google's keys
+            // included: it replaces the keys stored for it.
+            if keyed.insert(id.clone()) {
+                i.credentials.clear();
+                i.lifetime = Some(Lifetime::Ephemeral);
+            }
+            if k.key_type != "USER_MANAGED" {
+                findings.skip(
+                    FORMAT,
+                    "Google-managed key (rotated by Google)",
+                    origin,
+                    line,
+                );
+                continue;
+            }
             let mut c = Credential::new(key_id, CredentialKind::PrivateKey);
             c.created_on = k.valid_after_time;
             c.expires_on = k.valid_before_time;
             c.active = !k.disabled;
-            match inv.identities.iter_mut().find(|i| i.id == id) {
-                Some(i) => {
-                    i.credentials.push(c);
-                    i.lifetime = Some(Lifetime::LongLived);
-                }
-                None if working.identities.iter().any(|i| i.id == id) => {
-                    let mut i = working.identities.iter().find(|i| i.id == id).expect("known").clone();
-                    if !i.credentials.iter().any(|x| x.id == c.id) {
-                        i.credentials.push(c);
-                    }
-                    i.lifetime = Some(Lifetime::LongLived);
-                    lines.file(origin);
-                    lines.entity(Section::Identities, &id, line);
-                    inv.identities.push(i);
-                }
-                None => findings.unresolved(origin, Some(line), format!("key {key_id} of {account}, which is neither in this import nor in the inventory; import `gcloud iam service-accounts list` of its project")),
-            }
+            i.credentials.push(c);
+            i.lifetime = Some(Lifetime::LongLived);
         }
         for (origin, text, p) in &self.policies {
             let mut people = 0usize;
@@ -309,16 +330,7 @@ impl Projects {
                 let admin = roles
                     .iter()
                     .any(|r| BASIC_ADMIN_ROLES.contains(&r.as_str()));
-                let target = match inv.identities.iter_mut().position(|i| i.id == id) {
-                    Some(at) => Some(at),
-                    None => working.identities.iter().find(|i| i.id == id).map(|i| {
-                        inv.identities.push(i.clone());
-                        lines.file(origin);
-                        lines.entity(Section::Identities, &id, line);
-                        inv.identities.len() - 1
-                    }),
-                };
-                match target {
+                match slot(&mut inv, &mut lines, &id, origin, line) {
                     Some(at) => {
                         let i = &mut inv.identities[at];
                         for r in roles {
