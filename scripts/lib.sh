@@ -22,10 +22,18 @@ APP_PACKAGES=(build-essential pkg-config libwebkit2gtk-4.1-dev libxdo-dev
 TEST_PACKAGES=(xvfb xauth x11-utils webkit2gtk-driver dbus dbus-x11 gnome-keyring
   imagemagick xdotool postgresql postgresql-client sqlite3 python3 python3-venv procps
   openssl systemd)
+# What the benchmarks (bench/) add: GNU time for peak RSS.
+BENCH_PACKAGES=(time python3)
 # Independent verifiers for signed decisions (tests/interop.rs).
 PYTHON_TEST_PACKAGES=(joserfc==1.8.0 rfc8785==0.1.4 jsonschema==4.26.0 pyyaml==6.0.3)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# Seconds from a `date +%s.%N` taken earlier (T0) to now or to T1, with
+# millisecond precision (awk is in every Debian install; bc is not).
+elapsed() {
+  awk -v a="$1" -v b="${2:-$(date +%s.%N)}" 'BEGIN { printf "%.3f", b - a }'
+}
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 missing_packages() {
@@ -151,7 +159,7 @@ generated_db() {
     local t0
     t0=$(date +%s.%N)
     /usr/bin/time -f "%M" -o "$db.rss" "$cs" --db "$db" --actor bench import "$parts" >/dev/null
-    echo "imported $parts into SQLite in $(echo "$(date +%s.%N) - $t0" | bc) s, peak RSS $(($(cat "$db.rss") / 1024)) MB" | tee "$db.imported" >&2
+    echo "imported $parts into SQLite in $(elapsed "$t0") s, peak RSS $(($(cat "$db.rss") / 1024)) MB" | tee "$db.imported" >&2
   fi
   echo "$db"
 }

@@ -524,3 +524,31 @@ async fn a_partial_reimport_keeps_what_it_does_not_speak_for() {
         }
     }
 }
+
+/// A cut-off file given with `--format aws` is named as cut off, at its
+/// line, not as some other tool's output; a file of another tool under it
+/// is told what the AWS CLI prints instead.
+#[test]
+fn insisting_on_a_provider_names_what_is_wrong_with_the_file() {
+    let engine = TestDb::sqlite();
+    let db = PathBuf::from(engine.target());
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("cut.json");
+    std::fs::write(&cut, "{\n  \"RoleDetailList\": [\n    {\"RoleName\": \"r\"").unwrap();
+    let out = countersign(&db)
+        .args(["import", "--format", "aws"])
+        .arg(&cut)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("cut.json:3:"), "{stderr}");
+    let out = countersign(&db)
+        .args(["import", "--format", "aws"])
+        .arg(cloud().join("gcp/iam-policy.json"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("not AWS IAM output"), "{stderr}");
+}

@@ -285,8 +285,8 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub(super) struct Statement {
-    #[serde(default = "allow")]
-    pub effect: String,
+    #[serde(default)]
+    pub effect: Effect,
     #[serde(default)]
     pub action: OneOrMany<String>,
     #[serde(default)]
@@ -300,8 +300,13 @@ pub(super) struct Statement {
     pub condition: BTreeMap<String, BTreeMap<String, OneOrMany<String>>>,
 }
 
-fn allow() -> String {
-    "Allow".into()
+/// A statement's `Effect`, as IAM's policy grammar spells it (an
+/// unknown value is refused, not read as either).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub(super) enum Effect {
+    #[default]
+    Allow,
+    Deny,
 }
 
 /// Who a trust policy lets assume the role.
@@ -358,7 +363,7 @@ impl<'de> Deserialize<'de> for Principal {
 
 impl Statement {
     fn allows(&self) -> bool {
-        self.effect.eq_ignore_ascii_case("allow")
+        self.effect == Effect::Allow
     }
 
     /// Whether this statement alone makes its holder an administrator:
@@ -469,33 +474,7 @@ pub(super) fn read_details(
     text: &str,
     origin: &str,
 ) -> Result<AuthorizationDetails, InventoryError> {
-    let de = &mut serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let at = e.path().to_string();
-        let inner = e.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            InventoryError::Syntax {
-                origin: origin.to_owned(),
-                position: Some((inner.line() as u64, inner.column() as u64)),
-                message: inner.to_string(),
-            }
-        } else {
-            InventoryError::Invalid {
-                origin: origin.to_owned(),
-                line: Some(inner.line() as u64),
-                at: if at == "." { String::new() } else { at },
-                message: strip_position(&inner.to_string()),
-            }
-        }
-    })
-}
-
-/// serde_json appends " at line L column C"; the error carries the line.
-fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(i) => message[..i].to_owned(),
-        None => message.to_owned(),
-    }
+    super::json::read(text, origin)
 }
 
 /// One user's row of the credential report: their access keys and
@@ -527,15 +506,13 @@ pub(super) fn read_credential_report(
         message,
     };
     let csv_text: std::borrow::Cow<str> = if text.trim_start().starts_with('{') {
-        let v: Value = serde_json::from_str(text).map_err(|e| InventoryError::Syntax {
-            origin: origin.to_owned(),
-            position: Some((e.line() as u64, e.column() as u64)),
-            message: e.to_string(),
-        })?;
-        let content = v
-            .get("Content")
-            .and_then(Value::as_str)
-            .ok_or_else(|| invalid(None, "Content", "expected the report's base64 text".into()))?;
+        /// `aws iam get-credential-report --output json`.
+        #[derive(Deserialize)]
+        struct Report {
+            #[serde(rename = "Content")]
+            content: String,
+        }
+        let content = super::json::read::<Report>(text, origin)?.content;
         use base64::Engine as _;
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(content.trim())
@@ -630,14 +607,6 @@ fn report_date(raw: &str) -> Result<Option<jiff::civil::Date>, String> {
 pub(super) struct Estate {
     details: Vec<(String, String, AuthorizationDetails)>,
     reports: Vec<(String, Vec<ReportUser>)>,
-}
-
-/// Where an ARN is written in a file: the line of its `"Arn": "…"`.
-pub(super) fn line_of(text: &str, arn: &str) -> u64 {
-    let needle = format!("\"{arn}\"");
-    text.find(&needle)
-        .map(|at| text[..at].bytes().filter(|b| *b == b'\n').count() as u64 + 1)
-        .unwrap_or(1)
 }
 
 /// A Countersign id for an IAM principal: `aws:ACCOUNT:role/NAME` (or
@@ -832,7 +801,7 @@ impl Estate {
                 let Some((account, _)) = arn_account(&u.arn) else {
                     findings.unresolved(
                         origin,
-                        Some(line_of(text, &u.arn)),
+                        Some(super::json::line_of(text, &u.arn)),
                         format!(
                             "user {}: {:?} is not an IAM ARN; skipped",
                             u.user_name, u.arn
@@ -840,7 +809,7 @@ impl Estate {
                     );
                     continue;
                 };
-                let line = line_of(text, &u.arn);
+                let line = super::json::line_of(text, &u.arn);
                 let id = principal_id(account, "user", &u.user_name);
                 let row = report_rows.remove(&u.arn);
                 let kind = match &row {
@@ -906,7 +875,7 @@ impl Estate {
             }
 
             for r in &d.role_detail_list {
-                let line = line_of(text, &r.arn);
+                let line = super::json::line_of(text, &r.arn);
                 let Some((account, _)) = arn_account(&r.arn) else {
                     findings.unresolved(
                         origin,
@@ -1168,6 +1137,19 @@ mod tests {
             message.contains("Statement[0].Principal: expected \"*\" or an object")
                 && message.contains("found a number"),
             "{message}"
+        );
+    }
+
+    #[test]
+    fn an_effect_iam_does_not_know_is_refused() {
+        let err = serde_json::from_str::<PolicyDocument>(
+            r#"{"Statement": {"Effect": "Permit", "Action": "*", "Resource": "*"}}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("Statement.Effect: unknown variant `Permit`"),
+            "{err}"
         );
     }
 

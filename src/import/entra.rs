@@ -172,28 +172,19 @@ fn read_list<T: serde::de::DeserializeOwned>(
     text: &str,
     origin: &str,
 ) -> Result<(Vec<T>, bool), InventoryError> {
-    let v: Value = serde_json::from_str(text).map_err(|e| InventoryError::Syntax {
-        origin: origin.to_owned(),
-        position: Some((e.line() as u64, e.column() as u64)),
-        message: e.to_string(),
-    })?;
-    let (items, prefix, more) = match v {
-        Value::Object(mut o) => {
-            let more = o.contains_key("@odata.nextLink");
-            (o.remove("value").unwrap_or(Value::Null), "value", more)
-        }
-        v => (v, "", false),
-    };
-    let items = serde_path_to_error::deserialize(items).map_err(|e| {
-        let path = e.path().to_string();
-        InventoryError::Invalid {
-            origin: origin.to_owned(),
-            line: None,
-            at: format!("{prefix}{}", if path == "." { String::new() } else { path }),
-            message: e.into_inner().to_string(),
-        }
-    })?;
-    Ok((items, more))
+    /// One page of a Graph list.
+    #[derive(Deserialize)]
+    struct Page<T> {
+        value: Vec<T>,
+        #[serde(rename = "@odata.nextLink", default)]
+        next_link: Option<String>,
+    }
+    if text.trim_start().starts_with('{') {
+        let page: Page<T> = super::json::read(text, origin)?;
+        Ok((page.value, page.next_link.is_some()))
+    } else {
+        Ok((super::json::read(text, origin)?, false))
+    }
 }
 
 /// Every Entra file of one import, resolved as one set (an application's
@@ -255,7 +246,7 @@ impl Tenant {
             .collect();
         for (origin, text, sp) in self.principals {
             lines.file(&origin);
-            let line = super::aws::line_of(&text, &sp.id);
+            let line = super::json::line_of(&text, &sp.id);
             let first_party = sp
                 .app_owner_organization_id
                 .as_deref()

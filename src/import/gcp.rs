@@ -118,25 +118,6 @@ struct Condition {
     title: Option<String>,
 }
 
-fn parse<T: serde::de::DeserializeOwned>(text: &str, origin: &str) -> Result<T, InventoryError> {
-    let de = &mut serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let at = e.path().to_string();
-        let inner = e.into_inner();
-        InventoryError::Invalid {
-            origin: origin.to_owned(),
-            line: Some(inner.line() as u64),
-            at: if at == "." { String::new() } else { at },
-            message: inner
-                .to_string()
-                .split(" at line ")
-                .next()
-                .unwrap_or_default()
-                .to_owned(),
-        }
-    })
-}
-
 /// A Google-managed service agent (`service-…@compute-system…`,
 /// `…@gcp-sa-….iam.gserviceaccount.com`, `…@cloudservices…`): Google's own
 /// accounts acting for a service, which no owner contains.
@@ -165,21 +146,21 @@ impl Projects {
     }
 
     pub fn add_service_accounts(&mut self, origin: &str, text: &str) -> Result<(), InventoryError> {
-        for a in parse::<Vec<ServiceAccount>>(text, origin)? {
+        for a in super::json::read::<Vec<ServiceAccount>>(text, origin)? {
             self.accounts.push((origin.to_owned(), text.to_owned(), a));
         }
         Ok(())
     }
 
     pub fn add_keys(&mut self, origin: &str, text: &str) -> Result<(), InventoryError> {
-        for k in parse::<Vec<Key>>(text, origin)? {
+        for k in super::json::read::<Vec<Key>>(text, origin)? {
             self.keys.push((origin.to_owned(), text.to_owned(), k));
         }
         Ok(())
     }
 
     pub fn add_policy(&mut self, origin: &str, text: &str) -> Result<(), InventoryError> {
-        let p = parse::<Policy>(text, origin)?;
+        let p = super::json::read::<Policy>(text, origin)?;
         self.policies.push((origin.to_owned(), text.to_owned(), p));
         Ok(())
     }
@@ -191,7 +172,7 @@ impl Projects {
     ) -> (Inventory, LineMap) {
         let mut inv = Inventory::default();
         let mut lines = LineMap::default();
-        let line_of = super::aws::line_of;
+        let line_of = super::json::line_of;
         for (origin, text, a) in &self.accounts {
             lines.file(origin);
             let id = format!("gcp:{}", a.email);

@@ -11,6 +11,7 @@ mod detect;
 mod entra;
 mod gcp;
 pub mod input;
+mod json;
 mod kubernetes;
 mod names;
 mod report;
@@ -374,6 +375,17 @@ fn document_rule(key: &str) -> Keep {
     }
 }
 
+/// Why a file given with `--format aws|entra|gcp` was not read: what
+/// that provider's CLI prints instead.
+fn not_cloud_output(format: Format) -> String {
+    match format {
+        Format::Aws => "not AWS IAM output: expected `aws iam get-account-authorization-details` (UserDetailList, RoleDetailList, …) or `aws iam get-credential-report` JSON, or the report's CSV",
+        Format::Entra => "not Entra ID output: expected `az ad sp list --all` or `az ad app list --all` JSON (or the same Microsoft Graph objects under `value`)",
+        _ => "not Google Cloud output: expected gcloud's --format=json of `iam service-accounts list`, `iam service-accounts keys list` or `projects get-iam-policy`",
+    }
+    .to_owned()
+}
+
 /// Reads files into [`Sources`], collecting every problem before refusing.
 struct Reader<'a> {
     options: &'a Options,
@@ -501,57 +513,32 @@ impl<'a> Reader<'a> {
             );
             return Ok(());
         }
-        // JSON another tool printed (the AWS CLI's), told by its shape.
-        let insisted = matches!(
+        // JSON a cloud provider's CLI printed, told by its shape.
+        let cloud = matches!(
             self.options.format,
             Format::Aws | Format::Entra | Format::Gcp
         );
-        if (self.options.format == Format::Auto || insisted)
+        if (self.options.format == Format::Auto || cloud)
             && text.trim_start().starts_with(['{', '['])
-            && let Ok(value) = serde_json::from_str::<serde_json::Value>(text)
         {
-            let only = |f: Format| self.options.format == Format::Auto || self.options.format == f;
-            let (aws_ok, entra_ok, gcp_ok) =
-                (only(Format::Aws), only(Format::Entra), only(Format::Gcp));
-            let added = if aws_ok && aws::is_authorization_details(&value) {
-                Some(self.sources.aws.add_details(&origin, text))
-            } else if aws_ok && aws::is_credential_report_json(&value) {
-                Some(self.sources.aws.add_report(&origin, text))
-            } else if entra_ok && entra::is_service_principals(&value) {
-                Some(self.sources.entra.add_service_principals(&origin, text))
-            } else if entra_ok && entra::is_applications(&value) {
-                Some(self.sources.entra.add_applications(&origin, text))
-            } else if gcp_ok && gcp::is_service_accounts(&value) {
-                Some(self.sources.gcp.add_service_accounts(&origin, text))
-            } else if gcp_ok && gcp::is_keys(&value) {
-                Some(self.sources.gcp.add_keys(&origin, text))
-            } else if gcp_ok && gcp::is_policy(&value) {
-                Some(self.sources.gcp.add_policy(&origin, text))
-            } else {
-                None
-            };
-            match added {
-                Some(Ok(())) => return Ok(()),
-                Some(Err(e)) => {
-                    self.problems.push(e);
+            match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(value) => match self.add_cloud(&origin, text, &value) {
+                    Some(Ok(())) => return Ok(()),
+                    Some(Err(e)) => {
+                        self.problems.push(e);
+                        return Ok(());
+                    }
+                    None => {}
+                },
+                // Insisted on, a cut-off file is named as such.
+                Err(_) if cloud => {
+                    if let Err(e) = json::read::<serde_json::Value>(text, &origin) {
+                        self.problems.push(e);
+                    }
                     return Ok(());
                 }
-                None if insisted => {
-                    self.problems.push(InventoryError::Unsupported {
-                        origin,
-                        message: format!("not {} output: {}", match self.options.format {
-                            Format::Aws => "AWS IAM",
-                            Format::Entra => "Entra ID",
-                            _ => "Google Cloud",
-                        }, match self.options.format {
-                            Format::Aws => "expected `aws iam get-account-authorization-details` (UserDetailList, RoleDetailList, …) or `aws iam get-credential-report` JSON",
-                            Format::Entra => "expected `az ad sp list --all` or `az ad app list --all` JSON (or the same Microsoft Graph objects under `value`)",
-                            _ => "expected `gcloud iam service-accounts list`, `gcloud iam service-accounts keys list` or `gcloud projects get-iam-policy` output with --format=json",
-                        }),
-                    });
-                    return Ok(());
-                }
-                None => {}
+                // Otherwise the YAML reader names the fault, as for any file.
+                Err(_) => {}
             }
         }
         let format = match self.options.format {
@@ -608,20 +595,44 @@ impl<'a> Reader<'a> {
                 self.read_documents(path, text, format)
             }
             // Its files were told above; this one is none of them.
-            Format::Aws => self.problems.push(InventoryError::Unsupported {
-                origin: origin.clone(),
-                message: "not AWS IAM output: expected `aws iam get-account-authorization-details` or `aws iam get-credential-report` JSON, or the report's CSV".into(),
-            }),
-            Format::Entra => self.problems.push(InventoryError::Unsupported {
-                origin: origin.clone(),
-                message: "not Entra ID output: expected `az ad sp list --all` or `az ad app list --all` JSON".into(),
-            }),
-            Format::Gcp => self.problems.push(InventoryError::Unsupported {
-                origin: origin.clone(),
-                message: "not Google Cloud output: expected gcloud's --format=json of `iam service-accounts list`, `iam service-accounts keys list` or `projects get-iam-policy`".into(),
-            }),
+            Format::Aws | Format::Entra | Format::Gcp => {
+                self.problems.push(InventoryError::Unsupported {
+                    origin: origin.clone(),
+                    message: not_cloud_output(format),
+                })
+            }
         }
         Ok(())
+    }
+
+    /// Hands JSON a cloud provider's CLI printed to its importer, told by
+    /// its shape (only that provider's, under `--format`): `None` when it
+    /// is none of them.
+    fn add_cloud(
+        &mut self,
+        origin: &str,
+        text: &str,
+        value: &serde_json::Value,
+    ) -> Option<Result<(), InventoryError>> {
+        let only = |f: Format| self.options.format == Format::Auto || self.options.format == f;
+        let s = &mut self.sources;
+        if only(Format::Aws) && aws::is_authorization_details(value) {
+            Some(s.aws.add_details(origin, text))
+        } else if only(Format::Aws) && aws::is_credential_report_json(value) {
+            Some(s.aws.add_report(origin, text))
+        } else if only(Format::Entra) && entra::is_service_principals(value) {
+            Some(s.entra.add_service_principals(origin, text))
+        } else if only(Format::Entra) && entra::is_applications(value) {
+            Some(s.entra.add_applications(origin, text))
+        } else if only(Format::Gcp) && gcp::is_service_accounts(value) {
+            Some(s.gcp.add_service_accounts(origin, text))
+        } else if only(Format::Gcp) && gcp::is_keys(value) {
+            Some(s.gcp.add_keys(origin, text))
+        } else if only(Format::Gcp) && gcp::is_policy(value) {
+            Some(s.gcp.add_policy(origin, text))
+        } else {
+            None
+        }
     }
 
     /// Each document goes where its `apiVersion` says: Backstage's groups
