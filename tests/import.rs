@@ -6,7 +6,6 @@
 mod common;
 use common::{TestDb, countersign};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -14,19 +13,7 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
-fn stdout(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn json(cmd: &mut Command) -> serde_json::Value {
-    serde_json::from_str(&stdout(cmd)).unwrap()
-}
+use common::{stdout, stdout_json as json};
 
 fn audit_rows(db: &Path) -> usize {
     json(countersign(db).args(["audit", "log", "--json", "--limit", "100000"]))

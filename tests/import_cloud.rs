@@ -5,7 +5,6 @@
 mod common;
 use common::{TestDb, countersign};
 
-use assert_cmd::Command;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
@@ -13,19 +12,7 @@ fn cloud() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cloud")
 }
 
-fn stdout(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn as_json(cmd: &mut Command) -> Value {
-    serde_json::from_str(&stdout(cmd)).unwrap()
-}
+use common::{stdout, stdout_json as as_json};
 
 /// Both AWS accounts, the EKS cluster's manifests and the teams their tags
 /// name, as one directory.

@@ -8,6 +8,22 @@ pub mod oidc;
 use assert_cmd::Command;
 use std::path::Path;
 
+/// What a command printed, once it succeeded (its stderr otherwise).
+pub fn stdout(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// What a command printed, read as JSON (`--json`).
+pub fn stdout_json(cmd: &mut Command) -> serde_json::Value {
+    serde_json::from_str(&stdout(cmd)).unwrap()
+}
+
 /// The `countersign` binary on `db`, as the user "tester", ignoring any
 /// database named in the environment.
 pub fn countersign(db: &Path) -> Command {
