@@ -6,8 +6,35 @@ use serde::Serialize;
 
 use crate::inventory::Inventory;
 
-/// Reviews older than this many days are stale unless the setting says otherwise.
+/// Reviews older than this many days are stale unless the setting says
+/// otherwise (CIS Controls v8 5.5 asks for service accounts to be
+/// reviewed at least quarterly).
 pub const DEFAULT_STALE_DAYS: u32 = 90;
+
+/// The ages, in days, past which the rules speak. Each is a setting an
+/// organisation sets to its own policy (`countersign settings …`); the
+/// defaults are the benchmarks' figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Thresholds {
+    /// A review older than this is stale ([`DEFAULT_STALE_DAYS`]).
+    pub stale_review_days: u32,
+    /// An active credential older than this is due for rotation
+    /// ([`ROTATION_DAYS`]).
+    pub credential_rotation_days: u32,
+    /// An active credential unused for this long should be disabled
+    /// ([`UNUSED_DAYS`]).
+    pub credential_unused_days: u32,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            stale_review_days: DEFAULT_STALE_DAYS,
+            credential_rotation_days: ROTATION_DAYS,
+            credential_unused_days: UNUSED_DAYS,
+        }
+    }
+}
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize, ts_rs::TS,
@@ -24,9 +51,9 @@ pub enum Rule {
     StaleReview,
     NeverReviewed,
     Expiring,
-    /// An active credential unused for [`UNUSED_DAYS`].
+    /// An active credential unused for [`Thresholds::credential_unused_days`].
     CredentialUnused,
-    /// An active credential older than [`ROTATION_DAYS`].
+    /// An active credential older than [`Thresholds::credential_rotation_days`].
     CredentialRotationDue,
 }
 
@@ -94,18 +121,19 @@ pub struct Finding {
 /// Credentials expiring within this many days are flagged.
 const EXPIRY_WARNING_DAYS: i64 = 30;
 
-/// An active credential older than this many days is due for rotation
-/// (CIS AWS Foundations Benchmark 1.14: access keys rotated every 90 days
-/// or less).
-pub const ROTATION_DAYS: i64 = 90;
+/// By default, an active credential older than this many days is due for
+/// rotation (CIS AWS Foundations Benchmark 1.14: access keys rotated every
+/// 90 days or less).
+pub const ROTATION_DAYS: u32 = 90;
 
-/// An active credential unused for this many days should be disabled (CIS
-/// AWS Foundations Benchmark 1.12: credentials unused for 45 days or more).
-pub const UNUSED_DAYS: i64 = 45;
+/// By default, an active credential unused for this many days should be
+/// disabled (CIS AWS Foundations Benchmark 1.12: credentials unused for 45
+/// days or more).
+pub const UNUSED_DAYS: u32 = 45;
 
 /// Every finding, most urgent rule first, then by id.
-pub fn findings(inv: &Inventory, today: Date, stale_days: u32) -> Vec<Finding> {
-    let mut scan = Scan::new(today, stale_days, Query::default());
+pub fn findings(inv: &Inventory, today: Date, thresholds: Thresholds) -> Vec<Finding> {
+    let mut scan = Scan::new(today, thresholds, Query::default());
     for s in &inv.services {
         scan.service(s);
     }
@@ -224,7 +252,7 @@ impl Ord for Kept {
 /// its memory is bounded by the page, not by the inventory.
 pub struct Scan {
     today: Date,
-    stale_days: u32,
+    thresholds: Thresholds,
     query: Query,
     counts: [u32; RULES.len()],
     /// Per rule, the best `limit` findings so far (a max-heap, so the
@@ -233,10 +261,10 @@ pub struct Scan {
 }
 
 impl Scan {
-    pub fn new(today: Date, stale_days: u32, query: Query) -> Self {
+    pub fn new(today: Date, thresholds: Thresholds, query: Query) -> Self {
         Scan {
             today,
-            stale_days,
+            thresholds,
             query,
             counts: [0; RULES.len()],
             kept: Default::default(),
@@ -353,7 +381,9 @@ impl Scan {
                 )
             });
         }
-        let (today, stale_days) = (self.today, self.stale_days);
+        let (today, stale_days) = (self.today, self.thresholds.stale_review_days);
+        let rotate = i64::from(self.thresholds.credential_rotation_days);
+        let unused = i64::from(self.thresholds.credential_unused_days);
         match &i.review {
             None => self.found(Rule::NeverReviewed, "identity", id, name, || {
                 "never reviewed by its owner".into()
@@ -373,18 +403,18 @@ impl Scan {
         for c in i.credentials.iter().filter(|c| c.active) {
             let what = format!("{} {}", c.kind.label().to_lowercase(), c.id);
             if let Some(idle) = c.idle_days(today)
-                && idle >= UNUSED_DAYS
+                && idle >= unused
             {
                 self.found(Rule::CredentialUnused, "identity", id, name, || match c.last_used_on {
-                    Some(last) => format!("{what} is active and unused since {last}, {idle} days (disable it after {UNUSED_DAYS})"),
-                    None => format!("{what} is active and never used in its {idle} days (disable it after {UNUSED_DAYS})"),
+                    Some(last) => format!("{what} is active and unused since {last}, {idle} days (disable it after {unused})"),
+                    None => format!("{what} is active and never used in its {idle} days (disable it after {unused})"),
                 });
             }
             if let Some(age) = c.age_days(today)
-                && age > ROTATION_DAYS
+                && age > rotate
             {
                 self.found(Rule::CredentialRotationDue, "identity", id, name, || {
-                    format!("{what} is {age} days old (rotate every {ROTATION_DAYS})")
+                    format!("{what} is {age} days old (rotate every {rotate})")
                 });
             }
             if let Some(left) = c.days_to_expiry(today) {
@@ -461,7 +491,7 @@ mod tests {
         findings(
             &crate::demo::inventory().unwrap(),
             today,
-            DEFAULT_STALE_DAYS,
+            Thresholds::default(),
         )
     }
 
@@ -536,7 +566,7 @@ mod tests {
             identities: vec![key, glass],
             ..Inventory::default()
         };
-        let f = findings(&inv, today, DEFAULT_STALE_DAYS);
+        let f = findings(&inv, today, Thresholds::default());
         let of = |rule: Rule| -> Vec<&str> {
             f.iter()
                 .filter(|x| x.rule == rule)
@@ -561,19 +591,39 @@ mod tests {
         assert!(has(&f, Rule::AdminWithoutBreakGlass, "bot"));
         assert!(!has(&f, Rule::AdminWithoutBreakGlass, "glass"));
         assert_eq!(Rule::AdminWithoutBreakGlass.severity(), Severity::High);
+
+        // An organisation's own policy: rotate yearly, disable after 90 days.
+        let own = Thresholds {
+            credential_rotation_days: 365,
+            credential_unused_days: 90,
+            ..Thresholds::default()
+        };
+        let f = findings(&inv, today, own);
+        assert!(!f.iter().any(|x| x.rule == Rule::CredentialUnused));
+        assert_eq!(
+            f.iter()
+                .filter(|x| x.rule == Rule::CredentialRotationDue)
+                .map(|x| x.message.as_str())
+                .collect::<Vec<_>>(),
+            ["access key access_key_2 is 691 days old (rotate every 365)"]
+        );
     }
 
     #[test]
     fn stale_threshold_is_configurable() {
         let today: Date = "2026-11-24".parse().unwrap();
         let inv = crate::demo::inventory().unwrap();
+        let stale = |days| Thresholds {
+            stale_review_days: days,
+            ..Thresholds::default()
+        };
         assert!(has(
-            &findings(&inv, today, 30),
+            &findings(&inv, today, stale(30)),
             Rule::StaleReview,
             "tok-kafka-shared"
         ));
         assert!(!has(
-            &findings(&inv, today, 90),
+            &findings(&inv, today, stale(90)),
             Rule::StaleReview,
             "tok-kafka-shared"
         ));

@@ -340,7 +340,17 @@ async fn native_and_csv_exports_round_trip(engine: TestDb) {
     let dir = tempfile::tempdir().unwrap();
     let db = PathBuf::from(engine.target());
     countersign(&db).args(["demo", "load"]).assert().success();
+    // Credentials and admin-equivalence travel too (from the cloud
+    // fixtures: Entra secrets and certificates, Google keys, Owner).
+    for cloud in ["cloud/entra", "cloud/gcp"] {
+        countersign(&db)
+            .arg("import")
+            .arg(fixtures().join(cloud))
+            .assert()
+            .success();
+    }
     let native = stdout(countersign(&db).args(["export", "--format", "native"]));
+    assert!(native.contains("credentials:") && native.contains("admin_equivalent: true"));
 
     let from_yaml = dir.path().join("yaml.db");
     let file = dir.path().join("export.yaml");
@@ -361,6 +371,7 @@ async fn native_and_csv_exports_round_trip(engine: TestDb) {
         .arg(&csv_dir)
         .assert()
         .success();
+    assert!(csv_dir.join("credentials.csv").exists());
     let from_csv = dir.path().join("csv.db");
     countersign(&from_csv)
         .arg("import")

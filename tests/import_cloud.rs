@@ -180,6 +180,49 @@ async fn aws_iam_maps_principals_trust_and_keys(engine: TestDb) {
         .collect();
     assert!(hit.contains(&"shop/orders-api"), "{blast}");
 
+    // Needs attention: a key rotated in 2018 and last used in 2023 is
+    // due for rotation and unused (CIS AWS 1.14 and 1.12); the admin role
+    // without a break-glass designation is flagged. The ages are the
+    // organisation's to set.
+    let legacy = "aws:111122223333:user/legacy-reporting";
+    let rules_on = |id: &str| -> Vec<String> {
+        as_json(countersign(&db).args(["attention", "--json"]))
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["id"] == id)
+            .map(|f| f["rule"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let rules = rules_on(legacy);
+    assert!(
+        rules.contains(&"credential_rotation_due".to_owned())
+            && rules.contains(&"credential_unused".to_owned()),
+        "{rules:?}"
+    );
+    for setting in ["credential-rotation-days", "credential-unused-days"] {
+        countersign(&db)
+            .args(["settings", setting, "36500"])
+            .assert()
+            .success();
+        countersign(&db)
+            .args(["settings", setting, "0"])
+            .assert()
+            .failure()
+            .stderr(predicates::str::contains(format!(
+                "{setting} must be at least 1"
+            )));
+    }
+    let rules = rules_on(legacy);
+    assert!(
+        !rules.iter().any(|r| r.starts_with("credential_")),
+        "{rules:?}"
+    );
+    assert!(
+        stdout(countersign(&db).args(["settings", "credential-unused-days"]))
+            .contains("36500 days")
+    );
+
     // Again: nothing changes.
     let again = as_json(
         countersign(&db)

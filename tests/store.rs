@@ -259,7 +259,11 @@ async fn attention_is_checked_in_batches_and_paged(db: TestDb) {
     let store = with_demo(&db).await;
     let snapshot = store.snapshot().await.unwrap();
     let today = jiff::ZonedDateTime::now().date();
-    let expected = findings(&snapshot, today, store.review_stale_days().await.unwrap());
+    let expected = findings(
+        &snapshot,
+        today,
+        store.attention_thresholds().await.unwrap(),
+    );
     assert_eq!(store.attention().await.unwrap(), expected);
 
     // Batches of 4 read the same identities, in the same order.

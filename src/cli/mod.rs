@@ -27,7 +27,7 @@ use countersign::import::{self, Apply};
 use countersign::inventory::Entity;
 use countersign::model::ContainmentAction;
 use countersign::signing::{KeyStatus, Keys, OsKeyring, SigningError};
-use countersign::store::{DB_ENV_VAR, STALE_DAYS_KEY, Store};
+use countersign::store::{DB_ENV_VAR, ROTATION_DAYS_KEY, STALE_DAYS_KEY, Store, UNUSED_DAYS_KEY};
 use drill_cmd::DrillCommand;
 use std::sync::Arc;
 
@@ -382,8 +382,20 @@ enum AuditCommand {
 
 #[derive(Debug, Subcommand)]
 enum SettingsCommand {
-    /// Days after which an owner's review counts as stale
+    /// Days after which an owner's review counts as stale (default 90)
     ReviewStaleDays {
+        /// Set it to this many days; print it when omitted
+        days: Option<u32>,
+    },
+    /// Age in days at which an active credential is due for rotation
+    /// (default 90, CIS AWS Foundations 1.14)
+    CredentialRotationDays {
+        /// Set it to this many days; print it when omitted
+        days: Option<u32>,
+    },
+    /// Days unused after which an active credential should be disabled
+    /// (default 45, CIS AWS Foundations 1.12)
+    CredentialUnusedDays {
         /// Set it to this many days; print it when omitted
         days: Option<u32>,
     },
@@ -921,17 +933,31 @@ async fn dispatch(ws: &Workspace, command: Command) -> Result<()> {
             output(&findings, json, || table::attention(&findings))?;
         }
         Command::Settings(SettingsCommand::ReviewStaleDays { days }) => {
-            if let Some(days) = days {
-                if days == 0 {
-                    bail!("review-stale-days must be at least 1");
-                }
-                store
-                    .set_setting(STALE_DAYS_KEY, &days.to_string(), ctx)
-                    .await?;
-            }
+            set_days(store, STALE_DAYS_KEY, "review-stale-days", days, ctx).await?;
             println!(
                 "reviews are stale after {} days",
                 store.review_stale_days().await?
+            );
+        }
+        Command::Settings(SettingsCommand::CredentialRotationDays { days }) => {
+            set_days(
+                store,
+                ROTATION_DAYS_KEY,
+                "credential-rotation-days",
+                days,
+                ctx,
+            )
+            .await?;
+            println!(
+                "active credentials are due for rotation after {} days",
+                store.attention_thresholds().await?.credential_rotation_days
+            );
+        }
+        Command::Settings(SettingsCommand::CredentialUnusedDays { days }) => {
+            set_days(store, UNUSED_DAYS_KEY, "credential-unused-days", days, ctx).await?;
+            println!(
+                "active credentials unused for {} days should be disabled",
+                store.attention_thresholds().await?.credential_unused_days
             );
         }
         Command::Settings(SettingsCommand::ApproverGroups { groups }) => {
@@ -1024,6 +1050,24 @@ async fn dispatch(ws: &Workspace, command: Command) -> Result<()> {
             println!("usages:         {}", counts.usages);
             println!("dependencies:   {}", counts.dependencies);
         }
+    }
+    Ok(())
+}
+
+/// Sets a setting counted in days when `days` is given (a whole number of
+/// at least one; `name` is the CLI's name for it, for the refusal).
+async fn set_days(
+    store: &Store,
+    key: &str,
+    name: &str,
+    days: Option<u32>,
+    ctx: &countersign::store::ChangeContext,
+) -> Result<()> {
+    if let Some(days) = days {
+        if days == 0 {
+            bail!("{name} must be at least 1");
+        }
+        store.set_setting(key, &days.to_string(), ctx).await?;
     }
     Ok(())
 }

@@ -3,12 +3,12 @@ use std::path::Path;
 
 use super::ExportError;
 use crate::import::csv_tables::{
-    ContainmentRow, IdentityRow, OwnerRow, ServiceRow, UsageRow, join_list,
+    ContainmentRow, CredentialRow, IdentityRow, OwnerRow, ServiceRow, UsageRow, join_list,
 };
 use crate::inventory::Inventory;
 
-/// Writes `owners.csv`, `services.csv`, `identities.csv`, `usages.csv` and
-/// `containment.csv` into `dir` (a table with no rows is left out, since
+/// Writes `owners.csv`, `services.csv`, `identities.csv`, `usages.csv`,
+/// `containment.csv` and `credentials.csv` into `dir` (a table with no rows is left out, since
 /// CSV takes its header from the rows); importing the directory gives back
 /// the same inventory. Returns the files written.
 pub fn write_csv_dir(inv: &Inventory, dir: &Path) -> Result<Vec<String>, ExportError> {
@@ -26,6 +26,7 @@ pub fn write_csv_dir(inv: &Inventory, dir: &Path) -> Result<Vec<String>, ExportE
         "identities.csv",
         "usages.csv",
         "containment.csv",
+        "credentials.csv",
     ] {
         let path = dir.join(name);
         crate::store::guard::check_not_database(&path).map_err(|e| ExportError::Write {
@@ -83,6 +84,12 @@ pub fn write_csv_dir(inv: &Inventory, dir: &Path) -> Result<Vec<String>, ExportE
         })
     });
     table(dir, "containment.csv", plans, &mut written)?;
+    let credentials = inv.identities.iter().flat_map(|i| {
+        i.credentials
+            .iter()
+            .map(|c| CredentialRow::from_credential(&i.id, c))
+    });
+    table(dir, "credentials.csv", credentials, &mut written)?;
     Ok(written)
 }
 

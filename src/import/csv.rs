@@ -9,8 +9,9 @@ use std::collections::HashMap;
 use super::{Format, Source};
 use crate::inventory::{Inventory, InventoryError, LineMap, MergeMode, Section};
 use crate::model::{
-    Access, ApprovalTier, BreakGlass, ContainmentAction, ContainmentPlan, Environment, Identity,
-    IdentityKind, Lifetime, Owner, OwnerKind, Review, SecretDelivery, Service, Tier, Usage,
+    Access, ApprovalTier, BreakGlass, ContainmentAction, ContainmentPlan, Credential,
+    CredentialKind, Environment, Identity, IdentityKind, Lifetime, Owner, OwnerKind, Review,
+    SecretDelivery, Service, Tier, Usage,
 };
 
 /// Characters that make a spreadsheet read a cell as a formula (OWASP's
@@ -81,6 +82,8 @@ pub(crate) struct IdentityRow {
     #[serde(default)]
     pub permissions: String,
     #[serde(default)]
+    pub admin_equivalent: Option<bool>,
+    #[serde(default)]
     pub derived_from: Option<String>,
     #[serde(default)]
     pub break_glass_justification: Option<String>,
@@ -126,6 +129,54 @@ pub(crate) struct ContainmentRow {
     pub preauthorised: Option<ApprovalTier>,
 }
 
+/// One credential of an identity (`credentials.csv`): the issuer's id
+/// and dates, never the secret (`model::Credential`).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CredentialRow {
+    pub identity: String,
+    pub id: String,
+    pub kind: CredentialKind,
+    #[serde(default)]
+    pub created_on: Option<Date>,
+    #[serde(default)]
+    pub last_used_on: Option<Date>,
+    #[serde(default)]
+    pub never_used: Option<bool>,
+    #[serde(default)]
+    pub expires_on: Option<Date>,
+    #[serde(default)]
+    pub active: Option<bool>,
+}
+
+impl CredentialRow {
+    pub(crate) fn from_credential(identity: &str, c: &Credential) -> Self {
+        CredentialRow {
+            identity: identity.to_owned(),
+            id: c.id.clone(),
+            kind: c.kind,
+            created_on: c.created_on,
+            last_used_on: c.last_used_on,
+            never_used: Some(c.never_used),
+            expires_on: c.expires_on,
+            active: Some(c.active),
+        }
+    }
+
+    fn into_credential(self) -> Credential {
+        Credential {
+            id: self.id,
+            kind: self.kind,
+            created_on: self.created_on,
+            last_used_on: self.last_used_on,
+            never_used: self.never_used.unwrap_or(false),
+            expires_on: self.expires_on,
+            // As in the native format: a credential is active unless said.
+            active: self.active.unwrap_or(true),
+        }
+    }
+}
+
 pub(crate) fn split_list(cell: &str) -> Vec<String> {
     cell.split(LIST_SEPARATOR)
         .map(str::trim)
@@ -154,6 +205,7 @@ impl IdentityRow {
             lifetime: i.lifetime,
             expires_on: i.expires_on,
             permissions: join_list(&i.permissions),
+            admin_equivalent: Some(i.admin_equivalent),
             derived_from: i.derived_from.clone(),
             break_glass_justification: bg.map(|b| b.justification.clone()),
             break_glass_custodians: bg.map(|b| join_list(&b.custodians)).unwrap_or_default(),
@@ -174,6 +226,7 @@ impl IdentityRow {
         i.lifetime = self.lifetime;
         i.expires_on = self.expires_on;
         i.permissions = split_list(&self.permissions);
+        i.admin_equivalent = self.admin_equivalent.unwrap_or(false);
         i.derived_from = self.derived_from;
         i.break_glass = self
             .break_glass_justification
@@ -199,6 +252,7 @@ pub(super) enum Part {
     Identities(Vec<(u64, IdentityRow)>),
     Usages(Vec<(u64, UsageRow)>),
     Containment(Vec<(u64, ContainmentRow)>),
+    Credentials(Vec<(u64, CredentialRow)>),
 }
 
 #[derive(Clone, Copy)]
@@ -208,6 +262,7 @@ enum Table {
     Identities,
     Usages,
     Containment,
+    Credentials,
 }
 
 fn table_of(headers: &csv::StringRecord, origin: &str) -> Result<Table, InventoryError> {
@@ -216,6 +271,8 @@ fn table_of(headers: &csv::StringRecord, origin: &str) -> Result<Table, Inventor
         Table::Usages
     } else if has("identity") && has("action") {
         Table::Containment
+    } else if has("identity") && has("kind") {
+        Table::Credentials
     } else if has("kind") && has("environment") {
         Table::Identities
     } else if has("tier") {
@@ -225,7 +282,7 @@ fn table_of(headers: &csv::StringRecord, origin: &str) -> Result<Table, Inventor
     } else {
         return Err(InventoryError::Unsupported {
             origin: origin.to_owned(),
-            message: "the header matches none of the CSV tables (owners, services, identities, usages, containment); see docs/csv-format.md".into(),
+            message: "the header matches none of the CSV tables (owners, services, identities, usages, containment, credentials); see docs/csv-format.md".into(),
         });
     })
 }
@@ -328,17 +385,18 @@ pub(super) fn read_part(input: impl std::io::Read, origin: &str) -> Result<Part,
         Table::Identities => Part::Identities(rows(r, origin)?),
         Table::Usages => Part::Usages(rows(r, origin)?),
         Table::Containment => Part::Containment(rows(r, origin)?),
+        Table::Credentials => Part::Credentials(rows(r, origin)?),
     })
 }
 
-/// Combines the CSV files of one import into one source: usages and
-/// containment rows attach to identities from an identities file of the
-/// same import.
+/// Combines the CSV files of one import into one source: usages,
+/// containment and credential rows attach to identities from an
+/// identities file of the same import.
 pub(super) fn combine(parts: Vec<(String, Part)>) -> Result<Source, InventoryError> {
     let mut inv = Inventory::default();
     let mut lines = LineMap::default();
     let mut index: HashMap<String, usize> = HashMap::new();
-    let (mut has_usages, mut has_containment) = (false, false);
+    let (mut has_usages, mut has_containment, mut has_credentials) = (false, false, false);
     let mut deferred = Vec::new();
     for (origin, part) in parts {
         lines.file(&origin);
@@ -383,6 +441,10 @@ pub(super) fn combine(parts: Vec<(String, Part)>) -> Result<Source, InventoryErr
             Part::Containment(rows) => {
                 has_containment = true;
                 deferred.push((origin, Part::Containment(rows)));
+            }
+            Part::Credentials(rows) => {
+                has_credentials = true;
+                deferred.push((origin, Part::Credentials(rows)));
             }
         }
     }
@@ -432,13 +494,29 @@ pub(super) fn combine(parts: Vec<(String, Part)>) -> Result<Source, InventoryErr
                     );
                 }
             }
-            _ => unreachable!("only usages and containment are deferred"),
+            Part::Credentials(rows) => {
+                for (line, r) in rows {
+                    let &i = index
+                        .get(&r.identity)
+                        .ok_or_else(|| missing(line, &r.identity))?;
+                    lines.field(
+                        Section::Identities,
+                        &r.identity,
+                        "credentials",
+                        Some(&r.id),
+                        line,
+                    );
+                    inv.identities[i].credentials.push(r.into_credential());
+                }
+            }
+            _ => unreachable!("only usages, containment and credentials are deferred"),
         }
     }
     let origin = lines_origin(&lines);
     let mut source = Source::new(&origin, Format::Csv, inv, MergeMode::Replace);
     source.covers_usages = has_usages;
     source.covers_containment = has_containment;
+    source.covers_credentials = has_credentials;
     source.lines = lines;
     Ok(source)
 }
@@ -492,6 +570,56 @@ mod tests {
         .unwrap()
         .to_string();
         assert!(e.contains("ids.csv:2") && e.contains("tier"), "{e}");
+    }
+
+    #[test]
+    fn credentials_attach_to_their_identity_and_say_what_they_cover() {
+        let ids =
+            "id,kind,name,environment,tier,admin_equivalent\nci,api_key,CI,production,1,true\n";
+        let s = source(&[
+            ("ids.csv", ids),
+            (
+                "creds.csv",
+                "identity,id,kind,created_on,last_used_on,never_used,expires_on,active\n\
+                 ci,access_key_1,access_key,2026-01-02,,true,,false\n\
+                 ci,cert,certificate,2026-03-01,,,2027-03-01,\n",
+            ),
+        ])
+        .unwrap();
+        let ci = &s.inventory.identities[0];
+        assert!(ci.admin_equivalent);
+        let [key, cert] = ci.credentials.as_slice() else {
+            panic!("{:?}", ci.credentials)
+        };
+        assert_eq!(
+            (key.kind, key.never_used, key.active, key.created_on),
+            (
+                CredentialKind::AccessKey,
+                true,
+                false,
+                Some(jiff::civil::date(2026, 1, 2))
+            )
+        );
+        assert_eq!(
+            (cert.kind, cert.never_used, cert.active, cert.expires_on),
+            (
+                CredentialKind::Certificate,
+                false,
+                true,
+                Some(jiff::civil::date(2027, 3, 1))
+            )
+        );
+        assert!(s.covers_credentials);
+        // Without a credentials file the stored ones are kept.
+        assert!(!source(&[("ids.csv", ids)]).unwrap().covers_credentials);
+        let e = source(&[
+            ("ids.csv", ids),
+            ("creds.csv", "identity,id,kind\nci,k,api_key\n"),
+        ])
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(e.starts_with("creds.csv:2: row: column \"kind\": "), "{e}");
     }
 
     #[test]

@@ -23,7 +23,8 @@ pub use report::{Finding, Findings, Skipped};
 /// The CSV tables, shared with `export --format csv`.
 pub(crate) mod csv_tables {
     pub(crate) use super::csv::{
-        ContainmentRow, IdentityRow, OwnerRow, ServiceRow, UsageRow, join_list, looks_like_formula,
+        ContainmentRow, CredentialRow, IdentityRow, OwnerRow, ServiceRow, UsageRow, join_list,
+        looks_like_formula,
     };
 }
 
@@ -49,6 +50,7 @@ pub struct Source {
     /// identities alone must not erase the usages another file documents.
     pub covers_usages: bool,
     pub covers_containment: bool,
+    pub covers_credentials: bool,
     pub lines: LineMap,
 }
 
@@ -61,6 +63,7 @@ impl Source {
             mode,
             covers_usages: true,
             covers_containment: true,
+            covers_credentials: true,
             lines: LineMap::default(),
         }
     }
@@ -1332,10 +1335,11 @@ fn resolve_external_ids(working: &Inventory, incoming: &mut Inventory) {
     }
 }
 
-/// For a replacing source that does not speak for usages or containment
-/// plans, carries the stored ones over instead of erasing them.
+/// For a replacing source that does not speak for usages, containment
+/// plans or credentials, carries the stored ones over instead of erasing
+/// them.
 fn keep_uncovered(working: &Inventory, incoming: &mut Inventory, source: &Source) {
-    if source.covers_usages && source.covers_containment {
+    if source.covers_usages && source.covers_containment && source.covers_credentials {
         return;
     }
     let stored: std::collections::HashMap<&str, &crate::model::Identity> = working
@@ -1350,6 +1354,9 @@ fn keep_uncovered(working: &Inventory, incoming: &mut Inventory, source: &Source
             }
             if !source.covers_containment {
                 i.containment = old.containment.clone();
+            }
+            if !source.covers_credentials {
+                i.credentials = old.credentials.clone();
             }
         }
     }

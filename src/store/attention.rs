@@ -1,5 +1,5 @@
 //! What in the inventory needs an owner's attention, computed on the
-//! store's current inventory with the threshold its settings hold.
+//! store's current inventory with the thresholds its settings hold.
 
 use super::{Store, StoreError};
 use crate::attention::{Finding, Query, Report, Scan};
@@ -16,7 +16,7 @@ impl Store {
     /// inventory or every finding.
     pub async fn attention_report(&self, query: Query) -> Result<Report, StoreError> {
         let today = jiff::ZonedDateTime::now().date();
-        let mut scan = Scan::new(today, self.review_stale_days().await?, query);
+        let mut scan = Scan::new(today, self.attention_thresholds().await?, query);
         let services: Vec<(String, String, Option<String>)> =
             sqlx::query_as("SELECT id, name, owner FROM services")
                 .fetch_all(&self.pool().await)
@@ -44,7 +44,7 @@ impl Store {
         services: &[String],
     ) -> Result<Vec<Finding>, StoreError> {
         let today = jiff::ZonedDateTime::now().date();
-        let mut scan = Scan::new(today, self.review_stale_days().await?, Query::default());
+        let mut scan = Scan::new(today, self.attention_thresholds().await?, Query::default());
         let part = self.entities(&[], services, identities).await?;
         for s in &part.services {
             scan.service(s);

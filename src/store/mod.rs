@@ -32,7 +32,7 @@ pub use read::{
     IDENTITY_BATCH, IdentityDetail, IdentitySummary, InventoryCounts, KnownOwner, ListCursor,
     ListPage, ServiceDetail, ServiceRef, ServiceSummary,
 };
-pub use settings::STALE_DAYS_KEY;
+pub use settings::{ROTATION_DAYS_KEY, STALE_DAYS_KEY, UNUSED_DAYS_KEY};
 pub use team::TeamMember;
 pub use write::{Applied, ChangeContext, Edit};
 

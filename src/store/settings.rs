@@ -7,6 +7,12 @@ use super::{Store, StoreError};
 
 /// Settings key for the review staleness threshold, in days.
 pub const STALE_DAYS_KEY: &str = "review_stale_days";
+/// Settings key for the age, in days, at which an active credential is due
+/// for rotation (`attention::ROTATION_DAYS` when unset).
+pub const ROTATION_DAYS_KEY: &str = "credential_rotation_days";
+/// Settings key for the days unused after which an active credential
+/// should be disabled (`attention::UNUSED_DAYS` when unset).
+pub const UNUSED_DAYS_KEY: &str = "credential_unused_days";
 
 impl Store {
     /// A setting's stored value, if any.
@@ -62,10 +68,29 @@ impl Store {
 
     /// Days after which an owner's review counts as stale.
     pub async fn review_stale_days(&self) -> Result<u32, StoreError> {
+        self.days(STALE_DAYS_KEY, crate::attention::DEFAULT_STALE_DAYS)
+            .await
+    }
+
+    /// The ages Needs attention checks against, each from its setting or
+    /// its default.
+    pub async fn attention_thresholds(&self) -> Result<crate::attention::Thresholds, StoreError> {
+        use crate::attention::{ROTATION_DAYS, Thresholds, UNUSED_DAYS};
+        Ok(Thresholds {
+            stale_review_days: self.review_stale_days().await?,
+            credential_rotation_days: self.days(ROTATION_DAYS_KEY, ROTATION_DAYS).await?,
+            credential_unused_days: self.days(UNUSED_DAYS_KEY, UNUSED_DAYS).await?,
+        })
+    }
+
+    /// A setting counted in days; unset or unreadable is the default (the
+    /// CLI refuses anything but a positive whole number).
+    async fn days(&self, key: &str, default: u32) -> Result<u32, StoreError> {
         Ok(self
-            .setting(STALE_DAYS_KEY)
+            .setting(key)
             .await?
             .and_then(|v| v.parse().ok())
-            .unwrap_or(crate::attention::DEFAULT_STALE_DAYS))
+            .filter(|&d| d > 0)
+            .unwrap_or(default))
     }
 }
