@@ -747,9 +747,11 @@ impl Estate {
                     .map(move |x| (x.as_str(), i.id.as_str()))
             })
             .collect();
+        let stored_by_id = working.identities_by_id();
         let mut services_added: HashSet<String> = HashSet::new();
 
         for (origin, text, d) in &self.details {
+            let places = super::json::Lines::new(text);
             lines.file(origin);
             if d.is_truncated {
                 findings.unresolved(
@@ -801,7 +803,7 @@ impl Estate {
                 let Some((account, _)) = arn_account(&u.arn) else {
                     findings.unresolved(
                         origin,
-                        Some(super::json::line_of(text, &u.arn)),
+                        Some(places.of(&u.arn)),
                         format!(
                             "user {}: {:?} is not an IAM ARN; skipped",
                             u.user_name, u.arn
@@ -809,7 +811,7 @@ impl Estate {
                     );
                     continue;
                 };
-                let line = super::json::line_of(text, &u.arn);
+                let line = places.of(&u.arn);
                 let id = principal_id(account, "user", &u.user_name);
                 let row = report_rows.remove(&u.arn);
                 let kind = match &row {
@@ -851,7 +853,7 @@ impl Estate {
                 // Without its report row the files say nothing of its keys:
                 // what is stored stands (the import replaces what it
                 // speaks for, MergeMode::Sync).
-                let stored = working.identities.iter().find(|x| x.id == id);
+                let stored = stored_by_id.get(id.as_str()).copied();
                 match row {
                     Some((_, r)) => i.credentials = r.credentials,
                     None => {
@@ -875,7 +877,7 @@ impl Estate {
             }
 
             for r in &d.role_detail_list {
-                let line = super::json::line_of(text, &r.arn);
+                let line = places.of(&r.arn);
                 let Some((account, _)) = arn_account(&r.arn) else {
                     findings.unresolved(
                         origin,
@@ -967,7 +969,10 @@ impl Estate {
                             }
                             for (ns, name) in accounts {
                                 let sa = format!("k8s:{ns}/{name}");
-                                match working.identities.iter().find(|x| x.id == sa || x.external_ids.contains(&sa)) {
+                                let by_external = known_by_external
+                                    .get(sa.as_str())
+                                    .and_then(|id| stored_by_id.get(id));
+                                match stored_by_id.get(sa.as_str()).or(by_external).copied() {
                                     Some(account_identity) => {
                                         trusted_roles.push(account_identity.id.clone());
                                         // The workloads that run as the account

@@ -191,7 +191,8 @@ fn read_list<T: serde::de::DeserializeOwned>(
 /// credentials join its service principal, whichever file comes first).
 #[derive(Default)]
 pub(super) struct Tenant {
-    principals: Vec<(String, String, ServicePrincipal)>,
+    /// Each with its file and the line it starts on.
+    principals: Vec<(String, u64, ServicePrincipal)>,
     applications: Vec<(String, Application)>,
     /// Files that are one page of several (`@odata.nextLink`).
     paged: Vec<String>,
@@ -211,9 +212,10 @@ impl Tenant {
         if more {
             self.paged.push(origin.to_owned());
         }
+        let places = super::json::Lines::new(text);
         for sp in list {
-            self.principals
-                .push((origin.to_owned(), text.to_owned(), sp));
+            let line = places.of(&sp.id);
+            self.principals.push((origin.to_owned(), line, sp));
         }
         Ok(())
     }
@@ -244,9 +246,9 @@ impl Tenant {
             .into_iter()
             .map(|(origin, a)| (a.app_id.clone(), (origin, a)))
             .collect();
-        for (origin, text, sp) in self.principals {
+        let stored_by_id = working.identities_by_id();
+        for (origin, line, sp) in self.principals {
             lines.file(&origin);
-            let line = super::json::line_of(&text, &sp.id);
             let first_party = sp
                 .app_owner_organization_id
                 .as_deref()
@@ -294,7 +296,7 @@ impl Tenant {
             }
             // What the files do not speak for stays as stored (the import
             // replaces what it speaks for, MergeMode::Sync).
-            let stored = working.identities.iter().find(|x| x.id == id);
+            let stored = stored_by_id.get(id.as_str()).copied();
             i.credentials = credentials(&sp.password_credentials, &sp.key_credentials);
             if let Some((_, app)) = apps.remove(&sp.app_id) {
                 i.credentials

@@ -8,7 +8,7 @@
 //! not imported); each binding naming it adds the role to its permissions,
 //! and the basic roles Owner and Editor make it admin-equivalent.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -135,9 +135,11 @@ fn is_service_agent(email: &str) -> bool {
 /// Every Google Cloud file of one import, resolved as one set.
 #[derive(Default)]
 pub(super) struct Projects {
-    accounts: Vec<(String, String, ServiceAccount)>,
-    keys: Vec<(String, String, Key)>,
-    policies: Vec<(String, String, Policy)>,
+    /// Each with its file and the line it is written on.
+    accounts: Vec<(String, u64, ServiceAccount)>,
+    keys: Vec<(String, u64, Key)>,
+    /// Each with its file and the line of each member it names.
+    policies: Vec<(String, HashMap<String, u64>, Policy)>,
 }
 
 impl Projects {
@@ -146,22 +148,35 @@ impl Projects {
     }
 
     pub fn add_service_accounts(&mut self, origin: &str, text: &str) -> Result<(), InventoryError> {
-        for a in super::json::read::<Vec<ServiceAccount>>(text, origin)? {
-            self.accounts.push((origin.to_owned(), text.to_owned(), a));
+        let list = super::json::read::<Vec<ServiceAccount>>(text, origin)?;
+        let places = super::json::Lines::new(text);
+        for a in list {
+            let line = places.of(&a.email);
+            self.accounts.push((origin.to_owned(), line, a));
         }
         Ok(())
     }
 
     pub fn add_keys(&mut self, origin: &str, text: &str) -> Result<(), InventoryError> {
-        for k in super::json::read::<Vec<Key>>(text, origin)? {
-            self.keys.push((origin.to_owned(), text.to_owned(), k));
+        let list = super::json::read::<Vec<Key>>(text, origin)?;
+        let places = super::json::Lines::new(text);
+        for k in list {
+            let line = places.of(&k.name);
+            self.keys.push((origin.to_owned(), line, k));
         }
         Ok(())
     }
 
     pub fn add_policy(&mut self, origin: &str, text: &str) -> Result<(), InventoryError> {
         let p = super::json::read::<Policy>(text, origin)?;
-        self.policies.push((origin.to_owned(), text.to_owned(), p));
+        let places = super::json::Lines::new(text);
+        let members = p
+            .bindings
+            .iter()
+            .flat_map(|b| &b.members)
+            .map(|m| (m.clone(), places.of(m)))
+            .collect();
+        self.policies.push((origin.to_owned(), members, p));
         Ok(())
     }
 
@@ -172,8 +187,8 @@ impl Projects {
     ) -> (Inventory, LineMap) {
         let mut inv = Inventory::default();
         let mut lines = LineMap::default();
-        let line_of = super::json::line_of;
-        for (origin, text, a) in &self.accounts {
+        let stored_by_id = working.identities_by_id();
+        for (origin, line, a) in &self.accounts {
             lines.file(origin);
             let id = format!("gcp:{}", a.email);
             let name = a
@@ -205,33 +220,42 @@ impl Projects {
             // Its keys and bindings come from other files: until they do,
             // what is stored stands (the import replaces what it speaks
             // for, MergeMode::Sync).
-            if let Some(stored) = working.identities.iter().find(|x| x.id == id) {
+            if let Some(stored) = stored_by_id.get(id.as_str()) {
                 i.credentials = stored.credentials.clone();
                 i.lifetime = stored.lifetime;
                 i.permissions = stored.permissions.clone();
                 i.admin_equivalent = stored.admin_equivalent;
             }
-            lines.entity(Section::Identities, &id, line_of(text, &a.email));
+            lines.entity(Section::Identities, &id, *line);
             inv.identities.push(i);
         }
         // The identity `id` as this import will hold it: listed by its
         // files, else as stored (the import then adds to it); `None` when
         // neither knows it.
-        let slot = |inv: &mut Inventory, lines: &mut LineMap, id: &str, origin: &str, line: u64| {
-            if let Some(at) = inv.identities.iter().position(|i| i.id == id) {
-                return Some(at);
-            }
-            let stored = working.identities.iter().find(|i| i.id == id)?;
-            inv.identities.push(stored.clone());
-            lines.file(origin);
-            lines.entity(Section::Identities, id, line);
-            Some(inv.identities.len() - 1)
-        };
+        let mut at: HashMap<String, usize> = inv
+            .identities
+            .iter()
+            .enumerate()
+            .rev() // the first of an id listed twice, as a scan finds it
+            .map(|(n, i)| (i.id.clone(), n))
+            .collect();
+        let mut slot =
+            |inv: &mut Inventory, lines: &mut LineMap, id: &str, origin: &str, line: u64| {
+                if let Some(&n) = at.get(id) {
+                    return Some(n);
+                }
+                let stored = *stored_by_id.get(id)?;
+                inv.identities.push(stored.clone());
+                lines.file(origin);
+                lines.entity(Section::Identities, id, line);
+                at.insert(id.to_owned(), inv.identities.len() - 1);
+                Some(inv.identities.len() - 1)
+            };
         // Accounts whose key lists are in the import: their keys are
         // those, replacing what was stored.
         let mut keyed: HashSet<String> = HashSet::new();
-        for (origin, text, k) in &self.keys {
-            let line = line_of(text, &k.name);
+        for (origin, line, k) in &self.keys {
+            let line = *line;
             let Some((account, key_id)) = k
                 .name
                 .split_once("/serviceAccounts/")
@@ -268,14 +292,15 @@ impl Projects {
             i.credentials.push(c);
             i.lifetime = Some(Lifetime::LongLived);
         }
-        for (origin, text, p) in &self.policies {
+        for (origin, members, p) in &self.policies {
+            let line_of = |m: &str| members.get(m).copied().unwrap_or(1);
             let mut people = 0usize;
             let mut granted: BTreeMap<String, Vec<String>> = BTreeMap::new();
             let mut agents: HashSet<&str> = HashSet::new();
             for b in &p.bindings {
                 for m in &b.members {
                     let Some(email) = m.strip_prefix("serviceAccount:") else {
-                        let line = line_of(text, m);
+                        let line = line_of(m);
                         match m.as_str() {
                             "allUsers" | "allAuthenticatedUsers" => findings.unresolved(origin, Some(line), format!("the policy grants {} to {m}: anyone{} may use it, and no identity holds it to contain", b.role, if m == "allUsers" { " on the internet" } else { " with a Google account" })),
                             m if m.starts_with("deleted:") => findings.unresolved(origin, Some(line), format!("the policy still grants {} to {m}, a deleted principal: remove the binding", b.role)),
@@ -290,7 +315,7 @@ impl Projects {
                                 FORMAT,
                                 "binding of a Google-managed service agent",
                                 origin,
-                                line_of(text, email),
+                                line_of(m),
                             );
                         }
                         continue;
@@ -307,7 +332,7 @@ impl Projects {
             }
             for (email, roles) in granted {
                 let id = format!("gcp:{email}");
-                let line = line_of(text, &format!("serviceAccount:{email}"));
+                let line = line_of(&format!("serviceAccount:{email}"));
                 let admin = roles
                     .iter()
                     .any(|r| BASIC_ADMIN_ROLES.contains(&r.as_str()));
