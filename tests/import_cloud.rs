@@ -582,3 +582,222 @@ fn insisting_on_a_provider_names_what_is_wrong_with_the_file() {
     assert!(!out.status.success());
     assert!(stderr.contains("not AWS IAM output"), "{stderr}");
 }
+
+/// A principal listed twice — two snapshots of one account in one import,
+/// a service account or an Entra object written twice — is refused with
+/// both places named, never merged (the later copy's permissions and keys
+/// would silently replace the earlier's); nothing is written.
+#[tokio::test]
+async fn a_principal_listed_twice_is_refused_naming_both_places() {
+    let engine = TestDb::sqlite();
+    let db = PathBuf::from(engine.target());
+    let dir = tempfile::tempdir().unwrap();
+    for snapshot in ["monday", "tuesday"] {
+        let to = dir.path().join(snapshot);
+        std::fs::create_dir_all(&to).unwrap();
+        for f in ["authorization-details.json", "credential-report.csv"] {
+            std::fs::copy(cloud().join("aws/prod-111122223333").join(f), to.join(f)).unwrap();
+        }
+    }
+    let out = countersign(&db)
+        .arg("import")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("tuesday/authorization-details.json:")
+            && stderr.contains("is listed again: it is already at")
+            && stderr.contains("monday/authorization-details.json:")
+            && stderr.contains("tuesday/credential-report.csv:"),
+        "{stderr}"
+    );
+    assert_eq!(
+        as_json(countersign(&db).args(["identities", "list", "--json"])),
+        json!([]),
+        "nothing written"
+    );
+
+    // Within one file: a Google service account written twice.
+    let gcp = tempfile::tempdir().unwrap();
+    let accounts: Value = serde_json::from_str(
+        &std::fs::read_to_string(cloud().join("gcp/service-accounts.json")).unwrap(),
+    )
+    .unwrap();
+    let mut twice = accounts.as_array().unwrap().clone();
+    twice.push(twice[0].clone());
+    std::fs::write(
+        gcp.path().join("service-accounts.json"),
+        serde_json::to_string_pretty(&twice).unwrap(),
+    )
+    .unwrap();
+    let out = countersign(&db)
+        .arg("import")
+        .arg(gcp.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let n = twice.len() - 1;
+    assert!(
+        stderr.contains(&format!("[{n}].email: service account "))
+            && stderr.contains("is listed twice in this file"),
+        "{stderr}"
+    );
+}
+
+/// The credential report's `<root_account>` row: the root user's keys
+/// go to the identity that stands for the account's root (the demo's
+/// break-glass `bg-cloud-root`, external id `arn:aws:iam::…:root`), and
+/// with none such they are reported, never dropped (CIS AWS 1.4).
+#[tokio::test]
+async fn the_root_users_keys_are_recorded_or_reported() {
+    let engine = TestDb::sqlite();
+    let db = PathBuf::from(engine.target());
+    let dir = tempfile::tempdir().unwrap();
+    let report =
+        std::fs::read_to_string(cloud().join("aws/prod-111122223333/credential-report.csv"))
+            .unwrap();
+    let mut lines: Vec<String> = report.lines().map(str::to_owned).collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let mut root: Vec<String> = lines[1].split(',').map(str::to_owned).collect();
+    assert_eq!(root[0], "<root_account>");
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    root[col("access_key_1_active")] = "true".into();
+    root[col("access_key_1_last_rotated")] = "2019-04-01T10:00:00+00:00".into();
+    lines[1] = root.join(",");
+    std::fs::copy(
+        cloud().join("aws/prod-111122223333/authorization-details.json"),
+        dir.path().join("authorization-details.json"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("credential-report.csv"),
+        lines.join("\n") + "\n",
+    )
+    .unwrap();
+
+    let report = as_json(
+        countersign(&db)
+            .arg("import")
+            .arg(dir.path())
+            .args(["--dry-run", "--json"]),
+    );
+    let unresolved = report["findings"]["unresolved"].to_string();
+    assert!(
+        unresolved.contains("credential-report.csv")
+            && unresolved.contains("the root user of account 111122223333 has 1 access key(s)")
+            && unresolved.contains("\"line\":2"),
+        "{unresolved}"
+    );
+
+    countersign(&db).args(["demo", "load"]).assert().success();
+    countersign(&db)
+        .arg("import")
+        .arg(dir.path())
+        .assert()
+        .success();
+    let root = show(&db, "bg-cloud-root");
+    assert_eq!(root["credentials"][0]["id"], "access_key_1", "{root}");
+    assert_eq!(root["credentials"][0]["created_on"], "2019-04-01", "{root}");
+    assert!(root["break_glass"].is_object(), "still break-glass: {root}");
+}
+
+/// What the providers' CLIs print at the edges: an empty list (an account
+/// without user-managed keys, an empty tenant) given with `--format`, a
+/// Graph page of applications told by its `@odata.context` (a `$select`
+/// keeps none of the properties a plain list is told by), and an ARN with
+/// IAM's longest path.
+#[tokio::test]
+async fn empty_lists_graph_pages_and_long_arns_are_read() {
+    let engine = TestDb::sqlite();
+    let db = PathBuf::from(engine.target());
+    let empty = tempfile::tempdir().unwrap();
+    std::fs::write(empty.path().join("keys-none.json"), "[]\n").unwrap();
+    for format in ["gcp", "entra"] {
+        let out = as_json(
+            countersign(&db)
+                .arg("import")
+                .arg(empty.path().join("keys-none.json"))
+                .args(["--format", format, "--json"]),
+        );
+        assert!(
+            out["findings"]["notes"]
+                .to_string()
+                .contains("an empty list"),
+            "{out}"
+        );
+    }
+
+    let entra = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        cloud().join("entra/service-principals.json"),
+        entra.path().join("service-principals.json"),
+    )
+    .unwrap();
+    let apps: Value = serde_json::from_str(
+        &std::fs::read_to_string(cloud().join("entra/applications.json")).unwrap(),
+    )
+    .unwrap();
+    let selected: Vec<Value> = apps
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            json!({"id": a["id"], "appId": a["appId"], "displayName": a["displayName"],
+                   "passwordCredentials": a["passwordCredentials"], "keyCredentials": a["keyCredentials"]})
+        })
+        .collect();
+    std::fs::write(
+        entra.path().join("applications.json"),
+        serde_json::to_string_pretty(&json!({
+            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#applications(id,appId,displayName,passwordCredentials,keyCredentials)",
+            "value": selected,
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    let out = as_json(
+        countersign(&db)
+            .arg("import")
+            .arg(entra.path())
+            .args(["--dry-run", "--json"]),
+    );
+    assert_eq!(out["findings"]["skipped"], json!([]), "{out}");
+    assert!(
+        !out["findings"]["notes"]
+            .to_string()
+            .contains("its application object is not in the import"),
+        "{out}"
+    );
+
+    let aws = tempfile::tempdir().unwrap();
+    let mut details: Value = serde_json::from_str(
+        &std::fs::read_to_string(cloud().join("aws/prod-111122223333/authorization-details.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let path = format!("/{}/", "p".repeat(510)); // IAM's longest path
+    assert_eq!(path.len(), 512);
+    let role = &mut details["RoleDetailList"][1];
+    role["Path"] = json!(path);
+    let arn = role["Arn"]
+        .as_str()
+        .unwrap()
+        .replace(":role/", &format!(":role{path}"));
+    role["Arn"] = json!(arn);
+    std::fs::write(
+        aws.path().join("authorization-details.json"),
+        serde_json::to_string_pretty(&details).unwrap(),
+    )
+    .unwrap();
+    countersign(&db)
+        .arg("import")
+        .arg(aws.path())
+        .assert()
+        .success();
+    let name = details["RoleDetailList"][1]["RoleName"].as_str().unwrap();
+    let role = show(&db, &format!("aws:111122223333:role/{name}"));
+    assert_eq!(role["external_ids"], json!([arn]), "{role}");
+}

@@ -12,7 +12,7 @@
 //! version is in force. A mistake is reported with the file and the JSON
 //! path of the value at fault (`RoleDetailList[2].AssumeRolePolicyDocument`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -497,7 +497,7 @@ pub(super) struct ReportUser {
 pub(super) fn read_credential_report(
     text: &str,
     origin: &str,
-) -> Result<(Vec<ReportUser>, Option<u64>), InventoryError> {
+) -> Result<(Vec<ReportUser>, Option<ReportUser>), InventoryError> {
     use crate::model::{Credential, CredentialKind};
     let invalid = |line: Option<u64>, at: &str, message: String| InventoryError::Invalid {
         origin: origin.to_owned(),
@@ -549,10 +549,6 @@ pub(super) fn read_credential_report(
             report_date(get(name)).map_err(|m| invalid(Some(line), name, m))
         };
         let user = record.get(user_col).unwrap_or("").to_owned();
-        if user == "<root_account>" {
-            root = Some(line);
-            continue;
-        }
         let mut credentials = Vec::new();
         for k in ["access_key_1", "access_key_2"] {
             let rotated = date(&format!("{k}_last_rotated"))?;
@@ -579,12 +575,17 @@ pub(super) fn read_credential_report(
             c.active = active;
             credentials.push(c);
         }
-        users.push(ReportUser {
-            user,
+        let row = ReportUser {
             arn: record.get(arn_col).unwrap_or("").to_owned(),
             credentials,
             line,
-        });
+            user,
+        };
+        if row.user == "<root_account>" {
+            root = Some(row);
+        } else {
+            users.push(row);
+        }
     }
     Ok((users, root))
 }
@@ -600,13 +601,23 @@ fn report_date(raw: &str) -> Result<Option<jiff::civil::Date>, String> {
     }
 }
 
+/// What to do about a principal listed twice.
+const ONE_SNAPSHOT: &str =
+    "An import reads one snapshot of each account: keep one of the two files";
+
 /// Every AWS file of one import, resolved as one set: a role in one
 /// account trusts a role in another, and each account's credential report
 /// completes its users.
 #[derive(Default)]
 pub(super) struct Estate {
-    details: Vec<(String, String, AuthorizationDetails)>,
+    /// Each file with the line of each principal's ARN.
+    details: Vec<(String, HashMap<String, u64>, AuthorizationDetails)>,
     reports: Vec<(String, Vec<ReportUser>)>,
+    /// The root rows of the reports (`<root_account>`), by file.
+    roots: Vec<(String, ReportUser)>,
+    /// Where each principal (user or role ARN) and report row was first
+    /// read: a second listing of one is refused, not merged.
+    seen: super::json::Listings,
 }
 
 /// A Countersign id for an IAM principal: `aws:ACCOUNT:role/NAME` (or
@@ -685,13 +696,36 @@ impl Estate {
 
     pub fn add_details(&mut self, origin: &str, text: &str) -> Result<(), InventoryError> {
         let d = read_details(text, origin)?;
-        self.details.push((origin.to_owned(), text.to_owned(), d));
+        let places = super::json::Lines::new(text);
+        let mut at = HashMap::new();
+        let principals = d
+            .user_detail_list
+            .iter()
+            .enumerate()
+            .map(|(n, u)| (format!("UserDetailList[{n}].Arn"), &u.arn))
+            .chain(
+                d.role_detail_list
+                    .iter()
+                    .enumerate()
+                    .map(|(n, r)| (format!("RoleDetailList[{n}].Arn"), &r.arn)),
+            );
+        for (path, arn) in principals {
+            let line = places.of(arn);
+            self.seen.first(arn, origin, line, &path, ONE_SNAPSHOT)?;
+            at.insert(arn.clone(), line);
+        }
+        self.details.push((origin.to_owned(), at, d));
         Ok(())
     }
 
     pub fn add_report(&mut self, origin: &str, text: &str) -> Result<(), InventoryError> {
-        let (users, _root) = read_credential_report(text, origin)?;
+        let (users, root) = read_credential_report(text, origin)?;
+        for u in users.iter().chain(&root) {
+            let key = format!("credential report row {}", u.arn);
+            self.seen.first(&key, origin, u.line, "arn", ONE_SNAPSHOT)?;
+        }
         self.reports.push((origin.to_owned(), users));
+        self.roots.extend(root.map(|r| (origin.to_owned(), r)));
         Ok(())
     }
 
@@ -750,8 +784,8 @@ impl Estate {
         let stored_by_id = working.identities_by_id();
         let mut services_added: HashSet<String> = HashSet::new();
 
-        for (origin, text, d) in &self.details {
-            let places = super::json::Lines::new(text);
+        for (origin, places, d) in &self.details {
+            let place = |arn: &str| places.get(arn).copied().unwrap_or(1);
             lines.file(origin);
             if d.is_truncated {
                 findings.unresolved(
@@ -803,7 +837,7 @@ impl Estate {
                 let Some((account, _)) = arn_account(&u.arn) else {
                     findings.unresolved(
                         origin,
-                        Some(places.of(&u.arn)),
+                        Some(place(&u.arn)),
                         format!(
                             "user {}: {:?} is not an IAM ARN; skipped",
                             u.user_name, u.arn
@@ -811,7 +845,7 @@ impl Estate {
                     );
                     continue;
                 };
-                let line = places.of(&u.arn);
+                let line = place(&u.arn);
                 let id = principal_id(account, "user", &u.user_name);
                 let row = report_rows.remove(&u.arn);
                 let kind = match &row {
@@ -877,7 +911,7 @@ impl Estate {
             }
 
             for r in &d.role_detail_list {
-                let line = places.of(&r.arn);
+                let line = place(&r.arn);
                 let Some((account, _)) = arn_account(&r.arn) else {
                     findings.unresolved(
                         origin,
@@ -1045,6 +1079,36 @@ impl Estate {
         for (arn, (origin, row)) in report_rows {
             findings.unresolved(&origin, Some(row.line), format!("user {} ({arn}) is in the credential report but not in any authorization details of the import; import `aws iam get-account-authorization-details` of its account", row.user));
         }
+        // The root user's keys (the report's `<root_account>` row) go to
+        // the identity that stands for the account's root, the inventory's
+        // break-glass record of it (external id `arn:aws:iam::ACCOUNT:root`);
+        // with none, keys are said, never dropped (CIS AWS Foundations 1.4:
+        // the root user has no access keys).
+        for (origin, root) in self.roots {
+            if root.credentials.is_empty() {
+                continue;
+            }
+            let account = arn_account(&root.arn).map_or("?", |(a, _)| a);
+            let root_arn = format!("arn:aws:iam::{account}:root");
+            let holder = known_by_external
+                .get(root_arn.as_str())
+                .or_else(|| known_by_external.get(root.arn.as_str()))
+                .and_then(|id| stored_by_id.get(id));
+            let active = root.credentials.iter().filter(|c| c.active).count();
+            match holder {
+                Some(stored) => {
+                    let mut i = (*stored).clone();
+                    i.credentials = root.credentials;
+                    lines.file(&origin);
+                    lines.entity(Section::Identities, &i.id, root.line);
+                    if active > 0 {
+                        findings.note(&origin, Some(root.line), format!("the root user of account {account} ({}) has {active} active access key(s) or certificate(s); CIS AWS Foundations 1.4: the root user should have none", i.id));
+                    }
+                    inv.identities.push(i);
+                }
+                None => findings.unresolved(&origin, Some(root.line), format!("the root user of account {account} has {} access key(s) or certificate(s), {active} active (CIS AWS Foundations 1.4: it should have none); no identity in the import or the inventory stands for the root (external id {root_arn}), so they are not recorded: record the root as a break-glass identity with that external id", root.credentials.len())),
+            }
+        }
         (inv, lines)
     }
 }
@@ -1176,7 +1240,7 @@ mod tests {
         let csv =
             include_str!("../../tests/fixtures/cloud/aws/prod-111122223333/credential-report.csv");
         let (users, root) = read_credential_report(csv, "report.csv").unwrap();
-        assert_eq!(root, Some(2));
+        assert_eq!(root.map(|r| r.line), Some(2));
         let deployer = &users[0];
         assert_eq!(deployer.user, "ci-deployer");
         assert_eq!(deployer.line, 3);

@@ -287,15 +287,62 @@ fn table_of(headers: &csv::StringRecord, origin: &str) -> Result<Table, Inventor
     })
 }
 
+/// Counts the lines of what passes through it, so a record is placed by
+/// the newlines before its first byte. The csv crate's own line count is
+/// one short on CRLF files (what Excel, LibreOffice and Python's `csv`
+/// write) from the third line on.
+struct Lines<R> {
+    inner: R,
+    read: u64,
+    /// Offsets of the newlines read but not yet counted.
+    ahead: std::rc::Rc<std::cell::RefCell<LineCount>>,
+}
+
+#[derive(Default)]
+struct LineCount {
+    newlines: std::collections::VecDeque<u64>,
+    before: u64,
+}
+
+impl LineCount {
+    /// The 1-based line of a record starting at `offset` (offsets asked
+    /// in order). On CRLF files the csv crate starts a record at the `\n`
+    /// of the line ending before it, so a newline at `offset` is counted.
+    fn line_at(&mut self, offset: u64) -> u64 {
+        while self.newlines.front().is_some_and(|&n| n <= offset) {
+            self.newlines.pop_front();
+            self.before += 1;
+        }
+        self.before + 1
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for Lines<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut ahead = self.ahead.borrow_mut();
+        for (i, b) in buf[..n].iter().enumerate() {
+            if *b == b'\n' {
+                ahead.newlines.push_back(self.read + i as u64);
+            }
+        }
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
 fn rows<T: serde::de::DeserializeOwned, R: std::io::Read>(
     reader: &mut csv::Reader<R>,
+    lines: &std::cell::RefCell<LineCount>,
     origin: &str,
 ) -> Result<Vec<(u64, T)>, InventoryError> {
     let headers = reader.headers().map_err(|e| syntax(origin, &e))?.clone();
     let mut out = Vec::new();
     for record in reader.records() {
         let read = record.map_err(|e| syntax(origin, &e))?;
-        let line = read.position().map_or(0, |p| p.line());
+        let line = read
+            .position()
+            .map_or(0, |p| lines.borrow_mut().line_at(p.byte()));
         // A cell the export defused (`'=…`, docs/csv-format.md) is read
         // back as it was.
         let record: csv::StringRecord = read
@@ -374,18 +421,23 @@ pub(super) fn parse_part(text: &str, origin: &str) -> Result<Part, InventoryErro
 /// the rows kept, not the size of the file. A UTF-8 byte-order mark is
 /// skipped; invalid UTF-8 is reported with its line and byte.
 pub(super) fn read_part(input: impl std::io::Read, origin: &str) -> Result<Part, InventoryError> {
+    let count = std::rc::Rc::new(std::cell::RefCell::new(LineCount::default()));
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
-        .from_reader(input);
+        .from_reader(Lines {
+            inner: input,
+            read: 0,
+            ahead: count.clone(),
+        });
     let headers = reader.headers().map_err(|e| syntax(origin, &e))?.clone();
-    let r = &mut reader;
+    let (r, l) = (&mut reader, &*count);
     Ok(match table_of(&headers, origin)? {
-        Table::Owners => Part::Owners(rows(r, origin)?),
-        Table::Services => Part::Services(rows(r, origin)?),
-        Table::Identities => Part::Identities(rows(r, origin)?),
-        Table::Usages => Part::Usages(rows(r, origin)?),
-        Table::Containment => Part::Containment(rows(r, origin)?),
-        Table::Credentials => Part::Credentials(rows(r, origin)?),
+        Table::Owners => Part::Owners(rows(r, l, origin)?),
+        Table::Services => Part::Services(rows(r, l, origin)?),
+        Table::Identities => Part::Identities(rows(r, l, origin)?),
+        Table::Usages => Part::Usages(rows(r, l, origin)?),
+        Table::Containment => Part::Containment(rows(r, l, origin)?),
+        Table::Credentials => Part::Credentials(rows(r, l, origin)?),
     })
 }
 
@@ -620,6 +672,19 @@ mod tests {
         .unwrap()
         .to_string();
         assert!(e.starts_with("creds.csv:2: row: column \"kind\": "), "{e}");
+    }
+
+    #[test]
+    fn lines_are_counted_alike_on_lf_and_crlf_files() {
+        // A quoted cell spanning lines counts too.
+        let text = "id,kind,name,environment,tier,description\nid-a,token,A,production,2,\"two\nlines\"\nid-b,token,B,production,2,\nid-c,token,C,production,2,\n";
+        for text in [text.to_owned(), text.replace('\n', "\r\n")] {
+            let Part::Identities(rows) = parse_part(&text, "ids.csv").unwrap() else {
+                panic!("identities")
+            };
+            let lines: Vec<u64> = rows.iter().map(|(l, _)| *l).collect();
+            assert_eq!(lines, [2, 4, 5], "{text:?}");
+        }
     }
 
     #[test]

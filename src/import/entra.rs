@@ -61,24 +61,57 @@ fn objects(v: &Value) -> Option<&Vec<Value>> {
     }
 }
 
-/// Whether `v` lists service principals.
-pub(super) fn is_service_principals(v: &Value) -> bool {
-    objects(v)
-        .and_then(|items| items.first())
-        .is_some_and(|first| {
-            first.get("servicePrincipalType").is_some() && first.get("appId").is_some()
-        })
+/// What a Microsoft Graph page says it lists: its `@odata.context` ends
+/// in `$metadata#servicePrincipals` or `$metadata#applications` (with a
+/// `(…)` of the selected properties under `$select`).
+fn graph_context(v: &Value) -> Option<&str> {
+    let context = v.get("@odata.context")?.as_str()?;
+    let (_, set) = context.rsplit_once("$metadata#")?;
+    Some(set.split(['(', '/']).next().unwrap_or(set))
 }
 
-/// Whether `v` lists application objects.
-pub(super) fn is_applications(v: &Value) -> bool {
+/// Whether `v` lists service principals: a Graph page saying so, or
+/// objects with the properties only service principals have.
+pub(super) fn is_service_principals(v: &Value) -> bool {
+    if let Some(set) = graph_context(v) {
+        return set == "servicePrincipals";
+    }
     objects(v)
         .and_then(|items| items.first())
         .is_some_and(|first| {
             first.get("appId").is_some()
-                && first.get("servicePrincipalType").is_none()
-                && (first.get("signInAudience").is_some()
-                    || first.get("requiredResourceAccess").is_some())
+                && [
+                    "servicePrincipalType",
+                    "servicePrincipalNames",
+                    "appOwnerOrganizationId",
+                ]
+                .iter()
+                .any(|k| first.get(k).is_some())
+        })
+}
+
+/// Whether `v` lists application objects: a Graph page saying so, or
+/// objects with the properties only applications have (a `$select` keeps
+/// some of them, `az ad app list` prints them all).
+pub(super) fn is_applications(v: &Value) -> bool {
+    if let Some(set) = graph_context(v) {
+        return set == "applications";
+    }
+    objects(v)
+        .and_then(|items| items.first())
+        .is_some_and(|first| {
+            first.get("appId").is_some()
+                && !is_service_principals(v)
+                && [
+                    "signInAudience",
+                    "requiredResourceAccess",
+                    "identifierUris",
+                    "publisherDomain",
+                    "web",
+                    "api",
+                ]
+                .iter()
+                .any(|k| first.get(k).is_some())
         })
 }
 
@@ -187,13 +220,19 @@ fn read_list<T: serde::de::DeserializeOwned>(
     }
 }
 
+/// What to do about an object listed twice.
+const ONE_LIST: &str = "An import reads one list of each tenant: keep one of the two files";
+
 /// Every Entra file of one import, resolved as one set (an application's
 /// credentials join its service principal, whichever file comes first).
 #[derive(Default)]
 pub(super) struct Tenant {
     /// Each with its file and the line it starts on.
     principals: Vec<(String, u64, ServicePrincipal)>,
-    applications: Vec<(String, Application)>,
+    /// Each with its file and the line it starts on.
+    applications: Vec<(String, u64, Application)>,
+    /// Where each service principal and application was first listed.
+    seen: super::json::Listings,
     /// Files that are one page of several (`@odata.nextLink`).
     paged: Vec<String>,
 }
@@ -213,8 +252,29 @@ impl Tenant {
             self.paged.push(origin.to_owned());
         }
         let places = super::json::Lines::new(text);
-        for sp in list {
+        let page = text.trim_start().starts_with('{');
+        for (n, sp) in list.into_iter().enumerate() {
             let line = places.of(&sp.id);
+            let at = if page {
+                format!("value[{n}]")
+            } else {
+                format!("[{n}]")
+            };
+            let seen = &mut self.seen;
+            seen.first(
+                &format!("service principal {}", sp.id),
+                origin,
+                line,
+                &format!("{at}.id"),
+                ONE_LIST,
+            )?;
+            seen.first(
+                &format!("the service principal of application {}", sp.app_id),
+                origin,
+                line,
+                &format!("{at}.appId"),
+                ONE_LIST,
+            )?;
             self.principals.push((origin.to_owned(), line, sp));
         }
         Ok(())
@@ -225,8 +285,23 @@ impl Tenant {
         if more {
             self.paged.push(origin.to_owned());
         }
-        for app in list {
-            self.applications.push((origin.to_owned(), app));
+        let places = super::json::Lines::new(text);
+        let page = text.trim_start().starts_with('{');
+        for (n, app) in list.into_iter().enumerate() {
+            let line = places.of(&app.app_id);
+            let at = if page {
+                format!("value[{n}]")
+            } else {
+                format!("[{n}]")
+            };
+            self.seen.first(
+                &format!("application {}", app.app_id),
+                origin,
+                line,
+                &format!("{at}.appId"),
+                ONE_LIST,
+            )?;
+            self.applications.push((origin.to_owned(), line, app));
         }
         Ok(())
     }
@@ -241,10 +316,10 @@ impl Tenant {
         for origin in &self.paged {
             findings.unresolved(origin, None, "@odata.nextLink: this is one page of Microsoft Graph's list, so service principals or applications may be missing; fetch every page (`az ad sp list --all` and `az ad app list --all` page through them all)");
         }
-        let mut apps: HashMap<String, (String, Application)> = self
+        let mut apps: HashMap<String, (String, u64, Application)> = self
             .applications
             .into_iter()
-            .map(|(origin, a)| (a.app_id.clone(), (origin, a)))
+            .map(|(origin, line, a)| (a.app_id.clone(), (origin, line, a)))
             .collect();
         let stored_by_id = working.identities_by_id();
         for (origin, line, sp) in self.principals {
@@ -298,7 +373,7 @@ impl Tenant {
             // replaces what it speaks for, MergeMode::Sync).
             let stored = stored_by_id.get(id.as_str()).copied();
             i.credentials = credentials(&sp.password_credentials, &sp.key_credentials);
-            if let Some((_, app)) = apps.remove(&sp.app_id) {
+            if let Some((_, _, app)) = apps.remove(&sp.app_id) {
                 i.credentials
                     .extend(credentials(&app.password_credentials, &app.key_credentials));
                 if let Some(owner) = app.owners.iter().find_map(|o| {
@@ -347,8 +422,8 @@ impl Tenant {
             lines.entity(Section::Identities, &id, line);
             inv.identities.push(i);
         }
-        for (app_id, (origin, _)) in apps {
-            findings.unresolved(&origin, None, format!("application {app_id} has no service principal in the import (`az ad sp list --all`), so nothing signs in as it here; not imported"));
+        for (app_id, (origin, line, _)) in apps {
+            findings.unresolved(&origin, Some(line), format!("application {app_id} has no service principal in the import (`az ad sp list --all`), so nothing signs in as it here; not imported"));
         }
         (inv, lines)
     }

@@ -140,7 +140,12 @@ pub(super) struct Projects {
     keys: Vec<(String, u64, Key)>,
     /// Each with its file and the line of each member it names.
     policies: Vec<(String, HashMap<String, u64>, Policy)>,
+    /// Where each service account and key was first listed.
+    seen: super::json::Listings,
 }
+
+/// What to do about an account or key listed twice.
+const ONE_LIST: &str = "An import reads one list of each project's accounts and of each account's keys: keep one of the two files";
 
 impl Projects {
     pub fn is_empty(&self) -> bool {
@@ -150,8 +155,11 @@ impl Projects {
     pub fn add_service_accounts(&mut self, origin: &str, text: &str) -> Result<(), InventoryError> {
         let list = super::json::read::<Vec<ServiceAccount>>(text, origin)?;
         let places = super::json::Lines::new(text);
-        for a in list {
+        for (n, a) in list.into_iter().enumerate() {
             let line = places.of(&a.email);
+            let key = format!("service account {}", a.email);
+            self.seen
+                .first(&key, origin, line, &format!("[{n}].email"), ONE_LIST)?;
             self.accounts.push((origin.to_owned(), line, a));
         }
         Ok(())
@@ -160,8 +168,11 @@ impl Projects {
     pub fn add_keys(&mut self, origin: &str, text: &str) -> Result<(), InventoryError> {
         let list = super::json::read::<Vec<Key>>(text, origin)?;
         let places = super::json::Lines::new(text);
-        for k in list {
+        for (n, k) in list.into_iter().enumerate() {
             let line = places.of(&k.name);
+            let key = format!("key {}", k.name);
+            self.seen
+                .first(&key, origin, line, &format!("[{n}].name"), ONE_LIST)?;
             self.keys.push((origin.to_owned(), line, k));
         }
         Ok(())

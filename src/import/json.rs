@@ -94,6 +94,53 @@ impl<'t> Lines<'t> {
     }
 }
 
+/// Where each principal of a provider's files was first listed, so that a
+/// second listing (two snapshots of one account, one principal written
+/// twice) is refused, naming both places, instead of merged silently, the
+/// later one's permissions and keys replacing the earlier's.
+#[derive(Default)]
+pub(super) struct Listings {
+    seen: HashMap<String, (String, u64)>,
+}
+
+impl Listings {
+    /// Records that `key` is listed at `origin:line` (`at` its JSON path).
+    ///
+    /// # Errors
+    /// [`InventoryError::Invalid`] at the second listing, naming the first;
+    /// `advice` says which of the two to keep.
+    pub fn first(
+        &mut self,
+        key: &str,
+        origin: &str,
+        line: u64,
+        at: &str,
+        advice: &str,
+    ) -> Result<(), InventoryError> {
+        match self.seen.get(key) {
+            Some((first, first_line)) => Err(InventoryError::Invalid {
+                origin: origin.to_owned(),
+                line: Some(line),
+                at: at.to_owned(),
+                message: if first == origin {
+                    // Placed by its first occurrence; the path says which.
+                    format!(
+                        "{key} is listed twice in this file, here and first at line {first_line}; what the provider's CLI prints lists each once"
+                    )
+                } else {
+                    format!(
+                        "{key} is listed again: it is already at {first}:{first_line}. {advice}"
+                    )
+                },
+            }),
+            None => {
+                self.seen.insert(key.to_owned(), (origin.to_owned(), line));
+                Ok(())
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -618,8 +618,28 @@ impl<'a> Reader<'a> {
         value: &serde_json::Value,
     ) -> Option<Result<(), InventoryError>> {
         let only = |f: Format| self.options.format == Format::Auto || self.options.format == f;
+        let empty = match value {
+            serde_json::Value::Array(items) => items.is_empty(),
+            serde_json::Value::Object(o) => {
+                o.len() <= 2
+                    && o.get("value")
+                        .and_then(|v| v.as_array())
+                        .is_some_and(Vec::is_empty)
+            }
+            _ => false,
+        };
         let s = &mut self.sources;
-        if only(Format::Aws) && aws::is_authorization_details(value) {
+        if empty && matches!(self.options.format, Format::Entra | Format::Gcp) {
+            // What `gcloud … keys list --managed-by=user` prints for an
+            // account without such keys, or `az ad sp list` for an empty
+            // tenant: nothing to import, and said.
+            s.findings.note(
+                origin,
+                Some(1),
+                "an empty list: nothing in it to import".to_owned(),
+            );
+            Some(Ok(()))
+        } else if only(Format::Aws) && aws::is_authorization_details(value) {
             Some(s.aws.add_details(origin, text))
         } else if only(Format::Aws) && aws::is_credential_report_json(value) {
             Some(s.aws.add_report(origin, text))

@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::Inventory;
-use crate::model::text::{self, MAX_LONG_TEXT_CHARS, MAX_NAME_CHARS};
+use crate::model::text::{self, MAX_LONG_TEXT_CHARS, MAX_NAME_CHARS, MAX_REFERENCE_CHARS};
 use crate::model::validate_id;
 
 /// Checks the free-text fields of one entry ([`text::check`]): names on
@@ -17,6 +17,10 @@ fn texts<'a>(
     for (field, value, multiline) in fields {
         let max = if multiline {
             MAX_LONG_TEXT_CHARS
+        } else if field == "external_ids" || field == "permissions" {
+            // ARNs and Azure resource ids, whole: an IAM role's path may
+            // have 512 characters, an ARN 2048 (IAM quotas).
+            MAX_REFERENCE_CHARS
         } else {
             MAX_NAME_CHARS
         };

@@ -11,6 +11,10 @@ use std::borrow::Cow;
 
 /// Longest name or title, in characters.
 pub const MAX_NAME_CHARS: usize = 500;
+/// Longest external id or permission, in characters: a provider's own
+/// reference to the principal or grant, kept whole (an AWS ARN may have
+/// 2048 characters).
+pub const MAX_REFERENCE_CHARS: usize = 2048;
 /// Longest description, rollback or justification text, in characters.
 pub const MAX_LONG_TEXT_CHARS: usize = 20_000;
 
