@@ -801,3 +801,61 @@ async fn empty_lists_graph_pages_and_long_arns_are_read() {
     let role = show(&db, &format!("aws:111122223333:role/{name}"));
     assert_eq!(role["external_ids"], json!([arn]), "{role}");
 }
+
+/// An account's details in parts — `--filter Role` beside `--filter User
+/// Group LocalManagedPolicy AWSManagedPolicy`, as a file over the import's
+/// size limit is split — give what the whole file gives: a principal's
+/// groups and managed policies are found in any part.
+#[tokio::test]
+async fn an_accounts_details_in_parts_import_as_the_whole() {
+    let whole: Value = serde_json::from_str(
+        &std::fs::read_to_string(cloud().join("aws/prod-111122223333/authorization-details.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let parts = tempfile::tempdir().unwrap();
+    std::fs::write(
+        parts.path().join("roles.json"),
+        serde_json::to_string_pretty(
+            &json!({"RoleDetailList": whole["RoleDetailList"], "IsTruncated": false}),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        parts.path().join("users-groups-policies.json"),
+        serde_json::to_string_pretty(&json!({
+            "UserDetailList": whole["UserDetailList"],
+            "GroupDetailList": whole["GroupDetailList"],
+            "Policies": whole["Policies"],
+            "IsTruncated": false,
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    let (a, b) = (TestDb::sqlite(), TestDb::sqlite());
+    let (from_whole, from_parts) = (PathBuf::from(a.target()), PathBuf::from(b.target()));
+    countersign(&from_whole)
+        .arg("import")
+        .arg(cloud().join("aws/prod-111122223333/authorization-details.json"))
+        .assert()
+        .success();
+    countersign(&from_parts)
+        .arg("import")
+        .arg(parts.path())
+        .assert()
+        .success();
+    let mut compared = 0;
+    for id in as_json(countersign(&from_whole).args(["identities", "list", "--json"]))
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_owned())
+    {
+        let (w, p) = (show(&from_whole, &id), show(&from_parts, &id));
+        assert_eq!(w["permissions"], p["permissions"], "{id}");
+        assert_eq!(w["admin_equivalent"], p["admin_equivalent"], "{id}");
+        compared += 1;
+    }
+    assert!(compared >= 5);
+}

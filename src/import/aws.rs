@@ -88,6 +88,9 @@ pub(super) struct User {
 #[serde(rename_all = "PascalCase")]
 pub(super) struct Group {
     pub group_name: String,
+    /// `arn:aws:iam::ACCOUNT:group/NAME`: which account's group it is.
+    #[serde(default)]
+    pub arn: String,
     #[serde(default)]
     pub group_policy_list: Vec<InlinePolicy>,
     #[serde(default)]
@@ -783,6 +786,22 @@ impl Estate {
             .collect();
         let stored_by_id = working.identities_by_id();
         let mut services_added: HashSet<String> = HashSet::new();
+        // Groups (by account and name) and managed policies (by ARN) of
+        // every file: an account's details may come in parts (`--filter
+        // Role`, `--filter LocalManagedPolicy`, or pages of `--max-items`
+        // saved one per file), and a principal's groups and policies are
+        // found in any of them.
+        let mut groups: HashMap<String, &Group> = HashMap::new();
+        let mut managed: HashMap<&str, &ManagedPolicy> = HashMap::new();
+        for (_, _, d) in &self.details {
+            for g in &d.group_detail_list {
+                let account = arn_account(&g.arn).map_or("", |(a, _)| a);
+                groups.insert(format!("{account}:{}", g.group_name), g);
+            }
+            for p in &d.policies {
+                managed.insert(p.arn.as_str(), p);
+            }
+        }
 
         for (origin, places, d) in &self.details {
             let place = |arn: &str| places.get(arn).copied().unwrap_or(1);
@@ -794,13 +813,6 @@ impl Estate {
                     "IsTruncated is true: this is one page of the account's authorization details, so users, roles or policies may be missing; run the command without --max-items (the CLI pages through them all)",
                 );
             }
-            let groups: HashMap<&str, &Group> = d
-                .group_detail_list
-                .iter()
-                .map(|g| (g.group_name.as_str(), g))
-                .collect();
-            let managed: HashMap<&str, &ManagedPolicy> =
-                d.policies.iter().map(|p| (p.arn.as_str(), p)).collect();
             // Permissions as "what grants it", and whether any makes the
             // principal an administrator of its account.
             let summarise = |attached: &[AttachedPolicy],
@@ -875,12 +887,12 @@ impl Estate {
                     &mut i.permissions,
                 );
                 for g in &u.group_list {
-                    match groups.get(g.as_str()) {
+                    match groups.get(&format!("{account}:{g}")) {
                         Some(group) => {
                             let a = summarise(&group.attached_managed_policies, &group.group_policy_list, Some(g), &mut i.permissions);
                             admin = admin.or(a);
                         }
-                        None => findings.unresolved(origin, Some(line), format!("user {}: its group {g} is not in GroupDetailList, so what it grants is not known", u.user_name)),
+                        None => findings.unresolved(origin, Some(line), format!("user {}: its group {g} is in no GroupDetailList of its account in the import, so what it grants is not known", u.user_name)),
                     }
                 }
                 i.admin_equivalent = admin.is_some();
