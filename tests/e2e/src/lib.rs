@@ -438,6 +438,13 @@ impl PortalDialog {
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
 
+    /// Presses `key` (an xdotool key name such as `BackSpace`).
+    pub async fn key(&self, key: &str) {
+        self.focus();
+        xdotool(&["key", "--clearmodifiers", key]);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+
     /// Presses Enter: the chooser accepts what the location bar names.
     pub async fn press_enter(&self) {
         self.focus();

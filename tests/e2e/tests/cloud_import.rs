@@ -1,10 +1,10 @@
-//! Issue 21 in the app: an owner imports a folder of AWS CLI output (two
-//! accounts' authorization details and credential reports) with the EKS
-//! cluster's manifests, through the Import panel's folder chooser (the XDG
-//! desktop portal, driven as a person types into it). The preview says
-//! what will be created and what could not be resolved before anything is
-//! written; once applied, the IAM user's access keys and the
-//! admin-equivalent role are on their identities.
+//! Issue 21 in the app: an owner imports an AWS account's authorization
+//! details (`aws iam get-account-authorization-details`) through the Import
+//! panel's file chooser (the XDG desktop portal, driven as a person types
+//! into it). The preview says what will be created and what could not be
+//! resolved (the EKS service account its role is federated to) before
+//! anything is written; once applied, the admin-equivalent role shows as
+//! such.
 
 use std::path::Path;
 
@@ -57,54 +57,52 @@ async fn an_aws_estate_is_previewed_and_imported_from_a_folder() {
 
     let app = AppSession::start(&db).await;
     app.click("[data-testid=tab-import]").await;
-    app.click("[data-testid=choose-import-folder]").await;
+    app.click("[data-testid=choose-import-file]").await;
     let dialog = PortalDialog::wait("Import an inventory").await;
-    // In the folder, then "Select": the chooser picks the folder shown.
+    // The account's folder, then its authorization details.
+    let prod = estate.join("prod");
+    dialog.type_location(&format!("{}/", prod.display())).await;
+    dialog.press_enter().await;
     dialog
-        .type_location(&format!("{}/", estate.display()))
+        .type_location(
+            &prod
+                .join("authorization-details.json")
+                .display()
+                .to_string(),
+        )
         .await;
     dialog.press_enter().await;
-    if dialog.is_open() {
-        dialog.press_enter().await;
-    }
 
-    app.wait_for_text_containing("[data-testid=import-summary]", "11 to create")
+    app.wait_for_text_containing("[data-testid=import-summary]", "6 to create")
         .await;
     app.wait_for_text_containing(
         "[data-testid=import-unresolved]",
-        "authorization-details.json:64 orders-api-irsa: owner team-orders (from its tags) is neither in this import nor in the inventory",
+        "authorization-details.json:64 role orders-api-irsa: federated to the Kubernetes service account shop/orders-api",
     )
     .await;
     app.wait_for_text_containing(
         "[data-testid=import-changes]",
-        "aws:111122223333:role/orders-api-irsa",
-    )
-    .await;
-    app.wait_for_text_containing(
-        "[data-testid=import-changes]",
-        "aws:444455556666:role/ci-runner",
+        "aws:111122223333:role/deploy-pipeline",
     )
     .await;
     app.screenshot("cloud-import-preview").await;
     app.click("[data-testid=apply-import]").await;
-    app.wait_for_text_containing("[data-testid=import-result]", "Imported: 11 changes")
+    app.wait_for_text_containing("[data-testid=import-result]", "Imported: 6 changes")
         .await;
 
-    // The IAM user with an old key, as its owner sees it.
+    // The admin-equivalent role, as its owner sees it.
     app.click("[data-testid=tab-identities]").await;
     let search = app.wait_for("[data-testid=search]").await;
-    search.send_keys("legacy-reporting").await.unwrap();
+    search.send_keys("deploy-pipeline").await.unwrap();
     app.wait_for_text("[data-testid=identity-count]", "1 identity")
         .await;
-    app.click("[data-id=\"aws:111122223333:user/legacy-reporting\"]")
+    app.click("[data-id=\"aws:111122223333:role/deploy-pipeline\"]")
         .await;
-    app.wait_for_text("[data-testid=detail-kind]", "API key")
+    app.wait_for_text("[data-testid=detail-kind]", "Workload identity")
         .await;
-    app.wait_for_text_containing("[data-testid=detail-credentials]", "access_key_1")
+    app.wait_for_text_containing("[data-testid=detail-admin-equivalent]", "Admin-equivalent")
         .await;
-    app.wait_for_text_containing("[data-testid=detail-credentials]", "2018-06-11")
-        .await;
-    app.screenshot("cloud-import-credentials").await;
+    app.screenshot("cloud-import-admin-role").await;
     app.close().await;
 
     let store = Store::open(&db).await.unwrap();
@@ -113,9 +111,4 @@ async fn an_aws_estate_is_previewed_and_imported_from_a_folder() {
         .await
         .unwrap();
     assert!(role.admin_equivalent, "{role:?}");
-    let key = store
-        .identity("aws:111122223333:user/legacy-reporting")
-        .await
-        .unwrap();
-    assert_eq!(key.credentials.len(), 1, "{key:?}");
 }
