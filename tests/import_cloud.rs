@@ -223,6 +223,19 @@ async fn aws_iam_maps_principals_trust_and_keys(engine: TestDb) {
             .contains("36500 days")
     );
 
+    // The terminal view says what the JSON does.
+    let text = stdout(countersign(&db).args(["identities", "show", legacy]));
+    assert!(
+        text.contains("access_key_1 (access key): created 2018-06-11, last used 2023-01-15"),
+        "{text}"
+    );
+    let text = stdout(countersign(&db).args([
+        "identities",
+        "show",
+        "aws:111122223333:role/deploy-pipeline",
+    ]));
+    assert!(text.contains("privilege:     admin-equivalent"), "{text}");
+
     // Again: nothing changes.
     let again = as_json(
         countersign(&db)

@@ -101,6 +101,12 @@ pub fn identity_detail(d: &IdentityDetail) -> String {
     if !i.permissions.is_empty() {
         line("permissions:", i.permissions.join(", "));
     }
+    if i.admin_equivalent {
+        line(
+            "privilege:",
+            "admin-equivalent (administrator of its account, tenant or project)".into(),
+        );
+    }
     if let Some(p) = &i.derived_from {
         line("derived from:", p.clone());
     }
@@ -145,6 +151,27 @@ pub fn identity_detail(d: &IdentityDetail) -> String {
                 format!(" [{how}]")
             }
         );
+    }
+    if !i.credentials.is_empty() {
+        let _ = writeln!(text, "credentials:");
+        for c in &i.credentials {
+            let date =
+                |d: Option<jiff::civil::Date>| d.map_or("unknown".to_owned(), |d| d.to_string());
+            let _ = writeln!(
+                text,
+                "  - {} ({}){}: created {}, last used {}, expires {}",
+                c.id,
+                c.kind.label().to_lowercase(),
+                if c.active { "" } else { ", inactive" },
+                date(c.created_on),
+                if c.never_used {
+                    "never".to_owned()
+                } else {
+                    date(c.last_used_on)
+                },
+                c.expires_on.map_or("never".to_owned(), |d| d.to_string()),
+            );
+        }
     }
     if !i.containment.is_empty() {
         let _ = writeln!(text, "containment:");
