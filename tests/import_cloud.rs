@@ -235,6 +235,13 @@ async fn aws_iam_maps_principals_trust_and_keys(engine: TestDb) {
         "aws:111122223333:role/deploy-pipeline",
     ]));
     assert!(text.contains("privilege:     admin-equivalent"), "{text}");
+    // Looked up by its ARN too, as `blast` does.
+    let by_arn = stdout(countersign(&db).args([
+        "identities",
+        "show",
+        "arn:aws:iam::111122223333:role/deploy-pipeline",
+    ]));
+    assert_eq!(by_arn, text);
 
     // Again: nothing changes.
     let again = as_json(

@@ -158,7 +158,7 @@ enum IdentitiesCommand {
     List(ListArgs),
     /// Show one identity in full
     Show {
-        /// The identity's id
+        /// The identity's id, or an external id it holds (an ARN, an Entra object id)
         id: String,
         #[arg(long)]
         json: bool,
@@ -620,7 +620,21 @@ async fn dispatch(ws: &Workspace, command: Command) -> Result<()> {
             output(&rows, args.json, || table::identities(&rows))?;
         }
         Command::Identities(IdentitiesCommand::Show { id, json }) => {
-            let detail = store.identity_detail(&id).await?;
+            // By id, else by an external id (an ARN, an Entra object id),
+            // as `blast` resolves it.
+            let detail = match store.identity_detail(&id).await {
+                Err(countersign::store::StoreError::IdentityNotFound(_)) => {
+                    match store
+                        .holders_of(std::slice::from_ref(&id))
+                        .await?
+                        .as_slice()
+                    {
+                        [one] => store.identity_detail(one).await?,
+                        _ => store.identity_detail(&id).await?,
+                    }
+                }
+                other => other?,
+            };
             output(&detail, json, || table::identity_detail(&detail))?;
         }
         Command::Services(ServicesCommand::List(args)) => {
