@@ -879,3 +879,64 @@ async fn an_accounts_details_in_parts_import_as_the_whole() {
     }
     assert!(compared >= 5);
 }
+
+/// Admin-equivalence follows the providers' own rules beyond "`*` on
+/// `*`": an explicit Deny of everything in another of the role's policies
+/// wins over its Allow (IAM's evaluation logic), and a Google service
+/// account that may mint any account's tokens on the project can act as
+/// its Owner.
+#[tokio::test]
+async fn explicit_denies_and_escalation_roles_decide_admin_equivalence() {
+    let engine = TestDb::sqlite();
+    let db = PathBuf::from(engine.target());
+    let dir = tempfile::tempdir().unwrap();
+    let mut details: Value = serde_json::from_str(
+        &std::fs::read_to_string(cloud().join("aws/prod-111122223333/authorization-details.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let roles = details["RoleDetailList"].as_array_mut().unwrap();
+    let deploy = roles
+        .iter_mut()
+        .find(|r| r["RoleName"] == "deploy-pipeline")
+        .unwrap();
+    deploy["RolePolicyList"].as_array_mut().unwrap().push(json!({
+        "PolicyName": "quarantine",
+        "PolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
+    }));
+    std::fs::write(
+        dir.path().join("authorization-details.json"),
+        serde_json::to_string_pretty(&details).unwrap(),
+    )
+    .unwrap();
+    let mut policy: Value = serde_json::from_str(
+        &std::fs::read_to_string(cloud().join("gcp/iam-policy.json")).unwrap(),
+    )
+    .unwrap();
+    policy["bindings"].as_array_mut().unwrap().push(json!({
+        "role": "roles/iam.serviceAccountTokenCreator",
+        "members": ["serviceAccount:bi-connector@harbor-data-prod.iam.gserviceaccount.com"]
+    }));
+    std::fs::write(
+        dir.path().join("iam-policy.json"),
+        serde_json::to_string_pretty(&policy).unwrap(),
+    )
+    .unwrap();
+    std::fs::copy(
+        cloud().join("gcp/service-accounts.json"),
+        dir.path().join("service-accounts.json"),
+    )
+    .unwrap();
+    countersign(&db)
+        .arg("import")
+        .arg(dir.path())
+        .assert()
+        .success();
+    let deploy = show(&db, "aws:111122223333:role/deploy-pipeline");
+    assert!(deploy.get("admin_equivalent").is_none(), "{deploy}");
+    let bi = show(
+        &db,
+        "gcp:bi-connector@harbor-data-prod.iam.gserviceaccount.com",
+    );
+    assert_eq!(bi["admin_equivalent"], json!(true), "{bi}");
+}

@@ -370,10 +370,11 @@ impl Statement {
     }
 
     /// Whether this statement alone makes its holder an administrator:
-    /// every action (`*`, `*:*`) or every IAM action (`iam:*`, which can
-    /// grant itself the rest) on every resource. `NotAction` with `*`
-    /// resources is all but the listed actions: admin-equivalent too
-    /// unless it excludes IAM.
+    /// every action (`*`, `*:*`), every IAM action (`iam:*`), or one of
+    /// the IAM actions by which a principal grants itself the rest
+    /// ([`ESCALATION_ACTIONS`], as `iam:Put*` or `iam:AttachRolePolicy`)
+    /// on every resource. `NotAction` with `*` resources is all but the
+    /// listed actions: admin-equivalent too unless it excludes IAM.
     pub fn is_admin_equivalent(&self) -> bool {
         if !self.allows() || !self.resource.0.iter().any(|r| r == "*") {
             return false;
@@ -384,16 +385,69 @@ impl Statement {
                 .iter()
                 .any(|a| a == "*" || a.eq_ignore_ascii_case("iam:*"));
         }
-        self.action
-            .0
-            .iter()
-            .any(|a| a == "*" || a == "*:*" || a.eq_ignore_ascii_case("iam:*"))
+        self.action.0.iter().any(|a| {
+            a == "*" || a == "*:*" || ESCALATION_ACTIONS.iter().any(|e| action_matches(a, e))
+        })
     }
+
+    /// An unconditional `Deny` of every action on every resource: an
+    /// explicit deny wins over any allow (IAM's policy evaluation logic),
+    /// so its holder is no administrator whatever else it is granted.
+    pub fn denies_everything(&self) -> bool {
+        self.effect == Effect::Deny
+            && self.condition.is_empty()
+            && self.not_action.is_none()
+            && self.action.0.iter().any(|a| a == "*" || a == "*:*")
+            && self.resource.0.iter().any(|r| r == "*")
+    }
+}
+
+/// The IAM actions by which a principal can make itself (or a principal
+/// it controls) an administrator: write or attach a policy, make an old
+/// policy version the default, join a group, rewrite a role's trust, or
+/// take over another user's credentials (Rhino Security Labs' catalogue of
+/// IAM privilege-escalation methods; PMapper checks the same edges).
+/// (`iam:PassRole` is not among them: it escalates only with a service
+/// action that runs code as the passed role.)
+const ESCALATION_ACTIONS: [&str; 13] = [
+    "iam:CreatePolicyVersion",
+    "iam:SetDefaultPolicyVersion",
+    "iam:AttachUserPolicy",
+    "iam:AttachGroupPolicy",
+    "iam:AttachRolePolicy",
+    "iam:PutUserPolicy",
+    "iam:PutGroupPolicy",
+    "iam:PutRolePolicy",
+    "iam:AddUserToGroup",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:CreateAccessKey",
+    "iam:CreateLoginProfile",
+    "iam:UpdateLoginProfile",
+];
+
+/// Whether the policy's action `pattern` (IAM's wildcards `*` and `?`,
+/// matched without regard to case) covers `action`.
+fn action_matches(pattern: &str, action: &str) -> bool {
+    fn glob(p: &[u8], a: &[u8]) -> bool {
+        match (p.first(), a.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => glob(&p[1..], a) || (!a.is_empty() && glob(p, &a[1..])),
+            (Some(b'?'), Some(_)) => glob(&p[1..], &a[1..]),
+            (Some(x), Some(y)) if x.eq_ignore_ascii_case(y) => glob(&p[1..], &a[1..]),
+            _ => false,
+        }
+    }
+    glob(pattern.as_bytes(), action.as_bytes())
 }
 
 impl PolicyDocument {
     pub fn is_admin_equivalent(&self) -> bool {
-        self.statements.iter().any(Statement::is_admin_equivalent)
+        self.statements.iter().any(Statement::is_admin_equivalent) && !self.denies_everything()
+    }
+
+    /// Whether an unconditional `Deny` of everything is in it.
+    pub fn denies_everything(&self) -> bool {
+        self.statements.iter().any(Statement::denies_everything)
     }
 
     /// Every Allow statement's principals and conditions: who may assume
@@ -819,30 +873,33 @@ impl Estate {
                              inline: &[InlinePolicy],
                              via: Option<&str>,
                              out: &mut Vec<String>|
-             -> Option<String> {
+             -> (Option<String>, bool) {
                 let mut admin = None;
+                let mut denied = false;
                 let prefix = via.map(|g| format!("group/{g}: ")).unwrap_or_default();
                 for a in attached {
                     out.push(format!(
                         "{prefix}{}",
                         a.policy_arn.rsplit(':').next().unwrap_or(&a.policy_arn)
                     ));
+                    let document = managed
+                        .get(a.policy_arn.as_str())
+                        .and_then(|p| p.default_document());
+                    denied |= document.is_some_and(PolicyDocument::denies_everything);
                     let grants_all = is_admin_managed_policy(&a.policy_arn)
-                        || managed
-                            .get(a.policy_arn.as_str())
-                            .and_then(|p| p.default_document())
-                            .is_some_and(PolicyDocument::is_admin_equivalent);
+                        || document.is_some_and(PolicyDocument::is_admin_equivalent);
                     if grants_all && admin.is_none() {
                         admin = Some(format!("{prefix}{}", a.policy_name));
                     }
                 }
                 for p in inline {
                     out.push(format!("{prefix}inline/{}", p.policy_name));
+                    denied |= p.policy_document.denies_everything();
                     if p.policy_document.is_admin_equivalent() && admin.is_none() {
                         admin = Some(format!("{prefix}inline/{}", p.policy_name));
                     }
                 }
-                admin
+                (admin, denied)
             };
 
             for u in &d.user_detail_list {
@@ -880,7 +937,7 @@ impl Estate {
                 i.external_ids = vec![u.arn.clone()];
                 i.lifetime = Some(Lifetime::LongLived);
                 i.description = format!("AWS IAM user in account {account}.");
-                let mut admin = summarise(
+                let (mut admin, mut denied) = summarise(
                     &u.attached_managed_policies,
                     &u.user_policy_list,
                     None,
@@ -889,13 +946,15 @@ impl Estate {
                 for g in &u.group_list {
                     match groups.get(&format!("{account}:{g}")) {
                         Some(group) => {
-                            let a = summarise(&group.attached_managed_policies, &group.group_policy_list, Some(g), &mut i.permissions);
+                            let (a, d) = summarise(&group.attached_managed_policies, &group.group_policy_list, Some(g), &mut i.permissions);
                             admin = admin.or(a);
+                            denied |= d;
                         }
                         None => findings.unresolved(origin, Some(line), format!("user {}: its group {g} is in no GroupDetailList of its account in the import, so what it grants is not known", u.user_name)),
                     }
                 }
-                i.admin_equivalent = admin.is_some();
+                // An explicit deny of everything wins over any allow.
+                i.admin_equivalent = admin.is_some() && !denied;
                 // Without its report row the files say nothing of its keys:
                 // what is stored stands (the import replaces what it
                 // speaks for, MergeMode::Sync).
@@ -952,13 +1011,13 @@ impl Estate {
                 i.external_ids = vec![r.arn.clone()];
                 i.lifetime = Some(Lifetime::Ephemeral);
                 i.description = format!("AWS IAM role in account {account}.");
-                i.admin_equivalent = summarise(
+                let (admin, denied) = summarise(
                     &r.attached_managed_policies,
                     &r.role_policy_list,
                     None,
                     &mut i.permissions,
-                )
-                .is_some();
+                );
+                i.admin_equivalent = admin.is_some() && !denied;
                 apply_tags(&mut i, &r.tags, origin, line, findings);
                 let mut trusted_roles: Vec<String> = Vec::new();
                 if let Some(trust) = &r.assume_role_policy_document {
@@ -1192,6 +1251,30 @@ mod tests {
         );
         assert!(
             !doc(r#"{"Statement": {"Action": "*", "Resource": "arn:aws:s3:::b/*"}}"#)
+                .is_admin_equivalent()
+        );
+        // The ways to grant oneself the rest (privilege escalation).
+        for action in [
+            "iam:Put*",
+            "iam:attachrolepolicy",
+            "iam:*Policy*",
+            "iam:CreateAccessKey",
+            "iam:?pdateAssumeRolePolicy",
+        ] {
+            let json = format!(r#"{{"Statement": {{"Action": "{action}", "Resource": "*"}}}}"#);
+            assert!(doc(&json).is_admin_equivalent(), "{action}");
+        }
+        for action in ["iam:Get*", "iam:List*", "iam:PassRole", "s3:Put*"] {
+            let json = format!(r#"{{"Statement": {{"Action": "{action}", "Resource": "*"}}}}"#);
+            assert!(!doc(&json).is_admin_equivalent(), "{action}");
+        }
+        // An explicit deny of everything wins; a conditional one may not apply.
+        assert!(
+            !doc(r#"{"Statement": [{"Action": "*", "Resource": "*"}, {"Effect": "Deny", "Action": "*", "Resource": "*"}]}"#)
+                .is_admin_equivalent()
+        );
+        assert!(
+            doc(r#"{"Statement": [{"Action": "*", "Resource": "*"}, {"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}}}]}"#)
                 .is_admin_equivalent()
         );
         assert!(is_admin_managed_policy(

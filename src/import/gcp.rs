@@ -6,7 +6,8 @@
 //! A service account is an identity `gcp:EMAIL`; its user-managed keys are
 //! its credentials (Google-managed keys are rotated by Google and counted,
 //! not imported); each binding naming it adds the role to its permissions,
-//! and the basic roles Owner and Editor make it admin-equivalent.
+//! and the basic roles Owner and Editor (or a project-level role that can
+//! grant or impersonate them) make it admin-equivalent.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -21,8 +22,19 @@ use crate::model::{
 /// What the import report calls these files.
 pub(super) const FORMAT: &str = "Google Cloud";
 
-/// The basic roles that grant (almost) everything in a project.
-const BASIC_ADMIN_ROLES: [&str; 2] = ["roles/owner", "roles/editor"];
+/// The roles that make their holder an administrator of the project: the
+/// basic roles that grant (almost) everything, and, granted on the
+/// project, those that let it grant itself the rest (set the project's IAM
+/// policy) or act as any service account of it (mint its tokens, make its
+/// keys), an Owner's among them.
+const ADMIN_ROLES: [&str; 6] = [
+    "roles/owner",
+    "roles/editor",
+    "roles/resourcemanager.projectIamAdmin",
+    "roles/iam.securityAdmin",
+    "roles/iam.serviceAccountTokenCreator",
+    "roles/iam.serviceAccountKeyAdmin",
+];
 
 /// Google's end of time: a key valid "until" it never expires.
 const NEVER: &str = "9999-12-31";
@@ -344,9 +356,7 @@ impl Projects {
             for (email, roles) in granted {
                 let id = format!("gcp:{email}");
                 let line = line_of(&format!("serviceAccount:{email}"));
-                let admin = roles
-                    .iter()
-                    .any(|r| BASIC_ADMIN_ROLES.contains(&r.as_str()));
+                let admin = roles.iter().any(|r| ADMIN_ROLES.contains(&r.as_str()));
                 match slot(&mut inv, &mut lines, &id, origin, line) {
                     Some(at) => {
                         let i = &mut inv.identities[at];
