@@ -402,6 +402,29 @@ async fn entra_maps_service_principals_apps_and_managed_identities(engine: TestD
             .arg("--json"),
     );
     assert_eq!(again["changes"]["changes"], json!([]), "{again}");
+
+    // With the demo's owners, the application owner's sign-in name is
+    // matched to the owner recorded with that e-mail (`li.wei`).
+    let demo = tempfile::tempdir().unwrap();
+    let with_owners = demo.path().join("demo.db");
+    countersign(&with_owners)
+        .args(["demo", "load"])
+        .assert()
+        .success();
+    let report = as_json(
+        countersign(&with_owners)
+            .arg("import")
+            .arg(cloud().join("entra"))
+            .arg("--json"),
+    );
+    assert!(
+        !report["findings"]["unresolved"]
+            .to_string()
+            .contains("li.wei"),
+        "{report}"
+    );
+    let app = show(&with_owners, "entra:a3d5e7f9-1b2c-4d6e-8f01-23456789ab01");
+    assert_eq!(app["owner"], "li.wei", "{app}");
 }
 on_both_engines!(entra_maps_service_principals_apps_and_managed_identities);
 

@@ -176,6 +176,8 @@ struct DirectoryObject {
     #[serde(default)]
     user_principal_name: Option<String>,
     #[serde(default)]
+    mail: Option<String>,
+    #[serde(default)]
     display_name: Option<String>,
 }
 
@@ -322,6 +324,19 @@ impl Tenant {
             .map(|(origin, line, a)| (a.app_id.clone(), (origin, line, a)))
             .collect();
         let stored_by_id = working.identities_by_id();
+        // The stored owners by id and by e-mail, lower-cased (Entra ID's
+        // sign-in names are not case-sensitive).
+        let owner_by_name: HashMap<String, &str> = working
+            .owners
+            .iter()
+            .flat_map(|o| {
+                std::iter::once((o.id.to_lowercase(), o.id.as_str())).chain(
+                    o.email
+                        .as_deref()
+                        .map(|e| (e.to_lowercase(), o.id.as_str())),
+                )
+            })
+            .collect();
         for (origin, line, sp) in self.principals {
             lines.file(&origin);
             let first_party = sp
@@ -376,9 +391,15 @@ impl Tenant {
             if let Some((_, _, app)) = apps.remove(&sp.app_id) {
                 i.credentials
                     .extend(credentials(&app.password_credentials, &app.key_credentials));
+                // A person's sign-in name or mail is matched to the owner
+                // the inventory records with that id or e-mail.
                 if let Some(owner) = app.owners.iter().find_map(|o| {
-                    o.user_principal_name
-                        .clone()
+                    [&o.user_principal_name, &o.mail]
+                        .into_iter()
+                        .flatten()
+                        .find_map(|name| owner_by_name.get(name.to_lowercase().as_str()))
+                        .map(|id| (*id).to_owned())
+                        .or_else(|| o.user_principal_name.clone())
                         .or_else(|| o.display_name.clone())
                 }) {
                     i.owner = Some(owner);
@@ -415,7 +436,7 @@ impl Tenant {
                 }
             }
             if let Some(owner) = &i.owner
-                && !working.owners.iter().any(|o| &o.id == owner)
+                && !owner_by_name.contains_key(owner.to_lowercase().as_str())
             {
                 findings.unresolved(&origin, Some(line), format!("{}: owner {owner} (from its application's owners) is neither in this import nor in the inventory; kept as written", sp.display_name));
             }
