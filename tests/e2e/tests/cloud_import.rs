@@ -18,7 +18,7 @@ fn cloud_fixture(rel: &str) -> std::path::PathBuf {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn an_aws_estate_is_previewed_and_imported_from_a_folder() {
+async fn an_aws_accounts_details_are_previewed_and_imported() {
     // Not a hidden folder, so the chooser lists it like any other.
     let dir = tempfile::Builder::new()
         .prefix("countersign-e2e-")
