@@ -688,6 +688,22 @@ async fn a_principal_listed_twice_is_refused_naming_both_places() {
             && stderr.contains("is listed twice in this file"),
         "{stderr}"
     );
+    // Each copy at its own line: the second is the file's last account.
+    let text = serde_json::to_string_pretty(&twice).unwrap();
+    let email = twice[0]["email"].as_str().unwrap();
+    let line_of = |nth: usize| {
+        let at = text
+            .match_indices(&format!("\"email\": \"{email}\""))
+            .nth(nth)
+            .unwrap()
+            .0;
+        text[..at].matches('\n').count() + 1
+    };
+    assert!(
+        stderr.contains(&format!("service-accounts.json:{}:", line_of(1)))
+            && stderr.contains(&format!("first at line {}", line_of(0))),
+        "{stderr}"
+    );
 }
 
 /// The credential report's `<root_account>` row: the root user's keys

@@ -639,6 +639,17 @@ pub(super) fn read_credential_report(
             user,
         };
         if row.user == "<root_account>" {
+            if let Some(first) = &root {
+                let first: &ReportUser = first;
+                return Err(invalid(
+                    Some(line),
+                    "user",
+                    format!(
+                        "the <root_account> row is listed twice, here and first at line {}; a credential report has one",
+                        first.line
+                    ),
+                ));
+            }
             root = Some(row);
         } else {
             users.push(row);
@@ -753,7 +764,7 @@ impl Estate {
 
     pub fn add_details(&mut self, origin: &str, text: &str) -> Result<(), InventoryError> {
         let d = read_details(text, origin)?;
-        let places = super::json::Lines::new(text);
+        let mut places = super::json::Lines::new(text, "Arn");
         let mut at = HashMap::new();
         let principals = d
             .user_detail_list
@@ -767,7 +778,7 @@ impl Estate {
                     .map(|(n, r)| (format!("RoleDetailList[{n}].Arn"), &r.arn)),
             );
         for (path, arn) in principals {
-            let line = places.of(arn);
+            let line = places.next(arn);
             self.seen.first(arn, origin, line, &path, ONE_SNAPSHOT)?;
             at.insert(arn.clone(), line);
         }
@@ -806,6 +817,11 @@ impl Estate {
         // Each user's report row, by ARN; which accounts have a report.
         let mut report_rows: HashMap<String, (String, ReportUser)> = HashMap::new();
         let mut reported_accounts: HashSet<String> = HashSet::new();
+        for (_, root) in &self.roots {
+            if let Some((account, _)) = arn_account(&root.arn) {
+                reported_accounts.insert(account.to_owned());
+            }
+        }
         for (origin, users) in self.reports {
             for u in users {
                 if let Some((account, _)) = arn_account(&u.arn) {

@@ -294,24 +294,36 @@ fn table_of(headers: &csv::StringRecord, origin: &str) -> Result<Table, Inventor
 struct Lines<R> {
     inner: R,
     read: u64,
-    /// Offsets of the newlines read but not yet counted.
+    /// The line endings read but not yet counted.
     ahead: std::rc::Rc<std::cell::RefCell<LineCount>>,
 }
 
 #[derive(Default)]
 struct LineCount {
-    newlines: std::collections::VecDeque<u64>,
+    /// Offsets of the line-ending bytes read but not yet passed, and
+    /// whether each is a `\n` (else a `\r`).
+    endings: std::collections::VecDeque<(u64, bool)>,
     before: u64,
 }
 
 impl LineCount {
-    /// The 1-based line of a record starting at `offset` (offsets asked
-    /// in order). On CRLF files the csv crate starts a record at the `\n`
-    /// of the line ending before it, so a newline at `offset` is counted.
+    /// The 1-based line a record found at `offset` starts on (offsets
+    /// asked in order). The csv crate may place a record at the line
+    /// ending before it, or at the blank lines it skipped (on CRLF files):
+    /// its first byte that ends no line is where it starts.
     fn line_at(&mut self, offset: u64) -> u64 {
-        while self.newlines.front().is_some_and(|&n| n <= offset) {
-            self.newlines.pop_front();
-            self.before += 1;
+        let mut start = offset;
+        while let Some(&(at, newline)) = self.endings.front() {
+            if at > start {
+                break;
+            }
+            if at == start {
+                start += 1;
+            }
+            if newline {
+                self.before += 1;
+            }
+            self.endings.pop_front();
         }
         self.before + 1
     }
@@ -322,8 +334,8 @@ impl<R: std::io::Read> std::io::Read for Lines<R> {
         let n = self.inner.read(buf)?;
         let mut ahead = self.ahead.borrow_mut();
         for (i, b) in buf[..n].iter().enumerate() {
-            if *b == b'\n' {
-                ahead.newlines.push_back(self.read + i as u64);
+            if *b == b'\n' || *b == b'\r' {
+                ahead.endings.push_back((self.read + i as u64, *b == b'\n'));
             }
         }
         self.read += n as u64;
@@ -339,7 +351,20 @@ fn rows<T: serde::de::DeserializeOwned, R: std::io::Read>(
     let headers = reader.headers().map_err(|e| syntax(origin, &e))?.clone();
     let mut out = Vec::new();
     for record in reader.records() {
-        let read = record.map_err(|e| syntax(origin, &e))?;
+        let read = record.map_err(|e| match (e.kind(), e.position()) {
+            (
+                csv::ErrorKind::UnequalLengths {
+                    expected_len, len, ..
+                },
+                Some(at),
+            ) => InventoryError::Invalid {
+                origin: origin.to_owned(),
+                line: Some(lines.borrow_mut().line_at(at.byte())),
+                at: "row".into(),
+                message: format!("the row has {len} field(s), the header {expected_len}"),
+            },
+            _ => syntax(origin, &e),
+        })?;
         let line = read
             .position()
             .map_or(0, |p| lines.borrow_mut().line_at(p.byte()));
@@ -450,11 +475,29 @@ pub(super) fn combine(parts: Vec<(String, Part)>) -> Result<Source, InventoryErr
     let mut index: HashMap<String, usize> = HashMap::new();
     let (mut has_usages, mut has_containment, mut has_credentials) = (false, false, false);
     let mut deferred = Vec::new();
+    // Where each owner, service and identity was first listed: a second
+    // row of one is refused, not taken over the first.
+    let mut seen: HashMap<(&'static str, String), (String, u64)> = HashMap::new();
+    let mut first = |what: &'static str, id: &str, origin: &str, line: u64| match seen
+        .get(&(what, id.to_owned()))
+    {
+        Some((at, at_line)) => Err(InventoryError::Invalid {
+            origin: origin.to_owned(),
+            line: Some(line),
+            at: "id".into(),
+            message: format!("{what} {id:?} is listed twice, here and first at {at}:{at_line}"),
+        }),
+        None => {
+            seen.insert((what, id.to_owned()), (origin.to_owned(), line));
+            Ok(())
+        }
+    };
     for (origin, part) in parts {
         lines.file(&origin);
         match part {
             Part::Owners(rows) => {
                 for (line, r) in rows {
+                    first("owner", &r.id, &origin, line)?;
                     lines.entity(Section::Owners, &r.id, line);
                     inv.owners.push(Owner {
                         id: r.id,
@@ -467,6 +510,7 @@ pub(super) fn combine(parts: Vec<(String, Part)>) -> Result<Source, InventoryErr
             }
             Part::Services(rows) => {
                 for (line, r) in rows {
+                    first("service", &r.id, &origin, line)?;
                     lines.entity(Section::Services, &r.id, line);
                     inv.services.push(Service {
                         depends_on: split_list(&r.depends_on),
@@ -481,6 +525,7 @@ pub(super) fn combine(parts: Vec<(String, Part)>) -> Result<Source, InventoryErr
             }
             Part::Identities(rows) => {
                 for (line, r) in rows {
+                    first("identity", &r.id, &origin, line)?;
                     lines.entity(Section::Identities, &r.id, line);
                     index.insert(r.id.clone(), inv.identities.len());
                     inv.identities.push(r.into_identity());
@@ -677,13 +722,38 @@ mod tests {
     #[test]
     fn lines_are_counted_alike_on_lf_and_crlf_files() {
         // A quoted cell spanning lines counts too.
-        let text = "id,kind,name,environment,tier,description\nid-a,token,A,production,2,\"two\nlines\"\nid-b,token,B,production,2,\nid-c,token,C,production,2,\n";
+        let text = "id,kind,name,environment,tier,description\nid-a,token,A,production,2,\"two\nlines\"\nid-b,token,B,production,2,\n\nid-c,token,C,production,2,\n";
         for text in [text.to_owned(), text.replace('\n', "\r\n")] {
             let Part::Identities(rows) = parse_part(&text, "ids.csv").unwrap() else {
                 panic!("identities")
             };
             let lines: Vec<u64> = rows.iter().map(|(l, _)| *l).collect();
-            assert_eq!(lines, [2, 4, 5], "{text:?}");
+            assert_eq!(lines, [2, 4, 6], "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_row_listed_twice_or_short_is_refused_at_its_line() {
+        let e = source(&[(
+            "ids.csv",
+            "id,kind,name,environment,tier\r\nk,token,K,production,1\r\n\r\nk,api_key,J,production,1\r\n",
+        )])
+        .err()
+        .unwrap()
+        .to_string();
+        assert_eq!(
+            e,
+            "ids.csv:4: id: identity \"k\" is listed twice, here and first at ids.csv:2"
+        );
+        for text in [
+            "id,kind,name,environment,tier\nk,token,K,production,1\n\nj,token\n",
+            "id,kind,name,environment,tier\r\nk,token,K,production,1\r\n\r\nj,token\r\n",
+        ] {
+            let e = parse_part(text, "ids.csv").err().unwrap().to_string();
+            assert_eq!(
+                e, "ids.csv:4: row: the row has 2 field(s), the header 5",
+                "{text:?}"
+            );
         }
     }
 

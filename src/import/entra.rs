@@ -253,10 +253,10 @@ impl Tenant {
         if more {
             self.paged.push(origin.to_owned());
         }
-        let places = super::json::Lines::new(text);
+        let mut places = super::json::Lines::new(text, "id");
         let page = text.trim_start().starts_with('{');
         for (n, sp) in list.into_iter().enumerate() {
-            let line = places.of(&sp.id);
+            let line = places.next(&sp.id);
             let at = if page {
                 format!("value[{n}]")
             } else {
@@ -287,10 +287,10 @@ impl Tenant {
         if more {
             self.paged.push(origin.to_owned());
         }
-        let places = super::json::Lines::new(text);
+        let mut places = super::json::Lines::new(text, "appId");
         let page = text.trim_start().starts_with('{');
         for (n, app) in list.into_iter().enumerate() {
-            let line = places.of(&app.app_id);
+            let line = places.next(&app.app_id);
             let at = if page {
                 format!("value[{n}]")
             } else {

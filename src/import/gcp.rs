@@ -166,9 +166,9 @@ impl Projects {
 
     pub fn add_service_accounts(&mut self, origin: &str, text: &str) -> Result<(), InventoryError> {
         let list = super::json::read::<Vec<ServiceAccount>>(text, origin)?;
-        let places = super::json::Lines::new(text);
+        let mut places = super::json::Lines::new(text, "email");
         for (n, a) in list.into_iter().enumerate() {
-            let line = places.of(&a.email);
+            let line = places.next(&a.email);
             let key = format!("service account {}", a.email);
             self.seen
                 .first(&key, origin, line, &format!("[{n}].email"), ONE_LIST)?;
@@ -179,9 +179,9 @@ impl Projects {
 
     pub fn add_keys(&mut self, origin: &str, text: &str) -> Result<(), InventoryError> {
         let list = super::json::read::<Vec<Key>>(text, origin)?;
-        let places = super::json::Lines::new(text);
+        let mut places = super::json::Lines::new(text, "name");
         for (n, k) in list.into_iter().enumerate() {
-            let line = places.of(&k.name);
+            let line = places.next(&k.name);
             let key = format!("key {}", k.name);
             self.seen
                 .first(&key, origin, line, &format!("[{n}].name"), ONE_LIST)?;
@@ -192,7 +192,7 @@ impl Projects {
 
     pub fn add_policy(&mut self, origin: &str, text: &str) -> Result<(), InventoryError> {
         let p = super::json::read::<Policy>(text, origin)?;
-        let places = super::json::Lines::new(text);
+        let places = super::json::Lines::new(text, "members");
         let members = p
             .bindings
             .iter()
