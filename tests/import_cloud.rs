@@ -49,6 +49,18 @@ fn aws_estate() -> tempfile::TempDir {
     dir
 }
 
+/// What `import PATH` says on standard error when it refuses (and it
+/// must refuse).
+fn refusal(db: &Path, path: &Path) -> String {
+    let out = countersign(db).arg("import").arg(path).output().unwrap();
+    assert!(
+        !out.status.success(),
+        "the import of {} was refused",
+        path.display()
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 fn show(db: &Path, id: &str) -> Value {
     as_json(countersign(db).args(["identities", "show", id, "--json"]))
 }
@@ -333,13 +345,7 @@ async fn a_malformed_aws_file_names_the_json_path_and_writes_nothing() {
     );
     assert_ne!(bad, text);
     std::fs::write(dir.path().join("details.json"), bad).unwrap();
-    let out = countersign(&db)
-        .arg("import")
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = refusal(&db, dir.path());
     assert!(
         stderr.contains("details.json")
             && stderr.contains("RoleDetailList[2].AssumeRolePolicyDocument"),
@@ -642,13 +648,7 @@ async fn a_principal_listed_twice_is_refused_naming_both_places() {
             std::fs::copy(cloud().join("aws/prod-111122223333").join(f), to.join(f)).unwrap();
         }
     }
-    let out = countersign(&db)
-        .arg("import")
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = refusal(&db, dir.path());
     assert!(
         stderr.contains("tuesday/authorization-details.json:")
             && stderr.contains("is listed again: it is already at")
@@ -675,13 +675,7 @@ async fn a_principal_listed_twice_is_refused_naming_both_places() {
         serde_json::to_string_pretty(&twice).unwrap(),
     )
     .unwrap();
-    let out = countersign(&db)
-        .arg("import")
-        .arg(gcp.path())
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = refusal(&db, gcp.path());
     let n = twice.len() - 1;
     assert!(
         stderr.contains(&format!("[{n}].email: service account "))

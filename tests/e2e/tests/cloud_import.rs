@@ -24,29 +24,15 @@ async fn an_aws_accounts_details_are_previewed_and_imported() {
         .prefix("countersign-e2e-")
         .tempdir()
         .unwrap();
-    let estate = dir.path().join("aws-estate");
-    for (from, to) in [
-        ("eks/shop.yaml", "eks-shop.yaml"),
-        (
-            "aws/prod-111122223333/authorization-details.json",
-            "prod/authorization-details.json",
-        ),
-        (
-            "aws/prod-111122223333/credential-report.csv",
-            "prod/credential-report.csv",
-        ),
-        (
-            "aws/tooling-444455556666/authorization-details.json",
-            "tooling/authorization-details.json",
-        ),
-        (
-            "aws/tooling-444455556666/credential-report.json",
-            "tooling/credential-report.json",
-        ),
-    ] {
-        let to = estate.join(to);
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(cloud_fixture(from), to).unwrap();
+    // The account's files as the AWS CLI wrote them, in a folder of their own.
+    let prod = dir.path().join("aws-prod");
+    std::fs::create_dir_all(&prod).unwrap();
+    for file in ["authorization-details.json", "credential-report.csv"] {
+        std::fs::copy(
+            cloud_fixture("aws/prod-111122223333").join(file),
+            prod.join(file),
+        )
+        .unwrap();
     }
     let db = dir.path().join("countersign.db");
     {
@@ -60,7 +46,6 @@ async fn an_aws_accounts_details_are_previewed_and_imported() {
     app.click("[data-testid=choose-import-file]").await;
     let dialog = PortalDialog::wait("Import an inventory").await;
     // The account's folder, then its authorization details.
-    let prod = estate.join("prod");
     dialog.type_location(&format!("{}/", prod.display())).await;
     dialog.press_enter().await;
     dialog
