@@ -973,3 +973,40 @@ async fn explicit_denies_and_escalation_roles_decide_admin_equivalence() {
     );
     assert_eq!(bi["admin_equivalent"], json!(true), "{bi}");
 }
+
+/// A tag's owner that the inventory does not hold is reported, but not
+/// once the owner has recorded their own: the stored owner wins the merge,
+/// and the report does not claim the tag's is kept.
+#[tokio::test]
+async fn an_unknown_tag_owner_is_reported_only_while_it_would_be_used() {
+    let engine = TestDb::sqlite();
+    let db = PathBuf::from(engine.target());
+    countersign(&db).args(["demo", "load"]).assert().success();
+    let details = cloud().join("aws/prod-111122223333/authorization-details.json");
+    let tag_owner = |db: &Path| {
+        let out = as_json(countersign(db).arg("import").arg(&details).arg("--json"));
+        out["findings"]["unresolved"]
+            .to_string()
+            .contains("owner team-orders (from its tags)")
+    };
+    assert!(tag_owner(&db));
+    let dir = tempfile::tempdir().unwrap();
+    let mine = dir.path().join("mine.yaml");
+    let mut irsa = show(&db, "aws:111122223333:role/orders-api-irsa");
+    let fields = irsa.as_object_mut().unwrap();
+    for derived in ["version", "services", "derived"] {
+        fields.remove(derived);
+    }
+    fields.insert("owner".into(), json!("team-payments"));
+    std::fs::write(
+        &mine,
+        serde_json::to_string(&json!({"version": 1, "identities": [irsa]})).unwrap(),
+    )
+    .unwrap();
+    countersign(&db).arg("import").arg(&mine).assert().success();
+    assert!(!tag_owner(&db));
+    assert_eq!(
+        show(&db, "aws:111122223333:role/orders-api-irsa")["owner"],
+        "team-payments"
+    );
+}

@@ -596,6 +596,22 @@ pub(super) fn read_credential_report(
         ));
     };
     let arn_col = column("arn").ok_or_else(|| invalid(Some(1), "arn", "no `arn` column".into()))?;
+    // The columns the keys are read from: a table with a `user` and an
+    // `arn` but none of them is some other CSV, not a report to trust.
+    if let Some(missing) = [
+        "access_key_1_active",
+        "access_key_1_last_rotated",
+        "access_key_2_active",
+    ]
+    .into_iter()
+    .find(|c| column(c).is_none())
+    {
+        return Err(invalid(
+            Some(1),
+            missing,
+            format!("not a credential report: no `{missing}` column"),
+        ));
+    }
     let mut users = Vec::new();
     let mut root = None;
     for (n, record) in reader.records().enumerate() {
@@ -1144,9 +1160,15 @@ impl Estate {
         // holds is kept as written, and said once, as the other importers
         // do.
         let mut unknown_owners: HashSet<&str> = HashSet::new();
+        let known_owners: HashSet<&str> = working.owners.iter().map(|o| o.id.as_str()).collect();
         for i in &inv.identities {
+            // A stored owner wins the merge: the tag's is then not used.
+            let stored_owner = stored_by_id
+                .get(i.id.as_str())
+                .and_then(|s| s.owner.as_deref());
             if let Some(owner) = i.owner.as_deref()
-                && !working.owners.iter().any(|o| o.id == owner)
+                && stored_owner.is_none()
+                && !known_owners.contains(owner)
                 && unknown_owners.insert(owner)
             {
                 let (file, line) = lines
@@ -1389,9 +1411,21 @@ mod tests {
     }
 
     #[test]
+    fn a_table_without_the_reports_key_columns_is_no_report() {
+        let err = read_credential_report("user,arn\nfoo,bar\n", "r.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("r.csv:1")
+                && err.contains("not a credential report: no `access_key_1_active` column"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn a_bad_report_date_names_its_line_and_column() {
-        let csv = "user,arn,user_creation_time,access_key_1_active,access_key_1_last_rotated\n\
-                   bot,arn:aws:iam::1:user/bot,2020-01-01T00:00:00+00:00,true,yesterday\n";
+        let csv = "user,arn,user_creation_time,access_key_1_active,access_key_1_last_rotated,access_key_2_active\n\
+                   bot,arn:aws:iam::1:user/bot,2020-01-01T00:00:00+00:00,true,yesterday,false\n";
         let err = read_credential_report(csv, "r.csv")
             .unwrap_err()
             .to_string();
