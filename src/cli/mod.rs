@@ -620,21 +620,7 @@ async fn dispatch(ws: &Workspace, command: Command) -> Result<()> {
             output(&rows, args.json, || table::identities(&rows))?;
         }
         Command::Identities(IdentitiesCommand::Show { id, json }) => {
-            // By id, else by an external id (an ARN, an Entra object id),
-            // as `blast` resolves it.
-            let detail = match store.identity_detail(&id).await {
-                Err(countersign::store::StoreError::IdentityNotFound(_)) => {
-                    match store
-                        .holders_of(std::slice::from_ref(&id))
-                        .await?
-                        .as_slice()
-                    {
-                        [one] => store.identity_detail(one).await?,
-                        _ => store.identity_detail(&id).await?,
-                    }
-                }
-                other => other?,
-            };
+            let detail = store.identity_detail_by_reference(&id).await?;
             output(&detail, json, || table::identity_detail(&detail))?;
         }
         Command::Services(ServicesCommand::List(args)) => {

@@ -735,6 +735,27 @@ impl Store {
         Ok(count(n))
     }
 
+    /// [`Store::identity_detail`] of the identity `reference` names: its
+    /// id, else an external id exactly one identity holds (an ARN, an
+    /// Entra object id), as `blast` resolves names.
+    ///
+    /// # Errors
+    /// [`StoreError::IdentityNotFound`] naming `reference` when neither.
+    pub async fn identity_detail_by_reference(
+        &self,
+        reference: &str,
+    ) -> Result<IdentityDetail, StoreError> {
+        match self.identity_detail(reference).await {
+            Err(StoreError::IdentityNotFound(_)) => {
+                match self.holders_of(&[reference.to_owned()]).await?.as_slice() {
+                    [one] => self.identity_detail(one).await,
+                    _ => Err(StoreError::IdentityNotFound(reference.to_owned())),
+                }
+            }
+            other => other,
+        }
+    }
+
     /// One identity with the services that use it and its version.
     pub async fn identity_detail(&self, id: &str) -> Result<IdentityDetail, StoreError> {
         // The version first: the rows read after it are at least that new,
