@@ -89,6 +89,37 @@ impl Rule {
         }
     }
 
+    /// The keys of the controls a finding of this rule is evidence against
+    /// ([`crate::controls`]): what an auditor maps it to.
+    pub fn controls(self) -> &'static [&'static str] {
+        match self {
+            Rule::NoOwner => &["OWASP NHI1:2025", "NIST CSF GV.RR-02", "CIS 5.5"],
+            Rule::BreakGlassWithoutCustodians => {
+                &["OWASP NHI10:2025", "NIST CSF PR.AA-01", "CIS 5.4"]
+            }
+            Rule::DestructiveWithoutRollback => {
+                &["NIST CSF RS.MI-01", "NIST CSF RC.RP-01", "CIS 17.4"]
+            }
+            Rule::AdminWithoutBreakGlass => &["OWASP NHI5:2025", "NIST CSF PR.AA-05", "CIS 5.4"],
+            Rule::SharedUndocumented => {
+                &["OWASP NHI9:2025", "NIST CSF ID.AM-03", "NIST CSF RS.MI-01"]
+            }
+            Rule::StaleReview | Rule::NeverReviewed => {
+                &["OWASP NHI1:2025", "NIST CSF PR.AA-05", "CIS 5.5"]
+            }
+            Rule::Expiring => &["OWASP NHI7:2025", "NIST CSF PR.AA-01", "NIST CSF ID.AM-08"],
+            Rule::CredentialUnused => &[
+                "OWASP NHI1:2025",
+                "NIST CSF PR.AA-01",
+                "CIS 5.3",
+                "CIS AWS 1.12",
+            ],
+            Rule::CredentialRotationDue => {
+                &["OWASP NHI7:2025", "NIST CSF PR.AA-01", "CIS AWS 1.14"]
+            }
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Rule::NoOwner => "no_owner",
@@ -116,6 +147,9 @@ pub struct Finding {
     pub id: String,
     pub name: String,
     pub message: String,
+    /// The keys of the controls it is evidence against ([`Rule::controls`]).
+    #[ts(type = "string[]")]
+    pub controls: &'static [&'static str],
 }
 
 /// Credentials expiring within this many days are flagged.
@@ -187,6 +221,8 @@ pub struct RuleCount {
     pub rule: Rule,
     pub severity: Severity,
     pub count: u32,
+    /// The controls the rule serves, in full ([`Rule::controls`]).
+    pub controls: Vec<crate::controls::Control>,
 }
 
 /// What a [`Scan`] found: every rule's count, and the findings the query
@@ -212,7 +248,8 @@ impl Report {
     }
 }
 
-const RULES: [Rule; 10] = [
+/// Every rule, most urgent first.
+pub const RULES: [Rule; 10] = [
     Rule::NoOwner,
     Rule::BreakGlassWithoutCustodians,
     Rule::DestructiveWithoutRollback,
@@ -313,6 +350,7 @@ impl Scan {
             id: id.to_owned(),
             name: name.to_owned(),
             message: message(),
+            controls: rule.controls(),
         };
         heap.push(Kept(key, finding));
     }
@@ -452,6 +490,7 @@ impl Scan {
                 rule,
                 severity: rule.severity(),
                 count: self.counts[rule as usize],
+                controls: crate::controls::all(rule.controls()),
             })
             .collect();
         let total = self.counts.iter().sum();

@@ -8,6 +8,7 @@ pub mod attention;
 pub mod backend;
 pub mod checkpoint;
 pub mod client;
+pub mod controls;
 pub mod demo;
 pub mod drill;
 pub mod export;

@@ -245,3 +245,72 @@ fn decide_refuses_limits_it_would_not_sign() {
             )));
     }
 }
+
+/// Standards in the output: each finding names its controls, and
+/// `controls` maps every control to what serves it, reading the policy in
+/// force (an organisation's own rules with their own `@controls`).
+#[test]
+fn findings_and_policy_rules_name_the_controls_they_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    countersign(&db).args(["demo", "load"]).assert().success();
+    let out = countersign(&db)
+        .args(["attention", "--json"])
+        .output()
+        .unwrap();
+    let findings: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let no_owner = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "no_owner")
+        .expect("the demo has an identity without an owner");
+    assert_eq!(
+        no_owner["controls"],
+        serde_json::json!(["OWASP NHI1:2025", "NIST CSF GV.RR-02", "CIS 5.5"])
+    );
+    countersign(&db)
+        .args(["attention"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("OWASP NHI1:2025"));
+
+    let policy = dir.path().join("ours.cedar");
+    std::fs::write(
+        &policy,
+        "@id(\"ours\") @controls(\"NIST CSF RS.MI-02\")\npermit (principal, action, resource);\n",
+    )
+    .unwrap();
+    countersign(&db)
+        .args(["policy", "set"])
+        .arg(&policy)
+        .assert()
+        .success();
+    let out = countersign(&db)
+        .args(["controls", "--json"])
+        .output()
+        .unwrap();
+    let uses: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let eradicated = uses
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["control"]["id"] == "RS.MI-02")
+        .unwrap();
+    assert_eq!(eradicated["policy"], serde_json::json!(["ours"]));
+    assert_eq!(eradicated["control"]["title"], "Incidents are eradicated");
+
+    std::fs::write(
+        &policy,
+        "@id(\"ours\") @controls(\"NIST RS.MI-02\")\npermit (principal, action, resource);\n",
+    )
+    .unwrap();
+    countersign(&db)
+        .args(["policy", "set"])
+        .arg(&policy)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "rule \"ours\" has @controls: \"NIST RS.MI-02\" is not a control Countersign knows",
+        ));
+}

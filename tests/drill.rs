@@ -291,12 +291,23 @@ fn a_whole_drill_runs_headless_and_its_report_says_what_happened() {
         "## Services hit without a rollback path",
         "## Ownership gaps found during the drill",
         "Expected approve narrowed: met",
+        // Each section names the controls it is evidence for.
+        "## Timeline\n\n_Controls: NIST CSF RS.MA-01, NIST CSF ID.IM-02, CIS 17.7_",
+        "## Ownership gaps found during the drill\n\n_Controls: OWASP NHI1:2025, NIST CSF GV.RR-02, CIS 5.5_",
     ] {
         assert!(md.contains(needle), "report.md lacks {needle:?}:\n{md}");
     }
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert!(html.contains("Ledger DBA emergency account") && html.contains("class=\"ok\""));
+    assert!(
+        html.contains("<abbr title=\"NIST Cybersecurity Framework 2.0: Incidents are contained\">NIST CSF RS.MI-01</abbr>"),
+        "the HTML report names its sections' controls"
+    );
+    assert_eq!(
+        report["controls"][2]["section"], "What would have broken",
+        "the JSON report carries them too"
+    );
 }
 
 /// A drill that goes badly is reported as such: a denial where approval

@@ -125,6 +125,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The controls (OWASP NHI Top 10, NIST CSF 2.0, CIS Controls) each check, policy rule and drill
+    /// report section serves
+    Controls {
+        #[arg(long, conflicts_with = "markdown")]
+        json: bool,
+        /// Print the mapping as a Markdown document (docs/controls.md)
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Settings stored in the database
     #[command(subcommand)]
     Settings(SettingsCommand),
@@ -716,6 +725,15 @@ async fn dispatch(ws: &Workspace, command: Command) -> Result<()> {
         Command::Requests(cmd) => approvals::requests(ws, cmd).await?,
         Command::Backend(cmd) => approvals::backend(ws, cmd).await?,
         Command::Migrate { .. } => unreachable!("run before opening the store"),
+        Command::Controls { json, markdown } => {
+            let (policy, _) = store.approval_policy().await?;
+            let uses = countersign::controls::mapping(&policy);
+            if markdown {
+                print!("{}", countersign::controls::mapping_markdown(&uses));
+            } else {
+                output(&uses, json, || table::controls(&uses))?;
+            }
+        }
         Command::Policy(PolicyCommand::Show) => {
             let (policy, text) = store.approval_policy().await?;
             println!("// version {}\n{text}", policy.version());
@@ -737,7 +755,7 @@ async fn dispatch(ws: &Workspace, command: Command) -> Result<()> {
             let tier = approval::tier_for(store, &parsed).await?;
             output(&tier, json, || {
                 format!(
-                    "{}: {} (permitted by {}{}{}; policy {})\n",
+                    "{}: {} (permitted by {}{}{}; policy {}){}\n",
                     parsed.id,
                     tier.tier.as_str(),
                     tier.permitted_by.join(", "),
@@ -759,7 +777,19 @@ async fn dispatch(ws: &Workspace, command: Command) -> Result<()> {
                             tier.approver_groups.join(", ")
                         )
                     },
-                    tier.policy_version
+                    tier.policy_version,
+                    if tier.controls.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            "\ncontrols: {}",
+                            tier.controls
+                                .iter()
+                                .map(|c| c.key)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    }
                 )
             })?;
         }

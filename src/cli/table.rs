@@ -304,16 +304,37 @@ pub fn audit(rows: &[AuditEntry]) -> String {
 }
 
 pub fn attention(rows: &[Finding]) -> String {
-    let mut t = table(&["rule", "entity", "id", "why"]);
+    let mut t = table(&["rule", "entity", "id", "why", "controls"]);
     for f in rows {
         t.add_row(vec![
             f.rule.as_str().to_owned(),
             f.entity.to_owned(),
             f.id.clone(),
             f.message.clone(),
+            f.controls.join(", "),
         ]);
     }
     finish(t, "nothing needs attention")
+}
+
+pub fn controls(rows: &[countersign::controls::ControlUse]) -> String {
+    let mut t = table(&[
+        "control",
+        "what it asks",
+        "needs attention",
+        "policy rules",
+        "drill report",
+    ]);
+    for u in rows {
+        t.add_row(vec![
+            u.control.key.to_owned(),
+            u.control.title.to_owned(),
+            u.attention.join(", "),
+            u.policy.join(", "),
+            u.drill.join(", "),
+        ]);
+    }
+    finish(t, "no controls")
 }
 
 pub fn blast(r: &countersign::graph::blast_radius::BlastResult) -> String {

@@ -94,6 +94,28 @@ pub fn summary(r: &DrillReport) -> [String; 4] {
     ]
 }
 
+/// The line under a section's heading that names the controls it serves.
+fn controls_md(md: &mut String, section: &str) {
+    let keys: Vec<&str> = super::report::section_controls(section)
+        .iter()
+        .map(|c| c.key)
+        .collect();
+    let _ = writeln!(md, "_Controls: {}_\n", keys.join(", "));
+}
+
+fn controls_html(section: &str) -> Markup {
+    let controls = super::report::section_controls(section);
+    html! {
+        p.muted.controls {
+            "Controls: "
+            @for (i, c) in controls.iter().enumerate() {
+                @if i > 0 { ", " }
+                abbr title=(format!("{}: {}", c.framework, c.title)) { (c.key) }
+            }
+        }
+    }
+}
+
 pub fn markdown(r: &DrillReport) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# Drill report: {}\n", r.scenario);
@@ -132,6 +154,7 @@ pub fn markdown(r: &DrillReport) -> String {
     }
 
     let _ = writeln!(md, "## Timeline\n");
+    controls_md(&mut md, "Timeline");
     for i in &r.injects {
         let _ = writeln!(
             md,
@@ -195,6 +218,7 @@ pub fn markdown(r: &DrillReport) -> String {
     }
     if !r.script_failures.is_empty() {
         let _ = writeln!(md, "## Scripted decisions that could not be made\n");
+        controls_md(&mut md, "Scripted decisions that could not be made");
         for f in &r.script_failures {
             let _ = writeln!(
                 md,
@@ -209,6 +233,7 @@ pub fn markdown(r: &DrillReport) -> String {
     }
 
     let _ = writeln!(md, "## What would have broken\n");
+    controls_md(&mut md, "What would have broken");
     if r.cumulative.broken.is_empty() {
         let _ = writeln!(md, "Nothing: no containment was approved.\n");
     } else {
@@ -236,6 +261,7 @@ pub fn markdown(r: &DrillReport) -> String {
     }
 
     let _ = writeln!(md, "## Services hit without a rollback path\n");
+    controls_md(&mut md, "Services hit without a rollback path");
     if r.without_rollback.is_empty() {
         let _ = writeln!(
             md,
@@ -264,6 +290,7 @@ pub fn markdown(r: &DrillReport) -> String {
     }
 
     let _ = writeln!(md, "## Ownership gaps found during the drill\n");
+    controls_md(&mut md, "Ownership gaps found during the drill");
     if r.ownership_gaps.is_empty() {
         let _ = writeln!(md, "None.\n");
     } else {
@@ -305,7 +332,7 @@ pub fn html(r: &DrillReport) -> String {
                 p.muted { "Run " code { (r.run_id) } " against " (r.backend) " at " (r.speed) "× speed, " (r.started_at) " to " (r.finished_at) "." }
                 @if r.stopped_early { p { strong { "The facilitator stopped the drill before every request was settled." } } }
                 ul { @for line in summary(r) { li { (line) } } }
-                h2 { "Timeline" }
+                h2 { "Timeline" } (controls_html("Timeline"))
                 @for i in &r.injects {
                     h3 { (clock(i.at_seconds)) " " (i.id) ": " (i.action.label()) " on " (i.identity_name) " " span.muted { "(" (i.identity) ")" } }
                     p.muted { "Signal " (words(&i.signal)) " · severity " (i.severity) " · " (i.tier.label().to_lowercase()) " · request " code { (i.request_id) } }
@@ -339,10 +366,10 @@ pub fn html(r: &DrillReport) -> String {
                     }
                 }
                 @if !r.script_failures.is_empty() {
-                    h2 { "Scripted decisions that could not be made" }
+                    h2 { "Scripted decisions that could not be made" } (controls_html("Scripted decisions that could not be made"))
                     ul { @for f in &r.script_failures { li { (clock(f.at_seconds)) " " (f.by) " on " (f.inject) ": " (f.message) } } }
                 }
-                h2 { "What would have broken" }
+                h2 { "What would have broken" } (controls_html("What would have broken"))
                 @if r.cumulative.broken.is_empty() {
                     p { "Nothing: no containment was approved." }
                 } @else {
@@ -362,7 +389,7 @@ pub fn html(r: &DrillReport) -> String {
                         }
                     }
                 }
-                h2 { "Services hit without a rollback path" }
+                h2 { "Services hit without a rollback path" } (controls_html("Services hit without a rollback path"))
                 @if r.without_rollback.is_empty() {
                     p { "None: every approved action has a documented rollback." }
                 } @else {
@@ -371,7 +398,7 @@ pub fn html(r: &DrillReport) -> String {
                             @if n.services.is_empty() { "no services" } @else { (n.services.join(", ")) } }
                     } }
                 }
-                h2 { "Ownership gaps found during the drill" }
+                h2 { "Ownership gaps found during the drill" } (controls_html("Ownership gaps found during the drill"))
                 @if r.ownership_gaps.is_empty() {
                     p { "None." }
                 } @else {

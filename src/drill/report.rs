@@ -157,6 +157,52 @@ pub struct Totals {
     pub signatures_verified: usize,
 }
 
+/// The report's sections, each with the keys of the controls it is
+/// evidence for ([`crate::controls`]), so an auditor can file the report
+/// under them: a drill is an incident-response exercise (CIS 17.7, NIST CSF
+/// ID.IM-02), its timeline the plan executed (RS.MA-01), what would have
+/// broken the impact assessed (ID.RA-04, RS.MI-01), a missing rollback the
+/// recovery plan's gap (RC.RP-01), an ownership gap an unowned identity
+/// (OWASP NHI1:2025, CIS 5.5).
+pub const SECTIONS: [(&str, &[&str]); 5] = [
+    (
+        "Timeline",
+        &["NIST CSF RS.MA-01", "NIST CSF ID.IM-02", "CIS 17.7"],
+    ),
+    (
+        "Scripted decisions that could not be made",
+        &["NIST CSF ID.IM-02", "NIST CSF ID.IM-04", "CIS 17.7"],
+    ),
+    (
+        "What would have broken",
+        &["NIST CSF ID.RA-04", "NIST CSF RS.MI-01", "OWASP NHI9:2025"],
+    ),
+    (
+        "Services hit without a rollback path",
+        &["NIST CSF RC.RP-01", "NIST CSF ID.IM-04", "CIS 17.4"],
+    ),
+    (
+        "Ownership gaps found during the drill",
+        &["OWASP NHI1:2025", "NIST CSF GV.RR-02", "CIS 5.5"],
+    ),
+];
+
+/// One section of a report and the controls it serves ([`SECTIONS`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct SectionControls {
+    pub section: String,
+    pub controls: Vec<crate::controls::Control>,
+}
+
+/// The controls of the section titled `title` ([`SECTIONS`]).
+pub fn section_controls(title: &str) -> Vec<crate::controls::Control> {
+    SECTIONS
+        .iter()
+        .find(|(t, _)| *t == title)
+        .map(|(_, keys)| crate::controls::all(keys))
+        .unwrap_or_default()
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct DrillReport {
     pub run_id: String,
@@ -177,6 +223,8 @@ pub struct DrillReport {
     pub totals: Totals,
     /// Each approver's public keys as the backend had them enrolled.
     pub keys: BTreeMap<String, serde_json::Value>,
+    /// Each section's controls ([`SECTIONS`]).
+    pub controls: Vec<SectionControls>,
 }
 
 impl DrillReport {
@@ -608,6 +656,13 @@ pub fn build(record: RunRecord<'_>, inv: &Inventory) -> DrillReport {
         ownership_gaps,
         totals,
         keys: record.jwks.clone(),
+        controls: SECTIONS
+            .iter()
+            .map(|(section, keys)| SectionControls {
+                section: (*section).to_owned(),
+                controls: crate::controls::all(keys),
+            })
+            .collect(),
     }
 }
 

@@ -25,6 +25,14 @@ const TIERS: [ApprovalTier; 4] = [
 pub enum PolicyError {
     #[error("the approval policy does not parse: {0}")]
     Parse(String),
+    /// A rule's `@controls` annotation names a control not in
+    /// [`crate::controls::CATALOGUE`].
+    #[error("the approval policy's rule {rule:?} has @controls: {source}")]
+    Controls {
+        rule: String,
+        #[source]
+        source: crate::controls::UnknownControl,
+    },
     #[error("cannot evaluate the approval policy: {0}")]
     Evaluate(String),
 }
@@ -59,6 +67,10 @@ pub struct TierDecision {
     /// Who must sign, from the permitting rules' `@approver_groups`
     /// annotation: with dual approval, one approver from each group.
     pub approver_groups: Vec<String>,
+    /// The controls the deciding rules serve, from their
+    /// `@controls("NIST CSF RS.MI-01, CIS 6.2")` annotations (permitting
+    /// rules first, each control once): what an auditor maps the decision to.
+    pub controls: Vec<crate::controls::Control>,
     pub policy_version: String,
 }
 
@@ -72,6 +84,16 @@ impl Policy {
         let set: PolicySet = text
             .parse()
             .map_err(|e: cedar_policy::ParseErrors| PolicyError::Parse(e.to_string()))?;
+        for p in set.policies() {
+            if let Some(named) = p.annotation("controls") {
+                crate::controls::parse_list(named).map_err(|source| PolicyError::Controls {
+                    rule: p
+                        .annotation("id")
+                        .map_or_else(|| p.id().to_string(), str::to_owned),
+                    source,
+                })?;
+            }
+        }
         let digest: String = Sha256::digest(text.as_bytes())
             .iter()
             .take(8)
@@ -112,6 +134,39 @@ impl Policy {
         groups
     }
 
+    /// Every rule's `@id` and the controls its `@controls` annotation names,
+    /// in the policy's order.
+    pub fn rule_controls(&self) -> Vec<(String, Vec<crate::controls::Control>)> {
+        self.set
+            .policies()
+            .map(|p| {
+                let controls = p
+                    .annotation("controls")
+                    .and_then(|n| crate::controls::parse_list(n).ok())
+                    .unwrap_or_default();
+                (self.id_of(p.id()), controls)
+            })
+            .collect()
+    }
+
+    /// The controls named by the given rules' `@controls` annotations,
+    /// each once, in order (checked when the policy was parsed).
+    fn controls(&self, ids: &[cedar_policy::PolicyId]) -> Vec<crate::controls::Control> {
+        let mut controls: Vec<crate::controls::Control> = Vec::new();
+        for id in ids {
+            let named = self.set.policy(id).and_then(|p| p.annotation("controls"));
+            for c in named
+                .and_then(|n| crate::controls::parse_list(n).ok())
+                .unwrap_or_default()
+            {
+                if !controls.contains(&c) {
+                    controls.push(c);
+                }
+            }
+        }
+        controls
+    }
+
     fn id_of(&self, id: &cedar_policy::PolicyId) -> String {
         self.set
             .policy(id)
@@ -147,6 +202,7 @@ impl Policy {
         let context = Context::from_json_value(context, None).map_err(|e| eval(e.to_string()))?;
         let authorizer = Authorizer::new();
         let mut forbidden = Vec::new();
+        let mut forbidden_ids: Vec<cedar_policy::PolicyId> = Vec::new();
         for tier in TIERS {
             let action: EntityUid = format!("Action::{:?}", tier.as_str())
                 .parse()
@@ -167,9 +223,12 @@ impl Policy {
                 return Err(eval(error.to_string()));
             }
             if response.decision() == Decision::Allow {
+                let deciding: Vec<cedar_policy::PolicyId> =
+                    reason_ids.iter().chain(&forbidden_ids).cloned().collect();
                 return Ok(TierDecision {
                     tier,
                     approver_groups: self.approver_groups(&reason_ids),
+                    controls: self.controls(&deciding),
                     permitted_by: reasons,
                     lighter_tiers_forbidden_by: forbidden,
                     policy_version: self.version.clone(),
@@ -180,6 +239,7 @@ impl Policy {
                     forbidden.push(r);
                 }
             }
+            forbidden_ids.extend(reason_ids);
         }
         // A policy with no permit for dual approval still yields a tier:
         // the strictest, never none.
@@ -188,6 +248,7 @@ impl Policy {
             approver_groups: Vec::new(),
             permitted_by: vec!["(no rule permitted any tier: the strictest applies)".into()],
             lighter_tiers_forbidden_by: forbidden,
+            controls: self.controls(&forbidden_ids),
             policy_version: self.version.clone(),
         })
     }
@@ -333,6 +394,46 @@ mod tests {
         assert!(
             low.lighter_tiers_forbidden_by
                 .contains(&"low-confidence-not-automatic".to_string())
+        );
+    }
+
+    /// The deciding rules' `@controls` come with the tier; a policy that
+    /// names a control nobody knows is refused when it is parsed.
+    #[test]
+    fn decisions_name_the_controls_of_their_rules() {
+        let p = Policy::default_policy();
+        let small = summary(1, 0);
+        let d = p
+            .tier(&facts(
+                ContainmentAction::DisableAccount,
+                false,
+                0.9,
+                &small,
+            ))
+            .unwrap();
+        let keys: Vec<&str> = d.controls.iter().map(|c| c.key).collect();
+        assert_eq!(
+            keys,
+            ["NIST CSF PR.AA-05", "NIST CSF RS.MI-01", "CIS 6.2"],
+            "dual-approval-always-possible, then disabling-and-quarantine-dual"
+        );
+        let err = Policy::parse(
+            r#"@id("mine") @controls("NIST CSF RS.MI-01, CIS 99.9")
+               permit (principal, action, resource);"#,
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(
+            err.contains("rule \"mine\"") && err.contains("\"CIS 99.9\""),
+            "{err}"
+        );
+        assert!(
+            Policy::parse("permit (principal, action, resource);")
+                .unwrap()
+                .rule_controls()[0]
+                .1
+                .is_empty()
         );
     }
 

@@ -83,6 +83,14 @@ function viewFor(requestedByYou: boolean): RequestView {
       lighter_tiers_forbidden_by: ["disabling-and-quarantine-dual"],
       approver_groups: ["identity-governance", "incident-response"],
       policy_version: "sha256:abc",
+      controls: [
+        {
+          key: "NIST CSF RS.MI-01",
+          framework: "NIST Cybersecurity Framework 2.0",
+          id: "RS.MI-01",
+          title: "Incidents are contained",
+        },
+      ],
     },
     tier_mismatch: true,
     blast: {
@@ -163,6 +171,9 @@ describe("Approvals", () => {
     const policy = screen.getByTestId("policy");
     expect(policy).toHaveTextContent("Dual approval");
     expect(policy).toHaveTextContent("disabling-and-quarantine-dual");
+    expect(screen.getByTestId("policy-controls")).toHaveTextContent(
+      "Controls served: NIST CSF RS.MI-01",
+    );
     expect(screen.getByTestId("tier-mismatch")).toBeInTheDocument();
     expect(screen.getByTestId("dual-groups")).toHaveTextContent(
       "identity-governance, incident-response",

@@ -218,6 +218,7 @@ describe("Drills", () => {
       ],
       ownership_gaps: [],
       keys: {},
+      controls: [],
       totals: {
         injects: 1,
         approved: 1,

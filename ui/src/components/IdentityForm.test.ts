@@ -119,6 +119,7 @@ describe("Attention", () => {
         id: "a",
         name: "A",
         message: "reviewed 200 days ago",
+        controls: ["OWASP NHI1:2025", "CIS 5.5"],
       },
       {
         rule: "no_owner",
@@ -127,6 +128,7 @@ describe("Attention", () => {
         id: "b",
         name: "B",
         message: "nobody to ask",
+        controls: ["OWASP NHI1:2025"],
       },
       {
         rule: "never_reviewed",
@@ -135,14 +137,27 @@ describe("Attention", () => {
         id: "c",
         name: "C",
         message: "never reviewed",
+        controls: [],
       },
     ];
     const report: AttentionReport = {
       total: 3,
       counts: [
-        { rule: "no_owner", severity: "high", count: 1 },
-        { rule: "never_reviewed", severity: "medium", count: 1 },
-        { rule: "stale_review", severity: "low", count: 1 },
+        {
+          rule: "no_owner",
+          severity: "high",
+          count: 1,
+          controls: [
+            {
+              key: "OWASP NHI1:2025",
+              framework: "OWASP Non-Human Identities Top 10 2025",
+              id: "NHI1:2025",
+              title: "Improper Offboarding",
+            },
+          ],
+        },
+        { rule: "never_reviewed", severity: "medium", count: 1, controls: [] },
+        { rule: "stale_review", severity: "low", count: 1, controls: [] },
       ],
       findings,
     };
@@ -155,5 +170,12 @@ describe("Attention", () => {
       "low",
     ]);
     expect(groups[0]).toHaveTextContent("(1)");
+    // Each finding names the controls it is evidence against, with the
+    // framework and title a rule's count carries as the tooltip.
+    const chips = screen.getAllByTestId("attention-controls");
+    expect(chips[0]).toHaveTextContent("OWASP NHI1:2025");
+    expect(chips[0].querySelector("abbr")?.title).toBe(
+      "OWASP Non-Human Identities Top 10 2025: Improper Offboarding",
+    );
   });
 });

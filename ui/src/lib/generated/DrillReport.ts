@@ -5,6 +5,7 @@ import type { NoRollback } from "./NoRollback";
 import type { OwnershipGap } from "./OwnershipGap";
 import type { Participant } from "./Participant";
 import type { ScriptFailure } from "./ScriptFailure";
+import type { SectionControls } from "./SectionControls";
 import type { Totals } from "./Totals";
 import type { JsonValue } from "./serde_json/JsonValue";
 
@@ -16,4 +17,8 @@ stopped_early: boolean, participants: Array<Participant>, injects: Array<InjectR
 /**
  * Each approver's public keys as the backend had them enrolled.
  */
-keys: { [key in string]: JsonValue }, };
+keys: { [key in string]: JsonValue }, 
+/**
+ * Each section's controls ([`SECTIONS`]).
+ */
+controls: Array<SectionControls>, };

@@ -10,4 +10,8 @@ severity: Severity,
 /**
  * `identity` or `service`.
  */
-entity: "identity" | "service", id: string, name: string, message: string, };
+entity: "identity" | "service", id: string, name: string, message: string, 
+/**
+ * The keys of the controls it is evidence against ([`Rule::controls`]).
+ */
+controls: string[], };
