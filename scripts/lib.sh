@@ -25,7 +25,7 @@ TEST_PACKAGES=(xvfb xauth x11-utils webkit2gtk-driver dbus dbus-x11 gnome-keyrin
 # What the benchmarks (bench/) add: GNU time for peak RSS.
 BENCH_PACKAGES=(time python3)
 # Independent verifiers for signed decisions (tests/interop.rs).
-PYTHON_TEST_PACKAGES=(joserfc==1.8.0 rfc8785==0.1.4 jsonschema==4.26.0 pyyaml==6.0.3)
+PYTHON_TEST_PACKAGES=(joserfc==1.8.0 rfc8785==0.1.4 jsonschema==4.26.0 pyyaml==6.0.3 "cyclonedx-python-lib[json-validation]==11.12.0" bhopengraph==1.3.1)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
@@ -91,10 +91,12 @@ ensure_tauri_driver() {
 }
 
 # A Python virtual environment with the independent JOSE and RFC 8785
-# implementations the interoperability tests check signatures with.
+# implementations the interoperability tests check signatures with, and
+# the ecosystem's validators the exports are checked with (the official
+# CycloneDX schemas as cyclonedx-python-lib bundles them; bhopengraph).
 ensure_python_env() {
   local venv="$ROOT/target/pyenv"
-  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import joserfc, rfc8785, jsonschema, yaml' 2>/dev/null; then
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import joserfc, rfc8785, jsonschema, yaml, cyclonedx.validation.json, bhopengraph' 2>/dev/null; then
     say "creating the Python test environment (${PYTHON_TEST_PACKAGES[*]})"
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check "${PYTHON_TEST_PACKAGES[@]}"

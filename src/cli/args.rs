@@ -83,6 +83,8 @@ pub(crate) enum FormatArg {
     Entra,
     /// Google Cloud: gcloud's service accounts, their keys and a project's IAM policy.
     Gcp,
+    /// A CycloneDX BOM (JSON): its services and their dependencies.
+    Cyclonedx,
 }
 
 impl From<FormatArg> for Format {
@@ -96,6 +98,7 @@ impl From<FormatArg> for Format {
             FormatArg::Aws => Format::Aws,
             FormatArg::Entra => Format::Entra,
             FormatArg::Gcp => Format::Gcp,
+            FormatArg::Cyclonedx => Format::Cyclonedx,
         }
     }
 }
@@ -111,6 +114,12 @@ pub(crate) enum ExportFormatArg {
     Graphml,
     /// Graphviz DOT.
     Dot,
+    /// BloodHound OpenGraph JSON (upload in BloodHound's File Ingest).
+    Opengraph,
+    /// The BloodHound extension definition schema for the OpenGraph export (install it first).
+    OpengraphExtension,
+    /// CycloneDX 1.6 JSON: the services and their dependencies.
+    Cyclonedx,
 }
 
 impl From<ExportFormatArg> for ExportFormat {
@@ -120,6 +129,9 @@ impl From<ExportFormatArg> for ExportFormat {
             ExportFormatArg::Csv => ExportFormat::Csv,
             ExportFormatArg::Graphml => ExportFormat::Graphml,
             ExportFormatArg::Dot => ExportFormat::Dot,
+            ExportFormatArg::Opengraph => ExportFormat::Opengraph,
+            ExportFormatArg::OpengraphExtension => ExportFormat::OpengraphExtension,
+            ExportFormatArg::Cyclonedx => ExportFormat::Cyclonedx,
         }
     }
 }

@@ -1,11 +1,14 @@
 //! Writing the inventory out: the native format (lossless), CSV (the same
-//! tables the CSV importer reads), and graphs for other tools (GraphML for
-//! Gephi and yEd, DOT for Graphviz).
+//! tables the CSV importer reads), graphs for other tools (GraphML for
+//! Gephi and yEd, DOT for Graphviz, OpenGraph for BloodHound), and the
+//! services' dependencies as a CycloneDX BOM.
 
 mod csv;
+pub mod cyclonedx;
 mod dot;
 mod graphml;
 mod handout;
+pub mod opengraph;
 
 pub use csv::write_csv_dir;
 pub use dot::to_dot;
@@ -24,6 +27,12 @@ pub enum ExportFormat {
     Graphml,
     /// Graphviz DOT.
     Dot,
+    /// A BloodHound OpenGraph data payload.
+    Opengraph,
+    /// The BloodHound extension definition schema for OpenGraph payloads.
+    OpengraphExtension,
+    /// CycloneDX 1.6 JSON: services and their dependencies.
+    Cyclonedx,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +52,9 @@ pub fn render(inventory: &Inventory, format: ExportFormat) -> Result<String, Exp
             .map_err(|e| ExportError::Serialise(e.to_string())),
         ExportFormat::Graphml => Ok(to_graphml(inventory)),
         ExportFormat::Dot => Ok(to_dot(inventory)),
+        ExportFormat::Opengraph => Ok(opengraph::to_opengraph(inventory)),
+        ExportFormat::OpengraphExtension => Ok(opengraph::extension_schema()),
+        ExportFormat::Cyclonedx => Ok(cyclonedx::to_cyclonedx(inventory, jiff::Timestamp::now())),
         ExportFormat::Csv => Err(ExportError::NeedsDirectory),
     }
 }

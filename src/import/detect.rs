@@ -29,6 +29,8 @@ pub enum Format {
     /// Google Cloud IAM as gcloud prints it (`--format=json`): service
     /// accounts, their keys, a project's IAM policy.
     Gcp,
+    /// A CycloneDX BOM (JSON): its services and their dependencies.
+    Cyclonedx,
 }
 
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json", "csv"];

@@ -7,6 +7,7 @@
 mod aws;
 mod backstage;
 mod csv;
+mod cyclonedx;
 mod detect;
 mod entra;
 mod gcp;
@@ -272,6 +273,8 @@ pub struct Sources {
     entra: entra::Tenant,
     /// Google Cloud files, resolved as one set.
     gcp: gcp::Projects,
+    /// CycloneDX BOMs, each resolved as a set after the cloud files.
+    boms: cyclonedx::Boms,
     findings: Findings,
     namespace: String,
     /// Whether `namespace` was given (`--namespace`), not defaulted.
@@ -299,6 +302,7 @@ impl Sources {
             || !self.aws.is_empty()
             || !self.entra.is_empty()
             || !self.gcp.is_empty()
+            || !self.boms.is_empty()
     }
 
     /// What the sources name: owner, service and identity ids, and the
@@ -384,6 +388,7 @@ fn not_cloud_output(format: Format) -> String {
     match format {
         Format::Aws => "not AWS IAM output: expected `aws iam get-account-authorization-details` (UserDetailList, RoleDetailList, …) or `aws iam get-credential-report` JSON, or the report's CSV",
         Format::Entra => "not Entra ID output: expected `az ad sp list --all` or `az ad app list --all` JSON (or the same Microsoft Graph objects under `value`)",
+        Format::Cyclonedx => "not a CycloneDX BOM: expected JSON with \"bomFormat\": \"CycloneDX\" (CycloneDX's XML and protobuf forms are not read; convert them with the cyclonedx CLI)",
         _ => "not Google Cloud output: expected gcloud's --format=json of `iam service-accounts list`, `iam service-accounts keys list` or `projects get-iam-policy`",
     }
     .to_owned()
@@ -424,6 +429,7 @@ impl<'a> Reader<'a> {
                 aws: aws::Estate::default(),
                 entra: entra::Tenant::default(),
                 gcp: gcp::Projects::default(),
+                boms: cyclonedx::Boms::default(),
                 findings: Findings::default(),
                 namespace: options
                     .namespace
@@ -519,7 +525,7 @@ impl<'a> Reader<'a> {
         // JSON a cloud provider's CLI printed, told by its shape.
         let cloud = matches!(
             self.options.format,
-            Format::Aws | Format::Entra | Format::Gcp
+            Format::Aws | Format::Entra | Format::Gcp | Format::Cyclonedx
         );
         if (self.options.format == Format::Auto || cloud)
             && text.trim_start().starts_with(['{', '['])
@@ -598,7 +604,7 @@ impl<'a> Reader<'a> {
                 self.read_documents(path, text, format)
             }
             // Its files were told above; this one is none of them.
-            Format::Aws | Format::Entra | Format::Gcp => {
+            Format::Aws | Format::Entra | Format::Gcp | Format::Cyclonedx => {
                 self.problems.push(InventoryError::Unsupported {
                     origin: origin.clone(),
                     message: not_cloud_output(format),
@@ -653,6 +659,8 @@ impl<'a> Reader<'a> {
             Some(s.gcp.add_keys(origin, text))
         } else if only(Format::Gcp) && gcp::is_policy(value) {
             Some(s.gcp.add_policy(origin, text))
+        } else if only(Format::Cyclonedx) && cyclonedx::is_bom(value) {
+            Some(s.boms.add(origin, text, &mut s.findings))
         } else {
             None
         }
@@ -1008,6 +1016,7 @@ pub fn merge_sources(current: &Inventory, sources: Sources) -> Result<Merged, Im
         aws,
         entra,
         gcp,
+        boms,
         mut findings,
         namespace,
         namespace_given,
@@ -1169,6 +1178,15 @@ pub fn merge_sources(current: &Inventory, sources: Sources) -> Result<Merged, Im
             "the Google Cloud files",
             Format::Gcp,
             built,
+        );
+    }
+    for (origin, inventory, lines) in boms.into_sets() {
+        resolved(
+            &mut working,
+            &mut findings,
+            &origin,
+            Format::Cyclonedx,
+            (inventory, lines),
         );
     }
     Ok(Merged {

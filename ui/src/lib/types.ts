@@ -155,7 +155,15 @@ export interface Change {
 }
 
 export type ImportFormat =
-  "auto" | "native" | "csv" | "backstage" | "k8s" | "aws" | "entra" | "gcp";
+  | "auto"
+  | "native"
+  | "csv"
+  | "backstage"
+  | "k8s"
+  | "aws"
+  | "entra"
+  | "gcp"
+  | "cyclonedx";
 
 /** A place in an imported file and what happened there (src/import/report.rs). */
 export interface ImportFinding {
