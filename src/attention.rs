@@ -55,6 +55,12 @@ pub enum Rule {
     CredentialUnused,
     /// An active credential older than [`Thresholds::credential_rotation_days`].
     CredentialRotationDue,
+    /// Tracing saw a service use the identity, or call the service, and
+    /// nobody documented it ([`crate::observed`]).
+    ObservedUndocumented,
+    /// A documented use or dependency tracing covers but has not seen for
+    /// the `observed-stale-days` setting.
+    DocumentedUnobserved,
 }
 
 /// How soon a finding needs an owner, so the list can be worked from
@@ -84,8 +90,9 @@ impl Rule {
             | Rule::Expiring
             | Rule::NeverReviewed
             | Rule::CredentialUnused
-            | Rule::CredentialRotationDue => Severity::Medium,
-            Rule::StaleReview => Severity::Low,
+            | Rule::CredentialRotationDue
+            | Rule::ObservedUndocumented => Severity::Medium,
+            Rule::StaleReview | Rule::DocumentedUnobserved => Severity::Low,
         }
     }
 
@@ -117,6 +124,8 @@ impl Rule {
             Rule::CredentialRotationDue => {
                 &["OWASP NHI7:2025", "NIST CSF PR.AA-01", "CIS AWS 1.14"]
             }
+            Rule::ObservedUndocumented => &["NIST CSF ID.AM-03", "OWASP NHI9:2025", "CIS 5.5"],
+            Rule::DocumentedUnobserved => &["NIST CSF ID.AM-03", "OWASP NHI1:2025"],
         }
     }
 
@@ -132,6 +141,8 @@ impl Rule {
             Rule::AdminWithoutBreakGlass => "admin_without_break_glass",
             Rule::CredentialUnused => "credential_unused",
             Rule::CredentialRotationDue => "credential_rotation_due",
+            Rule::ObservedUndocumented => "observed_undocumented",
+            Rule::DocumentedUnobserved => "documented_unobserved",
         }
     }
 }
@@ -249,7 +260,7 @@ impl Report {
 }
 
 /// Every rule, most urgent first.
-pub const RULES: [Rule; 10] = [
+pub const RULES: [Rule; 12] = [
     Rule::NoOwner,
     Rule::BreakGlassWithoutCustodians,
     Rule::DestructiveWithoutRollback,
@@ -260,6 +271,8 @@ pub const RULES: [Rule; 10] = [
     Rule::Expiring,
     Rule::CredentialUnused,
     Rule::CredentialRotationDue,
+    Rule::ObservedUndocumented,
+    Rule::DocumentedUnobserved,
 ];
 
 /// A kept finding, ordered by its place in the list.
@@ -295,6 +308,8 @@ pub struct Scan {
     /// Per rule, the best `limit` findings so far (a max-heap, so the
     /// worst kept one is dropped when a better one comes).
     kept: [std::collections::BinaryHeap<Kept>; RULES.len()],
+    /// What tracing saw, when anything was imported, and the stale age.
+    observed: Option<(std::sync::Arc<crate::observed::Index>, u32)>,
 }
 
 impl Scan {
@@ -305,7 +320,97 @@ impl Scan {
             query,
             counts: [0; RULES.len()],
             kept: Default::default(),
+            observed: None,
         }
+    }
+
+    /// Checks observed usage too: the `observed_undocumented` and
+    /// `documented_unobserved` rules, with `stale_days` the age past which
+    /// a documented edge tracing covers counts as unobserved.
+    pub fn with_observed(
+        mut self,
+        index: std::sync::Arc<crate::observed::Index>,
+        stale_days: u32,
+    ) -> Self {
+        if !index.is_empty() {
+            self.observed = Some((index, stale_days));
+        }
+        self
+    }
+
+    /// Whether observed usage is checked ([`Scan::with_observed`]).
+    pub fn checks_observed(&self) -> bool {
+        self.observed.is_some()
+    }
+
+    /// The observed-usage rules on one side of the map: `entity` `id`'s
+    /// documented edges of `kind` (its consumers, or its dependencies),
+    /// and the observed edges that should be among them.
+    fn observed_rules(
+        &mut self,
+        entity: &'static str,
+        (id, name): (&str, &str),
+        kind: crate::observed::EdgeKind,
+        documented: &[&str],
+    ) {
+        use crate::observed::{EdgeKind, undocumented, unobserved};
+        let Some((index, stale)) = self.observed.clone() else {
+            return;
+        };
+        let now = jiff::Timestamp::now();
+        // An identity's observed consumers; a service's observed callees,
+        // and the unknown services seen calling it.
+        let seen: Vec<&crate::observed::Observation> = match kind {
+            EdgeKind::Uses => index.into_target(kind, id).collect(),
+            EdgeKind::Calls => index
+                .from_consumer(kind, id)
+                .chain(index.into_target(kind, id).filter(|o| !o.consumer_known))
+                .collect(),
+        };
+        let missing: Vec<String> = seen
+            .iter()
+            .filter(|o| {
+                // The other end: a consumer of this identity, a service this
+                // one calls, or an unknown service calling it (never
+                // documented, since the inventory does not hold it).
+                let other = match kind {
+                    EdgeKind::Uses => &o.consumer,
+                    EdgeKind::Calls if o.consumer == id => &o.target,
+                    EdgeKind::Calls => &o.consumer,
+                };
+                !documented.contains(&other.as_str())
+            })
+            .map(|o| undocumented(o, now).message)
+            .collect();
+        if !missing.is_empty() {
+            self.found(Rule::ObservedUndocumented, entity, id, name, || {
+                missing.join("; ")
+            });
+        }
+        let silent: Vec<String> = documented
+            .iter()
+            .filter_map(|d| match kind {
+                EdgeKind::Uses => unobserved(&index, kind, d, id, now, stale),
+                EdgeKind::Calls => unobserved(&index, kind, id, d, now, stale),
+            })
+            .map(|f| f.message)
+            .collect();
+        if !silent.is_empty() {
+            self.found(Rule::DocumentedUnobserved, entity, id, name, || {
+                silent.join("; ")
+            });
+        }
+    }
+
+    /// The observed-usage rules for a service, from its documented
+    /// dependencies ([`Scan::with_observed`]).
+    pub fn service_dependencies(&mut self, id: &str, name: &str, depends_on: &[&str]) {
+        self.observed_rules(
+            "service",
+            (id, name),
+            crate::observed::EdgeKind::Calls,
+            depends_on,
+        );
     }
 
     /// Counts a finding, and keeps it if the query wants it; the message
@@ -357,6 +462,10 @@ impl Scan {
 
     pub fn service(&mut self, s: &crate::model::Service) {
         self.service_row(&s.id, &s.name, s.owner.as_deref());
+        if self.observed.is_some() {
+            let deps: Vec<&str> = s.depends_on.iter().map(String::as_str).collect();
+            self.service_dependencies(&s.id, &s.name, &deps);
+        }
     }
 
     /// [`Scan::service`] from the columns it reads.
@@ -370,6 +479,15 @@ impl Scan {
 
     pub fn identity(&mut self, i: &crate::model::Identity) {
         let (id, name) = (i.id.as_str(), i.name.as_str());
+        if self.observed.is_some() {
+            let users: Vec<&str> = i.used_by.iter().map(|u| u.service.as_str()).collect();
+            self.observed_rules(
+                "identity",
+                (id, name),
+                crate::observed::EdgeKind::Uses,
+                &users,
+            );
+        }
         if i.owner.as_deref().is_none_or(|o| o.trim().is_empty()) {
             self.found(Rule::NoOwner, "identity", id, name, || {
                 "no owner: nobody can approve or refuse its containment".into()

@@ -17,6 +17,7 @@ pub mod import;
 pub mod inventory;
 pub mod jose;
 pub mod model;
+pub mod observed;
 pub mod oidc;
 pub mod policy;
 pub mod secrets;

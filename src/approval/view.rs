@@ -50,6 +50,10 @@ pub struct RequestView {
     /// The backend believes another tier applies than local policy gives.
     pub tier_mismatch: bool,
     pub blast: Option<BlastResult>,
+    /// What tracing adds to the blast radius: consumers it saw that nobody
+    /// documented, documented ones it has not seen lately
+    /// ([`crate::observed`]); `None` when no observed usage was imported.
+    pub observed: Option<crate::observed::BlastEvidence>,
     pub alternatives: Option<Alternatives>,
     /// What the owner may approve instead, best first: actions that
     /// contain the threat, never break more than the requested one (the
@@ -110,6 +114,7 @@ pub async fn request_view(
         policy: None,
         tier_mismatch: false,
         blast: None,
+        observed: None,
         alternatives: None,
         narrower: Vec::new(),
         freshness: None,
@@ -129,6 +134,8 @@ pub async fn request_view(
         }
     };
     view.blast_radius_digest = Some(super::decision::digest_of(&blast));
+    let observed = crate::observed::evidence_for(store, graph, &blast).await?;
+    view.observed = (!observed.is_empty()).then_some(observed);
     let identity_id = blast.targets[0].identity.clone();
     view.alternatives = graph.alternatives(&identity_id, threat).ok();
     match super::decision::tier_on(store, graph, &view.request, view.request.action).await {

@@ -134,6 +134,10 @@ enum Command {
         #[arg(long)]
         markdown: bool,
     },
+    /// Observed usage: what tracing saw services call and use (Zipkin or Jaeger dependency links,
+    /// OpenTelemetry servicegraph metrics)
+    #[command(subcommand)]
+    Observed(ObservedCommand),
     /// Settings stored in the database
     #[command(subcommand)]
     Settings(SettingsCommand),
@@ -327,6 +331,48 @@ enum PolicyCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum ObservedCommand {
+    /// Record observed edges from Zipkin/Jaeger dependency links (JSON) or servicegraph metrics
+    /// (Prometheus text); changes no identity or service
+    Import {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Which export the files are (auto: JSON is dependency links, text is metrics)
+        #[arg(long, value_enum, default_value_t = ObservedFormatArg::Auto)]
+        format: ObservedFormatArg,
+        /// The end of the window dependency links were computed over (Zipkin's and Jaeger's
+        /// endTs), RFC 3339 [default: each file's modification time]
+        #[arg(long, value_name = "TIME")]
+        window_end: Option<jiff::Timestamp>,
+        /// How far back the window reaches (their lookback), e.g. 24h or 7d
+        #[arg(long, value_name = "DURATION", default_value = "24h")]
+        lookback: String,
+        /// Show what would be recorded, and record nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Refuse the import when a name resolves to nothing in the inventory
+        #[arg(long)]
+        strict: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every observed edge, with its evidence (documented, observed or both) and age
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ObservedFormatArg {
+    Auto,
+    /// Zipkin's /api/v2/dependencies, or Jaeger's /api/dependencies
+    Zipkin,
+    /// The OpenTelemetry Collector servicegraph connector's metrics, Prometheus text format
+    Servicegraph,
+}
+
+#[derive(Debug, Subcommand)]
 enum KeysCommand {
     /// Create your first signing key
     Init,
@@ -405,6 +451,12 @@ enum SettingsCommand {
     /// Days unused after which an active credential should be disabled
     /// (default 45, CIS AWS Foundations 1.12)
     CredentialUnusedDays {
+        /// Set it to this many days; print it when omitted
+        days: Option<u32>,
+    },
+    /// Days a documented use or dependency that tracing covers may go unseen before it is flagged
+    /// (default 30)
+    ObservedStaleDays {
         /// Set it to this many days; print it when omitted
         days: Option<u32>,
     },
@@ -699,7 +751,17 @@ async fn dispatch(ws: &Workspace, command: Command) -> Result<()> {
                     .with_context(|| format!("cannot write {}", path.display()))?;
                 eprintln!("wrote the drill handout to {}", path.display());
             }
-            output(&result, args.json, || table::blast(&result))?;
+            let observed = countersign::observed::evidence_for(store, &graph, &result).await?;
+            if args.json {
+                // The blast radius, and beside it what tracing adds.
+                let mut value = serde_json::to_value(&result)?;
+                value["observed"] = serde_json::to_value(&observed)?;
+                print_json(&value)?;
+            } else {
+                let mut text = table::blast(&result);
+                text.push_str(&table::observed_evidence(&observed));
+                output(&(), false, || text)?;
+            }
         }
         Command::Alternatives {
             identity,
@@ -990,6 +1052,21 @@ async fn dispatch(ws: &Workspace, command: Command) -> Result<()> {
                 store.attention_thresholds().await?.credential_unused_days
             );
         }
+        Command::Settings(SettingsCommand::ObservedStaleDays { days }) => {
+            set_days(
+                store,
+                countersign::store::OBSERVED_STALE_DAYS_KEY,
+                "observed-stale-days",
+                days,
+                ctx,
+            )
+            .await?;
+            println!(
+                "documented edges tracing has not seen for {} days are flagged",
+                store.observed_stale_days().await?
+            );
+        }
+        Command::Observed(cmd) => observed(store, cmd, ctx).await?,
         Command::Settings(SettingsCommand::ApproverGroups { groups }) => {
             approvals::approver_groups(ws, groups).await?;
             if let Some((person, _)) = ws.signed_in() {
@@ -1143,6 +1220,111 @@ async fn migrate(source: &Store, target: &Store) -> Result<()> {
         report.audit_rows,
         report.audit_head.as_deref().unwrap_or("empty")
     );
+    Ok(())
+}
+
+/// `countersign observed …`.
+async fn observed(
+    store: &Store,
+    cmd: ObservedCommand,
+    ctx: &countersign::store::ChangeContext,
+) -> Result<()> {
+    use countersign::observed::read::{Format, Window, read_files};
+    match cmd {
+        ObservedCommand::Import {
+            files,
+            format,
+            window_end,
+            lookback,
+            dry_run,
+            strict,
+            json,
+        } => {
+            let lookback: jiff::SignedDuration = lookback
+                .parse::<jiff::Span>()
+                .ok()
+                .and_then(|s| {
+                    s.to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+                        .ok()
+                })
+                .filter(|d| d.is_positive())
+                .with_context(|| {
+                    format!("--lookback {lookback:?} is not a duration such as 24h, 90m or 7d")
+                })?;
+            let inventory = store.snapshot().await?;
+            let paths: Vec<&std::path::Path> = files.iter().map(PathBuf::as_path).collect();
+            let format = match format {
+                ObservedFormatArg::Auto => Format::Auto,
+                ObservedFormatArg::Zipkin => Format::Zipkin,
+                ObservedFormatArg::Servicegraph => Format::Servicegraph,
+            };
+            let read = read_files(
+                &paths,
+                format,
+                Window {
+                    end: window_end,
+                    lookback,
+                },
+                &inventory,
+            )?;
+            let refused = strict && !read.findings.unresolved.is_empty();
+            let recorded = if dry_run || refused {
+                None
+            } else {
+                let origin = files
+                    .iter()
+                    .map(|f| f.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                Some(
+                    store
+                        .record_observations(&read.observations, &origin, ctx)
+                        .await?,
+                )
+            };
+            if json {
+                print_json(&serde_json::json!({
+                    "observations": read.observations,
+                    "findings": read.findings,
+                    "recorded": recorded,
+                }))?;
+            } else {
+                print!(
+                    "{}",
+                    escape(&table::observed_import(&read, recorded.as_ref()))
+                );
+            }
+            if refused {
+                anyhow::bail!(
+                    "--strict: {} name(s) resolve to nothing in the inventory; nothing was recorded",
+                    read.findings.unresolved.len()
+                );
+            }
+        }
+        ObservedCommand::List { json } => {
+            let observations = store.observations().await?;
+            let graph = BlastGraph::from_inventory(store.snapshot().await?);
+            let now = jiff::Timestamp::now();
+            let rows: Vec<serde_json::Value> = observations
+                .iter()
+                .map(|o| {
+                    let documented = match o.kind {
+                        countersign::observed::EdgeKind::Uses => graph
+                            .documented_users(&o.target)
+                            .contains(&o.consumer.as_str()),
+                        countersign::observed::EdgeKind::Calls => graph
+                            .documented_dependencies(&o.consumer)
+                            .contains(&o.target.as_str()),
+                    };
+                    let mut v = serde_json::to_value(o).expect("an observation serialises");
+                    v["evidence"] = if documented { "both" } else { "observed" }.into();
+                    v["age_days"] = o.age_days(now).into();
+                    v
+                })
+                .collect();
+            output(&rows, json, || table::observations(&rows))?;
+        }
+    }
     Ok(())
 }
 

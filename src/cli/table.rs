@@ -553,3 +553,113 @@ pub fn pending_requests(rows: &[super::approvals::PendingRow], url: &str) -> Str
     }
     finish(t, &format!("no requests awaiting a decision at {url}"))
 }
+
+/// What tracing adds under a blast radius (nothing when it adds nothing).
+pub fn observed_evidence(e: &countersign::observed::BlastEvidence) -> String {
+    let mut out = String::new();
+    if !e.observed_undocumented.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nobserved but not documented ({}): they would likely break too; document them",
+            e.observed_undocumented.len()
+        );
+        for f in &e.observed_undocumented {
+            let _ = writeln!(out, "  ! {}", f.message);
+        }
+    }
+    if !e.documented_unobserved.is_empty() {
+        let _ = writeln!(
+            out,
+            "\ndocumented but not observed for {} days ({}): perhaps no longer a consumer",
+            e.stale_days,
+            e.documented_unobserved.len()
+        );
+        for f in &e.documented_unobserved {
+            let _ = writeln!(out, "  ? {}", f.message);
+        }
+    }
+    out
+}
+
+/// An `observed import`: the edges read, what was not, what was recorded.
+pub fn observed_import(
+    read: &countersign::observed::read::Read,
+    recorded: Option<&countersign::store::Recorded>,
+) -> String {
+    let mut out = String::new();
+    for o in &read.observations {
+        let _ = writeln!(
+            out,
+            "{} {} {}: {} calls, {} to {}",
+            o.consumer,
+            o.kind.as_str(),
+            o.target,
+            o.calls,
+            o.first_seen,
+            o.last_seen
+        );
+    }
+    let _ = writeln!(out, "{} observed edge(s) read", read.observations.len());
+    for (what, list) in [
+        ("unresolved", &read.findings.unresolved),
+        ("notes", &read.findings.notes),
+    ] {
+        if !list.is_empty() {
+            let _ = writeln!(out, "{what} ({}):", list.len());
+            for f in list {
+                let _ = writeln!(out, "  {f}");
+            }
+        }
+    }
+    match recorded {
+        Some(r) => {
+            let _ = writeln!(
+                out,
+                "recorded: {} new, {} updated, {} unchanged",
+                r.created, r.updated, r.unchanged
+            );
+        }
+        None => {
+            let _ = writeln!(out, "nothing recorded");
+        }
+    }
+    out
+}
+
+/// `observed list`: each edge with its evidence and age.
+pub fn observations(rows: &[serde_json::Value]) -> String {
+    let mut t = table(&[
+        "consumer",
+        "edge",
+        "target",
+        "evidence",
+        "calls",
+        "last seen",
+        "age (days)",
+        "source",
+    ]);
+    let s = |v: &serde_json::Value| v.as_str().unwrap_or("").to_owned();
+    for r in rows {
+        let known = |name: &str, flag: &str| {
+            if r[flag] == true {
+                s(&r[name])
+            } else {
+                format!("{} (not in the inventory)", s(&r[name]))
+            }
+        };
+        t.add_row(vec![
+            known("consumer", "consumer_known"),
+            s(&r["kind"]),
+            known("target", "target_known"),
+            s(&r["evidence"]),
+            r["calls"].to_string(),
+            s(&r["last_seen"]),
+            r["age_days"].to_string(),
+            s(&r["source"]),
+        ]);
+    }
+    finish(
+        t,
+        "no observed usage: import some with `countersign observed import FILE`",
+    )
+}

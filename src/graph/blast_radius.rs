@@ -371,6 +371,35 @@ impl BlastGraph {
         self.identities.iter().enumerate().filter(|(_, x)| !x.dead)
     }
 
+    /// The services documented as using `identity` (its `used_by`, by
+    /// service id); empty for an identity the graph does not hold.
+    pub fn documented_users(&self, identity: &str) -> Vec<&str> {
+        match self.lookup.get(identity).map(|&i| &self.identities[i]) {
+            Some(x) if !x.dead && x.id == identity => x
+                .usages
+                .iter()
+                .map(|(s, _)| self.services[*s as usize].id.as_str())
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The services `service` is documented as depending on.
+    pub fn documented_dependencies(&self, service: &str) -> Vec<&str> {
+        match self
+            .service_lookup
+            .get(service)
+            .map(|&s| &self.services[s as usize])
+        {
+            Some(s) if !s.dead => s
+                .depends_on
+                .iter()
+                .map(|&d| self.services[d as usize].id.as_str())
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// Services and identities that exist.
     pub fn counts(&self) -> (usize, usize) {
         (

@@ -16,14 +16,37 @@ impl Store {
     /// inventory or every finding.
     pub async fn attention_report(&self, query: Query) -> Result<Report, StoreError> {
         let today = jiff::ZonedDateTime::now().date();
-        let mut scan = Scan::new(today, self.attention_thresholds().await?, query);
+        let mut scan = Scan::new(today, self.attention_thresholds().await?, query).with_observed(
+            std::sync::Arc::new(self.observed_index().await?),
+            self.observed_stale_days().await?,
+        );
         let services: Vec<(String, String, Option<String>)> =
             sqlx::query_as("SELECT id, name, owner FROM services")
                 .fetch_all(&self.pool().await)
                 .await
                 .map_err(|e| self.query_error(e))?;
+        // Each service's documented dependencies, for the observed-usage
+        // rules (only read when tracing was imported).
+        let mut dependencies: std::collections::HashMap<String, Vec<String>> = Default::default();
+        if scan.checks_observed() {
+            let rows: Vec<(String, String)> =
+                sqlx::query_as("SELECT service_id, depends_on FROM service_dependencies")
+                    .fetch_all(&self.pool().await)
+                    .await
+                    .map_err(|e| self.query_error(e))?;
+            for (s, d) in rows {
+                dependencies.entry(s).or_default().push(d);
+            }
+        }
         for (id, name, owner) in &services {
             scan.service_row(id, name, owner.as_deref());
+            if scan.checks_observed() {
+                let deps: Vec<&str> = dependencies
+                    .get(id)
+                    .map(|d| d.iter().map(String::as_str).collect())
+                    .unwrap_or_default();
+                scan.service_dependencies(id, name, &deps);
+            }
         }
         drop(services);
         self.identities_in_batches(super::read::IDENTITY_BATCH, |batch| {
@@ -44,7 +67,11 @@ impl Store {
         services: &[String],
     ) -> Result<Vec<Finding>, StoreError> {
         let today = jiff::ZonedDateTime::now().date();
-        let mut scan = Scan::new(today, self.attention_thresholds().await?, Query::default());
+        let mut scan = Scan::new(today, self.attention_thresholds().await?, Query::default())
+            .with_observed(
+                std::sync::Arc::new(self.observed_index().await?),
+                self.observed_stale_days().await?,
+            );
         let part = self.entities(&[], services, identities).await?;
         for s in &part.services {
             scan.service(s);

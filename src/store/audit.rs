@@ -14,8 +14,8 @@ use super::{Store, StoreError};
 use crate::inventory::{Change, Entity, EntityState, Operation};
 
 /// Tables only Countersign's sessions may write (migrations 0005, 0006,
-/// 0011).
-const WRITE_GUARDED: [&str; 13] = [
+/// 0011, 0012).
+const WRITE_GUARDED: [&str; 14] = [
     "owners",
     "services",
     "service_dependencies",
@@ -25,6 +25,7 @@ const WRITE_GUARDED: [&str; 13] = [
     "break_glass",
     "containment_plans",
     "identity_credentials",
+    "observed_edges",
     "settings",
     "signing_keys",
     "decisions",
@@ -342,6 +343,7 @@ impl Store {
                         // per statement since 0010).
                         "audit_log_authors_are_connected",
                         "settings_policy_is_governance",
+                        "observed_edges_are_governance",
                         "signing_keys_are_their_persons",
                         "decisions_are_their_approvers",
                     ]

@@ -128,6 +128,20 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("preauthorised", Text),
         ],
     ),
+    (
+        "observed_edges",
+        &[
+            ("kind", Text),
+            ("consumer", Text),
+            ("consumer_known", Int),
+            ("target", Text),
+            ("target_known", Int),
+            ("first_seen", Text),
+            ("last_seen", Text),
+            ("calls", Int),
+            ("source", Text),
+        ],
+    ),
     ("settings", &[("key", Text), ("value", Text)]),
     (
         "audit_log",

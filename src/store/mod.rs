@@ -12,6 +12,7 @@ mod error;
 pub mod guard;
 mod keys;
 mod location;
+mod observed;
 mod read;
 mod references;
 mod rows;
@@ -28,6 +29,7 @@ pub use decisions::{
 pub use error::{OtherChange, StoreError};
 pub use keys::KeyRow;
 pub use location::{DB_ENV_VAR, default_db_path};
+pub use observed::{OBSERVED_STALE_DAYS_KEY, Recorded};
 pub use read::{
     IDENTITY_BATCH, IdentityDetail, IdentitySummary, InventoryCounts, KnownOwner, ListCursor,
     ListPage, ServiceDetail, ServiceRef, ServiceSummary,

@@ -85,7 +85,7 @@ impl Store {
 
     /// A setting counted in days; unset or unreadable is the default (the
     /// CLI refuses anything but a positive whole number).
-    async fn days(&self, key: &str, default: u32) -> Result<u32, StoreError> {
+    pub(super) async fn days(&self, key: &str, default: u32) -> Result<u32, StoreError> {
         Ok(self
             .setting(key)
             .await?

@@ -93,6 +93,23 @@ function viewFor(requestedByYou: boolean): RequestView {
       ],
     },
     tier_mismatch: true,
+    observed: {
+      observed_undocumented: [
+        {
+          kind: "uses",
+          consumer: "support-portal",
+          consumer_known: true,
+          target: "tok-kafka-shared",
+          last_seen: "2026-12-01T00:00:00Z",
+          age_days: 1,
+          calls: 1302,
+          message:
+            "support-portal was observed using tok-kafka-shared (1302 calls, last seen 1 day ago), but nobody documented it",
+        },
+      ],
+      documented_unobserved: [],
+      stale_days: 30,
+    },
     blast: {
       targets: [{ identity: "tok-kafka-shared", action: "disable_account" }],
       contained: ["tok-kafka-shared"],
@@ -171,6 +188,9 @@ describe("Approvals", () => {
     const policy = screen.getByTestId("policy");
     expect(policy).toHaveTextContent("Dual approval");
     expect(policy).toHaveTextContent("disabling-and-quarantine-dual");
+    expect(screen.getByTestId("observed-undocumented")).toHaveTextContent(
+      "support-portal was observed using tok-kafka-shared",
+    );
     expect(screen.getByTestId("policy-controls")).toHaveTextContent(
       "Controls served: NIST CSF RS.MI-01",
     );

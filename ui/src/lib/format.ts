@@ -2,6 +2,7 @@
 // The named enums' labels are the core's own (`label()` in src/model),
 // generated into ./generated/labels.ts.
 import type { DecisionRow, Environment, IdentityKind } from "./types";
+import type { Rule } from "./generated/Rule";
 import { ENV_LABELS, KIND_LABELS } from "./generated/labels";
 
 export {
@@ -16,7 +17,7 @@ export {
   OWNER_KIND_LABELS,
 } from "./generated/labels";
 
-export const RULE_LABELS: Record<string, string> = {
+export const RULE_LABELS: Record<Rule, string> = {
   no_owner: "No owner",
   break_glass_without_custodians: "Break-glass without custodians",
   destructive_without_rollback: "Destructive action without rollback",
@@ -27,6 +28,8 @@ export const RULE_LABELS: Record<string, string> = {
   admin_without_break_glass: "Admin-equivalent, not break-glass",
   credential_unused: "Unused credential",
   credential_rotation_due: "Credential due for rotation",
+  observed_undocumented: "Observed, not documented",
+  documented_unobserved: "Documented, not observed lately",
 };
 
 const TIER_LABELS = [
