@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 /// Top-level modules of `src/` from the bottom up. A module may use any
 /// module in its own layer or a lower one.
 const LAYERS: &[&[&str]] = &[
-    &["model", "jose", "secrets"],
-    &["inventory", "attention"],
+    &["model", "jose", "secrets", "controls"],
+    &["inventory", "attention", "observed"],
     &["store"],
     &[
         "graph",

@@ -177,7 +177,11 @@ async fn observed_edges_are_recorded_flagged_and_listed(db: TestDb) {
             .find(|f| f["rule"] == "documented_unobserved" && f["id"] == id)
             .map(|f| f["message"].as_str().unwrap().to_owned())
     };
-    assert_eq!(unobserved_on("tok-kafka-shared"), None, "60 days is not stale at 90");
+    assert_eq!(
+        unobserved_on("tok-kafka-shared"),
+        None,
+        "60 days is not stale at 90"
+    );
     // Tracing sees payments-api's calls, but never its documented
     // dependency on the card processor: however long the stale age.
     let never = unobserved_on("payments-api").expect("a dependency never observed");

@@ -11,6 +11,7 @@
 //! as answers to polling.
 
 pub mod approvals;
+pub mod controls;
 pub mod drills;
 pub mod error;
 pub mod identity;

@@ -134,7 +134,7 @@ pub async fn request_view(
         }
     };
     view.blast_radius_digest = Some(super::decision::digest_of(&blast));
-    let observed = crate::observed::evidence_for(store, graph, &blast).await?;
+    let observed = crate::graph::observed::evidence_for(store, graph, &blast).await?;
     view.observed = (!observed.is_empty()).then_some(observed);
     let identity_id = blast.targets[0].identity.clone();
     view.alternatives = graph.alternatives(&identity_id, threat).ok();

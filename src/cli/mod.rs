@@ -751,7 +751,8 @@ async fn dispatch(ws: &Workspace, command: Command) -> Result<()> {
                     .with_context(|| format!("cannot write {}", path.display()))?;
                 eprintln!("wrote the drill handout to {}", path.display());
             }
-            let observed = countersign::observed::evidence_for(store, &graph, &result).await?;
+            let observed =
+                countersign::graph::observed::evidence_for(store, &graph, &result).await?;
             if args.json {
                 // The blast radius, and beside it what tracing adds.
                 let mut value = serde_json::to_value(&result)?;
@@ -789,7 +790,7 @@ async fn dispatch(ws: &Workspace, command: Command) -> Result<()> {
         Command::Migrate { .. } => unreachable!("run before opening the store"),
         Command::Controls { json, markdown } => {
             let (policy, _) = store.approval_policy().await?;
-            let uses = countersign::controls::mapping(&policy);
+            let uses = countersign::app::controls::mapping(&policy);
             if markdown {
                 print!("{}", countersign::controls::mapping_markdown(&uses));
             } else {
@@ -1229,7 +1230,7 @@ async fn observed(
     cmd: ObservedCommand,
     ctx: &countersign::store::ChangeContext,
 ) -> Result<()> {
-    use countersign::observed::read::{Format, Window, read_files};
+    use countersign::import::observed::{Format, Window, read_files};
     match cmd {
         ObservedCommand::Import {
             files,

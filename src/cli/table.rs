@@ -583,7 +583,7 @@ pub fn observed_evidence(e: &countersign::observed::BlastEvidence) -> String {
 
 /// An `observed import`: the edges read, what was not, what was recorded.
 pub fn observed_import(
-    read: &countersign::observed::read::Read,
+    read: &countersign::import::observed::Read,
     recorded: Option<&countersign::store::Recorded>,
 ) -> String {
     let mut out = String::new();

@@ -14,6 +14,7 @@ pub mod edge_list;
 pub mod explore;
 pub mod generate;
 pub mod live;
+pub mod observed;
 pub mod patch;
 pub mod rank;
 mod reach;

@@ -15,6 +15,7 @@ pub mod input;
 mod json;
 mod kubernetes;
 mod names;
+pub mod observed;
 mod report;
 mod yaml;
 

@@ -30,9 +30,9 @@ use std::path::Path;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::{EdgeKind, Observation};
-use crate::import::Findings;
+use super::Findings;
 use crate::inventory::Inventory;
+use crate::observed::{EdgeKind, Observation};
 
 /// Which export a file is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -18,8 +18,6 @@
 //! (`observed_edges`), so a native import that replaces an identity whole
 //! cannot erase them.
 
-pub mod read;
-
 use std::collections::{HashMap, HashSet};
 
 use jiff::Timestamp;
@@ -361,34 +359,6 @@ pub fn blast_evidence<'g>(
         .dedup_by(|a, b| a.consumer == b.consumer && a.target == b.target && a.kind == b.kind);
     evidence.documented_unobserved.sort_by_key(order);
     evidence
-}
-
-/// [`blast_evidence`] for a blast radius of `graph`, with the store's
-/// observations and stale age: what `countersign blast` and the request
-/// view show beside the radius.
-pub async fn evidence_for(
-    store: &crate::Store,
-    graph: &crate::graph::blast_radius::BlastGraph,
-    blast: &crate::graph::blast_radius::BlastResult,
-) -> Result<BlastEvidence, crate::store::StoreError> {
-    let index = store.observed_index().await?;
-    let stale_days = store.observed_stale_days().await?;
-    if index.is_empty() {
-        return Ok(BlastEvidence {
-            stale_days,
-            ..BlastEvidence::default()
-        });
-    }
-    let impacted: Vec<String> = blast.impacted.iter().map(|s| s.id.clone()).collect();
-    Ok(blast_evidence(
-        &index,
-        &blast.contained,
-        &impacted,
-        |i| graph.documented_users(i),
-        |s| graph.documented_dependencies(s),
-        Timestamp::now(),
-        stale_days,
-    ))
 }
 
 #[cfg(test)]
