@@ -117,9 +117,11 @@ pub struct Index {
     edges: HashMap<EdgeKey, Observation>,
     /// Per target, the edges into it (by kind).
     into: HashMap<(EdgeKind, String), Vec<EdgeKey>>,
-    /// Consumers tracing covers, per kind of edge: a service with at least
-    /// one observed edge of that kind is one whose silence means something.
-    covered: HashSet<(EdgeKind, String)>,
+    /// Services tracing sees make calls (any observed edge out of them).
+    traced: HashSet<String>,
+    /// Targets tracing sees, per kind: services seen being called, and
+    /// identities whose use some server records.
+    seen_targets: HashSet<(EdgeKind, String)>,
 }
 
 impl Index {
@@ -128,8 +130,9 @@ impl Index {
         for o in observations {
             let key = (o.kind, o.consumer.clone(), o.target.clone());
             if o.consumer_known {
-                index.covered.insert((o.kind, o.consumer.clone()));
+                index.traced.insert(o.consumer.clone());
             }
+            index.seen_targets.insert((o.kind, o.target.clone()));
             index
                 .into
                 .entry((o.kind, o.target.clone()))
@@ -170,9 +173,14 @@ impl Index {
             .filter(move |o| o.kind == kind && o.consumer == consumer)
     }
 
-    /// Whether tracing covers `consumer` for edges of `kind`.
-    pub fn covers(&self, kind: EdgeKind, consumer: &str) -> bool {
-        self.covered.contains(&(kind, consumer.to_owned()))
+    /// Whether tracing would see the edge `consumer` → `target` if it were
+    /// there: it sees both ends — the consumer make calls, and the target
+    /// called (a service) or its use recorded by some server (an
+    /// identity). Only then does its silence mean something: a consumer
+    /// without instrumentation, or a server that records no credential, is
+    /// never taken for gone.
+    pub fn covers(&self, kind: EdgeKind, consumer: &str, target: &str) -> bool {
+        self.traced.contains(consumer) && self.seen_targets.contains(&(kind, target.to_owned()))
     }
 
     /// What backs the edge `consumer` → `target`, given whether the owners
@@ -280,7 +288,7 @@ pub fn unobserved(
     now: Timestamp,
     stale_days: u32,
 ) -> Option<Flag> {
-    if !index.covers(kind, consumer) {
+    if !index.covers(kind, consumer, target) {
         return None;
     }
     let o = index.get(kind, consumer, target);
@@ -305,7 +313,13 @@ pub fn unobserved(
                 seen(o, now)
             ),
             None => {
-                format!("{what}, but tracing, which sees {consumer}'s other calls, never saw it")
+                format!(
+                    "{what}, but tracing, which sees {consumer}'s calls and {target}'s other {}, never saw it",
+                    match kind {
+                        EdgeKind::Uses => "users",
+                        EdgeKind::Calls => "callers",
+                    }
+                )
             }
         },
     })
