@@ -42,6 +42,9 @@ impl Default for Thresholds {
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
     NoOwner,
+    /// Its owner left the organisation (a directory import no longer lists
+    /// them): handed to its backup owner or team, who must confirm it.
+    Orphaned,
     BreakGlassWithoutCustodians,
     DestructiveWithoutRollback,
     /// Admin-equivalent and not designated break-glass (OWASP NHI Top 10
@@ -83,6 +86,7 @@ impl Rule {
     pub fn severity(self) -> Severity {
         match self {
             Rule::NoOwner
+            | Rule::Orphaned
             | Rule::BreakGlassWithoutCustodians
             | Rule::DestructiveWithoutRollback
             | Rule::AdminWithoutBreakGlass => Severity::High,
@@ -126,6 +130,7 @@ impl Rule {
             }
             Rule::ObservedUndocumented => &["NIST CSF ID.AM-03", "OWASP NHI9:2025", "CIS 5.5"],
             Rule::DocumentedUnobserved => &["NIST CSF ID.AM-03", "OWASP NHI1:2025"],
+            Rule::Orphaned => &["OWASP NHI1:2025", "NIST CSF GV.RR-02", "CIS 5.5"],
         }
     }
 
@@ -141,6 +146,7 @@ impl Rule {
             Rule::AdminWithoutBreakGlass => "admin_without_break_glass",
             Rule::CredentialUnused => "credential_unused",
             Rule::CredentialRotationDue => "credential_rotation_due",
+            Rule::Orphaned => "orphaned",
             Rule::ObservedUndocumented => "observed_undocumented",
             Rule::DocumentedUnobserved => "documented_unobserved",
         }
@@ -260,8 +266,9 @@ impl Report {
 }
 
 /// Every rule, most urgent first.
-pub const RULES: [Rule; 12] = [
+pub const RULES: [Rule; 13] = [
     Rule::NoOwner,
+    Rule::Orphaned,
     Rule::BreakGlassWithoutCustodians,
     Rule::DestructiveWithoutRollback,
     Rule::AdminWithoutBreakGlass,
@@ -491,6 +498,20 @@ impl Scan {
         if i.owner.as_deref().is_none_or(|o| o.trim().is_empty()) {
             self.found(Rule::NoOwner, "identity", id, name, || {
                 "no owner: nobody can approve or refuse its containment".into()
+            });
+        }
+        if let Some(o) = &i.orphaned {
+            self.found(Rule::Orphaned, "identity", id, name, || {
+                match i.owner.as_deref().filter(|now| *now != o.former_owner) {
+                    Some(now) => format!(
+                        "its owner {} left (found on {}); handed to {now}, who must confirm the record (mark it reviewed) or name its owner",
+                        o.former_owner, o.since
+                    ),
+                    None => format!(
+                        "its owner {} left (found on {}) and there was nobody to hand it to: name its owner",
+                        o.former_owner, o.since
+                    ),
+                }
             });
         }
         if let Some(bg) = &i.break_glass

@@ -617,6 +617,7 @@ async fn a_new_owner_is_created_with_the_edit_or_not_at_all(db: TestDb) {
         name: String::new(),
         email: None,
         parent: None,
+        left_on: None,
     };
     // Known: the listed owners, and the ones the inventory names without
     // listing them.

@@ -134,6 +134,10 @@ enum Command {
         #[arg(long)]
         markdown: bool,
     },
+    /// The organisation's directory of people: owners it no longer lists have left, and what they
+    /// owned is handed to its backup owner or team
+    #[command(subcommand)]
+    Directory(DirectoryCommand),
     /// Observed usage: what tracing saw services call and use (Zipkin or Jaeger dependency links,
     /// OpenTelemetry servicegraph metrics)
     #[command(subcommand)]
@@ -169,6 +173,12 @@ enum DemoCommand {
 enum IdentitiesCommand {
     /// List identities, most critical first
     List(ListArgs),
+    /// Confirm an identity's record as its owner: records today's review, and takes in an
+    /// identity handed to you when its owner left
+    Review {
+        /// The identity's id, or an external id it holds
+        id: String,
+    },
     /// Show one identity in full
     Show {
         /// The identity's id, or an external id it holds (an ARN, an Entra object id)
@@ -325,6 +335,24 @@ enum PolicyCommand {
     Check {
         #[arg(long, value_name = "REQUEST.json")]
         request: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DirectoryCommand {
+    /// Read the directory (Backstage User and Group entities, or an owners.csv of people): mark
+    /// the owners it no longer lists as left, and hand their identities on (audited; nothing is
+    /// deleted)
+    Import {
+        /// A file, or a folder of .yaml/.yml/.json/.csv files
+        path: PathBuf,
+        #[arg(long, value_enum, default_value_t = FormatArg::Auto)]
+        format: FormatArg,
+        /// Show what would change and write nothing
+        #[arg(long)]
+        dry_run: bool,
         #[arg(long)]
         json: bool,
     },
@@ -679,6 +707,11 @@ async fn dispatch(ws: &Workspace, command: Command) -> Result<()> {
                 .await?
                 .rows;
             output(&rows, args.json, || table::identities(&rows))?;
+        }
+        Command::Identities(IdentitiesCommand::Review { id }) => {
+            let id = store.identity_detail_by_reference(&id).await?.identity.id;
+            store.attest_review(&id, None, ctx).await?;
+            println!("{id}: reviewed by {} today", ctx.actor);
         }
         Command::Identities(IdentitiesCommand::Show { id, json }) => {
             let detail = store.identity_detail_by_reference(&id).await?;
@@ -1068,6 +1101,35 @@ async fn dispatch(ws: &Workspace, command: Command) -> Result<()> {
             );
         }
         Command::Observed(cmd) => observed(store, cmd, ctx).await?,
+        Command::Directory(DirectoryCommand::Import {
+            path,
+            format,
+            dry_run,
+            json,
+        }) => {
+            let current = store.snapshot().await?;
+            let plan = import::directory::plan(
+                &path,
+                &import::Options::new(format.into()),
+                &current,
+                jiff::ZonedDateTime::now().date(),
+            )?;
+            let applied = if dry_run || plan.changes.is_empty() {
+                None
+            } else {
+                Some(store.apply(&plan.changes, ctx).await?)
+            };
+            if json {
+                print_json(
+                    &serde_json::json!({ "plan": plan, "applied": applied.map(|a| a.changes) }),
+                )?;
+            } else {
+                print!(
+                    "{}",
+                    escape(&table::directory(&plan, applied.map(|a| a.changes)))
+                );
+            }
+        }
         Command::Settings(SettingsCommand::ApproverGroups { groups }) => {
             approvals::approver_groups(ws, groups).await?;
             if let Some((person, _)) = ws.signed_in() {

@@ -65,7 +65,7 @@ pub fn services(rows: &[ServiceSummary]) -> String {
 }
 
 pub fn owners(rows: &[Owner]) -> String {
-    let mut t = table(&["id", "kind", "name", "email", "parent"]);
+    let mut t = table(&["id", "kind", "name", "email", "parent", "left on"]);
     for o in rows {
         t.add_row(vec![
             o.id.clone(),
@@ -73,6 +73,7 @@ pub fn owners(rows: &[Owner]) -> String {
             o.name.clone(),
             or_dash(o.email.as_deref()),
             or_dash(o.parent.as_deref()),
+            o.left_on.map_or_else(|| "-".to_owned(), |d| d.to_string()),
         ]);
     }
     finish(t, "no owners")
@@ -87,6 +88,15 @@ pub fn identity_detail(d: &IdentityDetail) -> String {
     line("kind:", i.kind.label().into());
     line("owner:", or_dash(i.owner.as_deref()));
     line("backup owner:", or_dash(i.backup_owner.as_deref()));
+    if let Some(o) = &i.orphaned {
+        line(
+            "orphaned:",
+            format!(
+                "its owner {} left (found on {}); confirm it with `countersign identities review {}`",
+                o.former_owner, o.since, i.id
+            ),
+        );
+    }
     line("environment:", i.environment.label().into());
     line("tier:", format!("{} ({})", i.tier.get(), i.tier.label()));
     if let Some(l) = i.lifetime {
@@ -662,4 +672,68 @@ pub fn observations(rows: &[serde_json::Value]) -> String {
         t,
         "no observed usage: import some with `countersign observed import FILE`",
     )
+}
+
+/// A directory import: who left, what was handed to whom.
+pub fn directory(
+    plan: &countersign::import::directory::DirectoryPlan,
+    applied: Option<usize>,
+) -> String {
+    use countersign::import::directory::HandedTo;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "the directory lists {} people and {} teams ({})",
+        plan.people,
+        plan.teams,
+        plan.files.join(", ")
+    );
+    if plan.departed.is_empty() {
+        let _ = writeln!(out, "nobody else has left");
+    } else {
+        let _ = writeln!(
+            out,
+            "left ({}): {}",
+            plan.departed.len(),
+            plan.departed.join(", ")
+        );
+    }
+    if !plan.returned.is_empty() {
+        let _ = writeln!(out, "listed again: {}", plan.returned.join(", "));
+    }
+    for r in &plan.rerouted {
+        let _ = match (r.handed_to, &r.owner) {
+            (HandedTo::BackupOwner, Some(o)) => writeln!(
+                out,
+                "  {}: owned by {}, handed to its backup owner {o}",
+                r.identity, r.former_owner
+            ),
+            (HandedTo::Team, Some(o)) => writeln!(
+                out,
+                "  {}: owned by {}, handed to their team {o}",
+                r.identity, r.former_owner
+            ),
+            _ => writeln!(
+                out,
+                "  {}: owned by {}, nobody to hand it to (no backup owner, no team): name its owner",
+                r.identity, r.former_owner
+            ),
+        };
+    }
+    for f in &plan.findings.unresolved {
+        let _ = writeln!(out, "unresolved: {f}");
+    }
+    for f in &plan.findings.notes {
+        let _ = writeln!(out, "note: {f}");
+    }
+    let _ = match applied {
+        Some(n) => writeln!(out, "written: {n} changes (audited)"),
+        None if plan.changes.is_empty() => writeln!(out, "nothing to write"),
+        None => writeln!(
+            out,
+            "dry run: {} change(s) not written",
+            plan.changes.changes.len()
+        ),
+    };
+    out
 }

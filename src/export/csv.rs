@@ -45,6 +45,7 @@ pub fn write_csv_dir(inv: &Inventory, dir: &Path) -> Result<Vec<String>, ExportE
         name: o.name.clone(),
         email: o.email.clone(),
         parent: o.parent.clone(),
+        left_on: o.left_on,
     });
     table(dir, "owners.csv", owners, &mut written)?;
     let services = inv.services.iter().map(|s| ServiceRow {

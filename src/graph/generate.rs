@@ -273,6 +273,7 @@ pub fn enterprise_inventory(services: usize, seed: u64, keep: Keep) -> crate::in
             name: format!("Team {t}"),
             email: None,
             parent: None,
+            left_on: None,
         })
         .collect();
     crate::inventory::Inventory {

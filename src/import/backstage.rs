@@ -905,6 +905,7 @@ impl Catalog {
                             .unwrap_or_default(),
                         email: e.email.clone(),
                         parent: parent.and_then(|p| r.owner(e, p, field)),
+                        left_on: None,
                     });
                 }
                 _ => {

@@ -41,6 +41,8 @@ pub(crate) struct OwnerRow {
     pub email: Option<String>,
     #[serde(default)]
     pub parent: Option<String>,
+    #[serde(default)]
+    pub left_on: Option<Date>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -99,6 +101,10 @@ pub(crate) struct IdentityRow {
     pub reviewed_by: Option<String>,
     #[serde(default)]
     pub reviewed_on: Option<Date>,
+    #[serde(default)]
+    pub orphaned_from: Option<String>,
+    #[serde(default)]
+    pub orphaned_on: Option<Date>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -214,6 +220,8 @@ impl IdentityRow {
             break_glass_owner_veto: bg.map(|b| b.owner_veto),
             reviewed_by: i.review.as_ref().map(|r| r.by.clone()),
             reviewed_on: i.review.as_ref().map(|r| r.on),
+            orphaned_from: i.orphaned.as_ref().map(|o| o.former_owner.clone()),
+            orphaned_on: i.orphaned.as_ref().map(|o| o.since),
         }
     }
 
@@ -239,6 +247,13 @@ impl IdentityRow {
             });
         i.review = match (self.reviewed_by, self.reviewed_on) {
             (Some(by), Some(on)) => Some(Review { by, on }),
+            _ => None,
+        };
+        i.orphaned = match (self.orphaned_from, self.orphaned_on) {
+            (Some(former_owner), Some(since)) => Some(crate::model::Orphaned {
+                former_owner,
+                since,
+            }),
             _ => None,
         };
         i
@@ -505,6 +520,7 @@ pub(super) fn combine(parts: Vec<(String, Part)>) -> Result<Source, InventoryErr
                         name: r.name,
                         email: r.email,
                         parent: r.parent,
+                        left_on: r.left_on,
                     });
                 }
             }

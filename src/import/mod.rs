@@ -9,6 +9,7 @@ mod backstage;
 mod csv;
 mod cyclonedx;
 mod detect;
+pub mod directory;
 mod entra;
 mod gcp;
 pub mod input;
@@ -95,6 +96,12 @@ pub enum ImportError {
     Empty(String),
     #[error("the files or the inventory changed since the preview; preview the import again")]
     PreviewOutdated,
+    /// A directory import whose files list no person: read as the whole
+    /// organisation, it would mark every owner as gone.
+    #[error(
+        "{origin}: lists no person (Backstage User entities, or owners.csv rows of kind person); a directory import reads the organisation's people, and this would mark every owner as gone, so nothing was changed"
+    )]
+    NoPeople { origin: String },
 }
 
 fn lines<T: std::fmt::Display>(items: &[T]) -> String {

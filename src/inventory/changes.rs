@@ -468,6 +468,7 @@ impl MergeMode {
                 name: fill_text(&old.name, &new.name),
                 email: fill(&old.email, &new.email),
                 parent: fill(&old.parent, &new.parent),
+                left_on: fill(&old.left_on, &new.left_on),
             },
         }
     }
@@ -544,6 +545,7 @@ impl MergeMode {
                     m
                 },
                 review: fill(&old.review, &new.review),
+                orphaned: fill(&old.orphaned, &new.orphaned),
             },
         }
     }

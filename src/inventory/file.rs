@@ -40,6 +40,8 @@ struct FileOwner {
     email: Option<String>,
     #[serde(default)]
     parent: Option<String>,
+    #[serde(default)]
+    left_on: Option<jiff::civil::Date>,
 }
 
 #[derive(Deserialize)]
@@ -94,6 +96,8 @@ struct FileIdentity {
     containment: BTreeMap<ContainmentAction, ContainmentPlan>,
     #[serde(default)]
     review: Option<Review>,
+    #[serde(default)]
+    orphaned: Option<crate::model::Orphaned>,
 }
 
 /// `used_by` items may be a bare service id or a map with the details.
@@ -246,6 +250,7 @@ pub fn parse(text: &str, origin: &str) -> Result<ParsedFile, InventoryError> {
             name: o.name,
             email: o.email,
             parent: o.parent,
+            left_on: o.left_on,
         });
     }
     for s in file.services {
@@ -341,6 +346,7 @@ pub fn parse(text: &str, origin: &str) -> Result<ParsedFile, InventoryError> {
             break_glass: i.break_glass.map(|b| b.value),
             containment: i.containment,
             review: i.review,
+            orphaned: i.orphaned,
         });
     }
     Ok(ParsedFile {

@@ -156,6 +156,20 @@ pub struct Review {
     pub on: Date,
 }
 
+/// An identity whose owner left the organisation: who owned it and since
+/// when. Set by a directory import, which hands the identity to its backup
+/// owner (or the owner's team); cleared when an owner confirms the record
+/// (marks it reviewed) or names another owner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(deny_unknown_fields)]
+pub struct Orphaned {
+    /// The owner who left.
+    pub former_owner: String,
+    /// The day the directory import found them gone.
+    #[ts(type = "string")]
+    pub since: Date,
+}
+
 /// A credential someone owns and someone else may one day have to contain:
 /// everything a containment decision depends on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -208,6 +222,9 @@ pub struct Identity {
     pub containment: BTreeMap<ContainmentAction, ContainmentPlan>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review: Option<Review>,
+    /// Its owner left ([`Orphaned`]); `None` while its owner is here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orphaned: Option<Orphaned>,
 }
 
 impl Identity {
@@ -239,6 +256,7 @@ impl Identity {
             break_glass: None,
             containment: BTreeMap::new(),
             review: None,
+            orphaned: None,
         }
     }
 

@@ -16,8 +16,8 @@ mod tier;
 pub use containment::{ApprovalTier, ContainmentAction, ContainmentPlan};
 pub use credential::{Credential, CredentialKind};
 pub use identity::{
-    Access, BreakGlass, Environment, Identity, IdentityKind, Lifetime, Review, SecretDelivery,
-    Usage,
+    Access, BreakGlass, Environment, Identity, IdentityKind, Lifetime, Orphaned, Review,
+    SecretDelivery, Usage,
 };
 pub use owner::{Owner, OwnerKind};
 pub use service::Service;

@@ -23,4 +23,11 @@ pub struct Owner {
     /// The team a person or sub-team belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
+    /// The day the organisation's directory stopped listing them
+    /// (`countersign directory import`): they left. Kept, never deleted,
+    /// so that what they owned can be traced (OWASP NHI1:2025, Improper
+    /// Offboarding).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "string | null")]
+    pub left_on: Option<jiff::civil::Date>,
 }

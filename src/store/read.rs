@@ -349,7 +349,7 @@ impl Store {
 
     pub async fn owners(&self) -> Result<Vec<Owner>, StoreError> {
         let rows: Vec<OwnerRow> =
-            sqlx::query_as("SELECT id, kind, name, email, parent FROM owners ORDER BY id")
+            sqlx::query_as("SELECT id, kind, name, email, parent, left_on FROM owners ORDER BY id")
                 .fetch_all(&self.pool().await)
                 .await
                 .map_err(|e| self.query_error(e))?;
@@ -443,7 +443,7 @@ impl Store {
         let mut rows: Vec<OwnerRow> = Vec::new();
         for chunk in which.chunks() {
             let sql = format!(
-                "SELECT id, kind, name, email, parent FROM owners {} ORDER BY id",
+                "SELECT id, kind, name, email, parent, left_on FROM owners {} ORDER BY id",
                 filter("id", chunk)
             );
             rows.extend(
@@ -512,7 +512,7 @@ impl Store {
             let sql = format!(
                 "SELECT id, kind, name, owner, backup_owner, environment, tier, description,
                         lifetime, expires_on, permissions, admin_equivalent, derived_from, reviewed_by,
-                        reviewed_on
+                        reviewed_on, orphaned_from, orphaned_on
                  FROM identities {} ORDER BY id",
                 filter("id", chunk)
             );

@@ -18,6 +18,7 @@ pub(super) struct OwnerRow {
     pub name: String,
     pub email: Option<String>,
     pub parent: Option<String>,
+    pub left_on: Option<String>,
 }
 
 #[derive(FromRow)]
@@ -47,6 +48,8 @@ pub(super) struct IdentityRow {
     pub derived_from: Option<String>,
     pub reviewed_by: Option<String>,
     pub reviewed_on: Option<String>,
+    pub orphaned_from: Option<String>,
+    pub orphaned_on: Option<String>,
 }
 
 #[derive(FromRow)]
@@ -171,6 +174,7 @@ impl Store {
             name: r.name,
             email: r.email,
             parent: r.parent,
+            left_on: c.date("left_on", r.left_on.as_deref())?,
         })
     }
 
@@ -217,6 +221,16 @@ impl Store {
         identity.admin_equivalent = r.admin_equivalent != 0;
         identity.derived_from = r.derived_from;
         identity.review = review;
+        identity.orphaned = match (
+            r.orphaned_from,
+            c.date("orphaned_on", r.orphaned_on.as_deref())?,
+        ) {
+            (Some(former_owner), Some(since)) => Some(crate::model::Orphaned {
+                former_owner,
+                since,
+            }),
+            _ => None,
+        };
         Ok(identity)
     }
 

@@ -411,15 +411,16 @@ async fn write_change(conn: &mut AnyConnection, change: &Change) -> Result<(), s
 
 async fn write_owner(conn: &mut AnyConnection, o: &Owner) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO owners (id, kind, name, email, parent) VALUES ($1, $2, $3, $4, $5)
+        "INSERT INTO owners (id, kind, name, email, parent, left_on) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name, email = excluded.email,
-            parent = excluded.parent, version = owners.version + 1",
+            parent = excluded.parent, left_on = excluded.left_on, version = owners.version + 1",
     )
     .bind(&o.id)
     .bind(o.kind.as_str())
     .bind(&o.name)
     .bind(&o.email)
     .bind(&o.parent)
+    .bind(o.left_on.map(|d| d.to_string()))
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -460,14 +461,15 @@ async fn write_identity(conn: &mut AnyConnection, i: &Identity) -> Result<(), sq
     sqlx::query(
         "INSERT INTO identities (id, kind, name, owner, backup_owner, environment, tier, description,
                                  lifetime, expires_on, permissions, derived_from, reviewed_by, reviewed_on,
-                                 admin_equivalent)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                                 admin_equivalent, orphaned_from, orphaned_on)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
          ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name, owner = excluded.owner,
             backup_owner = excluded.backup_owner, environment = excluded.environment, tier = excluded.tier,
             description = excluded.description, lifetime = excluded.lifetime, expires_on = excluded.expires_on,
             permissions = excluded.permissions, admin_equivalent = excluded.admin_equivalent,
             derived_from = excluded.derived_from, reviewed_by = excluded.reviewed_by,
-            reviewed_on = excluded.reviewed_on, version = identities.version + 1",
+            reviewed_on = excluded.reviewed_on, orphaned_from = excluded.orphaned_from,
+            orphaned_on = excluded.orphaned_on, version = identities.version + 1",
     )
     .bind(&i.id)
     .bind(i.kind.as_str())
@@ -484,6 +486,8 @@ async fn write_identity(conn: &mut AnyConnection, i: &Identity) -> Result<(), sq
     .bind(i.review.as_ref().map(|r| r.by.as_str()))
     .bind(i.review.as_ref().map(|r| r.on.to_string()))
     .bind(i64::from(i.admin_equivalent))
+    .bind(i.orphaned.as_ref().map(|o| o.former_owner.as_str()))
+    .bind(i.orphaned.as_ref().map(|o| o.since.to_string()))
     .execute(&mut *conn)
     .await?;
     for sql in [
@@ -581,6 +585,9 @@ impl Store {
             by: ctx.actor.clone(),
             on: jiff::ZonedDateTime::now().date(),
         });
+        // An owner confirming the record takes the orphan in (a directory
+        // import handed it to them when its owner left).
+        identity.orphaned = None;
         self.edit(
             Edit::SaveIdentity(Box::new(identity)),
             expected_version,

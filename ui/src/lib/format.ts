@@ -19,6 +19,7 @@ export {
 
 export const RULE_LABELS: Record<Rule, string> = {
   no_owner: "No owner",
+  orphaned: "Owner left",
   break_glass_without_custodians: "Break-glass without custodians",
   destructive_without_rollback: "Destructive action without rollback",
   shared_undocumented: "Shared, consumers undocumented",

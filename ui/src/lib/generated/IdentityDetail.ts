@@ -6,6 +6,7 @@ import type { Credential } from "./Credential";
 import type { Environment } from "./Environment";
 import type { IdentityKind } from "./IdentityKind";
 import type { Lifetime } from "./Lifetime";
+import type { Orphaned } from "./Orphaned";
 import type { Review } from "./Review";
 import type { ServiceRef } from "./ServiceRef";
 import type { Tier } from "./Tier";
@@ -58,4 +59,8 @@ admin_equivalent?: boolean,
 /**
  * Lineage: the identity this one was minted from or belongs to.
  */
-derived_from?: string | null, used_by?: Array<Usage>, break_glass?: BreakGlass | null, containment?: { [key in ContainmentAction]?: ContainmentPlan }, review?: Review | null, };
+derived_from?: string | null, used_by?: Array<Usage>, break_glass?: BreakGlass | null, containment?: { [key in ContainmentAction]?: ContainmentPlan }, review?: Review | null, 
+/**
+ * Its owner left ([`Orphaned`]); `None` while its owner is here.
+ */
+orphaned?: Orphaned | null, };

@@ -9,4 +9,11 @@ export type Owner = { id: string, kind: OwnerKind, name?: string, email?: string
 /**
  * The team a person or sub-team belongs to.
  */
-parent?: string | null, };
+parent?: string | null, 
+/**
+ * The day the organisation's directory stopped listing them
+ * (`countersign directory import`): they left. Kept, never deleted,
+ * so that what they owned can be traced (OWASP NHI1:2025, Improper
+ * Offboarding).
+ */
+left_on?: string | null, };

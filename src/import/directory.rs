@@ -1,0 +1,254 @@
+//! Owners who leave: the organisation's directory (Backstage User and
+//! Group entities, or an `owners.csv` of people) read as the list of who
+//! is still here. A person-owner it no longer lists has left: they are
+//! marked (`left_on`), never deleted, and each identity they owned is
+//! marked orphaned and handed to its backup owner, or else to the team the
+//! person belonged to, so that a containment request still reaches someone
+//! (OWASP NHI1:2025, Improper Offboarding). Every change is an ordinary,
+//! audited change to the identity or owner.
+//!
+//! A person is still listed when the directory has their id (case aside,
+//! as Backstage compares entity names) or their e-mail address. A
+//! directory that lists no person at all is refused: read as the whole
+//! organisation, it would mark everyone gone.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use jiff::civil::Date;
+use serde::Serialize;
+
+use super::{Findings, ImportError, Options, merge_sources, read_sources};
+use crate::inventory::{ChangeSet, Inventory};
+use crate::model::{Orphaned, OwnerKind};
+
+/// How an orphaned identity was handed on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandedTo {
+    /// Its backup owner is now its owner.
+    BackupOwner,
+    /// The team the person who left belonged to is now its owner.
+    Team,
+    /// Nobody: no backup owner, no team (or they left too).
+    Nobody,
+}
+
+/// One identity whose owner left.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rerouted {
+    pub identity: String,
+    pub former_owner: String,
+    /// Its owner now, if it was handed on.
+    pub owner: Option<String>,
+    pub handed_to: HandedTo,
+}
+
+/// What a directory import finds and would change.
+#[derive(Debug, Clone, Serialize)]
+pub struct DirectoryPlan {
+    pub files: Vec<String>,
+    /// People and teams the directory lists.
+    pub people: usize,
+    pub teams: usize,
+    /// Person-owners it no longer lists, newly marked as left.
+    pub departed: Vec<String>,
+    /// Person-owners marked as left before whom it lists again.
+    pub returned: Vec<String>,
+    pub rerouted: Vec<Rerouted>,
+    /// The changes to owners, identities and services, to apply as one.
+    pub changes: ChangeSet,
+    pub findings: Findings,
+}
+
+/// Reads the directory at `path` (a file or a folder) and plans what it
+/// means for `current` on `today`.
+///
+/// # Errors
+/// What reading the files can fail with ([`ImportError`]), and
+/// [`ImportError::NoPeople`] for a directory that lists no person.
+pub fn plan(
+    path: &Path,
+    options: &Options,
+    current: &Inventory,
+    today: Date,
+) -> Result<DirectoryPlan, ImportError> {
+    let sources = read_sources(path, options, &())?;
+    let files = sources.files().to_vec();
+    let merged = merge_sources(&Inventory::default(), sources)?;
+    let directory = merged.working;
+    let mut findings = merged.findings;
+    let people = directory
+        .owners
+        .iter()
+        .filter(|o| o.kind == OwnerKind::Person)
+        .count();
+    let teams = directory.owners.len() - people;
+    if people == 0 {
+        return Err(ImportError::NoPeople {
+            origin: path.display().to_string(),
+        });
+    }
+    let origin = files.first().cloned().unwrap_or_default();
+    if !directory.services.is_empty() || !directory.identities.is_empty() {
+        findings.note(
+            &origin,
+            None,
+            format!(
+                "{} service(s) and {} identity(ies) in these files are not read: a directory import reads people and teams (import the rest with `countersign import`)",
+                directory.services.len(),
+                directory.identities.len()
+            ),
+        );
+    }
+    let ids: HashSet<String> = directory
+        .owners
+        .iter()
+        .map(|o| o.id.to_lowercase())
+        .collect();
+    let emails: HashSet<String> = directory
+        .owners
+        .iter()
+        .filter_map(|o| o.email.as_deref())
+        .map(str::to_lowercase)
+        .collect();
+    let listed = |o: &crate::model::Owner| {
+        ids.contains(&o.id.to_lowercase())
+            || o.email
+                .as_deref()
+                .is_some_and(|e| emails.contains(&e.to_lowercase()))
+    };
+
+    let mut target = current.clone();
+    let mut departed = Vec::new();
+    let mut returned = Vec::new();
+    let mut unlisted_teams = Vec::new();
+    for o in &mut target.owners {
+        match (o.kind, listed(o), o.left_on) {
+            (OwnerKind::Person, false, None) => {
+                o.left_on = Some(today);
+                departed.push(o.id.clone());
+            }
+            (OwnerKind::Person, true, Some(_)) => {
+                o.left_on = None;
+                returned.push(o.id.clone());
+            }
+            (OwnerKind::Team, false, _) => unlisted_teams.push(o.id.clone()),
+            _ => {}
+        }
+    }
+    if !unlisted_teams.is_empty() {
+        findings.note(
+            &origin,
+            None,
+            format!(
+                "{} team(s) the directory does not list are kept as they are (a team is not marked as left): {}",
+                unlisted_teams.len(),
+                unlisted_teams.join(", ")
+            ),
+        );
+    }
+    for id in &returned {
+        findings.note(
+            &origin,
+            None,
+            format!("{id} is listed again: no longer marked as left (identities handed on stay with their new owners)"),
+        );
+    }
+
+    // Everyone marked as left, this time or before.
+    let left: HashSet<&str> = target
+        .owners
+        .iter()
+        .filter(|o| o.left_on.is_some())
+        .map(|o| o.id.as_str())
+        .collect();
+    let team_of = |person: &str| -> Option<String> {
+        target
+            .owners
+            .iter()
+            .find(|o| o.id == person)
+            .and_then(|o| o.parent.clone())
+            .filter(|t| !left.contains(t.as_str()))
+    };
+    let mut rerouted = Vec::new();
+    let mut identities = std::mem::take(&mut target.identities);
+    for i in &mut identities {
+        if let Some(backup) = i.backup_owner.clone()
+            && left.contains(backup.as_str())
+            && i.owner.as_deref().is_some_and(|o| !left.contains(o))
+        {
+            findings.note(
+                &origin,
+                None,
+                format!(
+                    "{}: its backup owner {backup} left; the backup owner is cleared (name another)",
+                    i.id
+                ),
+            );
+            i.backup_owner = None;
+        }
+        let Some(owner) = i.owner.clone().filter(|o| left.contains(o.as_str())) else {
+            continue;
+        };
+        if i.orphaned.is_none() {
+            i.orphaned = Some(Orphaned {
+                former_owner: owner.clone(),
+                since: today,
+            });
+        }
+        let backup = i
+            .backup_owner
+            .clone()
+            .filter(|b| !left.contains(b.as_str()));
+        let handed_to = if let Some(b) = backup {
+            i.owner = Some(b);
+            i.backup_owner = None;
+            HandedTo::BackupOwner
+        } else if let Some(team) = team_of(&owner) {
+            i.owner = Some(team);
+            HandedTo::Team
+        } else {
+            HandedTo::Nobody
+        };
+        if handed_to == HandedTo::Nobody && !departed.contains(&owner) {
+            // Left before and still nobody to hand it to: said before.
+            continue;
+        }
+        rerouted.push(Rerouted {
+            identity: i.id.clone(),
+            former_owner: owner,
+            owner: (handed_to != HandedTo::Nobody)
+                .then(|| i.owner.clone())
+                .flatten(),
+            handed_to,
+        });
+    }
+    for s in &mut target.services {
+        if let Some(owner) = s.owner.clone().filter(|o| left.contains(o.as_str()))
+            && let Some(team) = team_of(&owner)
+        {
+            findings.note(
+                &origin,
+                None,
+                format!(
+                    "the service {}: its owner {owner} left; handed to {team}",
+                    s.id
+                ),
+            );
+            s.owner = Some(team);
+        }
+    }
+    target.identities = identities;
+    let changes = ChangeSet::diff_into(current, target);
+    Ok(DirectoryPlan {
+        files,
+        people,
+        teams,
+        departed,
+        returned,
+        rerouted,
+        changes,
+        findings,
+    })
+}
