@@ -385,7 +385,8 @@ impl Scan {
                     EdgeKind::Calls if o.consumer == id => &o.target,
                     EdgeKind::Calls => &o.consumer,
                 };
-                !documented.contains(&other.as_str())
+                // Seen lately: an edge last seen long ago says nothing of now.
+                !documented.contains(&other.as_str()) && o.age_days(now) < i64::from(stale)
             })
             .map(|o| undocumented(o, now).message)
             .collect();

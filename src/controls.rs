@@ -101,7 +101,7 @@ pub fn all(keys: &[&str]) -> Vec<Control> {
 /// Why a list of control keys (a policy rule's `@controls`) is not one.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error(
-    "{key:?} is not a control Countersign knows; write a key such as \"NIST CSF RS.MI-01\", \"OWASP NHI5:2025\" or \"CIS 5.5\" (`countersign controls` lists them)"
+    "{key:?} is not a control Countersign knows; write a key such as \"NIST CSF RS.MI-01\", \"OWASP NHI5:2025\" or \"CIS 5.5\" (`countersign controls --all` lists them)"
 )]
 pub struct UnknownControl {
     pub key: String,

@@ -82,10 +82,18 @@ impl Observation {
 
     /// The same edge seen again: the first sighting stays the earliest,
     /// the last the latest, and the calls are those of the latest window.
+    /// Two sightings as late as each other (the same window from two
+    /// exports) keep the larger count and the first source by name, so the
+    /// result does not depend on the order files are read in.
     pub fn merge(&mut self, newer: &Observation) {
-        if newer.last_seen >= self.last_seen {
+        if newer.last_seen > self.last_seen {
             self.calls = newer.calls;
             self.source = newer.source.clone();
+        } else if newer.last_seen == self.last_seen {
+            self.calls = self.calls.max(newer.calls);
+            if newer.source < self.source {
+                self.source = newer.source.clone();
+            }
         }
         self.first_seen = self.first_seen.min(newer.first_seen);
         self.last_seen = self.last_seen.max(newer.last_seen);
@@ -122,6 +130,9 @@ pub struct Index {
     /// Targets tracing sees, per kind: services seen being called, and
     /// identities whose use some server records.
     seen_targets: HashSet<(EdgeKind, String)>,
+    /// The span of time tracing has watched: the earliest first sighting
+    /// and the latest last one of any edge.
+    watched: Option<(Timestamp, Timestamp)>,
 }
 
 impl Index {
@@ -133,6 +144,10 @@ impl Index {
                 index.traced.insert(o.consumer.clone());
             }
             index.seen_targets.insert((o.kind, o.target.clone()));
+            index.watched = Some(match index.watched {
+                Some((a, b)) => (a.min(o.first_seen), b.max(o.last_seen)),
+                None => (o.first_seen, o.last_seen),
+            });
             index
                 .into
                 .entry((o.kind, o.target.clone()))
@@ -171,6 +186,12 @@ impl Index {
         self.edges
             .values()
             .filter(move |o| o.kind == kind && o.consumer == consumer)
+    }
+
+    /// Whole days tracing has watched (its observations' span).
+    pub fn watched_days(&self) -> i64 {
+        self.watched
+            .map_or(0, |(a, b)| b.duration_since(a).as_secs().max(0) / 86_400)
     }
 
     /// Whether tracing would see the edge `consumer` → `target` if it were
@@ -295,6 +316,11 @@ pub fn unobserved(
     if o.is_some_and(|o| o.age_days(now) < i64::from(stale_days)) {
         return None;
     }
+    // Never seen means something only once tracing has watched for the
+    // stale age: a day of tracing has not seen a weekly batch job.
+    if o.is_none() && index.watched_days() < i64::from(stale_days) {
+        return None;
+    }
     let what = match kind {
         EdgeKind::Uses => format!("{consumer} is documented as using {target}"),
         EdgeKind::Calls => format!("{consumer} is documented as depending on {target}"),
@@ -346,7 +372,7 @@ pub fn blast_evidence<'g>(
     for identity in contained {
         let users = documented_users(identity);
         for o in index.into_target(EdgeKind::Uses, identity) {
-            if !users.contains(&o.consumer.as_str()) {
+            if !users.contains(&o.consumer.as_str()) && o.age_days(now) < i64::from(stale_days) {
                 evidence.observed_undocumented.push(undocumented(o, now));
             }
         }
@@ -361,7 +387,10 @@ pub fn blast_evidence<'g>(
             // A documented dependant is in the radius already.
             let documented = o.consumer_known
                 && documented_dependencies(&o.consumer).contains(&service.as_str());
-            if !documented && !hit.contains(o.consumer.as_str()) {
+            if !documented
+                && !hit.contains(o.consumer.as_str())
+                && o.age_days(now) < i64::from(stale_days)
+            {
                 evidence.observed_undocumented.push(undocumented(o, now));
             }
         }
@@ -406,6 +435,18 @@ mod tests {
         a.merge(&obs(EdgeKind::Calls, "a", "b", "2026-11-05T00:00:00Z", 1));
         assert_eq!(a.calls, 9);
         assert_eq!(a.last_seen.to_string(), "2026-11-20T00:00:00Z");
+        // The same window from two exports: the same result either way.
+        let mut x = obs(EdgeKind::Calls, "a", "b", "2026-11-20T00:00:00Z", 9);
+        let mut y = obs(EdgeKind::Calls, "a", "b", "2026-11-20T00:00:00Z", 4);
+        y.source = "otel-servicegraph".into();
+        let (mut xy, mut yx) = (x.clone(), y.clone());
+        xy.merge(&y);
+        yx.merge(&x);
+        assert_eq!(xy, yx);
+        assert_eq!((xy.calls, xy.source.as_str()), (9, "otel-servicegraph"));
+        x.merge(&xy);
+        y.merge(&xy);
+        assert_eq!(x, y);
     }
 
     #[test]

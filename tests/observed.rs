@@ -166,13 +166,7 @@ async fn observed_edges_are_recorded_flagged_and_listed(db: TestDb) {
         on("observed_undocumented", "payments-api").is_some(),
         "an unknown service calling it"
     );
-    assert!(on("documented_unobserved", "tok-kafka-shared").is_some());
-    cli(&db)
-        .args(["settings", "observed-stale-days", "90"])
-        .assert()
-        .success();
-    let findings = stdout_json(cli(&db).args(["attention", "--json"]));
-    let unobserved_on = |id: &str| {
+    let unobserved_on = |findings: &serde_json::Value, id: &str| {
         findings
             .as_array()
             .unwrap()
@@ -180,26 +174,34 @@ async fn observed_edges_are_recorded_flagged_and_listed(db: TestDb) {
             .find(|f| f["rule"] == "documented_unobserved" && f["id"] == id)
             .map(|f| f["message"].as_str().unwrap().to_owned())
     };
-    let kafka = unobserved_on("tok-kafka-shared").unwrap_or_default();
+    let kafka = unobserved_on(&findings, "tok-kafka-shared").expect("documented, not observed");
     assert!(
-        !kafka.contains("etl-pipeline"),
-        "60 days is not stale at 90: {kafka}"
+        kafka.contains("etl-pipeline") && kafka.contains("fraud-scoring"),
+        "{kafka}"
     );
-    assert!(kafka.contains("fraud-scoring"), "never is: {kafka}");
-    // Tracing sees Finance Reporting's calls and the warehouse's callers,
-    // but never reporting call the warehouse it is documented to need:
-    // however long the stale age.
-    let never = unobserved_on("reporting").expect("a dependency never observed");
+    // Tracing has watched for 60 days and sees Finance Reporting's calls
+    // and the warehouse's callers, but never reporting call the warehouse
+    // it is documented to need.
+    let never = unobserved_on(&findings, "reporting").expect("a dependency never observed");
     assert!(
         never.contains("reporting is documented as depending on data-warehouse, but tracing, which sees reporting's calls and data-warehouse's other callers, never saw it"),
         "{never}"
     );
     // Nobody traces the card processor: its silence says nothing.
     assert!(
-        !unobserved_on("payments-api").is_some_and(|m| m.contains("card-processor")),
+        !unobserved_on(&findings, "payments-api").is_some_and(|m| m.contains("card-processor")),
         "{:?}",
-        unobserved_on("payments-api")
+        unobserved_on(&findings, "payments-api")
     );
+    // At 90 days, 60 days of silence is not stale, and 60 days of tracing
+    // are too few to say "never".
+    cli(&db)
+        .args(["settings", "observed-stale-days", "90"])
+        .assert()
+        .success();
+    let findings = stdout_json(cli(&db).args(["attention", "--json"]));
+    assert_eq!(unobserved_on(&findings, "tok-kafka-shared"), None);
+    assert_eq!(unobserved_on(&findings, "reporting"), None);
 
     // Again: nothing new, and the import is in the audit trail.
     let again = stdout(
@@ -254,6 +256,44 @@ traces_service_graph_request_total{client=\"a\" server=\"c\"} 4\n",
         ));
     let list = stdout_json(cli(&db).args(["observed", "list", "--json"]));
     assert_eq!(list, serde_json::json!([]), "nothing was recorded");
+    // Series of one pair add up (the enduser.id dimension splits them);
+    // a value no counter holds is refused at its line.
+    let split = dir.path().join("split.prom");
+    std::fs::write(
+        &split,
+        "traces_service_graph_request_total{client=\"search\",server=\"kafka-events\",server_enduser_id=\"key-observability-api\"} 6\n\
+traces_service_graph_request_total{client=\"search\",server=\"kafka-events\",server_enduser_id=\"tok-kafka-shared\"} 4 # {trace_id=\"abc\"} 1.0\n",
+    )
+    .unwrap();
+    let out = stdout(
+        cli(&db)
+            .args([
+                "observed",
+                "import",
+                "--dry-run",
+                "--window-end",
+                "1764460800000",
+            ])
+            .arg(&split),
+    );
+    assert!(out.contains("search calls kafka-events: 10 calls"), "{out}");
+    assert!(
+        out.contains("dry run, nothing recorded; it would record: 3 new"),
+        "{out}"
+    );
+    std::fs::write(
+        &split,
+        "traces_service_graph_request_total{client=\"a\",server=\"b\"} 1e300\n",
+    )
+    .unwrap();
+    cli(&db)
+        .args(["observed", "import"])
+        .arg(&split)
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains(
+            "split.prom:1: a request count of",
+        ));
     std::fs::write(&links, r#"[{"parent": "a"}]"#).unwrap();
     cli(&db)
         .args(["observed", "import"])
@@ -261,6 +301,6 @@ traces_service_graph_request_total{client=\"a\" server=\"c\"} 4\n",
         .assert()
         .failure()
         .stderr(predicates::str::contains(
-            "not Zipkin or Jaeger dependency links",
+            "links.json:1: [0]: missing field `child` (read as Zipkin's or Jaeger's dependency links",
         ));
 }

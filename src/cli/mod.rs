@@ -128,8 +128,13 @@ enum Command {
     /// The controls (OWASP NHI Top 10, NIST CSF 2.0, CIS Controls) each check, policy rule and drill
     /// report section serves
     Controls {
+        /// Print it as JSON
         #[arg(long, conflicts_with = "markdown")]
         json: bool,
+        /// List every control Countersign knows, also those nothing serves yet (the keys a
+        /// policy rule's @controls may name)
+        #[arg(long)]
+        all: bool,
         /// Print the mapping as a Markdown document (docs/controls.md)
         #[arg(long)]
         markdown: bool,
@@ -368,11 +373,12 @@ enum ObservedCommand {
         /// Which export the files are (auto: JSON is dependency links, text is metrics)
         #[arg(long, value_enum, default_value_t = ObservedFormatArg::Auto)]
         format: ObservedFormatArg,
-        /// The end of the window dependency links were computed over (Zipkin's and Jaeger's
-        /// endTs), RFC 3339 [default: each file's modification time]
+        /// The end of the window dependency links were computed over: Zipkin's and Jaeger's
+        /// endTs (milliseconds since 1970), an RFC 3339 time, or a date (its midnight, UTC)
+        /// [default: each file's modification time]
         #[arg(long, value_name = "TIME")]
-        window_end: Option<jiff::Timestamp>,
-        /// How far back the window reaches (their lookback), e.g. 24h or 7d
+        window_end: Option<String>,
+        /// How far back the window reaches: their lookback (milliseconds), or 24h, 90m, 7d
         #[arg(long, value_name = "DURATION", default_value = "24h")]
         lookback: String,
         /// Show what would be recorded, and record nothing
@@ -821,9 +827,28 @@ async fn dispatch(ws: &Workspace, command: Command) -> Result<()> {
         Command::Requests(cmd) => approvals::requests(ws, cmd).await?,
         Command::Backend(cmd) => approvals::backend(ws, cmd).await?,
         Command::Migrate { .. } => unreachable!("run before opening the store"),
-        Command::Controls { json, markdown } => {
+        Command::Controls {
+            json,
+            all,
+            markdown,
+        } => {
             let (policy, _) = store.approval_policy().await?;
-            let uses = countersign::app::controls::mapping(&policy);
+            let mut uses = countersign::app::controls::mapping(&policy);
+            if all {
+                uses = countersign::controls::CATALOGUE
+                    .iter()
+                    .map(|c| {
+                        uses.iter().find(|u| u.control == *c).cloned().unwrap_or(
+                            countersign::controls::ControlUse {
+                                control: *c,
+                                attention: Vec::new(),
+                                policy: Vec::new(),
+                                drill: Vec::new(),
+                            },
+                        )
+                    })
+                    .collect();
+            }
             if markdown {
                 print!("{}", countersign::controls::mapping_markdown(&uses));
             } else {
@@ -1303,17 +1328,45 @@ async fn observed(
             strict,
             json,
         } => {
-            let lookback: jiff::SignedDuration = lookback
-                .parse::<jiff::Span>()
-                .ok()
-                .and_then(|s| {
-                    s.to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+            let lookback: jiff::SignedDuration = if lookback.bytes().all(|b| b.is_ascii_digit()) {
+                lookback
+                    .parse::<i64>()
+                    .ok()
+                    .map(jiff::SignedDuration::from_millis)
+            } else {
+                lookback
+                    .parse::<jiff::Span>()
+                    .ok()
+                    .and_then(|s| s.to_duration(jiff::SpanRelativeTo::days_are_24_hours()).ok())
+            }
+            .filter(|d| d.is_positive())
+            .with_context(|| {
+                format!(
+                    "--lookback {lookback:?} is not a duration: milliseconds (Zipkin's lookback), or 24h, 90m, 7d"
+                )
+            })?;
+            let window_end: Option<jiff::Timestamp> = match window_end {
+                None => None,
+                Some(t) if t.bytes().all(|b| b.is_ascii_digit()) => Some(
+                    t.parse::<i64>()
                         .ok()
-                })
-                .filter(|d| d.is_positive())
-                .with_context(|| {
-                    format!("--lookback {lookback:?} is not a duration such as 24h, 90m or 7d")
-                })?;
+                        .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
+                        .with_context(|| format!("--window-end {t}: not a time in milliseconds"))?,
+                ),
+                Some(t) => Some(
+                    t.parse::<jiff::Timestamp>()
+                        .or_else(|_| {
+                            t.parse::<jiff::civil::Date>()
+                                .and_then(|d| d.to_zoned_datetime(jiff::tz::TimeZone::UTC))
+                                .map(|z| z.timestamp())
+                        })
+                        .with_context(|| {
+                            format!(
+                                "--window-end {t:?} is not milliseconds since 1970, an RFC 3339 time (2026-11-30T00:00:00Z) or a date"
+                            )
+                        })?,
+                ),
+            };
             let inventory = store.snapshot().await?;
             let paths: Vec<&std::path::Path> = files.iter().map(PathBuf::as_path).collect();
             let format = match format {
@@ -1331,14 +1384,20 @@ async fn observed(
                 &inventory,
             )?;
             let refused = strict && !read.findings.unresolved.is_empty();
-            let recorded = if dry_run || refused {
+            let origin = files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let recorded = if refused {
                 None
+            } else if dry_run {
+                Some(
+                    store
+                        .preview_observations(&read.observations, &origin, ctx)
+                        .await?,
+                )
             } else {
-                let origin = files
-                    .iter()
-                    .map(|f| f.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ");
                 Some(
                     store
                         .record_observations(&read.observations, &origin, ctx)
@@ -1354,7 +1413,7 @@ async fn observed(
             } else {
                 print!(
                     "{}",
-                    escape(&table::observed_import(&read, recorded.as_ref()))
+                    escape(&table::observed_import(&read, recorded.as_ref(), dry_run))
                 );
             }
             if refused {

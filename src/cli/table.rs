@@ -595,16 +595,20 @@ pub fn observed_evidence(e: &countersign::observed::BlastEvidence) -> String {
 pub fn observed_import(
     read: &countersign::import::observed::Read,
     recorded: Option<&countersign::store::Recorded>,
+    dry_run: bool,
 ) -> String {
+    // Names came from telemetry: one line each, whatever they hold.
+    let one_line = |s: &str| s.escape_debug().to_string();
     let mut out = String::new();
     for o in &read.observations {
         let _ = writeln!(
             out,
-            "{} {} {}: {} calls, {} to {}",
-            o.consumer,
+            "{} {} {}: {} call{}, {} to {}",
+            one_line(&o.consumer),
             o.kind.as_str(),
-            o.target,
+            one_line(&o.target),
             o.calls,
+            if o.calls == 1 { "" } else { "s" },
             o.first_seen,
             o.last_seen
         );
@@ -625,8 +629,15 @@ pub fn observed_import(
         Some(r) => {
             let _ = writeln!(
                 out,
-                "recorded: {} new, {} updated, {} unchanged",
-                r.created, r.updated, r.unchanged
+                "{}: {} new, {} updated, {} unchanged",
+                if dry_run {
+                    "dry run, nothing recorded; it would record"
+                } else {
+                    "recorded"
+                },
+                r.created,
+                r.updated,
+                r.unchanged
             );
         }
         None => {

@@ -18,7 +18,7 @@
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 
-use super::json::{self, Lines, Listings};
+use super::json::{self, Lines};
 use super::report::Findings;
 use crate::export::cyclonedx::{IDENTITY_PROPERTY, OWNER_PROPERTY, TIER_PROPERTY};
 use crate::inventory::{Inventory, InventoryError, LineMap, Section};
@@ -90,7 +90,8 @@ struct Dependency {
 #[derive(Default)]
 pub(super) struct Boms {
     sets: Vec<(String, Inventory, LineMap)>,
-    listings: Listings,
+    /// Where each service id was first read (file, line).
+    seen: HashMap<String, (String, u64)>,
 }
 
 /// A service's id made from its group and name: lower case, and every
@@ -200,13 +201,22 @@ impl Boms {
                     id
                 }
             };
-            self.listings.first(
-                &format!("the service {id}"),
-                origin,
-                line,
-                &at,
-                "Import one BOM of each system, or give the services distinct bom-refs.",
-            )?;
+            if let Some((first_origin, first_line)) = self.seen.get(&id) {
+                return Err(invalid(
+                    line,
+                    &at,
+                    if first_origin == origin {
+                        format!(
+                            "the service {id} is already at line {first_line}: each service of a BOM needs its own bom-ref (or, without one, its own group and name)"
+                        )
+                    } else {
+                        format!(
+                            "the service {id} is already in {first_origin}:{first_line}: import one BOM per system, or give the services distinct bom-refs"
+                        )
+                    },
+                ));
+            }
+            self.seen.insert(id.clone(), (origin.to_owned(), line));
             if let Some(r) = &s.bom_ref {
                 by_ref.insert(r.clone(), id.clone());
             }
@@ -254,6 +264,11 @@ impl Boms {
         }
 
         let mut components: Vec<String> = Vec::new();
+        let refs_of_components: Vec<String> = bom
+            .components
+            .iter()
+            .filter_map(|c| c.bom_ref.clone())
+            .collect();
         let mut stack: Vec<BomComponent> = bom.components;
         let subject = bom.metadata.and_then(|m| m.component);
         if let Some(r) = subject.as_ref().and_then(|c| c.bom_ref.clone()) {
@@ -267,25 +282,29 @@ impl Boms {
             stack.extend(c.components);
         }
         if listed > 0 {
+            let first = refs_of_components
+                .first()
+                .map(|r| Lines::new(text, "bom-ref").of(r));
             findings.note(
                 origin,
-                None,
+                first,
                 format!(
                     "{listed} component(s) not read: Countersign imports a BOM's services and their dependencies, not its components"
                 ),
             );
         }
-        let guessed = inv
+        let guessed: Vec<&Service> = inv
             .services
             .iter()
             .filter(|s| lines.field_at(Section::Services, &s.id, "tier").is_none())
-            .count();
-        if guessed > 0 {
+            .collect();
+        if let Some(first) = guessed.first() {
             findings.note(
                 origin,
-                None,
+                lines.entity_at(Section::Services, &first.id).map(|(_, l)| l),
                 format!(
-                    "{guessed} service(s) without a {TIER_PROPERTY} property: created as tier {} until an owner sets theirs",
+                    "{} service(s) without a {TIER_PROPERTY} property (the first is here): one the import creates gets tier {}, one already stored keeps its tier",
+                    guessed.len(),
                     Tier::IMPORTANT.get()
                 ),
             );
@@ -326,6 +345,11 @@ impl Boms {
             };
             for target in &d.depends_on {
                 match by_ref.get(target) {
+                    Some(to) if to == from => findings.note(
+                        origin,
+                        Some(line),
+                        format!("{from} depending on itself is not a dependency: not imported"),
+                    ),
                     Some(to) => {
                         let s = &mut inv.services[index[from]];
                         if !s.depends_on.contains(to) {
@@ -352,7 +376,7 @@ impl Boms {
                 origin,
                 identity_links.1,
                 format!(
-                    "{} {IDENTITY_PROPERTY} propert(ies) not read: a BOM does not say how a service uses an identity; import the inventory (native or CSV) for usages",
+                    "{} {IDENTITY_PROPERTY} propert(ies) not read (the first is here): a BOM does not say how a service uses an identity; import the inventory (native or CSV) for usages",
                     identity_links.0
                 ),
             );

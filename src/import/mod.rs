@@ -554,6 +554,17 @@ impl<'a> Reader<'a> {
                     }
                     return Ok(());
                 }
+                // A cut-off CycloneDX BOM is named as one, not read as
+                // whatever its `version` key makes it look like.
+                Err(_) if text.contains("\"bomFormat\"") => {
+                    if let Err(mut e) = json::read::<serde_json::Value>(text, &origin) {
+                        if let InventoryError::Syntax { message, .. } = &mut e {
+                            message.push_str(" (read as a CycloneDX BOM, as it has bomFormat)");
+                        }
+                        self.problems.push(e);
+                    }
+                    return Ok(());
+                }
                 // Otherwise the YAML reader names the fault, as for any file.
                 Err(_) => {}
             }

@@ -252,29 +252,56 @@ struct Link {
     call_count: u64,
 }
 
+/// Jaeger's `GET /api/dependencies` answer.
 #[derive(serde::Deserialize)]
-#[serde(untagged)]
-enum Links {
-    Zipkin(Vec<Link>),
-    Jaeger { data: Vec<Link> },
+struct JaegerAnswer {
+    data: Option<Vec<Link>>,
+    #[serde(default)]
+    errors: Option<serde_json::Value>,
 }
 
-/// Zipkin's or Jaeger's dependency links, dated by the window.
+/// Zipkin's or Jaeger's dependency links, dated by the window. A value of
+/// the wrong shape is named by its line and JSON path (`[2].callCount`).
 fn links(
     text: &str,
     origin: &str,
     (start, end): (Timestamp, Timestamp),
     findings: &mut Findings,
 ) -> Result<Vec<RawEdge>, ReadError> {
-    let links: Links = serde_json::from_str(text).map_err(|e| ReadError::Invalid {
-        origin: origin.to_owned(),
-        line: e.line() as u64,
-        message: format!(
-            "not Zipkin or Jaeger dependency links ([{{\"parent\", \"child\", \"callCount\"}}], or Jaeger's {{\"data\": […]}}): {e}"
-        ),
-    })?;
-    let links = match links {
-        Links::Zipkin(l) | Links::Jaeger { data: l } => l,
+    let shape = "Zipkin's or Jaeger's dependency links: [{\"parent\", \"child\", \"callCount\"}], or Jaeger's {\"data\": […]}";
+    let invalid = |e: crate::inventory::InventoryError| {
+        let line = match &e {
+            crate::inventory::InventoryError::Syntax { position, .. } => {
+                position.map_or(1, |(l, _)| l)
+            }
+            crate::inventory::InventoryError::Invalid { line, .. } => line.unwrap_or(1),
+            _ => 1,
+        };
+        let message = e.to_string();
+        let message = message
+            .strip_prefix(&format!("{origin}:{line}: "))
+            .unwrap_or(&message)
+            .to_owned();
+        ReadError::Invalid {
+            origin: origin.to_owned(),
+            line,
+            message: format!("{message} (read as {shape})"),
+        }
+    };
+    let links: Vec<Link> = if text.trim_start().starts_with('{') {
+        let answer: JaegerAnswer = super::json::read(text, origin).map_err(invalid)?;
+        match (answer.data, answer.errors) {
+            (_, Some(errors)) if !errors.is_null() => {
+                return Err(ReadError::Invalid {
+                    origin: origin.to_owned(),
+                    line: 1,
+                    message: format!("Jaeger answered with errors, not links: {errors}"),
+                });
+            }
+            (data, _) => data.unwrap_or_default(),
+        }
+    } else {
+        super::json::read(text, origin).map_err(invalid)?
     };
     // Each link's line: where its "parent" key is written, in order.
     let mut lines = text
@@ -283,15 +310,20 @@ fn links(
     let mut edges = Vec::new();
     for l in links {
         let line = lines.next().unwrap_or(1);
-        if l.parent == l.child {
-            findings.note(
-                origin,
-                Some(line),
-                format!(
-                    "{} calling itself is not a dependency: not recorded",
-                    l.parent
-                ),
-            );
+        let skip = if l.parent.trim().is_empty() || l.child.trim().is_empty() {
+            Some("a link without a parent or a child service name".to_owned())
+        } else if l.parent == l.child {
+            Some(format!("{:?} calling itself is not a dependency", l.parent))
+        } else if l.call_count == 0 {
+            Some(format!(
+                "{:?} → {:?} has no calls in the window",
+                l.parent, l.child
+            ))
+        } else {
+            None
+        };
+        if let Some(why) = skip {
+            findings.note(origin, Some(line), format!("{why}: not recorded"));
             continue;
         }
         edges.push(RawEdge {
@@ -349,11 +381,20 @@ fn servicegraph(
             );
             continue;
         };
-        if !(sample.value.is_finite() && sample.value >= 0.0) {
+        // A counter is a whole number of requests, at most what 64 bits
+        // hold (2^64 as a float is already past it).
+        if !(sample.value.is_finite()
+            && sample.value >= 0.0
+            && sample.value < 18_446_744_073_709_551_616.0)
+            || sample.value.fract() != 0.0
+        {
             return Err(ReadError::Invalid {
                 origin: origin.to_owned(),
                 line,
-                message: format!("a request count of {}", sample.value),
+                message: format!(
+                    "a request count of {}: a counter is a whole number of requests",
+                    sample.value
+                ),
             });
         }
         let at = match sample.timestamp_ms {
@@ -364,7 +405,25 @@ fn servicegraph(
             })?,
             None => end,
         };
+        // A sample from the future would never grow stale.
+        if at > Timestamp::now() + SignedDuration::from_hours(24) {
+            return Err(ReadError::Invalid {
+                origin: origin.to_owned(),
+                line,
+                message: format!(
+                    "timestamp {at} is in the future (a Prometheus timestamp is in milliseconds since 1970)"
+                ),
+            });
+        }
         let calls = sample.value as u64;
+        if calls == 0 {
+            findings.note(
+                origin,
+                Some(line),
+                format!("{client:?} → {server:?} has no requests: not recorded"),
+            );
+            continue;
+        }
         edges.push(RawEdge {
             kind: EdgeKind::Calls,
             consumer: client.to_owned(),
@@ -390,6 +449,25 @@ fn servicegraph(
             });
         }
     }
+    // One client → server pair is several series when the connector adds
+    // dimensions (`connection_type`, `enduser.id`): their requests add up.
+    let mut summed: Vec<RawEdge> = Vec::new();
+    let mut at: HashMap<(EdgeKind, String, String), usize> = HashMap::new();
+    for e in edges {
+        match at.get(&(e.kind, e.consumer.clone(), e.target.clone())) {
+            Some(&i) => {
+                let s = &mut summed[i];
+                s.calls = s.calls.saturating_add(e.calls);
+                s.first_seen = s.first_seen.min(e.first_seen);
+                s.last_seen = s.last_seen.max(e.last_seen);
+            }
+            None => {
+                at.insert((e.kind, e.consumer.clone(), e.target.clone()), summed.len());
+                summed.push(e);
+            }
+        }
+    }
+    let edges = summed;
     let mut other: Vec<(String, u64)> = other.into_iter().collect();
     other.sort_by_key(|(_, l)| *l);
     for (name, line) in other {
@@ -473,6 +551,9 @@ fn parse_sample(line: &str) -> Result<Sample<'_>, String> {
             }
         }
     }
+    // An OpenMetrics exemplar (`… 8 # {trace_id="abc"} 1.0`) follows the
+    // sample; it is not part of it.
+    let rest = rest.split(" # ").next().unwrap_or(rest);
     let mut parts = rest.split_whitespace();
     let value = parts.next().ok_or("it has no value")?;
     let value: f64 = match value {

@@ -104,6 +104,29 @@ impl Store {
         origin: &str,
         ctx: &super::ChangeContext,
     ) -> Result<Recorded, StoreError> {
+        self.record_observations_as(observations, origin, ctx, false)
+            .await
+    }
+
+    /// What [`Store::record_observations`] would do, writing nothing (the
+    /// transaction is rolled back).
+    pub async fn preview_observations(
+        &self,
+        observations: &[Observation],
+        origin: &str,
+        ctx: &super::ChangeContext,
+    ) -> Result<Recorded, StoreError> {
+        self.record_observations_as(observations, origin, ctx, true)
+            .await
+    }
+
+    async fn record_observations_as(
+        &self,
+        observations: &[Observation],
+        origin: &str,
+        ctx: &super::ChangeContext,
+        dry_run: bool,
+    ) -> Result<Recorded, StoreError> {
         let err = |e| self.query_error(e);
         let mut tx = self.begin_write().await.map_err(err)?;
         let rows: Vec<Row> = sqlx::query_as(
@@ -120,6 +143,7 @@ impl Store {
         }
         let mut recorded = Recorded::default();
         let mut written = Vec::new();
+        let mut before = Vec::new();
         for o in observations {
             let key = (o.kind, o.consumer.clone(), o.target.clone());
             let (merged, existed) = match stored.get(&key) {
@@ -133,6 +157,7 @@ impl Store {
                         recorded.unchanged += 1;
                         continue;
                     }
+                    before.push(old.clone());
                     (m, true)
                 }
                 None => (o.clone(), false),
@@ -165,7 +190,8 @@ impl Store {
             stored.insert(key, merged.clone());
             written.push(merged);
         }
-        if written.is_empty() {
+        if written.is_empty() || dry_run {
+            // Dropped, the transaction rolls back.
             return Ok(recorded);
         }
         let after = serde_json::json!({
@@ -180,7 +206,9 @@ impl Store {
                 operation: "import",
                 entity: "observations",
                 entity_id: origin,
-                before: None,
+                // The edges it updated, as they were.
+                before: (!before.is_empty())
+                    .then(|| serde_json::json!({ "edges": before }).to_string()),
                 after: Some(after.to_string()),
                 source: &ctx.source,
             },
