@@ -294,6 +294,34 @@ traces_service_graph_request_total{client=\"search\",server=\"kafka-events\",ser
         .stderr(predicates::str::contains(
             "split.prom:1: a request count of",
         ));
+    // Two scrapes of one series count once, as the later.
+    std::fs::write(
+        &split,
+        "traces_service_graph_request_total{client=\"payments-api\",server=\"kafka-events\"} 100 1764460800000\n\
+traces_service_graph_request_total{client=\"payments-api\",server=\"kafka-events\"} 130 1764464400000\n",
+    )
+    .unwrap();
+    let out = stdout(
+        cli(&db)
+            .args(["observed", "import", "--dry-run"])
+            .arg(&split),
+    );
+    assert!(
+        out.contains("payments-api calls kafka-events: 130 calls"),
+        "{out}"
+    );
+    // A window in the future, or in seconds, is refused.
+    for (end, says) in [
+        ("2099-01-01", "is in the future"),
+        ("1764460800", "this looks like seconds"),
+    ] {
+        cli(&db)
+            .args(["observed", "import", "--window-end", end])
+            .arg(&links)
+            .assert()
+            .failure()
+            .stderr(predicates::str::contains(says));
+    }
     std::fs::write(&links, r#"[{"parent": "a"}]"#).unwrap();
     cli(&db)
         .args(["observed", "import"])

@@ -358,6 +358,10 @@ enum DirectoryCommand {
         /// Show what would change and write nothing
         #[arg(long)]
         dry_run: bool,
+        /// Apply it even when more than half of the people would be marked as left (a
+        /// partial directory is the likelier cause)
+        #[arg(long)]
+        accept_departures: bool,
         #[arg(long)]
         json: bool,
     },
@@ -1130,8 +1134,21 @@ async fn dispatch(ws: &Workspace, command: Command) -> Result<()> {
             path,
             format,
             dry_run,
+            accept_departures,
             json,
         }) => {
+            if !matches!(
+                format,
+                FormatArg::Auto | FormatArg::Backstage | FormatArg::Csv
+            ) {
+                bail!(
+                    "a directory is Backstage User and Group entities or an owners.csv of people: --format auto, backstage or csv"
+                );
+            }
+            let ctx = &countersign::store::ChangeContext {
+                source: format!("directory:{}", path.display()),
+                ..ctx.clone()
+            };
             let current = store.snapshot().await?;
             let plan = import::directory::plan(
                 &path,
@@ -1139,7 +1156,8 @@ async fn dispatch(ws: &Workspace, command: Command) -> Result<()> {
                 &current,
                 jiff::ZonedDateTime::now().date(),
             )?;
-            let applied = if dry_run || plan.changes.is_empty() {
+            let refused = plan.is_mass_departure() && !accept_departures && !dry_run;
+            let applied = if dry_run || refused || plan.changes.is_empty() {
                 None
             } else {
                 Some(store.apply(&plan.changes, ctx).await?)
@@ -1152,6 +1170,13 @@ async fn dispatch(ws: &Workspace, command: Command) -> Result<()> {
                 print!(
                     "{}",
                     escape(&table::directory(&plan, applied.map(|a| a.changes)))
+                );
+            }
+            if refused {
+                bail!(
+                    "{} of the {} people still here would be marked as left: more likely a partial directory than a wave of departures; nothing was written (check it with --dry-run, then pass --accept-departures)",
+                    plan.departed.len(),
+                    plan.known_people
                 );
             }
         }
@@ -1347,12 +1372,22 @@ async fn observed(
             })?;
             let window_end: Option<jiff::Timestamp> = match window_end {
                 None => None,
-                Some(t) if t.bytes().all(|b| b.is_ascii_digit()) => Some(
-                    t.parse::<i64>()
+                Some(t) if t.bytes().all(|b| b.is_ascii_digit()) => {
+                    let ms = t
+                        .parse::<i64>()
                         .ok()
-                        .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
-                        .with_context(|| format!("--window-end {t}: not a time in milliseconds"))?,
-                ),
+                        .filter(|ms| *ms >= 100_000_000_000)
+                        .with_context(|| {
+                            format!(
+                                "--window-end {t}: Zipkin's endTs is in milliseconds since 1970 (13 digits today); this looks like seconds"
+                            )
+                        })?;
+                    Some(
+                        jiff::Timestamp::from_millisecond(ms)
+                            .ok()
+                            .with_context(|| format!("--window-end {t}: not a time in milliseconds"))?,
+                    )
+                }
                 Some(t) => Some(
                     t.parse::<jiff::Timestamp>()
                         .or_else(|_| {
@@ -1367,6 +1402,13 @@ async fn observed(
                         })?,
                 ),
             };
+            if let Some(end) = window_end
+                && end > jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24)
+            {
+                bail!(
+                    "--window-end {end} is in the future: an edge dated there would never grow stale"
+                );
+            }
             let inventory = store.snapshot().await?;
             let paths: Vec<&std::path::Path> = files.iter().map(PathBuf::as_path).collect();
             let format = match format {

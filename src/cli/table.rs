@@ -726,7 +726,7 @@ pub fn directory(
             ),
             _ => writeln!(
                 out,
-                "  {}: owned by {}, nobody to hand it to (no backup owner, no team): name its owner",
+                "  {}: owned by {}, nobody to hand it to (no backup owner or team still here): name its owner",
                 r.identity, r.former_owner
             ),
         };
@@ -740,11 +740,7 @@ pub fn directory(
     let _ = match applied {
         Some(n) => writeln!(out, "written: {n} changes (audited)"),
         None if plan.changes.is_empty() => writeln!(out, "nothing to write"),
-        None => writeln!(
-            out,
-            "dry run: {} change(s) not written",
-            plan.changes.changes.len()
-        ),
+        None => writeln!(out, "{} change(s) not written", plan.changes.changes.len()),
     };
     out
 }

@@ -51,6 +51,8 @@ pub struct DirectoryPlan {
     /// People and teams the directory lists.
     pub people: usize,
     pub teams: usize,
+    /// Person-owners of the inventory still here before this import.
+    pub known_people: usize,
     /// Person-owners it no longer lists, newly marked as left.
     pub departed: Vec<String>,
     /// Person-owners marked as left before whom it lists again.
@@ -74,6 +76,17 @@ pub fn plan(
     today: Date,
 ) -> Result<DirectoryPlan, ImportError> {
     let sources = read_sources(path, options, &())?;
+    // A Countersign inventory file lists some owners, not the
+    // organisation: read as a directory, it would mark the rest as gone.
+    if let Some(native) = sources
+        .list
+        .iter()
+        .find(|s| s.format == super::Format::Native)
+    {
+        return Err(ImportError::NotADirectory {
+            origin: native.origin.clone(),
+        });
+    }
     let files = sources.files().to_vec();
     let merged = merge_sources(&Inventory::default(), sources)?;
     let directory = merged.working;
@@ -119,6 +132,27 @@ pub fn plan(
                 .is_some_and(|e| emails.contains(&e.to_lowercase()))
     };
 
+    let listed_owners: HashSet<&str> = current.owners.iter().map(|o| o.id.as_str()).collect();
+    let mut unlisted: Vec<&str> = current
+        .identities
+        .iter()
+        .flat_map(|i| [i.owner.as_deref(), i.backup_owner.as_deref()])
+        .flatten()
+        .filter(|o| !listed_owners.contains(o))
+        .collect();
+    unlisted.sort_unstable();
+    unlisted.dedup();
+    if !unlisted.is_empty() {
+        findings.note(
+            &origin,
+            None,
+            format!(
+                "{} owner id(s) that identities name are not listed as owners, so whether they left cannot be told: {} (list them as owners, as `countersign import` of the directory does)",
+                unlisted.len(),
+                unlisted.join(", ")
+            ),
+        );
+    }
     let mut target = current.clone();
     let mut departed = Vec::new();
     let mut returned = Vec::new();
@@ -163,17 +197,33 @@ pub fn plan(
         .filter(|o| o.left_on.is_some())
         .map(|o| o.id.as_str())
         .collect();
-    let team_of = |person: &str| -> Option<String> {
-        target
-            .owners
-            .iter()
-            .find(|o| o.id == person)
-            .and_then(|o| o.parent.clone())
-            .filter(|t| !left.contains(t.as_str()))
-    };
+    let team_ids: HashSet<&str> = target
+        .owners
+        .iter()
+        .filter(|o| o.kind == OwnerKind::Team)
+        .map(|o| o.id.as_str())
+        .collect();
+    // Each person's team, if it is a team of the inventory and still here.
+    let teams_of: std::collections::HashMap<String, String> = target
+        .owners
+        .iter()
+        .filter_map(|o| {
+            let team = o.parent.clone()?;
+            (team_ids.contains(team.as_str()) && !left.contains(team.as_str()))
+                .then(|| (o.id.clone(), team))
+        })
+        .collect();
+    let team_of = |person: &str| teams_of.get(person).cloned();
     let mut rerouted = Vec::new();
     let mut identities = std::mem::take(&mut target.identities);
     for i in &mut identities {
+        // Back, and still the owner: no longer an orphan.
+        if i.orphaned.as_ref().is_some_and(|o| {
+            returned.contains(&o.former_owner)
+                && i.owner.as_deref() == Some(o.former_owner.as_str())
+        }) {
+            i.orphaned = None;
+        }
         if let Some(backup) = i.backup_owner.clone()
             && left.contains(backup.as_str())
             && i.owner.as_deref().is_some_and(|o| !left.contains(o))
@@ -197,10 +247,18 @@ pub fn plan(
                 since: today,
             });
         }
-        let backup = i
-            .backup_owner
-            .clone()
-            .filter(|b| !left.contains(b.as_str()));
+        if let Some(b) = i.backup_owner.clone().filter(|b| left.contains(b.as_str())) {
+            findings.note(
+                &origin,
+                None,
+                format!(
+                    "{}: its backup owner {b} left too; the backup owner is cleared",
+                    i.id
+                ),
+            );
+            i.backup_owner = None;
+        }
+        let backup = i.backup_owner.clone();
         let handed_to = if let Some(b) = backup {
             i.owner = Some(b);
             i.backup_owner = None;
@@ -218,37 +276,74 @@ pub fn plan(
         rerouted.push(Rerouted {
             identity: i.id.clone(),
             former_owner: owner,
-            owner: (handed_to != HandedTo::Nobody)
-                .then(|| i.owner.clone())
-                .flatten(),
+            owner: i.owner.clone(),
             handed_to,
         });
     }
     for s in &mut target.services {
-        if let Some(owner) = s.owner.clone().filter(|o| left.contains(o.as_str()))
-            && let Some(team) = team_of(&owner)
-        {
-            findings.note(
+        let Some(owner) = s.owner.clone().filter(|o| departed.contains(o)) else {
+            continue;
+        };
+        match team_of(&owner) {
+            Some(team) => {
+                findings.note(
+                    &origin,
+                    None,
+                    format!("the service {}: its owner {owner} left; handed to {team}", s.id),
+                );
+                s.owner = Some(team);
+            }
+            None => findings.unresolved(
                 &origin,
                 None,
                 format!(
-                    "the service {}: its owner {owner} left; handed to {team}",
+                    "the service {}: its owner {owner} left and there is nobody to hand it to (no team): name its owner",
                     s.id
                 ),
-            );
-            s.owner = Some(team);
+            ),
+        }
+    }
+    // Custodians of break-glass accounts who left hold sealed credentials.
+    for i in &identities {
+        if let Some(bg) = &i.break_glass {
+            for c in bg.custodians.iter().filter(|c| departed.contains(c)) {
+                findings.unresolved(
+                    &origin,
+                    None,
+                    format!(
+                        "{}: its break-glass custodian {c} left: rotate the sealed credentials and name another custodian",
+                        i.id
+                    ),
+                );
+            }
         }
     }
     target.identities = identities;
+    let known_people = current
+        .owners
+        .iter()
+        .filter(|o| o.kind == OwnerKind::Person && o.left_on.is_none())
+        .count();
     let changes = ChangeSet::diff_into(current, target);
     Ok(DirectoryPlan {
         files,
         people,
         teams,
+        known_people,
         departed,
         returned,
         rerouted,
         changes,
         findings,
     })
+}
+
+impl DirectoryPlan {
+    /// Whether more than half of the people still here would be marked as
+    /// left (and more than two): more likely a partial directory (one
+    /// department's file, a provider that skipped a namespace) than a
+    /// wave of departures, so it is applied only when asked for.
+    pub fn is_mass_departure(&self) -> bool {
+        self.departed.len() > 2 && self.departed.len() * 2 > self.known_people
+    }
 }

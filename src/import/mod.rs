@@ -102,6 +102,11 @@ pub enum ImportError {
         "{origin}: lists no person (Backstage User entities, or owners.csv rows of kind person); a directory import reads the organisation's people, and this would mark every owner as gone, so nothing was changed"
     )]
     NoPeople { origin: String },
+    /// A Countersign inventory file given to a directory import.
+    #[error(
+        "{origin}: is a Countersign inventory, which lists some owners, not the organisation's directory; give the directory's Backstage User and Group entities or its owners.csv of people"
+    )]
+    NotADirectory { origin: String },
 }
 
 fn lines<T: std::fmt::Display>(items: &[T]) -> String {

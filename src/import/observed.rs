@@ -349,6 +349,10 @@ fn servicegraph(
     findings: &mut Findings,
 ) -> Result<Vec<RawEdge>, ReadError> {
     let mut edges = Vec::new();
+    // One series (a name and its labels) sampled twice — two scrapes of
+    // one cumulative counter — counts once, as its latest sample: the
+    // index of its edges in `edges`, and that sample's time.
+    let mut series: HashMap<String, (Vec<usize>, Timestamp)> = HashMap::new();
     let mut other: HashMap<String, u64> = HashMap::new();
     for (n, raw) in text.lines().enumerate() {
         let line = n as u64 + 1;
@@ -416,6 +420,24 @@ fn servicegraph(
             });
         }
         let calls = sample.value as u64;
+        let mut key_labels = sample.labels.clone();
+        key_labels.sort();
+        let key = format!("{}{key_labels:?}", sample.name);
+        if let Some((slots, seen_at)) = series.get(&key) {
+            if at >= *seen_at {
+                // A later scrape of the same series replaces the earlier.
+                for &slot in slots {
+                    let e: &mut RawEdge = &mut edges[slot];
+                    e.calls = calls;
+                    e.first_seen = at;
+                    e.last_seen = at;
+                    e.line = line;
+                }
+                let slots = slots.clone();
+                series.insert(key, (slots, at));
+            }
+            continue;
+        }
         if calls == 0 {
             findings.note(
                 origin,
@@ -424,6 +446,7 @@ fn servicegraph(
             );
             continue;
         }
+        let mut slots = vec![edges.len()];
         edges.push(RawEdge {
             kind: EdgeKind::Calls,
             consumer: client.to_owned(),
@@ -438,6 +461,7 @@ fn servicegraph(
             .or(label("server_user_id"))
             .or(label("client_user_id"));
         if let Some(identity) = credential {
+            slots.push(edges.len());
             edges.push(RawEdge {
                 kind: EdgeKind::Uses,
                 consumer: client.to_owned(),
@@ -448,6 +472,7 @@ fn servicegraph(
                 line,
             });
         }
+        series.insert(key, (slots, at));
     }
     // One client → server pair is several series when the connector adds
     // dimensions (`connection_type`, `enduser.id`): their requests add up.

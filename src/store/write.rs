@@ -581,6 +581,14 @@ impl Store {
         ctx: &ChangeContext,
     ) -> Result<Option<Change>, StoreError> {
         let mut identity = self.identity(id).await?;
+        if let Some(o) = &identity.orphaned
+            && identity.owner.as_deref() == Some(o.former_owner.as_str())
+        {
+            return Err(StoreError::Invalid(format!(
+                "{id} is still owned by {}, who left: name its owner first, then confirm it",
+                o.former_owner
+            )));
+        }
         identity.review = Some(crate::model::Review {
             by: ctx.actor.clone(),
             on: jiff::ZonedDateTime::now().date(),
