@@ -322,13 +322,25 @@ traces_service_graph_request_total{client=\"payments-api\",server=\"kafka-events
             .failure()
             .stderr(predicates::str::contains(says));
     }
+    // A link without a child is noted, as one with an empty name; a value
+    // of the wrong shape stops the import at its line and JSON path.
     std::fs::write(&links, r#"[{"parent": "a"}]"#).unwrap();
+    let out = stdout(cli(&db).args(["observed", "import"]).arg(&links));
+    assert!(
+        out.contains("links.json:1: a link without a parent or a child service name: not recorded"),
+        "{out}"
+    );
+    std::fs::write(
+        &links,
+        "[\n {\"parent\": \"a\", \"child\": \"b\",\n  \"callCount\": \"many\"}]",
+    )
+    .unwrap();
     cli(&db)
         .args(["observed", "import"])
         .arg(&links)
         .assert()
         .failure()
         .stderr(predicates::str::contains(
-            "links.json:1: [0]: missing field `child` (read as Zipkin's or Jaeger's dependency links",
+            "links.json:3: [0].callCount: invalid type: string \"many\"",
         ));
 }

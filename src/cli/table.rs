@@ -314,9 +314,10 @@ pub fn audit(rows: &[AuditEntry]) -> String {
 }
 
 pub fn attention(rows: &[Finding]) -> String {
-    let mut t = table(&["rule", "entity", "id", "why", "controls"]);
+    let mut t = table(&["severity", "rule", "entity", "id", "why", "controls"]);
     for f in rows {
         t.add_row(vec![
+            format!("{:?}", f.severity).to_lowercase(),
             f.rule.as_str().to_owned(),
             f.entity.to_owned(),
             f.id.clone(),

@@ -246,7 +246,9 @@ fn modified(path: &Path) -> Option<Timestamp> {
 
 #[derive(serde::Deserialize)]
 struct Link {
+    #[serde(default)]
     parent: String,
+    #[serde(default)]
     child: String,
     #[serde(rename = "callCount", default)]
     call_count: u64,
