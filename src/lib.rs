@@ -6,6 +6,7 @@ pub mod app;
 pub mod approval;
 pub mod attention;
 pub mod backend;
+pub mod campaign;
 pub mod checkpoint;
 pub mod client;
 pub mod controls;

@@ -497,3 +497,86 @@ fn login_keeps_the_session_in_the_keyring_and_enrollment_uses_it() {
     let whoami = cli().arg("whoami").output().unwrap();
     assert!(String::from_utf8_lossy(&whoami.stdout).contains("not signed in"));
 }
+
+/// A review campaign from the CLI with the key in the real Secret Service:
+/// started over production, attested by two owners (Li Wei for her team,
+/// Amira Haddad as a backup owner), overdue; the export verifies in Python
+/// with joserfc and its JWKS alone.
+#[test]
+#[ignore = "needs a Secret Service and the Python environment (scripts/test provides both)"]
+fn a_campaign_is_attested_from_the_keyring_and_its_export_verifies_in_python() {
+    use predicates::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let as_ = |actor: &str| common::countersign_as(actor, &db);
+    as_("governance").args(["demo", "load"]).assert().success();
+    as_("governance").args(["keys", "init"]).assert().success();
+    as_("governance")
+        .args([
+            "campaign",
+            "start",
+            "--id",
+            "q4",
+            "--due",
+            "2026-10-01",
+            "--environment",
+            "production",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("started campaign q4"));
+    as_("li.wei")
+        .args(["campaign", "attest", "q4", "sa-ledger-writer", "--confirm"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "sa-ledger-writer: confirmed by li.wei",
+        ));
+    as_("amira.haddad")
+        .args([
+            "campaign",
+            "attest",
+            "q4",
+            "sa-payments-api",
+            "--consumers-incomplete",
+            "--comment",
+            "the reconciliation job is missing",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("changes_needed"));
+    as_("jonas.weber")
+        .args(["campaign", "attest", "q4", "sa-ledger-writer", "--confirm"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "jonas.weber does not review sa-ledger-writer",
+        ));
+    as_("reader")
+        .args(["campaign", "status", "q4"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("OVERDUE"));
+    let export = dir.path().join("q4.json");
+    as_("auditor")
+        .args(["campaign", "export", "q4", "--out"])
+        .arg(&export)
+        .assert()
+        .success();
+    let python =
+        std::env::var("COUNTERSIGN_PYTHON").expect("COUNTERSIGN_PYTHON (scripts/test sets it)");
+    let out = std::process::Command::new(python)
+        .arg(format!(
+            "{}/tests/interop/verify_campaign.py",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .arg(&export)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "2");
+}

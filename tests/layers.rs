@@ -21,7 +21,7 @@ const LAYERS: &[&[&str]] = &[
         "demo",
         "checkpoint",
     ],
-    &["approval", "client"],
+    &["approval", "client", "campaign"],
     &["backend", "drill"],
     &["app"],
     &["cli", "main"],

@@ -139,6 +139,9 @@ enum Command {
         #[arg(long)]
         markdown: bool,
     },
+    /// Review campaigns: owners attest, with their signing key, that each identity's record is right
+    #[command(subcommand)]
+    Campaign(CampaignCommand),
     /// The organisation's directory of people: owners it no longer lists have left, and what they
     /// owned is handed to its backup owner or team
     #[command(subcommand)]
@@ -342,6 +345,76 @@ enum PolicyCommand {
         request: PathBuf,
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CampaignCommand {
+    /// Start a campaign over the identities in scope now (all of them without a filter)
+    Start {
+        /// Its id, as later commands name it
+        #[arg(long)]
+        id: String,
+        /// What it is called [default: the id]
+        #[arg(long)]
+        name: Option<String>,
+        /// The day attestations are due (YYYY-MM-DD)
+        #[arg(long, value_name = "DATE")]
+        due: jiff::civil::Date,
+        /// Only identities this owner owns or backs up
+        #[arg(long)]
+        owner: Option<String>,
+        /// Only identities of this tier (0-3)
+        #[arg(long)]
+        tier: Option<u8>,
+        /// Only identities of this kind (service_account, api_key, ...)
+        #[arg(long)]
+        kind: Option<String>,
+        /// Only identities in this environment (production, staging, ...)
+        #[arg(long)]
+        environment: Option<String>,
+    },
+    /// Campaigns, newest first
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Where a campaign stands: attested, pending, overdue, progress per reviewer
+    Status {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Attest an identity of a campaign as its reviewer: signed with your key from the OS keyring
+    Attest {
+        id: String,
+        /// The identity's id or an external id
+        identity: String,
+        /// Everything is right: still needed, owner and backup, consumers, containment plans
+        #[arg(long, conflicts_with_all = ["not_needed", "owners_wrong", "consumers_incomplete", "containment_wrong"])]
+        confirm: bool,
+        /// It is no longer needed
+        #[arg(long)]
+        not_needed: bool,
+        /// Its owner or backup owner is wrong
+        #[arg(long)]
+        owners_wrong: bool,
+        /// Its consumers are incomplete
+        #[arg(long)]
+        consumers_incomplete: bool,
+        /// Its containment plans are wrong
+        #[arg(long)]
+        containment_wrong: bool,
+        /// What to fix, or why
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
+    /// Write the campaign with every signed attestation, the records they sign and the JWKS,
+    /// for an auditor to verify offline
+    Export {
+        id: String,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
     },
 }
 
@@ -1130,6 +1203,7 @@ async fn dispatch(ws: &Workspace, command: Command) -> Result<()> {
             );
         }
         Command::Observed(cmd) => observed(store, cmd, ctx).await?,
+        Command::Campaign(cmd) => campaign(store, cmd, ctx).await?,
         Command::Directory(DirectoryCommand::Import {
             path,
             format,
@@ -1333,6 +1407,99 @@ async fn migrate(source: &Store, target: &Store) -> Result<()> {
         report.audit_rows,
         report.audit_head.as_deref().unwrap_or("empty")
     );
+    Ok(())
+}
+
+/// `countersign campaign …`.
+async fn campaign(
+    store: &Store,
+    cmd: CampaignCommand,
+    ctx: &countersign::store::ChangeContext,
+) -> Result<()> {
+    use countersign::campaign::{self, Answers};
+    let today = jiff::ZonedDateTime::now().date();
+    match cmd {
+        CampaignCommand::Start {
+            id,
+            name,
+            due,
+            owner,
+            tier,
+            kind,
+            environment,
+        } => {
+            let scope = countersign::store::CampaignScope {
+                owner,
+                tier,
+                kind,
+                environment,
+            };
+            let (c, n) = campaign::start(
+                store,
+                (&id, name.as_deref().unwrap_or(&id)),
+                scope,
+                due,
+                ctx,
+            )
+            .await?;
+            println!(
+                "started campaign {}: {n} identities to attest by {}",
+                c.id, c.due_on
+            );
+        }
+        CampaignCommand::List { json } => {
+            let all = store.campaigns().await?;
+            output(&all, json, || table::campaigns(&all))?;
+        }
+        CampaignCommand::Status { id, json } => {
+            let s = campaign::status(store, &id, today).await?;
+            output(&s, json, || table::campaign_status(&s))?;
+        }
+        CampaignCommand::Attest {
+            id,
+            identity,
+            confirm,
+            not_needed,
+            owners_wrong,
+            consumers_incomplete,
+            containment_wrong,
+            comment,
+        } => {
+            if !(confirm || not_needed || owners_wrong || consumers_incomplete || containment_wrong)
+            {
+                bail!(
+                    "say what you attest: --confirm (everything is right), or --not-needed, --owners-wrong, --consumers-incomplete, --containment-wrong"
+                );
+            }
+            let identity = store
+                .identity_detail_by_reference(&identity)
+                .await?
+                .identity
+                .id;
+            let answers = Answers {
+                still_needed: !not_needed,
+                owners_right: !owners_wrong,
+                consumers_complete: !consumers_incomplete,
+                containment_right: !containment_wrong,
+            };
+            let keys = Keys::new(store, Arc::new(OsKeyring));
+            let item =
+                campaign::attest(store, &keys, (&id, &identity), answers, &comment, ctx).await?;
+            println!(
+                "{identity}: {} by {} (signed attestation recorded)",
+                item.verdict.as_deref().unwrap_or("attested"),
+                ctx.actor
+            );
+        }
+        CampaignCommand::Export { id, out } => {
+            let keys = Keys::new(store, Arc::new(OsKeyring));
+            let export = campaign::export(store, &keys, &id, today).await?;
+            let text = serde_json::to_string_pretty(&export)? + "\n";
+            countersign::store::guard::write(&out, text)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            eprintln!("wrote campaign {id} to {}", out.display());
+        }
+    }
     Ok(())
 }
 

@@ -745,3 +745,58 @@ pub fn directory(
     };
     out
 }
+
+pub fn campaigns(rows: &[countersign::store::Campaign]) -> String {
+    let mut t = table(&["id", "name", "due", "started by", "started at"]);
+    for c in rows {
+        t.add_row(vec![
+            c.id.clone(),
+            c.name.clone(),
+            c.due_on.clone(),
+            c.started_by.clone(),
+            c.started_at.clone(),
+        ]);
+    }
+    finish(
+        t,
+        "no campaigns: start one with `countersign campaign start`",
+    )
+}
+
+pub fn campaign_status(s: &countersign::campaign::Status) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "campaign {} ({}), due {}{}: {} of {} attested ({} confirmed, {} with changes needed), {} pending",
+        s.campaign.id,
+        s.campaign.name,
+        s.campaign.due_on,
+        if s.overdue { " — OVERDUE" } else { "" },
+        s.total - s.pending,
+        s.total,
+        s.confirmed,
+        s.changes_needed,
+        s.pending
+    );
+    let mut t = table(&["reviewer", "attested", "of"]);
+    for r in &s.by_reviewer {
+        t.add_row(vec![
+            r.reviewer.clone(),
+            r.attested.to_string(),
+            r.total.to_string(),
+        ]);
+    }
+    out.push_str(&finish(t, "no items"));
+    let mut t = table(&["identity", "reviewer", "verdict", "by", "at"]);
+    for i in &s.items {
+        t.add_row(vec![
+            i.identity.clone(),
+            or_dash(i.reviewer.as_deref()),
+            i.verdict.clone().unwrap_or_else(|| "pending".into()),
+            or_dash(i.attested_by.as_deref()),
+            or_dash(i.attested_at.as_deref()),
+        ]);
+    }
+    out.push_str(&finish(t, "no items"));
+    out
+}

@@ -14,8 +14,8 @@ use super::{Store, StoreError};
 use crate::inventory::{Change, Entity, EntityState, Operation};
 
 /// Tables only Countersign's sessions may write (migrations 0005, 0006,
-/// 0011, 0012).
-const WRITE_GUARDED: [&str; 14] = [
+/// 0011, 0012, 0014).
+const WRITE_GUARDED: [&str; 16] = [
     "owners",
     "services",
     "service_dependencies",
@@ -26,6 +26,8 @@ const WRITE_GUARDED: [&str; 14] = [
     "containment_plans",
     "identity_credentials",
     "observed_edges",
+    "campaigns",
+    "campaign_items",
     "settings",
     "signing_keys",
     "decisions",
@@ -344,6 +346,7 @@ impl Store {
                         "audit_log_authors_are_connected",
                         "settings_policy_is_governance",
                         "observed_edges_are_governance",
+                        "campaigns_are_governance",
                         "signing_keys_are_their_persons",
                         "decisions_are_their_approvers",
                     ]

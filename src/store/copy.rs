@@ -145,6 +145,30 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("source", Text),
         ],
     ),
+    (
+        "campaigns",
+        &[
+            ("id", Text),
+            ("name", Text),
+            ("scope", Text),
+            ("due_on", Text),
+            ("started_by", Text),
+            ("started_at", Text),
+        ],
+    ),
+    (
+        "campaign_items",
+        &[
+            ("campaign_id", Text),
+            ("identity_id", Text),
+            ("reviewer", Text),
+            ("attested_by", Text),
+            ("attested_at", Text),
+            ("verdict", Text),
+            ("jws", Text),
+            ("record", Text),
+        ],
+    ),
     ("settings", &[("key", Text), ("value", Text)]),
     (
         "audit_log",

@@ -5,6 +5,7 @@
 mod attention;
 mod audit;
 mod backup;
+mod campaigns;
 pub mod config;
 mod copy;
 mod decisions;
@@ -22,6 +23,7 @@ mod write;
 
 pub use audit::{AuditBroken, AuditEntry, AuditVerification, GENESIS};
 pub use backup::{BackupError, BackupReport};
+pub use campaigns::{Campaign, CampaignItem, CampaignScope};
 pub use copy::{CopiedTable, CopyError, CopyReport, copied_columns};
 pub use decisions::{
     APPROVER_GROUPS_KEY, BACKEND_URL_KEY, DecisionRow, NewDecision, PendingDelivery, Receipt,

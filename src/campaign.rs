@@ -1,0 +1,330 @@
+//! Review campaigns: owners attest, on a schedule, that what Countersign
+//! holds of each identity in scope is right (CIS Controls v8 5.5 asks for
+//! service accounts to be reviewed at least quarterly; OWASP NHI1:2025).
+//!
+//! A campaign is started over a scope (owner, tier, kind, environment) with
+//! a due date; each identity in scope at that moment becomes an item, to be
+//! reviewed by its owner, else its backup owner. An attestation answers
+//! four questions — still needed, owner and backup right, consumers
+//! complete, containment plan right — and is a compact JWS
+//! (`countersign-attestation+jwt`, EdDSA) signed with the attester's key
+//! from the OS keyring, over the SHA-256 of the identity's record as
+//! attested in its RFC 8785 canonical form. The export carries each
+//! attestation, the record it signs and the JWKS, so an auditor verifies
+//! it offline with any JOSE library (`tests/interop/verify_campaign.py`
+//! does it with Python's joserfc and rfc8785).
+
+use serde::Serialize;
+
+use crate::signing::{Keys, SigningError};
+use crate::store::{Campaign, CampaignItem, CampaignScope, ChangeContext, Store, StoreError};
+
+/// The JWS `typ` of attestations.
+pub const ATTESTATION_TYP: &str = "countersign-attestation+jwt";
+
+#[derive(Debug, thiserror::Error)]
+pub enum CampaignError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Signing(#[from] SigningError),
+    #[error("no campaign {0:?}: `countersign campaign list` shows them")]
+    NotFound(String),
+    #[error("no identity is in the campaign's scope: nothing to review")]
+    EmptyScope,
+    #[error("{identity} is not part of campaign {campaign:?}")]
+    NotAnItem { campaign: String, identity: String },
+    #[error(
+        "{actor} does not review {identity}: its reviewer is {reviewer} (its owner, else its backup owner, or a member of that team)"
+    )]
+    NotTheReviewer {
+        actor: String,
+        identity: String,
+        reviewer: String,
+    },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// An owner's answers about one identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ts_rs::TS)]
+pub struct Answers {
+    /// The identity is still needed.
+    pub still_needed: bool,
+    /// Its owner and backup owner are right.
+    pub owners_right: bool,
+    /// Its consumers (`used_by`) are complete.
+    pub consumers_complete: bool,
+    /// Its containment plans (reversibility, rollback, recovery) are right.
+    pub containment_right: bool,
+}
+
+impl Answers {
+    /// Every answer yes: the record is confirmed.
+    pub fn confirms(&self) -> bool {
+        self.still_needed && self.owners_right && self.consumers_complete && self.containment_right
+    }
+}
+
+/// What an attestation's JWS says.
+#[derive(Debug, Serialize)]
+struct Claims<'a> {
+    iss: &'static str,
+    /// Who attests.
+    sub: &'a str,
+    jti: String,
+    /// Seconds since 1970 (RFC 7519 NumericDate).
+    iat: i64,
+    campaign: &'a str,
+    identity: &'a str,
+    /// base64url SHA-256 of the record's RFC 8785 canonical form.
+    record_digest: String,
+    answers: Answers,
+    verdict: &'static str,
+    comment: &'a str,
+}
+
+/// Starts a campaign over the identities in `scope` now, due on `due_on`.
+///
+/// # Errors
+/// [`CampaignError::EmptyScope`] when nothing is in scope; a store error
+/// (a campaign with this id exists).
+pub async fn start(
+    store: &Store,
+    (id, name): (&str, &str),
+    scope: CampaignScope,
+    due_on: jiff::civil::Date,
+    ctx: &ChangeContext,
+) -> Result<(Campaign, usize), CampaignError> {
+    crate::model::validate_id(id)
+        .map_err(|m| CampaignError::Invalid(format!("the campaign id {m}")))?;
+    let inventory = store.snapshot().await?;
+    let items: Vec<(String, Option<String>)> = inventory
+        .identities
+        .iter()
+        .filter(|i| {
+            scope.owner.as_deref().is_none_or(|o| {
+                i.owner.as_deref() == Some(o) || i.backup_owner.as_deref() == Some(o)
+            }) && scope.tier.is_none_or(|t| i.tier.get() == t)
+                && scope.kind.as_deref().is_none_or(|k| i.kind.as_str() == k)
+                && scope
+                    .environment
+                    .as_deref()
+                    .is_none_or(|e| i.environment.as_str() == e)
+        })
+        .map(|i| {
+            (
+                i.id.clone(),
+                i.owner.clone().or_else(|| i.backup_owner.clone()),
+            )
+        })
+        .collect();
+    if items.is_empty() {
+        return Err(CampaignError::EmptyScope);
+    }
+    let campaign = Campaign {
+        id: id.to_owned(),
+        name: name.to_owned(),
+        scope,
+        due_on: due_on.to_string(),
+        started_by: ctx.actor.clone(),
+        started_at: jiff::Timestamp::now().to_string(),
+    };
+    store.insert_campaign(&campaign, &items, ctx).await?;
+    Ok((campaign, items.len()))
+}
+
+/// Whether `actor` may attest for `reviewer`: they are the reviewer, a
+/// person of the reviewer team, or the identity's backup owner.
+async fn reviews(
+    store: &Store,
+    actor: &str,
+    reviewer: &str,
+    identity: &crate::model::Identity,
+) -> Result<bool, StoreError> {
+    if actor == reviewer || identity.backup_owner.as_deref() == Some(actor) {
+        return Ok(true);
+    }
+    Ok(store
+        .owners()
+        .await?
+        .iter()
+        .any(|o| o.id == actor && o.parent.as_deref() == Some(reviewer)))
+}
+
+/// Signs and records `actor`'s attestation of `identity` in `campaign`; a
+/// confirmation also records the identity's review (what Needs attention
+/// counts staleness from).
+///
+/// # Errors
+/// [`CampaignError::NotFound`], [`CampaignError::NotAnItem`],
+/// [`CampaignError::NotTheReviewer`], a signing error (no key in the
+/// keyring), or a store error (attested already).
+pub async fn attest(
+    store: &Store,
+    keys: &Keys<'_>,
+    (campaign, identity): (&str, &str),
+    answers: Answers,
+    comment: &str,
+    ctx: &ChangeContext,
+) -> Result<CampaignItem, CampaignError> {
+    let (_, items) = store
+        .campaign(campaign)
+        .await?
+        .ok_or_else(|| CampaignError::NotFound(campaign.to_owned()))?;
+    let item = items
+        .into_iter()
+        .find(|i| i.identity == identity)
+        .ok_or_else(|| CampaignError::NotAnItem {
+            campaign: campaign.to_owned(),
+            identity: identity.to_owned(),
+        })?;
+    let record = store.identity(identity).await?;
+    let reviewer = item.reviewer.clone().unwrap_or_default();
+    if !reviews(store, &ctx.actor, &reviewer, &record).await? {
+        return Err(CampaignError::NotTheReviewer {
+            actor: ctx.actor.clone(),
+            identity: identity.to_owned(),
+            reviewer: item
+                .reviewer
+                .unwrap_or_else(|| "nobody (it has no owner)".into()),
+        });
+    }
+    let value = serde_json::to_value(&record).expect("an identity serialises");
+    let canonical = serde_jcs::to_string(&value).expect("JSON values canonicalise");
+    let verdict = if answers.confirms() {
+        "confirmed"
+    } else {
+        "changes_needed"
+    };
+    let claims = Claims {
+        iss: "countersign",
+        sub: &ctx.actor,
+        jti: uuid::Uuid::new_v4().to_string(),
+        iat: jiff::Timestamp::now().as_second(),
+        campaign,
+        identity,
+        record_digest: crate::jose::request_digest(&value),
+        answers,
+        verdict,
+        comment,
+    };
+    let jws = keys.active().await?.sign(&claims, ATTESTATION_TYP)?;
+    let attested = CampaignItem {
+        identity: identity.to_owned(),
+        reviewer: item.reviewer,
+        attested_by: Some(ctx.actor.clone()),
+        attested_at: Some(jiff::Timestamp::now().to_string()),
+        verdict: Some(verdict.to_owned()),
+        jws: Some(jws),
+        record: Some(canonical),
+    };
+    store.record_attestation(campaign, &attested, ctx).await?;
+    if answers.confirms() {
+        // The attestation stands even where the review cannot be recorded
+        // (an identity still owned by someone who left).
+        match store.attest_review(identity, None, ctx).await {
+            Ok(_) | Err(StoreError::Invalid(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(attested)
+}
+
+/// One reviewer's progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct ReviewerProgress {
+    pub reviewer: String,
+    pub total: usize,
+    pub attested: usize,
+}
+
+/// Where a campaign stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct Status {
+    pub campaign: Campaign,
+    pub total: usize,
+    pub confirmed: usize,
+    pub changes_needed: usize,
+    pub pending: usize,
+    /// Past its due date with items still pending.
+    pub overdue: bool,
+    /// By reviewer (team or person), most pending first.
+    pub by_reviewer: Vec<ReviewerProgress>,
+    pub items: Vec<CampaignItem>,
+}
+
+/// The campaign's progress on `today`.
+///
+/// # Errors
+/// [`CampaignError::NotFound`], or a store error.
+pub async fn status(
+    store: &Store,
+    id: &str,
+    today: jiff::civil::Date,
+) -> Result<Status, CampaignError> {
+    let (campaign, items) = store
+        .campaign(id)
+        .await?
+        .ok_or_else(|| CampaignError::NotFound(id.to_owned()))?;
+    let count = |v: &str| {
+        items
+            .iter()
+            .filter(|i| i.verdict.as_deref() == Some(v))
+            .count()
+    };
+    let pending = items.iter().filter(|i| i.attested_at.is_none()).count();
+    let mut by: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
+    for i in &items {
+        let e = by
+            .entry(i.reviewer.clone().unwrap_or_else(|| "(no owner)".into()))
+            .or_default();
+        e.0 += 1;
+        e.1 += usize::from(i.attested_at.is_some());
+    }
+    let mut by_reviewer: Vec<ReviewerProgress> = by
+        .into_iter()
+        .map(|(reviewer, (total, attested))| ReviewerProgress {
+            reviewer,
+            total,
+            attested,
+        })
+        .collect();
+    by_reviewer.sort_by_key(|r| std::cmp::Reverse(r.total - r.attested));
+    let overdue = pending > 0
+        && campaign
+            .due_on
+            .parse::<jiff::civil::Date>()
+            .is_ok_and(|due| due < today);
+    Ok(Status {
+        total: items.len(),
+        confirmed: count("confirmed"),
+        changes_needed: count("changes_needed"),
+        pending,
+        overdue,
+        by_reviewer,
+        items,
+        campaign,
+    })
+}
+
+/// The campaign for an auditor: its status on `today`, every attestation
+/// with the record it signs, and the public keys (JWKS) to verify them.
+///
+/// # Errors
+/// As [`status`], and a signing error reading the keys.
+pub async fn export(
+    store: &Store,
+    keys: &Keys<'_>,
+    id: &str,
+    today: jiff::civil::Date,
+) -> Result<serde_json::Value, CampaignError> {
+    let status = status(store, id, today).await?;
+    Ok(serde_json::json!({
+        "format": "countersign-campaign-export",
+        "exported_at": jiff::Timestamp::now().to_string(),
+        "attestation_typ": ATTESTATION_TYP,
+        "status": status,
+        "jwks": keys.jwks().await?,
+    }))
+}

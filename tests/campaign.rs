@@ -1,0 +1,174 @@
+//! Review campaigns through the core, on SQLite and PostgreSQL: started
+//! over the demo, attested by two owners (a member of the owning team and
+//! a backup owner), refused to someone who reviews nothing, overdue once
+//! its due date passed; each attestation signed and recorded with its
+//! audit row. The export verifies offline with Python's joserfc and
+//! rfc8785 and the export's JWKS alone (`--ignored`, as the interop tests).
+//!
+//! Keys here are held in memory; the CLI's path through the OS keyring is
+//! the same `Keys` over `OsKeyring`.
+
+mod common;
+use common::TestDb;
+
+use std::sync::Arc;
+
+use countersign::campaign::{self, Answers, CampaignError};
+use countersign::signing::{Keys, MemorySecrets};
+use countersign::store::{CampaignScope, ChangeContext};
+
+const YES: Answers = Answers {
+    still_needed: true,
+    owners_right: true,
+    consumers_complete: true,
+    containment_right: true,
+};
+
+async fn campaign_with_two_attestations(db: &TestDb) -> (countersign::Store, serde_json::Value) {
+    let store = db.open().await;
+    countersign::demo::load(&store, false, "test")
+        .await
+        .unwrap();
+    let secrets = Arc::new(MemorySecrets::default());
+    let keys = Keys::new(&store, secrets);
+    keys.init(&ChangeContext::new("governance", "test"))
+        .await
+        .unwrap();
+    let due = jiff::civil::date(2026, 10, 1);
+    let (c, n) = campaign::start(
+        &store,
+        ("q4-prod", "Q4 production review"),
+        CampaignScope {
+            environment: Some("production".into()),
+            ..CampaignScope::default()
+        },
+        due,
+        &ChangeContext::new("governance", "test"),
+    )
+    .await
+    .unwrap();
+    assert!(n > 10, "{n} production identities");
+    assert_eq!(c.due_on, "2026-10-01");
+
+    // Li Wei, of the data platform team, confirms one of the team's.
+    let li = ChangeContext::new("li.wei", "test");
+    let item = campaign::attest(&store, &keys, ("q4-prod", "sa-ledger-writer"), YES, "", &li)
+        .await
+        .unwrap();
+    assert_eq!(item.verdict.as_deref(), Some("confirmed"));
+    // Amira Haddad, its backup owner, says a payments identity needs work.
+    let amira = ChangeContext::new("amira.haddad", "test");
+    let changes = Answers {
+        consumers_complete: false,
+        ..YES
+    };
+    campaign::attest(
+        &store,
+        &keys,
+        ("q4-prod", "sa-payments-api"),
+        changes,
+        "the reconciliation job is missing from its consumers",
+        &amira,
+    )
+    .await
+    .unwrap();
+    // Nobody else's to attest, and never twice.
+    let err = campaign::attest(&store, &keys, ("q4-prod", "sa-payments-api"), YES, "", &li)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CampaignError::NotTheReviewer { .. }), "{err}");
+    let err = campaign::attest(&store, &keys, ("q4-prod", "sa-ledger-writer"), YES, "", &li)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("not awaiting an attestation"),
+        "{err}"
+    );
+
+    // Progress, and overdue: the due date has passed with items pending.
+    let s = campaign::status(&store, "q4-prod", jiff::civil::date(2026, 12, 2))
+        .await
+        .unwrap();
+    assert_eq!((s.confirmed, s.changes_needed), (1, 1));
+    assert_eq!(s.pending, n - 2);
+    assert!(s.overdue);
+    let data = s
+        .by_reviewer
+        .iter()
+        .find(|r| r.reviewer == "team-data-platform")
+        .unwrap();
+    assert_eq!(data.attested, 1);
+    // A confirmation records the review.
+    let reviewed = store
+        .identity("sa-ledger-writer")
+        .await
+        .unwrap()
+        .review
+        .unwrap();
+    assert_eq!(reviewed.by, "li.wei");
+    // Audited, with the signed attestation.
+    let log = store.audit_log(None, 500).await.unwrap();
+    assert!(log.iter().any(|e| e.entity == "attestation"
+        && e.entity_id == "q4-prod/sa-payments-api"
+        && e.actor == "amira.haddad"));
+    let export = campaign::export(&store, &keys, "q4-prod", jiff::civil::date(2026, 12, 2))
+        .await
+        .unwrap();
+    (store, export)
+}
+
+async fn a_campaign_is_started_attested_and_overdue(db: TestDb) {
+    let (_store, export) = campaign_with_two_attestations(&db).await;
+    assert_eq!(export["status"]["overdue"], true);
+    assert_eq!(export["jwks"]["keys"].as_array().unwrap().len(), 1);
+}
+
+on_both_engines!(a_campaign_is_started_attested_and_overdue);
+
+#[tokio::test]
+#[ignore = "needs the Python environment from scripts/test"]
+async fn the_export_verifies_offline_with_joserfc_and_the_jwks_alone() {
+    let db = TestDb::sqlite();
+    let (_store, export) = campaign_with_two_attestations(&db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q4.json");
+    std::fs::write(&path, export.to_string()).unwrap();
+    let python = std::env::var("COUNTERSIGN_PYTHON").expect("COUNTERSIGN_PYTHON");
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/verify_campaign.py");
+    let out = std::process::Command::new(&python)
+        .arg(&script)
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "2");
+    // A record changed after it was attested no longer verifies.
+    let mut tampered = export.clone();
+    let items = tampered["status"]["items"].as_array_mut().unwrap();
+    let item = items
+        .iter_mut()
+        .find(|i| i["identity"] == "sa-payments-api")
+        .unwrap();
+    item["record"] = item["record"]
+        .as_str()
+        .unwrap()
+        .replace("team-payments", "team-other")
+        .into();
+    std::fs::write(&path, tampered.to_string()).unwrap();
+    let out = std::process::Command::new(&python)
+        .arg(&script)
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("record_digest"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
