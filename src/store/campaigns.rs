@@ -1,5 +1,5 @@
 //! Review campaigns in the database (`campaigns`, `campaign_items`,
-//! migration 0014): what `crate::campaign` starts and attests, each write
+//! migration 0014): what the campaign module (src/campaign.rs) starts and attests, each write
 //! one transaction with its audit row.
 
 use serde::{Deserialize, Serialize};
