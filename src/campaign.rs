@@ -95,10 +95,31 @@ pub async fn start(
     scope: CampaignScope,
     due_on: jiff::civil::Date,
     ctx: &ChangeContext,
-) -> Result<(Campaign, usize), CampaignError> {
+) -> Result<Started, CampaignError> {
     crate::model::validate_id(id)
         .map_err(|m| CampaignError::Invalid(format!("the campaign id {m}")))?;
+    let invalid = |m: String| CampaignError::Invalid(m);
+    if let Some(k) = &scope.kind {
+        k.parse::<crate::model::IdentityKind>()
+            .map_err(|e| invalid(format!("--kind: {e}")))?;
+    }
+    if let Some(e) = &scope.environment {
+        e.parse::<crate::model::Environment>()
+            .map_err(|e| invalid(format!("--environment: {e}")))?;
+    }
+    if let Some(t) = scope.tier {
+        crate::model::Tier::new(t).map_err(|e| invalid(format!("--tier: {e}")))?;
+    }
     let inventory = store.snapshot().await?;
+    if let Some(o) = &scope.owner
+        && !inventory.owners.iter().any(|x| &x.id == o)
+        && !inventory
+            .identities
+            .iter()
+            .any(|i| i.owner.as_ref() == Some(o) || i.backup_owner.as_ref() == Some(o))
+    {
+        return Err(invalid(format!("--owner: no owner {o:?} in the inventory")));
+    }
     let items: Vec<(String, Option<String>)> = inventory
         .identities
         .iter()
@@ -119,6 +140,9 @@ pub async fn start(
             )
         })
         .collect();
+    // Nobody can attest what nobody owns: left out, and said.
+    let (items, unowned): (Vec<_>, Vec<_>) = items.into_iter().partition(|(_, r)| r.is_some());
+    let unowned: Vec<String> = unowned.into_iter().map(|(i, _)| i).collect();
     if items.is_empty() {
         return Err(CampaignError::EmptyScope);
     }
@@ -131,7 +155,20 @@ pub async fn start(
         started_at: jiff::Timestamp::now().to_string(),
     };
     store.insert_campaign(&campaign, &items, ctx).await?;
-    Ok((campaign, items.len()))
+    Ok(Started {
+        campaign,
+        items: items.len(),
+        unowned,
+    })
+}
+
+/// A campaign just started: how many items, and the identities in scope
+/// left out because they have no owner or backup owner to review them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Started {
+    pub campaign: Campaign,
+    pub items: usize,
+    pub unowned: Vec<String>,
 }
 
 /// Whether `actor` may attest for `reviewer`: they are the reviewer, a
@@ -179,9 +216,19 @@ pub async fn attest(
             campaign: campaign.to_owned(),
             identity: identity.to_owned(),
         })?;
+    if ctx.actor.trim().is_empty() {
+        return Err(CampaignError::Invalid(
+            "an attestation needs the attester's name".into(),
+        ));
+    }
     let record = store.identity(identity).await?;
     let reviewer = item.reviewer.clone().unwrap_or_default();
-    if !reviews(store, &ctx.actor, &reviewer, &record).await? {
+    // The reviewer named when the campaign started, or the identity's
+    // owner now (it may have changed hands since).
+    let now_owner = record.owner.clone().unwrap_or_default();
+    if !reviews(store, &ctx.actor, &reviewer, &record).await?
+        && !reviews(store, &ctx.actor, &now_owner, &record).await?
+    {
         return Err(CampaignError::NotTheReviewer {
             actor: ctx.actor.clone(),
             identity: identity.to_owned(),
@@ -216,6 +263,8 @@ pub async fn attest(
         attested_by: Some(ctx.actor.clone()),
         attested_at: Some(jiff::Timestamp::now().to_string()),
         verdict: Some(verdict.to_owned()),
+        answers: Some(serde_json::to_value(answers).expect("answers serialise")),
+        comment: Some(comment.to_owned()).filter(|c| !c.is_empty()),
         jws: Some(jws),
         record: Some(canonical),
     };
@@ -229,6 +278,43 @@ pub async fn attest(
         }
     }
     Ok(attested)
+}
+
+/// The items of campaign `id` that `actor` may attest and has not: their
+/// queue ([`attest`]'s rule: the reviewer, a person of that team, or the
+/// backup owner).
+///
+/// # Errors
+/// [`CampaignError::NotFound`], or a store error.
+pub async fn queue(
+    store: &Store,
+    id: &str,
+    actor: &str,
+) -> Result<Vec<CampaignItem>, CampaignError> {
+    let (_, items) = store
+        .campaign(id)
+        .await?
+        .ok_or_else(|| CampaignError::NotFound(id.to_owned()))?;
+    let owners = store.owners().await?;
+    let team = owners
+        .iter()
+        .find(|o| o.id == actor)
+        .and_then(|o| o.parent.clone());
+    let mut mine = Vec::new();
+    for item in items.into_iter().filter(|i| i.attested_at.is_none()) {
+        let reviewer = item.reviewer.as_deref();
+        let ours = reviewer == Some(actor) || (team.is_some() && reviewer == team.as_deref());
+        let backup = !ours
+            && store
+                .identity(&item.identity)
+                .await
+                .ok()
+                .is_some_and(|i| i.backup_owner.as_deref() == Some(actor));
+        if ours || backup {
+            mine.push(item);
+        }
+    }
+    Ok(mine)
 }
 
 /// One reviewer's progress.
@@ -308,23 +394,78 @@ pub async fn status(
     })
 }
 
+/// The JWS `typ` of an export's manifest.
+pub const MANIFEST_TYP: &str = "countersign-campaign-manifest+jwt";
+
 /// The campaign for an auditor: its status on `today`, every attestation
-/// with the record it signs, and the public keys (JWKS) to verify them.
+/// with the record it signs, the public keys (JWKS) to verify them — every
+/// key the database ever recorded, retired ones included, since what they
+/// signed stays evidence (`key_status` says which is which) — and a
+/// manifest: a JWS by the exporter's key over the campaign, its counts
+/// and every item with its verdict and the SHA-256 of its attestation, so
+/// an item dropped, added or altered in the file is found.
+///
+/// The JWKS travels in the export for convenience; an auditor who must
+/// not trust the file checks against keys obtained another way (the
+/// owners' `keys export --jwks`, or the backend's enrolled keys).
 ///
 /// # Errors
-/// As [`status`], and a signing error reading the keys.
+/// As [`status`], and a signing error (no key to sign the manifest).
 pub async fn export(
     store: &Store,
     keys: &Keys<'_>,
     id: &str,
     today: jiff::civil::Date,
 ) -> Result<serde_json::Value, CampaignError> {
+    use base64::Engine as _;
+    use sha2::Digest as _;
     let status = status(store, id, today).await?;
+    let all = keys.list().await?;
+    let jwks = serde_json::json!({
+        "keys": all.iter().map(|k| k.public_jwk.clone()).collect::<Vec<_>>(),
+    });
+    let key_status: serde_json::Map<String, serde_json::Value> = all
+        .iter()
+        .map(|k| {
+            (
+                k.kid.clone(),
+                serde_json::to_value(k.status).expect("a status serialises"),
+            )
+        })
+        .collect();
+    let digest = |jws: &str| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(jws))
+    };
+    let exported_at = jiff::Timestamp::now().to_string();
+    let manifest = serde_json::json!({
+        "iss": "countersign",
+        "jti": uuid::Uuid::new_v4().to_string(),
+        "iat": jiff::Timestamp::now().as_second(),
+        "campaign": status.campaign.id,
+        "due_on": status.campaign.due_on,
+        "scope": status.campaign.scope,
+        "exported_at": exported_at,
+        "total": status.total,
+        "confirmed": status.confirmed,
+        "changes_needed": status.changes_needed,
+        "pending": status.pending,
+        "items": status.items.iter().map(|i| serde_json::json!({
+            "identity": i.identity,
+            "reviewer": i.reviewer,
+            "verdict": i.verdict,
+            "attested_by": i.attested_by,
+            "attestation_sha256": i.jws.as_deref().map(digest),
+        })).collect::<Vec<_>>(),
+    });
+    let manifest = keys.active().await?.sign(&manifest, MANIFEST_TYP)?;
     Ok(serde_json::json!({
         "format": "countersign-campaign-export",
-        "exported_at": jiff::Timestamp::now().to_string(),
+        "exported_at": exported_at,
         "attestation_typ": ATTESTATION_TYP,
+        "manifest_typ": MANIFEST_TYP,
+        "manifest": manifest,
         "status": status,
-        "jwks": keys.jwks().await?,
+        "jwks": jwks,
+        "key_status": key_status,
     }))
 }

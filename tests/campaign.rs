@@ -35,7 +35,7 @@ async fn campaign_with_two_attestations(db: &TestDb) -> (countersign::Store, ser
         .await
         .unwrap();
     let due = jiff::civil::date(2026, 10, 1);
-    let (c, n) = campaign::start(
+    let started = campaign::start(
         &store,
         ("q4-prod", "Q4 production review"),
         CampaignScope {
@@ -47,8 +47,9 @@ async fn campaign_with_two_attestations(db: &TestDb) -> (countersign::Store, ser
     )
     .await
     .unwrap();
+    let n = started.items;
     assert!(n > 10, "{n} production identities");
-    assert_eq!(c.due_on, "2026-10-01");
+    assert_eq!(started.campaign.due_on, "2026-10-01");
 
     // Li Wei, of the data platform team, confirms one of the team's.
     let li = ChangeContext::new("li.wei", "test");
@@ -109,8 +110,14 @@ async fn campaign_with_two_attestations(db: &TestDb) -> (countersign::Store, ser
     // Audited, with the signed attestation.
     let log = store.audit_log(None, 500).await.unwrap();
     assert!(log.iter().any(|e| e.entity == "attestation"
-        && e.entity_id == "q4-prod/sa-payments-api"
+        && e.entity_id == "q4-prod#sa-payments-api"
         && e.actor == "amira.haddad"));
+    // Keys are rotated and the old one retired: what it signed stays
+    // evidence, so the export still carries it.
+    let gov = ChangeContext::new("governance", "test");
+    let old_kid = keys.list().await.unwrap()[0].kid.clone();
+    keys.rotate(&gov).await.unwrap();
+    keys.retire(&old_kid, &gov).await.unwrap();
     let export = campaign::export(&store, &keys, "q4-prod", jiff::civil::date(2026, 12, 2))
         .await
         .unwrap();
@@ -120,7 +127,11 @@ async fn campaign_with_two_attestations(db: &TestDb) -> (countersign::Store, ser
 async fn a_campaign_is_started_attested_and_overdue(db: TestDb) {
     let (_store, export) = campaign_with_two_attestations(&db).await;
     assert_eq!(export["status"]["overdue"], true);
-    assert_eq!(export["jwks"]["keys"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        export["jwks"]["keys"].as_array().unwrap().len(),
+        2,
+        "the retired key too"
+    );
 }
 
 on_both_engines!(a_campaign_is_started_attested_and_overdue);
@@ -171,4 +182,48 @@ async fn the_export_verifies_offline_with_joserfc_and_the_jwks_alone() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // An item dropped, or its attestation cleared, or a count changed, is
+    // found by the manifest; keys obtained elsewhere decide, not the file's.
+    let run = |doc: &serde_json::Value| {
+        std::fs::write(&path, doc.to_string()).unwrap();
+        let out = std::process::Command::new(&python)
+            .arg(&script)
+            .arg(&path)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let mut dropped = export.clone();
+    dropped["status"]["items"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|i| i["identity"] != "sa-payments-api");
+    let (ok, err) = run(&dropped);
+    assert!(!ok && err.contains("differ from the manifest"), "{err}");
+    let mut cleared = export.clone();
+    for i in cleared["status"]["items"].as_array_mut().unwrap() {
+        if i["identity"] == "sa-payments-api" {
+            i["jws"] = serde_json::Value::Null;
+            i["verdict"] = serde_json::Value::Null;
+        }
+    }
+    let (ok, err) = run(&cleared);
+    assert!(!ok && err.contains("in the manifest"), "{err}");
+    let mut counts = export.clone();
+    counts["status"]["pending"] = 0.into();
+    let (ok, err) = run(&counts);
+    assert!(!ok && err.contains("pending"), "{err}");
+    let other = dir.path().join("other-jwks.json");
+    std::fs::write(&other, r#"{"keys": []}"#).unwrap();
+    std::fs::write(&path, export.to_string()).unwrap();
+    let out = std::process::Command::new(&python)
+        .arg(&script)
+        .arg(&path)
+        .arg(&other)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "keys from elsewhere decide");
 }

@@ -1434,7 +1434,7 @@ async fn campaign(
                 kind,
                 environment,
             };
-            let (c, n) = campaign::start(
+            let started = campaign::start(
                 store,
                 (&id, name.as_deref().unwrap_or(&id)),
                 scope,
@@ -1443,9 +1443,19 @@ async fn campaign(
             )
             .await?;
             println!(
-                "started campaign {}: {n} identities to attest by {}",
-                c.id, c.due_on
+                "started campaign {}: {} identit{} to attest by {}",
+                started.campaign.id,
+                started.items,
+                if started.items == 1 { "y" } else { "ies" },
+                started.campaign.due_on
             );
+            if !started.unowned.is_empty() {
+                println!(
+                    "left out, with no owner or backup owner to review them ({}): {}",
+                    started.unowned.len(),
+                    started.unowned.join(", ")
+                );
+            }
         }
         CampaignCommand::List { json } => {
             let all = store.campaigns().await?;

@@ -56,6 +56,11 @@ pub struct CampaignItem {
     /// The identity's record as attested (its canonical JSON), whose
     /// digest the attestation signs.
     pub record: Option<String>,
+    /// The answers and comment the attestation signs, read from its JWS
+    /// (unverified; the JWS is the evidence).
+    #[ts(type = "Record<string, boolean> | null")]
+    pub answers: Option<serde_json::Value>,
+    pub comment: Option<String>,
 }
 
 type CampaignRow = (String, String, String, String, String, String);
@@ -194,12 +199,18 @@ impl Store {
             .into_iter()
             .map(
                 |(identity, reviewer, attested_by, attested_at, verdict, jws, record)| {
+                    let claims = jws.as_deref().and_then(crate::jose::peek_claims);
                     CampaignItem {
                         identity,
                         reviewer,
                         attested_by,
                         attested_at,
                         verdict,
+                        answers: claims.as_ref().map(|c| c["answers"].clone()),
+                        comment: claims
+                            .as_ref()
+                            .and_then(|c| c["comment"].as_str().map(str::to_owned))
+                            .filter(|c| !c.is_empty()),
                         jws,
                         record,
                     }
@@ -250,7 +261,8 @@ impl Store {
                 actor: &ctx.actor,
                 operation: "attest",
                 entity: "attestation",
-                entity_id: &format!("{campaign}/{}", item.identity),
+                // `#` is in no id, so the pair reads back one way.
+                entity_id: &format!("{campaign}#{}", item.identity),
                 before: None,
                 after: item.jws.clone(),
                 source: &ctx.source,

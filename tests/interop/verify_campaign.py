@@ -1,11 +1,19 @@
 #!/usr/bin/env python3
 """Verifies a review campaign's export (`countersign campaign export`) as
 an auditor would, offline, with libraries Countersign does not use:
-joserfc checks each attestation's EdDSA signature against the export's
-JWKS alone, and rfc8785 recomputes the digest of the record it signs.
+joserfc checks every signature, rfc8785 recomputes the digest of each
+record an attestation signs.
 
-    verify_campaign.py EXPORT.json
+    verify_campaign.py EXPORT.json [JWKS.json]
 
+With JWKS.json (keys obtained another way: the owners' `countersign keys
+export --jwks`, or the backend's enrolled keys), the export's own JWKS is
+not trusted. Checks:
+  - the manifest (signed by the exporter) names exactly the items the file
+    holds, with their reviewers, verdicts, attesters and the SHA-256 of
+    each attestation, and the counts;
+  - each attestation's signature and typ, and that it signs this campaign,
+    this identity, this attester and verdict, and the record beside it.
 Prints the number of attestations verified; exits non-zero on any failure.
 """
 
@@ -13,38 +21,83 @@ import base64
 import hashlib
 import json
 import sys
+import warnings
 
 import rfc8785
 from joserfc import jws
 from joserfc.jwk import KeySet
 
+warnings.filterwarnings("ignore", message=".*EdDSA.*")
+
+
+def b64sha256(data: bytes) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def fail(message):
+    sys.exit(message)
+
 
 def main():
     export = json.load(open(sys.argv[1]))
-    keys = KeySet.import_key_set(export["jwks"])
-    campaign = export["status"]["campaign"]["id"]
+    jwks = json.load(open(sys.argv[2])) if len(sys.argv) > 2 else export["jwks"]
+    keys = KeySet.import_key_set(jwks)
+
+    def verify(token, typ, what):
+        try:
+            obj = jws.deserialize_compact(token, keys, algorithms=["EdDSA"])
+        except Exception as e:  # noqa: BLE001 - any failure is a failed check
+            fail(f"{what}: the signature does not verify ({type(e).__name__}: {e})")
+        if obj.headers().get("typ") != typ:
+            fail(f"{what}: typ {obj.headers().get('typ')!r}, expected {typ!r}")
+        return json.loads(obj.payload)
+
+    status = export["status"]
+    campaign = status["campaign"]["id"]
+    manifest = verify(export["manifest"], export["manifest_typ"], "the manifest")
+    if manifest["campaign"] != campaign:
+        fail(f"the manifest is campaign {manifest['campaign']!r}'s, the file says {campaign!r}")
+    items = status["items"]
+    listed = {m["identity"]: m for m in manifest["items"]}
+    held = [i["identity"] for i in items]
+    if len(held) != len(set(held)):
+        fail("an item is listed twice")
+    if set(held) != set(listed):
+        fail(f"the file's items differ from the manifest's: missing {sorted(set(listed) - set(held))}, added {sorted(set(held) - set(listed))}")
+    for field in ("total", "confirmed", "changes_needed", "pending"):
+        if status[field] != manifest[field]:
+            fail(f"{field} is {status[field]} in the file, {manifest[field]} in the manifest")
+    for field in ("due_on", "scope"):
+        if status["campaign"][field] != manifest[field]:
+            fail(f"the campaign's {field} differs from the manifest's")
+
     verified = 0
-    for item in export["status"]["items"]:
-        if item["jws"] is None:
+    for item in items:
+        m = listed[item["identity"]]
+        for field in ("reviewer", "verdict", "attested_by"):
+            if item[field] != m[field]:
+                fail(f"{item['identity']}: {field} is {item[field]!r} in the file, {m[field]!r} in the manifest")
+        token = item["jws"]
+        if token is None:
+            if m["attestation_sha256"] is not None:
+                fail(f"{item['identity']}: the manifest lists an attestation the file lacks")
             continue
-        obj = jws.deserialize_compact(item["jws"], keys, algorithms=["EdDSA"])
-        if obj.headers().get("typ") != export["attestation_typ"]:
-            sys.exit(f"{item['identity']}: typ {obj.headers().get('typ')!r}")
-        claims = json.loads(obj.payload)
+        if b64sha256(token.encode()) != m["attestation_sha256"]:
+            fail(f"{item['identity']}: the attestation is not the one the manifest lists")
+        claims = verify(token, export["attestation_typ"], item["identity"])
         record = json.loads(item["record"])
-        digest = base64.urlsafe_b64encode(hashlib.sha256(rfc8785.dumps(record)).digest()).rstrip(b"=").decode()
         checks = {
             "campaign": campaign,
             "identity": item["identity"],
             "sub": item["attested_by"],
             "verdict": item["verdict"],
-            "record_digest": digest,
+            "record_digest": b64sha256(rfc8785.dumps(record)),
         }
         for field, want in checks.items():
             if claims[field] != want:
-                sys.exit(f"{item['identity']}: signed {field} is {claims[field]!r}, the export says {want!r}")
+                fail(f"{item['identity']}: signed {field} is {claims[field]!r}, the export says {want!r}")
         if record["id"] != item["identity"]:
-            sys.exit(f"{item['identity']}: the record is {record['id']!r}'s")
+            fail(f"{item['identity']}: the record is {record['id']!r}'s")
         verified += 1
     print(verified)
 
