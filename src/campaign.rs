@@ -280,43 +280,6 @@ pub async fn attest(
     Ok(attested)
 }
 
-/// The items of campaign `id` that `actor` may attest and has not: their
-/// queue ([`attest`]'s rule: the reviewer, a person of that team, or the
-/// backup owner).
-///
-/// # Errors
-/// [`CampaignError::NotFound`], or a store error.
-pub async fn queue(
-    store: &Store,
-    id: &str,
-    actor: &str,
-) -> Result<Vec<CampaignItem>, CampaignError> {
-    let (_, items) = store
-        .campaign(id)
-        .await?
-        .ok_or_else(|| CampaignError::NotFound(id.to_owned()))?;
-    let owners = store.owners().await?;
-    let team = owners
-        .iter()
-        .find(|o| o.id == actor)
-        .and_then(|o| o.parent.clone());
-    let mut mine = Vec::new();
-    for item in items.into_iter().filter(|i| i.attested_at.is_none()) {
-        let reviewer = item.reviewer.as_deref();
-        let ours = reviewer == Some(actor) || (team.is_some() && reviewer == team.as_deref());
-        let backup = !ours
-            && store
-                .identity(&item.identity)
-                .await
-                .ok()
-                .is_some_and(|i| i.backup_owner.as_deref() == Some(actor));
-        if ours || backup {
-            mine.push(item);
-        }
-    }
-    Ok(mine)
-}
-
 /// One reviewer's progress.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct ReviewerProgress {

@@ -125,6 +125,8 @@ pub struct Index {
     edges: HashMap<EdgeKey, Observation>,
     /// Per target, the edges into it (by kind).
     into: HashMap<(EdgeKind, String), Vec<EdgeKey>>,
+    /// Per consumer, the edges out of it (by kind).
+    out: HashMap<(EdgeKind, String), Vec<EdgeKey>>,
     /// Services tracing sees make calls (any observed edge out of them).
     traced: HashSet<String>,
     /// Targets tracing sees, per kind: services seen being called, and
@@ -153,6 +155,11 @@ impl Index {
                 .entry((o.kind, o.target.clone()))
                 .or_default()
                 .push(key.clone());
+            index
+                .out
+                .entry((o.kind, o.consumer.clone()))
+                .or_default()
+                .push(key.clone());
             index.edges.insert(key, o);
         }
         index
@@ -178,14 +185,16 @@ impl Index {
     }
 
     /// Every observed edge out of `consumer`.
-    pub fn from_consumer<'a>(
-        &'a self,
+    pub fn from_consumer(
+        &self,
         kind: EdgeKind,
-        consumer: &'a str,
-    ) -> impl Iterator<Item = &'a Observation> + 'a {
-        self.edges
-            .values()
-            .filter(move |o| o.kind == kind && o.consumer == consumer)
+        consumer: &str,
+    ) -> impl Iterator<Item = &Observation> {
+        self.out
+            .get(&(kind, consumer.to_owned()))
+            .into_iter()
+            .flatten()
+            .filter_map(|k| self.edges.get(k))
     }
 
     /// Whole days tracing has watched (its observations' span).

@@ -50,6 +50,8 @@ async fn campaign_with_two_attestations(db: &TestDb) -> (countersign::Store, ser
     let n = started.items;
     assert!(n > 10, "{n} production identities");
     assert_eq!(started.campaign.due_on, "2026-10-01");
+    // Nobody could attest what nobody owns: left out, and named.
+    assert_eq!(started.unowned, ["ssh-finance-sftp"]);
 
     // Li Wei, of the data platform team, confirms one of the team's.
     let li = ChangeContext::new("li.wei", "test");

@@ -101,9 +101,6 @@ pub enum AppError {
 
     #[error(transparent)]
     Oidc(#[from] crate::oidc::OidcError),
-
-    #[error(transparent)]
-    Campaign(#[from] crate::campaign::CampaignError),
 }
 
 impl AppError {
@@ -177,13 +174,6 @@ impl AppError {
             AppError::DrillBackend(_) => "drill_backend",
             AppError::Oidc(crate::oidc::OidcError::Discovery { .. }) => "provider_unreachable",
             AppError::Oidc(_) => "sign_in",
-            AppError::Campaign(crate::campaign::CampaignError::Store(e)) => store(e),
-            AppError::Campaign(crate::campaign::CampaignError::Signing(e)) => signing(e),
-            AppError::Campaign(crate::campaign::CampaignError::NotTheReviewer { .. }) => {
-                "not_the_reviewer"
-            }
-            AppError::Campaign(crate::campaign::CampaignError::NotFound(_)) => "not_found",
-            AppError::Campaign(_) => "campaign",
         }
     }
 
@@ -246,9 +236,7 @@ impl AppError {
             AppError::Decision(DecisionError::UnknownTarget(_)) => {
                 Some("Import or add the identity to the inventory, or deny the request.")
             }
-            AppError::Decision(DecisionError::Signing(e))
-            | AppError::Signing(e)
-            | AppError::Campaign(crate::campaign::CampaignError::Signing(e)) => signing_hint(e),
+            AppError::Decision(DecisionError::Signing(e)) | AppError::Signing(e) => signing_hint(e),
             AppError::Connect { .. } => Some(
                 "Check the address and the token your backend's operator gave you, and connect again; nothing was saved.",
             ),
@@ -269,8 +257,7 @@ impl AppError {
             | AppError::Demo(_)
             | AppError::Blast(_)
             | AppError::Decision(_)
-            | AppError::View(_)
-            | AppError::Campaign(_) => None,
+            | AppError::View(_) => None,
             AppError::InvalidInput { .. } => None,
             AppError::DrillBackend(_) => Some(
                 "Check that this machine may listen on a loopback port, then start the drill again.",

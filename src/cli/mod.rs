@@ -1645,24 +1645,8 @@ async fn observed(
         ObservedCommand::List { json } => {
             let observations = store.observations().await?;
             let graph = BlastGraph::from_inventory(store.snapshot().await?);
-            let now = jiff::Timestamp::now();
-            let rows: Vec<serde_json::Value> = observations
-                .iter()
-                .map(|o| {
-                    let documented = match o.kind {
-                        countersign::observed::EdgeKind::Uses => graph
-                            .documented_users(&o.target)
-                            .contains(&o.consumer.as_str()),
-                        countersign::observed::EdgeKind::Calls => graph
-                            .documented_dependencies(&o.consumer)
-                            .contains(&o.target.as_str()),
-                    };
-                    let mut v = serde_json::to_value(o).expect("an observation serialises");
-                    v["evidence"] = if documented { "both" } else { "observed" }.into();
-                    v["age_days"] = o.age_days(now).into();
-                    v
-                })
-                .collect();
+            let rows =
+                countersign::graph::observed::listed(observations, &graph, jiff::Timestamp::now());
             output(&rows, json, || table::observations(&rows))?;
         }
     }

@@ -649,7 +649,7 @@ pub fn observed_import(
 }
 
 /// `observed list`: each edge with its evidence and age.
-pub fn observations(rows: &[serde_json::Value]) -> String {
+pub fn observations(rows: &[countersign::graph::observed::ListedObservation]) -> String {
     let mut t = table(&[
         "consumer",
         "edge",
@@ -660,24 +660,24 @@ pub fn observations(rows: &[serde_json::Value]) -> String {
         "age (days)",
         "source",
     ]);
-    let s = |v: &serde_json::Value| v.as_str().unwrap_or("").to_owned();
+    let known = |name: &str, known: bool| {
+        if known {
+            name.to_owned()
+        } else {
+            format!("{name} (not in the inventory)")
+        }
+    };
     for r in rows {
-        let known = |name: &str, flag: &str| {
-            if r[flag] == true {
-                s(&r[name])
-            } else {
-                format!("{} (not in the inventory)", s(&r[name]))
-            }
-        };
+        let o = &r.observation;
         t.add_row(vec![
-            known("consumer", "consumer_known"),
-            s(&r["kind"]),
-            known("target", "target_known"),
-            s(&r["evidence"]),
-            r["calls"].to_string(),
-            s(&r["last_seen"]),
-            r["age_days"].to_string(),
-            s(&r["source"]),
+            known(&o.consumer, o.consumer_known),
+            o.kind.as_str().to_owned(),
+            known(&o.target, o.target_known),
+            format!("{:?}", r.evidence).to_lowercase(),
+            o.calls.to_string(),
+            o.last_seen.to_string(),
+            r.age_days.to_string(),
+            o.source.clone(),
         ]);
     }
     finish(
