@@ -164,29 +164,50 @@ pub async fn start(
 
 /// A campaign just started: how many items, and the identities in scope
 /// left out because they have no owner or backup owner to review them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Started {
     pub campaign: Campaign,
     pub items: usize,
     pub unowned: Vec<String>,
 }
 
-/// Whether `actor` may attest for `reviewer`: they are the reviewer, a
-/// person of the reviewer team, or the identity's backup owner.
-async fn reviews(
-    store: &Store,
+/// How `actor` may attest an item: the role that lets them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewRole {
+    /// They are the item's reviewer, or the identity's owner now.
+    Owner,
+    /// They are a person of the reviewer team (or of the owning team now).
+    TeamMember,
+    /// They are the identity's backup owner.
+    BackupOwner,
+}
+
+/// Whether `actor` may attest `identity`, whose item names `reviewer`:
+/// they are the reviewer or the identity's owner now (it may have changed
+/// hands since the start), a person of either of those teams, or its
+/// backup owner. `owners` is the inventory's owners (for team membership).
+pub fn role_of(
+    owners: &[crate::model::Owner],
     actor: &str,
-    reviewer: &str,
+    reviewer: Option<&str>,
     identity: &crate::model::Identity,
-) -> Result<bool, StoreError> {
-    if actor == reviewer || identity.backup_owner.as_deref() == Some(actor) {
-        return Ok(true);
+) -> Option<ReviewRole> {
+    if actor.trim().is_empty() {
+        return None;
     }
-    Ok(store
-        .owners()
-        .await?
+    let responsible = [reviewer, identity.owner.as_deref()];
+    if responsible.contains(&Some(actor)) {
+        return Some(ReviewRole::Owner);
+    }
+    let team = owners
         .iter()
-        .any(|o| o.id == actor && o.parent.as_deref() == Some(reviewer)))
+        .find(|o| o.id == actor && o.left_on.is_none())
+        .and_then(|o| o.parent.as_deref());
+    if team.is_some() && responsible.contains(&team) {
+        return Some(ReviewRole::TeamMember);
+    }
+    (identity.backup_owner.as_deref() == Some(actor)).then_some(ReviewRole::BackupOwner)
 }
 
 /// Signs and records `actor`'s attestation of `identity` in `campaign`; a
@@ -222,13 +243,8 @@ pub async fn attest(
         ));
     }
     let record = store.identity(identity).await?;
-    let reviewer = item.reviewer.clone().unwrap_or_default();
-    // The reviewer named when the campaign started, or the identity's
-    // owner now (it may have changed hands since).
-    let now_owner = record.owner.clone().unwrap_or_default();
-    if !reviews(store, &ctx.actor, &reviewer, &record).await?
-        && !reviews(store, &ctx.actor, &now_owner, &record).await?
-    {
+    let owners = store.owners().await?;
+    if role_of(&owners, &ctx.actor, item.reviewer.as_deref(), &record).is_none() {
         return Err(CampaignError::NotTheReviewer {
             actor: ctx.actor.clone(),
             identity: identity.to_owned(),
@@ -300,6 +316,9 @@ pub struct Status {
     pub overdue: bool,
     /// By reviewer (team or person), most pending first.
     pub by_reviewer: Vec<ReviewerProgress>,
+    /// By team: a person reviewer counts for their team (their `parent`),
+    /// a team or a person of no team for itself; most pending first.
+    pub by_team: Vec<ReviewerProgress>,
     pub items: Vec<CampaignItem>,
 }
 
@@ -323,23 +342,39 @@ pub async fn status(
             .count()
     };
     let pending = items.iter().filter(|i| i.attested_at.is_none()).count();
-    let mut by: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
-    for i in &items {
-        let e = by
-            .entry(i.reviewer.clone().unwrap_or_else(|| "(no owner)".into()))
-            .or_default();
-        e.0 += 1;
-        e.1 += usize::from(i.attested_at.is_some());
-    }
-    let mut by_reviewer: Vec<ReviewerProgress> = by
-        .into_iter()
-        .map(|(reviewer, (total, attested))| ReviewerProgress {
-            reviewer,
-            total,
-            attested,
-        })
-        .collect();
-    by_reviewer.sort_by_key(|r| std::cmp::Reverse(r.total - r.attested));
+    let owners = store.owners().await?;
+    let team_of = |reviewer: &str| -> String {
+        owners
+            .iter()
+            .find(|o| o.id == reviewer)
+            .and_then(|o| o.parent.clone())
+            .unwrap_or_else(|| reviewer.to_owned())
+    };
+    let progress = |key: &dyn Fn(&CampaignItem) -> String| {
+        let mut by: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
+        for i in &items {
+            let e = by.entry(key(i)).or_default();
+            e.0 += 1;
+            e.1 += usize::from(i.attested_at.is_some());
+        }
+        let mut v: Vec<ReviewerProgress> = by
+            .into_iter()
+            .map(|(reviewer, (total, attested))| ReviewerProgress {
+                reviewer,
+                total,
+                attested,
+            })
+            .collect();
+        v.sort_by_key(|r| std::cmp::Reverse(r.total - r.attested));
+        v
+    };
+    const NOBODY: &str = "(no owner)";
+    let by_reviewer = progress(&|i| i.reviewer.clone().unwrap_or_else(|| NOBODY.into()));
+    let by_team = progress(&|i| {
+        i.reviewer
+            .as_deref()
+            .map_or_else(|| NOBODY.into(), |r| team_of(r))
+    });
     let overdue = pending > 0
         && campaign
             .due_on
@@ -352,9 +387,89 @@ pub async fn status(
         pending,
         overdue,
         by_reviewer,
+        by_team,
         items,
         campaign,
     })
+}
+
+/// One identity waiting for someone's attestation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct QueueItem {
+    pub campaign: String,
+    pub campaign_name: String,
+    /// YYYY-MM-DD.
+    pub due_on: String,
+    /// Its campaign is past its due date.
+    pub overdue: bool,
+    pub identity: String,
+    pub name: String,
+    pub kind: crate::model::IdentityKind,
+    pub tier: crate::model::Tier,
+    /// Who the campaign named to review it.
+    pub reviewer: Option<String>,
+    /// Why this person may attest it.
+    pub role: ReviewRole,
+}
+
+/// What `actor` has to attest on `today`: every pending item of every
+/// campaign that [`role_of`] lets them attest, overdue first, then by due
+/// date, tier (most critical first) and identity. Items whose identity was
+/// deleted since the campaign started are left out (nothing to attest).
+///
+/// # Errors
+/// A store error.
+pub async fn queue(
+    store: &Store,
+    actor: &str,
+    today: jiff::civil::Date,
+) -> Result<Vec<QueueItem>, CampaignError> {
+    let inventory = store.snapshot().await?;
+    let by_id: std::collections::HashMap<&str, &crate::model::Identity> = inventory
+        .identities
+        .iter()
+        .map(|i| (i.id.as_str(), i))
+        .collect();
+    let mut out = Vec::new();
+    for campaign in store.campaigns().await? {
+        let Some((campaign, items)) = store.campaign(&campaign.id).await? else {
+            continue;
+        };
+        let overdue = campaign
+            .due_on
+            .parse::<jiff::civil::Date>()
+            .is_ok_and(|due| due < today);
+        for item in items.into_iter().filter(|i| i.attested_at.is_none()) {
+            let Some(identity) = by_id.get(item.identity.as_str()) else {
+                continue;
+            };
+            let Some(role) = role_of(&inventory.owners, actor, item.reviewer.as_deref(), identity)
+            else {
+                continue;
+            };
+            out.push(QueueItem {
+                campaign: campaign.id.clone(),
+                campaign_name: campaign.name.clone(),
+                due_on: campaign.due_on.clone(),
+                overdue,
+                identity: item.identity,
+                name: identity.name.clone(),
+                kind: identity.kind,
+                tier: identity.tier,
+                reviewer: item.reviewer,
+                role,
+            });
+        }
+    }
+    out.sort_by(|a, b| {
+        (!a.overdue, &a.due_on, a.tier, &a.identity).cmp(&(
+            !b.overdue,
+            &b.due_on,
+            b.tier,
+            &b.identity,
+        ))
+    });
+    Ok(out)
 }
 
 /// The JWS `typ` of an export's manifest.

@@ -229,3 +229,154 @@ async fn the_export_verifies_offline_with_joserfc_and_the_jwks_alone() {
         .unwrap();
     assert!(!out.status.success(), "keys from elsewhere decide");
 }
+
+/// The app's Reviews through the app layer (what the Tauri commands
+/// call): a campaign started from the form, each person's queue (theirs
+/// by team membership or backup ownership, nobody else's), an
+/// attestation from the queue that leaves it, progress per team, the
+/// refusals the window shows by code, and the export's text.
+async fn the_reviews_view_queues_each_persons_items(db: TestDb) {
+    use countersign::app::Workspace;
+    use countersign::app::reviews::{AttestInput, StartInput};
+    use countersign::campaign::ReviewRole;
+    let store = db.open().await;
+    countersign::demo::load(&store, false, "test")
+        .await
+        .unwrap();
+    let secrets = Arc::new(MemorySecrets::default());
+    Keys::new(&store, secrets.clone())
+        .init(&ChangeContext::new("governance", "test"))
+        .await
+        .unwrap();
+    let ws = |actor: &str| {
+        Workspace::on(
+            store.clone(),
+            None,
+            secrets.clone(),
+            ChangeContext::new(actor, "app"),
+        )
+    };
+    let today = jiff::ZonedDateTime::now().date();
+    let governance = ws("governance");
+    let start = |due: jiff::civil::Date, environment: &str| StartInput {
+        id: "q1-review".into(),
+        name: " ".into(),
+        due_on: due.to_string(),
+        scope: CampaignScope {
+            owner: Some(String::new()),
+            environment: Some(environment.into()),
+            ..CampaignScope::default()
+        },
+    };
+    let yesterday = today.yesterday().unwrap();
+    let err = governance
+        .start_campaign(start(yesterday, "production"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid_input", "{err}");
+    let err = governance
+        .start_campaign(start(today, "nowhere"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("--environment"), "{err}");
+    let started = governance
+        .start_campaign(start(today, "production"))
+        .await
+        .unwrap();
+    // An empty name is the id; an empty owner no criterion.
+    assert_eq!(started.campaign.name, "q1-review");
+    assert!(started.items > 10);
+
+    let li = ws("li.wei");
+    let view = li.reviews().await.unwrap();
+    assert_eq!(view.acting_as, "li.wei");
+    assert_eq!(view.today, today.to_string());
+    assert!(!view.queue.is_empty());
+    assert!(
+        view.queue
+            .iter()
+            .all(|q| !q.overdue && q.campaign == "q1-review")
+    );
+    let ledger = view
+        .queue
+        .iter()
+        .find(|q| q.identity == "sa-ledger-writer")
+        .expect("the data platform team's identity is in Li Wei's queue");
+    assert_eq!(ledger.role, ReviewRole::TeamMember);
+    assert_eq!(ledger.reviewer.as_deref(), Some("team-data-platform"));
+    // Nothing of another team's, unless Li Wei backs it up.
+    for q in &view.queue {
+        let identity = store.identity(&q.identity).await.unwrap();
+        assert!(
+            q.reviewer.as_deref() == Some("team-data-platform")
+                || identity.backup_owner.as_deref() == Some("li.wei")
+                || identity.owner.as_deref() == Some("li.wei"),
+            "{q:?}"
+        );
+    }
+    let progress = &view.campaigns[0];
+    assert_eq!(progress.total, started.items);
+    assert!(!progress.overdue);
+    assert!(
+        progress
+            .by_team
+            .iter()
+            .any(|t| t.reviewer == "team-data-platform")
+    );
+
+    // A "no" without a word of what is wrong is refused; with one it is
+    // signed, and the item leaves the queue.
+    let no = Answers {
+        owners_right: false,
+        ..YES
+    };
+    let input = |comment: &str| AttestInput {
+        campaign: "q1-review".into(),
+        identity: "sa-ledger-writer".into(),
+        answers: no,
+        comment: comment.into(),
+    };
+    let err = li.attest(input("  ")).await.unwrap_err();
+    assert_eq!(err.code(), "invalid_input", "{err}");
+    let item = li
+        .attest(input("the backup owner moved to payments"))
+        .await
+        .unwrap();
+    assert_eq!(item.verdict.as_deref(), Some("changes_needed"));
+    assert_eq!(item.attested_by.as_deref(), Some("li.wei"));
+    let view = li.reviews().await.unwrap();
+    assert!(!view.queue.iter().any(|q| q.identity == "sa-ledger-writer"));
+    let team = view.campaigns[0]
+        .by_team
+        .iter()
+        .find(|t| t.reviewer == "team-data-platform")
+        .unwrap();
+    assert_eq!(team.attested, 1);
+    assert_eq!(view.campaigns[0].changes_needed, 1);
+    let err = li.attest(input("again")).await.unwrap_err();
+    assert!(err.hint().unwrap().contains("attested it already"), "{err}");
+
+    // Someone who reviews nothing has an empty queue and is refused by code.
+    let stranger = ws("someone.else");
+    assert!(stranger.reviews().await.unwrap().queue.is_empty());
+    let err = stranger
+        .attest(AttestInput {
+            identity: "sa-payments-api".into(),
+            answers: YES,
+            ..input("")
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "not_the_reviewer", "{err}");
+    assert!(err.hint().is_some());
+    let err = stranger.campaign_status("no-such").await.unwrap_err();
+    assert_eq!(err.code(), "not_found", "{err}");
+
+    // The export the window saves is the CLI's.
+    let text = li.campaign_export("q1-review").await.unwrap();
+    let export: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(export["format"], "countersign-campaign-export");
+    assert_eq!(export["status"]["changes_needed"], 1);
+}
+
+on_both_engines!(the_reviews_view_queues_each_persons_items);

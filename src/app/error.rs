@@ -4,6 +4,7 @@
 use serde::{Serialize, Serializer, ser::SerializeStruct};
 
 use crate::approval::DecisionError;
+use crate::campaign::CampaignError;
 use crate::signing::SigningError;
 use crate::store::StoreError;
 
@@ -101,6 +102,9 @@ pub enum AppError {
 
     #[error(transparent)]
     Oidc(#[from] crate::oidc::OidcError),
+
+    #[error(transparent)]
+    Campaign(#[from] crate::campaign::CampaignError),
 }
 
 impl AppError {
@@ -174,6 +178,15 @@ impl AppError {
             AppError::DrillBackend(_) => "drill_backend",
             AppError::Oidc(crate::oidc::OidcError::Discovery { .. }) => "provider_unreachable",
             AppError::Oidc(_) => "sign_in",
+            AppError::Campaign(e) => match e {
+                CampaignError::Store(e) => store(e),
+                CampaignError::Signing(e) => signing(e),
+                CampaignError::NotFound(_) => "not_found",
+                CampaignError::EmptyScope => "empty_scope",
+                CampaignError::NotAnItem { .. } => "not_found",
+                CampaignError::NotTheReviewer { .. } => "not_the_reviewer",
+                CampaignError::Invalid(_) => "invalid_input",
+            },
         }
     }
 
@@ -269,6 +282,23 @@ impl AppError {
                 "Start your desktop's keyring (Secret Service), or install gnome-keyring, then try again.",
             ),
             AppError::Oidc(_) => Some("Sign in again."),
+            AppError::Campaign(CampaignError::Signing(e)) => signing_hint(e),
+            AppError::Campaign(CampaignError::NotTheReviewer { .. }) => Some(
+                "Ask its reviewer, a person of that team or its backup owner to attest it; if that is you, sign in as yourself (Approvals, Sign in).",
+            ),
+            AppError::Campaign(CampaignError::EmptyScope) => {
+                Some("Widen the scope (or clear it to cover every identity).")
+            }
+            AppError::Campaign(CampaignError::Store(StoreError::Invalid(_))) => {
+                Some("Refresh Reviews: someone may have attested it already.")
+            }
+            AppError::Campaign(CampaignError::Store(StoreError::NotPermitted { .. })) => {
+                Some("Nothing was written. Ask identity governance to start the campaign.")
+            }
+            AppError::Campaign(CampaignError::Store(e @ StoreError::LocksLost { .. })) => {
+                Some(locks_lost_hint(e))
+            }
+            AppError::Campaign(_) => None,
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod drills;
 pub mod error;
 pub mod identity;
 pub mod inbox;
+pub mod reviews;
 pub mod workspace;
 
 pub use error::AppError;

@@ -1,0 +1,190 @@
+//! The app's Reviews: the review campaigns (`crate::campaign`) as an
+//! owner works them — what is theirs to attest, which campaigns are
+//! overdue, how far each team is — and the actions behind the view's
+//! buttons (attest, start, export). The CLI's `countersign campaign …`
+//! calls the same campaign functions.
+
+use serde::{Deserialize, Serialize};
+
+use crate::campaign::{self, Answers, QueueItem, ReviewerProgress, Started, Status};
+use crate::store::{Campaign, CampaignItem, CampaignScope};
+
+use super::{AppError, Workspace};
+
+/// The longest comment an attestation carries (it is signed and stored).
+pub const MAX_COMMENT_CHARS: usize = 2000;
+
+/// The Reviews view: who acts, what waits for them, every campaign.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct ReviewsView {
+    /// Who attests from this app (the signed-in person, else the local
+    /// actor): the queue is theirs.
+    pub acting_as: String,
+    /// Today in the machine's time zone (YYYY-MM-DD): what "overdue" is
+    /// measured against.
+    pub today: String,
+    /// What `acting_as` may attest, overdue first.
+    pub queue: Vec<QueueItem>,
+    /// Every campaign, newest first.
+    pub campaigns: Vec<CampaignProgress>,
+}
+
+/// One campaign's progress, without its items.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct CampaignProgress {
+    pub campaign: Campaign,
+    pub total: usize,
+    pub confirmed: usize,
+    pub changes_needed: usize,
+    pub pending: usize,
+    pub overdue: bool,
+    pub by_team: Vec<ReviewerProgress>,
+}
+
+impl From<Status> for CampaignProgress {
+    fn from(s: Status) -> Self {
+        CampaignProgress {
+            campaign: s.campaign,
+            total: s.total,
+            confirmed: s.confirmed,
+            changes_needed: s.changes_needed,
+            pending: s.pending,
+            overdue: s.overdue,
+            by_team: s.by_team,
+        }
+    }
+}
+
+/// An attestation as the window sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, ts_rs::TS)]
+#[serde(deny_unknown_fields)]
+pub struct AttestInput {
+    pub campaign: String,
+    pub identity: String,
+    pub answers: Answers,
+    /// Free text, at most [`MAX_COMMENT_CHARS`]; required when an answer
+    /// is no (what is wrong is worth a sentence to whoever fixes it).
+    pub comment: String,
+}
+
+/// A campaign to start, as the window sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, ts_rs::TS)]
+#[serde(deny_unknown_fields)]
+pub struct StartInput {
+    pub id: String,
+    /// Shown in lists; empty: the id.
+    pub name: String,
+    /// YYYY-MM-DD, not before today.
+    pub due_on: String,
+    pub scope: CampaignScope,
+}
+
+fn today() -> jiff::civil::Date {
+    jiff::ZonedDateTime::now().date()
+}
+
+fn invalid(field: &'static str, reason: impl Into<String>) -> AppError {
+    AppError::InvalidInput {
+        field,
+        reason: reason.into(),
+    }
+}
+
+impl Workspace {
+    /// The Reviews view now.
+    pub async fn reviews(&self) -> Result<ReviewsView, AppError> {
+        let store = self.store()?;
+        let today = today();
+        let acting_as = self.ctx().actor;
+        let queue = campaign::queue(store, &acting_as, today).await?;
+        let mut campaigns = Vec::new();
+        for c in store.campaigns().await? {
+            campaigns.push(campaign::status(store, &c.id, today).await?.into());
+        }
+        Ok(ReviewsView {
+            acting_as,
+            today: today.to_string(),
+            queue,
+            campaigns,
+        })
+    }
+
+    /// One campaign with its items.
+    pub async fn campaign_status(&self, id: &str) -> Result<Status, AppError> {
+        crate::model::validate_id(id).map_err(|r| invalid("campaign", r))?;
+        Ok(campaign::status(self.store()?, id, today()).await?)
+    }
+
+    /// Signs (with this person's key from the keyring) and records an
+    /// attestation; see [`campaign::attest`].
+    pub async fn attest(&self, input: AttestInput) -> Result<CampaignItem, AppError> {
+        crate::model::validate_id(&input.campaign).map_err(|r| invalid("campaign", r))?;
+        crate::model::validate_id(&input.identity).map_err(|r| invalid("identity", r))?;
+        let comment = input.comment.trim();
+        if comment.chars().count() > MAX_COMMENT_CHARS {
+            return Err(invalid(
+                "comment",
+                format!("longer than {MAX_COMMENT_CHARS} characters"),
+            ));
+        }
+        if !input.answers.confirms() && comment.is_empty() {
+            return Err(invalid(
+                "comment",
+                "say what is wrong: an answer is no, and whoever fixes the record needs to know what to change",
+            ));
+        }
+        let store = self.store()?;
+        Ok(campaign::attest(
+            store,
+            &self.keys(store),
+            (&input.campaign, &input.identity),
+            input.answers,
+            comment,
+            &self.ctx(),
+        )
+        .await?)
+    }
+
+    /// Starts a campaign; see [`campaign::start`].
+    pub async fn start_campaign(&self, input: StartInput) -> Result<Started, AppError> {
+        let due: jiff::civil::Date = input
+            .due_on
+            .trim()
+            .parse()
+            .map_err(|e| invalid("due_on", format!("a date as YYYY-MM-DD ({e})")))?;
+        if due < today() {
+            return Err(invalid("due_on", "in the past: give today or a later day"));
+        }
+        let name = input.name.trim();
+        if name.chars().count() > 200 {
+            return Err(invalid("name", "longer than 200 characters"));
+        }
+        let id = input.id.trim();
+        // An empty field of the form is no criterion.
+        let given = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let scope = CampaignScope {
+            owner: given(input.scope.owner),
+            tier: input.scope.tier,
+            kind: given(input.scope.kind),
+            environment: given(input.scope.environment),
+        };
+        let started = campaign::start(
+            self.store()?,
+            (id, if name.is_empty() { id } else { name }),
+            scope,
+            due,
+            &self.ctx(),
+        )
+        .await?;
+        Ok(started)
+    }
+
+    /// The campaign's export for an auditor, as pretty JSON text; see
+    /// [`campaign::export`].
+    pub async fn campaign_export(&self, id: &str) -> Result<String, AppError> {
+        crate::model::validate_id(id).map_err(|r| invalid("campaign", r))?;
+        let store = self.store()?;
+        let export = campaign::export(store, &self.keys(store), id, today()).await?;
+        Ok(serde_json::to_string_pretty(&export).expect("JSON values serialise") + "\n")
+    }
+}
