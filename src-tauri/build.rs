@@ -51,6 +51,11 @@ const COMMANDS: &[&str] = &[
     "sign_in",
     "sign_out",
     "watch",
+    "reviews",
+    "campaign_status",
+    "attest_identity",
+    "start_campaign",
+    "save_campaign_export",
 ];
 
 fn main() {

@@ -8,6 +8,7 @@ mod dialogs;
 mod drills;
 mod identity;
 mod inbox;
+mod reviews;
 mod state;
 mod tray;
 mod watch;
@@ -81,6 +82,11 @@ pub fn run() {
             identity::sign_in,
             identity::sign_out,
             watch::watch,
+            reviews::reviews,
+            reviews::campaign_status,
+            reviews::attest_identity,
+            reviews::start_campaign,
+            reviews::save_campaign_export,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

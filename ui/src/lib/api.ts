@@ -42,6 +42,12 @@ import type {
   KnownOwner,
   SignCheck,
   GroupsSaved,
+  ReviewsView,
+  CampaignStatus,
+  AttestInput,
+  CampaignItem,
+  StartInput,
+  CampaignStarted,
 } from "./types";
 
 export const appStatus = () => invoke<AppStatus>("app_status");
@@ -307,3 +313,20 @@ export const useDatabase = (url: string | null, password: string | null) =>
 // dialog; null if the user cancelled.
 export const backupDatabase = () =>
   invoke<BackupReport | null>("backup_database");
+
+// Reviews: review campaigns as the person at the keyboard works them.
+export const reviews = () => invoke<ReviewsView>("reviews");
+
+export const campaignStatus = (id: string) =>
+  invoke<CampaignStatus>("campaign_status", { id });
+
+/** Signs (with the keyring's key) and records an attestation. */
+export const attestIdentity = (attestation: AttestInput) =>
+  invoke<CampaignItem>("attest_identity", { attestation });
+
+export const startCampaign = (campaign: StartInput) =>
+  invoke<CampaignStarted>("start_campaign", { campaign });
+
+/** Saves a campaign's export where the person picks; the path, or null. */
+export const saveCampaignExport = (id: string) =>
+  invoke<string | null>("save_campaign_export", { id });

@@ -2,6 +2,19 @@
 // (ui/src/lib/generated, by tests/ts_types.rs); the rest are written here
 // until they are generated too.
 
+import type { ReviewsView } from "./generated/ReviewsView";
+import type { CampaignProgress } from "./generated/CampaignProgress";
+import type { QueueItem } from "./generated/QueueItem";
+import type { ReviewRole } from "./generated/ReviewRole";
+import type { ReviewerProgress } from "./generated/ReviewerProgress";
+import type { AttestInput } from "./generated/AttestInput";
+import type { StartInput } from "./generated/StartInput";
+import type { Answers } from "./generated/Answers";
+import type { Campaign } from "./generated/Campaign";
+import type { CampaignItem } from "./generated/CampaignItem";
+import type { CampaignScope } from "./generated/CampaignScope";
+import type { Status as CampaignStatus } from "./generated/Status";
+import type { Started as CampaignStarted } from "./generated/Started";
 import type { Access } from "./generated/Access";
 import type { Person } from "./generated/Person";
 import type { SignInProgress } from "./generated/SignInProgress";
@@ -70,6 +83,19 @@ import type { FindingKey } from "./generated/FindingKey";
 import type { RuleCount } from "./generated/RuleCount";
 
 export type {
+  ReviewsView,
+  CampaignProgress,
+  QueueItem,
+  ReviewRole,
+  ReviewerProgress,
+  AttestInput,
+  StartInput,
+  Answers,
+  Campaign,
+  CampaignItem,
+  CampaignScope,
+  CampaignStatus,
+  CampaignStarted,
   ListCursor,
   ListPage,
   AttentionQuery,
