@@ -64,6 +64,13 @@ pub enum Rule {
     /// A documented use or dependency tracing covers but has not seen for
     /// the `observed-stale-days` setting.
     DocumentedUnobserved,
+    /// Waiting for its attestation in a review campaign past its due date
+    /// (CIS Controls v8 5.5 asks for service accounts to be reviewed on a
+    /// schedule).
+    ReviewOverdue,
+    /// Its latest attestation says the record is wrong, and the record is
+    /// still as attested: nobody has acted on it.
+    AttestedChangesNeeded,
 }
 
 /// How soon a finding needs an owner, so the list can be worked from
@@ -95,7 +102,9 @@ impl Rule {
             | Rule::NeverReviewed
             | Rule::CredentialUnused
             | Rule::CredentialRotationDue
-            | Rule::ObservedUndocumented => Severity::Medium,
+            | Rule::ObservedUndocumented
+            | Rule::ReviewOverdue
+            | Rule::AttestedChangesNeeded => Severity::Medium,
             Rule::StaleReview | Rule::DocumentedUnobserved => Severity::Low,
         }
     }
@@ -131,6 +140,8 @@ impl Rule {
             Rule::ObservedUndocumented => &["NIST CSF ID.AM-03", "OWASP NHI9:2025", "CIS 5.5"],
             Rule::DocumentedUnobserved => &["NIST CSF ID.AM-03", "OWASP NHI1:2025"],
             Rule::Orphaned => &["OWASP NHI1:2025", "NIST CSF GV.RR-02", "CIS 5.5"],
+            Rule::ReviewOverdue => &["CIS 5.5", "OWASP NHI1:2025", "NIST CSF PR.AA-05"],
+            Rule::AttestedChangesNeeded => &["CIS 5.5", "NIST CSF ID.AM-03", "OWASP NHI1:2025"],
         }
     }
 
@@ -149,6 +160,8 @@ impl Rule {
             Rule::Orphaned => "orphaned",
             Rule::ObservedUndocumented => "observed_undocumented",
             Rule::DocumentedUnobserved => "documented_unobserved",
+            Rule::ReviewOverdue => "review_overdue",
+            Rule::AttestedChangesNeeded => "attested_changes_needed",
         }
     }
 }
@@ -266,7 +279,7 @@ impl Report {
 }
 
 /// Every rule, most urgent first.
-pub const RULES: [Rule; 13] = [
+pub const RULES: [Rule; 15] = [
     Rule::NoOwner,
     Rule::Orphaned,
     Rule::BreakGlassWithoutCustodians,
@@ -280,7 +293,52 @@ pub const RULES: [Rule; 13] = [
     Rule::CredentialRotationDue,
     Rule::ObservedUndocumented,
     Rule::DocumentedUnobserved,
+    Rule::ReviewOverdue,
+    Rule::AttestedChangesNeeded,
 ];
+
+/// What review campaigns say of identities, for the campaign rules
+/// ([`Scan::with_campaigns`]); the store reads it from its campaigns.
+#[derive(Debug, Clone, Default)]
+pub struct CampaignFacts {
+    /// By identity: its items waiting for an attestation in campaigns past
+    /// their due date.
+    pub overdue: std::collections::HashMap<String, Vec<OverdueItem>>,
+    /// By identity: its latest attestation, when it says changes are
+    /// needed.
+    pub changes_needed: std::collections::HashMap<String, ChangesNeeded>,
+}
+
+impl CampaignFacts {
+    pub fn is_empty(&self) -> bool {
+        self.overdue.is_empty() && self.changes_needed.is_empty()
+    }
+}
+
+/// An item waiting past its campaign's due date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OverdueItem {
+    pub campaign: String,
+    pub due_on: Date,
+    pub reviewer: Option<String>,
+}
+
+/// An attestation that says the record is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangesNeeded {
+    pub campaign: String,
+    pub attested_by: String,
+    /// RFC 3339.
+    pub attested_at: String,
+    /// The questions answered no, as the attestation names them
+    /// (`still_needed`, `owners_right`, `consumers_complete`,
+    /// `containment_right`).
+    pub answered_no: Vec<String>,
+    pub comment: Option<String>,
+    /// The identity's record as attested (RFC 8785 canonical JSON): the
+    /// finding stands while the record is still this.
+    pub record: String,
+}
 
 /// A kept finding, ordered by its place in the list.
 struct Kept(FindingKey, Finding);
@@ -317,6 +375,8 @@ pub struct Scan {
     kept: [std::collections::BinaryHeap<Kept>; RULES.len()],
     /// What tracing saw, when anything was imported, and the stale age.
     observed: Option<(std::sync::Arc<crate::observed::Index>, u32)>,
+    /// What review campaigns say, when any was started.
+    campaigns: Option<std::sync::Arc<CampaignFacts>>,
 }
 
 impl Scan {
@@ -328,6 +388,75 @@ impl Scan {
             counts: [0; RULES.len()],
             kept: Default::default(),
             observed: None,
+            campaigns: None,
+        }
+    }
+
+    /// Checks review campaigns too: the `review_overdue` and
+    /// `attested_changes_needed` rules.
+    pub fn with_campaigns(mut self, facts: std::sync::Arc<CampaignFacts>) -> Self {
+        if !facts.is_empty() {
+            self.campaigns = Some(facts);
+        }
+        self
+    }
+
+    /// The campaign rules for one identity.
+    fn campaign_rules(&mut self, i: &crate::model::Identity) {
+        let Some(facts) = self.campaigns.clone() else {
+            return;
+        };
+        let (id, name) = (i.id.as_str(), i.name.as_str());
+        if let Some(items) = facts.overdue.get(id) {
+            let today = self.today;
+            self.found(Rule::ReviewOverdue, "identity", id, name, || {
+                items
+                    .iter()
+                    .map(|o| {
+                        let late = (today - o.due_on).get_days();
+                        format!(
+                            "not attested in campaign {}, due {} ({late} day{} overdue); its reviewer is {}",
+                            o.campaign,
+                            o.due_on,
+                            if late == 1 { "" } else { "s" },
+                            o.reviewer.as_deref().unwrap_or("nobody")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            });
+        }
+        if let Some(c) = facts.changes_needed.get(id) {
+            let now = serde_json::to_value(i)
+                .ok()
+                .and_then(|v| serde_jcs::to_string(&v).ok());
+            if now.as_deref() == Some(c.record.as_str()) {
+                self.found(Rule::AttestedChangesNeeded, "identity", id, name, || {
+                    let what: Vec<&str> = c
+                        .answered_no
+                        .iter()
+                        .map(|q| match q.as_str() {
+                            "still_needed" => "it is no longer needed",
+                            "owners_right" => "its owner or backup owner is wrong",
+                            "consumers_complete" => "its consumers are incomplete",
+                            "containment_right" => "its containment plan is wrong",
+                            other => other,
+                        })
+                        .collect();
+                    let day = c.attested_at.get(..10).unwrap_or(&c.attested_at);
+                    let mut m = format!(
+                        "{} attested on {day} (campaign {}) that {}",
+                        c.attested_by,
+                        c.campaign,
+                        what.join(", ")
+                    );
+                    if let Some(comment) = c.comment.as_deref().filter(|t| !t.is_empty()) {
+                        m.push_str(&format!(": \"{comment}\""));
+                    }
+                    m.push_str("; the record is unchanged since: fix it, or retire the identity");
+                    m
+                });
+            }
         }
     }
 
@@ -487,6 +616,7 @@ impl Scan {
 
     pub fn identity(&mut self, i: &crate::model::Identity) {
         let (id, name) = (i.id.as_str(), i.name.as_str());
+        self.campaign_rules(i);
         if self.observed.is_some() {
             let users: Vec<&str> = i.used_by.iter().map(|u| u.service.as_str()).collect();
             self.observed_rules(

@@ -373,7 +373,7 @@ pub async fn status(
     let by_team = progress(&|i| {
         i.reviewer
             .as_deref()
-            .map_or_else(|| NOBODY.into(), |r| team_of(r))
+            .map_or_else(|| NOBODY.into(), &team_of)
     });
     let overdue = pending > 0
         && campaign

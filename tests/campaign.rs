@@ -127,7 +127,54 @@ async fn campaign_with_two_attestations(db: &TestDb) -> (countersign::Store, ser
 }
 
 async fn a_campaign_is_started_attested_and_overdue(db: TestDb) {
-    let (_store, export) = campaign_with_two_attestations(&db).await;
+    use countersign::attention::Rule;
+    let (store, export) = campaign_with_two_attestations(&db).await;
+    // Needs attention: the items still waiting past the due date, and the
+    // attestation that says the record is wrong while it is unchanged.
+    let findings = store.attention().await.unwrap();
+    let of = |rule: Rule, id: &str| {
+        findings
+            .iter()
+            .find(|f| f.rule == rule && f.id == id)
+            .map(|f| f.message.clone())
+    };
+    let overdue = findings
+        .iter()
+        .filter(|f| f.rule == Rule::ReviewOverdue)
+        .count();
+    assert_eq!(
+        overdue,
+        export["status"]["pending"].as_u64().unwrap() as usize
+    );
+    let m = of(Rule::ReviewOverdue, "sa-customer-db").unwrap();
+    assert!(
+        m.contains("not attested in campaign q4-prod, due 2026-10-01"),
+        "{m}"
+    );
+    assert!(m.contains("its reviewer is team-data-platform"), "{m}");
+    assert_eq!(of(Rule::ReviewOverdue, "sa-ledger-writer"), None);
+    let m = of(Rule::AttestedChangesNeeded, "sa-payments-api").unwrap();
+    assert!(
+        m.starts_with("amira.haddad attested on ")
+            && m.contains("(campaign q4-prod) that its consumers are incomplete: \"the reconciliation job is missing from its consumers\""),
+        "{m}"
+    );
+    assert_eq!(of(Rule::AttestedChangesNeeded, "sa-ledger-writer"), None);
+    // Once the record changes (here: reviewed again), the finding goes.
+    store
+        .attest_review(
+            "sa-payments-api",
+            None,
+            &ChangeContext::new("amira.haddad", "test"),
+        )
+        .await
+        .unwrap();
+    let findings = store.attention().await.unwrap();
+    assert!(
+        !findings
+            .iter()
+            .any(|f| f.rule == Rule::AttestedChangesNeeded)
+    );
     assert_eq!(export["status"]["overdue"], true);
     assert_eq!(
         export["jwks"]["keys"].as_array().unwrap().len(),

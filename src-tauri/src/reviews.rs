@@ -53,6 +53,11 @@ pub async fn save_campaign_export(
     id: String,
 ) -> Result<Option<String>, CommandError> {
     let text = state.campaign_export(&id).await?;
-    crate::commands::save_with_dialog(&app, &format!("campaign-{id}.json"), "json", text.into_bytes())
-        .await
+    crate::commands::save_with_dialog(
+        &app,
+        &format!("campaign-{id}.json"),
+        "json",
+        text.into_bytes(),
+    )
+    .await
 }

@@ -2,7 +2,7 @@
 //! store's current inventory with the thresholds its settings hold.
 
 use super::{Store, StoreError};
-use crate::attention::{Finding, Query, Report, Scan};
+use crate::attention::{CampaignFacts, ChangesNeeded, Finding, OverdueItem, Query, Report, Scan};
 
 impl Store {
     /// Everything in the inventory that needs an owner's attention today.
@@ -16,10 +16,12 @@ impl Store {
     /// inventory or every finding.
     pub async fn attention_report(&self, query: Query) -> Result<Report, StoreError> {
         let today = jiff::ZonedDateTime::now().date();
-        let mut scan = Scan::new(today, self.attention_thresholds().await?, query).with_observed(
-            std::sync::Arc::new(self.observed_index().await?),
-            self.observed_stale_days().await?,
-        );
+        let mut scan = Scan::new(today, self.attention_thresholds().await?, query)
+            .with_observed(
+                std::sync::Arc::new(self.observed_index().await?),
+                self.observed_stale_days().await?,
+            )
+            .with_campaigns(std::sync::Arc::new(self.campaign_facts(today).await?));
         let services: Vec<(String, String, Option<String>)> =
             sqlx::query_as("SELECT id, name, owner FROM services")
                 .fetch_all(&self.pool().await)
@@ -71,7 +73,8 @@ impl Store {
             .with_observed(
                 std::sync::Arc::new(self.observed_index().await?),
                 self.observed_stale_days().await?,
-            );
+            )
+            .with_campaigns(std::sync::Arc::new(self.campaign_facts(today).await?));
         let part = self.entities(&[], services, identities).await?;
         for s in &part.services {
             scan.service(s);
@@ -80,5 +83,75 @@ impl Store {
             scan.identity(i);
         }
         Ok(scan.finish().findings)
+    }
+
+    /// What review campaigns say of identities on `today`: items waiting
+    /// past their campaign's due date, and each identity's latest
+    /// attestation when it says changes are needed.
+    pub async fn campaign_facts(
+        &self,
+        today: jiff::civil::Date,
+    ) -> Result<CampaignFacts, StoreError> {
+        let mut facts = CampaignFacts::default();
+        // Each identity's latest attestation, whatever its verdict: a
+        // later confirmation supersedes an earlier "changes needed".
+        let mut latest: std::collections::HashMap<String, (String, super::CampaignItem)> =
+            Default::default();
+        for c in self.campaigns().await? {
+            let Some((campaign, items)) = self.campaign(&c.id).await? else {
+                continue;
+            };
+            let due = campaign.due_on.parse::<jiff::civil::Date>().ok();
+            for item in items {
+                if item.attested_at.is_none() {
+                    if let Some(due) = due.filter(|d| *d < today) {
+                        facts
+                            .overdue
+                            .entry(item.identity.clone())
+                            .or_default()
+                            .push(OverdueItem {
+                                campaign: campaign.id.clone(),
+                                due_on: due,
+                                reviewer: item.reviewer.clone(),
+                            });
+                    }
+                    continue;
+                }
+                let newer = latest
+                    .get(&item.identity)
+                    .is_none_or(|(_, l)| l.attested_at < item.attested_at);
+                if newer {
+                    latest.insert(item.identity.clone(), (campaign.id.clone(), item));
+                }
+            }
+        }
+        for (identity, (campaign, item)) in latest {
+            if item.verdict.as_deref() != Some("changes_needed") {
+                continue;
+            }
+            let answered_no = item
+                .answers
+                .as_ref()
+                .and_then(|a| a.as_object())
+                .map(|a| {
+                    a.iter()
+                        .filter(|(_, v)| v.as_bool() == Some(false))
+                        .map(|(k, _)| k.clone())
+                        .collect()
+                })
+                .unwrap_or_default();
+            facts.changes_needed.insert(
+                identity,
+                ChangesNeeded {
+                    campaign,
+                    attested_by: item.attested_by.unwrap_or_default(),
+                    attested_at: item.attested_at.unwrap_or_default(),
+                    answered_no,
+                    comment: item.comment,
+                    record: item.record.unwrap_or_default(),
+                },
+            );
+        }
+        Ok(facts)
     }
 }

@@ -31,6 +31,8 @@ export const RULE_LABELS: Record<Rule, string> = {
   credential_rotation_due: "Credential due for rotation",
   observed_undocumented: "Observed, not documented",
   documented_unobserved: "Documented, not observed lately",
+  review_overdue: "Attestation overdue",
+  attested_changes_needed: "Attested as wrong, not fixed",
 };
 
 const TIER_LABELS = [
