@@ -283,6 +283,7 @@ pub async fn attest(
         comment: Some(comment.to_owned()).filter(|c| !c.is_empty()),
         jws: Some(jws),
         record: Some(canonical),
+        removed: false,
     };
     store.record_attestation(campaign, &attested, ctx).await?;
     if answers.confirms() {
@@ -311,7 +312,10 @@ pub struct Status {
     pub total: usize,
     pub confirmed: usize,
     pub changes_needed: usize,
+    /// Waiting for an attestation (identities deleted since left out).
     pub pending: usize,
+    /// Items whose identity was deleted before anyone attested it.
+    pub removed: usize,
     /// Past its due date with items still pending.
     pub overdue: bool,
     /// By reviewer (team or person), most pending first.
@@ -341,7 +345,13 @@ pub async fn status(
             .filter(|i| i.verdict.as_deref() == Some(v))
             .count()
     };
-    let pending = items.iter().filter(|i| i.attested_at.is_none()).count();
+    // An identity deleted unattested has nothing left to attest.
+    let gone = |i: &CampaignItem| i.removed && i.attested_at.is_none();
+    let pending = items
+        .iter()
+        .filter(|i| i.attested_at.is_none() && !i.removed)
+        .count();
+    let removed = items.iter().filter(|i| gone(i)).count();
     let owners = store.owners().await?;
     let team_of = |reviewer: &str| -> String {
         owners
@@ -352,7 +362,7 @@ pub async fn status(
     };
     let progress = |key: &dyn Fn(&CampaignItem) -> String| {
         let mut by: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
-        for i in &items {
+        for i in items.iter().filter(|i| !gone(i)) {
             let e = by.entry(key(i)).or_default();
             e.0 += 1;
             e.1 += usize::from(i.attested_at.is_some());
@@ -385,6 +395,7 @@ pub async fn status(
         confirmed: count("confirmed"),
         changes_needed: count("changes_needed"),
         pending,
+        removed,
         overdue,
         by_reviewer,
         by_team,
@@ -527,6 +538,7 @@ pub async fn export(
         "confirmed": status.confirmed,
         "changes_needed": status.changes_needed,
         "pending": status.pending,
+        "removed": status.removed,
         "items": status.items.iter().map(|i| serde_json::json!({
             "identity": i.identity,
             "reviewer": i.reviewer,

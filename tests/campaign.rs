@@ -419,6 +419,42 @@ async fn the_reviews_view_queues_each_persons_items(db: TestDb) {
     let err = stranger.campaign_status("no-such").await.unwrap_err();
     assert_eq!(err.code(), "not_found", "{err}");
 
+    // An identity deleted before anyone attested it leaves the queue and
+    // the pending count, and is counted apart; the campaign can finish.
+    let before = li.campaign_status("q1-review").await.unwrap();
+    assert!(
+        li.reviews()
+            .await
+            .unwrap()
+            .queue
+            .iter()
+            .any(|q| q.identity == "tok-warehouse-pat")
+    );
+    store
+        .edit(
+            countersign::store::Edit::DeleteIdentity("tok-warehouse-pat".into()),
+            None,
+            &ChangeContext::new("li.wei", "test"),
+        )
+        .await
+        .unwrap();
+    let after = li.campaign_status("q1-review").await.unwrap();
+    assert_eq!((after.pending, after.removed), (before.pending - 1, 1));
+    assert!(
+        after
+            .items
+            .iter()
+            .any(|i| i.identity == "tok-warehouse-pat" && i.removed)
+    );
+    assert!(
+        !li.reviews()
+            .await
+            .unwrap()
+            .queue
+            .iter()
+            .any(|q| q.identity == "tok-warehouse-pat")
+    );
+
     // The export the window saves is the CLI's.
     let text = li.campaign_export("q1-review").await.unwrap();
     let export: serde_json::Value = serde_json::from_str(&text).unwrap();

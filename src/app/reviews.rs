@@ -37,6 +37,7 @@ pub struct CampaignProgress {
     pub confirmed: usize,
     pub changes_needed: usize,
     pub pending: usize,
+    pub removed: usize,
     pub overdue: bool,
     pub by_team: Vec<ReviewerProgress>,
 }
@@ -49,6 +50,7 @@ impl From<Status> for CampaignProgress {
             confirmed: s.confirmed,
             changes_needed: s.changes_needed,
             pending: s.pending,
+            removed: s.removed,
             overdue: s.overdue,
             by_team: s.by_team,
         }

@@ -767,17 +767,31 @@ pub fn campaign_status(s: &countersign::campaign::Status) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "campaign {} ({}), due {}{}: {} of {} attested ({} confirmed, {} with changes needed), {} pending",
+        "campaign {} ({}), due {}{}: {} of {} attested ({} confirmed, {} with changes needed), {} pending{}",
         s.campaign.id,
         s.campaign.name,
         s.campaign.due_on,
         if s.overdue { " — OVERDUE" } else { "" },
-        s.total - s.pending,
-        s.total,
+        s.confirmed + s.changes_needed,
+        s.total - s.removed,
         s.confirmed,
         s.changes_needed,
-        s.pending
+        s.pending,
+        if s.removed > 0 {
+            format!(", {} deleted since it started", s.removed)
+        } else {
+            String::new()
+        }
     );
+    let mut t = table(&["team", "attested", "of"]);
+    for r in &s.by_team {
+        t.add_row(vec![
+            r.reviewer.clone(),
+            r.attested.to_string(),
+            r.total.to_string(),
+        ]);
+    }
+    out.push_str(&finish(t, "no items"));
     let mut t = table(&["reviewer", "attested", "of"]);
     for r in &s.by_reviewer {
         t.add_row(vec![
@@ -792,7 +806,9 @@ pub fn campaign_status(s: &countersign::campaign::Status) -> String {
         t.add_row(vec![
             i.identity.clone(),
             or_dash(i.reviewer.as_deref()),
-            i.verdict.clone().unwrap_or_else(|| "pending".into()),
+            i.verdict
+                .clone()
+                .unwrap_or_else(|| if i.removed { "deleted" } else { "pending" }.into()),
             or_dash(i.attested_by.as_deref()),
             or_dash(i.attested_at.as_deref()),
         ]);

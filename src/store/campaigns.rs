@@ -61,6 +61,9 @@ pub struct CampaignItem {
     #[ts(type = "Record<string, boolean> | null")]
     pub answers: Option<serde_json::Value>,
     pub comment: Option<String>,
+    /// The identity was deleted since the campaign started: nothing is
+    /// left to attest (an attestation made before stays evidence).
+    pub removed: bool,
 }
 
 type CampaignRow = (String, String, String, String, String, String);
@@ -72,6 +75,7 @@ type ItemRow = (
     Option<String>,
     Option<String>,
     Option<String>,
+    i64,
 );
 
 impl Store {
@@ -188,7 +192,8 @@ impl Store {
         .map_err(|e| self.query_error(e))?;
         let Some(row) = row else { return Ok(None) };
         let items: Vec<ItemRow> = sqlx::query_as(
-            "SELECT identity_id, reviewer, attested_by, attested_at, verdict, jws, record
+            "SELECT identity_id, reviewer, attested_by, attested_at, verdict, jws, record,
+                    (SELECT COUNT(*) FROM identities i WHERE i.id = campaign_items.identity_id)
              FROM campaign_items WHERE campaign_id = $1 ORDER BY identity_id",
         )
         .bind(id)
@@ -198,7 +203,7 @@ impl Store {
         let items = items
             .into_iter()
             .map(
-                |(identity, reviewer, attested_by, attested_at, verdict, jws, record)| {
+                |(identity, reviewer, attested_by, attested_at, verdict, jws, record, present)| {
                     let claims = jws.as_deref().and_then(crate::jose::peek_claims);
                     CampaignItem {
                         identity,
@@ -213,6 +218,7 @@ impl Store {
                             .filter(|c| !c.is_empty()),
                         jws,
                         record,
+                        removed: present == 0,
                     }
                 },
             )

@@ -64,9 +64,9 @@ def main():
         fail("an item is listed twice")
     if set(held) != set(listed):
         fail(f"the file's items differ from the manifest's: missing {sorted(set(listed) - set(held))}, added {sorted(set(held) - set(listed))}")
-    for field in ("total", "confirmed", "changes_needed", "pending"):
-        if status[field] != manifest[field]:
-            fail(f"{field} is {status[field]} in the file, {manifest[field]} in the manifest")
+    for field in ("total", "confirmed", "changes_needed", "pending", "removed"):
+        if status.get(field) != manifest.get(field):
+            fail(f"{field} is {status.get(field)} in the file, {manifest.get(field)} in the manifest")
     for field in ("due_on", "scope"):
         if status["campaign"][field] != manifest[field]:
             fail(f"the campaign's {field} differs from the manifest's")

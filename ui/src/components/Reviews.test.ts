@@ -45,6 +45,7 @@ function view(queue: boolean): ReviewsView {
         confirmed: 3,
         changes_needed: 1,
         pending: queue ? 8 : 7,
+        removed: 0,
         overdue: true,
         by_team: [
           { reviewer: "team-payments", total: 6, attested: 1 },
@@ -91,6 +92,7 @@ describe("Reviews", () => {
           record: "{}",
           answers: null,
           comment: "missing the reconciliation job",
+          removed: false,
         } satisfies CampaignItem;
       }
     });
@@ -110,7 +112,7 @@ describe("Reviews", () => {
     expect(teams[0]).toHaveTextContent("team-payments 1/6 (17%)");
     expect(screen.getByTestId("campaign-overdue")).toBeInTheDocument();
     expect(screen.getByTestId("campaign-progress")).toHaveTextContent(
-      "4 of 12",
+      "4 of 12 (3 confirmed)",
     );
 
     await fireEvent.click(screen.getByTestId("attest-open"));

@@ -30,4 +30,9 @@ record: string | null,
  * The answers and comment the attestation signs, read from its JWS
  * (unverified; the JWS is the evidence).
  */
-answers: Record<string, boolean> | null, comment: string | null, };
+answers: Record<string, boolean> | null, comment: string | null, 
+/**
+ * The identity was deleted since the campaign started: nothing is
+ * left to attest (an attestation made before stays evidence).
+ */
+removed: boolean, };

@@ -5,4 +5,4 @@ import type { ReviewerProgress } from "./ReviewerProgress";
 /**
  * One campaign's progress, without its items.
  */
-export type CampaignProgress = { campaign: Campaign, total: number, confirmed: number, changes_needed: number, pending: number, overdue: boolean, by_team: Array<ReviewerProgress>, };
+export type CampaignProgress = { campaign: Campaign, total: number, confirmed: number, changes_needed: number, pending: number, removed: number, overdue: boolean, by_team: Array<ReviewerProgress>, };

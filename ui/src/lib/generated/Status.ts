@@ -6,7 +6,15 @@ import type { ReviewerProgress } from "./ReviewerProgress";
 /**
  * Where a campaign stands.
  */
-export type Status = { campaign: Campaign, total: number, confirmed: number, changes_needed: number, pending: number, 
+export type Status = { campaign: Campaign, total: number, confirmed: number, changes_needed: number, 
+/**
+ * Waiting for an attestation (identities deleted since left out).
+ */
+pending: number, 
+/**
+ * Items whose identity was deleted before anyone attested it.
+ */
+removed: number, 
 /**
  * Past its due date with items still pending.
  */
