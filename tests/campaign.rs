@@ -463,3 +463,43 @@ async fn the_reviews_view_queues_each_persons_items(db: TestDb) {
 }
 
 on_both_engines!(the_reviews_view_queues_each_persons_items);
+
+/// A campaign changed around Countersign (the write guards lifted, as an
+/// insider with the database could) is named by `audit verify`: items
+/// dropped, a verdict rewritten, the due date moved, an attestation
+/// cleared.
+async fn campaigns_changed_around_countersign_fail_audit_verify(db: TestDb) {
+    let cases: [(&'static str, &str); 5] = [
+        (
+            "DELETE FROM campaign_items WHERE campaign_id = 'q4-prod' AND attested_at IS NULL",
+            "added, dropped or reassigned",
+        ),
+        (
+            "UPDATE campaign_items SET reviewer = 'team-payments' WHERE identity_id = 'sa-customer-db'",
+            "added, dropped or reassigned",
+        ),
+        (
+            "UPDATE campaign_items SET verdict = 'confirmed' WHERE identity_id = 'sa-payments-api'",
+            "attestation q4-prod#sa-payments-api differs from its last audited state",
+        ),
+        (
+            "UPDATE campaigns SET due_on = '2099-01-01'",
+            "its name, due date or scope",
+        ),
+        (
+            "UPDATE campaign_items SET attested_at = NULL, attested_by = NULL, verdict = NULL, jws = NULL, record = NULL WHERE identity_id = 'sa-ledger-writer'",
+            "was cleared",
+        ),
+    ];
+    for (sql, expected) in cases {
+        let db = db.fresh().await;
+        let (store, _) = campaign_with_two_attestations(&db).await;
+        assert!(store.verify_audit().await.unwrap().is_ok(), "{sql}");
+        db.execute(sql).await.unwrap();
+        let broken = store.verify_audit().await.unwrap().unwrap_err();
+        assert!(broken.to_string().contains(expected), "{sql}: {broken}");
+        store.close().await;
+    }
+}
+
+on_both_engines!(campaigns_changed_around_countersign_fail_audit_verify);

@@ -297,6 +297,21 @@ impl Store {
         if let Some(broken) = unaudited_keys_and_decisions(&rows, &keys, &decisions) {
             return Ok(Err(broken));
         }
+        let campaigns: Vec<(String, String, String, String)> =
+            sqlx::query_as("SELECT id, name, scope, due_on FROM campaigns ORDER BY id")
+                .fetch_all(&self.pool().await)
+                .await
+                .map_err(|e| self.query_error(e))?;
+        let items: Vec<CampaignItemRow> = sqlx::query_as(
+            "SELECT campaign_id, identity_id, reviewer, attested_by, verdict, jws
+             FROM campaign_items ORDER BY campaign_id, identity_id",
+        )
+        .fetch_all(&self.pool().await)
+        .await
+        .map_err(|e| self.query_error(e))?;
+        if let Some(broken) = unaudited_campaigns(&rows, &campaigns, &items) {
+            return Ok(Err(broken));
+        }
         let missing = self.missing_write_guards().await?;
         if !missing.is_empty() {
             return Ok(Err(AuditBroken::Unguarded {
@@ -454,6 +469,145 @@ impl Store {
 /// replaced by a later rotation: `previous`; retired: `retired`), every
 /// decision row is the one its audit row recorded (the signed claims, the
 /// decision, request and approver), and nothing audited is missing.
+/// A campaign item as stored: campaign, identity, reviewer, attester,
+/// verdict, attestation JWS.
+type CampaignItemRow = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// Every campaign as its start's audit row recorded it (name, due date,
+/// scope, and each item with its reviewer), and every attestation as its
+/// audit row recorded it (the JWS, whose `sub` and `verdict` the stored
+/// attester and verdict must be); an item attested without an audit row,
+/// or cleared after one, is named.
+fn unaudited_campaigns(
+    rows: &[AuditEntry],
+    campaigns: &[(String, String, String, String)],
+    items: &[CampaignItemRow],
+) -> Option<AuditBroken> {
+    use std::collections::BTreeMap;
+    let broken = |entity: &str, id: &str, what: String| AuditBroken::Unaudited {
+        entity: entity.to_owned(),
+        id: id.to_owned(),
+        what,
+    };
+    let mut started: BTreeMap<&str, (&AuditEntry, serde_json::Value)> = BTreeMap::new();
+    let mut attested: BTreeMap<&str, &AuditEntry> = BTreeMap::new();
+    for row in rows {
+        match row.entity.as_str() {
+            "campaign" => {
+                let after = row
+                    .after
+                    .as_deref()
+                    .and_then(|a| serde_json::from_str(a).ok())
+                    .unwrap_or_default();
+                started.insert(row.entity_id.as_str(), (row, after));
+            }
+            "attestation" => {
+                attested.insert(row.entity_id.as_str(), row);
+            }
+            _ => {}
+        }
+    }
+    for (id, name, scope, due_on) in campaigns {
+        let Some((row, after)) = started.remove(id.as_str()) else {
+            return Some(broken("campaign", id, "has no audit record".into()));
+        };
+        let scope: serde_json::Value = serde_json::from_str(scope).unwrap_or_default();
+        if after["name"] != name.as_str()
+            || after["due_on"] != due_on.as_str()
+            || after["scope"] != scope
+        {
+            return Some(broken(
+                "campaign",
+                id,
+                format!(
+                    "differs from its last audited state (row {}): its name, due date or scope",
+                    row.seq
+                ),
+            ));
+        }
+        let held: Vec<&CampaignItemRow> = items.iter().filter(|i| &i.0 == id).collect();
+        let count_differs = after["items"].as_u64() != Some(held.len() as u64);
+        let reviewers_differ = after["reviewers"].as_object().is_some_and(|r| {
+            r.len() != held.len()
+                || held
+                    .iter()
+                    .any(|i| r.get(&i.1).is_none_or(|v| v.as_str() != i.2.as_deref()))
+        });
+        if count_differs || reviewers_differ {
+            return Some(broken(
+                "campaign",
+                id,
+                format!(
+                    "has items that differ from those its start recorded (row {}): added, dropped or reassigned",
+                    row.seq
+                ),
+            ));
+        }
+    }
+    if let Some((id, (row, _))) = started.into_iter().next() {
+        return Some(broken(
+            "campaign",
+            id,
+            format!(
+                "was removed, but its audit record (row {}) is not a removal",
+                row.seq
+            ),
+        ));
+    }
+    for (campaign, identity, _, attested_by, verdict, jws) in items {
+        let key = format!("{campaign}#{identity}");
+        match (attested.remove(key.as_str()), jws) {
+            (None, None) => {}
+            (None, Some(_)) => {
+                return Some(broken("attestation", &key, "has no audit record".into()));
+            }
+            (Some(row), None) => {
+                return Some(broken(
+                    "attestation",
+                    &key,
+                    format!(
+                        "was cleared, but its audit record (row {}) is not a removal",
+                        row.seq
+                    ),
+                ));
+            }
+            (Some(row), Some(jws)) => {
+                let claims = crate::jose::peek_claims(jws);
+                let consistent = row.after.as_deref() == Some(jws.as_str())
+                    && claims.as_ref().is_some_and(|c| {
+                        c["sub"].as_str() == attested_by.as_deref()
+                            && c["verdict"].as_str() == verdict.as_deref()
+                    });
+                if !consistent {
+                    return Some(broken(
+                        "attestation",
+                        &key,
+                        format!("differs from its last audited state (row {})", row.seq),
+                    ));
+                }
+            }
+        }
+    }
+    if let Some((key, row)) = attested.into_iter().next() {
+        return Some(broken(
+            "attestation",
+            key,
+            format!(
+                "was removed, but its audit record (row {}) is not a removal",
+                row.seq
+            ),
+        ));
+    }
+    None
+}
+
 fn unaudited_keys_and_decisions(
     rows: &[AuditEntry],
     keys: &[(String, String)],

@@ -127,8 +127,15 @@ impl Store {
             .await
             .map_err(err)?;
         }
+        // Every item and its reviewer, so `audit verify` finds an item
+        // added, dropped or reassigned around Countersign.
+        let reviewers: serde_json::Map<String, serde_json::Value> = items
+            .iter()
+            .map(|(i, r)| (i.clone(), serde_json::json!(r)))
+            .collect();
         let after = serde_json::json!({
             "name": c.name, "scope": c.scope, "due_on": c.due_on, "items": items.len(),
+            "reviewers": reviewers,
         });
         append(
             &mut tx,
@@ -228,7 +235,7 @@ impl Store {
 
     /// Records an attestation on a campaign's item, once: in one
     /// transaction with its audit row (entity `attestation`, id
-    /// `CAMPAIGN/IDENTITY`, after: the JWS).
+    /// `CAMPAIGN#IDENTITY`, after: the JWS).
     ///
     /// # Errors
     /// [`StoreError::Invalid`] when the item was attested already or is
