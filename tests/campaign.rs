@@ -206,7 +206,8 @@ async fn the_export_verifies_offline_with_joserfc_and_the_jwks_alone() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "2");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains(": 2 of 2 attestations verified"), "{said}");
     // A record changed after it was attested no longer verifies.
     let mut tampered = export.clone();
     let items = tampered["status"]["items"].as_array_mut().unwrap();
@@ -265,6 +266,54 @@ async fn the_export_verifies_offline_with_joserfc_and_the_jwks_alone() {
     counts["status"]["pending"] = 0.into();
     let (ok, err) = run(&counts);
     assert!(!ok && err.contains("pending"), "{err}");
+    // What is shown beside the signatures is checked too: the answers and
+    // comment against the signed ones, an item's deletion mark, its
+    // attestation time, the campaign's name and the progress per team
+    // against the manifest.
+    let tamper = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut doc = export.clone();
+        edit(&mut doc);
+        run(&doc)
+    };
+    fn item_of<'a>(doc: &'a mut serde_json::Value, id: &str) -> &'a mut serde_json::Value {
+        doc["status"]["items"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|i| i["identity"] == id)
+            .unwrap()
+    }
+    type Edit<'a> = &'a dyn Fn(&mut serde_json::Value);
+    let cases: [(Edit, &str); 6] = [
+        (
+            &|d| item_of(d, "sa-payments-api")["answers"]["consumers_complete"] = true.into(),
+            "answers in the file are not the signed ones",
+        ),
+        (
+            &|d| item_of(d, "sa-payments-api")["comment"] = "all good".into(),
+            "comment in the file is not the signed one",
+        ),
+        (
+            &|d| item_of(d, "sa-customer-db")["removed"] = true.into(),
+            "removed is True in the file",
+        ),
+        (
+            &|d| item_of(d, "sa-ledger-writer")["attested_at"] = "2026-01-01T00:00:00Z".into(),
+            "attested_at",
+        ),
+        (
+            &|d| d["status"]["campaign"]["name"] = "Another review".into(),
+            "name differs",
+        ),
+        (
+            &|d| d["status"]["by_team"][0]["attested"] = 99.into(),
+            "by_team differs",
+        ),
+    ];
+    for (edit, expected) in cases {
+        let (ok, err) = tamper(edit);
+        assert!(!ok && err.contains(expected), "{expected}: {err}");
+    }
     let other = dir.path().join("other-jwks.json");
     std::fs::write(&other, r#"{"keys": []}"#).unwrap();
     std::fs::write(&path, export.to_string()).unwrap();

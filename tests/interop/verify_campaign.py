@@ -14,7 +14,8 @@ not trusted. Checks:
     each attestation, and the counts;
   - each attestation's signature and typ, and that it signs this campaign,
     this identity, this attester and verdict, and the record beside it.
-Prints the number of attestations verified; exits non-zero on any failure.
+  - the answers and comment beside each attestation are the signed ones.
+Prints what it verified; exits non-zero on any failure.
 """
 
 import base64
@@ -67,16 +68,21 @@ def main():
     for field in ("total", "confirmed", "changes_needed", "pending", "removed"):
         if status.get(field) != manifest.get(field):
             fail(f"{field} is {status.get(field)} in the file, {manifest.get(field)} in the manifest")
-    for field in ("due_on", "scope"):
-        if status["campaign"][field] != manifest[field]:
+    for field in ("due_on", "scope", "name", "started_by", "started_at"):
+        if status["campaign"].get(field) != manifest.get(field):
             fail(f"the campaign's {field} differs from the manifest's")
+    for field in ("overdue", "by_team", "by_reviewer"):
+        if status.get(field) != manifest.get(field):
+            fail(f"{field} differs from the manifest's")
+    if export.get("key_status") != manifest.get("key_status"):
+        fail("key_status differs from the manifest's")
 
     verified = 0
     for item in items:
         m = listed[item["identity"]]
-        for field in ("reviewer", "verdict", "attested_by"):
-            if item[field] != m[field]:
-                fail(f"{item['identity']}: {field} is {item[field]!r} in the file, {m[field]!r} in the manifest")
+        for field in ("reviewer", "verdict", "attested_by", "attested_at", "removed"):
+            if item.get(field) != m.get(field):
+                fail(f"{item['identity']}: {field} is {item.get(field)!r} in the file, {m.get(field)!r} in the manifest")
         token = item["jws"]
         if token is None:
             if m["attestation_sha256"] is not None:
@@ -96,10 +102,20 @@ def main():
         for field, want in checks.items():
             if claims[field] != want:
                 fail(f"{item['identity']}: signed {field} is {claims[field]!r}, the export says {want!r}")
+        # The answers and comment shown beside it are the signed ones.
+        if item.get("answers") != claims.get("answers"):
+            fail(f"{item['identity']}: the answers in the file are not the signed ones")
+        if (item.get("comment") or "") != (claims.get("comment") or ""):
+            fail(f"{item['identity']}: the comment in the file is not the signed one")
         if record["id"] != item["identity"]:
             fail(f"{item['identity']}: the record is {record['id']!r}'s")
         verified += 1
-    print(verified)
+    attested = sum(1 for i in items if i["jws"] is not None)
+    print(
+        f"campaign {campaign}: {verified} of {attested} attestations verified; "
+        f"{status['pending']} pending, {status.get('removed', 0)} deleted; manifest signed by "
+        f"{jws.extract_compact(export['manifest'].encode()).headers().get('kid')}"
+    )
 
 
 if __name__ == "__main__":
