@@ -84,7 +84,14 @@ struct Claims<'a> {
     comment: &'a str,
 }
 
-/// Starts a campaign over the identities in `scope` now, due on `due_on`.
+/// The longest campaign name.
+pub const MAX_NAME_CHARS: usize = 200;
+/// The longest comment an attestation carries (it is signed and stored).
+pub const MAX_COMMENT_CHARS: usize = 2000;
+
+/// Starts a campaign over the identities in `scope` now, due on `due_on`,
+/// which may not be before `not_before` when given (today, except when a
+/// campaign already running elsewhere is recorded with its own dates).
 ///
 /// # Errors
 /// [`CampaignError::EmptyScope`] when nothing is in scope; a store error
@@ -93,12 +100,26 @@ pub async fn start(
     store: &Store,
     (id, name): (&str, &str),
     scope: CampaignScope,
-    due_on: jiff::civil::Date,
+    (due_on, not_before): (jiff::civil::Date, Option<jiff::civil::Date>),
     ctx: &ChangeContext,
 ) -> Result<Started, CampaignError> {
     crate::model::validate_id(id)
         .map_err(|m| CampaignError::Invalid(format!("the campaign id {m}")))?;
     let invalid = |m: String| CampaignError::Invalid(m);
+    crate::model::text::check(name, false, MAX_NAME_CHARS)
+        .map_err(|m| invalid(format!("the campaign's name {m}")))?;
+    if let Some(today) = not_before
+        && due_on < today
+    {
+        return Err(invalid(format!(
+            "the due date {due_on} is past (today is {today}): every item would be overdue from the start; give today or a later day"
+        )));
+    }
+    if store.campaign(id).await?.is_some() {
+        return Err(invalid(format!(
+            "a campaign {id:?} exists already: give another id"
+        )));
+    }
     if let Some(k) = &scope.kind {
         k.parse::<crate::model::IdentityKind>()
             .map_err(|e| invalid(format!("--kind: {e}")))?;
@@ -193,7 +214,12 @@ pub fn role_of(
     reviewer: Option<&str>,
     identity: &crate::model::Identity,
 ) -> Option<ReviewRole> {
-    if actor.trim().is_empty() {
+    // A person attests, never a team: an attestation is one person's word.
+    if actor.trim().is_empty()
+        || owners
+            .iter()
+            .any(|o| o.id == actor && o.kind == crate::model::OwnerKind::Team)
+    {
         return None;
     }
     let responsible = [reviewer, identity.owner.as_deref()];
@@ -240,6 +266,14 @@ pub async fn attest(
     if ctx.actor.trim().is_empty() {
         return Err(CampaignError::Invalid(
             "an attestation needs the attester's name".into(),
+        ));
+    }
+    let comment = comment.trim();
+    crate::model::text::check(comment, true, MAX_COMMENT_CHARS)
+        .map_err(|m| CampaignError::Invalid(format!("the comment {m}")))?;
+    if !answers.confirms() && comment.is_empty() {
+        return Err(CampaignError::Invalid(
+            "say what is wrong in a comment: an answer is no, and whoever fixes the record needs to know what to change".into(),
         ));
     }
     let record = store.identity(identity).await?;

@@ -42,7 +42,7 @@ async fn campaign_with_two_attestations(db: &TestDb) -> (countersign::Store, ser
             environment: Some("production".into()),
             ..CampaignScope::default()
         },
-        due,
+        (due, None),
         &ChangeContext::new("governance", "test"),
     )
     .await
@@ -379,6 +379,11 @@ async fn the_reviews_view_queues_each_persons_items(db: TestDb) {
         .start_campaign(start(today, "production"))
         .await
         .unwrap();
+    let err = governance
+        .start_campaign(start(today, "production"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("exists already"), "{err}");
     // An empty name is the id; an empty owner no criterion.
     assert_eq!(started.campaign.name, "q1-review");
     assert!(started.items > 10);
@@ -452,6 +457,16 @@ async fn the_reviews_view_queues_each_persons_items(db: TestDb) {
     let err = li.attest(input("again")).await.unwrap_err();
     assert!(err.hint().unwrap().contains("attested it already"), "{err}");
 
+    // A team is nobody's signature: its id cannot attest.
+    let err = ws("team-data-platform")
+        .attest(AttestInput {
+            identity: "sa-customer-db".into(),
+            answers: YES,
+            ..input("")
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "not_the_reviewer", "{err}");
     // Someone who reviews nothing has an empty queue and is refused by code.
     let stranger = ws("someone.else");
     assert!(stranger.reviews().await.unwrap().queue.is_empty());

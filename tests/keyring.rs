@@ -519,6 +519,7 @@ fn a_campaign_is_attested_from_the_keyring_and_its_export_verifies_in_python() {
             "q4",
             "--due",
             "2026-10-01",
+            "--past-due",
             "--environment",
             "production",
         ])

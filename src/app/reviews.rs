@@ -11,9 +11,6 @@ use crate::store::{Campaign, CampaignItem, CampaignScope};
 
 use super::{AppError, Workspace};
 
-/// The longest comment an attestation carries (it is signed and stored).
-pub const MAX_COMMENT_CHARS: usize = 2000;
-
 /// The Reviews view: who acts, what waits for them, every campaign.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct ReviewsView {
@@ -64,7 +61,7 @@ pub struct AttestInput {
     pub campaign: String,
     pub identity: String,
     pub answers: Answers,
-    /// Free text, at most [`MAX_COMMENT_CHARS`]; required when an answer
+    /// Free text, at most [`campaign::MAX_COMMENT_CHARS`]; required when an answer
     /// is no (what is wrong is worth a sentence to whoever fixes it).
     pub comment: String,
 }
@@ -122,26 +119,13 @@ impl Workspace {
     pub async fn attest(&self, input: AttestInput) -> Result<CampaignItem, AppError> {
         crate::model::validate_id(&input.campaign).map_err(|r| invalid("campaign", r))?;
         crate::model::validate_id(&input.identity).map_err(|r| invalid("identity", r))?;
-        let comment = input.comment.trim();
-        if comment.chars().count() > MAX_COMMENT_CHARS {
-            return Err(invalid(
-                "comment",
-                format!("longer than {MAX_COMMENT_CHARS} characters"),
-            ));
-        }
-        if !input.answers.confirms() && comment.is_empty() {
-            return Err(invalid(
-                "comment",
-                "say what is wrong: an answer is no, and whoever fixes the record needs to know what to change",
-            ));
-        }
         let store = self.store()?;
         Ok(campaign::attest(
             store,
             &self.keys(store),
             (&input.campaign, &input.identity),
             input.answers,
-            comment,
+            &input.comment,
             &self.ctx(),
         )
         .await?)
@@ -154,14 +138,8 @@ impl Workspace {
             .trim()
             .parse()
             .map_err(|e| invalid("due_on", format!("a date as YYYY-MM-DD ({e})")))?;
-        if due < today() {
-            return Err(invalid("due_on", "in the past: give today or a later day"));
-        }
-        let name = input.name.trim();
-        if name.chars().count() > 200 {
-            return Err(invalid("name", "longer than 200 characters"));
-        }
         let id = input.id.trim();
+        let name = input.name.trim();
         // An empty field of the form is no criterion.
         let given = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
         let scope = CampaignScope {
@@ -174,7 +152,7 @@ impl Workspace {
             self.store()?,
             (id, if name.is_empty() { id } else { name }),
             scope,
-            due,
+            (due, Some(today())),
             &self.ctx(),
         )
         .await?;

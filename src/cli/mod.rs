@@ -358,9 +358,13 @@ enum CampaignCommand {
         /// What it is called [default: the id]
         #[arg(long)]
         name: Option<String>,
-        /// The day attestations are due (YYYY-MM-DD)
+        /// The day attestations are due (YYYY-MM-DD): today or later
         #[arg(long, value_name = "DATE")]
         due: jiff::civil::Date,
+        /// Accept a due date already past: to record a campaign that ran
+        /// elsewhere on its own schedule (its items are overdue at once)
+        #[arg(long)]
+        past_due: bool,
         /// Only identities this owner owns or backs up
         #[arg(long)]
         owner: Option<String>,
@@ -1423,6 +1427,7 @@ async fn campaign(
             id,
             name,
             due,
+            past_due,
             owner,
             tier,
             kind,
@@ -1438,7 +1443,7 @@ async fn campaign(
                 store,
                 (&id, name.as_deref().unwrap_or(&id)),
                 scope,
-                due,
+                (due, (!past_due).then_some(today)),
                 ctx,
             )
             .await?;

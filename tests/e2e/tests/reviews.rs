@@ -34,7 +34,8 @@ async fn an_owner_attests_from_their_review_queue_with_the_keyring_key() {
         &store,
         ("last-quarter", "Last quarter's review"),
         production.clone(),
-        today.checked_sub(jiff::Span::new().days(10)).unwrap(),
+        // Recorded with its own dates: it ran elsewhere and is overdue.
+        (today.checked_sub(jiff::Span::new().days(10)).unwrap(), None),
         &governance,
     )
     .await
@@ -43,7 +44,10 @@ async fn an_owner_attests_from_their_review_queue_with_the_keyring_key() {
         &store,
         ("this-quarter", "This quarter's review"),
         production,
-        today.checked_add(jiff::Span::new().days(30)).unwrap(),
+        (
+            today.checked_add(jiff::Span::new().days(30)).unwrap(),
+            Some(today),
+        ),
         &governance,
     )
     .await
