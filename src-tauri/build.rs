@@ -53,6 +53,7 @@ const COMMANDS: &[&str] = &[
     "watch",
     "reviews",
     "campaign_status",
+    "review_record",
     "attest_identity",
     "start_campaign",
     "save_campaign_export",

@@ -42,6 +42,10 @@ pub enum CampaignError {
         identity: String,
         reviewer: String,
     },
+    #[error(
+        "{identity}'s record changed since it was shown: what would be signed is not what was read"
+    )]
+    RecordChanged { identity: String },
     #[error("{0}")]
     Invalid(String),
 }
@@ -240,16 +244,20 @@ pub fn role_of(
 /// confirmation also records the identity's review (what Needs attention
 /// counts staleness from).
 ///
+/// `shown`: the digest ([`record_digest`]) of the record the attester was
+/// shown, when they were shown one: the attestation is refused if the
+/// record changed since, so what is signed is what was read.
+///
 /// # Errors
 /// [`CampaignError::NotFound`], [`CampaignError::NotAnItem`],
-/// [`CampaignError::NotTheReviewer`], a signing error (no key in the
+/// [`CampaignError::NotTheReviewer`], [`CampaignError::RecordChanged`], a signing error (no key in the
 /// keyring), or a store error (attested already).
 pub async fn attest(
     store: &Store,
     keys: &Keys<'_>,
     (campaign, identity): (&str, &str),
-    answers: Answers,
-    comment: &str,
+    (answers, comment): (Answers, &str),
+    shown: Option<&str>,
     ctx: &ChangeContext,
 ) -> Result<CampaignItem, CampaignError> {
     let (_, items) = store
@@ -289,6 +297,12 @@ pub async fn attest(
     }
     let value = serde_json::to_value(&record).expect("an identity serialises");
     let canonical = serde_jcs::to_string(&value).expect("JSON values canonicalise");
+    let record_digest = crate::jose::request_digest(&value);
+    if shown.is_some_and(|d| d != record_digest) {
+        return Err(CampaignError::RecordChanged {
+            identity: identity.to_owned(),
+        });
+    }
     let verdict = if answers.confirms() {
         "confirmed"
     } else {
@@ -301,7 +315,7 @@ pub async fn attest(
         iat: jiff::Timestamp::now().as_second(),
         campaign,
         identity,
-        record_digest: crate::jose::request_digest(&value),
+        record_digest,
         answers,
         verdict,
         comment,
@@ -436,6 +450,12 @@ pub async fn status(
         items,
         campaign,
     })
+}
+
+/// The digest an attestation signs of `identity`'s record: base64url
+/// SHA-256 of its RFC 8785 canonical JSON.
+pub fn record_digest(identity: &crate::model::Identity) -> String {
+    crate::jose::request_digest(&serde_json::to_value(identity).expect("an identity serialises"))
 }
 
 /// One identity waiting for someone's attestation.

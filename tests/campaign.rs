@@ -55,9 +55,16 @@ async fn campaign_with_two_attestations(db: &TestDb) -> (countersign::Store, ser
 
     // Li Wei, of the data platform team, confirms one of the team's.
     let li = ChangeContext::new("li.wei", "test");
-    let item = campaign::attest(&store, &keys, ("q4-prod", "sa-ledger-writer"), YES, "", &li)
-        .await
-        .unwrap();
+    let item = campaign::attest(
+        &store,
+        &keys,
+        ("q4-prod", "sa-ledger-writer"),
+        (YES, ""),
+        None,
+        &li,
+    )
+    .await
+    .unwrap();
     assert_eq!(item.verdict.as_deref(), Some("confirmed"));
     // Amira Haddad, its backup owner, says a payments identity needs work.
     let amira = ChangeContext::new("amira.haddad", "test");
@@ -69,20 +76,37 @@ async fn campaign_with_two_attestations(db: &TestDb) -> (countersign::Store, ser
         &store,
         &keys,
         ("q4-prod", "sa-payments-api"),
-        changes,
-        "the reconciliation job is missing from its consumers",
+        (
+            changes,
+            "the reconciliation job is missing from its consumers",
+        ),
+        None,
         &amira,
     )
     .await
     .unwrap();
     // Nobody else's to attest, and never twice.
-    let err = campaign::attest(&store, &keys, ("q4-prod", "sa-payments-api"), YES, "", &li)
-        .await
-        .unwrap_err();
+    let err = campaign::attest(
+        &store,
+        &keys,
+        ("q4-prod", "sa-payments-api"),
+        (YES, ""),
+        None,
+        &li,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, CampaignError::NotTheReviewer { .. }), "{err}");
-    let err = campaign::attest(&store, &keys, ("q4-prod", "sa-ledger-writer"), YES, "", &li)
-        .await
-        .unwrap_err();
+    let err = campaign::attest(
+        &store,
+        &keys,
+        ("q4-prod", "sa-ledger-writer"),
+        (YES, ""),
+        None,
+        &li,
+    )
+    .await
+    .unwrap_err();
     assert!(
         err.to_string().contains("not awaiting an attestation"),
         "{err}"
@@ -431,12 +455,27 @@ async fn the_reviews_view_queues_each_persons_items(db: TestDb) {
         owners_right: false,
         ..YES
     };
+    let shown = li.review_record("sa-ledger-writer").await.unwrap();
+    assert_eq!(
+        shown.detail.identity.owner.as_deref(),
+        Some("team-data-platform")
+    );
     let input = |comment: &str| AttestInput {
         campaign: "q1-review".into(),
         identity: "sa-ledger-writer".into(),
         answers: no,
         comment: comment.into(),
+        record_digest: shown.record_digest.clone(),
     };
+    // What is signed is what was read: a record changed meanwhile is
+    // refused, nothing signed.
+    let stale = AttestInput {
+        record_digest: "not-the-digest".into(),
+        ..input("the backup owner moved to payments")
+    };
+    let err = li.attest(stale).await.unwrap_err();
+    assert_eq!(err.code(), "record_changed", "{err}");
+    assert!(err.hint().unwrap().starts_with("Nothing was signed."));
     let err = li.attest(input("  ")).await.unwrap_err();
     assert_eq!(err.code(), "invalid_input", "{err}");
     let item = li

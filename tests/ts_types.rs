@@ -85,6 +85,7 @@ fn generate(dir: &Path) {
         countersign::app::reviews::ReviewsView,
         countersign::app::reviews::AttestInput,
         countersign::app::reviews::StartInput,
+        countersign::app::reviews::ReviewRecord,
         countersign::campaign::Status,
         countersign::campaign::Started,
     );

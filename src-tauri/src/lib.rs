@@ -84,6 +84,7 @@ pub fn run() {
             watch::watch,
             reviews::reviews,
             reviews::campaign_status,
+            reviews::review_record,
             reviews::attest_identity,
             reviews::start_campaign,
             reviews::save_campaign_export,

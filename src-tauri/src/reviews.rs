@@ -6,7 +6,7 @@
 
 use tauri::{AppHandle, State};
 
-use countersign::app::reviews::{AttestInput, ReviewsView, StartInput};
+use countersign::app::reviews::{AttestInput, ReviewRecord, ReviewsView, StartInput};
 use countersign::campaign::{Started, Status};
 use countersign::store::CampaignItem;
 
@@ -24,6 +24,16 @@ pub async fn campaign_status(
     id: String,
 ) -> Result<Status, CommandError> {
     state.campaign_status(&id).await
+}
+
+/// The record to show before attesting, with the digest a signature
+/// will be bound to.
+#[tauri::command]
+pub async fn review_record(
+    state: State<'_, AppState>,
+    identity: String,
+) -> Result<ReviewRecord, CommandError> {
+    state.review_record(&identity).await
 }
 
 /// Signs and records an attestation. The window has shown the record and

@@ -185,6 +185,7 @@ impl AppError {
                 CampaignError::EmptyScope => "empty_scope",
                 CampaignError::NotAnItem { .. } => "not_found",
                 CampaignError::NotTheReviewer { .. } => "not_the_reviewer",
+                CampaignError::RecordChanged { .. } => "record_changed",
                 CampaignError::Invalid(_) => "invalid_input",
             },
         }
@@ -285,6 +286,9 @@ impl AppError {
             AppError::Campaign(CampaignError::Signing(e)) => signing_hint(e),
             AppError::Campaign(CampaignError::NotTheReviewer { .. }) => Some(
                 "Ask its reviewer, a person of that team or its backup owner to attest it; if that is you, sign in as yourself (Approvals, Sign in).",
+            ),
+            AppError::Campaign(CampaignError::RecordChanged { .. }) => Some(
+                "Nothing was signed. Someone changed it while you read it: read the record again, then answer and sign.",
             ),
             AppError::Campaign(CampaignError::EmptyScope) => {
                 Some("Widen the scope (or clear it to cover every identity).")

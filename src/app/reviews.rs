@@ -61,9 +61,21 @@ pub struct AttestInput {
     pub campaign: String,
     pub identity: String,
     pub answers: Answers,
+    /// The digest of the record the person was shown
+    /// ([`ReviewRecord::record_digest`]): refused with `record_changed`
+    /// if it changed since.
+    pub record_digest: String,
     /// Free text, at most [`campaign::MAX_COMMENT_CHARS`]; required when an answer
     /// is no (what is wrong is worth a sentence to whoever fixes it).
     pub comment: String,
+}
+
+/// The record a person attests, as the form shows it, and the digest the
+/// attestation will sign if it is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct ReviewRecord {
+    pub detail: crate::store::IdentityDetail,
+    pub record_digest: String,
 }
 
 /// A campaign to start, as the window sends it.
@@ -124,11 +136,23 @@ impl Workspace {
             store,
             &self.keys(store),
             (&input.campaign, &input.identity),
-            input.answers,
-            &input.comment,
+            (input.answers, &input.comment),
+            Some(&input.record_digest),
             &self.ctx(),
         )
         .await?)
+    }
+
+    /// The record of `identity` to show before attesting it.
+    pub async fn review_record(&self, identity: &str) -> Result<ReviewRecord, AppError> {
+        crate::model::validate_id(identity).map_err(|r| invalid("identity", r))?;
+        let store = self.store()?;
+        let detail = store.identity_detail(identity).await?;
+        let record_digest = campaign::record_digest(&store.identity(identity).await?);
+        Ok(ReviewRecord {
+            detail,
+            record_digest,
+        })
     }
 
     /// Starts a campaign; see [`campaign::start`].

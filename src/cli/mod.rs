@@ -1498,8 +1498,15 @@ async fn campaign(
                 containment_right: !containment_wrong,
             };
             let keys = Keys::new(store, Arc::new(OsKeyring));
-            let item =
-                campaign::attest(store, &keys, (&id, &identity), answers, &comment, ctx).await?;
+            let item = campaign::attest(
+                store,
+                &keys,
+                (&id, &identity),
+                (answers, &comment),
+                None,
+                ctx,
+            )
+            .await?;
             println!(
                 "{identity}: {} by {} (signed attestation recorded)",
                 item.verdict.as_deref().unwrap_or("attested"),

@@ -6,6 +6,7 @@ import type {
   CampaignItem,
   CampaignStarted,
   IdentityDetail,
+  ReviewRecord,
   ReviewsView,
 } from "../lib/types";
 
@@ -79,7 +80,8 @@ describe("Reviews", () => {
     mockIPC((cmd, args) => {
       calls.push({ cmd, args });
       if (cmd === "reviews") return view(!attested);
-      if (cmd === "identity_detail") return detail;
+      if (cmd === "review_record")
+        return { detail, record_digest: "digest-1" } satisfies ReviewRecord;
       if (cmd === "attest_identity") {
         attested = true;
         return {
@@ -120,6 +122,7 @@ describe("Reviews", () => {
     expect(record).toHaveTextContent("Backup owner li.wei");
     expect(record).toHaveTextContent("Consumers Ledger");
     expect(record).toHaveTextContent("reversible; back in 5 min");
+    expect(record).toHaveTextContent("Tier 0");
     const sign = screen.getByTestId("attest-sign");
     expect(sign).toBeDisabled();
     await fireEvent.click(screen.getByTestId("answer-still_needed-yes"));
@@ -147,6 +150,7 @@ describe("Reviews", () => {
           containment_right: true,
         },
         comment: "missing the reconciliation job",
+        record_digest: "digest-1",
       },
     });
     expect(await screen.findByTestId("queue-empty")).toHaveTextContent(
@@ -164,7 +168,8 @@ describe("Reviews", () => {
         return campaigns
           ? view(true)
           : { ...view(false), campaigns: [] as ReviewsView["campaigns"] };
-      if (cmd === "identity_detail") return detail;
+      if (cmd === "review_record")
+        return { detail, record_digest: "digest-1" } satisfies ReviewRecord;
       if (cmd === "attest_identity")
         throw {
           code: "no_signing_key",
@@ -225,5 +230,51 @@ describe("Reviews", () => {
     expect(alert).toHaveTextContent("no active signing key");
     expect(alert).toHaveTextContent("Create your signing key in Approvals");
     expect(screen.getByTestId("attest-form")).toBeInTheDocument();
+  });
+
+  it("refuses to sign a record that changed since it was shown, and shows it again", async () => {
+    let digest = "digest-1";
+    mockIPC((cmd) => {
+      if (cmd === "reviews") return view(true);
+      if (cmd === "review_record")
+        return {
+          detail: {
+            ...detail,
+            owner:
+              digest === "digest-1" ? "team-data-platform" : "team-payments",
+          },
+          record_digest: digest,
+        } as ReviewRecord;
+      if (cmd === "attest_identity") {
+        throw {
+          code: "record_changed",
+          message: "sa-ledger-writer's record changed since it was shown",
+          hint: "Nothing was signed. Someone changed it while you read it: read the record again, then answer and sign.",
+        };
+      }
+    });
+    render(Reviews, { onOpen: () => {} });
+    await fireEvent.click(await screen.findByTestId("attest-open"));
+    expect(await screen.findByTestId("attest-record")).toHaveTextContent(
+      "Owner team-data-platform",
+    );
+    for (const q of [
+      "still_needed",
+      "owners_right",
+      "consumers_complete",
+      "containment_right",
+    ])
+      await fireEvent.click(screen.getByTestId(`answer-${q}-yes`));
+    digest = "digest-2";
+    await fireEvent.click(screen.getByTestId("attest-sign"));
+    expect(
+      await screen.findByTestId("attest-record-changed"),
+    ).toBeInTheDocument();
+    expect(screen.getByTestId("attest-record")).toHaveTextContent(
+      "Owner team-payments",
+    );
+    expect(screen.getByRole("alert")).toHaveTextContent("Nothing was signed.");
+    // The answers were cleared: they were about the old record.
+    expect(screen.getByTestId("attest-sign")).toBeDisabled();
   });
 });

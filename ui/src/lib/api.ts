@@ -48,6 +48,7 @@ import type {
   CampaignItem,
   StartInput,
   CampaignStarted,
+  ReviewRecord,
 } from "./types";
 
 export const appStatus = () => invoke<AppStatus>("app_status");
@@ -319,6 +320,10 @@ export const reviews = () => invoke<ReviewsView>("reviews");
 
 export const campaignStatus = (id: string) =>
   invoke<CampaignStatus>("campaign_status", { id });
+
+/** The record to show before attesting, and the digest a signature binds. */
+export const reviewRecord = (identity: string) =>
+  invoke<ReviewRecord>("review_record", { identity });
 
 /** Signs (with the keyring's key) and records an attestation. */
 export const attestIdentity = (attestation: AttestInput) =>

@@ -9,6 +9,7 @@ import type { ReviewRole } from "./generated/ReviewRole";
 import type { ReviewerProgress } from "./generated/ReviewerProgress";
 import type { AttestInput } from "./generated/AttestInput";
 import type { StartInput } from "./generated/StartInput";
+import type { ReviewRecord } from "./generated/ReviewRecord";
 import type { Answers } from "./generated/Answers";
 import type { Campaign } from "./generated/Campaign";
 import type { CampaignItem } from "./generated/CampaignItem";
@@ -90,6 +91,7 @@ export type {
   ReviewerProgress,
   AttestInput,
   StartInput,
+  ReviewRecord,
   Answers,
   Campaign,
   CampaignItem,

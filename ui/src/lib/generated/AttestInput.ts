@@ -6,7 +6,13 @@ import type { Answers } from "./Answers";
  */
 export type AttestInput = { campaign: string, identity: string, answers: Answers, 
 /**
- * Free text, at most [`MAX_COMMENT_CHARS`]; required when an answer
+ * The digest of the record the person was shown
+ * ([`ReviewRecord::record_digest`]): refused with `record_changed`
+ * if it changed since.
+ */
+record_digest: string, 
+/**
+ * Free text, at most [`campaign::MAX_COMMENT_CHARS`]; required when an answer
  * is no (what is wrong is worth a sentence to whoever fixes it).
  */
 comment: string, };
