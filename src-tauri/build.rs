@@ -56,6 +56,7 @@ const COMMANDS: &[&str] = &[
     "review_record",
     "attest_identity",
     "start_campaign",
+    "close_campaign",
     "save_campaign_export",
 ];
 

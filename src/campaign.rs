@@ -46,6 +46,8 @@ pub enum CampaignError {
         "{identity}'s record changed since it was shown: what would be signed is not what was read"
     )]
     RecordChanged { identity: String },
+    #[error("campaign {0:?} is closed: nothing in it is attested any more")]
+    Closed(String),
     #[error("{0}")]
     Invalid(String),
 }
@@ -178,6 +180,7 @@ pub async fn start(
         due_on: due_on.to_string(),
         started_by: ctx.actor.clone(),
         started_at: jiff::Timestamp::now().to_string(),
+        closed: None,
     };
     store.insert_campaign(&campaign, &items, ctx).await?;
     Ok(Started {
@@ -260,10 +263,13 @@ pub async fn attest(
     shown: Option<&str>,
     ctx: &ChangeContext,
 ) -> Result<CampaignItem, CampaignError> {
-    let (_, items) = store
+    let (started, items) = store
         .campaign(campaign)
         .await?
         .ok_or_else(|| CampaignError::NotFound(campaign.to_owned()))?;
+    if started.closed.is_some() {
+        return Err(CampaignError::Closed(campaign.to_owned()));
+    }
     let item = items
         .into_iter()
         .find(|i| i.identity == identity)
@@ -434,6 +440,7 @@ pub async fn status(
             .map_or_else(|| NOBODY.into(), &team_of)
     });
     let overdue = pending > 0
+        && campaign.closed.is_none()
         && campaign
             .due_on
             .parse::<jiff::civil::Date>()
@@ -456,6 +463,36 @@ pub async fn status(
 /// SHA-256 of its RFC 8785 canonical JSON.
 pub fn record_digest(identity: &crate::model::Identity) -> String {
     crate::jose::request_digest(&serde_json::to_value(identity).expect("an identity serialises"))
+}
+
+/// Closes campaign `id`: its pending items are no longer due (out of
+/// every queue and of Needs attention); what was attested stays.
+///
+/// # Errors
+/// [`CampaignError::NotFound`], [`CampaignError::Closed`] (closed
+/// already), [`CampaignError::Invalid`] (no reason given), a store error.
+pub async fn close(
+    store: &Store,
+    id: &str,
+    reason: &str,
+    ctx: &ChangeContext,
+) -> Result<crate::store::Closed, CampaignError> {
+    let (campaign, _) = store
+        .campaign(id)
+        .await?
+        .ok_or_else(|| CampaignError::NotFound(id.to_owned()))?;
+    if campaign.closed.is_some() {
+        return Err(CampaignError::Closed(id.to_owned()));
+    }
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(CampaignError::Invalid(
+            "say why it is closed: the reason stays in the audit trail".into(),
+        ));
+    }
+    crate::model::text::check(reason, false, MAX_COMMENT_CHARS)
+        .map_err(|m| CampaignError::Invalid(format!("the reason {m}")))?;
+    Ok(store.close_campaign(id, reason, ctx).await?)
 }
 
 /// One identity waiting for someone's attestation.
@@ -497,6 +534,9 @@ pub async fn queue(
         .collect();
     let mut out = Vec::new();
     for campaign in store.campaigns().await? {
+        if campaign.closed.is_some() {
+            continue;
+        }
         let Some((campaign, items)) = store.campaign(&campaign.id).await? else {
             continue;
         };

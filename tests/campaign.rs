@@ -184,6 +184,58 @@ async fn a_campaign_is_started_attested_and_overdue(db: TestDb) {
         "{m}"
     );
     assert_eq!(of(Rule::AttestedChangesNeeded, "sa-ledger-writer"), None);
+    // Attested in a later campaign, an identity is reviewed: the older
+    // campaign's item is no longer overdue.
+    let today = jiff::ZonedDateTime::now().date();
+    let gov = ChangeContext::new("governance", "test");
+    campaign::start(
+        &store,
+        ("q1-next", "Next quarter"),
+        CampaignScope::default(),
+        (
+            today.checked_add(jiff::Span::new().days(30)).unwrap(),
+            Some(today),
+        ),
+        &gov,
+    )
+    .await
+    .unwrap();
+    // A new key for this test's signer (the earlier ones' private halves
+    // were in another in-memory keyring).
+    let keys = Keys::new(&store, Arc::new(MemorySecrets::default()));
+    keys.rotate(&gov).await.unwrap();
+    campaign::attest(
+        &store,
+        &keys,
+        ("q1-next", "sa-customer-db"),
+        (YES, ""),
+        None,
+        &ChangeContext::new("li.wei", "test"),
+    )
+    .await
+    .unwrap();
+    let findings = store.attention().await.unwrap();
+    assert!(
+        !findings
+            .iter()
+            .any(|f| f.rule == Rule::ReviewOverdue && f.id == "sa-customer-db")
+    );
+    // Closed, its pending items are no longer overdue.
+    campaign::close(
+        &store,
+        "q4-prod",
+        "superseded",
+        &ChangeContext::new("governance", "test"),
+    )
+    .await
+    .unwrap();
+    let findings = store.attention().await.unwrap();
+    assert!(!findings.iter().any(|f| f.rule == Rule::ReviewOverdue));
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.rule == Rule::AttestedChangesNeeded)
+    );
     // Once the record changes (here: reviewed again), the finding goes.
     store
         .attest_review(
@@ -558,6 +610,31 @@ async fn the_reviews_view_queues_each_persons_items(db: TestDb) {
             .any(|q| q.identity == "tok-warehouse-pat")
     );
 
+    // Closed, with a reason: nothing in it is due or attested any more,
+    // what was attested stays, and the trail still verifies.
+    let err = governance
+        .close_campaign("q1-review", " ")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid_input", "{err}");
+    let closed = governance
+        .close_campaign("q1-review", "replaced by the quarterly review")
+        .await
+        .unwrap();
+    assert_eq!(closed.by, "governance");
+    let view = li.reviews().await.unwrap();
+    assert!(view.queue.is_empty(), "{:?}", view.queue);
+    assert!(view.campaigns[0].campaign.closed.is_some());
+    assert_eq!(view.campaigns[0].changes_needed, 1);
+    let err = li.attest(input("again")).await.unwrap_err();
+    assert_eq!(err.code(), "campaign_closed", "{err}");
+    let err = governance
+        .close_campaign("q1-review", "twice")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "campaign_closed", "{err}");
+    assert!(store.verify_audit().await.unwrap().is_ok());
+
     // The export the window saves is the CLI's.
     let text = li.campaign_export("q1-review").await.unwrap();
     let export: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -572,7 +649,11 @@ on_both_engines!(the_reviews_view_queues_each_persons_items);
 /// dropped, a verdict rewritten, the due date moved, an attestation
 /// cleared.
 async fn campaigns_changed_around_countersign_fail_audit_verify(db: TestDb) {
-    let cases: [(&'static str, &str); 5] = [
+    let cases: [(&'static str, &str); 6] = [
+        (
+            "UPDATE campaigns SET closed_at = '2026-12-01T00:00:00Z', closed_by = 'x', closed_reason = 'y'",
+            "was closed without an audit record",
+        ),
         (
             "DELETE FROM campaign_items WHERE campaign_id = 'q4-prod' AND attested_at IS NULL",
             "added, dropped or reassigned",

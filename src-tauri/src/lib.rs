@@ -87,6 +87,7 @@ pub fn run() {
             reviews::review_record,
             reviews::attest_identity,
             reviews::start_campaign,
+            reviews::close_campaign,
             reviews::save_campaign_export,
         ])
         .run(tauri::generate_context!())

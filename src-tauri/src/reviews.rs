@@ -54,6 +54,16 @@ pub async fn start_campaign(
     state.start_campaign(campaign).await
 }
 
+/// Closes a campaign, saying why.
+#[tauri::command]
+pub async fn close_campaign(
+    state: State<'_, AppState>,
+    id: String,
+    reason: String,
+) -> Result<countersign::store::Closed, CommandError> {
+    state.close_campaign(&id, &reason).await
+}
+
 /// Saves the campaign's export (attestations, records, JWKS, signed
 /// manifest) where the person chooses; `None` if they cancelled.
 #[tauri::command]

@@ -186,6 +186,7 @@ impl AppError {
                 CampaignError::NotAnItem { .. } => "not_found",
                 CampaignError::NotTheReviewer { .. } => "not_the_reviewer",
                 CampaignError::RecordChanged { .. } => "record_changed",
+                CampaignError::Closed(_) => "campaign_closed",
                 CampaignError::Invalid(_) => "invalid_input",
             },
         }
@@ -290,6 +291,9 @@ impl AppError {
             AppError::Campaign(CampaignError::RecordChanged { .. }) => Some(
                 "Nothing was signed. Someone changed it while you read it: read the record again, then answer and sign.",
             ),
+            AppError::Campaign(CampaignError::Closed(_)) => {
+                Some("Refresh Reviews: the campaign was closed; nothing in it is due.")
+            }
             AppError::Campaign(CampaignError::EmptyScope) => {
                 Some("Widen the scope (or clear it to cover every identity).")
             }

@@ -183,6 +183,16 @@ impl Workspace {
         Ok(started)
     }
 
+    /// Closes a campaign; see [`campaign::close`].
+    pub async fn close_campaign(
+        &self,
+        id: &str,
+        reason: &str,
+    ) -> Result<crate::store::Closed, AppError> {
+        crate::model::validate_id(id).map_err(|r| invalid("campaign", r))?;
+        Ok(campaign::close(self.store()?, id, reason, &self.ctx()).await?)
+    }
+
     /// The campaign's export for an auditor, as pretty JSON text; see
     /// [`campaign::export`].
     pub async fn campaign_export(&self, id: &str) -> Result<String, AppError> {

@@ -413,6 +413,15 @@ enum CampaignCommand {
         #[arg(long, default_value = "")]
         comment: String,
     },
+    /// Close a campaign: its pending items are no longer due (out of every queue and of
+    /// Needs attention); what was attested stays
+    Close {
+        /// The campaign's id
+        id: String,
+        /// Why (kept in the audit trail)
+        #[arg(long)]
+        reason: String,
+    },
     /// Write the campaign with every signed attestation, the records they sign and the JWKS,
     /// for an auditor to verify offline
     Export {
@@ -1512,6 +1521,10 @@ async fn campaign(
                 item.verdict.as_deref().unwrap_or("attested"),
                 ctx.actor
             );
+        }
+        CampaignCommand::Close { id, reason } => {
+            let closed = campaign::close(store, &id, &reason, ctx).await?;
+            println!("closed campaign {id} ({}): {}", closed.by, closed.reason);
         }
         CampaignCommand::Export { id, out } => {
             let keys = Keys::new(store, Arc::new(OsKeyring));

@@ -783,6 +783,9 @@ pub fn campaign_status(s: &countersign::campaign::Status) -> String {
             String::new()
         }
     );
+    if let Some(c) = &s.campaign.closed {
+        let _ = writeln!(out, "closed {} by {}: {}", c.at, c.by, c.reason);
+    }
     let mut t = table(&["team", "attested", "of"]);
     for r in &s.by_team {
         t.add_row(vec![

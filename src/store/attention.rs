@@ -101,7 +101,12 @@ impl Store {
             let Some((campaign, items)) = self.campaign(&c.id).await? else {
                 continue;
             };
-            let due = campaign.due_on.parse::<jiff::civil::Date>().ok();
+            // A closed campaign's pending items are no longer due.
+            let due = campaign
+                .due_on
+                .parse::<jiff::civil::Date>()
+                .ok()
+                .filter(|_| campaign.closed.is_none());
             for item in items {
                 if item.attested_at.is_none() {
                     if let Some(due) = due.filter(|d| *d < today) {
@@ -117,14 +122,39 @@ impl Store {
                     }
                     continue;
                 }
+                let at = |i: &super::CampaignItem| {
+                    i.attested_at
+                        .as_deref()
+                        .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+                };
                 let newer = latest
                     .get(&item.identity)
-                    .is_none_or(|(_, l)| l.attested_at < item.attested_at);
+                    .is_none_or(|(_, l)| at(l) < at(&item));
                 if newer {
                     latest.insert(item.identity.clone(), (campaign.id.clone(), item));
                 }
             }
         }
+        // An identity attested in any campaign after an overdue one started
+        // has been reviewed since: that campaign's item is not overdue.
+        let started: std::collections::HashMap<String, Option<jiff::Timestamp>> = self
+            .campaigns()
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.started_at.parse().ok()))
+            .collect();
+        facts.overdue.retain(|identity, items| {
+            let last = latest.get(identity).and_then(|(_, l)| {
+                l.attested_at
+                    .as_deref()
+                    .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+            });
+            items.retain(|o| {
+                let since = started.get(&o.campaign).copied().flatten();
+                !matches!((last, since), (Some(last), Some(since)) if last > since)
+            });
+            !items.is_empty()
+        });
         for (identity, (campaign, item)) in latest {
             if item.verdict.as_deref() != Some("changes_needed") {
                 continue;

@@ -297,11 +297,12 @@ impl Store {
         if let Some(broken) = unaudited_keys_and_decisions(&rows, &keys, &decisions) {
             return Ok(Err(broken));
         }
-        let campaigns: Vec<(String, String, String, String)> =
-            sqlx::query_as("SELECT id, name, scope, due_on FROM campaigns ORDER BY id")
-                .fetch_all(&self.pool().await)
-                .await
-                .map_err(|e| self.query_error(e))?;
+        let campaigns: Vec<CampaignRow> = sqlx::query_as(
+            "SELECT id, name, scope, due_on, closed_at, closed_by, closed_reason FROM campaigns ORDER BY id",
+        )
+        .fetch_all(&self.pool().await)
+        .await
+        .map_err(|e| self.query_error(e))?;
         let items: Vec<CampaignItemRow> = sqlx::query_as(
             "SELECT campaign_id, identity_id, reviewer, attested_by, verdict, jws
              FROM campaign_items ORDER BY campaign_id, identity_id",
@@ -469,6 +470,18 @@ impl Store {
 /// replaced by a later rotation: `previous`; retired: `retired`), every
 /// decision row is the one its audit row recorded (the signed claims, the
 /// decision, request and approver), and nothing audited is missing.
+/// A campaign as stored: id, name, scope, due date, and when, by whom and
+/// why it was closed.
+type CampaignRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
 /// A campaign item as stored: campaign, identity, reviewer, attester,
 /// verdict, attestation JWS.
 type CampaignItemRow = (
@@ -487,7 +500,7 @@ type CampaignItemRow = (
 /// or cleared after one, is named.
 fn unaudited_campaigns(
     rows: &[AuditEntry],
-    campaigns: &[(String, String, String, String)],
+    campaigns: &[CampaignRow],
     items: &[CampaignItemRow],
 ) -> Option<AuditBroken> {
     use std::collections::BTreeMap;
@@ -497,27 +510,49 @@ fn unaudited_campaigns(
         what,
     };
     let mut started: BTreeMap<&str, (&AuditEntry, serde_json::Value)> = BTreeMap::new();
+    let mut closed: BTreeMap<&str, (&AuditEntry, serde_json::Value)> = BTreeMap::new();
     let mut attested: BTreeMap<&str, &AuditEntry> = BTreeMap::new();
     for row in rows {
-        match row.entity.as_str() {
-            "campaign" => {
-                let after = row
-                    .after
-                    .as_deref()
-                    .and_then(|a| serde_json::from_str(a).ok())
-                    .unwrap_or_default();
-                started.insert(row.entity_id.as_str(), (row, after));
+        let after = || -> serde_json::Value {
+            row.after
+                .as_deref()
+                .and_then(|a| serde_json::from_str(a).ok())
+                .unwrap_or_default()
+        };
+        match (row.entity.as_str(), row.operation.as_str()) {
+            ("campaign", "close") => {
+                closed.insert(row.entity_id.as_str(), (row, after()));
             }
-            "attestation" => {
+            ("campaign", _) => {
+                started.insert(row.entity_id.as_str(), (row, after()));
+            }
+            ("attestation", _) => {
                 attested.insert(row.entity_id.as_str(), row);
             }
             _ => {}
         }
     }
-    for (id, name, scope, due_on) in campaigns {
+    for (id, name, scope, due_on, closed_at, closed_by, reason) in campaigns {
         let Some((row, after)) = started.remove(id.as_str()) else {
             return Some(broken("campaign", id, "has no audit record".into()));
         };
+        let held = closed_at
+            .as_ref()
+            .map(|at| serde_json::json!({ "at": at, "by": closed_by, "reason": reason }));
+        let audited = closed.get(id.as_str());
+        if held.as_ref() != audited.map(|(_, a)| a) {
+            return Some(broken(
+                "campaign",
+                id,
+                match audited {
+                    Some((row, _)) => format!(
+                        "differs from its last audited state (row {}): its closing",
+                        row.seq
+                    ),
+                    None => "was closed without an audit record".into(),
+                },
+            ));
+        }
         let scope: serde_json::Value = serde_json::from_str(scope).unwrap_or_default();
         if after["name"] != name.as_str()
             || after["due_on"] != due_on.as_str()

@@ -37,6 +37,17 @@ pub struct Campaign {
     pub started_by: String,
     /// RFC 3339.
     pub started_at: String,
+    /// Set once it is closed: its pending items are no longer due.
+    pub closed: Option<Closed>,
+}
+
+/// Who closed a campaign, when and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct Closed {
+    /// RFC 3339.
+    pub at: String,
+    pub by: String,
+    pub reason: String,
 }
 
 /// One identity of a campaign and its attestation, once made.
@@ -66,7 +77,18 @@ pub struct CampaignItem {
     pub removed: bool,
 }
 
-type CampaignRow = (String, String, String, String, String, String);
+type CampaignRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
 type ItemRow = (
     String,
     Option<String>,
@@ -157,7 +179,8 @@ impl Store {
     /// Every campaign, newest first.
     pub async fn campaigns(&self) -> Result<Vec<Campaign>, StoreError> {
         let rows: Vec<CampaignRow> = sqlx::query_as(
-            "SELECT id, name, scope, due_on, started_by, started_at FROM campaigns ORDER BY started_at DESC, id",
+            "SELECT id, name, scope, due_on, started_by, started_at, closed_at, closed_by, closed_reason
+             FROM campaigns ORDER BY started_at DESC, id",
         )
         .fetch_all(&self.pool().await)
         .await
@@ -166,7 +189,7 @@ impl Store {
     }
 
     fn campaign_from(&self, r: CampaignRow) -> Result<Campaign, StoreError> {
-        let (id, name, scope, due_on, started_by, started_at) = r;
+        let (id, name, scope, due_on, started_by, started_at, closed_at, closed_by, reason) = r;
         let scope = serde_json::from_str(&scope).map_err(|e| StoreError::InvalidRow {
             db: self.location.clone(),
             entity: "campaign",
@@ -181,7 +204,64 @@ impl Store {
             due_on,
             started_by,
             started_at,
+            closed: closed_at.map(|at| Closed {
+                at,
+                by: closed_by.unwrap_or_default(),
+                reason: reason.unwrap_or_default(),
+            }),
         })
+    }
+
+    /// Closes a campaign, with its audit row (operation `close`, after:
+    /// when, by whom and why), in one transaction.
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] when there is no such open campaign.
+    pub async fn close_campaign(
+        &self,
+        id: &str,
+        reason: &str,
+        ctx: &super::ChangeContext,
+    ) -> Result<Closed, StoreError> {
+        let err = |e| self.query_error(e);
+        let closed = Closed {
+            at: jiff::Timestamp::now().to_string(),
+            by: ctx.actor.clone(),
+            reason: reason.to_owned(),
+        };
+        let mut tx = self.begin_write().await.map_err(err)?;
+        let done = sqlx::query(
+            "UPDATE campaigns SET closed_at = $2, closed_by = $3, closed_reason = $4
+             WHERE id = $1 AND closed_at IS NULL",
+        )
+        .bind(id)
+        .bind(&closed.at)
+        .bind(&closed.by)
+        .bind(&closed.reason)
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Invalid(format!(
+                "no open campaign {id:?}: it is closed already, or there is none"
+            )));
+        }
+        append(
+            &mut tx,
+            NewEntry {
+                actor: &ctx.actor,
+                operation: "close",
+                entity: "campaign",
+                entity_id: id,
+                before: None,
+                after: Some(serde_json::to_string(&closed).expect("serialises")),
+                source: &ctx.source,
+            },
+        )
+        .await
+        .map_err(err)?;
+        self.commit(tx).await?;
+        Ok(closed)
     }
 
     /// One campaign and its items, by identity id; `None` if there is none.
@@ -191,7 +271,8 @@ impl Store {
     ) -> Result<Option<(Campaign, Vec<CampaignItem>)>, StoreError> {
         let pool = self.pool().await;
         let row: Option<CampaignRow> = sqlx::query_as(
-            "SELECT id, name, scope, due_on, started_by, started_at FROM campaigns WHERE id = $1",
+            "SELECT id, name, scope, due_on, started_by, started_at, closed_at, closed_by, closed_reason
+             FROM campaigns WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&pool)

@@ -23,7 +23,7 @@ mod write;
 
 pub use audit::{AuditBroken, AuditEntry, AuditVerification, GENESIS};
 pub use backup::{BackupError, BackupReport};
-pub use campaigns::{Campaign, CampaignItem, CampaignScope};
+pub use campaigns::{Campaign, CampaignItem, CampaignScope, Closed};
 pub use copy::{CopiedTable, CopyError, CopyReport, copied_columns};
 pub use decisions::{
     APPROVER_GROUPS_KEY, BACKEND_URL_KEY, DecisionRow, NewDecision, PendingDelivery, Receipt,

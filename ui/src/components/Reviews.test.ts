@@ -17,6 +17,7 @@ const campaign = {
   due_on: "2026-11-15",
   started_by: "governance",
   started_at: "2026-10-01T09:00:00Z",
+  closed: null,
 };
 
 function view(queue: boolean): ReviewsView {
@@ -107,7 +108,7 @@ describe("Reviews", () => {
     expect(row).toHaveTextContent("your team owns it");
     expect(within(row).getByTestId("queue-overdue")).toBeInTheDocument();
     expect(screen.getByTestId("queue-count")).toHaveTextContent(
-      "1 identity to attest, 1 overdue",
+      "1 attestation to make, 1 overdue",
     );
     // Progress per team, and the campaign's overdue mark.
     const teams = screen.getAllByTestId("team-progress");
@@ -276,5 +277,51 @@ describe("Reviews", () => {
     expect(screen.getByRole("alert")).toHaveTextContent("Nothing was signed.");
     // The answers were cleared: they were about the old record.
     expect(screen.getByTestId("attest-sign")).toBeDisabled();
+  });
+
+  it("closes a campaign with a reason, and marks it closed", async () => {
+    let closed = false;
+    const calls: { cmd: string; args: unknown }[] = [];
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args });
+      if (cmd === "reviews") {
+        const v = view(false);
+        if (closed)
+          v.campaigns[0].campaign = {
+            ...campaign,
+            closed: {
+              at: "2026-12-02T11:00:00Z",
+              by: "governance",
+              reason: "superseded",
+            },
+          };
+        return v;
+      }
+      if (cmd === "close_campaign") {
+        closed = true;
+        return {
+          at: "2026-12-02T11:00:00Z",
+          by: "governance",
+          reason: "superseded",
+        };
+      }
+    });
+    render(Reviews, { onOpen: () => {} });
+    await fireEvent.click(await screen.findByTestId("campaign-close"));
+    const confirm = screen.getByTestId("campaign-close-confirm");
+    expect(confirm).toBeDisabled();
+    await fireEvent.input(screen.getByTestId("campaign-close-reason"), {
+      target: { value: " superseded " },
+    });
+    await fireEvent.click(confirm);
+    expect(await screen.findByTestId("campaign-closed")).toHaveAttribute(
+      "title",
+      "Closed 2026-12-02 by governance: superseded",
+    );
+    expect(calls.find((c) => c.cmd === "close_campaign")?.args).toEqual({
+      id: "q4-prod",
+      reason: "superseded",
+    });
+    expect(screen.queryByTestId("campaign-close")).not.toBeInTheDocument();
   });
 });

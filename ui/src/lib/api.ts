@@ -49,6 +49,7 @@ import type {
   StartInput,
   CampaignStarted,
   ReviewRecord,
+  Closed,
 } from "./types";
 
 export const appStatus = () => invoke<AppStatus>("app_status");
@@ -331,6 +332,10 @@ export const attestIdentity = (attestation: AttestInput) =>
 
 export const startCampaign = (campaign: StartInput) =>
   invoke<CampaignStarted>("start_campaign", { campaign });
+
+/** Closes a campaign, saying why; who closed it, when and why. */
+export const closeCampaign = (id: string, reason: string) =>
+  invoke<Closed>("close_campaign", { id, reason });
 
 /** Saves a campaign's export where the person picks; the path, or null. */
 export const saveCampaignExport = (id: string) =>

@@ -10,6 +10,7 @@ import type { ReviewerProgress } from "./generated/ReviewerProgress";
 import type { AttestInput } from "./generated/AttestInput";
 import type { StartInput } from "./generated/StartInput";
 import type { ReviewRecord } from "./generated/ReviewRecord";
+import type { Closed } from "./generated/Closed";
 import type { Answers } from "./generated/Answers";
 import type { Campaign } from "./generated/Campaign";
 import type { CampaignItem } from "./generated/CampaignItem";
@@ -92,6 +93,7 @@ export type {
   AttestInput,
   StartInput,
   ReviewRecord,
+  Closed,
   Answers,
   Campaign,
   CampaignItem,
