@@ -48,6 +48,10 @@ pub enum CampaignError {
     RecordChanged { identity: String },
     #[error("campaign {0:?} is closed: nothing in it is attested any more")]
     Closed(String),
+    #[error(
+        "{0} is not a person of the inventory: an attestation is one person's word, never a team's; attest as yourself (a person owner), or add yourself to the inventory's owners"
+    )]
+    NotAPerson(String),
     #[error("{0}")]
     Invalid(String),
 }
@@ -112,6 +116,7 @@ pub async fn start(
     crate::model::validate_id(id)
         .map_err(|m| CampaignError::Invalid(format!("the campaign id {m}")))?;
     let invalid = |m: String| CampaignError::Invalid(m);
+    let name = Some(name.trim()).filter(|n| !n.is_empty()).unwrap_or(id);
     crate::model::text::check(name, false, MAX_NAME_CHARS)
         .map_err(|m| invalid(format!("the campaign's name {m}")))?;
     if let Some(today) = not_before
@@ -211,6 +216,13 @@ pub enum ReviewRole {
     BackupOwner,
 }
 
+/// Whether `actor` is a person owner of the inventory (who has not left).
+pub fn is_person(owners: &[crate::model::Owner], actor: &str) -> bool {
+    owners
+        .iter()
+        .any(|o| o.id == actor && o.kind == crate::model::OwnerKind::Person && o.left_on.is_none())
+}
+
 /// Whether `actor` may attest `identity`, whose item names `reviewer`:
 /// they are the reviewer or the identity's owner now (it may have changed
 /// hands since the start), a person of either of those teams, or its
@@ -221,12 +233,9 @@ pub fn role_of(
     reviewer: Option<&str>,
     identity: &crate::model::Identity,
 ) -> Option<ReviewRole> {
-    // A person attests, never a team: an attestation is one person's word.
-    if actor.trim().is_empty()
-        || owners
-            .iter()
-            .any(|o| o.id == actor && o.kind == crate::model::OwnerKind::Team)
-    {
+    // A person of the inventory attests, never a team (nor a name nobody
+    // knows): an attestation is one person's word.
+    if !is_person(owners, actor) {
         return None;
     }
     let responsible = [reviewer, identity.owner.as_deref()];
@@ -292,6 +301,9 @@ pub async fn attest(
     }
     let record = store.identity(identity).await?;
     let owners = store.owners().await?;
+    if !is_person(&owners, &ctx.actor) {
+        return Err(CampaignError::NotAPerson(ctx.actor.clone()));
+    }
     if role_of(&owners, &ctx.actor, item.reviewer.as_deref(), &record).is_none() {
         return Err(CampaignError::NotTheReviewer {
             actor: ctx.actor.clone(),
@@ -482,7 +494,9 @@ pub async fn close(
         .await?
         .ok_or_else(|| CampaignError::NotFound(id.to_owned()))?;
     if campaign.closed.is_some() {
-        return Err(CampaignError::Closed(id.to_owned()));
+        return Err(CampaignError::Invalid(format!(
+            "campaign {id:?} is closed already"
+        )));
     }
     let reason = reason.trim();
     if reason.is_empty() {
@@ -637,6 +651,7 @@ pub async fn export(
         "pending": status.pending,
         "removed": status.removed,
         "overdue": status.overdue,
+        "closed": status.campaign.closed,
         "by_team": status.by_team,
         "by_reviewer": status.by_reviewer,
         "key_status": key_status,

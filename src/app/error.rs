@@ -187,6 +187,7 @@ impl AppError {
                 CampaignError::NotTheReviewer { .. } => "not_the_reviewer",
                 CampaignError::RecordChanged { .. } => "record_changed",
                 CampaignError::Closed(_) => "campaign_closed",
+                CampaignError::NotAPerson(_) => "not_a_person",
                 CampaignError::Invalid(_) => "invalid_input",
             },
         }
@@ -290,6 +291,9 @@ impl AppError {
             ),
             AppError::Campaign(CampaignError::RecordChanged { .. }) => Some(
                 "Nothing was signed. Someone changed it while you read it: read the record again, then answer and sign.",
+            ),
+            AppError::Campaign(CampaignError::NotAPerson(_)) => Some(
+                "Sign in as yourself (Approvals, Sign in), or ask governance to add you to the owners as a person of your team.",
             ),
             AppError::Campaign(CampaignError::Closed(_)) => {
                 Some("Refresh Reviews: the campaign was closed; nothing in it is due.")

@@ -298,13 +298,13 @@ impl Store {
             return Ok(Err(broken));
         }
         let campaigns: Vec<CampaignRow> = sqlx::query_as(
-            "SELECT id, name, scope, due_on, closed_at, closed_by, closed_reason FROM campaigns ORDER BY id",
+            "SELECT id, name, scope, due_on, closed_at, closed_by, closed_reason, started_by FROM campaigns ORDER BY id",
         )
         .fetch_all(&self.pool().await)
         .await
         .map_err(|e| self.query_error(e))?;
         let items: Vec<CampaignItemRow> = sqlx::query_as(
-            "SELECT campaign_id, identity_id, reviewer, attested_by, verdict, jws
+            "SELECT campaign_id, identity_id, reviewer, attested_by, verdict, jws, attested_at, record
              FROM campaign_items ORDER BY campaign_id, identity_id",
         )
         .fetch_all(&self.pool().await)
@@ -480,13 +480,16 @@ type CampaignRow = (
     Option<String>,
     Option<String>,
     Option<String>,
+    String,
 );
 
 /// A campaign item as stored: campaign, identity, reviewer, attester,
-/// verdict, attestation JWS.
+/// verdict, attestation JWS, attestation time, record attested.
 type CampaignItemRow = (
     String,
     String,
+    Option<String>,
+    Option<String>,
     Option<String>,
     Option<String>,
     Option<String>,
@@ -532,10 +535,20 @@ fn unaudited_campaigns(
             _ => {}
         }
     }
-    for (id, name, scope, due_on, closed_at, closed_by, reason) in campaigns {
+    for (id, name, scope, due_on, closed_at, closed_by, reason, started_by) in campaigns {
         let Some((row, after)) = started.remove(id.as_str()) else {
             return Some(broken("campaign", id, "has no audit record".into()));
         };
+        if &row.actor != started_by {
+            return Some(broken(
+                "campaign",
+                id,
+                format!(
+                    "differs from its last audited state (row {}): who started it",
+                    row.seq
+                ),
+            ));
+        }
         let held = closed_at
             .as_ref()
             .map(|at| serde_json::json!({ "at": at, "by": closed_by, "reason": reason }));
@@ -596,10 +609,22 @@ fn unaudited_campaigns(
             ),
         ));
     }
-    for (campaign, identity, _, attested_by, verdict, jws) in items {
+    for (campaign, identity, _, attested_by, verdict, jws, attested_at, record) in items {
         let key = format!("{campaign}#{identity}");
         match (attested.remove(key.as_str()), jws) {
-            (None, None) => {}
+            (None, None) => {
+                if attested_by.is_some()
+                    || verdict.is_some()
+                    || attested_at.is_some()
+                    || record.is_some()
+                {
+                    return Some(broken(
+                        "attestation",
+                        &key,
+                        "is marked attested without a signature or an audit record".into(),
+                    ));
+                }
+            }
             (None, Some(_)) => {
                 return Some(broken("attestation", &key, "has no audit record".into()));
             }
@@ -615,10 +640,22 @@ fn unaudited_campaigns(
             }
             (Some(row), Some(jws)) => {
                 let claims = crate::jose::peek_claims(jws);
+                // Recorded when it was signed (within a minute of `iat`),
+                // over the record kept beside it.
+                let signed_at = |c: &serde_json::Value| {
+                    let at = attested_at.as_deref()?.parse::<jiff::Timestamp>().ok()?;
+                    Some((at.as_second() - c["iat"].as_i64()?).abs() <= 60)
+                };
+                let record_digest = record
+                    .as_deref()
+                    .and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok())
+                    .map(|r| crate::jose::request_digest(&r));
                 let consistent = row.after.as_deref() == Some(jws.as_str())
                     && claims.as_ref().is_some_and(|c| {
                         c["sub"].as_str() == attested_by.as_deref()
                             && c["verdict"].as_str() == verdict.as_deref()
+                            && signed_at(c) == Some(true)
+                            && c["record_digest"].as_str() == record_digest.as_deref()
                     });
                 if !consistent {
                     return Some(broken(

@@ -331,7 +331,8 @@ impl Store {
         let mut tx = self.begin_write().await.map_err(err)?;
         let done = sqlx::query(
             "UPDATE campaign_items SET attested_by = $3, attested_at = $4, verdict = $5, jws = $6, record = $7
-             WHERE campaign_id = $1 AND identity_id = $2 AND attested_at IS NULL",
+             WHERE campaign_id = $1 AND identity_id = $2 AND attested_at IS NULL AND jws IS NULL
+               AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = $1 AND c.closed_at IS NULL)",
         )
         .bind(campaign)
         .bind(&item.identity)
@@ -345,7 +346,7 @@ impl Store {
         .map_err(err)?;
         if done.rows_affected() != 1 {
             return Err(StoreError::Invalid(format!(
-                "{} is not awaiting an attestation in campaign {campaign:?} (attested already, or not part of it)",
+                "{} is not awaiting an attestation in campaign {campaign:?} (attested already, not part of it, or the campaign is closed)",
                 item.identity
             )));
         }

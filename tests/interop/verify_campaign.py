@@ -23,6 +23,7 @@ import hashlib
 import json
 import sys
 import warnings
+from datetime import datetime
 
 import rfc8785
 from joserfc import jws
@@ -74,6 +75,10 @@ def main():
     for field in ("overdue", "by_team", "by_reviewer"):
         if status.get(field) != manifest.get(field):
             fail(f"{field} differs from the manifest's")
+    if status["campaign"].get("closed") != manifest.get("closed"):
+        fail("the campaign's closing differs from the manifest's")
+    if export.get("exported_at") != manifest.get("exported_at"):
+        fail("exported_at differs from the manifest's")
     if export.get("key_status") != manifest.get("key_status"):
         fail("key_status differs from the manifest's")
 
@@ -87,6 +92,10 @@ def main():
         if token is None:
             if m["attestation_sha256"] is not None:
                 fail(f"{item['identity']}: the manifest lists an attestation the file lacks")
+            # Nothing signed: nothing may be shown as if it were.
+            for field in ("verdict", "attested_by", "attested_at", "answers", "comment", "record"):
+                if item.get(field) is not None:
+                    fail(f"{item['identity']}: {field} is shown without an attestation")
             continue
         if b64sha256(token.encode()) != m["attestation_sha256"]:
             fail(f"{item['identity']}: the attestation is not the one the manifest lists")
@@ -107,6 +116,10 @@ def main():
             fail(f"{item['identity']}: the answers in the file are not the signed ones")
         if (item.get("comment") or "") != (claims.get("comment") or ""):
             fail(f"{item['identity']}: the comment in the file is not the signed one")
+        # Recorded when it was signed (within a minute of iat).
+        at = datetime.fromisoformat(item["attested_at"].replace("Z", "+00:00"))
+        if abs(at.timestamp() - claims["iat"]) > 60:
+            fail(f"{item['identity']}: attested_at {item['attested_at']} is not when it was signed")
         if record["id"] != item["identity"]:
             fail(f"{item['identity']}: the record is {record['id']!r}'s")
         verified += 1
