@@ -154,6 +154,9 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("due_on", Text),
             ("started_by", Text),
             ("started_at", Text),
+            ("closed_at", Text),
+            ("closed_by", Text),
+            ("closed_reason", Text),
         ],
     ),
     (
