@@ -97,10 +97,15 @@ impl Store {
         // later confirmation supersedes an earlier "changes needed".
         let mut latest: std::collections::HashMap<String, (String, super::CampaignItem)> =
             Default::default();
+        // When each campaign started, read with it (for the overdue items
+        // a later attestation supersedes, below).
+        let mut started: std::collections::HashMap<String, Option<jiff::Timestamp>> =
+            Default::default();
         for c in self.campaigns().await? {
             let Some((campaign, items)) = self.campaign(&c.id).await? else {
                 continue;
             };
+            started.insert(campaign.id.clone(), campaign.started_at.parse().ok());
             // A closed campaign's pending items are no longer due.
             let due = campaign
                 .due_on
@@ -137,12 +142,6 @@ impl Store {
         }
         // An identity attested in any campaign after an overdue one started
         // has been reviewed since: that campaign's item is not overdue.
-        let started: std::collections::HashMap<String, Option<jiff::Timestamp>> = self
-            .campaigns()
-            .await?
-            .into_iter()
-            .map(|c| (c.id, c.started_at.parse().ok()))
-            .collect();
         facts.overdue.retain(|identity, items| {
             let last = latest.get(identity).and_then(|(_, l)| {
                 l.attested_at
