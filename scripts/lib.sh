@@ -5,6 +5,8 @@
 # shellcheck shell=bash
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TAURI_DRIVER_VERSION="2.1.0"
+# Writes the Rust half of the packages' SBOM (scripts/package).
+CARGO_CYCLONEDX_VERSION="0.5.9"
 
 # Libraries the desktop app links against (Tauri 2 on Linux), and the XDG
 # desktop portal its file dialogs run in (out of the app's process, see
@@ -18,10 +20,12 @@ APP_PACKAGES=(build-essential pkg-config libwebkit2gtk-4.1-dev libxdo-dev
 # program on the app's database), kill(1) (procps: the crash test
 # stops and resumes the backend), openssl (the broker's HTTPS test makes
 # a CA and a certificate) and systemd-analyze (systemd: the broker's unit
-# file is verified).
+# file is verified); and for the packages' tests (tests/package.rs and
+# tests/package/installed.sh): rpm to read the .rpm, and man, the shells
+# and desktop-file-validate to use the installed .deb as a person would.
 TEST_PACKAGES=(xvfb xauth x11-utils webkit2gtk-driver dbus dbus-x11 gnome-keyring
   imagemagick xdotool postgresql postgresql-client sqlite3 python3 python3-venv procps
-  openssl systemd)
+  openssl systemd rpm man-db bash-completion fish zsh desktop-file-utils)
 # What the benchmarks (bench/) add: GNU time for peak RSS.
 BENCH_PACKAGES=(time python3)
 # Independent verifiers for signed decisions (tests/interop.rs).
@@ -88,6 +92,16 @@ ensure_tauri_driver() {
     cargo install tauri-driver --version "$TAURI_DRIVER_VERSION" --locked --quiet
   fi
   export TAURI_DRIVER="$bin"
+}
+
+ensure_cargo_cyclonedx() {
+  local bin="${CARGO_HOME:-$HOME/.cargo}/bin/cargo-cyclonedx"
+  if [ ! -x "$bin" ] || ! "$bin" cyclonedx --version 2>/dev/null | grep -qF " $CARGO_CYCLONEDX_VERSION"; then
+    say "installing cargo-cyclonedx $CARGO_CYCLONEDX_VERSION"
+    # --debug: it runs once per package build, and an optimised build of
+    # it took three minutes of a cold CI run on two cores.
+    cargo install cargo-cyclonedx --version "$CARGO_CYCLONEDX_VERSION" --locked --quiet --debug
+  fi
 }
 
 # A Python virtual environment with the independent JOSE and RFC 8785

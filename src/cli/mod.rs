@@ -8,6 +8,7 @@ mod drill_cmd;
 mod graph_cmd;
 mod identity;
 mod progress;
+mod shell;
 mod table;
 
 use anyhow::{Context, Result, bail};
@@ -31,10 +32,20 @@ use countersign::store::{DB_ENV_VAR, ROTATION_DAYS_KEY, STALE_DAYS_KEY, Store, U
 use drill_cmd::DrillCommand;
 use std::sync::Arc;
 
+/// What `--version` prints after the name: the crate's version and the
+/// commit it was built from with that commit's date, as `rustc -V` does
+/// (`0.1.0 (53fe708e1a2b 2026-12-01)`); build.rs says where it comes from.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("COUNTERSIGN_BUILD"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "countersign",
-    version,
+    version = VERSION,
     about = "Ownership, blast radius and second approval for non-human identities"
 )]
 pub struct Cli {
@@ -156,6 +167,20 @@ enum Command {
     /// The database itself
     #[command(subcommand)]
     Db(DbCommand),
+    /// Print the shell completion script (packages install bash's, zsh's and fish's)
+    ///
+    /// For example: `countersign completions bash > ~/.local/share/bash-completion/completions/countersign`
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum)]
+        shell: shell::Shell,
+    },
+    /// Print the man page, or write one page per command into a directory
+    Man {
+        /// Write countersign.1, countersign-import.1, … here instead of printing countersign.1
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
     /// Copy an inventory, with its audit trail, into an empty database (for example up to the team's PostgreSQL)
     Migrate {
         /// The database to copy [default: --db, or the default database]
@@ -736,6 +761,16 @@ pub async fn run(cli: Cli) -> Result<()> {
             );
             return Ok(());
         }
+        Command::Completions { shell } => {
+            return shell::completions(*shell, &mut std::io::stdout().lock());
+        }
+        Command::Man { dir } => {
+            let n = shell::man(dir.as_deref(), &mut std::io::stdout().lock())?;
+            if let Some(dir) = dir {
+                eprintln!("wrote {n} man pages to {}", dir.display());
+            }
+            return Ok(());
+        }
         Command::Backend(cmd) if approvals::serve(cmd).await? => return Ok(()),
         Command::Db(DbCommand::Use {
             url,
@@ -917,6 +952,9 @@ async fn dispatch(ws: &Workspace, command: Command) -> Result<()> {
         Command::Requests(cmd) => approvals::requests(ws, cmd).await?,
         Command::Backend(cmd) => approvals::backend(ws, cmd).await?,
         Command::Migrate { .. } => unreachable!("run before opening the store"),
+        Command::Completions { .. } | Command::Man { .. } => {
+            unreachable!("written before opening the store")
+        }
         Command::Controls {
             json,
             all,

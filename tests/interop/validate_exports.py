@@ -17,6 +17,10 @@ definition schema (every name NAMESPACE_Name and unique).
 cyclonedx: the BOM against the official CycloneDX 1.6 JSON Schema (strict),
 as cyclonedx-python-lib bundles it; every dependency ref names a bom-ref.
 
+sbom: a software bill of materials (scripts/package writes them) against
+the official schema of the CycloneDX version it declares (specVersion),
+strict; every dependency ref names a component or the BOM's subject.
+
 Exits 1 and prints each fault on stderr when the document is not valid.
 """
 
@@ -114,16 +118,23 @@ def opengraph_extension(path):
     return errors
 
 
-def cyclonedx(path):
+def cyclonedx(path, declared=False):
     from cyclonedx.schema import SchemaVersion
     from cyclonedx.validation.json import JsonStrictValidator
 
     text = open(path).read()
     errors = []
-    found = JsonStrictValidator(SchemaVersion.V1_6).validate_str(text)
-    if found is not None:
-        errors.append(f"CycloneDX 1.6 schema: {found}")
     doc = json.loads(text)
+    version = SchemaVersion.V1_6
+    if declared:
+        spec = doc.get("specVersion")
+        try:
+            version = SchemaVersion.from_version(spec)
+        except (ValueError, TypeError):
+            return [f"specVersion: {spec!r} is no CycloneDX version"]
+    found = JsonStrictValidator(version).validate_str(text)
+    if found is not None:
+        errors.append(f"CycloneDX {version.to_version()} schema: {found}")
     refs = set()
 
     def collect(services):
@@ -131,9 +142,12 @@ def cyclonedx(path):
             if "bom-ref" in s:
                 refs.add(s["bom-ref"])
             collect(s.get("services", []))
+            collect(s.get("components", []))
 
     collect(doc.get("services", []))
     collect(doc.get("components", []))
+    # The BOM's subject (an SBOM's: the product) and its parts.
+    collect([doc["metadata"]["component"]] if "component" in doc.get("metadata", {}) else [])
     for n, d in enumerate(doc.get("dependencies", [])):
         for ref in [d["ref"], *d.get("dependsOn", [])]:
             if ref not in refs:
@@ -149,6 +163,8 @@ def main():
         errors = opengraph_extension(sys.argv[2])
     elif kind == "cyclonedx":
         errors = cyclonedx(sys.argv[2])
+    elif kind == "sbom":
+        errors = cyclonedx(sys.argv[2], declared=True)
     else:
         sys.exit(f"unknown kind {kind!r}")
     for e in errors:

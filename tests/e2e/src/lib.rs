@@ -100,6 +100,17 @@ impl AppSession {
 
     /// Starts the app with extra environment (the backend to poll, say).
     pub async fn start_with_env(db: &Path, env: &[(&str, &str)]) -> AppSession {
+        Self::start_on(Some(db), env).await
+    }
+
+    /// Starts the app on its default database, as a person opens it from
+    /// the desktop: no `COUNTERSIGN_DB`, so the app finds it under the
+    /// `XDG_DATA_HOME` that `env` gives.
+    pub async fn start_on_default_database(env: &[(&str, &str)]) -> AppSession {
+        Self::start_on(None, env).await
+    }
+
+    async fn start_on(db: Option<&Path>, env: &[(&str, &str)]) -> AppSession {
         assert!(
             std::env::var_os("DISPLAY").is_some(),
             "no DISPLAY: run the end-to-end tests under Xvfb (scripts/test does)"
@@ -107,14 +118,18 @@ impl AppSession {
         let port = free_port();
         let native_port = free_port();
         use std::os::unix::process::CommandExt as _;
-        let mut driver = Command::new(tauri_driver())
-            .args([
-                "--port",
-                &port.to_string(),
-                "--native-port",
-                &native_port.to_string(),
-            ])
-            .env("COUNTERSIGN_DB", db)
+        let mut driver = Command::new(tauri_driver());
+        driver.args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native_port.to_string(),
+        ]);
+        match db {
+            Some(db) => driver.env("COUNTERSIGN_DB", db),
+            None => driver.env_remove("COUNTERSIGN_DB"),
+        };
+        let mut driver = driver
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())

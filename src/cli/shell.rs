@@ -1,0 +1,155 @@
+//! Shell completions and man pages, generated from the same clap `Command`
+//! the parser is built from, so what they offer is exactly what the parser
+//! accepts. The packages install them (scripts/package): bash's to
+//! `/usr/share/bash-completion/completions/countersign`, zsh's to
+//! `/usr/share/zsh/vendor-completions/_countersign`, fish's to
+//! `/usr/share/fish/vendor_completions.d/countersign.fish`, and one man page
+//! per command to `/usr/share/man/man1/` (`man countersign`,
+//! `man countersign-import`), as ripgrep and rustup ship theirs.
+
+use anyhow::{Context, Result};
+use clap::{Command, CommandFactory, ValueEnum};
+use std::io::Write;
+use std::path::Path;
+
+use super::Cli;
+
+/// The shells `countersign completions` writes a script for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Elvish,
+    #[value(name = "powershell")]
+    PowerShell,
+}
+
+impl Shell {
+    fn generator(self) -> clap_complete::Shell {
+        match self {
+            Shell::Bash => clap_complete::Shell::Bash,
+            Shell::Zsh => clap_complete::Shell::Zsh,
+            Shell::Fish => clap_complete::Shell::Fish,
+            Shell::Elvish => clap_complete::Shell::Elvish,
+            Shell::PowerShell => clap_complete::Shell::PowerShell,
+        }
+    }
+}
+
+/// The parser's command as the generators see it: named `countersign`
+/// whatever the binary was invoked as, so the scripts complete the
+/// installed command.
+fn command() -> Command {
+    let mut cmd = Cli::command();
+    cmd.set_bin_name("countersign");
+    cmd.build();
+    cmd
+}
+
+/// Writes the completion script for `shell` to `out`.
+pub fn completions(shell: Shell, out: &mut dyn Write) -> Result<()> {
+    let mut cmd = command();
+    clap_complete::generate(shell.generator(), &mut cmd, "countersign", out);
+    out.flush().context("cannot write the completion script")
+}
+
+/// Writes `countersign.1` to `out` when `dir` is `None`; otherwise writes
+/// one page per command and subcommand into `dir` (`countersign.1`,
+/// `countersign-import.1`, `countersign-campaign-start.1`, …), creating it,
+/// and returns how many pages it wrote. Hidden commands get no page.
+pub fn man(dir: Option<&Path>, out: &mut dyn Write) -> Result<usize> {
+    // `countersign help …` is `--help` again; a page each would double
+    // the pages for nothing.
+    let mut cmd = without_help_subcommands(Cli::command());
+    cmd.set_bin_name("countersign");
+    cmd.build();
+    let Some(dir) = dir else {
+        clap_mangen::Man::new(cmd)
+            .render(out)
+            .context("cannot write the man page")?;
+        out.flush().context("cannot write the man page")?;
+        return Ok(1);
+    };
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut written = 0;
+    write_pages(&cmd, "countersign", dir, &mut written)?;
+    Ok(written)
+}
+
+fn without_help_subcommands(cmd: Command) -> Command {
+    cmd.disable_help_subcommand(true)
+        .mut_subcommands(without_help_subcommands)
+}
+
+/// One page for `cmd`, named `name` (its path joined by `-`, as git and
+/// cargo name theirs), then its visible subcommands' pages.
+fn write_pages(cmd: &Command, name: &str, dir: &Path, written: &mut usize) -> Result<()> {
+    let page = cmd.clone().name(name.to_owned());
+    let path = dir.join(format!("{name}.1"));
+    let mut text = Vec::new();
+    clap_mangen::Man::new(page)
+        .render(&mut text)
+        .with_context(|| format!("cannot render {}", path.display()))?;
+    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    *written += 1;
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        write_pages(sub, &format!("{name}-{}", sub.get_name()), dir, written)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(f: impl FnOnce(&mut Vec<u8>)) -> String {
+        let mut out = Vec::new();
+        f(&mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn completion_scripts_offer_the_parsers_commands() {
+        let bash = text(|o| completions(Shell::Bash, o).unwrap());
+        assert!(bash.contains("complete -F _countersign"), "{bash}");
+        for word in ["campaign", "import", "decide", "--db"] {
+            assert!(bash.contains(word), "bash completion lacks {word}");
+        }
+        // Hidden commands are not offered.
+        assert!(!bash.contains(" generate "), "generate is hidden");
+        let zsh = text(|o| completions(Shell::Zsh, o).unwrap());
+        assert!(zsh.starts_with("#compdef countersign"), "{zsh}");
+        let fish = text(|o| completions(Shell::Fish, o).unwrap());
+        assert!(fish.contains("complete -c countersign"), "{fish}");
+        assert!(fish.contains("-a \"campaign\""), "{fish}");
+    }
+
+    #[test]
+    fn man_pages_cover_every_visible_command() {
+        let page = text(|o| {
+            man(None, o).unwrap();
+        });
+        assert!(page.starts_with(".ie \\n(.g .ds Aq"), "roff: {page}");
+        assert!(page.contains(".TH countersign 1"), "{page}");
+        assert!(page.contains("Ownership, blast radius and second approval"));
+        let dir = tempfile::tempdir().unwrap();
+        let n = man(Some(dir.path()), &mut std::io::sink()).unwrap();
+        for name in [
+            "countersign.1",
+            "countersign-import.1",
+            "countersign-campaign-start.1",
+            "countersign-keys.1",
+        ] {
+            let page = std::fs::read_to_string(dir.path().join(name)).unwrap();
+            let title = name.trim_end_matches(".1");
+            assert!(page.contains(&format!(".TH {title} 1")), "{name}: {page}");
+        }
+        assert!(!dir.path().join("countersign-generate.1").exists());
+        assert!(!dir.path().join("countersign-help.1").exists());
+        assert!(!dir.path().join("countersign-campaign-help.1").exists());
+        let files = std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(files, n);
+        assert!(n > 40, "{n} pages");
+    }
+}

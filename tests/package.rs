@@ -1,0 +1,396 @@
+//! The release packages scripts/package writes to target/package/: their
+//! SBOMs against the official CycloneDX schema, their checksums, what the
+//! .deb and the .rpm hold and declare, and that the .deb depends on every
+//! shared library its binaries link (as `dpkg-shlibdeps` finds them, the
+//! tool Debian's own packages compute `${shlibs:Depends}` with).
+//!
+//! They read a finished package build, hence `#[ignore]`: scripts/test runs
+//! them with `--ignored` after `scripts/package` (the `package` step);
+//! `COUNTERSIGN_PACKAGE_DIR` points elsewhere. Installing the .deb and
+//! using it is tests/package/installed.sh, which needs root.
+
+use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+fn package_dir() -> PathBuf {
+    std::env::var_os("COUNTERSIGN_PACKAGE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/package"))
+}
+
+/// The one file in the package directory whose name ends with `suffix`.
+fn artefact(suffix: &str) -> PathBuf {
+    let dir = package_dir();
+    let found: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/package first)", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(suffix))
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "one *{suffix} in {}: {found:?}",
+        dir.display()
+    );
+    found.into_iter().next().unwrap()
+}
+
+/// Runs a program; its standard output, or a panic with its error output.
+fn run(program: &str, args: &[&str]) -> String {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e}"));
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Every component name in a CycloneDX document, nested ones included.
+fn component_names(doc: &serde_json::Value) -> BTreeSet<String> {
+    fn walk(list: &serde_json::Value, names: &mut BTreeSet<String>) {
+        for c in list.as_array().into_iter().flatten() {
+            let group = c["group"].as_str().filter(|g| !g.is_empty());
+            let name = c["name"].as_str().unwrap_or_default();
+            names.insert(match group {
+                Some(g) => format!("{g}/{name}"),
+                None => name.to_owned(),
+            });
+            walk(&c["components"], names);
+        }
+    }
+    let mut names = BTreeSet::new();
+    walk(&doc["components"], &mut names);
+    names
+}
+
+#[test]
+#[ignore = "needs scripts/package's output and the Python environment from scripts/test"]
+fn the_sboms_validate_against_the_cyclonedx_schema() {
+    let python = std::env::var("COUNTERSIGN_PYTHON")
+        .expect("COUNTERSIGN_PYTHON must name the Python scripts/test sets up");
+    let validator = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/validate_exports.py");
+    for name in [
+        "countersign.cdx.json",
+        "countersign-desktop.cdx.json",
+        "countersign-ui.cdx.json",
+    ] {
+        let path = artefact(name);
+        let out = Command::new(&python)
+            .arg(&validator)
+            .arg("sbom")
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name} is not valid CycloneDX: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // A document the validator would pass for any version is no proof:
+        // a tampered copy must fail it.
+        let mut doc = json(&path);
+        doc["components"][0]["name"] = serde_json::json!(42);
+        let bad = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(bad.path(), doc.to_string()).unwrap();
+        let out = Command::new(&python)
+            .arg(&validator)
+            .arg("sbom")
+            .arg(bad.path())
+            .output()
+            .unwrap();
+        assert!(
+            !out.status.success(),
+            "a broken {name} passed the validator"
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs scripts/package's output"]
+fn the_sboms_list_what_the_packages_ship_and_not_the_build_tools() {
+    for (file, crate_name, shipped) in [
+        (
+            "countersign.cdx.json",
+            "countersign",
+            &[
+                "sqlx-sqlite",
+                "ed25519-dalek",
+                "keyring",
+                "cedar-policy",
+                "clap_mangen",
+            ][..],
+        ),
+        (
+            "countersign-desktop.cdx.json",
+            "countersign-desktop",
+            &[
+                "tauri",
+                "webkit2gtk",
+                "countersign",
+                "sqlx-sqlite",
+                "ed25519-dalek",
+            ][..],
+        ),
+    ] {
+        let rust = json(&artefact(file));
+        assert_eq!(rust["specVersion"], "1.5");
+        assert_eq!(rust["metadata"]["component"]["name"], crate_name);
+        assert_eq!(rust["metadata"]["component"]["version"], VERSION);
+        let names = component_names(&rust);
+        for name in shipped {
+            assert!(names.contains(*name), "{file} lacks {name}");
+        }
+        // Dev-dependencies are test tools, in no binary.
+        for tool in ["criterion", "proptest", "assert_cmd", "fantoccini"] {
+            assert!(!names.contains(tool), "{file} lists the test tool {tool}");
+        }
+        // Every component says which crate release it is.
+        for c in rust["components"].as_array().unwrap() {
+            let purl = c["purl"].as_str().unwrap_or_default();
+            assert!(purl.starts_with("pkg:cargo/"), "{file}: {c}");
+        }
+    }
+
+    let npm = json(&artefact("countersign-ui.cdx.json"));
+    let names = component_names(&npm);
+    // What the front end's bundle holds: the UI framework's runtime, the
+    // graph libraries, Tauri's IPC client.
+    for shipped in ["svelte", "sigma", "graphology", "@tauri-apps/api"] {
+        assert!(
+            names.contains(shipped),
+            "the npm SBOM lacks {shipped}: {names:?}"
+        );
+    }
+    for tool in [
+        "vitest",
+        "vite",
+        "prettier",
+        "@tauri-apps/cli",
+        "oidc-provider",
+    ] {
+        assert!(
+            !names.contains(tool),
+            "the npm SBOM lists the build tool {tool}"
+        );
+    }
+    assert_eq!(npm["metadata"]["component"]["name"], "countersign-ui");
+}
+
+#[test]
+#[ignore = "needs scripts/package's output"]
+fn the_checksums_cover_and_match_every_artefact() {
+    let dir = package_dir();
+    let sums = std::fs::read_to_string(dir.join("SHA256SUMS")).unwrap();
+    let mut listed = BTreeSet::new();
+    for line in sums.lines() {
+        // sha256sum's format: 64 hex digits, two spaces (text mode), name.
+        let (hash, name) = line
+            .split_once("  ")
+            .unwrap_or_else(|| panic!("SHA256SUMS: not `HASH  NAME`: {line:?}"));
+        assert_eq!(hash.len(), 64, "{line}");
+        let bytes = std::fs::read(dir.join(name)).unwrap();
+        let actual = format!("{:x}", Sha256::digest(&bytes));
+        assert_eq!(hash, actual, "SHA256SUMS is wrong for {name}");
+        listed.insert(name.to_owned());
+    }
+    let artefacts: BTreeSet<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".deb") || n.ends_with(".rpm") || n.ends_with(".cdx.json"))
+        .collect();
+    assert_eq!(listed, artefacts);
+    assert_eq!(listed.len(), 5, "{listed:?}");
+}
+
+/// The paths both packages install besides the bundler's own (the app's
+/// binary, desktop entry and icons).
+const CLI_FILES: &[&str] = &[
+    "/usr/bin/countersign",
+    "/usr/bin/countersign-desktop",
+    "/usr/share/bash-completion/completions/countersign",
+    "/usr/share/fish/vendor_completions.d/countersign.fish",
+    "/usr/share/man/man1/countersign.1.gz",
+    "/usr/share/man/man1/countersign-import.1.gz",
+    "/usr/share/man/man1/countersign-campaign-start.1.gz",
+    "/usr/share/applications/Countersign.desktop",
+    "/usr/share/icons/hicolor/128x128/apps/countersign-desktop.png",
+];
+
+#[test]
+#[ignore = "needs scripts/package's output"]
+fn the_deb_holds_the_app_the_cli_completions_and_man_pages() {
+    let deb = artefact(".deb");
+    let deb = deb.to_str().unwrap();
+    let field = |name: &str| run("dpkg-deb", &["-f", deb, name]).trim().to_owned();
+    assert_eq!(field("Package"), "countersign");
+    assert_eq!(field("Version"), VERSION);
+    assert_eq!(field("Architecture"), "amd64");
+    let depends = field("Depends");
+    for needed in [
+        "libwebkit2gtk-4.1-0",
+        "libgtk-3-0",
+        "xdg-desktop-portal",
+        "xdg-desktop-portal-gtk | xdg-desktop-portal-backend",
+        "gnome-keyring | keepassxc | kwalletmanager",
+    ] {
+        assert!(
+            depends.split(", ").any(|d| d == needed),
+            "Depends lacks {needed:?}: {depends}"
+        );
+    }
+
+    let listing = run("dpkg-deb", &["--contents", deb]);
+    let paths: BTreeSet<String> = listing
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(5))
+        .map(|p| p.trim_start_matches('.').trim_end_matches('/').to_owned())
+        .collect();
+    for path in CLI_FILES.iter().chain(&[
+        "/usr/share/zsh/vendor-completions/_countersign",
+        "/usr/share/doc/countersign/copyright",
+    ]) {
+        assert!(paths.contains(*path), "the .deb lacks {path}");
+    }
+    // Installed files are root's; the binaries executable, nothing else.
+    for line in listing.lines() {
+        let fields: Vec<_> = line.split_whitespace().collect();
+        assert!(matches!(fields[1], "0/0" | "root/root"), "{line}");
+        let mode = fields[0];
+        if line.contains("./usr/bin/") {
+            assert_eq!(mode, "-rwxr-xr-x", "{line}");
+        } else if mode.starts_with('-') {
+            assert_eq!(mode, "-rw-r--r--", "{line}");
+        }
+    }
+
+    let unpacked = tempfile::tempdir().unwrap();
+    run("dpkg-deb", &["-x", deb, unpacked.path().to_str().unwrap()]);
+    let entry = std::fs::read_to_string(
+        unpacked
+            .path()
+            .join("usr/share/applications/Countersign.desktop"),
+    )
+    .unwrap();
+    assert!(entry.contains("\nExec=countersign-desktop"), "{entry}");
+    assert!(entry.contains("\nIcon=countersign-desktop"), "{entry}");
+    // The man page is the CLI's, compressed.
+    let page = run(
+        "zcat",
+        &[unpacked
+            .path()
+            .join("usr/share/man/man1/countersign.1.gz")
+            .to_str()
+            .unwrap()],
+    );
+    assert!(page.contains(".TH countersign 1"), "{page}");
+    assert!(
+        page.contains(&format!("v{VERSION}")),
+        "the page's version: {page}"
+    );
+}
+
+/// dpkg-shlibdeps needs a source package's debian/control to run in; this
+/// is the smallest one it accepts.
+const CONTROL: &str = "Source: countersign\n\nPackage: countersign\nArchitecture: any\n";
+
+#[test]
+#[ignore = "needs scripts/package's output"]
+fn the_deb_depends_on_every_library_its_binaries_link() {
+    let deb = artefact(".deb");
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("root");
+    run(
+        "dpkg-deb",
+        &["-x", deb.to_str().unwrap(), root.to_str().unwrap()],
+    );
+    std::fs::create_dir(work.path().join("debian")).unwrap();
+    std::fs::write(work.path().join("debian/control"), CONTROL).unwrap();
+    let binaries = ["usr/bin/countersign", "usr/bin/countersign-desktop"];
+    let out = Command::new("dpkg-shlibdeps")
+        .current_dir(work.path())
+        .arg("-O")
+        .args(binaries.iter().map(|b| root.join(b)))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "dpkg-shlibdeps: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let computed = String::from_utf8(out.stdout).unwrap();
+    let computed = computed
+        .trim()
+        .strip_prefix("shlibs:Depends=")
+        .unwrap_or_else(|| panic!("dpkg-shlibdeps printed {computed:?}"));
+    let declared = run("dpkg-deb", &["-f", deb.to_str().unwrap(), "Depends"]);
+    let declared: BTreeSet<&str> = declared
+        .trim()
+        .split(", ")
+        .flat_map(|alts| alts.split(" | "))
+        .map(|d| d.split(' ').next().unwrap())
+        .collect();
+    let mut missing = Vec::new();
+    for dep in computed.split(", ") {
+        let package = dep.split(' ').next().unwrap();
+        // Packages of priority "required" are on every Debian system.
+        let priority = run("dpkg-query", &["-W", "-f=${Priority}", package]);
+        if priority != "required" && !declared.contains(package) {
+            missing.push(dep.to_owned());
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "the .deb's binaries link libraries of {missing:?}, which its Depends ({declared:?}) does not name"
+    );
+}
+
+#[test]
+#[ignore = "needs scripts/package's output and rpm"]
+fn the_rpm_holds_the_same_files_and_requires_the_app_s_libraries() {
+    let rpm = artefact(".rpm");
+    let rpm = rpm.to_str().unwrap();
+    let query = |format: &str| run("rpm", &["-qp", "--queryformat", format, rpm]);
+    assert_eq!(query("%{NAME}"), "countersign");
+    assert_eq!(query("%{VERSION}"), VERSION);
+    assert_eq!(query("%{ARCH}"), "x86_64");
+    let files = run("rpm", &["-qpl", rpm]);
+    let files: BTreeSet<&str> = files.lines().collect();
+    for path in CLI_FILES.iter().chain(&[
+        "/usr/share/zsh/site-functions/_countersign",
+        "/usr/share/licenses/countersign/LICENSE-MIT",
+        "/usr/share/licenses/countersign/LICENSE-APACHE",
+    ]) {
+        assert!(files.contains(*path), "the .rpm lacks {path}");
+    }
+    // The bundler requires the app's libraries by soname, as rpmbuild's own
+    // dependency generator would; the portal by package.
+    let requires = run("rpm", &["-qpR", rpm]);
+    for needed in [
+        "libwebkit2gtk-4.1.so.0()(64bit)",
+        "libgtk-3.so.0()(64bit)",
+        "xdg-desktop-portal",
+        "xdg-desktop-portal-gtk",
+    ] {
+        assert!(
+            requires.lines().any(|r| r.trim() == needed),
+            "the .rpm does not require {needed}: {requires}"
+        );
+    }
+    let recommends = run("rpm", &["-qp", "--recommends", rpm]);
+    assert!(
+        recommends.lines().any(|r| r.trim() == "gnome-keyring"),
+        "{recommends}"
+    );
+}
