@@ -95,7 +95,10 @@ got="$(bash_words countersign cam)"
 got="$(bash_words countersign campaign st | sort | tr '\n' ' ')"
 [ "$got" = "start status " ] || fail "bash: countersign campaign st<TAB> gave '$got'"
 ok "bash completes countersign cam<TAB> to campaign, campaign st<TAB> to start status"
-got="$(fish --no-config -c 'complete -C "countersign cam"' | cut -f1)"
+# A new user's fish (--no-config would also drop the vendor directories
+# from $fish_complete_path).
+mkdir -p "$work/home"
+got="$(HOME="$work/home" XDG_CONFIG_HOME="$work/home/.config" fish -c 'complete -C "countersign cam"' | cut -f1)"
 [ "$got" = campaign ] || fail "fish: countersign cam<TAB> gave '$got'"
 ok "fish completes countersign cam<TAB> to campaign"
 got="$(zsh -f -c 'autoload -Uz compinit && compinit -u -d /dev/null && print -r -- ${_comps[countersign]}')"
