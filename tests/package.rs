@@ -246,7 +246,7 @@ fn the_deb_holds_the_app_the_cli_completions_and_man_pages() {
         "libgtk-3-0",
         "xdg-desktop-portal",
         "xdg-desktop-portal-gtk | xdg-desktop-portal-backend",
-        "gnome-keyring | keepassxc | kwalletmanager",
+        "gnome-keyring | libkf5wallet-bin | keepassxc",
     ] {
         assert!(
             depends.split(", ").any(|d| d == needed),

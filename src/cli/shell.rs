@@ -31,8 +31,13 @@ fn command() -> Command {
 /// Writes the completion script for `shell` to `out`.
 pub fn completions(shell: Shell, out: &mut dyn Write) -> Result<()> {
     let mut cmd = command();
-    clap_complete::generate(shell, &mut cmd, "countersign", out);
-    out.flush().context("cannot write the completion script")
+    // Into memory first: clap_complete panics on a failed write (a full
+    // disk, a closed pipe); written here, the failure is an error.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "countersign", &mut script);
+    out.write_all(&script)
+        .and_then(|()| out.flush())
+        .context("cannot write the completion script")
 }
 
 /// Writes `countersign.1` to `out` when `dir` is `None`; otherwise writes
@@ -52,7 +57,11 @@ pub fn man(dir: Option<&Path>, out: &mut dyn Write) -> Result<usize> {
         out.flush().context("cannot write the man page")?;
         return Ok(1);
     };
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    if dir.exists() && !dir.is_dir() {
+        anyhow::bail!("--dir {}: not a directory", dir.display());
+    }
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("--dir {}: cannot create it", dir.display()))?;
     let mut written = 0;
     write_pages(&cmd, "countersign", dir, &mut written)?;
     Ok(written)
@@ -66,7 +75,8 @@ fn without_help_subcommands(cmd: Command) -> Command {
 /// One page for `cmd`, named `name` (its path joined by `-`, as git and
 /// cargo name theirs), then its visible subcommands' pages.
 fn write_pages(cmd: &Command, name: &str, dir: &Path, written: &mut usize) -> Result<()> {
-    let page = cmd.clone().name(name.to_owned());
+    // Every page names the version in its footer, not only the first.
+    let page = cmd.clone().name(name.to_owned()).version(super::VERSION);
     let path = dir.join(format!("{name}.1"));
     let mut text = Vec::new();
     clap_mangen::Man::new(page)
@@ -134,11 +144,16 @@ mod tests {
             let title = name.trim_end_matches(".1");
             assert!(page.contains(&format!(".TH {title} 1")), "{name}: {page}");
         }
+        let sub = std::fs::read_to_string(dir.path().join("countersign-import.1")).unwrap();
+        assert!(sub.contains(env!("CARGO_PKG_VERSION")), "{sub}");
         assert!(!dir.path().join("countersign-generate.1").exists());
         assert!(!dir.path().join("countersign-help.1").exists());
         assert!(!dir.path().join("countersign-campaign-help.1").exists());
         let files = std::fs::read_dir(dir.path()).unwrap().count();
         assert_eq!(files, n);
         assert!(n > 40, "{n} pages");
+        let file = dir.path().join("countersign.1");
+        let refused = man(Some(&file), &mut std::io::sink()).unwrap_err();
+        assert!(refused.to_string().contains("not a directory"), "{refused}");
     }
 }

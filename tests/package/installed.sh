@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the .deb scripts/package built, uses it as a person would, and
 # removes it, checking that nothing is left in /usr:
-#   1. `apt-get install ./countersign_*.deb` (apt resolves the Depends, as on
-#      a user's machine; what it pulls in is removed again at the end);
+#   1. `apt-get install ./countersign_*.deb` (apt resolves the Depends; what
+#      it pulls in is removed again at the end);
 #   2. the installed `countersign --version` names this checkout's commit,
 #      and `countersign demo load` fills a scratch database;
 #   3. `man countersign` and `man countersign-import` open, and completion
@@ -39,20 +39,24 @@ fi
 
 work="$(mktemp -d)"
 snapshot() { find /usr /opt -xdev 2>/dev/null | LC_ALL=C sort >"$1"; }
-packages() { dpkg-query -W -f='${Package}\n' | LC_ALL=C sort >"$1"; }
+# Installed packages only: dpkg also lists removed-but-not-purged ones.
+packages() { dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' | awk '$1 == "ii" { print $2 }' | LC_ALL=C sort >"$1"; }
 snapshot "$work/usr.before"
 packages "$work/packages.before"
 
-installed=0
+installed=0 pulled=""
 cleanup() {
   if [ "$installed" -eq 1 ]; then
-    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq "$name" >/dev/null 2>&1 || true
+    # shellcheck disable=SC2086
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq "$name" $pulled >/dev/null 2>&1 || true
   fi
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-# 1. Install, as a user does: apt resolves what the package depends on.
+# 1. Install, as a user does: apt resolves what the package depends on (on
+# the CI machine scripts/test has installed most of it already, so this
+# shows the Depends are satisfiable there, not what a bare system pulls).
 "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$deb" >"$work/apt.log" 2>&1 \
   || { cat "$work/apt.log" >&2; fail "apt-get install $deb"; }
 installed=1
