@@ -105,7 +105,10 @@ mkdir -p "$work/home"
 got="$(HOME="$work/home" XDG_CONFIG_HOME="$work/home/.config" fish -c 'complete -C "countersign cam"' | cut -f1)"
 [ "$got" = campaign ] || fail "fish: countersign cam<TAB> gave '$got'"
 ok "fish completes countersign cam<TAB> to campaign"
-got="$(zsh -f -c 'autoload -Uz compinit && compinit -u -d /dev/null && print -r -- ${_comps[countersign]}')"
+# -D: no dump file. (A dump "to /dev/null" is a file written and moved
+# there, which as root replaces the device with a regular file.)
+got="$(HOME="$work/home" zsh -f -c 'autoload -Uz compinit && compinit -u -D && print -r -- ${_comps[countersign]}')"
+[ -c /dev/null ] || fail "/dev/null is no longer a device"
 [ "$got" = _countersign ] || fail "zsh: compinit did not find _countersign on its fpath (got '$got')"
 ok "zsh's compinit finds _countersign"
 
