@@ -2,7 +2,8 @@
 //! SBOMs against the official CycloneDX schema, their checksums, what the
 //! .deb and the .rpm hold and declare, and that the .deb depends on every
 //! shared library its binaries link (as `dpkg-shlibdeps` finds them, the
-//! tool Debian's own packages compute `${shlibs:Depends}` with).
+//! tool Debian's own packages compute `${shlibs:Depends}` with), and that
+//! they carry the licence notices of every crate and npm package built in.
 //!
 //! They read a finished package build, hence `#[ignore]`: scripts/test runs
 //! them with `--ignored` after `scripts/package` (the `package` step);
@@ -390,5 +391,160 @@ fn the_rpm_holds_the_same_files_and_requires_the_app_s_libraries() {
     assert!(
         recommends.lines().any(|r| r.trim() == "gnome-keyring"),
         "{recommends}"
+    );
+}
+
+/// The separator cargo-about's template (assets/licenses/rust.hbs) and the
+/// front end's (vite.config.ts) put before each licence block.
+const BLOCK: &str =
+    "--------------------------------------------------------------------------------\n";
+const NPM_PART: &str = "npm packages bundled into the desktop app's front end";
+
+/// Every crate Cargo's own resolver builds into either binary for the
+/// packages' target: normal dependencies with the features the build
+/// enables, not what only build scripts or proc-macros use, and not our own
+/// path crates. An oracle independent of cargo-about's own graph.
+fn crates_built_in() -> BTreeSet<String> {
+    let tree = run(
+        "cargo",
+        &[
+            "tree",
+            "--locked",
+            "--offline",
+            "--edges",
+            "normal,no-proc-macro",
+            "--target",
+            "x86_64-unknown-linux-gnu",
+            "-p",
+            "countersign",
+            "-p",
+            "countersign-desktop",
+            "--prefix",
+            "none",
+            "--format",
+            "{p}",
+        ],
+    );
+    tree.lines()
+        // "serde v1.0.228", "countersign v0.1.0 (/work/main)", "x v1 (*)"
+        .filter(|l| !l.contains(" (/"))
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            let name = words.next()?;
+            let version = words.next()?.strip_prefix('v')?;
+            Some(format!("{name} {version}"))
+        })
+        .collect()
+}
+
+#[test]
+#[ignore = "needs scripts/package's output"]
+fn the_packages_carry_the_licence_of_every_crate_and_npm_package_built_in() {
+    let deb = artefact(".deb");
+    let unpacked = tempfile::tempdir().unwrap();
+    run(
+        "dpkg-deb",
+        &[
+            "-x",
+            deb.to_str().unwrap(),
+            unpacked.path().to_str().unwrap(),
+        ],
+    );
+    let gz = unpacked
+        .path()
+        .join("usr/share/doc/countersign/third-party-licenses.txt.gz");
+    let notices = run("zcat", &[gz.to_str().unwrap()]);
+    let (rust, npm) = notices
+        .split_once(NPM_PART)
+        .expect("the notices have a part for the npm packages");
+
+    // Every crate in the binaries is named, with its version, under a
+    // licence block (cargo-about lists each as "  name version  repo").
+    let named: BTreeSet<&str> = rust
+        .lines()
+        .filter_map(|l| l.strip_prefix("  "))
+        .map(|l| l.split("  ").next().unwrap())
+        .collect();
+    let built_in = crates_built_in();
+    assert!(built_in.len() > 300, "{} crates", built_in.len());
+    let missing: Vec<_> = built_in
+        .iter()
+        .filter(|c| !named.contains(c.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "built in but without a licence notice: {missing:?}"
+    );
+    // Neither the tests' crates nor the build scripts' are shipped.
+    for absent in [
+        "criterion ",
+        "proptest ",
+        "assert_cmd ",
+        "cc ",
+        "tauri-build ",
+    ] {
+        assert!(
+            !named.iter().any(|n| n.starts_with(absent)),
+            "{absent}is not in the binaries"
+        );
+    }
+    // Each block carries a text, not only a name: the shortest licence
+    // accepted (0BSD) is ~650 characters.
+    for block in notices.split(BLOCK).skip(1) {
+        let text = block.split("\n\n").skip(1).collect::<Vec<_>>().join("\n\n");
+        assert!(
+            text.trim().len() > 300,
+            "a block without its text:\n{block}"
+        );
+    }
+    // Licence files below a crate's root are read too: mimalloc's own, in
+    // libmimalloc-sys's vendored C sources, and the spin code tracing-core
+    // vendors, each with its copyright line.
+    for notice in [
+        "Microsoft Corporation, Daan Leijen",
+        "Copyright (c) 2014 Mathijs van de Nes",
+    ] {
+        assert!(rust.contains(notice), "the notices lack {notice:?}");
+    }
+
+    // The front end's direct dependencies, at the versions installed, each
+    // with the licence file it ships.
+    let manifest = json(&Path::new(env!("CARGO_MANIFEST_DIR")).join("package.json"));
+    for name in manifest["dependencies"].as_object().unwrap().keys() {
+        let installed = json(
+            &Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("node_modules")
+                .join(name)
+                .join("package.json"),
+        );
+        let head = format!("\n{name} {} (", installed["version"].as_str().unwrap());
+        assert!(npm.contains(&head), "no notice for {name}: {npm}");
+    }
+    assert!(npm.contains("Svelte Contributors"), "svelte's copyright");
+    assert!(!npm.contains("ships no licence file"), "{npm}");
+
+    // The .deb's copyright file points to the notices; the .rpm carries the
+    // same text, uncompressed, in its licence directory.
+    let copyright =
+        std::fs::read_to_string(unpacked.path().join("usr/share/doc/countersign/copyright"))
+            .unwrap();
+    assert!(
+        copyright.contains("/usr/share/doc/countersign/third-party-licenses.txt.gz"),
+        "{copyright}"
+    );
+    let dump = run(
+        "rpm",
+        &["-qp", "--dump", artefact(".rpm").to_str().unwrap()],
+    );
+    let digest: String = Sha256::digest(notices.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert!(
+        dump.lines().any(|l| {
+            l.starts_with("/usr/share/licenses/countersign/third-party-licenses.txt ")
+                && l.split_whitespace().nth(3) == Some(digest.as_str())
+        }),
+        "the .rpm's notices differ from the .deb's: {dump}"
     );
 }

@@ -76,6 +76,9 @@ loaded="$(countersign --db "$work/scratch.db" demo load)"
 listed="$(countersign --db "$work/scratch.db" identities list --json | grep -c '"id"' || true)"
 [ "$listed" -ge 41 ] || fail "identities list after demo load: $listed ids"
 ok "countersign demo load on a scratch database: $loaded"
+notices=/usr/share/doc/countersign/third-party-licenses.txt.gz
+zcat "$notices" | grep -q "^  tauri " || fail "$notices does not name tauri"
+ok "third-party licence notices in $notices"
 
 # 3. Man pages and completions, found where each tool looks by itself.
 [ "$(man -w countersign)" = /usr/share/man/man1/countersign.1.gz ] || fail "man -w countersign: $(man -w countersign 2>&1)"
