@@ -7,10 +7,11 @@ import { svelte } from "@sveltejs/vite-plugin-svelte";
 import license, { type Dependency } from "rollup-plugin-license";
 
 // The licences Countersign accepts for code bundled into the front end: the
-// same list as about.toml's for the Rust crates. A bundled package under any
-// other licence, or under none, fails the build with the package's name.
+// list about.toml accepts for the Rust crates (tests/package.rs checks the
+// two agree). A bundled package under any other licence, or under none,
+// fails the build with the package's name.
 const ACCEPTED_LICENCES =
-  "(MIT OR Apache-2.0 OR BSD-3-Clause OR BSD-2-Clause OR ISC OR 0BSD OR Zlib)";
+  "(MIT OR Apache-2.0 OR Apache-2.0 WITH LLVM-exception OR BSD-3-Clause OR BSD-2-Clause OR ISC OR 0BSD OR Zlib OR Unicode-3.0 OR BSL-1.0 OR MPL-2.0 OR CDLA-Permissive-2.0)";
 
 // Where the notices of the bundled npm packages go; scripts/package puts
 // them into the packages' third-party licences (docs/packaging.md).

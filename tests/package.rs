@@ -400,6 +400,86 @@ const BLOCK: &str =
     "--------------------------------------------------------------------------------\n";
 const NPM_PART: &str = "npm packages bundled into the desktop app's front end";
 
+/// The crates in the binaries that ship no licence file, or an empty one
+/// (sqlx's are empty in the published crates), so that cargo-about can only
+/// give SPDX's text, under the crate's authors as its Cargo.toml names them.
+const SHIP_NO_LICENCE_FILE: &[&str] = &[
+    "alloc-stdlib",
+    "dlopen2",
+    "dlopen2_derive",
+    "libappindicator-sys",
+    "maud",
+    "maud_macros",
+    "rustc_lexer",
+    "sqlx-core",
+    "sqlx-macros",
+    "sqlx-macros-core",
+    "sqlx-postgres",
+    "sqlx-sqlite",
+    "ts-rs",
+    "ts-rs-macros",
+];
+
+/// Each package of the lock file's graph with the directory its sources
+/// are in (`cargo metadata`), as ("name version", directory).
+fn crate_sources() -> Vec<(String, PathBuf)> {
+    let out = run(
+        "cargo",
+        &["metadata", "--format-version", "1", "--offline", "--locked"],
+    );
+    let meta: serde_json::Value = serde_json::from_str(&out).unwrap();
+    meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let manifest = Path::new(p["manifest_path"].as_str().unwrap());
+            (
+                format!(
+                    "{} {}",
+                    p["name"].as_str().unwrap(),
+                    p["version"].as_str().unwrap()
+                ),
+                manifest.parent().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// about.toml's `accepted` list and vite.config.ts's `ACCEPTED_LICENCES`
+/// are one policy: the licences Countersign ships code under.
+#[test]
+fn the_rust_and_npm_licence_policies_accept_the_same_licences() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let about = std::fs::read_to_string(root.join("about.toml")).unwrap();
+    let list = about
+        .split_once("accepted = [")
+        .and_then(|(_, rest)| rest.split_once(']'))
+        .expect("about.toml's accepted list")
+        .0;
+    let rust: BTreeSet<String> = list
+        .split(',')
+        .map(|l| l.trim().trim_matches('"').to_owned())
+        .filter(|l| !l.is_empty())
+        .collect();
+    let vite = std::fs::read_to_string(root.join("vite.config.ts")).unwrap();
+    let expr = vite
+        .split_once("const ACCEPTED_LICENCES =")
+        .and_then(|(_, rest)| rest.split_once(';'))
+        .expect("vite.config.ts's ACCEPTED_LICENCES")
+        .0;
+    let npm: BTreeSet<String> = expr
+        .trim()
+        .trim_matches('"')
+        .trim_start_matches('(')
+        .trim_end_matches(')')
+        .split(" OR ")
+        .map(str::to_owned)
+        .collect();
+    assert!(rust.contains("MIT") && rust.len() > 5, "{rust:?}");
+    assert_eq!(rust, npm);
+}
+
 /// Every crate Cargo's own resolver builds into either binary for the
 /// packages' target: normal dependencies with the features the build
 /// enables, not what only build scripts or proc-macros use, and not our own
@@ -488,14 +568,83 @@ fn the_packages_carry_the_licence_of_every_crate_and_npm_package_built_in() {
             "{absent}is not in the binaries"
         );
     }
-    // Each block carries a text, not only a name: the shortest licence
-    // accepted (0BSD) is ~650 characters.
+    // Each block carries a licence text, not only names: the shortest
+    // accepted (0BSD) is ~650 characters. Not a file of source code (a scan
+    // that takes a source file's licence header for a licence pastes the
+    // whole file), and not SPDX's template with its blanks unfilled, except
+    // for the crates that ship no licence file to take the text from.
+    let source = |text: &str| {
+        text.lines().map(str::trim_start).any(|l| {
+            (l.starts_with("use ") && l.contains("::"))
+                || l.starts_with("#include ")
+                || l.starts_with("pub fn ")
+                || (l.starts_with("fn ") && l.contains('('))
+                || l.starts_with("impl ")
+        })
+    };
+    let mut templated = BTreeSet::new();
     for block in notices.split(BLOCK).skip(1) {
-        let text = block.split("\n\n").skip(1).collect::<Vec<_>>().join("\n\n");
+        let (head, text) = block.split_once("\n\n").unwrap();
         assert!(
             text.trim().len() > 300,
             "a block without its text:\n{block}"
         );
+        assert!(!source(text), "source code as a licence:\n{block}");
+        if ["<year>", "<owner>", "<copyright holders>"]
+            .iter()
+            .any(|blank| text.contains(blank))
+        {
+            templated.extend(
+                head.lines()
+                    .filter_map(|l| l.strip_prefix("  "))
+                    .filter(|l| !l.starts_with(' '))
+                    .map(|l| l.split(' ').next().unwrap().to_owned()),
+            );
+        }
+    }
+    assert_eq!(
+        templated,
+        SHIP_NO_LICENCE_FILE.iter().map(|c| c.to_string()).collect(),
+        "crates given SPDX's generic text: each must ship no licence file, or \
+         about.toml must clarify which of its files holds its licence"
+    );
+    // And they really ship none (or only empty ones): once one does, its
+    // own text, with its copyright line, is what must be shipped.
+    let sources = crate_sources();
+    for name in SHIP_NO_LICENCE_FILE {
+        let of_name = sources
+            .iter()
+            .filter(|(c, _)| c.split(' ').next() == Some(name));
+        for dir in of_name.map(|(_, d)| d) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let entry = entry.unwrap();
+                let file = entry.file_name().to_string_lossy().to_lowercase();
+                if ["license", "licence", "copying", "copyright"]
+                    .iter()
+                    .any(|p| file.starts_with(p))
+                {
+                    assert_eq!(
+                        entry.metadata().unwrap().len(),
+                        0,
+                        "{name} ships {}: clarify it in about.toml",
+                        entry.path().display()
+                    );
+                }
+            }
+        }
+    }
+
+    // An Apache-2.0 NOTICE must travel with the binaries (its section
+    // 4(d)), and the template has no place for one: none may appear
+    // unnoticed.
+    for (krate, dir) in sources.iter().filter(|(c, _)| built_in.contains(c)) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let file = entry.unwrap().file_name().to_string_lossy().to_lowercase();
+            assert!(
+                !file.starts_with("notice"),
+                "{krate} ships {file}: its NOTICE must be carried in the notices"
+            );
+        }
     }
     // Licence files below a crate's root are read too: mimalloc's own, in
     // libmimalloc-sys's vendored C sources, and the spin code tracing-core
