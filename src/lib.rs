@@ -26,3 +26,14 @@ pub mod signing;
 pub mod store;
 
 pub use store::Store;
+
+/// What both binaries' `--version` print after their name: the crate's
+/// version and the commit they were built from, with that commit's date, as
+/// `rustc -V` does (`0.1.0 (53fe708e1a2b 2026-12-01)`); build.rs says where
+/// the commit comes from and why debug builds do not record it.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("COUNTERSIGN_BUILD"),
+    ")"
+);

@@ -17,8 +17,14 @@ mod watch;
 pub use countersign::app::AppError as CommandError;
 pub use state::AppState;
 
-/// Builds and runs the app; returns when the last window closes.
+/// Builds and runs the app; returns when the last window closes, or at once
+/// after answering `--version` or `--help` on standard output.
 pub fn run() {
+    if let Some(answer) = state::answer_without_window(std::env::args().skip(1)) {
+        // A closed stdout (`| head -0`) is not worth a panic.
+        let _ = std::io::Write::write_all(&mut std::io::stdout(), answer.as_bytes());
+        return;
+    }
     let state = tauri::async_runtime::block_on(AppState::open_from_env());
     tauri::Builder::default()
         // The dialog plugin is used from Rust only (the import picker and

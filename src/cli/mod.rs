@@ -32,20 +32,10 @@ use countersign::store::{DB_ENV_VAR, ROTATION_DAYS_KEY, STALE_DAYS_KEY, Store, U
 use drill_cmd::DrillCommand;
 use std::sync::Arc;
 
-/// What `--version` prints after the name: the crate's version and the
-/// commit it was built from with that commit's date, as `rustc -V` does
-/// (`0.1.0 (53fe708e1a2b 2026-12-01)`); build.rs says where it comes from.
-const VERSION: &str = concat!(
-    env!("CARGO_PKG_VERSION"),
-    " (",
-    env!("COUNTERSIGN_BUILD"),
-    ")"
-);
-
 #[derive(Debug, Parser)]
 #[command(
     name = "countersign",
-    version = VERSION,
+    version = countersign::VERSION,
     about = "Ownership, blast radius and second approval for non-human identities"
 )]
 pub struct Cli {

@@ -76,7 +76,10 @@ fn without_help_subcommands(cmd: Command) -> Command {
 /// cargo name theirs), then its visible subcommands' pages.
 fn write_pages(cmd: &Command, name: &str, dir: &Path, written: &mut usize) -> Result<()> {
     // Every page names the version in its footer, not only the first.
-    let page = cmd.clone().name(name.to_owned()).version(super::VERSION);
+    let page = cmd
+        .clone()
+        .name(name.to_owned())
+        .version(countersign::VERSION);
     let path = dir.join(format!("{name}.1"));
     let mut text = Vec::new();
     clap_mangen::Man::new(page)

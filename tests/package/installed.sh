@@ -71,6 +71,11 @@ commit="$(git rev-parse --short=12 HEAD)"
 [[ "$said" =~ ^countersign\ $version\ \($commit(-modified)?\ [0-9]{4}-[0-9]{2}-[0-9]{2}\)$ ]] \
   || fail "countersign --version said '$said', expected 'countersign $version ($commit <date>)'"
 ok "countersign --version: $said"
+# The app answers too, with no window (and no display needed).
+desktop_said="$(env -u DISPLAY -u WAYLAND_DISPLAY countersign-desktop --version)"
+[ "$desktop_said" = "countersign-desktop ${said#countersign }" ] \
+  || fail "countersign-desktop --version said '$desktop_said', expected the CLI's version and commit"
+ok "countersign-desktop --version: $desktop_said"
 loaded="$(countersign --db "$work/scratch.db" demo load)"
 [[ "$loaded" == *"41 identities, 25 services"* ]] || fail "demo load said: $loaded"
 listed="$(countersign --db "$work/scratch.db" identities list --json | grep -c '"id"' || true)"
