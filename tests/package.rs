@@ -400,8 +400,10 @@ const BLOCK: &str =
     "--------------------------------------------------------------------------------\n";
 const NPM_PART: &str = "npm packages bundled into the desktop app's front end";
 
-/// The crates in the binaries that ship no licence file, or an empty one
-/// (sqlx's are empty in the published crates), so that cargo-about can only
+/// The crates in the binaries that ship no licence text: no licence file, an
+/// empty one, or one that holds only a path (sqlx's `LICENSE-APACHE` holds
+/// `../LICENSE-APACHE`, the target of a symlink in its repository written
+/// out as text when the crate was packaged), so that cargo-about can only
 /// give SPDX's text, under the crate's authors as its Cargo.toml names them.
 const SHIP_NO_LICENCE_FILE: &[&str] = &[
     "alloc-stdlib",
@@ -419,6 +421,29 @@ const SHIP_NO_LICENCE_FILE: &[&str] = &[
     "ts-rs",
     "ts-rs-macros",
 ];
+
+/// Whether a crate's licence file holds no licence text: it is empty, or it
+/// is one relative path and nothing else, which is what a symlink in the
+/// crate's repository becomes when it is packaged from a checkout without
+/// symlinks (sqlx's `LICENSE-MIT` is the 14 bytes `../LICENSE-MIT`).
+fn holds_no_licence_text(text: &str) -> bool {
+    let text = text.trim();
+    text.is_empty()
+        || (text.lines().count() == 1
+            && text.starts_with("../")
+            && !text.contains(char::is_whitespace))
+}
+
+#[test]
+fn a_licence_file_holding_only_a_symlinks_target_holds_no_licence_text() {
+    assert!(holds_no_licence_text(""));
+    assert!(holds_no_licence_text("../LICENSE-APACHE"));
+    assert!(holds_no_licence_text("../LICENSE-MIT\n"));
+    assert!(!holds_no_licence_text(
+        "MIT License\n\nCopyright (c) 2020 X"
+    ));
+    assert!(!holds_no_licence_text("Copyright 2020 The Authors"));
+}
 
 /// Each package of the lock file's graph with the directory its sources
 /// are in (`cargo metadata`), as ("name version", directory).
@@ -608,8 +633,9 @@ fn the_packages_carry_the_licence_of_every_crate_and_npm_package_built_in() {
         "crates given SPDX's generic text: each must ship no licence file, or \
          about.toml must clarify which of its files holds its licence"
     );
-    // And they really ship none (or only empty ones): once one does, its
-    // own text, with its copyright line, is what must be shipped.
+    // And they really ship no licence text (no file, an empty one, or a
+    // symlink's target written out as text): once one does, its own text,
+    // with its copyright line, is what must be shipped.
     let sources = crate_sources();
     for name in SHIP_NO_LICENCE_FILE {
         let of_name = sources
@@ -623,10 +649,10 @@ fn the_packages_carry_the_licence_of_every_crate_and_npm_package_built_in() {
                     .iter()
                     .any(|p| file.starts_with(p))
                 {
-                    assert_eq!(
-                        entry.metadata().unwrap().len(),
-                        0,
-                        "{name} ships {}: clarify it in about.toml",
+                    let text = std::fs::read_to_string(entry.path()).unwrap();
+                    assert!(
+                        holds_no_licence_text(&text),
+                        "{name} ships {} with a licence text: clarify it in about.toml",
                         entry.path().display()
                     );
                 }
