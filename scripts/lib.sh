@@ -23,17 +23,19 @@ APP_PACKAGES=(build-essential pkg-config libwebkit2gtk-4.1-dev libxdo-dev
 # stops and resumes the backend), openssl (the broker's HTTPS test makes
 # a CA and a certificate) and systemd-analyze (systemd: the broker's unit
 # file is verified); and for the packages' tests (tests/package.rs and
-# tests/package/installed.sh): rpm to read the .rpm, and man, the shells
-# and desktop-file-validate to use the installed .deb as a person would.
+# tests/package/installed.sh): rpm to read the .rpm, lintian (Debian's own
+# package checker), and man, the shells and desktop-file-validate to use the
+# installed .deb as a person would.
 TEST_PACKAGES=(xvfb xauth x11-utils webkit2gtk-driver dbus dbus-x11 gnome-keyring
   imagemagick xdotool postgresql postgresql-client sqlite3 python3 python3-venv procps
-  openssl systemd rpm man-db bash-completion fish zsh desktop-file-utils)
+  openssl systemd rpm man-db bash-completion fish zsh desktop-file-utils lintian)
 # What the benchmarks (bench/) add: GNU time for peak RSS.
 BENCH_PACKAGES=(time python3)
 # Independent verifiers for signed decisions (tests/interop.rs).
 PYTHON_TEST_PACKAGES=(joserfc==1.8.0 rfc8785==0.1.4 jsonschema==4.26.0 pyyaml==6.0.3 "cyclonedx-python-lib[json-validation]==11.12.0" bhopengraph==1.3.1)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+warn() { printf '\033[1mwarning:\033[0m %s\n' "$*" >&2; }
 
 # Seconds from a `date +%s.%N` taken earlier (T0) to now or to T1, with
 # millisecond precision (awk is in every Debian install; bc is not).

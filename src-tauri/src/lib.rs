@@ -20,12 +20,16 @@ pub use state::AppState;
 /// Builds and runs the app; returns when the last window closes, or at once
 /// after answering `--version` or `--help` on standard output.
 pub fn run() {
-    if let Some(answer) = state::answer_without_window(std::env::args().skip(1)) {
-        // A closed stdout (`| head -0`) is not worth a panic.
-        let _ = std::io::Write::write_all(&mut std::io::stdout(), answer.as_bytes());
-        return;
-    }
-    let state = tauri::async_runtime::block_on(AppState::open_from_env());
+    use countersign::app::desktop_args::{self, Invocation};
+    let args = match desktop_args::parse(std::env::args().skip(1)) {
+        Invocation::Answer(answer) => {
+            // A closed stdout (`| head -0`) is not worth a panic.
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), answer.as_bytes());
+            return;
+        }
+        Invocation::Run(args) => args,
+    };
+    let state = tauri::async_runtime::block_on(AppState::open_from_env(args));
     tauri::Builder::default()
         // The dialog plugin is used from Rust only (the import picker and
         // save dialogs), through the XDG desktop portal so that no file

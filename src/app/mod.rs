@@ -12,6 +12,7 @@
 
 pub mod approvals;
 pub mod controls;
+pub mod desktop_args;
 pub mod drills;
 pub mod error;
 pub mod identity;

@@ -167,7 +167,7 @@ enum Command {
     },
     /// Print the man page, or write one page per command into a directory
     Man {
-        /// Write countersign.1, countersign-import.1, … here instead of printing countersign.1
+        /// Write every page the package installs here (countersign.1, countersign-import.1, …, and the desktop app's countersign-desktop.1) instead of printing countersign.1
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },

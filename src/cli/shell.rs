@@ -5,7 +5,9 @@
 //! `/usr/share/zsh/vendor-completions/_countersign`, fish's to
 //! `/usr/share/fish/vendor_completions.d/countersign.fish`, and one man page
 //! per command to `/usr/share/man/man1/` (`man countersign`,
-//! `man countersign-import`), as ripgrep and rustup ship theirs.
+//! `man countersign-import`), as ripgrep and rustup ship theirs, with the
+//! desktop app's own page (`man countersign-desktop`) from the command line
+//! it reads (`countersign::app::desktop_args`).
 
 use anyhow::{Context, Result};
 use clap::{Command, CommandFactory};
@@ -42,8 +44,9 @@ pub fn completions(shell: Shell, out: &mut dyn Write) -> Result<()> {
 
 /// Writes `countersign.1` to `out` when `dir` is `None`; otherwise writes
 /// one page per command and subcommand into `dir` (`countersign.1`,
-/// `countersign-import.1`, `countersign-campaign-start.1`, …), creating it,
-/// and returns how many pages it wrote. Hidden commands get no page.
+/// `countersign-import.1`, `countersign-campaign-start.1`, …) and the
+/// desktop app's `countersign-desktop.1`, creating it, and returns how many
+/// pages it wrote. Hidden commands get no page.
 pub fn man(dir: Option<&Path>, out: &mut dyn Write) -> Result<usize> {
     // `countersign help …` is `--help` again; a page each would double
     // the pages for nothing.
@@ -64,6 +67,12 @@ pub fn man(dir: Option<&Path>, out: &mut dyn Write) -> Result<usize> {
         .with_context(|| format!("--dir {}: cannot create it", dir.display()))?;
     let mut written = 0;
     write_pages(&cmd, "countersign", dir, &mut written)?;
+    write_pages(
+        &countersign::app::desktop_args::command(),
+        "countersign-desktop",
+        dir,
+        &mut written,
+    )?;
     Ok(written)
 }
 
@@ -146,6 +155,14 @@ mod tests {
             let page = std::fs::read_to_string(dir.path().join(name)).unwrap();
             let title = name.trim_end_matches(".1");
             assert!(page.contains(&format!(".TH {title} 1")), "{name}: {page}");
+        }
+        let desktop = std::fs::read_to_string(dir.path().join("countersign-desktop.1")).unwrap();
+        for word in [
+            ".TH countersign-desktop 1",
+            "COUNTERSIGN_BACKEND",
+            "\\-\\-db",
+        ] {
+            assert!(desktop.contains(word), "{word} not in: {desktop}");
         }
         let sub = std::fs::read_to_string(dir.path().join("countersign-import.1")).unwrap();
         assert!(sub.contains(env!("CARGO_PKG_VERSION")), "{sub}");

@@ -5,7 +5,7 @@
 #      it pulls in is removed again at the end);
 #   2. the installed `countersign --version` names this checkout's commit,
 #      and `countersign demo load` fills a scratch database;
-#   3. `man countersign` and `man countersign-import` open, and completion
+#   3. `man countersign`, `man countersign-import` and `man countersign-desktop` open, and completion
 #      works in bash (`countersign cam<TAB>`), fish and zsh as each shell
 #      finds the installed files by itself;
 #   4. the desktop entry validates, and the installed app, started under
@@ -89,9 +89,12 @@ ok "third-party licence notices in $notices"
 
 # 3. Man pages and completions, found where each tool looks by itself.
 [ "$(man -w countersign)" = /usr/share/man/man1/countersign.1.gz ] || fail "man -w countersign: $(man -w countersign 2>&1)"
-MANWIDTH=100 man countersign 2>/dev/null | grep -q "Ownership, blast radius and second approval" || fail "man countersign shows no description"
-MANWIDTH=100 man countersign-import 2>/dev/null | grep -q "countersign-import" || fail "man countersign-import"
-ok "man countersign, man countersign-import"
+# grep -c reads the whole page: grep -q would stop at the first match and
+# cut man off, which pipefail reports as a failure.
+MANWIDTH=100 man countersign 2>/dev/null | grep -c "Ownership, blast radius and second approval" >/dev/null || fail "man countersign shows no description"
+MANWIDTH=100 man countersign-import 2>/dev/null | grep -c "countersign-import" >/dev/null || fail "man countersign-import"
+MANWIDTH=100 man countersign-desktop 2>/dev/null | grep -c "COUNTERSIGN_BACKEND" >/dev/null || fail "man countersign-desktop names no COUNTERSIGN_BACKEND"
+ok "man countersign, man countersign-import, man countersign-desktop"
 # bash: bash-completion's loader finds the script on first use of the
 # command, as in an interactive shell; then `countersign cam<TAB>` and
 # `countersign campaign st<TAB>` are asked for.
