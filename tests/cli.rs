@@ -18,6 +18,35 @@ fn help_lists_the_subcommands() {
         .stdout(predicate::str::contains("services"));
 }
 
+/// A database URL in the environment may hold a password: `--help` names
+/// the variable, never its value, on every command that reads one.
+#[test]
+fn help_never_prints_the_environment_s_values() {
+    for args in [
+        &["--help"][..],
+        &["backend", "serve", "--help"],
+        &["decide", "--help"],
+        &["requests", "list", "--help"],
+    ] {
+        Command::cargo_bin("countersign")
+            .unwrap()
+            .args(args)
+            .env(
+                "COUNTERSIGN_DB",
+                "postgres://owner:s3cret-db@db.internal/cs",
+            )
+            .env(
+                "COUNTERSIGN_BROKER_STATE",
+                "postgres://broker:s3cret-broker@db/cs",
+            )
+            .env("COUNTERSIGN_BACKEND", "http://s3cret-backend.internal")
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("s3cret").not())
+            .stdout(predicate::str::contains("[env:"));
+    }
+}
+
 #[test]
 fn demo_load_then_list_prints_the_demo_identities() {
     let dir = tempfile::tempdir().unwrap();

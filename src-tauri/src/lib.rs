@@ -27,8 +27,18 @@ pub fn run() {
             let _ = std::io::Write::write_all(&mut std::io::stdout(), answer.as_bytes());
             return;
         }
+        Invocation::Refuse(message) => {
+            eprint!("{message}");
+            std::process::exit(2);
+        }
         Invocation::Run(args) => args,
     };
+    for arg in &args.ignored {
+        eprintln!(
+            "countersign-desktop: ignoring {arg:?}, not an option of this app \
+             (countersign-desktop --help lists them)"
+        );
+    }
     let state = tauri::async_runtime::block_on(AppState::open_from_env(args));
     tauri::Builder::default()
         // The dialog plugin is used from Rust only (the import picker and

@@ -28,3 +28,25 @@ fn version_and_help_are_printed_without_a_display() {
     assert!(help.starts_with("Countersign's desktop app"), "{help}");
     assert!(help.contains("--backend <URL>"), "{help}");
 }
+
+/// An option without its value stops the app before it opens anything: a
+/// database named `--help` is not created, the default one not opened.
+#[test]
+fn an_option_without_its_value_is_refused_before_anything_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_countersign-desktop"))
+        .args(["--db", "--help"])
+        .current_dir(dir.path())
+        .env("HOME", dir.path())
+        .env("XDG_DATA_HOME", dir.path().join("data"))
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--db needs a value"), "{stderr}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "files created: {left:?}");
+}

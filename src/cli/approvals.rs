@@ -30,25 +30,41 @@ pub enum BackendCommand {
         #[arg(
             long,
             default_value = "127.0.0.1:8787",
-            env = "COUNTERSIGN_BROKER_LISTEN"
+            env = "COUNTERSIGN_BROKER_LISTEN",
+            hide_env_values = true
         )]
         listen: String,
         /// File holding the bearer token clients must present; created (mode 0600) if missing.
         /// Alternatively set COUNTERSIGN_BACKEND_TOKEN to the token itself.
-        #[arg(long, value_name = "FILE", env = "COUNTERSIGN_BROKER_TOKEN_FILE")]
+        #[arg(
+            long,
+            value_name = "FILE",
+            env = "COUNTERSIGN_BROKER_TOKEN_FILE",
+            hide_env_values = true
+        )]
         token_file: Option<PathBuf>,
         /// The audience decisions must carry: the URL approvers reach the broker at
         /// [default: http(s)://<listen address>]
-        #[arg(long, value_name = "URL", env = "COUNTERSIGN_BROKER_AUDIENCE")]
+        #[arg(
+            long,
+            value_name = "URL",
+            env = "COUNTERSIGN_BROKER_AUDIENCE",
+            hide_env_values = true
+        )]
         audience: Option<String>,
         /// Dual approval needs one approver from each of these groups
-        #[arg(long, value_delimiter = ',', default_values_t = backend::DEFAULT_DUAL_GROUPS.map(String::from), env = "COUNTERSIGN_BROKER_DUAL_GROUPS")]
+        #[arg(long, value_delimiter = ',', default_values_t = backend::DEFAULT_DUAL_GROUPS.map(String::from), env = "COUNTERSIGN_BROKER_DUAL_GROUPS", hide_env_values = true)]
         dual_groups: Vec<String>,
         /// Containment requests to serve from the start (a JSON request or an array of them)
         #[arg(long = "requests", value_name = "FILE.json")]
         request_files: Vec<PathBuf>,
         /// Cedar approval policy that judges narrowed approvals [default: the shipped policy]
-        #[arg(long, value_name = "FILE.cedar", env = "COUNTERSIGN_BROKER_POLICY")]
+        #[arg(
+            long,
+            value_name = "FILE.cedar",
+            env = "COUNTERSIGN_BROKER_POLICY",
+            hide_env_values = true
+        )]
         policy: Option<PathBuf>,
         /// Enroll keys only for people this OpenID provider vouches for (a valid ID token whose
         /// `sub` is the approver, with only the groups it carries). Without it, whoever holds the
@@ -57,7 +73,8 @@ pub enum BackendCommand {
             long,
             value_name = "URL",
             requires = "oidc_audience",
-            env = "COUNTERSIGN_BROKER_OIDC_ISSUER"
+            env = "COUNTERSIGN_BROKER_OIDC_ISSUER",
+            hide_env_values = true
         )]
         oidc_issuer: Option<String>,
         /// The client id the ID tokens are issued to (their `aud`)
@@ -65,7 +82,8 @@ pub enum BackendCommand {
             long,
             value_name = "CLIENT_ID",
             requires = "oidc_issuer",
-            env = "COUNTERSIGN_BROKER_OIDC_AUDIENCE"
+            env = "COUNTERSIGN_BROKER_OIDC_AUDIENCE",
+            hide_env_values = true
         )]
         oidc_audience: Option<String>,
         /// The ID token claim holding the person's groups
@@ -73,21 +91,28 @@ pub enum BackendCommand {
             long,
             value_name = "NAME",
             default_value = "groups",
-            env = "COUNTERSIGN_BROKER_GROUPS_CLAIM"
+            env = "COUNTERSIGN_BROKER_GROUPS_CLAIM",
+            hide_env_values = true
         )]
         groups_claim: String,
         /// Keep the broker's state (requests, enrollments, receipts, seen jtis) in this SQLite
         /// file or postgres:// database, so a restart or crash loses nothing and accepts no
         /// replay; several brokers may share one PostgreSQL database. Without it, state is in
         /// memory only
-        #[arg(long, value_name = "PATH|URL", env = "COUNTERSIGN_BROKER_STATE")]
+        #[arg(
+            long,
+            value_name = "PATH|URL",
+            env = "COUNTERSIGN_BROKER_STATE",
+            hide_env_values = true
+        )]
         state: Option<String>,
         /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key
         #[arg(
             long,
             value_name = "FILE.pem",
             requires = "tls_key",
-            env = "COUNTERSIGN_BROKER_TLS_CERT"
+            env = "COUNTERSIGN_BROKER_TLS_CERT",
+            hide_env_values = true
         )]
         tls_cert: Option<PathBuf>,
         /// The PEM private key of --tls-cert
@@ -95,23 +120,24 @@ pub enum BackendCommand {
             long,
             value_name = "FILE.pem",
             requires = "tls_cert",
-            env = "COUNTERSIGN_BROKER_TLS_KEY"
+            env = "COUNTERSIGN_BROKER_TLS_KEY",
+            hide_env_values = true
         )]
         tls_key: Option<PathBuf>,
         /// Log lines on stderr as JSON objects (one per line), or as text for a terminal;
         /// levels with COUNTERSIGN_LOG (e.g. `debug`, `info,tower_http=warn`)
-        #[arg(long, value_enum, default_value_t = LogFormat::Auto, env = "COUNTERSIGN_LOG_FORMAT")]
+        #[arg(long, value_enum, default_value_t = LogFormat::Auto, env = "COUNTERSIGN_LOG_FORMAT", hide_env_values = true)]
         log_format: LogFormat,
         /// On SIGTERM or Ctrl-C, how long to let requests and callback deliveries in flight
         /// finish, in seconds
-        #[arg(long, value_name = "SECONDS", default_value_t = backend::DEFAULT_SHUTDOWN_GRACE.as_secs(), env = "COUNTERSIGN_BROKER_SHUTDOWN_GRACE")]
+        #[arg(long, value_name = "SECONDS", default_value_t = backend::DEFAULT_SHUTDOWN_GRACE.as_secs(), env = "COUNTERSIGN_BROKER_SHUTDOWN_GRACE", hide_env_values = true)]
         shutdown_grace: u64,
     },
     /// Store the bearer token for a backend in the OS keyring (read from stdin) and make it the default backend
     Login { url: String },
     /// Enroll your public keys (JWKS) and approver groups with a backend
     Enroll {
-        #[arg(long, env = BACKEND_ENV, value_name = "URL")]
+        #[arg(long, env = BACKEND_ENV, hide_env_values = true, value_name = "URL")]
         backend: Option<String>,
     },
 }
@@ -129,7 +155,7 @@ pub enum LogFormat {
 pub enum RequestsCommand {
     /// Containment requests awaiting a decision, with the tier local policy gives each
     List {
-        #[arg(long, env = BACKEND_ENV, value_name = "URL")]
+        #[arg(long, env = BACKEND_ENV, hide_env_values = true, value_name = "URL")]
         backend: Option<String>,
         #[arg(long)]
         json: bool,
@@ -137,7 +163,7 @@ pub enum RequestsCommand {
     /// Print one request as JSON (to keep, or to pass to `decide --request`)
     Show {
         id: String,
-        #[arg(long, env = BACKEND_ENV, value_name = "URL")]
+        #[arg(long, env = BACKEND_ENV, hide_env_values = true, value_name = "URL")]
         backend: Option<String>,
     },
     /// What an owner reviews before deciding, as JSON: the request, the
@@ -146,7 +172,7 @@ pub enum RequestsCommand {
     /// `decide --inventory-version` (the same view the app shows)
     View {
         id: String,
-        #[arg(long, env = BACKEND_ENV, value_name = "URL")]
+        #[arg(long, env = BACKEND_ENV, hide_env_values = true, value_name = "URL")]
         backend: Option<String>,
     },
 }
@@ -186,7 +212,7 @@ pub struct DecideArgs {
     #[arg(long, value_name = "URL")]
     audience: Option<String>,
     /// Where --request-id is fetched from when not pushing
-    #[arg(long, env = BACKEND_ENV, value_name = "URL")]
+    #[arg(long, env = BACKEND_ENV, hide_env_values = true, value_name = "URL")]
     backend: Option<String>,
     /// Refuse to sign if the inventory is no longer at this version (the
     /// `inventory_version` of the request view you reviewed), so the blast

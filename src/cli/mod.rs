@@ -41,11 +41,17 @@ use std::sync::Arc;
 pub struct Cli {
     /// Inventory database: a SQLite file, or a postgres:// URL for team mode
     /// [default: countersign.db in the platform's data directory]
-    #[arg(long, global = true, env = DB_ENV_VAR, value_name = "PATH|URL")]
+    #[arg(long, global = true, env = DB_ENV_VAR, hide_env_values = true, value_name = "PATH|URL")]
     db: Option<String>,
 
     /// Who the audit trail records for changes [default: the OS user]
-    #[arg(long, global = true, env = "COUNTERSIGN_ACTOR", value_name = "NAME")]
+    #[arg(
+        long,
+        global = true,
+        env = "COUNTERSIGN_ACTOR",
+        hide_env_values = true,
+        value_name = "NAME"
+    )]
     actor: Option<String>,
 
     #[command(subcommand)]
@@ -551,7 +557,7 @@ enum AuditCommand {
         #[arg(long)]
         push: bool,
         /// The backend to push to [default: the one you logged in to]
-        #[arg(long, env = approvals::BACKEND_ENV, value_name = "URL", requires = "push")]
+        #[arg(long, env = approvals::BACKEND_ENV, hide_env_values = true, value_name = "URL", requires = "push")]
         backend: Option<String>,
     },
     /// Show changes, newest first

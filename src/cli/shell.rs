@@ -136,6 +136,26 @@ mod tests {
         assert!(fish.contains("-a \"campaign\""), "{fish}");
     }
 
+    /// `--help` names the environment variable an option falls back to,
+    /// never the value found there: `COUNTERSIGN_DB` and
+    /// `COUNTERSIGN_BROKER_STATE` may be postgres:// URLs with a password.
+    #[test]
+    fn no_option_prints_its_environment_value() {
+        fn walk(cmd: &Command, path: &str, shown: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                if arg.get_env().is_some() && !arg.is_hide_env_values_set() {
+                    shown.push(format!("{path} --{}", arg.get_id()));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), shown);
+            }
+        }
+        let mut shown = Vec::new();
+        walk(&command(), "countersign", &mut shown);
+        assert!(shown.is_empty(), "environment values in --help: {shown:?}");
+    }
+
     #[test]
     fn man_pages_cover_every_visible_command() {
         let page = text(|o| {
