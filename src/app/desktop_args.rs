@@ -46,8 +46,8 @@ pub fn command() -> Command {
                 .hide_env_values(true)
                 .help(
                     "The inventory: a SQLite file, or a postgres:// URL in team mode \
-                     [default: the database chosen in the app's settings, else \
-                     countersign.db in the platform's data directory, as the CLI]",
+                     [default: the database `countersign db use` chose, else \
+                     countersign.db in the platform's data directory, as the CLI does]",
                 ),
         )
         .arg(

@@ -54,7 +54,7 @@ pub fn man(dir: Option<&Path>, out: &mut dyn Write) -> Result<usize> {
     cmd.set_bin_name("countersign");
     cmd.build();
     let Some(dir) = dir else {
-        clap_mangen::Man::new(cmd)
+        man_page(cmd)
             .render(out)
             .context("cannot write the man page")?;
         out.flush().context("cannot write the man page")?;
@@ -76,6 +76,24 @@ pub fn man(dir: Option<&Path>, out: &mut dyn Write) -> Result<usize> {
     Ok(written)
 }
 
+/// A page whose footer reads as man pages' do: the date of the commit the
+/// binary was built from ("debug build" in one, which records no commit;
+/// an empty date would shift the source into its place) and
+/// "Countersign 0.1.0".
+/// clap_mangen's default puts the whole `--version` text, commit included,
+/// where the footer's source goes, and it runs into the page's title.
+fn man_page(cmd: Command) -> clap_mangen::Man {
+    let date = countersign::VERSION
+        .trim_end_matches(')')
+        .rsplit(' ')
+        .next()
+        .filter(|d| d.len() == 10 && d.as_bytes()[4] == b'-')
+        .unwrap_or("debug build");
+    clap_mangen::Man::new(cmd)
+        .date(date)
+        .source(format!("Countersign {}", env!("CARGO_PKG_VERSION")))
+}
+
 fn without_help_subcommands(cmd: Command) -> Command {
     cmd.disable_help_subcommand(true)
         .mut_subcommands(without_help_subcommands)
@@ -91,7 +109,7 @@ fn write_pages(cmd: &Command, name: &str, dir: &Path, written: &mut usize) -> Re
         .version(countersign::VERSION);
     let path = dir.join(format!("{name}.1"));
     let mut text = Vec::new();
-    clap_mangen::Man::new(page)
+    man_page(page)
         .render(&mut text)
         .with_context(|| format!("cannot render {}", path.display()))?;
     std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
@@ -163,6 +181,14 @@ mod tests {
         });
         assert!(page.starts_with(".ie \\n(.g .ds Aq"), "roff: {page}");
         assert!(page.contains(".TH countersign 1"), "{page}");
+        // .TH title section date source: the date in its own slot.
+        let th = page.lines().find(|l| l.starts_with(".TH ")).unwrap();
+        let source = format!("\"Countersign {}\"", env!("CARGO_PKG_VERSION"));
+        assert!(
+            th.ends_with(&format!(" {source}")) || th.contains(&format!(" {source} ")),
+            "{th}"
+        );
+        assert!(!th.contains(&format!("1  {source}")), "no date: {th}");
         assert!(page.contains("Ownership, blast radius and second approval"));
         let dir = tempfile::tempdir().unwrap();
         let n = man(Some(dir.path()), &mut std::io::sink()).unwrap();
