@@ -6,6 +6,9 @@ mod commands;
 mod database;
 mod dialogs;
 mod drills;
+/// The app's `--help`, from the clap definition the CLI's man page uses.
+#[path = "../../src/cli/desktop_command.rs"]
+mod help;
 mod identity;
 mod inbox;
 mod reviews;
@@ -22,9 +25,13 @@ pub use state::AppState;
 pub fn run() {
     use countersign::app::desktop_args::{self, Invocation};
     let args = match desktop_args::parse(std::env::args().skip(1)) {
-        Invocation::Answer(answer) => {
+        answer @ (Invocation::Version | Invocation::Help { .. }) => {
+            let text = match answer {
+                Invocation::Help { long } => help::help(long),
+                _ => format!("countersign-desktop {}\n", countersign::VERSION),
+            };
             // A closed stdout (`| head -0`) is not worth a panic.
-            let _ = std::io::Write::write_all(&mut std::io::stdout(), answer.as_bytes());
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
             return;
         }
         Invocation::Refuse(message) => {

@@ -1,80 +1,31 @@
-//! The desktop app's command line: its options, the `--help` it prints and
-//! the man page the packages install (`man countersign-desktop`), all from
-//! one clap [`Command`], so the page and the help cannot drift from what the
-//! app reads.
+//! The desktop app's command line as the app reads it: `--db`, `--backend`,
+//! `--help` and `--version`. Its description for `--help` and the man page
+//! is a clap `Command` in `src/cli/desktop_command.rs`, since clap stays in
+//! the CLI (tests/layers.rs); the desktop shell includes that file, and a
+//! test there checks that it declares exactly what [`parse`] reads.
 //!
 //! The app does not hand its arguments to clap's parser: WebKitWebDriver
 //! starts it with arguments of its own when the end-to-end tests drive it,
 //! and a strict parser would refuse to open the window. [`parse`] reads the
-//! options [`command`] declares as clap would (a missing value is refused,
-//! `--help` answers wherever it is) and names the arguments it leaves, and
-//! a test checks the two agree.
-
-use clap::{Arg, ArgAction, Command};
-
-use crate::store::DB_ENV_VAR;
+//! options as clap would (a missing value is refused, `--help` answers
+//! wherever it is) and names the arguments it leaves.
 
 /// The environment variable naming the approval backend, when `--backend`
 /// is not given.
 pub const BACKEND_ENV_VAR: &str = "COUNTERSIGN_BACKEND";
 
-/// The desktop app's command line as clap describes it: `--db`, `--backend`,
-/// `--help` and `--version`, with the environment variables they fall back
-/// to. Environment values are never rendered (`hide_env_values`), so a man
-/// page built on a machine with `COUNTERSIGN_DB` set does not carry its path.
-pub fn command() -> Command {
-    Command::new("countersign-desktop")
-        .version(crate::VERSION)
-        .about("Countersign's desktop app: ownership, blast radius and second approval for non-human identities")
-        .long_about(
-            "Countersign's desktop app: ownership, blast radius and second approval for \
-             non-human identities (service accounts, API keys, tokens, workload identities, \
-             AI agents, certificates, break-glass accounts).\n\n\
-             It opens the same inventory as the countersign command line: who owns and uses \
-             each identity, what containing it would break, and the approval requests an \
-             orchestration backend sends to its owner. Decisions are signed with an Ed25519 \
-             key kept in the desktop's Secret Service keyring (GNOME Keyring, KWallet or \
-             KeePassXC).",
-        )
-        .after_help("The command line is countersign (man countersign).")
-        .disable_version_flag(true)
-        .arg(
-            Arg::new("db")
-                .long("db")
-                .value_name("PATH|URL")
-                .env(DB_ENV_VAR)
-                .hide_env_values(true)
-                .help(
-                    "The inventory: a SQLite file, or a postgres:// URL in team mode \
-                     [default: the database `countersign db use` chose, else \
-                     countersign.db in the platform's data directory, as the CLI does]",
-                ),
-        )
-        .arg(
-            Arg::new("backend")
-                .long("backend")
-                .value_name("URL")
-                .env(BACKEND_ENV_VAR)
-                .hide_env_values(true)
-                .help("The approval backend whose requests the inbox shows"),
-        )
-        .arg(
-            Arg::new("version")
-                .short('V')
-                .long("version")
-                .action(ArgAction::Version)
-                .help("Print the version and the commit it was built from"),
-        )
-}
-
 /// What the app was started to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Invocation {
-    /// Print this text on stdout and exit 0, without a window or a display:
-    /// `--version`/`-V` or `--help`/`-h` anywhere before `--`, the two
-    /// options every program answers whatever else it is given (GNU coding
-    /// standards, 4.8).
-    Answer(String),
+    /// Print the version (`--version`/`-V`) on stdout and exit 0, without a
+    /// window or a display; anywhere before `--`, as every program answers
+    /// it whatever else it is given (GNU coding standards, 4.8).
+    Version,
+    /// Print the help, in full for `--help`, the summary for `-h`, likewise.
+    Help {
+        /// `--help` rather than `-h`.
+        long: bool,
+    },
     /// Print this on stderr and exit 2, clap's code for a usage error,
     /// before anything is opened: an option without its value.
     Refuse(String),
@@ -107,12 +58,9 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Invocation {
     let mut words = args.into_iter();
     while let Some(arg) = words.next() {
         match arg.as_str() {
-            "--version" | "-V" => {
-                return Invocation::Answer(format!("countersign-desktop {}\n", crate::VERSION));
-            }
-            // As clap answers them: `--help` in full, `-h` the summary.
-            "--help" => return Invocation::Answer(help(command().render_long_help())),
-            "-h" => return Invocation::Answer(help(command().render_help())),
+            "--version" | "-V" => return Invocation::Version,
+            "--help" => return Invocation::Help { long: true },
+            "-h" => return Invocation::Help { long: false },
             "--" => {
                 run.ignored.extend(words);
                 break;
@@ -149,15 +97,6 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Invocation {
         *slot = Some(value);
     }
     Invocation::Run(run)
-}
-
-/// Help text as printed, ending with its newline.
-fn help(text: clap::builder::StyledStr) -> String {
-    let mut text = text.to_string();
-    if !text.ends_with('\n') {
-        text.push('\n');
-    }
-    text
 }
 
 #[cfg(test)]
@@ -205,6 +144,19 @@ mod tests {
     /// `--db --help` would otherwise open (and create) a database file named
     /// `--help`, and a bare `--db` the default database.
     #[test]
+    fn version_and_help_are_answered_wherever_they_are() {
+        assert_eq!(parse(args(&["--db", "x", "-V"])), Invocation::Version);
+        assert_eq!(parse(args(&["--version"])), Invocation::Version);
+        assert_eq!(
+            parse(args(&["--backend", "u", "--help"])),
+            Invocation::Help { long: true }
+        );
+        assert_eq!(parse(args(&["-h"])), Invocation::Help { long: false });
+        // After `--` nothing is an option.
+        assert!(matches!(parse(args(&["--", "--help"])), Invocation::Run(_)));
+    }
+
+    #[test]
     fn an_option_without_its_value_is_refused() {
         for v in [
             &["--db"][..],
@@ -218,103 +170,5 @@ mod tests {
             };
             assert!(message.contains("needs a value"), "{message}");
         }
-    }
-
-    #[test]
-    fn version_and_help_are_answered_wherever_they_are() {
-        let version = format!("countersign-desktop {}\n", crate::VERSION);
-        assert_eq!(
-            parse(args(&["--version"])),
-            Invocation::Answer(version.clone())
-        );
-        assert_eq!(
-            parse(args(&["--db", "x", "-V"])),
-            Invocation::Answer(version)
-        );
-        let Invocation::Answer(help) = parse(args(&["--help"])) else {
-            panic!("--help opens the app")
-        };
-        for word in [
-            "--db <PATH|URL>",
-            "--backend <URL>",
-            "COUNTERSIGN_DB",
-            BACKEND_ENV_VAR,
-            "-V, --version",
-        ] {
-            assert!(help.contains(word), "{word} not in:\n{help}");
-        }
-        assert!(help.ends_with("(man countersign).\n"), "{help}");
-        assert_eq!(
-            parse(args(&["--db", "x", "--help"])),
-            Invocation::Answer(help.clone())
-        );
-        let Invocation::Answer(short) = parse(args(&["-h"])) else {
-            panic!("-h opens the app")
-        };
-        assert!(
-            short.contains("--backend <URL>") && short.len() < help.len(),
-            "{short}"
-        );
-        // After `--` nothing is an option.
-        assert!(matches!(parse(args(&["--", "--help"])), Invocation::Run(_)));
-    }
-
-    /// Every option the help and the man page describe is one [`parse`]
-    /// reads into its own field, and [`parse`] reads no other.
-    #[test]
-    fn the_command_declares_exactly_what_parse_reads() {
-        let mut cmd = command();
-        cmd.build();
-        cmd.clone().debug_assert();
-        let mut flags: Vec<String> = cmd
-            .get_arguments()
-            .filter_map(|a| a.get_long())
-            .map(|l| format!("--{l}"))
-            .chain(
-                cmd.get_arguments()
-                    .filter_map(|a| a.get_short())
-                    .map(|s| format!("-{s}")),
-            )
-            .collect();
-        flags.sort_unstable();
-        assert_eq!(
-            flags,
-            ["--backend", "--db", "--help", "--version", "-V", "-h"]
-        );
-        for flag in &flags {
-            match parse(args(&[flag, "v"])) {
-                Invocation::Answer(_) => {
-                    assert!(!["--db", "--backend"].contains(&flag.as_str()), "{flag}")
-                }
-                Invocation::Run(read) => assert_eq!(
-                    read,
-                    DesktopArgs {
-                        db: (flag == "--db").then(|| "v".into()),
-                        backend: (flag == "--backend").then(|| "v".into()),
-                        ignored: vec![],
-                    },
-                    "{flag}"
-                ),
-                Invocation::Refuse(message) => panic!("{flag}: {message}"),
-            }
-        }
-    }
-
-    /// `--help` prints where each option falls back to, not the value it
-    /// found there: `COUNTERSIGN_DB` may be a postgres:// URL with a
-    /// password in it.
-    #[test]
-    fn environment_values_stay_out_of_the_help() {
-        let help = command().render_long_help().to_string();
-        for name in ["COUNTERSIGN_DB", BACKEND_ENV_VAR] {
-            assert!(help.contains(&format!("[env: {name}]")), "{help}");
-        }
-        assert!(
-            command()
-                .get_arguments()
-                .filter(|a| a.get_env().is_some())
-                .all(|a| a.is_hide_env_values_set()),
-            "an option shows its environment value"
-        );
     }
 }

@@ -3,6 +3,7 @@
 
 mod approvals;
 mod args;
+pub(crate) mod desktop_command;
 use args::{ActionArg, ExportFormatArg, FormatArg, ThreatArg};
 mod drill_cmd;
 mod graph_cmd;

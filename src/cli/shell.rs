@@ -7,7 +7,7 @@
 //! per command to `/usr/share/man/man1/` (`man countersign`,
 //! `man countersign-import`), as ripgrep and rustup ship theirs, with the
 //! desktop app's own page (`man countersign-desktop`) from the command line
-//! it reads (`countersign::app::desktop_args`).
+//! it reads (`desktop_command.rs`).
 
 use anyhow::{Context, Result};
 use clap::{Command, CommandFactory};
@@ -68,7 +68,7 @@ pub fn man(dir: Option<&Path>, out: &mut dyn Write) -> Result<usize> {
     let mut written = 0;
     write_pages(&cmd, "countersign", dir, &mut written)?;
     write_pages(
-        &countersign::app::desktop_args::command(),
+        &super::desktop_command::command(),
         "countersign-desktop",
         dir,
         &mut written,
